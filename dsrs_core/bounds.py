@@ -1,0 +1,59 @@
+"""Clopper–Pearson confidence intervals and the one place where alpha is split.
+
+Meaning of ``alpha`` in this project: the probability that the *whole certificate* of one
+input is wrong (every interval it relies on is covered at once with probability at least
+``1 - alpha``). :func:`split_alpha` is the only function that divides it between the
+estimates; :func:`clopper_pearson` is always two-sided at the level it is given, as in the
+original DSRS implementation (dsrs-math.md §2.2).
+"""
+
+from __future__ import annotations
+
+from scipy.stats import beta as _beta
+
+from dsrs_core.errors import InvalidParameterError
+
+__all__ = ["clopper_pearson", "split_alpha"]
+
+
+def split_alpha(alpha: float, uses_q: bool) -> tuple[float, float | None]:
+    """Split the certificate's failure probability between the P and Q estimates.
+
+    Parameters
+    ----------
+    alpha : float
+        Failure probability of the whole certificate, in (0, 1).
+    uses_q : bool
+        Whether a second (Q) estimate is made (DSRS). Without it the P estimate gets all
+        of ``alpha`` (Neyman–Pearson only).
+
+    Returns
+    -------
+    (alpha_p, alpha_q)
+        Levels of the two-sided intervals; by the union bound both hold at once with
+        probability at least ``1 - alpha_p - alpha_q = 1 - alpha`` (dsrs-math.md §2.2:
+        published runs use 0.0005 + 0.0005 for a total of 0.001).
+    """
+    if not 0.0 < alpha < 1.0:
+        raise InvalidParameterError(f"alpha must lie in (0, 1), got {alpha!r}")
+    if uses_q:
+        return alpha / 2.0, alpha / 2.0
+    return alpha, None
+
+
+def clopper_pearson(count: int, n: int, alpha: float) -> tuple[float, float]:
+    """Two-sided Clopper–Pearson interval for a binomial proportion (dsrs-math.md §2.2).
+
+    ``lower = Beta⁻¹(alpha/2; count, n - count + 1)`` (0 when ``count == 0``) and
+    ``upper = Beta⁻¹(1 - alpha/2; count + 1, n - count)`` (1 when ``count == n``); the
+    interval covers the true proportion with probability at least ``1 - alpha``.
+    """
+    if n <= 0:
+        raise InvalidParameterError(f"n must be a positive number of draws, got {n!r}")
+    if not 0 <= count <= n:
+        raise InvalidParameterError(f"count must lie in [0, n={n}], got {count!r}")
+    if not 0.0 < alpha < 1.0:
+        raise InvalidParameterError(f"alpha must lie in (0, 1), got {alpha!r}")
+    lower = 0.0 if count == 0 else float(_beta.ppf(alpha / 2.0, count, n - count + 1))
+    upper = 1.0 if count == n else float(_beta.ppf(1.0 - alpha / 2.0, count + 1, n - count))
+    return lower, upper
