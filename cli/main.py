@@ -13,5 +13,12 @@ app = typer.Typer(
     add_completion=False,
 )
 
+
+
+@app.callback()
+def main() -> None:
+    """dsrs: certification service, command line and client."""
+
+
 # Command modules register themselves on `app` when imported.
 from cli import reproduce_command  # noqa: E402,F401
