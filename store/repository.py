@@ -1,0 +1,224 @@
+"""Repository functions: every read and write of the service goes through here.
+
+Writers of per-sample rows use an idempotent insert keyed by (job, sample index): a chunk
+that is delivered twice (``acks_late`` after a worker died) writes nothing new. Job status
+changes are conditional updates, so concurrent workers cannot move a job backwards.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from store.errors import ConflictError, NotFoundError
+from store.tables import (
+    FINAL_STATUSES,
+    InputSetRecord,
+    JobRecord,
+    ModelRecord,
+    SampleRecord,
+    utcnow,
+)
+
+__all__ = [
+    "JobProgress",
+    "add_input_set",
+    "add_job",
+    "add_model",
+    "all_samples",
+    "cancel_job",
+    "find_model_by_content",
+    "finish_if_complete",
+    "get_input_set",
+    "get_job",
+    "get_model",
+    "insert_sample",
+    "job_progress",
+    "list_jobs",
+    "list_models",
+    "mark_failed",
+    "mark_running",
+    "new_id",
+    "page_samples",
+    "stored_sample_indices",
+]
+
+
+@dataclass(frozen=True)
+class JobProgress:
+    """Progress derived from the stored rows."""
+
+    done: int
+    total: int
+    elapsed_s: float
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def add_model(session: Session, **fields: Any) -> ModelRecord:
+    record = ModelRecord(id=new_id(), created_at=utcnow(), **fields)
+    session.add(record)
+    session.flush()
+    return record
+
+
+def find_model_by_content(session: Session, sha256: str, architecture: str) -> ModelRecord | None:
+    return session.scalars(
+        select(ModelRecord).where(
+            ModelRecord.sha256 == sha256, ModelRecord.architecture == architecture
+        )
+    ).first()
+
+
+def get_model(session: Session, model_id: str) -> ModelRecord:
+    record = session.get(ModelRecord, model_id)
+    if record is None:
+        raise NotFoundError("model", model_id)
+    return record
+
+
+def list_models(session: Session, *, limit: int = 100, offset: int = 0) -> Sequence[ModelRecord]:
+    query = select(ModelRecord).order_by(ModelRecord.created_at.desc(), ModelRecord.id)
+    return session.scalars(query.limit(limit).offset(offset)).all()
+
+
+def add_input_set(session: Session, **fields: Any) -> InputSetRecord:
+    record = InputSetRecord(id=new_id(), created_at=utcnow(), **fields)
+    session.add(record)
+    session.flush()
+    return record
+
+
+def get_input_set(session: Session, input_set_id: str) -> InputSetRecord:
+    record = session.get(InputSetRecord, input_set_id)
+    if record is None:
+        raise NotFoundError("input set", input_set_id)
+    return record
+
+
+def add_job(session: Session, **fields: Any) -> JobRecord:
+    record = JobRecord(id=new_id(), status="queued", created_at=utcnow(), **fields)
+    session.add(record)
+    session.flush()
+    return record
+
+
+def get_job(session: Session, job_id: str) -> JobRecord:
+    record = session.get(JobRecord, job_id)
+    if record is None:
+        raise NotFoundError("job", job_id)
+    return record
+
+
+def list_jobs(
+    session: Session, *, status: str | None = None, limit: int = 100, offset: int = 0
+) -> Sequence[JobRecord]:
+    query = select(JobRecord).order_by(JobRecord.created_at.desc(), JobRecord.id)
+    if status is not None:
+        query = query.where(JobRecord.status == status)
+    return session.scalars(query.limit(limit).offset(offset)).all()
+
+
+def job_progress(session: Session, job: JobRecord) -> JobProgress:
+    done, elapsed = session.execute(
+        select(func.count(), func.coalesce(func.sum(SampleRecord.elapsed_s), 0.0)).where(
+            SampleRecord.job_id == job.id
+        )
+    ).one()
+    return JobProgress(done=int(done), total=job.total, elapsed_s=float(elapsed))
+
+
+def stored_sample_indices(session: Session, job_id: str, indices: Iterable[int]) -> set[int]:
+    wanted = list(indices)
+    if not wanted:
+        return set()
+    rows = session.scalars(
+        select(SampleRecord.sample_index).where(
+            SampleRecord.job_id == job_id,
+            SampleRecord.sample_index >= min(wanted),
+            SampleRecord.sample_index <= max(wanted),
+        )
+    )
+    return set(rows) & set(wanted)
+
+
+def insert_sample(session: Session, values: dict[str, Any]) -> bool:
+    """Insert one sample row unless (job, sample index) is stored; True when inserted."""
+    values = {"created_at": utcnow(), **values}
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        statement = postgresql.insert(SampleRecord).values(**values)
+    elif dialect == "sqlite":
+        statement = sqlite.insert(SampleRecord).values(**values)
+    else:  # pragma: no cover - only the two supported backends
+        raise NotImplementedError(f"unsupported database dialect {dialect!r}")
+    statement = statement.on_conflict_do_nothing(index_elements=["job_id", "sample_index"])
+    result = session.execute(statement)
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def page_samples(
+    session: Session, job_id: str, *, after: int | None, limit: int
+) -> Sequence[SampleRecord]:
+    query = select(SampleRecord).where(SampleRecord.job_id == job_id)
+    if after is not None:
+        query = query.where(SampleRecord.sample_index > after)
+    return session.scalars(query.order_by(SampleRecord.sample_index).limit(limit)).all()
+
+
+def all_samples(session: Session, job_id: str) -> Sequence[SampleRecord]:
+    query = select(SampleRecord).where(SampleRecord.job_id == job_id)
+    return session.scalars(query.order_by(SampleRecord.sample_index)).all()
+
+
+def mark_running(session: Session, job_id: str, now: datetime | None = None) -> None:
+    session.execute(
+        update(JobRecord)
+        .where(JobRecord.id == job_id, JobRecord.status == "queued")
+        .values(status="running", started_at=now or utcnow())
+    )
+
+
+def finish_if_complete(session: Session, job_id: str) -> bool:
+    """Mark the job succeeded when every sample row is stored; True when it is complete."""
+    job = get_job(session, job_id)
+    if job_progress(session, job).done < job.total:
+        return False
+    session.execute(
+        update(JobRecord)
+        .where(JobRecord.id == job_id, JobRecord.status.in_(("queued", "running")))
+        .values(status="succeeded", finished_at=utcnow())
+    )
+    return True
+
+
+def mark_failed(session: Session, job_id: str, error: str) -> None:
+    session.execute(
+        update(JobRecord)
+        .where(JobRecord.id == job_id, JobRecord.status.not_in(FINAL_STATUSES))
+        .values(status="failed", error=error[:4000], finished_at=utcnow())
+    )
+
+
+def cancel_job(session: Session, job_id: str) -> JobRecord:
+    job = get_job(session, job_id)
+    result = session.execute(
+        update(JobRecord)
+        .where(JobRecord.id == job_id, JobRecord.status.not_in(FINAL_STATUSES))
+        .values(status="cancelled", finished_at=utcnow())
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        raise ConflictError(
+            f"job {job_id!r} is already {job.status}; only queued or running jobs can be cancelled"
+        )
+    session.refresh(job)
+    return job

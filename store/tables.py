@@ -1,0 +1,163 @@
+"""Database tables (SQLAlchemy 2 declarative). Tables are not API schemas.
+
+``samples`` keeps the raw Monte-Carlo counts and the per-sample seed beside the bounds and
+radii, so every radius can be recomputed (for example for another alpha) without sampling.
+The schema itself is created by Alembic (``alembic/versions``), never by ``create_all``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+__all__ = [
+    "JOB_STATUSES",
+    "Base",
+    "InputSetRecord",
+    "JobRecord",
+    "ModelRecord",
+    "SampleRecord",
+    "utcnow",
+]
+
+#: Every state a job can be in; the last three are final.
+JOB_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
+FINAL_STATUSES = ("succeeded", "failed", "cancelled")
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC timestamps on every backend (SQLite stores them naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class ModelRecord(Base):
+    """An uploaded base classifier, content addressed by the sha256 of its file."""
+
+    __tablename__ = "models"
+    __table_args__ = (UniqueConstraint("sha256", "architecture", name="uq_models_content"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    format: Mapped[str] = mapped_column(String(16))
+    architecture: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    input_shape: Mapped[list[int]] = mapped_column(JSON)
+    num_classes: Mapped[int] = mapped_column(Integer)
+    storage_path: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class InputSetRecord(Base):
+    """An uploaded array of inputs (stored canonically as .npy), with optional labels."""
+
+    __tablename__ = "input_sets"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    format: Mapped[str] = mapped_column(String(16))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    count: Mapped[int] = mapped_column(Integer)
+    sample_shape: Mapped[list[int]] = mapped_column(JSON)
+    has_labels: Mapped[bool] = mapped_column(Boolean)
+    storage_path: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class JobRecord(Base):
+    """One certification job: a model, a list of inputs and the parameters."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_status_created", "status", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    model_id: Mapped[str] = mapped_column(ForeignKey("models.id"))
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    mode: Mapped[str] = mapped_column(String(16))
+    inputs: Mapped[dict[str, Any]] = mapped_column(JSON)
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON)
+    seed: Mapped[int] = mapped_column(BigInteger)
+    total: Mapped[int] = mapped_column(Integer)
+    chunk_size: Mapped[int] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+
+
+class SampleRecord(Base):
+    """The raw counts, bounds and radii of one input of one job; key (job, sample index)."""
+
+    __tablename__ = "samples"
+
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
+    sample_index: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dataset_index: Mapped[int] = mapped_column(Integer)
+    label: Mapped[int | None] = mapped_column(Integer)
+    counted_label: Mapped[int] = mapped_column(Integer)
+    prediction: Mapped[int | None] = mapped_column(Integer)
+    selection_counts: Mapped[list[int] | None] = mapped_column(JSON)
+    p_count: Mapped[int] = mapped_column(Integer)
+    p_n: Mapped[int] = mapped_column(Integer)
+    q_count: Mapped[int | None] = mapped_column(Integer)
+    q_n: Mapped[int | None] = mapped_column(Integer)
+    q_percentile: Mapped[float | None] = mapped_column(Float)
+    q_fallback: Mapped[bool] = mapped_column(Boolean, default=False)
+    seed: Mapped[int] = mapped_column(BigInteger)
+    alpha: Mapped[float] = mapped_column(Float)
+    p_lower: Mapped[float] = mapped_column(Float)
+    p_upper: Mapped[float] = mapped_column(Float)
+    q_lower: Mapped[float | None] = mapped_column(Float)
+    q_upper: Mapped[float | None] = mapped_column(Float)
+    np_radius: Mapped[float] = mapped_column(Float)
+    dsrs_radius: Mapped[float | None] = mapped_column(Float)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    elapsed_s: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
