@@ -1,0 +1,140 @@
+"""Recognise an uploaded model file by its content (never by its name).
+
+Only two formats are ever opened: a safetensors state dict and an ONNX model. Formats
+that can run code when loaded are recognised by their magic bytes and refused before any
+parser sees them:
+
+* pickle (``torch.save`` legacy format, ``.pkl``, ``.pt``): protocol 2+ starts with
+  ``0x80 <protocol>``; protocol 0/1 streams are caught as "not safetensors, not ONNX".
+* zip archives (``torch.save`` ≥ 1.6 and TorchScript ``torch.jit.save``): ``PK\\x03\\x04``;
+  the member names (read from the zip directory, nothing is extracted) tell TorchScript
+  (``code/``, ``constants.pkl``) from a pickled checkpoint (``data.pkl``).
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import io
+import json
+import struct
+import zipfile
+
+from models.errors import UnsafeFormatError, UnsupportedFormatError
+
+__all__ = [
+    "SAFETENSORS_MAX_HEADER_BYTES",
+    "ModelFormat",
+    "content_digest",
+    "detect_format",
+]
+
+#: Largest safetensors JSON header accepted (the header lists one entry per tensor; even
+#: ResNet-50's is ~40 kB). Guards the JSON parser against a forged length.
+SAFETENSORS_MAX_HEADER_BYTES = 8 * 1024 * 1024
+
+
+class ModelFormat(str, enum.Enum):
+    """The formats :func:`detect_format` accepts."""
+
+    SAFETENSORS = "safetensors"
+    ONNX = "onnx"
+
+
+def content_digest(data: bytes) -> str:
+    """Content address of an upload: ``"sha256:<hex>"`` of its bytes."""
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def detect_format(data: bytes) -> ModelFormat:
+    """Classify uploaded bytes as safetensors or ONNX, refusing everything else.
+
+    Raises
+    ------
+    UnsafeFormatError
+        Pickle, a torch zip checkpoint or TorchScript (never deserialised).
+    UnsupportedFormatError
+        Anything else that is neither safetensors nor ONNX.
+    """
+    if len(data) < 8:
+        raise UnsupportedFormatError("model file is empty or truncated", detected="empty")
+    if data[:4] == b"PK\x03\x04" or data[:4] == b"PK\x05\x06":
+        _refuse_zip(data)
+    if data[0] == 0x80 and 2 <= data[1] <= 5:
+        raise UnsafeFormatError(
+            "pickled checkpoints (torch.save / .pt / .pkl) are refused: unpickling can run "
+            "arbitrary code. Upload a safetensors state dict "
+            "(safetensors.torch.save_file(model.state_dict(), path)) or an ONNX model.",
+            detected="pickle",
+        )
+    if data[:6] == b"\x93NUMPY":
+        raise UnsupportedFormatError("NumPy .npy files are not model files", detected="numpy")
+    if _looks_like_safetensors(data):
+        return ModelFormat.SAFETENSORS
+    if _looks_like_onnx(data):
+        return ModelFormat.ONNX
+    raise UnsupportedFormatError(
+        "unrecognised model file: expected a safetensors state dict or an ONNX model",
+        detected="unknown",
+    )
+
+
+def _refuse_zip(data: bytes) -> None:
+    try:
+        names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+    except (zipfile.BadZipFile, ValueError):
+        names = []
+    if any(n.endswith("constants.pkl") or "/code/" in n or n.startswith("code/") for n in names):
+        raise UnsafeFormatError(
+            "TorchScript archives are refused (they contain pickles and code). Upload a "
+            "safetensors state dict for a registered architecture or an ONNX model.",
+            detected="torchscript",
+        )
+    if any(n.endswith("data.pkl") for n in names):
+        raise UnsafeFormatError(
+            "torch.save zip checkpoints are refused: they are pickles. Upload a safetensors "
+            "state dict (safetensors.torch.save_file(model.state_dict(), path)) instead.",
+            detected="torch-zip",
+        )
+    raise UnsafeFormatError(
+        "zip archives are refused; upload a single safetensors or ONNX file",
+        detected="zip",
+    )
+
+
+def _looks_like_safetensors(data: bytes) -> bool:
+    (header_len,) = struct.unpack("<Q", data[:8])
+    if header_len < 2 or len(data) < 8 + header_len:
+        return False
+    return data[8:9] == b"{"
+
+
+def read_safetensors_header(data: bytes) -> dict:
+    """The parsed JSON header of a safetensors file, with size checks.
+
+    Raises ``ModelValidationError`` for a header over :data:`SAFETENSORS_MAX_HEADER_BYTES`
+    or one that is not a JSON object.
+    """
+    from models.errors import ModelValidationError
+
+    (header_len,) = struct.unpack("<Q", data[:8])
+    if header_len > SAFETENSORS_MAX_HEADER_BYTES:
+        raise ModelValidationError(
+            f"safetensors header of {header_len} bytes exceeds the limit of "
+            f"{SAFETENSORS_MAX_HEADER_BYTES} bytes"
+        )
+    if len(data) < 8 + header_len:
+        raise ModelValidationError("safetensors file is truncated inside its header")
+    try:
+        header = json.loads(data[8 : 8 + header_len].decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelValidationError(f"safetensors header is not valid JSON: {exc}") from None
+    if not isinstance(header, dict):
+        raise ModelValidationError("safetensors header must be a JSON object")
+    return header
+
+
+def _looks_like_onnx(data: bytes) -> bool:
+    # A serialised onnx.ModelProto starts with a protobuf field key; exporters write
+    # ir_version (field 1, varint: 0x08) first. Anything else is parsed fully later.
+    return data[0] == 0x08
