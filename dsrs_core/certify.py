@@ -1,0 +1,126 @@
+"""``certify``: Monte-Carlo counts on the device, then the certificate (torch side).
+
+One of the two modules of ``dsrs_core`` that import torch (with :mod:`dsrs_core.sampling`).
+The pure half, from counts to radii, is :func:`dsrs_core.certification.certificate_from_counts`.
+
+Modes (dsrs-math.md §2.1; Cohen et al. 2019):
+
+* predict mode (``label=None``): the class is chosen by ``n_selection`` draws under P,
+  then its probability is estimated; the certificate abstains when ``p_lower ≤ 1/2``.
+* evaluate mode (``label`` given, the DSRS paper's protocol): agreement with the true
+  label is counted; a positive radius then means a correct, certified prediction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+from dsrs_core.certification import certificate_from_counts
+from dsrs_core.config import CertificationConfig
+from dsrs_core.errors import InvalidParameterError
+from dsrs_core.results import Certificate
+from dsrs_core.sampling import DEFAULT_BATCH_SIZE, Classifier, draw_counts_batch
+
+__all__ = ["certify", "certify_batch", "make_generator"]
+
+
+def make_generator(seed: int, device: str | torch.device = "cpu") -> torch.Generator:
+    """A ``torch.Generator`` on ``device`` seeded with ``seed`` (a non-negative int < 2⁶⁴)."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**64:
+        raise InvalidParameterError(f"seed must be an integer in [0, 2**64), got {seed!r}")
+    return torch.Generator(device=torch.device(device)).manual_seed(seed)
+
+
+def certify(
+    classifier: Classifier,
+    x: torch.Tensor | np.ndarray,
+    config: CertificationConfig,
+    *,
+    label: int | None = None,
+    seed: int,
+    device: str | torch.device | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+) -> Certificate:
+    """Certify one input: draw the counts, then compute NP and DSRS radii.
+
+    Parameters
+    ----------
+    classifier : Classifier
+        Base classifier ``(B, *input_shape) → (B,)`` class indices.
+    x : tensor or ndarray, shape input_shape
+        The input in input space.
+    config : CertificationConfig
+    label : int, optional
+        True label (evaluate mode); default predict mode.
+    seed : int
+        Seeds the generator of all draws; stored in ``certificate.counts.seed``.
+    device : str or torch.device, optional
+        Where to sample; default the classifier's ``device`` attribute, else CPU.
+    batch_size : int
+        Noisy copies per forward pass.
+
+    Returns
+    -------
+    Certificate
+        ``prediction`` None when abstaining.
+    """
+    (certificate,) = certify_batch(
+        classifier,
+        _as_tensor(x).unsqueeze(0),
+        config,
+        labels=None if label is None else [label],
+        seed=seed,
+        device=device,
+        batch_size=batch_size,
+    )
+    return certificate
+
+
+def certify_batch(
+    classifier: Classifier,
+    inputs: torch.Tensor | np.ndarray,
+    config: CertificationConfig,
+    *,
+    labels: Sequence[int] | None = None,
+    seed: int,
+    device: str | torch.device | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+) -> list[Certificate]:
+    """Certify several inputs whose noisy copies share one stream of batches.
+
+    Same as :func:`certify` per input, but the draws of all inputs are packed into large
+    batches (good for small models). All inputs share one generator seeded with ``seed``;
+    results depend on the grouping of inputs as well as on the seed.
+
+    Parameters
+    ----------
+    inputs : tensor or ndarray, shape (N, *input_shape)
+    labels : sequence of int, optional
+        One true label per input (evaluate mode); default predict mode.
+
+    Returns
+    -------
+    list of Certificate
+        One per input, in order.
+    """
+    device = torch.device(device if device is not None else getattr(classifier, "device", "cpu"))
+    tensor = _as_tensor(inputs).to(device)
+    generator = make_generator(seed, device)
+    all_counts = draw_counts_batch(
+        classifier, tensor, config, labels=labels, generator=generator, batch_size=batch_size
+    )
+    dimension = int(tensor[0].numel())
+    return [certificate_from_counts(counts, config, dimension) for counts in all_counts]
+
+
+def _as_tensor(x: torch.Tensor | np.ndarray) -> torch.Tensor:
+    if isinstance(x, np.ndarray):
+        x = torch.from_numpy(np.ascontiguousarray(x))
+    if not isinstance(x, torch.Tensor):
+        raise InvalidParameterError(f"inputs must be a tensor or an ndarray, got {type(x)!r}")
+    if not x.is_floating_point():
+        x = x.to(torch.float32)
+    return x
