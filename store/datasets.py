@@ -8,8 +8,15 @@ already lie under ``settings.datasets_dir`` — nothing is ever downloaded).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
-__all__ = ["BUILTIN_SPLITS", "BuiltinSplit", "builtin_split"]
+__all__ = [
+    "BUILTIN_SPLITS",
+    "TORCHVISION_FOLDERS",
+    "BuiltinSplit",
+    "builtin_split",
+    "files_present",
+]
 
 
 @dataclass(frozen=True)
@@ -36,3 +43,13 @@ BUILTIN_SPLITS: dict[tuple[str, str], BuiltinSplit] = {
 
 def builtin_split(dataset: str, split: str) -> BuiltinSplit | None:
     return BUILTIN_SPLITS.get((dataset, split))
+
+
+#: Where torchvision keeps each dataset's files under ``settings.datasets_dir``.
+TORCHVISION_FOLDERS = {"mnist": "MNIST", "cifar10": "cifar-10-batches-py"}
+
+
+def files_present(datasets_dir: Path, dataset: str) -> bool:
+    """Whether a built-in dataset can be read without downloading (digits always can)."""
+    folder = TORCHVISION_FOLDERS.get(dataset)
+    return folder is None or (datasets_dir / folder).is_dir()

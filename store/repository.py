@@ -71,11 +71,9 @@ def add_model(session: Session, **fields: Any) -> ModelRecord:
     return record
 
 
-def find_model_by_content(session: Session, sha256: str, architecture: str) -> ModelRecord | None:
+def find_model_by_content(session: Session, content_key: str) -> ModelRecord | None:
     return session.scalars(
-        select(ModelRecord).where(
-            ModelRecord.sha256 == sha256, ModelRecord.architecture == architecture
-        )
+        select(ModelRecord).where(ModelRecord.content_key == content_key)
     ).first()
 
 

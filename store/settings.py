@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     device: Literal["auto", "cpu", "cuda"] = Field(
         default="auto", description="Where the base classifier runs in a worker."
     )
+    torch_threads: int | None = Field(
+        default=None, gt=0, description="torch intra-op threads per worker process."
+    )
     datasets_dir: Path = Field(
         default=Path("var/datasets"),
         description="Where MNIST / CIFAR-10 files already lie (never downloaded).",

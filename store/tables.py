@@ -77,16 +77,21 @@ class Base(DeclarativeBase):
 
 
 class ModelRecord(Base):
-    """An uploaded base classifier, content addressed by the sha256 of its file."""
+    """An uploaded base classifier, content addressed by the sha256 of its file (and of
+    the architecture and normalisation it is used with)."""
 
     __tablename__ = "models"
-    __table_args__ = (UniqueConstraint("sha256", "architecture", name="uq_models_content"),)
+    __table_args__ = (UniqueConstraint("content_key", name="uq_models_content_key"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     format: Mapped[str] = mapped_column(String(16))
-    architecture: Mapped[str] = mapped_column(String(64))
+    architecture: Mapped[str | None] = mapped_column(String(64))
     sha256: Mapped[str] = mapped_column(String(64))
+    #: sha256 over file digest, architecture and normalisation: same key, same classifier.
+    content_key: Mapped[str] = mapped_column(String(64))
+    mean: Mapped[list[float] | None] = mapped_column(JSON)
+    std: Mapped[list[float] | None] = mapped_column(JSON)
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     input_shape: Mapped[list[int]] = mapped_column(JSON)
     num_classes: Mapped[int] = mapped_column(Integer)

@@ -1,0 +1,67 @@
+"""The FastAPI application factory. Nothing is built at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import health_routes, input_routes, job_routes, model_routes
+from api.body_limit import BodySizeLimit
+from api.dispatch import JobDispatcher, make_dispatcher
+from api.error_handlers import install_error_handlers
+from store import repository
+from store.chunks import chunk_count
+from store.database import make_engine, make_session_factory
+from store.migrations import upgrade_to_head
+from store.settings import Settings, load_settings
+
+__all__ = ["create_app"]
+
+
+def create_app(
+    settings: Settings | None = None, *, dispatcher: JobDispatcher | None = None
+) -> FastAPI:
+    """Build the API for ``settings`` (default: from ``DSRS_*`` environment variables).
+
+    Embedded mode (no database URL): the SQLite schema is migrated to head here and jobs
+    left unfinished by a previous run are queued again on the in-process runner.
+    """
+    settings = settings or load_settings()
+    engine = make_engine(settings)
+    session_factory = make_session_factory(engine)
+    if settings.database_url is None:
+        upgrade_to_head(settings)
+    dispatcher = dispatcher or make_dispatcher(settings, session_factory)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        dispatcher.close()
+        engine.dispose()
+
+    app = FastAPI(
+        title="dsrs",
+        summary="Certify L2 robustness with DSRS and the Neyman-Pearson certificate.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = session_factory
+    app.state.dispatcher = dispatcher
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, max_upload_bytes=settings.max_upload_bytes)
+    for module in (health_routes, model_routes, input_routes, job_routes):
+        app.include_router(module.router)
+    if settings.embedded:
+        _resume_unfinished(session_factory, dispatcher)
+    return app
+
+
+def _resume_unfinished(session_factory, dispatcher: JobDispatcher) -> None:  # type: ignore[no-untyped-def]
+    with session_factory() as session:
+        for status in ("queued", "running"):
+            for job in repository.list_jobs(session, status=status, limit=10_000):
+                dispatcher.enqueue(job.id, chunk_count(job.total, job.chunk_size))

@@ -1,0 +1,115 @@
+"""Hand chunk work to whoever runs it: Celery workers (by task name) or, in the embedded
+mode, a background thread that calls the same service function the worker task calls."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Protocol
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.errors import DispatchError
+from store.chunks import CERTIFY_CHUNK_TASK
+from store.settings import Settings
+
+__all__ = ["CeleryDispatcher", "InProcessDispatcher", "JobDispatcher", "make_dispatcher"]
+
+log = logging.getLogger(__name__)
+
+#: The function the worker's task body calls; resolved when the first job runs, so that
+#: importing the API never imports torch.
+CHUNK_SERVICE = "worker.chunk_service:certify_chunk"
+
+ChunkRunner = Callable[[sessionmaker[Session], Settings, str, int], object]
+
+
+class JobDispatcher(Protocol):
+    def enqueue(self, job_id: str, chunks: int) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class CeleryDispatcher:
+    """Sends ``dsrs.certify_chunk(job_id, chunk_index)`` messages; imports no task code."""
+
+    def __init__(self, settings: Settings) -> None:
+        from celery import Celery
+
+        self.queue = settings.queue
+        self.app = Celery("dsrs-api", broker=settings.broker_url, set_as_current=False)
+        self.app.conf.update(
+            task_ignore_result=True,
+            broker_connection_retry_on_startup=True,
+            broker_transport_options={"socket_connect_timeout": 5},
+        )
+
+    def enqueue(self, job_id: str, chunks: int) -> None:
+        try:
+            for chunk_index in range(chunks):
+                self.app.send_task(
+                    CERTIFY_CHUNK_TASK,
+                    args=(job_id, chunk_index),
+                    queue=self.queue,
+                    retry=True,
+                    retry_policy={"max_retries": 2},
+                )
+        except Exception as error:  # kombu / redis connection errors
+            raise DispatchError(f"could not reach the job broker: {error}") from error
+
+    def ping(self) -> None:
+        with self.app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=1, timeout=2)
+
+    def close(self) -> None:
+        self.app.close()
+
+
+class InProcessDispatcher:
+    """Runs chunks one after another on a background thread (embedded mode)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        session_factory: sessionmaker[Session],
+        runner: ChunkRunner | None = None,
+    ) -> None:
+        self.settings = settings
+        self.session_factory = session_factory
+        self._runner = runner
+        self._lock = threading.Lock()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dsrs-jobs")
+
+    def _resolve(self) -> ChunkRunner:
+        with self._lock:
+            if self._runner is None:
+                module, name = CHUNK_SERVICE.split(":")
+                self._runner = getattr(importlib.import_module(module), name)
+            return self._runner
+
+    def enqueue(self, job_id: str, chunks: int) -> None:
+        for chunk_index in range(chunks):
+            self._executor.submit(self._run, job_id, chunk_index)
+
+    def _run(self, job_id: str, chunk_index: int) -> None:
+        try:
+            self._resolve()(self.session_factory, self.settings, job_id, chunk_index)
+        except Exception:  # the service records failures on the job; keep the thread alive
+            log.exception("chunk %s of job %s failed", chunk_index, job_id)
+
+    def ping(self) -> None:
+        return None
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def make_dispatcher(
+    settings: Settings, session_factory: sessionmaker[Session]
+) -> CeleryDispatcher | InProcessDispatcher:
+    if settings.embedded:
+        return InProcessDispatcher(settings, session_factory)
+    return CeleryDispatcher(settings)

@@ -1,0 +1,71 @@
+"""The one place where domain errors become HTTP status codes."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from api.errors import (
+    DispatchError,
+    InvalidRequestError,
+    UnsupportedUploadError,
+    UploadTooLargeError,
+)
+from dsrs_core.errors import DsrsError, InvalidParameterError
+from models.errors import (
+    DatasetUnavailableError,
+    ModelError,
+    ModelValidationError,
+    UnknownArchitectureError,
+    UnsupportedFormatError,
+)
+from store.errors import ConflictError, NotFoundError
+
+__all__ = ["STATUS_BY_ERROR", "install_error_handlers", "status_for"]
+
+#: Most specific first: the first class the error is an instance of wins.
+STATUS_BY_ERROR: tuple[tuple[type[Exception], int], ...] = (
+    (NotFoundError, 404),
+    (ConflictError, 409),
+    (UploadTooLargeError, 413),
+    (UnsupportedFormatError, 415),
+    (UnsupportedUploadError, 415),
+    (InvalidParameterError, 422),
+    (InvalidRequestError, 422),
+    (ModelValidationError, 422),
+    (UnknownArchitectureError, 422),
+    (DatasetUnavailableError, 422),
+    (DispatchError, 503),
+)
+
+HANDLED = (
+    DispatchError,
+    NotFoundError,
+    ConflictError,
+    UploadTooLargeError,
+    InvalidParameterError,
+    InvalidRequestError,
+    UnsupportedUploadError,
+    ModelError,
+    DsrsError,
+)
+
+
+def status_for(error: Exception) -> int:
+    for error_type, status in STATUS_BY_ERROR:
+        if isinstance(error, error_type):
+            return status
+    return 500
+
+
+async def domain_error_handler(_request: Request, error: Exception) -> JSONResponse:
+    status = status_for(error)
+    detail = str(error) if status < 500 else "internal error"
+    return JSONResponse(
+        status_code=status, content={"detail": detail, "error": type(error).__name__}
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    for error_type in HANDLED:
+        app.add_exception_handler(error_type, domain_error_handler)

@@ -1,0 +1,49 @@
+"""Errors raised by the API package itself (requests that cannot be served as sent).
+
+Tree::
+
+    ApiError
+    ├── UploadTooLargeError      the body or file is over ``max_upload_bytes``   → 413
+    ├── UnsupportedUploadError   an input array file that is not .npy/.npz/
+    │                            safetensors, or holds pickled objects          → 415
+    ├── InvalidRequestError      parameters that do not fit together (indices
+    │                            out of range, labels missing for ``evaluate``) → 422
+    └── DispatchError            the job broker cannot be reached               → 503
+
+Errors of other packages (``dsrs_core``, ``models``, ``store``) are mapped to status codes
+in :mod:`api.error_handlers`, the one place that does so.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ApiError",
+    "DispatchError",
+    "InvalidRequestError",
+    "UnsupportedUploadError",
+    "UploadTooLargeError",
+]
+
+
+class ApiError(Exception):
+    """Base class of every error raised by ``api``."""
+
+
+class UploadTooLargeError(ApiError):
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"request body is larger than the limit of {limit} bytes (DSRS_MAX_UPLOAD_BYTES)"
+        )
+        self.limit = limit
+
+
+class UnsupportedUploadError(ApiError, ValueError):
+    """An uploaded input array that is not a format we read."""
+
+
+class InvalidRequestError(ApiError, ValueError):
+    """A request whose parts do not fit together; the message says what is allowed."""
+
+
+class DispatchError(ApiError):
+    """The job was stored but could not be handed to the workers."""

@@ -1,0 +1,43 @@
+"""Register an uploaded input set: read it without unpickling and store it canonically
+(``inputs.npy`` float32 and optional ``labels.npy`` int64) for the workers."""
+
+from __future__ import annotations
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from api.input_arrays import read_input_arrays
+from api.uploads import ReceivedFile
+from store import repository
+from store.settings import Settings
+from store.tables import InputSetRecord
+
+__all__ = ["register_input_set"]
+
+
+def register_input_set(
+    session: Session, settings: Settings, received: ReceivedFile, *, name: str | None
+) -> InputSetRecord:
+    try:
+        arrays = read_input_arrays(received.path)
+    finally:
+        received.discard()
+    relative = f"inputs/{repository.new_id()}"
+    directory = settings.storage_dir / relative
+    directory.mkdir(parents=True, exist_ok=True)
+    np.save(directory / "inputs.npy", arrays.inputs, allow_pickle=False)
+    if arrays.labels is not None:
+        np.save(directory / "labels.npy", arrays.labels, allow_pickle=False)
+    record = repository.add_input_set(
+        session,
+        name=name or received.filename or "inputs",
+        format=arrays.format,
+        sha256=received.sha256,
+        size_bytes=received.size_bytes,
+        count=int(arrays.inputs.shape[0]),
+        sample_shape=list(arrays.inputs.shape[1:]),
+        has_labels=arrays.labels is not None,
+        storage_path=relative,
+    )
+    session.commit()
+    return record

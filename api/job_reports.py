@@ -1,0 +1,182 @@
+"""Read-side views of a job: status with progress and ETA, result pages, the summary."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+
+from sqlalchemy.orm import Session
+
+from api.errors import InvalidRequestError
+from api.schemas import (
+    CertifiedAccuracyRow,
+    JobOut,
+    JobProgressOut,
+    JobTimings,
+    ResultsPage,
+    SampleOut,
+    Summary,
+)
+from dsrs_core.evaluation import average_certified_radius, certified_accuracy
+from store import repository
+from store.tables import JobRecord, SampleRecord, utcnow
+
+__all__ = [
+    "DEFAULT_RADIUS_STEP",
+    "cancel_job",
+    "job_status",
+    "list_job_statuses",
+    "results_csv",
+    "results_page",
+    "summary",
+]
+
+DEFAULT_RADIUS_STEP = 0.25
+MAX_RADII = 200
+CSV_COLUMNS = tuple(SampleOut.model_fields)
+
+
+def job_status(session: Session, job_id: str) -> JobOut:
+    return _job_out(session, repository.get_job(session, job_id))
+
+
+def list_job_statuses(
+    session: Session, *, status: str | None, limit: int, offset: int
+) -> list[JobOut]:
+    jobs = repository.list_jobs(session, status=status, limit=limit, offset=offset)
+    return [_job_out(session, job) for job in jobs]
+
+
+def cancel_job(session: Session, job_id: str) -> JobOut:
+    job = repository.cancel_job(session, job_id)
+    session.commit()
+    return _job_out(session, job)
+
+
+def _job_out(session: Session, job: JobRecord) -> JobOut:
+    progress = repository.job_progress(session, job)
+    end = job.finished_at or utcnow()
+    wall = (end - job.started_at).total_seconds() if job.started_at else None
+    eta = None
+    if job.status == "running" and progress.done and wall is not None:
+        eta = wall / progress.done * (progress.total - progress.done)
+    return JobOut(
+        id=job.id,
+        model_id=job.model_id,
+        status=job.status,  # type: ignore[arg-type]
+        mode=job.mode,
+        inputs=_inputs_without_indices(job),
+        parameters=job.parameters,
+        seed=job.seed,
+        progress=JobProgressOut(
+            done=progress.done,
+            total=progress.total,
+            fraction=progress.done / progress.total if progress.total else 0.0,
+        ),
+        eta_seconds=eta,
+        timings=JobTimings(
+            created_at=job.created_at,
+            started_at=job.started_at,
+            finished_at=job.finished_at,
+            wall_seconds=wall,
+            sampling_seconds=progress.elapsed_s,
+            seconds_per_sample=progress.elapsed_s / progress.done if progress.done else None,
+        ),
+        error=job.error,
+    )
+
+
+def _inputs_without_indices(job: JobRecord) -> dict[str, object]:
+    inputs = dict(job.inputs)
+    indices = inputs.pop("indices", [])
+    inputs["count"] = len(indices)
+    inputs["first_indices"] = indices[:10]
+    return inputs
+
+
+def _parse_cursor(cursor: str | None) -> int | None:
+    if cursor is None or cursor == "":
+        return None
+    try:
+        value = int(cursor)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise InvalidRequestError(
+            f"cursor must be a value of next_cursor from an earlier page, got {cursor!r}"
+        )
+    return value
+
+
+def results_page(session: Session, job_id: str, *, cursor: str | None, limit: int) -> ResultsPage:
+    repository.get_job(session, job_id)
+    rows = repository.page_samples(session, job_id, after=_parse_cursor(cursor), limit=limit)
+    next_cursor = str(rows[-1].sample_index) if len(rows) == limit else None
+    return ResultsPage(
+        job_id=job_id,
+        items=[SampleOut.model_validate(row) for row in rows],
+        next_cursor=next_cursor,
+    )
+
+
+def results_csv(page: ResultsPage) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for item in page.items:
+        values = item.model_dump()
+        writer.writerow(
+            " ".join(map(str, values[c]))
+            if c == "selection_counts" and values[c]
+            else ("" if values[c] is None else values[c])
+            for c in CSV_COLUMNS
+        )
+    return buffer.getvalue()
+
+
+def summary(session: Session, job_id: str, radii: Sequence[float] | None) -> Summary:
+    job = repository.get_job(session, job_id)
+    rows = repository.all_samples(session, job_id)
+    labelled = bool(rows) and all(row.label is not None for row in rows)
+    np_radii = [_counted_radius(row, row.np_radius, labelled) for row in rows]
+    uses_q = job.parameters.get("q") is not None
+    dsrs_radii = [
+        _counted_radius(row, max(row.np_radius, row.dsrs_radius or 0.0), labelled) for row in rows
+    ]
+    at = _radii(radii, max([0.0, *np_radii, *dsrs_radii]))
+    np_acc = certified_accuracy(np_radii, at)
+    dsrs_acc = certified_accuracy(dsrs_radii, at)
+    return Summary(
+        job_id=job.id,
+        status=job.status,
+        samples=len(rows),
+        total=job.total,
+        labelled=labelled,
+        metric="certified_accuracy" if labelled else "certified_fraction",
+        abstain_rate=(sum(row.prediction is None for row in rows) / len(rows)) if rows else 0.0,
+        certified_accuracy=[
+            CertifiedAccuracyRow(radius=r, np=a, dsrs=b if uses_q else None)
+            for r, a, b in zip(at, np_acc, dsrs_acc, strict=True)
+        ],
+        acr_np=average_certified_radius([max(r, 0.0) for r in np_radii]),
+        acr_dsrs=average_certified_radius([max(r, 0.0) for r in dsrs_radii]) if uses_q else None,
+    )
+
+
+def _counted_radius(row: SampleRecord, radius: float, labelled: bool) -> float:
+    """Radius that counts towards certified accuracy: -1 (never counts) for an abstention
+    or, with labels, a wrong prediction (dsrs-math.md §6)."""
+    if row.prediction is None or (labelled and row.prediction != row.label):
+        return -1.0
+    return radius
+
+
+def _radii(radii: Sequence[float] | None, largest: float) -> list[float]:
+    if radii:
+        values = sorted({float(r) for r in radii})
+        if len(values) > MAX_RADII or values[0] < 0:
+            raise InvalidRequestError(f"radii must be at most {MAX_RADII} non-negative numbers")
+        return values
+    steps = min(int(largest / DEFAULT_RADIUS_STEP) + 1, MAX_RADII)
+    return [round(i * DEFAULT_RADIUS_STEP, 10) for i in range(steps)]

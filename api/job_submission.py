@@ -1,0 +1,171 @@
+"""Validate a job request, store the job, then hand its chunks to the dispatcher.
+
+Every check happens before anything is written: a refused request leaves no row. The job
+row is committed before the first chunk message is sent, so a worker always finds it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from math import prod
+from typing import Any
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from api.dispatch import JobDispatcher
+from api.errors import DispatchError, InvalidRequestError
+from api.schemas import InputsIn, JobCreate
+from store import repository
+from store.chunks import chunk_count
+from store.datasets import BUILTIN_SPLITS, builtin_split, files_present
+from store.job_parameters import certification_config
+from store.settings import Settings
+from store.tables import InputSetRecord, JobRecord, ModelRecord
+
+__all__ = ["MAX_SEED", "submit_job"]
+
+MAX_SEED = 2**63 - 1
+MAX_BATCH_SIZE = 1_000_000
+
+
+def submit_job(
+    session: Session, settings: Settings, dispatcher: JobDispatcher, request: JobCreate
+) -> JobRecord:
+    model = repository.get_model(session, request.model_id)
+    parameters = _parameters(request)
+    config = certification_config(parameters)
+    config.p.check_dimension(prod(model.input_shape))
+    draws = config.n * (2 if config.q is not None else 1) + (
+        config.n_selection if request.mode == "predict" else 0
+    )
+    if draws > settings.max_draws_per_sample:
+        raise InvalidRequestError(
+            f"{draws} draws per sample exceed the limit of {settings.max_draws_per_sample} "
+            "(DSRS_MAX_DRAWS_PER_SAMPLE)"
+        )
+    if not 1 <= request.batch_size <= MAX_BATCH_SIZE:
+        raise InvalidRequestError(
+            f"batch_size must lie in [1, {MAX_BATCH_SIZE}], got {request.batch_size}"
+        )
+    seed = secrets.randbits(63) if request.seed is None else request.seed
+    if not 0 <= seed <= MAX_SEED:
+        raise InvalidRequestError(f"seed must lie in [0, 2**63 - 1], got {seed}")
+    inputs = _inputs(session, settings, request, model)
+    _check_total(settings, len(inputs["indices"]))
+    job = repository.add_job(
+        session,
+        model_id=model.id,
+        mode=request.mode,
+        inputs=inputs,
+        parameters=parameters,
+        seed=seed,
+        total=len(inputs["indices"]),
+        chunk_size=settings.chunk_size,
+    )
+    session.commit()
+    try:
+        dispatcher.enqueue(job.id, chunk_count(job.total, job.chunk_size))
+    except DispatchError as error:
+        repository.mark_failed(session, job.id, str(error))
+        session.commit()
+        raise
+    return job
+
+
+def _parameters(request: JobCreate) -> dict[str, Any]:
+    return {
+        "noise": request.noise.model_dump(),
+        "q": None if request.q is None else request.q.model_dump(),
+        "n_selection": request.n_selection,
+        "n": request.n,
+        "alpha": request.alpha,
+        "batch_size": request.batch_size,
+        "radius_search": request.radius_search.model_dump(),
+    }
+
+
+def _inputs(
+    session: Session, settings: Settings, request: JobCreate, model: ModelRecord
+) -> dict[str, Any]:
+    spec = request.inputs
+    if spec.dataset is not None:
+        split = builtin_split(spec.dataset, spec.split)
+        if split is None:
+            allowed = ", ".join(f"{d}/{s}" for d, s in BUILTIN_SPLITS)
+            raise InvalidRequestError(f"unknown dataset split; allowed: {allowed}")
+        if not files_present(settings.datasets_dir, spec.dataset):
+            raise InvalidRequestError(
+                f"dataset {spec.dataset!r} is not on this server (files are never "
+                f"downloaded; place them under DSRS_DATASETS_DIR); 'digits' is always there"
+            )
+        _check_shape(list(split.input_shape), model)
+        indices = _indices(spec, split.size)
+        return {
+            "source": "builtin",
+            "dataset": spec.dataset,
+            "split": spec.split,
+            "indices": indices,
+        }
+    assert spec.input_set_id is not None
+    input_set = repository.get_input_set(session, spec.input_set_id)
+    _check_shape(input_set.sample_shape, model)
+    if request.mode == "evaluate" and not input_set.has_labels:
+        raise InvalidRequestError(
+            "mode 'evaluate' needs labels; this input set has none (upload an .npz or "
+            "safetensors file with a 'labels' array, or use mode 'predict')"
+        )
+    indices = _indices(spec, input_set.count)
+    _check_labels(settings, input_set, indices, model.num_classes)
+    return {"source": "upload", "input_set_id": input_set.id, "indices": indices}
+
+
+def _check_shape(shape: list[int], model: ModelRecord) -> None:
+    if list(shape) != list(model.input_shape):
+        raise InvalidRequestError(
+            f"inputs have shape {tuple(shape)} but model {model.id} takes "
+            f"{tuple(model.input_shape)}"
+        )
+
+
+def _indices(spec: InputsIn, size: int) -> list[int]:
+    if spec.indices is not None:
+        indices = list(spec.indices)
+        bad = [i for i in indices if not 0 <= i < size]
+        if bad:
+            raise InvalidRequestError(f"indices must lie in [0, {size - 1}]; got {bad[:5]}")
+        if len(set(indices)) != len(indices):
+            raise InvalidRequestError("indices must not repeat")
+    else:
+        stop = size if spec.stop is None else spec.stop
+        if not (0 <= spec.start < size and spec.start < stop <= size and spec.step >= 1):
+            raise InvalidRequestError(
+                f"need 0 <= start < stop <= {size} and step >= 1; got start={spec.start}, "
+                f"stop={spec.stop}, step={spec.step}"
+            )
+        indices = list(range(spec.start, stop, spec.step))
+    if not indices:
+        raise InvalidRequestError("a job needs at least one input")
+    return indices
+
+
+def _check_labels(
+    settings: Settings, input_set: InputSetRecord, indices: list[int], num_classes: int
+) -> None:
+    if not input_set.has_labels:
+        return
+    labels = np.load(
+        settings.storage_dir / input_set.storage_path / "labels.npy", allow_pickle=False
+    )[indices]
+    if labels.size and int(labels.max()) >= num_classes:
+        raise InvalidRequestError(
+            f"labels must lie in [0, {num_classes - 1}] for this model; got {int(labels.max())}"
+        )
+
+
+def _check_total(settings: Settings, total: int) -> None:
+    if total > settings.max_samples_per_job:
+        raise InvalidRequestError(
+            f"{total} inputs exceed the limit of {settings.max_samples_per_job} per job "
+            "(DSRS_MAX_SAMPLES_PER_JOB)"
+        )

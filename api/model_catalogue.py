@@ -1,0 +1,96 @@
+"""Register an uploaded base classifier: validate it, content-address it, store it.
+
+Validation uses :func:`models.loading.load_model`, imported when the first upload arrives
+(it needs torch), so that importing the API stays torch-free. Nothing is unpickled: the
+format is decided from the bytes by :mod:`models.formats`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from collections.abc import Sequence
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from api.uploads import ReceivedFile
+from store import repository
+from store.settings import Settings
+from store.tables import ModelRecord
+
+__all__ = ["register_model"]
+
+
+def register_model(
+    session: Session,
+    settings: Settings,
+    received: ReceivedFile,
+    *,
+    name: str | None,
+    architecture: str | None,
+    mean: Sequence[float] | None,
+    std: Sequence[float] | None,
+) -> tuple[ModelRecord, bool]:
+    """Store a validated upload; returns the model row and whether it was new."""
+    try:
+        content_key = _content_key(received.sha256, architecture, mean, std)
+        existing = repository.find_model_by_content(session, content_key)
+        if existing is not None:
+            return existing, False
+        from models.loading import load_model
+
+        loaded = load_model(
+            received.path.read_bytes(),
+            architecture=architecture,
+            mean=list(mean) if mean is not None else None,
+            std=list(std) if std is not None else None,
+        )
+        fmt = loaded.format.value
+        relative = f"models/{content_key}.{fmt}"
+        target = settings.storage_dir / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(received.path, target)
+        try:
+            record = repository.add_model(
+                session,
+                name=name or received.filename or content_key[:12],
+                format=fmt,
+                architecture=architecture,
+                sha256=received.sha256,
+                content_key=content_key,
+                mean=list(mean) if mean is not None else None,
+                std=list(std) if std is not None else None,
+                size_bytes=received.size_bytes,
+                input_shape=list(loaded.input_shape),
+                num_classes=loaded.num_classes,
+                storage_path=relative,
+            )
+            session.commit()
+        except IntegrityError:  # the same upload committed concurrently
+            session.rollback()
+            existing = repository.find_model_by_content(session, content_key)
+            if existing is None:
+                raise
+            return existing, False
+        return record, True
+    finally:
+        received.discard()
+
+
+def _content_key(
+    sha256: str,
+    architecture: str | None,
+    mean: Sequence[float] | None,
+    std: Sequence[float] | None,
+) -> str:
+    identity = json.dumps(
+        [
+            sha256,
+            architecture,
+            None if mean is None else [float(m) for m in mean],
+            None if std is None else [float(s) for s in std],
+        ]
+    )
+    return hashlib.sha256(identity.encode()).hexdigest()

@@ -1,0 +1,89 @@
+"""``/v1/models``: upload (multipart), list and read base classifiers."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
+from sqlalchemy.orm import Session
+
+from api.dependencies import get_session, get_settings
+from api.errors import InvalidRequestError
+from api.model_catalogue import register_model
+from api.schemas import ModelOut
+from api.uploads import receive_file
+from store import repository
+from store.settings import Settings
+
+router = APIRouter(prefix="/v1/models", tags=["models"])
+
+SessionDep = Annotated[Session, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+@router.post(
+    "",
+    response_model=ModelOut,
+    status_code=201,
+    responses={
+        200: {"description": "The same model was uploaded before"},
+        413: {"description": "Over DSRS_MAX_UPLOAD_BYTES"},
+        415: {"description": "Not safetensors or ONNX (pickle, TorchScript refused)"},
+        422: {"description": "Content does not fit the architecture"},
+    },
+)
+def upload_model(
+    session: SessionDep,
+    settings: SettingsDep,
+    response: Response,
+    file: Annotated[UploadFile, File(description="safetensors state dict or ONNX model")],
+    architecture: Annotated[
+        str | None, Form(description="Registered architecture (required for safetensors)")
+    ] = None,
+    name: Annotated[str | None, Form(max_length=200)] = None,
+    mean: Annotated[str | None, Form(description="Comma-separated per-channel mean")] = None,
+    std: Annotated[str | None, Form(description="Comma-separated per-channel std")] = None,
+) -> ModelOut:
+    received = receive_file(
+        file.file, file.filename or "", settings.storage_dir / "tmp", settings.max_upload_bytes
+    )
+    record, created = register_model(
+        session,
+        settings,
+        received,
+        name=name,
+        architecture=architecture or None,
+        mean=_floats("mean", mean),
+        std=_floats("std", std),
+    )
+    if not created:
+        response.status_code = 200
+    return ModelOut.model_validate(record)
+
+
+@router.get("", response_model=list[ModelOut])
+def list_models(
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[ModelOut]:
+    return [
+        ModelOut.model_validate(m)
+        for m in repository.list_models(session, limit=limit, offset=offset)
+    ]
+
+
+@router.get("/{model_id}", response_model=ModelOut)
+def get_model(session: SessionDep, model_id: str) -> ModelOut:
+    return ModelOut.model_validate(repository.get_model(session, model_id))
+
+
+def _floats(field: str, text: str | None) -> list[float] | None:
+    if text is None or not text.strip():
+        return None
+    try:
+        return [float(part) for part in text.split(",")]
+    except ValueError:
+        raise InvalidRequestError(
+            f"{field} must be comma-separated numbers, one per input channel; got {text!r}"
+        ) from None

@@ -1,0 +1,75 @@
+"""The Celery application of the worker, built by :func:`make_celery_app` (never at import).
+
+The task body only forwards ids to :func:`worker.chunk_service.certify_chunk`, the same
+function the embedded mode runs in-process. Tasks are acknowledged late (a chunk whose
+worker died is delivered again and its stored samples are skipped), each process takes one
+message at a time, and soft/hard time limits bound a chunk.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict
+from typing import Any
+
+from celery import Celery
+from sqlalchemy.orm import Session, sessionmaker
+
+from store.chunks import CERTIFY_CHUNK_TASK
+from store.database import make_engine, make_session_factory
+from store.settings import Settings
+from worker.chunk_service import certify_chunk
+from worker.classifiers import ClassifierCache
+
+__all__ = ["WorkerContext", "make_celery_app"]
+
+
+class WorkerContext:
+    """Per-process resources, created on first use inside the (forked) pool process."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.classifiers = ClassifierCache()
+        self._pid: int | None = None
+        self._session_factory: sessionmaker[Session] | None = None
+
+    def session_factory(self) -> sessionmaker[Session]:
+        if self._session_factory is None or self._pid != os.getpid():
+            self._session_factory = make_session_factory(make_engine(self.settings))
+            self._pid = os.getpid()
+            if self.settings.torch_threads is not None:
+                import torch
+
+                torch.set_num_threads(self.settings.torch_threads)
+        return self._session_factory
+
+
+def make_celery_app(settings: Settings) -> Celery:
+    if settings.broker_url is None:
+        raise ValueError("the Celery worker needs DSRS_BROKER_URL (e.g. redis://host:6379/0)")
+    app = Celery("dsrs-worker", broker=settings.broker_url, set_as_current=False)
+    app.conf.update(
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_ignore_result=True,
+        task_soft_time_limit=settings.task_soft_time_limit_s,
+        task_time_limit=settings.task_time_limit_s,
+        task_default_queue=settings.queue,
+        broker_connection_retry_on_startup=True,
+        worker_hijack_root_logger=False,
+    )
+    context = WorkerContext(settings)
+
+    @app.task(name=CERTIFY_CHUNK_TASK)
+    def certify_chunk_task(job_id: str, chunk_index: int) -> dict[str, Any]:
+        outcome = certify_chunk(
+            context.session_factory(),
+            settings,
+            job_id,
+            chunk_index,
+            classifiers=context.classifiers,
+        )
+        return asdict(outcome)
+
+    return app

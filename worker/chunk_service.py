@@ -1,0 +1,172 @@
+"""Certify one chunk of a job: the plain function behind the Celery task and the
+embedded in-process runner.
+
+Safe to run twice or concurrently for the same chunk: the job row is re-read, finished
+jobs return at once, samples already stored are skipped, and every row is written with an
+idempotent insert keyed by (job, sample index). The per-sample seed depends only on the
+job seed and the sample index, so how a job is chunked never changes its results.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from store import repository
+from store.chunks import chunk_range
+from store.errors import NotFoundError
+from store.job_parameters import certification_config
+from store.settings import Settings
+from store.tables import FINAL_STATUSES, JobRecord
+from worker.classifiers import ClassifierCache
+from worker.devices import process_device
+from worker.job_inputs import load_chunk_inputs
+from worker.seeds import sample_seed
+
+__all__ = ["ChunkOutcome", "certify_chunk"]
+
+log = logging.getLogger(__name__)
+
+_DEFAULT_CACHE = ClassifierCache()
+
+
+@dataclass(frozen=True)
+class ChunkOutcome:
+    job_id: str
+    chunk_index: int
+    written: int
+    skipped: int
+    job_status: str
+
+
+def certify_chunk(
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    job_id: str,
+    chunk_index: int,
+    *,
+    classifiers: ClassifierCache | None = None,
+) -> ChunkOutcome:
+    """Certify the samples of chunk ``chunk_index`` of job ``job_id`` not yet stored."""
+    with session_factory() as session:
+        try:
+            job = repository.get_job(session, job_id)
+        except NotFoundError:
+            log.warning("job %s does not exist; chunk %s dropped", job_id, chunk_index)
+            return ChunkOutcome(job_id, chunk_index, 0, 0, "missing")
+        if job.status in FINAL_STATUSES:
+            return ChunkOutcome(job_id, chunk_index, 0, 0, job.status)
+        positions = list(chunk_range(job.total, job.chunk_size, chunk_index))
+        stored = repository.stored_sample_indices(session, job_id, positions)
+        todo = [p for p in positions if p not in stored]
+        repository.mark_running(session, job_id)
+        session.commit()
+        try:
+            written = _certify_positions(
+                session, settings, job, todo, classifiers or _DEFAULT_CACHE
+            )
+            repository.finish_if_complete(session, job_id)
+            session.commit()
+        except Exception as error:
+            session.rollback()
+            repository.mark_failed(session, job_id, f"{type(error).__name__}: {error}")
+            session.commit()
+            log.exception("chunk %s of job %s failed", chunk_index, job_id)
+            raise
+        status = repository.get_job(session, job_id).status
+        return ChunkOutcome(job_id, chunk_index, written, len(positions) - written, status)
+
+
+def _certify_positions(
+    session: Session,
+    settings: Settings,
+    job: JobRecord,
+    positions: list[int],
+    classifiers: ClassifierCache,
+) -> int:
+    if not positions:
+        return 0
+    import torch
+
+    from dsrs_core.certify import certify
+
+    config = certification_config(job.parameters)
+    device = process_device(settings.device)
+    model = repository.get_model(session, job.model_id)
+    classifier = classifiers.get(settings, model, device)
+    chunk = load_chunk_inputs(settings, job.inputs, positions)
+    batch_size = int(job.parameters.get("batch_size", 1000))
+    written = 0
+    for row, position in enumerate(chunk.positions):
+        if _stopped(session, job.id):
+            break
+        label = chunk.labels[row]
+        seed = sample_seed(job.seed, position)
+        started = time.perf_counter()
+        certificate = certify(
+            classifier,
+            torch.from_numpy(chunk.inputs[row]),
+            config,
+            label=label if job.mode == "evaluate" else None,
+            seed=seed,
+            device=device,
+            batch_size=batch_size,
+        )
+        elapsed = time.perf_counter() - started
+        written += repository.insert_sample(
+            session,
+            _sample_values(
+                job.id, position, chunk.dataset_indices[row], label, certificate, seed, elapsed
+            ),
+        )
+        session.commit()
+    return written
+
+
+def _stopped(session: Session, job_id: str) -> bool:
+    """Whether the job was cancelled (or failed elsewhere) since this chunk started."""
+    session.expire_all()
+    return repository.get_job(session, job_id).status in FINAL_STATUSES
+
+
+def _sample_values(
+    job_id: str,
+    position: int,
+    dataset_index: int,
+    label: int | None,
+    certificate: Any,
+    seed: int,
+    elapsed: float,
+) -> dict[str, Any]:
+    counts = certificate.counts
+    return {
+        "job_id": job_id,
+        "sample_index": position,
+        "dataset_index": dataset_index,
+        "label": label,
+        "counted_label": counts.label,
+        "prediction": certificate.prediction,
+        "selection_counts": list(counts.selection_counts)
+        if counts.selection_counts is not None
+        else None,
+        "p_count": counts.p_count,
+        "p_n": counts.p_n,
+        "q_count": counts.q_count,
+        "q_n": counts.q_n,
+        "q_percentile": counts.q_percentile,
+        "q_fallback": counts.q_fallback,
+        "seed": seed,
+        "alpha": certificate.alpha,
+        "p_lower": certificate.p_lower,
+        "p_upper": certificate.p_upper,
+        "q_lower": certificate.q_lower,
+        "q_upper": certificate.q_upper,
+        "np_radius": certificate.np_radius,
+        "dsrs_radius": certificate.dsrs_radius,
+        "reason": certificate.reason,
+        "elapsed_s": elapsed,
+    }

@@ -1,0 +1,76 @@
+"""The inputs (and labels) a job certifies, loaded for the positions of one chunk."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from models.errors import DatasetUnavailableError
+from store.settings import Settings
+
+__all__ = ["ChunkInputs", "load_chunk_inputs"]
+
+
+@dataclass(frozen=True)
+class ChunkInputs:
+    """``inputs[i]`` / ``labels[i]`` belong to job position ``positions[i]``."""
+
+    positions: list[int]
+    dataset_indices: list[int]
+    inputs: np.ndarray
+    labels: list[int | None]
+
+
+def load_chunk_inputs(
+    settings: Settings, job_inputs: dict[str, Any], positions: list[int]
+) -> ChunkInputs:
+    indices = [int(job_inputs["indices"][p]) for p in positions]
+    if job_inputs["source"] == "builtin":
+        images, labels = _builtin_split(
+            job_inputs["dataset"], job_inputs["split"], str(settings.datasets_dir)
+        )
+    else:
+        directory = settings.storage_dir / "inputs" / job_inputs["input_set_id"]
+        images, labels = _input_set(str(directory))
+    chosen = images[indices]
+    chosen_labels: list[int | None] = (
+        [int(v) for v in labels[indices]] if labels is not None else [None] * len(indices)
+    )
+    return ChunkInputs(positions, indices, np.ascontiguousarray(chosen, np.float32), chosen_labels)
+
+
+@lru_cache(maxsize=4)
+def _builtin_split(dataset: str, split: str, root: str) -> tuple[np.ndarray, np.ndarray]:
+    if dataset == "digits":
+        from models.demo import demo_dataset
+
+        return demo_dataset(split)  # type: ignore[arg-type]
+    return _torchvision_split(dataset, split, Path(root))
+
+
+def _torchvision_split(dataset: str, split: str, root: Path) -> tuple[np.ndarray, np.ndarray]:
+    from torchvision import datasets
+
+    factory = {"mnist": datasets.MNIST, "cifar10": datasets.CIFAR10}[dataset]
+    try:
+        data = factory(root=str(root), train=split == "train", download=False)
+    except RuntimeError as error:
+        raise DatasetUnavailableError(
+            f"{dataset} ({split}) is not under {root}; files are never downloaded"
+        ) from error
+    images = np.asarray(data.data, dtype=np.float32) / 255.0
+    images = images[:, None] if images.ndim == 3 else images.transpose(0, 3, 1, 2)
+    return images, np.asarray(data.targets, dtype=np.int64)
+
+
+@lru_cache(maxsize=4)
+def _input_set(directory: str) -> tuple[np.ndarray, np.ndarray | None]:
+    path = Path(directory)
+    images = np.load(path / "inputs.npy", allow_pickle=False, mmap_mode="r")
+    labels_path = path / "labels.npy"
+    labels = np.load(labels_path, allow_pickle=False) if labels_path.exists() else None
+    return images, labels
