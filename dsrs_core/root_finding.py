@@ -1,0 +1,113 @@
+"""Bracketed scalar root finding that never returns an unchecked root.
+
+:func:`monotone_root` is a safeguarded Newton iteration (bisection whenever the Newton step
+leaves the bracket or does not shrink it fast enough). It returns the final bracket, so the
+caller picks the end that errs on the safe side; a bracket whose ends do not straddle the
+target raises :class:`~dsrs_core.errors.BracketError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from math import isfinite
+
+from dsrs_core.errors import BracketError, NumericalError
+
+__all__ = ["RootBracket", "monotone_root"]
+
+
+@dataclass(frozen=True)
+class RootBracket:
+    """``lo ≤ root ≤ hi`` for an increasing ``f - target`` (``f(lo) ≤ target ≤ f(hi)``)."""
+
+    lo: float
+    hi: float
+    f_lo: float
+    f_hi: float
+
+    @property
+    def mid(self) -> float:
+        return 0.5 * (self.lo + self.hi)
+
+
+def monotone_root(
+    fun: Callable[[float], tuple[float, float]],
+    target: float,
+    x0: float,
+    lo: float,
+    hi: float,
+    *,
+    increasing: bool,
+    xtol: float = 1e-12,
+    ftol: float = 1e-14,
+    max_iter: int = 100,
+) -> RootBracket:
+    """Solve ``fun(x)[0] = target`` for a monotone function on ``[lo, hi]``.
+
+    Parameters
+    ----------
+    fun : callable
+        ``x -> (value, derivative)``; the derivative only guides Newton steps.
+    target : float
+    x0 : float
+        Starting point (clipped into the bracket).
+    lo, hi : float
+        Search limits; the root must lie between them.
+    increasing : bool
+        Direction of monotonicity of ``fun``.
+    xtol, ftol : float
+        Stop when the bracket is narrower than ``xtol`` (relative to ``max(1, |x|)``) or
+        the residual at the last iterate is below ``ftol``.
+
+    Returns
+    -------
+    RootBracket
+        Expressed for the increasing function ``±(fun − target)``: ``lo`` is on the side
+        where ``fun`` is on the ``increasing`` side's low end. When the residual test
+        stops the iteration the bracket is degenerate (``lo == hi`` = the iterate).
+
+    Raises
+    ------
+    BracketError
+        When ``[lo, hi]`` does not bracket the target.
+    NumericalError
+        When a value is not finite or the iteration does not converge.
+    """
+    sign = 1.0 if increasing else -1.0
+
+    def g(x: float) -> tuple[float, float]:
+        value, slope = fun(x)
+        if not isfinite(value):
+            raise NumericalError(f"non-finite value {value!r} at x={x!r}")
+        return sign * (value - target), sign * slope
+
+    g_lo, _ = g(lo)
+    g_hi, _ = g(hi)
+    if g_lo > 0.0 or g_hi < 0.0:
+        raise BracketError(
+            f"target {target!r} not bracketed on [{lo!r}, {hi!r}] (residuals {g_lo!r}, {g_hi!r})"
+        )
+    x = min(max(x0, lo), hi)
+    dx_old = hi - lo
+    for _ in range(max_iter):
+        gx, slope = g(x)
+        if abs(gx) <= ftol:
+            return RootBracket(x, x, gx, gx)
+        if gx < 0.0:
+            lo, g_lo = x, gx
+        else:
+            hi, g_hi = x, gx
+        if hi - lo <= xtol * max(1.0, abs(x)):
+            return RootBracket(lo, hi, g_lo, g_hi)
+        # Newton unless it leaves the bracket or the residual is not shrinking fast enough
+        # (|2 g| > |dx_old · slope|); then bisect. Every iterate stays inside [lo, hi].
+        newton_ok = slope > 0.0 and isfinite(slope) and abs(2.0 * gx) <= abs(dx_old * slope)
+        x_new = x - gx / slope if newton_ok else 0.5 * (lo + hi)
+        if not (lo < x_new < hi):
+            x_new = 0.5 * (lo + hi)
+        dx_old, x = abs(x_new - x), x_new
+        if dx_old <= 0.1 * xtol * max(1.0, abs(x)):
+            gx, _ = g(x)
+            return RootBracket(x, x, gx, gx)
+    raise NumericalError(f"root search did not converge within {max_iter} steps")
