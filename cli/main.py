@@ -22,3 +22,4 @@ def main() -> None:
 
 # Command modules register themselves on `app` when imported.
 from cli import reproduce_command  # noqa: E402,F401
+from cli import service_commands  # noqa: E402,F401

@@ -1,0 +1,39 @@
+# Two entry points for a fresh checkout: `make demo` and `make test`.
+# Both create the virtual environment .venv/ on first use (stamp file below).
+
+PYTHON ?= python3
+VENV := .venv
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint serve worker migrate services clean
+
+$(STAMP): pyproject.toml
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -e '.[dev]'
+	touch $(STAMP)
+
+## Certify 100 digits test images on the embedded service and print NP vs DSRS.
+demo: $(STAMP)
+	$(VENV)/bin/dsrs demo
+
+## Start PostgreSQL and Redis if needed, then run the whole test suite.
+test: $(STAMP) services
+	$(VENV)/bin/pytest
+
+services:
+	.ci/start-services
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+serve: $(STAMP)
+	$(VENV)/bin/dsrs serve
+
+worker: $(STAMP)
+	$(VENV)/bin/dsrs worker
+
+migrate: $(STAMP)
+	$(VENV)/bin/dsrs migrate
+
+clean:
+	rm -rf var/demo .pytest_cache

@@ -1,0 +1,184 @@
+"""``dsrs serve``, ``dsrs worker``, ``dsrs migrate`` and ``dsrs demo``: the service's entry
+points. Each command imports what it needs when it runs."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cli.main import app
+
+#: Default demo workload: digits test images, N draws per distribution.
+DEMO_SAMPLES = 100
+DEMO_N = 10_000
+DEMO_RADII = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+) -> None:
+    """Run the HTTP API (settings from DSRS_* environment variables)."""
+    import uvicorn
+
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port)
+
+
+@app.command()
+def migrate() -> None:
+    """Upgrade the database (DSRS_DATABASE_URL, or the embedded SQLite file) to head."""
+    from store.migrations import upgrade_to_head
+    from store.settings import load_settings
+
+    settings = load_settings()
+    upgrade_to_head(settings)
+    typer.echo("database schema is at head")
+
+
+@app.command("worker")
+def worker_command(
+    concurrency: Annotated[
+        int | None,
+        typer.Option(help="Worker processes; default one per CUDA device, else 1."),
+    ] = None,
+    queue: Annotated[str | None, typer.Option(help="Queue (default DSRS_QUEUE).")] = None,
+    pool: Annotated[str, typer.Option(help="Celery pool (prefork, solo, threads).")] = "prefork",
+    loglevel: Annotated[str, typer.Option()] = "INFO",
+) -> None:
+    """Run a Celery worker that certifies job chunks (needs DSRS_BROKER_URL)."""
+    from store.settings import load_settings
+    from worker.celery_app import make_celery_app
+    from worker.devices import cuda_device_count
+
+    settings = load_settings()
+    if settings.broker_url is None:
+        typer.echo("dsrs worker needs DSRS_BROKER_URL (e.g. redis://localhost:6379/0)", err=True)
+        raise typer.Exit(2)
+    if concurrency is None:
+        concurrency = max(1, cuda_device_count()) if settings.device != "cpu" else 1
+    celery_app = make_celery_app(settings)
+    celery_app.worker_main(
+        [
+            "worker",
+            f"--loglevel={loglevel}",
+            f"--concurrency={concurrency}",
+            f"--pool={pool}",
+            f"--queues={queue or settings.queue}",
+            f"--hostname=dsrs-{os.getpid()}@%h",
+            "--without-gossip",
+            "--without-mingle",
+        ]
+    )
+
+
+@app.command()
+def demo(
+    samples: Annotated[int, typer.Option(help="Digits test images to certify.")] = DEMO_SAMPLES,
+    n: Annotated[int, typer.Option(help="Draws under P and under Q per image.")] = DEMO_N,
+    storage_dir: Annotated[Path, typer.Option(help="Embedded state.")] = Path("var/demo"),
+) -> None:
+    """Certify digits with the demo network on the embedded service; print NP vs DSRS.
+
+    Runs the HTTP API on SQLite with in-process jobs, uploads the shipped demo network,
+    submits one job and prints certified accuracy of both certificates.
+    """
+    import httpx
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.table import Table
+
+    from api.app import create_app
+    from api.background_server import running_server
+    from models.demo import DEMO_ARCHITECTURE, DEMO_SIGMA, DEMO_WEIGHTS_PATH
+    from store.settings import load_settings
+
+    console = Console()
+    started = time.perf_counter()
+    settings = load_settings(database_url=None, broker_url=None, storage_dir=storage_dir)
+    with (
+        running_server(create_app(settings)) as base_url,
+        httpx.Client(base_url=base_url, timeout=60) as client,
+    ):
+        response = client.post(
+            "/v1/models",
+            files={"file": ("digits-demo.safetensors", DEMO_WEIGHTS_PATH.read_bytes())},
+            data={"architecture": DEMO_ARCHITECTURE, "name": "digits demo"},
+        )
+        _check(response)
+        model = response.json()
+        job_request = {
+            "model_id": model["id"],
+            "inputs": {"dataset": "digits", "split": "test", "stop": samples},
+            "mode": "evaluate",
+            "noise": {"family": "general-gaussian", "sigma": DEMO_SIGMA, "k": 20},
+            "q": {"sigma": 0.8 * DEMO_SIGMA},
+            "n_selection": 100,
+            "n": n,
+            "alpha": 0.001,
+            "batch_size": 2000,
+            "radius_search": {"method": "grid", "unit": 0.01},
+            "seed": 0,
+        }
+        response = client.post("/v1/jobs", json=job_request)
+        _check(response)
+        job = response.json()
+        console.print(
+            f"job {job['id']}: {samples} digits test images, P = general-gaussian "
+            f"(sigma {DEMO_SIGMA}, k 20), Q sigma {0.8 * DEMO_SIGMA:g}, N = {n} per "
+            f"distribution, alpha 0.001"
+        )
+        with Progress(
+            TextColumn("certifying"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TimeRemainingColumn(),
+            console=console,
+            transient=True,
+        ) as progress:
+            task = progress.add_task("certify", total=samples)
+            while job["status"] in ("queued", "running"):
+                time.sleep(0.5)
+                job = client.get(f"/v1/jobs/{job['id']}").json()
+                progress.update(task, completed=job["progress"]["done"])
+        if job["status"] != "succeeded":
+            console.print(f"[red]job {job['status']}: {job['error']}[/red]")
+            raise typer.Exit(1)
+        response = client.get(f"/v1/jobs/{job['id']}/summary", params={"radii": list(DEMO_RADII)})
+        _check(response)
+        summary = response.json()
+
+    table = Table(title=f"Certified accuracy on {summary['samples']} digits test images")
+    table.add_column("radius", justify="right")
+    table.add_column("NP", justify="right")
+    table.add_column("DSRS", justify="right")
+    for row in summary["certified_accuracy"]:
+        table.add_row(
+            f"{row['radius']:.2f}", f"{100 * row['np']:.1f}%", f"{100 * (row['dsrs'] or 0.0):.1f}%"
+        )
+    table.add_section()
+    table.add_row("ACR", f"{summary['acr_np']:.4f}", f"{summary['acr_dsrs'] or 0.0:.4f}")
+    console.print(table)
+    timings = job["timings"]
+    console.print(
+        f"abstain rate {100 * summary['abstain_rate']:.1f}%; job wall time "
+        f"{timings['wall_seconds']:.1f} s ({timings['seconds_per_sample']:.3f} s per image); "
+        f"demo total {time.perf_counter() - started:.1f} s. Results: {storage_dir}/dsrs.sqlite3"
+    )
+
+
+def _check(response: object) -> None:
+    import httpx
+
+    assert isinstance(response, httpx.Response)
+    if response.is_error:
+        typer.echo(
+            f"{response.request.method} {response.request.url}: {response.status_code} "
+            f"{response.text}",
+            err=True,
+        )
+        raise typer.Exit(1)
