@@ -6,7 +6,7 @@ the same validated safetensors path as any upload.
 
 Data: :func:`sklearn.datasets.load_digits` (shipped with scikit-learn, no download),
 pixel values 0..16 scaled to [0, 1], shape ``(n, 1, 8, 8)``. Fixed split: the first 70 %
-of the 1797 images (in scikit-learn's order) train, the last 30 % (540 images) test.
+of the 1797 images (in scikit-learn's order) train, the last 30 % (539 images) test.
 """
 
 from __future__ import annotations
