@@ -1,24 +1,52 @@
-"""From counts to certificates: the pure (torch-free) half of ``certify()``.
+"""From counts (or intervals) to certificates: the pure, torch-free half of ``certify()``.
 
-CONTRACT (other packages call exactly these; the engine fills in the science):
+CONTRACT (other packages call exactly these):
 
 * :func:`plan_q_draws` — before the Q draws: which Q to sample, given the P interval.
 * :func:`certificate_from_counts` — bounds, prediction / abstain, NP and DSRS radii.
 
-PROVISIONAL: until the radius engine lands this only knows the Gaussian closed form.
+Recompute API (no counts needed; used by ``dsrs reproduce``):
+
+* :func:`heuristic_percentile` — ``H(pL)`` of dsrs-math.md §1.4;
+* :func:`build_q_noise` — the Q noise object for a config and a sampled percentile;
+* :func:`dsrs_radius_from_intervals` — DSRS radius search from ``[pL, pU]``, ``[qL, qU]``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from scipy.stats import norm
+from math import log
 
 from dsrs_core.bounds import clopper_pearson, split_alpha
-from dsrs_core.config import CertificationConfig
+from dsrs_core.config import CertificationConfig, NoiseSpec, QSpec, RadiusSearch
+from dsrs_core.dsrs_bound import CheckOutcome, Intervals, check_radius
+from dsrs_core.errors import InvalidParameterError
+from dsrs_core.neyman_pearson import np_radius
+from dsrs_core.noise import RadialNoise, ThresholdedNoise, make_noise, with_sigma
+from dsrs_core.radius_search import SearchResult, grid_search, precise_search
+from dsrs_core.region_masses import SigmaPair
 from dsrs_core.results import Certificate, SampleCounts
+from dsrs_core.threshold_region import ThresholdPair
 
-__all__ = ["QPlan", "plan_q_draws", "certificate_from_counts"]
+__all__ = [
+    "QPlan",
+    "plan_q_draws",
+    "certificate_from_counts",
+    "FALLBACK_P_UPPER",
+    "MAX_HEURISTIC_PERCENTILE",
+    "heuristic_percentile",
+    "build_p_noise",
+    "build_q_noise",
+    "dsrs_radius_from_intervals",
+    "np_fallback_radius",
+]
+
+#: ``x+`` falls back to P draws when the P upper bound reaches this (§1.4; the certifier's
+#: test in the original).
+FALLBACK_P_UPPER = 1.0 - 1e-8
+#: ``H(pL) ≥ 1`` has no quantile (§1.4, §7.1); the heuristic is capped here. Any Q chosen
+#: from the P run is legitimate (the Q run is a fresh sample), so the cap is sound.
+MAX_HEURISTIC_PERCENTILE = 0.999
 
 
 @dataclass(frozen=True)
@@ -33,31 +61,179 @@ class QPlan:
     fallback: bool
 
 
+def heuristic_percentile(p_lower: float) -> float:
+    """``H(pL) = 0.6 + 0.08 (−ln(1 − pL) − 5)`` for ``pL ≥ 1/2``, else 0.5 (§1.4), capped
+    at :data:`MAX_HEURISTIC_PERCENTILE`."""
+    if p_lower < 0.5:
+        return 0.5
+    if p_lower >= 1.0:
+        return MAX_HEURISTIC_PERCENTILE
+    return min(0.6 + 0.08 * (-log(1.0 - p_lower) - 5.0), MAX_HEURISTIC_PERCENTILE)
+
+
 def plan_q_draws(config: CertificationConfig, p_lower: float, p_upper: float) -> QPlan:
-    """Decide the Q to sample from the P interval (dsrs-math.md §1.4)."""
-    raise NotImplementedError("provisional: thresholded Q arrives with the radius engine")
+    """Decide the Q to sample from the P interval (dsrs-math.md §1.4).
+
+    Static percentile → that percentile; ``x`` → ``H(pL)``; ``x+`` → ``H(pL)`` unless
+    ``pU ≥ 1 − 1e-8``, then ``QPlan(None, fallback=True)`` (the Q budget is spent on fresh P
+    draws, sampled from P explicitly). Q given by sigma (or no Q) → ``QPlan(None, False)``.
+    """
+    q = config.q
+    if q is None or q.threshold is None:
+        return QPlan(None, False)
+    if isinstance(q.threshold, str):
+        if q.threshold == "x+" and p_upper >= FALLBACK_P_UPPER:
+            return QPlan(None, True)
+        return QPlan(heuristic_percentile(p_lower), False)
+    return QPlan(float(q.threshold), False)
+
+
+def build_p_noise(spec: NoiseSpec, dimension: int) -> RadialNoise:
+    """The smoothing noise P of ``spec`` for inputs of dimension ``dimension``."""
+    spec.check_dimension(dimension)
+    return make_noise(spec.family, dimension, spec.sigma, spec.k)
+
+
+def build_q_noise(
+    p: RadialNoise, q: QSpec, percentile: float | None
+) -> RadialNoise | ThresholdedNoise:
+    """Q for DSRS: P's family with ``q.sigma`` (§4.4) or P restricted to the ball of the
+    sampled ``percentile`` (§4.5)."""
+    if q.sigma is not None:
+        return with_sigma(p, q.sigma)
+    if percentile is None:
+        raise InvalidParameterError("a thresholded Q needs the percentile that was sampled")
+    return ThresholdedNoise(base=p, percentile=percentile)
+
+
+def dsrs_radius_from_intervals(
+    p: RadialNoise,
+    q: RadialNoise | ThresholdedNoise,
+    intervals: Intervals,
+    search: RadiusSearch,
+    start: float,
+) -> SearchResult:
+    """Largest certified DSRS radius above ``start`` (the proven NP radius) (§4, §5).
+
+    Parameters
+    ----------
+    p, q : noise objects
+        P and Q (Q a :class:`RadialNoise` with P's ``d, k`` or a :class:`ThresholdedNoise`).
+    intervals : Intervals
+        ``[pL, pU]`` of the P run and ``[qL, qU]`` of the Q run.
+    search : RadiusSearch
+        ``grid`` (unit) or ``precise`` (tolerance); ``mode`` exact / original.
+    start : float
+        A radius already certified (NP radius, or 0).
+
+    Returns
+    -------
+    SearchResult
+        ``radius ≥ start``; ``reason`` says why it is not larger. Instances with
+        ``pL ≤ 1/2`` are not searched (``V(r) < 1/2`` near 0, §5).
+    """
+    if not intervals.p_lower > 0.5:
+        return SearchResult(start, 0, "p_lower <= 1/2: DSRS cannot certify", False)
+    pair = ThresholdPair(p, q) if isinstance(q, ThresholdedNoise) else SigmaPair(p, q)
+
+    def check(r: float, hint: tuple[float, float] | None) -> CheckOutcome:
+        return check_radius(pair, r, intervals, search.mode, hint)
+
+    if search.method == "grid":
+        return grid_search(check, start, search.unit)
+    return precise_search(check, start, search.tolerance)
+
+
+def np_fallback_radius(
+    p: RadialNoise, p_lower: float, search: RadiusSearch, start: float
+) -> SearchResult:
+    """``x+`` fall-back (§4.3(e)): plain NP with ``p_lower`` (pooled or fresh), reported on
+    the same grid as DSRS (``original``: the grid of §5; ``precise``: NP radius itself)."""
+    radius = np_radius(p, p_lower)
+    if search.method == "precise":
+        best = max(start, radius.radius)
+        return SearchResult(best, 1, radius.reason or "fall-back: NP radius", best > start, "i")
+
+    def check(r: float, hint: tuple[float, float] | None) -> CheckOutcome:
+        ok = r <= radius.radius
+        return CheckOutcome(ok, float("nan"), "i", None, "" if ok else "fall-back NP radius")
+
+    return grid_search(check, start, search.unit)
 
 
 def certificate_from_counts(
     counts: SampleCounts, config: CertificationConfig, dimension: int
 ) -> Certificate:
-    """Certificate of one input from its raw counts (``dimension`` = d of the input)."""
+    """Certificate of one input from its raw counts (``dimension`` = d of the input).
+
+    Parameters
+    ----------
+    counts : SampleCounts
+        P draws (``p_count`` of ``p_n`` agree with ``label``) and, for DSRS, Q draws
+        (``q_percentile`` = the percentile actually sampled for a thresholded Q;
+        ``q_fallback`` = the Q budget was spent on fresh P draws, ``x+``).
+    config : CertificationConfig
+    dimension : int
+        Input dimension ``d``.
+
+    Returns
+    -------
+    Certificate
+        Clopper–Pearson bounds at the levels of :func:`split_alpha`; ``prediction = label``
+        if ``pL > 1/2`` else None (abstain, radii 0); NP radius (§3) from the P interval;
+        DSRS radius (§4, §5) when ``config.q`` is set. For the ``x+`` fall-back both P runs
+        are valid at their own levels, so the larger of the two lower bounds is used
+        (sound, dsrs-math.md §7.2 item 11) and certified by NP.
+    """
+    p = build_p_noise(config.p, dimension)
     alpha_p, alpha_q = split_alpha(config.alpha, config.q is not None)
     p_lower, p_upper = clopper_pearson(counts.p_count, counts.p_n, alpha_p)
     q_lower = q_upper = None
-    if config.q is not None and counts.q_count is not None and counts.q_n:
+    has_q = config.q is not None and counts.q_count is not None and bool(counts.q_n)
+    if has_q:
+        assert alpha_q is not None and counts.q_count is not None and counts.q_n is not None
         q_lower, q_upper = clopper_pearson(counts.q_count, counts.q_n, alpha_q)
-    certified = p_lower > 0.5
-    np_radius = config.p.sigma * float(norm.ppf(p_lower)) if certified else 0.0
+    reasons: list[str] = []
+    if counts.q_fallback and has_q:
+        assert q_lower is not None and q_upper is not None
+        p_lower, p_upper = max(p_lower, q_lower), min(p_upper, q_upper)
+        reasons.append("x+ fall-back: second P run, max of the two lower bounds")
+    abstain = not p_lower > 0.5
+    np_result = np_radius(p, p_lower) if not abstain else None
+    np_value = np_result.radius if np_result else 0.0
+    if np_result and np_result.reason:
+        reasons.append(f"NP: {np_result.reason}")
+    dsrs_value: float | None = None
+    if config.q is not None:
+        if abstain:
+            dsrs_value = 0.0
+        elif counts.q_fallback:
+            dsrs_value = np_value
+        elif not has_q:
+            dsrs_value = np_value
+            reasons.append("no Q draws: DSRS radius = NP radius")
+        else:
+            assert q_lower is not None and q_upper is not None
+            percentile = counts.q_percentile
+            if config.q.threshold is not None and percentile is None:
+                percentile = plan_q_draws(config, p_lower, p_upper).percentile
+            q = build_q_noise(p, config.q, percentile)
+            result = dsrs_radius_from_intervals(
+                p, q, Intervals(p_lower, p_upper, q_lower, q_upper), config.search, np_value
+            )
+            dsrs_value = max(result.radius, np_value)
+            reasons.append(f"DSRS: {result.reason}")
+    if abstain:
+        reasons.insert(0, "p_lower <= 1/2: abstain")
     return Certificate(
-        prediction=counts.label if certified else None,
+        prediction=None if abstain else counts.label,
         p_lower=p_lower,
         p_upper=p_upper,
         q_lower=q_lower,
         q_upper=q_upper,
-        np_radius=np_radius,
-        dsrs_radius=np_radius if config.q is not None else None,
+        np_radius=np_value,
+        dsrs_radius=dsrs_value,
         counts=counts,
         alpha=config.alpha,
-        reason="" if certified else "p_lower <= 1/2: abstain",
+        reason="; ".join(reasons),
     )

@@ -1,0 +1,418 @@
+"""DSRS certification at one radius through the weak-duality bound (dsrs-math.md §4).
+
+For any multipliers ``(λ1, λ2)`` and ``R = R(λ1, λ2) = {p_δ < λ1 p + λ2 q}``,
+
+    V(r) ≥ L(λ1, λ2) = P_δ(R) + λ1 (p̂ − P(R)) + λ2 (q̂ − Q(R)),                    (D)
+    p̂ = pL if λ1 ≥ 0 else pU,   q̂ = qL if λ2 ≥ 0 else qU
+
+(§4.1). A radius is certified when ``L − DSRS_DUAL_MARGIN > 1/2`` for the best multipliers
+found, evaluated with ``n`` and ``2n`` quadrature nodes, minus the quadrature allowance of :mod:`dsrs_core.neyman_pearson`. The search for good multipliers follows the original's
+STEP 1 (§4.3) to pick the KKT case — i (NP), ii (Q only), iii/iv/v (two-sided corners) —
+and solves that case (corners by Newton on ``(ln|λ1|, ln|λ2|)``). Because (D) holds for any
+multipliers, a wrong case or an unconverged solve only costs tightness, never soundness.
+
+Modes: ``exact`` certifies with the best dual bound found. ``original`` additionally
+requires what the original requires (§4.3(d) relaxation ``Ps(K3) − ε ≥ 1/2`` in case ii;
+for thresholded Q no certification in case v or when ``p_out < ε``), so it is never above
+``exact`` and matches the published radii.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from math import exp, inf, isfinite, log
+
+import numpy as np
+
+from dsrs_core.errors import BracketError, NumericalError
+from dsrs_core.neyman_pearson import QUADRATURE_SAFETY, QUADRATURE_SPREAD_LIMIT, base_nodes
+from dsrs_core.quadrature import gamma_rule
+from dsrs_core.region_masses import RegionMasses, SigmaPair
+from dsrs_core.root_finding import monotone_root
+from dsrs_core.threshold_region import ThresholdPair
+
+__all__ = [
+    "DSRS_DUAL_MARGIN",
+    "ORIGINAL_EPS",
+    "LOG_MULTIPLIER_LIMIT",
+    "PInterval",
+    "Intervals",
+    "CheckOutcome",
+    "dual_value",
+    "check_radius",
+]
+
+#: Subtracted from the dual bound (D) before comparing with 1/2 (errs low), on top of the
+#: quadrature allowance QUADRATURE_SAFETY · |L_n − L_2n| (see neyman_pearson). Dominates
+#: the rounding of the masses (~1e-13 · |λ|) and the boundary error of R (enters only
+#: through ROOT_RELATIVE_TOLERANCE, ≲ 1e-12 in P_δ).
+DSRS_DUAL_MARGIN = 1e-8
+#: The original's DUAL_EPS (§4.7): its margin in naive cases and thresholded checks; used
+#: only by ``original`` mode to reproduce the original's decisions.
+ORIGINAL_EPS = 1e-8
+#: Multipliers are searched with ``|ln|λ|| ≤`` this (the original: τ1 ±32 − 10 offset).
+LOG_MULTIPLIER_LIMIT = 60.0
+_CORNER_STEPS = 40
+_CORNER_RESIDUAL = 1e-13
+
+
+@dataclass(frozen=True)
+class PInterval:
+    """Confidence interval ``[lower, upper]`` of a probability."""
+
+    lower: float
+    upper: float
+
+
+@dataclass(frozen=True)
+class Intervals:
+    """The four bounds DSRS uses: ``[pL, pU]`` under P and ``[qL, qU]`` under Q."""
+
+    p_lower: float
+    p_upper: float
+    q_lower: float
+    q_upper: float
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    """Result of one DSRS check at radius ``r``.
+
+    ``bound`` is the certified lower bound on ``V(r)`` (the smaller quadrature value, nan
+    when unavailable), ``case`` the KKT case of §4.1 selected by STEP 1, ``multipliers``
+    the ``(λ1, λ2)`` behind ``bound`` (a warm start for the next radius), ``reason`` why
+    the radius is not certified.
+    """
+
+    certified: bool
+    bound: float
+    case: str
+    multipliers: tuple[float, float] | None = None
+    reason: str = ""
+    details: dict[str, float] = field(default_factory=dict)
+
+
+def dual_value(masses: RegionMasses, lam1: float, lam2: float, iv: Intervals) -> float:
+    """(D): ``P_δ(R) + λ1 (p̂ − P(R)) + λ2 (q̂ − Q(R))`` with the sign-selected ends."""
+    p_hat = iv.p_lower if lam1 >= 0.0 else iv.p_upper
+    q_hat = iv.q_lower if lam2 >= 0.0 else iv.q_upper
+    value = masses.shifted_mass
+    if lam1 != 0.0:
+        value += lam1 * (p_hat - masses.p_mass)
+    if lam2 != 0.0:
+        value += lam2 * (q_hat - masses.q_mass)
+    return value
+
+
+def _solve_log_multiplier(
+    fun: Callable[[float], tuple[float, float]], target: float, x0: float = 0.0
+) -> float:
+    """``x = ln λ`` with increasing ``fun(x)[0] = target`` (bracket ±LOG_MULTIPLIER_LIMIT)."""
+    bracket = monotone_root(
+        fun,
+        target,
+        x0,
+        -LOG_MULTIPLIER_LIMIT,
+        LOG_MULTIPLIER_LIMIT,
+        increasing=True,
+        xtol=1e-13,
+        ftol=1e-15,
+    )
+    return bracket.mid
+
+
+class _Engine:
+    """The pair-specific pieces the check needs."""
+
+    def masses(self, r: float, lam1: float, lam2: float, n: int) -> RegionMasses:
+        raise NotImplementedError
+
+    def np_multiplier(self, r: float, p_target: float, n: int) -> float:
+        """``λ1`` with ``P(R(λ1, 0)) = p_target`` (the NP set of §3)."""
+        raise NotImplementedError
+
+
+class _SigmaEngine(_Engine):
+    def __init__(self, pair: SigmaPair) -> None:
+        self.pair = pair
+        self.a = pair.p.shape
+
+    def rule(self, n: int):
+        return gamma_rule(self.a, n)
+
+    def masses(self, r, lam1, lam2, n, jacobian=False, shifted=True) -> RegionMasses:
+        rule = self.rule(n)
+        return self.pair.masses(r, lam1, lam2, rule, rule, jacobian=jacobian, shifted=shifted)
+
+    def np_multiplier(self, r, p_target, n, x0=0.0) -> float:
+        def fun(x: float) -> tuple[float, float]:
+            lam = exp(x)
+            m = self.masses(r, lam, 0.0, n, jacobian=True, shifted=False)
+            return m.p_mass, m.jacobian[0] * lam
+
+        return exp(_solve_log_multiplier(fun, p_target, x0))
+
+    def q_multiplier(self, r, q_target, n) -> float:
+        def fun(x: float) -> tuple[float, float]:
+            lam = exp(x)
+            m = self.masses(r, 0.0, lam, n, jacobian=True, shifted=False)
+            return m.q_mass, m.jacobian[3] * lam
+
+        return exp(_solve_log_multiplier(fun, q_target))
+
+    def corner(
+        self, r: float, targets: tuple[float, float], signs: tuple[float, float],
+        start: tuple[float, float], n: int,
+    ) -> tuple[float, float]:
+        """Newton on ``(ln|λ1|, ln|λ2|)`` for ``P(R) = p̂``, ``Q(R) = q̂`` (§4.4 STEP 2).
+
+        Returns the last iterate even when not converged: (D) holds for any multipliers.
+        """
+        theta = np.array([log(abs(start[0])), log(abs(start[1]))])
+        sign = np.array(signs)
+        target = np.array(targets)
+
+        def residual(th: np.ndarray) -> tuple[np.ndarray, RegionMasses]:
+            lam = sign * np.exp(th)
+            m = self.masses(r, lam[0], lam[1], n, jacobian=True, shifted=False)
+            return np.array([m.p_mass, m.q_mass]) - target, m
+
+        res, m = residual(theta)
+        for _ in range(_CORNER_STEPS):
+            norm = float(np.max(np.abs(res)))
+            if norm < _CORNER_RESIDUAL:
+                break
+            lam = sign * np.exp(theta)
+            jac = np.array(m.jacobian).reshape(2, 2) * lam[np.newaxis, :]
+            try:
+                step = -np.linalg.solve(jac, res)
+            except np.linalg.LinAlgError:
+                break
+            if not np.all(np.isfinite(step)):
+                break
+            longest = float(np.max(np.abs(step)))
+            if longest > 3.0:
+                step *= 3.0 / longest
+            alpha = 1.0
+            for _ in range(12):
+                cand = np.clip(theta + alpha * step, -LOG_MULTIPLIER_LIMIT, LOG_MULTIPLIER_LIMIT)
+                res_new, m_new = residual(cand)
+                if float(np.max(np.abs(res_new))) < (1.0 - 1e-4 * alpha) * norm:
+                    theta, res, m = cand, res_new, m_new
+                    break
+                alpha *= 0.5
+            else:
+                break
+        lam = sign * np.exp(theta)
+        return float(lam[0]), float(lam[1])
+
+
+class _ThresholdEngine(_Engine):
+    def __init__(self, pair: ThresholdPair) -> None:
+        self.pair = pair
+
+    def masses(self, r, lam1, lam2, n, jacobian=False, shifted=True) -> RegionMasses:
+        return self.pair.masses(r, lam1, lam2, n)
+
+    def np_multiplier(self, r, p_target, n, x0=0.0) -> float:
+        def fun(x: float) -> tuple[float, float]:
+            m_in, d_in = self.pair.inner_mass(r, x, n, True)
+            m_out, d_out = self.pair.outer_mass(r, x, n, True)
+            return m_in + m_out, d_in + d_out
+
+        return exp(_solve_log_multiplier(fun, p_target, x0))
+
+    def inner_multiplier(self, r, target, n) -> float:
+        """``μ`` with ``P(R ∩ ball) = target``."""
+        return exp(_solve_log_multiplier(lambda x: self.pair.inner_mass(r, x, n, True), target))
+
+    def outer_multiplier(self, r, target, n) -> float:
+        """``λ1`` with ``P(R \\ ball) = target``."""
+        return exp(_solve_log_multiplier(lambda x: self.pair.outer_mass(r, x, n, True), target))
+
+
+def _verify(
+    engine: _Engine, r: float, lam: tuple[float, float], iv: Intervals, n: int
+) -> tuple[bool, float, str]:
+    coarse = dual_value(engine.masses(r, lam[0], lam[1], n), lam[0], lam[1], iv)
+    fine = dual_value(engine.masses(r, lam[0], lam[1], 2 * n), lam[0], lam[1], iv)
+    if not (isfinite(coarse) and isfinite(fine)):
+        return False, float("nan"), "non-finite dual bound"
+    spread = abs(coarse - fine)
+    if spread > QUADRATURE_SPREAD_LIMIT:
+        return False, min(coarse, fine), f"quadrature not converged ({spread:.1e})"
+    bound = min(coarse, fine) - QUADRATURE_SAFETY * spread
+    if bound - DSRS_DUAL_MARGIN > 0.5:
+        return True, bound, ""
+    return False, bound, "dual bound <= 1/2"
+
+
+def _np_value(engine: _Engine, r: float, p_target: float, n: int) -> tuple[float, float]:
+    """NP dual value at ``p_target`` (``λ2 = 0``) and its multiplier."""
+    lam1 = engine.np_multiplier(r, p_target, n)
+    m = engine.masses(r, lam1, 0.0, n)
+    return m.shifted_mass + lam1 * (p_target - m.p_mass), lam1
+
+
+def check_radius(
+    pair: SigmaPair | ThresholdPair,
+    r: float,
+    iv: Intervals,
+    mode: str = "exact",
+    hint: tuple[float, float] | None = None,
+) -> CheckOutcome:
+    """Certify ``V(r) > 1/2`` for the DSRS problem of §4.1 at shift norm ``r``.
+
+    Parameters
+    ----------
+    pair : SigmaPair or ThresholdPair
+        P and Q (§4.4 or §4.5).
+    r : float
+        Shift norm, ``r > 0``.
+    iv : Intervals
+        ``[pL, pU]``, ``[qL, qU]``.
+    mode : {"exact", "original"}
+        See the module docstring.
+    hint : (λ1, λ2), optional
+        Multipliers of a nearby radius (warm start for the corner solve).
+
+    Returns
+    -------
+    CheckOutcome
+        Never raises for numerical trouble: a failed solve is "not certified" with the
+        reason recorded.
+    """
+    n = base_nodes(pair.p)
+    try:
+        if isinstance(pair, ThresholdPair):
+            return _check_threshold(_ThresholdEngine(pair), r, iv, mode, n)
+        return _check_sigma(_SigmaEngine(pair), r, iv, mode, n, hint)
+    except NumericalError as err:
+        return CheckOutcome(False, float("nan"), "?", None, f"numerical failure: {err}")
+
+
+def _best(
+    engine: _Engine, r: float, iv: Intervals, candidates: list[tuple[float, float]], n: int
+) -> tuple[tuple[float, float], float]:
+    best, best_value = candidates[0], -inf
+    for lam in candidates:
+        value = dual_value(engine.masses(r, lam[0], lam[1], n), lam[0], lam[1], iv)
+        if isfinite(value) and value > best_value:
+            best, best_value = lam, value
+    return best, best_value
+
+
+def _finish(
+    engine: _Engine, r: float, iv: Intervals, candidates, n: int, case: str,
+    original_ok: bool = True, original_reason: str = "", details=None,
+) -> CheckOutcome:
+    lam, _ = _best(engine, r, iv, candidates, n)
+    ok, bound, reason = _verify(engine, r, lam, iv, n)
+    if ok and not original_ok:
+        return CheckOutcome(False, bound, case, lam, original_reason, details or {})
+    return CheckOutcome(ok, bound, case, lam, reason, details or {})
+
+
+def _check_sigma(
+    engine: _SigmaEngine, r: float, iv: Intervals, mode: str, n: int,
+    hint: tuple[float, float] | None,
+) -> CheckOutcome:
+    # STEP 1 (§4.3): plain NP set at pL and its Q mass q*.
+    lam1_np = engine.np_multiplier(r, iv.p_lower, n)
+    q_star = engine.masses(r, lam1_np, 0.0, n, shifted=False).q_mass
+    candidates: list[tuple[float, float]] = [(lam1_np, 0.0)]
+    details = {"q_star": q_star}
+    if q_star >= iv.q_upper:
+        case = "iv"
+    elif q_star >= iv.q_lower:
+        return _finish(engine, r, iv, candidates, n, "i", details=details)
+    else:
+        lam2_q = engine.q_multiplier(r, iv.q_lower, n)
+        p_star = engine.masses(r, 0.0, lam2_q, n, shifted=False).p_mass
+        details["p_star"] = p_star
+        candidates.append((0.0, lam2_q))
+        if p_star < iv.p_lower:
+            case = "iii"
+        elif p_star > iv.p_upper:
+            case = "v"
+        else:
+            if mode == "original":
+                # §4.3(d): the original certifies case ii by plain NP at P-mass p*.
+                relaxed, _ = _np_value(engine, r, p_star, n)
+                details["relaxed"] = relaxed
+                return _finish(
+                    engine, r, iv, candidates, n, "ii", relaxed - ORIGINAL_EPS >= 0.5,
+                    "original case-ii relaxation <= 1/2", details,
+                )
+            return _finish(engine, r, iv, candidates, n, "ii", details=details)
+    # Corner cases (§4.4 STEP 2).
+    ratio = exp(engine.pair.p.log_norm_ratio_unit
+                * (log(engine.pair.q.scale) - log(engine.pair.p.scale)))
+    if case == "iii":
+        targets, signs = (iv.p_lower, iv.q_lower), (1.0, 1.0)
+        start = (lam1_np, candidates[1][1])
+    elif case == "iv":
+        targets, signs = (iv.p_lower, iv.q_upper), (1.0, -1.0)
+        start = (lam1_np, -1e-2 * lam1_np * ratio)
+    else:
+        targets, signs = (iv.p_upper, iv.q_lower), (-1.0, 1.0)
+        start = (-1e-2 * candidates[1][1] / ratio, candidates[1][1])
+    if hint is not None and np.sign(hint[0]) == signs[0] and np.sign(hint[1]) == signs[1]:
+        start = hint
+    if case == "iv" and iv.q_upper >= 1.0:
+        return _finish(engine, r, iv, candidates, n, case, details=details)
+    candidates.append(engine.corner(r, targets, signs, start, n))
+    return _finish(engine, r, iv, candidates, n, case, details=details)
+
+
+def _check_threshold(
+    engine: _ThresholdEngine, r: float, iv: Intervals, mode: str, n: int
+) -> CheckOutcome:
+    nu = engine.pair.q.nu
+    lam1_np = engine.np_multiplier(r, iv.p_lower, n)
+    q_star = nu * engine.pair.inner_mass(r, log(lam1_np), n)[0]
+    p_star = iv.q_lower / nu  # exact for a thresholded Q (§4.5 note)
+    details = {"q_star": q_star, "p_star": p_star}
+    candidates: list[tuple[float, float]] = [(lam1_np, 0.0)]
+    if iv.q_lower / nu < 1.0 / nu and iv.q_lower > 0.0:
+        mu_ii = engine.inner_multiplier(r, iv.q_lower / nu, n)
+        candidates.append((0.0, mu_ii / nu))
+    else:
+        mu_ii = None
+    if q_star >= iv.q_upper:
+        case, q_hat = "iv", iv.q_upper
+    elif q_star >= iv.q_lower:
+        return _finish(engine, r, iv, candidates, n, "i", details=details)
+    elif p_star < iv.p_lower:
+        case, q_hat = "iii", iv.q_lower
+    elif p_star > iv.p_upper:
+        case, q_hat = "v", iv.q_lower
+        if mode == "original":
+            return CheckOutcome(False, float("nan"), case, None,
+                                "original: case v unsupported for thresholded Q", details)
+        return _finish(engine, r, iv, candidates, n, case, details=details)
+    else:
+        if mode == "original":
+            relaxed, _ = _np_value(engine, r, p_star, n)
+            details["relaxed"] = relaxed
+            return _finish(engine, r, iv, candidates, n, "ii", relaxed - ORIGINAL_EPS >= 0.5,
+                           "original case-ii relaxation <= 1/2", details)
+        return _finish(engine, r, iv, candidates, n, "ii", details=details)
+    p_out = iv.p_lower - q_hat / nu
+    details["p_out"] = p_out
+    if p_out < ORIGINAL_EPS or q_hat >= 1.0:
+        if mode == "original":
+            return CheckOutcome(False, float("nan"), case, None,
+                                "original: p_out < eps (lambda1 would be <= 0)", details)
+        return _finish(engine, r, iv, candidates, n, case, details=details)
+    try:
+        mu = mu_ii if (case == "iii" and mu_ii is not None) else engine.inner_multiplier(
+            r, q_hat / nu, n)
+        lam1 = engine.outer_multiplier(r, p_out, n)
+        candidates.append((lam1, (mu - lam1) / nu))
+    except BracketError as err:
+        details["corner_error"] = 1.0
+        if mode == "original":
+            return CheckOutcome(False, float("nan"), case, None, f"original: {err}", details)
+    return _finish(engine, r, iv, candidates, n, case, details=details)

@@ -1,0 +1,317 @@
+"""Masses of the DSRS worst-case region ``R(λ1, λ2) = {p_δ < λ1 p + λ2 q}`` (dsrs-math.md §4.4).
+
+For P = GG(d, k, σ), Q = GG(d, k, β) (same ``d, k``, another scale) and a shift of norm
+``r``, seen from a point at squared radius ``s``:
+
+    λ1 p + λ2 q = C_σ s^(−k) Λ(s),   Λ(s) = λ1 e^(−s/(2σ²)) + λ2 (σ/β)^(d−2k) e^(−s/(2β²)),
+    φ(s) := −k ln s + ln Λ(s)   (−inf where Λ ≤ 0),
+    z ∈ R  ⇔  ln g_σ(‖z − δ‖) < φ(‖z‖²)  ⇔  ‖z − δ‖² > U_σ(φ(‖z‖²)).
+
+* ``P(R) = E_t[I(((ρ+r)² − U_σ(φ(ρ²)))/(4ρr))]``, ``ρ = σ√(2t)``; ``Q(R)`` the same with
+  ``ρ = β√(2t)`` ((G1) of §0);
+* ``P_δ(R) = E_t[Pr(‖δ + w‖² ∈ M(ρ))]`` with ``‖w‖ = ρ = σ√(2t)`` and
+  ``M(ρ) = {s : φ(s) > ln g_σ(ρ²)}`` ((G2)).
+
+Sign patterns (§4.4, handled explicitly): ``Λ > 0`` on one interval ``D`` of ``s`` (all of
+``(0, ∞)`` when both multipliers are ≥ 0; ``(0, s0)`` or ``(s0, ∞)`` for mixed signs; empty
+when both are ≤ 0). On ``D``, ``φ' = 0`` reduces to
+``ln|λ1|(…) − cp s + ln(k + cp s) = ln|B| − cq s + ln(k + cq s)`` whose difference is monotone
+for integer ``k ≥ 0``, so ``φ`` has at most one critical point, and ``φ → −∞`` where
+``Λ → 0`` and at ``∞``. Hence ``M(ρ)`` is always one interval ``(s_lo, s_hi)``: ``s_lo = 0``
+when ``φ`` decreases on ``D``, otherwise both ends are roots on the monotone pieces either
+side of the maximiser of ``φ``. Roots are found per node by bracketed Newton in ``ln s``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from math import inf, isfinite, log
+
+import numpy as np
+from numpy.typing import NDArray
+
+from dsrs_core.errors import InvalidParameterError, NumericalError
+from dsrs_core.noise import RadialNoise
+from dsrs_core.quadrature import QuadratureRule
+from dsrs_core.special import signed_log_sum, symmetric_beta_cdf, symmetric_beta_pdf
+
+__all__ = [
+    "ROOT_RELATIVE_TOLERANCE",
+    "RegionMasses",
+    "SigmaPair",
+    "level_set_radius_sq",
+    "bracketed_monotone_roots",
+]
+
+#: Precision, in ``ln s``, of the boundary of ``M(ρ)``. A boundary error ε moves
+#: ``P_δ(R)`` by about ε·s·(density of ‖δ + w‖²) ≲ 1e-12, far below the dual margin.
+ROOT_RELATIVE_TOLERANCE = 1e-14
+_MAX_ROOT_STEPS = 200
+_TINY_S = 1e-300
+
+Array = NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class RegionMasses:
+    """``P(R)``, ``Q(R)``, ``P_δ(R)`` and ``J = ∂(P(R), Q(R))/∂(λ1, λ2)`` as
+    ``(∂P/∂λ1, ∂P/∂λ2, ∂Q/∂λ1, ∂Q/∂λ2)`` (None when not requested)."""
+
+    p_mass: float
+    q_mass: float
+    shifted_mass: float
+    jacobian: tuple[float, float, float, float] | None = None
+
+
+def level_set_radius_sq(k: int, log_coef: float, decay: float, level: Array) -> Array:
+    """``s`` with ``−k ln s + log_coef − decay·s = level`` (one exponential term; the
+    function is decreasing in ``s``). ``s = (k/decay) Wl(…)``, or linear when ``k = 0``."""
+    from dsrs_core.special import log_lambert_w
+
+    rhs = log_coef - level
+    if k == 0:
+        return np.maximum(rhs / decay, 0.0)
+    return (k / decay) * log_lambert_w(rhs / k - log(k / decay))
+
+
+def bracketed_monotone_roots(
+    fun: Callable[[Array], Array],
+    slope: Callable[[Array], Array],
+    level: Array,
+    lo: Array,
+    hi: Array,
+    decreasing: bool,
+) -> Array:
+    """Per-entry roots ``s`` of ``fun(s) = level`` with ``fun`` monotone on ``[lo, hi]``.
+
+    Safeguarded Newton in ``u = ln s`` (bisection whenever Newton leaves the bracket);
+    ``fun(lo) − level`` and ``fun(hi) − level`` must have the right signs (they may be
+    ±inf). Raises :class:`NumericalError` if it does not converge.
+    """
+    sign = -1.0 if decreasing else 1.0
+    ulo = np.log(np.maximum(lo, _TINY_S))
+    uhi = np.log(np.maximum(hi, _TINY_S))
+    u = 0.5 * (ulo + uhi)
+    for _ in range(_MAX_ROOT_STEPS):
+        s = np.exp(u)
+        f = sign * (fun(s) - level)
+        df = sign * slope(s) * s
+        ulo = np.where(f < 0.0, u, ulo)
+        uhi = np.where(f > 0.0, u, uhi)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            newton = u - f / df
+        good = np.isfinite(newton) & (newton > ulo) & (newton < uhi)
+        u_new = np.where(good, newton, 0.5 * (ulo + uhi))
+        u_new = np.where(f == 0.0, u, u_new)
+        tol = ROOT_RELATIVE_TOLERANCE * np.maximum(1.0, np.abs(u))
+        done = (np.abs(u_new - u) <= tol) | (uhi - ulo <= tol)
+        u = u_new
+        if bool(np.all(done)):
+            return np.exp(u)
+    raise NumericalError("boundary of the DSRS region did not converge")
+
+
+class _Phi:
+    """``Λ``, ``φ`` and ``φ'`` for fixed multipliers (see the module docstring)."""
+
+    def __init__(self, pair: SigmaPair, lam1: float, lam2: float) -> None:
+        self.k = pair.p.k
+        self.cp = 1.0 / (2.0 * pair.p.scale**2)
+        self.cq = 1.0 / (2.0 * pair.q.scale**2)
+        self.log_ratio = pair.p.log_norm_ratio_unit * (log(pair.p.scale) - log(pair.q.scale))
+        self.sa = float(np.sign(lam1))
+        self.sb = float(np.sign(lam2))
+        self.la = log(abs(lam1)) if lam1 != 0.0 else -inf
+        self.lb = log(abs(lam2)) + self.log_ratio if lam2 != 0.0 else -inf
+
+    def log_lambda(self, s: Array) -> Array:
+        return signed_log_sum(self.la - self.cp * s, self.sa, self.lb - self.cq * s, self.sb)
+
+    def log_lambda_tilde(self, s: Array) -> Array:
+        """``ln(Λ(s) e^(cp s)) = ln(λ1 + B e^((cp − cq) s))``."""
+        return signed_log_sum(
+            np.full(np.shape(s), self.la), self.sa, self.lb + (self.cp - self.cq) * s, self.sb
+        )
+
+    def phi(self, s: Array) -> Array:
+        out = self.log_lambda(s)
+        return out - self.k * np.log(s) if self.k else out
+
+    def dphi(self, s: Array) -> Array:
+        ll = self.log_lambda(s)
+        with np.errstate(over="ignore", invalid="ignore"):
+            ta = self.sa * np.exp(self.la - self.cp * s - ll) if self.sa else 0.0
+            tb = self.sb * np.exp(self.lb - self.cq * s - ll) if self.sb else 0.0
+        return -self.k / s - (self.cp * ta + self.cq * tb)
+
+    def domain(self) -> tuple[float, float]:
+        """Interval ``(d_lo, d_hi)`` of ``s > 0`` with ``Λ(s) > 0`` (empty: ``d_lo ≥ d_hi``)."""
+        sa, sb = self.sa, self.sb
+        if sa >= 0 and sb >= 0:
+            return (0.0, inf) if (sa > 0 or sb > 0) else (0.0, 0.0)
+        if sa <= 0 and sb <= 0:
+            return 0.0, 0.0
+        if self.cp == self.cq:
+            return (0.0, inf) if (sa * np.exp(self.la) + sb * np.exp(self.lb)) > 0 else (0.0, 0.0)
+        s0 = (self.lb - self.la) / (self.cq - self.cp)  # A e^(−cp s0) + B e^(−cq s0) = 0
+        slow_positive = (sa > 0) if self.cp < self.cq else (sb > 0)  # sign of Λ at ∞
+        if s0 <= 0.0:
+            return (0.0, inf) if slow_positive else (0.0, 0.0)
+        return (s0, inf) if slow_positive else (0.0, s0)
+
+    def maximiser(self, d_lo: float, d_hi: float) -> float:
+        """Where ``φ`` is largest on ``D``: ``d_lo`` if ``φ`` decreases, else the unique
+        critical point (scalar bisection on the sign of ``φ'`` in ``ln s``)."""
+        start = max(d_lo * (1.0 + 1e-12), _TINY_S) if d_lo > 0 else _TINY_S
+        if self.dphi(np.array([start]))[0] <= 0.0:
+            return d_lo
+        lo = log(start)
+        hi_s = d_hi if isfinite(d_hi) else max(2.0 * start, 1.0)
+        while not isfinite(d_hi) and self.dphi(np.array([hi_s]))[0] > 0.0:
+            hi_s *= 2.0
+            if hi_s > 1e300:
+                raise NumericalError("no maximiser of phi found")
+        hi = log(hi_s)
+        for _ in range(200):
+            mid = 0.5 * (lo + hi)
+            if self.dphi(np.array([np.exp(mid)]))[0] > 0.0:
+                lo = mid
+            else:
+                hi = mid
+            if hi - lo < 1e-15 * max(1.0, abs(mid)):
+                break
+        return float(np.exp(0.5 * (lo + hi)))
+
+    def superlevel_interval(self, level: Array) -> tuple[Array, Array]:
+        """``M = {s : φ(s) > level}`` as ``(s_lo, s_hi)`` per entry (``s_lo = s_hi = 0``
+        when empty)."""
+        s_lo = np.zeros_like(level)
+        s_hi = np.zeros_like(level)
+        d_lo, d_hi = self.domain()
+        if not d_lo < d_hi:
+            return s_lo, s_hi
+        s_max = self.maximiser(d_lo, d_hi)
+        if s_max == 0.0:
+            phi_max = inf if self.k else float(self.log_lambda(np.array([0.0]))[0])
+        else:
+            phi_max = float(self.phi(np.array([s_max]))[0])
+        inside = level < phi_max
+        if not np.any(inside):
+            return s_lo, s_hi
+        lvl = level[inside]
+        positive = [(self.la, self.cp)] if self.sa > 0 else []
+        if self.sb > 0:
+            positive.append((self.lb, self.cq))
+        # Λ ≤ (#positive terms)·max term: beyond every single-term root with +ln(#terms),
+        # φ < level. When all terms are positive, Λ ≥ each term: before every single-term
+        # root φ > level. Both give tight Newton brackets.
+        extra = log(len(positive))
+        upper = np.max([level_set_radius_sq(self.k, lt + extra, ct, lvl) for lt, ct in positive], axis=0)
+        upper = upper * (1.0 + 1e-12) + 1e-300
+        if isfinite(d_hi):
+            upper = np.minimum(upper, d_hi)
+        lower = np.full(lvl.shape, max(s_max, _TINY_S))
+        if self.sa >= 0 and self.sb >= 0:
+            tight = np.max([level_set_radius_sq(self.k, lt, ct, lvl) for lt, ct in positive], axis=0)
+            lower = np.maximum(lower, tight * (1.0 - 1e-12))
+        lower = np.minimum(lower, upper)
+        s_hi[inside] = bracketed_monotone_roots(self.phi, self.dphi, lvl, lower, upper, True)
+        if s_max > d_lo:
+            # Increasing piece (d_lo, s_max): φ → −inf at d_lo = s0 > 0, or φ(0) finite (k = 0).
+            phi_start = -inf if d_lo > 0 else float(self.log_lambda(np.array([0.0]))[0])
+            need = lvl >= phi_start
+            roots = np.zeros_like(lvl)
+            if np.any(need):
+                count = int(need.sum())
+                roots[need] = bracketed_monotone_roots(
+                    self.phi,
+                    self.dphi,
+                    lvl[need],
+                    np.full(count, max(d_lo, _TINY_S)),
+                    np.full(count, s_max),
+                    False,
+                )
+            s_lo[inside] = roots
+        elif d_lo > 0:
+            s_lo[inside] = d_lo
+        return s_lo, s_hi
+
+
+@dataclass(frozen=True)
+class SigmaPair:
+    """P = ``p`` and Q = the same family with another scale (dsrs-math.md §4.4)."""
+
+    p: RadialNoise
+    q: RadialNoise
+
+    def __post_init__(self) -> None:
+        if (self.p.d, self.p.k) != (self.q.d, self.q.k):
+            raise InvalidParameterError("P and Q must share the dimension d and exponent k")
+
+    def _far_mass(
+        self, phi: _Phi, r: float, rule: QuadratureRule, scale: float, jac: bool
+    ) -> tuple[float, float, float]:
+        """``E_t[I(((ρ+r)² − U_σ(φ(ρ²)))/(4ρr))]`` for ``ρ = scale √(2t)`` and its
+        derivatives in ``(λ1, λ2)``."""
+        p = self.p
+        v = 2.0 * scale**2 * rule.nodes
+        rho = np.sqrt(v)
+        denom = 4.0 * rho * r
+        llt = phi.log_lambda_tilde(v)
+        ok = np.isfinite(llt)
+        if not np.any(ok):
+            return 0.0, 0.0, 0.0
+        t_p = v * phi.cp  # the same point in P's t-units
+        gap = np.zeros_like(v)
+        gap[ok] = p.level_offset(t_p[ok], -llt[ok])  # U_σ(φ) − s, no cancellation
+        x = np.where(ok, 0.5 + (r * r - gap) / denom, -1.0)
+        mass = rule.expect(symmetric_beta_cdf(x, p.beta_param))
+        if not jac:
+            return mass, 0.0, 0.0
+        s2 = 2.0 * p.scale**2
+        if p.k:
+            w = (v + gap) / (s2 * p.k)
+            slope = s2 * w / (1.0 + w)
+        else:
+            slope = np.full_like(v, s2)
+        base = np.where(ok, symmetric_beta_pdf(x, p.beta_param) * slope / denom, 0.0)
+        llt_safe = np.where(ok, llt, 0.0)
+        with np.errstate(over="ignore"):
+            d1 = np.where(ok, np.exp(-llt_safe), 0.0)
+            d2 = np.where(ok, np.exp(phi.log_ratio + (phi.cp - phi.cq) * v - llt_safe), 0.0)
+        return mass, rule.expect(base * d1), rule.expect(base * d2)
+
+    def masses(
+        self,
+        r: float,
+        lam1: float,
+        lam2: float,
+        p_rule: QuadratureRule,
+        q_rule: QuadratureRule,
+        jacobian: bool = False,
+        shifted: bool = True,
+    ) -> RegionMasses:
+        """``P(R)``, ``Q(R)``, ``P_δ(R)`` of ``R(λ1, λ2)`` at shift norm ``r > 0``.
+
+        ``p_rule`` / ``q_rule``: Gamma(a) rules for the P and Q radial laws (the same rule
+        object serves both, the scales differ).
+        """
+        if not r > 0.0:
+            raise InvalidParameterError(f"radius must be positive, got {r!r}")
+        phi = _Phi(self, lam1, lam2)
+        pm, dp1, dp2 = self._far_mass(phi, r, p_rule, self.p.scale, jacobian)
+        qm, dq1, dq2 = self._far_mass(phi, r, q_rule, self.q.scale, jacobian)
+        ps = float("nan")
+        if shifted:
+            v = self.p.radius_sq(p_rule.nodes)
+            rho = np.sqrt(v)
+            denom = 4.0 * rho * r
+            s_lo, s_hi = phi.superlevel_interval(self.p.log_profile(v))
+            near = (rho - r) ** 2
+            h = self.p.beta_param
+            inside = symmetric_beta_cdf((s_hi - near) / denom, h) - symmetric_beta_cdf(
+                (s_lo - near) / denom, h
+            )
+            ps = p_rule.expect(np.maximum(inside, 0.0))
+        return RegionMasses(pm, qm, ps, (dp1, dp2, dq1, dq2) if jacobian else None)
