@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from api import health_routes, input_routes, job_routes, model_routes
 from api.body_limit import BodySizeLimit
+from api.dashboard_routes import install_dashboard
 from api.dispatch import JobDispatcher, make_dispatcher
 from api.error_handlers import install_error_handlers
 from store import repository
@@ -55,6 +56,7 @@ def create_app(
     app.add_middleware(BodySizeLimit, max_upload_bytes=settings.max_upload_bytes)
     for module in (health_routes, model_routes, input_routes, job_routes):
         app.include_router(module.router)
+    install_dashboard(app)
     if settings.embedded:
         _resume_unfinished(session_factory, dispatcher)
     return app

@@ -1,0 +1,156 @@
+"""Job-level aggregates for the dashboard, computed in one pass over five columns.
+
+Counting follows dsrs-math.md §6 and :func:`api.job_reports.summary`: an abstention (and,
+with labels, a wrong prediction) never counts; the DSRS radius of an input is
+``max(np_radius, dsrs_radius)``; the denominator is every input certified so far.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.dashboard_schemas import Curve, GainHistogram, Overview
+from api.schemas import CertifiedAccuracyRow
+from dsrs_core.evaluation import RADIUS_MATCH_TOLERANCE
+from store import repository
+from store.tables import SampleRecord
+
+__all__ = ["CURVE_POINTS", "GAIN_BINS", "TABLE_STEP", "job_overview", "overview_from_columns"]
+
+#: Radii at which the plotted curve is evaluated (uniform from 0 to the largest radius).
+CURVE_POINTS = 201
+#: Bins of the DSRS-gain histogram.
+GAIN_BINS = 20
+#: Spacing of the printed certified-accuracy table (as in the paper's tables).
+TABLE_STEP = 0.25
+#: A gain below this is "no gain": it only absorbs the radius search's own resolution.
+GAIN_FLOOR = 1e-6
+
+
+@dataclass(frozen=True)
+class Columns:
+    label: np.ndarray  # float, NaN where unlabelled
+    prediction: np.ndarray  # float, NaN where abstained
+    counted_label: np.ndarray
+    p_fraction: np.ndarray
+    np_radius: np.ndarray
+    dsrs_radius: np.ndarray  # float, NaN where not computed
+
+
+def job_overview(session: Session, job_id: str) -> Overview:
+    job = repository.get_job(session, job_id)
+    rows = session.execute(
+        select(
+            SampleRecord.label,
+            SampleRecord.prediction,
+            SampleRecord.counted_label,
+            SampleRecord.p_count,
+            SampleRecord.p_n,
+            SampleRecord.np_radius,
+            SampleRecord.dsrs_radius,
+        ).where(SampleRecord.job_id == job_id)
+    ).all()
+    table = np.array(rows, dtype=float).reshape(len(rows), 7)
+    columns = Columns(
+        label=table[:, 0],
+        prediction=table[:, 1],
+        counted_label=table[:, 2],
+        p_fraction=table[:, 3] / np.maximum(table[:, 4], 1.0),
+        np_radius=table[:, 5],
+        dsrs_radius=table[:, 6],
+    )
+    return overview_from_columns(
+        columns,
+        job_id=job.id,
+        status=job.status,
+        total=job.total,
+        mode=job.mode,
+        uses_q=job.parameters.get("q") is not None,
+    )
+
+
+def overview_from_columns(
+    columns: Columns, *, job_id: str, status: str, total: int, mode: str, uses_q: bool
+) -> Overview:
+    samples = len(columns.np_radius)
+    has_label = ~np.isnan(columns.label)
+    labelled = samples > 0 and bool(has_label.all())
+    abstained = np.isnan(columns.prediction)
+    counts = ~abstained & (~labelled | (columns.prediction == columns.label))
+    np_radius = np.where(counts, columns.np_radius, -1.0)
+    dsrs_radius = np.where(counts, np.fmax(columns.np_radius, columns.dsrs_radius), -1.0)
+    largest = float(max(0.0, np_radius.max(initial=0.0), dsrs_radius.max(initial=0.0)))
+    grid = np.linspace(0.0, largest, CURVE_POINTS) if largest > 0 else np.zeros(1)
+    steps = np.round(np.arange(0.0, largest + TABLE_STEP / 2, TABLE_STEP), 10)
+    np_table, dsrs_table = _fraction_at(np_radius, steps), _fraction_at(dsrs_radius, steps)
+    return Overview(
+        job_id=job_id,
+        status=status,
+        samples=samples,
+        total=total,
+        labelled=labelled,
+        metric="certified_accuracy" if labelled else "certified_fraction",
+        uses_q=uses_q,
+        abstained=int(abstained.sum()),
+        abstain_rate=float(abstained.mean()) if samples else 0.0,
+        clean_accuracy=_clean_accuracy(columns, has_label, mode),
+        acr_np=_mean(np.maximum(np_radius, 0.0)),
+        acr_dsrs=_mean(np.maximum(dsrs_radius, 0.0)) if uses_q else None,
+        max_radius_np=float(max(0.0, np_radius.max(initial=0.0))),
+        max_radius_dsrs=float(max(0.0, dsrs_radius.max(initial=0.0))) if uses_q else None,
+        curve=Curve(
+            radius=[round(float(r), 6) for r in grid],
+            np=_fraction_at(np_radius, grid),
+            dsrs=_fraction_at(dsrs_radius, grid) if uses_q else None,
+        ),
+        table=[
+            CertifiedAccuracyRow(radius=float(r), np=a, dsrs=b if uses_q else None)
+            for r, a, b in zip(steps, np_table, dsrs_table, strict=True)
+        ],
+        gain=_gain_histogram(np_radius, dsrs_radius) if uses_q else None,
+    )
+
+
+def _fraction_at(radii: np.ndarray, at: np.ndarray) -> list[float]:
+    """Fraction of all inputs whose radius is at least each R (R − tolerance), by sorting."""
+    if radii.size == 0:
+        return [0.0] * len(at)
+    ordered = np.sort(radii)
+    below = np.searchsorted(ordered, np.asarray(at) - RADIUS_MATCH_TOLERANCE, side="left")
+    return [round(float(v), 6) for v in (radii.size - below) / radii.size]
+
+
+def _mean(values: np.ndarray) -> float:
+    return float(values.mean()) if values.size else 0.0
+
+
+def _clean_accuracy(columns: Columns, has_label: np.ndarray, mode: str) -> float | None:
+    if not has_label.any():
+        return None
+    label = columns.label[has_label]
+    if mode == "predict":
+        correct = columns.counted_label[has_label] == label
+    else:
+        correct = columns.p_fraction[has_label] > 0.5
+    return float(correct.mean())
+
+
+def _gain_histogram(np_radius: np.ndarray, dsrs_radius: np.ndarray) -> GainHistogram:
+    eligible = dsrs_radius >= 0.0
+    gain = (dsrs_radius - np.maximum(np_radius, 0.0))[eligible]
+    positive = gain[gain > GAIN_FLOOR]
+    top = float(positive.max()) if positive.size else 0.0
+    counts, edges = np.histogram(positive, bins=GAIN_BINS, range=(0.0, top or 1.0))
+    return GainHistogram(
+        eligible=int(eligible.sum()),
+        unchanged=int(eligible.sum() - positive.size),
+        improved=int(positive.size),
+        edges=[float(e) for e in edges],
+        counts=[int(c) for c in counts],
+        mean_gain=_mean(np.maximum(gain, 0.0)),
+        max_gain=top,
+    )

@@ -1,0 +1,131 @@
+"""The dashboard: its pages and assets, the read endpoints its pages call, input thumbnails.
+
+Pages are one static shell (``api/static/dashboard/index.html``) whose script reads the
+JSON API; every asset is served from here (no CDN) and the Content-Security-Policy header
+tells the browser to fetch nothing from anywhere else.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, FastAPI, Query, Response
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api import job_reports
+from api.dashboard_inputs import job_input
+from api.dashboard_overview import job_overview
+from api.dashboard_png import encode_png, thumbnail_pixels
+from api.dashboard_samples import SORT_KEYS, sample_table_page
+from api.dashboard_schemas import JobList, Overview, SampleTablePage
+from api.dependencies import get_session, get_settings
+from api.errors import InvalidRequestError
+from store import repository
+from store.settings import Settings
+from store.tables import JobRecord, ModelRecord
+
+__all__ = ["ASSETS_DIR", "CONTENT_SECURITY_POLICY", "install_dashboard", "router"]
+
+ASSETS_DIR = Path(__file__).resolve().parent / "static" / "dashboard"
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+PAGES = ("", "/jobs", "/jobs/{job_id}", "/models", "/models/{model_id}", "/new-job")
+
+router = APIRouter(tags=["dashboard"])
+SessionDep = Annotated[Session, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+Status = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+
+
+def install_dashboard(app: FastAPI) -> None:
+    """Add the dashboard's routes and its asset folder to ``app``."""
+    app.include_router(router)
+    app.mount("/dashboard/assets", StaticFiles(directory=ASSETS_DIR), name="dashboard-assets")
+
+
+def _page() -> FileResponse:
+    return FileResponse(
+        ASSETS_DIR / "index.html",
+        headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY, "Cache-Control": "no-cache"},
+    )
+
+
+for _path in PAGES:
+    router.add_api_route(
+        f"/dashboard{_path}", _page, methods=["GET"], include_in_schema=False
+    )
+
+
+@router.get("/v1/dashboard/jobs", response_model=JobList)
+def list_jobs(
+    session: SessionDep,
+    status: Status | None = None,
+    model_id: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> JobList:
+    """Jobs, newest first, filtered by status and model, with the models' names."""
+    query = select(JobRecord.id).order_by(JobRecord.created_at.desc(), JobRecord.id)
+    if status is not None:
+        query = query.where(JobRecord.status == status)
+    if model_id:
+        query = query.where(JobRecord.model_id == model_id)
+    ids = session.scalars(query.limit(limit).offset(offset)).all()
+    jobs = [job_reports.job_status(session, job_id) for job_id in ids]
+    model_ids = {job.model_id for job in jobs}
+    names = session.execute(
+        select(ModelRecord.id, ModelRecord.name).where(ModelRecord.id.in_(model_ids))
+    ).all()
+    return JobList(items=jobs, models={model: name for model, name in names})
+
+
+@router.get("/v1/dashboard/jobs/{job_id}/overview", response_model=Overview)
+def overview(session: SessionDep, job_id: str) -> Overview:
+    """Certified accuracy curve, ACR, abstain rate, clean accuracy and the DSRS gain."""
+    return job_overview(session, job_id)
+
+
+@router.get("/v1/dashboard/jobs/{job_id}/samples", response_model=SampleTablePage)
+def samples(
+    session: SessionDep,
+    job_id: str,
+    sort: str = "sample_index",
+    order: Literal["asc", "desc"] = "asc",
+    filter: Literal["all", "abstained", "certified", "improved", "wrong"] = "all",
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 25,
+) -> SampleTablePage:
+    """One page of the per-sample table, sorted and filtered in the database."""
+    if sort not in SORT_KEYS:
+        raise InvalidRequestError(f"sort must be one of {', '.join(SORT_KEYS)}; got {sort!r}")
+    return sample_table_page(
+        session, job_id, sort=sort, order=order, row_filter=filter, offset=offset, limit=limit
+    )
+
+
+@router.get(
+    "/v1/jobs/{job_id}/inputs/{index}.png",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}}}},
+    tags=["jobs"],
+)
+def input_thumbnail(session: SessionDep, settings: SettingsDep, job_id: str, index: int) -> Response:
+    """The job's input at position ``index`` (as in ``sample_index``) as a small PNG."""
+    job = repository.get_job(session, job_id)
+    upload_dir = None
+    if job.inputs.get("source") == "upload":
+        input_set = repository.get_input_set(session, job.inputs["input_set_id"])
+        upload_dir = settings.storage_dir / input_set.storage_path
+    image = job_input(settings, job.inputs, index, upload_dir)
+    return Response(
+        encode_png(thumbnail_pixels(image)),
+        media_type="image/png",
+        headers={"Cache-Control": "private, max-age=86400"},
+    )

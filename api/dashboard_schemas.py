@@ -1,0 +1,69 @@
+"""Response bodies of the dashboard's read endpoints (``/v1/dashboard/...``)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from api.schemas import CertifiedAccuracyRow, JobOut, SampleOut
+
+__all__ = ["Curve", "GainHistogram", "JobList", "Overview", "SampleTablePage"]
+
+
+class Curve(BaseModel):
+    """Certified accuracy (or fraction) against radius, on a uniform grid of radii."""
+
+    radius: list[float]
+    np: list[float]
+    dsrs: list[float] | None
+
+
+class GainHistogram(BaseModel):
+    """How much DSRS adds to the NP radius, over the inputs that count at radius 0."""
+
+    eligible: int = Field(description="Inputs certified (and correct, with labels) by NP or DSRS")
+    unchanged: int = Field(description="Eligible inputs where DSRS's radius is not larger")
+    improved: int
+    edges: list[float] = Field(description="Bin edges of the positive gains (len = counts + 1)")
+    counts: list[int]
+    mean_gain: float
+    max_gain: float
+
+
+class Overview(BaseModel):
+    job_id: str
+    status: str
+    samples: int
+    total: int
+    labelled: bool
+    metric: Literal["certified_accuracy", "certified_fraction"]
+    uses_q: bool
+    abstained: int
+    abstain_rate: float
+    clean_accuracy: float | None = Field(
+        description="Labelled inputs whose label is the smoothed classifier's top class "
+        "(predict: the selection's top class; evaluate: more than half the P draws)"
+    )
+    acr_np: float
+    acr_dsrs: float | None
+    max_radius_np: float
+    max_radius_dsrs: float | None
+    curve: Curve
+    table: list[CertifiedAccuracyRow]
+    gain: GainHistogram | None
+
+
+class SampleTablePage(BaseModel):
+    job_id: str
+    total: int = Field(description="Rows that match the filter")
+    offset: int
+    limit: int
+    sort: str
+    order: Literal["asc", "desc"]
+    items: list[SampleOut]
+
+
+class JobList(BaseModel):
+    items: list[JobOut]
+    models: dict[str, str] = Field(description="Model id to name, for the listed jobs")
