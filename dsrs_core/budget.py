@@ -1,0 +1,222 @@
+"""What a sampling budget can certify at best, and what it costs (``dsrs plan``).
+
+For ``N`` draws and failure probability ``alpha`` the largest certifiable radius is the
+one of an input on which *every* draw agrees with the label: ``count = N`` gives the
+Clopper–Pearson bounds ``pL = (alpha_p / 2)^(1/N)``, ``pU = 1`` (dsrs-math.md §2.2), and
+likewise ``qL``, ``qU = 1`` for DSRS's Q. The radii are those of the engine itself
+(:func:`dsrs_core.neyman_pearson.np_radius`,
+:func:`dsrs_core.certification.dsrs_radius_from_intervals`), so a plan never promises what
+a job could not certify. Pure numpy / scipy: no torch.
+
+Costs count forward passes of the base classifier per input: ``n_selection`` (predict mode
+only) plus ``N`` under P plus, for DSRS, ``N`` under Q.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from math import ceil, log
+
+from dsrs_core.bounds import clopper_pearson, split_alpha
+from dsrs_core.certification import (
+    build_p_noise,
+    build_q_noise,
+    dsrs_radius_from_intervals,
+    plan_q_draws,
+)
+from dsrs_core.config import CertificationConfig, NoiseSpec, QSpec, RadiusSearch
+from dsrs_core.dsrs_bound import Intervals
+from dsrs_core.neyman_pearson import np_radius
+
+__all__ = [
+    "BudgetPlan",
+    "GAUSSIAN_DSRS_DIMENSION",
+    "NEAR_ONE_P_LOWER",
+    "RADIUS_GAIN_TOLERANCE",
+    "best_case_p_lower",
+    "minimum_draws",
+    "plan_budget",
+]
+
+#: From this input dimension on, DSRS with a Gaussian P (k = 0) gains (almost) nothing over
+#: NP: the Gaussian's radial mass does not concentrate enough for the Q information to
+#: tighten the bound (DSRS paper, Li et al. 2022, §4: generalized Gaussian with large k).
+GAUSSIAN_DSRS_DIMENSION = 40
+#: DSRS improves on NP only for inputs whose pA is close to 1 (the concentration
+#: assumption of the DSRS paper); a best-case pL below this is flagged.
+NEAR_ONE_P_LOWER = 0.99
+#: A DSRS radius at most this much above the NP radius counts as "no gain" (grid radii are
+#: printed to ~1e-5 in the original's files; dsrs-math.md §6).
+RADIUS_GAIN_TOLERANCE = 1e-5
+
+
+@dataclass(frozen=True)
+class BudgetPlan:
+    """Best-case radii and cost of one configuration.
+
+    Attributes
+    ----------
+    np_max_radius : float
+        Largest NP radius with ``N`` draws under P and all of ``alpha`` on them.
+    dsrs_max_radius : float or None
+        Largest DSRS radius when every P and Q draw agrees (``alpha`` split between P and
+        Q); None without Q.
+    forward_passes_per_input : int
+        ``n_selection + N`` (NP) or ``n_selection + 2N`` (DSRS).
+    best_p_lower : float
+        ``pL`` of the NP plan (count = N, level ``alpha``).
+    best_q_lower : float or None
+        ``qL`` of the DSRS plan (count = N, level ``alpha / 2``).
+    warnings : tuple of str
+        Why DSRS cannot beat NP here, or why nothing can be certified.
+    """
+
+    np_max_radius: float
+    dsrs_max_radius: float | None
+    forward_passes_per_input: int
+    best_p_lower: float
+    best_q_lower: float | None
+    warnings: tuple[str, ...]
+
+
+def best_case_p_lower(n: int, alpha: float) -> float:
+    """Clopper–Pearson lower bound when all ``n`` draws agree: ``(alpha / 2)^(1/n)``."""
+    return clopper_pearson(n, n, alpha)[0]
+
+
+def minimum_draws(alpha: float) -> int:
+    """Smallest ``n`` whose best-case lower bound at level ``alpha`` exceeds 1/2."""
+    n = max(1, int(ceil(log(alpha / 2.0) / log(0.5))))
+    while not best_case_p_lower(n, alpha) > 0.5:  # at most one step: guards the rounding
+        n += 1
+    return n
+
+
+def plan_budget(
+    p: NoiseSpec,
+    dimension: int,
+    n: int,
+    alpha: float,
+    q: QSpec | None = None,
+    *,
+    n_selection: int = 0,
+    search: RadiusSearch = RadiusSearch(),
+) -> BudgetPlan:
+    """Largest certifiable radii and cost for ``N`` draws per distribution.
+
+    Parameters
+    ----------
+    p : NoiseSpec
+        Smoothing noise P.
+    dimension : int
+        Input dimension ``d`` (e.g. 784 for MNIST).
+    n : int
+        Draws under P (and under Q for DSRS).
+    alpha : float
+        Failure probability of the whole certificate.
+    q : QSpec, optional
+        DSRS's Q; without it only NP is planned.
+    n_selection : int
+        Selection draws (predict mode); 0 for evaluate mode.
+    search : RadiusSearch
+        How the DSRS radius is searched (grid unit, mode), as in the job.
+
+    Returns
+    -------
+    BudgetPlan
+
+    Raises
+    ------
+    InvalidParameterError
+        Parameters out of range (``k ≥ d/2``, ``alpha ∉ (0, 1)``, ``n < 1``, …).
+    """
+    config = CertificationConfig(
+        p=p, q=q, n_selection=max(n_selection, 1), n=n, alpha=alpha, search=search
+    )
+    return _plan(config, dimension, n_selection)
+
+
+@lru_cache(maxsize=256)
+def _plan(config: CertificationConfig, dimension: int, n_selection: int) -> BudgetPlan:
+    p_noise = build_p_noise(config.p, dimension)
+    n, alpha = config.n, config.alpha
+    warnings: list[str] = []
+    p_lower = best_case_p_lower(n, alpha)
+    np_max = np_radius(p_noise, p_lower).radius
+    if not p_lower > 0.5:
+        warnings.append(
+            f"N = {n} cannot certify anything at alpha = {alpha:g}: even when every draw "
+            f"agrees the lower bound pL = {p_lower:.4f} is not above 1/2 "
+            f"(need N >= {minimum_draws(alpha)})"
+        )
+    passes = n_selection + n
+    dsrs_max: float | None = None
+    q_lower: float | None = None
+    if config.q is not None:
+        passes += n
+        alpha_p, alpha_q = split_alpha(alpha, True)
+        assert alpha_q is not None
+        dsrs_p_lower = best_case_p_lower(n, alpha_p)
+        q_lower = best_case_p_lower(n, alpha_q)
+        dsrs_max = _best_dsrs_radius(config, p_noise, dsrs_p_lower, q_lower)
+        warnings.extend(_dsrs_warnings(config, dimension, np_max, dsrs_max, dsrs_p_lower))
+    return BudgetPlan(
+        np_max_radius=np_max,
+        dsrs_max_radius=dsrs_max,
+        forward_passes_per_input=passes,
+        best_p_lower=p_lower,
+        best_q_lower=q_lower,
+        warnings=tuple(warnings),
+    )
+
+
+def _best_dsrs_radius(config, p_noise, p_lower: float, q_lower: float) -> float:  # type: ignore[no-untyped-def]
+    assert config.q is not None
+    start = np_radius(p_noise, p_lower).radius
+    if not p_lower > 0.5:
+        return 0.0
+    plan = plan_q_draws(config, p_lower, 1.0)
+    if plan.fallback:
+        # x+ with every P draw agreeing: the Q budget is spent on P again (§1.4); the best
+        # lower bound of the two runs is certified by NP.
+        return start
+    q_noise = build_q_noise(p_noise, config.q, plan.percentile)
+    result = dsrs_radius_from_intervals(
+        p_noise, q_noise, Intervals(p_lower, 1.0, q_lower, 1.0), config.search, start
+    )
+    return max(result.radius, start)
+
+
+def _dsrs_warnings(
+    config: CertificationConfig,
+    dimension: int,
+    np_max: float,
+    dsrs_max: float,
+    dsrs_p_lower: float,
+) -> list[str]:
+    warnings = []
+    if config.p.k == 0 and dimension >= GAUSSIAN_DSRS_DIMENSION:
+        warnings.append(
+            f"DSRS brings little or nothing over NP with a Gaussian P in dimension "
+            f"d = {dimension} >= {GAUSSIAN_DSRS_DIMENSION}: use family general-gaussian "
+            "with k close to d/2 (the DSRS paper uses k = 380 for d = 784)"
+        )
+    if dsrs_p_lower > 0.5 and dsrs_p_lower < NEAR_ONE_P_LOWER:
+        warnings.append(
+            f"with N = {config.n} the best P lower bound is only {dsrs_p_lower:.4f}: DSRS "
+            f"gains need pA close to 1 (pL >= {NEAR_ONE_P_LOWER}); increase N"
+        )
+    if dsrs_max <= np_max + RADIUS_GAIN_TOLERANCE:
+        warnings.append(
+            f"DSRS cannot beat NP at this budget: its best-case radius {dsrs_max:.4f} "
+            f"(every draw under P and under Q agrees, alpha split) is not above the NP "
+            f"radius {np_max:.4f} (N draws, all of alpha); DSRS can still raise the radius "
+            "of inputs whose Q agreement is higher than NP's worst case implies"
+        )
+    if config.q is not None and config.q.threshold == "x+":
+        warnings.append(
+            "with Q threshold x+, inputs on which every P draw agrees fall back to a second "
+            "P run certified by NP (dsrs-math.md §1.4)"
+        )
+    return warnings
