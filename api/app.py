@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import health_routes, input_routes, job_routes, model_routes
+from api import health_routes, input_routes, job_routes, model_routes, plan_routes
 from api.body_limit import BodySizeLimit
 from api.dashboard_routes import install_dashboard
 from api.dispatch import JobDispatcher, make_dispatcher
@@ -54,7 +54,7 @@ def create_app(
     app.state.dispatcher = dispatcher
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_upload_bytes=settings.max_upload_bytes)
-    for module in (health_routes, model_routes, input_routes, job_routes):
+    for module in (health_routes, model_routes, input_routes, job_routes, plan_routes):
         app.include_router(module.router)
     install_dashboard(app)
     if settings.embedded:
