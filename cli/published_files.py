@@ -1,0 +1,134 @@
+"""Reading and writing the original DSRS ``data/`` tree (dsrs-math.md §2.4).
+
+* sampling files ``sampling/<model>/<dist>-<k>-<s>-<N>-<alpha>[-<th>].txt`` with lines
+  ``o <index> <lower> <upper>`` (the reader keeps the first line per index);
+* NP radii ``orig-radius/<model>/orig-rad-<dist>-<k>-<s>-<N>-<alpha>.txt`` (``<index>
+  <radius>``, last line per index wins) and ``time-orig-rad-…`` (``<index> <seconds>``);
+* DSRS radii ``new-radius/<model>/new-rad-<dist>-<k>-<s>-<b>-<N>-<alpha>.txt`` (``<index>
+  <new> <new − orig> <(new − orig)/max(orig, 1e-5)>``) and ``time-new-rad-…`` (one
+  ``<seconds>`` per line, same order).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = [
+    "DATASET_DIMENSIONS",
+    "SamplingFile",
+    "ModelName",
+    "parse_sampling_name",
+    "parse_model_name",
+    "read_sampling",
+    "read_radius_file",
+    "write_orig_radius",
+    "write_new_radius",
+    "orig_radius_name",
+    "new_radius_name",
+]
+
+#: Input dimension per dataset (dsrs-math.md §5).
+DATASET_DIMENSIONS = {"mnist": 784, "cifar10": 3072, "imagenet": 150528, "tinyimagenet": 9408}
+
+_SAMPLING = re.compile(
+    r"^(?P<dist>gaussian|general-gaussian)-(?P<k>None|\d+)-(?P<s>[0-9.e+-]+?)-(?P<N>\d+)"
+    r"-(?P<alpha>[0-9.e-]+?)(?:-(?P<th>x\+|x|x2\+|x2|[0-9.]+))?\.txt$"
+)
+_MODEL = re.compile(r"^(?P<training>.+?)-(?P<dataset>mnist|cifar10|imagenet|tinyimagenet)-"
+                    r"(?P<k>\d+|None)-(?P<s>[0-9.]+)\.pth$")
+
+
+@dataclass(frozen=True)
+class SamplingFile:
+    """The parts of a sampling file name (strings kept as written, for output names)."""
+
+    dist: str
+    k: str
+    sigma: str
+    n: str
+    alpha: str
+    threshold: str | None
+
+    @property
+    def stem(self) -> str:
+        return f"{self.dist}-{self.k}-{self.sigma}-{self.n}-{self.alpha}"
+
+
+@dataclass(frozen=True)
+class ModelName:
+    training: str
+    dataset: str
+    k: str
+    sigma: str
+
+
+def parse_sampling_name(name: str) -> SamplingFile | None:
+    """Parse ``general-gaussian-380-1.0-50000-0.0005-x+.txt``; None if it does not match."""
+    m = _SAMPLING.match(name)
+    if m is None:
+        return None
+    return SamplingFile(m["dist"], m["k"], m["s"], m["N"], m["alpha"], m["th"])
+
+
+def parse_model_name(name: str) -> ModelName | None:
+    """Parse ``cohen-mnist-380-1.00.pth``; None if it does not match."""
+    m = _MODEL.match(name)
+    if m is None:
+        return None
+    return ModelName(m["training"], m["dataset"], m["k"], m["s"])
+
+
+def read_sampling(path: Path) -> dict[int, tuple[float, float]]:
+    """``index -> (lower, upper)``, first line per index; header lines are skipped."""
+    out: dict[int, tuple[float, float]] = {}
+    with path.open() as handle:
+        for number, line in enumerate(handle, 1):
+            fields = line.split()
+            if not fields or fields[0] != "o":
+                continue
+            if len(fields) != 4:
+                raise ValueError(f"{path}:{number}: expected 'o <index> <lower> <upper>'")
+            index = int(fields[1])
+            if index not in out:
+                out[index] = (float(fields[2]), float(fields[3]))
+    return out
+
+
+def read_radius_file(path: Path) -> dict[int, float]:
+    """``index -> radius`` of an orig-rad or new-rad file (last line per index wins)."""
+    out: dict[int, float] = {}
+    with path.open() as handle:
+        for line in handle:
+            fields = line.split()
+            if len(fields) >= 2:
+                out[int(fields[0])] = float(fields[1])
+    return dict(sorted(out.items()))
+
+
+def orig_radius_name(sampling: SamplingFile) -> str:
+    return f"orig-rad-{sampling.stem}.txt"
+
+
+def new_radius_name(p_file: SamplingFile, q_param: str, thresholded: bool) -> str:
+    dist = p_file.dist + ("-th" if thresholded else "")
+    return f"new-rad-{dist}-{p_file.k}-{p_file.sigma}-{q_param}-{p_file.n}-{p_file.alpha}.txt"
+
+
+def write_orig_radius(folder: Path, name: str, radii: dict[int, float],
+                      seconds: dict[int, float]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text("".join(f"{i} {radii[i]}\n" for i in sorted(radii)))
+    (folder / f"time-{name}").write_text("".join(f"{i} {seconds[i]}\n" for i in sorted(radii)))
+
+
+def write_new_radius(folder: Path, name: str, new: dict[int, float], orig: dict[int, float],
+                     seconds: dict[int, float]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = []
+    for i in sorted(new):
+        gain = new[i] - orig[i]
+        lines.append(f"{i} {new[i]} {gain} {gain / max(orig[i], 1e-5)}\n")
+    (folder / name).write_text("".join(lines))
+    (folder / f"time-{name}").write_text("".join(f"{seconds[i]}\n" for i in sorted(new)))
