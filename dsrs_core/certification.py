@@ -136,7 +136,7 @@ def dsrs_radius_from_intervals(
         return SearchResult(start, 0, "p_lower <= 1/2: DSRS cannot certify", False)
     pair = ThresholdPair(p, q) if isinstance(q, ThresholdedNoise) else SigmaPair(p, q)
 
-    def check(r: float, hint: tuple[float, float] | None) -> CheckOutcome:
+    def check(r: float, hint: CheckOutcome | None) -> CheckOutcome:
         return check_radius(pair, r, intervals, search.mode, hint)
 
     if search.method == "grid":
@@ -154,7 +154,7 @@ def np_fallback_radius(
         best = max(start, radius.radius)
         return SearchResult(best, 1, radius.reason or "fall-back: NP radius", best > start, "i")
 
-    def check(r: float, hint: tuple[float, float] | None) -> CheckOutcome:
+    def check(r: float, hint: CheckOutcome | None) -> CheckOutcome:
         ok = r <= radius.radius
         return CheckOutcome(ok, float("nan"), "i", None, "" if ok else "fall-back NP radius")
 

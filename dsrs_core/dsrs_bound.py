@@ -26,7 +26,7 @@ from math import exp, inf, isfinite, log
 import numpy as np
 
 from dsrs_core.errors import BracketError, NumericalError
-from dsrs_core.neyman_pearson import QUADRATURE_SAFETY, QUADRATURE_SPREAD_LIMIT, base_nodes
+from dsrs_core.neyman_pearson import QUADRATURE_SAFETY, QUADRATURE_SPREAD_LIMIT
 from dsrs_core.quadrature import gamma_rule
 from dsrs_core.region_masses import RegionMasses, SigmaPair
 from dsrs_core.root_finding import monotone_root
@@ -54,6 +54,16 @@ ORIGINAL_EPS = 1e-8
 #: Multipliers are searched with ``|ln|λ|| ≤`` this (the original: τ1 ±32 − 10 offset).
 LOG_MULTIPLIER_LIMIT = 60.0
 _CORNER_STEPS = 40
+
+
+def search_nodes(d: int) -> int:
+    """Quadrature nodes of the DSRS solves (verification adds a 2n-node evaluation).
+
+    MNIST-size inputs: 32 nodes are accurate to ~5e-9 and 64 to ~2e-12 (measured on the
+    §8.1 example), so the verified bound loses at most ~1e-8 to the quadrature allowance;
+    the sharper angle law of ImageNet-size inputs needs 64.
+    """
+    return 32 if d <= 20_000 else 64
 _CORNER_RESIDUAL = 1e-13
 
 
@@ -153,13 +163,13 @@ class _SigmaEngine(_Engine):
 
         return exp(_solve_log_multiplier(fun, p_target, x0))
 
-    def q_multiplier(self, r, q_target, n) -> float:
+    def q_multiplier(self, r, q_target, n, x0=0.0) -> float:
         def fun(x: float) -> tuple[float, float]:
             lam = exp(x)
             m = self.masses(r, 0.0, lam, n, jacobian=True, shifted=False)
             return m.q_mass, m.jacobian[3] * lam
 
-        return exp(_solve_log_multiplier(fun, q_target))
+        return exp(_solve_log_multiplier(fun, q_target, x0))
 
     def corner(
         self, r: float, targets: tuple[float, float], signs: tuple[float, float],
@@ -260,7 +270,7 @@ def check_radius(
     r: float,
     iv: Intervals,
     mode: str = "exact",
-    hint: tuple[float, float] | None = None,
+    hint: CheckOutcome | None = None,
 ) -> CheckOutcome:
     """Certify ``V(r) > 1/2`` for the DSRS problem of §4.1 at shift norm ``r``.
 
@@ -274,8 +284,8 @@ def check_radius(
         ``[pL, pU]``, ``[qL, qU]``.
     mode : {"exact", "original"}
         See the module docstring.
-    hint : (λ1, λ2), optional
-        Multipliers of a nearby radius (warm start for the corner solve).
+    hint : CheckOutcome, optional
+        Outcome at a nearby radius (warm starts for the solves).
 
     Returns
     -------
@@ -283,60 +293,83 @@ def check_radius(
         Never raises for numerical trouble: a failed solve is "not certified" with the
         reason recorded.
     """
-    n = base_nodes(pair.p)
+    n = search_nodes(pair.p.d)
     try:
         if isinstance(pair, ThresholdPair):
-            return _check_threshold(_ThresholdEngine(pair), r, iv, mode, n)
+            return _check_threshold(_ThresholdEngine(pair), r, iv, mode, n, hint)
         return _check_sigma(_SigmaEngine(pair), r, iv, mode, n, hint)
     except NumericalError as err:
         return CheckOutcome(False, float("nan"), "?", None, f"numerical failure: {err}")
 
 
-def _best(
-    engine: _Engine, r: float, iv: Intervals, candidates: list[tuple[float, float]], n: int
-) -> tuple[tuple[float, float], float]:
-    best, best_value = candidates[0], -inf
-    for lam in candidates:
-        value = dual_value(engine.masses(r, lam[0], lam[1], n), lam[0], lam[1], iv)
-        if isfinite(value) and value > best_value:
-            best, best_value = lam, value
-    return best, best_value
-
-
 def _finish(
-    engine: _Engine, r: float, iv: Intervals, candidates, n: int, case: str,
-    original_ok: bool = True, original_reason: str = "", details=None,
+    engine: _Engine,
+    r: float,
+    iv: Intervals,
+    candidates: list[tuple[float, float]],
+    n: int,
+    case: str,
+    original_ok: bool = True,
+    original_reason: str = "",
+    details: dict[str, float] | None = None,
 ) -> CheckOutcome:
-    lam, _ = _best(engine, r, iv, candidates, n)
-    ok, bound, reason = _verify(engine, r, lam, iv, n)
-    if ok and not original_ok:
-        return CheckOutcome(False, bound, case, lam, original_reason, details or {})
-    return CheckOutcome(ok, bound, case, lam, reason, details or {})
+    """Verify candidates in order (the solved case first) until one certifies.
+
+    Every candidate is a valid multiplier pair for (D), so trying several is sound; the
+    first is the optimum of the selected KKT case, the others guard against a wrong case.
+    """
+    details = details or {}
+    outcome = CheckOutcome(False, float("nan"), case, None, "no candidate", details)
+    for lam in candidates:
+        ok, bound, reason = _verify(engine, r, lam, iv, n)
+        if ok:
+            if not original_ok:
+                return CheckOutcome(False, bound, case, lam, original_reason, details)
+            return CheckOutcome(True, bound, case, lam, "", details)
+        if outcome.multipliers is None or (isfinite(bound) and bound > outcome.bound):
+            outcome = CheckOutcome(False, bound, case, lam, reason, details)
+    return outcome
+
+
+def _hint_value(hint: CheckOutcome | None, key: str, default: float = 0.0) -> float:
+    if hint is None:
+        return default
+    value = hint.details.get(key)
+    return default if value is None or not isfinite(value) else value
 
 
 def _check_sigma(
-    engine: _SigmaEngine, r: float, iv: Intervals, mode: str, n: int,
-    hint: tuple[float, float] | None,
+    engine: _SigmaEngine,
+    r: float,
+    iv: Intervals,
+    mode: str,
+    n: int,
+    hint: CheckOutcome | None,
 ) -> CheckOutcome:
     # STEP 1 (§4.3): plain NP set at pL and its Q mass q*.
-    lam1_np = engine.np_multiplier(r, iv.p_lower, n)
+    x1 = log(engine.np_multiplier(r, iv.p_lower, n, _hint_value(hint, "log_lam1_np")))
+    lam1_np = exp(x1)
     q_star = engine.masses(r, lam1_np, 0.0, n, shifted=False).q_mass
-    candidates: list[tuple[float, float]] = [(lam1_np, 0.0)]
-    details = {"q_star": q_star}
+    np_candidate = (lam1_np, 0.0)
+    details = {"q_star": q_star, "log_lam1_np": x1}
     if q_star >= iv.q_upper:
         case = "iv"
+        lam2_q = None
     elif q_star >= iv.q_lower:
-        return _finish(engine, r, iv, candidates, n, "i", details=details)
+        return _finish(engine, r, iv, [np_candidate], n, "i", details=details)
     else:
-        lam2_q = engine.q_multiplier(r, iv.q_lower, n)
+        x2 = log(engine.q_multiplier(r, iv.q_lower, n, _hint_value(hint, "log_lam2_q")))
+        lam2_q = exp(x2)
+        details["log_lam2_q"] = x2
         p_star = engine.masses(r, 0.0, lam2_q, n, shifted=False).p_mass
         details["p_star"] = p_star
-        candidates.append((0.0, lam2_q))
+        q_candidate = (0.0, lam2_q)
         if p_star < iv.p_lower:
             case = "iii"
         elif p_star > iv.p_upper:
             case = "v"
         else:
+            candidates = [q_candidate, np_candidate]
             if mode == "original":
                 # §4.3(d): the original certifies case ii by plain NP at P-mass p*.
                 relaxed, _ = _np_value(engine, r, p_star, n)
@@ -346,53 +379,63 @@ def _check_sigma(
                     "original case-ii relaxation <= 1/2", details,
                 )
             return _finish(engine, r, iv, candidates, n, "ii", details=details)
-    # Corner cases (§4.4 STEP 2).
-    ratio = exp(engine.pair.p.log_norm_ratio_unit
-                * (log(engine.pair.q.scale) - log(engine.pair.p.scale)))
+    # Corner cases (§4.4 STEP 2): Newton from the single-constraint solutions.
+    ratio = exp(
+        engine.pair.p.log_norm_ratio_unit * (log(engine.pair.q.scale) - log(engine.pair.p.scale))
+    )
+    fallback = [np_candidate] + ([(0.0, lam2_q)] if lam2_q is not None else [])
     if case == "iii":
-        targets, signs = (iv.p_lower, iv.q_lower), (1.0, 1.0)
-        start = (lam1_np, candidates[1][1])
+        assert lam2_q is not None
+        targets, signs, start = (iv.p_lower, iv.q_lower), (1.0, 1.0), (lam1_np, lam2_q)
     elif case == "iv":
+        if iv.q_upper >= 1.0:
+            return _finish(engine, r, iv, fallback, n, case, details=details)
         targets, signs = (iv.p_lower, iv.q_upper), (1.0, -1.0)
         start = (lam1_np, -1e-2 * lam1_np * ratio)
     else:
+        assert lam2_q is not None
         targets, signs = (iv.p_upper, iv.q_lower), (-1.0, 1.0)
-        start = (-1e-2 * candidates[1][1] / ratio, candidates[1][1])
-    if hint is not None and np.sign(hint[0]) == signs[0] and np.sign(hint[1]) == signs[1]:
-        start = hint
-    if case == "iv" and iv.q_upper >= 1.0:
-        return _finish(engine, r, iv, candidates, n, case, details=details)
-    candidates.append(engine.corner(r, targets, signs, start, n))
-    return _finish(engine, r, iv, candidates, n, case, details=details)
+        start = (-1e-2 * lam2_q / ratio, lam2_q)
+    if hint is not None and hint.multipliers is not None and hint.case == case:
+        h1, h2 = hint.multipliers
+        if np.sign(h1) == signs[0] and np.sign(h2) == signs[1]:
+            start = (h1, h2)
+    corner = engine.corner(r, targets, signs, start, n)
+    return _finish(engine, r, iv, [corner] + fallback, n, case, details=details)
 
 
 def _check_threshold(
-    engine: _ThresholdEngine, r: float, iv: Intervals, mode: str, n: int
+    engine: _ThresholdEngine,
+    r: float,
+    iv: Intervals,
+    mode: str,
+    n: int,
+    hint: CheckOutcome | None,
 ) -> CheckOutcome:
     nu = engine.pair.q.nu
-    lam1_np = engine.np_multiplier(r, iv.p_lower, n)
-    q_star = nu * engine.pair.inner_mass(r, log(lam1_np), n)[0]
+    x1 = log(engine.np_multiplier(r, iv.p_lower, n, _hint_value(hint, "log_lam1_np")))
+    lam1_np = exp(x1)
+    q_star = nu * engine.pair.inner_mass(r, x1, n)[0]
     p_star = iv.q_lower / nu  # exact for a thresholded Q (§4.5 note)
-    details = {"q_star": q_star, "p_star": p_star}
-    candidates: list[tuple[float, float]] = [(lam1_np, 0.0)]
-    if iv.q_lower / nu < 1.0 / nu and iv.q_lower > 0.0:
+    details = {"q_star": q_star, "p_star": p_star, "log_lam1_np": x1}
+    np_candidate = (lam1_np, 0.0)
+    if q_star >= iv.q_lower and q_star < iv.q_upper:
+        return _finish(engine, r, iv, [np_candidate], n, "i", details=details)
+    q_only: list[tuple[float, float]] = []
+    if 0.0 < iv.q_lower < 1.0:
         mu_ii = engine.inner_multiplier(r, iv.q_lower / nu, n)
-        candidates.append((0.0, mu_ii / nu))
-    else:
-        mu_ii = None
+        q_only.append((0.0, mu_ii / nu))
     if q_star >= iv.q_upper:
         case, q_hat = "iv", iv.q_upper
-    elif q_star >= iv.q_lower:
-        return _finish(engine, r, iv, candidates, n, "i", details=details)
     elif p_star < iv.p_lower:
         case, q_hat = "iii", iv.q_lower
     elif p_star > iv.p_upper:
-        case, q_hat = "v", iv.q_lower
         if mode == "original":
-            return CheckOutcome(False, float("nan"), case, None,
+            return CheckOutcome(False, float("nan"), "v", None,
                                 "original: case v unsupported for thresholded Q", details)
-        return _finish(engine, r, iv, candidates, n, case, details=details)
+        return _finish(engine, r, iv, q_only + [np_candidate], n, "v", details=details)
     else:
+        candidates = q_only + [np_candidate]
         if mode == "original":
             relaxed, _ = _np_value(engine, r, p_star, n)
             details["relaxed"] = relaxed
@@ -401,18 +444,21 @@ def _check_threshold(
         return _finish(engine, r, iv, candidates, n, "ii", details=details)
     p_out = iv.p_lower - q_hat / nu
     details["p_out"] = p_out
+    fallback = [np_candidate] + q_only
     if p_out < ORIGINAL_EPS or q_hat >= 1.0:
         if mode == "original":
             return CheckOutcome(False, float("nan"), case, None,
                                 "original: p_out < eps (lambda1 would be <= 0)", details)
-        return _finish(engine, r, iv, candidates, n, case, details=details)
+        return _finish(engine, r, iv, fallback, n, case, details=details)
     try:
-        mu = mu_ii if (case == "iii" and mu_ii is not None) else engine.inner_multiplier(
-            r, q_hat / nu, n)
+        if case == "iii" and q_only:
+            mu = q_only[0][1] * nu
+        else:
+            mu = engine.inner_multiplier(r, q_hat / nu, n)
         lam1 = engine.outer_multiplier(r, p_out, n)
-        candidates.append((lam1, (mu - lam1) / nu))
     except BracketError as err:
-        details["corner_error"] = 1.0
         if mode == "original":
             return CheckOutcome(False, float("nan"), case, None, f"original: {err}", details)
-    return _finish(engine, r, iv, candidates, n, case, details=details)
+        return _finish(engine, r, iv, fallback, n, case, details=details)
+    return _finish(engine, r, iv, [(lam1, (mu - lam1) / nu)] + fallback, n, case,
+                   details=details)

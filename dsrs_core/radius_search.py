@@ -21,7 +21,7 @@ __all__ = ["SearchResult", "grid_search", "precise_search", "MAX_SEARCH_CHECKS"]
 #: Upper limit on checks per search (a grid of 0.01 up to radius 20 needs 2000).
 MAX_SEARCH_CHECKS = 5000
 
-Check = Callable[[float, "tuple[float, float] | None"], CheckOutcome]
+Check = Callable[[float, "CheckOutcome | None"], CheckOutcome]
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ def grid_search(check: Check, start: float, unit: float) -> SearchResult:
     Parameters
     ----------
     check : callable
-        ``(r, hint) -> CheckOutcome``; ``hint`` are the multipliers of the last success.
+        ``(r, hint) -> CheckOutcome``; ``hint`` is the outcome of the last check.
     start : float
         Radius already proven (the NP radius), ``≥ 0``.
     unit : float
@@ -68,7 +68,7 @@ def grid_search(check: Check, start: float, unit: float) -> SearchResult:
         if not out.certified:
             reason = f"r={r:.6g}: {out.reason} (case {out.case})"
             break
-        best, hint, case, improved = r, out.multipliers, out.case, True
+        best, hint, case, improved = r, out, out.case, True
         j += 1
     return SearchResult(best if improved else start, checks, reason, improved, case)
 
@@ -88,7 +88,7 @@ def precise_search(check: Check, start: float, tolerance: float) -> SearchResult
         out = _safe_check(check, r, hint)
         checks += 1
         if out.certified:
-            lo, hint, case = r, out.multipliers, out.case
+            lo, hint, case = r, out, out.case
             step *= 2.0
         else:
             hi, reason = r, f"r={r:.6g}: {out.reason} (case {out.case})"
@@ -98,7 +98,7 @@ def precise_search(check: Check, start: float, tolerance: float) -> SearchResult
         out = _safe_check(check, mid, hint)
         checks += 1
         if out.certified:
-            lo, hint, case = mid, out.multipliers, out.case
+            lo, hint, case = mid, out, out.case
         else:
             hi, reason = mid, f"r={mid:.6g}: {out.reason} (case {out.case})"
     return SearchResult(lo, checks, reason, lo > start, case)

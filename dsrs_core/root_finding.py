@@ -82,13 +82,40 @@ def monotone_root(
             raise NumericalError(f"non-finite value {value!r} at x={x!r}")
         return sign * (value - target), sign * slope
 
-    g_lo, _ = g(lo)
-    g_hi, _ = g(hi)
-    if g_lo > 0.0 or g_hi < 0.0:
-        raise BracketError(
-            f"target {target!r} not bracketed on [{lo!r}, {hi!r}] (residuals {g_lo!r}, {g_hi!r})"
-        )
-    x = min(max(x0, lo), hi)
+    # Bracket by walking from x0 with growing (Newton-guided) steps: usually 2 evaluations
+    # instead of evaluating the far ends of [lo, hi].
+    limit_lo, limit_hi = lo, hi
+    x = min(max(x0, limit_lo), limit_hi)
+    gx, slope = g(x)
+    if gx == 0.0:
+        return RootBracket(x, x, gx, gx)
+    step = 1.0
+    if slope > 0.0 and isfinite(slope):
+        step = min(max(abs(gx / slope) * 1.5, 1e-6), 4.0)
+    direction = -1.0 if gx > 0.0 else 1.0
+    g_lo = g_hi = gx
+    lo = hi = x
+    while True:
+        x_next = min(max(x + direction * step, limit_lo), limit_hi)
+        g_next, _ = g(x_next)
+        if direction > 0.0:
+            lo, g_lo, hi, g_hi = x, gx, x_next, g_next
+        else:
+            lo, g_lo, hi, g_hi = x_next, g_next, x, gx
+        if g_lo <= 0.0 <= g_hi:
+            break
+        if x_next in (limit_lo, limit_hi):
+            raise BracketError(
+                f"target {target!r} not bracketed on [{limit_lo!r}, {limit_hi!r}]"
+            )
+        x, gx = x_next, g_next
+        step *= 3.0
+    if g_lo == 0.0:
+        return RootBracket(lo, lo, g_lo, g_lo)
+    if g_hi == 0.0:
+        return RootBracket(hi, hi, g_hi, g_hi)
+    x = lo - g_lo * (hi - lo) / (g_hi - g_lo)  # secant start inside the bracket
+    x = min(max(x, lo), hi)
     dx_old = hi - lo
     for _ in range(max_iter):
         gx, slope = g(x)
