@@ -1,0 +1,222 @@
+"""``AsyncDsrsClient``: the asyncio Python client of the dsrs HTTP API.
+
+Same methods, arguments and results as :class:`client.sync_client.DsrsClient`, as
+coroutines (``iter_results`` is an async iterator).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any, Self, TypeVar
+
+import httpx
+
+from api.schemas import InputSetOut, JobCreate, JobOut, ModelOut, ResultsPage, SampleOut, Summary
+from client import endpoints
+from client.endpoints import FINAL_STATUSES, Endpoint, UploadSource, auth_headers, parse_response
+from client.errors import JobFailedError, JobTimeoutError, ServiceUnreachableError
+from client.retry_policy import RetryPolicy
+from client.sync_client import DEFAULT_TIMEOUT_S, DEFAULT_URL, RESULTS_PAGE_SIZE
+
+__all__ = ["AsyncDsrsClient"]
+
+T = TypeVar("T")
+
+
+class AsyncDsrsClient:
+    """Asynchronous client of a dsrs service.
+
+    Parameters
+    ----------
+    url : str
+        Base URL of the service.
+    api_key : str, optional
+        Sent as the ``X-API-Key`` header when set.
+    timeout : float
+        Seconds for connecting and for each read.
+    retry : RetryPolicy, optional
+        Bounded retries with backoff on connection errors.
+    transport : httpx.AsyncBaseTransport, optional
+        For tests.
+
+    Examples
+    --------
+    >>> async with AsyncDsrsClient(url) as dsrs:                    # doctest: +SKIP
+    ...     jobs = [await dsrs.submit_job(r) for r in requests]
+    ...     done = await asyncio.gather(*(dsrs.wait_for_job(j.id) for j in jobs))
+    """
+
+    def __init__(
+        self,
+        url: str = DEFAULT_URL,
+        *,
+        api_key: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT_S,
+        retry: RetryPolicy | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self._http = httpx.AsyncClient(
+            base_url=self.url, headers=auth_headers(api_key), timeout=timeout, transport=transport
+        )
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    async def _call(self, endpoint: Endpoint[T]) -> T:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = await self._http.request(
+                    endpoint.method,
+                    endpoint.path,
+                    params=endpoint.params,
+                    json=endpoint.json,
+                    files=endpoint.files,
+                    data=endpoint.data,
+                    headers=endpoint.headers,
+                )
+            except httpx.TransportError as error:
+                if attempt < self.retry.attempts and self.retry.retries_error(
+                    endpoint.method, error
+                ):
+                    await self._sleep(self.retry.delay(attempt))
+                    continue
+                raise ServiceUnreachableError(
+                    self.url, f"{type(error).__name__}: {error}"
+                ) from None
+            if (
+                response.is_error
+                and attempt < self.retry.attempts
+                and self.retry.retries_status(endpoint.method, response.status_code)
+            ):
+                await self._sleep(self.retry.delay(attempt))
+                continue
+            return parse_response(response, endpoint)
+
+    async def health(self) -> dict[str, Any]:
+        """``GET /healthz``."""
+        return await self._call(endpoints.health())
+
+    async def upload_model(
+        self,
+        source: UploadSource,
+        *,
+        architecture: str | None = None,
+        name: str | None = None,
+        mean: Sequence[float] | None = None,
+        std: Sequence[float] | None = None,
+    ) -> ModelOut:
+        """Upload a base classifier (see :meth:`DsrsClient.upload_model`)."""
+        return await self._call(
+            endpoints.upload_model(source, architecture=architecture, name=name, mean=mean, std=std)
+        )
+
+    async def list_models(self, *, limit: int = 100, offset: int = 0) -> list[ModelOut]:
+        """Models on the service."""
+        return await self._call(endpoints.list_models(limit, offset))
+
+    async def get_model(self, model_id: str) -> ModelOut:
+        """One model by id."""
+        return await self._call(endpoints.get_model(model_id))
+
+    async def upload_inputs(self, source: UploadSource, *, name: str | None = None) -> InputSetOut:
+        """Upload an input set (see :meth:`DsrsClient.upload_inputs`)."""
+        return await self._call(endpoints.upload_inputs(source, name=name))
+
+    async def get_input_set(self, input_set_id: str) -> InputSetOut:
+        """One uploaded input set by id."""
+        return await self._call(endpoints.get_input_set(input_set_id))
+
+    async def submit_job(self, request: JobCreate | dict[str, Any]) -> JobOut:
+        """Submit a certification job (validated locally first)."""
+        return await self._call(endpoints.submit_job(request))
+
+    async def list_jobs(
+        self, *, status: str | None = None, limit: int = 100, offset: int = 0
+    ) -> list[JobOut]:
+        """Jobs, optionally of one status."""
+        return await self._call(endpoints.list_jobs(status, limit, offset))
+
+    async def get_job(self, job_id: str) -> JobOut:
+        """One job with progress, ETA and timings."""
+        return await self._call(endpoints.get_job(job_id))
+
+    async def cancel_job(self, job_id: str) -> JobOut:
+        """Cancel a queued or running job."""
+        return await self._call(endpoints.cancel_job(job_id))
+
+    async def results_page(
+        self, job_id: str, *, cursor: str | None = None, limit: int = RESULTS_PAGE_SIZE
+    ) -> ResultsPage:
+        """One page of per-input results."""
+        return await self._call(endpoints.results_page(job_id, cursor, limit))
+
+    async def iter_results(
+        self, job_id: str, *, page_size: int = RESULTS_PAGE_SIZE
+    ) -> AsyncIterator[SampleOut]:
+        """Every stored result of a job, page after page."""
+        cursor: str | None = None
+        while True:
+            page = await self.results_page(job_id, cursor=cursor, limit=page_size)
+            for item in page.items:
+                yield item
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    async def all_results(self, job_id: str) -> list[SampleOut]:
+        """Every stored result of a job as a list."""
+        return [item async for item in self.iter_results(job_id)]
+
+    async def summary(self, job_id: str, *, radii: Sequence[float] | None = None) -> Summary:
+        """Certified accuracy (NP and DSRS) and ACR."""
+        return await self._call(endpoints.summary(job_id, radii))
+
+    async def plan(self, **query: Any) -> Any:
+        """``GET /v1/plan`` (see :meth:`DsrsClient.plan`)."""
+        return await self._call(endpoints.plan(**query))
+
+    async def wait_for_job(
+        self,
+        job_id: str,
+        timeout: float | None = None,
+        on_progress: Callable[[JobOut], None] | None = None,
+        *,
+        poll_interval: float = 1.0,
+        raise_on_failure: bool = True,
+    ) -> JobOut:
+        """Poll a job until it is final (see :meth:`DsrsClient.wait_for_job`).
+
+        Raises
+        ------
+        JobTimeoutError, JobFailedError, ServiceUnreachableError, ApiResponseError
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            job = await self.get_job(job_id)
+            if on_progress is not None:
+                on_progress(job)
+            if job.status in FINAL_STATUSES:
+                if raise_on_failure and job.status != "succeeded":
+                    raise JobFailedError(job.id, job.status, job.error)
+                return job
+            if deadline is not None and time.monotonic() >= deadline:
+                raise JobTimeoutError(job_id, float(timeout or 0.0), job.status)
+            pause = poll_interval
+            if deadline is not None:
+                pause = max(0.0, min(pause, deadline - time.monotonic()))
+            await self._sleep(pause)

@@ -1,0 +1,190 @@
+"""Recompute the certificates of a finished job from its stored counts, without sampling.
+
+Every stored result keeps its raw Monte-Carlo counts (``p_count``/``p_n``, ``q_count``/
+``q_n``, the sampled Q percentile, the ``x+`` fall-back flag). The radii for another
+``alpha``, radius grid or search mode follow from them by the engine's pure half,
+:func:`dsrs_core.certification.certificate_from_counts` (numpy / scipy only): no model is
+loaded and no forward pass is made.
+
+What cannot change without sampling again: ``N``, the noise P, and Q itself (the counts
+were drawn under them).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from dataclasses import dataclass
+from math import prod
+from typing import TYPE_CHECKING, Any
+
+from api.schemas import JobOut, SampleOut
+
+if TYPE_CHECKING:
+    from client.sync_client import DsrsClient
+
+__all__ = ["RecertifiedJob", "recertified_parameters", "recertify_job", "recertify_samples"]
+
+
+@dataclass(frozen=True)
+class RecertifiedJob:
+    """A job's results recomputed with other certification settings.
+
+    Attributes
+    ----------
+    job : JobOut
+        The job as stored (its ``parameters`` are the original ones).
+    parameters : dict
+        The parameters the new radii were computed with.
+    dimension : int
+        Input dimension ``d`` (from the model's input shape).
+    original : list of SampleOut
+        Stored results.
+    samples : list of SampleOut
+        The same inputs with new bounds, predictions, radii, ``alpha`` and ``reason``.
+    """
+
+    job: JobOut
+    parameters: dict[str, Any]
+    dimension: int
+    original: list[SampleOut]
+    samples: list[SampleOut]
+
+
+def recertified_parameters(
+    parameters: dict[str, Any],
+    *,
+    alpha: float | None = None,
+    method: str | None = None,
+    unit: float | None = None,
+    tolerance: float | None = None,
+    mode: str | None = None,
+) -> dict[str, Any]:
+    """A job's stored ``parameters`` with another alpha and/or radius search.
+
+    Parameters
+    ----------
+    parameters : dict
+        ``JobOut.parameters`` of the stored job.
+    alpha : float, optional
+        New failure probability of the whole certificate.
+    method, unit, tolerance, mode : optional
+        New radius search: ``grid`` / ``precise``, grid unit, bisection tolerance,
+        ``exact`` / ``original``.
+
+    Returns
+    -------
+    dict
+        A new dictionary; ``parameters`` is not modified.
+    """
+    updated = copy.deepcopy(parameters)
+    if alpha is not None:
+        updated["alpha"] = alpha
+    search = dict(updated.get("radius_search") or {})
+    for key, value in (
+        ("method", method),
+        ("unit", unit),
+        ("tolerance", tolerance),
+        ("mode", mode),
+    ):
+        if value is not None:
+            search[key] = value
+    updated["radius_search"] = search
+    return updated
+
+
+def recertify_samples(
+    samples: Sequence[SampleOut], parameters: dict[str, Any], dimension: int
+) -> list[SampleOut]:
+    """Certificates of stored results under ``parameters``, from their counts only.
+
+    Parameters
+    ----------
+    samples : sequence of SampleOut
+        Stored results (their counts are used; their radii are ignored).
+    parameters : dict
+        Job parameters (see :func:`recertified_parameters`).
+    dimension : int
+        Input dimension ``d``.
+
+    Returns
+    -------
+    list of SampleOut
+        One per input, in order, with recomputed ``p_lower`` … ``dsrs_radius``.
+
+    Raises
+    ------
+    dsrs_core.errors.InvalidParameterError
+        Parameters out of range (the message says what is allowed).
+    """
+    from dsrs_core.certification import certificate_from_counts
+    from dsrs_core.results import SampleCounts
+    from store.job_parameters import certification_config
+
+    config = certification_config(parameters)
+    config.p.check_dimension(dimension)
+    recertified = []
+    for sample in samples:
+        counts = SampleCounts(
+            label=sample.counted_label,
+            p_count=sample.p_count,
+            p_n=sample.p_n,
+            q_count=sample.q_count,
+            q_n=sample.q_n,
+            q_percentile=sample.q_percentile,
+            q_fallback=sample.q_fallback,
+            selection_counts=tuple(sample.selection_counts) if sample.selection_counts else None,
+            seed=sample.seed,
+        )
+        certificate = certificate_from_counts(counts, config, dimension)
+        recertified.append(
+            sample.model_copy(
+                update={
+                    "prediction": certificate.prediction,
+                    "alpha": certificate.alpha,
+                    "p_lower": certificate.p_lower,
+                    "p_upper": certificate.p_upper,
+                    "q_lower": certificate.q_lower,
+                    "q_upper": certificate.q_upper,
+                    "np_radius": certificate.np_radius,
+                    "dsrs_radius": certificate.dsrs_radius,
+                    "reason": certificate.reason,
+                }
+            )
+        )
+    return recertified
+
+
+def recertify_job(
+    dsrs: DsrsClient,
+    job_id: str,
+    *,
+    alpha: float | None = None,
+    method: str | None = None,
+    unit: float | None = None,
+    tolerance: float | None = None,
+    mode: str | None = None,
+) -> RecertifiedJob:
+    """Fetch a job's stored counts and recompute its certificates locally.
+
+    Parameters
+    ----------
+    dsrs : DsrsClient
+        Connected client.
+    job_id : str
+    alpha, method, unit, tolerance, mode : optional
+        See :func:`recertified_parameters`.
+
+    Returns
+    -------
+    RecertifiedJob
+    """
+    job = dsrs.get_job(job_id)
+    model = dsrs.get_model(job.model_id)
+    dimension = prod(model.input_shape)
+    parameters = recertified_parameters(
+        job.parameters, alpha=alpha, method=method, unit=unit, tolerance=tolerance, mode=mode
+    )
+    original = dsrs.all_results(job_id)
+    samples = recertify_samples(original, parameters, dimension)
+    return RecertifiedJob(job, parameters, dimension, original, samples)
