@@ -1,0 +1,265 @@
+"""``dsrs certify-local``: the whole pipeline on this machine, without a server — a model
+file and inputs in, the certified-accuracy table and a results file out.
+
+Seeds are derived per input exactly as the service does (:func:`worker.seeds.sample_seed`
+of the run seed and the input's position), so a local run and a job with the same seed,
+inputs and parameters give the same counts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+import typer
+
+from cli.connection import client_options, print_json
+from cli.main import app
+from cli.option_parsing import parse_threshold
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from api.schemas import SampleOut
+
+
+@app.command("certify-local")
+def certify_local(
+    ctx: typer.Context,
+    model_file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="safetensors (with --arch) or ONNX")
+    ],
+    arch: Annotated[
+        str | None, typer.Option("--arch", help="Registered architecture of a safetensors file.")
+    ] = None,
+    inputs: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            help=".npy (n, *shape), or .npz/safetensors with 'inputs' and 'labels'.",
+        ),
+    ] = None,
+    dataset: Annotated[
+        Literal["digits"] | None, typer.Option(help="Built-in dataset instead of --inputs.")
+    ] = None,
+    split: Annotated[Literal["train", "test"], typer.Option(help="Dataset split.")] = "test",
+    start: Annotated[int, typer.Option(help="First input.")] = 0,
+    stop: Annotated[int | None, typer.Option(help="End (exclusive); default all.")] = None,
+    mode: Annotated[
+        Literal["evaluate", "predict"] | None,
+        typer.Option(help="evaluate (needs labels) or predict; default evaluate with labels."),
+    ] = None,
+    family: Annotated[
+        Literal["gaussian", "general-gaussian"], typer.Option(help="Noise family of P.")
+    ] = "gaussian",
+    sigma: Annotated[float, typer.Option(help="Sigma of P.")] = 0.25,
+    k: Annotated[int, typer.Option(help="k of a general-gaussian P.")] = 0,
+    q_sigma: Annotated[float | None, typer.Option(help="Sigma of Q (DSRS).")] = None,
+    q_threshold: Annotated[
+        str | None, typer.Option(help="Thresholded Q: percentile in (0, 1), x or x+.")
+    ] = None,
+    n_selection: Annotated[int, typer.Option(help="Selection draws n0 (predict).")] = 100,
+    n: Annotated[int, typer.Option(help="Draws under P and under Q.")] = 1000,
+    alpha: Annotated[float, typer.Option(help="Failure probability.")] = 0.001,
+    batch_size: Annotated[int, typer.Option(help="Noisy copies per forward pass.")] = 1000,
+    radius_method: Annotated[
+        Literal["grid", "precise"], typer.Option(help="DSRS radius search.")
+    ] = "grid",
+    radius_unit: Annotated[float, typer.Option(help="Grid step of DSRS radii.")] = 0.05,
+    search_mode: Annotated[
+        Literal["exact", "original"], typer.Option(help="exact or original.")
+    ] = "exact",
+    seed: Annotated[int, typer.Option(help="Run seed (per-input seeds derive from it).")] = 0,
+    device: Annotated[str, typer.Option(help="Torch device (cpu, cuda).")] = "cpu",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Results file (.csv or .jsonl).")
+    ] = None,
+) -> None:
+    """Certify inputs with a local model file, no server: prints NP vs DSRS certified
+    accuracy and writes every input's counts, bounds and radii."""
+    if (inputs is None) == (dataset is None):
+        raise typer.BadParameter("give exactly one of --inputs or --dataset")
+    if output is not None and output.suffix.lower() not in (".csv", ".jsonl"):
+        raise typer.BadParameter("--output must end in .csv or .jsonl")
+    config = _config(
+        family, sigma, k, q_sigma, parse_threshold(q_threshold), n_selection, n, alpha,
+        radius_method, radius_unit, search_mode,
+    )  # fmt: skip
+    arrays, labels = _inputs(inputs, dataset, split)
+    chosen = range(start, len(arrays) if stop is None else min(stop, len(arrays)))
+    if len(chosen) == 0:
+        raise typer.BadParameter(f"no inputs in [{start}, {stop}) of {len(arrays)}")
+    mode = mode or ("evaluate" if labels is not None else "predict")
+    if mode == "evaluate" and labels is None:
+        raise typer.BadParameter("mode evaluate needs labels (an .npz with 'labels')")
+    classifier, input_shape = _classifier(model_file, arch, device)
+    if tuple(arrays.shape[1:]) != tuple(input_shape):
+        raise typer.BadParameter(
+            f"inputs have shape {tuple(arrays.shape[1:])} but the model takes {tuple(input_shape)}"
+        )
+    samples = _certify(classifier, arrays, labels, chosen, config, mode, seed, device, batch_size)
+    if output is not None:
+        from cli import export_formats
+
+        output.parent.mkdir(parents=True, exist_ok=True)
+        writer = (
+            export_formats.write_csv
+            if output.suffix.lower() == ".csv"
+            else export_formats.write_jsonl
+        )
+        writer(samples, output)
+    if client_options(ctx).json_output:
+        print_json(samples)
+        return
+    _print_table(samples, mode)
+    if output is not None:
+        typer.echo(str(output))
+
+
+def _config(family, sigma, k, q_sigma, q_threshold, n_selection, n, alpha, method, unit, mode):  # type: ignore[no-untyped-def]
+    from dsrs_core.config import CertificationConfig, NoiseSpec, QSpec, RadiusSearch
+    from dsrs_core.errors import InvalidParameterError
+
+    try:
+        q = None
+        if q_sigma is not None or q_threshold is not None:
+            q = QSpec(sigma=q_sigma, threshold=q_threshold)
+        return CertificationConfig(
+            p=NoiseSpec(family=family, sigma=sigma, k=k),
+            q=q,
+            n_selection=n_selection,
+            n=n,
+            alpha=alpha,
+            search=RadiusSearch(method=method, unit=unit, mode=mode),
+        )
+    except InvalidParameterError as error:
+        raise typer.BadParameter(str(error)) from None
+
+
+def _inputs(
+    path: Path | None, dataset: str | None, split: str
+) -> tuple[np.ndarray, np.ndarray | None]:
+    if dataset == "digits":
+        from models.demo import demo_dataset
+
+        return demo_dataset(split)  # type: ignore[arg-type]
+    assert path is not None
+    from api.errors import UnsupportedUploadError
+    from api.input_arrays import read_input_arrays
+
+    try:
+        arrays = read_input_arrays(path)
+    except UnsupportedUploadError as error:
+        raise typer.BadParameter(f"{path}: {error}") from None
+    return arrays.inputs, arrays.labels
+
+
+def _classifier(path: Path, arch: str | None, device: str) -> tuple[Any, tuple[int, ...]]:
+    from models.errors import ModelError
+    from models.loading import load_model
+
+    try:
+        loaded = load_model(path.read_bytes(), architecture=arch, device=device)
+    except ModelError as error:
+        raise typer.BadParameter(f"{path}: {error}") from None
+    return loaded.classifier, tuple(loaded.input_shape)
+
+
+def _certify(
+    classifier, arrays, labels, chosen, config, mode, seed, device, batch_size
+) -> list[SampleOut]:  # type: ignore[no-untyped-def]
+    import time
+
+    import torch
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from api.schemas import SampleOut
+    from dsrs_core.certify import certify
+    from worker.seeds import sample_seed
+
+    samples = []
+    with Progress(
+        TextColumn("certifying"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+        console=Console(stderr=True), transient=True,
+    ) as progress:  # fmt: skip
+        task = progress.add_task("certify", total=len(chosen))
+        for position, index in enumerate(chosen):
+            label = None if labels is None else int(labels[index])
+            sample_seed_value = sample_seed(seed, position)
+            started = time.perf_counter()
+            certificate = certify(
+                classifier,
+                torch.from_numpy(arrays[index]),
+                config,
+                label=label if mode == "evaluate" else None,
+                seed=sample_seed_value,
+                device=device,
+                batch_size=batch_size,
+            )
+            counts = certificate.counts
+            samples.append(
+                SampleOut(
+                    sample_index=position,
+                    dataset_index=index,
+                    label=label,
+                    counted_label=counts.label,
+                    prediction=certificate.prediction,
+                    selection_counts=list(counts.selection_counts)
+                    if counts.selection_counts is not None
+                    else None,
+                    p_count=counts.p_count,
+                    p_n=counts.p_n,
+                    q_count=counts.q_count,
+                    q_n=counts.q_n,
+                    q_percentile=counts.q_percentile,
+                    q_fallback=counts.q_fallback,
+                    seed=sample_seed_value,
+                    alpha=certificate.alpha,
+                    p_lower=certificate.p_lower,
+                    p_upper=certificate.p_upper,
+                    q_lower=certificate.q_lower,
+                    q_upper=certificate.q_upper,
+                    np_radius=certificate.np_radius,
+                    dsrs_radius=certificate.dsrs_radius,
+                    reason=certificate.reason,
+                    elapsed_s=time.perf_counter() - started,
+                )
+            )
+            progress.advance(task)
+    return samples
+
+
+def _print_table(samples: list[SampleOut], mode: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from cli.certified_accuracy import accuracy_table
+
+    table_values = accuracy_table(samples)
+    metric = (
+        "Certified accuracy" if all(s.label is not None for s in samples) else "Certified fraction"
+    )
+    table = Table(title=f"{metric} on {len(samples)} input(s) ({mode} mode)")
+    table.add_column("radius", justify="right")
+    table.add_column("NP", justify="right")
+    if table_values.dsrs is not None:
+        table.add_column("DSRS", justify="right")
+    for i, radius in enumerate(table_values.radii):
+        cells = [f"{radius:.2f}", f"{100 * table_values.np[i]:.1f}%"]
+        if table_values.dsrs is not None:
+            cells.append(f"{100 * table_values.dsrs[i]:.1f}%")
+        table.add_row(*cells)
+    table.add_section()
+    acr = [f"{table_values.acr_np:.4f}"]
+    if table_values.acr_dsrs is not None:
+        acr.append(f"{table_values.acr_dsrs:.4f}")
+    table.add_row("ACR", *acr)
+    Console().print(table)

@@ -1,0 +1,106 @@
+"""``dsrs plan``: the largest radius a budget can certify and what it costs, before any
+GPU time is spent (:mod:`dsrs_core.budget`; computed on this machine)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import typer
+
+from cli.connection import client_options, open_client, print_json
+from cli.main import app
+from cli.option_parsing import parse_threshold
+
+#: Input dimension d of the datasets of the papers.
+DATASET_DIMENSIONS = {"digits": 64, "mnist": 784, "cifar10": 3072, "imagenet": 150_528}
+
+
+@app.command("plan")
+def plan(
+    ctx: typer.Context,
+    sigma: Annotated[float, typer.Option(help="Sigma of P.")],
+    n: Annotated[int, typer.Option(help="Draws under P (and under Q).")],
+    family: Annotated[
+        Literal["gaussian", "general-gaussian"], typer.Option(help="Noise family of P.")
+    ] = "gaussian",
+    k: Annotated[int, typer.Option(help="k of a general-gaussian P.")] = 0,
+    dimension: Annotated[int | None, typer.Option(help="Input dimension d.")] = None,
+    dataset: Annotated[
+        str | None, typer.Option(help="Take d of digits, mnist, cifar10 or imagenet.")
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option(help="Take d from this model on the service.")
+    ] = None,
+    alpha: Annotated[float, typer.Option(help="Failure probability.")] = 0.001,
+    q_sigma: Annotated[float | None, typer.Option(help="Sigma of Q (DSRS).")] = None,
+    q_threshold: Annotated[
+        str | None, typer.Option(help="Thresholded Q: percentile in (0, 1), x or x+.")
+    ] = None,
+    n_selection: Annotated[int, typer.Option(help="Selection draws n0 (predict mode).")] = 100,
+    radius_unit: Annotated[float, typer.Option(help="Grid step of DSRS radii.")] = 0.05,
+    search_mode: Annotated[
+        Literal["exact", "original"], typer.Option(help="exact or original.")
+    ] = "exact",
+) -> None:
+    """Largest NP and DSRS radii when every draw agrees, forward passes per input, and
+    warnings where DSRS cannot beat NP."""
+    from dsrs_core.budget import plan_budget
+    from dsrs_core.config import NoiseSpec, QSpec, RadiusSearch
+    from dsrs_core.errors import InvalidParameterError
+
+    given = [name for name, v in (("--dimension", dimension), ("--dataset", dataset),
+                                  ("--model", model)) if v is not None]  # fmt: skip
+    if len(given) != 1:
+        raise typer.BadParameter("give exactly one of --dimension, --dataset or --model")
+    if dataset is not None:
+        if dataset not in DATASET_DIMENSIONS:
+            raise typer.BadParameter(
+                f"unknown dataset {dataset!r}; known: {', '.join(DATASET_DIMENSIONS)}"
+            )
+        dimension = DATASET_DIMENSIONS[dataset]
+    if model is not None:
+        from math import prod
+
+        with open_client(ctx) as dsrs:
+            dimension = prod(dsrs.get_model(model).input_shape)
+    assert dimension is not None
+    try:
+        q = None
+        if q_sigma is not None or q_threshold is not None:
+            q = QSpec(sigma=q_sigma, threshold=parse_threshold(q_threshold))
+        result = plan_budget(
+            NoiseSpec(family=family, sigma=sigma, k=k),
+            dimension,
+            n,
+            alpha,
+            q,
+            n_selection=n_selection,
+            search=RadiusSearch(unit=radius_unit, mode=search_mode),
+        )
+    except InvalidParameterError as error:
+        raise typer.BadParameter(str(error)) from None
+    if client_options(ctx).json_output:
+        print_json(
+            {
+                "np_max_radius": result.np_max_radius,
+                "dsrs_max_radius": result.dsrs_max_radius,
+                "forward_passes_per_input": result.forward_passes_per_input,
+                "best_p_lower": result.best_p_lower,
+                "best_q_lower": result.best_q_lower,
+                "dimension": dimension,
+                "warnings": list(result.warnings),
+            }
+        )
+        return
+    typer.echo(f"d = {dimension}, N = {n}, alpha = {alpha:g}, P = {family} sigma {sigma:g}"
+               + (f" k {k}" if k else ""))  # fmt: skip
+    typer.echo(
+        f"NP   best-case pL {result.best_p_lower:.6f}  max radius {result.np_max_radius:.4f}"
+    )
+    if result.dsrs_max_radius is not None:
+        typer.echo(
+            f"DSRS best-case qL {result.best_q_lower:.6f}  max radius {result.dsrs_max_radius:.4f}"
+        )
+    typer.echo(f"forward passes per input: {result.forward_passes_per_input}")
+    for warning in result.warnings:
+        typer.secho(f"warning: {warning}", fg=typer.colors.YELLOW)
