@@ -14,12 +14,33 @@ app = typer.Typer(
 )
 
 
-
 @app.callback()
-def main() -> None:
+def main(
+    ctx: typer.Context,
+    url: str = typer.Option(
+        "http://127.0.0.1:8000", envvar="DSRS_URL", help="Base URL of the dsrs service."
+    ),
+    api_key: str | None = typer.Option(
+        None, envvar="DSRS_API_KEY", help="Sent as the X-API-Key header when set."
+    ),
+    json_output: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
+) -> None:
     """dsrs: certification service, command line and client."""
+    from cli.connection import ClientOptions
+
+    ctx.obj = ClientOptions(url=url, api_key=api_key or None, json_output=json_output)
 
 
 # Command modules register themselves on `app` when imported.
 from cli import reproduce_command  # noqa: E402,F401
 from cli import service_commands  # noqa: E402,F401
+from cli import (  # noqa: E402,F401
+    convert_command,
+    export_command,
+    job_commands,
+    local_commands,
+    model_commands,
+    plan_command,
+    recertify_command,
+    sweep_command,
+)
