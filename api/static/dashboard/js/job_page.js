@@ -1,0 +1,219 @@
+// One job, live while it runs: progress, NP vs DSRS curve, statistics, DSRS gain,
+// parameters, the per-sample table, downloads and cancel.
+
+import { apiFetch, getJson, postJson, ApiError } from "./api.js";
+import { FINAL_STATUSES, duration, errorBox, fixed, h, link, percent, progressBar, shortId, statusBadge, timestamp } from "./dom.js";
+import { histogram, lineChart } from "./plot.js";
+import { sampleTable } from "./sample_table.js";
+
+const REFRESH_MS = 1500;
+
+export function render(view, [jobId], _query, ctx) {
+  const slots = {
+    head: h("div", { class: "page-head" }),
+    progress: h("div", { class: "panel", id: "progress-panel" }),
+    stats: h("div", { class: "stats", id: "stats" }),
+    curve: h("div", { id: "curve" }, h("p", { class: "muted" }, "Loading the curve…")),
+    accuracyTable: h("div"),
+    gain: h("div", { id: "gain" }),
+    parameters: h("div"),
+    message: h("div"),
+  };
+  const table = sampleTable(jobId, ctx);
+  view.append(
+    slots.head,
+    slots.message,
+    slots.progress,
+    h("div", { class: "panel" }, h("h2", {}, "Summary"), slots.stats),
+    h("div", { class: "grid-2" },
+      h("div", { class: "panel" }, h("h2", {}, "Certified accuracy vs radius"),
+        h("div", { class: "legend" },
+          h("span", { class: "key" }, h("span", { class: "swatch np" }), "Neyman–Pearson (NP)"),
+          h("span", { class: "key" }, h("span", { class: "swatch dsrs" }), "DSRS")),
+        slots.curve, slots.accuracyTable),
+      h("div", { class: "panel" }, h("h2", {}, "DSRS gain over NP"), slots.gain)),
+    h("div", { class: "panel" }, h("h2", {}, "Per-sample results"), table.element),
+    h("div", { class: "panel" }, h("h2", {}, "Parameters"), slots.parameters));
+
+  let job = null;
+  let parametersShown = false;
+
+  async function refresh() {
+    try {
+      const [nextJob, overview] = await Promise.all([
+        getJson(`/v1/jobs/${jobId}`),
+        getJson(`/v1/dashboard/jobs/${jobId}/overview`),
+      ]);
+      if (!ctx.alive()) return;
+      const finishedNow = job && !FINAL_STATUSES.includes(job.status) && FINAL_STATUSES.includes(nextJob.status);
+      job = nextJob;
+      slots.message.replaceChildren();
+      renderHead(slots.head, job, ctx, refresh, slots.message);
+      renderProgress(slots.progress, job);
+      renderStats(slots.stats, overview);
+      renderCurve(slots.curve, slots.accuracyTable, overview);
+      renderGain(slots.gain, overview);
+      if (!parametersShown) {
+        slots.parameters.replaceChildren(parameterList(job));
+        parametersShown = true;
+      }
+      await table.refresh();
+      if (finishedNow || FINAL_STATUSES.includes(job.status)) stopPolling();
+      document.body.dataset.jobRendered = "true";
+    } catch (error) {
+      if (!ctx.alive()) return;
+      slots.message.replaceChildren(errorBox(error));
+      if (error instanceof ApiError && error.status === 404) stopPolling();
+    }
+  }
+
+  const timer = ctx.every(REFRESH_MS, refresh);
+  function stopPolling() { clearInterval(timer); }
+  refresh();
+}
+
+function renderHead(slot, job, ctx, refresh, message) {
+  const actions = h("div", { class: "actions" },
+    h("button", { type: "button", id: "download-csv", onclick: () => downloadAll(job.id, "csv", message) }, "Download CSV"),
+    h("button", { type: "button", id: "download-json", onclick: () => downloadAll(job.id, "json", message) }, "Download JSON"));
+  if (!FINAL_STATUSES.includes(job.status)) {
+    actions.append(h("button", {
+      type: "button", class: "danger", id: "cancel-job",
+      onclick: async (event) => {
+        if (!window.confirm("Cancel this job? Samples already certified are kept.")) return;
+        event.target.disabled = true;
+        try { await postJson(`/v1/jobs/${job.id}/cancel`); } catch (error) { message.replaceChildren(errorBox(error)); }
+        refresh();
+      },
+    }, "Cancel job"));
+  }
+  slot.replaceChildren(
+    h("div", {},
+      h("h1", {}, "Job ", h("span", { class: "mono" }, shortId(job.id)), " ", statusBadge(job.status)),
+      h("p", { class: "muted" }, "Model ", link(`/dashboard/models/${job.model_id}`, h("span", { class: "mono" }, shortId(job.model_id))),
+        ` · mode ${job.mode} · created ${timestamp(job.timings.created_at)}`)),
+    actions);
+}
+
+function renderProgress(slot, job) {
+  const p = job.progress;
+  const t = job.timings;
+  const parts = [`${p.done} of ${p.total} inputs (${percent(p.fraction, 0)})`];
+  if (job.status === "running") parts.push(`ETA ${duration(job.eta_seconds)}`);
+  if (t.wall_seconds !== null) parts.push(`wall ${duration(t.wall_seconds)}`);
+  if (t.seconds_per_sample !== null) parts.push(`${t.seconds_per_sample.toFixed(2)} s per input`);
+  slot.replaceChildren(
+    h("div", { class: "progress-line" }, progressBar(p.fraction, true), h("strong", { id: "progress-text" }, percent(p.fraction, 0))),
+    h("p", { class: "muted" }, parts.join(" · ")));
+  if (job.error) slot.append(h("p", { class: "error" }, `Error: ${job.error}`));
+}
+
+function stat(label, value, cls = "", title = "") {
+  return h("div", { class: "stat", title }, h("div", { class: "label" }, label), h("div", { class: `value ${cls}` }, value));
+}
+
+function renderStats(slot, o) {
+  const metric = o.labelled ? "accuracy" : "fraction";
+  slot.replaceChildren(
+    stat("ACR, NP", fixed(o.acr_np), "np", "Average certified radius: mean radius over all inputs, zeros included"),
+    stat("ACR, DSRS", o.uses_q ? fixed(o.acr_dsrs) : "no Q", "dsrs", "DSRS radius = max(NP, DSRS) per input"),
+    stat("Abstain rate", percent(o.abstain_rate), "", `${o.abstained} of ${o.samples} inputs abstained`),
+    stat("Clean accuracy", o.clean_accuracy === null ? "no labels" : percent(o.clean_accuracy), "",
+      "Smoothed classifier's top class = label (predict: selection draws; evaluate: more than half the P draws)"),
+    stat(`Certified ${metric} at 0`, percent(o.table.length ? o.table[0].np : 0)),
+    stat("Largest radius", o.uses_q ? `${fixed(o.max_radius_np)} / ${fixed(o.max_radius_dsrs)}` : fixed(o.max_radius_np), "",
+      "NP / DSRS"),
+    stat("Inputs certified", `${o.samples} / ${o.total}`));
+}
+
+function renderCurve(slot, tableSlot, o) {
+  if (!o.samples) {
+    slot.replaceChildren(h("p", { class: "empty" }, "No inputs certified yet."));
+    tableSlot.replaceChildren();
+    return;
+  }
+  // DSRS first and wider, NP on top: where the two coincide both stay visible.
+  const series = [];
+  if (o.curve.dsrs) series.push({ name: "DSRS", cls: "dsrs", x: o.curve.radius, y: o.curve.dsrs, width: 4 });
+  series.push({ name: "NP", cls: "np", x: o.curve.radius, y: o.curve.np, width: 1.8 });
+  const yLabel = o.labelled ? "certified accuracy" : "certified fraction";
+  slot.replaceChildren(lineChart({ series, xLabel: "L2 radius", yLabel, title: `${yLabel} vs radius, NP and DSRS` }));
+  tableSlot.replaceChildren(h("table", { class: "data", id: "accuracy-table" },
+    h("thead", {}, h("tr", {}, h("th", {}, "radius"), h("th", { class: "num" }, "NP"), o.uses_q ? h("th", { class: "num" }, "DSRS") : null)),
+    h("tbody", {}, o.table.map((row) => h("tr", {},
+      h("td", {}, row.radius.toFixed(2)), h("td", { class: "num" }, percent(row.np)),
+      o.uses_q ? h("td", { class: "num" }, percent(row.dsrs)) : null)))));
+}
+
+function renderGain(slot, o) {
+  if (!o.uses_q) {
+    slot.replaceChildren(h("p", { class: "empty" }, "This job certifies with NP only (no Q distribution), so there is no DSRS gain."));
+    return;
+  }
+  const g = o.gain;
+  if (!g.eligible) {
+    slot.replaceChildren(h("p", { class: "empty" }, "No certified inputs yet."));
+    return;
+  }
+  const width = g.edges[1] - g.edges[0];
+  const bars = [{ from: -width, to: 0, count: g.unchanged, cls: "zero", label: "no gain" }];
+  g.counts.forEach((count, i) => bars.push({ from: g.edges[i], to: g.edges[i + 1], count }));
+  slot.replaceChildren(
+    histogram({ bars, width: 420, height: 300, xLabel: "DSRS radius − NP radius", yLabel: "inputs", title: "Histogram of the DSRS gain over NP" }),
+    h("p", { class: "muted" },
+      `${g.improved} of ${g.eligible} certified inputs gain (grey bar: no gain); mean gain ${fixed(g.mean_gain, 4)}, largest ${fixed(g.max_gain, 4)}.`));
+}
+
+function parameterList(job) {
+  const p = job.parameters;
+  const q = p.q;
+  const inputs = job.inputs;
+  const source = inputs.source === "builtin" ? `${inputs.dataset} (${inputs.split})` : `upload ${shortId(inputs.input_set_id)}`;
+  const rows = [
+    ["Inputs", `${source}, ${inputs.count} inputs; first indices ${inputs.first_indices.join(", ")}${inputs.count > 10 ? ", …" : ""}`],
+    ["Mode", job.mode],
+    ["Noise P", `${p.noise.family}, σ = ${p.noise.sigma}${p.noise.family === "general-gaussian" ? `, k = ${p.noise.k}` : ""}`],
+    ["Noise Q", !q ? "none (NP only)" : q.sigma !== null && q.sigma !== undefined ? `σ_Q = ${q.sigma}` : `threshold ${q.threshold}`],
+    ["Draws", `N = ${p.n} per distribution; selection n₀ = ${p.n_selection}`],
+    ["α", `${p.alpha} (whole certificate)`],
+    ["Batch size", p.batch_size],
+    ["Radius search", Object.entries(p.radius_search || {}).map(([k, v]) => `${k}=${v}`).join(", ")],
+    ["Seed", job.seed],
+    ["Job id", job.id],
+  ];
+  return h("dl", { class: "params", id: "parameters" }, rows.flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, String(v))]));
+}
+
+// Every page of the results endpoint, joined into one file (works with an API key too).
+async function downloadAll(jobId, format, message) {
+  try {
+    const pages = [];
+    let cursor = "";
+    let items = [];
+    do {
+      const params = new URLSearchParams({ format, limit: 10000 });
+      if (cursor) params.set("cursor", cursor);
+      const response = await apiFetch(`/v1/jobs/${jobId}/results?${params}`);
+      if (!response.ok) throw new ApiError(response.status, (await response.json().catch(() => ({}))).detail || response.statusText);
+      if (format === "csv") {
+        const text = await response.text();
+        pages.push(pages.length ? text.slice(text.indexOf("\n") + 1) : text);
+        cursor = response.headers.get("X-Next-Cursor") || "";
+      } else {
+        const page = await response.json();
+        items = items.concat(page.items);
+        cursor = page.next_cursor || "";
+      }
+    } while (cursor);
+    const body = format === "csv" ? pages.join("") : JSON.stringify({ job_id: jobId, items }, null, 1);
+    const blob = new Blob([body], { type: format === "csv" ? "text/csv" : "application/json" });
+    const url = URL.createObjectURL(blob);
+    const anchor = h("a", { href: url, download: `dsrs-job-${shortId(jobId)}.${format}` });
+    document.body.append(anchor);
+    anchor.click();
+    anchor.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  } catch (error) {
+    message.replaceChildren(errorBox(error));
+  }
+}

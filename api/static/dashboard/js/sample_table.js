@@ -1,0 +1,120 @@
+// The per-sample table of a job: sorted, filtered and paginated by the server.
+
+import { getJson, imageUrl, storedKey } from "./api.js";
+import { errorBox, fixed, h } from "./dom.js";
+
+const FILTERS = [
+  ["all", "all inputs"],
+  ["abstained", "abstained"],
+  ["certified", "certified (and correct)"],
+  ["improved", "DSRS beats NP"],
+  ["wrong", "wrong prediction"],
+];
+// [key, header, sortable, numeric, tooltip]
+const COLUMNS = [
+  ["input", "input", false, false, "The input image"],
+  ["sample_index", "#", true, true, "Position in the job"],
+  ["dataset_index", "index", true, true, "Index in the dataset or input set"],
+  ["label", "label", true, true, "Given label"],
+  ["prediction", "prediction", true, true, "Certified class (– = abstained)"],
+  ["p_lower", "P interval", true, false, "Clopper–Pearson interval of the P probability of the counted class (count/N)"],
+  ["q_lower", "Q interval", true, false, "Interval of the Q probability (DSRS)"],
+  ["np_radius", "NP radius", true, true, "Neyman–Pearson certified radius"],
+  ["dsrs_radius", "DSRS radius", true, true, "DSRS certified radius (max of NP and DSRS)"],
+  ["gain", "gain", true, true, "DSRS radius − NP radius"],
+  ["elapsed_s", "time", true, true, "Seconds spent on this input"],
+];
+const PAGE_SIZES = [25, 50, 100];
+
+export function sampleTable(jobId, ctx) {
+  const state = { sort: "sample_index", order: "asc", filter: "all", offset: 0, limit: 25 };
+  const filter = h("select", { id: "sample-filter" }, FILTERS.map(([v, t]) => h("option", { value: v }, t)));
+  const size = h("select", { id: "page-size" }, PAGE_SIZES.map((n) => h("option", { value: n }, `${n} rows`)));
+  const head = h("tr");
+  const body = h("tbody");
+  const range = h("span", { class: "muted", id: "table-range" });
+  const previous = h("button", { type: "button", id: "page-previous" }, "‹ Previous");
+  const next = h("button", { type: "button", id: "page-next" }, "Next ›");
+  const errorSlot = h("div");
+  const element = h("div", {},
+    h("div", { class: "filters" }, h("label", {}, "Show", filter), h("label", {}, "Page size", size)),
+    errorSlot,
+    h("table", { class: "data", id: "samples-table" }, h("thead", {}, head), body),
+    h("div", { class: "pager" }, range, previous, next));
+  let total = 0;
+
+  function drawHead() {
+    head.replaceChildren(...COLUMNS.map(([key, title, sortable, numeric, tooltip]) => {
+      const arrow = state.sort === key ? h("span", { class: "arrow" }, state.order === "asc" ? "▲" : "▼") : null;
+      const classes = [sortable ? "sortable" : "", numeric ? "num" : ""].join(" ").trim();
+      const th = h("th", { class: classes || undefined, title: tooltip, "data-sort": sortable ? key : undefined,
+        "aria-sort": state.sort === key ? (state.order === "asc" ? "ascending" : "descending") : undefined }, title, arrow);
+      if (sortable) th.addEventListener("click", () => {
+        if (state.sort === key) state.order = state.order === "asc" ? "desc" : "asc";
+        else { state.sort = key; state.order = key === "sample_index" || key === "dataset_index" ? "asc" : "desc"; }
+        state.offset = 0;
+        refresh();
+      });
+      return th;
+    }));
+  }
+
+  async function refresh() {
+    drawHead();
+    try {
+      const page = await getJson(`/v1/dashboard/jobs/${jobId}/samples`, {
+        sort: state.sort, order: state.order, filter: state.filter, offset: state.offset, limit: state.limit,
+      });
+      if (!ctx.alive()) return;
+      total = page.total;
+      errorSlot.replaceChildren();
+      body.replaceChildren(...page.items.map((item) => row(jobId, item)));
+      if (!page.items.length) body.append(h("tr", {}, h("td", { colspan: COLUMNS.length, class: "empty" }, "No rows yet.")));
+      const first = page.items.length ? state.offset + 1 : 0;
+      range.textContent = `rows ${first}–${state.offset + page.items.length} of ${total}`;
+      previous.disabled = state.offset === 0;
+      next.disabled = state.offset + state.limit >= total;
+    } catch (error) {
+      if (ctx.alive()) errorSlot.replaceChildren(errorBox(error));
+    }
+  }
+
+  filter.addEventListener("change", () => { state.filter = filter.value; state.offset = 0; refresh(); });
+  size.addEventListener("change", () => { state.limit = Number(size.value); state.offset = 0; refresh(); });
+  previous.addEventListener("click", () => { state.offset = Math.max(0, state.offset - state.limit); refresh(); });
+  next.addEventListener("click", () => { if (state.offset + state.limit < total) { state.offset += state.limit; refresh(); } });
+  drawHead();
+  return { element, refresh };
+}
+
+function interval(lower, upper, count, n) {
+  if (lower === null || lower === undefined) return "–";
+  return h("span", { title: `count ${count} of ${n}` }, `[${fixed(lower, 4)}, ${fixed(upper, 4)}]`);
+}
+
+function thumbnail(jobId, index) {
+  const path = `/v1/jobs/${jobId}/inputs/${index}.png`;
+  const img = h("img", { class: "thumb", alt: `input ${index}`, width: 32, height: 32, loading: "lazy", decoding: "async" });
+  if (!storedKey()) img.src = path;
+  else imageUrl(path).then((url) => { img.src = url; }).catch(() => { img.alt = "unavailable"; });
+  return img;
+}
+
+function row(jobId, item) {
+  const abstained = item.prediction === null;
+  const wrong = !abstained && item.label !== null && item.prediction !== item.label;
+  const dsrs = item.dsrs_radius === null ? null : Math.max(item.dsrs_radius, item.np_radius);
+  const gain = dsrs === null ? null : dsrs - item.np_radius;
+  return h("tr", { class: abstained ? "abstained" : wrong ? "wrong" : undefined, title: item.reason || undefined },
+    h("td", {}, thumbnail(jobId, item.sample_index)),
+    h("td", { class: "num" }, item.sample_index),
+    h("td", { class: "num" }, item.dataset_index),
+    h("td", { class: "num" }, item.label ?? "–"),
+    h("td", { class: "num" }, abstained ? h("span", { class: "warning" }, "abstain") : item.prediction),
+    h("td", { class: "mono" }, interval(item.p_lower, item.p_upper, item.p_count, item.p_n)),
+    h("td", { class: "mono" }, interval(item.q_lower, item.q_upper, item.q_count, item.q_n)),
+    h("td", { class: "num" }, fixed(item.np_radius, 4)),
+    h("td", { class: "num" }, fixed(dsrs, 4)),
+    h("td", { class: "num" }, gain === null ? "–" : gain > 1e-6 ? `+${fixed(gain, 4)}` : "0"),
+    h("td", { class: "num" }, `${fixed(item.elapsed_s, 2)} s`));
+}
