@@ -46,9 +46,7 @@ def plan(
     alpha: float = 0.001,
     n_selection: Annotated[int, Query(description="Selection draws n0 (predict mode)")] = 100,
     q_sigma: float | None = None,
-    q_threshold: Annotated[
-        str | None, Query(description="Percentile in (0, 1), or x / x+")
-    ] = None,
+    q_threshold: Annotated[str | None, Query(description="Percentile in (0, 1), or x / x+")] = None,
     radius_unit: float = 0.05,
     search_mode: Literal["exact", "original"] = "exact",
 ) -> PlanOut:

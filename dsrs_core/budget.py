@@ -30,10 +30,10 @@ from dsrs_core.dsrs_bound import Intervals
 from dsrs_core.neyman_pearson import np_radius
 
 __all__ = [
-    "BudgetPlan",
     "GAUSSIAN_DSRS_DIMENSION",
     "NEAR_ONE_P_LOWER",
     "RADIUS_GAIN_TOLERANCE",
+    "BudgetPlan",
     "best_case_p_lower",
     "minimum_draws",
     "plan_budget",
@@ -87,7 +87,7 @@ def best_case_p_lower(n: int, alpha: float) -> float:
 
 def minimum_draws(alpha: float) -> int:
     """Smallest ``n`` whose best-case lower bound at level ``alpha`` exceeds 1/2."""
-    n = max(1, int(ceil(log(alpha / 2.0) / log(0.5))))
+    n = max(1, ceil(log(alpha / 2.0) / log(0.5)))
     while not best_case_p_lower(n, alpha) > 0.5:  # at most one step: guards the rounding
         n += 1
     return n
@@ -101,7 +101,7 @@ def plan_budget(
     q: QSpec | None = None,
     *,
     n_selection: int = 0,
-    search: RadiusSearch = RadiusSearch(),
+    search: RadiusSearch | None = None,
 ) -> BudgetPlan:
     """Largest certifiable radii and cost for ``N`` draws per distribution.
 
@@ -119,8 +119,8 @@ def plan_budget(
         DSRS's Q; without it only NP is planned.
     n_selection : int
         Selection draws (predict mode); 0 for evaluate mode.
-    search : RadiusSearch
-        How the DSRS radius is searched (grid unit, mode), as in the job.
+    search : RadiusSearch, optional
+        How the DSRS radius is searched (grid unit, mode), as in the job (default grid).
 
     Returns
     -------
@@ -132,7 +132,12 @@ def plan_budget(
         Parameters out of range (``k ≥ d/2``, ``alpha ∉ (0, 1)``, ``n < 1``, …).
     """
     config = CertificationConfig(
-        p=p, q=q, n_selection=max(n_selection, 1), n=n, alpha=alpha, search=search
+        p=p,
+        q=q,
+        n_selection=max(n_selection, 1),
+        n=n,
+        alpha=alpha,
+        search=search or RadiusSearch(),
     )
     return _plan(config, dimension, n_selection)
 
