@@ -35,17 +35,32 @@ class BodySizeLimit:
             await _refuse(send, self.file_limit)
             return
         received = 0
+        refused = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.body_limit:
-                    raise UploadTooLargeError(self.file_limit)
+                    # Answer now; the application sees a client that went away and
+                    # whatever it tries to send afterwards is dropped.
+                    refused = True
+                    await _refuse(send, self.file_limit)
+                    return {"type": "http.disconnect"}
             return message
 
-        await self.app(scope, limited_receive, send)
+        async def guarded_send(message: Message) -> None:
+            if not refused:
+                await send(message)
+
+        try:
+            await self.app(scope, limited_receive, guarded_send)
+        except Exception:
+            if not refused:
+                raise
 
 
 def _content_length(scope: Scope) -> int | None:

@@ -90,6 +90,7 @@ def _job_out(session: Session, job: JobRecord) -> JobOut:
 def _inputs_without_indices(job: JobRecord) -> dict[str, object]:
     inputs = dict(job.inputs)
     indices = inputs.pop("indices", [])
+    inputs.pop("storage_path", None)
     inputs["count"] = len(indices)
     inputs["first_indices"] = indices[:10]
     return inputs

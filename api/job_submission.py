@@ -117,7 +117,12 @@ def _inputs(
         )
     indices = _indices(spec, input_set.count)
     _check_labels(settings, input_set, indices, model.num_classes)
-    return {"source": "upload", "input_set_id": input_set.id, "indices": indices}
+    return {
+        "source": "upload",
+        "input_set_id": input_set.id,
+        "storage_path": input_set.storage_path,
+        "indices": indices,
+    }
 
 
 def _check_shape(shape: list[int], model: ModelRecord) -> None:

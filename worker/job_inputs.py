@@ -34,7 +34,7 @@ def load_chunk_inputs(
             job_inputs["dataset"], job_inputs["split"], str(settings.datasets_dir)
         )
     else:
-        directory = settings.storage_dir / "inputs" / job_inputs["input_set_id"]
+        directory = settings.storage_dir / job_inputs["storage_path"]
         images, labels = _input_set(str(directory))
     chosen = images[indices]
     chosen_labels: list[int | None] = (

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import httpx
+
+
+def test_healthz(api_client: httpx.Client) -> None:
+    assert api_client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_readyz_embedded(api_client: httpx.Client) -> None:
+    response = api_client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ready", "database": "ok", "broker": "in-process"}
+
+
+def test_openapi_lists_every_route(api_client: httpx.Client) -> None:
+    paths = api_client.get("/openapi.json").json()["paths"]
+    for path in (
+        "/v1/models",
+        "/v1/models/{model_id}",
+        "/v1/inputs",
+        "/v1/jobs",
+        "/v1/jobs/{job_id}",
+        "/v1/jobs/{job_id}/results",
+        "/v1/jobs/{job_id}/summary",
+        "/v1/jobs/{job_id}/cancel",
+        "/healthz",
+        "/readyz",
+    ):
+        assert path in paths
+    assert api_client.get("/docs").status_code == 200
+
+
+def test_unknown_route_is_404(api_client: httpx.Client) -> None:
+    assert api_client.get("/v1/nothing").status_code == 404

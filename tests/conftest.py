@@ -1,0 +1,118 @@
+"""Shared fixtures of the service tests (store, api, worker, integration).
+
+PostgreSQL and Redis are the real ones on 127.0.0.1 (``make test`` starts them through
+``.ci/start-services``). Each test session works in its own freshly created database and
+its own Celery queue, so concurrent runs do not collide; the database is dropped at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "DSRS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get("DSRS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+# Tests build their settings explicitly; a developer's DSRS_* environment must not leak in.
+for _name in [n for n in os.environ if n.startswith("DSRS_") and not n.startswith("DSRS_TEST_")]:
+    del os.environ[_name]
+
+
+def _admin_engine():  # type: ignore[no-untyped-def]
+    from sqlalchemy import create_engine
+
+    return create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """The admin URL, after checking the server answers (run .ci/start-services if not)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    engine = _admin_engine()
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except OperationalError as error:
+        pytest.fail(
+            f"PostgreSQL at {POSTGRES_ADMIN_URL} is not reachable; run .ci/start-services ({error})"
+        )
+    finally:
+        engine.dispose()
+    return POSTGRES_ADMIN_URL
+
+
+def create_database(admin_url: str, prefix: str) -> str:
+    """Create a uniquely named database; returns its URL."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    engine = _admin_engine()
+    with engine.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(url: str) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    name = make_url(url).database
+    engine = _admin_engine()
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_database(postgres_server: str) -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for this test session."""
+    from store.migrations import upgrade_to_head
+    from store.settings import Settings
+
+    url = create_database(postgres_server, "dsrs_test")
+    upgrade_to_head(Settings(database_url=url))
+    yield url
+    drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.exceptions.ConnectionError as error:
+        pytest.fail(f"Redis at {REDIS_URL} is not reachable; run .ci/start-services ({error})")
+    finally:
+        client.close()
+    return REDIS_URL
+
+
+@pytest.fixture
+def embedded_settings(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Embedded-mode settings (SQLite + in-process jobs) in a private directory."""
+    from store.settings import Settings
+
+    return Settings(storage_dir=tmp_path / "var", chunk_size=3)
+
+
+@pytest.fixture(scope="session")
+def demo_weights() -> bytes:
+    from models.demo import DEMO_WEIGHTS_PATH
+
+    return DEMO_WEIGHTS_PATH.read_bytes()
+
+
+def unique_queue() -> str:
+    return f"dsrs-test-{uuid.uuid4().hex[:12]}"
