@@ -151,8 +151,8 @@ class RadialNoise:
         t = np.asarray(t, dtype=np.float64)
         c = np.asarray(c, dtype=np.float64)
         s2 = 2.0 * self.scale**2
-        if self.k == 0:
-            return np.broadcast_to(s2 * c, np.broadcast(t, c).shape).copy()
+        if self.k == 0:  # B_c = 2 scale² (t + c), but never below the origin
+            return np.maximum(s2 * c, -s2 * t)
         w = t / self.k
         target = c / self.k
         # First-order start y0 = τ/(w+1) lies left of the root (ln(1+y) ≤ y) and Newton on

@@ -140,10 +140,11 @@ class _Phi:
 
     def dphi(self, s: Array) -> Array:
         ll = self.log_lambda(s)
+        # Outside the domain (Λ ≤ 0) the result is nan; callers then bisect.
         with np.errstate(over="ignore", invalid="ignore"):
             ta = self.sa * np.exp(self.la - self.cp * s - ll) if self.sa else 0.0
             tb = self.sb * np.exp(self.lb - self.cq * s - ll) if self.sb else 0.0
-        return -self.k / s - (self.cp * ta + self.cq * tb)
+            return -self.k / s - (self.cp * ta + self.cq * tb)
 
     def domain(self) -> tuple[float, float]:
         """Interval ``(d_lo, d_hi)`` of ``s > 0`` with ``Λ(s) > 0`` (empty: ``d_lo ≥ d_hi``)."""
