@@ -159,9 +159,11 @@ def insert_sample(session: Session, values: dict[str, Any]) -> bool:
         statement = sqlite.insert(SampleRecord).values(**values)
     else:  # pragma: no cover - only the two supported backends
         raise NotImplementedError(f"unsupported database dialect {dialect!r}")
-    statement = statement.on_conflict_do_nothing(index_elements=["job_id", "sample_index"])
-    result = session.execute(statement)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    statement = statement.on_conflict_do_nothing(
+        index_elements=["job_id", "sample_index"]
+    ).returning(SampleRecord.sample_index)
+    # RETURNING, not rowcount: drivers disagree on rowcount for ON CONFLICT DO NOTHING.
+    return session.execute(statement).first() is not None
 
 
 def page_samples(
@@ -209,12 +211,13 @@ def mark_failed(session: Session, job_id: str, error: str) -> None:
 
 def cancel_job(session: Session, job_id: str) -> JobRecord:
     job = get_job(session, job_id)
-    result = session.execute(
+    cancelled = session.execute(
         update(JobRecord)
         .where(JobRecord.id == job_id, JobRecord.status.not_in(FINAL_STATUSES))
         .values(status="cancelled", finished_at=utcnow())
-    )
-    if not result.rowcount:  # type: ignore[attr-defined]
+        .returning(JobRecord.id)
+    ).first()
+    if cancelled is None:
         raise ConflictError(
             f"job {job_id!r} is already {job.status}; only queued or running jobs can be cancelled"
         )

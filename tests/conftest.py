@@ -116,3 +116,11 @@ def demo_weights() -> bytes:
 
 def unique_queue() -> str:
     return f"dsrs-test-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def empty_postgres_database(postgres_server: str) -> Iterator[str]:
+    """A fresh PostgreSQL database with no schema, dropped after the test."""
+    url = create_database(postgres_server, "dsrs_empty")
+    yield url
+    drop_database(url)
