@@ -1,0 +1,166 @@
+"""Live services for the command-line tests.
+
+* ``embedded_service``: the API on SQLite with in-process jobs, over real HTTP (a uvicorn
+  thread on a free port).
+* ``full_stack``: the API on a fresh PostgreSQL database with a Redis broker, and a real
+  Celery worker *process* (``dsrs worker --pool solo``) on a private queue.
+
+``run_cli`` runs ``dsrs`` in-process through typer's runner with ``--url`` set.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+WORKER_START_TIMEOUT_S = 120.0
+
+
+@dataclass(frozen=True)
+class Service:
+    url: str
+    storage_dir: Path
+
+
+def invoke_cli(service: Service, *args: str, json_output: bool = False) -> Result:
+    """``dsrs --url <service> [--json] args…`` in-process; stdout and stderr kept apart."""
+    from cli.main import app
+
+    options = ["--url", service.url] + (["--json"] if json_output else [])
+    # A wide virtual terminal keeps rich from wrapping table cells.
+    return CliRunner().invoke(
+        app, [*options, *args], catch_exceptions=False, env={"COLUMNS": "250"}
+    )
+
+
+@pytest.fixture(scope="session")
+def run_cli() -> Callable[..., Result]:
+    """:func:`invoke_cli` (test modules cannot import this conftest by name)."""
+    return invoke_cli
+
+
+@pytest.fixture(scope="module")
+def embedded_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    from api.app import create_app
+    from api.background_server import running_server
+    from store.settings import Settings
+
+    storage = tmp_path_factory.mktemp("embedded") / "var"
+    settings = Settings(storage_dir=storage, chunk_size=3, device="cpu")
+    with running_server(create_app(settings)) as url:
+        yield Service(url, storage)
+
+
+@pytest.fixture(scope="module")
+def embedded_model_id(embedded_service: Service, demo_weights: bytes) -> str:
+    from client import DsrsClient
+
+    with DsrsClient(embedded_service.url) as dsrs:
+        return dsrs.upload_model(
+            ("digits-demo.safetensors", demo_weights), architecture="digits-mlp"
+        ).id
+
+
+@pytest.fixture(scope="session")
+def full_stack(
+    postgres_server: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Service]:
+    from api.app import create_app
+    from api.background_server import running_server
+    from store.migrations import upgrade_to_head
+    from store.settings import Settings
+
+    database_url = _create_database(postgres_server)
+    storage = tmp_path_factory.mktemp("full-stack") / "var"
+    settings = Settings(
+        database_url=database_url,
+        broker_url=redis_url,
+        queue=f"dsrs-cli-{uuid.uuid4().hex[:12]}",
+        storage_dir=storage,
+        chunk_size=2,
+        device="cpu",
+        torch_threads=1,
+    )
+    upgrade_to_head(settings)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DSRS_")}
+    env.update(
+        DSRS_DATABASE_URL=database_url,
+        DSRS_BROKER_URL=redis_url,
+        DSRS_QUEUE=settings.queue,
+        DSRS_STORAGE_DIR=str(storage),
+        DSRS_DEVICE="cpu",
+        DSRS_TORCH_THREADS="1",
+    )
+    log_path = storage.parent / "worker.log"
+    with log_path.open("w") as log:
+        worker = subprocess.Popen(
+            [str(Path(sys.executable).parent / "dsrs"), "worker", "--pool", "solo",
+             "--loglevel", "INFO"],
+            env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        _wait_for_worker(worker, log_path)
+        with running_server(create_app(settings)) as url:
+            yield Service(url, storage)
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait(timeout=30)
+        _drop_database(postgres_server, database_url)
+
+
+def _create_database(admin_url: str) -> str:
+    """A fresh database of our own on the test server (dropped by the fixture)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"dsrs_cli_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_database(admin_url: str, url: str) -> None:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        name = make_url(url).database
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+def _wait_for_worker(worker: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + WORKER_START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if worker.poll() is not None:
+            pytest.fail(f"the Celery worker exited: {log_path.read_text()[-2000:]}")
+        if "ready." in log_path.read_text():
+            return
+        time.sleep(0.2)
+    pytest.fail(f"the Celery worker did not start: {log_path.read_text()[-2000:]}")
+
+
+@pytest.fixture(scope="session")
+def full_stack_model_id(full_stack: Service, demo_weights: bytes) -> str:
+    from client import DsrsClient
+
+    with DsrsClient(full_stack.url) as dsrs:
+        return dsrs.upload_model(
+            ("digits-demo.safetensors", demo_weights), architecture="digits-mlp"
+        ).id
