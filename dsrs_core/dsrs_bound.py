@@ -53,6 +53,11 @@ DSRS_DUAL_MARGIN = 1e-8
 ORIGINAL_EPS = 1e-8
 #: Multipliers are searched with ``|ln|λ|| ≤`` this (the original: τ1 ±32 − 10 offset).
 LOG_MULTIPLIER_LIMIT = 60.0
+#: Tolerances of the single-multiplier solves. Only the case selection and the quality of
+#: the multipliers depend on them (a multiplier off by ε changes (D) by O(ε²)); the masses
+#: themselves carry ~1e-13 of rounding.
+MULTIPLIER_XTOL = 1e-10
+MASS_FTOL = 1e-13
 _CORNER_STEPS = 40
 
 
@@ -126,8 +131,8 @@ def _solve_log_multiplier(
         -LOG_MULTIPLIER_LIMIT,
         LOG_MULTIPLIER_LIMIT,
         increasing=True,
-        xtol=1e-13,
-        ftol=1e-15,
+        xtol=MULTIPLIER_XTOL,
+        ftol=MASS_FTOL,
     )
     return bracket.mid
 

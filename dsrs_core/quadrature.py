@@ -158,6 +158,7 @@ def _concat(pieces: list[QuadratureRule]) -> QuadratureRule:
     )
 
 
+@lru_cache(maxsize=256)
 def segment_rule(a: float, lo: float, hi: float, n: int) -> QuadratureRule:
     """Rule for ``E_t[f; lo ≤ t ≤ hi]`` (``hi`` may be ``inf``; not renormalised)."""
     if a > LARGE_SHAPE:
