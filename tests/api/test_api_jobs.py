@@ -19,7 +19,7 @@ def job_body(model_id: str, **changes: Any) -> dict[str, Any]:
         "inputs": {"dataset": "digits", "split": "test", "stop": 7},
         "mode": "evaluate",
         "noise": {"family": "gaussian", "sigma": 0.25},
-        "q": None,
+        "q": {"sigma": 0.2},
         "n_selection": 50,
         "n": 200,
         "alpha": 0.001,
@@ -82,7 +82,8 @@ def test_results_pages_with_a_cursor(
             break
     assert seen == list(range(7))
     row = api_client.get(f"/v1/jobs/{finished_job['id']}/results").json()["items"][0]
-    assert row["p_n"] == 200
+    assert row["p_n"] == 200 and row["q_n"] == 200
+    assert row["q_count"] is not None and row["q_lower"] is not None
     assert 0 <= row["p_count"] <= 200 and row["label"] == row["counted_label"]
     assert row["seed"] > 0 and row["alpha"] == 0.001
 
@@ -121,7 +122,9 @@ def test_summary(api_client: httpx.Client, finished_job: dict[str, Any]) -> None
     assert summary["certified_accuracy"][0]["np"] == pytest.approx(len(correct) / 7)
     expected_acr = sum(r["np_radius"] for r in correct) / 7
     assert summary["acr_np"] == pytest.approx(expected_acr)
-    assert all(row["dsrs"] is None for row in summary["certified_accuracy"])  # no Q
+    for row in summary["certified_accuracy"]:
+        assert row["dsrs"] >= row["np"]  # DSRS keeps the NP radius when it cannot improve
+    assert summary["acr_dsrs"] >= summary["acr_np"]
     default = api_client.get(f"/v1/jobs/{finished_job['id']}/summary").json()
     assert default["certified_accuracy"][0]["radius"] == 0.0
 

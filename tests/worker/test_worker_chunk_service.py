@@ -1,0 +1,228 @@
+"""The chunk service (the function behind the Celery task and the embedded runner) on the
+embedded SQLite store, against direct ``dsrs_core`` calls."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from sqlalchemy.orm import Session, sessionmaker
+
+from dsrs_core.certify import certify
+from models.demo import DEMO_WEIGHTS_PATH, demo_dataset, load_demo_classifier
+from store import repository
+from store.chunks import chunk_count
+from store.database import make_engine, make_session_factory
+from store.job_parameters import certification_config
+from store.migrations import upgrade_to_head
+from store.settings import Settings
+from worker.chunk_service import certify_chunk
+from worker.seeds import sample_seed
+
+PARAMETERS: dict[str, Any] = {
+    "noise": {"family": "general-gaussian", "sigma": 0.25, "k": 20},
+    "q": {"sigma": 0.2, "threshold": None},
+    "n_selection": 40,
+    "n": 300,
+    "alpha": 0.001,
+    "batch_size": 128,
+    "radius_search": {"method": "grid", "unit": 0.05, "tolerance": 1e-4, "mode": "exact"},
+}
+ROW_FIELDS = (
+    "sample_index",
+    "dataset_index",
+    "label",
+    "counted_label",
+    "prediction",
+    "selection_counts",
+    "p_count",
+    "p_n",
+    "q_count",
+    "q_n",
+    "q_percentile",
+    "q_fallback",
+    "seed",
+    "p_lower",
+    "p_upper",
+    "q_lower",
+    "q_upper",
+    "np_radius",
+    "dsrs_radius",
+    "reason",
+)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> tuple[Settings, sessionmaker[Session], str]:
+    settings = Settings(storage_dir=tmp_path / "var", device="cpu")
+    upgrade_to_head(settings)
+    factory = make_session_factory(make_engine(settings))
+    target = settings.storage_dir / "models" / "demo.safetensors"
+    target.parent.mkdir(parents=True)
+    shutil.copy(DEMO_WEIGHTS_PATH, target)
+    with factory() as session:
+        model = repository.add_model(
+            session,
+            name="demo",
+            format="safetensors",
+            architecture="digits-mlp",
+            sha256="0" * 64,
+            content_key="1" * 64,
+            mean=None,
+            std=None,
+            size_bytes=1,
+            input_shape=[1, 8, 8],
+            num_classes=10,
+            storage_path="models/demo.safetensors",
+        )
+        session.commit()
+        return settings, factory, model.id
+
+
+def add_job(
+    factory: sessionmaker[Session],
+    model_id: str,
+    *,
+    indices: list[int],
+    chunk_size: int,
+    seed: int = 11,
+    mode: str = "evaluate",
+    **parameters: Any,
+) -> str:
+    with factory() as session:
+        job = repository.add_job(
+            session,
+            model_id=model_id,
+            mode=mode,
+            inputs={"source": "builtin", "dataset": "digits", "split": "test", "indices": indices},
+            parameters={**PARAMETERS, **parameters},
+            seed=seed,
+            total=len(indices),
+            chunk_size=chunk_size,
+        )
+        session.commit()
+        return job.id
+
+
+def run_all(settings: Settings, factory: sessionmaker[Session], job_id: str) -> None:
+    with factory() as session:
+        job = repository.get_job(session, job_id)
+        chunks = chunk_count(job.total, job.chunk_size)
+    for index in range(chunks):
+        certify_chunk(factory, settings, job_id, index)
+
+
+def rows(factory: sessionmaker[Session], job_id: str) -> list[tuple[Any, ...]]:
+    with factory() as session:
+        return [
+            tuple(getattr(r, f) for f in ROW_FIELDS)
+            for r in repository.all_samples(session, job_id)
+        ]
+
+
+def test_results_equal_a_direct_dsrs_core_call(store: Any) -> None:
+    settings, factory, model_id = store
+    indices = [5, 0, 17]
+    job_id = add_job(factory, model_id, indices=indices, chunk_size=2)
+    run_all(settings, factory, job_id)
+    with factory() as session:
+        assert repository.get_job(session, job_id).status == "succeeded"
+    images, labels = demo_dataset("test")
+    classifier = load_demo_classifier()
+    config = certification_config(PARAMETERS)
+    stored = rows(factory, job_id)
+    for position, index in enumerate(indices):
+        seed = sample_seed(11, position)
+        certificate = certify(
+            classifier,
+            torch.from_numpy(images[index]),
+            config,
+            label=int(labels[index]),
+            seed=seed,
+            batch_size=128,
+        )
+        row = dict(zip(ROW_FIELDS, stored[position], strict=True))
+        assert row["seed"] == seed and row["dataset_index"] == index
+        assert (row["p_count"], row["q_count"]) == (
+            certificate.counts.p_count,
+            certificate.counts.q_count,
+        )
+        assert row["np_radius"] == certificate.np_radius
+        assert row["dsrs_radius"] == certificate.dsrs_radius
+        assert row["prediction"] == certificate.prediction
+
+
+def test_chunking_does_not_change_results(store: Any) -> None:
+    settings, factory, model_id = store
+    indices = list(range(0, 50, 7))
+    small = add_job(factory, model_id, indices=indices, chunk_size=2)
+    large = add_job(factory, model_id, indices=indices, chunk_size=5)
+    run_all(settings, factory, small)
+    # the large-chunk job runs its chunks in reverse order
+    for index in reversed(range(2)):
+        certify_chunk(factory, settings, large, index)
+    assert rows(factory, small) == rows(factory, large)
+
+
+def test_a_chunk_delivered_twice_writes_nothing_new(store: Any) -> None:
+    settings, factory, model_id = store
+    job_id = add_job(factory, model_id, indices=[1, 2, 3], chunk_size=2)
+    first = certify_chunk(factory, settings, job_id, 0)
+    before = rows(factory, job_id)
+    again = certify_chunk(factory, settings, job_id, 0)
+    assert (first.written, again.written, again.skipped) == (2, 0, 2)
+    assert rows(factory, job_id) == before
+    assert again.job_status == "running"
+    certify_chunk(factory, settings, job_id, 1)
+    with factory() as session:
+        assert repository.get_job(session, job_id).status == "succeeded"
+
+
+def test_cancelled_and_missing_jobs_return_early(store: Any) -> None:
+    settings, factory, model_id = store
+    job_id = add_job(factory, model_id, indices=[1, 2], chunk_size=2)
+    with factory() as session:
+        repository.cancel_job(session, job_id)
+        session.commit()
+    outcome = certify_chunk(factory, settings, job_id, 0)
+    assert (outcome.written, outcome.job_status) == (0, "cancelled")
+    assert rows(factory, job_id) == []
+    assert certify_chunk(factory, settings, "no-such-job", 0).job_status == "missing"
+
+
+def test_failure_is_recorded_on_the_job(store: Any) -> None:
+    settings, factory, model_id = store
+    job_id = add_job(factory, model_id, indices=[1], chunk_size=1)
+    (settings.storage_dir / "models" / "demo.safetensors").unlink()
+    with pytest.raises(FileNotFoundError):
+        certify_chunk(factory, settings, job_id, 0)
+    with factory() as session:
+        job = repository.get_job(session, job_id)
+        assert job.status == "failed" and "FileNotFoundError" in (job.error or "")
+
+
+def test_predict_mode_and_thresholded_q(store: Any) -> None:
+    settings, factory, model_id = store
+    job_id = add_job(
+        factory,
+        model_id,
+        indices=[0, 1],
+        chunk_size=2,
+        mode="predict",
+        q={"sigma": None, "threshold": "x+"},
+    )
+    run_all(settings, factory, job_id)
+    for row in rows(factory, job_id):
+        values = dict(zip(ROW_FIELDS, row, strict=True))
+        assert sum(values["selection_counts"]) == 40
+        assert values["q_fallback"] or 0 < values["q_percentile"] < 1
+        assert values["q_n"] == 300
+
+
+def test_sample_seeds() -> None:
+    seeds = {sample_seed(3, i) for i in range(1000)}
+    assert len(seeds) == 1000 and all(0 <= s < 2**63 for s in seeds)
+    assert sample_seed(3, 5) == sample_seed(3, 5) != sample_seed(4, 5)
