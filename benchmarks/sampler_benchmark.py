@@ -1,0 +1,197 @@
+"""Throughput of the full sampler against the bare model forward, per model.
+
+The sampler's cost per noisy copy is noise generation + adding the input + forward +
+argmax + counting (:func:`dsrs_core.sampling.draw_counts`, evaluate mode, no Q); the
+floor is the bare forward of the same module on a fixed batch of the same size. The ratio
+``sampler / forward`` is what noise and counting cost (1.0 = free). Weights are random:
+throughput does not depend on them.
+
+Also reported: the forward FLOPs of one certification with N = 100,000 noisy copies
+(2 × multiply-accumulates of the conv / linear layers × N), and on a GPU the seconds per
+input that N = 100,000 takes at the measured sampler and bare-forward rates.
+
+Usage::
+
+    python benchmarks/sampler_benchmark.py                 # CPU, 2 threads
+    python benchmarks/sampler_benchmark.py --device cuda --json results.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+from dsrs_core.config import CertificationConfig, NoiseSpec
+from dsrs_core.sampling import draw_counts
+from models.adapters import TorchClassifier
+from models.registry import build_model, get_architecture
+
+#: N of one certification run for the FLOP floor.
+CERTIFICATION_N = 100_000
+
+
+@dataclass(frozen=True)
+class Case:
+    """One benchmark row: model, noise, batch size, batches per timed run."""
+
+    model: str
+    noise: NoiseSpec
+    batch_size: int
+    batches: int
+
+
+CPU_CASES = [
+    Case("digits-mlp", NoiseSpec("gaussian", 0.25), 8192, 8),
+    Case("digits-mlp", NoiseSpec("general-gaussian", 0.25, 20), 8192, 8),
+    Case("lenet-mnist", NoiseSpec("gaussian", 0.5), 256, 2),
+    Case("lenet-mnist", NoiseSpec("general-gaussian", 0.5, 380), 256, 2),
+    Case("resnet20-cifar", NoiseSpec("gaussian", 0.5), 256, 1),
+    Case("resnet20-cifar", NoiseSpec("general-gaussian", 0.5, 1530), 256, 1),
+    Case("resnet110-cifar", NoiseSpec("gaussian", 0.5), 128, 1),
+    Case("resnet110-cifar", NoiseSpec("general-gaussian", 0.5, 1530), 128, 1),
+]
+GPU_BATCH_SIZES = {
+    "digits-mlp": 65536,
+    "lenet-mnist": 8192,
+    "resnet20-cifar": 4096,
+    "resnet110-cifar": 2048,
+}
+
+
+@dataclass(frozen=True)
+class Row:
+    model: str
+    noise: str
+    batch_size: int
+    forward_per_s: float
+    sampler_per_s: float
+    ratio: float
+    gflop_per_input_n100k: float
+    forward_s_per_input_n100k: float
+    sampler_s_per_input_n100k: float
+
+
+def forward_macs(module: nn.Module, input_shape: tuple[int, ...]) -> int:
+    """Multiply-accumulates of conv and linear layers for one input (hooks on a forward)."""
+    total = 0
+
+    def conv_hook(layer: nn.Conv2d, _inputs, output: torch.Tensor) -> None:
+        nonlocal total
+        kernel = layer.in_channels // layer.groups * layer.kernel_size[0] * layer.kernel_size[1]
+        total += output[0].numel() * kernel
+
+    def linear_hook(layer: nn.Linear, _inputs, output: torch.Tensor) -> None:
+        nonlocal total
+        total += output[0].numel() * layer.in_features
+
+    handles = []
+    for layer in module.modules():
+        if isinstance(layer, nn.Conv2d):
+            handles.append(layer.register_forward_hook(conv_hook))
+        elif isinstance(layer, nn.Linear):
+            handles.append(layer.register_forward_hook(linear_hook))
+    with torch.inference_mode():
+        module(torch.zeros(1, *input_shape, device=next(module.parameters()).device))
+    for handle in handles:
+        handle.remove()
+    return total
+
+
+def _elapsed(run: Callable[[], None], device: torch.device) -> float:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    run()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return time.perf_counter() - start
+
+
+def bench_case(case: Case, device: torch.device, repeats: int) -> Row:
+    spec = get_architecture(case.model)
+    module = build_model(case.model)
+    classifier = TorchClassifier(module, num_classes=spec.num_classes, device=device)
+    samples = case.batch_size * case.batches
+    fixed = torch.rand(case.batch_size, *spec.input_shape, device=device)
+
+    def forward() -> None:
+        with torch.inference_mode():
+            for _ in range(case.batches):
+                classifier.module(fixed)
+
+    x = torch.rand(*spec.input_shape, device=device)
+    config = CertificationConfig(case.noise, n=samples)
+    generator = torch.Generator(device=device).manual_seed(0)
+
+    def sample() -> None:
+        draw_counts(classifier, x, config, label=0, generator=generator, batch_size=case.batch_size)
+
+    # Rounds alternate forward and sampler so that load from other processes hits both;
+    # each rate uses its fastest round (the least disturbed one, as timeit does).
+    forward(), sample()  # warm-up
+    forward_times, sampler_times = [], []
+    for _ in range(repeats):
+        forward_times.append(_elapsed(forward, device))
+        sampler_times.append(_elapsed(sample, device))
+    forward_rate = samples / min(forward_times)
+    sampler_rate = samples / min(sampler_times)
+    macs = forward_macs(classifier.module, spec.input_shape)
+    noise = case.noise.family + (f"(k={case.noise.k})" if case.noise.k else "")
+    return Row(
+        model=case.model,
+        noise=noise,
+        batch_size=case.batch_size,
+        forward_per_s=forward_rate,
+        sampler_per_s=sampler_rate,
+        ratio=sampler_rate / forward_rate,
+        gflop_per_input_n100k=2 * macs * CERTIFICATION_N / 1e9,
+        forward_s_per_input_n100k=CERTIFICATION_N / forward_rate,
+        sampler_s_per_input_n100k=CERTIFICATION_N / sampler_rate,
+    )
+
+
+def main(argv: list[str] | None = None) -> list[Row]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    parser.add_argument("--repeats", type=int, default=10, help="timed rounds per case")
+    parser.add_argument("--models", nargs="*", help="subset of models")
+    parser.add_argument("--json", help="also write the rows to this file")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    cases = CPU_CASES
+    if device.type == "cuda":
+        cases = [Case(c.model, c.noise, GPU_BATCH_SIZES[c.model], 20) for c in CPU_CASES]
+    if args.models:
+        cases = [c for c in cases if c.model in args.models]
+    rows = []
+    print(f"device={device} threads={torch.get_num_threads()} torch={torch.__version__}")
+    header = (
+        f"{'model':<16} {'noise':<22} {'batch':>6} {'forward/s':>11} {'sampler/s':>11} "
+        f"{'ratio':>6} {'GFLOP@N=1e5':>12} {'s@N=1e5 fwd':>12} {'s@N=1e5 smp':>12}"
+    )
+    print(header)
+    for case in cases:
+        row = bench_case(case, device, args.repeats)
+        rows.append(row)
+        print(
+            f"{row.model:<16} {row.noise:<22} {row.batch_size:>6} {row.forward_per_s:>11.0f} "
+            f"{row.sampler_per_s:>11.0f} {row.ratio:>6.3f} {row.gflop_per_input_n100k:>12.1f} "
+            f"{row.forward_s_per_input_n100k:>12.2f} {row.sampler_s_per_input_n100k:>12.2f}",
+            flush=True,
+        )
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump([asdict(r) for r in rows], handle, indent=2)
+    return rows
+
+
+if __name__ == "__main__":
+    main()
