@@ -31,11 +31,12 @@ class Service:
     storage_dir: Path
 
 
-def invoke_cli(service: Service, *args: str, json_output: bool = False) -> Result:
-    """``dsrs --url <service> [--json] args…`` in-process; stdout and stderr kept apart."""
+def invoke_cli(service: Service | None, *args: str, json_output: bool = False) -> Result:
+    """``dsrs --url <service> [--json] args…`` in-process; stdout and stderr kept apart.
+    ``service`` None: commands that need no server."""
     from cli.main import app
 
-    options = ["--url", service.url] + (["--json"] if json_output else [])
+    options = (["--url", service.url] if service else []) + (["--json"] if json_output else [])
     # A wide virtual terminal keeps rich from wrapping table cells.
     return CliRunner().invoke(
         app, [*options, *args], catch_exceptions=False, env={"COLUMNS": "250"}
