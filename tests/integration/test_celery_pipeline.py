@@ -1,0 +1,140 @@
+"""Upload → job → rows appear while it runs → summary, on PostgreSQL + Redis with two real
+Celery worker processes; the stored results equal direct ``dsrs_core`` calls."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+import pytest
+import torch
+
+from dsrs_core.certify import certify
+from models.demo import demo_dataset, load_demo_classifier
+from store.job_parameters import certification_config
+from worker.seeds import sample_seed
+
+pytestmark = pytest.mark.integration
+
+JOB_SEED = 20221
+INDICES = list(range(0, 120, 5))  # 24 digits test images → 12 chunks of 2
+
+
+def submit(stack: Any, model_id: str, **changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "model_id": model_id,
+        "inputs": {"dataset": "digits", "split": "test", "indices": INDICES},
+        "mode": "evaluate",
+        "noise": {"family": "general-gaussian", "sigma": 0.25, "k": 20},
+        "q": {"sigma": 0.2},
+        "n_selection": 50,
+        "n": 400,
+        "alpha": 0.001,
+        "batch_size": 400,
+        "seed": JOB_SEED,
+    }
+    body.update(changes)
+    response = stack.client.post("/v1/jobs", json=body)
+    assert response.status_code == 202, response.text
+    return response.json()
+
+
+@pytest.fixture(scope="module")
+def model_id(stack: Any, demo_weights: bytes) -> str:
+    response = stack.client.post(
+        "/v1/models",
+        files={"file": ("digits-demo.safetensors", demo_weights)},
+        data={"architecture": "digits-mlp"},
+    )
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+def test_ready_with_database_and_broker(stack: Any) -> None:
+    response = stack.client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ready", "database": "ok", "broker": "ok"}
+
+
+def test_job_runs_on_two_workers_and_matches_dsrs_core(stack: Any, model_id: str) -> None:
+    job = submit(stack, model_id)
+    assert job["status"] == "queued"
+    observed: list[tuple[str, int]] = []
+    deadline = time.monotonic() + 240
+    while job["status"] not in ("succeeded", "failed", "cancelled"):
+        assert time.monotonic() < deadline, f"job did not finish: {job}"
+        time.sleep(0.05)
+        job = stack.client.get(f"/v1/jobs/{job['id']}").json()
+        observed.append((job["status"], job["progress"]["done"]))
+    assert job["status"] == "succeeded", job["error"]
+
+    # rows appeared while the job ran: progress rose through intermediate values
+    done = [d for _, d in observed]
+    assert done == sorted(done)
+    intermediate = {d for status, d in observed if status == "running" and 0 < d < len(INDICES)}
+    assert len(intermediate) >= 2, observed
+    assert job["progress"] == {"done": 24, "total": 24, "fraction": 1.0}
+
+    # both worker processes certified chunks of this one job
+    per_worker = [
+        len(re.findall(r"Task dsrs\.certify_chunk\[[^\]]+\] succeeded", w.log_text()))
+        for w in stack.workers
+    ]
+    assert all(count >= 1 for count in per_worker), per_worker
+    assert sum(per_worker) >= 12
+
+    summary = stack.client.get(
+        f"/v1/jobs/{job['id']}/summary", params=[("radii", 0.0), ("radii", 0.25)]
+    ).json()
+    assert summary["samples"] == 24 and summary["status"] == "succeeded"
+    assert summary["labelled"] and summary["acr_dsrs"] >= summary["acr_np"] > 0
+
+    rows = stack.client.get(f"/v1/jobs/{job['id']}/results", params={"limit": 100}).json()
+    assert [r["dataset_index"] for r in rows["items"]] == INDICES
+    images, labels = demo_dataset("test")
+    classifier = load_demo_classifier()
+    config = certification_config(
+        {
+            "noise": {"family": "general-gaussian", "sigma": 0.25, "k": 20},
+            "q": {"sigma": 0.2},
+            "n_selection": 50,
+            "n": 400,
+            "alpha": 0.001,
+        }
+    )
+    for row in rows["items"]:
+        seed = sample_seed(JOB_SEED, row["sample_index"])
+        index = row["dataset_index"]
+        certificate = certify(
+            classifier,
+            torch.from_numpy(images[index]),
+            config,
+            label=int(labels[index]),
+            seed=seed,
+            batch_size=400,
+        )
+        assert row["seed"] == seed
+        assert (row["p_count"], row["q_count"]) == (
+            certificate.counts.p_count,
+            certificate.counts.q_count,
+        )
+        assert row["np_radius"] == certificate.np_radius
+        assert row["dsrs_radius"] == certificate.dsrs_radius
+
+
+def test_cancel_stops_the_workers(stack: Any, model_id: str) -> None:
+    job = submit(stack, model_id, inputs={"dataset": "digits", "stop": 400}, n=3000)
+    deadline = time.monotonic() + 60
+    while job["progress"]["done"] == 0:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+        job = stack.client.get(f"/v1/jobs/{job['id']}").json()
+    response = stack.client.post(f"/v1/jobs/{job['id']}/cancel")
+    assert response.status_code == 200 and response.json()["status"] == "cancelled"
+    time.sleep(2.0)  # a sample in flight may still land
+    settled = stack.client.get(f"/v1/jobs/{job['id']}").json()["progress"]["done"]
+    time.sleep(1.5)
+    after = stack.client.get(f"/v1/jobs/{job['id']}").json()
+    assert after["status"] == "cancelled"
+    assert after["progress"]["done"] == settled < 400
