@@ -306,6 +306,7 @@ class _Segment:
     n: int
 
 
+@torch.inference_mode()
 def _run_phase(
     classifier: Classifier,
     inputs: torch.Tensor,
@@ -322,11 +323,15 @@ def _run_phase(
     """
     device = inputs.device
     total = sum(s.n for s in segments)
-    row_input = torch.cat([torch.full((s.n,), s.index, dtype=torch.long) for s in segments]).to(
-        device
-    )
+    # Which input each row of the phase belongs to, built once: per batch the only
+    # bookkeeping is one comparison written into a preallocated slice.
+    row_input = torch.repeat_interleave(
+        torch.tensor([s.index for s in segments], dtype=torch.long),
+        torch.tensor([s.n for s in segments], dtype=torch.long),
+    ).to(device)
     if labels is not None:
-        counts = torch.zeros(len(inputs), dtype=torch.long, device=device)
+        row_labels = labels[row_input]
+        agree = torch.empty(total, dtype=torch.bool, device=device)
     else:
         predictions = torch.empty(total, dtype=torch.long, device=device)
     position = 0
@@ -347,14 +352,19 @@ def _run_phase(
             else:
                 pending[cursor] = (segment, left - take)
         batch_predictions = classifier(buffer[:rows])
-        batch_rows = row_input[position : position + rows]
         if labels is not None:
-            agree = (batch_predictions == labels[batch_rows]).to(torch.long)
-            counts.index_add_(0, batch_rows, agree)
+            torch.eq(
+                batch_predictions,
+                row_labels[position : position + rows],
+                out=agree[position : position + rows],
+            )
         else:
             predictions[position : position + rows] = batch_predictions
         position += rows
-    return counts if labels is not None else predictions
+    if labels is None:
+        return predictions
+    counts = torch.zeros(len(inputs), dtype=torch.long, device=device)
+    return counts.index_add_(0, row_input, agree.to(torch.long))
 
 
 def draw_counts_batch(
