@@ -16,6 +16,7 @@ COPY store/ store/
 COPY api/ api/
 COPY worker/ worker/
 COPY cli/ cli/
+COPY client/ client/
 COPY alembic/ alembic/
 COPY alembic.ini ./
 RUN pip install .

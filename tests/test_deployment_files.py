@@ -1,0 +1,97 @@
+"""docker-compose.yml and the Dockerfile against the code: commands name real ``dsrs``
+commands and options, environment variables are settings fields with valid values, and the
+image contains every package and the migrations."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+import yaml
+
+from cli.main import app
+from store.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+SERVICES: dict[str, Any] = COMPOSE["services"]
+DOCKERFILE = (ROOT / "Dockerfile").read_text()
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+IMAGE_SERVICES = [name for name, spec in SERVICES.items() if spec.get("build")]
+
+
+def dsrs_commands() -> dict[str, Any]:
+    return dict(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
+
+
+def check_command_line(argv: list[str]) -> None:
+    commands = dsrs_commands()
+    assert argv[0] in commands, f"{argv[0]!r} is not a dsrs command ({sorted(commands)})"
+    options = {o for p in commands[argv[0]].params for o in p.opts}
+    for word in argv[1:]:
+        if word.startswith("--"):
+            assert word.split("=")[0] in options, f"dsrs {argv[0]} has no option {word}"
+
+
+def test_compose_has_the_stack() -> None:
+    assert {"postgres", "redis", "migrate", "api", "worker"} <= set(SERVICES)
+    assert "healthcheck" in SERVICES["postgres"]
+    assert SERVICES["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+    for name in ("api", "worker"):
+        assert SERVICES[name]["depends_on"]["migrate"]["condition"] == (
+            "service_completed_successfully"
+        )
+
+
+def test_worker_reserves_a_gpu() -> None:
+    devices = SERVICES["worker"]["deploy"]["resources"]["reservations"]["devices"]
+    assert any("gpu" in device["capabilities"] for device in devices)
+
+
+@pytest.mark.parametrize("service", IMAGE_SERVICES)
+def test_service_commands_are_real_entry_points(service: str) -> None:
+    check_command_line(SERVICES[service]["command"])
+
+
+def test_roles() -> None:
+    assert SERVICES["migrate"]["command"][0] == "migrate"
+    assert SERVICES["api"]["command"][0] == "serve"
+    assert SERVICES["worker"]["command"][0] == "worker"
+
+
+@pytest.mark.parametrize("service", IMAGE_SERVICES)
+def test_environment_matches_settings(service: str) -> None:
+    environment = SERVICES[service]["environment"]
+    values = {}
+    for name, value in environment.items():
+        assert name.startswith("DSRS_"), name
+        field = name.removeprefix("DSRS_").lower()
+        assert field in Settings.model_fields, f"{name} is not a settings field"
+        values[field] = value
+    Settings(**values)  # the values validate
+    assert {"database_url", "broker_url", "storage_dir"} <= set(values)
+
+
+def test_dockerfile_runs_the_dsrs_entry_point() -> None:
+    assert PYPROJECT["project"]["scripts"]["dsrs"] == "cli.main:app"
+    entrypoint = re.search(r"^ENTRYPOINT (\[.*\])$", DOCKERFILE, re.MULTILINE)
+    command = re.search(r"^CMD (\[.*\])$", DOCKERFILE, re.MULTILINE)
+    assert entrypoint and command
+    assert yaml.safe_load(entrypoint.group(1)) == ["dsrs"]
+    check_command_line(yaml.safe_load(command.group(1)))
+
+
+def test_dockerfile_copies_every_package_and_the_migrations() -> None:
+    copied = set(re.findall(r"^COPY (\S+)", DOCKERFILE, re.MULTILINE))
+    for path in copied:
+        assert (ROOT / path).exists(), f"COPY {path}: no such path"
+    include = PYPROJECT["tool"]["setuptools"]["packages"]["find"]["include"]
+    packages = [p.rstrip("*") for p in include]
+    for package in packages:
+        if (ROOT / package).is_dir():
+            assert f"{package}/" in copied, f"the image lacks {package}/"
+    assert {"alembic/", "alembic.ini", "pyproject.toml"} <= copied
