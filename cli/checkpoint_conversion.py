@@ -13,6 +13,7 @@ unpickles anything.
 from __future__ import annotations
 
 import pickle
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -167,11 +168,17 @@ def _load_weights_only(checkpoint: Path) -> Any:
     try:
         return torch.load(checkpoint, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        text = str(error)
+        needed = re.search(r"Unsupported global: GLOBAL (\S+)", text)
+        if needed is not None:
+            raise ConversionError(
+                f"{checkpoint}: refused — it needs arbitrary unpickling ({needed.group(1)} is "
+                "not a tensor, number, string or container), which could run code. Re-save "
+                "it as {'arch': ..., 'state_dict': model.state_dict()}"
+            ) from None
+        detail = [line.strip() for line in text.splitlines() if "Unsupported" in line]
         raise ConversionError(
-            f"{checkpoint}: refused — it needs arbitrary unpickling, which could run code "
-            f"({first_line[:300]}). Only tensors, numbers, strings and containers are "
-            "read; re-save the checkpoint as {'arch': ..., 'state_dict': model.state_dict()}"
+            f"{checkpoint}: not a readable torch.save file ({'; '.join(detail) or 'corrupt'})"
         ) from None
     except (OSError, RuntimeError, EOFError, ValueError) as error:
         raise ConversionError(f"{checkpoint}: not a readable torch.save file ({error})") from None
