@@ -80,8 +80,8 @@ class Classifier(Protocol):
 
     Called with a float batch ``(B, *input_shape)`` on its device, returns the predicted
     class indices ``(B,)`` (int64) on the same device. Optional attributes the sampler
-    uses when present: ``num_classes`` (int), ``dtype`` (the dtype to draw noise in) and
-    ``device``.
+    uses when present: ``num_classes`` (int), ``dtype`` (the dtype to draw noise in),
+    ``channels_last`` (bool: batches are allocated in that memory format) and ``device``.
     """
 
     def __call__(self, batch: torch.Tensor) -> torch.Tensor: ...
@@ -228,7 +228,8 @@ def _scale_directions_(
     # The norm of d standard normals in float32 has relative error ~1e-7 even for
     # ImageNet's d; reduced-precision buffers are reduced in float32, float64 in float64.
     norm_dtype = torch.float64 if out.dtype == torch.float64 else torch.float32
-    norms = torch.linalg.vector_norm(out.reshape(out.shape[0], -1), dim=1, dtype=norm_dtype)
+    dims = tuple(range(1, out.dim()))  # any memory layout (channels-last too), no copy
+    norms = torch.linalg.vector_norm(out, dim=dims, dtype=norm_dtype)
     factor = (radii / norms).to(out.dtype).view((-1,) + (1,) * (out.dim() - 1))
     if center is None:
         return out.mul_(factor)
@@ -429,10 +430,13 @@ def draw_counts_batch(
     inputs = inputs.to(dtype)
     device = inputs.device
     seed = int(generator.initial_seed())
+    # A channels-last classifier gets its batches in that layout already (no copy per batch).
+    channels_last = bool(getattr(classifier, "channels_last", False)) and inputs.dim() == 4
     buffer = torch.empty(
         (min(batch_size, _max_rows(config, count_inputs)), *inputs.shape[1:]),
         dtype=dtype,
         device=device,
+        memory_format=torch.channels_last if channels_last else torch.contiguous_format,
     )
     p_sampler = noise_sampler(config.p, dimension)
 

@@ -291,6 +291,27 @@ def test_noise_is_drawn_in_the_classifier_dtype():
     assert classifier.batches[0].dtype == torch.bfloat16
 
 
+def test_channels_last_classifiers_get_channels_last_batches():
+    class ChannelsLast(RecordingClassifier):
+        channels_last = True
+
+    classifier = ChannelsLast()
+    spec = NoiseSpec("general-gaussian", 0.5, 40)
+    counts = draw_counts(
+        classifier,
+        torch.zeros(3, 6, 6),
+        CertificationConfig(spec, n=4000),
+        label=0,
+        generator=_generator(0),
+        batch_size=1000,
+    )
+    assert counts.p_count == 4000
+    assert all(b.is_contiguous(memory_format=torch.channels_last) for b in classifier.batches)
+    rows = torch.cat(classifier.batches).reshape(4000, -1).double()
+    t = (rows.square().sum(1) / (2 * internal_scale(spec, 108) ** 2)).numpy()
+    assert stats.kstest(t, stats.gamma(radial_shape(spec, 108)).cdf).pvalue > 1e-3
+
+
 @pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_sampler_on_cuda_matches_the_laws():
