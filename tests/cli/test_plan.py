@@ -1,0 +1,90 @@
+"""``dsrs plan`` / ``GET /v1/plan`` / :mod:`dsrs_core.budget`: best-case radii from the
+engine, costs and the warnings where DSRS cannot beat NP."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+from scipy.stats import norm
+
+from dsrs_core.bounds import clopper_pearson
+from dsrs_core.budget import best_case_p_lower, minimum_draws, plan_budget
+from dsrs_core.config import NoiseSpec, QSpec
+from dsrs_core.errors import InvalidParameterError
+
+
+@pytest.mark.parametrize(("n", "alpha"), [(100, 0.001), (50_000, 0.0005), (11, 0.001)])
+def test_best_case_bound_is_clopper_pearson_with_every_draw_agreeing(n: int, alpha: float) -> None:
+    assert best_case_p_lower(n, alpha) == clopper_pearson(n, n, alpha)[0]
+    assert math.isclose(best_case_p_lower(n, alpha), (alpha / 2) ** (1 / n), rel_tol=1e-12)
+
+
+@pytest.mark.parametrize("alpha", [0.001, 0.0005, 0.05, 0.5])
+def test_minimum_draws_is_the_first_n_above_one_half(alpha: float) -> None:
+    n = minimum_draws(alpha)
+    assert best_case_p_lower(n, alpha) > 0.5 >= best_case_p_lower(n - 1, alpha)
+
+
+def test_gaussian_np_plan_is_the_closed_form() -> None:
+    plan = plan_budget(NoiseSpec("gaussian", 0.5), 784, 100_000, 0.001)
+    p_lower = (0.0005) ** (1 / 100_000)
+    assert math.isclose(plan.np_max_radius, 0.5 * norm.ppf(p_lower), rel_tol=1e-12)
+    assert plan.dsrs_max_radius is None
+    assert plan.forward_passes_per_input == 100_000
+    assert plan.warnings == ()
+
+
+def test_dsrs_plan_costs_two_n_plus_n0_and_warns_for_gaussian_p_in_high_dimension() -> None:
+    plan = plan_budget(NoiseSpec("gaussian", 0.5), 784, 1000, 0.001, QSpec(sigma=0.4),
+                       n_selection=100)  # fmt: skip
+    assert plan.forward_passes_per_input == 100 + 2 * 1000
+    assert plan.dsrs_max_radius is not None
+    assert any("Gaussian P" in w and "d = 784" in w for w in plan.warnings)
+    assert any("cannot beat NP" in w for w in plan.warnings)
+    low_d = plan_budget(NoiseSpec("gaussian", 0.5), 20, 1000, 0.001, QSpec(sigma=0.4))
+    assert not any("Gaussian P" in w for w in low_d.warnings)
+
+
+def test_too_few_draws_certify_nothing() -> None:
+    plan = plan_budget(NoiseSpec("general-gaussian", 0.25, 20), 64, 5, 0.001, QSpec(sigma=0.2))
+    assert plan.np_max_radius == 0.0 and plan.dsrs_max_radius == 0.0
+    assert any("cannot certify anything" in w and "N >= 11" in w for w in plan.warnings)
+
+
+def test_out_of_range_parameters_are_refused() -> None:
+    with pytest.raises(InvalidParameterError, match="k must satisfy"):
+        plan_budget(NoiseSpec("general-gaussian", 0.25, 40), 64, 100, 0.001)
+
+
+def test_route_client_and_cli_agree_with_the_module(embedded_service, embedded_model_id: str,
+                                                    run_cli) -> None:  # fmt: skip
+    from client import ApiResponseError, DsrsClient
+
+    expected = plan_budget(NoiseSpec("general-gaussian", 0.25, 20), 64, 300, 0.001,
+                           QSpec(sigma=0.2), n_selection=100)  # fmt: skip
+    with DsrsClient(embedded_service.url) as dsrs:
+        by_dimension = dsrs.plan(family="general-gaussian", sigma=0.25, k=20, dimension=64,
+                                 n=300, q_sigma=0.2)  # fmt: skip
+        by_model = dsrs.plan(family="general-gaussian", sigma=0.25, k=20,
+                             model_id=embedded_model_id, n=300, q_sigma=0.2)  # fmt: skip
+        with pytest.raises(ApiResponseError) as refused:
+            dsrs.plan(sigma=0.25, n=300)
+    for answer in (by_dimension, by_model):
+        assert answer.np_max_radius == expected.np_max_radius
+        assert answer.dsrs_max_radius == expected.dsrs_max_radius
+        assert answer.forward_passes_per_input == 700
+        assert answer.warnings == list(expected.warnings)
+    assert refused.value.status_code == 422 and "dimension" in refused.value.detail
+    cli = run_cli(embedded_service, "plan", "--family", "general-gaussian", "--sigma", "0.25",
+                  "--k", "20", "--n", "300", "--q-sigma", "0.2", "--model", embedded_model_id,
+                  json_output=True)  # fmt: skip
+    assert cli.exit_code == 0, cli.stderr
+    assert json.loads(cli.stdout)["dsrs_max_radius"] == expected.dsrs_max_radius
+    text = run_cli(None, "plan", "--sigma", "0.5", "--n", "1000", "--dataset", "mnist",
+                   "--q-sigma", "0.4")  # fmt: skip
+    assert text.exit_code == 0 and "warning: DSRS brings little" in text.stdout
+    bad = run_cli(None, "plan", "--sigma", "0.5", "--n", "1000", "--dimension", "3", "--k", "2",
+                  "--family", "general-gaussian")  # fmt: skip
+    assert bad.exit_code == 2 and "k must satisfy" in bad.stderr
