@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 if TYPE_CHECKING:
-    from client import DsrsClient
+    from client.sync_client import DsrsClient
 
 __all__ = ["ClientOptions", "client_options", "open_client", "print_json", "reporting_errors"]
 
@@ -57,7 +57,7 @@ def reporting_errors() -> Iterator[None]:
 @contextmanager
 def open_client(ctx: typer.Context) -> Iterator[DsrsClient]:
     """A connected :class:`client.DsrsClient`, inside :func:`reporting_errors`."""
-    from client import DsrsClient
+    from client.sync_client import DsrsClient
 
     options = client_options(ctx)
     with reporting_errors(), DsrsClient(options.url, api_key=options.api_key) as dsrs:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from api.schemas import JobOut
-    from client import DsrsClient
+    from client.sync_client import DsrsClient
 
 __all__ = ["watch_jobs"]
 

@@ -63,7 +63,7 @@ def embedded_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servi
 
 @pytest.fixture(scope="module")
 def embedded_model_id(embedded_service: Service, demo_weights: bytes) -> str:
-    from client import DsrsClient
+    from client.sync_client import DsrsClient
 
     with DsrsClient(embedded_service.url) as dsrs:
         return dsrs.upload_model(
@@ -159,7 +159,7 @@ def _wait_for_worker(worker: subprocess.Popen[bytes], log_path: Path) -> None:
 
 @pytest.fixture(scope="session")
 def full_stack_model_id(full_stack: Service, demo_weights: bytes) -> str:
-    from client import DsrsClient
+    from client.sync_client import DsrsClient
 
     with DsrsClient(full_stack.url) as dsrs:
         return dsrs.upload_model(

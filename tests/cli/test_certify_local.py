@@ -19,7 +19,7 @@ PARAMETERS = ["--family", "general-gaussian", "--sigma", "0.25", "--k", "20", "-
 def test_local_run_matches_a_service_job_with_the_same_seed(
     embedded_service, embedded_model_id: str, run_cli, tmp_path: Path
 ) -> None:
-    from client import DsrsClient
+    from client.sync_client import DsrsClient
 
     output = tmp_path / "local.csv"
     local = run_cli(

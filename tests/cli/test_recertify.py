@@ -46,7 +46,7 @@ except SystemExit as done:
 
 @pytest.fixture(scope="module")
 def finished_job(embedded_service, embedded_model_id: str) -> str:
-    from client import DsrsClient
+    from client.sync_client import DsrsClient
 
     with DsrsClient(embedded_service.url) as dsrs:
         job = dsrs.submit_job(
@@ -87,7 +87,7 @@ def poison_model_files(storage_dir: Path) -> int:
 def test_recertify_equals_the_engine_on_the_stored_counts_without_any_model(
     embedded_service, finished_job: str, tmp_path: Path
 ) -> None:
-    from client import DsrsClient
+    from client.sync_client import DsrsClient
 
     with DsrsClient(embedded_service.url) as dsrs:
         stored = dsrs.all_results(finished_job)
@@ -120,8 +120,8 @@ def test_recertify_equals_the_engine_on_the_stored_counts_without_any_model(
 def test_recertify_with_the_job_settings_reproduces_the_stored_radii(
     embedded_service, finished_job: str, run_cli
 ) -> None:
-    from client import DsrsClient
     from client.recertification import recertify_job
+    from client.sync_client import DsrsClient
 
     with DsrsClient(embedded_service.url) as dsrs:
         result = recertify_job(dsrs, finished_job)
