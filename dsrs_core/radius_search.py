@@ -16,8 +16,16 @@ from math import floor
 from dsrs_core.dsrs_bound import CheckOutcome
 from dsrs_core.errors import InvalidParameterError, NumericalError
 
-__all__ = ["SearchResult", "grid_search", "precise_search", "MAX_SEARCH_CHECKS"]
+__all__ = [
+    "SearchResult",
+    "grid_search",
+    "precise_search",
+    "MAX_SEARCH_CHECKS",
+    "PRECISE_FIRST_STEP",
+]
 
+#: First step of the precise search, in tolerances (then doubled while certified).
+PRECISE_FIRST_STEP = 16.0
 #: Upper limit on checks per search (a grid of 0.01 up to radius 20 needs 2000).
 MAX_SEARCH_CHECKS = 5000
 
@@ -76,11 +84,12 @@ def grid_search(check: Check, start: float, unit: float) -> SearchResult:
 def precise_search(check: Check, start: float, tolerance: float) -> SearchResult:
     """Doubling then bisection above ``start`` (§5 ``precise``, without its unchecked
     return): the result is certified and within ``tolerance`` of the first failing radius
-    found."""
+    found (or ``start`` when ``start + PRECISE_FIRST_STEP·tolerance`` already fails and
+    the bisection below it finds nothing)."""
     if not tolerance > 0.0:
         raise InvalidParameterError(f"tolerance must be positive, got {tolerance!r}")
     lo, hint, checks, case = start, None, 0, ""
-    step = tolerance
+    step = PRECISE_FIRST_STEP * tolerance
     hi = None
     reason = "search limit reached"
     while checks < MAX_SEARCH_CHECKS:
