@@ -26,7 +26,7 @@ from math import exp, inf, isfinite, log
 import numpy as np
 
 from dsrs_core.errors import BracketError, NumericalError
-from dsrs_core.neyman_pearson import QUADRATURE_SAFETY, QUADRATURE_SPREAD_LIMIT
+from dsrs_core.neyman_pearson import accept_bound
 from dsrs_core.quadrature import gamma_rule
 from dsrs_core.region_masses import RegionMasses, SigmaPair
 from dsrs_core.root_finding import monotone_root
@@ -252,15 +252,7 @@ def _verify(
 ) -> tuple[bool, float, str]:
     coarse = dual_value(engine.masses(r, lam[0], lam[1], n), lam[0], lam[1], iv)
     fine = dual_value(engine.masses(r, lam[0], lam[1], 2 * n), lam[0], lam[1], iv)
-    if not (isfinite(coarse) and isfinite(fine)):
-        return False, float("nan"), "non-finite dual bound"
-    spread = abs(coarse - fine)
-    if spread > QUADRATURE_SPREAD_LIMIT:
-        return False, min(coarse, fine), f"quadrature not converged ({spread:.1e})"
-    bound = min(coarse, fine) - QUADRATURE_SAFETY * spread
-    if bound - DSRS_DUAL_MARGIN > 0.5:
-        return True, bound, ""
-    return False, bound, "dual bound <= 1/2"
+    return accept_bound(coarse, fine, DSRS_DUAL_MARGIN)
 
 
 def _np_value(engine: _Engine, r: float, p_target: float, n: int) -> tuple[float, float]:
@@ -343,6 +335,26 @@ def _hint_value(hint: CheckOutcome | None, key: str, default: float = 0.0) -> fl
     return default if value is None or not isfinite(value) else value
 
 
+def _case_ii(
+    engine: _Engine,
+    r: float,
+    iv: Intervals,
+    mode: str,
+    p_star: float,
+    candidates: list[tuple[float, float]],
+    n: int,
+    details: dict[str, float],
+) -> CheckOutcome:
+    """Case ii (Q lower bound only). ``exact``: the Q-only dual candidate. ``original``:
+    additionally the original's relaxation, plain NP at P-mass ``p*`` (§4.3(d))."""
+    if mode != "original":
+        return _finish(engine, r, iv, candidates, n, "ii", details=details)
+    relaxed, _ = _np_value(engine, r, p_star, n)
+    details["relaxed"] = relaxed
+    return _finish(engine, r, iv, candidates, n, "ii", relaxed - ORIGINAL_EPS >= 0.5,
+                   "original case-ii relaxation <= 1/2", details)
+
+
 def _check_sigma(
     engine: _SigmaEngine,
     r: float,
@@ -374,16 +386,8 @@ def _check_sigma(
         elif p_star > iv.p_upper:
             case = "v"
         else:
-            candidates = [q_candidate, np_candidate]
-            if mode == "original":
-                # §4.3(d): the original certifies case ii by plain NP at P-mass p*.
-                relaxed, _ = _np_value(engine, r, p_star, n)
-                details["relaxed"] = relaxed
-                return _finish(
-                    engine, r, iv, candidates, n, "ii", relaxed - ORIGINAL_EPS >= 0.5,
-                    "original case-ii relaxation <= 1/2", details,
-                )
-            return _finish(engine, r, iv, candidates, n, "ii", details=details)
+            return _case_ii(engine, r, iv, mode, p_star, [q_candidate, np_candidate], n,
+                            details)
     # Corner cases (§4.4 STEP 2): Newton from the single-constraint solutions.
     ratio = exp(
         engine.pair.p.log_norm_ratio_unit * (log(engine.pair.q.scale) - log(engine.pair.p.scale))
@@ -440,13 +444,7 @@ def _check_threshold(
                                 "original: case v unsupported for thresholded Q", details)
         return _finish(engine, r, iv, q_only + [np_candidate], n, "v", details=details)
     else:
-        candidates = q_only + [np_candidate]
-        if mode == "original":
-            relaxed, _ = _np_value(engine, r, p_star, n)
-            details["relaxed"] = relaxed
-            return _finish(engine, r, iv, candidates, n, "ii", relaxed - ORIGINAL_EPS >= 0.5,
-                           "original case-ii relaxation <= 1/2", details)
-        return _finish(engine, r, iv, candidates, n, "ii", details=details)
+        return _case_ii(engine, r, iv, mode, p_star, q_only + [np_candidate], n, details)
     p_out = iv.p_lower - q_hat / nu
     details["p_out"] = p_out
     fallback = [np_candidate] + q_only

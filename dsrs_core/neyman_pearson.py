@@ -42,6 +42,7 @@ __all__ = [
     "solve_log_k",
     "np_dual_bound",
     "np_certifies",
+    "accept_bound",
     "np_radius",
     "NPRadius",
 ]
@@ -112,15 +113,9 @@ def np_masses(
         return NPMasses(p_mass, shifted, 0.0, 0.0, 0.0, 0.0)
     pdf_m = symmetric_beta_pdf(x_m, h)
     pdf_s = symmetric_beta_pdf(x_s, h)
-    # dU/dℓ = −2σ² w/(1 + w) with w = U/(2σ²k) (k > 0), −2σ² for k = 0.
-    s2 = 2.0 * noise.scale**2
-    if noise.k:
-        w_m = (v + gap_m) / (s2 * noise.k)
-        w_s = (v + gap_s) / (s2 * noise.k)
-        dm_dk = -s2 * w_m / (1.0 + w_m) / denom
-        ds_dk = -s2 * w_s / (1.0 + w_s) / denom
-    else:
-        dm_dk = ds_dk = -s2 / denom
+    # dU/dℓ = −dB_c/dc (the level ℓ = ln g(ρ) − c)
+    dm_dk = -noise.level_offset_slope(v, gap_m) / denom
+    ds_dk = -noise.level_offset_slope(v, gap_s) / denom
     dm_dr = (r2 + gap_m) / (denom * r)
     ds_dr = -(r2 + gap_s) / (denom * r)
     return NPMasses(
@@ -176,15 +171,24 @@ def np_certifies(
     n = n_nodes or base_nodes(noise)
     coarse = np_dual_bound(noise, r, kappa, p_lower, gamma_rule(noise.shape, n))
     fine = np_dual_bound(noise, r, kappa, p_lower, gamma_rule(noise.shape, 2 * n))
+    return accept_bound(coarse, fine, NP_DUAL_MARGIN)
+
+
+def accept_bound(coarse: float, fine: float, margin: float) -> tuple[bool, float, str]:
+    """Decide from the ``n``- and ``2n``-node values of a lower bound on ``V(r)``.
+
+    The bound used is ``min(coarse, fine) − QUADRATURE_SAFETY·|coarse − fine|``; it
+    certifies when it exceeds ``1/2 + margin``. Returns ``(certified, bound, reason)``.
+    """
     if not (isfinite(coarse) and isfinite(fine)):
-        return False, float("nan"), "non-finite NP dual bound"
+        return False, float("nan"), "non-finite dual bound"
     spread = abs(coarse - fine)
     if spread > QUADRATURE_SPREAD_LIMIT:
         return False, min(coarse, fine), f"quadrature not converged ({spread:.1e})"
     bound = min(coarse, fine) - QUADRATURE_SAFETY * spread
-    if bound - NP_DUAL_MARGIN > 0.5:
+    if bound - margin > 0.5:
         return True, bound, ""
-    return False, bound, "NP dual bound <= 1/2"
+    return False, bound, "dual bound <= 1/2"
 
 
 @dataclass(frozen=True)

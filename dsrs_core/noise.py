@@ -174,6 +174,16 @@ class RadialNoise:
                 break
         return s2 * self.k * w * y
 
+    def level_offset_slope(self, v: ArrayLike, gap: ArrayLike) -> NDArray[np.float64]:
+        """``dB_c/dc = 2 scale² w/(1 + w)`` with ``w = B_c/(2 scale² k)`` at the level set
+        ``B_c = v + gap`` (``2 scale²`` for ``k = 0``); used for Newton steps only."""
+        v = np.asarray(v, dtype=np.float64)
+        s2 = 2.0 * self.scale**2
+        if self.k == 0:
+            return np.full(np.broadcast(v, gap).shape, s2)
+        w = (v + np.asarray(gap, dtype=np.float64)) / (s2 * self.k)
+        return s2 * w / (1.0 + w)
+
     def radial_cdf(self, t: float) -> float:
         """``F_a(t)``: probability that the radial variable is at most ``t``."""
         return float(gammainc(self.shape, t))

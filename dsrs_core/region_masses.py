@@ -270,12 +270,7 @@ class SigmaPair:
         mass = rule.expect(symmetric_beta_cdf(x, p.beta_param))
         if not jac:
             return mass, 0.0, 0.0
-        s2 = 2.0 * p.scale**2
-        if p.k:
-            w = (v + gap) / (s2 * p.k)
-            slope = s2 * w / (1.0 + w)
-        else:
-            slope = np.full_like(v, s2)
+        slope = p.level_offset_slope(v, gap)
         base = np.where(ok, symmetric_beta_pdf(x, p.beta_param) * slope / denom, 0.0)
         llt_safe = np.where(ok, llt, 0.0)
         with np.errstate(over="ignore"):

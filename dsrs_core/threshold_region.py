@@ -58,12 +58,7 @@ class ThresholdPair:
         mass = rule.expect(symmetric_beta_cdf(x, p.beta_param))
         if not derivative:
             return mass, 0.0
-        s2 = 2.0 * p.scale**2
-        if p.k:
-            w = (v + gap) / (s2 * p.k)
-            slope = s2 * w / (1.0 + w)
-        else:
-            slope = np.full_like(v, s2)
+        slope = p.level_offset_slope(v, gap)
         return mass, rule.expect(symmetric_beta_pdf(x, p.beta_param) * slope / denom)
 
     def inner_rule(self, n: int) -> QuadratureRule:
