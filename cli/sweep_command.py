@@ -40,6 +40,7 @@ def sweep(
     from cli.job_progress import watch_jobs
     from cli.job_requests import RequestFieldError, load_document
     from cli.sweep_grid import parse_sweep
+    from client.errors import ApiResponseError
 
     try:
         spec = parse_sweep(load_document(file))
@@ -53,9 +54,14 @@ def sweep(
         return
     json_output = client_options(ctx).json_output
     with open_client(ctx) as dsrs:
-        jobs = [dsrs.submit_job(c.body) for c in spec.configurations]
-        for label, job in zip(labels, jobs, strict=True):
-            typer.echo(f"submitted {job.id}  {label}", err=True)
+        jobs = []
+        for configuration in spec.configurations:
+            try:
+                jobs.append(dsrs.submit_job(configuration.body))
+            except ApiResponseError as error:
+                _report_partial_submission(jobs, configuration.label, error)
+                raise typer.Exit(1) from None
+            typer.echo(f"submitted {jobs[-1].id}  {configuration.label}", err=True)
         finals = watch_jobs(
             dsrs, [j.id for j in jobs], labels=labels, poll_interval=interval, timeout=timeout
         )
@@ -89,6 +95,18 @@ def sweep(
                         fg=typer.colors.RED, err=True)  # fmt: skip
     if failed:
         raise typer.Exit(1)
+
+
+def _report_partial_submission(jobs: list[JobOut], label: str, error: Exception) -> None:
+    typer.secho(f"error: configuration {label}: {error}", fg=typer.colors.RED, err=True)
+    if jobs:
+        ids = " ".join(job.id for job in jobs)
+        typer.secho(
+            f"{len(jobs)} job(s) were submitted before it and keep running; cancel them with "
+            f"`dsrs jobs cancel ID` or follow them with `dsrs jobs watch {ids}`",
+            fg=typer.colors.YELLOW,
+            err=True,
+        )
 
 
 def _summaries(dsrs, done, table_radii):  # type: ignore[no-untyped-def]

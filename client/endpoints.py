@@ -7,7 +7,7 @@ the API's own pydantic schemas (:mod:`api.schemas`). No I/O happens here.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -46,8 +46,6 @@ class Endpoint(Generic[T]):
     json: Any = None
     files: dict[str, tuple[str, bytes]] | None = None
     data: dict[str, str] | None = None
-    expect_json: bool = True
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 def _model(schema: type[BaseModel]) -> Callable[[Any], Any]:

@@ -88,7 +88,6 @@ class DsrsClient:
                     json=endpoint.json,
                     files=endpoint.files,
                     data=endpoint.data,
-                    headers=endpoint.headers,
                 )
             except httpx.TransportError as error:
                 if attempt < self.retry.attempts and self.retry.retries_error(

@@ -153,3 +153,18 @@ def test_watch_exits_non_zero_for_a_cancelled_job(embedded_service, embedded_mod
     watched = run_cli(embedded_service, "jobs", "watch", job.id, "--timeout", "30")
     assert watched.exit_code == 1
     assert f"{job.id} cancelled" in watched.stdout
+
+
+def test_sweep_stops_at_a_refused_configuration_and_names_the_submitted_jobs(
+    embedded_service, embedded_model_id: str, run_cli, tmp_path: Path
+) -> None:
+    sweep = tmp_path / "grid.json"
+    sweep.write_text(json.dumps({
+        "base": {"dataset": "digits", "stop": 1, "sigma": 0.25, "n": 50, "n_selection": 10},
+        "grid": {"model": [embedded_model_id, "no-such-model"]},
+    }))  # fmt: skip
+    result = run_cli(embedded_service, "sweep", str(sweep), "--plot", str(tmp_path / "p.png"))
+    assert result.exit_code == 1
+    assert "configuration model=no-such-" in result.stderr and "HTTP 404" in result.stderr
+    assert "1 job(s) were submitted before it" in result.stderr
+    assert not (tmp_path / "p.png").exists()
