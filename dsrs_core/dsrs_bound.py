@@ -156,14 +156,15 @@ class _SigmaEngine(_Engine):
     def rule(self, n: int):
         return gamma_rule(self.a, n)
 
-    def masses(self, r, lam1, lam2, n, jacobian=False, shifted=True) -> RegionMasses:
+    def masses(self, r, lam1, lam2, n, jacobian=False, shifted=True, sides="pq") -> RegionMasses:
         rule = self.rule(n)
-        return self.pair.masses(r, lam1, lam2, rule, rule, jacobian=jacobian, shifted=shifted)
+        return self.pair.masses(r, lam1, lam2, rule, rule, jacobian=jacobian, shifted=shifted,
+                                sides=sides)
 
     def np_multiplier(self, r, p_target, n, x0=0.0) -> float:
         def fun(x: float) -> tuple[float, float]:
             lam = exp(x)
-            m = self.masses(r, lam, 0.0, n, jacobian=True, shifted=False)
+            m = self.masses(r, lam, 0.0, n, jacobian=True, shifted=False, sides="p")
             return m.p_mass, m.jacobian[0] * lam
 
         return exp(_solve_log_multiplier(fun, p_target, x0))
@@ -171,7 +172,7 @@ class _SigmaEngine(_Engine):
     def q_multiplier(self, r, q_target, n, x0=0.0) -> float:
         def fun(x: float) -> tuple[float, float]:
             lam = exp(x)
-            m = self.masses(r, 0.0, lam, n, jacobian=True, shifted=False)
+            m = self.masses(r, 0.0, lam, n, jacobian=True, shifted=False, sides="q")
             return m.q_mass, m.jacobian[3] * lam
 
         return exp(_solve_log_multiplier(fun, q_target, x0))
@@ -366,7 +367,7 @@ def _check_sigma(
     # STEP 1 (§4.3): plain NP set at pL and its Q mass q*.
     x1 = log(engine.np_multiplier(r, iv.p_lower, n, _hint_value(hint, "log_lam1_np")))
     lam1_np = exp(x1)
-    q_star = engine.masses(r, lam1_np, 0.0, n, shifted=False).q_mass
+    q_star = engine.masses(r, lam1_np, 0.0, n, shifted=False, sides="q").q_mass
     np_candidate = (lam1_np, 0.0)
     details = {"q_star": q_star, "log_lam1_np": x1}
     if q_star >= iv.q_upper:
@@ -378,7 +379,7 @@ def _check_sigma(
         x2 = log(engine.q_multiplier(r, iv.q_lower, n, _hint_value(hint, "log_lam2_q")))
         lam2_q = exp(x2)
         details["log_lam2_q"] = x2
-        p_star = engine.masses(r, 0.0, lam2_q, n, shifted=False).p_mass
+        p_star = engine.masses(r, 0.0, lam2_q, n, shifted=False, sides="p").p_mass
         details["p_star"] = p_star
         q_candidate = (0.0, lam2_q)
         if p_star < iv.p_lower:

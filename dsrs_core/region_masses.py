@@ -287,17 +287,23 @@ class SigmaPair:
         q_rule: QuadratureRule,
         jacobian: bool = False,
         shifted: bool = True,
+        sides: str = "pq",
     ) -> RegionMasses:
         """``P(R)``, ``Q(R)``, ``P_δ(R)`` of ``R(λ1, λ2)`` at shift norm ``r > 0``.
 
         ``p_rule`` / ``q_rule``: Gamma(a) rules for the P and Q radial laws (the same rule
-        object serves both, the scales differ).
+        object serves both, the scales differ). ``sides`` names the far masses wanted
+        (``"p"``, ``"q"`` or ``"pq"``); a mass not asked for is returned as nan.
         """
         if not r > 0.0:
             raise InvalidParameterError(f"radius must be positive, got {r!r}")
         phi = _Phi(self, lam1, lam2)
-        pm, dp1, dp2 = self._far_mass(phi, r, p_rule, self.p.scale, jacobian)
-        qm, dq1, dq2 = self._far_mass(phi, r, q_rule, self.q.scale, jacobian)
+        nan = float("nan")
+        pm = dp1 = dp2 = qm = dq1 = dq2 = nan
+        if "p" in sides:
+            pm, dp1, dp2 = self._far_mass(phi, r, p_rule, self.p.scale, jacobian)
+        if "q" in sides:
+            qm, dq1, dq2 = self._far_mass(phi, r, q_rule, self.q.scale, jacobian)
         ps = float("nan")
         if shifted:
             v = self.p.radius_sq(p_rule.nodes)
