@@ -89,3 +89,23 @@ def test_route_client_and_cli_agree_with_the_module(embedded_service, embedded_m
     bad = run_cli(None, "plan", "--sigma", "0.5", "--n", "1000", "--dimension", "3", "--k", "2",
                   "--family", "general-gaussian")  # fmt: skip
     assert bad.exit_code == 2 and "k must satisfy" in bad.stderr
+
+
+def test_budget_module_needs_no_torch() -> None:
+    import subprocess
+    import sys
+
+    check = (
+        "import sys\n"
+        "class Refuse:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] == 'torch':\n"
+        "            raise ImportError('torch is blocked')\n"
+        "sys.meta_path.insert(0, Refuse())\n"
+        "from dsrs_core.budget import plan_budget\n"
+        "from dsrs_core.config import NoiseSpec, QSpec\n"
+        "plan_budget(NoiseSpec('general-gaussian', 0.25, 20), 64, 100, 0.001, QSpec(sigma=0.2))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True,
+                            timeout=60, check=False)  # fmt: skip
+    assert result.returncode == 0, result.stderr
