@@ -141,6 +141,7 @@ class _Engine:
     """The pair-specific pieces the check needs."""
 
     def masses(self, r: float, lam1: float, lam2: float, n: int) -> RegionMasses:
+        """``P(R)``, ``Q(R)``, ``P_δ(R)`` of ``R(λ1, λ2)`` with ``n`` nodes."""
         raise NotImplementedError
 
     def np_multiplier(self, r: float, p_target: float, n: int) -> float:

@@ -265,6 +265,7 @@ class ThresholdedNoise:
 
     @property
     def log_nu(self) -> float:
+        """``ln ν = −ln π``."""
         return -log(float(self.percentile))
 
 

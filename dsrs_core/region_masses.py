@@ -126,6 +126,7 @@ class _Phi:
         self.lb = log(abs(lam2)) + self.log_ratio if lam2 != 0.0 else -inf
 
     def log_lambda(self, s: Array) -> Array:
+        """``ln Λ(s)`` (−inf where ``Λ ≤ 0``)."""
         return signed_log_sum(self.la - self.cp * s, self.sa, self.lb - self.cq * s, self.sb)
 
     def log_lambda_tilde(self, s: Array) -> Array:
@@ -135,10 +136,12 @@ class _Phi:
         )
 
     def phi(self, s: Array) -> Array:
+        """``φ(s) = −k ln s + ln Λ(s)``."""
         out = self.log_lambda(s)
         return out - self.k * np.log(s) if self.k else out
 
     def dphi(self, s: Array) -> Array:
+        """``φ'(s)``, for Newton steps."""
         ll = self.log_lambda(s)
         # Outside the domain (Λ ≤ 0) the result is nan; callers then bisect.
         with np.errstate(over="ignore", invalid="ignore"):

@@ -28,6 +28,7 @@ class RootBracket:
 
     @property
     def mid(self) -> float:
+        """Midpoint of the bracket."""
         return 0.5 * (self.lo + self.hi)
 
 

@@ -62,9 +62,11 @@ class ThresholdPair:
         return mass, rule.expect(symmetric_beta_pdf(x, p.beta_param) * slope / denom)
 
     def inner_rule(self, n: int) -> QuadratureRule:
+        """Rule for ``E_t[·; t ≤ b]`` (inside the ball)."""
         return segment_rule(self.p.shape, 0.0, self.q.threshold_t, n)
 
     def outer_rule(self, n: int) -> QuadratureRule:
+        """Rule for ``E_t[·; t > b]`` (outside the ball)."""
         return segment_rule(self.p.shape, self.q.threshold_t, inf, n)
 
     def inner_mass(self, r: float, log_mu: float, n: int, derivative: bool = False):
