@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> list[Row]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
-    parser.add_argument("--repeats", type=int, default=10, help="timed rounds per case")
+    parser.add_argument("--repeats", type=int, default=20, help="timed rounds per case")
     parser.add_argument("--models", nargs="*", help="subset of models")
     parser.add_argument("--json", help="also write the rows to this file")
     args = parser.parse_args(argv)

@@ -141,6 +141,20 @@ def test_thresholded_gaussian_uses_shape_d_over_2():
     )
 
 
+@pytest.mark.parametrize("shape", [0.5, 6.0, 12.0, 392.0])
+def test_device_bisection_matches_scipy_inverse(shape):
+    # The GPU path of the thresholded sampler, run on the CPU against scipy.
+    from dsrs_core.sampling import _gamma_quantile_bisect
+
+    upper = stats.gamma(shape).ppf(0.6)
+    target = torch.linspace(0.0, 0.6, 101, dtype=torch.float64)
+    t = _gamma_quantile_bisect(shape, target, upper).numpy()
+    expected = stats.gamma(shape).ppf(target.numpy())
+    # target 0 gives upper·2⁻⁶⁴ instead of 0: the absolute tolerance covers that.
+    assert np.allclose(t, expected, rtol=1e-9, atol=1e-15 * upper)
+    assert t.max() <= upper
+
+
 def test_same_seed_same_noise_and_different_seed_different_noise():
     sampler = noise_sampler(NoiseSpec("general-gaussian", 0.5, 20), 64, percentile=0.4)
     first = _draw(sampler, (1, 8, 8), 100, seed=11)
