@@ -38,6 +38,7 @@ def register_model(
         content_key = _content_key(received.sha256, architecture, mean, std)
         existing = repository.find_model_by_content(session, content_key)
         if existing is not None:
+            _restore_file(settings, existing, received)
             return existing, False
         from models.loading import load_model
 
@@ -77,6 +78,14 @@ def register_model(
         return record, True
     finally:
         received.discard()
+
+
+def _restore_file(settings: Settings, model: ModelRecord, received: ReceivedFile) -> None:
+    """Put the stored file back if it went missing (same bytes: same content address)."""
+    target = settings.storage_dir / model.storage_path
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(received.path, target)
 
 
 def _content_key(

@@ -168,3 +168,21 @@ def test_refused_uploads_leave_no_rows_or_files(api_client: httpx.Client) -> Non
     upload(api_client, pickle.dumps([1]), architecture="digits-mlp")
     upload(api_client, b"\0" * (3 * 1024 * 1024))
     assert api_client.get("/v1/models").json() == before
+
+
+def test_reupload_restores_a_missing_file(tmp_path, demo_weights: bytes) -> None:  # type: ignore[no-untyped-def]
+    from api.app import create_app
+    from api.background_server import running_server
+    from store.settings import Settings
+
+    settings = Settings(storage_dir=tmp_path / "var")
+    with (
+        running_server(create_app(settings)) as base_url,
+        httpx.Client(base_url=base_url, timeout=60) as client,
+    ):
+        first = upload(client, demo_weights, architecture="digits-mlp").json()
+        stored = next((settings.storage_dir / "models").iterdir())
+        stored.unlink()
+        again = upload(client, demo_weights, architecture="digits-mlp")
+    assert again.status_code == 200 and again.json()["id"] == first["id"]
+    assert stored.read_bytes() == demo_weights

@@ -47,7 +47,8 @@ def model_id(stack: Any, demo_weights: bytes) -> str:
         files={"file": ("digits-demo.safetensors", demo_weights)},
         data={"architecture": "digits-mlp"},
     )
-    assert response.status_code == 201, response.text
+    # 200 when another test of this session uploaded the same network first
+    assert response.status_code in (200, 201), response.text
     return response.json()["id"]
 
 
