@@ -20,6 +20,6 @@ assert not heavy, heavy
 
 def test_importing_and_building_the_api_does_not_import_torch() -> None:
     result = subprocess.run(
-        [sys.executable, "-c", CHECK], capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", CHECK], check=False, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr
