@@ -14,8 +14,8 @@ from cli.main import app
 
 #: Default demo workload: digits test images, N draws per distribution.
 DEMO_SAMPLES = 100
-DEMO_N = 10_000
-DEMO_RADII = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
+DEMO_N = 50_000
+DEMO_RADII = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 
 @app.command()
