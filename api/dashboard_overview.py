@@ -104,8 +104,8 @@ def overview_from_columns(
         max_radius_dsrs=float(max(0.0, dsrs_radius.max(initial=0.0))) if uses_q else None,
         curve=Curve(
             radius=[round(float(r), 6) for r in grid],
-            np=_fraction_at(np_radius, grid),
-            dsrs=_fraction_at(dsrs_radius, grid) if uses_q else None,
+            np=_rounded(_fraction_at(np_radius, grid)),
+            dsrs=_rounded(_fraction_at(dsrs_radius, grid)) if uses_q else None,
         ),
         table=[
             CertifiedAccuracyRow(radius=float(r), np=a, dsrs=b if uses_q else None)
@@ -121,7 +121,12 @@ def _fraction_at(radii: np.ndarray, at: np.ndarray) -> list[float]:
         return [0.0] * len(at)
     ordered = np.sort(radii)
     below = np.searchsorted(ordered, np.asarray(at) - RADIUS_MATCH_TOLERANCE, side="left")
-    return [round(float(v), 6) for v in (radii.size - below) / radii.size]
+    return [float(v) for v in (radii.size - below) / radii.size]
+
+
+def _rounded(values: list[float]) -> list[float]:
+    """Six decimals are far below a pixel of the plot and keep the payload small."""
+    return [round(v, 6) for v in values]
 
 
 def _mean(values: np.ndarray) -> float:

@@ -22,7 +22,9 @@ GREY, RGB = 0, 2
 def encode_png(pixels: np.ndarray) -> bytes:
     """PNG bytes of ``pixels``: uint8 of shape (H, W) (greyscale) or (H, W, 3) (RGB)."""
     if pixels.dtype != np.uint8 or pixels.ndim not in (2, 3):
-        raise ValueError(f"need uint8 (H, W) or (H, W, 3) pixels, got {pixels.dtype} {pixels.shape}")
+        raise ValueError(
+            f"need uint8 (H, W) or (H, W, 3) pixels, got {pixels.dtype} {pixels.shape}"
+        )
     if pixels.ndim == 3 and pixels.shape[2] != 3:
         raise ValueError(f"colour pixels must have 3 channels, got {pixels.shape[2]}")
     height, width = pixels.shape[:2]

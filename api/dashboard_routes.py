@@ -58,9 +58,7 @@ def _page() -> FileResponse:
 
 
 for _path in PAGES:
-    router.add_api_route(
-        f"/dashboard{_path}", _page, methods=["GET"], include_in_schema=False
-    )
+    router.add_api_route(f"/dashboard{_path}", _page, methods=["GET"], include_in_schema=False)
 
 
 @router.get("/v1/dashboard/jobs", response_model=JobList)
@@ -116,7 +114,9 @@ def samples(
     responses={200: {"content": {"image/png": {}}}},
     tags=["jobs"],
 )
-def input_thumbnail(session: SessionDep, settings: SettingsDep, job_id: str, index: int) -> Response:
+def input_thumbnail(
+    session: SessionDep, settings: SettingsDep, job_id: str, index: int
+) -> Response:
     """The job's input at position ``index`` (as in ``sample_index``) as a small PNG."""
     job = repository.get_job(session, job_id)
     upload_dir = None

@@ -19,8 +19,10 @@ FILTERS: tuple[str, ...] = ("all", "abstained", "certified", "improved", "wrong"
 
 #: DSRS's addition to the NP radius (0 where DSRS did not run or did not help).
 GAIN = case(
-    (SampleRecord.dsrs_radius > SampleRecord.np_radius,
-     SampleRecord.dsrs_radius - SampleRecord.np_radius),
+    (
+        SampleRecord.dsrs_radius > SampleRecord.np_radius,
+        SampleRecord.dsrs_radius - SampleRecord.np_radius,
+    ),
     else_=0.0,
 )
 

@@ -1,0 +1,172 @@
+"""Fixtures of the dashboard tests: an embedded API on a real HTTP port, rows seeded
+straight into its database, and live servers (embedded, or API + Celery worker processes on
+PostgreSQL and Redis) for the browser tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from dashboard_seeding import seed_model
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = REPOSITORY / "artifacts" / "dashboard"
+
+
+@dataclass
+class EmbeddedApi:
+    base_url: str
+    client: httpx.Client
+    session_factory: Any
+    model_id: str
+
+
+@pytest.fixture(scope="module")
+def embedded_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedApi]:
+    """The embedded app (SQLite) served over HTTP, with one model row (no upload needed)."""
+    from api.app import create_app
+    from api.background_server import running_server
+    from store.settings import Settings
+
+    settings = Settings(storage_dir=tmp_path_factory.mktemp("dashboard") / "var", chunk_size=4)
+    app = create_app(settings)
+    model_id = seed_model(app.state.session_factory)
+    with running_server(app) as base_url, httpx.Client(base_url=base_url, timeout=60) as client:
+        yield EmbeddedApi(base_url, client, app.state.session_factory, model_id)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def service_environment(**values: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DSRS_")}
+    env.update({f"DSRS_{k.upper()}": v for k, v in values.items()})
+    env["PYTHONPATH"] = str(REPOSITORY)
+    return env
+
+
+def start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as handle:  # the child keeps its own descriptor
+        return subprocess.Popen(
+            command, cwd=REPOSITORY, env=env, stdout=handle, stderr=subprocess.STDOUT
+        )
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
+def wait_ready(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"the API process exited:\n{log.read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{base_url}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"the API at {base_url} did not become ready:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(params=["embedded", "celery"])
+def live_service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A live API process; ``embedded`` runs jobs in-process on SQLite, ``celery`` is the
+    full stack: API and a Celery worker process on PostgreSQL and Redis."""
+    storage = tmp_path / "var"
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    values = {"storage_dir": str(storage), "chunk_size": "5"}
+    processes = []
+    if request.param == "celery":
+        database = request.getfixturevalue("postgres_database")
+        broker = request.getfixturevalue("redis_url")
+        values.update(
+            database_url=database,
+            broker_url=broker,
+            queue=f"dsrs-dashboard-{uuid.uuid4().hex[:12]}",
+            torch_threads="1",
+        )
+        worker = Path(sys.executable).with_name("dsrs")
+        processes.append(
+            start(
+                [str(worker), "worker", "--pool", "solo", "--loglevel", "WARNING"],
+                service_environment(**values),
+                tmp_path / "worker.log",
+            )
+        )
+    api_log = tmp_path / "api.log"
+    processes.append(
+        start(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "api.app:create_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ],
+            service_environment(**values),
+            api_log,
+        )
+    )
+    try:
+        wait_ready(base_url, processes[-1], api_log)
+        yield base_url
+    finally:
+        for process in reversed(processes):
+            stop(process)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is absent (install Debian's chromium); no browser is downloaded")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def artifacts(request: pytest.FixtureRequest) -> Path:
+    """Folder for this test's screenshots (``artifacts/`` is git-ignored)."""
+    name = request.node.name.replace("[", "-").replace("]", "")
+    folder = ARTIFACTS / name
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

@@ -1,0 +1,246 @@
+"""End to end in headless Chromium (Debian's, never downloaded) against a live service:
+upload a model through the form, submit a job, watch it finish, read the curve and the
+table, download the results, cancel a job; and every request stays on the server's origin.
+
+Screenshots are written to ``artifacts/dashboard/<test>/`` (git-ignored).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.slow
+
+JOB_INPUTS = 20
+JOB_N = 200
+FINISH_TIMEOUT_MS = 240_000
+
+
+def demo_safetensors(folder: Path) -> Path:
+    """A safetensors file of the demo digits network, written here from its tensors."""
+    from safetensors.numpy import load_file, save_file
+
+    from models.demo import DEMO_WEIGHTS_PATH
+
+    tensors = {name: np.ascontiguousarray(t) for name, t in load_file(DEMO_WEIGHTS_PATH).items()}
+    path = folder / "digits-e2e.safetensors"
+    save_file(tensors, str(path))
+    return path
+
+
+def record_requests(page: Any) -> list[str]:
+    urls: list[str] = []
+    page.on("request", lambda request: urls.append(request.url))
+    return urls
+
+
+def assert_same_origin(urls: list[str], base_url: str) -> None:
+    origin = urlsplit(base_url)
+    assert urls, "no request was recorded"
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.scheme in ("blob", "data"):
+            continue
+        assert (parts.scheme, parts.netloc) == (origin.scheme, origin.netloc), url
+
+
+def wait_for_location(page: Any, pattern: str) -> None:
+    """Links and submits change the location with pushState (no page load to wait for)."""
+    page.wait_for_function(
+        "pattern => new RegExp(pattern).test(location.pathname + location.search)", arg=pattern
+    )
+
+
+def screenshot(page: Any, folder: Path, name: str) -> Path:
+    path = folder / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    # A full-page shot resizes the viewport and back; let two frames pass before any click.
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    print(f"screenshot: {path}")
+    return path
+
+
+def test_upload_submit_watch_and_read_a_job(
+    live_service: str, browser: Any, artifacts: Path, tmp_path: Path
+) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    urls = record_requests(page)
+    weights = demo_safetensors(tmp_path)
+
+    # Models: a refused upload shows the server's reason inline, then a good one.
+    page.goto(f"{live_service}/dashboard/models")
+    page.set_input_files("#model-file", str(weights))
+    page.fill("#model-architecture", "lenet-mnist")
+    page.click("#model-upload")
+    refusal = page.locator("#upload-error")
+    refusal.wait_for()
+    assert re.search(r"Upload refused \(4\d\d\)", refusal.inner_text())
+    screenshot(page, artifacts, "1-model-upload-refused")
+    page.set_input_files("#model-file", str(weights))
+    page.fill("#model-architecture", "digits-mlp")
+    page.fill("#model-name", "digits e2e")
+    page.click("#model-upload")
+    page.locator("#upload-ok").wait_for()
+    page.locator("#models-table", has_text="digits e2e").wait_for()
+    screenshot(page, artifacts, "2-model-uploaded")
+
+    # New job: help on the fields, a budget preview, an inline refusal, then a tiny job.
+    page.click("text=Certify with it")
+    wait_for_location(page, r"/dashboard/new-job\?model=")
+    page.fill("#f-inputs-stop", str(JOB_INPUTS))
+    page.fill("#f-n", str(JOB_N))
+    page.fill("#f-seed", "11")
+    page.locator("#budget-body", has_text=f"N = {JOB_N} and").wait_for()
+    budget = page.locator("#budget-body").inner_text()
+    assert "NP" in budget and "forward passes per input" in budget
+    assert page.locator(".help").count() >= 15
+    page.fill("#f-noise-sigma", "-1")
+    page.click("#submit-job")
+    page.locator("#submit-error").wait_for()
+    assert "sigma" in page.locator("#new-job-form").inner_text()
+    screenshot(page, artifacts, "3-new-job-refused")
+    page.fill("#f-noise-sigma", "0.25")
+    # The preview is redrawn after each edit; wait for it so the layout holds still.
+    page.locator("#budget-body", has_text="at σ = 0.25").wait_for()
+    page.click("#submit-job")
+    wait_for_location(page, r"/dashboard/jobs/[0-9a-f]{32}$")
+    job_id = page.url.rsplit("/", 1)[1]
+
+    # Job page: progress grows to 100 % while the curve and the table fill in.
+    page.locator("#progress-text").wait_for()
+    screenshot(page, artifacts, "4-job-running")
+    page.wait_for_function(
+        "() => document.querySelector('#progress-text')?.textContent === '100%' && "
+        "document.querySelector('.status')?.textContent === 'succeeded'",
+        timeout=FINISH_TIMEOUT_MS,
+    )
+    page.wait_for_function(
+        "n => document.querySelectorAll('#samples-table tbody tr').length === n", arg=JOB_INPUTS
+    )
+    np_curve = page.locator("svg path.series-np")
+    dsrs_curve = page.locator("svg path.series-dsrs")
+    assert int(np_curve.get_attribute("data-points") or 0) > 1
+    assert int(dsrs_curve.get_attribute("data-points") or 0) > 1
+    assert page.locator("svg circle.point").count() >= 2
+    assert page.locator("#accuracy-table tbody tr").count() >= 1
+    assert page.locator("#stats").inner_text().count("%") >= 3
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('img.thumb')]"
+        ".every(i => i.complete && i.naturalWidth === 64)"
+    )
+    screenshot(page, artifacts, "5-job-finished")
+
+    # Sorting by NP radius (descending first) reorders the rows in the database.
+    page.click("th[data-sort=np_radius]")
+    page.wait_for_selector("th[data-sort=np_radius][aria-sort=descending]")
+    page.wait_for_function(
+        "n => { const r = [...document.querySelectorAll('#samples-table tbody td:nth-child(8)')]"
+        ".map(c => parseFloat(c.textContent)); return r.length === n && r[0] === Math.max(...r); }",
+        arg=JOB_INPUTS,
+    )
+    radii = [
+        float(v) for v in page.locator("#samples-table tbody td:nth-child(8)").all_inner_texts()
+    ]
+    assert radii == sorted(radii, reverse=True)
+
+    # Downloads: every row, as CSV and as JSON.
+    with page.expect_download() as csv_download:
+        page.click("#download-csv")
+    rows = list(csv.DictReader(Path(csv_download.value.path()).read_text().splitlines()))
+    assert len(rows) == JOB_INPUTS and {"np_radius", "dsrs_radius", "p_lower"} <= set(rows[0])
+    with page.expect_download() as json_download:
+        page.click("#download-json")
+    assert len(json.loads(Path(json_download.value.path()).read_text())["items"]) == JOB_INPUTS
+
+    # Jobs list: the job with its status and full progress bar.
+    page.click("nav >> text=Jobs")
+    row = page.locator(f"tr[data-job='{job_id}']")
+    row.wait_for()
+    assert "succeeded" in row.inner_text() and f"{JOB_INPUTS}/{JOB_INPUTS}" in row.inner_text()
+    screenshot(page, artifacts, "6-jobs-list")
+
+    assert not errors, errors
+    assert_same_origin(urls, live_service)
+    context.close()
+
+
+def test_cancel_a_running_job(
+    live_service: str, browser: Any, artifacts: Path, demo_weights: bytes
+) -> None:
+    with httpx.Client(base_url=live_service, timeout=60) as client:
+        model = client.post(
+            "/v1/models",
+            files={"file": ("d.safetensors", demo_weights)},
+            data={"architecture": "digits-mlp"},
+        ).json()
+        job = client.post(
+            "/v1/jobs",
+            json={
+                "model_id": model["id"],
+                "inputs": {"dataset": "digits", "stop": 300},
+                "noise": {"family": "gaussian", "sigma": 0.25},
+                "q": {"sigma": 0.2},
+                "n": 20_000,
+            },
+        ).json()
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    urls = record_requests(page)
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.goto(f"{live_service}/dashboard/jobs/{job['id']}")
+    page.locator("#cancel-job").click()
+    page.wait_for_function("() => document.querySelector('.status')?.textContent === 'cancelled'")
+    assert page.locator("#cancel-job").count() == 0
+    screenshot(page, artifacts, "job-cancelled")
+    assert_same_origin(urls, live_service)
+    page.close()
+
+
+def test_api_key_prompt_stores_and_sends_the_key(
+    embedded_api: Any, browser: Any, artifacts: Path
+) -> None:
+    """Stand-in for the later API-key check: requests without the right header get 401."""
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    keys: list[str | None] = []
+
+    def guard(route: Any) -> None:
+        key = route.request.headers.get("x-api-key")
+        keys.append(key)
+        if key != "s3cret":
+            route.fulfill(
+                status=401,
+                content_type="application/json",
+                body=json.dumps({"detail": "missing or invalid API key"}),
+            )
+        else:
+            route.continue_()
+
+    page.route(re.compile(r".*/v1/.*"), guard)
+    page.goto(f"{embedded_api.base_url}/dashboard/jobs")
+    dialog = page.locator("#api-key-dialog")
+    dialog.wait_for(state="visible")
+    screenshot(page, artifacts, "api-key-prompt")
+    page.fill("#api-key-input", "wrong")
+    page.click("#api-key-form button[type=submit]")
+    page.locator("#api-key-error", has_text="missing or invalid API key").wait_for()
+    page.fill("#api-key-input", "s3cret")
+    page.click("#api-key-form button[type=submit]")
+    page.locator("#jobs-table tbody tr").first.wait_for()
+    assert page.evaluate("localStorage.getItem('dsrs.apiKey')") == "s3cret"
+    assert not dialog.is_visible()
+    keys.clear()
+    page.reload()
+    page.locator("#jobs-table tbody tr").first.wait_for()
+    assert keys and all(key == "s3cret" for key in keys)
+    page.close()
