@@ -20,17 +20,17 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cli.published_files import read_sampling  # noqa: E402
-from dsrs_core.batch import dsrs_radii_batch  # noqa: E402
-from dsrs_core.certification import (  # noqa: E402
+from cli.published_files import read_sampling
+from dsrs_core.batch import dsrs_radii_batch
+from dsrs_core.certification import (
     FALLBACK_P_UPPER,
     dsrs_radius_from_intervals,
     heuristic_percentile,
 )
-from dsrs_core.config import RadiusSearch  # noqa: E402
-from dsrs_core.dsrs_bound import Intervals  # noqa: E402
-from dsrs_core.neyman_pearson import np_radius  # noqa: E402
-from dsrs_core.noise import ThresholdedNoise, make_noise, with_sigma  # noqa: E402
+from dsrs_core.config import RadiusSearch
+from dsrs_core.dsrs_bound import Intervals
+from dsrs_core.neyman_pearson import np_radius
+from dsrs_core.noise import ThresholdedNoise, make_noise, with_sigma
 
 DEFAULT_DATA = Path("/work/shared/reference/dsrs-published/data")
 
@@ -40,18 +40,37 @@ CONFIGS = [
     ("MNIST s=0.5 Q s=0.4", "cohen-mnist-380-0.50.pth", "0.5", "0.4", False, 784, 380, 0.05),
     ("MNIST s=1.0 Q th x+", "cohen-mnist-380-1.00.pth", "1.0", "x+", True, 784, 380, 0.01),
     ("MNIST s=0.25 Q th x+", "cohen-mnist-380-0.25.pth", "0.25", "x+", True, 784, 380, 0.01),
-    ("ImageNet-size s=1.0 Q s=0.8", "cohen-mnist-380-1.00.pth", "1.0", "0.8", False,
-     150528, 75260, 0.05),
-    ("ImageNet-size s=1.0 Q th x+", "cohen-mnist-380-1.00.pth", "1.0", "x+", True,
-     150528, 75260, 0.01),
+    (
+        "ImageNet-size s=1.0 Q s=0.8",
+        "cohen-mnist-380-1.00.pth",
+        "1.0",
+        "0.8",
+        False,
+        150528,
+        75260,
+        0.05,
+    ),
+    (
+        "ImageNet-size s=1.0 Q th x+",
+        "cohen-mnist-380-1.00.pth",
+        "1.0",
+        "x+",
+        True,
+        150528,
+        75260,
+        0.01,
+    ),
 ]
 
 
 def _instances(data: Path, model: str, sigma: str, q: str, thresholded: bool):
     folder = data / "sampling" / model
     p_int = read_sampling(folder / f"general-gaussian-380-{sigma}-50000-0.0005.txt")
-    q_name = (f"general-gaussian-380-{sigma}-50000-0.0005-{q}.txt" if thresholded
-              else f"general-gaussian-380-{q}-50000-0.0005.txt")
+    q_name = (
+        f"general-gaussian-380-{sigma}-50000-0.0005-{q}.txt"
+        if thresholded
+        else f"general-gaussian-380-{q}-50000-0.0005.txt"
+    )
     q_int = read_sampling(folder / q_name)
     return [(i, p_int[i], q_int[i]) for i in sorted(p_int) if i in q_int]
 
@@ -73,15 +92,18 @@ def _stats(values: list[float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--step", type=int, default=5,
-                        help="use every STEP-th reference instance (MNIST)")
+    parser.add_argument(
+        "--step", type=int, default=5, help="use every STEP-th reference instance (MNIST)"
+    )
     parser.add_argument("--imagenet-step", type=int, default=25)
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     print(f"cpu count {os.cpu_count()}, load average {os.getloadavg()[0]:.2f}")
-    print(f"{'configuration':32s} {'n':>4s} | {'NP med':>8s} {'NP p95':>8s} | "
-          f"{'grid med':>8s} {'grid p95':>8s} | {'prec med':>8s} {'prec p95':>8s} | batch inst/s")
+    print(
+        f"{'configuration':32s} {'n':>4s} | {'NP med':>8s} {'NP p95':>8s} | "
+        f"{'grid med':>8s} {'grid p95':>8s} | {'prec med':>8s} {'prec p95':>8s} | batch inst/s"
+    )
     for label, model, sigma, q, thresholded, d, k, unit in CONFIGS:
         p = make_noise("general-gaussian", d, float(sigma), k)
         step = args.step if d < 20_000 else args.imagenet_step
@@ -100,8 +122,9 @@ def main() -> None:
             dsrs_radius_from_intervals(p, qn, iv, RadiusSearch(unit=unit, mode="original"), orig)
             grid_times.append(time.perf_counter() - start)
             start = time.perf_counter()
-            dsrs_radius_from_intervals(p, qn, iv, RadiusSearch(method="precise", tolerance=1e-3),
-                                       orig)
+            dsrs_radius_from_intervals(
+                p, qn, iv, RadiusSearch(method="precise", tolerance=1e-3), orig
+            )
             precise_times.append(time.perf_counter() - start)
         batch_items = [it for it in items if it[1][0] > 0.5 and it[1][1] < FALLBACK_P_UPPER]
         if d >= 20_000:
@@ -110,12 +133,15 @@ def main() -> None:
         intervals = [Intervals(pl, pu, ql, qu) for _, (pl, pu), (ql, qu) in batch_items]
         qs = [_q_for(p, q, thresholded, iv.p_lower) for iv in intervals]
         start = time.perf_counter()
-        dsrs_radii_batch(p, qs, intervals, RadiusSearch(unit=unit, mode="original"),
-                         workers=args.workers)
+        dsrs_radii_batch(
+            p, qs, intervals, RadiusSearch(unit=unit, mode="original"), workers=args.workers
+        )
         rate = len(intervals) / (time.perf_counter() - start)
-        print(f"{label:32s} {len(grid_times):4d} | {_stats(np_times)} | {_stats(grid_times)} | "
-              f"{_stats(precise_times)} | {rate:8.1f} ({len(intervals)} on {args.workers})",
-              flush=True)
+        print(
+            f"{label:32s} {len(grid_times):4d} | {_stats(np_times)} | {_stats(grid_times)} | "
+            f"{_stats(precise_times)} | {rate:8.1f} ({len(intervals)} on {args.workers})",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -17,16 +17,16 @@ from pathlib import Path
 
 __all__ = [
     "DATASET_DIMENSIONS",
-    "SamplingFile",
     "ModelName",
-    "parse_sampling_name",
-    "parse_model_name",
-    "read_sampling",
-    "read_radius_file",
-    "write_orig_radius",
-    "write_new_radius",
-    "orig_radius_name",
+    "SamplingFile",
     "new_radius_name",
+    "orig_radius_name",
+    "parse_model_name",
+    "parse_sampling_name",
+    "read_radius_file",
+    "read_sampling",
+    "write_new_radius",
+    "write_orig_radius",
 ]
 
 #: Input dimension per dataset (dsrs-math.md §5).
@@ -36,8 +36,10 @@ _SAMPLING = re.compile(
     r"^(?P<dist>gaussian|general-gaussian)-(?P<k>None|\d+)-(?P<s>[0-9.e+-]+?)-(?P<N>\d+)"
     r"-(?P<alpha>[0-9.e-]+?)(?:-(?P<th>x\+|x|x2\+|x2|[0-9.]+))?\.txt$"
 )
-_MODEL = re.compile(r"^(?P<training>.+?)-(?P<dataset>mnist|cifar10|imagenet|tinyimagenet)-"
-                    r"(?P<k>\d+|None)-(?P<s>[0-9.]+)\.pth$")
+_MODEL = re.compile(
+    r"^(?P<training>.+?)-(?P<dataset>mnist|cifar10|imagenet|tinyimagenet)-"
+    r"(?P<k>\d+|None)-(?P<s>[0-9.]+)\.pth$"
+)
 
 
 @dataclass(frozen=True)
@@ -116,15 +118,21 @@ def new_radius_name(p_file: SamplingFile, q_param: str, thresholded: bool) -> st
     return f"new-rad-{dist}-{p_file.k}-{p_file.sigma}-{q_param}-{p_file.n}-{p_file.alpha}.txt"
 
 
-def write_orig_radius(folder: Path, name: str, radii: dict[int, float],
-                      seconds: dict[int, float]) -> None:
+def write_orig_radius(
+    folder: Path, name: str, radii: dict[int, float], seconds: dict[int, float]
+) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / name).write_text("".join(f"{i} {radii[i]}\n" for i in sorted(radii)))
     (folder / f"time-{name}").write_text("".join(f"{i} {seconds[i]}\n" for i in sorted(radii)))
 
 
-def write_new_radius(folder: Path, name: str, new: dict[int, float], orig: dict[int, float],
-                     seconds: dict[int, float]) -> None:
+def write_new_radius(
+    folder: Path,
+    name: str,
+    new: dict[int, float],
+    orig: dict[int, float],
+    seconds: dict[int, float],
+) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     lines = []
     for i in sorted(new):

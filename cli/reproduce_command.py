@@ -76,7 +76,10 @@ def _plan_model(data: Path, model: str, dataset: str | None, k: int | None) -> M
     if parsed is None and (dataset is None or k is None):
         return None
     dataset = dataset or (parsed.dataset if parsed else None)
-    files = [(f.name, parse_sampling_name(f.name)) for f in sorted((data / "sampling" / model).glob("*.txt"))]
+    files = [
+        (f.name, parse_sampling_name(f.name))
+        for f in sorted((data / "sampling" / model).glob("*.txt"))
+    ]
     files = [(n, s) for n, s in files if s is not None and s.dist == "general-gaussian"]
     if not files:
         return None
@@ -87,7 +90,9 @@ def _plan_model(data: Path, model: str, dataset: str | None, k: int | None) -> M
         assert k is not None
         k_value = k
         sigma = min(float(s.sigma) for _, s in files if s.threshold is None)
-    p_files = [(n, s) for n, s in files if s.threshold is None and abs(float(s.sigma) - sigma) < 1e-9]
+    p_files = [
+        (n, s) for n, s in files if s.threshold is None and abs(float(s.sigma) - sigma) < 1e-9
+    ]
     if not p_files:
         return None
     sigma_text = p_files[0][1].sigma
@@ -111,8 +116,18 @@ def _plan_model(data: Path, model: str, dataset: str | None, k: int | None) -> M
     return ModelPlan(model, dataset, k_value, sigma_text, np_files, tuple(dsrs))
 
 
-def _explicit_plan(data: Path, model: str, dataset: str, dist: str, k: int, sigma: str,
-                   q: str, n: int, alpha: str, unit: float | None) -> ModelPlan:
+def _explicit_plan(
+    data: Path,
+    model: str,
+    dataset: str,
+    dist: str,
+    k: int,
+    sigma: str,
+    q: str,
+    n: int,
+    alpha: str,
+    unit: float | None,
+) -> ModelPlan:
     from cli.published_files import new_radius_name, parse_sampling_name
 
     s_text, a_text = _float_text(sigma), _float_text(alpha)
@@ -144,13 +159,14 @@ def _certified_accuracy_row(radii: list[float], top: float) -> tuple[float, list
     return average_certified_radius(radii), certified_accuracy(radii, steps)
 
 
-def _run_plan(plan: ModelPlan, data: Path, out: Path, mode: str, workers: int,
-              compare: bool, console) -> list[tuple[str, list[float]]]:
+def _run_plan(
+    plan: ModelPlan, data: Path, out: Path, mode: str, workers: int, compare: bool, console
+) -> list[tuple[str, list[float]]]:
     """Compute and write every file of one model; return named radius arrays for tables."""
     from cli.published_files import (
         DATASET_DIMENSIONS,
-        orig_radius_name,
         new_radius_name,
+        orig_radius_name,
         parse_sampling_name,
         read_sampling,
         write_new_radius,
@@ -173,39 +189,63 @@ def _run_plan(plan: ModelPlan, data: Path, out: Path, mode: str, workers: int,
         radii = {i: r.radius for i, r in results.items()}
         orig[name] = radii
         out_name = orig_radius_name(p_file)
-        write_orig_radius(out / "orig-radius" / plan.model, out_name, radii,
-                          {i: r.seconds for i, r in results.items()})
-        console.print(f"[green]wrote[/] orig-radius/{plan.model}/{out_name} "
-                      f"({len(radii)} instances, {time.perf_counter() - started:.1f} s)")
+        write_orig_radius(
+            out / "orig-radius" / plan.model,
+            out_name,
+            radii,
+            {i: r.seconds for i, r in results.items()},
+        )
+        console.print(
+            f"[green]wrote[/] orig-radius/{plan.model}/{out_name} "
+            f"({len(radii)} instances, {time.perf_counter() - started:.1f} s)"
+        )
         if compare:
             _compare_np(console, data / "orig-radius" / plan.model / out_name, radii)
         if p_file.n == "100000":
-            arrays.append((f"NP baseline (N={p_file.n}, alpha={p_file.alpha})",
-                           [radii[i] for i in sorted(radii)]))
+            arrays.append(
+                (
+                    f"NP baseline (N={p_file.n}, alpha={p_file.alpha})",
+                    [radii[i] for i in sorted(radii)],
+                )
+            )
     for config in plan.dsrs:
         p_file = parse_sampling_name(config.p_name)
         assert p_file is not None
         started = time.perf_counter()
         p_int = read_sampling(sampling / config.p_name)
         q_int = read_sampling(sampling / config.q_name)
-        qspec = (QSpec(threshold=config.q_param if config.q_param in ("x", "x+")
-                       else float(config.q_param)) if config.thresholded
-                 else QSpec(sigma=float(config.q_param)))
+        qspec = (
+            QSpec(
+                threshold=config.q_param if config.q_param in ("x", "x+") else float(config.q_param)
+            )
+            if config.thresholded
+            else QSpec(sigma=float(config.q_param))
+        )
         search = RadiusSearch(method="grid", unit=config.unit, mode=mode)
         base = orig[config.p_name]
         results = dsrs_radii(setup, qspec, search, p_int, q_int, base, workers)
         new = {i: r.radius for i, r in results.items()}
         out_name = new_radius_name(p_file, config.q_param, config.thresholded)
-        write_new_radius(out / "new-radius" / plan.model, out_name, new, base,
-                         {i: r.seconds for i, r in results.items()})
-        console.print(f"[green]wrote[/] new-radius/{plan.model}/{out_name} (unit {config.unit}, "
-                      f"{time.perf_counter() - started:.1f} s)")
+        write_new_radius(
+            out / "new-radius" / plan.model,
+            out_name,
+            new,
+            base,
+            {i: r.seconds for i, r in results.items()},
+        )
+        console.print(
+            f"[green]wrote[/] new-radius/{plan.model}/{out_name} (unit {config.unit}, "
+            f"{time.perf_counter() - started:.1f} s)"
+        )
         if compare:
-            _compare_dsrs(console, data / "new-radius" / plan.model / out_name, new, results,
-                          config.unit)
-        arrays.append((f"DSRS Q={config.q_param}{' (th)' if config.thresholded else ''} "
-                       f"[{mode}, u={config.unit}]",
-                       [max(new[i], base[i]) for i in sorted(new)]))
+            _compare_dsrs(
+                console, data / "new-radius" / plan.model / out_name, new, results, config.unit
+            )
+        label = (
+            f"DSRS Q={config.q_param}{' (th)' if config.thresholded else ''} "
+            f"[{mode}, u={config.unit}]"
+        )
+        arrays.append((label, [max(new[i], base[i]) for i in sorted(new)]))
     return arrays
 
 
@@ -218,8 +258,9 @@ def _compare_np(console, published: Path, radii: dict[int, float]) -> None:
     common = [i for i in radii if i in ref]
     worst = max((abs(radii[i] - ref[i]) for i in common), default=0.0)
     within = sum(abs(radii[i] - ref[i]) <= 1e-5 for i in common)
-    console.print(f"  vs published: {within}/{len(common)} NP radii within 1e-5 "
-                  f"(max |diff| {worst:.2e})")
+    console.print(
+        f"  vs published: {within}/{len(common)} NP radii within 1e-5 (max |diff| {worst:.2e})"
+    )
 
 
 def _compare_dsrs(console, published: Path, new: dict[int, float], results, unit: float) -> None:
@@ -232,11 +273,14 @@ def _compare_dsrs(console, published: Path, new: dict[int, float], results, unit
     differ = [i for i in common if abs(new[i] - ref[i]) > 1e-5]
     worst = max((abs(new[i] - ref[i]) for i in common), default=0.0)
     share = 100.0 * (len(common) - len(differ)) / max(len(common), 1)
-    console.print(f"  vs published: {len(common) - len(differ)}/{len(common)} same radius "
-                  f"({share:.1f}%), max |diff| {worst:.4g} ({worst / unit:.2f} units)")
+    console.print(
+        f"  vs published: {len(common) - len(differ)}/{len(common)} same radius "
+        f"({share:.1f}%), max |diff| {worst:.4g} ({worst / unit:.2f} units)"
+    )
     for i in differ[:20]:
-        console.print(f"    index {i}: ours {new[i]:.6g}, published {ref[i]:.6g} — "
-                      f"{results[i].reason}")
+        console.print(
+            f"    index {i}: ours {new[i]:.6g}, published {ref[i]:.6g} — {results[i].reason}"
+        )
     if len(differ) > 20:
         console.print(f"    … {len(differ) - 20} more")
 
@@ -271,7 +315,9 @@ def reproduce(
     q: Annotated[str | None, typer.Option("--q", help="Q sigma, or percentile / x / x+")] = None,
     n: Annotated[int, typer.Option("--N", help="samples of the P and Q runs")] = 50000,
     alpha: Annotated[str, typer.Option("--alpha", help="alpha of each run")] = "0.0005",
-    unit: Annotated[float | None, typer.Option("--unit", help="grid unit (default: inferred)")] = None,
+    unit: Annotated[
+        float | None, typer.Option("--unit", help="grid unit (default: inferred)")
+    ] = None,
     mode: Annotated[str, typer.Option("--mode", help="original / exact")] = "original",
     workers: Annotated[int, typer.Option("--workers", help="processes")] = 2,
     compare: Annotated[bool, typer.Option(help="compare with radius files found in --data")] = True,
@@ -287,8 +333,9 @@ def reproduce(
     if mode not in ("original", "exact"):
         raise typer.BadParameter("mode must be 'original' or 'exact'", param_hint="--mode")
     if dataset is not None and dataset not in _DATASETS:
-        raise typer.BadParameter(f"dataset must be one of {', '.join(_DATASETS)}",
-                                 param_hint="--dataset")
+        raise typer.BadParameter(
+            f"dataset must be one of {', '.join(_DATASETS)}", param_hint="--dataset"
+        )
     if dist is not None and dist not in _DISTS:
         raise typer.BadParameter(f"dist must be one of {', '.join(_DISTS)}", param_hint="--dist")
     if unit is not None and not 0.0 < unit <= 10.0:
@@ -301,7 +348,8 @@ def reproduce(
         if model is None or dataset is None or any(v is None for v in explicit):
             raise typer.BadParameter(
                 "an explicit configuration needs --model, --dataset, --dist, --k, --sigma "
-                "and --q (omit all of them to discover every configuration)")
+                "and --q (omit all of them to discover every configuration)"
+            )
         assert dist is not None and k is not None and sigma is not None and q is not None
         try:
             float(sigma), float(alpha)
@@ -310,30 +358,44 @@ def reproduce(
                 if dist == "general-gaussian-th" and not 0.0 < value < 1.0:
                     raise ValueError
         except ValueError:
-            raise typer.BadParameter(f"bad number in --sigma/--alpha/--q: {sigma!r}, {alpha!r}, "
-                                     f"{q!r}") from None
+            raise typer.BadParameter(
+                f"bad number in --sigma/--alpha/--q: {sigma!r}, {alpha!r}, {q!r}"
+            ) from None
         plans.append(_explicit_plan(data, model, dataset, dist, k, sigma, q, n, alpha, unit))
     else:
-        models = [model] if model else sorted(p.name for p in (data / "sampling").iterdir()
-                                              if p.is_dir())
+        models = (
+            [model]
+            if model
+            else sorted(p.name for p in (data / "sampling").iterdir() if p.is_dir())
+        )
         for name in models:
             if not (data / "sampling" / name).is_dir():
-                raise typer.BadParameter(f"no sampling folder for model {name!r}",
-                                         param_hint="--model")
+                raise typer.BadParameter(
+                    f"no sampling folder for model {name!r}", param_hint="--model"
+                )
             plan = _plan_model(data, name, dataset, k)
             if plan is None:
                 console.print(f"[yellow]skipped[/] {name}: no recognisable sampling files")
                 continue
             if unit is not None:
-                plan = ModelPlan(plan.model, plan.dataset, plan.k, plan.sigma_text,
-                                 plan.np_files,
-                                 tuple(DsrsConfig(c.model, c.dataset, c.p_name, c.q_name,
-                                                  c.q_param, c.thresholded, unit)
-                                       for c in plan.dsrs))
+                plan = ModelPlan(
+                    plan.model,
+                    plan.dataset,
+                    plan.k,
+                    plan.sigma_text,
+                    plan.np_files,
+                    tuple(
+                        DsrsConfig(
+                            c.model, c.dataset, c.p_name, c.q_name, c.q_param, c.thresholded, unit
+                        )
+                        for c in plan.dsrs
+                    ),
+                )
             plans.append(plan)
     if not plans:
-        raise typer.BadParameter(f"no configuration found under {data / 'sampling'}",
-                                 param_hint="--data")
+        raise typer.BadParameter(
+            f"no configuration found under {data / 'sampling'}", param_hint="--data"
+        )
     started = time.perf_counter()
     for plan in plans:
         arrays = _run_plan(plan, data, out, mode, workers, compare, console)

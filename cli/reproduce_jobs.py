@@ -23,7 +23,7 @@ from dsrs_core.dsrs_bound import Intervals
 from dsrs_core.neyman_pearson import np_radius
 from dsrs_core.noise import make_noise
 
-__all__ = ["NoiseSetup", "InstanceResult", "np_radii", "dsrs_radii"]
+__all__ = ["InstanceResult", "NoiseSetup", "dsrs_radii", "np_radii"]
 
 
 @dataclass(frozen=True)
@@ -50,8 +50,9 @@ def _np_chunk(args: tuple[NoiseSetup, list[tuple[int, float]]]) -> list[tuple[in
     for index, p_lower in items:
         start = time.perf_counter()
         result = np_radius(p, p_lower)
-        out.append((index, InstanceResult(result.radius, time.perf_counter() - start,
-                                          result.reason)))
+        out.append(
+            (index, InstanceResult(result.radius, time.perf_counter() - start, result.reason))
+        )
     return out
 
 
@@ -73,11 +74,15 @@ def _dsrs_chunk(
         else:
             percentile = None
             if qspec.threshold is not None:
-                percentile = (heuristic_percentile(p_lower) if isinstance(qspec.threshold, str)
-                              else float(qspec.threshold))
+                percentile = (
+                    heuristic_percentile(p_lower)
+                    if isinstance(qspec.threshold, str)
+                    else float(qspec.threshold)
+                )
             q = build_q_noise(p, qspec, percentile)
             result = dsrs_radius_from_intervals(
-                p, q, Intervals(p_lower, p_upper, q_lower, q_upper), search, orig)
+                p, q, Intervals(p_lower, p_upper, q_lower, q_upper), search, orig
+            )
             reason = result.reason
         radius = orig if result is None else max(result.radius, orig)
         out.append((index, InstanceResult(radius, time.perf_counter() - start, reason)))
@@ -86,7 +91,7 @@ def _dsrs_chunk(
 
 def _chunks(items: list, size: int) -> Iterable[list]:
     for i in range(0, len(items), size):
-        yield items[i:i + size]
+        yield items[i : i + size]
 
 
 def _run(function, payloads: list, workers: int) -> dict[int, InstanceResult]:
@@ -101,8 +106,9 @@ def _run(function, payloads: list, workers: int) -> dict[int, InstanceResult]:
     return results
 
 
-def np_radii(setup: NoiseSetup, p_lower: dict[int, float], workers: int = 2,
-             chunk: int = 50) -> dict[int, InstanceResult]:
+def np_radii(
+    setup: NoiseSetup, p_lower: dict[int, float], workers: int = 2, chunk: int = 50
+) -> dict[int, InstanceResult]:
     """NP radius (dsrs-math.md §3) of every instance."""
     items = sorted(p_lower.items())
     return _run(_np_chunk, [(setup, c) for c in _chunks(items, chunk)], workers)
@@ -119,10 +125,12 @@ def dsrs_radii(
     chunk: int = 20,
 ) -> dict[int, InstanceResult]:
     """DSRS radius of every instance with both intervals (others keep ``orig``, §5)."""
-    items = [(i, p_intervals[i], q_intervals[i], orig[i]) for i in sorted(p_intervals)
-             if i in q_intervals]
-    results = _run(_dsrs_chunk, [(setup, qspec, search, c) for c in _chunks(items, chunk)],
-                   workers)
+    items = [
+        (i, p_intervals[i], q_intervals[i], orig[i])
+        for i in sorted(p_intervals)
+        if i in q_intervals
+    ]
+    results = _run(_dsrs_chunk, [(setup, qspec, search, c) for c in _chunks(items, chunk)], workers)
     for i in p_intervals:
         if i not in q_intervals:
             results[i] = InstanceResult(orig[i], 0.0, "no Q interval: radius = NP radius")

@@ -18,7 +18,7 @@ from dsrs_core.dsrs_bound import Intervals
 from dsrs_core.neyman_pearson import NPRadius, np_radius
 from dsrs_core.noise import RadialNoise, ThresholdedNoise
 
-__all__ = ["BatchRadius", "np_radii_batch", "dsrs_radii_batch"]
+__all__ = ["BatchRadius", "dsrs_radii_batch", "np_radii_batch"]
 
 
 @dataclass(frozen=True)
@@ -41,8 +41,9 @@ def np_radii_batch(noise: RadialNoise, p_lowers: Sequence[float]) -> list[NPRadi
     return out
 
 
-def _one(args: tuple[RadialNoise, RadialNoise | ThresholdedNoise, Intervals, RadiusSearch,
-                     float]) -> BatchRadius:
+def _one(
+    args: tuple[RadialNoise, RadialNoise | ThresholdedNoise, Intervals, RadiusSearch, float],
+) -> BatchRadius:
     p, q, intervals, search, start = args
     result = dsrs_radius_from_intervals(p, q, intervals, search, start)
     return BatchRadius(start, max(result.radius, start), result.reason)

@@ -29,16 +29,16 @@ from dsrs_core.results import Certificate, SampleCounts
 from dsrs_core.threshold_region import ThresholdPair
 
 __all__ = [
-    "QPlan",
-    "plan_q_draws",
-    "certificate_from_counts",
     "FALLBACK_P_UPPER",
     "MAX_HEURISTIC_PERCENTILE",
-    "heuristic_percentile",
+    "QPlan",
     "build_p_noise",
     "build_q_noise",
+    "certificate_from_counts",
     "dsrs_radius_from_intervals",
+    "heuristic_percentile",
     "np_fallback_radius",
+    "plan_q_draws",
 ]
 
 #: ``x+`` falls back to P draws when the P upper bound reaches this (§1.4; the certifier's

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from math import exp, inf, isfinite, log
+from math import exp, isfinite, log
 
 import numpy as np
 
@@ -34,13 +34,13 @@ from dsrs_core.threshold_region import ThresholdPair
 
 __all__ = [
     "DSRS_DUAL_MARGIN",
-    "ORIGINAL_EPS",
     "LOG_MULTIPLIER_LIMIT",
-    "PInterval",
-    "Intervals",
+    "ORIGINAL_EPS",
     "CheckOutcome",
-    "dual_value",
+    "Intervals",
+    "PInterval",
     "check_radius",
+    "dual_value",
 ]
 
 #: Subtracted from the dual bound (D) before comparing with 1/2 (errs low), on top of the
@@ -69,6 +69,8 @@ def search_nodes(d: int) -> int:
     the sharper angle law of ImageNet-size inputs needs 64.
     """
     return 32 if d <= 20_000 else 64
+
+
 _CORNER_RESIDUAL = 1e-13
 
 
@@ -159,8 +161,9 @@ class _SigmaEngine(_Engine):
 
     def masses(self, r, lam1, lam2, n, jacobian=False, shifted=True, sides="pq") -> RegionMasses:
         rule = self.rule(n)
-        return self.pair.masses(r, lam1, lam2, rule, rule, jacobian=jacobian, shifted=shifted,
-                                sides=sides)
+        return self.pair.masses(
+            r, lam1, lam2, rule, rule, jacobian=jacobian, shifted=shifted, sides=sides
+        )
 
     def np_multiplier(self, r, p_target, n, x0=0.0) -> float:
         def fun(x: float) -> tuple[float, float]:
@@ -179,8 +182,12 @@ class _SigmaEngine(_Engine):
         return exp(_solve_log_multiplier(fun, q_target, x0))
 
     def corner(
-        self, r: float, targets: tuple[float, float], signs: tuple[float, float],
-        start: tuple[float, float], n: int,
+        self,
+        r: float,
+        targets: tuple[float, float],
+        signs: tuple[float, float],
+        start: tuple[float, float],
+        n: int,
     ) -> tuple[float, float]:
         """Newton on ``(ln|λ1|, ln|λ2|)`` for ``P(R) = p̂``, ``Q(R) = q̂`` (§4.4 STEP 2).
 
@@ -353,8 +360,17 @@ def _case_ii(
         return _finish(engine, r, iv, candidates, n, "ii", details=details)
     relaxed, _ = _np_value(engine, r, p_star, n)
     details["relaxed"] = relaxed
-    return _finish(engine, r, iv, candidates, n, "ii", relaxed - ORIGINAL_EPS >= 0.5,
-                   "original case-ii relaxation <= 1/2", details)
+    return _finish(
+        engine,
+        r,
+        iv,
+        candidates,
+        n,
+        "ii",
+        relaxed - ORIGINAL_EPS >= 0.5,
+        "original case-ii relaxation <= 1/2",
+        details,
+    )
 
 
 def _check_sigma(
@@ -388,8 +404,7 @@ def _check_sigma(
         elif p_star > iv.p_upper:
             case = "v"
         else:
-            return _case_ii(engine, r, iv, mode, p_star, [q_candidate, np_candidate], n,
-                            details)
+            return _case_ii(engine, r, iv, mode, p_star, [q_candidate, np_candidate], n, details)
     # Corner cases (§4.4 STEP 2): Newton from the single-constraint solutions.
     ratio = exp(
         engine.pair.p.log_norm_ratio_unit * (log(engine.pair.q.scale) - log(engine.pair.p.scale))
@@ -442,8 +457,14 @@ def _check_threshold(
         case, q_hat = "iii", iv.q_lower
     elif p_star > iv.p_upper:
         if mode == "original":
-            return CheckOutcome(False, float("nan"), "v", None,
-                                "original: case v unsupported for thresholded Q", details)
+            return CheckOutcome(
+                False,
+                float("nan"),
+                "v",
+                None,
+                "original: case v unsupported for thresholded Q",
+                details,
+            )
         return _finish(engine, r, iv, q_only + [np_candidate], n, "v", details=details)
     else:
         return _case_ii(engine, r, iv, mode, p_star, q_only + [np_candidate], n, details)
@@ -452,8 +473,14 @@ def _check_threshold(
     fallback = [np_candidate] + q_only
     if p_out < ORIGINAL_EPS or q_hat >= 1.0:
         if mode == "original":
-            return CheckOutcome(False, float("nan"), case, None,
-                                "original: p_out < eps (lambda1 would be <= 0)", details)
+            return CheckOutcome(
+                False,
+                float("nan"),
+                case,
+                None,
+                "original: p_out < eps (lambda1 would be <= 0)",
+                details,
+            )
         return _finish(engine, r, iv, fallback, n, case, details=details)
     try:
         if case == "iii" and q_only:
@@ -465,5 +492,4 @@ def _check_threshold(
         if mode == "original":
             return CheckOutcome(False, float("nan"), case, None, f"original: {err}", details)
         return _finish(engine, r, iv, fallback, n, case, details=details)
-    return _finish(engine, r, iv, [(lam1, (mu - lam1) / nu)] + fallback, n, case,
-                   details=details)
+    return _finish(engine, r, iv, [(lam1, (mu - lam1) / nu)] + fallback, n, case, details=details)

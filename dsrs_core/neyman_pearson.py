@@ -31,20 +31,20 @@ from dsrs_core.root_finding import monotone_root
 from dsrs_core.special import symmetric_beta_cdf, symmetric_beta_pdf
 
 __all__ = [
+    "LOG_K_LIMIT",
     "NP_DUAL_MARGIN",
+    "NP_RADIUS_BACKOFFS",
     "QUADRATURE_SAFETY",
     "QUADRATURE_SPREAD_LIMIT",
-    "NP_RADIUS_BACKOFFS",
-    "LOG_K_LIMIT",
-    "base_nodes",
     "NPMasses",
-    "np_masses",
-    "solve_log_k",
-    "np_dual_bound",
-    "np_certifies",
-    "accept_bound",
-    "np_radius",
     "NPRadius",
+    "accept_bound",
+    "base_nodes",
+    "np_certifies",
+    "np_dual_bound",
+    "np_masses",
+    "np_radius",
+    "solve_log_k",
 ]
 
 #: Subtracted from every dual bound before comparing with 1/2 (errs low), on top of the
@@ -296,5 +296,3 @@ def np_radius(noise: RadialNoise, p_lower: float) -> NPRadius:
             return NPRadius(r, kappa)
         reason = why
     return NPRadius(0.0, 0.0, f"NP radius not verified: {reason}")
-
-

@@ -31,11 +31,11 @@ from dsrs_core.errors import InvalidParameterError
 from dsrs_core.special import log_lambert_w
 
 __all__ = [
-    "RadialNoise",
+    "NOISE_FAMILIES",
     "GaussianNoise",
     "GeneralizedGaussianNoise",
+    "RadialNoise",
     "ThresholdedNoise",
-    "NOISE_FAMILIES",
     "make_noise",
     "with_sigma",
 ]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 from math import lgamma, log
 
 import numpy as np
@@ -142,11 +143,11 @@ def split_rule(a: float, cuts: tuple[float, ...], n: int) -> QuadratureRule:
     if a > LARGE_SHAPE:
         lo, hi = _support(a)
         edges = [lo] + [c for c in points if lo < c < hi] + [hi]
-        return _concat([_middle_rule(a, x, y, n) for x, y in zip(edges[:-1], edges[1:])])
+        return _concat([_middle_rule(a, x, y, n) for x, y in pairwise(edges)])
     if not points:
         return gamma_rule(a, n)
     pieces = [_head_rule(a, points[0], n)]
-    for lo, hi in zip(points[:-1], points[1:], strict=True):
+    for lo, hi in pairwise(points):
         pieces.append(_middle_rule(a, lo, hi, n))
     pieces.append(_tail_rule(a, points[-1], n))
     return _concat(pieces)

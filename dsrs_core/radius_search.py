@@ -17,11 +17,11 @@ from dsrs_core.dsrs_bound import CheckOutcome
 from dsrs_core.errors import InvalidParameterError, NumericalError
 
 __all__ = [
+    "MAX_SEARCH_CHECKS",
+    "PRECISE_FIRST_STEP",
     "SearchResult",
     "grid_search",
     "precise_search",
-    "MAX_SEARCH_CHECKS",
-    "PRECISE_FIRST_STEP",
 ]
 
 #: First step of the precise search, in tolerances (then doubled while certified).
@@ -65,7 +65,7 @@ def grid_search(check: Check, start: float, unit: float) -> SearchResult:
     """
     if not unit > 0.0:
         raise InvalidParameterError(f"grid unit must be positive, got {unit!r}")
-    j = int(floor(start / unit))
+    j = floor(start / unit)
     best, hint, checks, case = start, None, 0, ""
     reason = "search limit reached"
     improved = False

@@ -40,8 +40,8 @@ __all__ = [
     "ROOT_RELATIVE_TOLERANCE",
     "RegionMasses",
     "SigmaPair",
-    "level_set_radius_sq",
     "bracketed_monotone_roots",
+    "level_set_radius_sq",
 ]
 
 #: Precision, in ``ln s``, of the boundary of ``M(ρ)``. A boundary error ε moves
@@ -211,13 +211,17 @@ class _Phi:
         # φ < level. When all terms are positive, Λ ≥ each term: before every single-term
         # root φ > level. Both give tight Newton brackets.
         extra = log(len(positive))
-        upper = np.max([level_set_radius_sq(self.k, lt + extra, ct, lvl) for lt, ct in positive], axis=0)
+        upper = np.max(
+            [level_set_radius_sq(self.k, lt + extra, ct, lvl) for lt, ct in positive], axis=0
+        )
         upper = upper * (1.0 + 1e-12) + 1e-300
         if isfinite(d_hi):
             upper = np.minimum(upper, d_hi)
         lower = np.full(lvl.shape, max(s_max, _TINY_S))
         if self.sa >= 0 and self.sb >= 0:
-            tight = np.max([level_set_radius_sq(self.k, lt, ct, lvl) for lt, ct in positive], axis=0)
+            tight = np.max(
+                [level_set_radius_sq(self.k, lt, ct, lvl) for lt, ct in positive], axis=0
+            )
             lower = np.maximum(lower, tight * (1.0 - 1e-12))
         lower = np.minimum(lower, upper)
         s_hi[inside] = bracketed_monotone_roots(self.phi, self.dphi, lvl, lower, upper, True)

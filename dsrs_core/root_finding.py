@@ -106,9 +106,7 @@ def monotone_root(
         if g_lo <= 0.0 <= g_hi:
             break
         if x_next in (limit_lo, limit_hi):
-            raise BracketError(
-                f"target {target!r} not bracketed on [{limit_lo!r}, {limit_hi!r}]"
-            )
+            raise BracketError(f"target {target!r} not bracketed on [{limit_lo!r}, {limit_hi!r}]")
         x, gx = x_next, g_next
         step *= 3.0
     if g_lo == 0.0:

@@ -15,9 +15,9 @@ from scipy.special import betainc, betaln
 __all__ = [
     "LAMBERT_NEWTON_STEPS",
     "log_lambert_w",
+    "signed_log_sum",
     "symmetric_beta_cdf",
     "symmetric_beta_pdf",
-    "signed_log_sum",
 ]
 
 #: Newton steps of :func:`log_lambert_w`. The start is within 0.45 of the root in

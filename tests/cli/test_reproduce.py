@@ -13,8 +13,11 @@ from cli.main import app
 REFERENCE = Path("/work/shared/reference/dsrs-published/data")
 MODEL = "cohen-mnist-380-1.00.pth"
 P_FILE = "general-gaussian-380-1.0-50000-0.0005.txt"
-FILES = [P_FILE, "general-gaussian-380-0.8-50000-0.0005.txt",
-         "general-gaussian-380-1.0-50000-0.0005-x+.txt"]
+FILES = [
+    P_FILE,
+    "general-gaussian-380-0.8-50000-0.0005.txt",
+    "general-gaussian-380-1.0-50000-0.0005-x+.txt",
+]
 N_INSTANCES = 30
 
 pytestmark = pytest.mark.skipif(not REFERENCE.exists(), reason="published DSRS data absent")
@@ -44,17 +47,45 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 def _radii(path: Path) -> dict[int, float]:
-    return {int(f[0]): float(f[1]) for f in (line.split() for line in path.read_text().splitlines())}
+    return {
+        int(f[0]): float(f[1]) for f in (line.split() for line in path.read_text().splitlines())
+    }
 
 
 def test_explicit_configuration_matches_published(data_dir: Path, tmp_path: Path):
     out = tmp_path / "out"
-    result = CliRunner().invoke(app, [
-        "reproduce", "--data", str(data_dir), "--model", MODEL, "--dataset", "mnist",
-        "--dist", "general-gaussian", "--k", "380", "--sigma", "1.0", "--q", "0.8",
-        "--N", "50000", "--alpha", "0.0005", "--unit", "0.05", "--mode", "original",
-        "--out", str(out), "--workers", "1",
-    ])
+    result = CliRunner().invoke(
+        app,
+        [
+            "reproduce",
+            "--data",
+            str(data_dir),
+            "--model",
+            MODEL,
+            "--dataset",
+            "mnist",
+            "--dist",
+            "general-gaussian",
+            "--k",
+            "380",
+            "--sigma",
+            "1.0",
+            "--q",
+            "0.8",
+            "--N",
+            "50000",
+            "--alpha",
+            "0.0005",
+            "--unit",
+            "0.05",
+            "--mode",
+            "original",
+            "--out",
+            str(out),
+            "--workers",
+            "1",
+        ],
+    )
     assert result.exit_code == 0, result.output
     orig = out / "orig-radius" / MODEL / f"orig-rad-{P_FILE}"
     new = out / "new-radius" / MODEL / "new-rad-general-gaussian-380-1.0-0.8-50000-0.0005.txt"
@@ -73,34 +104,68 @@ def test_explicit_configuration_matches_published(data_dir: Path, tmp_path: Path
 
 def test_discovery_processes_every_configuration(data_dir: Path, tmp_path: Path):
     out = tmp_path / "out"
-    result = CliRunner().invoke(app, ["reproduce", "--data", str(data_dir), "--out", str(out),
-                                      "--workers", "2"])
+    result = CliRunner().invoke(
+        app, ["reproduce", "--data", str(data_dir), "--out", str(out), "--workers", "2"]
+    )
     assert result.exit_code == 0, result.output
     names = sorted(p.name for p in (out / "new-radius" / MODEL).iterdir())
     assert "new-rad-general-gaussian-380-1.0-0.8-50000-0.0005.txt" in names
     assert "new-rad-general-gaussian-th-380-1.0-x+-50000-0.0005.txt" in names
-    x_plus = _radii(out / "new-radius" / MODEL / "new-rad-general-gaussian-th-380-1.0-x+-50000-0.0005.txt")
-    published = _radii(REFERENCE / "new-radius" / MODEL / "new-rad-general-gaussian-th-380-1.0-x+-50000-0.0005.txt")
+    x_plus = _radii(
+        out / "new-radius" / MODEL / "new-rad-general-gaussian-th-380-1.0-x+-50000-0.0005.txt"
+    )
+    published = _radii(
+        REFERENCE / "new-radius" / MODEL / "new-rad-general-gaussian-th-380-1.0-x+-50000-0.0005.txt"
+    )
     assert sum(abs(x_plus[i] - published[i]) <= 1e-5 for i in x_plus) >= N_INSTANCES - 1
 
 
-@pytest.mark.parametrize("args", [
-    ["--mode", "fast"],
-    ["--dataset", "svhn"],
-    ["--dist", "general-gaussian", "--k", "380"],  # incomplete explicit configuration
-    ["--model", MODEL, "--dataset", "mnist", "--dist", "general-gaussian-th", "--k", "380",
-     "--sigma", "1.0", "--q", "1.5"],  # percentile out of range
-    ["--model", MODEL, "--dataset", "mnist", "--dist", "general-gaussian", "--k", "380",
-     "--sigma", "1.0", "--q", "0.7"],  # no such sampling file
-    ["--unit", "0"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--mode", "fast"],
+        ["--dataset", "svhn"],
+        ["--dist", "general-gaussian", "--k", "380"],  # incomplete explicit configuration
+        [
+            "--model",
+            MODEL,
+            "--dataset",
+            "mnist",
+            "--dist",
+            "general-gaussian-th",
+            "--k",
+            "380",
+            "--sigma",
+            "1.0",
+            "--q",
+            "1.5",
+        ],  # percentile out of range
+        [
+            "--model",
+            MODEL,
+            "--dataset",
+            "mnist",
+            "--dist",
+            "general-gaussian",
+            "--k",
+            "380",
+            "--sigma",
+            "1.0",
+            "--q",
+            "0.7",
+        ],  # no such sampling file
+        ["--unit", "0"],
+    ],
+)
 def test_bad_input_exits_with_code_2(data_dir: Path, tmp_path: Path, args):
-    result = CliRunner().invoke(app, ["reproduce", "--data", str(data_dir),
-                                      "--out", str(tmp_path / "o"), *args])
+    result = CliRunner().invoke(
+        app, ["reproduce", "--data", str(data_dir), "--out", str(tmp_path / "o"), *args]
+    )
     assert result.exit_code == 2, result.output
 
 
 def test_missing_data_folder(tmp_path: Path):
-    result = CliRunner().invoke(app, ["reproduce", "--data", str(tmp_path / "nowhere"),
-                                      "--out", str(tmp_path / "o")])
+    result = CliRunner().invoke(
+        app, ["reproduce", "--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o")]
+    )
     assert result.exit_code == 2

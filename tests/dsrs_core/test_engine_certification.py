@@ -78,16 +78,18 @@ def test_all_correct_counts_and_q_count_zero():
 
 
 def test_thresholded_uses_the_sampled_percentile():
-    counts = SampleCounts(label=3, p_count=49505, p_n=50000, q_count=49888, q_n=50000,
-                          q_percentile=0.5569866870571815)
+    counts = SampleCounts(
+        label=3, p_count=49505, p_n=50000, q_count=49888, q_n=50000, q_percentile=0.5569866870571815
+    )
     cert = certificate_from_counts(counts, _config(QSpec(threshold="x+"), unit=0.01), 784)
     assert cert.dsrs_radius == pytest.approx(2.34)  # §8.2
 
 
 def test_x_plus_fallback_is_sound_max_of_two_lower_bounds():
     # first P run all correct (50000/50000), fresh second P run 49990/50000
-    counts = SampleCounts(label=2, p_count=50000, p_n=50000, q_count=49990, q_n=50000,
-                          q_fallback=True)
+    counts = SampleCounts(
+        label=2, p_count=50000, p_n=50000, q_count=49990, q_n=50000, q_fallback=True
+    )
     cert = certificate_from_counts(counts, _config(QSpec(threshold="x+")), 784)
     first, _ = clopper_pearson(50000, 50000, 0.0005)
     second, _ = clopper_pearson(49990, 50000, 0.0005)

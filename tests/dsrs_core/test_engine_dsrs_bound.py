@@ -15,8 +15,7 @@ from dsrs_core.threshold_region import ThresholdPair
 
 MNIST_P = make_noise("general-gaussian", 784, 1.0, 380)
 MNIST_PAIR = SigmaPair(MNIST_P, with_sigma(MNIST_P, 0.8))
-INDEX0 = Intervals(0.9884215189204483, 0.9915321414010584, 0.9981616966934683,
-                   0.9992664707710186)
+INDEX0 = Intervals(0.9884215189204483, 0.9915321414010584, 0.9981616966934683, 0.9992664707710186)
 
 
 @pytest.mark.parametrize(
@@ -25,14 +24,38 @@ INDEX0 = Intervals(0.9884215189204483, 0.9915321414010584, 0.9981616966934683,
         # §8.1 table, last column: P_δ(R) of the solved corner (prototype values, 7 digits)
         (INDEX0, 2.35, 0.5157147, True),
         (INDEX0, 2.40, 0.4952815, False),
-        (Intervals(0.8260739568523776, 0.8377340998847004, 0.9064677662648792,
-                   0.9153535384876987), 0.95, 0.4933586, False),
-        (Intervals(0.8917630790115311, 0.9012631128436633, 0.9540031231846323,
-                   0.9603223719354936), 1.20, 0.5180237, True),
-        (Intervals(0.9987871854159925, 0.9996397540167659, 0.9997427320109885,
-                   0.9999995494141014), 3.05, 0.5007021, True),
-        (Intervals(0.7443780394267909, 0.7578572924214397, 0.8556457510560698,
-                   0.8664324551663575), 0.70, 0.4820465, False),
+        (
+            Intervals(
+                0.8260739568523776, 0.8377340998847004, 0.9064677662648792, 0.9153535384876987
+            ),
+            0.95,
+            0.4933586,
+            False,
+        ),
+        (
+            Intervals(
+                0.8917630790115311, 0.9012631128436633, 0.9540031231846323, 0.9603223719354936
+            ),
+            1.20,
+            0.5180237,
+            True,
+        ),
+        (
+            Intervals(
+                0.9987871854159925, 0.9996397540167659, 0.9997427320109885, 0.9999995494141014
+            ),
+            3.05,
+            0.5007021,
+            True,
+        ),
+        (
+            Intervals(
+                0.7443780394267909, 0.7578572924214397, 0.8556457510560698, 0.8664324551663575
+            ),
+            0.70,
+            0.4820465,
+            False,
+        ),
     ],
 )
 def test_worked_values_general_gaussian(iv, radius, expected, certified):
@@ -64,8 +87,7 @@ def test_dual_value_is_a_lower_bound_for_any_multipliers():
 
 def test_worked_values_thresholded():
     # §8.2: index 10, x+, π = H(pL), P_δ 0.5004856 at 2.34 (pass), 0.4964932 at 2.35
-    iv = Intervals(0.9884645870495095, 0.9915690568296796, 0.9969263355699712,
-                   0.9984231783076815)
+    iv = Intervals(0.9884645870495095, 0.9915690568296796, 0.9969263355699712, 0.9984231783076815)
     pi = heuristic_percentile(iv.p_lower)
     assert pi == pytest.approx(0.5569867, abs=1e-7)
     pair = ThresholdPair(MNIST_P, ThresholdedNoise(base=MNIST_P, percentile=pi))
@@ -81,8 +103,7 @@ def test_imagenet_case_ii_relaxation_versus_exact():
     # 0.4979 (fail) while the exact case-ii value is 0.6565 (Monte-Carlo confirmed).
     p = make_noise("general-gaussian", 150528, 1.0, 75260)
     pair = SigmaPair(p, with_sigma(p, 0.8))
-    iv = Intervals(0.9872395125402215, 0.9905145936873929, 0.9978949113662585,
-                   0.9990936226399519)
+    iv = Intervals(0.9872395125402215, 0.9905145936873929, 0.9978949113662585, 0.9990936226399519)
     original = check_radius(pair, 2.05, iv, "original")
     exact = check_radius(pair, 2.05, iv, "exact")
     assert original.case == exact.case == "ii"
@@ -98,7 +119,9 @@ def _published_match(model, sigma, q_param, thresholded, unit, step):
     p_int = sampling(model, f"general-gaussian-380-{sigma}-50000-0.0005.txt")
     if thresholded:
         q_int = sampling(model, f"general-gaussian-380-{sigma}-50000-0.0005-{q_param}.txt")
-        new = new_radii(model, f"new-rad-general-gaussian-th-380-{sigma}-{q_param}-50000-0.0005.txt")
+        new = new_radii(
+            model, f"new-rad-general-gaussian-th-380-{sigma}-{q_param}-50000-0.0005.txt"
+        )
     else:
         q_int = sampling(model, f"general-gaussian-380-{q_param}-50000-0.0005.txt")
         new = new_radii(model, f"new-rad-general-gaussian-380-{sigma}-{q_param}-50000-0.0005.txt")
@@ -116,7 +139,8 @@ def _published_match(model, sigma, q_param, thresholded, unit, step):
         search = RadiusSearch(unit=unit, mode="original")
         result = dsrs_radius_from_intervals(p, q, Intervals(pl, pu, ql, qu), search, orig[index])
         exact = dsrs_radius_from_intervals(
-            p, q, Intervals(pl, pu, ql, qu), RadiusSearch(unit=unit, mode="exact"), orig[index])
+            p, q, Intervals(pl, pu, ql, qu), RadiusSearch(unit=unit, mode="exact"), orig[index]
+        )
         assert result.radius == pytest.approx(new[index], abs=1e-9), (index, result)
         assert exact.radius >= result.radius
         checked += 1

@@ -12,8 +12,11 @@ from dsrs_core.neyman_pearson import np_certifies, np_masses, np_radius
 from dsrs_core.noise import make_noise
 from dsrs_core.quadrature import gamma_rule
 
-MNIST = {"cohen-mnist-380-0.25.pth": 0.25, "cohen-mnist-380-0.50.pth": 0.5,
-         "cohen-mnist-380-1.00.pth": 1.0}
+MNIST = {
+    "cohen-mnist-380-0.25.pth": 0.25,
+    "cohen-mnist-380-0.50.pth": 0.5,
+    "cohen-mnist-380-1.00.pth": 1.0,
+}
 
 
 def test_numeric_masses_reduce_to_gaussian_closed_form_for_k0():

@@ -22,7 +22,9 @@ FAMILIES = {
 
 
 @FAST
-@given(family=st.sampled_from(sorted(FAMILIES)), p1=st.floats(0.5, 0.9999), p2=st.floats(0.5, 0.9999))
+@given(
+    family=st.sampled_from(sorted(FAMILIES)), p1=st.floats(0.5, 0.9999), p2=st.floats(0.5, 0.9999)
+)
 def test_np_radius_monotone_in_p_lower(family, p1, p2):
     noise = FAMILIES[family]
     lo, hi = sorted((p1, p2))
@@ -48,11 +50,11 @@ def _intervals(p_lower, width, q_lower, q_width):
     thresholded=st.booleans(),
     mode=st.sampled_from(["exact", "original"]),
 )
-def test_dsrs_at_least_np_and_exact_at_least_original(p_lower, width, q_lower, q_width,
-                                                      thresholded, mode):
+def test_dsrs_at_least_np_and_exact_at_least_original(
+    p_lower, width, q_lower, q_width, thresholded, mode
+):
     iv = _intervals(p_lower, width, q_lower, q_width)
-    q = (ThresholdedNoise(base=P_MNIST, percentile=0.6) if thresholded
-         else with_sigma(P_MNIST, 0.4))
+    q = ThresholdedNoise(base=P_MNIST, percentile=0.6) if thresholded else with_sigma(P_MNIST, 0.4)
     start = np_radius(P_MNIST, p_lower).radius
     search = RadiusSearch(unit=0.05, mode=mode)
     result = dsrs_radius_from_intervals(P_MNIST, q, iv, search, start)
@@ -87,10 +89,12 @@ def test_dsrs_not_searched_when_p_lower_at_most_half(p_lower, q_lower):
 
 def test_edge_intervals_never_raise():
     q = with_sigma(P_MNIST, 0.4)
-    for iv in [Intervals(0.9998341327646891, 1.0, 0.9998341327646891, 1.0),  # count n
-               Intervals(0.9, 0.92, 0.0, 0.0002),  # Q count 0
-               Intervals(0.9, 1.0, 0.99, 1.0),
-               Intervals(0.5000001, 0.51, 0.7, 0.71)]:  # r → 0
+    for iv in [
+        Intervals(0.9998341327646891, 1.0, 0.9998341327646891, 1.0),  # count n
+        Intervals(0.9, 0.92, 0.0, 0.0002),  # Q count 0
+        Intervals(0.9, 1.0, 0.99, 1.0),
+        Intervals(0.5000001, 0.51, 0.7, 0.71),
+    ]:  # r → 0
         start = np_radius(P_MNIST, iv.p_lower).radius
         for method in ("grid", "precise"):
             result = dsrs_radius_from_intervals(P_MNIST, q, iv, RadiusSearch(method=method), start)

@@ -85,7 +85,10 @@ def _engine_masses(pair, r: float, lam1: float, lam2: float):
 
 CASES = [
     # (d, k): a = d/2 − k ∈ {2, 4}
-    (8, 2), (8, 0), (32, 14), (32, 12),
+    (8, 2),
+    (8, 0),
+    (32, 14),
+    (32, 12),
 ]
 
 
@@ -96,14 +99,17 @@ def test_sigma_q_certificates_survive_sampling(d, k):
     q = with_sigma(p, 0.8)
     pair = SigmaPair(p, q)
     certified = 0
-    for j, (iv, r) in enumerate([
-        (Intervals(0.9, 0.91, 0.95, 0.96), 0.6),
-        (Intervals(0.9, 0.91, 0.95, 0.96), 1.2),
-        (Intervals(0.97, 0.98, 0.97, 0.98), 1.0),  # Q mass above the NP set's: other corner
-        (Intervals(0.8, 0.81, 0.99, 0.995), 0.5),
-    ]):
-        certified += _falsify(pair, iv, r, lambda rng: _sample(q, N_DRAWS, rng),
-                              lambda z: _log_density(q, z), seed=j)
+    for j, (iv, r) in enumerate(
+        [
+            (Intervals(0.9, 0.91, 0.95, 0.96), 0.6),
+            (Intervals(0.9, 0.91, 0.95, 0.96), 1.2),
+            (Intervals(0.97, 0.98, 0.97, 0.98), 1.0),  # Q mass above the NP set's: other corner
+            (Intervals(0.8, 0.81, 0.99, 0.995), 0.5),
+        ]
+    ):
+        certified += _falsify(
+            pair, iv, r, lambda rng: _sample(q, N_DRAWS, rng), lambda z: _log_density(q, z), seed=j
+        )
     assert certified >= 2  # the test is not vacuous
 
 
@@ -119,12 +125,19 @@ def test_thresholded_q_certificates_survive_sampling(d, k):
         return np.where(inside, _log_density(p, z) + np.log(q.nu), -np.inf)
 
     certified = 0
-    for j, (iv, r) in enumerate([
-        (Intervals(0.9, 0.91, 0.97, 0.98), 0.8),
-        (Intervals(0.95, 0.96, 0.99, 0.995), 1.2),
-        (Intervals(0.9, 0.91, 0.5, 0.52), 0.5),
-    ]):
-        certified += _falsify(pair, iv, r,
-                              lambda rng: _sample(p, N_DRAWS, rng, upto_t=q.threshold_t),
-                              q_log_density, seed=10 + j)
+    for j, (iv, r) in enumerate(
+        [
+            (Intervals(0.9, 0.91, 0.97, 0.98), 0.8),
+            (Intervals(0.95, 0.96, 0.99, 0.995), 1.2),
+            (Intervals(0.9, 0.91, 0.5, 0.52), 0.5),
+        ]
+    ):
+        certified += _falsify(
+            pair,
+            iv,
+            r,
+            lambda rng: _sample(p, N_DRAWS, rng, upto_t=q.threshold_t),
+            q_log_density,
+            seed=10 + j,
+        )
     assert certified >= 2
