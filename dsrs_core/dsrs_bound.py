@@ -25,7 +25,7 @@ from math import exp, isfinite, log
 
 import numpy as np
 
-from dsrs_core.errors import BracketError, NumericalError
+from dsrs_core.errors import BracketError
 from dsrs_core.neyman_pearson import accept_bound
 from dsrs_core.quadrature import gamma_rule
 from dsrs_core.region_masses import RegionMasses, SigmaPair
@@ -304,8 +304,11 @@ def check_radius(
         if isinstance(pair, ThresholdPair):
             return _check_threshold(_ThresholdEngine(pair), r, iv, mode, n, hint)
         return _check_sigma(_SigmaEngine(pair), r, iv, mode, n, hint)
-    except NumericalError as err:
-        return CheckOutcome(False, float("nan"), "?", None, f"numerical failure: {err}")
+    except (ArithmeticError, ValueError, np.linalg.LinAlgError) as err:
+        # NumericalError is an ArithmeticError; anything numerical fails closed here.
+        return CheckOutcome(
+            False, float("nan"), "?", None, f"numerical failure: {type(err).__name__}: {err}"
+        )
 
 
 def _finish(

@@ -31,6 +31,7 @@ from dsrs_core.root_finding import monotone_root
 from dsrs_core.special import symmetric_beta_cdf, symmetric_beta_pdf
 
 __all__ = [
+    "GAUSSIAN_RADIUS_BACKOFF",
     "LOG_K_LIMIT",
     "NP_DUAL_MARGIN",
     "NP_RADIUS_BACKOFFS",
@@ -61,6 +62,9 @@ QUADRATURE_SPREAD_LIMIT = 1e-4
 #: Relative reductions tried, in order, when the solved NP radius r* does not verify:
 #: the certified radius is r*(1 − backoff) for the first backoff that verifies (errs low).
 NP_RADIUS_BACKOFFS = (2e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2)
+#: Relative reduction of the Gaussian closed form σ Φ⁻¹(pL) (§3.2): covers the rounding
+#: of Φ⁻¹ (a few ulp) so that the radius errs low.
+GAUSSIAN_RADIUS_BACKOFF = 1e-12
 #: Search range of κ = ln K (the original uses ±100 for the NP radius, ±20 in checks).
 LOG_K_LIMIT = 200.0
 
@@ -277,7 +281,8 @@ def np_radius(noise: RadialNoise, p_lower: float) -> NPRadius:
     if p_lower >= 1.0:
         raise InvalidParameterError("p_lower = 1 has no finite NP radius (cannot come from CP)")
     if isinstance(noise, GaussianNoise) or noise.k == 0:
-        return NPRadius(float(noise.sigma * norm.ppf(p_lower)), float("nan"))
+        closed_form = float(noise.scale * norm.ppf(p_lower))
+        return NPRadius(closed_form * (1.0 - GAUSSIAN_RADIUS_BACKOFF), float("nan"))
     rule = gamma_rule(noise.shape, base_nodes(noise))
     reason = ""
     try:
@@ -291,7 +296,10 @@ def np_radius(noise: RadialNoise, p_lower: float) -> NPRadius:
         r = r_star * (1.0 - backoff)
         if not r > 0.0:
             break
-        ok, _, why = np_certifies(noise, r, kappa, p_lower)
+        try:
+            ok, _, why = np_certifies(noise, r, kappa, p_lower)
+        except ArithmeticError as err:  # includes NumericalError: fail closed
+            ok, why = False, f"{type(err).__name__}: {err}"
         if ok:
             return NPRadius(r, kappa)
         reason = why

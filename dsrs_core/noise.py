@@ -25,7 +25,6 @@ from math import log, sqrt
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import gammainc, gammaincinv
-from scipy.stats import norm
 
 from dsrs_core.errors import InvalidParameterError
 from dsrs_core.special import log_lambert_w
@@ -184,6 +183,13 @@ class RadialNoise:
         w = (v + np.asarray(gap, dtype=np.float64)) / (s2 * self.k)
         return s2 * w / (1.0 + w)
 
+    def np_radius(self, p_lower: float) -> float:
+        """Certified Neyman–Pearson radius for the P lower bound ``pL`` (§3; see
+        :func:`dsrs_core.neyman_pearson.np_radius` for the reason when it is 0)."""
+        from dsrs_core.neyman_pearson import np_radius
+
+        return np_radius(self, p_lower).radius
+
     def radial_cdf(self, t: float) -> float:
         """``F_a(t)``: probability that the radial variable is at most ``t``."""
         return float(gammainc(self.shape, t))
@@ -204,12 +210,6 @@ class GaussianNoise(RadialNoise):
         super().__post_init__()
         if self.k != 0:
             raise InvalidParameterError("the Gaussian family has k = 0")
-
-    def gaussian_np_radius(self, p_lower: float) -> float:
-        """Closed-form NP radius ``σ Φ⁻¹(pL)`` (§3.2), 0 when ``pL ≤ 1/2``."""
-        if not p_lower > 0.5:
-            return 0.0
-        return float(self.sigma * norm.ppf(min(p_lower, 1.0)))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -262,6 +262,16 @@ class ThresholdedNoise:
     def nu(self) -> float:
         """``ν = 1/F_a(b) = 1/π``: density factor of Q inside the ball."""
         return 1.0 / float(self.percentile)
+
+    @property
+    def scale(self) -> float:
+        """Internal scale of P (and of Q inside the ball)."""
+        return self.base.scale
+
+    @property
+    def shape(self) -> float:
+        """Shape ``a`` of P's radial law (Q's radial law is it truncated at ``b``)."""
+        return self.base.shape
 
     @property
     def log_nu(self) -> float:
