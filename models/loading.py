@@ -73,6 +73,8 @@ def load_model(
     input_shape: Sequence[int] | None = None,
     num_classes: int | None = None,
     device: str | torch.device = "cpu",
+    channels_last: bool = False,
+    autocast_dtype: torch.dtype | None = None,
 ) -> LoadedModel:
     """Validate uploaded bytes and turn them into a classifier.
 
@@ -90,6 +92,9 @@ def load_model(
         number of classes (checked against the graph where it states them).
     device : str or torch.device
         Where a torch model runs. ONNX runs on onnxruntime's CPU provider.
+    channels_last, autocast_dtype : optional
+        Opt-in speed options of a torch model (see :class:`models.adapters.TorchClassifier`);
+        the default runs the model in its own precision and layout.
 
     Raises
     ------
@@ -104,7 +109,13 @@ def load_model(
             )
         spec = get_architecture(architecture)
         module = load_safetensors_model(data, architecture, mean=mean, std=std)
-        classifier = TorchClassifier(module, num_classes=spec.num_classes, device=device)
+        classifier = TorchClassifier(
+            module,
+            num_classes=spec.num_classes,
+            device=device,
+            channels_last=channels_last,
+            autocast_dtype=autocast_dtype,
+        )
         return LoadedModel(
             digest, fmt, classifier, spec.input_shape, spec.num_classes, architecture
         )
