@@ -20,7 +20,7 @@ import json
 import struct
 import zipfile
 
-from models.errors import UnsafeFormatError, UnsupportedFormatError
+from models.errors import ModelValidationError, UnsafeFormatError, UnsupportedFormatError
 
 __all__ = [
     "SAFETENSORS_MAX_HEADER_BYTES",
@@ -115,8 +115,6 @@ def read_safetensors_header(data: bytes) -> dict:
     Raises ``ModelValidationError`` for a header over :data:`SAFETENSORS_MAX_HEADER_BYTES`
     or one that is not a JSON object.
     """
-    from models.errors import ModelValidationError
-
     (header_len,) = struct.unpack("<Q", data[:8])
     if header_len > SAFETENSORS_MAX_HEADER_BYTES:
         raise ModelValidationError(
