@@ -71,7 +71,7 @@ def embedded_model_id(embedded_service: Service, demo_weights: bytes) -> str:
         ).id
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def full_stack(
     postgres_server: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Service]:
@@ -157,7 +157,7 @@ def _wait_for_worker(worker: subprocess.Popen[bytes], log_path: Path) -> None:
     pytest.fail(f"the Celery worker did not start: {log_path.read_text()[-2000:]}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def full_stack_model_id(full_stack: Service, demo_weights: bytes) -> str:
     from client.sync_client import DsrsClient
 
