@@ -35,12 +35,15 @@ from dsrs_core.threshold_region import ThresholdPair
 __all__ = [
     "DSRS_DUAL_MARGIN",
     "LOG_MULTIPLIER_LIMIT",
+    "MASS_FTOL",
+    "MULTIPLIER_XTOL",
     "ORIGINAL_EPS",
     "CheckOutcome",
     "Intervals",
-    "PInterval",
     "check_radius",
     "dual_value",
+    "search_nodes",
+    "verify_nodes",
 ]
 
 #: Subtracted from the dual bound (D) before comparing with 1/2 (errs low), on top of the
@@ -62,7 +65,17 @@ _CORNER_STEPS = 40
 
 
 def search_nodes(d: int) -> int:
-    """Quadrature nodes of the DSRS solves (verification adds a 2n-node evaluation).
+    """Quadrature nodes of the multiplier solves and the case selection.
+
+    The multipliers only need to be near-optimal (a mass error ε moves them by
+    O(ε / ∂P/∂λ) and (D) by the square of that), but the case selection compares masses
+    with the interval ends as the original does, so the search uses the verification rule.
+    """
+    return verify_nodes(d)
+
+
+def verify_nodes(d: int) -> int:
+    """Nodes of the certifying evaluation of (D) (a 2n-node evaluation is added).
 
     MNIST-size inputs: 32 nodes are accurate to ~5e-9 and 64 to ~2e-12 (measured on the
     §8.1 example), so the verified bound loses at most ~1e-8 to the quadrature allowance;
@@ -72,14 +85,6 @@ def search_nodes(d: int) -> int:
 
 
 _CORNER_RESIDUAL = 1e-13
-
-
-@dataclass(frozen=True)
-class PInterval:
-    """Confidence interval ``[lower, upper]`` of a probability."""
-
-    lower: float
-    upper: float
 
 
 @dataclass(frozen=True)
@@ -141,6 +146,8 @@ def _solve_log_multiplier(
 
 class _Engine:
     """The pair-specific pieces the check needs."""
+
+    verify_n: int = 32
 
     def masses(self, r: float, lam1: float, lam2: float, n: int) -> RegionMasses:
         """``P(R)``, ``Q(R)``, ``P_δ(R)`` of ``R(λ1, λ2)`` with ``n`` nodes."""
@@ -259,6 +266,9 @@ class _ThresholdEngine(_Engine):
 def _verify(
     engine: _Engine, r: float, lam: tuple[float, float], iv: Intervals, n: int
 ) -> tuple[bool, float, str]:
+    """(D) at ``lam`` with ``verify_nodes`` and twice as many; ``n`` (the search nodes)
+    is not used for certifying."""
+    n = engine.verify_n
     coarse = dual_value(engine.masses(r, lam[0], lam[1], n), lam[0], lam[1], iv)
     fine = dual_value(engine.masses(r, lam[0], lam[1], 2 * n), lam[0], lam[1], iv)
     return accept_bound(coarse, fine, DSRS_DUAL_MARGIN)
@@ -301,9 +311,14 @@ def check_radius(
     """
     n = search_nodes(pair.p.d)
     try:
-        if isinstance(pair, ThresholdPair):
-            return _check_threshold(_ThresholdEngine(pair), r, iv, mode, n, hint)
-        return _check_sigma(_SigmaEngine(pair), r, iv, mode, n, hint)
+        engine: _Engine = (
+            _ThresholdEngine(pair) if isinstance(pair, ThresholdPair) else _SigmaEngine(pair)
+        )
+        engine.verify_n = verify_nodes(pair.p.d)
+        if isinstance(engine, _ThresholdEngine):
+            return _check_threshold(engine, r, iv, mode, n, hint)
+        assert isinstance(engine, _SigmaEngine)
+        return _check_sigma(engine, r, iv, mode, n, hint)
     except (ArithmeticError, ValueError, np.linalg.LinAlgError) as err:
         # NumericalError is an ArithmeticError; anything numerical fails closed here.
         return CheckOutcome(
@@ -361,7 +376,7 @@ def _case_ii(
     additionally the original's relaxation, plain NP at P-mass ``p*`` (§4.3(d))."""
     if mode != "original":
         return _finish(engine, r, iv, candidates, n, "ii", details=details)
-    relaxed, _ = _np_value(engine, r, p_star, n)
+    relaxed, _ = _np_value(engine, r, p_star, engine.verify_n)
     details["relaxed"] = relaxed
     return _finish(
         engine,
