@@ -32,9 +32,7 @@ def main(
 
 
 # Command modules register themselves on `app` when imported.
-from cli import reproduce_command  # noqa: E402,F401
-from cli import service_commands  # noqa: E402,F401
-from cli import (  # noqa: E402,F401
+from cli import (  # noqa: F401
     convert_command,
     export_command,
     job_commands,
@@ -42,5 +40,7 @@ from cli import (  # noqa: E402,F401
     model_commands,
     plan_command,
     recertify_command,
+    reproduce_command,
+    service_commands,
     sweep_command,
 )
