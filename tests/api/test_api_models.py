@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 import pickle
 import struct
 import zipfile
@@ -186,3 +187,66 @@ def test_reupload_restores_a_missing_file(tmp_path, demo_weights: bytes) -> None
         again = upload(client, demo_weights, architecture="digits-mlp")
     assert again.status_code == 200 and again.json()["id"] == first["id"]
     assert stored.read_bytes() == demo_weights
+
+
+def tiny_onnx_classifier() -> bytes:
+    """A linear classifier for 1x8x8 inputs written with onnx.helper (no exporter)."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(3)
+    weight = numpy_helper.from_array(rng.normal(size=(64, 10)).astype(np.float32), "weight")
+    bias = numpy_helper.from_array(np.zeros(10, np.float32), "bias")
+    graph = helper.make_graph(
+        [
+            helper.make_node("Flatten", ["x"], ["flat"], axis=1),
+            helper.make_node("MatMul", ["flat", "weight"], ["product"]),
+            helper.make_node("Add", ["product", "bias"], ["logits"]),
+        ],
+        "tiny",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 1, 8, 8])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 10])],
+        initializer=[weight, bias],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    return model.SerializeToString()
+
+
+def test_onnx_model_uploads_and_certifies(api_client: httpx.Client) -> None:
+    response = upload(api_client, tiny_onnx_classifier(), name="tiny onnx")
+    assert response.status_code == 201, response.text
+    model = response.json()
+    assert (model["format"], model["architecture"]) == ("onnx", None)
+    assert (model["input_shape"], model["num_classes"]) == ([1, 8, 8], 10)
+    job = api_client.post(
+        "/v1/jobs",
+        json={
+            "model_id": model["id"],
+            "inputs": {"dataset": "digits", "stop": 2},
+            "mode": "predict",
+            "noise": {"sigma": 0.25},
+            "n_selection": 20,
+            "n": 100,
+            "seed": 1,
+        },
+    ).json()
+    for _ in range(600):
+        job = api_client.get(f"/v1/jobs/{job['id']}").json()
+        if job["status"] not in ("queued", "running"):
+            break
+        time.sleep(0.05)
+    assert job["status"] == "succeeded", job["error"]
+    assert job["progress"]["done"] == 2
+
+
+def test_onnx_with_normalisation_is_422(api_client: httpx.Client) -> None:
+    response = upload(api_client, tiny_onnx_classifier(), mean="0.5", std="0.5")
+    assert response.status_code == 422
+    assert "ONNX" in response.json()["detail"]
+
+
+def test_broken_onnx_is_422(api_client: httpx.Client) -> None:
+    response = upload(api_client, b"\x08\x07" + b"\xff" * 64)
+    assert response.status_code == 422
