@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import io
-import time
 import pickle
 import struct
+import time
 import zipfile
 
 import httpx
