@@ -285,6 +285,26 @@ def _compare_dsrs(console, published: Path, new: dict[int, float], results, unit
         console.print(f"    … {len(differ) - 20} more")
 
 
+def _report_unmatched(console, data: Path, plan: ModelPlan) -> None:
+    """Published new-radius files of this model that no sampling data here can recompute."""
+    from cli.published_files import new_radius_name, parse_sampling_name
+
+    made = set()
+    for config in plan.dsrs:
+        p_file = parse_sampling_name(config.p_name)
+        assert p_file is not None
+        made.add(new_radius_name(p_file, config.q_param, config.thresholded))
+    folder = data / "new-radius" / plan.model
+    if not folder.is_dir():
+        return
+    for path in sorted(folder.glob("new-rad-*.txt")):
+        if path.name not in made:
+            console.print(
+                f"[yellow]not recomputed[/] new-radius/{plan.model}/{path.name}: "
+                "its Q sampling file is not in the data folder"
+            )
+
+
 def _print_table(console, model: str, arrays: list[tuple[str, list[float]]]) -> None:
     """One column per method; rows: ACR, then certified accuracy at R = 0, 0.25, …"""
     from rich.table import Table
@@ -400,4 +420,6 @@ def reproduce(
     for plan in plans:
         arrays = _run_plan(plan, data, out, mode, workers, compare, console)
         _print_table(console, plan.model, arrays)
+        if compare:
+            _report_unmatched(console, data, plan)
     console.print(f"done in {time.perf_counter() - started:.1f} s")
