@@ -251,13 +251,15 @@ def _chi_square_half(
     """``½ χ²_dof`` (i.e. Gamma(dof/2, 1)) per row, float64, from the generator."""
     work_dtype = dtype if dtype in (torch.float32, torch.float64) else torch.float32
     result = torch.empty(rows, dtype=torch.float64, device=device)
-    step = max(1, _RADIAL_CHUNK // dof)
+    # Bounded memory on any device; on the CPU also below the parallel grain (_row_chunks).
+    limit = _CPU_NOISE_CHUNK if device.type == "cpu" else _RADIAL_CHUNK
+    step = max(1, limit // dof)
+    normals = torch.empty((min(rows, step), dof), dtype=work_dtype, device=device)
     for start in range(0, rows, step):
         stop = min(rows, start + step)
-        normals = torch.empty((stop - start, dof), dtype=work_dtype, device=device)
-        normals.normal_(generator=generator)
-        result[start:stop] = normals.square().sum(dim=1, dtype=torch.float64)
-    return result.mul_(0.5)
+        piece = normals[: stop - start].normal_(generator=generator)
+        torch.linalg.vector_norm(piece, dim=1, dtype=torch.float64, out=result[start:stop])
+    return result.square_().mul_(0.5)
 
 
 def _scale_directions_(
