@@ -60,7 +60,7 @@ def status_for(error: Exception) -> int:
 
 async def domain_error_handler(_request: Request, error: Exception) -> JSONResponse:
     status = status_for(error)
-    detail = str(error) if status < 500 else "internal error"
+    detail = str(error) if status != 500 else "internal error"
     return JSONResponse(
         status_code=status, content={"detail": detail, "error": type(error).__name__}
     )
