@@ -28,9 +28,10 @@ P counting agreement with the label, then — if Q is configured — the Q to sa
 planned from the P interval with :func:`dsrs_core.certification.plan_q_draws` and ``n``
 draws are made under Q (or explicitly under P on the ``x+`` fall-back, dsrs-math.md §7.2
 item 1). Noise is generated into a reused buffer in the classifier's dtype; counts are
-accumulated on the device and read back once per phase. Several inputs can share one
-stream of large batches (:func:`draw_counts_batch`) so that small models keep the
-device busy.
+accumulated on the device and read back once per phase. On the CPU the elementwise noise
+steps run in pieces below torch's parallel grain (see ``_row_chunks``). Several inputs can
+share one stream of large batches (:func:`draw_counts_batch`) so that small models keep
+the device busy.
 """
 
 from __future__ import annotations
