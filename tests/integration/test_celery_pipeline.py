@@ -62,12 +62,15 @@ def test_job_runs_on_two_workers_and_matches_dsrs_core(stack: Any, model_id: str
     job = submit(stack, model_id)
     assert job["status"] == "queued"
     observed: list[tuple[str, int]] = []
+    etas: list[float] = []
     deadline = time.monotonic() + 240
     while job["status"] not in ("succeeded", "failed", "cancelled"):
         assert time.monotonic() < deadline, f"job did not finish: {job}"
         time.sleep(0.05)
         job = stack.client.get(f"/v1/jobs/{job['id']}").json()
         observed.append((job["status"], job["progress"]["done"]))
+        if job["status"] == "running" and job["progress"]["done"]:
+            etas.append(job["eta_seconds"])
     assert job["status"] == "succeeded", job["error"]
 
     # rows appeared while the job ran: progress rose through intermediate values
@@ -76,6 +79,8 @@ def test_job_runs_on_two_workers_and_matches_dsrs_core(stack: Any, model_id: str
     intermediate = {d for status, d in observed if status == "running" and 0 < d < len(INDICES)}
     assert len(intermediate) >= 2, observed
     assert job["progress"] == {"done": 24, "total": 24, "fraction": 1.0}
+    assert etas and all(eta is not None and eta >= 0 for eta in etas)
+    assert job["eta_seconds"] is None and job["timings"]["seconds_per_sample"] > 0
 
     # both worker processes certified chunks of this one job
     per_worker = [
