@@ -9,7 +9,6 @@ from typing import Any
 
 import numpy as np
 
-from models.errors import DatasetUnavailableError
 from store.settings import Settings
 
 __all__ = ["ChunkInputs", "load_chunk_inputs"]
@@ -49,22 +48,9 @@ def _builtin_split(dataset: str, split: str, root: str) -> tuple[np.ndarray, np.
         from models.demo import demo_dataset
 
         return demo_dataset(split)  # type: ignore[arg-type]
-    return _torchvision_split(dataset, split, Path(root))
+    from models.datasets import load_dataset
 
-
-def _torchvision_split(dataset: str, split: str, root: Path) -> tuple[np.ndarray, np.ndarray]:
-    from torchvision import datasets
-
-    factory = {"mnist": datasets.MNIST, "cifar10": datasets.CIFAR10}[dataset]
-    try:
-        data = factory(root=str(root), train=split == "train", download=False)
-    except RuntimeError as error:
-        raise DatasetUnavailableError(
-            f"{dataset} ({split}) is not under {root}; files are never downloaded"
-        ) from error
-    images = np.asarray(data.data, dtype=np.float32) / 255.0
-    images = images[:, None] if images.ndim == 3 else images.transpose(0, 3, 1, 2)
-    return images, np.asarray(data.targets, dtype=np.int64)
+    return load_dataset(dataset, root, split)  # type: ignore[arg-type]
 
 
 @lru_cache(maxsize=4)

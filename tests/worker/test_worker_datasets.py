@@ -1,0 +1,83 @@
+"""A job on MNIST reads torchvision's files from DSRS_DATASETS_DIR (a tiny stand-in written
+here in the IDX format); nothing is downloaded."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import numpy as np
+from safetensors.torch import save_file
+
+from models.registry import build_model
+from store import repository
+from store.database import make_engine, make_session_factory
+from store.migrations import upgrade_to_head
+from store.settings import Settings
+from worker.chunk_service import certify_chunk
+
+IMAGES = np.random.default_rng(0).integers(0, 256, size=(6, 28, 28), dtype=np.uint8)
+LABELS = np.array([3, 1, 4, 1, 5, 9], dtype=np.uint8)
+
+
+def write_idx(root: Path) -> None:
+    raw = root / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for prefix in ("train", "t10k"):
+        (raw / f"{prefix}-images-idx3-ubyte").write_bytes(
+            struct.pack(">iiii", 0x0803, len(IMAGES), 28, 28) + IMAGES.tobytes()
+        )
+        (raw / f"{prefix}-labels-idx1-ubyte").write_bytes(
+            struct.pack(">ii", 0x0801, len(LABELS)) + LABELS.tobytes()
+        )
+
+
+def test_mnist_job_reads_files_on_disk(tmp_path: Path) -> None:
+    settings = Settings(
+        storage_dir=tmp_path / "var", datasets_dir=tmp_path / "datasets", device="cpu"
+    )
+    write_idx(settings.datasets_dir)
+    upgrade_to_head(settings)
+    factory = make_session_factory(make_engine(settings))
+    weights = settings.storage_dir / "models" / "lenet.safetensors"
+    weights.parent.mkdir(parents=True)
+    save_file(build_model("lenet-mnist").network.state_dict(), str(weights))
+    with factory() as session:
+        model = repository.add_model(
+            session,
+            name="lenet",
+            format="safetensors",
+            architecture="lenet-mnist",
+            sha256="0" * 64,
+            content_key="2" * 64,
+            mean=None,
+            std=None,
+            size_bytes=1,
+            input_shape=[1, 28, 28],
+            num_classes=10,
+            storage_path="models/lenet.safetensors",
+        )
+        job = repository.add_job(
+            session,
+            model_id=model.id,
+            mode="evaluate",
+            inputs={"source": "builtin", "dataset": "mnist", "split": "test", "indices": [5, 2]},
+            parameters={
+                "noise": {"family": "gaussian", "sigma": 0.5, "k": 0},
+                "q": None,
+                "n_selection": 10,
+                "n": 50,
+                "alpha": 0.001,
+                "batch_size": 50,
+                "radius_search": {},
+            },
+            seed=0,
+            total=2,
+            chunk_size=2,
+        )
+        session.commit()
+    outcome = certify_chunk(factory, settings, job.id, 0)
+    assert (outcome.written, outcome.job_status) == (2, "succeeded")
+    with factory() as session:
+        rows = repository.all_samples(session, job.id)
+        assert [(r.dataset_index, r.label) for r in rows] == [(5, 9), (2, 4)]
