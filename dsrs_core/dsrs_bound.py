@@ -254,13 +254,13 @@ class _ThresholdEngine(_Engine):
 
         return exp(_solve_log_multiplier(fun, p_target, x0))
 
-    def inner_multiplier(self, r, target, n) -> float:
+    def inner_multiplier(self, r, target, n, x0=0.0) -> float:
         """``μ`` with ``P(R ∩ ball) = target``."""
-        return exp(_solve_log_multiplier(lambda x: self.pair.inner_mass(r, x, n, True), target))
+        return exp(_solve_log_multiplier(lambda x: self.pair.inner_mass(r, x, n, True), target, x0))
 
-    def outer_multiplier(self, r, target, n) -> float:
+    def outer_multiplier(self, r, target, n, x0=0.0) -> float:
         """``λ1`` with ``P(R \\ ball) = target``."""
-        return exp(_solve_log_multiplier(lambda x: self.pair.outer_mass(r, x, n, True), target))
+        return exp(_solve_log_multiplier(lambda x: self.pair.outer_mass(r, x, n, True), target, x0))
 
 
 def _verify(
@@ -467,7 +467,8 @@ def _check_threshold(
         return _finish(engine, r, iv, [np_candidate], n, "i", details=details)
     q_only: list[tuple[float, float]] = []
     if 0.0 < iv.q_lower < 1.0:
-        mu_ii = engine.inner_multiplier(r, iv.q_lower / nu, n)
+        mu_ii = engine.inner_multiplier(r, iv.q_lower / nu, n, _hint_value(hint, "log_mu_ii"))
+        details["log_mu_ii"] = log(mu_ii)
         q_only.append((0.0, mu_ii / nu))
     if q_star >= iv.q_upper:
         case, q_hat = "iv", iv.q_upper
@@ -504,8 +505,9 @@ def _check_threshold(
         if case == "iii" and q_only:
             mu = q_only[0][1] * nu
         else:
-            mu = engine.inner_multiplier(r, q_hat / nu, n)
-        lam1 = engine.outer_multiplier(r, p_out, n)
+            mu = engine.inner_multiplier(r, q_hat / nu, n, _hint_value(hint, "log_mu"))
+        lam1 = engine.outer_multiplier(r, p_out, n, _hint_value(hint, "log_lam1"))
+        details["log_mu"], details["log_lam1"] = log(mu), log(lam1)
     except BracketError as err:
         if mode == "original":
             return CheckOutcome(False, float("nan"), case, None, f"original: {err}", details)
