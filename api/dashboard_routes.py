@@ -7,18 +7,20 @@ tells the browser to fetch nothing from anywhere else.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Response
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api import job_reports
 from api.dashboard_inputs import job_input
-from api.dashboard_overview import job_overview
+from api.dashboard_overview import OverviewCache
 from api.dashboard_png import encode_png, thumbnail_pixels
 from api.dashboard_samples import SORT_KEYS, sample_table_page
 from api.dashboard_schemas import JobList, Overview, SampleTablePage
@@ -36,7 +38,17 @@ CONTENT_SECURITY_POLICY = (
     "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
-PAGES = ("", "/jobs", "/jobs/{job_id}", "/models", "/models/{model_id}", "/new-job")
+#: Each page's path and the modules its script imports (announced as modulepreload, so the
+#: browser fetches them with the shell instead of one import after another).
+PAGES = {
+    "": ("jobs_page.js",),
+    "/jobs": ("jobs_page.js",),
+    "/jobs/{job_id}": ("job_page.js", "plot.js", "sample_table.js"),
+    "/models": ("models_page.js",),
+    "/models/{model_id}": ("model_page.js",),
+    "/new-job": ("new_job_page.js", "budget.js"),
+}
+PAGE_MODULES_MARK = "<!-- page modules -->"
 
 router = APIRouter(tags=["dashboard"])
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -46,19 +58,36 @@ Status = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 
 def install_dashboard(app: FastAPI) -> None:
     """Add the dashboard's routes and its asset folder to ``app``."""
+    app.state.dashboard_overviews = OverviewCache()
     app.include_router(router)
     app.mount("/dashboard/assets", StaticFiles(directory=ASSETS_DIR), name="dashboard-assets")
 
 
-def _page() -> FileResponse:
-    return FileResponse(
-        ASSETS_DIR / "index.html",
-        headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY, "Cache-Control": "no-cache"},
+@lru_cache(maxsize=len(PAGES))
+def _shell(modules: tuple[str, ...]) -> str:
+    links = "\n".join(
+        f'  <link rel="modulepreload" href="/dashboard/assets/js/{name}">' for name in modules
     )
+    return (ASSETS_DIR / "index.html").read_text().replace(PAGE_MODULES_MARK, links.strip())
 
 
-for _path in PAGES:
-    router.add_api_route(f"/dashboard{_path}", _page, methods=["GET"], include_in_schema=False)
+def _page_handler(modules: tuple[str, ...]) -> Callable[[], HTMLResponse]:
+    def page() -> HTMLResponse:
+        return HTMLResponse(
+            _shell(modules),
+            headers={
+                "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+                "Cache-Control": "no-cache",
+            },
+        )
+
+    return page
+
+
+for _path, _modules in PAGES.items():
+    router.add_api_route(
+        f"/dashboard{_path}", _page_handler(_modules), methods=["GET"], include_in_schema=False
+    )
 
 
 @router.get("/v1/dashboard/jobs", response_model=JobList)
@@ -85,9 +114,10 @@ def list_jobs(
 
 
 @router.get("/v1/dashboard/jobs/{job_id}/overview", response_model=Overview)
-def overview(session: SessionDep, job_id: str) -> Overview:
+def overview(request: Request, session: SessionDep, job_id: str) -> Overview:
     """Certified accuracy curve, ACR, abstain rate, clean accuracy and the DSRS gain."""
-    return job_overview(session, job_id)
+    cache: OverviewCache = request.app.state.dashboard_overviews
+    return cache.get(session, job_id)
 
 
 @router.get("/v1/dashboard/jobs/{job_id}/samples", response_model=SampleTablePage)

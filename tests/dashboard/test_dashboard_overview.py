@@ -110,3 +110,21 @@ def test_agrees_with_the_summary_endpoint(embedded_api) -> None:  # type: ignore
     for a, b in zip(mine["table"], theirs["certified_accuracy"], strict=False):
         assert a["radius"] == pytest.approx(b["radius"])
         assert a["np"] == pytest.approx(b["np"]) and a["dsrs"] == pytest.approx(b["dsrs"])
+
+
+def test_overview_follows_new_rows_of_a_running_job(embedded_api) -> None:  # type: ignore[no-untyped-def]
+    from dashboard_seeding import sample_row
+
+    from store import repository
+
+    job_id = seed_job(
+        embedded_api.session_factory, embedded_api.model_id, [{}], total=3, status="running"
+    )
+    url = f"/v1/dashboard/jobs/{job_id}/overview"
+    first = embedded_api.client.get(url).json()
+    assert first["samples"] == 1 and embedded_api.client.get(url).json() == first
+    with embedded_api.session_factory() as session:
+        repository.insert_sample(session, sample_row(job_id, 1, prediction=None, np_radius=0.0))
+        session.commit()
+    second = embedded_api.client.get(url).json()
+    assert second["samples"] == 2 and second["abstained"] == 1

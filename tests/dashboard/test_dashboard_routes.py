@@ -47,6 +47,10 @@ def test_every_page_is_the_shell_with_a_strict_content_security_policy(embedded_
     policy = response.headers["content-security-policy"]
     assert "default-src 'self'" in policy and "connect-src 'self'" in policy
     assert '<main id="view"' in response.text
+    preloaded = re.findall(
+        r'rel="modulepreload" href="/dashboard/assets/js/([\w.]+)"', response.text
+    )
+    assert {"api.js", "dom.js"} <= set(preloaded) and len(preloaded) >= 3
 
 
 def test_unknown_pages_and_assets_are_404(embedded_api) -> None:  # type: ignore[no-untyped-def]
@@ -60,7 +64,7 @@ def referenced_assets() -> set[str]:
     html = (ASSETS_DIR / "index.html").read_text()
     urls = set(re.findall(r'(?:href|src)="(/dashboard/assets/[^"]+)"', html))
     for script in (ASSETS_DIR / "js").glob("*.js"):
-        for name in re.findall(r'from "\./([\w.]+)"', script.read_text()):
+        for name in re.findall(r'(?:from |import\()"\./([\w.]+)"', script.read_text()):
             urls.add(f"/dashboard/assets/js/{name}")
     return urls
 

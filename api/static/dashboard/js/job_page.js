@@ -37,12 +37,15 @@ export function render(view, [jobId], _query, ctx) {
 
   let job = null;
   let parametersShown = false;
+  delete document.body.dataset.jobRendered;
+  delete document.body.dataset.jobRenderedMs;
 
   async function refresh() {
     try {
       const [nextJob, overview] = await Promise.all([
         getJson(`/v1/jobs/${jobId}`),
         getJson(`/v1/dashboard/jobs/${jobId}/overview`),
+        table.refresh(),
       ]);
       if (!ctx.alive()) return;
       const finishedNow = job && !FINAL_STATUSES.includes(job.status) && FINAL_STATUSES.includes(nextJob.status);
@@ -57,9 +60,13 @@ export function render(view, [jobId], _query, ctx) {
         slots.parameters.replaceChildren(parameterList(job));
         parametersShown = true;
       }
-      await table.refresh();
       if (finishedNow || FINAL_STATUSES.includes(job.status)) stopPolling();
-      document.body.dataset.jobRendered = "true";
+      if (!document.body.dataset.jobRendered) {
+        // Read by tests and benchmarks/dashboard_benchmark.py: first complete render.
+        document.body.dataset.jobRendered = "true";
+        document.body.dataset.jobRenderedMs = performance.now().toFixed(1);
+      }
+      table.showImages();
     } catch (error) {
       if (!ctx.alive()) return;
       slots.message.replaceChildren(errorBox(error));
@@ -113,6 +120,10 @@ function stat(label, value, cls = "", title = "") {
 }
 
 function renderStats(slot, o) {
+  if (!o.samples) {
+    slot.replaceChildren(h("p", { class: "muted" }, `No inputs certified yet (0 of ${o.total}).`));
+    return;
+  }
   const metric = o.labelled ? "accuracy" : "fraction";
   slot.replaceChildren(
     stat("ACR, NP", fixed(o.acr_np), "np", "Average certified radius: mean radius over all inputs, zeros included"),

@@ -1,20 +1,17 @@
 // The dashboard's router: one shell page, views chosen by the path, links handled here.
 
 import { installKeyControls } from "./api.js";
-import { h } from "./dom.js";
-import * as jobsPage from "./jobs_page.js";
-import * as jobPage from "./job_page.js";
-import * as modelsPage from "./models_page.js";
-import * as modelPage from "./model_page.js";
-import * as newJobPage from "./new_job_page.js";
+import { errorBox, h } from "./dom.js";
 
+// Each page's module is loaded when first visited, so a page fetches only its own code.
+const jobsPage = () => import("./jobs_page.js");
 const ROUTES = [
   [/^\/dashboard\/?$/, jobsPage, "jobs"],
   [/^\/dashboard\/jobs\/?$/, jobsPage, "jobs"],
-  [/^\/dashboard\/jobs\/([^/]+)$/, jobPage, "jobs"],
-  [/^\/dashboard\/models\/?$/, modelsPage, "models"],
-  [/^\/dashboard\/models\/([^/]+)$/, modelPage, "models"],
-  [/^\/dashboard\/new-job\/?$/, newJobPage, "new-job"],
+  [/^\/dashboard\/jobs\/([^/]+)$/, () => import("./job_page.js"), "jobs"],
+  [/^\/dashboard\/models\/?$/, () => import("./models_page.js"), "models"],
+  [/^\/dashboard\/models\/([^/]+)$/, () => import("./model_page.js"), "models"],
+  [/^\/dashboard\/new-job\/?$/, () => import("./new_job_page.js"), "new-job"],
 ];
 
 let current = null;
@@ -52,8 +49,12 @@ function route() {
     const match = path.match(pattern);
     if (!match) continue;
     document.querySelectorAll("[data-nav]").forEach((a) => a.classList.toggle("active", a.dataset.nav === nav));
-    view.replaceChildren();
-    page.render(view, match.slice(1).map(decodeURIComponent), new URLSearchParams(window.location.search), current);
+    const context = current;
+    page().then((module) => {
+      if (!context.alive()) return;
+      view.replaceChildren();
+      module.render(view, match.slice(1).map(decodeURIComponent), new URLSearchParams(window.location.search), context);
+    }).catch((error) => view.replaceChildren(errorBox(error)));
     return;
   }
   view.replaceChildren(h("p", { class: "empty" }, "No such page. ", h("a", { href: "/dashboard/jobs", "data-link": true }, "Back to the jobs")));

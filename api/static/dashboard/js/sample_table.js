@@ -26,8 +26,10 @@ const COLUMNS = [
 ];
 const PAGE_SIZES = [25, 50, 100];
 
+// Thumbnails wait for showImages(): on the first load the page's own data comes first.
 export function sampleTable(jobId, ctx) {
   const state = { sort: "sample_index", order: "asc", filter: "all", offset: 0, limit: 25 };
+  let imagesShown = false;
   const filter = h("select", { id: "sample-filter" }, FILTERS.map(([v, t]) => h("option", { value: v }, t)));
   const size = h("select", { id: "page-size" }, PAGE_SIZES.map((n) => h("option", { value: n }, `${n} rows`)));
   const head = h("tr");
@@ -69,6 +71,7 @@ export function sampleTable(jobId, ctx) {
       total = page.total;
       errorSlot.replaceChildren();
       body.replaceChildren(...page.items.map((item) => row(jobId, item)));
+      if (imagesShown) showImages();
       if (!page.items.length) body.append(h("tr", {}, h("td", { colspan: COLUMNS.length, class: "empty" }, "No rows yet.")));
       const first = page.items.length ? state.offset + 1 : 0;
       range.textContent = `rows ${first}–${state.offset + page.items.length} of ${total}`;
@@ -83,8 +86,16 @@ export function sampleTable(jobId, ctx) {
   size.addEventListener("change", () => { state.limit = Number(size.value); state.offset = 0; refresh(); });
   previous.addEventListener("click", () => { state.offset = Math.max(0, state.offset - state.limit); refresh(); });
   next.addEventListener("click", () => { if (state.offset + state.limit < total) { state.offset += state.limit; refresh(); } });
+  function showImages() {
+    imagesShown = true;
+    body.querySelectorAll("img.thumb:not([src])").forEach((img) => {
+      if (!storedKey()) img.src = img.dataset.src;
+      else imageUrl(img.dataset.src).then((url) => { img.src = url; }).catch(() => { img.alt = "unavailable"; });
+    });
+  }
+
   drawHead();
-  return { element, refresh };
+  return { element, refresh, showImages };
 }
 
 function interval(lower, upper, count, n) {
@@ -93,11 +104,8 @@ function interval(lower, upper, count, n) {
 }
 
 function thumbnail(jobId, index) {
-  const path = `/v1/jobs/${jobId}/inputs/${index}.png`;
-  const img = h("img", { class: "thumb", alt: `input ${index}`, width: 32, height: 32, loading: "lazy", decoding: "async" });
-  if (!storedKey()) img.src = path;
-  else imageUrl(path).then((url) => { img.src = url; }).catch(() => { img.alt = "unavailable"; });
-  return img;
+  return h("img", { class: "thumb", alt: `input ${index}`, width: 32, height: 32, decoding: "async",
+    "data-src": `/v1/jobs/${jobId}/inputs/${index}.png` });
 }
 
 function row(jobId, item) {
