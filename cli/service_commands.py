@@ -53,14 +53,14 @@ def worker_command(
     """Run a Celery worker that certifies job chunks (needs DSRS_BROKER_URL)."""
     from store.settings import load_settings
     from worker.celery_app import make_celery_app
-    from worker.devices import cuda_device_count
+    from worker.devices import count_gpus_without_cuda_init
 
     settings = load_settings()
     if settings.broker_url is None:
         typer.echo("dsrs worker needs DSRS_BROKER_URL (e.g. redis://localhost:6379/0)", err=True)
         raise typer.Exit(2)
     if concurrency is None:
-        concurrency = max(1, cuda_device_count()) if settings.device != "cpu" else 1
+        concurrency = max(1, count_gpus_without_cuda_init()) if settings.device != "cpu" else 1
     celery_app = make_celery_app(settings)
     celery_app.worker_main(
         [

@@ -3,13 +3,35 @@
 
 from __future__ import annotations
 
-__all__ = ["cuda_device_count", "process_device"]
+import subprocess
+import sys
+
+__all__ = ["count_gpus_without_cuda_init", "cuda_device_count", "process_device"]
+
+_COUNT_SCRIPT = "import torch; print(torch.cuda.device_count() if torch.cuda.is_available() else 0)"
 
 
 def cuda_device_count() -> int:
+    """CUDA devices visible to this process (initialises CUDA here: not before a fork)."""
     import torch
 
     return torch.cuda.device_count() if torch.cuda.is_available() else 0
+
+
+def count_gpus_without_cuda_init() -> int:
+    """CUDA devices, counted in a child interpreter so that this process never initialises
+    CUDA (a prefork parent that did could not hand CUDA to its forked children)."""
+    result = subprocess.run(
+        [sys.executable, "-c", _COUNT_SCRIPT],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    try:
+        return int(result.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return 0
 
 
 def process_device(preference: str) -> str:

@@ -51,3 +51,26 @@ def test_embedded_sqlite_migrates_too(tmp_path) -> None:  # type: ignore[no-unty
     assert TABLES <= table_names(settings.resolved_database_url)
     downgrade_to_base(settings)
     assert table_names(settings.resolved_database_url) == {"alembic_version"}
+
+
+def test_dsrs_migrate_command(empty_postgres_database: str) -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("DSRS_")},
+        "DSRS_DATABASE_URL": empty_postgres_database,
+    }
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("dsrs")), "migrate"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "at head" in result.stdout
+    assert TABLES <= table_names(empty_postgres_database)
