@@ -32,6 +32,8 @@ __all__ = [
 
 #: Radii at which the plotted curve is evaluated (uniform from 0 to the largest radius).
 CURVE_POINTS = 201
+#: The curve's radii run to this multiple of the largest certified radius.
+CURVE_OVERSHOOT = 1.05
 #: Bins of the DSRS-gain histogram.
 GAIN_BINS = 20
 #: Spacing of the printed certified-accuracy table (as in the paper's tables).
@@ -124,7 +126,8 @@ def overview_from_columns(
     np_radius = np.where(counts, columns.np_radius, -1.0)
     dsrs_radius = np.where(counts, np.fmax(columns.np_radius, columns.dsrs_radius), -1.0)
     largest = float(max(0.0, np_radius.max(initial=0.0), dsrs_radius.max(initial=0.0)))
-    grid = np.linspace(0.0, largest, CURVE_POINTS) if largest > 0 else np.zeros(1)
+    # A little past the largest radius, so that the plot shows every curve reaching 0.
+    grid = np.linspace(0.0, largest * CURVE_OVERSHOOT, CURVE_POINTS) if largest else np.zeros(1)
     steps = np.round(np.arange(0.0, largest + TABLE_STEP / 2, TABLE_STEP), 10)
     np_table, dsrs_table = _fraction_at(np_radius, steps), _fraction_at(dsrs_radius, steps)
     return Overview(

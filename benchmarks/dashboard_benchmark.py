@@ -205,7 +205,9 @@ def http_timings(base: str, job_id: str, runs: int) -> dict[str, list[float]]:
         "GET /v1/jobs/{id}": f"/v1/jobs/{job_id}",
         "GET overview (curve, ACR, gain; cached)": f"/v1/dashboard/jobs/{job_id}/overview",
         "GET samples (first page of 25)": f"/v1/dashboard/jobs/{job_id}/samples?limit=25",
-        "GET samples sorted by gain": f"/v1/dashboard/jobs/{job_id}/samples?limit=25&sort=gain&order=desc",
+        "GET samples sorted by gain": (
+            f"/v1/dashboard/jobs/{job_id}/samples?limit=25&sort=gain&order=desc"
+        ),
     }
     timings: dict[str, list[float]] = {name: [] for name in calls}
     timings["page's API calls, in sequence"] = []

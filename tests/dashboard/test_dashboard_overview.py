@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pytest
 from dashboard_seeding import seed_job
 
 from api.dashboard_overview import CURVE_POINTS, Columns, overview_from_columns
+from api.dashboard_schemas import Overview
 
 NAN = math.nan
 
@@ -25,7 +27,7 @@ def columns(label, prediction, np_radius, dsrs_radius, counted=None, p_fraction=
     )
 
 
-def overview(data: Columns, mode: str = "evaluate", uses_q: bool = True):  # type: ignore[no-untyped-def]
+def overview(data: Columns, mode: str = "evaluate", uses_q: bool = True) -> Overview:
     return overview_from_columns(
         data, job_id="j", status="running", total=10, mode=mode, uses_q=uses_q
     )
@@ -49,7 +51,8 @@ def test_counts_abstentions_and_wrong_predictions_as_never_certified() -> None:
         1.0: (0.25, 0.25),
     }
     assert len(result.curve.radius) == CURVE_POINTS
-    assert result.curve.radius[0] == 0.0 and result.curve.radius[-1] == 1.0
+    assert result.curve.radius[0] == 0.0 and result.curve.radius[-1] == pytest.approx(1.05)
+    assert result.curve.np[-1] == 0.0
     at_06 = int(np.searchsorted(result.curve.radius, 0.6))
     assert result.curve.np[at_06] == 0.25 and result.curve.dsrs[at_06] == 0.5  # type: ignore[index]
 
@@ -86,7 +89,7 @@ def test_no_rows_yet() -> None:
     assert result.curve.radius == [0.0] and result.table[0].np == 0.0
 
 
-def test_agrees_with_the_summary_endpoint(embedded_api) -> None:  # type: ignore[no-untyped-def]
+def test_agrees_with_the_summary_endpoint(embedded_api: Any) -> None:
     rng = np.random.default_rng(3)
     rows = []
     for _ in range(300):
@@ -112,7 +115,7 @@ def test_agrees_with_the_summary_endpoint(embedded_api) -> None:  # type: ignore
         assert a["np"] == pytest.approx(b["np"]) and a["dsrs"] == pytest.approx(b["dsrs"])
 
 
-def test_overview_follows_new_rows_of_a_running_job(embedded_api) -> None:  # type: ignore[no-untyped-def]
+def test_overview_follows_new_rows_of_a_running_job(embedded_api: Any) -> None:
     from dashboard_seeding import sample_row
 
     from store import repository

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from typing import Any
 
 import numpy as np
 import pytest
@@ -16,7 +17,7 @@ SVG_NAMESPACE = "http://www.w3.org/2000/svg"
 
 
 @pytest.fixture(scope="module")
-def table_job(embedded_api) -> str:  # type: ignore[no-untyped-def]
+def table_job(embedded_api: Any) -> str:
     """12 rows: 0-5 certified with growing radii (DSRS adds 0.1 to the even ones),
     6-8 abstained, 9-11 wrong predictions."""
     rows = []
@@ -40,7 +41,9 @@ def table_job(embedded_api) -> str:  # type: ignore[no-untyped-def]
         "/dashboard/new-job",
     ],
 )
-def test_every_page_is_the_shell_with_a_strict_content_security_policy(embedded_api, path) -> None:  # type: ignore[no-untyped-def]
+def test_every_page_is_the_shell_with_a_strict_content_security_policy(
+    embedded_api: Any, path: str
+) -> None:
     response = embedded_api.client.get(path)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
@@ -53,7 +56,7 @@ def test_every_page_is_the_shell_with_a_strict_content_security_policy(embedded_
     assert {"api.js", "dom.js"} <= set(preloaded) and len(preloaded) >= 3
 
 
-def test_unknown_pages_and_assets_are_404(embedded_api) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_pages_and_assets_are_404(embedded_api: Any) -> None:
     assert embedded_api.client.get("/dashboard/nowhere").status_code == 404
     assert embedded_api.client.get("/dashboard/assets/js/missing.js").status_code == 404
     assert embedded_api.client.get("/dashboard/assets/../dashboard_routes.py").status_code == 404
@@ -69,7 +72,7 @@ def referenced_assets() -> set[str]:
     return urls
 
 
-def test_every_referenced_asset_is_served_by_the_server(embedded_api) -> None:  # type: ignore[no-untyped-def]
+def test_every_referenced_asset_is_served_by_the_server(embedded_api: Any) -> None:
     urls = referenced_assets()
     assert "/dashboard/assets/js/main.js" in urls and "/dashboard/assets/js/plot.js" in urls
     for url in urls:
@@ -89,7 +92,7 @@ def test_no_asset_names_another_origin() -> None:
             assert "@import" not in text and "@font-face" not in text, path
 
 
-def test_thumbnail_is_the_input_as_a_png(embedded_api, table_job: str) -> None:  # type: ignore[no-untyped-def]
+def test_thumbnail_is_the_input_as_a_png(embedded_api: Any, table_job: str) -> None:
     from PIL import Image
 
     from models.demo import demo_dataset
@@ -101,19 +104,19 @@ def test_thumbnail_is_the_input_as_a_png(embedded_api, table_job: str) -> None: 
     assert pixels.shape == (64, 64) and np.array_equal(pixels[::8, ::8], expected)
 
 
-def test_thumbnail_refusals(embedded_api, table_job: str) -> None:  # type: ignore[no-untyped-def]
+def test_thumbnail_refusals(embedded_api: Any, table_job: str) -> None:
     assert embedded_api.client.get(f"/v1/jobs/{table_job}/inputs/12.png").status_code == 404
     assert embedded_api.client.get("/v1/jobs/nope/inputs/0.png").status_code == 404
     assert embedded_api.client.get(f"/v1/jobs/{table_job}/inputs/x.png").status_code == 422
 
 
-def page(embedded_api, job_id: str, **params):  # type: ignore[no-untyped-def]
+def page(embedded_api: Any, job_id: str, **params: Any) -> Any:
     response = embedded_api.client.get(f"/v1/dashboard/jobs/{job_id}/samples", params=params)
     assert response.status_code == 200, response.text
     return response.json()
 
 
-def test_sample_table_sorts_in_the_database(embedded_api, table_job: str) -> None:  # type: ignore[no-untyped-def]
+def test_sample_table_sorts_in_the_database(embedded_api: Any, table_job: str) -> None:
     by_radius = page(embedded_api, table_job, sort="np_radius", order="desc", limit=3)
     assert [row["sample_index"] for row in by_radius["items"]] == [5, 4, 3]
     assert by_radius["total"] == 12
@@ -126,7 +129,7 @@ def test_sample_table_sorts_in_the_database(embedded_api, table_job: str) -> Non
     assert [row["prediction"] for row in nulls_last["items"]][-3:] == [None, None, None]
 
 
-def test_sample_table_pages_and_filters(embedded_api, table_job: str) -> None:  # type: ignore[no-untyped-def]
+def test_sample_table_pages_and_filters(embedded_api: Any, table_job: str) -> None:
     seen = []
     for offset in (0, 5, 10):
         result = page(embedded_api, table_job, offset=offset, limit=5)
@@ -139,7 +142,7 @@ def test_sample_table_pages_and_filters(embedded_api, table_job: str) -> None:  
     assert counts == {"all": 12, "abstained": 3, "certified": 6, "improved": 3, "wrong": 3}
 
 
-def test_sample_table_refusals(embedded_api, table_job: str) -> None:  # type: ignore[no-untyped-def]
+def test_sample_table_refusals(embedded_api: Any, table_job: str) -> None:
     url = f"/v1/dashboard/jobs/{table_job}/samples"
     bad_sort = embedded_api.client.get(url, params={"sort": "reason; DROP TABLE"})
     assert bad_sort.status_code == 422 and "sort must be one of" in bad_sort.json()["detail"]
@@ -149,7 +152,7 @@ def test_sample_table_refusals(embedded_api, table_job: str) -> None:  # type: i
     assert embedded_api.client.get("/v1/dashboard/jobs/nope/overview").status_code == 404
 
 
-def test_job_list_filters_by_model_and_status(embedded_api, table_job: str) -> None:  # type: ignore[no-untyped-def]
+def test_job_list_filters_by_model_and_status(embedded_api: Any, table_job: str) -> None:
     other_model = seed_model(embedded_api.session_factory)
     running = seed_job(embedded_api.session_factory, other_model, [{}], total=4, status="running")
     listed = embedded_api.client.get("/v1/dashboard/jobs", params={"model_id": other_model}).json()

@@ -143,10 +143,10 @@ function renderCurve(slot, tableSlot, o) {
     tableSlot.replaceChildren();
     return;
   }
-  // DSRS first and wider, NP on top: where the two coincide both stay visible.
+  // DSRS solid underneath, NP dashed on top: where the two coincide both stay visible.
   const series = [];
-  if (o.curve.dsrs) series.push({ name: "DSRS", cls: "dsrs", x: o.curve.radius, y: o.curve.dsrs, width: 4 });
-  series.push({ name: "NP", cls: "np", x: o.curve.radius, y: o.curve.np, width: 1.8 });
+  if (o.curve.dsrs) series.push({ name: "DSRS", cls: "dsrs", x: o.curve.radius, y: o.curve.dsrs, width: 2.6 });
+  series.push({ name: "NP", cls: "np", x: o.curve.radius, y: o.curve.np, width: 2.2, dash: "6 4" });
   const yLabel = o.labelled ? "certified accuracy" : "certified fraction";
   slot.replaceChildren(lineChart({ series, xLabel: "L2 radius", yLabel, title: `${yLabel} vs radius, NP and DSRS` }));
   tableSlot.replaceChildren(h("table", { class: "data", id: "accuracy-table" },

@@ -64,7 +64,7 @@ export function lineChart({ series, xLabel, yLabel, title, width = WIDTH, height
     for (let i = 1; i < one.x.length; i += 1) {
       d += `H${xScale(one.x[i]).toFixed(2)}V${yScale(one.y[i]).toFixed(2)}`;
     }
-    svg.append(s("path", { class: `series series-${one.cls}`, d, fill: "none", "stroke-width": one.width || 2,
+    svg.append(s("path", { class: `series series-${one.cls}`, d, fill: "none", "stroke-width": one.width || 2, "stroke-dasharray": one.dash,
       "data-points": one.x.length, "data-series": one.name }));
     for (const i of markerIndices(one.y)) {
       svg.append(s("circle", { class: `point series-${one.cls}`, cx: xScale(one.x[i]).toFixed(2),
