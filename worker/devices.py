@@ -6,6 +6,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from worker.errors import DeviceUnavailableError
+
 __all__ = ["count_gpus_without_cuda_init", "cuda_device_count", "process_device"]
 
 _COUNT_SCRIPT = "import torch; print(torch.cuda.device_count() if torch.cuda.is_available() else 0)"
@@ -41,7 +43,7 @@ def process_device(preference: str) -> str:
     count = cuda_device_count()
     if count == 0:
         if preference == "cuda":
-            raise RuntimeError("DSRS_DEVICE=cuda but no CUDA device is visible")
+            raise DeviceUnavailableError("DSRS_DEVICE=cuda but no CUDA device is visible")
         return "cpu"
     from billiard.process import current_process
 

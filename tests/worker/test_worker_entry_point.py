@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from worker.devices import count_gpus_without_cuda_init, cuda_device_count, process_device
+from worker.errors import DeviceUnavailableError
 
 
 def test_worker_needs_a_broker() -> None:
@@ -32,7 +33,7 @@ def test_device_choice() -> None:
     assert gpus == cuda_device_count()
     if gpus == 0:
         assert process_device("auto") == "cpu"
-        with pytest.raises(RuntimeError, match="no CUDA device"):
+        with pytest.raises(DeviceUnavailableError, match="no CUDA device"):
             process_device("cuda")
     else:
         assert process_device("auto") == "cuda:0"
