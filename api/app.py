@@ -5,9 +5,17 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
-from api import health_routes, input_routes, job_routes, model_routes, plan_routes
+from api import (
+    health_routes,
+    input_routes,
+    job_routes,
+    model_routes,
+    plan_routes,
+    tenant_routes,
+)
+from api.authentication import authenticate, check_auth_configuration
 from api.body_limit import BodySizeLimit
 from api.dashboard_routes import install_dashboard
 from api.dispatch import JobDispatcher, make_dispatcher
@@ -28,8 +36,12 @@ def create_app(
 
     Embedded mode (no database URL): the SQLite schema is migrated to head here and jobs
     left unfinished by a previous run are queued again on the in-process runner.
+
+    Raises :class:`api.errors.InsecureConfigurationError` when API keys are required and
+    the admin key is missing or a placeholder.
     """
     settings = settings or load_settings()
+    check_auth_configuration(settings)
     engine = make_engine(settings)
     session_factory = make_session_factory(engine)
     if settings.database_url is None:
@@ -54,8 +66,10 @@ def create_app(
     app.state.dispatcher = dispatcher
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_upload_bytes=settings.max_upload_bytes)
-    for module in (health_routes, model_routes, input_routes, job_routes, plan_routes):
-        app.include_router(module.router)
+    app.include_router(health_routes.router)
+    # Every /v1 route is authenticated (a database session also requires it).
+    for module in (model_routes, input_routes, job_routes, plan_routes, tenant_routes):
+        app.include_router(module.router, dependencies=[Depends(authenticate)])
     install_dashboard(app)
     if settings.embedded:
         _resume_unfinished(session_factory, dispatcher)

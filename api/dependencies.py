@@ -1,20 +1,35 @@
-"""Request-scoped dependencies: everything comes from ``app.state``, set by the factory."""
+"""Request-scoped dependencies: everything comes from ``app.state``, set by the factory.
+
+A database session is only handed out to an authenticated request, and a tenant's
+session sees only the tenant's rows (:mod:`store.tenancy`): a route cannot forget either.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from api.authentication import Principal, authenticate
 from api.dispatch import JobDispatcher
 from store.settings import Settings
+from store.tenancy import scope_to_tenant
 
-__all__ = ["get_dispatcher", "get_session", "get_settings"]
+__all__ = ["get_dispatcher", "get_principal", "get_session", "get_settings"]
 
 
-def get_session(request: Request) -> Iterator[Session]:
+def get_principal(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+    return principal
+
+
+def get_session(
+    request: Request, principal: Annotated[Principal, Depends(authenticate)]
+) -> Iterator[Session]:
     with request.app.state.session_factory() as session:
+        if principal.tenant_id is not None:
+            scope_to_tenant(session, principal.tenant_id)
         yield session
 
 

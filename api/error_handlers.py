@@ -6,8 +6,11 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from api.errors import (
+    AuthenticationError,
     DispatchError,
     InvalidRequestError,
+    PermissionDeniedError,
+    QuotaExceededError,
     UnsupportedUploadError,
     UploadTooLargeError,
 )
@@ -25,6 +28,8 @@ __all__ = ["STATUS_BY_ERROR", "install_error_handlers", "status_for"]
 
 #: Most specific first: the first class the error is an instance of wins.
 STATUS_BY_ERROR: tuple[tuple[type[Exception], int], ...] = (
+    (AuthenticationError, 401),
+    (PermissionDeniedError, 403),
     (NotFoundError, 404),
     (ConflictError, 409),
     (UploadTooLargeError, 413),
@@ -35,10 +40,14 @@ STATUS_BY_ERROR: tuple[tuple[type[Exception], int], ...] = (
     (ModelValidationError, 422),
     (UnknownArchitectureError, 422),
     (DatasetUnavailableError, 422),
+    (QuotaExceededError, 429),
     (DispatchError, 503),
 )
 
 HANDLED = (
+    AuthenticationError,
+    PermissionDeniedError,
+    QuotaExceededError,
     DispatchError,
     NotFoundError,
     ConflictError,
@@ -61,8 +70,11 @@ def status_for(error: Exception) -> int:
 async def domain_error_handler(_request: Request, error: Exception) -> JSONResponse:
     status = status_for(error)
     detail = str(error) if status != 500 else "internal error"
+    headers = {"WWW-Authenticate": 'APIKey header="X-API-Key"'} if status == 401 else None
     return JSONResponse(
-        status_code=status, content={"detail": detail, "error": type(error).__name__}
+        status_code=status,
+        content={"detail": detail, "error": type(error).__name__},
+        headers=headers,
     )
 
 

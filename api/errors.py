@@ -8,6 +8,11 @@ Tree::
     │                            safetensors, or holds pickled objects          → 415
     ├── InvalidRequestError      parameters that do not fit together (indices
     │                            out of range, labels missing for ``evaluate``) → 422
+    ├── AuthenticationError      no API key, or one that is not valid           → 401
+    ├── PermissionDeniedError    a valid key that may not do this (admin only)  → 403
+    ├── QuotaExceededError       a tenant's quota would be exceeded             → 429
+    ├── InsecureConfigurationError  auth required without a usable admin key
+    │                            (raised at start-up, never answered)
     └── DispatchError            the job broker cannot be reached               → 503
 
 Errors of other packages (``dsrs_core``, ``models``, ``store``) are mapped to status codes
@@ -18,8 +23,12 @@ from __future__ import annotations
 
 __all__ = [
     "ApiError",
+    "AuthenticationError",
     "DispatchError",
+    "InsecureConfigurationError",
     "InvalidRequestError",
+    "PermissionDeniedError",
+    "QuotaExceededError",
     "UnsupportedUploadError",
     "UploadTooLargeError",
 ]
@@ -43,6 +52,22 @@ class UnsupportedUploadError(ApiError, ValueError):
 
 class InvalidRequestError(ApiError, ValueError):
     """A request whose parts do not fit together; the message says what is allowed."""
+
+
+class AuthenticationError(ApiError):
+    """The request carries no valid ``X-API-Key``."""
+
+
+class PermissionDeniedError(ApiError):
+    """The key is valid but does not allow this request."""
+
+
+class QuotaExceededError(ApiError):
+    """Accepting the request would exceed a quota of the tenant; the message says which."""
+
+
+class InsecureConfigurationError(ApiError):
+    """The service was asked to start with auth required but without a usable admin key."""
 
 
 class DispatchError(ApiError):

@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, UploadFile
 from sqlalchemy.orm import Session
 
-from api.dependencies import get_session, get_settings
+from api.authentication import Principal
+from api.dependencies import get_principal, get_session, get_settings
 from api.input_sets import register_input_set
 from api.schemas import InputSetOut
 from api.uploads import receive_file
@@ -18,6 +19,7 @@ router = APIRouter(prefix="/v1/inputs", tags=["inputs"])
 
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
 @router.post(
@@ -32,6 +34,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 def upload_inputs(
     session: SessionDep,
     settings: SettingsDep,
+    principal: PrincipalDep,
     file: Annotated[
         UploadFile,
         File(
@@ -43,7 +46,9 @@ def upload_inputs(
     received = receive_file(
         file.file, file.filename or "", settings.storage_dir / "tmp", settings.max_upload_bytes
     )
-    return InputSetOut.model_validate(register_input_set(session, settings, received, name=name))
+    return InputSetOut.model_validate(register_input_set(
+            session, settings, received, name=name, owner_id=principal.tenant_id
+        ))
 
 
 @router.get("/{input_set_id}", response_model=InputSetOut)

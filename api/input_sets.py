@@ -16,7 +16,12 @@ __all__ = ["register_input_set"]
 
 
 def register_input_set(
-    session: Session, settings: Settings, received: ReceivedFile, *, name: str | None
+    session: Session,
+    settings: Settings,
+    received: ReceivedFile,
+    *,
+    name: str | None,
+    owner_id: str | None = None,
 ) -> InputSetRecord:
     try:
         arrays = read_input_arrays(received.path)
@@ -30,6 +35,7 @@ def register_input_set(
         np.save(directory / "labels.npy", arrays.labels, allow_pickle=False)
     record = repository.add_input_set(
         session,
+        owner_id=owner_id,
         name=name or received.filename or "inputs",
         format=arrays.format,
         sha256=received.sha256,

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Depends, Query, Response
 from sqlalchemy.orm import Session
 
 from api import job_reports
-from api.dependencies import get_dispatcher, get_session, get_settings
+from api.authentication import Principal
+from api.dependencies import get_dispatcher, get_principal, get_session, get_settings
 from api.dispatch import JobDispatcher
 from api.job_submission import submit_job
 from api.schemas import JobCreate, JobOut, ResultsPage, Summary
@@ -19,14 +20,24 @@ router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DispatcherDep = Annotated[JobDispatcher, Depends(get_dispatcher)]
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
 Status = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 
 
-@router.post("", response_model=JobOut, status_code=202)
+@router.post(
+    "",
+    response_model=JobOut,
+    status_code=202,
+    responses={429: {"description": "The tenant's quota (jobs in flight, samples) is used"}},
+)
 def create_job(
-    session: SessionDep, settings: SettingsDep, dispatcher: DispatcherDep, body: JobCreate
+    session: SessionDep,
+    settings: SettingsDep,
+    dispatcher: DispatcherDep,
+    principal: PrincipalDep,
+    body: JobCreate,
 ) -> JobOut:
-    job = submit_job(session, settings, dispatcher, body)
+    job = submit_job(session, settings, dispatcher, body, owner_id=principal.tenant_id)
     return job_reports.job_status(session, job.id)
 
 

@@ -14,13 +14,14 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from api.dispatch import JobDispatcher
-from api.errors import DispatchError, InvalidRequestError
+from api.errors import DispatchError, InvalidRequestError, QuotaExceededError
 from api.schemas import InputsIn, JobCreate
 from store import repository
 from store.chunks import chunk_count
 from store.datasets import BUILTIN_SPLITS, builtin_split, files_present
 from store.job_parameters import certification_config
 from store.settings import Settings
+from store.tenants import jobs_in_flight, lock_tenant
 from store.tables import InputSetRecord, JobRecord, ModelRecord
 
 __all__ = ["MAX_SEED", "submit_job"]
@@ -30,7 +31,12 @@ MAX_BATCH_SIZE = 1_000_000
 
 
 def submit_job(
-    session: Session, settings: Settings, dispatcher: JobDispatcher, request: JobCreate
+    session: Session,
+    settings: Settings,
+    dispatcher: JobDispatcher,
+    request: JobCreate,
+    *,
+    owner_id: str | None = None,
 ) -> JobRecord:
     model = repository.get_model(session, request.model_id)
     parameters = _parameters(request)
@@ -53,8 +59,11 @@ def submit_job(
         raise InvalidRequestError(f"seed must lie in [0, 2**63 - 1], got {seed}")
     inputs = _inputs(session, settings, request, model)
     _check_total(settings, len(inputs["indices"]))
+    if owner_id is not None:
+        _check_quota(session, settings, owner_id, len(inputs["indices"]))
     job = repository.add_job(
         session,
+        owner_id=owner_id,
         model_id=model.id,
         mode=request.mode,
         inputs=inputs,
@@ -173,4 +182,24 @@ def _check_total(settings: Settings, total: int) -> None:
         raise InvalidRequestError(
             f"{total} inputs exceed the limit of {settings.max_samples_per_job} per job "
             "(DSRS_MAX_SAMPLES_PER_JOB)"
+        )
+
+
+def _check_quota(session: Session, settings: Settings, owner_id: str, total: int) -> None:
+    """429 when the tenant would pass its samples-per-job or jobs-in-flight quota. The
+    tenant row stays locked until the job is committed, so concurrent submissions of one
+    tenant are counted one after the other."""
+    tenant = lock_tenant(session, owner_id)
+    max_samples = tenant.max_samples_per_job or settings.tenant_max_samples_per_job
+    if total > max_samples:
+        raise QuotaExceededError(
+            f"{total} inputs exceed this tenant's quota of {max_samples} inputs per job; "
+            "split the inputs over several jobs"
+        )
+    max_jobs = tenant.max_jobs_in_flight or settings.tenant_max_jobs_in_flight
+    in_flight = jobs_in_flight(session, owner_id)
+    if in_flight >= max_jobs:
+        raise QuotaExceededError(
+            f"this tenant already has {in_flight} jobs queued or running (quota "
+            f"{max_jobs}); wait for one to finish or cancel one"
         )

@@ -28,12 +28,14 @@ def register_model(
     settings: Settings,
     received: ReceivedFile,
     *,
+    owner_id: str | None = None,
     name: str | None,
     architecture: str | None,
     mean: Sequence[float] | None,
     std: Sequence[float] | None,
 ) -> tuple[ModelRecord, bool]:
-    """Store a validated upload; returns the model row and whether it was new."""
+    """Store a validated upload for ``owner_id`` (a tenant, or None for the admin);
+    returns the model row and whether it was new (content addresses are per owner)."""
     try:
         content_key = _content_key(received.sha256, architecture, mean, std)
         existing = repository.find_model_by_content(session, content_key)
@@ -56,6 +58,7 @@ def register_model(
         try:
             record = repository.add_model(
                 session,
+                owner_id=owner_id,
                 name=name or received.filename or content_key[:12],
                 format=fmt,
                 architecture=architecture,

@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 from sqlalchemy.orm import Session
 
-from api.dependencies import get_session, get_settings
+from api.authentication import Principal
+from api.dependencies import get_principal, get_session, get_settings
 from api.errors import InvalidRequestError
 from api.model_catalogue import register_model
 from api.schemas import ModelOut
@@ -19,6 +20,7 @@ router = APIRouter(prefix="/v1/models", tags=["models"])
 
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
 @router.post(
@@ -35,6 +37,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 def upload_model(
     session: SessionDep,
     settings: SettingsDep,
+    principal: PrincipalDep,
     response: Response,
     file: Annotated[UploadFile, File(description="safetensors state dict or ONNX model")],
     architecture: Annotated[
@@ -51,6 +54,7 @@ def upload_model(
         session,
         settings,
         received,
+        owner_id=principal.tenant_id,
         name=name,
         architecture=architecture or None,
         mean=_floats("mean", mean),

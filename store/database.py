@@ -8,6 +8,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from store.settings import Settings
+from store.tenancy import install_tenant_scoping
 
 __all__ = ["make_engine", "make_session_factory"]
 
@@ -37,4 +38,7 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+    """Sessions that can be scoped to a tenant (:func:`store.tenancy.scope_to_tenant`)."""
+    factory = sessionmaker(engine, expire_on_commit=False)
+    install_tenant_scoping(factory)
+    return factory

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings", "load_settings"]
@@ -57,6 +57,47 @@ class Settings(BaseSettings):
     )
     max_samples_per_job: int = Field(default=100_000, gt=0)
     max_draws_per_sample: int = Field(default=10_000_000, gt=0)
+    auth: Literal["auto", "required", "disabled"] = Field(
+        default="auto",
+        description="API keys: 'required', 'disabled', or 'auto' = disabled only for the "
+        "embedded SQLite service without an admin key, required otherwise.",
+    )
+    admin_api_key: SecretStr | None = Field(
+        default=None,
+        description="The admin key (creates tenants and keys, sees everything); at least "
+        "32 characters. Required when auth is required.",
+    )
+    tenant_max_jobs_in_flight: int = Field(
+        default=4, gt=0, description="Queued + running jobs per tenant (429 beyond)."
+    )
+    tenant_max_samples_per_job: int = Field(
+        default=10_000, gt=0, description="Inputs per job of a tenant (429 beyond)."
+    )
+    broker_visibility_timeout_s: int = Field(
+        default=3900,
+        gt=0,
+        description="Seconds before a chunk taken by a worker that died is delivered "
+        "again (Redis visibility timeout); longer than task_time_limit_s.",
+    )
+    job_time_limit_s: int = Field(
+        default=86_400, gt=0, description="A job still unfinished this long after it "
+        "started is marked failed."
+    )
+    model_load_timeout_s: float = Field(
+        default=120.0, gt=0, description="Time allowed to validate and load a model."
+    )
+    model_load_memory_bytes: int = Field(
+        default=8 * 1024**3,
+        gt=0,
+        description="Address-space limit of the process that validates an uploaded model.",
+    )
+
+    @property
+    def auth_required(self) -> bool:
+        """Whether requests need an API key (the rule of ``auth='auto'`` is here)."""
+        if self.auth != "auto":
+            return self.auth == "required"
+        return not (self.database_url is None and self.admin_api_key is None)
 
     @property
     def embedded(self) -> bool:

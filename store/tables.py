@@ -30,11 +30,13 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
     "JOB_STATUSES",
+    "ApiKeyRecord",
     "Base",
     "InputSetRecord",
     "JobRecord",
     "ModelRecord",
     "SampleRecord",
+    "TenantRecord",
     "utcnow",
 ]
 
@@ -76,14 +78,46 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-class ModelRecord(Base):
-    """An uploaded base classifier, content addressed by the sha256 of its file (and of
-    the architecture and normalisation it is used with)."""
+class TenantRecord(Base):
+    """Who owns models, input sets and jobs; quotas left ``None`` take the settings'."""
 
-    __tablename__ = "models"
-    __table_args__ = (UniqueConstraint("content_key", name="uq_models_content_key"),)
+    __tablename__ = "tenants"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    max_jobs_in_flight: Mapped[int | None] = mapped_column(Integer, default=None)
+    max_samples_per_job: Mapped[int | None] = mapped_column(Integer, default=None)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class ApiKeyRecord(Base):
+    """An API key of a tenant. Only the sha256 of the key is stored (keys are 256-bit
+    random, so a plain hash cannot be reversed by guessing); ``prefix`` names it."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), index=True
+    )
+    key_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+
+
+class ModelRecord(Base):
+    """An uploaded base classifier, content addressed by the sha256 of its file (and of
+    the architecture and normalisation it is used with) within its owner's models."""
+
+    __tablename__ = "models"
+    __table_args__ = (
+        UniqueConstraint("owner_id", "content_key", name="uq_models_owner_content_key"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    #: The tenant; ``None`` for models of the admin or of a service without auth.
+    owner_id: Mapped[str | None] = mapped_column(ForeignKey("tenants.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     format: Mapped[str] = mapped_column(String(16))
     architecture: Mapped[str | None] = mapped_column(String(64))
@@ -105,6 +139,7 @@ class InputSetRecord(Base):
     __tablename__ = "input_sets"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    owner_id: Mapped[str | None] = mapped_column(ForeignKey("tenants.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     format: Mapped[str] = mapped_column(String(16))
     sha256: Mapped[str] = mapped_column(String(64))
@@ -120,9 +155,13 @@ class JobRecord(Base):
     """One certification job: a model, a list of inputs and the parameters."""
 
     __tablename__ = "jobs"
-    __table_args__ = (Index("ix_jobs_status_created", "status", "created_at"),)
+    __table_args__ = (
+        Index("ix_jobs_status_created", "status", "created_at"),
+        Index("ix_jobs_owner_status", "owner_id", "status"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    owner_id: Mapped[str | None] = mapped_column(ForeignKey("tenants.id"))
     model_id: Mapped[str] = mapped_column(ForeignKey("models.id"))
     status: Mapped[str] = mapped_column(String(16), default="queued")
     mode: Mapped[str] = mapped_column(String(16))

@@ -21,6 +21,7 @@ def client_without_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     settings = Settings(
         database_url=f"sqlite:///{storage / 'db.sqlite3'}",
         broker_url="redis://127.0.0.1:1/0",  # nothing listens on port 1
+        auth="disabled",
         storage_dir=storage,
     )
     upgrade_to_head(settings)

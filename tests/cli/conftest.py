@@ -90,6 +90,7 @@ def full_stack(
         chunk_size=2,
         device="cpu",
         torch_threads=1,
+        auth="disabled",
     )
     upgrade_to_head(settings)
     env = {k: v for k, v in os.environ.items() if not k.startswith("DSRS_")}

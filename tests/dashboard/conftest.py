@@ -115,6 +115,7 @@ def live_service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
             broker_url=broker,
             queue=f"dsrs-dashboard-{uuid.uuid4().hex[:12]}",
             torch_threads="1",
+            auth="disabled",
         )
         worker = Path(sys.executable).with_name("dsrs")
         processes.append(

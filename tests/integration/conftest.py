@@ -20,6 +20,8 @@ import httpx
 import pytest
 
 WORKER_START_TIMEOUT_S = 90.0
+#: The full stack requires API keys; the stack's client is the admin.
+ADMIN_API_KEY = "integration-admin-" + "k" * 32
 
 
 @dataclass
@@ -97,6 +99,7 @@ def stack(
         chunk_size=2,
         device="cpu",
         torch_threads=1,
+        admin_api_key=ADMIN_API_KEY,
     )
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("DSRS_")},
@@ -115,7 +118,9 @@ def stack(
             wait_until_ready(worker)
         with (
             running_server(create_app(settings)) as base_url,
-            httpx.Client(base_url=base_url, timeout=60) as client,
+            httpx.Client(
+                base_url=base_url, timeout=60, headers={"X-API-Key": ADMIN_API_KEY}
+            ) as client,
         ):
             yield Stack(settings, client, workers)
     finally:

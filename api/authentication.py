@@ -1,0 +1,118 @@
+"""Who is asking: the ``X-API-Key`` header resolved to the admin or a tenant.
+
+* auth disabled (``Settings.auth_required`` is False: by default the embedded SQLite service
+  without an admin key): every request is the anonymous operator, who sees everything.
+* auth required: no key or an unknown/revoked key → 401; the admin key
+  (``DSRS_ADMIN_API_KEY``) → the admin; a tenant's key → that tenant, whose database
+  session sees only the tenant's rows (:mod:`store.tenancy`).
+
+Keys are compared as sha256 digests with :func:`hmac.compare_digest`. The service refuses
+to start (:func:`check_auth_configuration`) when auth is required and the admin key is
+missing, short, or a well-known placeholder.
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.security import APIKeyHeader
+
+from api.errors import AuthenticationError, InsecureConfigurationError, PermissionDeniedError
+from store.settings import Settings
+from store.tenants import key_digest, tenant_of_key
+
+__all__ = [
+    "MIN_ADMIN_KEY_LENGTH",
+    "Principal",
+    "authenticate",
+    "check_auth_configuration",
+    "require_admin",
+]
+
+MIN_ADMIN_KEY_LENGTH = 32
+#: Placeholders that appear in examples; a service must not run with one as its admin key.
+KNOWN_DEFAULT_KEYS = frozenset(
+    {"changeme", "change-me", "admin", "secret", "password", "dsrs", "dsrs-admin", "test"}
+)
+
+api_key_header = APIKeyHeader(
+    name="X-API-Key",
+    auto_error=False,
+    description="A tenant's key (POST /v1/tenants/{id}/keys) or the admin key.",
+)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller. ``tenant_id`` None: the admin (or anyone, when auth is disabled)."""
+
+    tenant_id: str | None
+    is_admin: bool
+
+
+ANONYMOUS = Principal(tenant_id=None, is_admin=True)
+ADMIN = Principal(tenant_id=None, is_admin=True)
+
+
+def check_auth_configuration(settings: Settings) -> None:
+    """Raise :class:`InsecureConfigurationError` when auth is required but the admin key is
+    missing or guessable (the service must not start with a default secret)."""
+    if not settings.auth_required:
+        return
+    key = settings.admin_api_key.get_secret_value() if settings.admin_api_key else ""
+    if not key:
+        raise InsecureConfigurationError(
+            "API keys are required (DSRS_AUTH=required, or a database other than the "
+            "embedded SQLite) but DSRS_ADMIN_API_KEY is not set; set it to a random key of "
+            f"at least {MIN_ADMIN_KEY_LENGTH} characters (e.g. python -c 'import secrets; "
+            "print(secrets.token_urlsafe(32))'), or set DSRS_AUTH=disabled on a trusted "
+            "network only"
+        )
+    if key.lower() in KNOWN_DEFAULT_KEYS or len(key) < MIN_ADMIN_KEY_LENGTH:
+        raise InsecureConfigurationError(
+            f"DSRS_ADMIN_API_KEY must be a random key of at least {MIN_ADMIN_KEY_LENGTH} "
+            "characters, not a placeholder"
+        )
+
+
+async def authenticate(
+    request: Request, key: Annotated[str | None, Depends(api_key_header)]
+) -> Principal:
+    """The principal of this request (also kept on ``request.state.principal``)."""
+    principal = await _resolve(request, key)
+    request.state.principal = principal
+    return principal
+
+
+async def _resolve(request: Request, key: str | None) -> Principal:
+    settings: Settings = request.app.state.settings
+    if not settings.auth_required:
+        return ANONYMOUS
+    if not key:
+        raise AuthenticationError(
+            "this endpoint needs an API key in the X-API-Key header"
+        )
+    admin = settings.admin_api_key
+    if admin is not None and hmac.compare_digest(
+        key_digest(key), key_digest(admin.get_secret_value())
+    ):
+        return ADMIN
+    tenant_id = await run_in_threadpool(_tenant_of_key, request, key)
+    if tenant_id is None:
+        raise AuthenticationError("the API key in X-API-Key is not valid (unknown or revoked)")
+    return Principal(tenant_id=tenant_id, is_admin=False)
+
+
+def _tenant_of_key(request: Request, key: str) -> str | None:
+    with request.app.state.session_factory() as session:
+        return tenant_of_key(session, key)
+
+
+async def require_admin(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+    if not principal.is_admin:
+        raise PermissionDeniedError("only the admin key (DSRS_ADMIN_API_KEY) may do this")
+    return principal
