@@ -59,8 +59,8 @@ LOG_MULTIPLIER_LIMIT = 60.0
 #: Tolerances of the single-multiplier solves. Only the case selection and the quality of
 #: the multipliers depend on them (a multiplier off by ε changes (D) by O(ε²)); the masses
 #: themselves carry ~1e-13 of rounding.
-MULTIPLIER_XTOL = 1e-10
-MASS_FTOL = 1e-13
+MULTIPLIER_XTOL = 1e-8
+MASS_FTOL = 1e-11
 _CORNER_STEPS = 40
 
 

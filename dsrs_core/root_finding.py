@@ -14,7 +14,11 @@ from math import isfinite
 
 from dsrs_core.errors import BracketError, NumericalError
 
-__all__ = ["RootBracket", "monotone_root"]
+__all__ = ["WALK_OVERSHOOT", "RootBracket", "monotone_root"]
+
+#: Factor on the first Newton step while looking for a bracket (> 1 so that the step
+#: usually crosses the root).
+WALK_OVERSHOOT = 1.2
 
 
 @dataclass(frozen=True)
@@ -83,8 +87,8 @@ def monotone_root(
             raise NumericalError(f"non-finite value {value!r} at x={x!r}")
         return sign * (value - target), sign * slope
 
-    # Bracket by walking from x0 with growing (Newton-guided) steps: usually 2 evaluations
-    # instead of evaluating the far ends of [lo, hi].
+    # Bracket by walking from x0: lengthened Newton steps while they make progress, growing
+    # steps otherwise; usually 2–3 evaluations instead of evaluating the far ends.
     limit_lo, limit_hi = lo, hi
     x = min(max(x0, limit_lo), limit_hi)
     gx, slope = g(x)
@@ -92,28 +96,42 @@ def monotone_root(
         return RootBracket(x, x, gx, gx)
     step = 1.0
     if slope > 0.0 and isfinite(slope):
-        step = min(max(abs(gx / slope) * 1.5, 1e-6), 4.0)
+        # A slightly long Newton step: usually lands just past the root (a bracket whose
+        # better end is already Newton-accurate).
+        step = min(max(abs(gx / slope) * WALK_OVERSHOOT, 1e-9), 4.0)
     direction = -1.0 if gx > 0.0 else 1.0
     g_lo = g_hi = gx
     lo = hi = x
+    slope_lo = slope_hi = slope
     while True:
         x_next = min(max(x + direction * step, limit_lo), limit_hi)
-        g_next, _ = g(x_next)
+        g_next, slope_next = g(x_next)
+        if abs(g_next) <= ftol:
+            return RootBracket(x_next, x_next, g_next, g_next)
         if direction > 0.0:
-            lo, g_lo, hi, g_hi = x, gx, x_next, g_next
+            lo, g_lo, slope_lo, hi, g_hi, slope_hi = x, gx, slope, x_next, g_next, slope_next
         else:
-            lo, g_lo, hi, g_hi = x_next, g_next, x, gx
+            lo, g_lo, slope_lo, hi, g_hi, slope_hi = x_next, g_next, slope_next, x, gx, slope
         if g_lo <= 0.0 <= g_hi:
             break
         if x_next in (limit_lo, limit_hi):
             raise BracketError(f"target {target!r} not bracketed on [{limit_lo!r}, {limit_hi!r}]")
-        x, gx = x_next, g_next
-        step *= 3.0
+        improved = abs(g_next) < 0.5 * abs(gx)
+        x, gx, slope = x_next, g_next, slope_next
+        if improved and slope > 0.0 and isfinite(slope):
+            step = min(max(abs(gx / slope) * WALK_OVERSHOOT, 1e-9), 4.0)  # Newton again
+        else:
+            step *= 3.0
     if g_lo == 0.0:
         return RootBracket(lo, lo, g_lo, g_lo)
     if g_hi == 0.0:
         return RootBracket(hi, hi, g_hi, g_hi)
-    x = lo - g_lo * (hi - lo) / (g_hi - g_lo)  # secant start inside the bracket
+    # Newton from the end with the smaller residual (secant if its slope is unusable).
+    x, gx, slope = (lo, g_lo, slope_lo) if -g_lo < g_hi else (hi, g_hi, slope_hi)
+    if slope > 0.0 and isfinite(slope):
+        x = x - gx / slope
+    else:
+        x = lo - g_lo * (hi - lo) / (g_hi - g_lo)
     x = min(max(x, lo), hi)
     dx_old = hi - lo
     for _ in range(max_iter):
