@@ -38,6 +38,7 @@ def seed_job(
     status: str = "succeeded",
     uses_q: bool = True,
     mode: str = "evaluate",
+    inputs: dict[str, Any] | None = None,
 ) -> str:
     """A finished (or running) job with the given per-sample rows, written directly."""
     from store import repository
@@ -49,7 +50,8 @@ def seed_job(
             session,
             model_id=model_id,
             mode=mode,
-            inputs={
+            inputs=inputs
+            or {
                 "source": "builtin",
                 "dataset": "digits",
                 "split": "test",

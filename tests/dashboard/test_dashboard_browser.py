@@ -170,6 +170,17 @@ def test_upload_submit_watch_and_read_a_job(
     row.wait_for()
     assert "succeeded" in row.inner_text() and f"{JOB_INPUTS}/{JOB_INPUTS}" in row.inner_text()
     screenshot(page, artifacts, "6-jobs-list")
+    page.select_option("select[name=status]", "failed")
+    page.locator("#jobs-table", has_text="No jobs match these filters.").wait_for()
+    page.select_option("select[name=status]", "succeeded")
+    row.wait_for()
+
+    # Model detail: its fields and its jobs.
+    row.locator("td:nth-child(2) a").click()
+    page.locator("#model-details", has_text="digits-mlp").wait_for()
+    page.locator(f"a[href='/dashboard/jobs/{job_id}']").wait_for()
+    assert "digits e2e" in page.locator("h1").inner_text()
+    screenshot(page, artifacts, "7-model-detail")
 
     assert not errors, errors
     assert_same_origin(urls, live_service)

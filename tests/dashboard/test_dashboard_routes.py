@@ -104,6 +104,28 @@ def test_thumbnail_is_the_input_as_a_png(embedded_api: Any, table_job: str) -> N
     assert pixels.shape == (64, 64) and np.array_equal(pixels[::8, ::8], expected)
 
 
+def test_thumbnail_of_an_uploaded_colour_input(embedded_api: Any) -> None:
+    from PIL import Image
+
+    images = np.random.default_rng(1).random((4, 3, 32, 32)).astype(np.float32)
+    buffer = io.BytesIO()
+    np.save(buffer, images)
+    response = embedded_api.client.post("/v1/inputs", files={"file": ("x.npy", buffer.getvalue())})
+    assert response.status_code == 201, response.text
+    input_set = response.json()
+    job_id = seed_job(
+        embedded_api.session_factory,
+        embedded_api.model_id,
+        [{}, {}],
+        inputs={"source": "upload", "input_set_id": input_set["id"], "indices": [3, 1]},
+    )
+    png = embedded_api.client.get(f"/v1/jobs/{job_id}/inputs/0.png")
+    assert png.status_code == 200
+    pixels = np.asarray(Image.open(io.BytesIO(png.content)))
+    expected = np.rint(images[3].transpose(1, 2, 0) * 255).astype(np.uint8)
+    assert pixels.shape == (64, 64, 3) and np.array_equal(pixels[::2, ::2], expected)
+
+
 def test_thumbnail_refusals(embedded_api: Any, table_job: str) -> None:
     assert embedded_api.client.get(f"/v1/jobs/{table_job}/inputs/12.png").status_code == 404
     assert embedded_api.client.get("/v1/jobs/nope/inputs/0.png").status_code == 404

@@ -4,7 +4,9 @@ import { getJson } from "./api.js";
 import { duration, errorBox, h, link, progressBar, shortId, statusBadge, timestamp } from "./dom.js";
 
 const STATUSES = ["queued", "running", "succeeded", "failed", "cancelled"];
-const REFRESH_MS = 2000;
+// Poll often while a listed job is queued or running, rarely otherwise (new jobs appear).
+const ACTIVE_REFRESH_MS = 2000;
+const IDLE_REFRESH_MS = 10000;
 
 function noiseText(parameters) {
   const noise = parameters.noise || {};
@@ -39,8 +41,11 @@ export function render(view, _params, query, ctx) {
     model.value = query.get("model") || "";
   }).catch(() => {});
 
+  let active = true;
+  let lastRefresh = 0;
   async function refresh() {
-    const params = { limit: 200 };
+    lastRefresh = Date.now();
+    const params = { limit: 100 };
     if (status.value) params.status = status.value;
     const modelId = model.value || query.get("model") || "";
     if (modelId) params.model_id = modelId;
@@ -51,6 +56,7 @@ export function render(view, _params, query, ctx) {
       body.replaceChildren(...list.items.map((job) => row(job, list.models[job.model_id])));
       if (!list.items.length) body.append(h("tr", {}, h("td", { colspan: 7, class: "empty" }, "No jobs match these filters.")));
       note.textContent = `${list.items.length} job(s) shown.`;
+      active = list.items.some((job) => job.status === "queued" || job.status === "running");
     } catch (error) {
       if (ctx.alive()) errorSlot.replaceChildren(errorBox(error));
     }
@@ -67,7 +73,9 @@ export function render(view, _params, query, ctx) {
   status.addEventListener("change", onFilter);
   model.addEventListener("change", onFilter);
   refresh();
-  ctx.every(REFRESH_MS, refresh);
+  ctx.every(ACTIVE_REFRESH_MS, () => {
+    if (active || Date.now() - lastRefresh >= IDLE_REFRESH_MS) refresh();
+  });
 }
 
 function row(job, modelName) {

@@ -111,6 +111,7 @@ export function render(view, _params, query, ctx) {
   let budgetTimer = null;
   let budgetCall = 0;
   async function budget() {
+    if (!ctx.alive()) return;
     const body = request();
     const out = document.getElementById("budget-body");
     const call = ++budgetCall;
