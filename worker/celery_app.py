@@ -44,6 +44,19 @@ class WorkerContext:
         return self._session_factory
 
 
+def redelivery_options(settings: Settings) -> dict[str, Any]:
+    """Redis transport options under which a chunk taken by a worker that died (SIGKILL,
+    lost machine: nothing acknowledged it) is delivered again after
+    ``broker_visibility_timeout_s``. Surviving workers sweep the unacknowledged messages
+    every quarter of that timeout (at most every 10 s)."""
+    timeout = settings.broker_visibility_timeout_s
+    return {
+        "visibility_timeout": timeout,
+        "unacked_restore_interval": max(1, min(10, timeout // 4)),
+        "unacked_restore_throttle": 1,
+    }
+
+
 def make_celery_app(settings: Settings) -> Celery:
     if settings.broker_url is None:
         raise ValueError("the Celery worker needs DSRS_BROKER_URL (e.g. redis://host:6379/0)")
@@ -57,6 +70,7 @@ def make_celery_app(settings: Settings) -> Celery:
         task_time_limit=settings.task_time_limit_s,
         task_default_queue=settings.queue,
         broker_connection_retry_on_startup=True,
+        broker_transport_options=redelivery_options(settings),
         worker_hijack_root_logger=False,
     )
     context = WorkerContext(settings)

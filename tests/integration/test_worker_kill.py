@@ -1,0 +1,171 @@
+"""A worker killed with SIGKILL in the middle of a chunk: a surviving worker process runs
+the chunk again after the broker's visibility timeout, and the job ends with exactly one
+row per sample (real PostgreSQL, real Redis, real ``dsrs worker`` processes)."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+ADMIN_KEY = "kill-test-admin-" + "k" * 32
+VISIBILITY_TIMEOUT_S = 3
+TOTAL = 24
+RECEIVED = re.compile(r"Task dsrs\.certify_chunk\[([0-9a-f-]+)\] received")
+SUCCEEDED = re.compile(r"Task dsrs\.certify_chunk\[([0-9a-f-]+)\] succeeded")
+
+
+@dataclass
+class Worker:
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def busy(self) -> bool:
+        """Has taken a chunk it has not finished."""
+        log = self.text()
+        return bool(set(RECEIVED.findall(log)) - set(SUCCEEDED.findall(log)))
+
+
+def start_worker(env: dict[str, str], log: Path) -> Worker:
+    with log.open("wb") as handle:
+        process = subprocess.Popen(
+            [str(Path(sys.executable).with_name("dsrs")), "worker", "--concurrency", "1"],
+            env=env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: parent and pool child die together
+        )
+    worker = Worker(process, log)
+    deadline = time.monotonic() + 90
+    while "ready." not in worker.text():
+        assert worker.process.poll() is None, worker.text()
+        assert time.monotonic() < deadline, worker.text()
+        time.sleep(0.2)
+    return worker
+
+
+def stop(worker: Worker) -> None:
+    if worker.process.poll() is None:
+        os.killpg(worker.process.pid, signal.SIGTERM)
+        try:
+            worker.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.process.pid, signal.SIGKILL)
+            worker.process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def kill_stack(
+    postgres_database: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[httpx.Client, list[Worker]]]:
+    import redis
+
+    from api.app import create_app
+    from api.background_server import running_server
+    from store.settings import Settings
+
+    root = tmp_path_factory.mktemp("kill")
+    queue = f"dsrs-kill-{uuid.uuid4().hex[:12]}"
+    settings = Settings(
+        database_url=postgres_database,
+        broker_url=redis_url,
+        queue=queue,
+        storage_dir=root / "var",
+        chunk_size=4,
+        admin_api_key=ADMIN_KEY,
+    )
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("DSRS_")},
+        "DSRS_DATABASE_URL": postgres_database,
+        "DSRS_BROKER_URL": redis_url,
+        "DSRS_QUEUE": queue,
+        "DSRS_STORAGE_DIR": str(settings.storage_dir),
+        "DSRS_DEVICE": "cpu",
+        "DSRS_TORCH_THREADS": "1",
+        "DSRS_BROKER_VISIBILITY_TIMEOUT_S": str(VISIBILITY_TIMEOUT_S),
+        "OMP_NUM_THREADS": "1",
+    }
+    workers = [start_worker(env, root / f"worker-{i}.log") for i in range(2)]
+    try:
+        with (
+            running_server(create_app(settings)) as base_url,
+            httpx.Client(base_url=base_url, timeout=60, headers={"X-API-Key": ADMIN_KEY}) as client,
+        ):
+            yield client, workers
+    finally:
+        for worker in workers:
+            stop(worker)
+        broker = redis.Redis.from_url(redis_url)
+        broker.delete(queue)
+        broker.close()
+
+
+def test_sigkill_mid_job_loses_and_duplicates_no_row(
+    kill_stack: tuple[httpx.Client, list[Worker]], demo_weights: bytes, postgres_database: str
+) -> None:
+    client, (victim, survivor) = kill_stack
+    model = client.post(
+        "/v1/models",
+        files={"file": ("digits-demo.safetensors", demo_weights)},
+        data={"architecture": "digits-mlp"},
+    )
+    assert model.status_code in (200, 201), model.text
+    body: dict[str, Any] = {
+        "model_id": model.json()["id"],
+        "inputs": {"dataset": "digits", "split": "test", "stop": TOTAL},
+        "noise": {"family": "general-gaussian", "sigma": 0.25, "k": 20},
+        "q": {"sigma": 0.2},
+        "n_selection": 50,
+        "n": 20_000,
+        "batch_size": 5_000,
+        "seed": 7,
+    }
+    job = client.post("/v1/jobs", json=body).json()
+
+    deadline = time.monotonic() + 120
+    while not (victim.busy() and client.get(f"/v1/jobs/{job['id']}").json()["progress"]["done"]):
+        assert time.monotonic() < deadline, victim.text()
+        time.sleep(0.05)
+    os.killpg(victim.process.pid, signal.SIGKILL)
+    victim.process.wait(timeout=10)
+    unfinished = set(RECEIVED.findall(victim.text())) - set(SUCCEEDED.findall(victim.text()))
+    assert unfinished, "the victim was killed between chunks"
+
+    while job["status"] not in ("succeeded", "failed", "cancelled"):
+        assert time.monotonic() < deadline, f"job did not finish after the kill: {job}"
+        time.sleep(0.2)
+        job = client.get(f"/v1/jobs/{job['id']}").json()
+    assert job["status"] == "succeeded", job["error"]
+
+    # the surviving process ran the killed worker's chunk again (same task id)
+    assert unfinished & set(SUCCEEDED.findall(survivor.text())), survivor.text()[-3000:]
+
+    engine = create_engine(postgres_database)
+    with engine.connect() as connection:
+        rows, distinct = connection.execute(
+            text(
+                "SELECT count(*), count(DISTINCT sample_index) FROM samples WHERE job_id = :j"
+            ),
+            {"j": job["id"]},
+        ).one()
+    engine.dispose()
+    lost, duplicated = TOTAL - distinct, rows - distinct
+    print(f"rows lost / duplicated after SIGKILL: {lost} / {duplicated}")
+    assert (lost, duplicated) == (0, 0)
