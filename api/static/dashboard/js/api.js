@@ -37,17 +37,24 @@ export function promptForKey(message) {
   error.textContent = message || "";
   input.value = "";
   pendingPrompt = new Promise((resolve) => {
-    const done = (event) => {
-      event.preventDefault();
-      const key = input.value.trim();
-      if (!key) return;
-      form.removeEventListener("submit", done);
+    const finish = (key) => {
+      form.removeEventListener("submit", submitted);
+      dialog.removeEventListener("cancel", cancelled);
       dialog.close();
-      storeKey(key);
       pendingPrompt = null;
       resolve(key);
     };
-    form.addEventListener("submit", done);
+    const submitted = (event) => {
+      event.preventDefault();
+      const key = input.value.trim();
+      if (!key) return;
+      storeKey(key);
+      finish(key);
+    };
+    // Escape: no key; the request then fails with the server's 401 message.
+    const cancelled = () => finish(null);
+    form.addEventListener("submit", submitted);
+    dialog.addEventListener("cancel", cancelled);
   });
   dialog.showModal();
   input.focus();
@@ -88,7 +95,9 @@ export async function apiFetch(path, options = {}) {
   for (let attempt = 0; response.status === 401 && attempt < 3; attempt += 1) {
     const body = await response.json().catch(() => null);
     const hint = storedKey() ? errorDetail(body, "The stored key was refused.") : "";
-    await promptForKey(hint);
+    if (!(await promptForKey(hint))) {
+      return new Response(JSON.stringify(body), { status: 401, headers: { "Content-Type": "application/json" } });
+    }
     response = await fetch(path, withKey(options));
   }
   return response;

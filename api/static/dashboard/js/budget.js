@@ -21,16 +21,16 @@ export function normalQuantile(p) {
   return (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
 }
 
-// The same arithmetic as dsrs_core.bounds: alpha split in two when Q is used, two-sided
-// Clopper-Pearson lower bound with every draw agreeing: (alpha_p / 2)^(1/N).
+// The NP figure of dsrs_core.budget: the NP certificate on its own (all of alpha), two-sided
+// Clopper-Pearson lower bound with every draw agreeing, (alpha / 2)^(1/N), and the Gaussian
+// radius sigma * Phi^-1(pL).
 export function localPlan({ family, sigma, n, alpha, usesQ, nSelection }) {
   const passes = nSelection + n * (usesQ ? 2 : 1);
   if (family !== "gaussian") {
     return { np_max_radius: null, dsrs_max_radius: null, forward_passes_per_input: passes,
       warnings: ["The largest radius of the generalized Gaussian needs the server's /v1/plan, which this server does not offer yet."] };
   }
-  const alphaP = usesQ ? alpha / 2 : alpha;
-  const pLower = (alphaP / 2) ** (1 / n);
+  const pLower = (alpha / 2) ** (1 / n);
   return { np_max_radius: sigma * normalQuantile(pLower), dsrs_max_radius: null, forward_passes_per_input: passes,
     warnings: usesQ ? ["Whether DSRS can beat NP at this budget is computed by the server's /v1/plan, not available on this server yet."] : [] };
 }

@@ -5,8 +5,6 @@ import { s } from "./dom.js";
 
 const WIDTH = 640;
 const HEIGHT = 320;
-// The frame and scales below read the current chart's size from here.
-let box = { width: WIDTH, height: HEIGHT };
 const MARGIN = { top: 12, right: 16, bottom: 44, left: 54 };
 
 // Round-number ticks covering [low, high].
@@ -20,7 +18,7 @@ export function ticks(low, high, count = 6) {
   return values;
 }
 
-function frame(svg, xScale, yScale, xDomain, yDomain, xLabel, yLabel, yFormat) {
+function frame(svg, box, xScale, yScale, xDomain, yDomain, xLabel, yLabel, yFormat) {
   const [x0, x1] = xDomain;
   const [y0, y1] = yDomain;
   const grid = s("g", { class: "grid" });
@@ -39,7 +37,7 @@ function frame(svg, xScale, yScale, xDomain, yDomain, xLabel, yLabel, yFormat) {
   svg.append(grid, axis);
 }
 
-function scales(xDomain, yDomain) {
+function scales(box, xDomain, yDomain) {
   const [x0, x1] = xDomain;
   const [y0, y1] = yDomain;
   const xScale = (x) => MARGIN.left + ((x - x0) / (x1 - x0 || 1)) * (box.width - MARGIN.left - MARGIN.right);
@@ -49,14 +47,14 @@ function scales(xDomain, yDomain) {
 
 // series: [{name, cls, x: [...], y: [...]}], all y in [0, 1].
 export function lineChart({ series, xLabel, yLabel, title, width = WIDTH, height = HEIGHT }) {
-  box = { width, height };
+  const box = { width, height };
   const svg = s("svg", { class: "plot", viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": title });
   svg.append(s("title", {}, title));
   const xMax = Math.max(0.05, ...series.flatMap((one) => one.x));
   const xDomain = [0, xMax];
   const yDomain = [0, 1];
-  const [xScale, yScale] = scales(xDomain, yDomain);
-  frame(svg, xScale, yScale, xDomain, yDomain, xLabel, yLabel, (y) => `${Math.round(y * 100)}%`);
+  const [xScale, yScale] = scales(box, xDomain, yDomain);
+  frame(svg, box, xScale, yScale, xDomain, yDomain, xLabel, yLabel, (y) => `${Math.round(y * 100)}%`);
   for (const one of series) {
     if (!one.x.length) continue;
     // A step function: the value holds until the next radius, then drops.
@@ -85,14 +83,14 @@ function markerIndices(values) {
 
 // bars: [{from, to, count, cls}] drawn on a linear x axis; zeroBar: optional count at x = 0.
 export function histogram({ bars, xLabel, yLabel, title, width = WIDTH, height = HEIGHT }) {
-  box = { width, height };
+  const box = { width, height };
   const svg = s("svg", { class: "plot", viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": title });
   svg.append(s("title", {}, title));
   const xDomain = [Math.min(...bars.map((b) => b.from)), Math.max(...bars.map((b) => b.to))];
   const yMax = Math.max(1, ...bars.map((b) => b.count));
   const yDomain = [0, yMax * 1.08];
-  const [xScale, yScale] = scales(xDomain, yDomain);
-  frame(svg, xScale, yScale, xDomain, yDomain, xLabel, yLabel, (y) => (Number.isInteger(y) ? y : ""));
+  const [xScale, yScale] = scales(box, xDomain, yDomain);
+  frame(svg, box, xScale, yScale, xDomain, yDomain, xLabel, yLabel, (y) => (Number.isInteger(y) ? y : ""));
   for (const bar of bars) {
     const x = xScale(bar.from) + 1;
     const width = Math.max(1, xScale(bar.to) - xScale(bar.from) - 2);

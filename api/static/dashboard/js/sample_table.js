@@ -51,12 +51,17 @@ export function sampleTable(jobId, ctx) {
       const classes = [sortable ? "sortable" : "", numeric ? "num" : ""].join(" ").trim();
       const th = h("th", { class: classes || undefined, title: tooltip, "data-sort": sortable ? key : undefined,
         "aria-sort": state.sort === key ? (state.order === "asc" ? "ascending" : "descending") : undefined }, title, arrow);
-      if (sortable) th.addEventListener("click", () => {
-        if (state.sort === key) state.order = state.order === "asc" ? "desc" : "asc";
-        else { state.sort = key; state.order = key === "sample_index" || key === "dataset_index" ? "asc" : "desc"; }
-        state.offset = 0;
-        refresh();
-      });
+      if (sortable) {
+        const sortBy = () => {
+          if (state.sort === key) state.order = state.order === "asc" ? "desc" : "asc";
+          else { state.sort = key; state.order = key === "sample_index" || key === "dataset_index" ? "asc" : "desc"; }
+          state.offset = 0;
+          refresh();
+        };
+        th.tabIndex = 0;
+        th.addEventListener("click", sortBy);
+        th.addEventListener("keydown", (event) => { if (event.key === "Enter" || event.key === " ") { event.preventDefault(); sortBy(); } });
+      }
       return th;
     }));
   }
