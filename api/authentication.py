@@ -93,9 +93,7 @@ async def _resolve(request: Request, key: str | None) -> Principal:
     if not settings.auth_required:
         return ANONYMOUS
     if not key:
-        raise AuthenticationError(
-            "this endpoint needs an API key in the X-API-Key header"
-        )
+        raise AuthenticationError("this endpoint needs an API key in the X-API-Key header")
     admin = settings.admin_api_key
     if admin is not None and hmac.compare_digest(
         key_digest(key), key_digest(admin.get_secret_value())

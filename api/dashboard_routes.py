@@ -26,6 +26,7 @@ from api.dashboard_samples import SORT_KEYS, sample_table_page
 from api.dashboard_schemas import JobList, Overview, SampleTablePage
 from api.dependencies import get_session, get_settings
 from api.errors import InvalidRequestError
+from api.pagination import Offset
 from store import repository
 from store.settings import Settings
 from store.tables import JobRecord, ModelRecord
@@ -96,7 +97,7 @@ def list_jobs(
     status: Status | None = None,
     model_id: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> JobList:
     """Jobs, newest first, filtered by status and model, with the models' names."""
     query = select(JobRecord.id).order_by(JobRecord.created_at.desc(), JobRecord.id)
@@ -127,7 +128,7 @@ def samples(
     sort: str = "sample_index",
     order: Literal["asc", "desc"] = "asc",
     filter: Literal["all", "abstained", "certified", "improved", "wrong"] = "all",
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 25,
 ) -> SampleTablePage:
     """One page of the per-sample table, sorted and filtered in the database."""

@@ -12,6 +12,7 @@ from api.authentication import Principal
 from api.dependencies import get_dispatcher, get_principal, get_session, get_settings
 from api.dispatch import JobDispatcher
 from api.job_submission import submit_job
+from api.pagination import Offset
 from api.schemas import JobCreate, JobOut, ResultsPage, Summary
 from store.settings import Settings
 
@@ -46,7 +47,7 @@ def list_jobs(
     session: SessionDep,
     status: Status | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[JobOut]:
     return job_reports.list_job_statuses(session, status=status, limit=limit, offset=offset)
 

@@ -11,6 +11,7 @@ from api.authentication import Principal
 from api.dependencies import get_principal, get_session, get_settings
 from api.errors import InvalidRequestError
 from api.model_catalogue import register_model
+from api.pagination import Offset
 from api.schemas import ModelOut
 from api.uploads import receive_file
 from store import repository
@@ -69,7 +70,7 @@ def upload_model(
 def list_models(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[ModelOut]:
     return [
         ModelOut.model_validate(m)

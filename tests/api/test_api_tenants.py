@@ -174,9 +174,7 @@ def test_keys_are_stored_as_sha256_only(
         assert all(key not in row.key_sha256 and key != row.prefix for row in stored)
 
 
-def test_quotas_answer_429_with_the_limit(
-    service: tuple[str, Path], demo_weights: bytes
-) -> None:
+def test_quotas_answer_429_with_the_limit(service: tuple[str, Path], demo_weights: bytes) -> None:
     base_url, _ = service
     key = new_tenant(base_url, "small", max_jobs_in_flight=1, max_samples_per_job=4)
     with client(base_url, key) as small:

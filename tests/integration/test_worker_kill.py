@@ -160,9 +160,7 @@ def test_sigkill_mid_job_loses_and_duplicates_no_row(
     engine = create_engine(postgres_database)
     with engine.connect() as connection:
         rows, distinct = connection.execute(
-            text(
-                "SELECT count(*), count(DISTINCT sample_index) FROM samples WHERE job_id = :j"
-            ),
+            text("SELECT count(*), count(DISTINCT sample_index) FROM samples WHERE job_id = :j"),
             {"j": job["id"]},
         ).one()
     engine.dispose()
