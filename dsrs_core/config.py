@@ -13,11 +13,11 @@ from typing import Literal
 from dsrs_core.errors import InvalidParameterError
 
 __all__ = [
+    "THRESHOLD_HEURISTICS",
+    "CertificationConfig",
     "NoiseSpec",
     "QSpec",
     "RadiusSearch",
-    "CertificationConfig",
-    "THRESHOLD_HEURISTICS",
 ]
 
 #: Percentile heuristics of dsrs-math.md §1.4 accepted for a thresholded Q.

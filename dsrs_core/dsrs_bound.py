@@ -5,11 +5,13 @@ For any multipliers ``(λ1, λ2)`` and ``R = R(λ1, λ2) = {p_δ < λ1 p + λ2 q
     V(r) ≥ L(λ1, λ2) = P_δ(R) + λ1 (p̂ − P(R)) + λ2 (q̂ − Q(R)),                    (D)
     p̂ = pL if λ1 ≥ 0 else pU,   q̂ = qL if λ2 ≥ 0 else qU
 
-(§4.1). A radius is certified when ``L − DSRS_DUAL_MARGIN > 1/2`` for the best multipliers
-found, evaluated with ``n`` and ``2n`` quadrature nodes, minus the quadrature allowance of :mod:`dsrs_core.neyman_pearson`. The search for good multipliers follows the original's
-STEP 1 (§4.3) to pick the KKT case — i (NP), ii (Q only), iii/iv/v (two-sided corners) —
-and solves that case (corners by Newton on ``(ln|λ1|, ln|λ2|)``). Because (D) holds for any
-multipliers, a wrong case or an unconverged solve only costs tightness, never soundness.
+(§4.1). A radius is certified when ``L − DSRS_DUAL_MARGIN > 1/2`` for the multipliers
+found, with ``L`` the smaller of its ``n``- and ``2n``-node values minus the quadrature
+allowance of :func:`dsrs_core.neyman_pearson.accept_bound` (§7.4 items 3 and 7). The
+search for good multipliers follows the original's STEP 1 (§4.3) to pick the KKT case:
+i (NP), ii (Q only), iii/iv/v (two-sided corners), and solves that case (corners by
+Newton on ``(ln|λ1|, ln|λ2|)``). Because (D) holds for any multipliers, a wrong case or
+an unconverged solve only costs tightness, never soundness.
 
 Modes: ``exact`` certifies with the best dual bound found. ``original`` additionally
 requires what the original requires (§4.3(d) relaxation ``Ps(K3) − ε ≥ 1/2`` in case ii;

@@ -12,7 +12,7 @@ Radius searches catch :class:`NumericalError` and report "not certified at that 
 with the reason; they never let it escape to the caller.
 """
 
-__all__ = ["DsrsError", "InvalidParameterError", "NumericalError", "BracketError"]
+__all__ = ["BracketError", "DsrsError", "InvalidParameterError", "NumericalError"]
 
 
 class DsrsError(Exception):

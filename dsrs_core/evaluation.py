@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["RADIUS_MATCH_TOLERANCE", "certified_accuracy", "average_certified_radius"]
+__all__ = ["RADIUS_MATCH_TOLERANCE", "average_certified_radius", "certified_accuracy"]
 
 #: A radius counts as reaching R when it is at least R − 1e-5, as in the original's
 #: evaluation script (dsrs-math.md §6); this only absorbs the printing of grid radii.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["SampleCounts", "Certificate"]
+__all__ = ["Certificate", "SampleCounts"]
 
 
 @dataclass(frozen=True)

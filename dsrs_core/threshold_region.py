@@ -9,8 +9,9 @@ so every mass is a sum of single-level NP-type integrals (``ρ = σ√(2t)``, ``
     P(R ∩ ball) = E_t[I(1/2 + (r² − (B_{−ln μ}(t) − ρ²))/D); t ≤ b]       (0 if μ ≤ 0)
     P(R \\ ball) = E_t[I(1/2 + (r² − (B_{−ln λ1}(t) − ρ²))/D); t > b]     (0 if λ1 ≤ 0)
     Q(R) = ν P(R ∩ ball)
-    P_δ(R) = E_t[u1 + u2],  u1 = I(1/2 + (min(T² − ρ², B_{ln μ} − ρ²) − r²)/D),
-                            u2 = max(0, I(1/2 + (B_{ln λ1} − ρ² − r²)/D) − I(1/2 + (T² − ρ² − r²)/D)).
+    P_δ(R) = E_t[u1 + u2],
+    u1 = I(1/2 + (min(T² − ρ², B_{ln μ} − ρ²) − r²)/D),
+    u2 = max(0, I(1/2 + (B_{ln λ1} − ρ² − r²)/D) − I(1/2 + (T² − ρ² − r²)/D)).
 
 Quadrature splits at ``b`` (for the P and Q masses) and at the kinks of ``u1``/``u2``
 (``B_{ln μ}(t) = T²`` and ``B_{ln λ1}(t) = T²``).
