@@ -257,33 +257,33 @@ class SigmaPair:
         if (self.p.d, self.p.k) != (self.q.d, self.q.k):
             raise InvalidParameterError("P and Q must share the dimension d and exponent k")
 
-    def _far_mass(
-        self, phi: _Phi, r: float, rule: QuadratureRule, scale: float, jac: bool
-    ) -> tuple[float, float, float]:
-        """``E_t[I(((ρ+r)² − U_σ(φ(ρ²)))/(4ρr))]`` for ``ρ = scale √(2t)`` and its
-        derivatives in ``(λ1, λ2)``."""
+    def _far_values(
+        self, phi: _Phi, r: float, v: Array, jac: bool
+    ) -> tuple[Array, Array | None, Array | None]:
+        """Per node at squared radius ``v``: ``I(((ρ+r)² − U_σ(φ(v)))/(4ρr))`` and, with
+        ``jac``, its derivatives in ``λ1`` and ``λ2`` (integrands of P(R), Q(R))."""
         p = self.p
-        v = 2.0 * scale**2 * rule.nodes
         rho = np.sqrt(v)
         denom = 4.0 * rho * r
         llt = phi.log_lambda_tilde(v)
         ok = np.isfinite(llt)
         if not np.any(ok):
-            return 0.0, 0.0, 0.0
+            zeros = np.zeros_like(v)
+            return zeros, (zeros if jac else None), (zeros if jac else None)
         t_p = v * phi.cp  # the same point in P's t-units
         gap = np.zeros_like(v)
         gap[ok] = p.level_offset(t_p[ok], -llt[ok])  # U_σ(φ) − s, no cancellation
         x = np.where(ok, 0.5 + (r * r - gap) / denom, -1.0)
-        mass = rule.expect(symmetric_beta_cdf(x, p.beta_param))
+        cdf = symmetric_beta_cdf(x, p.beta_param)
         if not jac:
-            return mass, 0.0, 0.0
+            return cdf, None, None
         slope = p.level_offset_slope(v, gap)
         base = np.where(ok, symmetric_beta_pdf(x, p.beta_param) * slope / denom, 0.0)
         llt_safe = np.where(ok, llt, 0.0)
         with np.errstate(over="ignore"):
             d1 = np.where(ok, np.exp(-llt_safe), 0.0)
             d2 = np.where(ok, np.exp(phi.log_ratio + (phi.cp - phi.cq) * v - llt_safe), 0.0)
-        return mass, rule.expect(base * d1), rule.expect(base * d2)
+        return cdf, base * d1, base * d2
 
     def masses(
         self,
@@ -306,11 +306,26 @@ class SigmaPair:
             raise InvalidParameterError(f"radius must be positive, got {r!r}")
         phi = _Phi(self, lam1, lam2)
         nan = float("nan")
-        pm = dp1 = dp2 = qm = dq1 = dq2 = nan
-        if "p" in sides:
-            pm, dp1, dp2 = self._far_mass(phi, r, p_rule, self.p.scale, jacobian)
-        if "q" in sides:
-            qm, dq1, dq2 = self._far_mass(phi, r, q_rule, self.q.scale, jacobian)
+        sums = {"p": (nan, nan, nan), "q": (nan, nan, nan)}
+        # One vectorised pass over the P nodes and the Q nodes together.
+        parts = [
+            (side, rule, noise)
+            for side, rule, noise in (("p", p_rule, self.p), ("q", q_rule, self.q))
+            if side in sides
+        ]
+        v = np.concatenate([noise.radius_sq(rule.nodes) for _, rule, noise in parts])
+        cdf, d1, d2 = self._far_values(phi, r, v, jacobian)
+        start = 0
+        for side, rule, _ in parts:
+            part = slice(start, start + rule.nodes.size)
+            start += rule.nodes.size
+            w = rule.weights
+            sums[side] = (
+                float(w @ cdf[part]),
+                float(w @ d1[part]) if d1 is not None else nan,
+                float(w @ d2[part]) if d2 is not None else nan,
+            )
+        (pm, dp1, dp2), (qm, dq1, dq2) = sums["p"], sums["q"]
         ps = float("nan")
         if shifted:
             v = self.p.radius_sq(p_rule.nodes)
