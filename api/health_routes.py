@@ -1,10 +1,13 @@
-"""``/healthz`` (the process answers) and ``/readyz`` (database and broker reachable)."""
+"""``/healthz`` (the process answers) and ``/readyz`` (database reachable and migrated,
+broker reachable)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
+
+from store.migrations import schema_is_current
 
 router = APIRouter(tags=["health"])
 
@@ -23,6 +26,12 @@ def readyz(request: Request) -> JSONResponse:
         checks["database"] = "ok"
     except Exception as error:  # noqa: BLE001 - any driver error means "not ready"
         checks["database"] = f"unavailable: {type(error).__name__}"
+    if checks["database"] == "ok":
+        try:
+            current = schema_is_current(request.app.state.engine)
+            checks["schema"] = "ok" if current else "not at head: run dsrs migrate"
+        except Exception as error:  # noqa: BLE001 - cannot tell means "not ready"
+            checks["schema"] = f"unknown: {error}"
     try:
         request.app.state.dispatcher.ping()
         checks["broker"] = "ok" if not request.app.state.settings.embedded else "in-process"

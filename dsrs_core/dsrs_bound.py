@@ -250,9 +250,7 @@ class _ThresholdEngine(_Engine):
 
     def np_multiplier(self, r, p_target, n, x0=0.0) -> float:
         def fun(x: float) -> tuple[float, float]:
-            m_in, d_in = self.pair.inner_mass(r, x, n, True)
-            m_out, d_out = self.pair.outer_mass(r, x, n, True)
-            return m_in + m_out, d_in + d_out
+            return self.pair.full_mass(r, x, n, True)
 
         return exp(_solve_log_multiplier(fun, p_target, x0))
 

@@ -133,6 +133,7 @@ def _tail_rule(a: float, x: float, n: int) -> QuadratureRule:
     return QuadratureRule(t, weights)
 
 
+@lru_cache(maxsize=256)
 def split_rule(a: float, cuts: tuple[float, ...], n: int) -> QuadratureRule:
     """Rule for ``E_t[f]`` over ``[0, ∞)`` split at the sorted positive ``cuts``.
 

@@ -70,6 +70,11 @@ class ThresholdPair:
         """Rule for ``E_t[·; t > b]`` (outside the ball)."""
         return segment_rule(self.p.shape, self.q.threshold_t, inf, n)
 
+    def full_mass(self, r: float, log_lam: float, n: int, derivative: bool = False):
+        """``P({p_δ < λ p})`` over all ``t`` (``μ = λ1 = λ``, i.e. ``λ2 = 0``), split at ``b``."""
+        rule = split_rule(self.p.shape, (self.q.threshold_t,), n)
+        return self._level_mass(r, log_lam, rule, derivative)
+
     def inner_mass(self, r: float, log_mu: float, n: int, derivative: bool = False):
         """``P(R ∩ ball)`` as a function of ``ln μ`` (and its derivative)."""
         return self._level_mass(r, log_mu, self.inner_rule(n), derivative)

@@ -5,19 +5,42 @@ from __future__ import annotations
 from pathlib import Path
 
 from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
 
 from alembic import command
+from store.errors import ConfigurationError
 from store.settings import Settings
 
-__all__ = ["alembic_config", "downgrade_to_base", "upgrade_to_head"]
+__all__ = [
+    "alembic_config",
+    "downgrade_to_base",
+    "migrations_root",
+    "schema_is_current",
+    "upgrade_to_head",
+]
 
-#: alembic.ini and alembic/ live at the root of the checkout (and of the container image).
+#: The checkout (editable install): alembic.ini and alembic/ sit beside the packages.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+def migrations_root() -> Path:
+    """The folder holding ``alembic.ini`` and ``alembic/``: the checkout of an editable
+    install, else the working directory (the container image's WORKDIR)."""
+    for candidate in (PROJECT_ROOT, Path.cwd()):
+        if (candidate / "alembic.ini").is_file() and (candidate / "alembic").is_dir():
+            return candidate
+    raise ConfigurationError(
+        f"alembic.ini and alembic/ not found in {PROJECT_ROOT} or {Path.cwd()}; run "
+        "migrations from the project folder"
+    )
+
+
 def alembic_config(database_url: str) -> Config:
-    config = Config(str(PROJECT_ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(PROJECT_ROOT / "alembic"))
+    root = migrations_root()
+    config = Config(str(root / "alembic.ini"))
+    config.set_main_option("script_location", str(root / "alembic"))
     config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
     return config
 
@@ -30,3 +53,11 @@ def upgrade_to_head(settings: Settings) -> None:
 
 def downgrade_to_base(settings: Settings) -> None:
     command.downgrade(alembic_config(settings.resolved_database_url), "base")
+
+
+def schema_is_current(engine: Engine) -> bool:
+    """Whether the database's Alembic revision is the head of ``alembic/versions``."""
+    script = ScriptDirectory.from_config(alembic_config(engine.url.render_as_string()))
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_heads()
+    return set(current) == set(script.get_heads())

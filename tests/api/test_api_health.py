@@ -10,7 +10,12 @@ def test_healthz(api_client: httpx.Client) -> None:
 def test_readyz_embedded(api_client: httpx.Client) -> None:
     response = api_client.get("/readyz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ready", "database": "ok", "broker": "in-process"}
+    assert response.json() == {
+        "status": "ready",
+        "database": "ok",
+        "schema": "ok",
+        "broker": "in-process",
+    }
 
 
 def test_openapi_lists_every_route(api_client: httpx.Client) -> None:
@@ -33,3 +38,23 @@ def test_openapi_lists_every_route(api_client: httpx.Client) -> None:
 
 def test_unknown_route_is_404(api_client: httpx.Client) -> None:
     assert api_client.get("/v1/nothing").status_code == 404
+
+
+def test_readyz_reports_a_database_not_at_head(
+    empty_postgres_database: str, redis_url: str, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    from api.app import create_app
+    from api.background_server import running_server
+    from store.settings import Settings
+
+    settings = Settings(
+        database_url=empty_postgres_database,
+        broker_url=redis_url,
+        storage_dir=tmp_path,
+        auth="disabled",
+    )
+    with running_server(create_app(settings)) as base_url:
+        response = httpx.get(f"{base_url}/readyz")
+    assert response.status_code == 503
+    assert response.json()["database"] == "ok"
+    assert "dsrs migrate" in response.json()["schema"]

@@ -55,7 +55,7 @@ def model_id(stack: Any, demo_weights: bytes) -> str:
 def test_ready_with_database_and_broker(stack: Any) -> None:
     response = stack.client.get("/readyz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ready", "database": "ok", "broker": "ok"}
+    assert response.json() == {"status": "ready", "database": "ok", "schema": "ok", "broker": "ok"}
 
 
 def test_job_runs_on_two_workers_and_matches_dsrs_core(stack: Any, model_id: str) -> None:

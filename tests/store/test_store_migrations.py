@@ -74,3 +74,31 @@ def test_dsrs_migrate_command(empty_postgres_database: str) -> None:
     assert result.returncode == 0, result.stderr
     assert "at head" in result.stdout
     assert TABLES <= table_names(empty_postgres_database)
+
+
+def test_migrations_are_found_from_the_working_directory(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A non-editable install (the container image) finds alembic/ in its WORKDIR."""
+    import pytest
+
+    from store import migrations
+    from store.errors import ConfigurationError
+
+    checkout = migrations.PROJECT_ROOT
+    monkeypatch.setattr(migrations, "PROJECT_ROOT", tmp_path / "site-packages")
+    monkeypatch.chdir(checkout)
+    assert migrations.migrations_root() == checkout
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigurationError, match="alembic.ini"):
+        migrations.migrations_root()
+
+
+def test_schema_is_current(empty_postgres_database: str) -> None:
+    from store.migrations import schema_is_current
+
+    engine = create_engine(empty_postgres_database)
+    try:
+        assert not schema_is_current(engine)
+        upgrade_to_head(Settings(database_url=empty_postgres_database))
+        assert schema_is_current(engine)
+    finally:
+        engine.dispose()
