@@ -5,6 +5,7 @@ PostgreSQL and Redis) for the browser tests."""
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 from dashboard_seeding import seed_model
+from dashboard_service import LiveService
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -99,23 +101,26 @@ def wait_ready(base_url: str, process: subprocess.Popen[bytes], log: Path) -> No
 
 
 @pytest.fixture(params=["embedded", "celery"])
-def live_service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A live API process; ``embedded`` runs jobs in-process on SQLite, ``celery`` is the
-    full stack: API and a Celery worker process on PostgreSQL and Redis."""
+def live_service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveService]:
+    """A live API process; ``embedded`` runs jobs in-process on SQLite (no API keys),
+    ``celery`` is the full stack: API and a Celery worker process on PostgreSQL and Redis,
+    where API keys are required (the admin key is generated here)."""
     storage = tmp_path / "var"
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     values = {"storage_dir": str(storage), "chunk_size": "5"}
+    api_key = None
     processes = []
     if request.param == "celery":
         database = request.getfixturevalue("postgres_database")
         broker = request.getfixturevalue("redis_url")
+        api_key = secrets.token_urlsafe(32)
         values.update(
+            admin_api_key=api_key,
             database_url=database,
             broker_url=broker,
             queue=f"dsrs-dashboard-{uuid.uuid4().hex[:12]}",
             torch_threads="1",
-            auth="disabled",
         )
         worker = Path(sys.executable).with_name("dsrs")
         processes.append(
@@ -147,7 +152,7 @@ def live_service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     )
     try:
         wait_ready(base_url, processes[-1], api_log)
-        yield base_url
+        yield LiveService(base_url, api_key)
     finally:
         for process in reversed(processes):
             stop(process)

@@ -7,7 +7,9 @@ from typing import Any
 __all__ = ["sample_row", "seed_job", "seed_model"]
 
 
-def seed_model(session_factory: Any, architecture: str = "digits-mlp") -> str:
+def seed_model(
+    session_factory: Any, architecture: str = "digits-mlp", owner_id: str | None = None
+) -> str:
     from store import repository
 
     with session_factory() as session:
@@ -24,6 +26,7 @@ def seed_model(session_factory: Any, architecture: str = "digits-mlp") -> str:
             input_shape=[1, 8, 8],
             num_classes=10,
             storage_path="models/none",
+            owner_id=owner_id,
         )
         session.commit()
         return model.id
@@ -39,6 +42,7 @@ def seed_job(
     uses_q: bool = True,
     mode: str = "evaluate",
     inputs: dict[str, Any] | None = None,
+    owner_id: str | None = None,
 ) -> str:
     """A finished (or running) job with the given per-sample rows, written directly."""
     from store import repository
@@ -74,6 +78,7 @@ def seed_job(
             seed=1,
             total=total,
             chunk_size=16,
+            owner_id=owner_id,
         )
         job.status = status
         job.started_at = utcnow()

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import httpx
 import numpy as np
 import pytest
+from dashboard_service import LiveService
 
 pytestmark = pytest.mark.slow
 
@@ -53,6 +54,17 @@ def assert_same_origin(urls: list[str], base_url: str) -> None:
         assert (parts.scheme, parts.netloc) == (origin.scheme, origin.netloc), url
 
 
+def enter_key_if_asked(page: Any, service: LiveService) -> None:
+    """Where the service requires keys, the page's first request gets 401 and the dashboard
+    asks for a key: type the admin key, as an operator would."""
+    if service.api_key is None:
+        return
+    page.locator("#api-key-dialog").wait_for(state="visible")
+    page.fill("#api-key-input", service.api_key)
+    page.click("#api-key-form button[type=submit]")
+    page.locator("#api-key-dialog").wait_for(state="hidden")
+
+
 def wait_for_location(page: Any, pattern: str) -> None:
     """Links and submits change the location with pushState (no page load to wait for)."""
     page.wait_for_function(
@@ -70,7 +82,7 @@ def screenshot(page: Any, folder: Path, name: str) -> Path:
 
 
 def test_upload_submit_watch_and_read_a_job(
-    live_service: str, browser: Any, artifacts: Path, tmp_path: Path
+    live_service: LiveService, browser: Any, artifacts: Path, tmp_path: Path
 ) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     page = context.new_page()
@@ -80,7 +92,8 @@ def test_upload_submit_watch_and_read_a_job(
     weights = demo_safetensors(tmp_path)
 
     # Models: a refused upload shows the server's reason inline, then a good one.
-    page.goto(f"{live_service}/dashboard/models")
+    page.goto(f"{live_service.base_url}/dashboard/models")
+    enter_key_if_asked(page, live_service)
     page.set_input_files("#model-file", str(weights))
     page.fill("#model-architecture", "lenet-mnist")
     page.click("#model-upload")
@@ -183,14 +196,16 @@ def test_upload_submit_watch_and_read_a_job(
     screenshot(page, artifacts, "7-model-detail")
 
     assert not errors, errors
-    assert_same_origin(urls, live_service)
+    assert_same_origin(urls, live_service.base_url)
     context.close()
 
 
 def test_cancel_a_running_job(
-    live_service: str, browser: Any, artifacts: Path, demo_weights: bytes
+    live_service: LiveService, browser: Any, artifacts: Path, demo_weights: bytes
 ) -> None:
-    with httpx.Client(base_url=live_service, timeout=60) as client:
+    with httpx.Client(
+        base_url=live_service.base_url, headers=live_service.headers, timeout=60
+    ) as client:
         model = client.post(
             "/v1/models",
             files={"file": ("d.safetensors", demo_weights)},
@@ -209,12 +224,13 @@ def test_cancel_a_running_job(
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     urls = record_requests(page)
     page.on("dialog", lambda dialog: dialog.accept())
-    page.goto(f"{live_service}/dashboard/jobs/{job['id']}")
+    page.goto(f"{live_service.base_url}/dashboard/jobs/{job['id']}")
+    enter_key_if_asked(page, live_service)
     page.locator("#cancel-job").click()
     page.wait_for_function("() => document.querySelector('.status')?.textContent === 'cancelled'")
     assert page.locator("#cancel-job").count() == 0
     screenshot(page, artifacts, "job-cancelled")
-    assert_same_origin(urls, live_service)
+    assert_same_origin(urls, live_service.base_url)
     page.close()
 
 
