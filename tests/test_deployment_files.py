@@ -63,17 +63,31 @@ def test_roles() -> None:
     assert SERVICES["worker"]["command"][0] == "worker"
 
 
-@pytest.mark.parametrize("service", IMAGE_SERVICES)
-def test_environment_matches_settings(service: str) -> None:
-    environment = SERVICES[service]["environment"]
+def interpolated(value: str) -> str:
+    """Compose's ``${NAME:?message}`` / ``${NAME:-default}`` with a stand-in value."""
+    return re.sub(r"\$\{[A-Z_]+:[?-][^}]*\}", "x" * 43, str(value))
+
+
+def service_settings(service: str) -> Settings:
     values = {}
-    for name, value in environment.items():
+    for name, value in SERVICES[service]["environment"].items():
         assert name.startswith("DSRS_"), name
         field = name.removeprefix("DSRS_").lower()
         assert field in Settings.model_fields, f"{name} is not a settings field"
-        values[field] = value
-    Settings(**values)  # the values validate
+        values[field] = interpolated(value)
     assert {"database_url", "broker_url", "storage_dir"} <= set(values)
+    return Settings(**values)  # the values validate
+
+
+@pytest.mark.parametrize("service", IMAGE_SERVICES)
+def test_environment_matches_settings(service: str) -> None:
+    service_settings(service)
+
+
+def test_api_has_an_admin_key_when_keys_are_required() -> None:
+    settings = service_settings("api")
+    assert not settings.auth_required or settings.admin_api_key is not None
+    assert "${DSRS_ADMIN_API_KEY:?" in SERVICES["api"]["environment"]["DSRS_ADMIN_API_KEY"]
 
 
 def test_dockerfile_runs_the_dsrs_entry_point() -> None:
