@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import statistics
 import subprocess
 import sys
@@ -199,7 +200,9 @@ def compute_timings(settings: Any, job_id: str, runs: int) -> dict[str, list[flo
     return {"overview computed (uncached, in process)": timings}
 
 
-def http_timings(base: str, job_id: str, runs: int) -> dict[str, list[float]]:
+def http_timings(
+    base: str, job_id: str, runs: int, headers: dict[str, str]
+) -> dict[str, list[float]]:
     calls = {
         "HTML /dashboard/jobs/{id}": f"/dashboard/jobs/{job_id}",
         "GET /v1/jobs/{id}": f"/v1/jobs/{job_id}",
@@ -211,7 +214,7 @@ def http_timings(base: str, job_id: str, runs: int) -> dict[str, list[float]]:
     }
     timings: dict[str, list[float]] = {name: [] for name in calls}
     timings["page's API calls, in sequence"] = []
-    with httpx.Client(base_url=base, timeout=30) as client:
+    with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
         for path in calls.values():  # warm-up: imports, SQLite page cache, digits thumbnails
             client.get(path).raise_for_status()
         for _ in range(runs):
@@ -227,7 +230,9 @@ def http_timings(base: str, job_id: str, runs: int) -> dict[str, list[float]]:
     return timings
 
 
-def browser_timings(base: str, job_id: str, runs: int) -> dict[str, list[float]]:
+def browser_timings(
+    base: str, job_id: str, runs: int, api_key: str | None
+) -> dict[str, list[float]]:
     """Full navigations to the job page in one warm browser tab: with the HTTP cache
     disabled (a first visit: every asset fetched again) and with it enabled (a return)."""
     from playwright.sync_api import sync_playwright
@@ -247,6 +252,8 @@ def browser_timings(base: str, job_id: str, runs: int) -> dict[str, list[float]]
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
+        if api_key:  # as if typed into the dashboard's key prompt earlier
+            page.add_init_script(f"localStorage.setItem('dsrs.apiKey', {api_key!r})")
         devtools = page.context.new_cdp_session(page)
         for run in range(runs + 1):
             devtools.send("Network.setCacheDisabled", {"cacheDisabled": True})
@@ -283,6 +290,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--database-url", help="seed and serve PostgreSQL instead of SQLite")
+    parser.add_argument(
+        "--auth", action="store_true", help="require API keys (always so with --database-url)"
+    )
     parser.add_argument("--no-browser", action="store_true")
     arguments = parser.parse_args()
 
@@ -301,6 +311,11 @@ def main() -> None:
         environment["DSRS_STORAGE_DIR"] = str(storage)
         if arguments.database_url:
             environment["DSRS_DATABASE_URL"] = arguments.database_url
+        api_key = None
+        if arguments.auth or arguments.database_url:
+            api_key = secrets.token_urlsafe(32)
+            environment["DSRS_ADMIN_API_KEY"] = api_key
+        headers = {"X-API-Key": api_key} if api_key else {}
         import socket
 
         with socket.socket() as sock:
@@ -310,9 +325,9 @@ def main() -> None:
         base = f"http://127.0.0.1:{port}"
         try:
             timings = compute_timings(settings, job_id, arguments.runs)
-            timings.update(http_timings(base, job_id, arguments.runs))
+            timings.update(http_timings(base, job_id, arguments.runs, headers))
             if not arguments.no_browser and CHROMIUM.exists():
-                timings.update(browser_timings(base, job_id, arguments.runs))
+                timings.update(browser_timings(base, job_id, arguments.runs, api_key))
             elif not arguments.no_browser:
                 print(f"{CHROMIUM} is absent: browser timings skipped")
         finally:
@@ -320,8 +335,11 @@ def main() -> None:
             server.wait(timeout=20)
 
     width = max(len(name) for name in timings) + 2
+    backend = "PostgreSQL" if arguments.database_url else "SQLite"
+    keys = "API keys required" if api_key else "no API keys"
     print(
-        f"\njob page of a {arguments.rows:,}-row job, {arguments.runs} runs, ms "
+        f"\njob page of a {arguments.rows:,}-row job ({backend}, {keys}), {arguments.runs} runs, "
+        "ms "
         f"(target: first render under {TARGET_MS:.0f} ms)"
     )
     print(f"{'measure':<{width}}{'median':>9}{'p95':>9}{'min':>9}{'max':>9}")
