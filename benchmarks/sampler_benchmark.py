@@ -74,6 +74,7 @@ class Row:
     sampler_per_s: float
     ratio: float
     ratio_paired: float
+    ratio_cpu: float
     noise_only_per_s: float
     ratio_from_parts: float
     gflop_per_input_n100k: float
@@ -107,14 +108,15 @@ def forward_macs(module: nn.Module, input_shape: tuple[int, ...]) -> int:
     return total
 
 
-def _elapsed(run: Callable[[], None], device: torch.device) -> float:
+def _elapsed(run: Callable[[], None], device: torch.device) -> tuple[float, float]:
+    """Wall-clock and process CPU seconds of one call of ``run``."""
     if device.type == "cuda":
         torch.cuda.synchronize()
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.process_time()
     run()
     if device.type == "cuda":
         torch.cuda.synchronize()
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - start_cpu
 
 
 def bench_case(case: Case, device: torch.device, repeats: int) -> Row:
@@ -153,10 +155,15 @@ def bench_case(case: Case, device: torch.device, repeats: int) -> Row:
     # them; each rate uses its fastest round (the least disturbed one, as timeit does).
     forward(), sample(), overhead()  # warm-up
     forward_times, sampler_times, overhead_times = [], [], []
+    forward_cpu, sampler_cpu = [], []
     for _ in range(repeats):
-        forward_times.append(_elapsed(forward, device))
-        sampler_times.append(_elapsed(sample, device))
-        overhead_times.append(_elapsed(overhead, device))
+        wall, cpu = _elapsed(forward, device)
+        forward_times.append(wall)
+        forward_cpu.append(cpu)
+        wall, cpu = _elapsed(sample, device)
+        sampler_times.append(wall)
+        sampler_cpu.append(cpu)
+        overhead_times.append(_elapsed(overhead, device)[0])
     forward_rate = samples / min(forward_times)
     sampler_rate = samples / min(sampler_times)
     overhead_s = min(overhead_times)
@@ -170,6 +177,7 @@ def bench_case(case: Case, device: torch.device, repeats: int) -> Row:
         sampler_per_s=sampler_rate,
         ratio=sampler_rate / forward_rate,
         ratio_paired=statistics.median(f / t for f, t in zip(forward_times, sampler_times)),
+        ratio_cpu=min(forward_cpu) / min(sampler_cpu),
         noise_only_per_s=samples / overhead_s,
         ratio_from_parts=min(forward_times) / (min(forward_times) + overhead_s),
         gflop_per_input_n100k=2 * macs * CERTIFICATION_N / 1e9,
@@ -197,7 +205,8 @@ def main(argv: list[str] | None = None) -> list[Row]:
     print(f"device={device} threads={torch.get_num_threads()} torch={torch.__version__}")
     header = (
         f"{'model':<16} {'noise':<24} {'batch':>6} {'forward/s':>10} {'sampler/s':>10} "
-        f"{'ratio':>6} {'paired':>6} {'noise-only/s':>12} {'ratio*':>6} {'GFLOP@1e5':>10} "
+        f"{'ratio':>6} {'paired':>6} {'cpu':>6} {'noise-only/s':>12} {'ratio*':>6} "
+        f"{'GFLOP@1e5':>10} "
         f"{'s@1e5 fwd':>10} {'s@1e5 smp':>10}"
     )
     print(header)
@@ -207,6 +216,7 @@ def main(argv: list[str] | None = None) -> list[Row]:
         print(
             f"{row.model:<16} {row.noise:<24} {row.batch_size:>6} {row.forward_per_s:>10.0f} "
             f"{row.sampler_per_s:>10.0f} {row.ratio:>6.3f} {row.ratio_paired:>6.3f} "
+            f"{row.ratio_cpu:>6.3f} "
             f"{row.noise_only_per_s:>12.0f} "
             f"{row.ratio_from_parts:>6.3f} {row.gflop_per_input_n100k:>10.1f} "
             f"{row.forward_s_per_input_n100k:>10.2f} {row.sampler_s_per_input_n100k:>10.2f}",
@@ -214,7 +224,8 @@ def main(argv: list[str] | None = None) -> list[Row]:
         )
     print(
         "ratio = sampler/s over forward/s, each at its fastest round; paired = median over "
-        "rounds of forward time / sampler time measured back to back; ratio* = forward time "
+        "rounds of forward time / sampler time measured back to back; cpu = the same ratio in "
+        "process CPU seconds (insensitive to time spent descheduled); ratio* = forward time "
         "over forward time plus the sampler's time with an instant classifier (noise, shift, "
         "counting): the least sensitive to load from other processes."
     )
