@@ -12,9 +12,13 @@ of the 1797 images (in scikit-learn's order) train, the last 30 % (539 images) t
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from models.adapters import TorchClassifier
+    from models.architectures import NormalizedNetwork
 
 __all__ = [
     "DEMO_ARCHITECTURE",
@@ -65,14 +69,14 @@ def demo_dataset(split: Literal["train", "test"] = "test") -> tuple[np.ndarray, 
     return x[n_train:].copy(), y[n_train:].copy()
 
 
-def load_demo_model():
+def load_demo_model() -> NormalizedNetwork:
     """The demo network (``torch.nn.Module`` in eval mode, float32, CPU)."""
     from models.loading import load_safetensors_model
 
     return load_safetensors_model(DEMO_WEIGHTS_PATH.read_bytes(), DEMO_ARCHITECTURE)
 
 
-def load_demo_classifier(device: str = "cpu"):
+def load_demo_classifier(device: str = "cpu") -> TorchClassifier:
     """The demo network as a :class:`dsrs_core.sampling.Classifier` (inputs → class ids).
 
     Parameters
