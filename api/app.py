@@ -15,6 +15,7 @@ from api import (
     plan_routes,
     tenant_routes,
 )
+from api.admission import ConcurrencyLimit
 from api.authentication import authenticate, check_auth_configuration
 from api.body_limit import BodySizeLimit
 from api.dashboard_routes import install_dashboard
@@ -66,6 +67,7 @@ def create_app(
     app.state.dispatcher = dispatcher
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_upload_bytes=settings.max_upload_bytes)
+    app.add_middleware(ConcurrencyLimit, limit=settings.database_pool_size)
     app.include_router(health_routes.router)
     # Every /v1 route is authenticated (a database session also requires it).
     for module in (model_routes, input_routes, job_routes, plan_routes, tenant_routes):

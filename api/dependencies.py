@@ -6,7 +6,7 @@ session sees only the tenant's rows (:mod:`store.tenancy`): a route cannot forge
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -24,13 +24,23 @@ def get_principal(principal: Annotated[Principal, Depends(authenticate)]) -> Pri
     return principal
 
 
-def get_session(
+async def get_session(
     request: Request, principal: Annotated[Principal, Depends(authenticate)]
-) -> Iterator[Session]:
-    with request.app.state.session_factory() as session:
+) -> AsyncIterator[Session]:
+    """A session for the request, closed on the event loop.
+
+    Closed here rather than in a worker thread: with every thread of the pool waiting for
+    a database connection, a connection held by a finished request must not need a thread
+    to be given back, or the server deadlocks under load (each close is one quick
+    ROLLBACK on a local connection).
+    """
+    session = request.app.state.session_factory()
+    try:
         if principal.tenant_id is not None:
             scope_to_tenant(session, principal.tenant_id)
         yield session
+    finally:
+        session.close()
 
 
 def get_settings(request: Request) -> Settings:

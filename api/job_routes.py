@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from api import job_reports
@@ -53,8 +54,8 @@ def list_jobs(
 
 
 @router.get("/{job_id}", response_model=JobOut)
-def get_job(session: SessionDep, job_id: str) -> JobOut:
-    return job_reports.job_status(session, job_id)
+def get_job(session: SessionDep, job_id: str) -> Response:
+    return _json(job_reports.job_status(session, job_id))
 
 
 @router.get(
@@ -73,7 +74,7 @@ def get_results(
     if format == "csv":
         headers = {"X-Next-Cursor": page.next_cursor} if page.next_cursor else {}
         return Response(job_reports.results_csv(page), media_type="text/csv", headers=headers)
-    return page
+    return _json(page)
 
 
 @router.get("/{job_id}/summary", response_model=Summary)
@@ -88,3 +89,9 @@ def get_summary(
 @router.post("/{job_id}/cancel", response_model=JobOut)
 def cancel_job(session: SessionDep, job_id: str) -> JobOut:
     return job_reports.cancel_job(session, job_id)
+
+
+def _json(body: BaseModel) -> Response:
+    """``body`` as JSON, serialised once by pydantic's core (a polled endpoint: the model
+    was validated when it was built; FastAPI would validate and encode it again)."""
+    return Response(body.model_dump_json(), media_type="application/json")

@@ -17,7 +17,9 @@ def make_engine(settings: Settings) -> Engine:
     """An engine for ``settings.resolved_database_url``.
 
     SQLite (the embedded mode) is shared between the API threads and the in-process job
-    runner: WAL journal, a busy timeout and enforced foreign keys.
+    runner: WAL journal, a busy timeout and enforced foreign keys. PostgreSQL: a pool of
+    ``database_pool_size`` connections (plus overflow for the in-process helpers), each
+    checked with a ping before use, so a connection the server dropped is replaced.
     """
     url = settings.resolved_database_url
     if url.startswith("sqlite"):
@@ -26,7 +28,12 @@ def make_engine(settings: Settings) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _configure_sqlite)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=settings.database_pool_size,
+        max_overflow=max(2, settings.database_pool_size // 2),
+    )
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:

@@ -57,6 +57,12 @@ class Settings(BaseSettings):
     )
     max_samples_per_job: int = Field(default=100_000, gt=0)
     max_draws_per_sample: int = Field(default=10_000_000, gt=0)
+    database_pool_size: int = Field(
+        default=20,
+        gt=0,
+        description="Database connections kept per process (PostgreSQL); the API serves at "
+        "most this many requests at once per process and queues the rest.",
+    )
     auth: Literal["auto", "required", "disabled"] = Field(
         default="auto",
         description="API keys: 'required', 'disabled', or 'auto' = disabled only for the "

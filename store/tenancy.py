@@ -11,8 +11,6 @@ auth) see everything.
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker, with_loader_criteria
 
@@ -24,11 +22,17 @@ __all__ = ["OWNED_RECORDS", "TENANT_KEY", "install_tenant_scoping", "scope_to_te
 OWNED_RECORDS = (ModelRecord, InputSetRecord, JobRecord)
 #: Where a session keeps the tenant it is scoped to (``Session.info``).
 TENANT_KEY = "dsrs_tenant_id"
+#: ... and the criteria, built once per session rather than once per statement.
+_CRITERIA_KEY = "dsrs_tenant_criteria"
 
 
 def scope_to_tenant(session: Session, tenant_id: str) -> None:
     """From now on ``session`` reads only rows owned by ``tenant_id``."""
     session.info[TENANT_KEY] = tenant_id
+    session.info[_CRITERIA_KEY] = tuple(
+        with_loader_criteria(record, record.owner_id == tenant_id, include_aliases=True)
+        for record in OWNED_RECORDS
+    )
 
 
 def install_tenant_scoping(factory: sessionmaker[Session]) -> None:
@@ -37,11 +41,7 @@ def install_tenant_scoping(factory: sessionmaker[Session]) -> None:
 
 
 def _add_owner_criteria(state: ORMExecuteState) -> None:
-    tenant_id = state.session.info.get(TENANT_KEY)
-    if tenant_id is None or not state.is_select:
+    criteria = state.session.info.get(_CRITERIA_KEY)
+    if criteria is None or not state.is_select:
         return
-    options: list[Any] = [
-        with_loader_criteria(record, record.owner_id == tenant_id, include_aliases=True)
-        for record in OWNED_RECORDS
-    ]
-    state.statement = state.statement.options(*options)
+    state.statement = state.statement.options(*criteria)
