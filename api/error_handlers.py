@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from api.errors import (
     AuthenticationError,
@@ -42,9 +43,13 @@ STATUS_BY_ERROR: tuple[tuple[type[Exception], int], ...] = (
     (DatasetUnavailableError, 422),
     (QuotaExceededError, 429),
     (DispatchError, 503),
+    (OperationalError, 503),
+    (InterfaceError, 503),
 )
 
 HANDLED = (
+    OperationalError,
+    InterfaceError,
     AuthenticationError,
     PermissionDeniedError,
     QuotaExceededError,
@@ -69,7 +74,10 @@ def status_for(error: Exception) -> int:
 
 async def domain_error_handler(_request: Request, error: Exception) -> JSONResponse:
     status = status_for(error)
-    detail = str(error) if status != 500 else "internal error"
+    if isinstance(error, OperationalError | InterfaceError):
+        detail = "the database is unreachable or dropped the connection; try again shortly"
+    else:
+        detail = str(error) if status != 500 else "internal error"
     headers = {"WWW-Authenticate": 'APIKey header="X-API-Key"'} if status == 401 else None
     return JSONResponse(
         status_code=status,

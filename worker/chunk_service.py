@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from store import repository
@@ -33,6 +34,12 @@ log = logging.getLogger(__name__)
 
 _DEFAULT_CACHE = ClassifierCache()
 
+#: A lost database connection (server restarted, backend terminated, network cut): the
+#: chunk is run again from the stored rows instead of failing the job.
+DISCONNECTS = (OperationalError, InterfaceError)
+DB_RETRY_ATTEMPTS = 6
+DB_RETRY_FIRST_DELAY_S = 0.5
+
 
 @dataclass(frozen=True)
 class ChunkOutcome:
@@ -51,7 +58,36 @@ def certify_chunk(
     *,
     classifiers: ClassifierCache | None = None,
 ) -> ChunkOutcome:
-    """Certify the samples of chunk ``chunk_index`` of job ``job_id`` not yet stored."""
+    """Certify the samples of chunk ``chunk_index`` of job ``job_id`` not yet stored.
+
+    A lost database connection does not fail the job: the chunk starts again (rows already
+    committed are skipped) up to ``DB_RETRY_ATTEMPTS`` times with exponential back-off.
+    """
+    for attempt in range(DB_RETRY_ATTEMPTS):
+        try:
+            return _certify_chunk_once(
+                session_factory, settings, job_id, chunk_index, classifiers=classifiers
+            )
+        except DISCONNECTS as error:
+            if attempt + 1 == DB_RETRY_ATTEMPTS:
+                raise
+            delay = DB_RETRY_FIRST_DELAY_S * 2**attempt
+            log.warning(
+                "chunk %s of job %s lost its database connection (%s); again in %.1f s",
+                chunk_index, job_id, type(error).__name__, delay,
+            )  # fmt: skip
+            time.sleep(delay)
+    raise AssertionError("unreachable")
+
+
+def _certify_chunk_once(
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    job_id: str,
+    chunk_index: int,
+    *,
+    classifiers: ClassifierCache | None,
+) -> ChunkOutcome:
     with session_factory() as session:
         try:
             job = repository.get_job(session, job_id)
@@ -71,6 +107,8 @@ def certify_chunk(
             )
             repository.finish_if_complete(session, job_id)
             session.commit()
+        except DISCONNECTS:
+            raise  # not the job's fault: retried by certify_chunk
         except Exception as error:
             session.rollback()
             repository.mark_failed(session, job_id, f"{type(error).__name__}: {error}")

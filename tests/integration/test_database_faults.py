@@ -1,0 +1,84 @@
+"""PostgreSQL drops the connections (``pg_terminate_backend``) of the workers and the API
+several times while a job runs: the workers retry their chunk, the job succeeds with one
+row per sample, and the API answers again at once (connections are pinged before use)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+TOTAL = 20
+
+
+def terminate_other_backends(database_url: str) -> int:
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return len(
+                connection.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
+                ).all()
+            )
+    finally:
+        engine.dispose()
+
+
+def test_terminated_connections_are_retried(
+    stack: Any, demo_weights: bytes, postgres_database: str
+) -> None:
+    model = stack.client.post(
+        "/v1/models",
+        files={"file": ("digits-demo.safetensors", demo_weights)},
+        data={"architecture": "digits-mlp"},
+    )
+    assert model.status_code in (200, 201), model.text
+    job = stack.client.post(
+        "/v1/jobs",
+        json={
+            "model_id": model.json()["id"],
+            "inputs": {"dataset": "digits", "split": "test", "stop": TOTAL},
+            "noise": {"sigma": 0.25},
+            "q": {"sigma": 0.2},
+            "n": 20_000,
+            "batch_size": 5_000,
+            "seed": 3,
+        },
+    ).json()
+    deadline = time.monotonic() + 180
+    while job["progress"]["done"] < 2:
+        assert time.monotonic() < deadline, job
+        time.sleep(0.1)
+        job = stack.client.get(f"/v1/jobs/{job['id']}").json()
+
+    terminated = 0
+    for _ in range(6):
+        terminated += terminate_other_backends(postgres_database)
+        time.sleep(0.4)
+    assert terminated > 0
+
+    # the API's pooled connections were terminated too: the next request still succeeds
+    while job["status"] not in ("succeeded", "failed", "cancelled"):
+        assert time.monotonic() < deadline, job
+        response = stack.client.get(f"/v1/jobs/{job['id']}")
+        assert response.status_code == 200, response.text
+        job = response.json()
+        time.sleep(0.2)
+    assert job["status"] == "succeeded", job["error"]
+    assert any("lost its database connection" in w.log_text() for w in stack.workers)
+
+    engine = create_engine(postgres_database)
+    with engine.connect() as connection:
+        rows, distinct = connection.execute(
+            text("SELECT count(*), count(DISTINCT sample_index) FROM samples WHERE job_id = :j"),
+            {"j": job["id"]},
+        ).one()
+    engine.dispose()
+    assert (rows, distinct) == (TOTAL, TOTAL)
