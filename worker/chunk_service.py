@@ -22,7 +22,7 @@ from store.chunks import chunk_range
 from store.errors import NotFoundError
 from store.job_parameters import certification_config
 from store.settings import Settings
-from store.tables import FINAL_STATUSES, JobRecord
+from store.tables import FINAL_STATUSES, JobRecord, utcnow
 from worker.classifiers import ClassifierCache
 from worker.devices import process_device
 from worker.job_inputs import load_chunk_inputs
@@ -96,6 +96,9 @@ def _certify_chunk_once(
             return ChunkOutcome(job_id, chunk_index, 0, 0, "missing")
         if job.status in FINAL_STATUSES:
             return ChunkOutcome(job_id, chunk_index, 0, 0, job.status)
+        if _out_of_time(session, settings, job):
+            session.commit()
+            return ChunkOutcome(job_id, chunk_index, 0, 0, "failed")
         positions = list(chunk_range(job.total, job.chunk_size, chunk_index))
         stored = repository.stored_sample_indices(session, job_id, positions)
         todo = [p for p in positions if p not in stored]
@@ -140,7 +143,7 @@ def _certify_positions(
     batch_size = int(job.parameters.get("batch_size", 1000))
     written = 0
     for row, position in enumerate(chunk.positions):
-        if _stopped(session, job.id):
+        if _stopped(session, settings, job.id):
             break
         label = chunk.labels[row]
         seed = sample_seed(job.seed, position)
@@ -165,10 +168,35 @@ def _certify_positions(
     return written
 
 
-def _stopped(session: Session, job_id: str) -> bool:
-    """Whether the job was cancelled (or failed elsewhere) since this chunk started."""
+def _stopped(session: Session, settings: Settings, job_id: str) -> bool:
+    """Whether the job was cancelled, failed elsewhere, or has just run out of time (then
+    it is marked failed here) since this chunk started."""
     session.expire_all()
-    return repository.get_job(session, job_id).status in FINAL_STATUSES
+    job = repository.get_job(session, job_id)
+    if job.status in FINAL_STATUSES:
+        return True
+    if _out_of_time(session, settings, job):
+        session.commit()
+        return True
+    return False
+
+
+def _out_of_time(session: Session, settings: Settings, job: JobRecord) -> bool:
+    """Mark ``job`` failed when it started more than ``job_time_limit_s`` ago."""
+    if job.started_at is None:
+        return False
+    elapsed = (utcnow() - job.started_at).total_seconds()
+    if elapsed <= settings.job_time_limit_s:
+        return False
+    done = repository.job_progress(session, job).done
+    repository.mark_failed(
+        session,
+        job.id,
+        f"job time limit exceeded: running for {elapsed:.0f} s, the limit is "
+        f"{settings.job_time_limit_s} s (DSRS_JOB_TIME_LIMIT_S); {done} of {job.total} "
+        "samples were certified and are kept",
+    )
+    return True
 
 
 def _sample_values(

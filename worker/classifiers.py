@@ -13,7 +13,9 @@ __all__ = ["ClassifierCache"]
 
 
 class ClassifierCache:
-    """Keeps the last few loaded classifiers (uploads are validated again on load)."""
+    """Keeps the last few loaded classifiers. A model is first loaded and run once in a
+    child process under time and memory limits (:mod:`worker.model_probe`), then loaded
+    here (uploads are validated again on load)."""
 
     def __init__(self, capacity: int = 2) -> None:
         self.capacity = capacity
@@ -27,7 +29,9 @@ class ClassifierCache:
                 self._entries.move_to_end(key)
                 return self._entries[key]
         from models.loading import load_model
+        from worker.model_probe import probe_model
 
+        probe_model(settings, model)  # in a child process, under time and memory limits
         data = (settings.storage_dir / model.storage_path).read_bytes()
         loaded = load_model(
             data,

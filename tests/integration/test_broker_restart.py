@@ -1,0 +1,176 @@
+"""The broker (a Redis server of this test's own, with its append-only file on) restarts in
+the middle of a job: the worker reconnects, the queued chunks are still there, and the job
+completes with one row per sample."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+ADMIN_KEY = "broker-test-admin-" + "r" * 32
+TOTAL = 16
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class RedisServer:
+    """``redis-server`` on 127.0.0.1:<port> with persistence in ``directory``."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        import redis
+
+        self.process = subprocess.Popen(
+            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port),
+             "--dir", str(self.directory), "--appendonly", "yes", "--appendfsync", "always",
+             "--save", ""],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                redis.Redis(port=self.port, socket_connect_timeout=0.5).ping()
+                return
+            except redis.exceptions.ConnectionError:
+                assert time.monotonic() < deadline, "redis-server did not start"
+                time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()  # SIGTERM: redis flushes its append-only file and exits
+            self.process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def broker_stack(
+    postgres_database: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[httpx.Client, RedisServer, subprocess.Popen[bytes], Path]]:
+    if subprocess.run(["which", "redis-server"], capture_output=True).returncode:
+        pytest.fail("redis-server is not installed")
+    from api.app import create_app
+    from api.background_server import running_server
+    from store.settings import Settings
+
+    root = tmp_path_factory.mktemp("broker")
+    server = RedisServer(root)
+    server.start()
+    queue = f"dsrs-broker-{uuid.uuid4().hex[:12]}"
+    settings = Settings(
+        database_url=postgres_database,
+        broker_url=server.url,
+        queue=queue,
+        storage_dir=root / "var",
+        chunk_size=2,
+        admin_api_key=ADMIN_KEY,
+    )
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("DSRS_")},
+        "DSRS_DATABASE_URL": postgres_database,
+        "DSRS_BROKER_URL": server.url,
+        "DSRS_QUEUE": queue,
+        "DSRS_STORAGE_DIR": str(settings.storage_dir),
+        "DSRS_DEVICE": "cpu",
+        "DSRS_TORCH_THREADS": "1",
+        "DSRS_BROKER_VISIBILITY_TIMEOUT_S": "5",
+        "OMP_NUM_THREADS": "1",
+    }
+    log = root / "worker.log"
+    with log.open("wb") as handle:
+        worker = subprocess.Popen(
+            [str(Path(sys.executable).with_name("dsrs")), "worker", "--concurrency", "1"],
+            env=env, stdout=handle, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 90
+        while "ready." not in log.read_text(errors="replace"):
+            assert worker.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+        with (
+            running_server(create_app(settings)) as base_url,
+            httpx.Client(base_url=base_url, timeout=60, headers={"X-API-Key": ADMIN_KEY}) as client,
+        ):
+            yield client, server, worker, log
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait(timeout=10)
+        server.stop()
+
+
+def test_job_completes_across_a_broker_restart(
+    broker_stack: tuple[httpx.Client, RedisServer, subprocess.Popen[bytes], Path],
+    demo_weights: bytes,
+    postgres_database: str,
+) -> None:
+    client, server, worker, log = broker_stack
+    model = client.post(
+        "/v1/models",
+        files={"file": ("digits-demo.safetensors", demo_weights)},
+        data={"architecture": "digits-mlp"},
+    )
+    assert model.status_code in (200, 201), model.text
+    body: dict[str, Any] = {
+        "model_id": model.json()["id"],
+        "inputs": {"dataset": "digits", "split": "test", "stop": TOTAL},
+        "noise": {"sigma": 0.25},
+        "q": {"sigma": 0.2},
+        "n": 20_000,
+        "batch_size": 5_000,
+        "seed": 5,
+    }
+    job = client.post("/v1/jobs", json=body).json()
+    deadline = time.monotonic() + 180
+    while job["progress"]["done"] < 2:
+        assert time.monotonic() < deadline, job
+        time.sleep(0.1)
+        job = client.get(f"/v1/jobs/{job['id']}").json()
+
+    server.stop()
+    done_while_down = job["progress"]["done"]
+    time.sleep(2)
+    server.start()
+
+    while job["status"] not in ("succeeded", "failed", "cancelled"):
+        assert time.monotonic() < deadline, f"{job}\n{log.read_text()[-3000:]}"
+        time.sleep(0.2)
+        job = client.get(f"/v1/jobs/{job['id']}").json()
+    assert job["status"] == "succeeded", job["error"]
+    assert done_while_down < TOTAL, "the job finished before the broker went down"
+    assert worker.poll() is None
+
+    engine = create_engine(postgres_database)
+    with engine.connect() as connection:
+        rows, distinct = connection.execute(
+            text("SELECT count(*), count(DISTINCT sample_index) FROM samples WHERE job_id = :j"),
+            {"j": job["id"]},
+        ).one()
+    engine.dispose()
+    assert (rows, distinct) == (TOTAL, TOTAL)

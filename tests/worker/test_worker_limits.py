@@ -1,0 +1,175 @@
+"""Limits the worker enforces: a job past DSRS_JOB_TIME_LIMIT_S fails with the reason; a
+model is loaded first in a child process under a time and a memory limit, and one whose
+outputs do not fit its declared classes fails the job with a clear reason."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from models.demo import DEMO_WEIGHTS_PATH
+from store import repository
+from store.database import make_engine, make_session_factory
+from store.migrations import upgrade_to_head
+from store.settings import Settings
+from store.tables import utcnow
+from worker.chunk_service import certify_chunk
+from worker.classifiers import ClassifierCache
+
+PARAMETERS: dict[str, Any] = {
+    "noise": {"family": "gaussian", "sigma": 0.25},
+    "q": None,
+    "n_selection": 20,
+    "n": 20_000,
+    "alpha": 0.001,
+    "batch_size": 5_000,
+    "radius_search": {"method": "grid", "unit": 0.05, "tolerance": 1e-4, "mode": "exact"},
+}
+
+
+def make_store(tmp_path: Path, **overrides: Any) -> tuple[Settings, sessionmaker[Session]]:
+    settings = Settings(storage_dir=tmp_path / "var", device="cpu", **overrides)
+    upgrade_to_head(settings)
+    return settings, make_session_factory(make_engine(settings))
+
+
+def add_model(
+    settings: Settings, factory: sessionmaker[Session], source: Path, **fields: Any
+) -> str:
+    target = settings.storage_dir / "models" / source.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(source, target)
+    values: dict[str, Any] = {
+        "name": "m",
+        "format": "safetensors",
+        "architecture": "digits-mlp",
+        "sha256": "0" * 64,
+        "content_key": repository.new_id() * 2,
+        "mean": None,
+        "std": None,
+        "size_bytes": 1,
+        "input_shape": [1, 8, 8],
+        "num_classes": 10,
+        "storage_path": f"models/{source.name}",
+    }
+    values.update(fields)
+    with factory() as session:
+        model = repository.add_model(session, **values)
+        session.commit()
+        return model.id
+
+
+def add_job(factory: sessionmaker[Session], model_id: str, count: int) -> str:
+    with factory() as session:
+        job = repository.add_job(
+            session,
+            model_id=model_id,
+            mode="evaluate",
+            inputs={
+                "source": "builtin",
+                "dataset": "digits",
+                "split": "test",
+                "indices": list(range(count)),
+            },
+            parameters=PARAMETERS,
+            seed=1,
+            total=count,
+            chunk_size=count,
+        )
+        session.commit()
+        return job.id
+
+
+def job_after_chunk(
+    settings: Settings,
+    factory: sessionmaker[Session],
+    job_id: str,
+    cache: ClassifierCache | None = None,
+) -> Any:
+    with contextlib.suppress(Exception):  # a refused model raises too; the row tells why
+        certify_chunk(factory, settings, job_id, 0, classifiers=cache or ClassifierCache())
+    with factory() as session:
+        return repository.get_job(session, job_id), repository.job_progress(
+            session, repository.get_job(session, job_id)
+        )
+
+
+def test_a_job_started_longer_ago_than_the_limit_fails_with_the_reason(tmp_path: Path) -> None:
+    settings, factory = make_store(tmp_path, job_time_limit_s=60)
+    job_id = add_job(factory, add_model(settings, factory, DEMO_WEIGHTS_PATH), 4)
+    with factory() as session:
+        repository.mark_running(session, job_id, now=utcnow() - timedelta(seconds=120))
+        session.commit()
+    job, progress = job_after_chunk(settings, factory, job_id)
+    assert job.status == "failed" and progress.done == 0
+    assert "job time limit exceeded" in job.error and "DSRS_JOB_TIME_LIMIT_S" in job.error
+
+
+@pytest.mark.slow
+def test_a_job_running_past_the_limit_stops_and_keeps_its_rows(tmp_path: Path) -> None:
+    import dsrs_core.certify  # noqa: F401 - imported before the clock starts
+    from models.demo import demo_dataset
+
+    settings, factory = make_store(tmp_path, job_time_limit_s=2)
+    model_id = add_model(settings, factory, DEMO_WEIGHTS_PATH)
+    cache = ClassifierCache()
+    demo_dataset("test")
+    with factory() as session:  # loaded before the job starts: the limit times sampling
+        cache.get(settings, repository.get_model(session, model_id), "cpu")
+    job_id = add_job(factory, model_id, 200)
+    job, progress = job_after_chunk(settings, factory, job_id, cache)
+    assert job.status == "failed", job.error
+    assert "the limit is 2 s" in job.error
+    assert 0 < progress.done < 200 and f"{progress.done} of 200 samples" in job.error
+
+
+def test_model_loading_over_the_memory_limit_fails_the_job(tmp_path: Path) -> None:
+    settings, factory = make_store(tmp_path, model_load_memory_bytes=64 * 1024 * 1024)
+    job_id = add_job(factory, add_model(settings, factory, DEMO_WEIGHTS_PATH), 2)
+    job, progress = job_after_chunk(settings, factory, job_id)
+    assert job.status == "failed" and progress.done == 0
+    assert "needs more than 67108864 bytes" in job.error, job.error
+
+
+def test_model_loading_over_the_time_limit_fails_the_job(tmp_path: Path) -> None:
+    settings, factory = make_store(tmp_path, model_load_timeout_s=0.05)
+    job_id = add_job(factory, add_model(settings, factory, DEMO_WEIGHTS_PATH), 2)
+    job, _ = job_after_chunk(settings, factory, job_id)
+    assert job.status == "failed"
+    assert "did not load within 0.05 s (DSRS_MODEL_LOAD_TIMEOUT_S)" in job.error, job.error
+
+
+def five_class_onnx(path: Path) -> Path:
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    weights = numpy_helper.from_array(np.ones((64, 5), np.float32), "w")
+    graph = helper.make_graph(
+        [helper.make_node("Flatten", ["x"], ["f"]), helper.make_node("MatMul", ["f", "w"], ["y"])],
+        "five",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 1, 8, 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", 5])],
+        [weights],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, path)
+    return path
+
+
+def test_a_model_whose_outputs_do_not_match_its_classes_fails_the_job(tmp_path: Path) -> None:
+    settings, factory = make_store(tmp_path)
+    source = five_class_onnx(tmp_path / "five.onnx")
+    model_id = add_model(
+        settings, factory, source, format="onnx", architecture=None, num_classes=10
+    )
+    job, progress = job_after_chunk(settings, factory, job_id := add_job(factory, model_id, 2))
+    assert job.id == job_id and job.status == "failed" and progress.done == 0
+    assert "cannot be used" in job.error and "number of classes" in job.error, job.error
