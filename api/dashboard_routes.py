@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -89,6 +89,12 @@ for _path, _modules in PAGES.items():
     router.add_api_route(
         f"/dashboard{_path}", _page_handler(_modules), methods=["GET"], include_in_schema=False
     )
+
+
+@router.get("/", include_in_schema=False)
+def root() -> RedirectResponse:
+    """The server's front page is the dashboard."""
+    return RedirectResponse("/dashboard", status_code=307)
 
 
 @router.get("/v1/dashboard/jobs", response_model=JobList)

@@ -62,6 +62,12 @@ def test_unknown_pages_and_assets_are_404(embedded_api: Any) -> None:
     assert embedded_api.client.get("/dashboard/assets/../dashboard_routes.py").status_code == 404
 
 
+def test_the_front_page_redirects_to_the_dashboard(embedded_api: Any) -> None:
+    response = embedded_api.client.get("/", follow_redirects=False)
+    assert response.status_code == 307
+    assert response.headers["location"] == "/dashboard"
+
+
 def referenced_assets() -> set[str]:
     """Every URL the shell and the scripts name: <link>/<script> and ES module imports."""
     html = (ASSETS_DIR / "index.html").read_text()
