@@ -32,9 +32,11 @@ _MEMORY_WORDS = ("memory", "alloc", "failed to map segment")
 
 def probe_model(settings: Settings, model: ModelRecord) -> None:
     """Raise :class:`ModelValidationError` unless ``model`` loads and answers within the
-    limits of ``settings``."""
+    limits of ``settings``. A stored file that is missing raises ``FileNotFoundError``."""
+    path = settings.storage_dir / model.storage_path
+    path.stat()  # a missing file is a storage problem, not a property of the model
     spec = {
-        "path": str(settings.storage_dir / model.storage_path),
+        "path": str(path),
         "architecture": model.architecture,
         "mean": model.mean,
         "std": model.std,
