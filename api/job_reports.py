@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
@@ -33,12 +35,15 @@ __all__ = [
 ]
 
 DEFAULT_RADIUS_STEP = 0.25
+_INPUT_SUMMARY_CAPACITY = 4096
+_INPUT_SUMMARIES: OrderedDict[str, dict[str, object]] = OrderedDict()
+_INPUT_SUMMARIES_LOCK = threading.Lock()
 MAX_RADII = 200
 CSV_COLUMNS = tuple(SampleOut.model_fields)
 
 
 def job_status(session: Session, job_id: str) -> JobOut:
-    return _job_out(session, repository.get_job(session, job_id))
+    return _job_out(session, repository.get_job(session, job_id, defer_inputs=True))
 
 
 def list_job_statuses(
@@ -88,6 +93,22 @@ def _job_out(session: Session, job: JobRecord) -> JobOut:
 
 
 def _inputs_without_indices(job: JobRecord) -> dict[str, object]:
+    """The job's inputs as shown (count and first indices instead of every index). A job's
+    inputs never change: kept per job so that status polls do not load and parse the
+    whole index list of a large job each time."""
+    with _INPUT_SUMMARIES_LOCK:
+        cached = _INPUT_SUMMARIES.get(job.id)
+    if cached is not None:
+        return dict(cached)
+    summary = _summarise_inputs(job)
+    with _INPUT_SUMMARIES_LOCK:
+        _INPUT_SUMMARIES[job.id] = summary
+        while len(_INPUT_SUMMARIES) > _INPUT_SUMMARY_CAPACITY:
+            _INPUT_SUMMARIES.popitem(last=False)
+    return dict(summary)
+
+
+def _summarise_inputs(job: JobRecord) -> dict[str, object]:
     inputs = dict(job.inputs)
     indices = inputs.pop("indices", [])
     inputs.pop("storage_path", None)
@@ -111,7 +132,7 @@ def _parse_cursor(cursor: str | None) -> int | None:
 
 
 def results_page(session: Session, job_id: str, *, cursor: str | None, limit: int) -> ResultsPage:
-    repository.get_job(session, job_id)
+    repository.get_job(session, job_id, defer_inputs=True)  # 404 unless the caller's job
     rows = repository.page_samples(session, job_id, after=_parse_cursor(cursor), limit=limit)
     next_cursor = str(rows[-1].sample_index) if len(rows) == limit else None
     return ResultsPage(

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from store.errors import ConflictError, NotFoundError
 from store.tables import (
@@ -110,8 +110,11 @@ def add_job(session: Session, **fields: Any) -> JobRecord:
     return record
 
 
-def get_job(session: Session, job_id: str) -> JobRecord:
-    record = session.get(JobRecord, job_id)
+def get_job(session: Session, job_id: str, *, defer_inputs: bool = False) -> JobRecord:
+    """The job row. ``defer_inputs``: leave the input list (one index per sample, large
+    for a large job) unloaded until it is read — readers that poll status don't need it."""
+    options = [defer(JobRecord.inputs)] if defer_inputs else []
+    record = session.get(JobRecord, job_id, options=options)
     if record is None:
         raise NotFoundError("job", job_id)
     return record
