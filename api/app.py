@@ -16,7 +16,7 @@ from api import (
     tenant_routes,
 )
 from api.admission import ConcurrencyLimit
-from api.authentication import authenticate, check_auth_configuration
+from api.authentication import VerifiedKeys, authenticate, check_auth_configuration
 from api.body_limit import BodySizeLimit
 from api.dashboard_routes import install_dashboard
 from api.dispatch import JobDispatcher, make_dispatcher
@@ -65,6 +65,7 @@ def create_app(
     app.state.engine = engine
     app.state.session_factory = session_factory
     app.state.dispatcher = dispatcher
+    app.state.verified_keys = VerifiedKeys()
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_upload_bytes=settings.max_upload_bytes)
     app.add_middleware(ConcurrencyLimit, limit=settings.database_pool_size)

@@ -6,7 +6,9 @@
   (``DSRS_ADMIN_API_KEY``) → the admin; a tenant's key → that tenant, whose database
   session sees only the tenant's rows (:mod:`store.tenancy`).
 
-Keys are compared as sha256 digests with :func:`hmac.compare_digest`. The service refuses
+Keys are compared as sha256 digests with :func:`hmac.compare_digest`. A tenant key found
+in the database is remembered (by digest) for ``KEY_CACHE_TTL_S`` seconds, so a client that
+polls does not cost a database round trip per request. The service refuses
 to start (:func:`check_auth_configuration`) when auth is required and the admin key is
 missing, short, or a well-known placeholder.
 """
@@ -14,6 +16,9 @@ missing, short, or a well-known placeholder.
 from __future__ import annotations
 
 import hmac
+import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -28,6 +33,7 @@ from store.tenants import key_digest, tenant_of_key
 __all__ = [
     "MIN_ADMIN_KEY_LENGTH",
     "Principal",
+    "VerifiedKeys",
     "authenticate",
     "check_auth_configuration",
     "require_admin",
@@ -38,6 +44,10 @@ MIN_ADMIN_KEY_LENGTH = 32
 KNOWN_DEFAULT_KEYS = frozenset(
     {"changeme", "change-me", "admin", "secret", "password", "dsrs", "dsrs-admin", "test"}
 )
+
+#: How long a verified tenant key is trusted without asking the database again.
+KEY_CACHE_TTL_S = 30.0
+_KEY_CACHE_CAPACITY = 10_000
 
 api_key_header = APIKeyHeader(
     name="X-API-Key",
@@ -99,15 +109,52 @@ async def _resolve(request: Request, key: str | None) -> Principal:
         key_digest(key), key_digest(admin.get_secret_value())
     ):
         return ADMIN
-    tenant_id = await run_in_threadpool(_tenant_of_key, request, key)
+    tenant_id = _cached_tenant(request, key)
+    if tenant_id is None:
+        tenant_id = await run_in_threadpool(_tenant_of_key, request, key)
     if tenant_id is None:
         raise AuthenticationError("the API key in X-API-Key is not valid (unknown or revoked)")
     return Principal(tenant_id=tenant_id, is_admin=False)
 
 
+class VerifiedKeys:
+    """Tenant ids of recently verified keys, by key digest, each for ``ttl_s`` seconds."""
+
+    def __init__(self, ttl_s: float = KEY_CACHE_TTL_S) -> None:
+        self.ttl_s = ttl_s
+        self._entries: OrderedDict[str, tuple[str, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, digest: str) -> str | None:
+        with self._lock:
+            entry = self._entries.get(digest)
+            if entry is None or entry[1] < time.monotonic():
+                self._entries.pop(digest, None)
+                return None
+            return entry[0]
+
+    def put(self, digest: str, tenant_id: str) -> None:
+        with self._lock:
+            self._entries[digest] = (tenant_id, time.monotonic() + self.ttl_s)
+            while len(self._entries) > _KEY_CACHE_CAPACITY:
+                self._entries.popitem(last=False)
+
+
 def _tenant_of_key(request: Request, key: str) -> str | None:
+    verified: VerifiedKeys = request.app.state.verified_keys
+    digest = key_digest(key)
+    tenant_id = verified.get(digest)
+    if tenant_id is not None:
+        return tenant_id
     with request.app.state.session_factory() as session:
-        return tenant_of_key(session, key)
+        tenant_id = tenant_of_key(session, key)
+    if tenant_id is not None:
+        verified.put(digest, tenant_id)
+    return tenant_id
+
+
+def _cached_tenant(request: Request, key: str) -> str | None:
+    return request.app.state.verified_keys.get(key_digest(key))  # type: ignore[no-any-return]
 
 
 async def require_admin(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
