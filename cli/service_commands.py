@@ -26,6 +26,15 @@ def serve(
     """Run the HTTP API (settings from DSRS_* environment variables)."""
     import uvicorn
 
+    from api.authentication import check_auth_configuration
+    from api.errors import InsecureConfigurationError
+    from store.settings import load_settings
+
+    try:
+        check_auth_configuration(load_settings())
+    except InsecureConfigurationError as error:
+        typer.echo(f"dsrs serve: {error}", err=True)
+        raise typer.Exit(2) from None
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port)
 
 

@@ -221,3 +221,25 @@ def test_a_service_that_requires_keys_refuses_to_start_without_a_real_admin_key(
     settings = Settings(storage_dir=tmp_path, auth="required", admin_api_key=admin_key)
     with pytest.raises(InsecureConfigurationError, match="DSRS_ADMIN_API_KEY"):
         create_app(settings)
+
+
+def test_dsrs_serve_refuses_to_start_without_an_admin_key(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DSRS_")}
+    env.update(
+        DSRS_DATABASE_URL="postgresql+psycopg://nobody@127.0.0.1:1/none",
+        DSRS_STORAGE_DIR=str(tmp_path),
+    )
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("dsrs")), "serve", "--port", "1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "DSRS_ADMIN_API_KEY is not set" in done.stderr
