@@ -21,8 +21,8 @@ from store.chunks import chunk_count
 from store.datasets import BUILTIN_SPLITS, builtin_split, files_present
 from store.job_parameters import certification_config
 from store.settings import Settings
-from store.tenants import jobs_in_flight, lock_tenant
 from store.tables import InputSetRecord, JobRecord, ModelRecord
+from store.tenants import jobs_in_flight, lock_tenant
 
 __all__ = ["MAX_SEED", "submit_job"]
 

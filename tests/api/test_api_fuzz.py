@@ -76,9 +76,9 @@ def with_real_ids(ids: dict[str, str]) -> Callable[[Any], Any]:
                 case.path_parameters[name] = ids[name]
         if isinstance(case.body, dict) and "model_id" in case.body:
             case.body["model_id"] = ids["model_id"]
-        if isinstance(case.body, dict) and isinstance(case.body.get("inputs"), dict):
-            if "input_set_id" in case.body["inputs"]:
-                case.body["inputs"]["input_set_id"] = ids["input_set_id"]
+        inputs = case.body.get("inputs") if isinstance(case.body, dict) else None
+        if isinstance(inputs, dict) and "input_set_id" in inputs:
+            inputs["input_set_id"] = ids["input_set_id"]
         return case
 
     return substitute
@@ -143,7 +143,7 @@ def fuzz(  # type: ignore[no-untyped-def]
             response = case.call(base_url=base_url, headers={"X-API-Key": ADMIN_KEY})
             if response.status_code >= 500:
                 server_errors.append(
-                    f"{operation.label}: {response.status_code} {response.text[:300]} "
+                    f"{case.operation.label}: {response.status_code} {response.text[:300]} "
                     f"for {case.as_curl_command()}"
                 )
 

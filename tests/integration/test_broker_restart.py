@@ -5,6 +5,7 @@ completes with one row per sample."""
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -70,7 +71,7 @@ class RedisServer:
 def broker_stack(
     postgres_database: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[httpx.Client, RedisServer, subprocess.Popen[bytes], Path]]:
-    if subprocess.run(["which", "redis-server"], capture_output=True).returncode:
+    if shutil.which("redis-server") is None:
         pytest.fail("redis-server is not installed")
     from api.app import create_app
     from api.background_server import running_server
