@@ -117,7 +117,7 @@ def test_a_job_running_past_the_limit_stops_and_keeps_its_rows(tmp_path: Path) -
     import dsrs_core.certify  # noqa: F401 - imported before the clock starts
     from models.demo import demo_dataset
 
-    settings, factory = make_store(tmp_path, job_time_limit_s=2)
+    settings, factory = make_store(tmp_path, job_time_limit_s=3)
     model_id = add_model(settings, factory, DEMO_WEIGHTS_PATH)
     cache = ClassifierCache()
     demo_dataset("test")
@@ -126,7 +126,7 @@ def test_a_job_running_past_the_limit_stops_and_keeps_its_rows(tmp_path: Path) -
     job_id = add_job(factory, model_id, 200)
     job, progress = job_after_chunk(settings, factory, job_id, cache)
     assert job.status == "failed", job.error
-    assert "the limit is 2 s" in job.error
+    assert "the limit is 3 s" in job.error
     assert 0 < progress.done < 200 and f"{progress.done} of 200 samples" in job.error
 
 
