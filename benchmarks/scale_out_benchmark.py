@@ -560,7 +560,7 @@ def main() -> int:
                         help="longest wait for a quiet machine before each job")  # fmt: skip
     parser.add_argument("--settle-s", type=float, default=3.0,
                         help="pause after the workers are ready, before the quiet check")  # fmt: skip
-    parser.add_argument("--poll-s", type=float, default=0.1, help="status poll interval")
+    parser.add_argument("--poll-s", type=float, default=0.25, help="status poll interval")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--admin-url",
