@@ -21,6 +21,7 @@ from api.body_limit import BodySizeLimit
 from api.dashboard_routes import install_dashboard
 from api.dispatch import JobDispatcher, make_dispatcher
 from api.error_handlers import install_error_handlers
+from api.response_cache import ResponseCache
 from store import repository
 from store.chunks import chunk_count
 from store.database import make_engine, make_session_factory
@@ -66,6 +67,7 @@ def create_app(
     app.state.session_factory = session_factory
     app.state.dispatcher = dispatcher
     app.state.verified_keys = VerifiedKeys()
+    app.state.response_cache = ResponseCache()
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_upload_bytes=settings.max_upload_bytes)
     app.add_middleware(ConcurrencyLimit, limit=settings.database_pool_size)

@@ -28,9 +28,11 @@ __all__ = [
     "DEFAULT_RADIUS_STEP",
     "cancel_job",
     "job_status",
+    "job_status_snapshot",
     "list_job_statuses",
     "results_csv",
     "results_page",
+    "results_page_snapshot",
     "summary",
 ]
 
@@ -43,7 +45,14 @@ CSV_COLUMNS = tuple(SampleOut.model_fields)
 
 
 def job_status(session: Session, job_id: str) -> JobOut:
-    return _job_out(session, repository.get_job(session, job_id, defer_inputs=True))
+    return job_status_snapshot(session, job_id)[0]
+
+
+def job_status_snapshot(session: Session, job_id: str) -> tuple[JobOut, JobRecord]:
+    """The status and the job row it was built from (read first: when that row says
+    ``succeeded``, every count read after it is final)."""
+    job = repository.get_job(session, job_id, defer_inputs=True)
+    return _job_out(session, job), job
 
 
 def list_job_statuses(
@@ -132,14 +141,23 @@ def _parse_cursor(cursor: str | None) -> int | None:
 
 
 def results_page(session: Session, job_id: str, *, cursor: str | None, limit: int) -> ResultsPage:
-    repository.get_job(session, job_id, defer_inputs=True)  # 404 unless the caller's job
+    return results_page_snapshot(session, job_id, cursor=cursor, limit=limit)[0]
+
+
+def results_page_snapshot(
+    session: Session, job_id: str, *, cursor: str | None, limit: int
+) -> tuple[ResultsPage, JobRecord]:
+    """A page and the job row read before it (404 unless the caller's job; when the row
+    says ``succeeded``, every row of the page was already stored: the page is final)."""
+    job = repository.get_job(session, job_id, defer_inputs=True)
     rows = repository.page_samples(session, job_id, after=_parse_cursor(cursor), limit=limit)
     next_cursor = str(rows[-1].sample_index) if len(rows) == limit else None
-    return ResultsPage(
+    page = ResultsPage(
         job_id=job_id,
         items=[SampleOut.model_validate(row) for row in rows],
         next_cursor=next_cursor,
     )
+    return page, job
 
 
 def results_csv(page: ResultsPage) -> str:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
-from pydantic import BaseModel
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from api import job_reports
@@ -14,6 +16,7 @@ from api.dependencies import get_dispatcher, get_principal, get_session, get_set
 from api.dispatch import JobDispatcher
 from api.job_submission import submit_job
 from api.pagination import Offset
+from api.response_cache import CachedBody, ResponseCache, respond
 from api.schemas import JobCreate, JobOut, ResultsPage, Summary
 from store.settings import Settings
 
@@ -53,28 +56,115 @@ def list_jobs(
     return job_reports.list_job_statuses(session, status=status, limit=limit, offset=offset)
 
 
-@router.get("/{job_id}", response_model=JobOut)
-def get_job(session: SessionDep, job_id: str) -> Response:
-    return _json(job_reports.job_status(session, job_id))
+@router.get("/{job_id}", response_model=JobOut, responses={304: {"description": "Not Modified"}})
+async def get_job(
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    job_id: str,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    """The status. Answers carry an ETag (``If-None-Match`` → 304); a succeeded job's is
+    served from memory, any other job's is at most ``LIVE_TTL_S`` old (api.response_cache)."""
+    cached = await _answer(
+        request, principal, ("status", job_id), lambda: _status_body(session, job_id)
+    )
+    cached.check_owner(principal.tenant_id, job_id)
+    return respond(cached, if_none_match)
 
 
 @router.get(
     "/{job_id}/results",
     response_model=ResultsPage,
-    responses={200: {"content": {"text/csv": {}}}},
+    responses={200: {"content": {"text/csv": {}}}, 304: {"description": "Not Modified"}},
 )
-def get_results(
+async def get_results(
+    request: Request,
     session: SessionDep,
+    principal: PrincipalDep,
     job_id: str,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
     format: Literal["json", "csv"] = "json",
-) -> ResultsPage | Response:
-    page = job_reports.results_page(session, job_id, cursor=cursor, limit=limit)
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    """A page of rows, cached and tagged like the status (a succeeded job's pages are
+    final)."""
+    cached = await _answer(
+        request,
+        principal,
+        ("results", job_id, cursor or None, limit, format),
+        lambda: _results_body(session, job_id, cursor, limit, format),
+    )
+    cached.check_owner(principal.tenant_id, job_id)
+    return respond(cached, if_none_match)
+
+
+async def _answer(
+    request: Request, principal: Principal, key: tuple, compute: Callable[[], CachedBody]
+) -> CachedBody:
+    """The cached answer for ``key``, else ``compute()`` in a worker thread (then kept when
+    final). Requests of one caller for the same key that arrive while it is computed wait
+    for it instead of computing it again, and take it only when it is final (a succeeded
+    job's answer does not depend on when it was read); otherwise they compute their own,
+    so a live answer is never older than the request."""
+    cache = _cache(request)
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    flights: dict[tuple, asyncio.Future[CachedBody | None]] = cache.in_flight
+    flight_key = (principal.tenant_id, key)
+    flight = flights.get(flight_key)
+    if flight is not None:
+        shared = await asyncio.shield(flight)
+        if shared is not None and shared.final:
+            return shared
+        return await run_in_threadpool(compute)
+    flight = asyncio.get_running_loop().create_future()
+    flights[flight_key] = flight
+    result: CachedBody | None = None
+    try:
+        result = await run_in_threadpool(compute)
+        cache.put(key, result)
+        return result
+    finally:
+        if flights.get(flight_key) is flight:
+            del flights[flight_key]
+        if not flight.done():
+            flight.set_result(result)
+
+
+def _cache(request: Request) -> ResponseCache:
+    return request.app.state.response_cache  # type: ignore[no-any-return]
+
+
+def _status_body(session: Session, job_id: str) -> CachedBody:
+    body, job = job_reports.job_status_snapshot(session, job_id)
+    return CachedBody.build(
+        owner_id=job.owner_id,
+        body=body.model_dump_json().encode(),
+        media_type="application/json",
+        status=job.status,
+    )
+
+
+def _results_body(
+    session: Session, job_id: str, cursor: str | None, limit: int, format: str
+) -> CachedBody:
+    page, job = job_reports.results_page_snapshot(session, job_id, cursor=cursor, limit=limit)
     if format == "csv":
         headers = {"X-Next-Cursor": page.next_cursor} if page.next_cursor else {}
-        return Response(job_reports.results_csv(page), media_type="text/csv", headers=headers)
-    return _json(page)
+        body = job_reports.results_csv(page).encode()
+        media_type = "text/csv"
+    else:
+        headers, body, media_type = {}, page.model_dump_json().encode(), "application/json"
+    return CachedBody.build(
+        owner_id=job.owner_id,
+        body=body,
+        media_type=media_type,
+        status=job.status,
+        headers=headers,
+    )
 
 
 @router.get("/{job_id}/summary", response_model=Summary)
@@ -87,11 +177,7 @@ def get_summary(
 
 
 @router.post("/{job_id}/cancel", response_model=JobOut)
-def cancel_job(session: SessionDep, job_id: str) -> JobOut:
-    return job_reports.cancel_job(session, job_id)
-
-
-def _json(body: BaseModel) -> Response:
-    """``body`` as JSON, serialised once by pydantic's core (a polled endpoint: the model
-    was validated when it was built; FastAPI would validate and encode it again)."""
-    return Response(body.model_dump_json(), media_type="application/json")
+def cancel_job(request: Request, session: SessionDep, job_id: str) -> JobOut:
+    job = job_reports.cancel_job(session, job_id)
+    _cache(request).forget_job(job_id)
+    return job
