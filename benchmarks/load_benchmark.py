@@ -4,7 +4,8 @@ The full stack's API on PostgreSQL, with API keys: a fresh database (created on 
 server of ``--admin-url`` and dropped at the end) is migrated and seeded directly with one
 tenant, its key, a model and a finished job of ``--rows`` sample rows (default 10,000).
 ``uvicorn`` serves ``api.app:create_app`` in its own process(es) on 127.0.0.1. Then
-``--clients`` asyncio clients (default 200, httpx, one connection each, the tenant's key)
+``--clients`` asyncio clients (default 200, one keep-alive HTTP/1.1 connection each on
+asyncio streams — cheap for the shared CPU, see :class:`Connection` — the tenant's key)
 each poll like the dashboard or ``dsrs jobs watch`` do, for ``--duration`` seconds:
 
     GET /v1/jobs/{id}; GET /v1/jobs/{id}/results?limit=100&cursor=<random page>; sleep
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import secrets
@@ -163,13 +165,28 @@ def seed(database_url: str, rows: int) -> tuple[str, str]:
     return job_id, key
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+def listening_socket() -> socket.socket:
+    """The server's listening socket on a free port, with ``TCP_NODELAY``.
+
+    ``uvicorn --workers N`` binds its own socket as ``socket.socket(AF_INET)`` (protocol 0),
+    and asyncio only turns Nagle's algorithm off on sockets whose protocol is
+    ``IPPROTO_TCP``: every response (headers and body are two writes) then waited ~40 ms for
+    the client's delayed ACK. A single-process uvicorn (``dsrs serve``) binds through
+    asyncio and is not affected. Linux copies ``TCP_NODELAY`` from a listening socket to
+    the connections it accepts, so this socket is handed to uvicorn (``--fd``).
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
 
 
-def start_api(database_url: str, broker_url: str, port: int, workers: int, log: Path) -> Any:
+def start_api(
+    database_url: str, broker_url: str, sock: socket.socket, workers: int, log: Path
+) -> Any:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DSRS_")}
     env.update(
         DSRS_DATABASE_URL=database_url,
@@ -179,14 +196,19 @@ def start_api(database_url: str, broker_url: str, port: int, workers: int, log: 
     )
     command = [
         sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory",
-        "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+        "--fd", str(sock.fileno()), "--workers", str(workers), "--backlog", "2048",
         "--log-level", "warning", "--no-access-log",
     ]  # fmt: skip
     with log.open("wb") as handle:
         process = subprocess.Popen(
-            command, cwd=REPOSITORY, env=env, stdout=handle, stderr=subprocess.STDOUT
+            command,
+            cwd=REPOSITORY,
+            env=env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            pass_fds=(sock.fileno(),),
         )
-    base_url = f"http://127.0.0.1:{port}"
+    base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -201,6 +223,53 @@ def start_api(database_url: str, broker_url: str, port: int, workers: int, log: 
     raise SystemExit(f"the API did not start:\n{log.read_text()[-3000:]}")
 
 
+class Connection:
+    """One keep-alive HTTP/1.1 connection of one client, on asyncio streams.
+
+    The load generator shares the machine's cores with the server, so it must cost little
+    per request: httpx spends ~1 ms of CPU on each (its pool, and a failed ``import
+    sniffio`` per request where sniffio is not installed), which took CPU from the server
+    being measured. This sends the same request (GET, ``Host``, ``X-API-Key``) on one
+    persistent connection per client and reads the whole response (status line, headers,
+    ``Content-Length`` body) before the clock stops: the same work for the server, the same
+    span measured.
+    """
+
+    def __init__(self, host: str, port: int, key: str) -> None:
+        self.host, self.port = host, port
+        self.headers = f"Host: {host}:{port}\r\nX-API-Key: {key}\r\nAccept: */*\r\n\r\n"
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def get(self, target: str) -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        try:
+            self.writer.write(f"GET {target} HTTP/1.1\r\n{self.headers}".encode())
+            head = await self.reader.readuntil(b"\r\n\r\n")
+            lines = head.decode("latin-1").split("\r\n")
+            status = int(lines[0].split(" ", 2)[1])
+            fields = dict(line.split(":", 1) for line in lines[1:] if ":" in line)
+            fields = {name.strip().lower(): value.strip() for name, value in fields.items()}
+            if "content-length" not in fields:
+                raise ConnectionError(f"no Content-Length in the answer to {target}")
+            body = await self.reader.readexactly(int(fields["content-length"]))
+            if fields.get("connection", "").lower() == "close":
+                await self.close()
+            return status, body
+        except BaseException:
+            await self.close()
+            raise
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            with contextlib.suppress(OSError):
+                await self.writer.wait_closed()
+        self.reader = self.writer = None
+
+
 async def poll(
     base_url: str,
     key: str,
@@ -211,27 +280,26 @@ async def poll(
     latencies: list[float],
     errors: list[str],
 ) -> None:
-    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-    async with httpx.AsyncClient(
-        base_url=base_url, headers={"X-API-Key": key}, timeout=30, limits=limits
-    ) as client:
+    url = httpx.URL(base_url)
+    connection = Connection(url.host, url.port or 80, key)
+    try:
         await asyncio.sleep(random.uniform(0, interval))  # spread the first polls
         while time.perf_counter() < until:
             page = random.randrange(rows // PAGE)
-            cursor = {"cursor": str(page * PAGE - 1)} if page else {}
-            for path, params in (
-                (f"/v1/jobs/{job_id}", {}),
-                (f"/v1/jobs/{job_id}/results", {"limit": PAGE, **cursor}),
-            ):
+            cursor = f"&cursor={page * PAGE - 1}" if page else ""
+            for path in (f"/v1/jobs/{job_id}", f"/v1/jobs/{job_id}/results?limit={PAGE}{cursor}"):
                 started = time.perf_counter()
                 try:
-                    response = await client.get(path, params=params)
+                    status, _ = await asyncio.wait_for(connection.get(path), timeout=30)
                     latencies.append(time.perf_counter() - started)
-                    if response.status_code != 200:
-                        errors.append(f"{path}: {response.status_code}")
-                except httpx.HTTPError as error:
-                    errors.append(f"{path}: {type(error).__name__}")
+                    if status != 200:
+                        errors.append(f"{path.split('?')[0]}: {status}")
+                except (TimeoutError, OSError, asyncio.IncompleteReadError,
+                        asyncio.LimitOverrunError, ValueError) as error:  # fmt: skip
+                    errors.append(f"{path.split('?')[0]}: {type(error).__name__}")
             await asyncio.sleep(interval * random.uniform(0.8, 1.2))
+    finally:
+        await connection.close()
 
 
 async def run_clients(args: argparse.Namespace, base_url: str, key: str, job_id: str) -> None:
@@ -295,11 +363,11 @@ def main() -> None:
     api = None
     try:
         job_id, key = seed(database_url, args.rows)
-        with tempfile.TemporaryDirectory() as scratch:
-            port = free_port()
+        with tempfile.TemporaryDirectory() as scratch, listening_socket() as sock:
             api = start_api(
-                database_url, args.broker_url, port, args.workers, Path(scratch) / "api.log"
+                database_url, args.broker_url, sock, args.workers, Path(scratch) / "api.log"
             )
+            port = sock.getsockname()[1]
             asyncio.run(run_clients(args, f"http://127.0.0.1:{port}", key, job_id))
     finally:
         if api is not None:
