@@ -9,11 +9,19 @@ declared input shape and number of classes, and runs it on a zero batch, checkin
 answers one class index in ``[0, num_classes)`` per input. The parent kills it after
 ``model_load_timeout_s``. Any failure becomes a :class:`ModelValidationError` whose message
 says why; the job fails with it.
+
+A probe that passed is remembered by a marker file under ``<storage>/probes/`` named by the
+sha256 of the model file's bytes together with everything the probe was run with (declared
+shape, classes, normalisation and both limits): the same bytes under the same limits give
+the same answer, so the other workers and later jobs skip the child process and its
+seconds of imports. A refusal is never remembered (it is re-checked, with its message).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -45,6 +53,9 @@ def probe_model(settings: Settings, model: ModelRecord) -> None:
         "num_classes": model.num_classes,
         "memory_bytes": settings.model_load_memory_bytes,
     }
+    marker = _passed_marker(settings, path, spec)
+    if marker.exists():
+        return
     try:
         done = subprocess.run(
             [sys.executable, "-m", "worker.model_probe", json.dumps(spec)],
@@ -60,6 +71,7 @@ def probe_model(settings: Settings, model: ModelRecord) -> None:
         ) from None
     message = done.stderr.decode(errors="replace").strip().splitlines()
     if done.returncode == 0:
+        _remember_pass(marker)
         return
     if done.returncode == _FAILED:
         raise ModelValidationError(f"model {model.id} cannot be used: {message[-1]}")
@@ -72,6 +84,22 @@ def probe_model(settings: Settings, model: ModelRecord) -> None:
         f"loading model {model.id} crashed (exit status {done.returncode}): "
         f"{message[-1] if message else 'no message'}"
     )
+
+
+def _passed_marker(settings: Settings, path: Path, spec: dict[str, Any]) -> Path:
+    """Where a pass of this exact file under these exact limits is recorded."""
+    key = hashlib.sha256(path.read_bytes())
+    conditions = {k: v for k, v in spec.items() if k != "path"}
+    conditions["timeout_s"] = settings.model_load_timeout_s
+    key.update(json.dumps(conditions, sort_keys=True).encode())
+    return settings.storage_dir / "probes" / f"{key.hexdigest()}.passed"
+
+
+def _remember_pass(marker: Path) -> None:
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    partial = marker.with_suffix(f".{os.getpid()}.partial")
+    partial.write_bytes(b"")
+    os.replace(partial, marker)  # atomic: readers see the marker whole or not at all
 
 
 def _probe(spec: dict[str, Any]) -> None:

@@ -173,3 +173,38 @@ def test_a_model_whose_outputs_do_not_match_its_classes_fails_the_job(tmp_path: 
     job, progress = job_after_chunk(settings, factory, job_id := add_job(factory, model_id, 2))
     assert job.id == job_id and job.status == "failed" and progress.done == 0
     assert "cannot be used" in job.error and "number of classes" in job.error, job.error
+
+
+def test_a_passed_probe_is_remembered_for_the_same_file_and_limits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from worker import model_probe
+
+    settings, factory = make_store(tmp_path)
+    model_id = add_model(settings, factory, DEMO_WEIGHTS_PATH)
+    with factory() as session:
+        model = repository.get_model(session, model_id)
+    model_probe.probe_model(settings, model)  # runs the child process and passes
+    assert len(list((settings.storage_dir / "probes").glob("*.passed"))) == 1
+
+    def no_child(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the probe ran again")
+
+    monkeypatch.setattr(model_probe.subprocess, "run", no_child)
+    model_probe.probe_model(settings, model)  # remembered: no child process
+    # Other limits, or other bytes under the same name, are probed afresh.
+    tighter = settings.model_copy(update={"model_load_memory_bytes": 64 * 1024 * 1024})
+    with pytest.raises(AssertionError, match="ran again"):
+        model_probe.probe_model(tighter, model)
+    (settings.storage_dir / model.storage_path).write_bytes(b"other bytes")
+    with pytest.raises(AssertionError, match="ran again"):
+        model_probe.probe_model(settings, model)
+
+
+def test_a_refused_probe_is_not_remembered(tmp_path: Path) -> None:
+    settings, factory = make_store(tmp_path, model_load_timeout_s=0.05)
+    model_id = add_model(settings, factory, DEMO_WEIGHTS_PATH)
+    for _ in range(2):
+        job, _ = job_after_chunk(settings, factory, add_job(factory, model_id, 2))
+        assert "did not load within 0.05 s" in job.error, job.error
+    assert not list((settings.storage_dir / "probes").glob("*.passed"))
