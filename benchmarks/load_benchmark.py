@@ -305,10 +305,13 @@ async def poll(
 async def run_clients(args: argparse.Namespace, base_url: str, key: str, job_id: str) -> None:
     latencies: list[float] = []
     errors: list[str] = []
-    # warm-up: every process of the server answers a few requests before timing starts
-    async with httpx.AsyncClient(base_url=base_url, headers={"X-API-Key": key}) as client:
-        for _ in range(20):
-            await client.get(f"/v1/jobs/{job_id}")
+    # warm-up: every process of the server answers a few status requests before timing
+    # starts (20 connections at once, so that each process accepts some; result pages stay
+    # cold and are timed from their first request)
+    url = httpx.URL(base_url)
+    warm = [Connection(url.host, url.port or 80, key) for _ in range(20)]
+    await asyncio.gather(*(c.get(f"/v1/jobs/{job_id}") for c in warm))
+    await asyncio.gather(*(c.close() for c in warm))
     started = time.perf_counter()
     until = started + args.duration
     await asyncio.gather(
