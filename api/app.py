@@ -15,7 +15,7 @@ from api import (
     plan_routes,
     tenant_routes,
 )
-from api.admission import ConcurrencyLimit
+from api.admission import ConcurrencyLimit, Slots
 from api.authentication import VerifiedKeys, authenticate, check_auth_configuration
 from api.body_limit import BodySizeLimit
 from api.dashboard_routes import install_dashboard
@@ -70,7 +70,13 @@ def create_app(
     app.state.response_cache = ResponseCache()
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_upload_bytes=settings.max_upload_bytes)
-    app.add_middleware(ConcurrencyLimit, limit=settings.database_pool_size)
+    app.state.database_slots = Slots(settings.database_pool_size)
+    app.add_middleware(
+        ConcurrencyLimit,
+        limit=settings.database_pool_size,
+        slots=app.state.database_slots,
+        exempt=job_routes.admits_itself,
+    )
     app.include_router(health_routes.router)
     # Every /v1 route is authenticated (a database session also requires it).
     for module in (model_routes, input_routes, job_routes, plan_routes, tenant_routes):

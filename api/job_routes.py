@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+import re
 from collections.abc import Callable
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
+from starlette.types import Scope
 
 from api import job_reports
 from api.authentication import Principal
@@ -67,7 +70,7 @@ async def get_job(
     """The status. Answers carry an ETag (``If-None-Match`` → 304); a succeeded job's is
     served from memory, any other job's is at most ``LIVE_TTL_S`` old (api.response_cache)."""
     cached = await _answer(
-        request, principal, ("status", job_id), lambda: _status_body(session, job_id)
+        request, session, principal, ("status", job_id), lambda: _status_body(session, job_id)
     )
     cached.check_owner(principal.tenant_id, job_id)
     return respond(cached, if_none_match)
@@ -92,6 +95,7 @@ async def get_results(
     final)."""
     cached = await _answer(
         request,
+        session,
         principal,
         ("results", job_id, cursor or None, limit, format),
         lambda: _results_body(session, job_id, cursor, limit, format),
@@ -101,7 +105,11 @@ async def get_results(
 
 
 async def _answer(
-    request: Request, principal: Principal, key: tuple, compute: Callable[[], CachedBody]
+    request: Request,
+    session: Session,
+    principal: Principal,
+    key: tuple,
+    compute: Callable[[], CachedBody],
 ) -> CachedBody:
     """The cached answer for ``key``, else ``compute()`` in a worker thread (then kept when
     final). Requests of one caller for the same key that arrive while it is computed wait
@@ -112,6 +120,8 @@ async def _answer(
     cached = cache.get(key)
     if cached is not None:
         return cached
+    slots = request.app.state.database_slots
+    compute = functools.partial(_closing, session, compute)
     flights: dict[tuple, asyncio.Future[CachedBody | None]] = cache.in_flight
     flight_key = (principal.tenant_id, key)
     flight = flights.get(flight_key)
@@ -119,12 +129,14 @@ async def _answer(
         shared = await asyncio.shield(flight)
         if shared is not None and shared.final:
             return shared
-        return await run_in_threadpool(compute)
+        async with slots:
+            return await run_in_threadpool(compute)
     flight = asyncio.get_running_loop().create_future()
     flights[flight_key] = flight
     result: CachedBody | None = None
     try:
-        result = await run_in_threadpool(compute)
+        async with slots:
+            result = await run_in_threadpool(compute)
         cache.put(key, result)
         return result
     finally:
@@ -132,6 +144,24 @@ async def _answer(
             del flights[flight_key]
         if not flight.done():
             flight.set_result(result)
+
+
+_SELF_ADMITTED = re.compile(r"/v1/jobs/[^/]+(/results)?")
+
+
+def admits_itself(scope: Scope) -> bool:
+    """The polled reads above take a database slot only around their database work
+    (api.admission): a cached answer does not wait behind slow requests."""
+    return scope["method"] == "GET" and _SELF_ADMITTED.fullmatch(scope["path"]) is not None
+
+
+def _closing(session: Session, compute: Callable[[], CachedBody]) -> CachedBody:
+    """``compute()``, then the session's connection goes back to the pool in this same
+    thread (never held by a request that waits for a thread)."""
+    try:
+        return compute()
+    finally:
+        session.close()
 
 
 def _cache(request: Request) -> ResponseCache:

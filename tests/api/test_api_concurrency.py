@@ -47,3 +47,39 @@ def test_concurrent_requests_beyond_the_pool_all_answer(postgres_database: str, 
         for _ in range(2):
             outcomes = asyncio.run(burst(base_url))
             assert outcomes == [200] * CONCURRENT, sorted(set(map(str, outcomes)))
+
+
+def test_self_admitted_job_reads_beyond_the_pool_all_answer(  # type: ignore[no-untyped-def]
+    postgres_database: str, tmp_path
+) -> None:
+    """The polled job reads skip the admission middleware and take a slot only around
+    their database work (closing the session in the same thread): a burst far beyond the
+    pool is still answered, every one (404: no such job)."""
+    from api.app import create_app
+    from api.background_server import running_server
+    from store.settings import Settings
+
+    settings = Settings(
+        database_url=postgres_database,
+        storage_dir=tmp_path / "var",
+        auth="disabled",
+        database_pool_size=2,
+    )
+
+    async def burst(base_url: str) -> list[int | str]:
+        limits = httpx.Limits(max_connections=CONCURRENT)
+        async with httpx.AsyncClient(base_url=base_url, timeout=20, limits=limits) as client:
+
+            async def one(i: int) -> int | str:
+                path = f"/v1/jobs/missing{i}" + ("/results" if i % 2 else "")
+                try:
+                    return (await client.get(path)).status_code
+                except httpx.HTTPError as error:
+                    return type(error).__name__
+
+            return await asyncio.gather(*(one(i) for i in range(CONCURRENT)))
+
+    with running_server(create_app(settings)) as base_url:
+        for _ in range(2):
+            outcomes = asyncio.run(burst(base_url))
+            assert outcomes == [404] * CONCURRENT, sorted(set(map(str, outcomes)))

@@ -301,3 +301,21 @@ def test_cancel_forgets_the_cached_answers(service: dict[str, Any]) -> None:
         status = alice.get(f"/v1/jobs/{job}").json()
         assert status["status"] == "cancelled"
         assert cache(service).get(("status", job)) is None  # cancelled: not final here
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "exempt"),
+    [
+        ("GET", "/v1/jobs/abc", True),
+        ("GET", "/v1/jobs/abc/results", True),
+        ("POST", "/v1/jobs/abc/cancel", False),
+        ("GET", "/v1/jobs/abc/summary", False),
+        ("GET", "/v1/jobs", False),
+        ("POST", "/v1/jobs", False),
+        ("GET", "/v1/models/abc", False),
+    ],
+)
+def test_only_the_polled_job_reads_admit_themselves(method: str, path: str, exempt: bool) -> None:
+    from api.job_routes import admits_itself
+
+    assert admits_itself({"type": "http", "method": method, "path": path}) is exempt
