@@ -9,8 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
+from tests.dsrs_core.reference_data import REFERENCE
 
-REFERENCE = Path("/work/shared/reference/dsrs-published/data")
 MODEL = "cohen-mnist-380-1.00.pth"
 P_FILE = "general-gaussian-380-1.0-50000-0.0005.txt"
 FILES = [

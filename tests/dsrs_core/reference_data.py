@@ -1,4 +1,5 @@
-"""Access to the published DSRS files in /work/shared/reference (read-only)."""
+"""Access to the published DSRS files in ../shared/reference beside the checkout (read-only;
+/work/shared/reference when the checkout lies elsewhere)."""
 
 from __future__ import annotations
 
