@@ -63,6 +63,8 @@ import numpy as np
 REPOSITORY = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPOSITORY))
 
+from scratch_database import create_database, drop_database
+
 TARGET_RATIO = 0.6
 WORKER_START_TIMEOUT_S = 120.0
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -79,29 +81,6 @@ SUCCEEDED_LINE = re.compile(
 
 
 # --------------------------------------------------------------------------- database
-
-
-def create_database(admin_url: str) -> str:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    name = f"dsrs_scaleout_{uuid.uuid4().hex[:12]}"
-    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-
-
-def drop_database(admin_url: str, url: str) -> None:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        name = make_url(url).database
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
 
 
 def row_counts(database_url: str, job_id: str) -> tuple[int, int, int, int]:
@@ -584,7 +563,7 @@ def main() -> int:
     admin_key = secrets.token_urlsafe(32)
     print(f"load average at start: {load_average()}; queue {queue} on {args.broker_url}",
           flush=True)  # fmt: skip
-    database_url = create_database(args.admin_url)
+    database_url = create_database(args.admin_url, "dsrs_scaleout")
     api = None
     runs: list[Run] = []
     try:
