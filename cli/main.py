@@ -33,6 +33,7 @@ def main(
 
 # Command modules register themselves on `app` when imported.
 from dsrs_cli import (  # noqa: F401
+    compare_command,
     convert_command,
     export_command,
     job_commands,
