@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from dsrs_api.dependencies import get_session
 from dsrs_api.errors import InvalidRequestError
-from dsrs_core.budget import plan_budget
+from dsrs_core.budget import EQUAL_BUDGET_PLAN_BASELINE, NP_PLAN_BASELINE, plan_budget
 from dsrs_core.config import NoiseSpec, QSpec, RadiusSearch
 from dsrs_store import repository
 
@@ -26,6 +26,9 @@ class PlanOut(BaseModel):
     """Largest radii certifiable when every draw agrees, and the cost per input."""
 
     np_max_radius: float
+    np_baseline: str
+    np_equal_budget_max_radius: float | None
+    np_equal_budget_baseline: str | None
     dsrs_max_radius: float | None
     forward_passes_per_input: int
     best_p_lower: float
@@ -71,6 +74,11 @@ def plan(
     )
     return PlanOut(
         np_max_radius=result.np_max_radius,
+        np_baseline=NP_PLAN_BASELINE,
+        np_equal_budget_max_radius=result.np_equal_budget_max_radius,
+        np_equal_budget_baseline=(
+            EQUAL_BUDGET_PLAN_BASELINE if result.np_equal_budget_max_radius is not None else None
+        ),
         dsrs_max_radius=result.dsrs_max_radius,
         forward_passes_per_input=result.forward_passes_per_input,
         best_p_lower=result.best_p_lower,
