@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 
 from dsrs_api.dashboard_schemas import Curve, GainHistogram, Overview
 from dsrs_api.schemas import CertifiedAccuracyRow
+from dsrs_core.benign_accuracy import smoothed_prediction_correct
+from dsrs_core.equal_budget import EQUAL_BUDGET, SAME_RUN
 from dsrs_core.evaluation import RADIUS_MATCH_TOLERANCE
 from dsrs_store import repository
 from dsrs_store.tables import SampleRecord
@@ -47,9 +49,12 @@ class Columns:
     label: np.ndarray  # float, NaN where unlabelled
     prediction: np.ndarray  # float, NaN where abstained
     counted_label: np.ndarray
-    p_fraction: np.ndarray
+    p_count: np.ndarray
+    p_n: np.ndarray
     np_radius: np.ndarray
     dsrs_radius: np.ndarray  # float, NaN where not computed
+    baseline_p_lower: np.ndarray  # float, NaN where the equal-budget baseline was not drawn
+    baseline_np_radius: np.ndarray
 
 
 class OverviewCache:
@@ -92,18 +97,24 @@ def job_overview(session: Session, job_id: str) -> Overview:
             SampleRecord.p_n,
             SampleRecord.np_radius,
             SampleRecord.dsrs_radius,
+            SampleRecord.baseline_p_lower,
+            SampleRecord.baseline_np_radius,
         ).where(SampleRecord.job_id == job_id)
     ).all()
     # Column by column: ten times faster than one 2-D array from the row tuples; None → NaN.
-    values = [np.array(column, dtype=float) for column in zip(*rows)] or [np.empty(0)] * 7
-    label, prediction, counted_label, p_count, p_n, np_radius, dsrs_radius = values
+    values = [np.array(column, dtype=float) for column in zip(*rows)] or [np.empty(0)] * 9
+    (label, prediction, counted_label, p_count, p_n, np_radius, dsrs_radius, baseline_p_lower,
+     baseline_np_radius) = values  # fmt: skip
     columns = Columns(
         label=label,
         prediction=prediction,
         counted_label=counted_label,
-        p_fraction=p_count / np.maximum(p_n, 1.0),
+        p_count=p_count,
+        p_n=p_n,
         np_radius=np_radius,
         dsrs_radius=dsrs_radius,
+        baseline_p_lower=baseline_p_lower,
+        baseline_np_radius=baseline_np_radius,
     )
     return overview_from_columns(
         columns,
@@ -125,7 +136,15 @@ def overview_from_columns(
     counts = ~abstained & (~labelled | (columns.prediction == columns.label))
     np_radius = np.where(counts, columns.np_radius, -1.0)
     dsrs_radius = np.where(counts, np.fmax(columns.np_radius, columns.dsrs_radius), -1.0)
-    largest = float(max(0.0, np_radius.max(initial=0.0), dsrs_radius.max(initial=0.0)))
+    # Equal-budget NP (when drawn for every input): the pooled certificate abstains on its
+    # own, and a wrong class never counts (dsrs_api.job_reports.counted_equal_budget_radius).
+    has_equal = samples > 0 and not np.isnan(columns.baseline_np_radius).any()
+    right_class = ~labelled | (columns.counted_label == columns.label)
+    equal_radius = np.where(
+        (columns.baseline_p_lower > 0.5) & right_class, columns.baseline_np_radius, -1.0
+    )
+    largest = float(max(0.0, np_radius.max(initial=0.0), dsrs_radius.max(initial=0.0),
+                        equal_radius.max(initial=0.0) if has_equal else 0.0))  # fmt: skip
     # A little past the largest radius, so that the plot shows every curve reaching 0.
     grid = np.linspace(0.0, largest * CURVE_OVERSHOOT, CURVE_POINTS) if largest else np.zeros(1)
     steps = np.round(np.arange(0.0, largest + TABLE_STEP / 2, TABLE_STEP), 10)
@@ -143,12 +162,15 @@ def overview_from_columns(
         clean_accuracy=_clean_accuracy(columns, has_label, mode),
         acr_np=_mean(np.maximum(np_radius, 0.0)),
         acr_dsrs=_mean(np.maximum(dsrs_radius, 0.0)) if uses_q else None,
+        acr_np_equal_budget=_mean(np.maximum(equal_radius, 0.0)) if has_equal else None,
+        baseline=EQUAL_BUDGET if has_equal else SAME_RUN,
         max_radius_np=float(max(0.0, np_radius.max(initial=0.0))),
         max_radius_dsrs=float(max(0.0, dsrs_radius.max(initial=0.0))) if uses_q else None,
         curve=Curve(
             radius=[round(float(r), 6) for r in grid],
             np=_rounded(_fraction_at(np_radius, grid)),
             dsrs=_rounded(_fraction_at(dsrs_radius, grid)) if uses_q else None,
+            np_equal_budget=_rounded(_fraction_at(equal_radius, grid)) if has_equal else None,
         ),
         table=[
             CertifiedAccuracyRow(radius=float(r), np=a, dsrs=b if uses_q else None)
@@ -179,12 +201,14 @@ def _mean(values: np.ndarray) -> float:
 def _clean_accuracy(columns: Columns, has_label: np.ndarray, mode: str) -> float | None:
     if not has_label.any():
         return None
-    label = columns.label[has_label]
-    if mode == "predict":
-        correct = columns.counted_label[has_label] == label
-    else:
-        correct = columns.p_fraction[has_label] > 0.5
-    return float(correct.mean())
+    correct = smoothed_prediction_correct(
+        "predict" if mode == "predict" else "evaluate",
+        columns.label[has_label],
+        columns.counted_label[has_label],
+        columns.p_count[has_label],
+        columns.p_n[has_label],
+    )
+    return float(np.mean(correct))
 
 
 def _gain_histogram(np_radius: np.ndarray, dsrs_radius: np.ndarray) -> GainHistogram:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from dsrs_api.errors import InvalidRequestError
 from dsrs_api.schemas import (
     CertifiedAccuracyRow,
+    Interval,
     JobOut,
     JobProgressOut,
     JobTimings,
@@ -20,13 +21,24 @@ from dsrs_api.schemas import (
     SampleOut,
     Summary,
 )
-from dsrs_core.evaluation import average_certified_radius, certified_accuracy
+from dsrs_core.accuracy_intervals import (
+    ACR_INTERVAL_METHOD,
+    DEFAULT_CONFIDENCE,
+    PROPORTION_INTERVAL_METHOD,
+    Estimate,
+    certified_figures,
+)
+from dsrs_core.benign_accuracy import smoothed_prediction_correct
+from dsrs_core.equal_budget import EQUAL_BUDGET, SAME_RUN
 from dsrs_store import repository
 from dsrs_store.tables import JobRecord, SampleRecord, utcnow
 
 __all__ = [
     "DEFAULT_RADIUS_STEP",
+    "benign_correct",
     "cancel_job",
+    "counted_equal_budget_radius",
+    "counted_radius",
     "job_status",
     "job_status_snapshot",
     "list_job_statuses",
@@ -175,18 +187,31 @@ def results_csv(page: ResultsPage) -> str:
     return buffer.getvalue()
 
 
-def summary(session: Session, job_id: str, radii: Sequence[float] | None) -> Summary:
+def summary(
+    session: Session,
+    job_id: str,
+    radii: Sequence[float] | None,
+    confidence: float = DEFAULT_CONFIDENCE,
+) -> Summary:
+    """Certified accuracy at ``radii`` and ACR of every certificate of the job with their
+    intervals over the test set, benign accuracy, and the DSRS gain against the strongest
+    NP baseline the job has (equal budget when it was drawn, else the same run)."""
     job = repository.get_job(session, job_id)
     rows = repository.all_samples(session, job_id)
     labelled = bool(rows) and all(row.label is not None for row in rows)
-    np_radii = [_counted_radius(row, row.np_radius, labelled) for row in rows]
+    np_radii = [counted_radius(row, row.np_radius, labelled) for row in rows]
     uses_q = job.parameters.get("q") is not None
     dsrs_radii = [
-        _counted_radius(row, max(row.np_radius, row.dsrs_radius or 0.0), labelled) for row in rows
+        counted_radius(row, max(row.np_radius, row.dsrs_radius or 0.0), labelled) for row in rows
     ]
-    at = _radii(radii, max([0.0, *np_radii, *dsrs_radii]))
-    np_acc = certified_accuracy(np_radii, at)
-    dsrs_acc = certified_accuracy(dsrs_radii, at)
+    equal = [counted_equal_budget_radius(row, labelled) for row in rows]
+    equal_radii = [r for r in equal if r is not None] if rows and None not in equal else None
+    at = _radii(radii, max([0.0, *np_radii, *dsrs_radii, *(equal_radii or [])]))
+    benign = benign_correct(job, rows) if labelled else None
+    np_figures = certified_figures(np_radii, at, benign, confidence)
+    dsrs_figures = certified_figures(dsrs_radii, at, None, confidence) if uses_q else None
+    equal_figures = certified_figures(equal_radii, at, None, confidence) if equal_radii else None
+    baseline = equal_figures if equal_figures is not None else np_figures
     return Summary(
         job_id=job.id,
         status=job.status,
@@ -196,15 +221,62 @@ def summary(session: Session, job_id: str, radii: Sequence[float] | None) -> Sum
         metric="certified_accuracy" if labelled else "certified_fraction",
         abstain_rate=(sum(row.prediction is None for row in rows) / len(rows)) if rows else 0.0,
         certified_accuracy=[
-            CertifiedAccuracyRow(radius=r, np=a, dsrs=b if uses_q else None)
-            for r, a, b in zip(at, np_acc, dsrs_acc, strict=True)
+            CertifiedAccuracyRow(
+                radius=r,
+                np=np_figures.accuracy[i].value,
+                dsrs=dsrs_figures.accuracy[i].value if dsrs_figures else None,
+                np_equal_budget=equal_figures.accuracy[i].value if equal_figures else None,
+                np_interval=_interval(np_figures.accuracy[i]),
+                dsrs_interval=_interval(dsrs_figures.accuracy[i]) if dsrs_figures else None,
+                np_equal_budget_interval=(
+                    _interval(equal_figures.accuracy[i]) if equal_figures else None
+                ),
+            )
+            for i, r in enumerate(at)
         ],
-        acr_np=average_certified_radius([max(r, 0.0) for r in np_radii]),
-        acr_dsrs=average_certified_radius([max(r, 0.0) for r in dsrs_radii]) if uses_q else None,
+        acr_np=np_figures.acr.value,
+        acr_dsrs=dsrs_figures.acr.value if dsrs_figures else None,
+        acr_np_equal_budget=equal_figures.acr.value if equal_figures else None,
+        acr_np_interval=_interval(np_figures.acr),
+        acr_dsrs_interval=_interval(dsrs_figures.acr) if dsrs_figures else None,
+        acr_np_equal_budget_interval=_interval(equal_figures.acr) if equal_figures else None,
+        benign_accuracy=np_figures.benign.value if np_figures.benign else None,
+        benign_accuracy_interval=_interval(np_figures.benign) if np_figures.benign else None,
+        baseline=EQUAL_BUDGET if equal_figures is not None else SAME_RUN,
+        acr_gain=dsrs_figures.acr.value - baseline.acr.value if dsrs_figures else None,
+        confidence=confidence,
+        interval_methods={
+            "certified_accuracy": PROPORTION_INTERVAL_METHOD,
+            "benign_accuracy": PROPORTION_INTERVAL_METHOD,
+            "acr": ACR_INTERVAL_METHOD,
+        },
     )
 
 
-def _counted_radius(row: SampleRecord, radius: float, labelled: bool) -> float:
+def _interval(estimate: Estimate) -> Interval:
+    return Interval(lower=estimate.lower, upper=estimate.upper)
+
+
+def benign_correct(job: JobRecord, rows: Sequence[SampleRecord]) -> list[bool]:
+    """Per row: does the smoothed classifier predict the label (labelled rows only)."""
+    mode = "predict" if job.mode == "predict" else "evaluate"
+    return [
+        bool(smoothed_prediction_correct(mode, row.label, row.counted_label, row.p_count, row.p_n))
+        for row in rows
+    ]
+
+
+def counted_equal_budget_radius(row: SampleRecord, labelled: bool) -> float | None:
+    """The equal-budget NP radius as it counts (-1: never; None: not drawn). The pooled
+    certificate abstains on its own (lower bound not above 1/2); a wrong class never counts."""
+    if row.baseline_np_radius is None or row.baseline_p_lower is None:
+        return None
+    if not row.baseline_p_lower > 0.5 or (labelled and row.counted_label != row.label):
+        return -1.0
+    return row.baseline_np_radius
+
+
+def counted_radius(row: SampleRecord, radius: float, labelled: bool) -> float:
     """Radius that counts towards certified accuracy: -1 (never counts) for an abstention
     or, with labels, a wrong prediction (dsrs-math.md §6)."""
     if row.prediction is None or (labelled and row.prediction != row.label):

@@ -15,6 +15,7 @@ __all__ = [
     "CertifiedAccuracyRow",
     "InputSetOut",
     "InputsIn",
+    "Interval",
     "JobCreate",
     "JobOut",
     "JobProgressOut",
@@ -178,6 +179,18 @@ class SampleOut(BaseModel):
     q_upper: float | None
     np_radius: float
     dsrs_radius: float | None
+    baseline_extra_count: int | None = Field(
+        default=None, description="Equal-budget baseline: agreeing extra draws under P"
+    )
+    baseline_extra_n: int | None = Field(
+        default=None, description="Equal-budget baseline: extra draws under P (N)"
+    )
+    baseline_p_lower: float | None = Field(
+        default=None, description="Lower bound of the pooled 2N draws under P at the full alpha"
+    )
+    baseline_np_radius: float | None = Field(
+        default=None, description="Equal-budget NP radius: NP from the pooled 2N draws"
+    )
     reason: str
     elapsed_s: float
 
@@ -188,10 +201,23 @@ class ResultsPage(BaseModel):
     next_cursor: str | None = Field(description="Pass as ?cursor= for the next page.")
 
 
+class Interval(BaseModel):
+    """A confidence interval over the test set (None ends: too few inputs)."""
+
+    lower: float | None
+    upper: float | None
+
+
 class CertifiedAccuracyRow(BaseModel):
     radius: float
-    np: float
+    np: float = Field(description="NP from the job's own P run (the same-run baseline)")
     dsrs: float | None
+    np_equal_budget: float | None = Field(
+        default=None, description="Equal-budget NP baseline (2N draws under P, full alpha)"
+    )
+    np_interval: Interval | None = None
+    dsrs_interval: Interval | None = None
+    np_equal_budget_interval: Interval | None = None
 
 
 class Summary(BaseModel):
@@ -208,3 +234,24 @@ class Summary(BaseModel):
     certified_accuracy: list[CertifiedAccuracyRow]
     acr_np: float
     acr_dsrs: float | None
+    acr_np_equal_budget: float | None = None
+    acr_np_interval: Interval | None = None
+    acr_dsrs_interval: Interval | None = None
+    acr_np_equal_budget_interval: Interval | None = None
+    benign_accuracy: float | None = Field(
+        default=None,
+        description="Benign accuracy of the smoothed classifier (the paper's R = 0 column; "
+        "not certified accuracy at 0); None without labels",
+    )
+    benign_accuracy_interval: Interval | None = None
+    baseline: Literal["same-run", "equal-budget"] = Field(
+        default="same-run",
+        description="The NP baseline that acr_gain is against: equal-budget (2N draws under "
+        "P at the full alpha, the DSRS paper's) when the job has it, else same-run (the "
+        "job's own N draws under P at the P share of alpha, which overstates the gain)",
+    )
+    acr_gain: float | None = Field(
+        default=None, description="ACR of DSRS minus ACR of the NP baseline named in 'baseline'"
+    )
+    confidence: float = 0.95
+    interval_methods: dict[str, str] = Field(default_factory=dict)

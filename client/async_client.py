@@ -199,6 +199,16 @@ class AsyncDsrsClient:
         """Certified accuracy (NP and DSRS) and ACR."""
         return await self._call(endpoints.summary(job_id, radii))
 
+    async def compare(
+        self,
+        job_ids: Sequence[str],
+        *,
+        radii: Sequence[float] | None = None,
+        confidence: float = 0.95,
+    ) -> Any:
+        """``GET /v1/compare`` (see :meth:`DsrsClient.compare`)."""
+        return await self._call(endpoints.compare(job_ids, radii, confidence))
+
     async def plan(self, **query: Any) -> Any:
         """``GET /v1/plan`` (see :meth:`DsrsClient.plan`)."""
         return await self._call(endpoints.plan(**query))

@@ -150,6 +150,17 @@ def summary(job_id: str, radii: Sequence[float] | None) -> Endpoint[Summary]:
     return Endpoint("GET", f"/v1/jobs/{job_id}/summary", _model(Summary), params=params)
 
 
+def compare(
+    job_ids: Sequence[str], radii: Sequence[float] | None, confidence: float
+) -> Endpoint[Any]:
+    from dsrs_api.comparison_schemas import Comparison
+
+    params: list[tuple[str, Any]] = [("job_id", job_id) for job_id in job_ids]
+    params += [("radii", float(r)) for r in radii or ()]
+    params.append(("confidence", confidence))
+    return Endpoint("GET", "/v1/compare", _model(Comparison), params=params)
+
+
 def plan(**query: Any) -> Endpoint[Any]:
     # The schema lives with its route; imported here so that other calls need no FastAPI.
     from dsrs_api.plan_routes import PlanOut

@@ -236,6 +236,18 @@ class DsrsClient:
         """Certified accuracy (NP and DSRS) at ``radii`` (default 0, 0.25, …) and ACR."""
         return self._call(endpoints.summary(job_id, radii))
 
+    def compare(
+        self,
+        job_ids: Sequence[str],
+        *,
+        radii: Sequence[float] | None = None,
+        confidence: float = 0.95,
+    ) -> Any:
+        """``GET /v1/compare``: jobs side by side, certified accuracy at ``radii`` and ACR
+        with confidence intervals, benign accuracy, curves
+        (:class:`dsrs_api.comparison_schemas.Comparison`)."""
+        return self._call(endpoints.compare(job_ids, radii, confidence))
+
     def plan(self, **query: Any) -> Any:
         """``GET /v1/plan``: largest certifiable radii and cost for a budget.
 
