@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from dsrs_api.dispatch import JobDispatcher
 from dsrs_api.errors import DispatchError, InvalidRequestError, QuotaExceededError
 from dsrs_api.schemas import InputsIn, JobCreate
+from dsrs_core.equal_budget import EQUAL_BUDGET
 from dsrs_store import repository
 from dsrs_store.chunks import chunk_count
 from dsrs_store.datasets import BUILTIN_SPLITS, builtin_split, files_present
@@ -42,9 +43,13 @@ def submit_job(
     parameters = _parameters(request)
     config = certification_config(parameters)
     config.p.check_dimension(prod(model.input_shape))
-    draws = config.n * (2 if config.q is not None else 1) + (
-        config.n_selection if request.mode == "predict" else 0
-    )
+    if request.baseline == EQUAL_BUDGET and config.q is None:
+        raise InvalidRequestError(
+            "baseline 'equal-budget' compares DSRS with NP at the same budget and needs a Q "
+            "(set q); an NP-only job is its own baseline (use 'same-run')"
+        )
+    runs = (2 if config.q is not None else 1) + (1 if request.baseline == EQUAL_BUDGET else 0)
+    draws = config.n * runs + (config.n_selection if request.mode == "predict" else 0)
     if draws > settings.max_draws_per_sample:
         raise InvalidRequestError(
             f"{draws} draws per sample exceed the limit of {settings.max_draws_per_sample} "
@@ -91,6 +96,7 @@ def _parameters(request: JobCreate) -> dict[str, Any]:
         "alpha": request.alpha,
         "batch_size": request.batch_size,
         "radius_search": request.radius_search.model_dump(),
+        "baseline": request.baseline,
     }
 
 

@@ -125,6 +125,13 @@ class JobCreate(Strict):
     batch_size: int = 1000
     radius_search: RadiusSearchIn = RadiusSearchIn()
     seed: int | None = Field(default=None, description="0 <= seed < 2**63; random if omitted.")
+    baseline: Literal["same-run", "equal-budget"] = Field(
+        default="same-run",
+        description="NP baseline of a DSRS job. same-run: NP from the job's own N draws under "
+        "P (at the P share of alpha). equal-budget: also draw N more samples under P and "
+        "certify the pooled 2N draws with NP at the full alpha, the DSRS paper's baseline "
+        "(N more forward passes per input); the gain is then reported against it.",
+    )
 
 
 class JobProgressOut(BaseModel):
