@@ -77,6 +77,12 @@ def print_summary(summary: Summary, title: str | None = None) -> None:
             "submit with baseline equal-budget for the paper's baseline)"
         )
         lines.append(f"DSRS ACR gain {summary.acr_gain:+.4f} against {against}")
+        if summary.baseline == "equal-budget":
+            lines.append(
+                "the larger of the DSRS and the equal-budget NP radius per input would be a "
+                "certificate at 2·alpha (union bound of two certificates at alpha); no column "
+                "takes it"
+            )
     lines.append(
         f"{100 * summary.confidence:g}% intervals over the test set: accuracies "
         f"{summary.interval_methods.get('certified_accuracy', '')}, ACR "

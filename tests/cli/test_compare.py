@@ -5,19 +5,19 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 import pytest
 from statsmodels.stats.proportion import proportion_confint
 from statsmodels.stats.weightstats import DescrStatsW
 
-from tests.dsrs_core.reference_data import REFERENCE, new_radii, orig_radii
+from tests.dsrs_core.reference_data import REFERENCE, needs_reference, new_radii, orig_radii
 
 MODEL = "cohen-mnist-380-1.00.pth"
 CHECK_RADII = "1.0,1.5,2.0,2.5"
 EQUAL_BUDGET = "NP, equal budget (N=100000, α=0.001)"
 SAME_RUN = "NP, same run (N=50000, α=0.0005)"
 
-pytestmark = pytest.mark.skipif(not REFERENCE.exists(), reason="published DSRS data absent")
 
 
 def _csv_rows(run_cli, *args: str) -> dict[str, dict[str, str]]:
@@ -26,6 +26,7 @@ def _csv_rows(run_cli, *args: str) -> dict[str, dict[str, str]]:
     return {row["certificate"]: row for row in csv.DictReader(io.StringIO(result.stdout))}
 
 
+@needs_reference
 def test_the_paper_check_values_are_reproduced(run_cli):
     # dsrs-math.md §6: the paper's MNIST sigma = 1.0 numbers recomputed from the files.
     rows = _csv_rows(run_cli, "--model", MODEL, "--q", "0.8", "--radii", CHECK_RADII)
@@ -41,6 +42,7 @@ def test_the_paper_check_values_are_reproduced(run_cli):
     assert np_row["inputs"] == dsrs_row["inputs"] == "1000"
 
 
+@needs_reference
 def test_intervals_are_clopper_pearson_and_student_t_of_the_files(run_cli):
     rows = _csv_rows(run_cli, "--model", MODEL, "--q", "0.8", "--radii", CHECK_RADII)
     same_run = orig_radii(MODEL, "orig-rad-general-gaussian-380-1.0-50000-0.0005.txt")
@@ -58,6 +60,7 @@ def test_intervals_are_clopper_pearson_and_student_t_of_the_files(run_cli):
     assert float(rows[SAME_RUN]["acr"]) < float(rows[EQUAL_BUDGET]["acr"])
 
 
+@needs_reference
 def test_every_model_and_q_of_the_folder_by_default(run_cli):
     rows = _csv_rows(run_cli)
     configurations = {row["configuration"] for row in rows.values()}
@@ -65,6 +68,7 @@ def test_every_model_and_q_of_the_folder_by_default(run_cli):
     assert any("thresholded Q x+" in name for name in rows)
 
 
+@needs_reference
 def test_markdown_and_latex_layouts(run_cli):
     markdown = run_cli(None, "compare", "--published", str(REFERENCE), "--model", MODEL,
                        "--q", "0.8", "--radii", CHECK_RADII, "--format", "markdown")  # fmt: skip
@@ -84,6 +88,7 @@ def test_markdown_and_latex_layouts(run_cli):
     assert "%" not in latex.stdout.replace(r"\%", "")  # every percent sign escaped
 
 
+@needs_reference
 def test_text_table_and_output_file(run_cli, tmp_path):
     out = tmp_path / "table.md"
     result = run_cli(None, "compare", "--published", str(REFERENCE), "--model", MODEL,
@@ -97,6 +102,7 @@ def test_text_table_and_output_file(run_cli, tmp_path):
     assert "80.6" in text.stdout and "1.5496" in text.stdout and "–" in text.stdout
 
 
+@needs_reference
 @pytest.mark.parametrize(
     "args",
     [
@@ -113,3 +119,46 @@ def test_bad_arguments_are_clear_errors(run_cli, args):
     result = run_cli(None, "compare", *args)
     assert result.exit_code == 2
     assert "Error" in result.stderr or "Invalid" in result.stderr
+
+
+def _submit(run_cli, service, model_id: str, *extra: str) -> dict:
+    submitted = run_cli(service, "jobs", "submit", "--model", model_id, "--dataset", "digits",
+                        "--stop", "6", "--family", "general-gaussian", "--sigma", "0.25",
+                        "--k", "20", "--n", "300", "--n-selection", "20", "--seed", "3",
+                        "--watch", *extra, json_output=True)  # fmt: skip
+    assert submitted.exit_code == 0, submitted.stderr
+    job = json.loads(submitted.stdout)
+    assert job["status"] == "succeeded", job
+    return job
+
+
+def test_jobs_side_by_side_equal_their_summaries(embedded_service, embedded_model_id, run_cli):
+    dsrs_job = _submit(run_cli, embedded_service, embedded_model_id, "--q-sigma", "0.2",
+                       "--baseline", "equal-budget")  # fmt: skip
+    np_job = _submit(run_cli, embedded_service, embedded_model_id)
+    result = run_cli(embedded_service, "compare", dsrs_job["id"], np_job["id"],
+                     "--radii", "0.1,0.3", "--format", "csv")  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [row["certificate"].split(" (")[0] for row in rows] == [
+        "NP, same run", "NP, equal budget", "DSRS", "NP, same run"]  # fmt: skip
+    from dsrs_client.sync_client import DsrsClient
+
+    with DsrsClient(embedded_service.url) as dsrs:
+        summary = dsrs.summary(dsrs_job["id"], radii=[0.1, 0.3])
+        plain = dsrs.summary(np_job["id"], radii=[0.1, 0.3])
+    assert summary.baseline == "equal-budget" and plain.acr_dsrs is None
+    expected = [
+        (summary.acr_np, [r.np for r in summary.certified_accuracy]),
+        (summary.acr_np_equal_budget, [r.np_equal_budget for r in summary.certified_accuracy]),
+        (summary.acr_dsrs, [r.dsrs for r in summary.certified_accuracy]),
+        (plain.acr_np, [r.np for r in plain.certified_accuracy]),
+    ]
+    for row, (acr, accuracy) in zip(rows, expected, strict=True):
+        assert float(row["acr"]) == acr
+        assert [float(row["acc@0.1"]), float(row["acc@0.3"])] == accuracy
+        assert row["benign"] != ""  # labelled digits: benign accuracy is shown
+    text = run_cli(embedded_service, "jobs", "results", dsrs_job["id"])
+    assert text.exit_code == 0, text.stderr
+    assert "NP (equal budget)" in text.stdout and "against the equal-budget NP" in text.stdout
+    assert "union bound" in text.stdout and "benign accuracy" in text.stdout
