@@ -149,6 +149,7 @@ def overview_from_columns(
     grid = np.linspace(0.0, largest * CURVE_OVERSHOOT, CURVE_POINTS) if largest else np.zeros(1)
     steps = np.round(np.arange(0.0, largest + TABLE_STEP / 2, TABLE_STEP), 10)
     np_table, dsrs_table = _fraction_at(np_radius, steps), _fraction_at(dsrs_radius, steps)
+    equal_table = _fraction_at(equal_radius, steps) if has_equal else [None] * len(steps)
     return Overview(
         job_id=job_id,
         status=status,
@@ -173,8 +174,10 @@ def overview_from_columns(
             np_equal_budget=_rounded(_fraction_at(equal_radius, grid)) if has_equal else None,
         ),
         table=[
-            CertifiedAccuracyRow(radius=float(r), np=a, dsrs=b if uses_q else None)
-            for r, a, b in zip(steps, np_table, dsrs_table, strict=True)
+            CertifiedAccuracyRow(
+                radius=float(r), np=a, dsrs=b if uses_q else None, np_equal_budget=c
+            )
+            for r, a, b, c in zip(steps, np_table, dsrs_table, equal_table, strict=True)
         ],
         gain=_gain_histogram(np_radius, dsrs_radius) if uses_q else None,
     )

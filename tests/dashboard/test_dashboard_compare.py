@@ -149,3 +149,23 @@ def test_compare_page_overlays_curves_and_highlights_differences(
     assert two_jobs[1] not in page.evaluate("location.search")
     assert not errors
     page.close()
+
+
+@pytest.mark.slow
+def test_job_page_headline_names_its_baseline(embedded_api, browser):
+    rows = [dict(row, baseline_extra_count=995, baseline_extra_n=1000, baseline_p_lower=0.985,
+                 baseline_np_radius=0.05 * (i % 20) + 0.02) for i, row in enumerate(_rows(0.1, 7))]  # fmt: skip
+    job_id = seed_job(embedded_api.session_factory, embedded_api.model_id, rows)
+    page = browser.new_page()
+    page.goto(f"{embedded_api.base_url}/dashboard/jobs/{job_id}")
+    page.locator("#accuracy-table").wait_for()
+    stats = page.locator(".stat .label").all_inner_texts()
+    assert "ACR, NP (equal budget)" in stats and "DSRS ACR gain vs equal-budget NP" in stats
+    assert "Benign accuracy" in stats
+    assert "null" not in page.locator("main").inner_text()
+    assert "NP (equal budget)" in page.locator("#accuracy-table thead").inner_text()
+    overview = embedded_api.client.get(f"/v1/dashboard/jobs/{job_id}/overview").json()
+    gain = page.locator(".stat", has_text="DSRS ACR gain").locator(".value").inner_text()
+    assert float(gain) == pytest.approx(overview["acr_dsrs"] - overview["acr_np_equal_budget"],
+                                        abs=1e-4)  # fmt: skip
+    page.close()

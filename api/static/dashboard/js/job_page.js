@@ -136,7 +136,7 @@ function renderStats(slot, o) {
     return;
   }
   const metric = o.labelled ? "accuracy" : "fraction";
-  slot.replaceChildren(
+  slot.replaceChildren(...[
     stat("ACR, NP (same run)", fixed(o.acr_np), "np", "Average certified radius of NP from the job's own P draws (at the P share of alpha when Q is used)"),
     o.acr_np_equal_budget !== null && o.acr_np_equal_budget !== undefined
       ? stat("ACR, NP (equal budget)", fixed(o.acr_np_equal_budget), "np", "NP from 2N draws under P at the full alpha: the DSRS paper's baseline")
@@ -149,7 +149,8 @@ function renderStats(slot, o) {
     stat(`Certified ${metric} at 0`, percent(o.table.length ? o.table[0].np : 0)),
     stat("Largest radius", o.uses_q ? `${fixed(o.max_radius_np)} / ${fixed(o.max_radius_dsrs)}` : fixed(o.max_radius_np), "",
       "NP / DSRS"),
-    stat("Inputs certified", `${o.samples} / ${o.total}`));
+    stat("Inputs certified", `${o.samples} / ${o.total}`),
+  ].filter(Boolean));
 }
 
 function renderCurve(slot, tableSlot, o) {
@@ -166,9 +167,12 @@ function renderCurve(slot, tableSlot, o) {
   const yLabel = o.labelled ? "certified accuracy" : "certified fraction";
   slot.replaceChildren(lineChart({ series, xLabel: "L2 radius", yLabel, title: `${yLabel} vs radius, NP and DSRS` }));
   tableSlot.replaceChildren(h("table", { class: "data", id: "accuracy-table" },
-    h("thead", {}, h("tr", {}, h("th", {}, "radius"), h("th", { class: "num" }, "NP"), o.uses_q ? h("th", { class: "num" }, "DSRS") : null)),
+    h("thead", {}, h("tr", {}, h("th", {}, "radius"), h("th", { class: "num" }, "NP (same run)"),
+      o.curve.np_equal_budget ? h("th", { class: "num" }, "NP (equal budget)") : null,
+      o.uses_q ? h("th", { class: "num" }, "DSRS") : null)),
     h("tbody", {}, o.table.map((row) => h("tr", {},
       h("td", {}, row.radius.toFixed(2)), h("td", { class: "num" }, percent(row.np)),
+      o.curve.np_equal_budget ? h("td", { class: "num" }, percent(row.np_equal_budget)) : null,
       o.uses_q ? h("td", { class: "num" }, percent(row.dsrs)) : null)))));
 }
 
