@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 
-from dsrs_api.comparison_schemas import Comparison
 from dsrs_api.dependencies import get_session
 from dsrs_api.job_comparison import MAX_COMPARED_JOBS, compare_jobs
+from dsrs_client.contract import Comparison
 
 __all__ = ["router"]
 

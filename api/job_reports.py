@@ -7,11 +7,14 @@ import io
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
+import numpy as np
+from numpy.typing import NDArray
 from sqlalchemy.orm import Session
 
 from dsrs_api.errors import InvalidRequestError
-from dsrs_api.schemas import (
+from dsrs_client.contract import (
     CertifiedAccuracyRow,
     Interval,
     JobOut,
@@ -30,15 +33,16 @@ from dsrs_core.accuracy_intervals import (
 )
 from dsrs_core.benign_accuracy import smoothed_prediction_correct
 from dsrs_core.equal_budget import EQUAL_BUDGET, SAME_RUN
+from dsrs_core.evaluation import counted_radii, largest_radius
 from dsrs_store import repository
 from dsrs_store.tables import JobRecord, SampleRecord, utcnow
 
 __all__ = [
     "DEFAULT_RADIUS_STEP",
+    "JobRadii",
     "benign_correct",
     "cancel_job",
-    "counted_equal_budget_radius",
-    "counted_radius",
+    "job_radii",
     "job_status",
     "job_status_snapshot",
     "list_job_statuses",
@@ -198,27 +202,29 @@ def summary(
     NP baseline the job has (equal budget when it was drawn, else the same run)."""
     job = repository.get_job(session, job_id)
     rows = repository.all_samples(session, job_id)
-    labelled = bool(rows) and all(row.label is not None for row in rows)
-    np_radii = [counted_radius(row, row.np_radius, labelled) for row in rows]
-    uses_q = job.parameters.get("q") is not None
-    dsrs_radii = [
-        counted_radius(row, max(row.np_radius, row.dsrs_radius or 0.0), labelled) for row in rows
-    ]
-    equal = [counted_equal_budget_radius(row, labelled) for row in rows]
-    equal_radii = [r for r in equal if r is not None] if rows and None not in equal else None
-    at = _radii(radii, max([0.0, *np_radii, *dsrs_radii, *(equal_radii or [])]))
-    benign = benign_correct(job, rows) if labelled else None
-    np_figures = certified_figures(np_radii, at, benign, confidence)
-    dsrs_figures = certified_figures(dsrs_radii, at, None, confidence) if uses_q else None
-    equal_figures = certified_figures(equal_radii, at, None, confidence) if equal_radii else None
+    radii_of = job_radii(job, rows)
+    largest = max(largest_radius(r) for r in (radii_of.np, radii_of.dsrs, radii_of.equal_budget)
+                  if r is not None)  # fmt: skip
+    at = _radii(radii, largest)
+    np_figures = certified_figures(radii_of.np, at, radii_of.benign, confidence)
+    dsrs_figures = (
+        certified_figures(radii_of.dsrs, at, None, confidence)
+        if radii_of.dsrs is not None
+        else None
+    )
+    equal_figures = (
+        certified_figures(radii_of.equal_budget, at, None, confidence)
+        if radii_of.equal_budget is not None
+        else None
+    )
     baseline = equal_figures if equal_figures is not None else np_figures
     return Summary(
         job_id=job.id,
         status=job.status,
         samples=len(rows),
         total=job.total,
-        labelled=labelled,
-        metric="certified_accuracy" if labelled else "certified_fraction",
+        labelled=radii_of.labelled,
+        metric="certified_accuracy" if radii_of.labelled else "certified_fraction",
         abstain_rate=(sum(row.prediction is None for row in rows) / len(rows)) if rows else 0.0,
         certified_accuracy=[
             CertifiedAccuracyRow(
@@ -257,6 +263,46 @@ def _interval(estimate: Estimate) -> Interval:
     return Interval(lower=estimate.lower, upper=estimate.upper)
 
 
+@dataclass(frozen=True)
+class JobRadii:
+    """The counted radii of a job's rows (NaN: never counts; dsrs_core.evaluation) per
+    certificate — NP of the same run, DSRS (None without Q), the equal-budget NP (None
+    unless every row has it) — and, with labels, whether each input is benignly correct."""
+
+    np: NDArray[np.float64]
+    dsrs: NDArray[np.float64] | None
+    equal_budget: NDArray[np.float64] | None
+    benign: list[bool] | None
+    labelled: bool
+
+
+def job_radii(job: JobRecord, rows: Sequence[SampleRecord]) -> JobRadii:
+    """:class:`JobRadii` of ``rows`` with the one counting rule (:func:`counted_radii`).
+
+    The equal-budget certificate predicts the counted class when its own pooled lower bound
+    is above 1/2, and abstains otherwise, independently of the job's P run."""
+    labelled = bool(rows) and all(row.label is not None for row in rows)
+    predictions = [row.prediction for row in rows]
+    labels = [row.label for row in rows]
+    np_radius = [row.np_radius for row in rows]
+    dsrs = None
+    if job.parameters.q is not None:
+        dsrs = counted_radii(predictions, labels, np_radius, [row.dsrs_radius for row in rows])
+    equal = None
+    if rows and all(row.baseline_np_radius is not None for row in rows):
+        pooled_predictions = [
+            row.counted_label if (row.baseline_p_lower or 0.0) > 0.5 else None for row in rows
+        ]
+        equal = counted_radii(pooled_predictions, labels, [row.baseline_np_radius for row in rows])
+    return JobRadii(
+        np=counted_radii(predictions, labels, np_radius),
+        dsrs=dsrs,
+        equal_budget=equal,
+        benign=benign_correct(job, rows) if labelled else None,
+        labelled=labelled,
+    )
+
+
 def benign_correct(job: JobRecord, rows: Sequence[SampleRecord]) -> list[bool]:
     """Per row: does the smoothed classifier predict the label (labelled rows only)."""
     mode = "predict" if job.mode == "predict" else "evaluate"
@@ -264,24 +310,6 @@ def benign_correct(job: JobRecord, rows: Sequence[SampleRecord]) -> list[bool]:
         bool(smoothed_prediction_correct(mode, row.label, row.counted_label, row.p_count, row.p_n))
         for row in rows
     ]
-
-
-def counted_equal_budget_radius(row: SampleRecord, labelled: bool) -> float | None:
-    """The equal-budget NP radius as it counts (-1: never; None: not drawn). The pooled
-    certificate abstains on its own (lower bound not above 1/2); a wrong class never counts."""
-    if row.baseline_np_radius is None or row.baseline_p_lower is None:
-        return None
-    if not row.baseline_p_lower > 0.5 or (labelled and row.counted_label != row.label):
-        return -1.0
-    return row.baseline_np_radius
-
-
-def counted_radius(row: SampleRecord, radius: float, labelled: bool) -> float:
-    """Radius that counts towards certified accuracy: -1 (never counts) for an abstention
-    or, with labels, a wrong prediction (dsrs-math.md §6)."""
-    if row.prediction is None or (labelled and row.prediction != row.label):
-        return -1.0
-    return radius
 
 
 def _radii(radii: Sequence[float] | None, largest: float) -> list[float]:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from dsrs_cli.comparison_tables import ComparisonRow
 
 if TYPE_CHECKING:
-    from dsrs_api.comparison_schemas import Comparison, EstimateOut
+    from dsrs_client.contract import Comparison, EstimateOut
 
 __all__ = ["comparison_rows"]
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from dsrs_api.schemas import Summary
+    from dsrs_client.contract import Summary
 
 __all__ = ["ABLATION_AXES", "ablation_axes", "plot_ablation", "plot_sweep"]
 

@@ -27,7 +27,7 @@ from scipy.stats import t as student_t
 
 from dsrs_core.bounds import clopper_pearson
 from dsrs_core.errors import InvalidParameterError
-from dsrs_core.evaluation import RADIUS_MATCH_TOLERANCE
+from dsrs_core.evaluation import RADIUS_MATCH_TOLERANCE, radius_in_files
 
 __all__ = [
     "ACR_INTERVAL_METHOD",
@@ -88,9 +88,9 @@ def certified_accuracy_intervals(
 ) -> list[Estimate]:
     """Certified accuracy at each radius of ``at`` with its Clopper–Pearson interval.
 
-    ``radii`` are the counted radii of all inputs (an input that must never count, such
-    as an abstention, is passed negative); an input counts at ``R`` when its radius is at
-    least ``R − RADIUS_MATCH_TOLERANCE``, the rule of
+    ``radii`` are the counted radii of all inputs (NaN, or a negative number, where none
+    counts: :func:`dsrs_core.evaluation.counted_radii`); an input counts at ``R`` when its
+    radius is at least ``R − RADIUS_MATCH_TOLERANCE``, the rule of
     :func:`dsrs_core.evaluation.certified_accuracy`.
     """
     values = np.asarray(radii, dtype=float)
@@ -108,13 +108,13 @@ def acr_interval(radii: Sequence[float], confidence: float = DEFAULT_CONFIDENCE)
     Parameters
     ----------
     radii : sequence of float
-        Certified radius of every input, 0 for inputs not certified (negative values are
-        counted as 0).
+        Counted radius of every input; NaN or negative (nothing counts) adds 0, as in
+        :func:`dsrs_core.evaluation.average_certified_radius`.
     confidence : float
         Coverage of the interval, in (0, 1).
     """
     _check_confidence(confidence)
-    values = np.maximum(np.asarray(radii, dtype=float), 0.0)
+    values = np.maximum(radius_in_files(radii), 0.0)
     if values.size == 0:
         return Estimate(0.0, None, None, confidence, ACR_INTERVAL_METHOD)
     mean = float(values.mean())
@@ -154,7 +154,7 @@ def certified_figures(
     Parameters
     ----------
     radii : sequence of float
-        Counted radius of every input (negative: never counts, e.g. an abstention).
+        Counted radius of every input (NaN or negative: never counts, e.g. an abstention).
     at : sequence of float
         Radii at which certified accuracy is given.
     benign_correct : sequence of bool, optional

@@ -86,6 +86,12 @@ class BudgetPlan:
         ``qL`` of the DSRS plan (count = N, level ``alpha / 2``).
     warnings : tuple of str
         Why DSRS cannot beat NP here, or why nothing can be certified.
+    dimension : int
+        The input dimension ``d`` planned for.
+    np_baseline : str
+        What ``np_max_radius`` is (:data:`NP_PLAN_BASELINE`).
+    np_equal_budget_baseline : str or None
+        What ``np_equal_budget_max_radius`` is; None without Q.
     """
 
     np_max_radius: float
@@ -95,6 +101,9 @@ class BudgetPlan:
     best_p_lower: float
     best_q_lower: float | None
     warnings: tuple[str, ...]
+    dimension: int
+    np_baseline: str = NP_PLAN_BASELINE
+    np_equal_budget_baseline: str | None = None
 
 
 def best_case_p_lower(n: int, alpha: float) -> float:
@@ -195,6 +204,8 @@ def _plan(config: CertificationConfig, dimension: int, n_selection: int) -> Budg
         best_p_lower=p_lower,
         best_q_lower=q_lower,
         warnings=tuple(warnings),
+        dimension=dimension,
+        np_equal_budget_baseline=None if equal_budget_max is None else EQUAL_BUDGET_PLAN_BASELINE,
     )
 
 

@@ -45,13 +45,25 @@ LARGER_OF_TWO_FAILURE_FACTOR = 2
 
 @dataclass(frozen=True)
 class EqualBudgetRadius:
-    """The pooled count, its lower bound at the full alpha and the certified NP radius."""
+    """The pooled count, its lower bound at the full alpha and the certified NP radius;
+    ``extra_count`` of ``extra_n`` are the further P draws pooled with the P run."""
 
     count: int
     n: int
     p_lower: float
     radius: float
+    extra_count: int
+    extra_n: int
     reason: str = ""
+
+    def row_fields(self) -> dict[str, float | int]:
+        """The fields of a result row that this baseline determines, by their row names."""
+        return {
+            "baseline_extra_count": self.extra_count,
+            "baseline_extra_n": self.extra_n,
+            "baseline_p_lower": self.p_lower,
+            "baseline_np_radius": self.radius,
+        }
 
 
 def equal_budget_np_radius(
@@ -90,4 +102,4 @@ def equal_budget_np_radius(
     alpha_all, _ = split_alpha(alpha, uses_q=False)
     p_lower, _ = clopper_pearson(count, n, alpha_all)
     result = np_radius(noise, p_lower)
-    return EqualBudgetRadius(count, n, p_lower, result.radius, result.reason)
+    return EqualBudgetRadius(count, n, p_lower, result.radius, extra_count, extra_n, result.reason)

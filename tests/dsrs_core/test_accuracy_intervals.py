@@ -122,3 +122,12 @@ def test_benign_accuracy_rule_works_elementwise_on_arrays():
         "predict", np.array([1, 2]), np.array([1, 0]), np.array([5, 90]), np.array([100, 100])
     )
     assert chosen.tolist() == [True, False]
+
+
+def test_nan_radii_never_count_and_add_zero():
+    # dsrs_core.evaluation.counted_radii marks inputs that never count with NaN
+    radii = [np.nan, 0.5, np.nan, 1.5]
+    assert acr_interval(radii).value == 0.5
+    assert [e.value for e in certified_accuracy_intervals(radii, [0.0, 1.0])] == [0.5, 0.25]
+    _sm_lower, sm_upper = DescrStatsW(np.array([0.0, 0.5, 0.0, 1.5])).tconfint_mean(alpha=0.05)
+    assert acr_interval(radii).upper == pytest.approx(sm_upper, abs=1e-12)

@@ -1,37 +1,32 @@
-"""Request and response bodies of the HTTP API (not tables: see ``dsrs_store.tables``).
-
-Request bodies only check types and names (unknown fields are refused); ranges are
-checked once, by :mod:`dsrs_core.config`, whose messages say what is allowed.
-"""
+"""Response bodies of the HTTP API (not tables: see ``dsrs_store.tables``)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
+
+from dsrs_client.contract.job_parameters import Baseline, JobMode, JobParameters
+from dsrs_client.contract.job_status import JobStatus
 
 __all__ = [
+    "CertificateFigures",
     "CertifiedAccuracyRow",
+    "ComparedJob",
+    "Comparison",
+    "EstimateOut",
     "InputSetOut",
-    "InputsIn",
     "Interval",
-    "JobCreate",
     "JobOut",
     "JobProgressOut",
     "JobTimings",
     "ModelOut",
-    "NoiseIn",
-    "QIn",
-    "RadiusSearchIn",
+    "PlanOut",
     "ResultsPage",
     "SampleOut",
     "Summary",
 ]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class ModelOut(BaseModel):
@@ -64,76 +59,6 @@ class InputSetOut(BaseModel):
     created_at: datetime
 
 
-class NoiseIn(Strict):
-    """The smoothing distribution P."""
-
-    family: Literal["gaussian", "general-gaussian"] = "gaussian"
-    sigma: float
-    k: int = 0
-
-
-class QIn(Strict):
-    """DSRS's second distribution Q: exactly one of ``sigma`` or ``threshold``
-    (a percentile in (0, 1), or the heuristics ``"x"`` / ``"x+"``)."""
-
-    sigma: float | None = None
-    threshold: float | Literal["x", "x+"] | None = None
-
-
-class RadiusSearchIn(Strict):
-    method: Literal["grid", "precise"] = "grid"
-    unit: float = 0.05
-    tolerance: float = 1e-4
-    mode: Literal["exact", "original"] = "exact"
-
-
-class InputsIn(Strict):
-    """Which inputs to certify: a built-in dataset split, or an uploaded input set.
-
-    Choose items with ``indices`` (explicit list) or ``start``/``stop``/``step``
-    (a range; ``stop`` defaults to the end).
-    """
-
-    dataset: Literal["digits", "mnist", "cifar10"] | None = None
-    split: Literal["train", "test"] = "test"
-    input_set_id: str | None = None
-    indices: list[int] | None = None
-    start: int = 0
-    stop: int | None = None
-    step: int = 1
-
-    @model_validator(mode="after")
-    def one_source(self) -> InputsIn:
-        if (self.dataset is None) == (self.input_set_id is None):
-            raise ValueError("give exactly one of 'dataset' (built-in split) or 'input_set_id'")
-        return self
-
-
-class JobCreate(Strict):
-    model_id: str
-    inputs: InputsIn
-    mode: Literal["predict", "evaluate"] = Field(
-        default="evaluate",
-        description="evaluate: count agreement with the given labels; predict: choose the "
-        "class with n_selection draws and abstain when the bound fails.",
-    )
-    noise: NoiseIn
-    q: QIn | None = Field(default=None, description="Omit for Neyman-Pearson only.")
-    n_selection: int = 100
-    n: int = Field(default=1000, description="Draws under P and (if q is set) under Q.")
-    alpha: float = 0.001
-    batch_size: int = 1000
-    radius_search: RadiusSearchIn = RadiusSearchIn()
-    seed: int | None = Field(default=None, description="0 <= seed < 2**63; random if omitted.")
-    baseline: Literal["same-run", "equal-budget"] = Field(
-        default="same-run",
-        description="NP baseline of a DSRS job. same-run: NP from the job's own N draws under "
-        "P (at the P share of alpha). equal-budget: also draw N more samples under P and "
-        "certify the pooled 2N draws with NP at the full alpha, the DSRS paper's baseline "
-        "(N more forward passes per input); the gain is then reported against it.",
-    )
-
-
 class JobProgressOut(BaseModel):
     done: int
     total: int
@@ -152,10 +77,12 @@ class JobTimings(BaseModel):
 class JobOut(BaseModel):
     id: str
     model_id: str
-    status: Literal["queued", "running", "succeeded", "failed", "cancelled"]
-    mode: str
-    inputs: dict[str, Any]
-    parameters: dict[str, Any]
+    status: JobStatus
+    mode: JobMode
+    inputs: dict[str, Any] = Field(
+        description="The inputs' source, their count and the first indices."
+    )
+    parameters: JobParameters
     seed: int
     progress: JobProgressOut
     eta_seconds: float | None
@@ -164,6 +91,8 @@ class JobOut(BaseModel):
 
 
 class SampleOut(BaseModel):
+    """One certified input: its raw counts, seed, bounds and radii."""
+
     model_config = ConfigDict(from_attributes=True)
 
     sample_index: int
@@ -229,7 +158,7 @@ class CertifiedAccuracyRow(BaseModel):
 
 class Summary(BaseModel):
     job_id: str
-    status: str
+    status: JobStatus
     samples: int
     total: int
     labelled: bool = Field(
@@ -251,7 +180,7 @@ class Summary(BaseModel):
         "not certified accuracy at 0); None without labels",
     )
     benign_accuracy_interval: Interval | None = None
-    baseline: Literal["same-run", "equal-budget"] = Field(
+    baseline: Baseline = Field(
         default="same-run",
         description="The NP baseline that acr_gain is against: equal-budget (2N draws under "
         "P at the full alpha, the DSRS paper's) when the job has it, else same-run (the "
@@ -262,3 +191,69 @@ class Summary(BaseModel):
     )
     confidence: float = 0.95
     interval_methods: dict[str, str] = Field(default_factory=dict)
+
+
+class PlanOut(BaseModel):
+    """Largest radii certifiable when every draw agrees, and the cost per input: the fields
+    of the engine's ``dsrs_core.budget.BudgetPlan``, read from it by name."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    np_max_radius: float
+    np_baseline: str = Field(description="What np_max_radius is: NP with N draws at full alpha")
+    np_equal_budget_max_radius: float | None = Field(
+        description="DSRS plans: NP with 2N draws under P at the full alpha (the paper's "
+        "equal-budget baseline)"
+    )
+    np_equal_budget_baseline: str | None
+    dsrs_max_radius: float | None
+    forward_passes_per_input: int
+    best_p_lower: float
+    best_q_lower: float | None
+    dimension: int
+    warnings: list[str]
+
+
+class EstimateOut(BaseModel):
+    """A figure and its confidence interval over the test set (None: too few inputs)."""
+
+    value: float
+    lower: float | None
+    upper: float | None
+
+
+class CertificateFigures(BaseModel):
+    name: str = Field(description="What the figures are, with the budget and alpha they use")
+    kind: Literal["np", "dsrs"]
+    baseline: str | None = Field(
+        description="For NP figures: which NP baseline (same-run: the job's own P run at "
+        "the P share of alpha; equal-budget: 2N draws under P at the full alpha)"
+    )
+    accuracy: list[EstimateOut] = Field(description="Certified accuracy at each table radius")
+    acr: EstimateOut
+    curve: list[float] = Field(description="Certified accuracy at each curve radius")
+
+
+class ComparedJob(BaseModel):
+    job_id: str
+    label: str
+    status: str
+    mode: str
+    samples: int
+    total: int
+    labelled: bool
+    parameters: dict[str, Any]
+    benign: EstimateOut | None = Field(
+        description="Benign accuracy of the smoothed classifier (the paper's R = 0 column), "
+        "not certified accuracy at 0; None without labels"
+    )
+    certificates: list[CertificateFigures]
+
+
+class Comparison(BaseModel):
+    radii: list[float] = Field(description="Radii of the table")
+    curve_radii: list[float] = Field(description="Radii at which the curves are given")
+    confidence: float
+    accuracy_interval: str
+    acr_interval: str
+    jobs: list[ComparedJob]
