@@ -14,7 +14,7 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from dsrs_api.errors import InvalidRequestError
-from dsrs_api.job_reports import DEFAULT_RADIUS_STEP, MAX_RADII, JobRadii, job_radii
+from dsrs_api.job_reports import JobRadii, job_radii, table_radii
 from dsrs_client.contract import CertificateFigures, ComparedJob, Comparison, EstimateOut
 from dsrs_core.accuracy_intervals import (
     ACR_INTERVAL_METHOD,
@@ -72,16 +72,6 @@ def _certificates(job: JobRecord, radii: JobRadii) -> list[tuple[str, str, str |
     return found
 
 
-def _table_radii(radii: Sequence[float] | None, largest: float) -> list[float]:
-    if radii:
-        values = sorted({float(r) for r in radii})
-        if len(values) > MAX_RADII or values[0] < 0:
-            raise InvalidRequestError(f"radii must be at most {MAX_RADII} non-negative numbers")
-        return values
-    steps = max(min(int(largest / DEFAULT_RADIUS_STEP + 1e-9), MAX_RADII), 1)
-    return [round(i * DEFAULT_RADIUS_STEP, 10) for i in range(1, steps + 1)]
-
-
 def compare_jobs(
     session: Session,
     job_ids: Sequence[str],
@@ -106,7 +96,7 @@ def compare_jobs(
         (largest_radius(values) for *_, certificates in found for *_, values in certificates),
         default=0.0,
     )
-    at = _table_radii(radii, largest)
+    at = table_radii(radii, largest)
     top = max(largest, at[-1]) * 1.05
     grid = [round(float(r), 6) for r in np.linspace(0.0, top, CURVE_POINTS)]
     jobs = []

@@ -50,6 +50,7 @@ __all__ = [
     "results_page",
     "results_page_snapshot",
     "summary",
+    "table_radii",
 ]
 
 DEFAULT_RADIUS_STEP = 0.25
@@ -205,7 +206,7 @@ def summary(
     radii_of = job_radii(job, rows)
     largest = max(largest_radius(r) for r in (radii_of.np, radii_of.dsrs, radii_of.equal_budget)
                   if r is not None)  # fmt: skip
-    at = _radii(radii, largest)
+    at = table_radii(radii, largest)
     np_figures = certified_figures(radii_of.np, at, radii_of.benign, confidence)
     dsrs_figures = (
         certified_figures(radii_of.dsrs, at, None, confidence)
@@ -312,7 +313,8 @@ def benign_correct(job: JobRecord, rows: Sequence[SampleRecord]) -> list[bool]:
     ]
 
 
-def _radii(radii: Sequence[float] | None, largest: float) -> list[float]:
+def table_radii(radii: Sequence[float] | None, largest: float) -> list[float]:
+    """``radii`` checked and sorted, or by default ``0, 0.25, …`` up to ``largest``."""
     if radii:
         values = sorted({float(r) for r in radii})
         if len(values) > MAX_RADII or values[0] < 0:

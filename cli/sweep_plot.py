@@ -1,11 +1,11 @@
 """The PNGs of a sweep (matplotlib, Agg backend: no display needed).
 
 * :func:`plot_sweep`: certified accuracy against radius, one colour per configuration,
-  solid DSRS and dashed NP, drawn as step curves (the figure is a step function of the
+  solid DSRS, dashed NP of the same run, dotted NP at the same budget (when drawn), drawn as step curves (the figure is a step function of the
   radius; between two evaluated radii the curve shows the value at the larger one, so it
   never lies above the true curve); the legend sits outside the axes, never on the data.
 * :func:`plot_ablation`: ACR against each numeric grid axis that varies (N, k, σ, σ_Q…),
-  one line per combination of the other axes.
+  one line per combination of the other axes and certificate.
 """
 
 from __future__ import annotations
@@ -47,7 +47,10 @@ def plot_sweep(curves: Sequence[tuple[str, Summary]], path: Path, title: str) ->
         colour = colours[i % len(colours)]
         radii = [row.radius for row in summary.certified_accuracy]
         axes.step(radii, [row.np for row in summary.certified_accuracy], "--", where="pre",
-                  color=colour, label=f"NP {label}")  # fmt: skip
+                  color=colour, label=f"NP same run {label}")  # fmt: skip
+        if summary.acr_np_equal_budget is not None:
+            axes.step(radii, [row.np_equal_budget or 0.0 for row in summary.certified_accuracy],
+                      ":", where="pre", color=colour, label=f"NP equal budget {label}")  # fmt: skip
         if summary.acr_dsrs is not None:
             axes.step(radii, [row.dsrs or 0.0 for row in summary.certified_accuracy], "-",
                       where="pre", color=colour, label=f"DSRS {label}")  # fmt: skip
@@ -107,7 +110,10 @@ def plot_ablation(
             xs = [x for x, _ in members]
             colour = colours[i % len(colours)]
             axes.plot(xs, [s.acr_np for _, s in members], "o--", color=colour,
-                      label=f"NP {rest}")  # fmt: skip
+                      label=f"NP same run {rest}")  # fmt: skip
+            if all(s.acr_np_equal_budget is not None for _, s in members):
+                axes.plot(xs, [s.acr_np_equal_budget for _, s in members], "s:", color=colour,
+                          label=f"NP equal budget {rest}")  # fmt: skip
             if all(s.acr_dsrs is not None for _, s in members):
                 axes.plot(xs, [s.acr_dsrs for _, s in members], "o-", color=colour,
                           label=f"DSRS {rest}")  # fmt: skip
