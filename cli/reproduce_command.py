@@ -171,12 +171,12 @@ def _run_plan(
         write_new_radius,
         write_orig_radius,
     )
-    from dsrs_cli.reproduce_jobs import NoiseSetup, dsrs_radii, np_radii
     from dsrs_client.contract import DATASETS
-    from dsrs_core.config import QSpec, RadiusSearch
+    from dsrs_core.batch import dsrs_radii, np_radii
+    from dsrs_core.config import NoiseSpec, QSpec, RadiusSearch
 
     dimension = DATASETS[plan.dataset].dimension
-    setup = NoiseSetup("general-gaussian", dimension, plan.k, float(plan.sigma_text))
+    p = NoiseSpec("general-gaussian", float(plan.sigma_text), plan.k)
     sampling = data / "sampling" / plan.model
     orig: dict[str, dict[int, float]] = {}
     arrays: list[tuple[str, list[float]]] = []
@@ -185,7 +185,7 @@ def _run_plan(
         assert p_file is not None
         started = time.perf_counter()
         intervals = read_sampling(sampling / name)
-        results = np_radii(setup, {i: lo for i, (lo, _) in intervals.items()}, workers)
+        results = np_radii(p, dimension, {i: lo for i, (lo, _) in intervals.items()}, workers)
         radii = {i: r.radius for i, r in results.items()}
         orig[name] = radii
         out_name = orig_radius_name(p_file)
@@ -223,7 +223,7 @@ def _run_plan(
         )
         search = RadiusSearch(method="grid", unit=config.unit, mode=mode)
         base = orig[config.p_name]
-        results = dsrs_radii(setup, qspec, search, p_int, q_int, base, workers)
+        results = dsrs_radii(p, dimension, qspec, search, p_int, q_int, base, workers)
         new = {i: r.radius for i, r in results.items()}
         out_name = new_radius_name(p_file, config.q_param, config.thresholded)
         write_new_radius(
