@@ -11,8 +11,6 @@ from typing import Annotated
 
 import typer
 
-from dsrs_cli.main import app
-
 __all__ = ["reproduce"]
 
 _DATASETS = ("mnist", "cifar10", "imagenet", "tinyimagenet")
@@ -323,7 +321,6 @@ def _print_table(console, model: str, arrays: list[tuple[str, list[float]]]) -> 
     console.print(table)
 
 
-@app.command()
 def reproduce(
     data: Annotated[Path, typer.Option("--data", help="folder laid out like the original's data/")],
     out: Annotated[Path, typer.Option("--out", help="where orig-radius/ and new-radius/ go")],
