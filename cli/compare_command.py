@@ -13,11 +13,9 @@ import typer
 
 from dsrs_cli.comparison_tables import TableFormat
 from dsrs_cli.connection import client_options, open_client
-from dsrs_cli.main import app
 from dsrs_cli.option_parsing import parse_floats
 
 
-@app.command("compare")
 def compare(
     ctx: typer.Context,
     jobs: Annotated[list[str] | None, typer.Argument(help="Job ids to compare.")] = None,
