@@ -19,7 +19,6 @@ EQUAL_BUDGET = "NP, equal budget (N=100000, α=0.001)"
 SAME_RUN = "NP, same run (N=50000, α=0.0005)"
 
 
-
 def _csv_rows(run_cli, *args: str) -> dict[str, dict[str, str]]:
     result = run_cli(None, "compare", "--published", str(REFERENCE), *args, "--format", "csv")
     assert result.exit_code == 0, result.stdout + result.stderr
@@ -132,7 +131,9 @@ def _submit(run_cli, service, model_id: str, *extra: str) -> dict:
     return job
 
 
-def test_jobs_side_by_side_equal_their_summaries(embedded_service, embedded_model_id, run_cli):
+def test_jobs_side_by_side_equal_their_summaries(
+    embedded_service, embedded_model_id, run_cli, tmp_path
+):
     dsrs_job = _submit(run_cli, embedded_service, embedded_model_id, "--q-sigma", "0.2",
                        "--baseline", "equal-budget")  # fmt: skip
     np_job = _submit(run_cli, embedded_service, embedded_model_id)
@@ -158,6 +159,23 @@ def test_jobs_side_by_side_equal_their_summaries(embedded_service, embedded_mode
         assert float(row["acr"]) == acr
         assert [float(row["acc@0.1"]), float(row["acc@0.3"])] == accuracy
         assert row["benign"] != ""  # labelled digits: benign accuracy is shown
+    # the exported data tree holds the paper's NP baseline files (2N draws, full alpha), so
+    # the paper's comparison runs on it and gives the summary's numbers
+    tree = tmp_path / "tree"
+    exported = run_cli(embedded_service, "export", dsrs_job["id"], "--format", "dsrs",
+                       "-o", str(tree))  # fmt: skip
+    assert exported.exit_code == 0, exported.stderr
+    assert list(tree.glob("orig-radius/*/orig-rad-general-gaussian-20-0.25-600-0.001.txt"))
+    published = run_cli(None, "compare", "--published", str(tree), "--radii", "0.1,0.3",
+                        "--format", "csv")  # fmt: skip
+    assert published.exit_code == 0, published.stderr
+    from_files = {
+        r["certificate"].split(" (")[0]: r for r in csv.DictReader(io.StringIO(published.stdout))
+    }
+    assert float(from_files["NP, equal budget"]["acr"]) == pytest.approx(
+        summary.acr_np_equal_budget, abs=1e-12
+    )
+    assert float(from_files["NP, same run"]["acr"]) == pytest.approx(summary.acr_np, abs=1e-12)
     text = run_cli(embedded_service, "jobs", "results", dsrs_job["id"])
     assert text.exit_code == 0, text.stderr
     assert "NP (equal budget)" in text.stdout and "against the equal-budget NP" in text.stdout
