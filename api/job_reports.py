@@ -8,6 +8,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from math import isfinite
 
 import numpy as np
 from numpy.typing import NDArray
@@ -317,8 +318,10 @@ def table_radii(radii: Sequence[float] | None, largest: float) -> list[float]:
     """``radii`` checked and sorted, or by default ``0, 0.25, …`` up to ``largest``."""
     if radii:
         values = sorted({float(r) for r in radii})
-        if len(values) > MAX_RADII or values[0] < 0:
-            raise InvalidRequestError(f"radii must be at most {MAX_RADII} non-negative numbers")
+        if len(values) > MAX_RADII or not all(isfinite(r) and r >= 0 for r in values):
+            raise InvalidRequestError(
+                f"radii must be at most {MAX_RADII} finite, non-negative numbers"
+            )
         return values
     steps = min(int(largest / DEFAULT_RADIUS_STEP) + 1, MAX_RADII)
     return [round(i * DEFAULT_RADIUS_STEP, 10) for i in range(steps)]

@@ -100,3 +100,12 @@ def test_equal_budget_needs_a_dsrs_job(api_client: httpx.Client, demo_model: dic
     assert "needs a Q" in response.text
     bad = api_client.post("/v1/jobs", json=job_body(demo_model["id"], baseline="bigger"))
     assert bad.status_code == 422 and "same-run" in bad.text
+
+
+@pytest.mark.parametrize("radius", ["inf", "nan", "-inf"])
+def test_summary_refuses_non_finite_radii(api_client: httpx.Client, equal_budget_job, radius):
+    # regression: an infinite or NaN radius was accepted (200) instead of refused
+    response = api_client.get(
+        f"/v1/jobs/{equal_budget_job['id']}/summary", params={"radii": radius}
+    )
+    assert response.status_code == 422 and "finite" in response.text

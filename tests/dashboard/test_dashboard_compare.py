@@ -97,6 +97,8 @@ def test_compare_equals_the_summaries_and_the_reference_intervals(embedded_api, 
         ([("job_id", f"{i:032d}") for i in range(21)], 422),
         ([("job_id", "JOB"), ("confidence", "1.5")], 422),
         ([("job_id", "JOB"), ("radii", "-1")], 422),
+        ([("job_id", "JOB"), ("radii", "inf")], 422),
+        ([("job_id", "JOB"), ("radii", "nan")], 422),
     ],
 )
 def test_compare_refusals(embedded_api, two_jobs, params, status):
