@@ -27,9 +27,11 @@ from dsrs_core.evaluation import certified_accuracy, largest_radius
 from dsrs_store import repository
 from dsrs_store.tables import JobRecord
 
-__all__ = ["CURVE_POINTS", "MAX_COMPARED_JOBS", "compare_jobs", "job_label"]
+__all__ = ["CURVE_POINTS", "MAX_COMPARED_JOBS", "MAX_COMPARED_ROWS", "compare_jobs", "job_label"]
 
 MAX_COMPARED_JOBS = 20
+#: Stored rows one comparison may read in all (bounds its memory and time).
+MAX_COMPARED_ROWS = 400_000
 CURVE_POINTS = 201
 
 
@@ -86,9 +88,15 @@ def compare_jobs(
         raise InvalidRequestError(f"at most {MAX_COMPARED_JOBS} jobs can be compared at once")
     if not 0.0 < confidence < 1.0:
         raise InvalidRequestError(f"confidence must lie in (0, 1), got {confidence}")
+    jobs_found = [repository.get_job(session, job_id) for job_id in ids]
+    stored = sum(repository.job_progress(session, job).done for job in jobs_found)
+    if stored > MAX_COMPARED_ROWS:
+        raise InvalidRequestError(
+            f"these jobs hold {stored} result rows; one comparison reads at most "
+            f"{MAX_COMPARED_ROWS}: compare fewer jobs at once"
+        )
     found = []
-    for job_id in ids:
-        job = repository.get_job(session, job_id)
+    for job in jobs_found:
         rows = repository.all_samples(session, job.id)
         radii_of = job_radii(job, rows)
         found.append((job, len(rows), radii_of, _certificates(job, radii_of)))

@@ -108,6 +108,15 @@ def test_compare_refusals(embedded_api, two_jobs, params, status):
     assert answer.json()["detail"]
 
 
+def test_compare_refuses_more_rows_than_it_may_read(embedded_api, two_jobs, monkeypatch):
+    from dsrs_api import job_comparison
+
+    monkeypatch.setattr(job_comparison, "MAX_COMPARED_ROWS", ROWS + 1)
+    answer = embedded_api.client.get("/v1/compare", params=[("job_id", j) for j in two_jobs])
+    assert answer.status_code == 422 and "at most 41" in answer.json()["detail"]
+    assert embedded_api.client.get("/v1/compare", params={"job_id": two_jobs[0]}).status_code == 200
+
+
 @pytest.mark.slow
 def test_compare_page_overlays_curves_and_highlights_differences(
     embedded_api, two_jobs, browser, artifacts
