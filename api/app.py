@@ -22,6 +22,7 @@ from api.dashboard_routes import install_dashboard
 from api.dispatch import JobDispatcher, make_dispatcher
 from api.error_handlers import install_error_handlers
 from api.response_cache import ResponseCache
+from api.security_headers import SecurityHeaders
 from store import repository
 from store.chunks import chunk_count
 from store.database import make_engine, make_session_factory
@@ -77,6 +78,7 @@ def create_app(
         slots=app.state.database_slots,
         exempt=job_routes.admits_itself,
     )
+    app.add_middleware(SecurityHeaders)  # outermost: also on 413s and admission refusals
     app.include_router(health_routes.router)
     # Every /v1 route is authenticated (a database session also requires it).
     for module in (model_routes, input_routes, job_routes, plan_routes, tenant_routes):

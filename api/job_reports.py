@@ -41,6 +41,10 @@ _INPUT_SUMMARY_CAPACITY = 4096
 _INPUT_SUMMARIES: OrderedDict[str, dict[str, object]] = OrderedDict()
 _INPUT_SUMMARIES_LOCK = threading.Lock()
 MAX_RADII = 200
+#: Largest radius a summary reports at (far beyond any certificate; keeps sums finite).
+MAX_RADIUS = 1e6
+#: Sample indices are 32-bit columns: a larger cursor cannot come from a page.
+MAX_SAMPLE_INDEX = 2**31 - 1
 CSV_COLUMNS = tuple(SampleOut.model_fields)
 
 
@@ -130,10 +134,10 @@ def _parse_cursor(cursor: str | None) -> int | None:
     if cursor is None or cursor == "":
         return None
     try:
-        value = int(cursor)
+        value = int(cursor) if len(cursor) <= 12 else -1
     except ValueError:
         value = -1
-    if value < 0:
+    if not 0 <= value <= MAX_SAMPLE_INDEX:
         raise InvalidRequestError(
             f"cursor must be a value of next_cursor from an earlier page, got {cursor!r}"
         )
@@ -215,8 +219,10 @@ def _counted_radius(row: SampleRecord, radius: float, labelled: bool) -> float:
 def _radii(radii: Sequence[float] | None, largest: float) -> list[float]:
     if radii:
         values = sorted({float(r) for r in radii})
-        if len(values) > MAX_RADII or values[0] < 0:
-            raise InvalidRequestError(f"radii must be at most {MAX_RADII} non-negative numbers")
+        if len(values) > MAX_RADII or not 0 <= values[0] <= values[-1] <= MAX_RADIUS:
+            raise InvalidRequestError(
+                f"radii must be at most {MAX_RADII} numbers in [0, {MAX_RADIUS:g}]"
+            )
         return values
     steps = min(int(largest / DEFAULT_RADIUS_STEP) + 1, MAX_RADII)
     return [round(i * DEFAULT_RADIUS_STEP, 10) for i in range(steps)]

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from api.dependencies import get_session
 from api.errors import InvalidRequestError
+from api.schemas import MAX_COUNT, MAX_K, MAX_SIGMA, MIN_RADIUS_STEP
 from dsrs_core.budget import plan_budget
 from dsrs_core.config import NoiseSpec, QSpec, RadiusSearch
 from store import repository
@@ -18,6 +19,9 @@ from store import repository
 __all__ = ["PlanOut", "router"]
 
 router = APIRouter(prefix="/v1/plan", tags=["plan"])
+
+#: Largest input dimension (a 3 × 1024 × 1024 image has 3.1 million).
+MAX_DIMENSION = 10**8
 
 SessionDep = Annotated[Session, Depends(get_session)]
 
@@ -37,17 +41,23 @@ class PlanOut(BaseModel):
 @router.get("", response_model=PlanOut)
 def plan(
     session: SessionDep,
-    sigma: Annotated[float, Query(description="User-facing sigma of P")],
-    n: Annotated[int, Query(description="Draws under P (and under Q)")],
+    sigma: Annotated[float, Query(gt=0, le=MAX_SIGMA, description="User-facing sigma of P")],
+    n: Annotated[int, Query(ge=1, le=MAX_COUNT, description="Draws under P (and under Q)")],
     family: Literal["gaussian", "general-gaussian"] = "gaussian",
-    k: int = 0,
-    dimension: Annotated[int | None, Query(description="Input dimension d")] = None,
+    k: Annotated[int, Query(ge=0, le=MAX_K)] = 0,
+    dimension: Annotated[
+        int | None, Query(ge=2, le=MAX_DIMENSION, description="Input dimension d")
+    ] = None,
     model_id: Annotated[str | None, Query(description="Take d from this model")] = None,
-    alpha: float = 0.001,
-    n_selection: Annotated[int, Query(description="Selection draws n0 (predict mode)")] = 100,
-    q_sigma: float | None = None,
-    q_threshold: Annotated[str | None, Query(description="Percentile in (0, 1), or x / x+")] = None,
-    radius_unit: float = 0.05,
+    alpha: Annotated[float, Query(gt=0, lt=1)] = 0.001,
+    n_selection: Annotated[
+        int, Query(ge=0, le=MAX_COUNT, description="Selection draws n0 (predict mode)")
+    ] = 100,
+    q_sigma: Annotated[float | None, Query(gt=0, le=MAX_SIGMA)] = None,
+    q_threshold: Annotated[
+        str | None, Query(max_length=32, description="Percentile in (0, 1), or x / x+")
+    ] = None,
+    radius_unit: Annotated[float, Query(ge=MIN_RADIUS_STEP, le=10)] = 0.05,
     search_mode: Literal["exact", "original"] = "exact",
 ) -> PlanOut:
     if (dimension is None) == (model_id is None):

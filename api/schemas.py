@@ -1,13 +1,15 @@
 """Request and response bodies of the HTTP API (not tables: see ``store.tables``).
 
-Request bodies only check types and names (unknown fields are refused); ranges are
-checked once, by :mod:`dsrs_core.config`, whose messages say what is allowed.
+Request bodies check types and names (unknown fields are refused) and bound every number
+(the ``MAX_*`` constants below) so that no value can overflow a float, an integer column or
+the engine; the finer rules are checked once, by :mod:`dsrs_core.config`, whose messages say
+what is allowed.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -27,6 +29,22 @@ __all__ = [
     "SampleOut",
     "Summary",
 ]
+
+
+#: Largest smoothing sigma (input space; images live in [0, 1]).
+MAX_SIGMA = 1e3
+#: Largest ``k`` of the generalised Gaussian (it must stay below d/2 anyway).
+MAX_K = 10**7
+#: Largest number of draws of one estimate, index, or count (a 32-bit column).
+MAX_COUNT = 2**31 - 1
+#: Smallest grid unit / precise tolerance of the radius search (finer is no more sound and
+#: only makes the search unbounded).
+MIN_RADIUS_STEP = 1e-6
+#: Most explicit indices of one job.
+MAX_INDICES = 100_000
+
+Sigma = Annotated[float, Field(gt=0, le=MAX_SIGMA)]
+Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 
 
 class Strict(BaseModel):
@@ -67,22 +85,22 @@ class NoiseIn(Strict):
     """The smoothing distribution P."""
 
     family: Literal["gaussian", "general-gaussian"] = "gaussian"
-    sigma: float
-    k: int = 0
+    sigma: Sigma
+    k: int = Field(default=0, ge=0, le=MAX_K)
 
 
 class QIn(Strict):
     """DSRS's second distribution Q: exactly one of ``sigma`` or ``threshold``
     (a percentile in (0, 1), or the heuristics ``"x"`` / ``"x+"``)."""
 
-    sigma: float | None = None
-    threshold: float | Literal["x", "x+"] | None = None
+    sigma: Sigma | None = None
+    threshold: Annotated[float, Field(gt=0, lt=1)] | Literal["x", "x+"] | None = None
 
 
 class RadiusSearchIn(Strict):
     method: Literal["grid", "precise"] = "grid"
-    unit: float = 0.05
-    tolerance: float = 1e-4
+    unit: float = Field(default=0.05, ge=MIN_RADIUS_STEP, le=10)
+    tolerance: float = Field(default=1e-4, ge=MIN_RADIUS_STEP, le=1)
     mode: Literal["exact", "original"] = "exact"
 
 
@@ -96,10 +114,10 @@ class InputsIn(Strict):
     dataset: Literal["digits", "mnist", "cifar10"] | None = None
     split: Literal["train", "test"] = "test"
     input_set_id: str | None = None
-    indices: list[int] | None = None
-    start: int = 0
-    stop: int | None = None
-    step: int = 1
+    indices: list[Count] | None = Field(default=None, max_length=MAX_INDICES)
+    start: Count = 0
+    stop: Count | None = None
+    step: int = Field(default=1, ge=1, le=MAX_COUNT)
 
     @model_validator(mode="after")
     def one_source(self) -> InputsIn:
@@ -118,12 +136,16 @@ class JobCreate(Strict):
     )
     noise: NoiseIn
     q: QIn | None = Field(default=None, description="Omit for Neyman-Pearson only.")
-    n_selection: int = 100
-    n: int = Field(default=1000, description="Draws under P and (if q is set) under Q.")
-    alpha: float = 0.001
-    batch_size: int = 1000
+    n_selection: Count = 100
+    n: int = Field(
+        default=1000, ge=1, le=MAX_COUNT, description="Draws under P and (if q is set) under Q."
+    )
+    alpha: float = Field(default=0.001, gt=0, lt=1)
+    batch_size: int = Field(default=1000, ge=1, le=MAX_COUNT)
     radius_search: RadiusSearchIn = RadiusSearchIn()
-    seed: int | None = Field(default=None, description="0 <= seed < 2**63; random if omitted.")
+    seed: int | None = Field(
+        default=None, ge=0, lt=2**63, description="0 <= seed < 2**63; random if omitted."
+    )
 
 
 class JobProgressOut(BaseModel):

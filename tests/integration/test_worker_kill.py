@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import signal
 import subprocess
 import sys
@@ -22,7 +23,7 @@ from sqlalchemy import create_engine, text
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-ADMIN_KEY = "kill-test-admin-" + "k" * 32
+ADMIN_KEY = "kill-test-admin-" + secrets.token_urlsafe(32)
 VISIBILITY_TIMEOUT_S = 3
 TOTAL = 24
 RECEIVED = re.compile(r"Task dsrs\.certify_chunk\[([0-9a-f-]+)\] received")
