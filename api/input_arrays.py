@@ -138,7 +138,9 @@ def _read_npz(path: Path, max_bytes: int) -> dict[str, np.ndarray]:
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError) as error:
-        raise UnsupportedUploadError(f"not a valid .npz archive ({error}); send {ALLOWED}") from None
+        raise UnsupportedUploadError(
+            f"not a valid .npz archive ({error}); send {ALLOWED}"
+        ) from None
     with archive:
         members = archive.infolist()
         names = sorted(m.filename for m in members)
@@ -215,10 +217,14 @@ def _checked_labels(labels: np.ndarray, count: int) -> np.ndarray:
             f"labels must be integers of shape ({count},), got {labels.dtype} {labels.shape}"
         )
     if labels.dtype.kind == "u" and labels.size and int(labels.max()) > MAX_LABEL:
-        raise UnsupportedUploadError(f"labels must be class indices in [0, {MAX_LABEL}]")
+        raise UnsupportedUploadError(
+            f"labels must be non-negative class indices, at most {MAX_LABEL}"
+        )
     labels = labels.astype(np.int64)  # checked after the cast: no value wraps
     if labels.size and (labels.min() < 0 or labels.max() > MAX_LABEL):
-        raise UnsupportedUploadError(f"labels must be class indices in [0, {MAX_LABEL}]")
+        raise UnsupportedUploadError(
+            f"labels must be non-negative class indices, at most {MAX_LABEL}"
+        )
     return labels
 
 

@@ -23,7 +23,9 @@ __all__ = ["DATA_POLICY", "SecurityHeaders", "docs_policy"]
 DATA_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
 _CDN = "https://cdn.jsdelivr.net"
 _DOCS_PATHS = frozenset({"/docs", "/redoc", "/docs/oauth2-redirect"})
-_INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.DOTALL | re.IGNORECASE)
+_INLINE_SCRIPT = re.compile(
+    rb"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.DOTALL | re.IGNORECASE
+)
 _ALWAYS = (
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),

@@ -132,9 +132,7 @@ def run_sandboxed(
         _place_upload(upload, workdir / UPLOAD_NAME)
         payload = json.dumps({"request": request, "limits": limits.__dict__})
         result = _run_child(module, payload, workdir, limits)
-        files = {
-            p.name: p for p in workdir.iterdir() if p.is_file() and p.name != UPLOAD_NAME
-        }
+        files = {p.name: p for p in workdir.iterdir() if p.is_file() and p.name != UPLOAD_NAME}
         yield SandboxOutcome(result=result, workdir=workdir, files=files)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -222,8 +220,14 @@ def _stopped(returncode: int, stderr: bytes, limits: SandboxLimits) -> SandboxRe
 
 
 #: Messages of allocations refused under ``RLIMIT_AS`` (Python, C++, the dynamic loader).
-_MEMORY_WORDS = ("memoryerror", "bad_alloc", "cannot allocate", "failed to map segment",
-                 "out of memory", "unable to allocate")
+_MEMORY_WORDS = (
+    "memoryerror",
+    "bad_alloc",
+    "cannot allocate",
+    "failed to map segment",
+    "out of memory",
+    "unable to allocate",
+)
 
 
 def _last_json_line(stdout: bytes) -> dict[str, Any] | None:
@@ -267,9 +271,7 @@ def child_main(
     try:
         result = handler(payload["request"], Path.cwd() / UPLOAD_NAME)
     except MemoryError:
-        _answer(
-            {"refused": "memory", "message": f"needs more than {memory} bytes of memory"}
-        )
+        _answer({"refused": "memory", "message": f"needs more than {memory} bytes of memory"})
         return 0
     except refusals as error:
         _answer(

@@ -97,9 +97,7 @@ def _translated(refusal: SandboxRefusal, limits: SandboxLimits) -> Exception:
             f"(DSRS_MODEL_LOAD_TIMEOUT_S): it {message}"
         )
     if refusal.kind == "memory":
-        return ModelValidationError(
-            f"the model {message} to load (DSRS_MODEL_LOAD_MEMORY_BYTES)"
-        )
+        return ModelValidationError(f"the model {message} to load (DSRS_MODEL_LOAD_MEMORY_BYTES)")
     return ModelValidationError(f"the model was refused while it was inspected: {message}")
 
 
@@ -107,6 +105,13 @@ def _translated(refusal: SandboxRefusal, limits: SandboxLimits) -> Exception:
 
 
 def _inspect(request: dict[str, Any], upload: Path) -> dict[str, Any]:
+    from models.formats import ModelFormat, detect_format
+    from models.onnx_validation import checked_onnx_model
+
+    data = upload.read_bytes()
+    # Refusals that need no torch come before the seconds of its imports.
+    if detect_format(data) is ModelFormat.ONNX:
+        checked_onnx_model(data)
     import torch
 
     from models.loading import load_model
@@ -115,7 +120,7 @@ def _inspect(request: dict[str, Any], upload: Path) -> dict[str, Any]:
     declared_shape = request["input_shape"]
     declared_classes = request["num_classes"]
     loaded = load_model(
-        upload.read_bytes(),
+        data,
         architecture=request["architecture"],
         mean=request["mean"],
         std=request["std"],
@@ -124,8 +129,7 @@ def _inspect(request: dict[str, Any], upload: Path) -> dict[str, Any]:
     )
     if declared_shape is not None and list(loaded.input_shape) != list(declared_shape):
         raise ModelValidationError(
-            f"the model takes inputs of shape {list(loaded.input_shape)}, "
-            f"declared {declared_shape}"
+            f"the model takes inputs of shape {list(loaded.input_shape)}, declared {declared_shape}"
         )
     if declared_classes is not None and loaded.num_classes != declared_classes:
         raise ModelValidationError(
@@ -151,6 +155,11 @@ if __name__ == "__main__":
     sys.exit(
         child_main(
             _inspect,
-            (UnsafeFormatError, UnsupportedFormatError, ModelValidationError, UnknownArchitectureError),
+            (
+                UnsafeFormatError,
+                UnsupportedFormatError,
+                ModelValidationError,
+                UnknownArchitectureError,
+            ),
         )
     )

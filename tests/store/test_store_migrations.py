@@ -11,7 +11,7 @@ from store.migrations import downgrade_to_base, upgrade_to_head
 from store.settings import Settings
 from store.tables import Base
 
-TABLES = {"models", "input_sets", "jobs", "samples", "tenants", "api_keys"}
+TABLES = {"models", "input_sets", "jobs", "samples", "tenants", "api_keys", "chunk_leases"}
 
 
 def table_names(url: str) -> set[str]:
