@@ -15,7 +15,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import UploadTooLargeError
+from dsrs_api.errors import UploadTooLargeError
 
 __all__ = ["JSON_BODY_LIMIT_BYTES", "MULTIPART_OVERHEAD_BYTES", "UPLOAD_ROUTES", "BodySizeLimit"]
 

@@ -14,7 +14,7 @@ refused from the header. Inputs must be floating point and finite; labels intege
 ``(n,)`` in ``[0, 2**31)``, checked after the cast to int64.
 
 This parsing runs only in the sandbox (:func:`read_in_sandbox`, a child process of
-:mod:`models.sandbox` under the model-load limits), never in the API process.
+:mod:`dsrs_models.sandbox` under the model-load limits), never in the API process.
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ from typing import IO, Any
 
 import numpy as np
 
-from api.errors import InvalidRequestError, UnsupportedUploadError
-from models.sandbox import SandboxLimits, SandboxRefusal, child_main, run_sandboxed
+from dsrs_api.errors import InvalidRequestError, UnsupportedUploadError
+from dsrs_models.sandbox import SandboxLimits, SandboxRefusal, child_main, run_sandboxed
 
 __all__ = ["InputArrays", "StoredArrays", "read_in_sandbox", "read_input_arrays"]
 

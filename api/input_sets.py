@@ -7,12 +7,12 @@ import shutil
 
 from sqlalchemy.orm import Session
 
-from api.input_arrays import read_in_sandbox
-from api.uploads import ReceivedFile
-from models.sandbox import SandboxLimits
-from store import repository
-from store.settings import Settings
-from store.tables import InputSetRecord
+from dsrs_api.input_arrays import read_in_sandbox
+from dsrs_api.uploads import ReceivedFile
+from dsrs_models.sandbox import SandboxLimits
+from dsrs_store import repository
+from dsrs_store.settings import Settings
+from dsrs_store.tables import InputSetRecord
 
 __all__ = ["register_input_set"]
 

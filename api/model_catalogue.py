@@ -1,9 +1,9 @@
 """Register an uploaded base classifier: validate it, content-address it, store it.
 
-Validation runs in a sandboxed child process (:func:`models.upload_probe.probe_model_file`,
+Validation runs in a sandboxed child process (:func:`dsrs_models.upload_probe.probe_model_file`,
 under ``DSRS_MODEL_LOAD_TIMEOUT_S`` and ``DSRS_MODEL_LOAD_MEMORY_BYTES``): nothing derived
 from the upload runs in the API process, which only waits. Nothing is unpickled: the
-format is decided from the bytes by :mod:`models.formats`, in the child.
+format is decided from the bytes by :mod:`dsrs_models.formats`, in the child.
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from collections.abc import Sequence
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api.uploads import ReceivedFile
-from models.sandbox import SandboxLimits
-from models.upload_probe import probe_model_file
-from store import repository
-from store.settings import Settings
-from store.tables import ModelRecord
+from dsrs_api.uploads import ReceivedFile
+from dsrs_models.sandbox import SandboxLimits
+from dsrs_models.upload_probe import probe_model_file
+from dsrs_store import repository
+from dsrs_store.settings import Settings
+from dsrs_store.tables import ModelRecord
 
 __all__ = ["register_model"]
 

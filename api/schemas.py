@@ -1,4 +1,4 @@
-"""Request and response bodies of the HTTP API (not tables: see ``store.tables``).
+"""Request and response bodies of the HTTP API (not tables: see ``dsrs_store.tables``).
 
 Request bodies check types and names (unknown fields are refused) and bound every number
 (the ``MAX_*`` constants below) so that no value can overflow a float, an integer column or

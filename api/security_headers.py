@@ -3,7 +3,7 @@
 * ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: no-referrer`` and
   ``X-Frame-Options: DENY`` on every answer;
 * a ``Content-Security-Policy`` on every answer that has none (the dashboard's pages set
-  their own, :data:`api.dashboard_routes.CONTENT_SECURITY_POLICY`): ``default-src 'none'``
+  their own, :data:`dsrs_api.dashboard_routes.CONTENT_SECURITY_POLICY`): ``default-src 'none'``
   for JSON and other data;
 * the interactive documentation (``/docs``, ``/redoc``, the OAuth2 redirect page) is HTML
   whose scripts come from a CDN and an inline block: its policy allows that CDN and exactly

@@ -11,7 +11,7 @@ information. Any tensor with external data refuses the model.
 
 :func:`checked_onnx_model` returns the parsed model; callers hand onnxruntime the
 *re-serialised* message (exactly what was checked), and run it only in the sandbox
-(:mod:`models.upload_probe`), whose working directory holds nothing but the model.
+(:mod:`dsrs_models.upload_probe`), whose working directory holds nothing but the model.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from models.errors import ModelValidationError
+from dsrs_models.errors import ModelValidationError
 
 __all__ = ["ALLOWED_ONNX_DOMAINS", "all_graphs", "all_tensors", "checked_onnx_model"]
 

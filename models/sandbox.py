@@ -57,8 +57,6 @@ _MAX_STDOUT_BYTES = 64 * 1024
 #: not start a burst of interpreters).
 MAX_CONCURRENT_CHILDREN = 2
 _CHILD_SLOTS = threading.BoundedSemaphore(MAX_CONCURRENT_CHILDREN)
-#: The root that holds the packages (the child imports the same code as the parent).
-_PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
@@ -152,7 +150,6 @@ def _child_environment(workdir: Path) -> dict[str, str]:
         "HOME": str(workdir),
         "TMPDIR": str(workdir),
         "LANG": "C.UTF-8",
-        "PYTHONPATH": str(_PACKAGE_ROOT),
         "PYTHONDONTWRITEBYTECODE": "1",
         "OMP_NUM_THREADS": "1",
         "MKL_NUM_THREADS": "1",

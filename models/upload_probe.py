@@ -1,14 +1,14 @@
 """Inspect an uploaded model file in the sandbox: the one probe of the API and the worker.
 
-:func:`probe_model_file` runs this module as a child process (:mod:`models.sandbox`):
+:func:`probe_model_file` runs this module as a child process (:mod:`dsrs_models.sandbox`):
 it recognises the format from the bytes, validates them (safetensors against a registered
-architecture, or an ONNX graph with :mod:`models.onnx_validation`), builds the classifier,
+architecture, or an ONNX graph with :mod:`dsrs_models.onnx_validation`), builds the classifier,
 infers the input shape and the number of classes (ONNX), and runs the model on a zero batch
 of 2, checking that it answers one class index in ``[0, num_classes)`` per input.
 
 The API calls it when a model is uploaded (nothing is declared: the answer says what the
 model is); a worker calls it before it loads a stored model for a job, with the shape and
-classes recorded at upload (:mod:`worker.model_probe`). Refusals keep their type:
+classes recorded at upload (:mod:`dsrs_worker.model_probe`). Refusals keep their type:
 ``UnsafeFormatError`` / ``UnsupportedFormatError`` (415 in the API) and
 ``ModelValidationError`` (422) with the child's message; a limit that stops the child
 becomes a ``ModelValidationError`` saying which limit.
@@ -21,13 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from models.errors import (
+from dsrs_models.errors import (
     ModelValidationError,
     UnknownArchitectureError,
     UnsafeFormatError,
     UnsupportedFormatError,
 )
-from models.sandbox import SandboxLimits, SandboxRefusal, child_main, run_sandboxed
+from dsrs_models.sandbox import SandboxLimits, SandboxRefusal, child_main, run_sandboxed
 
 __all__ = ["ModelFacts", "probe_model_file"]
 
@@ -105,8 +105,8 @@ def _translated(refusal: SandboxRefusal, limits: SandboxLimits) -> Exception:
 
 
 def _inspect(request: dict[str, Any], upload: Path) -> dict[str, Any]:
-    from models.formats import ModelFormat, detect_format
-    from models.onnx_validation import checked_onnx_model
+    from dsrs_models.formats import ModelFormat, detect_format
+    from dsrs_models.onnx_validation import checked_onnx_model
 
     data = upload.read_bytes()
     # Refusals that need no torch come before the seconds of its imports.
@@ -114,7 +114,7 @@ def _inspect(request: dict[str, Any], upload: Path) -> dict[str, Any]:
         checked_onnx_model(data)
     import torch
 
-    from models.loading import load_model
+    from dsrs_models.loading import load_model
 
     torch.set_num_threads(1)
     declared_shape = request["input_shape"]

@@ -219,7 +219,7 @@ class SampleRecord(Base):
 
 class ChunkLeaseRecord(Base):
     """Which worker holds a chunk of a job, its last sign of life, and how many workers
-    took the chunk and died on it (:mod:`worker.chunk_leases`)."""
+    took the chunk and died on it (:mod:`dsrs_worker.chunk_leases`)."""
 
     __tablename__ = "chunk_leases"
     __table_args__ = (Index("ix_chunk_leases_finished_heartbeat", "finished", "heartbeat_at"),)

@@ -1,8 +1,8 @@
 """The Celery application of the worker, built by :func:`make_celery_app` (never at import).
 
-The task body only forwards ids to :func:`worker.chunk_service.certify_chunk`, the same
+The task body only forwards ids to :func:`dsrs_worker.chunk_service.certify_chunk`, the same
 function the embedded mode runs in-process, while it holds the chunk's lease
-(:mod:`worker.chunk_leases`: a chunk of a worker that died is sent again by a surviving
+(:mod:`dsrs_worker.chunk_leases`: a chunk of a worker that died is sent again by a surviving
 worker's sweeper within about two lease periods; one that keeps killing its workers fails
 the job). Tasks are acknowledged late (a chunk whose worker died is also delivered again by
 the broker after its visibility timeout, and its stored samples are skipped), each process
@@ -19,13 +19,13 @@ from celery import Celery
 from celery.signals import worker_ready
 from sqlalchemy.orm import Session, sessionmaker
 
-from store.chunks import CERTIFY_CHUNK_TASK
-from store.database import make_engine, make_session_factory
-from store.settings import Settings
-from worker.chunk_leases import Claim, claim_chunk, holding_chunk
-from worker.chunk_service import certify_chunk
-from worker.chunk_sweeper import start_chunk_sweeper
-from worker.classifiers import ClassifierCache
+from dsrs_store.chunks import CERTIFY_CHUNK_TASK
+from dsrs_store.database import make_engine, make_session_factory
+from dsrs_store.settings import Settings
+from dsrs_worker.chunk_leases import Claim, claim_chunk, holding_chunk
+from dsrs_worker.chunk_service import certify_chunk
+from dsrs_worker.chunk_sweeper import start_chunk_sweeper
+from dsrs_worker.classifiers import ClassifierCache
 
 __all__ = ["WorkerContext", "make_celery_app"]
 

@@ -12,7 +12,7 @@ chunk a Celery worker takes is recorded in ``chunk_leases`` (PostgreSQL, not the
   holds, or that is finished, is skipped (duplicate deliveries are harmless);
 * :func:`holding_chunk` — while the chunk runs, a thread renews the heartbeat every
   quarter of ``chunk_lease_s``; the lease is marked finished afterwards;
-* :func:`silent_chunks` — every worker's main process (:mod:`worker.chunk_sweeper`) looks
+* :func:`silent_chunks` — every worker's main process (:mod:`dsrs_worker.chunk_sweeper`) looks
   for leases of unfinished jobs whose holder fell silent and sends those chunks again.
 
 Rows already written are skipped when a chunk is redone, so a redo only costs the samples
@@ -35,9 +35,9 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from store import repository
-from store.settings import Settings
-from store.tables import FINAL_STATUSES, ChunkLeaseRecord, JobRecord, utcnow
+from dsrs_store import repository
+from dsrs_store.settings import Settings
+from dsrs_store.tables import FINAL_STATUSES, ChunkLeaseRecord, JobRecord, utcnow
 
 __all__ = ["Claim", "claim_chunk", "holder_name", "holding_chunk", "silent_chunks"]
 

@@ -1,5 +1,5 @@
 """The thread in each worker's main process that sends again the chunks whose worker
-died (:func:`worker.chunk_leases.silent_chunks`), every quarter of ``chunk_lease_s``.
+died (:func:`dsrs_worker.chunk_leases.silent_chunks`), every quarter of ``chunk_lease_s``.
 
 Started when the Celery worker is ready (:func:`start_chunk_sweeper`); a daemon thread, so
 it ends with the process. Every worker runs one: whichever survives redoes the chunks of
@@ -12,10 +12,10 @@ import logging
 import threading
 from typing import Any
 
-from store.chunks import CERTIFY_CHUNK_TASK
-from store.database import make_engine, make_session_factory
-from store.settings import Settings
-from worker.chunk_leases import silent_chunks
+from dsrs_store.chunks import CERTIFY_CHUNK_TASK
+from dsrs_store.database import make_engine, make_session_factory
+from dsrs_store.settings import Settings
+from dsrs_worker.chunk_leases import silent_chunks
 
 __all__ = ["start_chunk_sweeper"]
 

@@ -2,7 +2,7 @@
 
 An uploaded file was probed when it arrived, but the worker's loading still runs the
 parsers of safetensors / ONNX and builds the network: before it does, the same probe as
-the API's (:func:`models.upload_probe.probe_model_file`) runs on the stored bytes in a
+the API's (:func:`dsrs_models.upload_probe.probe_model_file`) runs on the stored bytes in a
 sandboxed child under ``model_load_timeout_s`` and ``RLIMIT_AS = model_load_memory_bytes``,
 with the input shape and number of classes recorded at upload. Any refusal becomes a
 :class:`ModelValidationError` whose message says why; the job fails with it.
@@ -22,11 +22,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-from models.errors import ModelError, ModelValidationError
-from models.sandbox import SandboxLimits
-from models.upload_probe import probe_model_file
-from store.settings import Settings
-from store.tables import ModelRecord
+from dsrs_models.errors import ModelError, ModelValidationError
+from dsrs_models.sandbox import SandboxLimits
+from dsrs_models.upload_probe import probe_model_file
+from dsrs_store.settings import Settings
+from dsrs_store.tables import ModelRecord
 
 __all__ = ["probe_model"]
 

@@ -33,9 +33,9 @@ def default_stack(
 
     import redis
 
-    from api.app import create_app
-    from api.background_server import running_server
-    from store.settings import Settings
+    from dsrs_api.app import create_app
+    from dsrs_api.background_server import running_server
+    from dsrs_store.settings import Settings
 
     admin_key = secrets.token_urlsafe(32)
     root = tmp_path_factory.mktemp("lease-kill")

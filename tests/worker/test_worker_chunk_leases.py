@@ -1,4 +1,4 @@
-"""Chunk leases (:mod:`worker.chunk_leases`): a chunk whose holder fell silent is taken over
+"""Chunk leases (:mod:`dsrs_worker.chunk_leases`): a chunk whose holder fell silent is taken over
 and sent again; one whose workers died ``chunk_max_attempts`` times fails the job with the
 reason; a live holder's chunk is not taken twice. (The same with real killed worker
 processes: ``tests/integration/test_worker_kill_lease.py``.)"""
@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from models.demo import DEMO_WEIGHTS_PATH
-from store import repository
-from store.tables import ChunkLeaseRecord, utcnow
+from dsrs_models.demo import DEMO_WEIGHTS_PATH
+from dsrs_store import repository
+from dsrs_store.tables import ChunkLeaseRecord, utcnow
+from dsrs_worker import chunk_leases
+from dsrs_worker.chunk_leases import Claim, claim_chunk, holding_chunk, silent_chunks
 from tests.worker.test_worker_limits import add_job, add_model, make_store
-from worker import chunk_leases
-from worker.chunk_leases import Claim, claim_chunk, holding_chunk, silent_chunks
 
 
 def as_holder(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
