@@ -1,13 +1,12 @@
 """Issue 11's hostile uploads against the full stack: ``dsrs serve`` on PostgreSQL with a
 Redis broker and a ``dsrs worker`` (:mod:`tests.hostile_attacks`; the same assertions as
-the embedded run), and a valid job still runs to the end."""
+the embedded run; its valid control job runs to the end on the worker)."""
 
 from __future__ import annotations
 
 import secrets
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -44,16 +43,6 @@ def test_hostile_uploads_against_the_full_stack(
     try:
         with api.running():
             run_hostile_suite(api, demo_weights)
-            with api.client() as client:
-                jobs = client.get("/v1/jobs").json()
-                job_id = jobs[0]["id"]
-                deadline = time.monotonic() + 240
-                while (job := client.get(f"/v1/jobs/{job_id}").json())["status"] in (
-                    "queued", "running",
-                ):  # fmt: skip
-                    assert time.monotonic() < deadline, job
-                    time.sleep(1)
-                assert job["status"] == "succeeded", job
     finally:
         worker.terminate()
         worker.wait(timeout=60)
