@@ -137,10 +137,8 @@ def run_sandboxed(
 
 
 def _place_upload(upload: Path, target: Path) -> None:
-    try:
-        os.link(upload, target)  # same file system: no copy
-    except OSError:
-        shutil.copyfile(upload, target)
+    # A copy, not a link: nothing the child does can reach the caller's file.
+    shutil.copyfile(upload, target)
     target.chmod(0o400)
 
 

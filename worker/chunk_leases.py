@@ -11,7 +11,8 @@ chunk a Celery worker takes is recorded in ``chunk_leases`` (PostgreSQL, not the
   its holder died again, the job fails with that reason. A chunk that another live worker
   holds, or that is finished, is skipped (duplicate deliveries are harmless);
 * :func:`holding_chunk` — while the chunk runs, a thread renews the heartbeat every
-  quarter of ``chunk_lease_s``; the lease is marked finished afterwards;
+  quarter of ``chunk_lease_s``; the lease is marked finished when the run returns (a run
+  that raised leaves it to fall silent, so the chunk is sent again);
 * :func:`silent_chunks` — every worker's main process (:mod:`dsrs_worker.chunk_sweeper`) looks
   for leases of unfinished jobs whose holder fell silent and sends those chunks again.
 
@@ -133,9 +134,11 @@ def holding_chunk(
     finally:
         stop.set()
         thread.join()
-        with session_factory() as session:
-            session.execute(update(ChunkLeaseRecord).where(*mine).values(finished=True))
-            session.commit()
+    # Only a chunk that ran to its end is finished; one whose run raised (e.g. the database
+    # stayed away) falls silent and is sent again, counting one more attempt.
+    with session_factory() as session:
+        session.execute(update(ChunkLeaseRecord).where(*mine).values(finished=True))
+        session.commit()
 
 
 def silent_chunks(session: Session, settings: Settings) -> list[tuple[str, int]]:

@@ -83,3 +83,19 @@ def test_a_held_chunk_beats_and_is_finished_afterwards(
     with factory() as session:
         assert session.get(ChunkLeaseRecord, (job_id, 0)).finished
         assert claim_chunk(session, settings, job_id, 0) is Claim.FINISHED
+
+
+def test_a_chunk_whose_run_raised_is_left_to_be_sent_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings, factory = make_store(tmp_path, chunk_lease_s=60)
+    job_id = add_job(factory, add_model(settings, factory, DEMO_WEIGHTS_PATH), 4)
+    as_holder(monkeypatch, "host:1:a")
+    with factory() as session:
+        assert claim_chunk(session, settings, job_id, 0) is Claim.TAKEN
+    with pytest.raises(ConnectionError), holding_chunk(factory, settings, job_id, 0):
+        raise ConnectionError("the database went away")
+    fall_silent(factory, job_id, 61)
+    with factory() as session:
+        assert not session.get(ChunkLeaseRecord, (job_id, 0)).finished
+        assert silent_chunks(session, settings) == [(job_id, 0)]
