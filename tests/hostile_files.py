@@ -212,6 +212,18 @@ def onnx_training_info_external() -> bytes:
     return model.SerializeToString()
 
 
+def onnx_function_external() -> bytes:
+    """External data in a ``Constant`` inside a model-local function's body."""
+    tensor = _external(numpy_helper.from_array(np.zeros(10, np.float32), "fn"), ".env")
+    function = helper.make_function(
+        "local.evil", "Leak", [], ["o"], [helper.make_node("Constant", [], ["o"], value=tensor)],
+        [helper.make_opsetid("", 17)],
+    )  # fmt: skip
+    model = _model(_linear_nodes())
+    model.functions.append(function)
+    return model.SerializeToString()
+
+
 def onnx_memory_bomb(side: int = 60_000) -> bytes:
     """A few hundred bytes that ask for ``side² × 4`` bytes (14 GB) on a zero batch."""
     shape = numpy_helper.from_array(np.array([side, side], np.int64), "shape")
@@ -405,6 +417,7 @@ HOSTILE_MODELS: dict[str, Callable[[], bytes]] = {
     "onnx If subgraph 3 deep external": onnx_nested_subgraph_external,
     "onnx attribute graphs external": onnx_attribute_graphs_external,
     "onnx training_info external": onnx_training_info_external,
+    "onnx model-local function external": onnx_function_external,
     "onnx 14 GB ConstantOfShape": onnx_memory_bomb,
     "onnx Loop of 1e9 iterations": onnx_endless_loop,
     "pickle protocol 2": lambda: pickle_protocol(2),
