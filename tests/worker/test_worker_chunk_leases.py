@@ -1,10 +1,11 @@
 """Chunk leases (:mod:`dsrs_worker.chunk_leases`): a chunk whose holder fell silent is taken over
 and sent again; one whose workers died ``chunk_max_attempts`` times fails the job with the
 reason; a live holder's chunk is not taken twice. (The same with real killed worker
-processes: ``tests/integration/test_worker_kill_lease.py``.)"""
+processes: ``tests/integration/test_worker_kill.py``.)"""
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -23,6 +24,16 @@ def as_holder(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
     monkeypatch.setattr(chunk_leases, "holder_name", lambda: name)
 
 
+def leased_job(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **settings_overrides: int):  # type: ignore[no-untyped-def]
+    """A store with one job whose chunk 0 is taken by ``host:1:a``."""
+    settings, factory = make_store(tmp_path, **settings_overrides)
+    job_id = add_job(factory, add_model(settings, factory, DEMO_WEIGHTS_PATH), 4)
+    as_holder(monkeypatch, "host:1:a")
+    with factory() as session:
+        assert claim_chunk(session, settings, job_id, 0) is Claim.TAKEN
+    return settings, factory, job_id
+
+
 def fall_silent(factory, job_id: str, seconds: float) -> None:  # type: ignore[no-untyped-def]
     with factory() as session:
         session.execute(
@@ -36,11 +47,10 @@ def fall_silent(factory, job_id: str, seconds: float) -> None:  # type: ignore[n
 def test_a_silent_chunk_is_sent_again_taken_over_and_finally_fails_the_job(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings, factory = make_store(tmp_path, chunk_lease_s=60, chunk_max_attempts=2)
-    job_id = add_job(factory, add_model(settings, factory, DEMO_WEIGHTS_PATH), 4)
-    as_holder(monkeypatch, "host:1:a")
+    settings, factory, job_id = leased_job(
+        tmp_path, monkeypatch, chunk_lease_s=60, chunk_max_attempts=2
+    )
     with factory() as session:
-        assert claim_chunk(session, settings, job_id, 0) is Claim.TAKEN
         assert silent_chunks(session, settings) == []  # its heartbeat is fresh
     as_holder(monkeypatch, "host:2:b")
     with factory() as session:
@@ -67,14 +77,9 @@ def test_a_silent_chunk_is_sent_again_taken_over_and_finally_fails_the_job(
 def test_a_held_chunk_beats_and_is_finished_afterwards(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings, factory = make_store(tmp_path, chunk_lease_s=4)
-    job_id = add_job(factory, add_model(settings, factory, DEMO_WEIGHTS_PATH), 4)
-    as_holder(monkeypatch, "host:1:a")
+    settings, factory, job_id = leased_job(tmp_path, monkeypatch, chunk_lease_s=4)
     with factory() as session:
-        assert claim_chunk(session, settings, job_id, 0) is Claim.TAKEN
         first_beat = session.get(ChunkLeaseRecord, (job_id, 0)).heartbeat_at
-    import time
-
     with holding_chunk(factory, settings, job_id, 0):
         time.sleep(2.5)  # more than one beat (every lease/4 = 1 s)
         with factory() as session:
@@ -88,11 +93,7 @@ def test_a_held_chunk_beats_and_is_finished_afterwards(
 def test_a_chunk_whose_run_raised_is_left_to_be_sent_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings, factory = make_store(tmp_path, chunk_lease_s=60)
-    job_id = add_job(factory, add_model(settings, factory, DEMO_WEIGHTS_PATH), 4)
-    as_holder(monkeypatch, "host:1:a")
-    with factory() as session:
-        assert claim_chunk(session, settings, job_id, 0) is Claim.TAKEN
+    settings, factory, job_id = leased_job(tmp_path, monkeypatch, chunk_lease_s=60)
     with pytest.raises(ConnectionError), holding_chunk(factory, settings, job_id, 0):
         raise ConnectionError("the database went away")
     fall_silent(factory, job_id, 61)
