@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 __all__ = [
     "UPLOAD_NAME",
@@ -52,7 +52,7 @@ __all__ = [
 UPLOAD_NAME = "upload.bin"
 #: Longest message passed on from the child (a refusal explains; it does not dump data).
 MAX_MESSAGE_CHARS = 600
-_MAX_STDOUT_BYTES = 64 * 1024
+_MAX_OUTPUT_TAIL_BYTES = 64 * 1024
 #: Children one process runs at once (the rest wait their turn: a burst of uploads does
 #: not start a burst of interpreters).
 MAX_CONCURRENT_CHILDREN = 2
@@ -130,7 +130,11 @@ def run_sandboxed(
         _place_upload(upload, workdir / UPLOAD_NAME)
         payload = json.dumps({"request": request, "limits": limits.__dict__})
         result = _run_child(module, payload, workdir, limits)
-        files = {p.name: p for p in workdir.iterdir() if p.is_file() and p.name != UPLOAD_NAME}
+        files = {
+            p.name: p
+            for p in workdir.iterdir()
+            if not p.is_symlink() and p.is_file() and p.name != UPLOAD_NAME
+        }
         yield SandboxOutcome(result=result, workdir=workdir, files=files)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -160,23 +164,27 @@ def _run_child(module: str, payload: str, workdir: Path, limits: SandboxLimits) 
 
 
 def _run_child_now(module: str, payload: str, workdir: Path, limits: SandboxLimits) -> Any:
-    process = subprocess.Popen(
-        [sys.executable, "-s", "-m", module, payload],
-        cwd=workdir,
-        env=_child_environment(workdir),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    try:
-        stdout, stderr = process.communicate(timeout=limits.timeout_s)
-    except subprocess.TimeoutExpired:
-        _kill_group(process)
-        raise SandboxRefusal(
-            "timeout", f"did not finish within {limits.timeout_s:g} s of wall-clock time"
-        ) from None
-    answer = _last_json_line(stdout[-_MAX_STDOUT_BYTES:])
+    # Output goes to anonymous files, not pipes: RLIMIT_FSIZE bounds what the child can
+    # write there, and the parent reads only the tails (its memory stays flat).
+    with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-s", "-m", module, payload],
+            cwd=workdir,
+            env=_child_environment(workdir),
+            stdin=subprocess.DEVNULL,
+            stdout=stdout,
+            stderr=stderr,
+            start_new_session=True,
+        )
+        try:
+            process.wait(timeout=limits.timeout_s)
+        except subprocess.TimeoutExpired:
+            _kill_group(process)
+            raise SandboxRefusal(
+                "timeout", f"did not finish within {limits.timeout_s:g} s of wall-clock time"
+            ) from None
+        answer = _last_json_line(_tail(stdout))
+        error_tail = _tail(stderr)
     if process.returncode == 0 and answer is not None and "result" in answer:
         return answer["result"]
     if answer is not None and "refused" in answer:
@@ -185,7 +193,13 @@ def _run_child_now(module: str, payload: str, workdir: Path, limits: SandboxLimi
             _clip(str(answer.get("message", ""))),
             answer.get("detected"),
         )
-    raise _stopped(process.returncode, stderr, limits)
+    raise _stopped(process.returncode, error_tail, limits)
+
+
+def _tail(output: IO[bytes]) -> bytes:
+    size = output.seek(0, os.SEEK_END)
+    output.seek(max(0, size - _MAX_OUTPUT_TAIL_BYTES))
+    return output.read()
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
@@ -193,7 +207,7 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
         os.killpg(process.pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
-    process.communicate()
+    process.wait()
 
 
 def _stopped(returncode: int, stderr: bytes, limits: SandboxLimits) -> SandboxRefusal:
