@@ -6,36 +6,31 @@ from math import prod
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from dsrs_api.dependencies import get_session
 from dsrs_api.errors import InvalidRequestError
-from dsrs_api.schemas import MAX_COUNT, MAX_K, MAX_SIGMA, MIN_RADIUS_STEP
+from dsrs_client.contract import (
+    DEFAULT_ALPHA,
+    DEFAULT_N_SELECTION,
+    DEFAULT_RADIUS_UNIT,
+    MAX_COUNT,
+    MAX_DIMENSION,
+    MAX_K,
+    MAX_RADIUS_UNIT,
+    MAX_SIGMA,
+    MIN_RADIUS_UNIT,
+    PlanOut,
+)
 from dsrs_core.budget import plan_budget
 from dsrs_core.config import NoiseSpec, QSpec, RadiusSearch
 from dsrs_store import repository
 
-__all__ = ["PlanOut", "router"]
+__all__ = ["router"]
 
 router = APIRouter(prefix="/v1/plan", tags=["plan"])
 
-#: Largest input dimension (a 3 × 1024 × 1024 image has 3.1 million).
-MAX_DIMENSION = 10**8
-
 SessionDep = Annotated[Session, Depends(get_session)]
-
-
-class PlanOut(BaseModel):
-    """Largest radii certifiable when every draw agrees, and the cost per input."""
-
-    np_max_radius: float
-    dsrs_max_radius: float | None
-    forward_passes_per_input: int
-    best_p_lower: float
-    best_q_lower: float | None
-    dimension: int
-    warnings: list[str]
 
 
 @router.get("", response_model=PlanOut)
@@ -49,15 +44,17 @@ def plan(
         int | None, Query(ge=2, le=MAX_DIMENSION, description="Input dimension d")
     ] = None,
     model_id: Annotated[str | None, Query(description="Take d from this model")] = None,
-    alpha: Annotated[float, Query(gt=0, lt=1)] = 0.001,
+    alpha: Annotated[float, Query(gt=0, lt=1)] = DEFAULT_ALPHA,
     n_selection: Annotated[
         int, Query(ge=0, le=MAX_COUNT, description="Selection draws n0 (predict mode)")
-    ] = 100,
+    ] = DEFAULT_N_SELECTION,
     q_sigma: Annotated[float | None, Query(gt=0, le=MAX_SIGMA)] = None,
     q_threshold: Annotated[
         str | None, Query(max_length=32, description="Percentile in (0, 1), or x / x+")
     ] = None,
-    radius_unit: Annotated[float, Query(ge=MIN_RADIUS_STEP, le=10)] = 0.05,
+    radius_unit: Annotated[
+        float, Query(ge=MIN_RADIUS_UNIT, le=MAX_RADIUS_UNIT)
+    ] = DEFAULT_RADIUS_UNIT,
     search_mode: Literal["exact", "original"] = "exact",
 ) -> PlanOut:
     if (dimension is None) == (model_id is None):
@@ -79,15 +76,7 @@ def plan(
         n_selection=n_selection,
         search=RadiusSearch(unit=radius_unit, mode=search_mode),
     )
-    return PlanOut(
-        np_max_radius=result.np_max_radius,
-        dsrs_max_radius=result.dsrs_max_radius,
-        forward_passes_per_input=result.forward_passes_per_input,
-        best_p_lower=result.best_p_lower,
-        best_q_lower=result.best_q_lower,
-        dimension=dimension,
-        warnings=list(result.warnings),
-    )
+    return PlanOut.model_validate(result)
 
 
 def _threshold(text: str | None) -> float | str | None:
