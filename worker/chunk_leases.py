@@ -36,9 +36,10 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from dsrs_client.contract import FINAL_STATUSES
 from dsrs_store import repository
 from dsrs_store.settings import Settings
-from dsrs_store.tables import FINAL_STATUSES, ChunkLeaseRecord, JobRecord, utcnow
+from dsrs_store.tables import ChunkLeaseRecord, JobRecord, utcnow
 
 __all__ = ["Claim", "claim_chunk", "holder_name", "holding_chunk", "silent_chunks"]
 
