@@ -19,7 +19,9 @@ from dsrs_client.contract import (
     MAX_K,
     MAX_RADIUS_UNIT,
     MAX_SIGMA,
+    MIN_ALPHA,
     MIN_RADIUS_UNIT,
+    MIN_SIGMA,
     PlanOut,
 )
 from dsrs_core.budget import plan_budget
@@ -36,7 +38,9 @@ SessionDep = Annotated[Session, Depends(get_session)]
 @router.get("", response_model=PlanOut)
 def plan(
     session: SessionDep,
-    sigma: Annotated[float, Query(gt=0, le=MAX_SIGMA, description="User-facing sigma of P")],
+    sigma: Annotated[
+        float, Query(ge=MIN_SIGMA, le=MAX_SIGMA, description="User-facing sigma of P")
+    ],
     n: Annotated[int, Query(ge=1, le=MAX_COUNT, description="Draws under P (and under Q)")],
     family: Literal["gaussian", "general-gaussian"] = "gaussian",
     k: Annotated[int, Query(ge=0, le=MAX_K)] = 0,
@@ -44,11 +48,11 @@ def plan(
         int | None, Query(ge=2, le=MAX_DIMENSION, description="Input dimension d")
     ] = None,
     model_id: Annotated[str | None, Query(description="Take d from this model")] = None,
-    alpha: Annotated[float, Query(gt=0, lt=1)] = DEFAULT_ALPHA,
+    alpha: Annotated[float, Query(ge=MIN_ALPHA, lt=1)] = DEFAULT_ALPHA,
     n_selection: Annotated[
         int, Query(ge=0, le=MAX_COUNT, description="Selection draws n0 (predict mode)")
     ] = DEFAULT_N_SELECTION,
-    q_sigma: Annotated[float | None, Query(gt=0, le=MAX_SIGMA)] = None,
+    q_sigma: Annotated[float | None, Query(ge=MIN_SIGMA, le=MAX_SIGMA)] = None,
     q_threshold: Annotated[
         str | None, Query(max_length=32, description="Percentile in (0, 1), or x / x+")
     ] = None,

@@ -134,6 +134,8 @@ def run_hostile_suite(api: ServedApi, demo_weights: bytes) -> None:
                            headers={"content-type": "application/json"}), 413)  # fmt: skip
     for name, changes in {
         "job sigma 1e308": {"noise": {"sigma": 1e308}},
+        "job sigma 1e-300": {"noise": {"sigma": 1e-300}},
+        "job alpha 5e-324": {"alpha": 5e-324},
         "job grid unit 1e-320": {"radius_search": {"unit": 1e-320}},
         "job tolerance 0": {"radius_search": {"method": "precise", "tolerance": 0}},
         "job n 2**63": {"n": 2**63},
@@ -153,6 +155,7 @@ def run_hostile_suite(api: ServedApi, demo_weights: bytes) -> None:
           lambda c: c.get(f"/v1/jobs/{job_id}/summary", params={"radii": "1e308"}), 422)  # fmt: skip
     for name, params in {
         "plan sigma 1e308": {"sigma": "1e308", "n": "1000", "dimension": "64"},
+        "plan alpha 5e-324": {"sigma": "0.5", "n": "1000", "dimension": "64", "alpha": "5e-324"},
         "plan radius_unit 1e-320": {"sigma": "0.5", "n": "1000", "dimension": "64", "radius_unit": "1e-320"},
         "plan n 2**63": {"sigma": "0.5", "n": str(2**63), "dimension": "64"},
         "plan dimension 10**30": {"sigma": "0.5", "n": "1000", "dimension": str(10**30)},

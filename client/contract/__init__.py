@@ -33,8 +33,10 @@ if TYPE_CHECKING:
         MAX_RADIUS_UNIT,
         MAX_SEED,
         MAX_SIGMA,
+        MIN_ALPHA,
         MIN_RADIUS_TOLERANCE,
         MIN_RADIUS_UNIT,
+        MIN_SIGMA,
     )
     from dsrs_client.contract.datasets import (
         BUILTIN_SPLITS,
@@ -105,8 +107,10 @@ __all__ = [
     "MAX_RADIUS_UNIT",
     "MAX_SEED",
     "MAX_SIGMA",
+    "MIN_ALPHA",
     "MIN_RADIUS_TOLERANCE",
     "MIN_RADIUS_UNIT",
+    "MIN_SIGMA",
     "BuiltinSplit",
     "CertifiedAccuracyRow",
     "Dataset",

@@ -13,12 +13,18 @@ __all__ = [
     "MAX_RADIUS_UNIT",
     "MAX_SEED",
     "MAX_SIGMA",
+    "MIN_ALPHA",
     "MIN_RADIUS_TOLERANCE",
     "MIN_RADIUS_UNIT",
+    "MIN_SIGMA",
 ]
 
-#: Largest smoothing sigma, of P or of Q (input space; images live in [0, 1]).
+#: Smoothing sigma of P or of Q (input space; images live in [0, 1]): a smaller one
+#: divides the engine's radii by zero.
+MIN_SIGMA = 1e-6
 MAX_SIGMA = 1e3
+#: Smallest alpha: ``alpha / 2`` must stay a normal float.
+MIN_ALPHA = 1e-15
 #: Largest ``k`` of the generalised Gaussian (it must also stay below d/2).
 MAX_K = 10**7
 #: Largest number of draws, batch size, index or count (a 32-bit column).

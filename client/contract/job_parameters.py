@@ -25,8 +25,10 @@ from dsrs_client.contract.bounds import (
     MAX_RADIUS_UNIT,
     MAX_SEED,
     MAX_SIGMA,
+    MIN_ALPHA,
     MIN_RADIUS_TOLERANCE,
     MIN_RADIUS_UNIT,
+    MIN_SIGMA,
 )
 from dsrs_client.contract.datasets import DatasetName
 from dsrs_client.contract.defaults import (
@@ -50,7 +52,7 @@ __all__ = [
 
 JobMode = Literal["predict", "evaluate"]
 NoiseFamily = Literal["gaussian", "general-gaussian"]
-Sigma = Annotated[float, Field(gt=0, le=MAX_SIGMA)]
+Sigma = Annotated[float, Field(ge=MIN_SIGMA, le=MAX_SIGMA)]
 Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 
 
@@ -93,7 +95,7 @@ class JobParameters(Strict):
         le=MAX_COUNT,
         description="Draws under P and (if q is set) under Q.",
     )
-    alpha: float = Field(default=DEFAULT_ALPHA, gt=0, lt=1)
+    alpha: float = Field(default=DEFAULT_ALPHA, ge=MIN_ALPHA, lt=1)
     batch_size: int = Field(default=DEFAULT_BATCH_SIZE, ge=1, le=MAX_COUNT)
     radius_search: RadiusSearchIn = RadiusSearchIn()
 
