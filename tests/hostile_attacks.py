@@ -70,14 +70,18 @@ def _finished_job(api: ServedApi, model_id: str) -> str:
     """A valid job, run to the end (its results pages are attacked later)."""
     with api.client() as client:
         job = client.post("/v1/jobs", json=_job(model_id))
-        assert job.status_code in (201, 202), job.text
-        deadline = time.monotonic() + 300
-        while (status := client.get(f"/v1/jobs/{job.json()['id']}").json())["status"] in (
-            "queued", "running",
-        ):  # fmt: skip
-            assert time.monotonic() < deadline, status
-            time.sleep(0.5)
-        assert status["status"] == "succeeded", status
+    assert job.status_code in (201, 202), job.text
+    deadline = time.monotonic() + 300
+    while True:
+        # a connection per poll: the embedded service runs this job in-process (torch
+        # imports hold its event loop), and an idle keep-alive may be closed meanwhile
+        with api.client() as client:
+            status = client.get(f"/v1/jobs/{job.json()['id']}").json()
+        if status["status"] not in ("queued", "running"):
+            break
+        assert time.monotonic() < deadline, status
+        time.sleep(0.5)
+    assert status["status"] == "succeeded", status
     return str(status["id"])
 
 
