@@ -8,12 +8,10 @@ from typing import Annotated, Any
 import typer
 
 from dsrs_cli.connection import client_options, open_client, print_json
-from dsrs_cli.main import app
 from dsrs_cli.option_parsing import parse_floats, parse_ints, parse_threshold
 from dsrs_client.contract.job_status import JobStatus
 
 jobs_app = typer.Typer(help="Submit, follow and read certification jobs.", no_args_is_help=True)
-app.add_typer(jobs_app, name="jobs")
 
 
 
