@@ -23,6 +23,7 @@ from dsrs_core.dsrs_bound import CheckOutcome, Intervals, check_radius
 from dsrs_core.errors import InvalidParameterError
 from dsrs_core.neyman_pearson import np_radius
 from dsrs_core.noise import RadialNoise, ThresholdedNoise, make_noise, with_sigma
+from dsrs_core.radius_proof import prove_radius
 from dsrs_core.radius_search import SearchResult, grid_search, precise_search
 from dsrs_core.region_masses import SigmaPair
 from dsrs_core.results import Certificate, SampleCounts
@@ -140,8 +141,23 @@ def dsrs_radius_from_intervals(
         return check_radius(pair, r, intervals, search.mode, hint)
 
     if search.method == "grid":
-        return grid_search(check, start, search.unit)
-    return precise_search(check, start, search.tolerance)
+        found = grid_search(check, start, search.grid_unit(p.sigma))
+    else:
+        found = precise_search(check, start, search.search_tolerance(p.sigma))
+    if not found.improved:
+        return found
+    proof = prove_radius(pair, intervals, search.mode, found.certified, start)
+    reason = found.reason
+    if proof.radius < found.radius:
+        reason = f"certifying check: {proof.reason}"
+    return SearchResult(
+        proof.radius,
+        found.checks + proof.checks,
+        reason,
+        proof.radius > start,
+        proof.case,
+        found.certified,
+    )
 
 
 def np_fallback_radius(
@@ -158,7 +174,7 @@ def np_fallback_radius(
         ok = r <= radius.radius
         return CheckOutcome(ok, float("nan"), "i", None, "" if ok else "fall-back NP radius")
 
-    return grid_search(check, start, search.unit)
+    return grid_search(check, start, search.grid_unit(p.sigma))
 
 
 def certificate_from_counts(

@@ -27,8 +27,9 @@ from math import exp, isfinite, log
 
 import numpy as np
 
+from dsrs_core.certifying_quadrature import SMALL_SHAPE, Estimate, dense_rule, radial_expectation
 from dsrs_core.errors import BracketError
-from dsrs_core.neyman_pearson import accept_bound
+from dsrs_core.neyman_pearson import CERTIFY_TOLERANCE, accept_bound
 from dsrs_core.quadrature import gamma_rule
 from dsrs_core.region_masses import RegionMasses, SigmaPair
 from dsrs_core.root_finding import monotone_root
@@ -42,6 +43,7 @@ __all__ = [
     "ORIGINAL_EPS",
     "CheckOutcome",
     "Intervals",
+    "certified_dual_bound",
     "check_radius",
     "dual_value",
     "search_nodes",
@@ -129,6 +131,32 @@ def dual_value(masses: RegionMasses, lam1: float, lam2: float, iv: Intervals) ->
     return value
 
 
+def certified_dual_bound(
+    pair: SigmaPair | ThresholdPair, r: float, lam: tuple[float, float], iv: Intervals
+) -> Estimate:
+    """(D) at ``lam`` by the certifying quadrature (docs/math.md §7.4): ``value`` is
+    ``E_t[ψ] + λ1 p̂ + λ2 q̂`` and ``error`` its quadrature error estimate. The search
+    rules are never used here."""
+    lam1, lam2 = lam
+    psi = pair.dual_integrand(r, lam1, lam2)
+    if isinstance(pair, ThresholdPair):
+        mu = lam1 + pair.q.nu * lam2
+        breaks = pair.kinks(lam1, mu)
+        sup = 1.0 + abs(mu) + abs(lam1)
+    else:
+        breaks = ()
+        sup = 1.0 + abs(lam1) + abs(lam2)
+    est = radial_expectation(pair.p.shape, psi, sup, CERTIFY_TOLERANCE, breaks)
+    p_hat = iv.p_lower if lam1 >= 0.0 else iv.p_upper
+    q_hat = iv.q_lower if lam2 >= 0.0 else iv.q_upper
+    value = est.value
+    if lam1 != 0.0:
+        value += lam1 * p_hat
+    if lam2 != 0.0:
+        value += lam2 * q_hat
+    return Estimate(value, est.error, est.pieces)
+
+
 def _solve_log_multiplier(
     fun: Callable[[float], tuple[float, float]], target: float, x0: float = 0.0
 ) -> float:
@@ -166,6 +194,8 @@ class _SigmaEngine(_Engine):
         self.a = pair.p.shape
 
     def rule(self, n: int):
+        if self.a < SMALL_SHAPE:
+            return dense_rule(self.a, 24 * n // 16, 16)
         return gamma_rule(self.a, n)
 
     def masses(self, r, lam1, lam2, n, jacobian=False, shifted=True, sides="pq") -> RegionMasses:

@@ -24,6 +24,7 @@ from math import exp, isfinite
 import numpy as np
 from scipy.stats import norm
 
+from dsrs_core.certifying_quadrature import SMALL_SHAPE, Estimate, dense_rule, radial_expectation
 from dsrs_core.errors import InvalidParameterError, NumericalError
 from dsrs_core.noise import GaussianNoise, RadialNoise
 from dsrs_core.quadrature import QuadratureRule, gamma_rule
@@ -37,9 +38,12 @@ __all__ = [
     "NP_RADIUS_BACKOFFS",
     "QUADRATURE_SAFETY",
     "QUADRATURE_SPREAD_LIMIT",
+    "CERTIFY_TOLERANCE",
     "NPMasses",
     "NPRadius",
     "accept_bound",
+    "accept_estimate",
+    "np_certified_bound",
     "base_nodes",
     "np_certifies",
     "np_dual_bound",
@@ -57,8 +61,10 @@ NP_DUAL_MARGIN = 1e-9
 #: here: spectral for smooth integrands, ~n^-(h+1) at the clipping kinks of I for small
 #: d); this is subtracted on top of NP_DUAL_MARGIN.
 QUADRATURE_SAFETY = 2.0
-#: Beyond this disagreement a bound is not trusted at all (fail closed).
+#: Beyond this disagreement (or error estimate) a bound is not trusted at all (fail closed).
 QUADRATURE_SPREAD_LIMIT = 1e-4
+#: Error target of the certifying quadrature (absolute, on the dual bound).
+CERTIFY_TOLERANCE = 1e-10
 #: Relative reductions tried, in order, when the solved NP radius r* does not verify:
 #: the certified radius is r*(1 − backoff) for the first backoff that verifies (errs low).
 NP_RADIUS_BACKOFFS = (2e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2)
@@ -78,6 +84,13 @@ def base_nodes(noise: RadialNoise) -> int:
     return 64 if noise.d <= 20_000 else 128
 
 
+def search_rule(noise: RadialNoise) -> QuadratureRule:
+    """Rule of the NP solves: Gauss–Laguerre, or :func:`dense_rule` for small shapes."""
+    if noise.shape < SMALL_SHAPE:
+        return dense_rule(noise.shape)
+    return gamma_rule(noise.shape, base_nodes(noise))
+
+
 @dataclass(frozen=True)
 class NPMasses:
     """``Pm``, ``Ps`` (NP-m, NP-s) and their partial derivatives in ``κ`` and ``r``."""
@@ -95,6 +108,20 @@ def _geometry(noise: RadialNoise, rule: QuadratureRule) -> tuple[np.ndarray, np.
     return v, np.sqrt(v)
 
 
+def _np_arguments(
+    noise: RadialNoise, r: float, kappa: float, t: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per node ``t``: the arguments ``x_m``, ``x_s`` of ``I`` in (NP-m), (NP-s), the level
+    offsets and ``4ρr`` (offsets of the level sets from ``ρ²``: no cancellation for small
+    ``r`` or ``κ``; ``x_m = 1/2 + (r² − D_m)/(4ρr)``, ``x_s = 1/2 + (D_s − r²)/(4ρr)``)."""
+    rho = np.sqrt(noise.radius_sq(t))
+    denom = 4.0 * rho * r
+    r2 = r * r
+    gap_m = noise.level_offset(t, kappa)
+    gap_s = noise.level_offset(t, -kappa)
+    return 0.5 + (r2 - gap_m) / denom, 0.5 + (gap_s - r2) / denom, gap_m, gap_s, denom
+
+
 def np_masses(
     noise: RadialNoise, r: float, kappa: float, rule: QuadratureRule, derivatives: bool = True
 ) -> NPMasses:
@@ -102,19 +129,13 @@ def np_masses(
     if not r > 0.0:
         raise InvalidParameterError(f"radius must be positive, got {r!r}")
     h = noise.beta_param
-    v, rho = _geometry(noise, rule)
-    denom = 4.0 * rho * r
-    r2 = r * r
-    # Offsets of the level sets from ρ² (no cancellation for small r or κ):
-    # x_m = ((ρ+r)² − S_m)/(4ρr) = 1/2 + (r² − D_m)/(4ρr), x_s = 1/2 + (D_s − r²)/(4ρr).
-    gap_m = noise.level_offset(rule.nodes, kappa)
-    gap_s = noise.level_offset(rule.nodes, -kappa)
-    x_m = 0.5 + (r2 - gap_m) / denom
-    x_s = 0.5 + (gap_s - r2) / denom
+    x_m, x_s, gap_m, gap_s, denom = _np_arguments(noise, r, kappa, rule.nodes)
     p_mass = rule.expect(symmetric_beta_cdf(x_m, h))
     shifted = rule.expect(symmetric_beta_cdf(x_s, h))
     if not derivatives:
         return NPMasses(p_mass, shifted, 0.0, 0.0, 0.0, 0.0)
+    v = noise.radius_sq(rule.nodes)
+    r2 = r * r
     pdf_m = symmetric_beta_pdf(x_m, h)
     pdf_s = symmetric_beta_pdf(x_s, h)
     # dU/dℓ = −dB_c/dc (the level ℓ = ln g(ρ) − c)
@@ -130,6 +151,22 @@ def np_masses(
         rule.expect(pdf_m * dm_dr),
         rule.expect(pdf_s * ds_dr),
     )
+
+
+def np_certified_bound(noise: RadialNoise, r: float, kappa: float, p_lower: float) -> Estimate:
+    """(NP-D) at ``κ`` by the certifying quadrature (docs/math.md §7.4): ``value`` is the
+    bound, ``error`` its quadrature error estimate. Never uses the search rules."""
+    if not r > 0.0:
+        raise InvalidParameterError(f"radius must be positive, got {r!r}")
+    h = noise.beta_param
+    lam = exp(-kappa)
+
+    def psi(t: np.ndarray) -> np.ndarray:
+        x_m, x_s, *_ = _np_arguments(noise, r, kappa, t)
+        return symmetric_beta_cdf(x_s, h) - lam * symmetric_beta_cdf(x_m, h)
+
+    est = radial_expectation(noise.shape, psi, 1.0 + lam, CERTIFY_TOLERANCE)
+    return Estimate(est.value + lam * p_lower, est.error, est.pieces)
 
 
 def solve_log_k(
@@ -165,17 +202,28 @@ def np_dual_bound(
 
 
 def np_certifies(
-    noise: RadialNoise, r: float, kappa: float, p_lower: float, n_nodes: int | None = None
+    noise: RadialNoise, r: float, kappa: float, p_lower: float
 ) -> tuple[bool, float, str]:
-    """Whether (NP-D) at ``κ`` proves ``V_NP(r) > 1/2`` (margin and convergence included).
+    """Whether (NP-D) at ``κ`` proves ``V_NP(r) > 1/2`` by the certifying quadrature.
 
-    Returns ``(certified, bound, reason)`` where ``bound`` is the smaller of the two
-    quadrature evaluations and ``reason`` explains a failure.
+    Returns ``(certified, bound, reason)``: ``bound`` is the value minus its error
+    estimate, compared with ``1/2 + NP_DUAL_MARGIN``; ``reason`` explains a failure.
     """
-    n = n_nodes or base_nodes(noise)
-    coarse = np_dual_bound(noise, r, kappa, p_lower, gamma_rule(noise.shape, n))
-    fine = np_dual_bound(noise, r, kappa, p_lower, gamma_rule(noise.shape, 2 * n))
-    return accept_bound(coarse, fine, NP_DUAL_MARGIN)
+    est = np_certified_bound(noise, r, kappa, p_lower)
+    return accept_estimate(est, NP_DUAL_MARGIN)
+
+
+def accept_estimate(est: Estimate, margin: float) -> tuple[bool, float, str]:
+    """Decide from a certifying-quadrature estimate of a lower bound on ``V(r)``: certified
+    when ``value − error − margin > 1/2``. Returns ``(certified, bound, reason)``."""
+    if not (isfinite(est.value) and isfinite(est.error)):
+        return False, float("nan"), "non-finite dual bound"
+    if est.error > QUADRATURE_SPREAD_LIMIT:
+        return False, est.value, f"quadrature not converged (error {est.error:.1e})"
+    bound = est.value - est.error
+    if bound - margin > 0.5:
+        return True, bound, ""
+    return False, bound, "dual bound <= 1/2"
 
 
 def accept_bound(coarse: float, fine: float, margin: float) -> tuple[bool, float, str]:
@@ -283,7 +331,7 @@ def np_radius(noise: RadialNoise, p_lower: float) -> NPRadius:
     if isinstance(noise, GaussianNoise) or noise.k == 0:
         closed_form = float(noise.scale * norm.ppf(p_lower))
         return NPRadius(closed_form * (1.0 - GAUSSIAN_RADIUS_BACKOFF), float("nan"))
-    rule = gamma_rule(noise.shape, base_nodes(noise))
+    rule = search_rule(noise)
     reason = ""
     try:
         r_star, kappa = _newton_np(noise, p_lower, rule)
