@@ -21,7 +21,7 @@ from dsrs_core.bounds import clopper_pearson, split_alpha
 from dsrs_core.config import CertificationConfig, NoiseSpec, QSpec, RadiusSearch
 from dsrs_core.dsrs_bound import CheckOutcome, Intervals, check_radius
 from dsrs_core.errors import InvalidParameterError
-from dsrs_core.neyman_pearson import np_radius
+from dsrs_core.neyman_pearson import P_LOWER_ONE, np_radius
 from dsrs_core.noise import RadialNoise, ThresholdedNoise, make_noise, with_sigma
 from dsrs_core.radius_proof import prove_radius
 from dsrs_core.radius_search import SearchResult, grid_search, precise_search
@@ -38,6 +38,7 @@ __all__ = [
     "certificate_from_counts",
     "dsrs_radius_from_intervals",
     "heuristic_percentile",
+    "intervals_consistent",
     "np_fallback_radius",
     "plan_q_draws",
 ]
@@ -45,6 +46,13 @@ __all__ = [
 #: ``x+`` falls back to P draws when the P upper bound reaches this (§1.4; the certifier's
 #: test in the original).
 FALLBACK_P_UPPER = 1.0 - 1e-8
+#: A dual bound above 1 + this proves that no classifier meets both intervals.
+INCONSISTENCY_TOLERANCE = 1e-6
+#: Reason recorded for such intervals; the DSRS radius then stays at the NP radius.
+INCONSISTENT = (
+    "inconsistent intervals: no classifier has P and Q agreement in both intervals "
+    "(a confidence bound failed); DSRS radius not raised above NP"
+)
 #: ``H(pL) ≥ 1`` has no quantile (§1.4, §7.1); the heuristic is capped here. Any Q chosen
 #: from the P run is legitimate (the Q run is a fresh sample), so the cap is sound.
 MAX_HEURISTIC_PERCENTILE = 0.999
@@ -107,6 +115,21 @@ def build_q_noise(
     return ThresholdedNoise(base=p, percentile=percentile)
 
 
+def intervals_consistent(q: RadialNoise | ThresholdedNoise, intervals: Intervals) -> bool:
+    """Closed-form consistency test (docs/math.md §7.1). For a thresholded Q with
+    percentile π every classifier has ``π·E_Q f ≤ E_P f ≤ π·E_Q f + 1 − π``; intervals
+    outside that band cannot come from one classifier. (For Q given by sigma, intervals
+    are found inconsistent when a dual bound exceeds 1 during the search.)"""
+    if not isinstance(q, ThresholdedNoise):
+        return True
+    pi = float(q.percentile)
+    tol = INCONSISTENCY_TOLERANCE
+    return (
+        intervals.p_lower <= pi * intervals.q_upper + 1.0 - pi + tol
+        and intervals.p_upper >= pi * intervals.q_lower - tol
+    )
+
+
 def dsrs_radius_from_intervals(
     p: RadialNoise,
     q: RadialNoise | ThresholdedNoise,
@@ -135,15 +158,27 @@ def dsrs_radius_from_intervals(
     """
     if not intervals.p_lower > 0.5:
         return SearchResult(start, 0, "p_lower <= 1/2: DSRS cannot certify", False)
+    if intervals.p_lower >= 1.0:
+        return SearchResult(start, 0, P_LOWER_ONE, False)
+    if not intervals_consistent(q, intervals):
+        return SearchResult(start, 0, INCONSISTENT, False, inconsistent=True)
     pair = ThresholdPair(p, q) if isinstance(q, ThresholdedNoise) else SigmaPair(p, q)
+    inconsistent: list[float] = []
 
     def check(r: float, hint: CheckOutcome | None) -> CheckOutcome:
-        return check_radius(pair, r, intervals, search.mode, hint)
+        outcome = check_radius(pair, r, intervals, search.mode, hint)
+        if outcome.bound > 1.0 + INCONSISTENCY_TOLERANCE:
+            # V(r) ≤ 1 whenever some classifier meets both intervals (docs/math.md §7.1).
+            inconsistent.append(outcome.bound)
+            return CheckOutcome(False, outcome.bound, outcome.case, None, INCONSISTENT)
+        return outcome
 
     if search.method == "grid":
         found = grid_search(check, start, search.grid_unit(p.sigma))
     else:
         found = precise_search(check, start, search.search_tolerance(p.sigma))
+    if inconsistent:
+        return SearchResult(start, found.checks, INCONSISTENT, False, inconsistent=True)
     if not found.improved:
         return found
     proof = prove_radius(pair, intervals, search.mode, found.certified, start)
@@ -157,6 +192,8 @@ def dsrs_radius_from_intervals(
         proof.radius > start,
         proof.case,
         found.certified,
+        proof.multipliers,
+        proof.coverage,
     )
 
 
@@ -210,6 +247,7 @@ def certificate_from_counts(
         assert alpha_q is not None and counts.q_count is not None and counts.q_n is not None
         q_lower, q_upper = clopper_pearson(counts.q_count, counts.q_n, alpha_q)
     reasons: list[str] = []
+    inconsistent = False
     if counts.q_fallback and has_q:
         assert q_lower is not None and q_upper is not None
         p_lower, p_upper = max(p_lower, q_lower), min(p_upper, q_upper)
@@ -238,6 +276,7 @@ def certificate_from_counts(
                 p, q, Intervals(p_lower, p_upper, q_lower, q_upper), config.search, np_value
             )
             dsrs_value = max(result.radius, np_value)
+            inconsistent = result.inconsistent
             reasons.append(f"DSRS: {result.reason}")
     if abstain:
         reasons.insert(0, "p_lower <= 1/2: abstain")
@@ -252,4 +291,5 @@ def certificate_from_counts(
         counts=counts,
         alpha=config.alpha,
         reason="; ".join(reasons),
+        inconsistent_intervals=inconsistent,
     )

@@ -36,6 +36,7 @@ __all__ = [
     "LOG_K_LIMIT",
     "NP_DUAL_MARGIN",
     "NP_RADIUS_BACKOFFS",
+    "P_LOWER_ONE",
     "QUADRATURE_SAFETY",
     "QUADRATURE_SPREAD_LIMIT",
     "CERTIFY_TOLERANCE",
@@ -71,6 +72,9 @@ NP_RADIUS_BACKOFFS = (2e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2)
 #: Relative reduction of the Gaussian closed form σ Φ⁻¹(pL) (§3.2): covers the rounding
 #: of Φ⁻¹ (a few ulp) so that the radius errs low.
 GAUSSIAN_RADIUS_BACKOFF = 1e-12
+#: Reason recorded when ``pL = 1`` (docs/math.md §7.1): a Clopper–Pearson lower bound is
+#: always below 1, so such an input is refused explicitly instead of certified.
+P_LOWER_ONE = "p_lower = 1 cannot come from a Clopper-Pearson bound; no radius computed"
 #: Search range of κ = ln K (the original uses ±100 for the NP radius, ±20 in checks).
 LOG_K_LIMIT = 200.0
 
@@ -327,7 +331,8 @@ def np_radius(noise: RadialNoise, p_lower: float) -> NPRadius:
     if not p_lower > 0.5:
         return NPRadius(0.0, 0.0, "p_lower <= 1/2")
     if p_lower >= 1.0:
-        raise InvalidParameterError("p_lower = 1 has no finite NP radius (cannot come from CP)")
+        # Every radius would hold (P_δ ≪ P), but no Clopper–Pearson bound is 1: refuse.
+        return NPRadius(0.0, 0.0, P_LOWER_ONE)
     if isinstance(noise, GaussianNoise) or noise.k == 0:
         closed_form = float(noise.scale * norm.ppf(p_lower))
         return NPRadius(closed_form * (1.0 - GAUSSIAN_RADIUS_BACKOFF), float("nan"))

@@ -61,6 +61,7 @@ class ProvenRadius:
     coverage: str
     reason: str
     checks: int
+    multipliers: tuple[float, float] | None = None
 
 
 def shift_lipschitz(noise: RadialNoise) -> float:
@@ -133,12 +134,14 @@ def prove_radius(
             continue
         assert outcome.multipliers is not None
         if multipliers_monotone(pair, outcome.multipliers):
-            return ProvenRadius(r, outcome.case, "monotone", reason, checks)
+            return ProvenRadius(r, outcome.case, "monotone", reason, checks, outcome.multipliers)
         covered, point, slack = r, r, bound - DSRS_DUAL_MARGIN - 0.5
         for _ in range(MAX_COVER_CHECKS):
             covered = point - slack / lipschitz
             if covered <= floor:
-                return ProvenRadius(r, outcome.case, "lipschitz", reason, checks)
+                return ProvenRadius(
+                    r, outcome.case, "lipschitz", reason, checks, outcome.multipliers
+                )
             point = covered
             sub, sub_bound, sub_why = _proven_at(pair, point, iv, mode)
             checks += 1
@@ -146,7 +149,9 @@ def prove_radius(
                 break
             assert sub.multipliers is not None
             if multipliers_monotone(pair, sub.multipliers):
-                return ProvenRadius(r, outcome.case, "lipschitz+monotone", reason, checks)
+                return ProvenRadius(
+                    r, outcome.case, "lipschitz+monotone", reason, checks, outcome.multipliers
+                )
             slack = sub_bound - DSRS_DUAL_MARGIN - 0.5
         reason = f"r={r:.6g}: smaller radii not covered (down to {covered:.6g})"
     return ProvenRadius(floor, "", "", reason, checks)

@@ -43,6 +43,9 @@ class SearchResult:
     improved: bool
     case: str = ""
     certified: tuple[float, ...] = ()
+    multipliers: tuple[float, float] | None = None
+    coverage: str = ""
+    inconsistent: bool = False
 
 
 def _safe_check(check: Check, r: float, hint) -> CheckOutcome:
