@@ -21,12 +21,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from math import exp, isfinite, lgamma, log, sqrt
 
+import numpy as np
+
 from scipy.integrate import quad
 from scipy.optimize import brentq
 from scipy.special import betainc, betaln, gammainc, gammaincinv
 from scipy.stats import norm
 
-EPSABS, EPSREL, LIMIT = 1e-11, 1e-10, 400
+EPSABS, EPSREL, LIMIT = 1e-11, 1e-9, 400
 
 
 @dataclass(frozen=True)
@@ -117,16 +119,23 @@ def _inner(st: Setting, r: float, t: float, lam1: float, lam2: float) -> float:
     h = st.h
     lbeta = betaln(h, h)
 
-    def f(x: float) -> float:
-        if x <= 0.0 or x >= 1.0:
-            return 0.0
-        lp = (h - 1.0) * (log(x) + log(1.0 - x)) - lbeta
-        return exp(_log_ratio_shift(st, rho, r, x) + lp)
+    # x = sin²θ: the Beta(h, h) weight becomes 2 sin^(2h−1)θ cos^(2h−1)θ / B(h, h), smooth
+    # for 2h − 1 = d − 2 ≥ 0 (no endpoint singularity for small d).
+    def f(theta: float) -> float:
+        sn, cs = np.sin(theta), np.cos(theta)
+        if sn <= 0.0 or cs <= 0.0:
+            return 0.0 if h > 0.5 else exp(_log_ratio_shift(st, rho, r, sn * sn) - lbeta) * 2.0
+        lw = (2.0 * h - 1.0) * (log(sn) + log(cs)) + log(2.0) - lbeta
+        return exp(_log_ratio_shift(st, rho, r, sn * sn) + lw)
 
     lo, hi, pts = _beta_window(h, 0.0, x0)
     shifted = 0.0
     if hi > lo:
-        shifted = quad(f, lo, hi, points=pts or None, epsabs=EPSABS, epsrel=EPSREL, limit=LIMIT)[0]
+        th_lo, th_hi = float(np.arcsin(sqrt(lo))), float(np.arcsin(sqrt(hi)))
+        th_pts = [float(np.arcsin(sqrt(p))) for p in pts]
+        shifted = quad(
+            f, th_lo, th_hi, points=th_pts or None, epsabs=EPSABS, epsrel=EPSREL, limit=LIMIT
+        )[0]
     return shifted - big_b * float(betainc(h, h, x0))
 
 
@@ -175,6 +184,8 @@ def halfspace_masses(st: Setting, c: float) -> tuple[float, float]:
         p = float(norm.cdf(c / st.sigma))
     else:
         p = _radial_expect(st, lambda rho: _sphere_cdf(st.h, 0.5 + c / (2 * rho)), st.sigma)
+    if st.s_q is None and st.pi is None:
+        return p, float("nan")
     if st.pi is not None:
         inside = _radial_expect(
             st, lambda rho: _sphere_cdf(st.h, 0.5 + c / (2 * rho)), st.sigma, upto=st.b
