@@ -127,7 +127,9 @@ def main() -> None:
             iv = Intervals(pl, pu, ql, qu)
             qn = _q_for(p, q, thresholded, pl)
             start = clock()
-            dsrs_radius_from_intervals(p, qn, iv, RadiusSearch(unit=unit, mode="original", unit_scale="absolute"), orig)
+            dsrs_radius_from_intervals(
+                p, qn, iv, RadiusSearch(unit=unit, mode="original", unit_scale="absolute"), orig
+            )
             grid_times.append(clock() - start)
             start = clock()
             dsrs_radius_from_intervals(
@@ -142,7 +144,11 @@ def main() -> None:
         qs = [_q_for(p, q, thresholded, iv.p_lower) for iv in intervals]
         start = time.perf_counter()
         dsrs_radii_batch(
-            p, qs, intervals, RadiusSearch(unit=unit, mode="original", unit_scale="absolute"), workers=args.workers
+            p,
+            qs,
+            intervals,
+            RadiusSearch(unit=unit, mode="original", unit_scale="absolute"),
+            workers=args.workers,
         )
         rate = len(intervals) / (time.perf_counter() - start)
         print(

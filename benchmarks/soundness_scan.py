@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "dsrs_core"))
 
-from independent_reference import (  # noqa: E402
+from independent_reference import (
     Setting,
     ball_masses,
     ball_witness_radius,
@@ -52,12 +52,12 @@ from independent_reference import (  # noqa: E402
     halfspace_witness_radius,
 )
 
-from dsrs_core.bounds import clopper_pearson, split_alpha  # noqa: E402
-from dsrs_core.certification import dsrs_radius_from_intervals  # noqa: E402
-from dsrs_core.config import RadiusSearch  # noqa: E402
-from dsrs_core.dsrs_bound import Intervals  # noqa: E402
-from dsrs_core.neyman_pearson import np_radius  # noqa: E402
-from dsrs_core.noise import ThresholdedNoise, make_noise, with_sigma  # noqa: E402
+from dsrs_core.bounds import clopper_pearson, split_alpha
+from dsrs_core.certification import dsrs_radius_from_intervals
+from dsrs_core.config import RadiusSearch
+from dsrs_core.dsrs_bound import Intervals
+from dsrs_core.neyman_pearson import np_radius
+from dsrs_core.noise import ThresholdedNoise, make_noise, with_sigma
 
 DIMENSIONS = (2, 3, 4, 5, 8, 16, 64, 784, 3072, 150528)
 SHAPES = (0.5, 1.0, 1.5, 2.0, 2.5, 4.0, 12.0)
@@ -97,7 +97,7 @@ def configurations() -> list[Config]:
         for a in SHAPES:
             k2 = d - 2 * a
             if k2 >= 2 and abs(k2 - round(k2)) < 1e-9 and round(k2) % 2 == 0:
-                ks.add(int(round(k2)) // 2)
+                ks.add(round(k2) // 2)
         for k in sorted(ks):
             for q_kind, q_value in Q_KINDS:
                 for c in (0.25, 0.5, 1.0, 1.5, 2.5):
@@ -129,8 +129,10 @@ def run(cfg: Config) -> dict:
     ql, qu = clopper_pearson(round(N * q_mass), N, alpha_q)
     family = "gaussian" if cfg.k == 0 else "general-gaussian"
     p = make_noise(family, cfg.d, s, cfg.k)
-    q = with_sigma(p, cfg.q_value * s) if cfg.q_kind == "sigma" else ThresholdedNoise(
-        base=p, percentile=cfg.q_value
+    q = (
+        with_sigma(p, cfg.q_value * s)
+        if cfg.q_kind == "sigma"
+        else ThresholdedNoise(base=p, percentile=cfg.q_value)
     )
     started = time.process_time()
     np_result = np_radius(p, pl) if pl > 0.5 else None
@@ -144,9 +146,7 @@ def run(cfg: Config) -> dict:
     warnings.simplefilter("ignore")  # QUADPACK round-off notes; accuracy is ample here
     if found is not None and found.improved and found.multipliers is not None:
         l1, l2 = found.multipliers
-        ref = dual_value(
-            setting, dsrs_r, l1, l2, pl if l1 >= 0 else pu, ql if l2 >= 0 else qu
-        )
+        ref = dual_value(setting, dsrs_r, l1, l2, pl if l1 >= 0 else pu, ql if l2 >= 0 else qu)
     elif np_result is not None and np_r > 0.0:
         kappa = np_result.kappa
         if cfg.k == 0:  # NP half-space {z₁ ≤ σΦ⁻¹(pL)}: κ in closed form
@@ -178,11 +178,15 @@ def summarize(results: list[dict], details: bool) -> None:
     for res in results:
         groups[res["regime"]].append(res)
         if details or res["violation"]:
-            print(f"{'VIOLATION ' if res['violation'] else ''}{res['name']} np={res['np']:.6f} "
-                  f"dsrs={res['dsrs']:.6f} witness={res['witness']:.6f} "
-                  f"ref={res['reference']:.9f} {res['status']}")
-    print(f"{'regime':36s} {'n':>4s} {'viol':>4s} {'conf':>4s} {'uncf':>4s} "
-          f"{'tight med':>9s} {'tight p5':>8s} {'gain med':>8s} {'cpu s med':>9s}")
+            print(
+                f"{'VIOLATION ' if res['violation'] else ''}{res['name']} np={res['np']:.6f} "
+                f"dsrs={res['dsrs']:.6f} witness={res['witness']:.6f} "
+                f"ref={res['reference']:.9f} {res['status']}"
+            )
+    print(
+        f"{'regime':36s} {'n':>4s} {'viol':>4s} {'conf':>4s} {'uncf':>4s} "
+        f"{'tight med':>9s} {'tight p5':>8s} {'gain med':>8s} {'cpu s med':>9s}"
+    )
     for name in sorted(groups):
         rows = groups[name]
         tight = [r["dsrs"] / r["witness"] for r in rows if r["witness"] > 0.01]
@@ -195,10 +199,12 @@ def summarize(results: list[dict], details: bool) -> None:
             f"{np.percentile(tight, 5) if tight else float('nan'):8.4f} "
             f"{np.median(gain):8.4f} {np.median([r['seconds'] for r in rows]):9.3f}"
         )
-    print(f"total: {len(results)} configurations, {sum(r['violation'] for r in results)} "
-          f"violations, {sum(r['status'] == 'confirmed' for r in results)} confirmed by the "
-          f"reference dual, {sum(r['status'] in ('unconfirmed', 'close') for r in results)} "
-          f"unconfirmed, {sum(r['status'] == 'zero' for r in results)} with radius 0")
+    print(
+        f"total: {len(results)} configurations, {sum(r['violation'] for r in results)} "
+        f"violations, {sum(r['status'] == 'confirmed' for r in results)} confirmed by the "
+        f"reference dual, {sum(r['status'] in ('unconfirmed', 'close') for r in results)} "
+        f"unconfirmed, {sum(r['status'] == 'zero' for r in results)} with radius 0"
+    )
 
 
 def main() -> None:
@@ -216,8 +222,11 @@ def main() -> None:
     configs = configurations()
     if args.limit:
         configs = configs[:: args.limit]
-    print(f"{len(configs)} configurations, cpu count {os.cpu_count()}, "
-          f"load average {os.getloadavg()[0]:.2f}", flush=True)
+    print(
+        f"{len(configs)} configurations, cpu count {os.cpu_count()}, "
+        f"load average {os.getloadavg()[0]:.2f}",
+        flush=True,
+    )
     results = []
     with ProcessPoolExecutor(args.workers) as pool:
         for res in pool.map(run, configs, chunksize=2):

@@ -7,7 +7,7 @@ CONTRACT (other packages call exactly these):
 
 Recompute API (no counts needed; used by ``dsrs reproduce``):
 
-* :func:`heuristic_percentile` — ``H(pL)`` of dsrs-math.md §1.4;
+* :func:`heuristic_percentile` — ``H(pL)`` of docs/math.md §1.4;
 * :func:`build_q_noise` — the Q noise object for a config and a sampled percentile;
 * :func:`dsrs_radius_from_intervals` — DSRS radius search from ``[pL, pU]``, ``[qL, qU]``.
 """
@@ -60,7 +60,7 @@ MAX_HEURISTIC_PERCENTILE = 0.999
 
 @dataclass(frozen=True)
 class QPlan:
-    """What the Q draws are: Q itself, or (``fallback``) P again (dsrs-math.md §1.4 ``x+``).
+    """What the Q draws are: Q itself, or (``fallback``) P again (docs/math.md §1.4 ``x+``).
 
     ``percentile`` is the radial percentile of a thresholded Q (None for Q given by sigma
     or for the fall-back).
@@ -81,7 +81,7 @@ def heuristic_percentile(p_lower: float) -> float:
 
 
 def plan_q_draws(config: CertificationConfig, p_lower: float, p_upper: float) -> QPlan:
-    """Decide the Q to sample from the P interval (dsrs-math.md §1.4).
+    """Decide the Q to sample from the P interval (docs/math.md §1.4).
 
     Static percentile → that percentile; ``x`` → ``H(pL)``; ``x+`` → ``H(pL)`` unless
     ``pU ≥ 1 − 1e-8``, then ``QPlan(None, fallback=True)`` (the Q budget is spent on fresh P
@@ -236,7 +236,7 @@ def certificate_from_counts(
         if ``pL > 1/2`` else None (abstain, radii 0); NP radius (§3) from the P interval;
         DSRS radius (§4, §5) when ``config.q`` is set. For the ``x+`` fall-back both P runs
         are valid at their own levels, so the larger of the two lower bounds is used
-        (sound, dsrs-math.md §7.2 item 11) and certified by NP.
+        (sound, docs/math.md §7.2 item 11) and certified by NP.
     """
     p = build_p_noise(config.p, dimension)
     alpha_p, alpha_q = split_alpha(config.alpha, config.q is not None)

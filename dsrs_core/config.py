@@ -20,13 +20,13 @@ __all__ = [
     "RadiusSearch",
 ]
 
-#: Percentile heuristics of dsrs-math.md §1.4 accepted for a thresholded Q.
+#: Percentile heuristics of docs/math.md §1.4 accepted for a thresholded Q.
 THRESHOLD_HEURISTICS = ("x", "x+")
 
 
 @dataclass(frozen=True)
 class NoiseSpec:
-    """The smoothing noise P as the user types it (dsrs-math.md §1).
+    """The smoothing noise P as the user types it (docs/math.md §1).
 
     ``family`` is ``"gaussian"`` (N(0, sigma² I)) or ``"general-gaussian"`` (GG(d, k, sigma)
     with the paper's user-facing sigma: E‖ε‖² = sigma² d). ``k`` is ignored (0) for the
@@ -62,7 +62,7 @@ class NoiseSpec:
 
 @dataclass(frozen=True)
 class QSpec:
-    """The second distribution Q of DSRS (dsrs-math.md §1.2–1.4).
+    """The second distribution Q of DSRS (docs/math.md §1.2–1.4).
 
     Exactly one of:
 
@@ -98,7 +98,7 @@ class QSpec:
 
 @dataclass(frozen=True)
 class RadiusSearch:
-    """How the DSRS radius is searched (dsrs-math.md §5).
+    """How the DSRS radius is searched (docs/math.md §5).
 
     ``"grid"``: steps of ``unit`` starting above the Neyman–Pearson radius, as the original;
     ``"precise"``: bisection to ``tolerance``. ``mode`` ``"exact"`` solves the Q-only KKT

@@ -1,14 +1,16 @@
-"""DSRS certification at one radius through the weak-duality bound (dsrs-math.md §4).
+"""DSRS certification at one radius through the weak-duality bound (docs/math.md §4).
 
 For any multipliers ``(λ1, λ2)`` and ``R = R(λ1, λ2) = {p_δ < λ1 p + λ2 q}``,
 
     V(r) ≥ L(λ1, λ2) = P_δ(R) + λ1 (p̂ − P(R)) + λ2 (q̂ − Q(R)),                    (D)
     p̂ = pL if λ1 ≥ 0 else pU,   q̂ = qL if λ2 ≥ 0 else qU
 
-(§4.1). A radius is certified when ``L − DSRS_DUAL_MARGIN > 1/2`` for the multipliers
-found, with ``L`` the smaller of its ``n``- and ``2n``-node values minus the quadrature
-allowance of :func:`dsrs_core.neyman_pearson.accept_bound` (§7.4 items 3 and 7). The
-search for good multipliers follows the original's STEP 1 (§4.3) to pick the KKT case:
+(§4.1). :func:`check_radius` is the *search* check: it passes when
+``L − DSRS_DUAL_MARGIN > 1/2`` with ``L`` from fixed rules (the smaller of its ``n``- and
+``2n``-node values minus the allowance of :func:`dsrs_core.neyman_pearson.accept_bound`).
+It is fast and heuristic; a radius is *reported* only after
+:func:`certified_dual_bound` (the certifying quadrature, §7.4) has proven (D) at its
+multipliers (:mod:`dsrs_core.radius_proof`, §5.1). The search for good multipliers follows the original's STEP 1 (§4.3) to pick the KKT case:
 i (NP), ii (Q only), iii/iv/v (two-sided corners), and solves that case (corners by
 Newton on ``(ln|λ1|, ln|λ2|)``). Because (D) holds for any multipliers, a wrong case or
 an unconverged solve only costs tightness, never soundness.

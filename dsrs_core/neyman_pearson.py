@@ -1,4 +1,4 @@
-"""Neyman–Pearson (single sampling) certification for radial noise (dsrs-math.md §3).
+"""Neyman–Pearson (single sampling) certification for radial noise (docs/math.md §3).
 
 For a shift of norm ``r`` and ``κ = ln K`` the NP set is ``A_K = {p/p_δ ≥ K}``; its P mass
 ``Pm`` and shifted mass ``Ps`` are (§3.3, with ``ρ = scale √(2t)``, ``t ~ Gamma(a)``)
@@ -11,9 +11,11 @@ Certification goes through weak duality (§4.1 (D) with ``λ2 = 0``, ``λ1 = e^(
 
     V_NP(r) ≥ L(κ) = Ps(κ) + e^(−κ) (pL − Pm(κ)),                                (NP-D)
 
-so a radius is certified when ``min(L_n, L_2n) − QUADRATURE_SAFETY·|L_n − L_2n| −
-NP_DUAL_MARGIN > 1/2`` (``n`` and ``2n`` quadrature nodes). The root
-finders only choose ``κ`` and the trial radius; they are never trusted for soundness.
+so a radius is certified when the certifying quadrature (docs/math.md §7.4) proves
+``L(κ) − NP_DUAL_MARGIN > 1/2`` (its value minus its error estimate). The root finders
+(on the fixed search rules) only choose ``κ`` and the trial radius; they are never trusted
+for soundness. ``L`` is non-increasing in ``r`` at fixed κ (docs/math.md §5.1), so the
+radius covers every smaller one.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from dsrs_core.root_finding import monotone_root
 from dsrs_core.special import symmetric_beta_cdf, symmetric_beta_pdf
 
 __all__ = [
+    "CERTIFY_TOLERANCE",
     "GAUSSIAN_RADIUS_BACKOFF",
     "LOG_K_LIMIT",
     "NP_DUAL_MARGIN",
@@ -39,13 +42,12 @@ __all__ = [
     "P_LOWER_ONE",
     "QUADRATURE_SAFETY",
     "QUADRATURE_SPREAD_LIMIT",
-    "CERTIFY_TOLERANCE",
     "NPMasses",
     "NPRadius",
     "accept_bound",
     "accept_estimate",
-    "np_certified_bound",
     "base_nodes",
+    "np_certified_bound",
     "np_certifies",
     "np_dual_bound",
     "np_masses",
@@ -83,7 +85,7 @@ def base_nodes(noise: RadialNoise) -> int:
     """Quadrature nodes used for ``E_t`` with this noise (the check uses twice as many).
 
     The angle law Beta(h, h) sharpens with ``d``; 64 nodes converge to ~1e-12 for d ≤ 10⁴
-    and 128 for ImageNet-size inputs (dsrs-math.md §7.4 item 1; re-checked at run time).
+    and 128 for ImageNet-size inputs (docs/math.md §7.4 item 1; re-checked at run time).
     """
     return 64 if noise.d <= 20_000 else 128
 
@@ -308,7 +310,7 @@ def _bisect_np(noise: RadialNoise, p_lower: float, rule: QuadratureRule) -> tupl
 
 
 def np_radius(noise: RadialNoise, p_lower: float) -> NPRadius:
-    """Certified Neyman–Pearson radius for the P lower bound ``pL`` (dsrs-math.md §3).
+    """Certified Neyman–Pearson radius for the P lower bound ``pL`` (docs/math.md §3).
 
     Parameters
     ----------

@@ -1,4 +1,4 @@
-"""Searching the largest certified DSRS radius (dsrs-math.md §5).
+"""Searching the largest certified DSRS radius (docs/math.md §5).
 
 The searches are fast and heuristic: they walk up while the search check (fixed
 quadrature rules) certifies, and return every radius it certified in

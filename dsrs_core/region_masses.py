@@ -1,4 +1,4 @@
-"""Masses of the DSRS worst-case region ``R(λ1, λ2) = {p_δ < λ1 p + λ2 q}`` (dsrs-math.md §4.4).
+"""Masses of the DSRS worst-case region ``R(λ1, λ2) = {p_δ < λ1 p + λ2 q}`` (docs/math.md §4.4).
 
 For P = GG(d, k, σ), Q = GG(d, k, β) (same ``d, k``, another scale) and a shift of norm
 ``r``, seen from a point at squared radius ``s``:
@@ -248,7 +248,7 @@ class _Phi:
 
 @dataclass(frozen=True)
 class SigmaPair:
-    """P = ``p`` and Q = the same family with another scale (dsrs-math.md §4.4)."""
+    """P = ``p`` and Q = the same family with another scale (docs/math.md §4.4)."""
 
     p: RadialNoise
     q: RadialNoise

@@ -1,4 +1,4 @@
-"""Masses of the DSRS region for a thresholded Q (dsrs-math.md §4.5).
+"""Masses of the DSRS region for a thresholded Q (docs/math.md §4.5).
 
 With ``q = ν p 1{‖z‖ ≤ T}`` the region ``R = {p_δ < λ1 p + λ2 q}`` splits into
 
@@ -35,7 +35,7 @@ __all__ = ["ThresholdPair"]
 
 @dataclass(frozen=True)
 class ThresholdPair:
-    """P = ``q.base`` and the thresholded Q = ``q`` (dsrs-math.md §1.3, §4.5)."""
+    """P = ``q.base`` and the thresholded Q = ``q`` (docs/math.md §1.3, §4.5)."""
 
     p: RadialNoise
     q: ThresholdedNoise

@@ -18,17 +18,26 @@ to 1/2 (the *witness radius*) bounds every sound certificate from above.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from math import exp, isfinite, lgamma, log, sqrt
 
 import numpy as np
-
-from scipy.integrate import quad
+from scipy.integrate import IntegrationWarning
+from scipy.integrate import quad as _scipy_quad
 from scipy.optimize import brentq
 from scipy.special import betainc, betaln, gammainc, gammaincinv
 from scipy.stats import norm
 
 EPSABS, EPSREL, LIMIT = 1e-11, 1e-9, 400
+
+
+def quad(*args, **kwargs):
+    """scipy's adaptive quad without its round-off notes (they only say that a tolerance
+    far below the comparisons made here was not reached)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", IntegrationWarning)
+        return _scipy_quad(*args, **kwargs)
 
 
 @dataclass(frozen=True)
@@ -105,8 +114,15 @@ def _q_ratio(st: Setting, t: float) -> float:
 def _inner(st: Setting, r: float, t: float, lam1: float, lam2: float) -> float:
     """E_x[min(0, ratio_δ − B)] at radial value t."""
     big_b = lam1 + (lam2 * _q_ratio(st, t) if lam2 != 0.0 else 0.0)
+    shifted, below = _sphere_parts(st, r, t, big_b)
+    return shifted - big_b * below
+
+
+def _sphere_parts(st: Setting, r: float, t: float, big_b: float) -> tuple[float, float]:
+    """On the sphere of radial value t, for the set {ratio_δ < B} = {x < x0}:
+    (its P_δ mass per unit P mass of the sphere, its angle probability I(x0))."""
     if not big_b > 0.0:
-        return 0.0
+        return 0.0, 0.0
     log_b = log(big_b)
     rho = st.sigma * sqrt(2.0 * t)
 
@@ -114,7 +130,7 @@ def _inner(st: Setting, r: float, t: float, lam1: float, lam2: float) -> float:
         return _log_ratio_shift(st, rho, r, x) - log_b
 
     if g(0.0) >= 0.0:
-        return 0.0
+        return 0.0, 0.0
     x0 = 1.0 if g(1.0) < 0.0 else brentq(g, 0.0, 1.0, xtol=1e-15, rtol=1e-15)
     h = st.h
     lbeta = betaln(h, h)
@@ -136,7 +152,7 @@ def _inner(st: Setting, r: float, t: float, lam1: float, lam2: float) -> float:
         shifted = quad(
             f, th_lo, th_hi, points=th_pts or None, epsabs=EPSABS, epsrel=EPSREL, limit=LIMIT
         )[0]
-    return shifted - big_b * float(betainc(h, h, x0))
+    return shifted, float(betainc(h, h, x0))
 
 
 def dual_value(
@@ -153,6 +169,23 @@ def dual_value(
 
     body = quad(outer, lo, hi, points=pts, epsabs=EPSABS, epsrel=EPSREL, limit=LIMIT)[0]
     return body + lam1 * p_hat + lam2 * q_hat
+
+
+def np_value(st: Setting, r: float, p_lower: float) -> float:
+    """The exact Neyman–Pearson value V_NP(r) = P_δ(A) for the set A = {p_δ < B p} with
+    P(A) = pL (B found by brentq): an upper bound on every sound NP certificate's value,
+    so V_NP(r) < 1/2 shows that no radius ≥ r is certifiable from pL."""
+    a = st.a
+    lo, hi, pts = _t_range(a)
+
+    def expect(index: int, big_b: float) -> float:
+        def fun(t: float) -> float:
+            return _sphere_parts(st, r, t, big_b)[index] * exp(_gamma_logpdf(a, t))
+
+        return quad(fun, lo, hi, points=pts, epsabs=EPSABS, epsrel=EPSREL, limit=LIMIT)[0]
+
+    log_b = brentq(lambda lb: expect(1, exp(lb)) - p_lower, -60.0, 60.0, xtol=1e-12)
+    return expect(0, exp(log_b))
 
 
 # ----------------------------------------------------------------------------- classifiers
@@ -251,4 +284,5 @@ __all__ = [
     "dual_value",
     "halfspace_masses",
     "halfspace_witness_radius",
+    "np_value",
 ]

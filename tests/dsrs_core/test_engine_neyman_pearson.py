@@ -1,4 +1,4 @@
-"""Neyman–Pearson radius (dsrs-math.md §3) against closed forms and the published radii."""
+"""Neyman–Pearson radius (docs/math.md §3) against closed forms and the published radii."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Exact samplers: laws checked by statistics with fixed seeds (dsrs-math.md §1).
+"""Exact samplers: laws checked by statistics with fixed seeds (docs/math.md §1).
 
 Every statistical test uses a fixed seed, so it is deterministic; the thresholds are chosen
 so that a correct sampler passes with overwhelming probability (p-value floors of 1e-3,
@@ -44,7 +44,7 @@ def _radial_t(noise: torch.Tensor, scale: float) -> np.ndarray:
 
 
 def test_internal_scale_and_shape_follow_the_user_convention():
-    # dsrs-math.md §1.2: MNIST d=784, k=380 has factor 5.715476; CIFAR-10 factor 16.
+    # docs/math.md §1.2: MNIST d=784, k=380 has factor 5.715476; CIFAR-10 factor 16.
     assert internal_scale(NoiseSpec("general-gaussian", 1.0, 380), 784) == pytest.approx(
         5.715476, abs=1e-6
     )
@@ -177,7 +177,7 @@ def test_q_sampler_for_sigma_threshold_and_fallback():
     thresholded = CertificationConfig(p, QSpec(threshold="x+"))
     q = q_noise_sampler(thresholded, 64, QPlan(0.3, False))
     assert isinstance(q, ThresholdedGeneralGaussianSampler) and q.percentile == 0.3
-    # Fall-back: P itself, explicitly (dsrs-math.md §7.2 item 1).
+    # Fall-back: P itself, explicitly (docs/math.md §7.2 item 1).
     assert q_noise_sampler(thresholded, 64, QPlan(None, True)) == noise_sampler(p, 64)
     with pytest.raises(InvalidParameterError):
         q_noise_sampler(thresholded, 64, QPlan(None, False))

@@ -17,7 +17,7 @@ from dsrs_core.sampling import draw_counts, draw_counts_batch, internal_scale, r
 
 
 def _reference_plan(config: CertificationConfig, p_lower: float, p_upper: float) -> QPlan:
-    """dsrs-math.md §1.4, written out here for the tests (sigma Q, fixed percentile, x, x+)."""
+    """docs/math.md §1.4, written out here for the tests (sigma Q, fixed percentile, x, x+)."""
     q = config.q
     assert q is not None
     if q.sigma is not None:
