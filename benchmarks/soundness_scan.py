@@ -31,6 +31,7 @@ import warnings
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from itertools import zip_longest
 from math import exp, sqrt
 from pathlib import Path
 
@@ -213,15 +214,33 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0, help="every LIMIT-th configuration")
     parser.add_argument("--details", action="store_true", help="print every configuration")
     parser.add_argument("--out", type=Path, help="also append one JSON line per configuration")
-    parser.add_argument("--summarize", type=Path, help="only print the table of a --out file")
+    parser.add_argument(
+        "--summarize", type=Path, nargs="+", help="only print the table of --out files"
+    )
+    parser.add_argument(
+        "--skip", type=Path, help="leave out configurations already in this --out file"
+    )
     args = parser.parse_args()
     if args.summarize:
-        rows = [json.loads(line) for line in args.summarize.read_text().splitlines() if line]
-        summarize(rows, args.details)
+        rows = {}
+        for path in args.summarize:
+            for line in path.read_text().splitlines():
+                if line:
+                    row = json.loads(line)
+                    rows[row["name"]] = row
+        summarize(list(rows.values()), args.details)
         return
     configs = configurations()
     if args.limit:
         configs = configs[:: args.limit]
+    if args.skip and args.skip.exists():
+        done = {json.loads(line)["name"] for line in args.skip.read_text().splitlines() if line}
+        configs = [c for c in configs if str(c) not in done]
+    # Round-robin over the dimensions, so that a partial run covers every d.
+    by_d: dict[int, list[Config]] = defaultdict(list)
+    for c in configs:
+        by_d[c.d].append(c)
+    configs = [c for group in zip_longest(*by_d.values()) for c in group if c is not None]
     print(
         f"{len(configs)} configurations, cpu count {os.cpu_count()}, "
         f"load average {os.getloadavg()[0]:.2f}",

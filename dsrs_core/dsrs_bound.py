@@ -31,7 +31,7 @@ import numpy as np
 
 from dsrs_core.certifying_quadrature import SMALL_SHAPE, Estimate, dense_rule, radial_expectation
 from dsrs_core.errors import BracketError
-from dsrs_core.neyman_pearson import CERTIFY_TOLERANCE, accept_bound
+from dsrs_core.neyman_pearson import CERTIFY_TOLERANCE, accept_bound, accept_estimate
 from dsrs_core.quadrature import gamma_rule
 from dsrs_core.region_masses import RegionMasses, SigmaPair
 from dsrs_core.root_finding import monotone_root
@@ -68,6 +68,11 @@ LOG_MULTIPLIER_LIMIT = 60.0
 MULTIPLIER_XTOL = 1e-8
 MASS_FTOL = 1e-11
 _CORNER_STEPS = 40
+#: A search-check value this far below 1/2 fails without a second evaluation.
+CLEAR_FAILURE = 1e-3
+#: Fixed-rule values that disagree by more than this are not trusted to *fail* a radius:
+#: the certifying quadrature is asked instead (it may pass it).
+SEARCH_SPREAD_TRUST = 1e-9
 
 
 def search_nodes(d: int) -> int:
@@ -298,15 +303,20 @@ class _ThresholdEngine(_Engine):
 def _verify(
     engine: _Engine, r: float, lam: tuple[float, float], iv: Intervals, n: int
 ) -> tuple[bool, float, str]:
-    """(D) at ``lam`` with ``verify_nodes`` and twice as many; ``n`` (the search nodes)
-    is not used for certifying."""
+    """The search check of (D) at ``lam``: ``verify_nodes`` and twice as many nodes of the
+    fixed rules; where the two disagree by more than :data:`SEARCH_SPREAD_TRUST` and do not
+    pass, the certifying quadrature decides instead (the fixed rules do not split at kinks,
+    e.g. the edge of ``Λ > 0`` in case v). ``n`` (the search nodes) is not used here."""
     n = engine.verify_n
     coarse = dual_value(engine.masses(r, lam[0], lam[1], n), lam[0], lam[1], iv)
-    if isfinite(coarse) and coarse - DSRS_DUAL_MARGIN <= 0.5:
-        # The certified bound is at most min(coarse, fine): no 2n-node evaluation needed.
+    if isfinite(coarse) and coarse - DSRS_DUAL_MARGIN <= 0.5 - CLEAR_FAILURE:
         return False, coarse, "dual bound <= 1/2"
     fine = dual_value(engine.masses(r, lam[0], lam[1], 2 * n), lam[0], lam[1], iv)
-    return accept_bound(coarse, fine, DSRS_DUAL_MARGIN)
+    ok, bound, why = accept_bound(coarse, fine, DSRS_DUAL_MARGIN)
+    if ok or (isfinite(coarse) and isfinite(fine) and abs(coarse - fine) <= SEARCH_SPREAD_TRUST):
+        return ok, bound, why
+    est = certified_dual_bound(engine.pair, r, lam, iv)
+    return accept_estimate(est, DSRS_DUAL_MARGIN)
 
 
 def _np_value(engine: _Engine, r: float, p_target: float, n: int) -> tuple[float, float]:
