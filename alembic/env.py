@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import create_engine, pool
 
 from alembic import context
-from store.settings import load_settings
-from store.tables import Base
+from dsrs_store.settings import load_settings
+from dsrs_store.tables import Base
 
 config = context.config
 target_metadata = Base.metadata

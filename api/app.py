@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
-from api import (
+from dsrs_api import (
     health_routes,
     input_routes,
     job_routes,
@@ -15,18 +15,18 @@ from api import (
     plan_routes,
     tenant_routes,
 )
-from api.admission import ConcurrencyLimit, Slots
-from api.authentication import VerifiedKeys, authenticate, check_auth_configuration
-from api.body_limit import BodySizeLimit
-from api.dashboard_routes import install_dashboard
-from api.dispatch import JobDispatcher, make_dispatcher
-from api.error_handlers import install_error_handlers
-from api.response_cache import ResponseCache
-from store import repository
-from store.chunks import chunk_count
-from store.database import make_engine, make_session_factory
-from store.migrations import upgrade_to_head
-from store.settings import Settings, load_settings
+from dsrs_api.admission import ConcurrencyLimit, Slots
+from dsrs_api.authentication import VerifiedKeys, authenticate, check_auth_configuration
+from dsrs_api.body_limit import BodySizeLimit
+from dsrs_api.dashboard_routes import install_dashboard
+from dsrs_api.dispatch import JobDispatcher, make_dispatcher
+from dsrs_api.error_handlers import install_error_handlers
+from dsrs_api.response_cache import ResponseCache
+from dsrs_store import repository
+from dsrs_store.chunks import chunk_count
+from dsrs_store.database import make_engine, make_session_factory
+from dsrs_store.migrations import upgrade_to_head
+from dsrs_store.settings import Settings, load_settings
 
 __all__ = ["create_app"]
 
@@ -39,7 +39,7 @@ def create_app(
     Embedded mode (no database URL): the SQLite schema is migrated to head here and jobs
     left unfinished by a previous run are queued again on the in-process runner.
 
-    Raises :class:`api.errors.InsecureConfigurationError` when API keys are required and
+    Raises :class:`dsrs_api.errors.InsecureConfigurationError` when API keys are required and
     the admin key is missing or a placeholder.
     """
     settings = settings or load_settings()

@@ -4,7 +4,7 @@
   without an admin key): every request is the anonymous operator, who sees everything.
 * auth required: no key or an unknown/revoked key → 401; the admin key
   (``DSRS_ADMIN_API_KEY``) → the admin; a tenant's key → that tenant, whose database
-  session sees only the tenant's rows (:mod:`store.tenancy`).
+  session sees only the tenant's rows (:mod:`dsrs_store.tenancy`).
 
 Keys are compared as sha256 digests with :func:`hmac.compare_digest`. A tenant key found
 in the database is remembered (by digest) for ``KEY_CACHE_TTL_S`` seconds, so a client that
@@ -26,9 +26,9 @@ from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader
 
-from api.errors import AuthenticationError, InsecureConfigurationError, PermissionDeniedError
-from store.settings import Settings
-from store.tenants import key_digest, tenant_of_key
+from dsrs_api.errors import AuthenticationError, InsecureConfigurationError, PermissionDeniedError
+from dsrs_store.settings import Settings
+from dsrs_store.tenants import key_digest, tenant_of_key
 
 __all__ = [
     "MIN_ADMIN_KEY_LENGTH",

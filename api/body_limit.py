@@ -12,7 +12,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import UploadTooLargeError
+from dsrs_api.errors import UploadTooLargeError
 
 __all__ = ["MULTIPART_OVERHEAD_BYTES", "BodySizeLimit"]
 

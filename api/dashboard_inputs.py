@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from api.errors import InvalidRequestError
-from store.errors import NotFoundError
-from store.settings import Settings
+from dsrs_api.errors import InvalidRequestError
+from dsrs_store.errors import NotFoundError
+from dsrs_store.settings import Settings
 
 __all__ = ["job_input"]
 
@@ -51,7 +51,7 @@ def job_input(
 
 @lru_cache(maxsize=2)
 def _digits(split: str) -> np.ndarray:
-    from models.demo import demo_dataset
+    from dsrs_models.demo import demo_dataset
 
     return demo_dataset(split)[0]  # type: ignore[arg-type]
 

@@ -1,6 +1,6 @@
 """Job-level aggregates for the dashboard, computed in one pass over five columns.
 
-Counting follows dsrs-math.md §6 and :func:`api.job_reports.summary`: an abstention (and,
+Counting follows dsrs-math.md §6 and :func:`dsrs_api.job_reports.summary`: an abstention (and,
 with labels, a wrong prediction) never counts; the DSRS radius of an input is
 ``max(np_radius, dsrs_radius)``; the denominator is every input certified so far.
 """
@@ -15,11 +15,11 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from api.dashboard_schemas import Curve, GainHistogram, Overview
-from api.schemas import CertifiedAccuracyRow
+from dsrs_api.dashboard_schemas import Curve, GainHistogram, Overview
+from dsrs_api.schemas import CertifiedAccuracyRow
 from dsrs_core.evaluation import RADIUS_MATCH_TOLERANCE
-from store import repository
-from store.tables import SampleRecord
+from dsrs_store import repository
+from dsrs_store.tables import SampleRecord
 
 __all__ = [
     "CURVE_POINTS",

@@ -18,18 +18,18 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api import job_reports
-from api.dashboard_inputs import job_input
-from api.dashboard_overview import OverviewCache
-from api.dashboard_png import encode_png, thumbnail_pixels
-from api.dashboard_samples import SORT_KEYS, sample_table_page
-from api.dashboard_schemas import JobList, Overview, SampleTablePage
-from api.dependencies import get_session, get_settings
-from api.errors import InvalidRequestError
-from api.pagination import Offset
-from store import repository
-from store.settings import Settings
-from store.tables import JobRecord, ModelRecord
+from dsrs_api import job_reports
+from dsrs_api.dashboard_inputs import job_input
+from dsrs_api.dashboard_overview import OverviewCache
+from dsrs_api.dashboard_png import encode_png, thumbnail_pixels
+from dsrs_api.dashboard_samples import SORT_KEYS, sample_table_page
+from dsrs_api.dashboard_schemas import JobList, Overview, SampleTablePage
+from dsrs_api.dependencies import get_session, get_settings
+from dsrs_api.errors import InvalidRequestError
+from dsrs_api.pagination import Offset
+from dsrs_store import repository
+from dsrs_store.settings import Settings
+from dsrs_store.tables import JobRecord, ModelRecord
 
 __all__ = ["ASSETS_DIR", "CONTENT_SECURITY_POLICY", "install_dashboard", "router"]
 

@@ -7,10 +7,10 @@ from typing import Literal
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from api.dashboard_schemas import SampleTablePage
-from api.schemas import SampleOut
-from store import repository
-from store.tables import SampleRecord
+from dsrs_api.dashboard_schemas import SampleTablePage
+from dsrs_api.schemas import SampleOut
+from dsrs_store import repository
+from dsrs_store.tables import SampleRecord
 
 __all__ = ["FILTERS", "SORT_KEYS", "sample_table_page"]
 

@@ -1,7 +1,7 @@
 """Request-scoped dependencies: everything comes from ``app.state``, set by the factory.
 
 A database session is only handed out to an authenticated request, and a tenant's
-session sees only the tenant's rows (:mod:`store.tenancy`): a route cannot forget either.
+session sees only the tenant's rows (:mod:`dsrs_store.tenancy`): a route cannot forget either.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from api.authentication import Principal, authenticate
-from api.dispatch import JobDispatcher
-from store.settings import Settings
-from store.tenancy import scope_to_tenant
+from dsrs_api.authentication import Principal, authenticate
+from dsrs_api.dispatch import JobDispatcher
+from dsrs_store.settings import Settings
+from dsrs_store.tenancy import scope_to_tenant
 
 __all__ = ["get_dispatcher", "get_principal", "get_session", "get_settings"]
 

@@ -12,9 +12,9 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.errors import DispatchError
-from store.chunks import CERTIFY_CHUNK_TASK
-from store.settings import Settings
+from dsrs_api.errors import DispatchError
+from dsrs_store.chunks import CERTIFY_CHUNK_TASK
+from dsrs_store.settings import Settings
 
 __all__ = ["CeleryDispatcher", "InProcessDispatcher", "JobDispatcher", "make_dispatcher"]
 
@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 #: The function the worker's task body calls; resolved when the first job runs, so that
 #: importing the API never imports torch.
-CHUNK_SERVICE = "worker.chunk_service:certify_chunk"
+CHUNK_SERVICE = "dsrs_worker.chunk_service:certify_chunk"
 
 ChunkRunner = Callable[[sessionmaker[Session], Settings, str, int], object]
 

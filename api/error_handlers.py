@@ -6,7 +6,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from api.errors import (
+from dsrs_api.errors import (
     AuthenticationError,
     DispatchError,
     InvalidRequestError,
@@ -16,14 +16,14 @@ from api.errors import (
     UploadTooLargeError,
 )
 from dsrs_core.errors import DsrsError, InvalidParameterError
-from models.errors import (
+from dsrs_models.errors import (
     DatasetUnavailableError,
     ModelError,
     ModelValidationError,
     UnknownArchitectureError,
     UnsupportedFormatError,
 )
-from store.errors import ConflictError, NotFoundError
+from dsrs_store.errors import ConflictError, NotFoundError
 
 __all__ = ["STATUS_BY_ERROR", "install_error_handlers", "status_for"]
 

@@ -16,7 +16,7 @@ Tree::
     └── DispatchError            the job broker cannot be reached               → 503
 
 Errors of other packages (``dsrs_core``, ``models``, ``store``) are mapped to status codes
-in :mod:`api.error_handlers`, the one place that does so.
+in :mod:`dsrs_api.error_handlers`, the one place that does so.
 """
 
 from __future__ import annotations

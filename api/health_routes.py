@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from store.migrations import schema_is_current
+from dsrs_store.migrations import schema_is_current
 
 router = APIRouter(tags=["health"])
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from api.errors import UnsupportedUploadError
+from dsrs_api.errors import UnsupportedUploadError
 
 __all__ = ["InputArrays", "read_input_arrays"]
 

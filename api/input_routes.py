@@ -7,13 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, UploadFile
 from sqlalchemy.orm import Session
 
-from api.authentication import Principal
-from api.dependencies import get_principal, get_session, get_settings
-from api.input_sets import register_input_set
-from api.schemas import InputSetOut
-from api.uploads import receive_file
-from store import repository
-from store.settings import Settings
+from dsrs_api.authentication import Principal
+from dsrs_api.dependencies import get_principal, get_session, get_settings
+from dsrs_api.input_sets import register_input_set
+from dsrs_api.schemas import InputSetOut
+from dsrs_api.uploads import receive_file
+from dsrs_store import repository
+from dsrs_store.settings import Settings
 
 router = APIRouter(prefix="/v1/inputs", tags=["inputs"])
 

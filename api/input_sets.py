@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 from sqlalchemy.orm import Session
 
-from api.input_arrays import read_input_arrays
-from api.uploads import ReceivedFile
-from store import repository
-from store.settings import Settings
-from store.tables import InputSetRecord
+from dsrs_api.input_arrays import read_input_arrays
+from dsrs_api.uploads import ReceivedFile
+from dsrs_store import repository
+from dsrs_store.settings import Settings
+from dsrs_store.tables import InputSetRecord
 
 __all__ = ["register_input_set"]
 

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
-from api.errors import InvalidRequestError
-from api.schemas import (
+from dsrs_api.errors import InvalidRequestError
+from dsrs_api.schemas import (
     CertifiedAccuracyRow,
     JobOut,
     JobProgressOut,
@@ -21,8 +21,8 @@ from api.schemas import (
     Summary,
 )
 from dsrs_core.evaluation import average_certified_radius, certified_accuracy
-from store import repository
-from store.tables import JobRecord, SampleRecord, utcnow
+from dsrs_store import repository
+from dsrs_store.tables import JobRecord, SampleRecord, utcnow
 
 __all__ = [
     "DEFAULT_RADIUS_STEP",

@@ -13,15 +13,15 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 from starlette.types import Scope
 
-from api import job_reports
-from api.authentication import Principal
-from api.dependencies import get_dispatcher, get_principal, get_session, get_settings
-from api.dispatch import JobDispatcher
-from api.job_submission import submit_job
-from api.pagination import Offset
-from api.response_cache import CachedBody, ResponseCache, respond
-from api.schemas import JobCreate, JobOut, ResultsPage, Summary
-from store.settings import Settings
+from dsrs_api import job_reports
+from dsrs_api.authentication import Principal
+from dsrs_api.dependencies import get_dispatcher, get_principal, get_session, get_settings
+from dsrs_api.dispatch import JobDispatcher
+from dsrs_api.job_submission import submit_job
+from dsrs_api.pagination import Offset
+from dsrs_api.response_cache import CachedBody, ResponseCache, respond
+from dsrs_api.schemas import JobCreate, JobOut, ResultsPage, Summary
+from dsrs_store.settings import Settings
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
@@ -68,7 +68,7 @@ async def get_job(
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     """The status. Answers carry an ETag (``If-None-Match`` → 304); a succeeded job's is
-    served from memory, any other job's is at most ``LIVE_TTL_S`` old (api.response_cache)."""
+    served from memory, any other job's is at most ``LIVE_TTL_S`` old (dsrs_api.response_cache)."""
     cached = await _answer(
         request, session, principal, ("status", job_id), lambda: _status_body(session, job_id)
     )
@@ -151,7 +151,7 @@ _SELF_ADMITTED = re.compile(r"/v1/jobs/[^/]+(/results)?")
 
 def admits_itself(scope: Scope) -> bool:
     """The polled reads above take a database slot only around their database work
-    (api.admission): a cached answer does not wait behind slow requests."""
+    (dsrs_api.admission): a cached answer does not wait behind slow requests."""
     return scope["method"] == "GET" and _SELF_ADMITTED.fullmatch(scope["path"]) is not None
 
 

@@ -13,16 +13,16 @@ from typing import Any
 import numpy as np
 from sqlalchemy.orm import Session
 
-from api.dispatch import JobDispatcher
-from api.errors import DispatchError, InvalidRequestError, QuotaExceededError
-from api.schemas import InputsIn, JobCreate
-from store import repository
-from store.chunks import chunk_count
-from store.datasets import BUILTIN_SPLITS, builtin_split, files_present
-from store.job_parameters import certification_config
-from store.settings import Settings
-from store.tables import InputSetRecord, JobRecord, ModelRecord
-from store.tenants import jobs_in_flight, lock_tenant
+from dsrs_api.dispatch import JobDispatcher
+from dsrs_api.errors import DispatchError, InvalidRequestError, QuotaExceededError
+from dsrs_api.schemas import InputsIn, JobCreate
+from dsrs_store import repository
+from dsrs_store.chunks import chunk_count
+from dsrs_store.datasets import BUILTIN_SPLITS, builtin_split, files_present
+from dsrs_store.job_parameters import certification_config
+from dsrs_store.settings import Settings
+from dsrs_store.tables import InputSetRecord, JobRecord, ModelRecord
+from dsrs_store.tenants import jobs_in_flight, lock_tenant
 
 __all__ = ["MAX_SEED", "submit_job"]
 

@@ -1,8 +1,8 @@
 """Register an uploaded base classifier: validate it, content-address it, store it.
 
-Validation uses :func:`models.loading.load_model`, imported when the first upload arrives
+Validation uses :func:`dsrs_models.loading.load_model`, imported when the first upload arrives
 (it needs torch), so that importing the API stays torch-free. Nothing is unpickled: the
-format is decided from the bytes by :mod:`models.formats`.
+format is decided from the bytes by :mod:`dsrs_models.formats`.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from collections.abc import Sequence
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api.uploads import ReceivedFile
-from store import repository
-from store.settings import Settings
-from store.tables import ModelRecord
+from dsrs_api.uploads import ReceivedFile
+from dsrs_store import repository
+from dsrs_store.settings import Settings
+from dsrs_store.tables import ModelRecord
 
 __all__ = ["register_model"]
 
@@ -42,7 +42,7 @@ def register_model(
         if existing is not None:
             _restore_file(settings, existing, received)
             return existing, False
-        from models.loading import load_model
+        from dsrs_models.loading import load_model
 
         loaded = load_model(
             received.path.read_bytes(),

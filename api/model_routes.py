@@ -7,15 +7,15 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 from sqlalchemy.orm import Session
 
-from api.authentication import Principal
-from api.dependencies import get_principal, get_session, get_settings
-from api.errors import InvalidRequestError
-from api.model_catalogue import register_model
-from api.pagination import Offset
-from api.schemas import ModelOut
-from api.uploads import receive_file
-from store import repository
-from store.settings import Settings
+from dsrs_api.authentication import Principal
+from dsrs_api.dependencies import get_principal, get_session, get_settings
+from dsrs_api.errors import InvalidRequestError
+from dsrs_api.model_catalogue import register_model
+from dsrs_api.pagination import Offset
+from dsrs_api.schemas import ModelOut
+from dsrs_api.uploads import receive_file
+from dsrs_store import repository
+from dsrs_store.settings import Settings
 
 router = APIRouter(prefix="/v1/models", tags=["models"])
 

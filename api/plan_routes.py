@@ -9,11 +9,11 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from api.dependencies import get_session
-from api.errors import InvalidRequestError
+from dsrs_api.dependencies import get_session
+from dsrs_api.errors import InvalidRequestError
 from dsrs_core.budget import plan_budget
 from dsrs_core.config import NoiseSpec, QSpec, RadiusSearch
-from store import repository
+from dsrs_store import repository
 
 __all__ = ["PlanOut", "router"]
 

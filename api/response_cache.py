@@ -32,7 +32,7 @@ from typing import Any
 
 from fastapi import Response
 
-from store.errors import NotFoundError
+from dsrs_store.errors import NotFoundError
 
 __all__ = [
     "FINAL_CACHE_CONTROL",

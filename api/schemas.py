@@ -1,4 +1,4 @@
-"""Request and response bodies of the HTTP API (not tables: see ``store.tables``).
+"""Request and response bodies of the HTTP API (not tables: see ``dsrs_store.tables``).
 
 Request bodies only check types and names (unknown fields are refused); ranges are
 checked once, by :mod:`dsrs_core.config`, whose messages say what is allowed.

@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from sqlalchemy.orm import Session
 
-from api.authentication import require_admin
-from api.dependencies import get_session
-from api.tenant_schemas import ApiKeyOut, TenantCreate, TenantOut
-from store import tenants
+from dsrs_api.authentication import require_admin
+from dsrs_api.dependencies import get_session
+from dsrs_api.tenant_schemas import ApiKeyOut, TenantCreate, TenantOut
+from dsrs_store import tenants
 
 router = APIRouter(prefix="/v1/tenants", tags=["tenants"], dependencies=[Depends(require_admin)])
 

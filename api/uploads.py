@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from api.errors import UploadTooLargeError
+from dsrs_api.errors import UploadTooLargeError
 
 __all__ = ["ReceivedFile", "receive_file"]
 

@@ -53,10 +53,10 @@ def seed(settings: Any, rows: int, rng: np.random.Generator) -> str:
     """One model and one finished job with ``rows`` realistic rows (bulk insert)."""
     from sqlalchemy import insert
 
-    from store import repository
-    from store.database import make_engine, make_session_factory
-    from store.migrations import upgrade_to_head
-    from store.tables import SampleRecord, utcnow
+    from dsrs_store import repository
+    from dsrs_store.database import make_engine, make_session_factory
+    from dsrs_store.migrations import upgrade_to_head
+    from dsrs_store.tables import SampleRecord, utcnow
 
     upgrade_to_head(settings)
     engine = make_engine(settings)
@@ -158,7 +158,7 @@ def serve(environment: dict[str, str], port: int, log: Path) -> subprocess.Popen
                 sys.executable,
                 "-m",
                 "uvicorn",
-                "api.app:create_app",
+                "dsrs_api.app:create_app",
                 "--factory",
                 "--host",
                 "127.0.0.1",
@@ -185,8 +185,8 @@ def serve(environment: dict[str, str], port: int, log: Path) -> subprocess.Popen
 
 def compute_timings(settings: Any, job_id: str, runs: int) -> dict[str, list[float]]:
     """The overview's own cost without the server's cache: read the rows, aggregate."""
-    from api.dashboard_overview import job_overview
-    from store.database import make_engine, make_session_factory
+    from dsrs_api.dashboard_overview import job_overview
+    from dsrs_store.database import make_engine, make_session_factory
 
     engine = make_engine(settings)
     sessions = make_session_factory(engine)
@@ -296,7 +296,7 @@ def main() -> None:
     parser.add_argument("--no-browser", action="store_true")
     arguments = parser.parse_args()
 
-    from store.settings import Settings
+    from dsrs_store.settings import Settings
 
     with tempfile.TemporaryDirectory(prefix="dsrs-dashboard-bench-") as folder:
         storage = Path(folder) / "var"

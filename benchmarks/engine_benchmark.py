@@ -20,7 +20,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cli.published_files import read_sampling
+from dsrs_cli.published_files import read_sampling
 from dsrs_core.batch import dsrs_radii_batch
 from dsrs_core.certification import (
     FALLBACK_P_UPPER,

@@ -3,7 +3,7 @@
 The full stack's API on PostgreSQL, with API keys: a fresh database (created on the
 server of ``--admin-url`` and dropped at the end) is migrated and seeded directly with one
 tenant, its key, a model and a finished job of ``--rows`` sample rows (default 10,000).
-``uvicorn`` serves ``api.app:create_app`` in its own process(es) on 127.0.0.1. Then
+``uvicorn`` serves ``dsrs_api.app:create_app`` in its own process(es) on 127.0.0.1. Then
 ``--clients`` asyncio clients (default 200, one keep-alive HTTP/1.1 connection each on
 asyncio streams — cheap for the shared CPU, see :class:`Connection` — the tenant's key)
 each poll like the dashboard or ``dsrs jobs watch`` do, for ``--duration`` seconds:
@@ -48,11 +48,11 @@ def seed(database_url: str, rows: int) -> tuple[str, str]:
     """A tenant with one key, a model and a succeeded job of ``rows`` rows; (job id, key)."""
     from sqlalchemy import insert
 
-    from store import repository, tenants
-    from store.database import make_engine, make_session_factory
-    from store.migrations import upgrade_to_head
-    from store.settings import Settings
-    from store.tables import SampleRecord, utcnow
+    from dsrs_store import repository, tenants
+    from dsrs_store.database import make_engine, make_session_factory
+    from dsrs_store.migrations import upgrade_to_head
+    from dsrs_store.settings import Settings
+    from dsrs_store.tables import SampleRecord, utcnow
 
     settings = Settings(database_url=database_url)
     upgrade_to_head(settings)
@@ -173,7 +173,7 @@ def start_api(
         DSRS_STORAGE_DIR=str(log.parent / "var"),
     )
     command = [
-        sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory",
+        sys.executable, "-m", "uvicorn", "dsrs_api.app:create_app", "--factory",
         "--fd", str(sock.fileno()), "--workers", str(workers), "--backlog", "2048",
         "--log-level", "warning", "--no-access-log",
     ]  # fmt: skip

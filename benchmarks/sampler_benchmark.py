@@ -30,8 +30,8 @@ from torch import nn
 
 from dsrs_core.config import CertificationConfig, NoiseSpec
 from dsrs_core.sampling import draw_counts
-from models.adapters import TorchClassifier
-from models.registry import build_model, get_architecture
+from dsrs_models.adapters import TorchClassifier
+from dsrs_models.registry import build_model, get_architecture
 
 #: N of one certification run for the FLOP floor.
 CERTIFICATION_N = 100_000

@@ -8,7 +8,7 @@ The full stack, as deployed, on this machine:
 * a fresh PostgreSQL database (created on the server of ``--admin-url``, migrated with
   ``dsrs migrate``, dropped at the end), a Redis database index of its own
   (``--broker-url``, default DB 15) and a queue of its own (``dsrs-scaleout-<random>``);
-* the API (``uvicorn api.app:create_app --factory``) on a free 127.0.0.1 port, with API keys
+* the API (``uvicorn dsrs_api.app:create_app --factory``) on a free 127.0.0.1 port, with API keys
   required (a random admin key) and a shared scratch ``DSRS_STORAGE_DIR``;
 * a model uploaded over HTTP (``POST /v1/models``): the registered ``--model`` architecture
   (default ``lenet-mnist``) with seeded random weights, as a safetensors state dict, so that
@@ -206,7 +206,7 @@ def migrate(env: dict[str, str]) -> None:
 
 def start_api(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
     command = [
-        sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory",
+        sys.executable, "-m", "uvicorn", "dsrs_api.app:create_app", "--factory",
         "--host", "127.0.0.1", "--port", str(port),
         "--log-level", "warning", "--no-access-log",
     ]  # fmt: skip
@@ -285,7 +285,7 @@ def model_bytes(architecture: str, seed: int) -> bytes:
     import torch
     from safetensors.torch import save
 
-    from models.registry import get_architecture
+    from dsrs_models.registry import get_architecture
 
     torch.manual_seed(seed)
     network = get_architecture(architecture).builder()
@@ -294,7 +294,7 @@ def model_bytes(architecture: str, seed: int) -> bytes:
 
 
 def inputs_bytes(architecture: str, count: int, seed: int) -> bytes:
-    from models.registry import get_architecture
+    from dsrs_models.registry import get_architecture
 
     spec = get_architecture(architecture)
     rng = np.random.default_rng(seed)
@@ -554,8 +554,8 @@ def main() -> int:
 
     import redis
 
-    from store.chunks import chunk_count
-    from store.settings import Settings
+    from dsrs_store.chunks import chunk_count
+    from dsrs_store.settings import Settings
 
     chunk_size = args.chunk_size or Settings.model_fields["chunk_size"].default
     chunks = chunk_count(args.inputs, chunk_size)

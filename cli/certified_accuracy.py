@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from api.schemas import SampleOut
+    from dsrs_api.schemas import SampleOut
 
 __all__ = ["DEFAULT_RADIUS_STEP", "AccuracyTable", "accuracy_table", "default_radii"]
 

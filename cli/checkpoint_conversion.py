@@ -27,7 +27,7 @@ __all__ = [
     "registry_name",
 ]
 
-#: Architecture names of the original code → our registry (models.registry).
+#: Architecture names of the original code → our registry (dsrs_models.registry).
 ORIGINAL_ARCHITECTURES = {
     "resnet50": "resnet50-imagenet",
     "cifar_resnet20": "resnet20-cifar",
@@ -77,7 +77,7 @@ class ConvertedCheckpoint:
 
 def registry_name(original: str) -> str:
     """Our registry name for an original architecture name (or a registry name itself)."""
-    from models.registry import ARCHITECTURES, architecture_names
+    from dsrs_models.registry import ARCHITECTURES, architecture_names
 
     if original in ARCHITECTURES:
         return original
@@ -192,7 +192,7 @@ def _strip_prefix(state: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
 
 
 def _check_against_registry(state: Mapping[str, Any], name: str) -> None:
-    from models.registry import build_model
+    from dsrs_models.registry import build_model
 
     expected = build_model(name).network.state_dict()
     missing = sorted(set(expected) - set(state))
@@ -213,8 +213,8 @@ def _check_against_registry(state: Mapping[str, Any], name: str) -> None:
 
 def _verify(output: Path, name: str) -> None:
     """Load the written file through the same validated path as an upload."""
-    from models.errors import ModelError
-    from models.loading import load_safetensors_model
+    from dsrs_models.errors import ModelError
+    from dsrs_models.loading import load_safetensors_model
 
     try:
         load_safetensors_model(output.read_bytes(), name)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 if TYPE_CHECKING:
-    from client.sync_client import DsrsClient
+    from dsrs_client.sync_client import DsrsClient
 
 __all__ = ["ClientOptions", "client_options", "open_client", "print_json", "reporting_errors"]
 
@@ -45,7 +45,7 @@ def client_options(ctx: typer.Context) -> ClientOptions:
 @contextmanager
 def reporting_errors() -> Iterator[None]:
     """Turn client errors into one red line on stderr and exit code 1."""
-    from client.errors import DsrsClientError
+    from dsrs_client.errors import DsrsClientError
 
     try:
         yield
@@ -57,7 +57,7 @@ def reporting_errors() -> Iterator[None]:
 @contextmanager
 def open_client(ctx: typer.Context) -> Iterator[DsrsClient]:
     """A connected :class:`client.DsrsClient`, inside :func:`reporting_errors`."""
-    from client.sync_client import DsrsClient
+    from dsrs_client.sync_client import DsrsClient
 
     options = client_options(ctx)
     with reporting_errors(), DsrsClient(options.url, api_key=options.api_key) as dsrs:

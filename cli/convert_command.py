@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from cli.connection import client_options, print_json
-from cli.main import app
+from dsrs_cli.connection import client_options, print_json
+from dsrs_cli.main import app
 
 
 @app.command("convert")
@@ -34,7 +34,7 @@ def convert(
 ) -> None:
     """Convert an original checkpoint ({'arch', 'state_dict'}) into our safetensors form,
     checked against the registered architecture; prints the upload command."""
-    from cli.checkpoint_conversion import ConversionError, convert_checkpoint
+    from dsrs_cli.checkpoint_conversion import ConversionError, convert_checkpoint
 
     target = output or checkpoint.with_suffix(".safetensors")
     try:

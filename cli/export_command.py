@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cli.connection import open_client
-from cli.main import app
+from dsrs_cli.connection import open_client
+from dsrs_cli.main import app
 
 if TYPE_CHECKING:
-    from api.schemas import SampleOut
+    from dsrs_api.schemas import SampleOut
 
 
 class ExportFormat(str, Enum):
@@ -47,7 +47,7 @@ def write_export(
     model_name: str = "model",
 ) -> list[Path]:
     """Write ``samples`` in ``fmt`` to ``output`` (a folder for ``dsrs``); returns the files."""
-    from cli import export_formats
+    from dsrs_cli import export_formats
 
     output.parent.mkdir(parents=True, exist_ok=True)
     if fmt is ExportFormat.csv:

@@ -1,6 +1,6 @@
 """Writers and readers of the export formats of ``dsrs export``.
 
-* ``csv``: every field of :class:`api.schemas.SampleOut`, one row per input (the columns of
+* ``csv``: every field of :class:`dsrs_api.schemas.SampleOut`, one row per input (the columns of
   ``GET /v1/jobs/{id}/results?format=csv``; ``selection_counts`` space separated).
 * ``jsonl``: one :class:`SampleOut` JSON object per line.
 * ``cohen``: Cohen et al.'s ``certify.py`` output, tab separated with the header
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from api.schemas import SampleOut
+from dsrs_api.schemas import SampleOut
 
 __all__ = [
     "COHEN_HEADER",

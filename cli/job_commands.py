@@ -7,9 +7,9 @@ from typing import Annotated, Any, Literal
 
 import typer
 
-from cli.connection import client_options, open_client, print_json
-from cli.main import app
-from cli.option_parsing import parse_floats, parse_ints, parse_threshold
+from dsrs_cli.connection import client_options, open_client, print_json
+from dsrs_cli.main import app
+from dsrs_cli.option_parsing import parse_floats, parse_ints, parse_threshold
 
 jobs_app = typer.Typer(help="Submit, follow and read certification jobs.", no_args_is_help=True)
 app.add_typer(jobs_app, name="jobs")
@@ -59,7 +59,7 @@ def submit(
     watch: Annotated[bool, typer.Option(help="Follow the job until it is final.")] = False,
 ) -> None:
     """Submit a certification job; prints its id (or follows it with --watch)."""
-    from cli.job_requests import RequestFieldError, load_document, merge, nested_fields
+    from dsrs_cli.job_requests import RequestFieldError, load_document, merge, nested_fields
 
     flat: dict[str, Any] = {
         "model": model, "dataset": dataset, "split": split, "input_set": input_set,
@@ -80,7 +80,7 @@ def submit(
     with open_client(ctx) as dsrs:
         job = dsrs.submit_job(request)
         if watch:
-            from cli.job_progress import watch_jobs
+            from dsrs_cli.job_progress import watch_jobs
 
             (job,) = watch_jobs(dsrs, [job.id])
     if client_options(ctx).json_output:
@@ -136,7 +136,7 @@ def show(ctx: typer.Context, job_id: Annotated[str, typer.Argument(help="Job id"
     if client_options(ctx).json_output:
         print_json(job)
         return
-    from cli.result_tables import print_job
+    from dsrs_cli.result_tables import print_job
 
     print_job(job)
 
@@ -149,7 +149,7 @@ def watch(
     interval: Annotated[float, typer.Option(help="Seconds between polls.")] = 1.0,
 ) -> None:
     """Follow jobs with progress bars until all are final (exit 1 if one did not succeed)."""
-    from cli.job_progress import watch_jobs
+    from dsrs_cli.job_progress import watch_jobs
 
     with open_client(ctx) as dsrs:
         jobs = watch_jobs(dsrs, job_ids, timeout=timeout, poll_interval=interval)
@@ -189,7 +189,7 @@ def results(
     if client_options(ctx).json_output:
         print_json({"summary": summary, "samples": samples})
         return
-    from cli.result_tables import print_samples, print_summary
+    from dsrs_cli.result_tables import print_samples, print_summary
 
     if rows:
         print_samples(samples)
@@ -199,7 +199,7 @@ def results(
 def _validated(body: dict[str, Any]) -> Any:
     from pydantic import ValidationError
 
-    from api.schemas import JobCreate
+    from dsrs_api.schemas import JobCreate
 
     try:
         return JobCreate.model_validate(body)

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from api.schemas import JobOut
-    from client.sync_client import DsrsClient
+    from dsrs_api.schemas import JobOut
+    from dsrs_client.sync_client import DsrsClient
 
 __all__ = ["watch_jobs"]
 
@@ -38,7 +38,7 @@ def watch_jobs(
         TimeRemainingColumn,
     )
 
-    from client.errors import JobTimeoutError
+    from dsrs_client.errors import JobTimeoutError
 
     names = list(labels) if labels is not None else list(job_ids)
     deadline = None if timeout is None else time.monotonic() + timeout

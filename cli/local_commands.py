@@ -1,7 +1,7 @@
 """``dsrs certify-local``: the whole pipeline on this machine, without a server — a model
 file and inputs in, the certified-accuracy table and a results file out.
 
-Seeds are derived per input exactly as the service does (:func:`worker.seeds.sample_seed`
+Seeds are derived per input exactly as the service does (:func:`dsrs_worker.seeds.sample_seed`
 of the run seed and the input's position), so a local run and a job with the same seed,
 inputs and parameters give the same counts.
 """
@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
-from cli.connection import client_options, print_json
-from cli.main import app
-from cli.option_parsing import parse_threshold
+from dsrs_cli.connection import client_options, print_json
+from dsrs_cli.main import app
+from dsrs_cli.option_parsing import parse_threshold
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from api.schemas import SampleOut
+    from dsrs_api.schemas import SampleOut
 
 
 @app.command("certify-local")
@@ -100,7 +100,7 @@ def certify_local(
         )
     samples = _certify(classifier, arrays, labels, chosen, config, mode, seed, device, batch_size)
     if output is not None:
-        from cli import export_formats
+        from dsrs_cli import export_formats
 
         output.parent.mkdir(parents=True, exist_ok=True)
         writer = (
@@ -141,12 +141,12 @@ def _inputs(
     path: Path | None, dataset: str | None, split: str
 ) -> tuple[np.ndarray, np.ndarray | None]:
     if dataset == "digits":
-        from models.demo import demo_dataset
+        from dsrs_models.demo import demo_dataset
 
         return demo_dataset(split)  # type: ignore[arg-type]
     assert path is not None
-    from api.errors import UnsupportedUploadError
-    from api.input_arrays import read_input_arrays
+    from dsrs_api.errors import UnsupportedUploadError
+    from dsrs_api.input_arrays import read_input_arrays
 
     try:
         arrays = read_input_arrays(path)
@@ -156,8 +156,8 @@ def _inputs(
 
 
 def _classifier(path: Path, arch: str | None, device: str) -> tuple[Any, tuple[int, ...]]:
-    from models.errors import ModelError
-    from models.loading import load_model
+    from dsrs_models.errors import ModelError
+    from dsrs_models.loading import load_model
 
     try:
         loaded = load_model(path.read_bytes(), architecture=arch, device=device)
@@ -181,9 +181,9 @@ def _certify(
         TimeRemainingColumn,
     )
 
-    from api.schemas import SampleOut
+    from dsrs_api.schemas import SampleOut
     from dsrs_core.certify import certify
-    from worker.seeds import sample_seed
+    from dsrs_worker.seeds import sample_seed
 
     samples = []
     with Progress(
@@ -241,7 +241,7 @@ def _print_table(samples: list[SampleOut], mode: str) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from cli.certified_accuracy import accuracy_table
+    from dsrs_cli.certified_accuracy import accuracy_table
 
     table_values = accuracy_table(samples)
     metric = (

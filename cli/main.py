@@ -26,13 +26,13 @@ def main(
     json_output: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
 ) -> None:
     """dsrs: certification service, command line and client."""
-    from cli.connection import ClientOptions
+    from dsrs_cli.connection import ClientOptions
 
     ctx.obj = ClientOptions(url=url, api_key=api_key or None, json_output=json_output)
 
 
 # Command modules register themselves on `app` when imported.
-from cli import (  # noqa: F401
+from dsrs_cli import (  # noqa: F401
     convert_command,
     export_command,
     job_commands,

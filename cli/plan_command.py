@@ -7,9 +7,9 @@ from typing import Annotated, Literal
 
 import typer
 
-from cli.connection import client_options, open_client, print_json
-from cli.main import app
-from cli.option_parsing import parse_threshold
+from dsrs_cli.connection import client_options, open_client, print_json
+from dsrs_cli.main import app
+from dsrs_cli.option_parsing import parse_threshold
 
 #: Input dimension d of the datasets of the papers.
 DATASET_DIMENSIONS = {"digits": 64, "mnist": 784, "cifar10": 3072, "imagenet": 150_528}

@@ -8,10 +8,10 @@ from typing import Annotated, Literal
 
 import typer
 
-from cli.connection import client_options, open_client, print_json, reporting_errors
-from cli.export_command import Certificate, ExportFormat, write_export
-from cli.main import app
-from cli.option_parsing import parse_floats
+from dsrs_cli.connection import client_options, open_client, print_json, reporting_errors
+from dsrs_cli.export_command import Certificate, ExportFormat, write_export
+from dsrs_cli.main import app
+from dsrs_cli.option_parsing import parse_floats
 
 
 @app.command("recertify")
@@ -41,7 +41,7 @@ def recertify(
 ) -> None:
     """Recompute a job's certificates from its stored counts and compare with the stored
     ones. Nothing is sampled and no model is loaded; N, P and Q stay those of the job."""
-    from client.recertification import recertify_job
+    from dsrs_client.recertification import recertify_job
     from dsrs_core.errors import InvalidParameterError
 
     table_radii = parse_floats(radii)
@@ -79,7 +79,7 @@ def _print_comparison(result, radii) -> None:  # type: ignore[no-untyped-def]
     from rich.console import Console
     from rich.table import Table
 
-    from cli.certified_accuracy import accuracy_table
+    from dsrs_cli.certified_accuracy import accuracy_table
 
     new = accuracy_table(result.samples, radii)
     old = accuracy_table(result.original, new.radii)

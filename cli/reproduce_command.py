@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from cli.main import app
+from dsrs_cli.main import app
 
 __all__ = ["reproduce"]
 
@@ -70,7 +70,7 @@ def _infer_unit(published: Path, fallback: float) -> float:
 
 
 def _plan_model(data: Path, model: str, dataset: str | None, k: int | None) -> ModelPlan | None:
-    from cli.published_files import parse_model_name, parse_sampling_name
+    from dsrs_cli.published_files import parse_model_name, parse_sampling_name
 
     parsed = parse_model_name(model)
     if parsed is None and (dataset is None or k is None):
@@ -108,7 +108,7 @@ def _plan_model(data: Path, model: str, dataset: str | None, k: int | None) -> M
                 param, th = q.sigma, False
             else:
                 continue
-            from cli.published_files import new_radius_name
+            from dsrs_cli.published_files import new_radius_name
 
             published = data / "new-radius" / model / new_radius_name(p, param, th)
             unit = _infer_unit(published, _default_unit(param, th, sigma))
@@ -128,7 +128,7 @@ def _explicit_plan(
     alpha: str,
     unit: float | None,
 ) -> ModelPlan:
-    from cli.published_files import new_radius_name, parse_sampling_name
+    from dsrs_cli.published_files import new_radius_name, parse_sampling_name
 
     s_text, a_text = _float_text(sigma), _float_text(alpha)
     p_name = f"general-gaussian-{k}-{s_text}-{n}-{a_text}.txt"
@@ -163,7 +163,7 @@ def _run_plan(
     plan: ModelPlan, data: Path, out: Path, mode: str, workers: int, compare: bool, console
 ) -> list[tuple[str, list[float]]]:
     """Compute and write every file of one model; return named radius arrays for tables."""
-    from cli.published_files import (
+    from dsrs_cli.published_files import (
         DATASET_DIMENSIONS,
         new_radius_name,
         orig_radius_name,
@@ -172,7 +172,7 @@ def _run_plan(
         write_new_radius,
         write_orig_radius,
     )
-    from cli.reproduce_jobs import NoiseSetup, dsrs_radii, np_radii
+    from dsrs_cli.reproduce_jobs import NoiseSetup, dsrs_radii, np_radii
     from dsrs_core.config import QSpec, RadiusSearch
 
     dimension = DATASET_DIMENSIONS[plan.dataset]
@@ -250,7 +250,7 @@ def _run_plan(
 
 
 def _compare_np(console, published: Path, radii: dict[int, float]) -> None:
-    from cli.published_files import read_radius_file
+    from dsrs_cli.published_files import read_radius_file
 
     if not published.exists():
         return
@@ -264,7 +264,7 @@ def _compare_np(console, published: Path, radii: dict[int, float]) -> None:
 
 
 def _compare_dsrs(console, published: Path, new: dict[int, float], results, unit: float) -> None:
-    from cli.published_files import read_radius_file
+    from dsrs_cli.published_files import read_radius_file
 
     if not published.exists():
         return
@@ -287,7 +287,7 @@ def _compare_dsrs(console, published: Path, new: dict[int, float], results, unit
 
 def _report_unmatched(console, data: Path, plan: ModelPlan) -> None:
     """Published new-radius files of this model that no sampling data here can recompute."""
-    from cli.published_files import new_radius_name, parse_sampling_name
+    from dsrs_cli.published_files import new_radius_name, parse_sampling_name
 
     made = set()
     for config in plan.dsrs:

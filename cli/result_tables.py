@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from api.schemas import JobOut, SampleOut, Summary
+    from dsrs_api.schemas import JobOut, SampleOut, Summary
 
 __all__ = ["print_job", "print_samples", "print_summary"]
 

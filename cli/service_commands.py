@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from cli.main import app
+from dsrs_cli.main import app
 
 #: Default demo workload: digits test images, N draws per distribution.
 DEMO_SAMPLES = 100
@@ -26,23 +26,23 @@ def serve(
     """Run the HTTP API (settings from DSRS_* environment variables)."""
     import uvicorn
 
-    from api.authentication import check_auth_configuration
-    from api.errors import InsecureConfigurationError
-    from store.settings import load_settings
+    from dsrs_api.authentication import check_auth_configuration
+    from dsrs_api.errors import InsecureConfigurationError
+    from dsrs_store.settings import load_settings
 
     try:
         check_auth_configuration(load_settings())
     except InsecureConfigurationError as error:
         typer.echo(f"dsrs serve: {error}", err=True)
         raise typer.Exit(2) from None
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port)
+    uvicorn.run("dsrs_api.app:create_app", factory=True, host=host, port=port)
 
 
 @app.command()
 def migrate() -> None:
     """Upgrade the database (DSRS_DATABASE_URL, or the embedded SQLite file) to head."""
-    from store.migrations import upgrade_to_head
-    from store.settings import load_settings
+    from dsrs_store.migrations import upgrade_to_head
+    from dsrs_store.settings import load_settings
 
     settings = load_settings()
     upgrade_to_head(settings)
@@ -60,9 +60,9 @@ def worker_command(
     loglevel: Annotated[str, typer.Option()] = "INFO",
 ) -> None:
     """Run a Celery worker that certifies job chunks (needs DSRS_BROKER_URL)."""
-    from store.settings import load_settings
-    from worker.celery_app import make_celery_app
-    from worker.devices import count_gpus_without_cuda_init
+    from dsrs_store.settings import load_settings
+    from dsrs_worker.celery_app import make_celery_app
+    from dsrs_worker.devices import count_gpus_without_cuda_init
 
     settings = load_settings()
     if settings.broker_url is None:
@@ -101,10 +101,10 @@ def demo(
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
     from rich.table import Table
 
-    from api.app import create_app
-    from api.background_server import running_server
-    from models.demo import DEMO_ARCHITECTURE, DEMO_SIGMA, DEMO_WEIGHTS_PATH
-    from store.settings import load_settings
+    from dsrs_api.app import create_app
+    from dsrs_api.background_server import running_server
+    from dsrs_models.demo import DEMO_ARCHITECTURE, DEMO_SIGMA, DEMO_WEIGHTS_PATH
+    from dsrs_store.settings import load_settings
 
     console = Console()
     started = time.perf_counter()

@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cli.connection import client_options, open_client, print_json
-from cli.main import app
-from cli.option_parsing import parse_floats
+from dsrs_cli.connection import client_options, open_client, print_json
+from dsrs_cli.main import app
+from dsrs_cli.option_parsing import parse_floats
 
 if TYPE_CHECKING:
-    from api.schemas import JobOut, Summary
+    from dsrs_api.schemas import JobOut, Summary
 
 DEFAULT_STEP = 0.25
 PLOT_POINTS = 100
@@ -37,10 +37,10 @@ def sweep(
     dry_run: Annotated[bool, typer.Option(help="Only list the configurations.")] = False,
 ) -> None:
     """Run a grid of configurations and compare NP and DSRS across it."""
-    from cli.job_progress import watch_jobs
-    from cli.job_requests import RequestFieldError, load_document
-    from cli.sweep_grid import parse_sweep
-    from client.errors import ApiResponseError
+    from dsrs_cli.job_progress import watch_jobs
+    from dsrs_cli.job_requests import RequestFieldError, load_document
+    from dsrs_cli.sweep_grid import parse_sweep
+    from dsrs_client.errors import ApiResponseError
 
     try:
         spec = parse_sweep(load_document(file))
@@ -72,7 +72,7 @@ def sweep(
               if job.status != "succeeded"]  # fmt: skip
     plot_path = plot or Path(f"{file.stem}-sweep.png")
     if curves:
-        from cli.sweep_plot import plot_sweep
+        from dsrs_cli.sweep_plot import plot_sweep
 
         plot_sweep(curves, plot_path, f"sweep {file.name}")
     if json_output:

@@ -2,7 +2,7 @@
 
 Example (YAML; JSON works the same)::
 
-    base:                      # flat names (see cli.job_requests) or the nested job body
+    base:                      # flat names (see dsrs_cli.job_requests) or the nested job body
       model: 3f2a…
       dataset: digits
       stop: 20
@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from cli.job_requests import FLAT_FIELDS, Q_FIELDS, RequestFieldError, merge, nested_fields
+from dsrs_cli.job_requests import FLAT_FIELDS, Q_FIELDS, RequestFieldError, merge, nested_fields
 
 __all__ = ["SweepConfiguration", "SweepSpec", "parse_sweep"]
 
@@ -54,7 +54,7 @@ def parse_sweep(document: Any) -> SweepSpec:
     with a message naming the offending key or combination)."""
     from pydantic import ValidationError
 
-    from api.schemas import JobCreate
+    from dsrs_api.schemas import JobCreate
 
     if not isinstance(document, Mapping):
         raise RequestFieldError("a sweep file holds a mapping with 'base' and 'grid'")

@@ -1,6 +1,6 @@
 """``AsyncDsrsClient``: the asyncio Python client of the dsrs HTTP API.
 
-Same methods, arguments and results as :class:`client.sync_client.DsrsClient`, as
+Same methods, arguments and results as :class:`dsrs_client.sync_client.DsrsClient`, as
 coroutines (``iter_results`` is an async iterator).
 """
 
@@ -13,12 +13,26 @@ from typing import Any, Self, TypeVar
 
 import httpx
 
-from api.schemas import InputSetOut, JobCreate, JobOut, ModelOut, ResultsPage, SampleOut, Summary
-from client import endpoints
-from client.endpoints import FINAL_STATUSES, Endpoint, UploadSource, auth_headers, parse_response
-from client.errors import JobFailedError, JobTimeoutError, ServiceUnreachableError
-from client.retry_policy import RetryPolicy
-from client.sync_client import DEFAULT_TIMEOUT_S, DEFAULT_URL, RESULTS_PAGE_SIZE
+from dsrs_api.schemas import (
+    InputSetOut,
+    JobCreate,
+    JobOut,
+    ModelOut,
+    ResultsPage,
+    SampleOut,
+    Summary,
+)
+from dsrs_client import endpoints
+from dsrs_client.endpoints import (
+    FINAL_STATUSES,
+    Endpoint,
+    UploadSource,
+    auth_headers,
+    parse_response,
+)
+from dsrs_client.errors import JobFailedError, JobTimeoutError, ServiceUnreachableError
+from dsrs_client.retry_policy import RetryPolicy
+from dsrs_client.sync_client import DEFAULT_TIMEOUT_S, DEFAULT_URL, RESULTS_PAGE_SIZE
 
 __all__ = ["AsyncDsrsClient"]
 

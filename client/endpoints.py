@@ -1,7 +1,7 @@
 """The HTTP API as request descriptions, shared by the sync and async clients.
 
 Each function returns an :class:`Endpoint`: what to send and how to read the answer into
-the API's own pydantic schemas (:mod:`api.schemas`). No I/O happens here.
+the API's own pydantic schemas (:mod:`dsrs_api.schemas`). No I/O happens here.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any, Generic, TypeVar
 import httpx
 from pydantic import BaseModel, TypeAdapter
 
-from api.schemas import (
+from dsrs_api.schemas import (
     InputSetOut,
     JobCreate,
     JobOut,
@@ -22,7 +22,7 @@ from api.schemas import (
     ResultsPage,
     Summary,
 )
-from client.errors import error_from_response
+from dsrs_client.errors import error_from_response
 
 __all__ = ["FINAL_STATUSES", "Endpoint", "UploadSource", "auth_headers", "parse_response"]
 
@@ -152,7 +152,7 @@ def summary(job_id: str, radii: Sequence[float] | None) -> Endpoint[Summary]:
 
 def plan(**query: Any) -> Endpoint[Any]:
     # The schema lives with its route; imported here so that other calls need no FastAPI.
-    from api.plan_routes import PlanOut
+    from dsrs_api.plan_routes import PlanOut
 
     params = {key: value for key, value in query.items() if value is not None}
     return Endpoint("GET", "/v1/plan", _model(PlanOut), params=params)

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from math import prod
 from typing import TYPE_CHECKING, Any
 
-from api.schemas import JobOut, SampleOut
+from dsrs_api.schemas import JobOut, SampleOut
 
 if TYPE_CHECKING:
-    from client.sync_client import DsrsClient
+    from dsrs_client.sync_client import DsrsClient
 
 __all__ = ["RecertifiedJob", "recertified_parameters", "recertify_job", "recertify_samples"]
 
@@ -119,7 +119,7 @@ def recertify_samples(
     """
     from dsrs_core.certification import certificate_from_counts
     from dsrs_core.results import SampleCounts
-    from store.job_parameters import certification_config
+    from dsrs_store.job_parameters import certification_config
 
     config = certification_config(parameters)
     config.p.check_dimension(dimension)

@@ -8,11 +8,25 @@ from typing import Any, Self, TypeVar
 
 import httpx
 
-from api.schemas import InputSetOut, JobCreate, JobOut, ModelOut, ResultsPage, SampleOut, Summary
-from client import endpoints
-from client.endpoints import FINAL_STATUSES, Endpoint, UploadSource, auth_headers, parse_response
-from client.errors import JobFailedError, JobTimeoutError, ServiceUnreachableError
-from client.retry_policy import RetryPolicy
+from dsrs_api.schemas import (
+    InputSetOut,
+    JobCreate,
+    JobOut,
+    ModelOut,
+    ResultsPage,
+    SampleOut,
+    Summary,
+)
+from dsrs_client import endpoints
+from dsrs_client.endpoints import (
+    FINAL_STATUSES,
+    Endpoint,
+    UploadSource,
+    auth_headers,
+    parse_response,
+)
+from dsrs_client.errors import JobFailedError, JobTimeoutError, ServiceUnreachableError
+from dsrs_client.retry_policy import RetryPolicy
 
 __all__ = ["DEFAULT_URL", "DsrsClient"]
 
@@ -173,7 +187,7 @@ class DsrsClient:
         Parameters
         ----------
         request : JobCreate or dict
-            Validated locally against :class:`api.schemas.JobCreate` before sending.
+            Validated locally against :class:`dsrs_api.schemas.JobCreate` before sending.
 
         Returns
         -------
@@ -233,7 +247,7 @@ class DsrsClient:
 
         Returns
         -------
-        api.plan_routes.PlanOut
+        dsrs_api.plan_routes.PlanOut
         """
         return self._call(endpoints.plan(**query))
 

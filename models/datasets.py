@@ -2,7 +2,7 @@
 
 torchvision reads its usual folder layout under ``root`` (``root/MNIST/raw/...``,
 ``root/cifar-10-batches-py/...``) with ``download=False``; when the files are not there
-:class:`~models.errors.DatasetUnavailableError` says where they were expected.
+:class:`~dsrs_models.errors.DatasetUnavailableError` says where they were expected.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Literal
 
 import numpy as np
 
-from models.errors import DatasetUnavailableError
+from dsrs_models.errors import DatasetUnavailableError
 
 __all__ = ["DATASETS", "load_dataset"]
 

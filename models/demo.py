@@ -1,7 +1,7 @@
 """The demo base classifier: an MLP on scikit-learn's 8×8 digits, trained with noise.
 
 The weights file ``models/weights/digits-demo.safetensors`` is produced by
-``python -m models.train_digits`` (seeded, deterministic on CPU) and loaded here through
+``python -m dsrs_models.train_digits`` (seeded, deterministic on CPU) and loaded here through
 the same validated safetensors path as any upload.
 
 Data: :func:`sklearn.datasets.load_digits` (shipped with scikit-learn, no download),
@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 if TYPE_CHECKING:
-    from models.adapters import TorchClassifier
-    from models.architectures import NormalizedNetwork
+    from dsrs_models.adapters import TorchClassifier
+    from dsrs_models.architectures import NormalizedNetwork
 
 __all__ = [
     "DEMO_ARCHITECTURE",
@@ -71,7 +71,7 @@ def demo_dataset(split: Literal["train", "test"] = "test") -> tuple[np.ndarray, 
 
 def load_demo_model() -> NormalizedNetwork:
     """The demo network (``torch.nn.Module`` in eval mode, float32, CPU)."""
-    from models.loading import load_safetensors_model
+    from dsrs_models.loading import load_safetensors_model
 
     return load_safetensors_model(DEMO_WEIGHTS_PATH.read_bytes(), DEMO_ARCHITECTURE)
 
@@ -84,6 +84,6 @@ def load_demo_classifier(device: str = "cpu") -> TorchClassifier:
     device : str
         Torch device to run on.
     """
-    from models.adapters import TorchClassifier
+    from dsrs_models.adapters import TorchClassifier
 
     return TorchClassifier(load_demo_model(), num_classes=10, device=device)

@@ -20,7 +20,7 @@ import json
 import struct
 import zipfile
 
-from models.errors import ModelValidationError, UnsafeFormatError, UnsupportedFormatError
+from dsrs_models.errors import ModelValidationError, UnsafeFormatError, UnsupportedFormatError
 
 __all__ = [
     "SAFETENSORS_MAX_HEADER_BYTES",

@@ -1,7 +1,7 @@
 """Load uploaded base classifiers safely: safetensors + registered architecture, or ONNX.
 
 Nothing here unpickles: there is no ``torch.load`` and no TorchScript. The format is
-decided by :func:`models.formats.detect_format` from the bytes themselves.
+decided by :func:`dsrs_models.formats.detect_format` from the bytes themselves.
 
 * safetensors: the state dict of the *plain* registered architecture (e.g. torchvision's
   ``resnet50`` keys); keys and shapes must match exactly, values must be finite. The
@@ -19,11 +19,11 @@ from typing import Any
 
 import torch
 
-from models.adapters import OnnxClassifier, TorchClassifier
-from models.architectures import NormalizedNetwork
-from models.errors import ModelValidationError
-from models.formats import ModelFormat, content_digest, detect_format, read_safetensors_header
-from models.registry import build_model, get_architecture
+from dsrs_models.adapters import OnnxClassifier, TorchClassifier
+from dsrs_models.architectures import NormalizedNetwork
+from dsrs_models.errors import ModelValidationError
+from dsrs_models.formats import ModelFormat, content_digest, detect_format, read_safetensors_header
+from dsrs_models.registry import build_model, get_architecture
 
 __all__ = [
     "ALLOWED_ONNX_DOMAINS",
@@ -93,7 +93,7 @@ def load_model(
     device : str or torch.device
         Where a torch model runs. ONNX runs on onnxruntime's CPU provider.
     channels_last, autocast_dtype : optional
-        Opt-in speed options of a torch model (see :class:`models.adapters.TorchClassifier`);
+        Opt-in speed options of a torch model (see :class:`dsrs_models.adapters.TorchClassifier`);
         the default runs the model in its own precision and layout.
 
     Raises

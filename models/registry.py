@@ -1,7 +1,7 @@
 """The allow-list of architectures a base classifier may have.
 
 Only names listed here can be instantiated; uploads name one of them and supply a
-safetensors state dict for it (:mod:`models.loading`). Each entry records the input
+safetensors state dict for it (:mod:`dsrs_models.loading`). Each entry records the input
 shape, the number of classes and the default input normalisation (a layer inside the
 model: the smoothing noise is added in input space).
 """
@@ -14,8 +14,8 @@ from math import prod
 
 from torch import nn
 
-from models.architectures import DigitsMLP, LeNet, NormalizedNetwork, cifar_resnet
-from models.errors import ModelValidationError, UnknownArchitectureError
+from dsrs_models.architectures import DigitsMLP, LeNet, NormalizedNetwork, cifar_resnet
+from dsrs_models.errors import ModelValidationError, UnknownArchitectureError
 
 __all__ = [
     "ARCHITECTURES",

@@ -1,10 +1,10 @@
 """Train the demo network and write ``models/weights/digits-demo.safetensors``.
 
-Run ``python -m models.train_digits`` (CPU, about half a minute). Deterministic: fixed
+Run ``python -m dsrs_models.train_digits`` (CPU, about half a minute). Deterministic: fixed
 seed, single thread, full-batch order drawn from a seeded generator, so rerunning
 reproduces the shipped file byte for byte on the same torch build (torch 2.14.1, CPU).
 
-Training: the digits train split (:func:`models.demo.demo_dataset`), Gaussian noise
+Training: the digits train split (:func:`dsrs_models.demo.demo_dataset`), Gaussian noise
 augmentation at ``DEMO_SIGMA`` on inputs in [0, 1] (the noise the demo certifies with;
 Cohen et al. 2019 §4 train this way), Adam, cross-entropy.
 """
@@ -19,8 +19,8 @@ import torch
 from safetensors.torch import save_file
 from torch import nn
 
-from models.demo import DEMO_ARCHITECTURE, DEMO_SIGMA, DEMO_WEIGHTS_PATH, demo_dataset
-from models.registry import build_model
+from dsrs_models.demo import DEMO_ARCHITECTURE, DEMO_SIGMA, DEMO_WEIGHTS_PATH, demo_dataset
+from dsrs_models.registry import build_model
 
 __all__ = ["main", "noisy_accuracy", "train_demo_model"]
 

@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from store.settings import Settings
-from store.tenancy import install_tenant_scoping
+from dsrs_store.settings import Settings
+from dsrs_store.tenancy import install_tenant_scoping
 
 __all__ = ["make_engine", "make_session_factory"]
 
@@ -45,7 +45,7 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Sessions that can be scoped to a tenant (:func:`store.tenancy.scope_to_tenant`)."""
+    """Sessions that can be scoped to a tenant (:func:`dsrs_store.tenancy.scope_to_tenant`)."""
     factory = sessionmaker(engine, expire_on_commit=False)
     install_tenant_scoping(factory)
     return factory

@@ -10,8 +10,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 from alembic import command
-from store.errors import ConfigurationError
-from store.settings import Settings
+from dsrs_store.errors import ConfigurationError
+from dsrs_store.settings import Settings
 
 __all__ = [
     "alembic_config",

@@ -17,8 +17,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, defer
 
-from store.errors import ConflictError, NotFoundError
-from store.tables import (
+from dsrs_store.errors import ConflictError, NotFoundError
+from dsrs_store.tables import (
     FINAL_STATUSES,
     InputSetRecord,
     JobRecord,

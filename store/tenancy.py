@@ -14,7 +14,7 @@ from __future__ import annotations
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker, with_loader_criteria
 
-from store.tables import InputSetRecord, JobRecord, ModelRecord
+from dsrs_store.tables import InputSetRecord, JobRecord, ModelRecord
 
 __all__ = ["OWNED_RECORDS", "TENANT_KEY", "install_tenant_scoping", "scope_to_tenant"]
 

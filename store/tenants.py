@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from store.errors import NotFoundError
-from store.repository import new_id
-from store.tables import ApiKeyRecord, JobRecord, TenantRecord, utcnow
+from dsrs_store.errors import NotFoundError
+from dsrs_store.repository import new_id
+from dsrs_store.tables import ApiKeyRecord, JobRecord, TenantRecord, utcnow
 
 __all__ = [
     "API_KEY_PREFIX",

@@ -76,8 +76,8 @@ def drop_database(url: str) -> None:
 @pytest.fixture(scope="session")
 def postgres_database(postgres_server: str) -> Iterator[str]:
     """A fresh, migrated PostgreSQL database for this test session."""
-    from store.migrations import upgrade_to_head
-    from store.settings import Settings
+    from dsrs_store.migrations import upgrade_to_head
+    from dsrs_store.settings import Settings
 
     url = create_database(postgres_server, "dsrs_test")
     upgrade_to_head(Settings(database_url=url))
@@ -102,14 +102,14 @@ def redis_url() -> str:
 @pytest.fixture
 def embedded_settings(tmp_path: Path):  # type: ignore[no-untyped-def]
     """Embedded-mode settings (SQLite + in-process jobs) in a private directory."""
-    from store.settings import Settings
+    from dsrs_store.settings import Settings
 
     return Settings(storage_dir=tmp_path / "var", chunk_size=3)
 
 
 @pytest.fixture(scope="session")
 def demo_weights() -> bytes:
-    from models.demo import DEMO_WEIGHTS_PATH
+    from dsrs_models.demo import DEMO_WEIGHTS_PATH
 
     return DEMO_WEIGHTS_PATH.read_bytes()
 

@@ -13,8 +13,8 @@ import pytest
 import typer
 import yaml
 
-from cli.main import app
-from store.settings import Settings
+from dsrs_cli.main import app
+from dsrs_store.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
@@ -91,7 +91,7 @@ def test_api_has_an_admin_key_when_keys_are_required() -> None:
 
 
 def test_dockerfile_runs_the_dsrs_entry_point() -> None:
-    assert PYPROJECT["project"]["scripts"]["dsrs"] == "cli.main:app"
+    assert PYPROJECT["project"]["scripts"]["dsrs"] == "dsrs_cli.main:app"
     entrypoint = re.search(r"^ENTRYPOINT (\[.*\])$", DOCKERFILE, re.MULTILINE)
     command = re.search(r"^CMD (\[.*\])$", DOCKERFILE, re.MULTILINE)
     assert entrypoint and command
@@ -103,9 +103,9 @@ def test_dockerfile_copies_every_package_and_the_migrations() -> None:
     copied = set(re.findall(r"^COPY (\S+)", DOCKERFILE, re.MULTILINE))
     for path in copied:
         assert (ROOT / path).exists(), f"COPY {path}: no such path"
-    include = PYPROJECT["tool"]["setuptools"]["packages"]["find"]["include"]
-    packages = [p.rstrip("*") for p in include]
-    for package in packages:
-        if (ROOT / package).is_dir():
-            assert f"{package}/" in copied, f"the image lacks {package}/"
+    setuptools = PYPROJECT["tool"]["setuptools"]
+    directories = [setuptools["package-dir"].get(p, p) for p in setuptools["packages"]]
+    for directory in directories:
+        assert (ROOT / directory).is_dir(), f"package directory {directory}/ is missing"
+        assert f"{directory}/" in copied, f"the image lacks {directory}/"
     assert {"alembic/", "alembic.ini", "pyproject.toml"} <= copied

@@ -1,6 +1,6 @@
 """The Celery application of the worker, built by :func:`make_celery_app` (never at import).
 
-The task body only forwards ids to :func:`worker.chunk_service.certify_chunk`, the same
+The task body only forwards ids to :func:`dsrs_worker.chunk_service.certify_chunk`, the same
 function the embedded mode runs in-process. Tasks are acknowledged late (a chunk whose
 worker died is delivered again and its stored samples are skipped), each process takes one
 message at a time, and soft/hard time limits bound a chunk.
@@ -15,11 +15,11 @@ from typing import Any
 from celery import Celery
 from sqlalchemy.orm import Session, sessionmaker
 
-from store.chunks import CERTIFY_CHUNK_TASK
-from store.database import make_engine, make_session_factory
-from store.settings import Settings
-from worker.chunk_service import certify_chunk
-from worker.classifiers import ClassifierCache
+from dsrs_store.chunks import CERTIFY_CHUNK_TASK
+from dsrs_store.database import make_engine, make_session_factory
+from dsrs_store.settings import Settings
+from dsrs_worker.chunk_service import certify_chunk
+from dsrs_worker.classifiers import ClassifierCache
 
 __all__ = ["WorkerContext", "make_celery_app"]
 

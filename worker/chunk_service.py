@@ -17,16 +17,16 @@ from typing import Any
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from store import repository
-from store.chunks import chunk_range
-from store.errors import NotFoundError
-from store.job_parameters import certification_config
-from store.settings import Settings
-from store.tables import FINAL_STATUSES, JobRecord, utcnow
-from worker.classifiers import ClassifierCache
-from worker.devices import process_device
-from worker.job_inputs import load_chunk_inputs
-from worker.seeds import sample_seed
+from dsrs_store import repository
+from dsrs_store.chunks import chunk_range
+from dsrs_store.errors import NotFoundError
+from dsrs_store.job_parameters import certification_config
+from dsrs_store.settings import Settings
+from dsrs_store.tables import FINAL_STATUSES, JobRecord, utcnow
+from dsrs_worker.classifiers import ClassifierCache
+from dsrs_worker.devices import process_device
+from dsrs_worker.job_inputs import load_chunk_inputs
+from dsrs_worker.seeds import sample_seed
 
 __all__ = ["ChunkOutcome", "certify_chunk"]
 

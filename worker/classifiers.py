@@ -6,15 +6,15 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-from store.settings import Settings
-from store.tables import ModelRecord
+from dsrs_store.settings import Settings
+from dsrs_store.tables import ModelRecord
 
 __all__ = ["ClassifierCache"]
 
 
 class ClassifierCache:
     """Keeps the last few loaded classifiers. A model is first loaded and run once in a
-    child process under time and memory limits (:mod:`worker.model_probe`), then loaded
+    child process under time and memory limits (:mod:`dsrs_worker.model_probe`), then loaded
     here (uploads are validated again on load)."""
 
     def __init__(self, capacity: int = 2) -> None:
@@ -28,8 +28,8 @@ class ClassifierCache:
             if key in self._entries:
                 self._entries.move_to_end(key)
                 return self._entries[key]
-        from models.loading import load_model
-        from worker.model_probe import probe_model
+        from dsrs_models.loading import load_model
+        from dsrs_worker.model_probe import probe_model
 
         probe_model(settings, model)  # in a child process, under time and memory limits
         data = (settings.storage_dir / model.storage_path).read_bytes()

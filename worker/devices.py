@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from worker.errors import DeviceUnavailableError
+from dsrs_worker.errors import DeviceUnavailableError
 
 __all__ = ["count_gpus_without_cuda_init", "cuda_device_count", "process_device"]
 

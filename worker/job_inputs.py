@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from store.settings import Settings
+from dsrs_store.settings import Settings
 
 __all__ = ["ChunkInputs", "load_chunk_inputs"]
 
@@ -45,10 +45,10 @@ def load_chunk_inputs(
 @lru_cache(maxsize=4)
 def _builtin_split(dataset: str, split: str, root: str) -> tuple[np.ndarray, np.ndarray]:
     if dataset == "digits":
-        from models.demo import demo_dataset
+        from dsrs_models.demo import demo_dataset
 
         return demo_dataset(split)  # type: ignore[arg-type]
-    from models.datasets import load_dataset
+    from dsrs_models.datasets import load_dataset
 
     return load_dataset(dataset, root, split)  # type: ignore[arg-type]
 

@@ -3,7 +3,7 @@ the worker loads it itself.
 
 An uploaded file is validated when it arrives, but loading still runs the parsers of
 safetensors / ONNX and builds the network: a hostile or broken file could take forever or
-exhaust memory. The child (``python -m worker.model_probe``) sets ``RLIMIT_AS`` to
+exhaust memory. The child (``python -m dsrs_worker.model_probe``) sets ``RLIMIT_AS`` to
 ``model_load_memory_bytes`` before importing anything heavy, loads the model with the
 declared input shape and number of classes, and runs it on a zero batch, checking that it
 answers one class index in ``[0, num_classes)`` per input. The parent kills it after
@@ -27,9 +27,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from models.errors import ModelValidationError
-from store.settings import Settings
-from store.tables import ModelRecord
+from dsrs_models.errors import ModelValidationError
+from dsrs_store.settings import Settings
+from dsrs_store.tables import ModelRecord
 
 __all__ = ["probe_model"]
 
@@ -58,7 +58,7 @@ def probe_model(settings: Settings, model: ModelRecord) -> None:
         return
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "worker.model_probe", json.dumps(spec)],
+            [sys.executable, "-m", "dsrs_worker.model_probe", json.dumps(spec)],
             capture_output=True,
             check=False,
             timeout=settings.model_load_timeout_s,
@@ -105,7 +105,7 @@ def _remember_pass(marker: Path) -> None:
 def _probe(spec: dict[str, Any]) -> None:
     import torch
 
-    from models.loading import load_model
+    from dsrs_models.loading import load_model
 
     loaded = load_model(
         Path(spec["path"]).read_bytes(),

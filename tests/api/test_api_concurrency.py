@@ -19,9 +19,9 @@ CONCURRENT = 120
 
 
 def test_concurrent_requests_beyond_the_pool_all_answer(postgres_database: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from api.app import create_app
-    from api.background_server import running_server
-    from store.settings import Settings
+    from dsrs_api.app import create_app
+    from dsrs_api.background_server import running_server
+    from dsrs_store.settings import Settings
 
     settings = Settings(
         database_url=postgres_database,
@@ -55,9 +55,9 @@ def test_self_admitted_job_reads_beyond_the_pool_all_answer(  # type: ignore[no-
     """The polled job reads skip the admission middleware and take a slot only around
     their database work (closing the session in the same thread): a burst far beyond the
     pool is still answered, every one (404: no such job)."""
-    from api.app import create_app
-    from api.background_server import running_server
-    from store.settings import Settings
+    from dsrs_api.app import create_app
+    from dsrs_api.background_server import running_server
+    from dsrs_store.settings import Settings
 
     settings = Settings(
         database_url=postgres_database,

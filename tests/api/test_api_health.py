@@ -43,9 +43,9 @@ def test_unknown_route_is_404(api_client: httpx.Client) -> None:
 def test_readyz_reports_a_database_not_at_head(
     empty_postgres_database: str, redis_url: str, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
-    from api.app import create_app
-    from api.background_server import running_server
-    from store.settings import Settings
+    from dsrs_api.app import create_app
+    from dsrs_api.background_server import running_server
+    from dsrs_store.settings import Settings
 
     settings = Settings(
         database_url=empty_postgres_database,

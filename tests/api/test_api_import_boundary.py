@@ -7,11 +7,11 @@ import sys
 
 CHECK = """
 import sys
-import api, api.app, api.job_routes, api.model_routes, api.input_routes, api.health_routes
-import api.job_submission, api.job_reports, api.dispatch, api.error_handlers
-from store.settings import Settings
+import dsrs_api, dsrs_api.app, dsrs_api.job_routes, dsrs_api.model_routes, dsrs_api.input_routes, dsrs_api.health_routes
+import dsrs_api.job_submission, dsrs_api.job_reports, dsrs_api.dispatch, dsrs_api.error_handlers
+from dsrs_store.settings import Settings
 import tempfile, pathlib
-api.app.create_app(Settings(storage_dir=pathlib.Path(tempfile.mkdtemp())))
+dsrs_api.app.create_app(Settings(storage_dir=pathlib.Path(tempfile.mkdtemp())))
 heavy = sorted(m for m in ("torch", "torchvision", "onnxruntime", "celery.worker")
                if m in sys.modules)
 assert not heavy, heavy

@@ -184,7 +184,7 @@ def test_predict_mode_selects_and_keeps_selection_counts(
 
 
 def test_job_on_uploaded_inputs(api_client: httpx.Client, demo_model: dict) -> None:
-    from models.demo import demo_dataset
+    from dsrs_models.demo import demo_dataset
 
     images, labels = demo_dataset("test")
     buffer = io.BytesIO()

@@ -1,4 +1,4 @@
-"""Cached answers of the polled job endpoints (api.response_cache): a succeeded job's
+"""Cached answers of the polled job endpoints (dsrs_api.response_cache): a succeeded job's
 status and pages are served from memory and equal the uncached ones; an unfinished job's
 are never reused; ETags give 304; another tenant still gets 404 from a cached body."""
 
@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from api.response_cache import (
+from dsrs_api.response_cache import (
     FINAL_CACHE_CONTROL,
     LIVE_CACHE_CONTROL,
     LIVE_TTL_S,
@@ -19,7 +19,7 @@ from api.response_cache import (
     ResponseCache,
     respond,
 )
-from store.errors import NotFoundError
+from dsrs_store.errors import NotFoundError
 
 ADMIN_KEY = "test-admin-key-" + "c" * 40
 
@@ -115,9 +115,9 @@ def test_respond_answers_304_for_a_matching_etag() -> None:
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    from api.app import create_app
-    from api.background_server import running_server
-    from store.settings import Settings
+    from dsrs_api.app import create_app
+    from dsrs_api.background_server import running_server
+    from dsrs_store.settings import Settings
 
     settings = Settings(
         storage_dir=tmp_path_factory.mktemp("cache") / "var", admin_api_key=ADMIN_KEY
@@ -129,8 +129,8 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
 
 
 def seed(session_factory: Any) -> dict[str, Any]:
-    from store import repository, tenants
-    from store.tables import utcnow
+    from dsrs_store import repository, tenants
+    from dsrs_store.tables import utcnow
 
     with session_factory() as session:
         alice = tenants.add_tenant(session, "alice")
@@ -256,7 +256,7 @@ def test_another_tenant_gets_404_even_when_the_body_is_cached(service: dict[str,
 
 
 def test_a_running_jobs_answers_are_never_reused(service: dict[str, Any]) -> None:
-    from store import repository
+    from dsrs_store import repository
 
     job = service["jobs"]["running"]
     with client(service, "alice") as alice:
@@ -316,6 +316,6 @@ def test_cancel_forgets_the_cached_answers(service: dict[str, Any]) -> None:
     ],
 )
 def test_only_the_polled_job_reads_admit_themselves(method: str, path: str, exempt: bool) -> None:
-    from api.job_routes import admits_itself
+    from dsrs_api.job_routes import admits_itself
 
     assert admits_itself({"type": "http", "method": method, "path": path}) is exempt

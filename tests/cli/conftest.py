@@ -34,7 +34,7 @@ class Service:
 def invoke_cli(service: Service | None, *args: str, json_output: bool = False) -> Result:
     """``dsrs --url <service> [--json] args…`` in-process; stdout and stderr kept apart.
     ``service`` None: commands that need no server."""
-    from cli.main import app
+    from dsrs_cli.main import app
 
     options = (["--url", service.url] if service else []) + (["--json"] if json_output else [])
     # A wide virtual terminal keeps rich from wrapping table cells.
@@ -51,9 +51,9 @@ def run_cli() -> Callable[..., Result]:
 
 @pytest.fixture(scope="module")
 def embedded_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    from api.app import create_app
-    from api.background_server import running_server
-    from store.settings import Settings
+    from dsrs_api.app import create_app
+    from dsrs_api.background_server import running_server
+    from dsrs_store.settings import Settings
 
     storage = tmp_path_factory.mktemp("embedded") / "var"
     settings = Settings(storage_dir=storage, chunk_size=3, device="cpu")
@@ -63,7 +63,7 @@ def embedded_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servi
 
 @pytest.fixture(scope="module")
 def embedded_model_id(embedded_service: Service, demo_weights: bytes) -> str:
-    from client.sync_client import DsrsClient
+    from dsrs_client.sync_client import DsrsClient
 
     with DsrsClient(embedded_service.url) as dsrs:
         return dsrs.upload_model(
@@ -75,10 +75,10 @@ def embedded_model_id(embedded_service: Service, demo_weights: bytes) -> str:
 def full_stack(
     postgres_server: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Service]:
-    from api.app import create_app
-    from api.background_server import running_server
-    from store.migrations import upgrade_to_head
-    from store.settings import Settings
+    from dsrs_api.app import create_app
+    from dsrs_api.background_server import running_server
+    from dsrs_store.migrations import upgrade_to_head
+    from dsrs_store.settings import Settings
 
     database_url = _create_database(postgres_server)
     storage = tmp_path_factory.mktemp("full-stack") / "var"
@@ -160,7 +160,7 @@ def _wait_for_worker(worker: subprocess.Popen[bytes], log_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def full_stack_model_id(full_stack: Service, demo_weights: bytes) -> str:
-    from client.sync_client import DsrsClient
+    from dsrs_client.sync_client import DsrsClient
 
     with DsrsClient(full_stack.url) as dsrs:
         return dsrs.upload_model(

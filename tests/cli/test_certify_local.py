@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from cli.export_formats import read_csv, read_jsonl
-from models.demo import DEMO_WEIGHTS_PATH
+from dsrs_cli.export_formats import read_csv, read_jsonl
+from dsrs_models.demo import DEMO_WEIGHTS_PATH
 
 WEIGHTS = str(DEMO_WEIGHTS_PATH)
 
@@ -19,7 +19,7 @@ PARAMETERS = ["--family", "general-gaussian", "--sigma", "0.25", "--k", "20", "-
 def test_local_run_matches_a_service_job_with_the_same_seed(
     embedded_service, embedded_model_id: str, run_cli, tmp_path: Path
 ) -> None:
-    from client.sync_client import DsrsClient
+    from dsrs_client.sync_client import DsrsClient
 
     output = tmp_path / "local.csv"
     local = run_cli(
@@ -53,7 +53,7 @@ def test_local_run_matches_a_service_job_with_the_same_seed(
 
 
 def test_local_run_on_an_npz_in_predict_mode_writes_jsonl(run_cli, tmp_path: Path) -> None:
-    from models.demo import demo_dataset
+    from dsrs_models.demo import demo_dataset
 
     images, labels = demo_dataset("test")
     arrays = tmp_path / "inputs.npz"

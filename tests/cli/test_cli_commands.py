@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import typer
 
-from cli.main import app
+from dsrs_cli.main import app
 
 
 def all_command_paths() -> list[list[str]]:
@@ -46,9 +46,9 @@ def test_client_commands_are_registered() -> None:
 
 def test_importing_the_cli_does_no_heavy_work() -> None:
     check = (
-        "import sys, cli.main\n"
+        "import sys, dsrs_cli.main\n"
         "heavy = sorted(m for m in ('torch', 'numpy', 'scipy', 'httpx', 'fastapi', "
-        "'sqlalchemy', 'matplotlib', 'client', 'models', 'dsrs_core') if m in sys.modules)\n"
+        "'sqlalchemy', 'matplotlib', 'dsrs_client', 'dsrs_models', 'dsrs_core') if m in sys.modules)\n"
         "assert not heavy, heavy\n"
     )
     result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True,
@@ -65,7 +65,7 @@ def free_port() -> int:
 def test_connection_refused_is_a_friendly_error(run_cli) -> None:
     from typer.testing import CliRunner
 
-    from cli.main import app as dsrs_app
+    from dsrs_cli.main import app as dsrs_app
 
     url = f"http://127.0.0.1:{free_port()}"
     result = CliRunner().invoke(dsrs_app, ["--url", url, "models", "list"])
@@ -86,7 +86,7 @@ def test_http_errors_show_the_detail(embedded_service, run_cli) -> None:
 def test_api_key_option_and_environment_reach_the_client(monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
 
-    from cli import connection
+    from dsrs_cli import connection
 
     seen = {}
 
@@ -95,7 +95,7 @@ def test_api_key_option_and_environment_reach_the_client(monkeypatch: pytest.Mon
         raise typer.Exit(0)
 
     monkeypatch.setattr(connection, "open_client", fake_open)
-    monkeypatch.setattr("cli.model_commands.open_client", fake_open)
+    monkeypatch.setattr("dsrs_cli.model_commands.open_client", fake_open)
     CliRunner().invoke(app, ["--api-key", "secret", "models", "list"])
     assert seen["options"].api_key == "secret"
     CliRunner().invoke(app, ["models", "list"], env={"DSRS_API_KEY": "from-env",
@@ -141,7 +141,7 @@ def test_submit_from_a_file_with_overrides_then_list_show_cancel(
 
 def test_watch_exits_non_zero_for_a_cancelled_job(embedded_service, embedded_model_id: str,
                                                   run_cli) -> None:  # fmt: skip
-    from client.sync_client import DsrsClient
+    from dsrs_client.sync_client import DsrsClient
 
     with DsrsClient(embedded_service.url) as dsrs:
         job = dsrs.submit_job({"model_id": embedded_model_id,

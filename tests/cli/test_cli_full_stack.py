@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from cli import export_formats
+from dsrs_cli import export_formats
 
 pytestmark = pytest.mark.integration
 
@@ -36,7 +36,7 @@ def finished_job(full_stack, full_stack_model_id: str, run_cli) -> str:
 
 
 def stored_rows(service, job_id: str) -> list:
-    from client.sync_client import DsrsClient
+    from dsrs_client.sync_client import DsrsClient
 
     with DsrsClient(service.url) as dsrs:
         return dsrs.all_results(job_id)

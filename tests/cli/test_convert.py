@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from models.loading import load_safetensors_model
-from models.registry import build_model
+from dsrs_models.loading import load_safetensors_model
+from dsrs_models.registry import build_model
 
 
 class Payload:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from api.schemas import SampleOut
-from cli import export_formats as fmt
+from dsrs_api.schemas import SampleOut
+from dsrs_cli import export_formats as fmt
 
 
 def row(index: int, **changes) -> SampleOut:  # type: ignore[no-untyped-def]

@@ -60,8 +60,8 @@ def test_out_of_range_parameters_are_refused() -> None:
 
 def test_route_client_and_cli_agree_with_the_module(embedded_service, embedded_model_id: str,
                                                     run_cli) -> None:  # fmt: skip
-    from client.errors import ApiResponseError
-    from client.sync_client import DsrsClient
+    from dsrs_client.errors import ApiResponseError
+    from dsrs_client.sync_client import DsrsClient
 
     expected = plan_budget(NoiseSpec("general-gaussian", 0.25, 20), 64, 300, 0.001,
                            QSpec(sigma=0.2), n_selection=100)  # fmt: skip

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from api.schemas import SampleOut
+from dsrs_api.schemas import SampleOut
 from dsrs_core.certification import certificate_from_counts
 from dsrs_core.config import CertificationConfig, NoiseSpec, QSpec, RadiusSearch
 from dsrs_core.results import SampleCounts
@@ -21,7 +21,7 @@ DIMENSION = 64  # digits: 1 x 8 x 8
 NO_MODEL_RUN = """
 import sys
 
-BLOCKED = {"torch", "torchvision", "onnxruntime", "models"}
+BLOCKED = {"torch", "torchvision", "onnxruntime", "dsrs_models"}
 
 
 class RefuseModelImports:
@@ -32,7 +32,7 @@ class RefuseModelImports:
 
 
 sys.meta_path.insert(0, RefuseModelImports())
-from cli.main import app
+from dsrs_cli.main import app
 
 try:
     app(sys.argv[1:], prog_name="dsrs")
@@ -46,7 +46,7 @@ except SystemExit as done:
 
 @pytest.fixture(scope="module")
 def finished_job(embedded_service, embedded_model_id: str) -> str:
-    from client.sync_client import DsrsClient
+    from dsrs_client.sync_client import DsrsClient
 
     with DsrsClient(embedded_service.url) as dsrs:
         job = dsrs.submit_job(
@@ -87,7 +87,7 @@ def poison_model_files(storage_dir: Path) -> int:
 def test_recertify_equals_the_engine_on_the_stored_counts_without_any_model(
     embedded_service, finished_job: str, tmp_path: Path
 ) -> None:
-    from client.sync_client import DsrsClient
+    from dsrs_client.sync_client import DsrsClient
 
     with DsrsClient(embedded_service.url) as dsrs:
         stored = dsrs.all_results(finished_job)
@@ -112,7 +112,7 @@ def test_recertify_equals_the_engine_on_the_stored_counts_without_any_model(
     assert all(new.p_lower > old.p_lower for new, old in zip(recertified, stored, strict=True))
     assert sum(new.np_radius > old.np_radius for new, old in zip(recertified, stored, strict=True))
     assert [(s.p_count, s.q_count) for s in recertified] == [(s.p_count, s.q_count) for s in stored]
-    from cli.export_formats import read_jsonl
+    from dsrs_cli.export_formats import read_jsonl
 
     assert read_jsonl(output) == recertified
 
@@ -120,8 +120,8 @@ def test_recertify_equals_the_engine_on_the_stored_counts_without_any_model(
 def test_recertify_with_the_job_settings_reproduces_the_stored_radii(
     embedded_service, finished_job: str, run_cli
 ) -> None:
-    from client.recertification import recertify_job
-    from client.sync_client import DsrsClient
+    from dsrs_client.recertification import recertify_job
+    from dsrs_client.sync_client import DsrsClient
 
     with DsrsClient(embedded_service.url) as dsrs:
         result = recertify_job(dsrs, finished_job)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cli.main import app
+from dsrs_cli.main import app
 from tests.dsrs_core.reference_data import REFERENCE
 
 MODEL = "cohen-mnist-380-1.00.pth"

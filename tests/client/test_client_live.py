@@ -9,17 +9,17 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from api.schemas import JobOut, ModelOut, SampleOut, Summary
-from client.async_client import AsyncDsrsClient
-from client.errors import ApiResponseError
-from client.sync_client import DsrsClient
+from dsrs_api.schemas import JobOut, ModelOut, SampleOut, Summary
+from dsrs_client.async_client import AsyncDsrsClient
+from dsrs_client.errors import ApiResponseError
+from dsrs_client.sync_client import DsrsClient
 
 
 @pytest.fixture(scope="module")
 def service_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from api.app import create_app
-    from api.background_server import running_server
-    from store.settings import Settings
+    from dsrs_api.app import create_app
+    from dsrs_api.background_server import running_server
+    from dsrs_store.settings import Settings
 
     settings = Settings(storage_dir=tmp_path_factory.mktemp("client") / "var", chunk_size=2)
     with running_server(create_app(settings)) as url:
@@ -39,7 +39,7 @@ def job_request(model_id: str, input_set_id: str) -> dict:
 
 
 def test_sync_client_end_to_end(service_url: str, demo_weights: bytes, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from models.demo import demo_dataset
+    from dsrs_models.demo import demo_dataset
 
     images, labels = demo_dataset("test")
     arrays = tmp_path / "five.npz"

@@ -10,14 +10,14 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from client.errors import (
+from dsrs_client.errors import (
     ApiResponseError,
     JobFailedError,
     JobTimeoutError,
     ServiceUnreachableError,
 )
-from client.retry_policy import RetryPolicy
-from client.sync_client import DsrsClient
+from dsrs_client.retry_policy import RetryPolicy
+from dsrs_client.sync_client import DsrsClient
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC).isoformat()
 
@@ -146,8 +146,8 @@ def test_wait_for_job_raises_for_failure_and_timeout() -> None:
 def test_importing_the_client_imports_neither_torch_nor_fastapi() -> None:
     check = (
         "import sys\n"
-        "from client.sync_client import DsrsClient\n"
-        "from client.async_client import AsyncDsrsClient\n"
+        "from dsrs_client.sync_client import DsrsClient\n"
+        "from dsrs_client.async_client import AsyncDsrsClient\n"
         "import client\n"
         "heavy = sorted(m for m in ('torch', 'fastapi', 'sqlalchemy', 'scipy') if m in sys.modules)\n"
         "assert not heavy, heavy\n"
@@ -160,7 +160,7 @@ def test_importing_the_client_imports_neither_torch_nor_fastapi() -> None:
 def test_async_client_retries_connection_errors_too() -> None:
     import asyncio
 
-    from client.async_client import AsyncDsrsClient
+    from dsrs_client.async_client import AsyncDsrsClient
 
     calls = []
     sleeps: list[float] = []

@@ -46,9 +46,9 @@ class EmbeddedApi:
 @pytest.fixture(scope="module")
 def embedded_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedApi]:
     """The embedded app (SQLite) served over HTTP, with one model row (no upload needed)."""
-    from api.app import create_app
-    from api.background_server import running_server
-    from store.settings import Settings
+    from dsrs_api.app import create_app
+    from dsrs_api.background_server import running_server
+    from dsrs_store.settings import Settings
 
     settings = Settings(storage_dir=tmp_path_factory.mktemp("dashboard") / "var", chunk_size=4)
     app = create_app(settings)
@@ -137,7 +137,7 @@ def live_service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Liv
                 sys.executable,
                 "-m",
                 "uvicorn",
-                "api.app:create_app",
+                "dsrs_api.app:create_app",
                 "--factory",
                 "--host",
                 "127.0.0.1",

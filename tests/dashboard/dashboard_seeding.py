@@ -10,7 +10,7 @@ __all__ = ["sample_row", "seed_job", "seed_model"]
 def seed_model(
     session_factory: Any, architecture: str = "digits-mlp", owner_id: str | None = None
 ) -> str:
-    from store import repository
+    from dsrs_store import repository
 
     with session_factory() as session:
         model = repository.add_model(
@@ -45,8 +45,8 @@ def seed_job(
     owner_id: str | None = None,
 ) -> str:
     """A finished (or running) job with the given per-sample rows, written directly."""
-    from store import repository
-    from store.tables import utcnow
+    from dsrs_store import repository
+    from dsrs_store.tables import utcnow
 
     total = len(rows) if total is None else total
     with session_factory() as session:

@@ -30,7 +30,7 @@ def demo_safetensors(folder: Path) -> Path:
     """A safetensors file of the demo digits network, written here from its tensors."""
     from safetensors.numpy import load_file, save_file
 
-    from models.demo import DEMO_WEIGHTS_PATH
+    from dsrs_models.demo import DEMO_WEIGHTS_PATH
 
     tensors = {name: np.ascontiguousarray(t) for name, t in load_file(DEMO_WEIGHTS_PATH).items()}
     path = folder / "digits-e2e.safetensors"

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from dashboard_seeding import seed_job, seed_model
 
-from api.dashboard_routes import ASSETS_DIR
+from dsrs_api.dashboard_routes import ASSETS_DIR
 
 #: The only absolute URL allowed in an asset: the SVG namespace name, which is never fetched.
 SVG_NAMESPACE = "http://www.w3.org/2000/svg"
@@ -101,7 +101,7 @@ def test_no_asset_names_another_origin() -> None:
 def test_thumbnail_is_the_input_as_a_png(embedded_api: Any, table_job: str) -> None:
     from PIL import Image
 
-    from models.demo import demo_dataset
+    from dsrs_models.demo import demo_dataset
 
     response = embedded_api.client.get(f"/v1/jobs/{table_job}/inputs/5.png")
     assert response.status_code == 200 and response.headers["content-type"] == "image/png"

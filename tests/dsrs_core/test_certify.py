@@ -9,7 +9,7 @@ import torch
 from dsrs_core.certify import certify, certify_batch, make_generator
 from dsrs_core.config import CertificationConfig, NoiseSpec
 from dsrs_core.errors import InvalidParameterError
-from models.demo import DEMO_SIGMA, demo_dataset, load_demo_classifier
+from dsrs_models.demo import DEMO_SIGMA, demo_dataset, load_demo_classifier
 
 CONFIG = CertificationConfig(NoiseSpec("gaussian", DEMO_SIGMA), n_selection=100, n=1000)
 

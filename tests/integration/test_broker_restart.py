@@ -73,9 +73,9 @@ def broker_stack(
 ) -> Iterator[tuple[httpx.Client, RedisServer, subprocess.Popen[bytes], Path]]:
     if shutil.which("redis-server") is None:
         pytest.fail("redis-server is not installed")
-    from api.app import create_app
-    from api.background_server import running_server
-    from store.settings import Settings
+    from dsrs_api.app import create_app
+    from dsrs_api.background_server import running_server
+    from dsrs_store.settings import Settings
 
     root = tmp_path_factory.mktemp("broker")
     server = RedisServer(root)

@@ -77,9 +77,9 @@ def kill_stack(
 ) -> Iterator[tuple[httpx.Client, list[Worker]]]:
     import redis
 
-    from api.app import create_app
-    from api.background_server import running_server
-    from store.settings import Settings
+    from dsrs_api.app import create_app
+    from dsrs_api.background_server import running_server
+    from dsrs_store.settings import Settings
 
     root = tmp_path_factory.mktemp("kill")
     queue = f"dsrs-kill-{uuid.uuid4().hex[:12]}"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from models.adapters import TorchClassifier
-from models.registry import build_model
+from dsrs_models.adapters import TorchClassifier
+from dsrs_models.registry import build_model
 
 
 def test_torch_classifier_returns_argmax_int64():

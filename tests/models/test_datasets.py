@@ -7,8 +7,8 @@ import struct
 import numpy as np
 import pytest
 
-from models.datasets import load_dataset
-from models.errors import DatasetUnavailableError
+from dsrs_models.datasets import load_dataset
+from dsrs_models.errors import DatasetUnavailableError
 
 
 @pytest.mark.parametrize("name", ["mnist", "cifar10"])

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from models import train_digits
-from models.demo import (
+from dsrs_models import train_digits
+from dsrs_models.demo import (
     DEMO_SIGMA,
     DEMO_WEIGHTS_PATH,
     demo_dataset,

@@ -16,20 +16,20 @@ import torch
 from onnx import TensorProto, helper, numpy_helper
 from safetensors.torch import save
 
-from models.errors import (
+from dsrs_models.errors import (
     ModelValidationError,
     UnknownArchitectureError,
     UnsafeFormatError,
     UnsupportedFormatError,
 )
-from models.formats import (
+from dsrs_models.formats import (
     SAFETENSORS_MAX_HEADER_BYTES,
     ModelFormat,
     content_digest,
     detect_format,
 )
-from models.loading import load_model, load_onnx_classifier, load_safetensors_model
-from models.registry import build_model
+from dsrs_models.loading import load_model, load_onnx_classifier, load_safetensors_model
+from dsrs_models.registry import build_model
 
 
 def _state_bytes(architecture: str = "digits-mlp", seed: int = 0) -> tuple[bytes, torch.nn.Module]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from models.architectures import NormalizedNetwork
-from models.errors import ModelError, UnknownArchitectureError
-from models.registry import ARCHITECTURES, architecture_names, build_model, get_architecture
+from dsrs_models.architectures import NormalizedNetwork
+from dsrs_models.errors import ModelError, UnknownArchitectureError
+from dsrs_models.registry import ARCHITECTURES, architecture_names, build_model, get_architecture
 
 EXPECTED = {
     "digits-mlp": ((1, 8, 8), 10),

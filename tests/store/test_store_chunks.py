@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from store.chunks import chunk_count, chunk_range
+from dsrs_store.chunks import chunk_count, chunk_range
 
 
 @given(total=st.integers(1, 5000), chunk_size=st.integers(1, 300))

@@ -7,9 +7,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
-from store.migrations import downgrade_to_base, upgrade_to_head
-from store.settings import Settings
-from store.tables import Base
+from dsrs_store.migrations import downgrade_to_base, upgrade_to_head
+from dsrs_store.settings import Settings
+from dsrs_store.tables import Base
 
 TABLES = {"models", "input_sets", "jobs", "samples", "tenants", "api_keys"}
 
@@ -80,8 +80,8 @@ def test_migrations_are_found_from_the_working_directory(monkeypatch, tmp_path) 
     """A non-editable install (the container image) finds alembic/ in its WORKDIR."""
     import pytest
 
-    from store import migrations
-    from store.errors import ConfigurationError
+    from dsrs_store import migrations
+    from dsrs_store.errors import ConfigurationError
 
     checkout = migrations.PROJECT_ROOT
     monkeypatch.setattr(migrations, "PROJECT_ROOT", tmp_path / "site-packages")
@@ -93,7 +93,7 @@ def test_migrations_are_found_from_the_working_directory(monkeypatch, tmp_path) 
 
 
 def test_schema_is_current(empty_postgres_database: str) -> None:
-    from store.migrations import schema_is_current
+    from dsrs_store.migrations import schema_is_current
 
     engine = create_engine(empty_postgres_database)
     try:

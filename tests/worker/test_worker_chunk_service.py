@@ -12,15 +12,15 @@ import torch
 from sqlalchemy.orm import Session, sessionmaker
 
 from dsrs_core.certify import certify
-from models.demo import DEMO_WEIGHTS_PATH, demo_dataset, load_demo_classifier
-from store import repository
-from store.chunks import chunk_count
-from store.database import make_engine, make_session_factory
-from store.job_parameters import certification_config
-from store.migrations import upgrade_to_head
-from store.settings import Settings
-from worker.chunk_service import certify_chunk
-from worker.seeds import sample_seed
+from dsrs_models.demo import DEMO_WEIGHTS_PATH, demo_dataset, load_demo_classifier
+from dsrs_store import repository
+from dsrs_store.chunks import chunk_count
+from dsrs_store.database import make_engine, make_session_factory
+from dsrs_store.job_parameters import certification_config
+from dsrs_store.migrations import upgrade_to_head
+from dsrs_store.settings import Settings
+from dsrs_worker.chunk_service import certify_chunk
+from dsrs_worker.seeds import sample_seed
 
 PARAMETERS: dict[str, Any] = {
     "noise": {"family": "general-gaussian", "sigma": 0.25, "k": 20},

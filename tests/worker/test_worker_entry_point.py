@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from worker.devices import count_gpus_without_cuda_init, cuda_device_count, process_device
-from worker.errors import DeviceUnavailableError
+from dsrs_worker.devices import count_gpus_without_cuda_init, cuda_device_count, process_device
+from dsrs_worker.errors import DeviceUnavailableError
 
 
 def test_worker_needs_a_broker() -> None:

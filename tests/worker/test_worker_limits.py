@@ -14,14 +14,14 @@ import numpy as np
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.demo import DEMO_WEIGHTS_PATH
-from store import repository
-from store.database import make_engine, make_session_factory
-from store.migrations import upgrade_to_head
-from store.settings import Settings
-from store.tables import utcnow
-from worker.chunk_service import certify_chunk
-from worker.classifiers import ClassifierCache
+from dsrs_models.demo import DEMO_WEIGHTS_PATH
+from dsrs_store import repository
+from dsrs_store.database import make_engine, make_session_factory
+from dsrs_store.migrations import upgrade_to_head
+from dsrs_store.settings import Settings
+from dsrs_store.tables import utcnow
+from dsrs_worker.chunk_service import certify_chunk
+from dsrs_worker.classifiers import ClassifierCache
 
 PARAMETERS: dict[str, Any] = {
     "noise": {"family": "gaussian", "sigma": 0.25},
@@ -115,7 +115,7 @@ def test_a_job_started_longer_ago_than_the_limit_fails_with_the_reason(tmp_path:
 @pytest.mark.slow
 def test_a_job_running_past_the_limit_stops_and_keeps_its_rows(tmp_path: Path) -> None:
     import dsrs_core.certify  # noqa: F401 - imported before the clock starts
-    from models.demo import demo_dataset
+    from dsrs_models.demo import demo_dataset
 
     settings, factory = make_store(tmp_path, job_time_limit_s=3)
     model_id = add_model(settings, factory, DEMO_WEIGHTS_PATH)
@@ -178,7 +178,7 @@ def test_a_model_whose_outputs_do_not_match_its_classes_fails_the_job(tmp_path: 
 def test_a_passed_probe_is_remembered_for_the_same_file_and_limits(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from worker import model_probe
+    from dsrs_worker import model_probe
 
     settings, factory = make_store(tmp_path)
     model_id = add_model(settings, factory, DEMO_WEIGHTS_PATH)
