@@ -66,7 +66,7 @@ def certify_local(
     radius_method: Annotated[
         Literal["grid", "precise"], typer.Option(help="DSRS radius search.")
     ] = "grid",
-    radius_unit: Annotated[float, typer.Option(help="Grid step of DSRS radii.")] = 0.05,
+    radius_unit: Annotated[float, typer.Option(help="Grid step of DSRS radii, in units of sigma.")] = 0.05,
     search_mode: Annotated[
         Literal["exact", "original"], typer.Option(help="exact or original.")
     ] = "exact",

@@ -37,7 +37,7 @@ def plan(
         str | None, typer.Option(help="Thresholded Q: percentile in (0, 1), x or x+.")
     ] = None,
     n_selection: Annotated[int, typer.Option(help="Selection draws n0 (predict mode).")] = 100,
-    radius_unit: Annotated[float, typer.Option(help="Grid step of DSRS radii.")] = 0.05,
+    radius_unit: Annotated[float, typer.Option(help="Grid step of DSRS radii, in units of sigma.")] = 0.05,
     search_mode: Annotated[
         Literal["exact", "original"], typer.Option(help="exact or original.")
     ] = "exact",

@@ -306,14 +306,19 @@ def _verify(
     """The search check of (D) at ``lam``: ``verify_nodes`` and twice as many nodes of the
     fixed rules; where the two disagree by more than :data:`SEARCH_SPREAD_TRUST` and do not
     pass, the certifying quadrature decides instead (the fixed rules do not split at kinks,
-    e.g. the edge of ``Λ > 0`` in case v). ``n`` (the search nodes) is not used here."""
+    e.g. the edge of ``Λ > 0`` in cases iv and v, which is why mixed-sign multipliers are
+    never failed on the fixed rules alone). ``n`` (the search nodes) is not used here."""
     n = engine.verify_n
+    # Mixed signs: Λ > 0 on part of the radii only, and the fixed rules do not split at its
+    # edge, so they are not trusted to fail the radius.
+    mixed = lam[0] * lam[1] < 0.0
     coarse = dual_value(engine.masses(r, lam[0], lam[1], n), lam[0], lam[1], iv)
-    if isfinite(coarse) and coarse - DSRS_DUAL_MARGIN <= 0.5 - CLEAR_FAILURE:
+    if not mixed and isfinite(coarse) and coarse - DSRS_DUAL_MARGIN <= 0.5 - CLEAR_FAILURE:
         return False, coarse, "dual bound <= 1/2"
     fine = dual_value(engine.masses(r, lam[0], lam[1], 2 * n), lam[0], lam[1], iv)
     ok, bound, why = accept_bound(coarse, fine, DSRS_DUAL_MARGIN)
-    if ok or (isfinite(coarse) and isfinite(fine) and abs(coarse - fine) <= SEARCH_SPREAD_TRUST):
+    trusted = isfinite(coarse) and isfinite(fine) and abs(coarse - fine) <= SEARCH_SPREAD_TRUST
+    if ok or (trusted and not mixed):
         return ok, bound, why
     est = certified_dual_bound(engine.pair, r, lam, iv)
     return accept_estimate(est, DSRS_DUAL_MARGIN)
