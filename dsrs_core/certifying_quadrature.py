@@ -39,6 +39,7 @@ from dsrs_core.quadrature import QuadratureRule
 
 __all__ = [
     "MAX_DEPTH",
+    "MAX_PIECES",
     "QUADRATURE_SAFETY",
     "SMALL_SHAPE",
     "TAIL_MASS",
@@ -56,6 +57,11 @@ SMALL_SHAPE = 4.0
 TAIL_MASS = 1e-16
 #: Most bisections of one initial piece.
 MAX_DEPTH = 40
+#: Most pieces refined at once; beyond it the remaining pieces are accepted with their
+#: disagreement counted in the error (which then fails closed if it is too large).
+MAX_PIECES = 2048
+#: Relative rounding level of a piece's weighted sum (about 100 ulp).
+ROUNDING_FLOOR = 2e-14
 #: Factor on the summed 16/32-node disagreement taken as the error of the 32-node values.
 QUADRATURE_SAFETY = 2.0
 #: Initial pieces: equal-probability cells of the radial law (plus caller breakpoints).
@@ -165,12 +171,16 @@ def radial_expectation(
         values = psi(np.concatenate([t16.ravel(), t32.ravel()]))
         if not np.all(np.isfinite(values)):
             raise NumericalError("non-finite integrand in the certifying quadrature")
+        terms32 = values[t16.size :].reshape(t32.shape) * w32
         v16 = (values[: t16.size].reshape(t16.shape) * w16).sum(axis=1)
-        v32 = (values[t16.size :].reshape(t32.shape) * w32).sum(axis=1)
+        v32 = terms32.sum(axis=1)
         diff = np.abs(v16 - v32)
-        # A piece's share of the tolerance is proportional to its width (in u).
+        # A piece's share of the tolerance is proportional to its width (in u), but never
+        # below the rounding of its own sums (bisecting cannot reduce that).
         share = budget * (hi - lo) / (hi_u - lo_u)
-        done = (diff <= share) | (depth == MAX_DEPTH)
+        share = np.maximum(share, ROUNDING_FLOOR * np.abs(terms32).sum(axis=1))
+        last = depth == MAX_DEPTH or 2 * lo.size > MAX_PIECES
+        done = (diff <= share) | last
         total += float(v32[done].sum())
         error += float(diff[done].sum())
         accepted += int(done.sum())
