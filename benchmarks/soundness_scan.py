@@ -31,7 +31,6 @@ import warnings
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from itertools import zip_longest
 from math import exp, sqrt
 from pathlib import Path
 
@@ -236,11 +235,8 @@ def main() -> None:
     if args.skip and args.skip.exists():
         done = {json.loads(line)["name"] for line in args.skip.read_text().splitlines() if line}
         configs = [c for c in configs if str(c) not in done]
-    # Round-robin over the dimensions, so that a partial run covers every d.
-    by_d: dict[int, list[Config]] = defaultdict(list)
-    for c in configs:
-        by_d[c.d].append(c)
-    configs = [c for group in zip_longest(*by_d.values()) for c in group if c is not None]
+    # A fixed random order, so that a partial run is a sample of every regime.
+    configs = [configs[i] for i in np.random.default_rng(0).permutation(len(configs))]
     print(
         f"{len(configs)} configurations, cpu count {os.cpu_count()}, "
         f"load average {os.getloadavg()[0]:.2f}",
