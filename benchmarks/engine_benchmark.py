@@ -129,7 +129,9 @@ def main() -> None:
             iv = Intervals(pl, pu, ql, qu)
             qn = build_q_noise(p, config.q, plan_q_draws(config, pl, pu).percentile)
             start = clock()
-            dsrs_radius_from_intervals(p, qn, iv, RadiusSearch(unit=unit, mode="original"), orig)
+            dsrs_radius_from_intervals(
+                p, qn, iv, RadiusSearch(unit=unit, mode="original", unit_scale="absolute"), orig
+            )
             grid_times.append(clock() - start)
             start = clock()
             dsrs_radius_from_intervals(
@@ -145,7 +147,7 @@ def main() -> None:
         start = time.perf_counter()
         starts = np_radii(spec, d, {n: pl for n, (pl, _) in p_intervals.items()}, args.workers)
         dsrs_radii(
-            spec, d, config.q, RadiusSearch(unit=unit, mode="original"), p_intervals,
+            spec, d, config.q, RadiusSearch(unit=unit, mode="original", unit_scale="absolute"), p_intervals,
             q_intervals, {n: r.radius for n, r in starts.items()}, workers=args.workers,
         )  # fmt: skip
         rate = len(p_intervals) / (time.perf_counter() - start)

@@ -14,7 +14,6 @@ from dsrs_client.contract.job_status import JobStatus
 jobs_app = typer.Typer(help="Submit, follow and read certification jobs.", no_args_is_help=True)
 
 
-
 @jobs_app.command("submit")
 def submit(
     ctx: typer.Context,
@@ -41,7 +40,9 @@ def submit(
     alpha: Annotated[float | None, typer.Option(help="Failure probability.")] = None,
     batch_size: Annotated[int | None, typer.Option(help="Noisy copies per pass.")] = None,
     radius_method: Annotated[str | None, typer.Option(help="grid or precise.")] = None,
-    radius_unit: Annotated[float | None, typer.Option(help="Grid step of DSRS radii.")] = None,
+    radius_unit: Annotated[
+        float | None, typer.Option(help="Grid step of DSRS radii, in units of sigma.")
+    ] = None,
     search_mode: Annotated[str | None, typer.Option(help="exact or original.")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed (random if omitted).")] = None,
     baseline: Annotated[

@@ -76,7 +76,7 @@ def certify_local(
         Literal["grid", "precise"], typer.Option(help="DSRS radius search.")
     ] = "grid",
     radius_unit: Annotated[
-        float, typer.Option(help="Grid step of DSRS radii.")
+        float, typer.Option(help="Grid step of DSRS radii, in units of sigma.")
     ] = DEFAULT_RADIUS_UNIT,
     search_mode: Annotated[
         Literal["exact", "original"], typer.Option(help="exact or original.")
@@ -128,7 +128,9 @@ def certify_local(
         typer.echo(str(output))
 
 
-def _config(family, sigma, k, q_sigma, q_threshold, n_selection, n, alpha, batch_size, method, unit, mode):  # type: ignore[no-untyped-def]
+def _config(
+    family, sigma, k, q_sigma, q_threshold, n_selection, n, alpha, batch_size, method, unit, mode
+):  # type: ignore[no-untyped-def]
     """The engine config of these options, through the same typed parameters as a job."""
     from pydantic import ValidationError
 

@@ -22,9 +22,7 @@ def plan(
     ] = "gaussian",
     k: Annotated[int, typer.Option(help="k of a general-gaussian P.")] = 0,
     dimension: Annotated[int | None, typer.Option(help="Input dimension d.")] = None,
-    dataset: Annotated[
-        str | None, typer.Option(help=f"Take d of {', '.join(DATASETS)}.")
-    ] = None,
+    dataset: Annotated[str | None, typer.Option(help=f"Take d of {', '.join(DATASETS)}.")] = None,
     model: Annotated[
         str | None, typer.Option(help="Take d from this model on the service.")
     ] = None,
@@ -37,7 +35,7 @@ def plan(
         int, typer.Option(help="Selection draws n0 (predict mode).")
     ] = DEFAULT_N_SELECTION,
     radius_unit: Annotated[
-        float, typer.Option(help="Grid step of DSRS radii.")
+        float, typer.Option(help="Grid step of DSRS radii, in units of sigma.")
     ] = DEFAULT_RADIUS_UNIT,
     search_mode: Annotated[
         Literal["exact", "original"], typer.Option(help="exact or original.")

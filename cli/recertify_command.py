@@ -20,7 +20,9 @@ def recertify(
     radius_method: Annotated[
         Literal["grid", "precise"] | None, typer.Option(help="grid or precise.")
     ] = None,
-    radius_unit: Annotated[float | None, typer.Option(help="Grid step of DSRS radii.")] = None,
+    radius_unit: Annotated[
+        float | None, typer.Option(help="Grid step of DSRS radii, in units of sigma.")
+    ] = None,
     radius_tolerance: Annotated[
         float | None, typer.Option(help="Tolerance of the precise search.")
     ] = None,

@@ -75,7 +75,7 @@ def run_plan(
             if config.thresholded
             else QSpec(sigma=float(config.q_param))
         )
-        search = RadiusSearch(method="grid", unit=config.unit, mode=mode)
+        search = RadiusSearch(method="grid", unit=config.unit, mode=mode, unit_scale="absolute")
         base = orig[config.p_name]
         results = dsrs_radii(p, dimension, qspec, search, p_int, q_int, base, workers)
         new = {i: r.radius for i, r in results.items()}

@@ -1,5 +1,5 @@
 """Batch API: NP and DSRS radii of many instances that share P and Q, from their intervals
-(dsrs-math.md §7.4 items 5–6) — the engine of ``dsrs reproduce`` and of the engine
+(docs/math.md §7.4 items 5–6) — the engine of ``dsrs reproduce`` and of the engine
 benchmark.
 
 Instances are independent: they are cut into chunks spread over ``workers`` processes
@@ -48,7 +48,7 @@ def np_radii(
     workers: int = 2,
     chunk: int = 50,
 ) -> dict[int, InstanceResult]:
-    """NP radius (dsrs-math.md §3) of every instance from its ``pL``."""
+    """NP radius (docs/math.md §3) of every instance from its ``pL``."""
     items = sorted(p_lower.items())
     return _run(_np_chunk, [(p, dimension, c) for c in _chunks(items, chunk)], workers)
 

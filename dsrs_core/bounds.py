@@ -4,7 +4,7 @@ Meaning of ``alpha`` in this project: the probability that the *whole certificat
 input is wrong (every interval it relies on is covered at once with probability at least
 ``1 - alpha``). :func:`split_alpha` is the only function that divides it between the
 estimates; :func:`clopper_pearson` is always two-sided at the level it is given, as in the
-original DSRS implementation (dsrs-math.md §2.2).
+original DSRS implementation (docs/math.md §2.2).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def split_alpha(alpha: float, uses_q: bool) -> tuple[float, float | None]:
     -------
     (alpha_p, alpha_q)
         Levels of the two-sided intervals; by the union bound both hold at once with
-        probability at least ``1 - alpha_p - alpha_q = 1 - alpha`` (dsrs-math.md §2.2:
+        probability at least ``1 - alpha_p - alpha_q = 1 - alpha`` (docs/math.md §2.2:
         published runs use 0.0005 + 0.0005 for a total of 0.001).
     """
     if not 0.0 < alpha < 1.0:
@@ -42,7 +42,7 @@ def split_alpha(alpha: float, uses_q: bool) -> tuple[float, float | None]:
 
 
 def clopper_pearson(count: int, n: int, alpha: float) -> tuple[float, float]:
-    """Two-sided Clopper–Pearson interval for a binomial proportion (dsrs-math.md §2.2).
+    """Two-sided Clopper–Pearson interval for a binomial proportion (docs/math.md §2.2).
 
     ``lower = Beta⁻¹(alpha/2; count, n - count + 1)`` (0 when ``count == 0``) and
     ``upper = Beta⁻¹(1 - alpha/2; count + 1, n - count)`` (1 when ``count == n``); the

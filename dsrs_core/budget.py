@@ -2,7 +2,7 @@
 
 For ``N`` draws and failure probability ``alpha`` the largest certifiable radius is the
 one of an input on which *every* draw agrees with the label: ``count = N`` gives the
-Clopper–Pearson bounds ``pL = (alpha_p / 2)^(1/N)``, ``pU = 1`` (dsrs-math.md §2.2), and
+Clopper–Pearson bounds ``pL = (alpha_p / 2)^(1/N)``, ``pU = 1`` (docs/math.md §2.2), and
 likewise ``qL``, ``qU = 1`` for DSRS's Q. The radii are those of the engine itself
 (:func:`dsrs_core.neyman_pearson.np_radius`,
 :func:`dsrs_core.certification.dsrs_radius_from_intervals`), so a plan never promises what
@@ -55,7 +55,7 @@ GAUSSIAN_DSRS_DIMENSION = 40
 #: assumption of the DSRS paper); a best-case pL below this is flagged.
 NEAR_ONE_P_LOWER = 0.99
 #: A DSRS radius at most this much above the NP radius counts as "no gain" (grid radii are
-#: printed to ~1e-5 in the original's files; dsrs-math.md §6).
+#: printed to ~1e-5 in the original's files; docs/math.md §6).
 RADIUS_GAIN_TOLERANCE = 1e-5
 NP_PLAN_BASELINE = "NP with N draws under P at the full alpha"
 EQUAL_BUDGET_PLAN_BASELINE = (
@@ -256,6 +256,6 @@ def _dsrs_warnings(
     if config.q is not None and config.q.threshold == "x+":
         warnings.append(
             "with Q threshold x+, inputs on which every P draw agrees fall back to a second "
-            "P run certified by NP (dsrs-math.md §1.4)"
+            "P run certified by NP (docs/math.md §1.4)"
         )
     return warnings

@@ -7,7 +7,7 @@ CONTRACT (other packages call exactly these):
 
 Recompute API (no counts needed; used by ``dsrs reproduce``):
 
-* :func:`heuristic_percentile` — ``H(pL)`` of dsrs-math.md §1.4;
+* :func:`heuristic_percentile` — ``H(pL)`` of docs/math.md §1.4;
 * :func:`build_q_noise` — the Q noise object for a config and a sampled percentile;
 * :func:`dsrs_radius_from_intervals` — DSRS radius search from ``[pL, pU]``, ``[qL, qU]``.
 """
@@ -21,8 +21,9 @@ from dsrs_core.bounds import clopper_pearson, split_alpha
 from dsrs_core.config import CertificationConfig, NoiseSpec, QSpec, RadiusSearch
 from dsrs_core.dsrs_bound import CheckOutcome, Intervals, check_radius
 from dsrs_core.errors import InvalidParameterError
-from dsrs_core.neyman_pearson import np_radius
+from dsrs_core.neyman_pearson import P_LOWER_ONE, np_radius
 from dsrs_core.noise import RadialNoise, ThresholdedNoise, make_noise, with_sigma
+from dsrs_core.radius_proof import prove_radius
 from dsrs_core.radius_search import SearchResult, grid_search, precise_search
 from dsrs_core.region_masses import SigmaPair
 from dsrs_core.results import Certificate, SampleCounts
@@ -37,6 +38,7 @@ __all__ = [
     "certificate_from_counts",
     "dsrs_radius_from_intervals",
     "heuristic_percentile",
+    "intervals_consistent",
     "np_fallback_radius",
     "plan_q_draws",
 ]
@@ -44,6 +46,13 @@ __all__ = [
 #: ``x+`` falls back to P draws when the P upper bound reaches this (§1.4; the certifier's
 #: test in the original).
 FALLBACK_P_UPPER = 1.0 - 1e-8
+#: A dual bound above 1 + this proves that no classifier meets both intervals.
+INCONSISTENCY_TOLERANCE = 1e-6
+#: Reason recorded for such intervals; the DSRS radius then stays at the NP radius.
+INCONSISTENT = (
+    "inconsistent intervals: no classifier has P and Q agreement in both intervals "
+    "(a confidence bound failed); DSRS radius not raised above NP"
+)
 #: ``H(pL) ≥ 1`` has no quantile (§1.4, §7.1); the heuristic is capped here. Any Q chosen
 #: from the P run is legitimate (the Q run is a fresh sample), so the cap is sound.
 MAX_HEURISTIC_PERCENTILE = 0.999
@@ -51,7 +60,7 @@ MAX_HEURISTIC_PERCENTILE = 0.999
 
 @dataclass(frozen=True)
 class QPlan:
-    """What the Q draws are: Q itself, or (``fallback``) P again (dsrs-math.md §1.4 ``x+``).
+    """What the Q draws are: Q itself, or (``fallback``) P again (docs/math.md §1.4 ``x+``).
 
     ``percentile`` is the radial percentile of a thresholded Q (None for Q given by sigma
     or for the fall-back).
@@ -72,7 +81,7 @@ def heuristic_percentile(p_lower: float) -> float:
 
 
 def plan_q_draws(config: CertificationConfig, p_lower: float, p_upper: float) -> QPlan:
-    """Decide the Q to sample from the P interval (dsrs-math.md §1.4).
+    """Decide the Q to sample from the P interval (docs/math.md §1.4).
 
     Static percentile → that percentile; ``x`` → ``H(pL)``; ``x+`` → ``H(pL)`` unless
     ``pU ≥ 1 − 1e-8``, then ``QPlan(None, fallback=True)`` (the Q budget is spent on fresh P
@@ -106,6 +115,21 @@ def build_q_noise(
     return ThresholdedNoise(base=p, percentile=percentile)
 
 
+def intervals_consistent(q: RadialNoise | ThresholdedNoise, intervals: Intervals) -> bool:
+    """Closed-form consistency test (docs/math.md §7.1). For a thresholded Q with
+    percentile π every classifier has ``π·E_Q f ≤ E_P f ≤ π·E_Q f + 1 − π``; intervals
+    outside that band cannot come from one classifier. (For Q given by sigma, intervals
+    are found inconsistent when a dual bound exceeds 1 during the search.)"""
+    if not isinstance(q, ThresholdedNoise):
+        return True
+    pi = float(q.percentile)
+    tol = INCONSISTENCY_TOLERANCE
+    return (
+        intervals.p_lower <= pi * intervals.q_upper + 1.0 - pi + tol
+        and intervals.p_upper >= pi * intervals.q_lower - tol
+    )
+
+
 def dsrs_radius_from_intervals(
     p: RadialNoise,
     q: RadialNoise | ThresholdedNoise,
@@ -134,14 +158,43 @@ def dsrs_radius_from_intervals(
     """
     if not intervals.p_lower > 0.5:
         return SearchResult(start, 0, "p_lower <= 1/2: DSRS cannot certify", False)
+    if intervals.p_lower >= 1.0:
+        return SearchResult(start, 0, P_LOWER_ONE, False)
+    if not intervals_consistent(q, intervals):
+        return SearchResult(start, 0, INCONSISTENT, False, inconsistent=True)
     pair = ThresholdPair(p, q) if isinstance(q, ThresholdedNoise) else SigmaPair(p, q)
+    inconsistent: list[float] = []
 
     def check(r: float, hint: CheckOutcome | None) -> CheckOutcome:
-        return check_radius(pair, r, intervals, search.mode, hint)
+        outcome = check_radius(pair, r, intervals, search.mode, hint)
+        if outcome.bound > 1.0 + INCONSISTENCY_TOLERANCE:
+            # V(r) ≤ 1 whenever some classifier meets both intervals (docs/math.md §7.1).
+            inconsistent.append(outcome.bound)
+            return CheckOutcome(False, outcome.bound, outcome.case, None, INCONSISTENT)
+        return outcome
 
     if search.method == "grid":
-        return grid_search(check, start, search.unit)
-    return precise_search(check, start, search.tolerance)
+        found = grid_search(check, start, search.grid_unit(p.sigma))
+    else:
+        found = precise_search(check, start, search.search_tolerance(p.sigma))
+    if inconsistent:
+        return SearchResult(start, found.checks, INCONSISTENT, False, inconsistent=True)
+    if not found.improved:
+        return found
+    proof = prove_radius(pair, intervals, search.mode, found.certified, start)
+    reason = found.reason
+    if proof.radius < found.radius:
+        reason = f"certifying check: {proof.reason}"
+    return SearchResult(
+        proof.radius,
+        found.checks + proof.checks,
+        reason,
+        proof.radius > start,
+        proof.case,
+        found.certified,
+        proof.multipliers,
+        proof.coverage,
+    )
 
 
 def np_fallback_radius(
@@ -158,7 +211,7 @@ def np_fallback_radius(
         ok = r <= radius.radius
         return CheckOutcome(ok, float("nan"), "i", None, "" if ok else "fall-back NP radius")
 
-    return grid_search(check, start, search.unit)
+    return grid_search(check, start, search.grid_unit(p.sigma))
 
 
 def certificate_from_counts(
@@ -183,7 +236,7 @@ def certificate_from_counts(
         if ``pL > 1/2`` else None (abstain, radii 0); NP radius (§3) from the P interval;
         DSRS radius (§4, §5) when ``config.q`` is set. For the ``x+`` fall-back both P runs
         are valid at their own levels, so the larger of the two lower bounds is used
-        (sound, dsrs-math.md §7.2 item 11) and certified by NP.
+        (sound, docs/math.md §7.2 item 11) and certified by NP.
     """
     p = build_p_noise(config.p, dimension)
     alpha_p, alpha_q = split_alpha(config.alpha, config.q is not None)
@@ -194,6 +247,7 @@ def certificate_from_counts(
         assert alpha_q is not None and counts.q_count is not None and counts.q_n is not None
         q_lower, q_upper = clopper_pearson(counts.q_count, counts.q_n, alpha_q)
     reasons: list[str] = []
+    inconsistent = False
     if counts.q_fallback and has_q:
         assert q_lower is not None and q_upper is not None
         p_lower, p_upper = max(p_lower, q_lower), min(p_upper, q_upper)
@@ -222,6 +276,7 @@ def certificate_from_counts(
                 p, q, Intervals(p_lower, p_upper, q_lower, q_upper), config.search, np_value
             )
             dsrs_value = max(result.radius, np_value)
+            inconsistent = result.inconsistent
             reasons.append(f"DSRS: {result.reason}")
     if abstain:
         reasons.insert(0, "p_lower <= 1/2: abstain")
@@ -236,4 +291,5 @@ def certificate_from_counts(
         counts=counts,
         alpha=config.alpha,
         reason="; ".join(reasons),
+        inconsistent_intervals=inconsistent,
     )

@@ -3,7 +3,7 @@
 One of the two modules of ``dsrs_core`` that import torch (with :mod:`dsrs_core.sampling`).
 The pure half, from counts to radii, is :func:`dsrs_core.certification.certificate_from_counts`.
 
-Modes (dsrs-math.md §2.1; Cohen et al. 2019):
+Modes (docs/math.md §2.1; Cohen et al. 2019):
 
 * predict mode (``label=None``): the class is chosen by ``n_selection`` draws under P,
   then its probability is estimated; the certificate abstains when ``p_lower ≤ 1/2``.

@@ -20,13 +20,13 @@ __all__ = [
     "RadiusSearch",
 ]
 
-#: Percentile heuristics of dsrs-math.md §1.4 accepted for a thresholded Q.
+#: Percentile heuristics of docs/math.md §1.4 accepted for a thresholded Q.
 THRESHOLD_HEURISTICS = ("x", "x+")
 
 
 @dataclass(frozen=True)
 class NoiseSpec:
-    """The smoothing noise P as the user types it (dsrs-math.md §1).
+    """The smoothing noise P as the user types it (docs/math.md §1).
 
     ``family`` is ``"gaussian"`` (N(0, sigma² I)) or ``"general-gaussian"`` (GG(d, k, sigma)
     with the paper's user-facing sigma: E‖ε‖² = sigma² d). ``k`` is ignored (0) for the
@@ -62,7 +62,7 @@ class NoiseSpec:
 
 @dataclass(frozen=True)
 class QSpec:
-    """The second distribution Q of DSRS (dsrs-math.md §1.2–1.4).
+    """The second distribution Q of DSRS (docs/math.md §1.2–1.4).
 
     Exactly one of:
 
@@ -98,18 +98,21 @@ class QSpec:
 
 @dataclass(frozen=True)
 class RadiusSearch:
-    """How the DSRS radius is searched (dsrs-math.md §5).
+    """How the DSRS radius is searched (docs/math.md §5).
 
     ``"grid"``: steps of ``unit`` starting above the Neyman–Pearson radius, as the original;
     ``"precise"``: bisection to ``tolerance``. ``mode`` ``"exact"`` solves the Q-only KKT
     case exactly; ``"original"`` keeps the original's relaxation so that published numbers
-    are matched (dsrs-math.md §4.3(d)).
+    are matched (docs/math.md §4.3(d)). ``unit_scale`` ``"sigma"`` (default) measures
+    ``unit`` and ``tolerance`` in units of P's user-facing sigma, so the resolution is the
+    same at every noise level; ``"absolute"`` takes them as radii (the published files).
     """
 
     method: Literal["grid", "precise"] = "grid"
     unit: float = 0.05
     tolerance: float = 1e-4
     mode: Literal["exact", "original"] = "exact"
+    unit_scale: Literal["sigma", "absolute"] = "sigma"
 
     def __post_init__(self) -> None:
         if self.method not in ("grid", "precise"):
@@ -122,6 +125,18 @@ class RadiusSearch:
             raise InvalidParameterError(f"grid unit must lie in (0, 10], got {self.unit!r}")
         if not 0.0 < self.tolerance <= 1.0:
             raise InvalidParameterError(f"tolerance must lie in (0, 1], got {self.tolerance!r}")
+        if self.unit_scale not in ("sigma", "absolute"):
+            raise InvalidParameterError(
+                f"unit_scale must be 'sigma' or 'absolute', got {self.unit_scale!r}"
+            )
+
+    def grid_unit(self, sigma: float) -> float:
+        """The grid step as a radius for P's user-facing ``sigma``."""
+        return self.unit * sigma if self.unit_scale == "sigma" else self.unit
+
+    def search_tolerance(self, sigma: float) -> float:
+        """The precise-search tolerance as a radius for P's user-facing ``sigma``."""
+        return self.tolerance * sigma if self.unit_scale == "sigma" else self.tolerance
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,16 @@
-"""DSRS certification at one radius through the weak-duality bound (dsrs-math.md §4).
+"""DSRS certification at one radius through the weak-duality bound (docs/math.md §4).
 
 For any multipliers ``(λ1, λ2)`` and ``R = R(λ1, λ2) = {p_δ < λ1 p + λ2 q}``,
 
     V(r) ≥ L(λ1, λ2) = P_δ(R) + λ1 (p̂ − P(R)) + λ2 (q̂ − Q(R)),                    (D)
     p̂ = pL if λ1 ≥ 0 else pU,   q̂ = qL if λ2 ≥ 0 else qU
 
-(§4.1). A radius is certified when ``L − DSRS_DUAL_MARGIN > 1/2`` for the multipliers
-found, with ``L`` the smaller of its ``n``- and ``2n``-node values minus the quadrature
-allowance of :func:`dsrs_core.neyman_pearson.accept_bound` (§7.4 items 3 and 7). The
-search for good multipliers follows the original's STEP 1 (§4.3) to pick the KKT case:
+(§4.1). :func:`check_radius` is the *search* check: it passes when
+``L − DSRS_DUAL_MARGIN > 1/2`` with ``L`` from fixed rules (the smaller of its ``n``- and
+``2n``-node values minus the allowance of :func:`dsrs_core.neyman_pearson.accept_bound`).
+It is fast and heuristic; a radius is *reported* only after
+:func:`certified_dual_bound` (the certifying quadrature, §7.4) has proven (D) at its
+multipliers (:mod:`dsrs_core.radius_proof`, §5.1). The search for good multipliers follows the original's STEP 1 (§4.3) to pick the KKT case:
 i (NP), ii (Q only), iii/iv/v (two-sided corners), and solves that case (corners by
 Newton on ``(ln|λ1|, ln|λ2|)``). Because (D) holds for any multipliers, a wrong case or
 an unconverged solve only costs tightness, never soundness.
@@ -27,8 +29,9 @@ from math import exp, isfinite, log
 
 import numpy as np
 
+from dsrs_core.certifying_quadrature import SMALL_SHAPE, Estimate, dense_rule, radial_expectation
 from dsrs_core.errors import BracketError
-from dsrs_core.neyman_pearson import accept_bound
+from dsrs_core.neyman_pearson import CERTIFY_TOLERANCE, accept_bound, accept_estimate
 from dsrs_core.quadrature import gamma_rule
 from dsrs_core.region_masses import RegionMasses, SigmaPair
 from dsrs_core.root_finding import monotone_root
@@ -42,6 +45,7 @@ __all__ = [
     "ORIGINAL_EPS",
     "CheckOutcome",
     "Intervals",
+    "certified_dual_bound",
     "check_radius",
     "dual_value",
     "search_nodes",
@@ -64,6 +68,11 @@ LOG_MULTIPLIER_LIMIT = 60.0
 MULTIPLIER_XTOL = 1e-8
 MASS_FTOL = 1e-11
 _CORNER_STEPS = 40
+#: A search-check value this far below 1/2 fails without a second evaluation.
+CLEAR_FAILURE = 1e-3
+#: Fixed-rule values that disagree by more than this are not trusted to *fail* a radius:
+#: the certifying quadrature is asked instead (it may pass it).
+SEARCH_SPREAD_TRUST = 1e-9
 
 
 def search_nodes(d: int) -> int:
@@ -129,6 +138,32 @@ def dual_value(masses: RegionMasses, lam1: float, lam2: float, iv: Intervals) ->
     return value
 
 
+def certified_dual_bound(
+    pair: SigmaPair | ThresholdPair, r: float, lam: tuple[float, float], iv: Intervals
+) -> Estimate:
+    """(D) at ``lam`` by the certifying quadrature (docs/math.md §7.4): ``value`` is
+    ``E_t[ψ] + λ1 p̂ + λ2 q̂`` and ``error`` its quadrature error estimate. The search
+    rules are never used here."""
+    lam1, lam2 = lam
+    psi = pair.dual_integrand(r, lam1, lam2)
+    if isinstance(pair, ThresholdPair):
+        mu = lam1 + pair.q.nu * lam2
+        breaks = pair.kinks(lam1, mu)
+        sup = 1.0 + abs(mu) + abs(lam1)
+    else:
+        breaks = ()
+        sup = 1.0 + abs(lam1) + abs(lam2)
+    est = radial_expectation(pair.p.shape, psi, sup, CERTIFY_TOLERANCE, breaks)
+    p_hat = iv.p_lower if lam1 >= 0.0 else iv.p_upper
+    q_hat = iv.q_lower if lam2 >= 0.0 else iv.q_upper
+    value = est.value
+    if lam1 != 0.0:
+        value += lam1 * p_hat
+    if lam2 != 0.0:
+        value += lam2 * q_hat
+    return Estimate(value, est.error, est.pieces)
+
+
 def _solve_log_multiplier(
     fun: Callable[[float], tuple[float, float]], target: float, x0: float = 0.0
 ) -> float:
@@ -166,6 +201,8 @@ class _SigmaEngine(_Engine):
         self.a = pair.p.shape
 
     def rule(self, n: int):
+        if self.a < SMALL_SHAPE:
+            return dense_rule(self.a, 24 * n // 16, 16)
         return gamma_rule(self.a, n)
 
     def masses(self, r, lam1, lam2, n, jacobian=False, shifted=True, sides="pq") -> RegionMasses:
@@ -266,15 +303,25 @@ class _ThresholdEngine(_Engine):
 def _verify(
     engine: _Engine, r: float, lam: tuple[float, float], iv: Intervals, n: int
 ) -> tuple[bool, float, str]:
-    """(D) at ``lam`` with ``verify_nodes`` and twice as many; ``n`` (the search nodes)
-    is not used for certifying."""
+    """The search check of (D) at ``lam``: ``verify_nodes`` and twice as many nodes of the
+    fixed rules; where the two disagree by more than :data:`SEARCH_SPREAD_TRUST` and do not
+    pass, the certifying quadrature decides instead (the fixed rules do not split at kinks,
+    e.g. the edge of ``Λ > 0`` in cases iv and v, which is why mixed-sign multipliers are
+    never failed on the fixed rules alone). ``n`` (the search nodes) is not used here."""
     n = engine.verify_n
+    # Mixed signs: Λ > 0 on part of the radii only, and the fixed rules do not split at its
+    # edge, so they are not trusted to fail the radius.
+    mixed = lam[0] * lam[1] < 0.0
     coarse = dual_value(engine.masses(r, lam[0], lam[1], n), lam[0], lam[1], iv)
-    if isfinite(coarse) and coarse - DSRS_DUAL_MARGIN <= 0.5:
-        # The certified bound is at most min(coarse, fine): no 2n-node evaluation needed.
+    if not mixed and isfinite(coarse) and coarse - DSRS_DUAL_MARGIN <= 0.5 - CLEAR_FAILURE:
         return False, coarse, "dual bound <= 1/2"
     fine = dual_value(engine.masses(r, lam[0], lam[1], 2 * n), lam[0], lam[1], iv)
-    return accept_bound(coarse, fine, DSRS_DUAL_MARGIN)
+    ok, bound, why = accept_bound(coarse, fine, DSRS_DUAL_MARGIN)
+    trusted = isfinite(coarse) and isfinite(fine) and abs(coarse - fine) <= SEARCH_SPREAD_TRUST
+    if ok or (trusted and not mixed):
+        return ok, bound, why
+    est = certified_dual_bound(engine.pair, r, lam, iv)
+    return accept_estimate(est, DSRS_DUAL_MARGIN)
 
 
 def _np_value(engine: _Engine, r: float, p_target: float, n: int) -> tuple[float, float]:

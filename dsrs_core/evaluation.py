@@ -1,4 +1,4 @@
-"""Job-level statistics of certified radii (dsrs-math.md §6), and the one rule of which
+"""Job-level statistics of certified radii (docs/math.md §6), and the one rule of which
 radius counts.
 
 Which radius counts
@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 #: A radius counts as reaching R when it is at least R − 1e-5, as in the original's
-#: evaluation script (dsrs-math.md §6); this only absorbs the printing of grid radii.
+#: evaluation script (docs/math.md §6); this only absorbs the printing of grid radii.
 RADIUS_MATCH_TOLERANCE = 1e-5
 
 

@@ -1,4 +1,4 @@
-"""Neyman–Pearson (single sampling) certification for radial noise (dsrs-math.md §3).
+"""Neyman–Pearson (single sampling) certification for radial noise (docs/math.md §3).
 
 For a shift of norm ``r`` and ``κ = ln K`` the NP set is ``A_K = {p/p_δ ≥ K}``; its P mass
 ``Pm`` and shifted mass ``Ps`` are (§3.3, with ``ρ = scale √(2t)``, ``t ~ Gamma(a)``)
@@ -11,9 +11,11 @@ Certification goes through weak duality (§4.1 (D) with ``λ2 = 0``, ``λ1 = e^(
 
     V_NP(r) ≥ L(κ) = Ps(κ) + e^(−κ) (pL − Pm(κ)),                                (NP-D)
 
-so a radius is certified when ``min(L_n, L_2n) − QUADRATURE_SAFETY·|L_n − L_2n| −
-NP_DUAL_MARGIN > 1/2`` (``n`` and ``2n`` quadrature nodes). The root
-finders only choose ``κ`` and the trial radius; they are never trusted for soundness.
+so a radius is certified when the certifying quadrature (docs/math.md §7.4) proves
+``L(κ) − NP_DUAL_MARGIN > 1/2`` (its value minus its error estimate). The root finders
+(on the fixed search rules) only choose ``κ`` and the trial radius; they are never trusted
+for soundness. ``L`` is non-increasing in ``r`` at fixed κ (docs/math.md §5.1), so the
+radius covers every smaller one.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from math import exp, isfinite
 import numpy as np
 from scipy.stats import norm
 
+from dsrs_core.certifying_quadrature import SMALL_SHAPE, Estimate, dense_rule, radial_expectation
 from dsrs_core.errors import InvalidParameterError, NumericalError
 from dsrs_core.noise import GaussianNoise, RadialNoise
 from dsrs_core.quadrature import QuadratureRule, gamma_rule
@@ -31,16 +34,20 @@ from dsrs_core.root_finding import monotone_root
 from dsrs_core.special import symmetric_beta_cdf, symmetric_beta_pdf
 
 __all__ = [
+    "CERTIFY_TOLERANCE",
     "GAUSSIAN_RADIUS_BACKOFF",
     "LOG_K_LIMIT",
     "NP_DUAL_MARGIN",
     "NP_RADIUS_BACKOFFS",
+    "P_LOWER_ONE",
     "QUADRATURE_SAFETY",
     "QUADRATURE_SPREAD_LIMIT",
     "NPMasses",
     "NPRadius",
     "accept_bound",
+    "accept_estimate",
     "base_nodes",
+    "np_certified_bound",
     "np_certifies",
     "np_dual_bound",
     "np_masses",
@@ -57,14 +64,19 @@ NP_DUAL_MARGIN = 1e-9
 #: here: spectral for smooth integrands, ~n^-(h+1) at the clipping kinks of I for small
 #: d); this is subtracted on top of NP_DUAL_MARGIN.
 QUADRATURE_SAFETY = 2.0
-#: Beyond this disagreement a bound is not trusted at all (fail closed).
+#: Beyond this disagreement (or error estimate) a bound is not trusted at all (fail closed).
 QUADRATURE_SPREAD_LIMIT = 1e-4
+#: Error target of the certifying quadrature (absolute, on the dual bound).
+CERTIFY_TOLERANCE = 1e-10
 #: Relative reductions tried, in order, when the solved NP radius r* does not verify:
 #: the certified radius is r*(1 − backoff) for the first backoff that verifies (errs low).
 NP_RADIUS_BACKOFFS = (2e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2)
 #: Relative reduction of the Gaussian closed form σ Φ⁻¹(pL) (§3.2): covers the rounding
 #: of Φ⁻¹ (a few ulp) so that the radius errs low.
 GAUSSIAN_RADIUS_BACKOFF = 1e-12
+#: Reason recorded when ``pL = 1`` (docs/math.md §7.1): a Clopper–Pearson lower bound is
+#: always below 1, so such an input is refused explicitly instead of certified.
+P_LOWER_ONE = "p_lower = 1 cannot come from a Clopper-Pearson bound; no radius computed"
 #: Search range of κ = ln K (the original uses ±100 for the NP radius, ±20 in checks).
 LOG_K_LIMIT = 200.0
 
@@ -73,9 +85,16 @@ def base_nodes(noise: RadialNoise) -> int:
     """Quadrature nodes used for ``E_t`` with this noise (the check uses twice as many).
 
     The angle law Beta(h, h) sharpens with ``d``; 64 nodes converge to ~1e-12 for d ≤ 10⁴
-    and 128 for ImageNet-size inputs (dsrs-math.md §7.4 item 1; re-checked at run time).
+    and 128 for ImageNet-size inputs (docs/math.md §7.4 item 1; re-checked at run time).
     """
     return 64 if noise.d <= 20_000 else 128
+
+
+def search_rule(noise: RadialNoise) -> QuadratureRule:
+    """Rule of the NP solves: Gauss–Laguerre, or :func:`dense_rule` for small shapes."""
+    if noise.shape < SMALL_SHAPE:
+        return dense_rule(noise.shape)
+    return gamma_rule(noise.shape, base_nodes(noise))
 
 
 @dataclass(frozen=True)
@@ -95,6 +114,20 @@ def _geometry(noise: RadialNoise, rule: QuadratureRule) -> tuple[np.ndarray, np.
     return v, np.sqrt(v)
 
 
+def _np_arguments(
+    noise: RadialNoise, r: float, kappa: float, t: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per node ``t``: the arguments ``x_m``, ``x_s`` of ``I`` in (NP-m), (NP-s), the level
+    offsets and ``4ρr`` (offsets of the level sets from ``ρ²``: no cancellation for small
+    ``r`` or ``κ``; ``x_m = 1/2 + (r² − D_m)/(4ρr)``, ``x_s = 1/2 + (D_s − r²)/(4ρr)``)."""
+    rho = np.sqrt(noise.radius_sq(t))
+    denom = 4.0 * rho * r
+    r2 = r * r
+    gap_m = noise.level_offset(t, kappa)
+    gap_s = noise.level_offset(t, -kappa)
+    return 0.5 + (r2 - gap_m) / denom, 0.5 + (gap_s - r2) / denom, gap_m, gap_s, denom
+
+
 def np_masses(
     noise: RadialNoise, r: float, kappa: float, rule: QuadratureRule, derivatives: bool = True
 ) -> NPMasses:
@@ -102,19 +135,13 @@ def np_masses(
     if not r > 0.0:
         raise InvalidParameterError(f"radius must be positive, got {r!r}")
     h = noise.beta_param
-    v, rho = _geometry(noise, rule)
-    denom = 4.0 * rho * r
-    r2 = r * r
-    # Offsets of the level sets from ρ² (no cancellation for small r or κ):
-    # x_m = ((ρ+r)² − S_m)/(4ρr) = 1/2 + (r² − D_m)/(4ρr), x_s = 1/2 + (D_s − r²)/(4ρr).
-    gap_m = noise.level_offset(rule.nodes, kappa)
-    gap_s = noise.level_offset(rule.nodes, -kappa)
-    x_m = 0.5 + (r2 - gap_m) / denom
-    x_s = 0.5 + (gap_s - r2) / denom
+    x_m, x_s, gap_m, gap_s, denom = _np_arguments(noise, r, kappa, rule.nodes)
     p_mass = rule.expect(symmetric_beta_cdf(x_m, h))
     shifted = rule.expect(symmetric_beta_cdf(x_s, h))
     if not derivatives:
         return NPMasses(p_mass, shifted, 0.0, 0.0, 0.0, 0.0)
+    v = noise.radius_sq(rule.nodes)
+    r2 = r * r
     pdf_m = symmetric_beta_pdf(x_m, h)
     pdf_s = symmetric_beta_pdf(x_s, h)
     # dU/dℓ = −dB_c/dc (the level ℓ = ln g(ρ) − c)
@@ -130,6 +157,22 @@ def np_masses(
         rule.expect(pdf_m * dm_dr),
         rule.expect(pdf_s * ds_dr),
     )
+
+
+def np_certified_bound(noise: RadialNoise, r: float, kappa: float, p_lower: float) -> Estimate:
+    """(NP-D) at ``κ`` by the certifying quadrature (docs/math.md §7.4): ``value`` is the
+    bound, ``error`` its quadrature error estimate. Never uses the search rules."""
+    if not r > 0.0:
+        raise InvalidParameterError(f"radius must be positive, got {r!r}")
+    h = noise.beta_param
+    lam = exp(-kappa)
+
+    def psi(t: np.ndarray) -> np.ndarray:
+        x_m, x_s, *_ = _np_arguments(noise, r, kappa, t)
+        return symmetric_beta_cdf(x_s, h) - lam * symmetric_beta_cdf(x_m, h)
+
+    est = radial_expectation(noise.shape, psi, 1.0 + lam, CERTIFY_TOLERANCE)
+    return Estimate(est.value + lam * p_lower, est.error, est.pieces)
 
 
 def solve_log_k(
@@ -165,17 +208,28 @@ def np_dual_bound(
 
 
 def np_certifies(
-    noise: RadialNoise, r: float, kappa: float, p_lower: float, n_nodes: int | None = None
+    noise: RadialNoise, r: float, kappa: float, p_lower: float
 ) -> tuple[bool, float, str]:
-    """Whether (NP-D) at ``κ`` proves ``V_NP(r) > 1/2`` (margin and convergence included).
+    """Whether (NP-D) at ``κ`` proves ``V_NP(r) > 1/2`` by the certifying quadrature.
 
-    Returns ``(certified, bound, reason)`` where ``bound`` is the smaller of the two
-    quadrature evaluations and ``reason`` explains a failure.
+    Returns ``(certified, bound, reason)``: ``bound`` is the value minus its error
+    estimate, compared with ``1/2 + NP_DUAL_MARGIN``; ``reason`` explains a failure.
     """
-    n = n_nodes or base_nodes(noise)
-    coarse = np_dual_bound(noise, r, kappa, p_lower, gamma_rule(noise.shape, n))
-    fine = np_dual_bound(noise, r, kappa, p_lower, gamma_rule(noise.shape, 2 * n))
-    return accept_bound(coarse, fine, NP_DUAL_MARGIN)
+    est = np_certified_bound(noise, r, kappa, p_lower)
+    return accept_estimate(est, NP_DUAL_MARGIN)
+
+
+def accept_estimate(est: Estimate, margin: float) -> tuple[bool, float, str]:
+    """Decide from a certifying-quadrature estimate of a lower bound on ``V(r)``: certified
+    when ``value − error − margin > 1/2``. Returns ``(certified, bound, reason)``."""
+    if not (isfinite(est.value) and isfinite(est.error)):
+        return False, float("nan"), "non-finite dual bound"
+    if est.error > QUADRATURE_SPREAD_LIMIT:
+        return False, est.value, f"quadrature not converged (error {est.error:.1e})"
+    bound = est.value - est.error
+    if bound - margin > 0.5:
+        return True, bound, ""
+    return False, bound, "dual bound <= 1/2"
 
 
 def accept_bound(coarse: float, fine: float, margin: float) -> tuple[bool, float, str]:
@@ -256,7 +310,7 @@ def _bisect_np(noise: RadialNoise, p_lower: float, rule: QuadratureRule) -> tupl
 
 
 def np_radius(noise: RadialNoise, p_lower: float) -> NPRadius:
-    """Certified Neyman–Pearson radius for the P lower bound ``pL`` (dsrs-math.md §3).
+    """Certified Neyman–Pearson radius for the P lower bound ``pL`` (docs/math.md §3).
 
     Parameters
     ----------
@@ -279,11 +333,12 @@ def np_radius(noise: RadialNoise, p_lower: float) -> NPRadius:
     if not p_lower > 0.5:
         return NPRadius(0.0, 0.0, "p_lower <= 1/2")
     if p_lower >= 1.0:
-        raise InvalidParameterError("p_lower = 1 has no finite NP radius (cannot come from CP)")
+        # Every radius would hold (P_δ ≪ P), but no Clopper–Pearson bound is 1: refuse.
+        return NPRadius(0.0, 0.0, P_LOWER_ONE)
     if isinstance(noise, GaussianNoise) or noise.k == 0:
         closed_form = float(noise.scale * norm.ppf(p_lower))
         return NPRadius(closed_form * (1.0 - GAUSSIAN_RADIUS_BACKOFF), float("nan"))
-    rule = gamma_rule(noise.shape, base_nodes(noise))
+    rule = search_rule(noise)
     reason = ""
     try:
         r_star, kappa = _newton_np(noise, p_lower, rule)

@@ -1,4 +1,4 @@
-"""Noise families of randomized smoothing, one class each, found by name (dsrs-math.md §1).
+"""Noise families of randomized smoothing, one class each, found by name (docs/math.md §1).
 
 All families here are *radial*: ``z = √(2t)·scale·u`` with ``t ~ Gamma(a, 1)`` and ``u``
 uniform on the unit sphere, and density ``p(z) = C · g(‖z‖)`` with the strictly decreasing
@@ -66,7 +66,7 @@ def _check_dimension_and_k(d: int, k: int) -> None:
 
 @dataclass(frozen=True, kw_only=True)
 class RadialNoise:
-    """Common protocol of the radial noise families (dsrs-math.md §1.1–1.2).
+    """Common protocol of the radial noise families (docs/math.md §1.1–1.2).
 
     Parameters
     ----------
@@ -201,7 +201,7 @@ class RadialNoise:
 
 @dataclass(frozen=True, kw_only=True)
 class GaussianNoise(RadialNoise):
-    """``N(0, sigma² I_d)`` (dsrs-math.md §1.1): the radial family with ``k = 0``."""
+    """``N(0, sigma² I_d)`` (docs/math.md §1.1): the radial family with ``k = 0``."""
 
     k: int = 0
     name: str = field(default="gaussian", init=False)
@@ -214,7 +214,7 @@ class GaussianNoise(RadialNoise):
 
 @dataclass(frozen=True, kw_only=True)
 class GeneralizedGaussianNoise(RadialNoise):
-    """``GG(d, k, σ)`` with density ``∝ ‖z‖^(−2k) e^(−‖z‖²/(2σ²))`` (dsrs-math.md §1.2).
+    """``GG(d, k, σ)`` with density ``∝ ‖z‖^(−2k) e^(−‖z‖²/(2σ²))`` (docs/math.md §1.2).
 
     ``sigma`` is the paper's user-facing level; ``scale = sigma √(d/(d−2k))``.
     """
@@ -224,7 +224,7 @@ class GeneralizedGaussianNoise(RadialNoise):
 
 @dataclass(frozen=True, kw_only=True)
 class ThresholdedNoise:
-    """Q = P conditioned on the ball ``‖z‖ ≤ T`` (dsrs-math.md §1.3).
+    """Q = P conditioned on the ball ``‖z‖ ≤ T`` (docs/math.md §1.3).
 
     Parameters
     ----------

@@ -1,4 +1,4 @@
-"""Exact samplers of the noise families on the device (dsrs-math.md §1).
+"""Exact samplers of the noise families on the device (docs/math.md §1).
 
 One of the modules of ``dsrs_core`` that import torch. A sampler is built from the
 engine's noise object (:mod:`dsrs_core.noise`, which owns the scale convention and the
@@ -145,7 +145,7 @@ class ThresholdedGeneralGaussianSampler:
 
     @cached_property
     def threshold_t(self) -> float:
-        """``b`` in t-units (dsrs-math.md §1.3)."""
+        """``b`` in t-units (docs/math.md §1.3)."""
         return float(_gamma.ppf(self.percentile, self.shape))
 
     @property

@@ -1,7 +1,7 @@
 """Fixed-node quadrature for expectations over the radial law ``t ~ Gamma(a, 1)``.
 
 Every certification integral is ``E_t[f(t)]`` or a restriction of it to an interval
-(dsrs-math.md §0, §7.4 item 1). The rules here integrate ``f`` against the Gamma(a)
+(docs/math.md §0, §7.4 item 1). The rules here integrate ``f`` against the Gamma(a)
 density, not renormalised:
 
 * whole line: generalised Gauss–Laguerre with parameter ``a − 1`` (weights / Γ(a));

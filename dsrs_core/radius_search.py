@@ -1,10 +1,11 @@
-"""Searching the largest certified DSRS radius (dsrs-math.md §5).
+"""Searching the largest certified DSRS radius (docs/math.md §5).
 
-Both searches only ever return a radius that a check has certified (or the starting
-radius, which the caller proved — the NP radius); numerical trouble in a check means "not
-certified at that radius" and ends the search, with the reason recorded. Like the
-original, the searches assume that certification is monotone in the radius (§9, UNSURE);
-that assumption can only make a search stop early, never return an unchecked radius.
+The searches are fast and heuristic: they walk up while the search check (fixed
+quadrature rules) certifies, and return every radius it certified in
+``SearchResult.certified``. They do not prove anything by themselves: a radius is reported
+only after :func:`dsrs_core.radius_proof.prove_radius` has proven it with the certifying
+quadrature and covered every smaller radius (docs/math.md §5.1). Numerical trouble in a
+check means "not certified at that radius" and ends the search, with the reason recorded.
 """
 
 from __future__ import annotations
@@ -41,6 +42,10 @@ class SearchResult:
     reason: str
     improved: bool
     case: str = ""
+    certified: tuple[float, ...] = ()
+    multipliers: tuple[float, float] | None = None
+    coverage: str = ""
+    inconsistent: bool = False
 
 
 def _safe_check(check: Check, r: float, hint) -> CheckOutcome:
@@ -69,6 +74,7 @@ def grid_search(check: Check, start: float, unit: float) -> SearchResult:
     best, hint, checks, case = start, None, 0, ""
     reason = "search limit reached"
     improved = False
+    passed: list[float] = []
     while checks < MAX_SEARCH_CHECKS:
         r = (j + 1) * unit
         out = _safe_check(check, r, hint)
@@ -77,8 +83,9 @@ def grid_search(check: Check, start: float, unit: float) -> SearchResult:
             reason = f"r={r:.6g}: {out.reason} (case {out.case})"
             break
         best, hint, case, improved = r, out, out.case, True
+        passed.append(r)
         j += 1
-    return SearchResult(best if improved else start, checks, reason, improved, case)
+    return SearchResult(best if improved else start, checks, reason, improved, case, tuple(passed))
 
 
 def precise_search(check: Check, start: float, tolerance: float) -> SearchResult:
@@ -92,12 +99,14 @@ def precise_search(check: Check, start: float, tolerance: float) -> SearchResult
     step = PRECISE_FIRST_STEP * tolerance
     hi = None
     reason = "search limit reached"
+    passed: list[float] = []
     while checks < MAX_SEARCH_CHECKS:
         r = lo + step
         out = _safe_check(check, r, hint)
         checks += 1
         if out.certified:
             lo, hint, case = r, out, out.case
+            passed.append(r)
             step *= 2.0
         else:
             hi, reason = r, f"r={r:.6g}: {out.reason} (case {out.case})"
@@ -108,6 +117,7 @@ def precise_search(check: Check, start: float, tolerance: float) -> SearchResult
         checks += 1
         if out.certified:
             lo, hint, case = mid, out, out.case
+            passed.append(mid)
         else:
             hi, reason = mid, f"r={mid:.6g}: {out.reason} (case {out.case})"
-    return SearchResult(lo, checks, reason, lo > start, case)
+    return SearchResult(lo, checks, reason, lo > start, case, tuple(passed))

@@ -1,4 +1,4 @@
-"""Masses of the DSRS worst-case region ``R(λ1, λ2) = {p_δ < λ1 p + λ2 q}`` (dsrs-math.md §4.4).
+"""Masses of the DSRS worst-case region ``R(λ1, λ2) = {p_δ < λ1 p + λ2 q}`` (docs/math.md §4.4).
 
 For P = GG(d, k, σ), Q = GG(d, k, β) (same ``d, k``, another scale) and a shift of norm
 ``r``, seen from a point at squared radius ``s``:
@@ -248,7 +248,7 @@ class _Phi:
 
 @dataclass(frozen=True)
 class SigmaPair:
-    """P = ``p`` and Q = the same family with another scale (dsrs-math.md §4.4)."""
+    """P = ``p`` and Q = the same family with another scale (docs/math.md §4.4)."""
 
     p: RadialNoise
     q: RadialNoise
@@ -284,6 +284,38 @@ class SigmaPair:
             d1 = np.where(ok, np.exp(-llt_safe), 0.0)
             d2 = np.where(ok, np.exp(phi.log_ratio + (phi.cp - phi.cq) * v - llt_safe), 0.0)
         return cdf, base * d1, base * d2
+
+    def _shifted_values(self, phi: _Phi, r: float, t: Array) -> Array:
+        """Per node ``t`` of P's radial law: ``Pr(‖δ + w‖² ∈ M(ρ))``, ``‖w‖ = ρ`` ((G2))."""
+        v = self.p.radius_sq(t)
+        rho = np.sqrt(v)
+        denom = 4.0 * rho * r
+        s_lo, s_hi = phi.superlevel_interval(self.p.log_profile(v))
+        near = (rho - r) ** 2
+        h = self.p.beta_param
+        inside = symmetric_beta_cdf((s_hi - near) / denom, h) - symmetric_beta_cdf(
+            (s_lo - near) / denom, h
+        )
+        return np.maximum(inside, 0.0)
+
+    def dual_integrand(self, r: float, lam1: float, lam2: float) -> Callable[[Array], Array]:
+        """``t ↦ F_δ(t) − λ1 F_P(t) − λ2 F_Q(t)``: the integrand of
+        ``P_δ(R) − λ1 P(R) − λ2 Q(R)`` over the common radial law ``t ~ Gamma(a)`` (the Q
+        side at ``ρ = β√(2t)``); for the certifying quadrature (docs/math.md §7.4)."""
+        if not r > 0.0:
+            raise InvalidParameterError(f"radius must be positive, got {r!r}")
+        phi = _Phi(self, lam1, lam2)
+
+        def psi(t: Array) -> Array:
+            t = np.asarray(t, dtype=np.float64)
+            out = self._shifted_values(phi, r, t)
+            if lam1 != 0.0:
+                out = out - lam1 * self._far_values(phi, r, self.p.radius_sq(t), False)[0]
+            if lam2 != 0.0:
+                out = out - lam2 * self._far_values(phi, r, self.q.radius_sq(t), False)[0]
+            return out
+
+        return psi
 
     def masses(
         self,
@@ -328,14 +360,5 @@ class SigmaPair:
         (pm, dp1, dp2), (qm, dq1, dq2) = sums["p"], sums["q"]
         ps = float("nan")
         if shifted:
-            v = self.p.radius_sq(p_rule.nodes)
-            rho = np.sqrt(v)
-            denom = 4.0 * rho * r
-            s_lo, s_hi = phi.superlevel_interval(self.p.log_profile(v))
-            near = (rho - r) ** 2
-            h = self.p.beta_param
-            inside = symmetric_beta_cdf((s_hi - near) / denom, h) - symmetric_beta_cdf(
-                (s_lo - near) / denom, h
-            )
-            ps = p_rule.expect(np.maximum(inside, 0.0))
+            ps = p_rule.expect(self._shifted_values(phi, r, p_rule.nodes))
         return RegionMasses(pm, qm, ps, (dp1, dp2, dq1, dq2) if jacobian else None)

@@ -39,6 +39,8 @@ class Certificate:
     ``prediction`` is None when the smoothed classifier abstains (the P lower bound is not
     above 1/2); radii are then 0. ``reason`` records why a radius stopped where it did
     (for example a solver failure that made a larger radius unprovable).
+    ``inconsistent_intervals`` flags P and Q intervals that no classifier could produce
+    (so a confidence bound failed); the DSRS radius is then not raised above NP.
     """
 
     prediction: int | None
@@ -51,6 +53,7 @@ class Certificate:
     counts: SampleCounts
     alpha: float
     reason: str = ""
+    inconsistent_intervals: bool = False
 
     @property
     def abstained(self) -> bool:

@@ -1,5 +1,5 @@
 """Monte-Carlo counting on the device: Cohen et al.'s ``certify`` sampling with DSRS's
-second run (dsrs-math.md §2), for one input or several sharing one stream of batches.
+second run (docs/math.md §2), for one input or several sharing one stream of batches.
 
 Read :func:`draw_counts_batch` as the method's pseudocode::
 
@@ -11,7 +11,7 @@ The noise comes from :mod:`dsrs_core.noise_samplers`, built from the engine's no
 objects: P by :func:`~dsrs_core.certification.build_p_noise`, Q by
 :func:`~dsrs_core.certification.plan_q_draws` then
 :func:`~dsrs_core.certification.build_q_noise` — or P again, explicitly, on the ``x+``
-fall-back (dsrs-math.md §7.2 item 1). Noise is generated into a reused buffer in the
+fall-back (docs/math.md §7.2 item 1). Noise is generated into a reused buffer in the
 classifier's dtype; counts are accumulated on the device and read back once per phase.
 Every random number comes from one explicit ``torch.Generator`` whose seed is stored in
 the :class:`~dsrs_core.results.SampleCounts` produced.
@@ -355,7 +355,7 @@ def draw_counts(
     batch_size: int = DEFAULT_BATCH_SIZE,
     num_classes: int | None = None,
 ) -> SampleCounts:
-    """Monte-Carlo counts of one input (dsrs-math.md §2; Cohen et al. 2019 ``certify``).
+    """Monte-Carlo counts of one input (docs/math.md §2; Cohen et al. 2019 ``certify``).
 
     Parameters
     ----------

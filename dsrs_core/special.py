@@ -1,4 +1,4 @@
-"""Special functions of the radius engine, vectorised and overflow-free (dsrs-math.md §4.6).
+"""Special functions of the radius engine, vectorised and overflow-free (docs/math.md §4.6).
 
 * :func:`log_lambert_w` — ``Wl(z) = W(e^z)``, the unique ``w > 0`` with ``w + ln w = z``.
 * :func:`symmetric_beta_cdf` / :func:`symmetric_beta_pdf` — ``I(x) = I_x(h, h)`` and its
@@ -28,7 +28,7 @@ LAMBERT_NEWTON_STEPS = 7
 
 
 def log_lambert_w(z: ArrayLike) -> NDArray[np.float64]:
-    """``Wl(z) = W(e^z)``: the solution ``w > 0`` of ``w + ln w = z`` (dsrs-math.md §0, (U)).
+    """``Wl(z) = W(e^z)``: the solution ``w > 0`` of ``w + ln w = z`` (docs/math.md §0, (U)).
 
     Parameters
     ----------
@@ -61,7 +61,7 @@ def log_lambert_w(z: ArrayLike) -> NDArray[np.float64]:
 
 def symmetric_beta_cdf(x: ArrayLike, h: float) -> NDArray[np.float64]:
     """``I(x) = I_x(h, h)``, the CDF of Beta(h, h), with ``I = 0`` for ``x ≤ 0`` and
-    ``I = 1`` for ``x ≥ 1`` (dsrs-math.md §0). ``nan`` inputs are not allowed."""
+    ``I = 1`` for ``x ≥ 1`` (docs/math.md §0). ``nan`` inputs are not allowed."""
     xc = np.clip(np.asarray(x, dtype=np.float64), 0.0, 1.0)
     return betainc(h, h, xc)
 

@@ -1,4 +1,4 @@
-"""Masses of the DSRS region for a thresholded Q (dsrs-math.md §4.5).
+"""Masses of the DSRS region for a thresholded Q (docs/math.md §4.5).
 
 With ``q = ν p 1{‖z‖ ≤ T}`` the region ``R = {p_δ < λ1 p + λ2 q}`` splits into
 
@@ -35,7 +35,7 @@ __all__ = ["ThresholdPair"]
 
 @dataclass(frozen=True)
 class ThresholdPair:
-    """P = ``q.base`` and the thresholded Q = ``q`` (dsrs-math.md §1.3, §4.5)."""
+    """P = ``q.base`` and the thresholded Q = ``q`` (docs/math.md §1.3, §4.5)."""
 
     p: RadialNoise
     q: ThresholdedNoise
@@ -44,22 +44,29 @@ class ThresholdPair:
         if self.q.base != self.p:
             raise InvalidParameterError("a thresholded Q must be built on the smoothing noise P")
 
+    def _level_values(
+        self, r: float, log_level: float, t: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per node ``t``: ``I(x)``, ``x = 1/2 + (r² − (B_{−ln λ}(t) − ρ²))/(4ρr)`` (the
+        fraction of the sphere in ``{p_δ < λ p}``), the offset and ``4ρr``."""
+        p = self.p
+        rho = np.sqrt(p.radius_sq(t))
+        denom = 4.0 * rho * r
+        gap = p.level_offset(t, -log_level)
+        x = 0.5 + (r * r - gap) / denom
+        return symmetric_beta_cdf(x, p.beta_param), x, np.stack([gap, denom])
+
     def _level_mass(
         self, r: float, log_level: float, rule: QuadratureRule, derivative: bool
     ) -> tuple[float, float]:
         """``E[I(1/2 + (r² − (B_{−ln λ}(t) − ρ²))/(4ρr))]`` over ``rule`` for ``ln λ`` and
         its derivative in ``ln λ`` (the P mass of ``{p_δ < λ p}`` over the rule's range)."""
         p = self.p
-        t = rule.nodes
-        v = p.radius_sq(t)
-        rho = np.sqrt(v)
-        denom = 4.0 * rho * r
-        gap = p.level_offset(t, -log_level)
-        x = 0.5 + (r * r - gap) / denom
-        mass = rule.expect(symmetric_beta_cdf(x, p.beta_param))
+        cdf, x, (gap, denom) = self._level_values(r, log_level, rule.nodes)
+        mass = rule.expect(cdf)
         if not derivative:
             return mass, 0.0
-        slope = p.level_offset_slope(v, gap)
+        slope = p.level_offset_slope(p.radius_sq(rule.nodes), gap)
         return mass, rule.expect(symmetric_beta_pdf(x, p.beta_param) * slope / denom)
 
     def inner_rule(self, n: int) -> QuadratureRule:
@@ -90,14 +97,9 @@ class ThresholdPair:
             return max(b - log_level, 0.0)
         return float(k * log_lambert_w(np.array((b + k * log(b) - log_level) / k - log(k)))[()])
 
-    def shifted_mass(self, r: float, lam1: float, mu: float, n: int) -> float:
-        """``P_δ(R) = E_t[u1 + u2]`` (module docstring), split at the kinks."""
+    def _shifted_values(self, r: float, lam1: float, mu: float, t: np.ndarray) -> np.ndarray:
+        """Per node ``t``: ``u1 + u2`` of the module docstring."""
         p = self.p
-        log_mu = log(mu) if mu > 0.0 else None
-        log_lam1 = log(lam1) if lam1 > 0.0 else None
-        cuts = tuple(self._kink(c) for c in (log_mu, log_lam1) if c is not None)
-        rule = split_rule(p.shape, cuts, n)
-        t = rule.nodes
         v = p.radius_sq(t)
         rho = np.sqrt(v)
         denom = 4.0 * rho * r
@@ -105,16 +107,46 @@ class ThresholdPair:
         h = p.beta_param
         ball_gap = self.q.threshold_sq - v
         total = np.zeros_like(v)
-        if log_mu is not None:
-            gap = p.level_offset(t, log_mu)
+        if mu > 0.0:
+            gap = p.level_offset(t, log(mu))
             total += symmetric_beta_cdf(0.5 + (np.minimum(ball_gap, gap) - r2) / denom, h)
-        if log_lam1 is not None:
-            gap = p.level_offset(t, log_lam1)
+        if lam1 > 0.0:
+            gap = p.level_offset(t, log(lam1))
             outside = symmetric_beta_cdf(0.5 + (gap - r2) / denom, h) - symmetric_beta_cdf(
                 0.5 + (ball_gap - r2) / denom, h
             )
             total += np.maximum(outside, 0.0)
-        return rule.expect(total)
+        return total
+
+    def kinks(self, lam1: float, mu: float) -> tuple[float, ...]:
+        """``b`` and the ``t`` where ``B_{ln μ}(t) = T²`` or ``B_{ln λ1}(t) = T²``."""
+        levels = [log(c) for c in (mu, lam1) if c > 0.0]
+        return (self.q.threshold_t, *(self._kink(c) for c in levels))
+
+    def shifted_mass(self, r: float, lam1: float, mu: float, n: int) -> float:
+        """``P_δ(R) = E_t[u1 + u2]`` (module docstring), split at the kinks."""
+        rule = split_rule(self.p.shape, self.kinks(lam1, mu)[1:], n)
+        return rule.expect(self._shifted_values(r, lam1, mu, rule.nodes))
+
+    def dual_integrand(self, r: float, lam1: float, lam2: float):
+        """``t ↦`` integrand of ``P_δ(R) − λ1 P(R) − λ2 Q(R)`` over ``t ~ Gamma(a)``:
+        ``u1 + u2 − μ I(x_μ) 1{t ≤ b} − λ1 I(x_λ1) 1{t > b}`` (docs/math.md §7.4)."""
+        if not r > 0.0:
+            raise InvalidParameterError(f"radius must be positive, got {r!r}")
+        mu = lam1 + self.q.nu * lam2
+        b = self.q.threshold_t
+
+        def psi(t: np.ndarray) -> np.ndarray:
+            t = np.asarray(t, dtype=np.float64)
+            out = self._shifted_values(r, lam1, mu, t)
+            inner = t <= b
+            if mu > 0.0:
+                out = out - mu * np.where(inner, self._level_values(r, log(mu), t)[0], 0.0)
+            if lam1 > 0.0:
+                out = out - lam1 * np.where(inner, 0.0, self._level_values(r, log(lam1), t)[0])
+            return out
+
+        return psi
 
     def masses(self, r: float, lam1: float, lam2: float, n: int) -> RegionMasses:
         """``P(R)``, ``Q(R)``, ``P_δ(R)`` of ``R(λ1, λ2)`` at shift norm ``r > 0``."""

@@ -1,4 +1,4 @@
-"""DSRS checks (dsrs-math.md §4) against the worked values of §8 and the published radii."""
+"""DSRS checks (docs/math.md §4) against the worked values of §8 and the published radii."""
 
 from __future__ import annotations
 
@@ -136,10 +136,14 @@ def _published_match(model, sigma, q_param, thresholded, unit, step):
             q = ThresholdedNoise(base=p, percentile=pi)
         else:
             q = with_sigma(p, float(q_param))
-        search = RadiusSearch(unit=unit, mode="original")
+        search = RadiusSearch(unit=unit, mode="original", unit_scale="absolute")
         result = dsrs_radius_from_intervals(p, q, Intervals(pl, pu, ql, qu), search, orig[index])
         exact = dsrs_radius_from_intervals(
-            p, q, Intervals(pl, pu, ql, qu), RadiusSearch(unit=unit, mode="exact"), orig[index]
+            p,
+            q,
+            Intervals(pl, pu, ql, qu),
+            RadiusSearch(unit=unit, mode="exact", unit_scale="absolute"),
+            orig[index],
         )
         assert result.radius == pytest.approx(new[index], abs=1e-9), (index, result)
         assert exact.radius >= result.radius

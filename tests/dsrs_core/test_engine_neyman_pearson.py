@@ -1,4 +1,4 @@
-"""Neyman–Pearson radius (dsrs-math.md §3) against closed forms and the published radii."""
+"""Neyman–Pearson radius (docs/math.md §3) against closed forms and the published radii."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from reference_data import needs_reference, orig_radii, sampling
 from scipy.stats import norm
 
 from dsrs_core.errors import InvalidParameterError
-from dsrs_core.neyman_pearson import np_certifies, np_masses, np_radius
+from dsrs_core.neyman_pearson import P_LOWER_ONE, np_certifies, np_masses, np_radius
 from dsrs_core.noise import make_noise
 from dsrs_core.quadrature import gamma_rule
 
@@ -35,8 +35,9 @@ def test_gaussian_radius_closed_form_and_edge_cases():
     assert np_radius(g, 0.9).radius == pytest.approx(0.5 * norm.ppf(0.9))
     assert np_radius(g, 0.5).radius == 0.0
     assert np_radius(g, 0.0).radius == 0.0
-    with pytest.raises(InvalidParameterError):
-        np_radius(g, 1.0)
+    # pL = 1 cannot come from Clopper–Pearson: refused with the reason (issue 12).
+    refused = np_radius(g, 1.0)
+    assert refused.radius == 0.0 and refused.reason == P_LOWER_ONE
     with pytest.raises(InvalidParameterError):
         np_radius(g, 1.5)
 

@@ -58,7 +58,7 @@ def test_gamma_rules_integrate_moments_and_segments(a):
 
 
 def test_scale_convention_factors_of_the_spec():
-    # dsrs-math.md §1.2: MNIST 5.715476, CIFAR-10 16, ImageNet 137.171426
+    # docs/math.md §1.2: MNIST 5.715476, CIFAR-10 16, ImageNet 137.171426
     assert make_noise("general-gaussian", 784, 1.0, 380).scale == pytest.approx(5.715476, abs=1e-6)
     assert make_noise("general-gaussian", 3072, 1.0, 1530).scale == pytest.approx(16.0)
     assert make_noise("general-gaussian", 150528, 1.0, 75260).scale == pytest.approx(
@@ -86,7 +86,7 @@ def test_unknown_family_and_bad_sigma():
 
 
 def test_thresholded_noise_attributes_match_spec_example():
-    # dsrs-math.md §8.2: π = 0.5569867 → b = 12.163659, ν = 1.795375
+    # docs/math.md §8.2: π = 0.5569867 → b = 12.163659, ν = 1.795375
     p = make_noise("general-gaussian", 784, 1.0, 380)
     q = ThresholdedNoise(base=p, percentile=0.5569867)
     assert q.threshold_t == pytest.approx(12.163659, abs=1e-6)

@@ -1,4 +1,4 @@
-"""Exact samplers: laws checked by statistics with fixed seeds (dsrs-math.md §1).
+"""Exact samplers: laws checked by statistics with fixed seeds (docs/math.md §1).
 
 Every statistical test uses a fixed seed, so it is deterministic; the thresholds are chosen
 so that a correct sampler passes with overwhelming probability (p-value floors of 1e-3,
@@ -57,7 +57,7 @@ def _radial_t(noise: torch.Tensor, scale: float) -> np.ndarray:
 
 
 def test_internal_scale_and_shape_follow_the_user_convention():
-    # dsrs-math.md §1.2: MNIST d=784, k=380 has factor 5.715476; CIFAR-10 factor 16.
+    # docs/math.md §1.2: MNIST d=784, k=380 has factor 5.715476; CIFAR-10 factor 16.
     assert internal_scale(NoiseSpec("general-gaussian", 1.0, 380), 784) == pytest.approx(
         5.715476, abs=1e-6
     )

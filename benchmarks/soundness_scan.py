@@ -1,0 +1,256 @@
+"""Soundness and tightness scan of the radius engine against an independent reference.
+
+Run: ``.venv/bin/python benchmarks/soundness_scan.py [--workers 2] [--limit N]``.
+
+Configurations: d ∈ {2, 3, 4, 5, 8, 16, 64, 784, 3072, 150528}; P Gaussian and
+generalised Gaussian with radial shape a = d/2 − k from 0.5 up; Q with sigma 0.8·s
+(σ_Q < σ), 1.25·s (σ_Q > σ), or thresholded at percentile 0.3 / 0.6; counts
+(n = 50,000 per run, α = 0.001) of explicit classifiers: half-spaces {z₁ ≤ c} and balls
+{‖z‖ ≤ R}, whose masses the reference computes. For each configuration the engine's NP
+and DSRS radii (grid search, unit 0.01·s, exact mode) are compared with
+
+* the classifier's *witness radius* (its smoothed score reaches 1/2 there; the classifier
+  is feasible, so no sound certificate lies above it): a radius above it is a VIOLATION;
+* the reference dual bound at the engine's multipliers (tests/dsrs_core/
+  independent_reference.py, no code shared with the engine): above 1/2 CONFIRMS the
+  certificate, otherwise it is counted as unconfirmed.
+
+Prints one line per regime: configurations, violations, unconfirmed, and tightness
+(certified radius / witness radius: median and 5th percentile). Not a test; CI runs a
+sample (tests/dsrs_core/test_soundness_scan_sample.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import warnings
+from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from math import exp, sqrt
+from pathlib import Path
+
+import numpy as np
+from scipy.special import gammaincinv
+from scipy.stats import norm
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "dsrs_core"))
+
+from independent_reference import (
+    Setting,
+    ball_masses,
+    ball_witness_radius,
+    confirmed,
+    dual_value,
+    halfspace_masses,
+    halfspace_witness_radius,
+)
+
+from dsrs_core.bounds import clopper_pearson, split_alpha
+from dsrs_core.certification import dsrs_radius_from_intervals
+from dsrs_core.config import RadiusSearch
+from dsrs_core.dsrs_bound import Intervals
+from dsrs_core.neyman_pearson import np_radius
+from dsrs_core.noise import ThresholdedNoise, make_noise, with_sigma
+
+DIMENSIONS = (2, 3, 4, 5, 8, 16, 64, 784, 3072, 150528)
+SHAPES = (0.5, 1.0, 1.5, 2.0, 2.5, 4.0, 12.0)
+Q_KINDS = (("sigma", 0.8), ("sigma", 1.25), ("threshold", 0.3), ("threshold", 0.6))
+N, ALPHA = 50_000, 0.001
+#: The reference dual must exceed 1/2 by this to confirm (its own accuracy is ~1e-10).
+CONFIRM_SLACK = 2e-9
+#: A radius above the witness radius by more than this is a violation.
+WITNESS_SLACK = 1e-9
+
+
+@dataclass(frozen=True)
+class Config:
+    d: int
+    k: int
+    q_kind: str
+    q_value: float
+    classifier: str
+    parameter: float
+
+    @property
+    def a(self) -> float:
+        return self.d / 2 - self.k
+
+    def regime(self) -> str:
+        dims = "d<=16" if self.d <= 16 else ("d=64" if self.d == 64 else "d>=784")
+        shape = "a<=1.5" if self.a <= 1.5 else "a>1.5"
+        fam = "gauss" if self.k == 0 else "GG"
+        q = f"{self.q_kind}{self.q_value:g}"
+        return f"{dims:7s} {shape:7s} {fam:6s} {q:13s}"
+
+
+def configurations() -> list[Config]:
+    out = []
+    for d in DIMENSIONS:
+        ks = {0}
+        for a in SHAPES:
+            k2 = d - 2 * a
+            if k2 >= 2 and abs(k2 - round(k2)) < 1e-9 and round(k2) % 2 == 0:
+                ks.add(round(k2) // 2)
+        for k in sorted(ks):
+            for q_kind, q_value in Q_KINDS:
+                for c in (0.25, 0.5, 1.0, 1.5, 2.5):
+                    out.append(Config(d, k, q_kind, q_value, "halfspace", c))
+                for pm in (0.75, 0.9, 0.99):
+                    out.append(Config(d, k, q_kind, q_value, "ball", pm))
+    return out
+
+
+def run(cfg: Config) -> dict:
+    s = 1.0
+    setting = Setting(
+        cfg.d,
+        cfg.k,
+        s,
+        s_q=cfg.q_value * s if cfg.q_kind == "sigma" else None,
+        pi=cfg.q_value if cfg.q_kind == "threshold" else None,
+    )
+    if cfg.classifier == "halfspace":
+        c = cfg.parameter * s
+        p_mass, q_mass = halfspace_masses(setting, c)
+        witness = halfspace_witness_radius(c)
+    else:
+        radius = setting.sigma * sqrt(2.0 * float(gammaincinv(setting.a, cfg.parameter)))
+        p_mass, q_mass = ball_masses(setting, radius)
+        witness = ball_witness_radius(setting, radius)
+    alpha_p, alpha_q = split_alpha(ALPHA, True)
+    pl, pu = clopper_pearson(round(N * p_mass), N, alpha_p)
+    ql, qu = clopper_pearson(round(N * q_mass), N, alpha_q)
+    family = "gaussian" if cfg.k == 0 else "general-gaussian"
+    p = make_noise(family, cfg.d, s, cfg.k)
+    q = (
+        with_sigma(p, cfg.q_value * s)
+        if cfg.q_kind == "sigma"
+        else ThresholdedNoise(base=p, percentile=cfg.q_value)
+    )
+    started = time.process_time()
+    np_result = np_radius(p, pl) if pl > 0.5 else None
+    np_r = np_result.radius if np_result else 0.0
+    iv = Intervals(pl, pu, ql, qu)
+    search = RadiusSearch(method="grid", unit=0.01, mode="exact")
+    found = dsrs_radius_from_intervals(p, q, iv, search, np_r) if pl > 0.5 else None
+    dsrs_r = max(found.radius, np_r) if found else 0.0
+    seconds = time.process_time() - started
+    ref, status = float("nan"), "zero"
+    warnings.simplefilter("ignore")  # QUADPACK round-off notes; accuracy is ample here
+    if found is not None and found.improved and found.multipliers is not None:
+        l1, l2 = found.multipliers
+        ref = dual_value(setting, dsrs_r, l1, l2, pl if l1 >= 0 else pu, ql if l2 >= 0 else qu)
+    elif np_result is not None and np_r > 0.0:
+        kappa = np_result.kappa
+        if cfg.k == 0:  # NP half-space {z₁ ≤ σΦ⁻¹(pL)}: κ in closed form
+            sig = setting.sigma
+            kappa = (np_r**2 - 2.0 * np_r * sig * float(norm.ppf(pl))) / (2.0 * sig**2)
+        ref = dual_value(setting, np_r, exp(-kappa), 0.0, pl, 0.0)
+    if np.isfinite(ref):
+        verdict = confirmed(ref, CONFIRM_SLACK)
+        status = {True: "confirmed", False: "unconfirmed", None: "close"}[verdict]
+        if status == "close" and cfg.k == 0 and not (found and found.improved):
+            status = "confirmed"  # Gaussian NP: the closed form is exact, the dual is 1/2
+    violation = max(np_r, dsrs_r) > witness + WITNESS_SLACK
+    return {
+        "name": str(cfg),
+        "regime": cfg.regime(),
+        "np": np_r,
+        "dsrs": dsrs_r,
+        "witness": witness,
+        "reference": ref,
+        "status": status,
+        "violation": violation,
+        "seconds": seconds,
+    }
+
+
+def summarize(results: list[dict], details: bool) -> None:
+    """Print the per-regime table (and the violating or, with ``details``, all rows)."""
+    groups: dict[str, list[dict]] = defaultdict(list)
+    for res in results:
+        groups[res["regime"]].append(res)
+        if details or res["violation"]:
+            print(
+                f"{'VIOLATION ' if res['violation'] else ''}{res['name']} np={res['np']:.6f} "
+                f"dsrs={res['dsrs']:.6f} witness={res['witness']:.6f} "
+                f"ref={res['reference']:.9f} {res['status']}"
+            )
+    print(
+        f"{'regime':36s} {'n':>4s} {'viol':>4s} {'conf':>4s} {'uncf':>4s} "
+        f"{'tight med':>9s} {'tight p5':>8s} {'gain med':>8s} {'cpu s med':>9s}"
+    )
+    for name in sorted(groups):
+        rows = groups[name]
+        tight = [r["dsrs"] / r["witness"] for r in rows if r["witness"] > 0.01]
+        gain = [r["dsrs"] - r["np"] for r in rows]
+        print(
+            f"{name:36s} {len(rows):4d} {sum(r['violation'] for r in rows):4d} "
+            f"{sum(r['status'] == 'confirmed' for r in rows):4d} "
+            f"{sum(r['status'] in ('unconfirmed', 'close') for r in rows):4d} "
+            f"{np.median(tight) if tight else float('nan'):9.4f} "
+            f"{np.percentile(tight, 5) if tight else float('nan'):8.4f} "
+            f"{np.median(gain):8.4f} {np.median([r['seconds'] for r in rows]):9.3f}"
+        )
+    print(
+        f"total: {len(results)} configurations, {sum(r['violation'] for r in results)} "
+        f"violations, {sum(r['status'] == 'confirmed' for r in results)} confirmed by the "
+        f"reference dual, {sum(r['status'] in ('unconfirmed', 'close') for r in results)} "
+        f"unconfirmed, {sum(r['status'] == 'zero' for r in results)} with radius 0"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--limit", type=int, default=0, help="every LIMIT-th configuration")
+    parser.add_argument("--details", action="store_true", help="print every configuration")
+    parser.add_argument("--out", type=Path, help="also append one JSON line per configuration")
+    parser.add_argument(
+        "--summarize", type=Path, nargs="+", help="only print the table of --out files"
+    )
+    parser.add_argument(
+        "--skip", type=Path, help="leave out configurations already in this --out file"
+    )
+    args = parser.parse_args()
+    if args.summarize:
+        rows = {}
+        for path in args.summarize:
+            for line in path.read_text().splitlines():
+                if line:
+                    row = json.loads(line)
+                    rows[row["name"]] = row
+        summarize(list(rows.values()), args.details)
+        return
+    configs = configurations()
+    if args.limit:
+        configs = configs[:: args.limit]
+    if args.skip and args.skip.exists():
+        done = {json.loads(line)["name"] for line in args.skip.read_text().splitlines() if line}
+        configs = [c for c in configs if str(c) not in done]
+    # A fixed random order, so that a partial run is a sample of every regime.
+    configs = [configs[i] for i in np.random.default_rng(0).permutation(len(configs))]
+    print(
+        f"{len(configs)} configurations, cpu count {os.cpu_count()}, "
+        f"load average {os.getloadavg()[0]:.2f}",
+        flush=True,
+    )
+    results = []
+    with ProcessPoolExecutor(args.workers) as pool:
+        for res in pool.map(run, configs, chunksize=2):
+            results.append(res)
+            if args.out:
+                with args.out.open("a") as fh:
+                    fh.write(json.dumps(res) + "\n")
+    summarize(results, args.details)
+
+
+if __name__ == "__main__":
+    main()
