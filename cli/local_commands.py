@@ -111,14 +111,10 @@ def certify_local(
         )
     samples = _certify(classifier, arrays, labels, chosen, config, mode, seed, device, batch_size)
     if output is not None:
-        from dsrs_cli import export_formats
+        from dsrs_cli.export_rows import write_csv, write_jsonl
 
         output.parent.mkdir(parents=True, exist_ok=True)
-        writer = (
-            export_formats.write_csv
-            if output.suffix.lower() == ".csv"
-            else export_formats.write_jsonl
-        )
+        writer = write_csv if output.suffix.lower() == ".csv" else write_jsonl
         writer(samples, output)
     if client_options(ctx).json_output:
         print_json(samples)

@@ -15,10 +15,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "ModelName",
     "SamplingFile",
+    "file_radius",
     "new_radius_name",
     "orig_radius_name",
     "parse_model_name",
@@ -202,3 +204,15 @@ def write_new_radius(
         lines.append(f"{i} {new[i]} {gain} {gain / max(orig[i], GAIN_FLOOR)}\n")
     (folder / name).write_text("".join(lines))
     (folder / f"time-{name}").write_text("".join(f"{seconds[i]}\n" for i in sorted(new)))
+
+
+def file_radius(sample: Any, certificate: str) -> float:
+    """The radius of a result row as the original implementations' files hold it: the one
+    that counts (NP, or DSRS: at least NP, by :func:`dsrs_core.evaluation.counted_radii`),
+    and 0 where none counts."""
+    from dsrs_core.evaluation import counted_radii, radius_in_files
+
+    dsrs = sample.dsrs_radius if certificate == "dsrs" else None
+    counted = counted_radii(sample.prediction, sample.label, sample.np_radius, dsrs)
+    return float(radius_in_files(counted))
+

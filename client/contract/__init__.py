@@ -55,6 +55,11 @@ if TYPE_CHECKING:
         JOB_STATUSES,
         JobStatus,
     )
+    from dsrs_client.contract.result_csv import (
+        RESULT_CSV_COLUMNS,
+        read_result_csv,
+        write_result_csv,
+    )
     from dsrs_client.contract.schemas import (
         CertifiedAccuracyRow,
         InputSetOut,
@@ -69,7 +74,7 @@ if TYPE_CHECKING:
     )
 
 #: The submodules, pydantic-free ones first: a name is looked up in this order.
-_SUBMODULES = ("defaults", "job_status", "datasets", "job_parameters", "schemas")
+_SUBMODULES = ("defaults", "job_status", "datasets", "job_parameters", "schemas", "result_csv")
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -84,6 +89,7 @@ __all__ = [
     "DEFAULT_RADIUS_UNIT",
     "FINAL_STATUSES",
     "JOB_STATUSES",
+    "RESULT_CSV_COLUMNS",
     "BuiltinSplit",
     "CertifiedAccuracyRow",
     "Dataset",
@@ -106,6 +112,8 @@ __all__ = [
     "SampleOut",
     "Summary",
     "builtin_split",
+    "read_result_csv",
+    "write_result_csv",
 ]
 
 
