@@ -45,9 +45,9 @@ def plan(
 ) -> None:
     """Largest NP and DSRS radii when every draw agrees, forward passes per input, and
     warnings where DSRS cannot beat NP."""
-    from dsrs_core.budget import plan_budget
-    from dsrs_core.config import NoiseSpec, QSpec, RadiusSearch
+    from dsrs_client.contract import PlanOut, plan_parameters
     from dsrs_core.errors import InvalidParameterError
+    from dsrs_core.job_config import budget_plan
 
     given = [name for name, v in (("--dimension", dimension), ("--dataset", dataset),
                                   ("--model", model)) if v is not None]  # fmt: skip
@@ -63,24 +63,16 @@ def plan(
         with open_client(ctx) as dsrs:
             dimension = prod(dsrs.get_model(model).input_shape)
     assert dimension is not None
+    parameters = plan_parameters(
+        family=family, sigma=sigma, k=k, n=n, alpha=alpha, n_selection=n_selection,
+        q_sigma=q_sigma, q_threshold=parse_threshold(q_threshold), radius_unit=radius_unit,
+        search_mode=search_mode,
+    )  # fmt: skip
     try:
-        q = None
-        if q_sigma is not None or q_threshold is not None:
-            q = QSpec(sigma=q_sigma, threshold=parse_threshold(q_threshold))
-        result = plan_budget(
-            NoiseSpec(family=family, sigma=sigma, k=k),
-            dimension,
-            n,
-            alpha,
-            q,
-            n_selection=n_selection,
-            search=RadiusSearch(unit=radius_unit, mode=search_mode),
-        )
+        result = budget_plan(parameters, dimension)
     except InvalidParameterError as error:
         raise typer.BadParameter(str(error)) from None
     if client_options(ctx).json_output:
-        from dsrs_client.contract import PlanOut
-
         print_json(PlanOut.model_validate(result))
         return
     typer.echo(f"d = {dimension}, N = {n}, alpha = {alpha:g}, P = {family} sigma {sigma:g}"

@@ -48,6 +48,7 @@ if TYPE_CHECKING:
         NoiseIn,
         QIn,
         RadiusSearchIn,
+        plan_parameters,
     )
     from dsrs_client.contract.job_status import (
         ACTIVE_STATUSES,
@@ -112,6 +113,7 @@ __all__ = [
     "SampleOut",
     "Summary",
     "builtin_split",
+    "plan_parameters",
     "read_result_csv",
     "write_result_csv",
 ]
