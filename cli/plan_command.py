@@ -3,10 +3,19 @@ GPU time is spent (:mod:`dsrs_core.budget`; computed on this machine)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 import typer
 
+from dsrs_cli.budget_options import (
+    AlphaOption,
+    FamilyOption,
+    KOption,
+    QSigmaOption,
+    QThresholdOption,
+    RadiusUnitOption,
+    SearchModeOption,
+)
 from dsrs_cli.connection import client_options, open_client, print_json
 from dsrs_cli.option_parsing import parse_threshold
 from dsrs_client.contract.datasets import DATASETS
@@ -17,31 +26,21 @@ def plan(
     ctx: typer.Context,
     sigma: Annotated[float, typer.Option(help="Sigma of P.")],
     n: Annotated[int, typer.Option(help="Draws under P (and under Q).")],
-    family: Annotated[
-        Literal["gaussian", "general-gaussian"], typer.Option(help="Noise family of P.")
-    ] = "gaussian",
-    k: Annotated[int, typer.Option(help="k of a general-gaussian P.")] = 0,
+    family: FamilyOption = "gaussian",
+    k: KOption = 0,
     dimension: Annotated[int | None, typer.Option(help="Input dimension d.")] = None,
-    dataset: Annotated[
-        str | None, typer.Option(help=f"Take d of {', '.join(DATASETS)}.")
-    ] = None,
+    dataset: Annotated[str | None, typer.Option(help=f"Take d of {', '.join(DATASETS)}.")] = None,
     model: Annotated[
         str | None, typer.Option(help="Take d from this model on the service.")
     ] = None,
-    alpha: Annotated[float, typer.Option(help="Failure probability.")] = DEFAULT_ALPHA,
-    q_sigma: Annotated[float | None, typer.Option(help="Sigma of Q (DSRS).")] = None,
-    q_threshold: Annotated[
-        str | None, typer.Option(help="Thresholded Q: percentile in (0, 1), x or x+.")
-    ] = None,
+    alpha: AlphaOption = DEFAULT_ALPHA,
+    q_sigma: QSigmaOption = None,
+    q_threshold: QThresholdOption = None,
     n_selection: Annotated[
         int, typer.Option(help="Selection draws n0 (predict mode).")
     ] = DEFAULT_N_SELECTION,
-    radius_unit: Annotated[
-        float, typer.Option(help="Grid step of DSRS radii.")
-    ] = DEFAULT_RADIUS_UNIT,
-    search_mode: Annotated[
-        Literal["exact", "original"], typer.Option(help="exact or original.")
-    ] = "exact",
+    radius_unit: RadiusUnitOption = DEFAULT_RADIUS_UNIT,
+    search_mode: SearchModeOption = "exact",
 ) -> None:
     """Largest NP and DSRS radii when every draw agrees, forward passes per input, and
     warnings where DSRS cannot beat NP."""
