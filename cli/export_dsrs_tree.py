@@ -28,7 +28,8 @@ __all__ = ["DsrsFileSet", "write_dsrs_tree"]
 
 @dataclass(frozen=True)
 class DsrsFileSet:
-    """Paths written by :func:`write_dsrs_tree` (None when the job has no Q)."""
+    """Paths written by :func:`write_dsrs_tree` (None when the job has no Q, or no
+    equal-budget baseline: then NP's files at 2N draws and the full alpha are not written)."""
 
     p_sampling: Path
     orig_radius: Path
@@ -36,6 +37,8 @@ class DsrsFileSet:
     q_sampling: Path | None
     new_radius: Path | None
     new_time: Path | None
+    equal_budget_sampling: Path | None = None
+    equal_budget_orig_radius: Path | None = None
 
 
 def _name(value: Any) -> str:
@@ -89,7 +92,24 @@ def write_dsrs_tree(
     new_name = new_radius_name(p_file, b, thresholded=q.sigma is None)
     new_radii = {s.dataset_index: file_radius(s, "dsrs") for s in ordered}
     write_new_radius(new, new_name, new_radii, orig_radii, seconds)
+    equal_sampling = equal_orig = None
+    if ordered and all(s.baseline_np_radius is not None for s in ordered):
+        # The paper's NP baseline files: 2N draws under P at the full alpha.
+        from dsrs_core.bounds import clopper_pearson
+
+        alpha = float(parameters.alpha)
+        pooled = SamplingFile(family, k, sigma, str(2 * parameters.n), _name(alpha), None)
+        intervals = [
+            (s.dataset_index, *clopper_pearson(s.p_count + (s.baseline_extra_count or 0),
+                                               s.p_n + (s.baseline_extra_n or 0), alpha))
+            for s in ordered
+        ]  # fmt: skip
+        equal_sampling = write_sampling(sampling, pooled, sigma, intervals)
+        equal_name = orig_radius_name(pooled)
+        equal_radii = {s.dataset_index: file_radius(s, "np-equal-budget") for s in ordered}
+        write_orig_radius(orig, equal_name, equal_radii, seconds)
+        equal_orig = orig / equal_name
     return DsrsFileSet(
         p_path, orig / orig_name, orig / f"time-{orig_name}", q_path, new / new_name,
-        new / f"time-{new_name}",
+        new / f"time-{new_name}", equal_sampling, equal_orig,
     )  # fmt: skip

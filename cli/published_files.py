@@ -19,11 +19,14 @@ from typing import Any
 
 __all__ = [
     "ModelName",
+    "NewRadiusFile",
     "SamplingFile",
     "file_radius",
     "new_radius_name",
     "orig_radius_name",
     "parse_model_name",
+    "parse_new_radius_name",
+    "parse_orig_radius_name",
     "parse_sampling_name",
     "read_new_radius",
     "read_radius_file",
@@ -40,6 +43,10 @@ GAIN_FLOOR = 1e-5
 _SAMPLING = re.compile(
     r"^(?P<dist>gaussian|general-gaussian)-(?P<k>None|\d+)-(?P<s>[0-9.e+-]+?)-(?P<N>\d+)"
     r"-(?P<alpha>[0-9.e-]+?)(?:-(?P<th>x\+|x|x2\+|x2|[0-9.]+))?\.txt$"
+)
+_NEW_RADIUS = re.compile(
+    r"^new-rad-(?P<dist>gaussian|general-gaussian)(?P<th>-th)?-(?P<k>None|\d+)-(?P<s>[0-9.e+-]+?)"
+    r"-(?P<b>x\+|x|x2\+|x2|[0-9.e+-]+?)-(?P<N>\d+)-(?P<alpha>[0-9.e-]+?)\.txt$"
 )
 _MODEL = re.compile(
     r"^(?P<training>.+?)-(?P<dataset>mnist|cifar10|imagenet|tinyimagenet)-"
@@ -68,6 +75,15 @@ class SamplingFile:
 
 
 @dataclass(frozen=True)
+class NewRadiusFile:
+    """The parts of a new-radius file name: the P run it improves on and the Q used."""
+
+    p_run: SamplingFile
+    q_param: str
+    thresholded: bool
+
+
+@dataclass(frozen=True)
 class ModelName:
     training: str
     dataset: str
@@ -81,6 +97,23 @@ def parse_sampling_name(name: str) -> SamplingFile | None:
     if m is None:
         return None
     return SamplingFile(m["dist"], m["k"], m["s"], m["N"], m["alpha"], m["th"])
+
+
+def parse_orig_radius_name(name: str) -> SamplingFile | None:
+    """The P run of ``orig-rad-general-gaussian-380-1.0-100000-0.001.txt``; None if no match."""
+    if not name.startswith("orig-rad-"):
+        return None
+    parsed = parse_sampling_name(name.removeprefix("orig-rad-"))
+    return parsed if parsed is not None and parsed.threshold is None else None
+
+
+def parse_new_radius_name(name: str) -> NewRadiusFile | None:
+    """Parse ``new-rad-general-gaussian-th-380-1.0-x+-50000-0.0005.txt``; None if no match."""
+    m = _NEW_RADIUS.match(name)
+    if m is None:
+        return None
+    p_run = SamplingFile(m["dist"], m["k"], m["s"], m["N"], m["alpha"], None)
+    return NewRadiusFile(p_run, m["b"], m["th"] is not None)
 
 
 def parse_model_name(name: str) -> ModelName | None:
@@ -208,9 +241,16 @@ def write_new_radius(
 
 def file_radius(sample: Any, certificate: str) -> float:
     """The radius of a result row as the original implementations' files hold it: the one
-    that counts (NP, or DSRS: at least NP, by :func:`dsrs_core.evaluation.counted_radii`),
-    and 0 where none counts."""
+    that counts (``np``; ``dsrs``: at least NP; ``np-equal-budget``: the pooled 2N draws'
+    NP; by :func:`dsrs_core.evaluation.counted_radii`), and 0 where none counts."""
     from dsrs_core.evaluation import counted_radii, radius_in_files
+
+    if certificate == "np-equal-budget":
+        # the pooled certificate predicts the counted class when its own bound is above 1/2
+        pooled = (sample.baseline_p_lower or 0.0) > 0.5
+        counted = counted_radii(sample.counted_label if pooled else None, sample.label,
+                                sample.baseline_np_radius)  # fmt: skip
+        return float(radius_in_files(counted))
 
     dsrs = sample.dsrs_radius if certificate == "dsrs" else None
     counted = counted_radii(sample.prediction, sample.label, sample.np_radius, dsrs)
