@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import threading
 from collections import OrderedDict
@@ -25,6 +24,7 @@ from dsrs_client.contract import (
     ResultsPage,
     SampleOut,
     Summary,
+    write_result_csv,
 )
 from dsrs_core.accuracy_intervals import (
     ACR_INTERVAL_METHOD,
@@ -60,7 +60,6 @@ _INPUT_SUMMARY_CAPACITY = 4096
 _INPUT_SUMMARIES: OrderedDict[str, dict[str, object]] = OrderedDict()
 _INPUT_SUMMARIES_LOCK = threading.Lock()
 MAX_RADII = 200
-CSV_COLUMNS = tuple(SampleOut.model_fields)
 
 
 def job_status(session: Session, job_id: str) -> JobOut:
@@ -181,16 +180,7 @@ def results_page_snapshot(
 
 def results_csv(page: ResultsPage) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for item in page.items:
-        values = item.model_dump()
-        writer.writerow(
-            " ".join(map(str, values[c]))
-            if c == "selection_counts" and values[c]
-            else ("" if values[c] is None else values[c])
-            for c in CSV_COLUMNS
-        )
+    write_result_csv(page.items, buffer)
     return buffer.getvalue()
 
 

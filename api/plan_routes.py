@@ -6,6 +6,7 @@ from math import prod
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from dsrs_api.dependencies import get_session
@@ -23,9 +24,9 @@ from dsrs_client.contract import (
     MIN_RADIUS_UNIT,
     MIN_SIGMA,
     PlanOut,
+    plan_parameters,
 )
-from dsrs_core.budget import plan_budget
-from dsrs_core.config import NoiseSpec, QSpec, RadiusSearch
+from dsrs_core.job_config import budget_plan
 from dsrs_store import repository
 
 __all__ = ["router"]
@@ -68,27 +69,14 @@ def plan(
     assert dimension is not None
     if n_selection < 0:
         raise InvalidRequestError(f"n_selection must not be negative, got {n_selection}")
-    q = None
-    if q_sigma is not None or q_threshold is not None:
-        q = QSpec(sigma=q_sigma, threshold=_threshold(q_threshold))
-    result = plan_budget(
-        NoiseSpec(family=family, sigma=sigma, k=k),
-        dimension,
-        n,
-        alpha,
-        q,
-        n_selection=n_selection,
-        search=RadiusSearch(unit=radius_unit, mode=search_mode),
-    )
-    return PlanOut.model_validate(result)
-
-
-def _threshold(text: str | None) -> float | str | None:
-    if text is None or text in ("x", "x+"):
-        return text
     try:
-        return float(text)
-    except ValueError:
+        parameters = plan_parameters(
+            family=family, sigma=sigma, k=k, n=n, alpha=alpha, n_selection=n_selection,
+            q_sigma=q_sigma, q_threshold=q_threshold, radius_unit=radius_unit,
+            search_mode=search_mode,
+        )  # fmt: skip
+    except ValidationError:
         raise InvalidRequestError(
-            f"q_threshold must be a percentile in (0, 1) or one of x, x+; got {text!r}"
+            f"q_threshold must be a percentile in (0, 1) or one of x, x+; got {q_threshold!r}"
         ) from None
+    return PlanOut.model_validate(budget_plan(parameters, dimension))

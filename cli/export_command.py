@@ -46,22 +46,28 @@ def write_export(
     model_name: str = "model",
 ) -> list[Path]:
     """Write ``samples`` in ``fmt`` to ``output`` (a folder for ``dsrs``); returns the files."""
-    from dsrs_cli import export_formats
-
     output.parent.mkdir(parents=True, exist_ok=True)
     if fmt is ExportFormat.csv:
-        export_formats.write_csv(samples, output)
+        from dsrs_cli.export_rows import write_csv
+
+        write_csv(samples, output)
         return [output]
     if fmt is ExportFormat.jsonl:
-        export_formats.write_jsonl(samples, output)
+        from dsrs_cli.export_rows import write_jsonl
+
+        write_jsonl(samples, output)
         return [output]
     if fmt is ExportFormat.cohen:
+        from dsrs_cli.export_cohen import write_cohen_tsv
+
         chosen = certificate.value
         if chosen == "auto":
             chosen = "dsrs" if parameters.q is not None else "np"
-        export_formats.write_cohen_tsv(samples, output, chosen)
+        write_cohen_tsv(samples, output, chosen)
         return [output]
-    files = export_formats.write_dsrs_tree(samples, parameters, model_name, output)
+    from dsrs_cli.export_dsrs_tree import write_dsrs_tree
+
+    files = write_dsrs_tree(samples, parameters, model_name, output)
     return [path for path in vars(files).values() if path is not None]
 
 

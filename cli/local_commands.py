@@ -13,6 +13,15 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
+from dsrs_cli.budget_options import (
+    AlphaOption,
+    FamilyOption,
+    KOption,
+    QSigmaOption,
+    QThresholdOption,
+    RadiusUnitOption,
+    SearchModeOption,
+)
 from dsrs_cli.connection import client_options, print_json
 from dsrs_cli.option_parsing import parse_threshold
 from dsrs_client.contract.defaults import (
@@ -55,32 +64,24 @@ def certify_local(
         Literal["evaluate", "predict"] | None,
         typer.Option(help="evaluate (needs labels) or predict; default evaluate with labels."),
     ] = None,
-    family: Annotated[
-        Literal["gaussian", "general-gaussian"], typer.Option(help="Noise family of P.")
-    ] = "gaussian",
+    family: FamilyOption = "gaussian",
     sigma: Annotated[float, typer.Option(help="Sigma of P.")] = 0.25,
-    k: Annotated[int, typer.Option(help="k of a general-gaussian P.")] = 0,
-    q_sigma: Annotated[float | None, typer.Option(help="Sigma of Q (DSRS).")] = None,
-    q_threshold: Annotated[
-        str | None, typer.Option(help="Thresholded Q: percentile in (0, 1), x or x+.")
-    ] = None,
+    k: KOption = 0,
+    q_sigma: QSigmaOption = None,
+    q_threshold: QThresholdOption = None,
     n_selection: Annotated[
         int, typer.Option(help="Selection draws n0 (predict).")
     ] = DEFAULT_N_SELECTION,
     n: Annotated[int, typer.Option(help="Draws under P and under Q.")] = DEFAULT_N,
-    alpha: Annotated[float, typer.Option(help="Failure probability.")] = DEFAULT_ALPHA,
+    alpha: AlphaOption = DEFAULT_ALPHA,
     batch_size: Annotated[
         int, typer.Option(help="Noisy copies per forward pass.")
     ] = DEFAULT_BATCH_SIZE,
     radius_method: Annotated[
         Literal["grid", "precise"], typer.Option(help="DSRS radius search.")
     ] = "grid",
-    radius_unit: Annotated[
-        float, typer.Option(help="Grid step of DSRS radii, in units of sigma.")
-    ] = DEFAULT_RADIUS_UNIT,
-    search_mode: Annotated[
-        Literal["exact", "original"], typer.Option(help="exact or original.")
-    ] = "exact",
+    radius_unit: RadiusUnitOption = DEFAULT_RADIUS_UNIT,
+    search_mode: SearchModeOption = "exact",
     seed: Annotated[int, typer.Option(help="Run seed (per-input seeds derive from it).")] = 0,
     device: Annotated[str, typer.Option(help="Torch device (cpu, cuda).")] = "cpu",
     output: Annotated[
@@ -111,14 +112,10 @@ def certify_local(
         )
     samples = _certify(classifier, arrays, labels, chosen, config, mode, seed, device, batch_size)
     if output is not None:
-        from dsrs_cli import export_formats
+        from dsrs_cli.export_rows import write_csv, write_jsonl
 
         output.parent.mkdir(parents=True, exist_ok=True)
-        writer = (
-            export_formats.write_csv
-            if output.suffix.lower() == ".csv"
-            else export_formats.write_jsonl
-        )
+        writer = write_csv if output.suffix.lower() == ".csv" else write_jsonl
         writer(samples, output)
     if client_options(ctx).json_output:
         print_json(samples)

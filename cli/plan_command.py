@@ -3,10 +3,19 @@ GPU time is spent (:mod:`dsrs_core.budget`; computed on this machine)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 import typer
 
+from dsrs_cli.budget_options import (
+    AlphaOption,
+    FamilyOption,
+    KOption,
+    QSigmaOption,
+    QThresholdOption,
+    RadiusUnitOption,
+    SearchModeOption,
+)
 from dsrs_cli.connection import client_options, open_client, print_json
 from dsrs_cli.option_parsing import parse_threshold
 from dsrs_client.contract.datasets import DATASETS
@@ -17,35 +26,28 @@ def plan(
     ctx: typer.Context,
     sigma: Annotated[float, typer.Option(help="Sigma of P.")],
     n: Annotated[int, typer.Option(help="Draws under P (and under Q).")],
-    family: Annotated[
-        Literal["gaussian", "general-gaussian"], typer.Option(help="Noise family of P.")
-    ] = "gaussian",
-    k: Annotated[int, typer.Option(help="k of a general-gaussian P.")] = 0,
+    family: FamilyOption = "gaussian",
+    k: KOption = 0,
     dimension: Annotated[int | None, typer.Option(help="Input dimension d.")] = None,
     dataset: Annotated[str | None, typer.Option(help=f"Take d of {', '.join(DATASETS)}.")] = None,
     model: Annotated[
         str | None, typer.Option(help="Take d from this model on the service.")
     ] = None,
-    alpha: Annotated[float, typer.Option(help="Failure probability.")] = DEFAULT_ALPHA,
-    q_sigma: Annotated[float | None, typer.Option(help="Sigma of Q (DSRS).")] = None,
-    q_threshold: Annotated[
-        str | None, typer.Option(help="Thresholded Q: percentile in (0, 1), x or x+.")
-    ] = None,
+    alpha: AlphaOption = DEFAULT_ALPHA,
+    q_sigma: QSigmaOption = None,
+    q_threshold: QThresholdOption = None,
     n_selection: Annotated[
         int, typer.Option(help="Selection draws n0 (predict mode).")
     ] = DEFAULT_N_SELECTION,
-    radius_unit: Annotated[
-        float, typer.Option(help="Grid step of DSRS radii, in units of sigma.")
-    ] = DEFAULT_RADIUS_UNIT,
-    search_mode: Annotated[
-        Literal["exact", "original"], typer.Option(help="exact or original.")
-    ] = "exact",
+    radius_unit: RadiusUnitOption = DEFAULT_RADIUS_UNIT,
+    search_mode: SearchModeOption = "exact",
 ) -> None:
     """Largest NP and DSRS radii when every draw agrees, forward passes per input, and
     warnings where DSRS cannot beat NP."""
-    from dsrs_core.budget import EQUAL_BUDGET_PLAN_BASELINE, NP_PLAN_BASELINE, plan_budget
-    from dsrs_core.config import NoiseSpec, QSpec, RadiusSearch
+    from dsrs_client.contract import PlanOut, plan_parameters
+    from dsrs_core.budget import EQUAL_BUDGET_PLAN_BASELINE, NP_PLAN_BASELINE
     from dsrs_core.errors import InvalidParameterError
+    from dsrs_core.job_config import budget_plan
 
     given = [name for name, v in (("--dimension", dimension), ("--dataset", dataset),
                                   ("--model", model)) if v is not None]  # fmt: skip
@@ -61,24 +63,16 @@ def plan(
         with open_client(ctx) as dsrs:
             dimension = prod(dsrs.get_model(model).input_shape)
     assert dimension is not None
+    parameters = plan_parameters(
+        family=family, sigma=sigma, k=k, n=n, alpha=alpha, n_selection=n_selection,
+        q_sigma=q_sigma, q_threshold=parse_threshold(q_threshold), radius_unit=radius_unit,
+        search_mode=search_mode,
+    )  # fmt: skip
     try:
-        q = None
-        if q_sigma is not None or q_threshold is not None:
-            q = QSpec(sigma=q_sigma, threshold=parse_threshold(q_threshold))
-        result = plan_budget(
-            NoiseSpec(family=family, sigma=sigma, k=k),
-            dimension,
-            n,
-            alpha,
-            q,
-            n_selection=n_selection,
-            search=RadiusSearch(unit=radius_unit, mode=search_mode),
-        )
+        result = budget_plan(parameters, dimension)
     except InvalidParameterError as error:
         raise typer.BadParameter(str(error)) from None
     if client_options(ctx).json_output:
-        from dsrs_client.contract import PlanOut
-
         print_json(PlanOut.model_validate(result))
         return
     typer.echo(f"d = {dimension}, N = {n}, alpha = {alpha:g}, P = {family} sigma {sigma:g}"

@@ -15,11 +15,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "ModelName",
     "NewRadiusFile",
     "SamplingFile",
+    "file_radius",
     "new_radius_name",
     "orig_radius_name",
     "parse_model_name",
@@ -235,3 +237,22 @@ def write_new_radius(
         lines.append(f"{i} {new[i]} {gain} {gain / max(orig[i], GAIN_FLOOR)}\n")
     (folder / name).write_text("".join(lines))
     (folder / f"time-{name}").write_text("".join(f"{seconds[i]}\n" for i in sorted(new)))
+
+
+def file_radius(sample: Any, certificate: str) -> float:
+    """The radius of a result row as the original implementations' files hold it: the one
+    that counts (``np``; ``dsrs``: at least NP; ``np-equal-budget``: the pooled 2N draws'
+    NP; by :func:`dsrs_core.evaluation.counted_radii`), and 0 where none counts."""
+    from dsrs_core.evaluation import counted_radii, radius_in_files
+
+    if certificate == "np-equal-budget":
+        # the pooled certificate predicts the counted class when its own bound is above 1/2
+        pooled = (sample.baseline_p_lower or 0.0) > 0.5
+        counted = counted_radii(sample.counted_label if pooled else None, sample.label,
+                                sample.baseline_np_radius)  # fmt: skip
+        return float(radius_in_files(counted))
+
+    dsrs = sample.dsrs_radius if certificate == "dsrs" else None
+    counted = counted_radii(sample.prediction, sample.label, sample.np_radius, dsrs)
+    return float(radius_in_files(counted))
+

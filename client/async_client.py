@@ -7,6 +7,7 @@ coroutines (``iter_results`` is an async iterator).
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, Self, TypeVar
 
@@ -91,35 +92,22 @@ class AsyncDsrsClient:
         await self._http.aclose()
 
     async def _call(self, endpoint: Endpoint[T]) -> T:
-        attempt = 0
-        while True:
-            attempt += 1
+        for attempt in itertools.count(1):
+            outcome: httpx.Response | httpx.TransportError
             try:
-                response = await self._http.request(
-                    endpoint.method,
-                    endpoint.path,
-                    params=endpoint.params,
-                    json=endpoint.json,
-                    files=endpoint.files,
-                    data=endpoint.data,
-                )
+                outcome = await self._http.request(**endpoint.request_arguments())
             except httpx.TransportError as error:
-                if attempt < self.retry.attempts and self.retry.retries_error(
-                    endpoint.method, error
-                ):
-                    await self._sleep(self.retry.delay(attempt))
-                    continue
+                outcome = error
+            pause = self.retry.pause_after(endpoint.method, attempt, outcome)
+            if pause is not None:
+                await self._sleep(pause)
+            elif isinstance(outcome, httpx.TransportError):
                 raise ServiceUnreachableError(
-                    self.url, f"{type(error).__name__}: {error}"
+                    self.url, f"{type(outcome).__name__}: {outcome}"
                 ) from None
-            if (
-                response.is_error
-                and attempt < self.retry.attempts
-                and self.retry.retries_status(endpoint.method, response.status_code)
-            ):
-                await self._sleep(self.retry.delay(attempt))
-                continue
-            return parse_response(response, endpoint)
+            else:
+                return parse_response(outcome, endpoint)
+        raise AssertionError("unreachable")
 
     async def health(self) -> dict[str, Any]:
         """``GET /healthz``."""

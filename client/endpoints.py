@@ -46,6 +46,17 @@ class Endpoint(Generic[T]):
     files: dict[str, tuple[str, bytes]] | None = None
     data: dict[str, str] | None = None
 
+    def request_arguments(self) -> dict[str, Any]:
+        """Keyword arguments of ``httpx.Client.request`` / ``httpx.AsyncClient.request``."""
+        return {
+            "method": self.method,
+            "url": self.path,
+            "params": self.params,
+            "json": self.json,
+            "files": self.files,
+            "data": self.data,
+        }
+
 
 def _model(schema: type[BaseModel]) -> Callable[[Any], Any]:
     return schema.model_validate

@@ -54,3 +54,16 @@ class RetryPolicy:
 
     def retries_status(self, method: str, status_code: int) -> bool:
         return method == "GET" and status_code in RETRIED_STATUSES
+
+    def pause_after(
+        self, method: str, attempt: int, outcome: httpx.Response | httpx.TransportError
+    ) -> float | None:
+        """Seconds to wait before trying again after try number ``attempt`` ended with
+        ``outcome``, or None when that outcome is final (the one rule both clients follow)."""
+        if attempt >= self.attempts:
+            return None
+        if isinstance(outcome, httpx.Response):
+            retry = outcome.is_error and self.retries_status(method, outcome.status_code)
+        else:
+            retry = self.retries_error(method, outcome)
+        return self.delay(attempt) if retry else None

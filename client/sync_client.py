@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Self, TypeVar
@@ -93,35 +94,22 @@ class DsrsClient:
     # ------------------------------------------------------------------ transport
 
     def _call(self, endpoint: Endpoint[T]) -> T:
-        attempt = 0
-        while True:
-            attempt += 1
+        for attempt in itertools.count(1):
+            outcome: httpx.Response | httpx.TransportError
             try:
-                response = self._http.request(
-                    endpoint.method,
-                    endpoint.path,
-                    params=endpoint.params,
-                    json=endpoint.json,
-                    files=endpoint.files,
-                    data=endpoint.data,
-                )
+                outcome = self._http.request(**endpoint.request_arguments())
             except httpx.TransportError as error:
-                if attempt < self.retry.attempts and self.retry.retries_error(
-                    endpoint.method, error
-                ):
-                    self._sleep(self.retry.delay(attempt))
-                    continue
+                outcome = error
+            pause = self.retry.pause_after(endpoint.method, attempt, outcome)
+            if pause is not None:
+                self._sleep(pause)
+            elif isinstance(outcome, httpx.TransportError):
                 raise ServiceUnreachableError(
-                    self.url, f"{type(error).__name__}: {error}"
+                    self.url, f"{type(outcome).__name__}: {outcome}"
                 ) from None
-            if (
-                response.is_error
-                and attempt < self.retry.attempts
-                and self.retry.retries_status(endpoint.method, response.status_code)
-            ):
-                self._sleep(self.retry.delay(attempt))
-                continue
-            return parse_response(response, endpoint)
+            else:
+                return parse_response(outcome, endpoint)
+        raise AssertionError("unreachable")
 
     # -------------------------------------------------------------------- service
 
@@ -274,19 +262,7 @@ class DsrsClient:
         poll_interval: float = 1.0,
         raise_on_failure: bool = True,
     ) -> JobOut:
-        """Poll a job until it is final.
-
-        Parameters
-        ----------
-        job_id : str
-        timeout : float, optional
-            Seconds to wait at most (default: no limit).
-        on_progress : callable, optional
-            Called with every polled :class:`JobOut` (for progress bars).
-        poll_interval : float
-            Seconds between polls.
-        raise_on_failure : bool
-            Raise :class:`JobFailedError` when the job ends ``failed`` or ``cancelled``.
+        """Poll a job until it is final (parameters: :class:`dsrs_client.job_wait.JobWait`).
 
         Returns
         -------

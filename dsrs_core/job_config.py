@@ -1,6 +1,7 @@
 """The engine's config from a job's typed parameters: the one translation of the contract's
-:class:`dsrs_client.contract.JobParameters` into :class:`~dsrs_core.config.CertificationConfig`,
-used by the API (to validate a request), the worker and the command line.
+:class:`dsrs_client.contract.JobParameters` into :class:`~dsrs_core.config.CertificationConfig`
+(used by the API to validate a request, the worker and the command line) and into a budget
+plan (``GET /v1/plan``, ``dsrs plan``).
 
 The engine does not import the contract (pydantic): it reads the parameters' attributes.
 """
@@ -9,12 +10,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from dsrs_core.budget import BudgetPlan, plan_budget
 from dsrs_core.config import CertificationConfig, NoiseSpec, QSpec, RadiusSearch
 
 if TYPE_CHECKING:
     from dsrs_client.contract import JobParameters
 
-__all__ = ["certification_config"]
+__all__ = ["budget_plan", "certification_config"]
 
 
 def certification_config(parameters: JobParameters) -> CertificationConfig:
@@ -25,14 +27,34 @@ def certification_config(parameters: JobParameters) -> CertificationConfig:
     dsrs_core.errors.InvalidParameterError
         A value out of range; the message says what is allowed.
     """
-    noise, q, search = parameters.noise, parameters.q, parameters.radius_search
+    p, q, search = _specs(parameters)
     return CertificationConfig(
-        p=NoiseSpec(family=noise.family, sigma=noise.sigma, k=noise.k),
-        q=None if q is None else QSpec(sigma=q.sigma, threshold=q.threshold),
+        p=p,
+        q=q,
         n_selection=parameters.n_selection,
         n=parameters.n,
         alpha=parameters.alpha,
-        search=RadiusSearch(
+        search=search,
+    )
+
+
+def budget_plan(parameters: JobParameters, dimension: int) -> BudgetPlan:
+    """The best-case radii and cost of ``parameters`` for inputs of dimension ``dimension``
+    (:func:`dsrs_core.budget.plan_budget`; ``n_selection`` may be 0: evaluate mode).
+    ``GET /v1/plan`` and ``dsrs plan`` both answer with it."""
+    p, q, search = _specs(parameters)
+    return plan_budget(
+        p, dimension, parameters.n, parameters.alpha, q,
+        n_selection=parameters.n_selection, search=search,
+    )  # fmt: skip
+
+
+def _specs(parameters: JobParameters) -> tuple[NoiseSpec, QSpec | None, RadiusSearch]:
+    noise, q, search = parameters.noise, parameters.q, parameters.radius_search
+    return (
+        NoiseSpec(family=noise.family, sigma=noise.sigma, k=noise.k),
+        None if q is None else QSpec(sigma=q.sigma, threshold=q.threshold),
+        RadiusSearch(
             method=search.method, unit=search.unit, tolerance=search.tolerance, mode=search.mode
         ),
     )

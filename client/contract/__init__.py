@@ -64,12 +64,18 @@ if TYPE_CHECKING:
         NoiseIn,
         QIn,
         RadiusSearchIn,
+        plan_parameters,
     )
     from dsrs_client.contract.job_status import (
         ACTIVE_STATUSES,
         FINAL_STATUSES,
         JOB_STATUSES,
         JobStatus,
+    )
+    from dsrs_client.contract.result_csv import (
+        RESULT_CSV_COLUMNS,
+        read_result_csv,
+        write_result_csv,
     )
     from dsrs_client.contract.schemas import (
         CertificateFigures,
@@ -90,7 +96,9 @@ if TYPE_CHECKING:
     )
 
 #: The submodules, pydantic-free ones first: a name is looked up in this order.
-_SUBMODULES = ("defaults", "bounds", "job_status", "datasets", "job_parameters", "schemas")
+_SUBMODULES = (
+    "defaults", "bounds", "job_status", "datasets", "job_parameters", "schemas", "result_csv"
+)
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -105,6 +113,7 @@ __all__ = [
     "DEFAULT_RADIUS_UNIT",
     "FINAL_STATUSES",
     "JOB_STATUSES",
+    "RESULT_CSV_COLUMNS",
     "Baseline",
     "MAX_COUNT",
     "MAX_DIMENSION",
@@ -145,6 +154,9 @@ __all__ = [
     "SampleOut",
     "Summary",
     "builtin_split",
+    "plan_parameters",
+    "read_result_csv",
+    "write_result_csv",
 ]
 
 

@@ -49,6 +49,7 @@ __all__ = [
     "NoiseIn",
     "QIn",
     "RadiusSearchIn",
+    "plan_parameters",
 ]
 
 JobMode = Literal["predict", "evaluate"]
@@ -168,3 +169,33 @@ class JobCreate(JobParameters):
         return JobParameters.model_validate(
             self.model_dump(include=set(JobParameters.model_fields))
         )
+
+
+def plan_parameters(
+    *,
+    family: NoiseFamily,
+    sigma: float,
+    k: int,
+    n: int,
+    alpha: float,
+    n_selection: int,
+    q_sigma: float | None,
+    q_threshold: float | str | None,
+    radius_unit: float,
+    search_mode: Literal["exact", "original"],
+) -> JobParameters:
+    """The parameters a budget plan is asked for by its flat names (the query of ``GET
+    /v1/plan`` and the options of ``dsrs plan``). Raises ``pydantic.ValidationError`` for
+    a ``q_threshold`` that is neither a number nor ``x`` / ``x+``."""
+    q = None
+    if q_sigma is not None or q_threshold is not None:
+        q = QIn.model_validate({"sigma": q_sigma, "threshold": q_threshold})
+    return JobParameters(
+        noise=NoiseIn(family=family, sigma=sigma, k=k),
+        q=q,
+        n=n,
+        alpha=alpha,
+        n_selection=n_selection,
+        radius_search=RadiusSearchIn(unit=radius_unit, mode=search_mode),
+    )
+

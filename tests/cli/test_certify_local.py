@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from dsrs_cli.export_formats import read_csv, read_jsonl
 from dsrs_models.demo import DEMO_WEIGHTS_PATH
+from tests.cli.export_readers import read_csv, read_jsonl
 
 WEIGHTS = str(DEMO_WEIGHTS_PATH)
 

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from dsrs_cli import export_formats
 from dsrs_cli.published_files import (
     read_new_radius,
     read_radius_file,
     read_sampling,
     read_sampling_header,
 )
+from tests.cli.export_readers import read_cohen_tsv, read_csv, read_jsonl
 
 pytestmark = pytest.mark.integration
 
@@ -73,7 +73,7 @@ def test_csv_and_jsonl_exports_read_back_equal_to_the_stored_rows(
     full_stack, run_cli, finished_job: str, tmp_path: Path
 ) -> None:
     stored = stored_rows(full_stack, finished_job)
-    for fmt, reader in (("csv", export_formats.read_csv), ("jsonl", export_formats.read_jsonl)):
+    for fmt, reader in (("csv", read_csv), ("jsonl", read_jsonl)):
         path = tmp_path / f"out.{fmt}"
         result = run_cli(full_stack, "export", finished_job, "--format", fmt, "-o", str(path))
         assert result.exit_code == 0, result.stderr
@@ -87,7 +87,7 @@ def test_cohen_tsv_export_matches_the_stored_rows(
     result = run_cli(full_stack, "export", finished_job, "--format", "cohen", "-o", str(path))
     assert result.exit_code == 0, result.stderr
     assert path.read_text().splitlines()[0] == "idx\tlabel\tpredict\tradius\tcorrect\ttime"
-    rows = export_formats.read_cohen_tsv(path)
+    rows = read_cohen_tsv(path)
     stored = stored_rows(full_stack, finished_job)
     assert [r.idx for r in rows] == [s.dataset_index for s in stored]
     for row, sample in zip(rows, stored, strict=True):

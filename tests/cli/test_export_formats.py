@@ -7,9 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from dsrs_cli import export_formats as fmt
 from dsrs_cli import published_files as published
+from dsrs_cli.export_cohen import write_cohen_tsv
+from dsrs_cli.export_dsrs_tree import write_dsrs_tree
+from dsrs_cli.export_rows import write_csv, write_jsonl
 from dsrs_client.contract import JobParameters, NoiseIn, QIn, SampleOut
+from tests.cli.export_readers import read_cohen_tsv, read_csv, read_jsonl
 
 
 def row(index: int, **changes) -> SampleOut:  # type: ignore[no-untyped-def]
@@ -34,21 +37,21 @@ ROWS = [
 
 
 def test_csv_and_jsonl_round_trip_every_field(tmp_path: Path) -> None:
-    fmt.write_csv(ROWS, tmp_path / "rows.csv")
-    fmt.write_jsonl(ROWS, tmp_path / "rows.jsonl")
-    assert fmt.read_csv(tmp_path / "rows.csv") == ROWS
-    assert fmt.read_jsonl(tmp_path / "rows.jsonl") == ROWS
+    write_csv(ROWS, tmp_path / "rows.csv")
+    write_jsonl(ROWS, tmp_path / "rows.jsonl")
+    assert read_csv(tmp_path / "rows.csv") == ROWS
+    assert read_jsonl(tmp_path / "rows.jsonl") == ROWS
     header = (tmp_path / "rows.csv").read_text().splitlines()[0].split(",")
     assert header == list(SampleOut.model_fields)
 
 
 def test_cohen_tsv_follows_certify_py(tmp_path: Path) -> None:
     path = tmp_path / "certify.tsv"
-    fmt.write_cohen_tsv(ROWS, path, "dsrs")
+    write_cohen_tsv(ROWS, path, "dsrs")
     lines = path.read_text().splitlines()
     assert lines[0] == "idx\tlabel\tpredict\tradius\tcorrect\ttime"
     assert lines[1] == "0\t0\t0\t0.55\t1\t1:02:03.500000"
-    rows = fmt.read_cohen_tsv(path)
+    rows = read_cohen_tsv(path)
     assert [(r.idx, r.label, r.predict, r.radius, r.correct) for r in rows] == [
         (0, 0, 0, 0.55, 1),
         (10, 1, -1, 0.0, 0),  # abstained
@@ -56,20 +59,20 @@ def test_cohen_tsv_follows_certify_py(tmp_path: Path) -> None:
         (30, 0, 1, 0.0, 0),  # wrong class counts 0
     ]
     assert all(r.time_seconds == 3723.5 for r in rows)
-    fmt.write_cohen_tsv(ROWS, path, "np")
-    assert fmt.read_cohen_tsv(path)[0].radius == 0.5
+    write_cohen_tsv(ROWS, path, "np")
+    assert read_cohen_tsv(path)[0].radius == 0.5
 
 
 def test_cohen_reader_refuses_another_header(tmp_path: Path) -> None:
     path = tmp_path / "other.tsv"
     path.write_text("a\tb\n")
     with pytest.raises(ValueError, match="header"):
-        fmt.read_cohen_tsv(path)
+        read_cohen_tsv(path)
 
 
 def test_dsrs_tree_for_a_gaussian_np_job(tmp_path: Path) -> None:
     parameters = JobParameters(noise=NoiseIn(family="gaussian", sigma=0.5), n=1000, alpha=0.001)
-    files = fmt.write_dsrs_tree(ROWS, parameters, "cohen cifar/0.50", tmp_path)
+    files = write_dsrs_tree(ROWS, parameters, "cohen cifar/0.50", tmp_path)
     assert (
         files.p_sampling
         == tmp_path / "sampling" / "cohen_cifar_0.50" / "gaussian-None-0.5-1000-0.001.txt"
@@ -89,7 +92,7 @@ def test_dsrs_tree_for_a_thresholded_q(tmp_path: Path) -> None:
         noise=NoiseIn(family="general-gaussian", sigma=1.0, k=380), q=QIn(threshold="x+"),
         n=50000, alpha=0.001,
     )
-    files = fmt.write_dsrs_tree(ROWS, parameters, "m", tmp_path)
+    files = write_dsrs_tree(ROWS, parameters, "m", tmp_path)
     assert files.q_sampling is not None and files.new_radius is not None
     assert files.q_sampling.name == "general-gaussian-380-1.0-50000-0.0005-x+.txt"
     assert files.new_radius.name == "new-rad-general-gaussian-th-380-1.0-x+-50000-0.0005.txt"

@@ -112,7 +112,7 @@ def test_recertify_equals_the_engine_on_the_stored_counts_without_any_model(
     assert all(new.p_lower > old.p_lower for new, old in zip(recertified, stored, strict=True))
     assert sum(new.np_radius > old.np_radius for new, old in zip(recertified, stored, strict=True))
     assert [(s.p_count, s.q_count) for s in recertified] == [(s.p_count, s.q_count) for s in stored]
-    from dsrs_cli.export_formats import read_jsonl
+    from tests.cli.export_readers import read_jsonl
 
     assert read_jsonl(output) == recertified
 
