@@ -22,7 +22,13 @@ def register_input_set(
     *,
     name: str | None,
     owner_id: str | None = None,
-) -> InputSetRecord:
+) -> tuple[InputSetRecord, bool]:
+    """The stored input set and whether it is new: the same bytes uploaded again by the
+    same owner give the same input set (content addressed by their sha256)."""
+    existing = repository.find_input_set_by_content(session, received.sha256, owner_id)
+    if existing is not None:
+        received.discard()
+        return existing, False
     try:
         arrays = read_input_arrays(received.path)
     finally:
@@ -43,7 +49,9 @@ def register_input_set(
         count=int(arrays.inputs.shape[0]),
         sample_shape=list(arrays.inputs.shape[1:]),
         has_labels=arrays.labels is not None,
+        value_min=float(arrays.inputs.min()),
+        value_max=float(arrays.inputs.max()),
         storage_path=relative,
     )
     session.commit()
-    return record
+    return record, True
