@@ -7,7 +7,7 @@ checked once, by :mod:`dsrs_core.config`, whose messages say what is allowed.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -64,11 +64,23 @@ class InputSetOut(BaseModel):
 
 
 class NoiseIn(Strict):
-    """The smoothing distribution P."""
+    """The smoothing distribution P. ``general-gaussian`` needs ``k`` (0 ≤ k < d/2; the
+    DSRS paper's choices are d/2 − k ≈ 12 … 380); the Gaussian has none (0)."""
 
     family: Literal["gaussian", "general-gaussian"] = "gaussian"
     sigma: float
-    k: int = 0
+    k: int | None = None
+
+    @model_validator(mode="after")
+    def k_given_for_general_gaussian(self) -> NoiseIn:
+        if self.family == "general-gaussian" and self.k is None:
+            raise ValueError(
+                "family 'general-gaussian' needs k (an integer, 0 <= k < d/2 for inputs of "
+                "dimension d; k = 0 is a Gaussian-like radial law)"
+            )
+        if self.k is None:
+            self.k = 0
+        return self
 
 
 class QIn(Strict):
@@ -124,6 +136,10 @@ class JobCreate(Strict):
     batch_size: int = 1000
     radius_search: RadiusSearchIn = RadiusSearchIn()
     seed: int | None = Field(default=None, description="0 <= seed < 2**63; random if omitted.")
+    name: str | None = Field(default=None, max_length=200, description="A name to find it by.")
+    tags: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        default_factory=list, max_length=32, description="Labels to filter jobs by."
+    )
 
 
 class JobProgressOut(BaseModel):
@@ -143,6 +159,11 @@ class JobTimings(BaseModel):
 
 class JobOut(BaseModel):
     id: str
+    name: str | None = None
+    tags: list[str] = []
+    warnings: list[str] = Field(
+        default=[], description="What looked wrong at submission; the job runs anyway."
+    )
     model_id: str
     status: Literal["queued", "running", "succeeded", "failed", "cancelled"]
     mode: str
