@@ -183,7 +183,7 @@ def _certify(
 
     from dsrs_api.schemas import SampleOut
     from dsrs_core.certify import certify
-    from dsrs_worker.seeds import sample_seed
+    from dsrs_core.seeds import sample_seed
 
     samples = []
     with Progress(

@@ -35,6 +35,7 @@ def main(
 from dsrs_cli import (  # noqa: F401
     convert_command,
     export_command,
+    input_commands,
     job_commands,
     local_commands,
     model_commands,

@@ -24,6 +24,8 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
 ) -> None:
     """Run the HTTP API (settings from DSRS_* environment variables)."""
+    import logging
+
     import uvicorn
 
     from dsrs_api.authentication import check_auth_configuration
@@ -35,6 +37,12 @@ def serve(
     except InsecureConfigurationError as error:
         typer.echo(f"dsrs serve: {error}", err=True)
         raise typer.Exit(2) from None
+    # The job lines (start, success, failure) of jobs run in-process; uvicorn configures
+    # only its own loggers.
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s:     %(name)s %(message)s"))
+    logging.getLogger("dsrs").addHandler(handler)
+    logging.getLogger("dsrs").setLevel(logging.INFO)
     uvicorn.run("dsrs_api.app:create_app", factory=True, host=host, port=port)
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from dsrs_core.seeds import sample_seed
 from dsrs_store import repository
 from dsrs_store.chunks import chunk_range
 from dsrs_store.errors import NotFoundError
@@ -26,7 +27,6 @@ from dsrs_store.tables import FINAL_STATUSES, JobRecord, utcnow
 from dsrs_worker.classifiers import ClassifierCache
 from dsrs_worker.devices import process_device
 from dsrs_worker.job_inputs import load_chunk_inputs
-from dsrs_worker.seeds import sample_seed
 
 __all__ = ["ChunkOutcome", "certify_chunk"]
 

@@ -11,9 +11,9 @@ import pytest
 import torch
 
 from dsrs_core.certify import certify
+from dsrs_core.seeds import sample_seed
 from dsrs_models.demo import demo_dataset, load_demo_classifier
 from dsrs_store.job_parameters import certification_config
-from dsrs_worker.seeds import sample_seed
 
 pytestmark = pytest.mark.integration
 

@@ -12,6 +12,7 @@ import torch
 from sqlalchemy.orm import Session, sessionmaker
 
 from dsrs_core.certify import certify
+from dsrs_core.seeds import sample_seed
 from dsrs_models.demo import DEMO_WEIGHTS_PATH, demo_dataset, load_demo_classifier
 from dsrs_store import repository
 from dsrs_store.chunks import chunk_count
@@ -20,7 +21,6 @@ from dsrs_store.job_parameters import certification_config
 from dsrs_store.migrations import upgrade_to_head
 from dsrs_store.settings import Settings
 from dsrs_worker.chunk_service import certify_chunk
-from dsrs_worker.seeds import sample_seed
 
 PARAMETERS: dict[str, Any] = {
     "noise": {"family": "general-gaussian", "sigma": 0.25, "k": 20},
