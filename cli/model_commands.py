@@ -78,6 +78,7 @@ def upload(
 def _exported_module(spec: str, input_shape: str | None) -> tuple[str, bytes]:
     """``FILE.py:FACTORY`` run here (the user's own, trusted code), exported to ONNX."""
     import importlib.util
+    import sys
 
     import numpy as np
 
@@ -93,6 +94,8 @@ def _exported_module(spec: str, input_shape: str | None) -> tuple[str, bytes]:
     location = Path(file_name)
     if not location.is_file():
         raise typer.BadParameter(f"--module: {location} is not a file")
+    # The user's own code, run on the user's side; its folder is importable, as when run.
+    sys.path.insert(0, str(location.resolve().parent))
     loader = importlib.util.spec_from_file_location(location.stem, location)
     assert loader is not None and loader.loader is not None
     namespace = importlib.util.module_from_spec(loader)
@@ -111,7 +114,7 @@ def _exported_module(spec: str, input_shape: str | None) -> tuple[str, bytes]:
         f"{exported.num_classes} classes, {len(exported.onnx_bytes)} bytes",
         err=True,
     )
-    return f"{factory_name}.onnx", exported.onnx_bytes
+    return f"{location.stem}.onnx", exported.onnx_bytes
 
 
 @models_app.command("list")
