@@ -3,7 +3,7 @@ shown by the CLI and the dashboard, before hours of sampling are spent on it."""
 
 from __future__ import annotations
 
-from dsrs_api.schemas import JobCreate
+from dsrs_client.contract import JobCreate
 from dsrs_store.tables import InputSetRecord
 
 __all__ = ["job_warnings"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -15,7 +15,7 @@ from dsrs_cli.id_prefixes import resolve_id
 from dsrs_cli.main import app
 
 if TYPE_CHECKING:
-    from dsrs_api.schemas import SampleOut
+    from dsrs_client.contract import JobParameters, SampleOut
 
 
 class ExportFormat(str, Enum):
@@ -41,7 +41,7 @@ def default_output(job_id: str, fmt: ExportFormat) -> Path:
 def write_export(
     fmt: ExportFormat,
     samples: Sequence[SampleOut],
-    parameters: dict[str, Any],
+    parameters: JobParameters,
     output: Path,
     *,
     certificate: Certificate = Certificate.auto,
@@ -60,7 +60,7 @@ def write_export(
     if fmt is ExportFormat.cohen:
         chosen = certificate.value
         if chosen == "auto":
-            chosen = "dsrs" if parameters.get("q") else "np"
+            chosen = "dsrs" if parameters.q is not None else "np"
         export_formats.write_cohen_tsv(samples, output, chosen)
         return [output]
     files = export_formats.write_dsrs_tree(samples, parameters, model_name, output)

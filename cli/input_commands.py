@@ -13,7 +13,7 @@ from dsrs_cli.id_prefixes import SHOWN_ID_LENGTH, resolve_id
 from dsrs_cli.main import app
 
 if TYPE_CHECKING:
-    from dsrs_api.schemas import InputSetOut
+    from dsrs_client.contract import InputSetOut
 
 inputs_app = typer.Typer(
     help="Upload and inspect input sets (arrays or image folders).", no_args_is_help=True

@@ -4,7 +4,7 @@ unique prefixes (:mod:`dsrs_cli.id_prefixes`)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import typer
 
@@ -12,11 +12,11 @@ from dsrs_cli.connection import client_options, open_client, print_json
 from dsrs_cli.id_prefixes import resolve_id, resolve_ids
 from dsrs_cli.main import app
 from dsrs_cli.option_parsing import parse_floats, parse_ints, parse_threshold
+from dsrs_client.contract.job_status import JobStatus
 
 jobs_app = typer.Typer(help="Submit, follow and read certification jobs.", no_args_is_help=True)
 app.add_typer(jobs_app, name="jobs")
 
-Status = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 
 
 @jobs_app.command("submit")
@@ -103,7 +103,7 @@ def submit(
 @jobs_app.command("list")
 def list_jobs(
     ctx: typer.Context,
-    status: Annotated[Status | None, typer.Option(help="Only jobs of this status.")] = None,
+    status: Annotated[JobStatus | None, typer.Option(help="Only jobs of this status.")] = None,
     name: Annotated[str | None, typer.Option(help="Only jobs of this name.")] = None,
     tag: Annotated[
         list[str] | None, typer.Option("--tag", help="Only jobs with this tag (repeatable).")
@@ -124,19 +124,18 @@ def list_jobs(
         table.add_column(column)
     for job in jobs:
         p = job.parameters
-        noise = p.get("noise", {})
-        q = p.get("q") or {}
+        noise = p.noise
+        q = {} if p.q is None else p.q.model_dump()
         table.add_row(
             job.id,
             " ".join([job.name or "", *(f"#{t}" for t in job.tags)]).strip() or "-",
             job.status + (" ⚠" if job.warnings else ""),
             f"{job.progress.done}/{job.progress.total}",
             job.model_id,
-            f"{noise.get('family')} {noise.get('sigma')}"
-            + (f" k={noise['k']}" if noise.get("k") else ""),
+            f"{noise.family} {noise.sigma}" + (f" k={noise.k}" if noise.k else ""),
             ", ".join(f"{key}={value}" for key, value in q.items() if value is not None) or "-",
-            str(p.get("n")),
-            str(p.get("alpha")),
+            str(p.n),
+            str(p.alpha),
             job.timings.created_at.strftime("%Y-%m-%d %H:%M"),
         )
     Console().print(table)
@@ -237,7 +236,7 @@ def _with_full_ids(dsrs: Any, request: Any) -> Any:
 def _validated(body: dict[str, Any]) -> Any:
     from pydantic import ValidationError
 
-    from dsrs_api.schemas import JobCreate
+    from dsrs_client.contract import JobCreate
 
     try:
         return JobCreate.model_validate(body)

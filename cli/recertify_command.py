@@ -42,7 +42,7 @@ def recertify(
 ) -> None:
     """Recompute a job's certificates from its stored counts and compare with the stored
     ones. Nothing is sampled and no model is loaded; N, P and Q stay those of the job."""
-    from dsrs_client.recertification import recertify_job
+    from dsrs_cli.recertification import recertify_job
     from dsrs_core.errors import InvalidParameterError
 
     table_radii = parse_floats(radii)
@@ -87,9 +87,9 @@ def _print_comparison(result, radii) -> None:  # type: ignore[no-untyped-def]
     old = accuracy_table(result.original, new.radii)
     before, after = result.job.parameters, result.parameters
     title = (
-        f"job {result.job.id}: stored (alpha {before['alpha']}, search "
-        f"{before.get('radius_search')}) vs recomputed (alpha {after['alpha']}, search "
-        f"{after['radius_search']})"
+        f"job {result.job.id}: stored (alpha {before.alpha}, search "
+        f"{before.radius_search.model_dump()}) vs recomputed (alpha {after.alpha}, search "
+        f"{after.radius_search.model_dump()})"
     )
     table = Table(title=title)
     table.add_column("radius", justify="right")

@@ -164,7 +164,6 @@ def _run_plan(
 ) -> list[tuple[str, list[float]]]:
     """Compute and write every file of one model; return named radius arrays for tables."""
     from dsrs_cli.published_files import (
-        DATASET_DIMENSIONS,
         new_radius_name,
         orig_radius_name,
         parse_sampling_name,
@@ -173,9 +172,10 @@ def _run_plan(
         write_orig_radius,
     )
     from dsrs_cli.reproduce_jobs import NoiseSetup, dsrs_radii, np_radii
+    from dsrs_client.contract import DATASETS
     from dsrs_core.config import QSpec, RadiusSearch
 
-    dimension = DATASET_DIMENSIONS[plan.dataset]
+    dimension = DATASETS[plan.dataset].dimension
     setup = NoiseSetup("general-gaussian", dimension, plan.k, float(plan.sigma_text))
     sampling = data / "sampling" / plan.model
     orig: dict[str, dict[int, float]] = {}

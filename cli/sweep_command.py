@@ -14,7 +14,7 @@ from dsrs_cli.main import app
 from dsrs_cli.option_parsing import parse_floats
 
 if TYPE_CHECKING:
-    from dsrs_api.schemas import JobOut, Summary
+    from dsrs_client.contract import JobOut, Summary
 
 DEFAULT_STEP = 0.25
 PLOT_POINTS = 100

@@ -18,9 +18,9 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, defer
 
+from dsrs_client.contract import ACTIVE_STATUSES, FINAL_STATUSES
 from dsrs_store.errors import ConflictError, NotFoundError
 from dsrs_store.tables import (
-    FINAL_STATUSES,
     InputSetRecord,
     JobRecord,
     ModelRecord,
@@ -305,7 +305,7 @@ def finish_if_complete(session: Session, job_id: str) -> bool:
         return False
     finished = session.execute(
         update(JobRecord)
-        .where(JobRecord.id == job_id, JobRecord.status.in_(("queued", "running")))
+        .where(JobRecord.id == job_id, JobRecord.status.in_(ACTIVE_STATUSES))
         .values(status="succeeded", finished_at=utcnow())
         .returning(JobRecord.id)
     ).first()
