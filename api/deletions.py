@@ -21,10 +21,11 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
+from dsrs_client.contract import FINAL_STATUSES
 from dsrs_store import repository
 from dsrs_store.errors import ConflictError
 from dsrs_store.settings import Settings
-from dsrs_store.tables import FINAL_STATUSES, JobRecord
+from dsrs_store.tables import JobRecord
 
 __all__ = ["delete_input_set", "delete_job", "delete_model"]
 

@@ -46,22 +46,20 @@ class Strict(BaseModel):
 
 
 class NoiseIn(Strict):
-    """The smoothing distribution P. ``general-gaussian`` needs ``k`` (0 ≤ k < d/2); the
-    Gaussian has none (0)."""
+    """The smoothing distribution P. ``general-gaussian`` needs ``k`` (0 ≤ k < d/2), given
+    explicitly; the Gaussian has none (0)."""
 
     family: NoiseFamily = "gaussian"
     sigma: float
-    k: int | None = None
+    k: int = 0
 
     @model_validator(mode="after")
     def k_given_for_general_gaussian(self) -> NoiseIn:
-        if self.family == "general-gaussian" and self.k is None:
+        if self.family == "general-gaussian" and "k" not in self.model_fields_set:
             raise ValueError(
                 "family 'general-gaussian' needs k (an integer, 0 <= k < d/2 for inputs of "
                 "dimension d; k = 0 is a Gaussian-like radial law)"
             )
-        if self.k is None:
-            self.k = 0
         return self
 
 
