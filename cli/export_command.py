@@ -12,7 +12,6 @@ import typer
 
 from dsrs_cli.connection import open_client
 from dsrs_cli.id_prefixes import resolve_id
-from dsrs_cli.main import app
 
 if TYPE_CHECKING:
     from dsrs_client.contract import JobParameters, SampleOut
@@ -67,7 +66,6 @@ def write_export(
     return [path for path in vars(files).values() if path is not None]
 
 
-@app.command("export")
 def export(
     ctx: typer.Context,
     job_id: Annotated[str, typer.Argument(help="Job id")],

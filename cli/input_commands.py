@@ -10,7 +10,6 @@ import typer
 
 from dsrs_cli.connection import client_options, open_client, print_json
 from dsrs_cli.id_prefixes import SHOWN_ID_LENGTH, resolve_id
-from dsrs_cli.main import app
 
 if TYPE_CHECKING:
     from dsrs_client.contract import InputSetOut
@@ -18,7 +17,6 @@ if TYPE_CHECKING:
 inputs_app = typer.Typer(
     help="Upload and inspect input sets (arrays or image folders).", no_args_is_help=True
 )
-app.add_typer(inputs_app, name="inputs")
 
 
 @inputs_app.command("upload")

@@ -10,12 +10,10 @@ import typer
 
 from dsrs_cli.connection import client_options, open_client, print_json
 from dsrs_cli.id_prefixes import resolve_id, resolve_ids
-from dsrs_cli.main import app
 from dsrs_cli.option_parsing import parse_floats, parse_ints, parse_threshold
 from dsrs_client.contract.job_status import JobStatus
 
 jobs_app = typer.Typer(help="Submit, follow and read certification jobs.", no_args_is_help=True)
-app.add_typer(jobs_app, name="jobs")
 
 
 

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 import typer
 
 from dsrs_cli.connection import client_options, print_json
-from dsrs_cli.main import app
 from dsrs_cli.option_parsing import parse_threshold
 from dsrs_client.contract.defaults import (
     DEFAULT_ALPHA,
@@ -30,7 +29,6 @@ if TYPE_CHECKING:
     from dsrs_client.contract import SampleOut
 
 
-@app.command("certify-local")
 def certify_local(
     ctx: typer.Context,
     model_file: Annotated[

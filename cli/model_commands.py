@@ -9,14 +9,12 @@ import typer
 
 from dsrs_cli.connection import client_options, open_client, print_json
 from dsrs_cli.id_prefixes import resolve_id
-from dsrs_cli.main import app
 from dsrs_cli.option_parsing import parse_floats
 
 if TYPE_CHECKING:
     from dsrs_client.contract import ModelOut
 
 models_app = typer.Typer(help="Upload and inspect base classifiers.", no_args_is_help=True)
-app.add_typer(models_app, name="models")
 
 
 @models_app.command("upload")

@@ -8,13 +8,11 @@ from typing import Annotated, Literal
 import typer
 
 from dsrs_cli.connection import client_options, open_client, print_json
-from dsrs_cli.main import app
 from dsrs_cli.option_parsing import parse_threshold
 from dsrs_client.contract.datasets import DATASETS
 from dsrs_client.contract.defaults import DEFAULT_ALPHA, DEFAULT_N_SELECTION, DEFAULT_RADIUS_UNIT
 
 
-@app.command("plan")
 def plan(
     ctx: typer.Context,
     sigma: Annotated[float, typer.Option(help="Sigma of P.")],

@@ -11,11 +11,9 @@ import typer
 from dsrs_cli.connection import client_options, open_client, print_json, reporting_errors
 from dsrs_cli.export_command import Certificate, ExportFormat, write_export
 from dsrs_cli.id_prefixes import resolve_id
-from dsrs_cli.main import app
 from dsrs_cli.option_parsing import parse_floats
 
 
-@app.command("recertify")
 def recertify(
     ctx: typer.Context,
     job_id: Annotated[str, typer.Argument(help="Job id (its stored counts are used)")],

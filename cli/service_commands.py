@@ -10,15 +10,12 @@ from typing import Annotated
 
 import typer
 
-from dsrs_cli.main import app
-
 #: Default demo workload: digits test images, N draws per distribution.
 DEMO_SAMPLES = 100
 DEMO_N = 50_000
 DEMO_RADII = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 
-@app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
@@ -44,7 +41,6 @@ def serve(
     uvicorn.run("dsrs_api.app:create_app", factory=True, host=host, port=port)
 
 
-@app.command()
 def migrate() -> None:
     """Upgrade the database (DSRS_DATABASE_URL, or the embedded SQLite file) to head."""
     from dsrs_store.migrations import upgrade_to_head
@@ -55,7 +51,6 @@ def migrate() -> None:
     typer.echo("database schema is at head")
 
 
-@app.command("worker")
 def worker_command(
     concurrency: Annotated[
         int | None,
@@ -91,7 +86,6 @@ def worker_command(
     )
 
 
-@app.command()
 def demo(
     samples: Annotated[int, typer.Option(help="Digits test images to certify.")] = DEMO_SAMPLES,
     n: Annotated[int, typer.Option(help="Draws under P and under Q per image.")] = DEMO_N,
