@@ -50,6 +50,7 @@ PAGES = {
     "/models/{model_id}": ("model_page.js",),
     "/new-job": ("new_job_page.js", "budget.js"),
     "/inputs": ("inputs_page.js",),
+    "/compare": ("compare_page.js", "plot.js"),
 }
 PAGE_MODULES_MARK = "<!-- page modules -->"
 

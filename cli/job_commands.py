@@ -50,6 +50,13 @@ def submit(
     tag: Annotated[
         list[str] | None, typer.Option("--tag", help="A tag (repeatable); filter with jobs list.")
     ] = None,
+    baseline: Annotated[
+        str | None,
+        typer.Option(
+            help="NP baseline of a DSRS job: same-run (default) or equal-budget (N more draws "
+            "under P, NP from the pooled 2N at the full alpha: the DSRS paper's baseline)."
+        ),
+    ] = None,
     file: Annotated[
         Path | None,
         typer.Option(
@@ -72,7 +79,7 @@ def submit(
         "q_threshold": parse_threshold(q_threshold), "n_selection": n_selection, "n": n,
         "alpha": alpha, "batch_size": batch_size, "radius_method": radius_method,
         "radius_unit": radius_unit, "search_mode": search_mode, "seed": seed,
-        "name": name, "tags": tag or None,
+        "name": name, "tags": tag or None, "baseline": baseline,
     }  # fmt: skip
     try:
         base = load_document(file) if file is not None else {}

@@ -37,6 +37,7 @@ FLAT_FIELDS: dict[str, tuple[str, ...]] = {
     "seed": ("seed",),
     "name": ("name",),
     "tags": ("tags",),
+    "baseline": ("baseline",),
     "radius_method": ("radius_search", "method"),
     "radius_unit": ("radius_search", "unit"),
     "radius_tolerance": ("radius_search", "tolerance"),
