@@ -5,8 +5,8 @@ jobs; ``jobs.warnings`` keeps what was suspicious about a job when it was submit
 outside [0, 1], σ_Q ≥ σ). ``input_sets.value_min`` / ``value_max`` are computed at upload;
 rows that exist before this revision keep NULL (range unknown, no warning).
 
-Revision ID: 0004_job_names_tags_warnings
-Revises: 0003_equal_budget_baseline
+Revision ID: 0005_job_names_tags_warnings
+Revises: 0004
 Create Date: 2026-11-30
 """
 
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 
 from alembic import op
 
-revision = "0004_job_names_tags_warnings"
-down_revision = "0003_equal_budget_baseline"
+revision = "0005_job_names_tags_warnings"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
