@@ -17,6 +17,7 @@ from dsrs_api import (
     tenant_routes,
 )
 from dsrs_api.admission import ConcurrencyLimit, Slots
+from dsrs_api.api_docs import install_api_docs
 from dsrs_api.authentication import VerifiedKeys, authenticate, check_auth_configuration
 from dsrs_api.body_limit import BodySizeLimit
 from dsrs_api.dashboard_routes import install_dashboard
@@ -75,6 +76,8 @@ def create_app(
         summary="Certify L2 robustness with DSRS and the Neyman-Pearson certificate.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # served from installed assets by install_api_docs (offline)
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -99,6 +102,7 @@ def create_app(
     ):
         app.include_router(module.router, dependencies=[Depends(authenticate)])
     install_dashboard(app)
+    install_api_docs(app)
     if settings.embedded:
         _resume_unfinished(session_factory, dispatcher)
     return app

@@ -18,7 +18,7 @@ from dsrs_api.errors import InvalidRequestError
 from dsrs_store.errors import NotFoundError
 from dsrs_store.settings import Settings
 
-__all__ = ["job_input"]
+__all__ = ["input_set_item", "job_input"]
 
 MNIST_IMAGES = {"train": "train-images-idx3-ubyte", "test": "t10k-images-idx3-ubyte"}
 IDX_UBYTE_3D = b"\x00\x00\x08\x03"
@@ -47,6 +47,13 @@ def job_input(
     raise InvalidRequestError(
         f"no thumbnails for {dataset!r}: its files are pickled batches, never unpickled by the API"
     )
+
+
+def input_set_item(upload_dir: Path, count: int, index: int) -> np.ndarray:
+    """Item ``index`` of an uploaded input set stored in ``upload_dir``, shape (C, H, W)."""
+    if not 0 <= index < count:
+        raise NotFoundError("input", str(index))
+    return np.asarray(_uploaded(str(upload_dir / "inputs.npy"))[index])
 
 
 @lru_cache(maxsize=2)

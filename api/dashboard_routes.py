@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dsrs_api import job_reports
-from dsrs_api.dashboard_inputs import job_input
+from dsrs_api.dashboard_inputs import input_set_item, job_input
 from dsrs_api.dashboard_overview import OverviewCache
 from dsrs_api.dashboard_png import encode_png, thumbnail_pixels
 from dsrs_api.dashboard_samples import SORT_KEYS, sample_table_page
@@ -49,6 +49,7 @@ PAGES = {
     "/models": ("models_page.js",),
     "/models/{model_id}": ("model_page.js",),
     "/new-job": ("new_job_page.js", "budget.js"),
+    "/inputs": ("inputs_page.js",),
     "/compare": ("compare_page.js", "plot.js"),
 }
 PAGE_MODULES_MARK = "<!-- page modules -->"
@@ -162,6 +163,25 @@ def input_thumbnail(
         input_set = repository.get_input_set(session, job.inputs["input_set_id"])
         upload_dir = settings.storage_dir / input_set.storage_path
     image = job_input(settings, job.inputs, index, upload_dir)
+    return Response(
+        encode_png(thumbnail_pixels(image)),
+        media_type="image/png",
+        headers={"Cache-Control": "private, max-age=86400"},
+    )
+
+
+@router.get(
+    "/v1/inputs/{input_set_id}/items/{index}.png",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}}}},
+    tags=["inputs"],
+)
+def input_set_thumbnail(
+    session: SessionDep, settings: SettingsDep, input_set_id: str, index: int
+) -> Response:
+    """Item ``index`` of an uploaded input set as a small PNG (the dashboard's preview)."""
+    input_set = repository.get_input_set(session, input_set_id)
+    image = input_set_item(settings.storage_dir / input_set.storage_path, input_set.count, index)
     return Response(
         encode_png(thumbnail_pixels(image)),
         media_type="image/png",

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 from sqlalchemy.orm import Session
 
+from dsrs_api import deletions
 from dsrs_api.authentication import Principal
 from dsrs_api.dependencies import get_principal, get_session, get_settings
 from dsrs_api.input_sets import register_input_set
+from dsrs_api.pagination import Offset
 from dsrs_api.uploads import receive_file
 from dsrs_client.contract import InputSetOut
 from dsrs_store import repository
@@ -27,6 +29,7 @@ PrincipalDep = Annotated[Principal, Depends(get_principal)]
     response_model=InputSetOut,
     status_code=201,
     responses={
+        200: {"description": "The same bytes were uploaded before (same input set)"},
         413: {"description": "Over DSRS_MAX_UPLOAD_BYTES"},
         415: {"description": "Not .npy/.npz/safetensors, or pickled objects"},
     },
@@ -35,6 +38,7 @@ def upload_inputs(
     session: SessionDep,
     settings: SettingsDep,
     principal: PrincipalDep,
+    response: Response,
     file: Annotated[
         UploadFile,
         File(
@@ -46,11 +50,36 @@ def upload_inputs(
     received = receive_file(
         file.file, file.filename or "", settings.storage_dir / "tmp", settings.max_upload_bytes
     )
-    return InputSetOut.model_validate(register_input_set(
-            session, settings, received, name=name, owner_id=principal.tenant_id
-        ))
+    record, created = register_input_set(
+        session, settings, received, name=name, owner_id=principal.tenant_id
+    )
+    if not created:
+        response.status_code = 200
+    return InputSetOut.model_validate(record)
+
+
+@router.get("", response_model=list[InputSetOut])
+def list_input_sets(
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Offset = 0,
+) -> list[InputSetOut]:
+    return [
+        InputSetOut.model_validate(record)
+        for record in repository.list_input_sets(session, limit=limit, offset=offset)
+    ]
 
 
 @router.get("/{input_set_id}", response_model=InputSetOut)
 def get_input_set(session: SessionDep, input_set_id: str) -> InputSetOut:
     return InputSetOut.model_validate(repository.get_input_set(session, input_set_id))
+
+
+@router.delete(
+    "/{input_set_id}",
+    status_code=204,
+    responses={409: {"description": "A queued or running job reads the input set"}},
+)
+def delete_input_set(session: SessionDep, settings: SettingsDep, input_set_id: str) -> Response:
+    deletions.delete_input_set(session, settings, input_set_id)
+    return Response(status_code=204)

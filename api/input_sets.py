@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 
+import numpy as np
 from sqlalchemy.orm import Session
 
 from dsrs_api.input_arrays import read_in_sandbox
@@ -28,7 +29,13 @@ def register_input_set(
     *,
     name: str | None,
     owner_id: str | None = None,
-) -> InputSetRecord:
+) -> tuple[InputSetRecord, bool]:
+    """The stored input set and whether it is new: the same bytes uploaded again by the
+    same owner give the same input set (content addressed by their sha256)."""
+    existing = repository.find_input_set_by_content(session, received.sha256, owner_id)
+    if existing is not None:
+        received.discard()
+        return existing, False
     limits = SandboxLimits.within(
         settings.model_load_timeout_s,
         settings.model_load_memory_bytes,
@@ -44,6 +51,9 @@ def register_input_set(
                 shutil.move(arrays.labels_path, directory / "labels.npy")
     finally:
         received.discard()
+    # The canonical float32 array the sandbox wrote, memory-mapped: its range for warnings.
+    values = np.load(directory / "inputs.npy", mmap_mode="r", allow_pickle=False)
+    value_min, value_max = float(values.min()), float(values.max())
     record = repository.add_input_set(
         session,
         owner_id=owner_id,
@@ -54,7 +64,9 @@ def register_input_set(
         count=arrays.count,
         sample_shape=arrays.sample_shape,
         has_labels=arrays.labels_path is not None,
+        value_min=value_min,
+        value_max=value_max,
         storage_path=relative,
     )
     session.commit()
-    return record
+    return record, True

@@ -74,9 +74,17 @@ def job_status_snapshot(session: Session, job_id: str) -> tuple[JobOut, JobRecor
 
 
 def list_job_statuses(
-    session: Session, *, status: str | None, limit: int, offset: int
+    session: Session,
+    *,
+    status: str | None,
+    limit: int,
+    offset: int,
+    name: str | None = None,
+    tags: Sequence[str] = (),
 ) -> list[JobOut]:
-    jobs = repository.list_jobs(session, status=status, limit=limit, offset=offset)
+    jobs = repository.list_jobs(
+        session, status=status, limit=limit, offset=offset, name=name, tags=tags
+    )
     return [_job_out(session, job) for job in jobs]
 
 
@@ -95,6 +103,9 @@ def _job_out(session: Session, job: JobRecord) -> JobOut:
         eta = wall / progress.done * (progress.total - progress.done)
     return JobOut(
         id=job.id,
+        name=job.name,
+        tags=job.tags or [],
+        warnings=job.warnings or [],
         model_id=job.model_id,
         status=job.status,  # type: ignore[arg-type]
         mode=job.mode,

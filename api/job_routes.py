@@ -13,7 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 from starlette.types import Scope
 
-from dsrs_api import job_reports
+from dsrs_api import deletions, job_reports
 from dsrs_api.authentication import Principal
 from dsrs_api.dependencies import get_dispatcher, get_principal, get_session, get_settings
 from dsrs_api.dispatch import JobDispatcher
@@ -52,10 +52,16 @@ def create_job(
 def list_jobs(
     session: SessionDep,
     status: JobStatus | None = None,
+    name: Annotated[str | None, Query(max_length=200, description="Only jobs of this name")] = None,
+    tag: Annotated[
+        list[str] | None, Query(max_length=32, description="Only jobs with every tag given")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Offset = 0,
 ) -> list[JobOut]:
-    return job_reports.list_job_statuses(session, status=status, limit=limit, offset=offset)
+    return job_reports.list_job_statuses(
+        session, status=status, limit=limit, offset=offset, name=name, tags=tag or ()
+    )
 
 
 @router.get("/{job_id}", response_model=JobOut, responses={304: {"description": "Not Modified"}})
@@ -216,3 +222,14 @@ def cancel_job(request: Request, session: SessionDep, job_id: str) -> JobOut:
     job = job_reports.cancel_job(session, job_id)
     _cache(request).forget_job(job_id)
     return job
+
+
+@router.delete(
+    "/{job_id}",
+    status_code=204,
+    responses={409: {"description": "The job is queued or running (cancel it first)"}},
+)
+def delete_job(request: Request, session: SessionDep, job_id: str) -> Response:
+    deletions.delete_job(session, job_id)
+    _cache(request).forget_job(job_id)
+    return Response(status_code=204)

@@ -15,11 +15,12 @@ from sqlalchemy.orm import Session
 
 from dsrs_api.dispatch import JobDispatcher
 from dsrs_api.errors import DispatchError, InvalidRequestError, QuotaExceededError
+from dsrs_api.job_warnings import job_warnings
 from dsrs_client.contract import BUILTIN_SPLITS, InputsIn, JobCreate, builtin_split
 from dsrs_core.job_config import certification_config
 from dsrs_store import repository
 from dsrs_store.chunks import chunk_count
-from dsrs_store.datasets import files_present
+from dsrs_store.datasets import DATASETS_DIR_LAYOUT, TORCHVISION_FOLDERS, files_present
 from dsrs_store.settings import Settings
 from dsrs_store.tables import InputSetRecord, JobRecord, ModelRecord
 from dsrs_store.tenants import jobs_in_flight, lock_tenant
@@ -59,9 +60,17 @@ def submit_job(
     _check_total(settings, len(inputs["indices"]))
     if owner_id is not None:
         _check_quota(session, settings, owner_id, len(inputs["indices"]))
+    input_set = (
+        None
+        if request.inputs.input_set_id is None
+        else repository.get_input_set(session, request.inputs.input_set_id)
+    )
     job = repository.add_job(
         session,
         owner_id=owner_id,
+        name=request.name,
+        tags=list(request.tags),
+        warnings=job_warnings(request, input_set),
         model_id=model.id,
         mode=request.mode,
         inputs=inputs,
@@ -91,8 +100,9 @@ def _inputs(
             raise InvalidRequestError(f"unknown dataset split; allowed: {allowed}")
         if not files_present(settings.datasets_dir, spec.dataset):
             raise InvalidRequestError(
-                f"dataset {spec.dataset!r} is not on this server (files are never "
-                f"downloaded; place them under DSRS_DATASETS_DIR); 'digits' is always there"
+                f"dataset {spec.dataset!r} is not on this server: no "
+                f"{settings.datasets_dir / TORCHVISION_FOLDERS[spec.dataset]} ('digits' is "
+                f"always there).\n{DATASETS_DIR_LAYOUT}"
             )
         _check_shape(list(split.input_shape), model)
         indices = _indices(spec, split.size)

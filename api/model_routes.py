@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 from sqlalchemy.orm import Session
 
+from dsrs_api import deletions
 from dsrs_api.authentication import Principal
 from dsrs_api.dependencies import get_principal, get_session, get_settings
 from dsrs_api.errors import InvalidRequestError
@@ -81,6 +82,16 @@ def list_models(
 @router.get("/{model_id}", response_model=ModelOut)
 def get_model(session: SessionDep, model_id: str) -> ModelOut:
     return ModelOut.model_validate(repository.get_model(session, model_id))
+
+
+@router.delete(
+    "/{model_id}",
+    status_code=204,
+    responses={409: {"description": "A job uses the model (running, or with results)"}},
+)
+def delete_model(session: SessionDep, settings: SettingsDep, model_id: str) -> Response:
+    deletions.delete_model(session, settings, model_id)
+    return Response(status_code=204)
 
 
 def _floats(field: str, text: str | None) -> list[float] | None:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from dsrs_cli.connection import open_client
+from dsrs_cli.id_prefixes import resolve_id
 
 if TYPE_CHECKING:
     from dsrs_client.contract import JobParameters, SampleOut
@@ -93,6 +94,7 @@ def export(
 ) -> None:
     """Write every stored result of a job to a file in one of the export formats."""
     with open_client(ctx) as dsrs:
+        job_id = resolve_id(dsrs, "job", job_id)
         job = dsrs.get_job(job_id)
         samples = dsrs.all_results(job_id)
         if fmt is ExportFormat.dsrs and model_name is None:

@@ -1,4 +1,5 @@
-"""``dsrs jobs submit | list | show | watch | cancel | results``."""
+"""``dsrs jobs submit | list | show | watch | cancel | results | rm``. Ids may be given as
+unique prefixes (:mod:`dsrs_cli.id_prefixes`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from dsrs_cli.connection import client_options, open_client, print_json
+from dsrs_cli.id_prefixes import resolve_id, resolve_ids
 from dsrs_cli.option_parsing import parse_floats, parse_ints, parse_threshold
 from dsrs_client.contract.job_status import JobStatus
 
@@ -45,6 +47,10 @@ def submit(
     ] = None,
     search_mode: Annotated[str | None, typer.Option(help="exact or original.")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed (random if omitted).")] = None,
+    name: Annotated[str | None, typer.Option(help="A name to find the job by.")] = None,
+    tag: Annotated[
+        list[str] | None, typer.Option("--tag", help="A tag (repeatable); filter with jobs list.")
+    ] = None,
     baseline: Annotated[
         str | None,
         typer.Option(
@@ -74,7 +80,7 @@ def submit(
         "q_threshold": parse_threshold(q_threshold), "n_selection": n_selection, "n": n,
         "alpha": alpha, "batch_size": batch_size, "radius_method": radius_method,
         "radius_unit": radius_unit, "search_mode": search_mode, "seed": seed,
-        "baseline": baseline,
+        "name": name, "tags": tag or None, "baseline": baseline,
     }  # fmt: skip
     try:
         base = load_document(file) if file is not None else {}
@@ -85,11 +91,13 @@ def submit(
         raise typer.BadParameter(str(error)) from None
     request = _validated(body)
     with open_client(ctx) as dsrs:
-        job = dsrs.submit_job(request)
+        job = dsrs.submit_job(_with_full_ids(dsrs, request))
         if watch:
             from dsrs_cli.job_progress import watch_jobs
 
             (job,) = watch_jobs(dsrs, [job.id])
+    for warning in job.warnings:
+        typer.secho(f"warning: {warning}", fg=typer.colors.YELLOW, err=True)
     if client_options(ctx).json_output:
         print_json(job)
     else:
@@ -102,11 +110,15 @@ def submit(
 def list_jobs(
     ctx: typer.Context,
     status: Annotated[JobStatus | None, typer.Option(help="Only jobs of this status.")] = None,
+    name: Annotated[str | None, typer.Option(help="Only jobs of this name.")] = None,
+    tag: Annotated[
+        list[str] | None, typer.Option("--tag", help="Only jobs with this tag (repeatable).")
+    ] = None,
     limit: Annotated[int, typer.Option(help="At most this many.")] = 100,
 ) -> None:
     """List jobs, newest first."""
     with open_client(ctx) as dsrs:
-        jobs = dsrs.list_jobs(status=status, limit=limit)
+        jobs = dsrs.list_jobs(status=status, limit=limit, name=name, tags=tag)
     if client_options(ctx).json_output:
         print_json(jobs)
         return
@@ -114,7 +126,7 @@ def list_jobs(
     from rich.table import Table
 
     table = Table(title=f"{len(jobs)} job(s)")
-    for column in ("id", "status", "progress", "model", "P", "Q", "N", "alpha", "created"):
+    for column in ("id", "name", "status", "progress", "model", "P", "Q", "N", "alpha", "created"):
         table.add_column(column)
     for job in jobs:
         p = job.parameters
@@ -122,7 +134,8 @@ def list_jobs(
         q = {} if p.q is None else p.q.model_dump()
         table.add_row(
             job.id,
-            job.status,
+            " ".join([job.name or "", *(f"#{t}" for t in job.tags)]).strip() or "-",
+            job.status + (" ⚠" if job.warnings else ""),
             f"{job.progress.done}/{job.progress.total}",
             job.model_id,
             f"{noise.family} {noise.sigma}" + (f" k={noise.k}" if noise.k else ""),
@@ -138,7 +151,7 @@ def list_jobs(
 def show(ctx: typer.Context, job_id: Annotated[str, typer.Argument(help="Job id")]) -> None:
     """Show a job's status, progress, parameters and timings."""
     with open_client(ctx) as dsrs:
-        job = dsrs.get_job(job_id)
+        job = dsrs.get_job(resolve_id(dsrs, "job", job_id))
     if client_options(ctx).json_output:
         print_json(job)
         return
@@ -158,7 +171,9 @@ def watch(
     from dsrs_cli.job_progress import watch_jobs
 
     with open_client(ctx) as dsrs:
-        jobs = watch_jobs(dsrs, job_ids, timeout=timeout, poll_interval=interval)
+        jobs = watch_jobs(
+            dsrs, resolve_ids(dsrs, "job", job_ids), timeout=timeout, poll_interval=interval
+        )
     if client_options(ctx).json_output:
         print_json(jobs)
     else:
@@ -172,11 +187,20 @@ def watch(
 def cancel(ctx: typer.Context, job_id: Annotated[str, typer.Argument(help="Job id")]) -> None:
     """Cancel a queued or running job (results stored so far are kept)."""
     with open_client(ctx) as dsrs:
-        job = dsrs.cancel_job(job_id)
+        job = dsrs.cancel_job(resolve_id(dsrs, "job", job_id))
     if client_options(ctx).json_output:
         print_json(job)
     else:
         typer.echo(f"{job.id} {job.status}")
+
+
+@jobs_app.command("rm")
+def remove(ctx: typer.Context, job_id: Annotated[str, typer.Argument(help="Job id")]) -> None:
+    """Delete a finished job and its results (a queued or running job: cancel it first)."""
+    with open_client(ctx) as dsrs:
+        full_id = resolve_id(dsrs, "job", job_id)
+        dsrs.delete_job(full_id)
+    typer.echo(f"deleted job {full_id}")
 
 
 @jobs_app.command("results")
@@ -190,6 +214,7 @@ def results(
 ) -> None:
     """Print certified accuracy (NP and DSRS) and ACR of a job; --rows adds every input."""
     with open_client(ctx) as dsrs:
+        job_id = resolve_id(dsrs, "job", job_id)
         summary = dsrs.summary(job_id, radii=parse_floats(radii))
         samples = dsrs.all_results(job_id) if rows or client_options(ctx).json_output else []
     if client_options(ctx).json_output:
@@ -200,6 +225,18 @@ def results(
     if rows:
         print_samples(samples)
     print_summary(summary)
+
+
+def _with_full_ids(dsrs: Any, request: Any) -> Any:
+    """The request with the model and input set ids completed from unique prefixes."""
+    inputs = request.inputs
+    if inputs.input_set_id is not None:
+        inputs = inputs.model_copy(
+            update={"input_set_id": resolve_id(dsrs, "input set", inputs.input_set_id)}
+        )
+    return request.model_copy(
+        update={"model_id": resolve_id(dsrs, "model", request.model_id), "inputs": inputs}
+    )
 
 
 def _validated(body: dict[str, Any]) -> Any:

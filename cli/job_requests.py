@@ -35,6 +35,8 @@ FLAT_FIELDS: dict[str, tuple[str, ...]] = {
     "alpha": ("alpha",),
     "batch_size": ("batch_size",),
     "seed": ("seed",),
+    "name": ("name",),
+    "tags": ("tags",),
     "baseline": ("baseline",),
     "radius_method": ("radius_search", "method"),
     "radius_unit": ("radius_search", "unit"),

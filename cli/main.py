@@ -37,6 +37,7 @@ from dsrs_cli import (
     compare_command,
     convert_command,
     export_command,
+    input_commands,
     job_commands,
     local_commands,
     model_commands,
@@ -50,6 +51,7 @@ from dsrs_cli import (
 app.command("compare")(compare_command.compare)
 app.command("convert")(convert_command.convert)
 app.command("export")(export_command.export)
+app.add_typer(input_commands.inputs_app, name="inputs")
 app.add_typer(job_commands.jobs_app, name="jobs")
 app.command("certify-local")(local_commands.certify_local)
 app.add_typer(model_commands.models_app, name="models")

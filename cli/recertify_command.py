@@ -10,6 +10,7 @@ import typer
 
 from dsrs_cli.connection import client_options, open_client, print_json, reporting_errors
 from dsrs_cli.export_command import Certificate, ExportFormat, write_export
+from dsrs_cli.id_prefixes import resolve_id
 from dsrs_cli.option_parsing import parse_floats
 
 
@@ -46,6 +47,7 @@ def recertify(
 
     table_radii = parse_floats(radii)
     with open_client(ctx) as dsrs:
+        job_id = resolve_id(dsrs, "job", job_id)
         try:
             result = recertify_job(
                 dsrs, job_id, alpha=alpha, method=radius_method, unit=radius_unit,

@@ -118,7 +118,7 @@ def print_job(job: JobOut) -> None:
     noise = p.noise
     q = None if p.q is None else p.q.model_dump()
     lines = [
-        f"job        {job.id}",
+        f"job        {job.id}" + (f" ({job.name})" if job.name else ""),
         f"status     {job.status}" + (f" ({job.error})" if job.error else ""),
         f"progress   {job.progress.done}/{job.progress.total}"
         + (f", ETA {job.eta_seconds:.0f} s" if job.eta_seconds is not None else ""),
@@ -129,6 +129,9 @@ def print_job(job: JobOut) -> None:
         f"N          {p.n} (n0 {p.n_selection}), alpha {p.alpha}",
         f"seed       {job.seed}",
     ]
+    if job.tags:
+        lines.append(f"tags       {', '.join(job.tags)}")
     if job.timings.wall_seconds is not None:
         lines.append(f"wall time  {job.timings.wall_seconds:.1f} s")
+    lines.extend(f"warning    {warning}" for warning in job.warnings)
     _console().print("\n".join(lines), highlight=False)

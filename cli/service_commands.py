@@ -21,6 +21,8 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
 ) -> None:
     """Run the HTTP API (settings from DSRS_* environment variables)."""
+    import logging
+
     import uvicorn
 
     from dsrs_api.app import startup_problem
@@ -30,6 +32,12 @@ def serve(
     if problem is not None:
         typer.echo(f"dsrs serve: {problem}", err=True)
         raise typer.Exit(2)
+    # The job lines (start, success, failure) of jobs run in-process; uvicorn configures
+    # only its own loggers.
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s:     %(name)s %(message)s"))
+    logging.getLogger("dsrs").addHandler(handler)
+    logging.getLogger("dsrs").setLevel(logging.INFO)
     uvicorn.run("dsrs_api.app:create_app", factory=True, host=host, port=port)
 
 

@@ -143,15 +143,37 @@ class AsyncDsrsClient:
         """One uploaded input set by id."""
         return await self._call(endpoints.get_input_set(input_set_id))
 
+    async def list_input_sets(self, *, limit: int = 100, offset: int = 0) -> list[InputSetOut]:
+        """Uploaded input sets, newest first."""
+        return await self._call(endpoints.list_input_sets(limit, offset))
+
+    async def delete_model(self, model_id: str) -> None:
+        """Delete a model (409 while a queued or running job uses it)."""
+        await self._call(endpoints.delete("models", model_id))
+
+    async def delete_input_set(self, input_set_id: str) -> None:
+        """Delete an input set (409 while a queued or running job uses it)."""
+        await self._call(endpoints.delete("inputs", input_set_id))
+
+    async def delete_job(self, job_id: str) -> None:
+        """Delete a finished job and its results (409 while it is queued or running)."""
+        await self._call(endpoints.delete("jobs", job_id))
+
     async def submit_job(self, request: JobCreate | dict[str, Any]) -> JobOut:
         """Submit a certification job (validated locally first)."""
         return await self._call(endpoints.submit_job(request))
 
     async def list_jobs(
-        self, *, status: str | None = None, limit: int = 100, offset: int = 0
+        self,
+        *,
+        status: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+        name: str | None = None,
+        tags: Sequence[str] | None = None,
     ) -> list[JobOut]:
-        """Jobs, optionally of one status."""
-        return await self._call(endpoints.list_jobs(status, limit, offset))
+        """Jobs, newest first, optionally of one status, one name, and every tag given."""
+        return await self._call(endpoints.list_jobs(status, limit, offset, name, tags))
 
     async def get_job(self, job_id: str) -> JobOut:
         """One job with progress, ETA and timings."""

@@ -123,6 +123,17 @@ def get_input_set(input_set_id: str) -> Endpoint[InputSetOut]:
     return Endpoint("GET", f"/v1/inputs/{input_set_id}", _model(InputSetOut))
 
 
+def list_input_sets(limit: int, offset: int) -> Endpoint[list[InputSetOut]]:
+    return Endpoint(
+        "GET", "/v1/inputs", _list_of(InputSetOut), params={"limit": limit, "offset": offset}
+    )
+
+
+def delete(kind: str, identifier: str) -> Endpoint[None]:
+    """``DELETE /v1/{kind}/{id}`` (``kind``: models, inputs or jobs); 204 on success."""
+    return Endpoint("DELETE", f"/v1/{kind}/{identifier}", lambda _body: None)
+
+
 def submit_job(request: JobCreate | dict[str, Any]) -> Endpoint[JobOut]:
     body = request if isinstance(request, JobCreate) else JobCreate.model_validate(request)
     return Endpoint(
@@ -133,10 +144,19 @@ def submit_job(request: JobCreate | dict[str, Any]) -> Endpoint[JobOut]:
     )
 
 
-def list_jobs(status: str | None, limit: int, offset: int) -> Endpoint[list[JobOut]]:
-    params: dict[str, Any] = {"limit": limit, "offset": offset}
+def list_jobs(
+    status: str | None,
+    limit: int,
+    offset: int,
+    name: str | None = None,
+    tags: Sequence[str] | None = None,
+) -> Endpoint[list[JobOut]]:
+    params: list[tuple[str, Any]] = [("limit", limit), ("offset", offset)]
     if status:
-        params["status"] = status
+        params.append(("status", status))
+    if name:
+        params.append(("name", name))
+    params.extend(("tag", tag) for tag in tags or ())
     return Endpoint("GET", "/v1/jobs", _list_of(JobOut), params=params)
 
 
@@ -190,6 +210,8 @@ def parse_response(response: httpx.Response, endpoint: Endpoint[T]) -> T:
         raise error_from_response(
             response.status_code, body, response.text, request.method, str(request.url)
         )
+    if response.status_code == 204:
+        return endpoint.parse(None)
     try:
         return endpoint.parse(response.json())
     except ValueError as error:

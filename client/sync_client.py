@@ -158,6 +158,37 @@ class DsrsClient:
         """One model by id."""
         return self._call(endpoints.get_model(model_id))
 
+    def upload_module(
+        self, module: Any, example_input: Any, *, name: str | None = None
+    ) -> ModelOut:
+        """Export a ``torch.nn.Module`` to ONNX here (where its code is trusted), check the
+        graph against the service's contract and upload it.
+
+        Parameters
+        ----------
+        module : torch.nn.Module
+            Takes float inputs in [0, 1], shape ``(B, C, H, W)``, returns ``(B, classes)``
+            logits; normalisation belongs inside it (README, "Certify your own model").
+        example_input : tensor or ndarray, shape (C, H, W) or (B, C, H, W)
+            A typical input, used to trace the module and to check the export.
+        name : str, optional
+            Display name (default: the module's class name).
+
+        Raises
+        ------
+        dsrs_client.onnx_export.OnnxExportError
+            The export failed or does not meet the contract (nothing is uploaded).
+        """
+        from dsrs_client.onnx_export import export_onnx
+
+        exported = export_onnx(module, example_input)
+        name = name or type(module).__name__
+        return self.upload_model((f"{name}.onnx", exported.onnx_bytes), name=name)
+
+    def delete_model(self, model_id: str) -> None:
+        """Delete a model and its file (409 while a queued or running job uses it)."""
+        self._call(endpoints.delete("models", model_id))
+
     # --------------------------------------------------------------------- inputs
 
     def upload_inputs(self, source: UploadSource, *, name: str | None = None) -> InputSetOut:
@@ -168,6 +199,14 @@ class DsrsClient:
     def get_input_set(self, input_set_id: str) -> InputSetOut:
         """One uploaded input set by id."""
         return self._call(endpoints.get_input_set(input_set_id))
+
+    def list_input_sets(self, *, limit: int = 100, offset: int = 0) -> list[InputSetOut]:
+        """Uploaded input sets, newest first."""
+        return self._call(endpoints.list_input_sets(limit, offset))
+
+    def delete_input_set(self, input_set_id: str) -> None:
+        """Delete an input set and its arrays (409 while a queued or running job uses it)."""
+        self._call(endpoints.delete("inputs", input_set_id))
 
     # ----------------------------------------------------------------------- jobs
 
@@ -187,10 +226,16 @@ class DsrsClient:
         return self._call(endpoints.submit_job(request))
 
     def list_jobs(
-        self, *, status: str | None = None, limit: int = 100, offset: int = 0
+        self,
+        *,
+        status: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+        name: str | None = None,
+        tags: Sequence[str] | None = None,
     ) -> list[JobOut]:
-        """Jobs, optionally of one status."""
-        return self._call(endpoints.list_jobs(status, limit, offset))
+        """Jobs, newest first, optionally of one status, one name, and every tag given."""
+        return self._call(endpoints.list_jobs(status, limit, offset, name, tags))
 
     def get_job(self, job_id: str) -> JobOut:
         """One job with progress, ETA and timings."""
@@ -199,6 +244,10 @@ class DsrsClient:
     def cancel_job(self, job_id: str) -> JobOut:
         """Cancel a queued or running job; results stored so far are kept."""
         return self._call(endpoints.cancel_job(job_id))
+
+    def delete_job(self, job_id: str) -> None:
+        """Delete a finished job and its results (409 while it is queued or running)."""
+        self._call(endpoints.delete("jobs", job_id))
 
     def results_page(
         self, job_id: str, *, cursor: str | None = None, limit: int = RESULTS_PAGE_SIZE

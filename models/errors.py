@@ -55,6 +55,13 @@ class ModelValidationError(ModelError, ValueError):
     """A supported upload whose content does not match what was declared."""
 
 
+#: Where a refused upload sends its user (the README section with the ONNX contract).
+OWN_MODEL_HINT = (
+    "Any other network: export it to ONNX on your side (DsrsClient.upload_module, or "
+    "dsrs models upload --module FILE.py:FACTORY); README, 'Certify your own model'."
+)
+
+
 class UnknownArchitectureError(ModelError, KeyError):
     """The architecture name is not in the allow-list registry."""
 

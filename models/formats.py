@@ -20,7 +20,12 @@ import json
 import struct
 import zipfile
 
-from dsrs_models.errors import ModelValidationError, UnsafeFormatError, UnsupportedFormatError
+from dsrs_models.errors import (
+    OWN_MODEL_HINT,
+    ModelValidationError,
+    UnsafeFormatError,
+    UnsupportedFormatError,
+)
 
 __all__ = [
     "SAFETENSORS_MAX_HEADER_BYTES",
@@ -68,8 +73,9 @@ def detect_format(data: bytes) -> ModelFormat:
     if data[0] == 0x80 and 2 <= data[1] <= 5:
         raise UnsafeFormatError(
             "pickled checkpoints (torch.save / .pt / .pkl) are refused: unpickling can run "
-            "arbitrary code. Upload a safetensors state dict "
-            "(safetensors.torch.save_file(model.state_dict(), path)) or an ONNX model.",
+            "arbitrary code. Upload a safetensors state dict of a registered architecture "
+            "(safetensors.torch.save_file(model.state_dict(), path)) or an ONNX model. "
+            + OWN_MODEL_HINT,
             detected="pickle",
         )
     if data[:6] == b"\x93NUMPY":
@@ -77,7 +83,8 @@ def detect_format(data: bytes) -> ModelFormat:
     if _looks_like_onnx(data):
         return ModelFormat.ONNX
     raise UnsupportedFormatError(
-        "unrecognised model file: expected a safetensors state dict or an ONNX model",
+        "unrecognised model file: expected a safetensors state dict or an ONNX model. "
+        + OWN_MODEL_HINT,
         detected="unknown",
     )
 
@@ -90,13 +97,15 @@ def _refuse_zip(data: bytes) -> None:
     if any(n.endswith("constants.pkl") or "/code/" in n or n.startswith("code/") for n in names):
         raise UnsafeFormatError(
             "TorchScript archives are refused (they contain pickles and code). Upload a "
-            "safetensors state dict for a registered architecture or an ONNX model.",
+            "safetensors state dict for a registered architecture or an ONNX model. "
+            + OWN_MODEL_HINT,
             detected="torchscript",
         )
     if any(n.endswith("data.pkl") for n in names):
         raise UnsafeFormatError(
             "torch.save zip checkpoints are refused: they are pickles. Upload a safetensors "
-            "state dict (safetensors.torch.save_file(model.state_dict(), path)) instead.",
+            "state dict of a registered architecture "
+            "(safetensors.torch.save_file(model.state_dict(), path)) instead. " + OWN_MODEL_HINT,
             detected="torch-zip",
         )
     raise UnsafeFormatError(

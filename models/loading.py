@@ -24,10 +24,10 @@ import torch
 
 from dsrs_models.adapters import OnnxClassifier, TorchClassifier
 from dsrs_models.architectures import NormalizedNetwork
-from dsrs_models.errors import ModelValidationError
+from dsrs_models.errors import OWN_MODEL_HINT, ModelValidationError
 from dsrs_models.formats import ModelFormat, content_digest, detect_format, read_safetensors_header
 from dsrs_models.onnx_validation import checked_onnx_model
-from dsrs_models.registry import build_model, get_architecture
+from dsrs_models.registry import architecture_names, build_model, get_architecture
 
 __all__ = [
     "LoadedModel",
@@ -105,7 +105,9 @@ def load_model(
     if fmt is ModelFormat.SAFETENSORS:
         if architecture is None:
             raise ModelValidationError(
-                "a safetensors state dict needs the name of a registered architecture"
+                "a safetensors state dict needs the name of a registered architecture "
+                f"(architecture=…): one of {', '.join(architecture_names())}. "
+                + OWN_MODEL_HINT
             )
         spec = get_architecture(architecture)
         module = load_safetensors_model(data, architecture, mean=mean, std=std)
@@ -228,6 +230,11 @@ def _listing(items: Sequence[str]) -> str:
 # --------------------------------------------------------------------------------- ONNX
 
 
+#: Channel counts of images; an input whose first dimension is not one of them but whose
+#: last is was exported channels-last.
+IMAGE_CHANNELS = (1, 3, 4)
+
+
 def load_onnx_classifier(
     data: bytes,
     *,
@@ -277,6 +284,17 @@ def load_onnx_classifier(
         out_dims[1:], None if num_classes is None else [num_classes], "number of classes"
     )
     batch = in_dims[0]
+    if classes < 2:
+        raise ModelValidationError(
+            f"ONNX model has {classes} output class(es); a classifier needs at least 2 "
+            "(the first output must be (B, num_classes) logits)"
+        )
+    if shape[0] not in IMAGE_CHANNELS and shape[2] in IMAGE_CHANNELS:
+        raise ModelValidationError(
+            f"ONNX model input {tuple(shape)} looks like NHWC (height, width, channels); the "
+            "service feeds NCHW (B, C, H, W) images: export with channels first (e.g. add "
+            "x.permute(0, 2, 3, 1) as the model's first step)"
+        )
 
     options = ort.SessionOptions()
     if intra_op_threads is not None:
@@ -296,6 +314,16 @@ def load_onnx_classifier(
     if tuple(logits.shape) != (batch or 2, classes):
         raise ModelValidationError(
             f"ONNX model output has shape {tuple(logits.shape)}, expected ({batch or 2}, {classes})"
+        )
+    probe = torch.rand((batch or 2, *shape), generator=torch.Generator().manual_seed(0))
+    try:
+        probe_logits = classifier.logits(probe)
+    except _onnxruntime_errors() as exc:
+        raise ModelValidationError(f"ONNX model fails on inputs in [0, 1]: {exc}") from None
+    if not (bool(torch.isfinite(logits).all()) and bool(torch.isfinite(probe_logits).all())):
+        raise ModelValidationError(
+            "ONNX model gives NaN or infinite logits (on a zero input or on inputs in "
+            "[0, 1]); every noisy copy would count as an abstention"
         )
     return classifier
 

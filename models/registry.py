@@ -16,7 +16,7 @@ import numpy as np
 from torch import nn
 
 from dsrs_models.architectures import DigitsMLP, LeNet, NormalizedNetwork, cifar_resnet
-from dsrs_models.errors import ModelValidationError, UnknownArchitectureError
+from dsrs_models.errors import OWN_MODEL_HINT, ModelValidationError, UnknownArchitectureError
 
 __all__ = [
     "ARCHITECTURES",
@@ -139,7 +139,8 @@ def get_architecture(name: str) -> Architecture:
         return ARCHITECTURES[name]
     except KeyError:
         raise UnknownArchitectureError(
-            f"unknown architecture {name!r}; allowed: {', '.join(architecture_names())}"
+            f"unknown architecture {name!r}; allowed: {', '.join(architecture_names())}. "
+            + OWN_MODEL_HINT
         ) from None
 
 

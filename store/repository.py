@@ -7,13 +7,14 @@ changes are conditional updates, so concurrent workers cannot move a job backwar
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, defer
 
@@ -34,6 +35,10 @@ __all__ = [
     "add_model",
     "all_samples",
     "cancel_job",
+    "delete_input_set",
+    "delete_job",
+    "delete_model",
+    "find_input_set_by_content",
     "find_model_by_content",
     "finish_if_complete",
     "get_input_set",
@@ -41,14 +46,22 @@ __all__ = [
     "get_model",
     "insert_sample",
     "job_progress",
+    "jobs_using",
+    "list_input_sets",
     "list_jobs",
     "list_models",
     "mark_failed",
     "mark_running",
     "new_id",
     "page_samples",
+    "stored_file_users",
     "stored_sample_indices",
 ]
+
+
+#: One line per job start, success and failure (the conditional updates below make each
+#: transition happen once, whichever worker makes it).
+job_log = logging.getLogger("dsrs.jobs")
 
 
 @dataclass(frozen=True)
@@ -107,6 +120,69 @@ def get_input_set(session: Session, input_set_id: str) -> InputSetRecord:
     return record
 
 
+def find_input_set_by_content(
+    session: Session, sha256: str, owner_id: str | None
+) -> InputSetRecord | None:
+    """The input set ``owner_id`` uploaded with these exact bytes, if any."""
+    return session.scalars(
+        select(InputSetRecord).where(
+            InputSetRecord.sha256 == sha256,
+            InputSetRecord.owner_id.is_(None) if owner_id is None
+            else InputSetRecord.owner_id == owner_id,
+        )
+    ).first()
+
+
+def list_input_sets(
+    session: Session, *, limit: int = 100, offset: int = 0
+) -> Sequence[InputSetRecord]:
+    query = select(InputSetRecord).order_by(InputSetRecord.created_at.desc(), InputSetRecord.id)
+    return session.scalars(query.limit(limit).offset(offset)).all()
+
+
+def jobs_using(
+    session: Session,
+    *,
+    model_id: str | None = None,
+    input_set_id: str | None = None,
+    statuses: Sequence[str] | None = None,
+) -> Sequence[JobRecord]:
+    """Jobs of the model or of the input set, optionally only in ``statuses``."""
+    query = select(JobRecord).options(defer(JobRecord.inputs))
+    if model_id is not None:
+        query = query.where(JobRecord.model_id == model_id)
+    if input_set_id is not None:
+        query = query.where(JobRecord.inputs["input_set_id"].as_string() == input_set_id)
+    if statuses is not None:
+        query = query.where(JobRecord.status.in_(statuses))
+    return session.scalars(query.order_by(JobRecord.created_at)).all()
+
+
+def stored_file_users(session: Session, storage_path: str) -> int:
+    """How many models of *any* owner use the stored file (content addresses are shared
+    between owners): a Core query, so a tenant's scoping does not hide the others."""
+    table = ModelRecord.__table__
+    statement = select(func.count()).select_from(table).where(table.c.storage_path == storage_path)
+    return int(session.connection().execute(statement).scalar_one())
+
+
+def delete_model(session: Session, model: ModelRecord) -> None:
+    session.delete(model)
+    session.flush()
+
+
+def delete_input_set(session: Session, input_set: InputSetRecord) -> None:
+    session.delete(input_set)
+    session.flush()
+
+
+def delete_job(session: Session, job: JobRecord) -> None:
+    """The job and its per-sample rows (explicitly: SQLite does not cascade by default)."""
+    session.execute(delete(SampleRecord).where(SampleRecord.job_id == job.id))
+    session.delete(job)
+    session.flush()
+
+
 def add_job(session: Session, **fields: Any) -> JobRecord:
     record = JobRecord(id=new_id(), status="queued", created_at=utcnow(), **fields)
     session.add(record)
@@ -125,12 +201,40 @@ def get_job(session: Session, job_id: str, *, defer_inputs: bool = False) -> Job
 
 
 def list_jobs(
-    session: Session, *, status: str | None = None, limit: int = 100, offset: int = 0
+    session: Session,
+    *,
+    status: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+    name: str | None = None,
+    tags: Sequence[str] = (),
 ) -> Sequence[JobRecord]:
+    """Jobs, newest first, optionally of one status, one name, and carrying every tag."""
     query = select(JobRecord).order_by(JobRecord.created_at.desc(), JobRecord.id)
     if status is not None:
         query = query.where(JobRecord.status == status)
-    return session.scalars(query.limit(limit).offset(offset)).all()
+    if name is not None:
+        query = query.where(JobRecord.name == name)
+    if not tags:
+        return session.scalars(query.limit(limit).offset(offset)).all()
+    # Tags live in a JSON list (portable across SQLite and PostgreSQL): filtered here, in
+    # pages, so that limit/offset count matching jobs.
+    wanted = set(tags)
+    query = query.options(defer(JobRecord.inputs))
+    matching: list[JobRecord] = []
+    page, skipped = 0, 0
+    while len(matching) < limit:
+        batch = session.scalars(query.limit(500).offset(page * 500)).all()
+        for job in batch:
+            if wanted <= set(job.tags or ()):
+                if skipped < offset:
+                    skipped += 1
+                else:
+                    matching.append(job)
+        if len(batch) < 500:
+            break
+        page += 1
+    return matching[:limit]
 
 
 def job_progress(session: Session, job: JobRecord) -> JobProgress:
@@ -188,11 +292,14 @@ def all_samples(session: Session, job_id: str) -> Sequence[SampleRecord]:
 
 
 def mark_running(session: Session, job_id: str, now: datetime | None = None) -> None:
-    session.execute(
+    started = session.execute(
         update(JobRecord)
         .where(JobRecord.id == job_id, JobRecord.status == "queued")
         .values(status="running", started_at=now or utcnow())
-    )
+        .returning(JobRecord.total, JobRecord.model_id)
+    ).first()
+    if started is not None:
+        job_log.info("job %s started: %d inputs, model %s", job_id, started[0], started[1])
 
 
 def finish_if_complete(session: Session, job_id: str) -> bool:
@@ -200,20 +307,26 @@ def finish_if_complete(session: Session, job_id: str) -> bool:
     job = get_job(session, job_id)
     if job_progress(session, job).done < job.total:
         return False
-    session.execute(
+    finished = session.execute(
         update(JobRecord)
         .where(JobRecord.id == job_id, JobRecord.status.in_(ACTIVE_STATUSES))
         .values(status="succeeded", finished_at=utcnow())
-    )
+        .returning(JobRecord.id)
+    ).first()
+    if finished is not None:
+        job_log.info("job %s succeeded: %d inputs", job_id, job.total)
     return True
 
 
 def mark_failed(session: Session, job_id: str, error: str) -> None:
-    session.execute(
+    failed = session.execute(
         update(JobRecord)
         .where(JobRecord.id == job_id, JobRecord.status.not_in(FINAL_STATUSES))
         .values(status="failed", error=error[:4000], finished_at=utcnow())
-    )
+        .returning(JobRecord.id)
+    ).first()
+    if failed is not None:
+        job_log.warning("job %s failed: %s", job_id, error[:500])
 
 
 def cancel_job(session: Session, job_id: str) -> JobRecord:

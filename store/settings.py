@@ -10,10 +10,11 @@ thread through the same service function the Celery worker runs.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings", "load_settings"]
@@ -110,6 +111,14 @@ class Settings(BaseSettings):
         gt=0,
         description="Address-space limit of the process that validates an uploaded model.",
     )
+
+    @field_validator("storage_dir", "datasets_dir")
+    @classmethod
+    def _absolute(cls, path: Path) -> Path:
+        """Resolved once, here: a relative default means the directory the process started
+        in, and every later reader (a child process, a thread that changed directory) gets
+        the same absolute path."""
+        return Path(os.path.abspath(path.expanduser()))
 
     @property
     def auth_required(self) -> bool:

@@ -170,6 +170,9 @@ class InputSetRecord(Base):
     count: Mapped[int] = mapped_column(Integer)
     sample_shape: Mapped[list[int]] = mapped_column(JSON)
     has_labels: Mapped[bool] = mapped_column(Boolean)
+    #: Smallest and largest input value (None: uploaded before they were recorded).
+    value_min: Mapped[float | None] = mapped_column(Float, default=None)
+    value_max: Mapped[float | None] = mapped_column(Float, default=None)
     storage_path: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
@@ -181,11 +184,16 @@ class JobRecord(Base):
     __table_args__ = (
         Index("ix_jobs_status_created", "status", "created_at"),
         Index("ix_jobs_owner_status", "owner_id", "status"),
+        Index("ix_jobs_name", "name"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     owner_id: Mapped[str | None] = mapped_column(ForeignKey("tenants.id"))
     model_id: Mapped[str] = mapped_column(ForeignKey("models.id"))
+    name: Mapped[str | None] = mapped_column(String(200), default=None)
+    tags: Mapped[list[str] | None] = mapped_column(JSON, default=None)
+    #: What looked wrong at submission (shown with the job; it still runs).
+    warnings: Mapped[list[str] | None] = mapped_column(JSON, default=None)
     status: Mapped[str] = mapped_column(String(16), default="queued")
     mode: Mapped[str] = mapped_column(String(16))
     inputs: Mapped[dict[str, Any]] = mapped_column(JSON)

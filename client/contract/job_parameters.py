@@ -65,11 +65,21 @@ class Strict(BaseModel):
 
 
 class NoiseIn(Strict):
-    """The smoothing distribution P."""
+    """The smoothing distribution P. ``general-gaussian`` needs ``k`` (0 ≤ k < d/2), given
+    explicitly; the Gaussian has none (0)."""
 
     family: NoiseFamily = "gaussian"
     sigma: Sigma
     k: int = Field(default=0, ge=0, le=MAX_K)
+
+    @model_validator(mode="after")
+    def k_given_for_general_gaussian(self) -> NoiseIn:
+        if self.family == "general-gaussian" and "k" not in self.model_fields_set:
+            raise ValueError(
+                "family 'general-gaussian' needs k (an integer, 0 <= k < d/2 for inputs of "
+                "dimension d; k = 0 is a Gaussian-like radial law)"
+            )
+        return self
 
 
 class QIn(Strict):
@@ -162,6 +172,10 @@ class JobCreate(JobParameters):
     )
     seed: int | None = Field(
         default=None, ge=0, le=MAX_SEED, description="0 <= seed < 2**63; random if omitted."
+    )
+    name: str | None = Field(default=None, max_length=200, description="A name to find it by.")
+    tags: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        default_factory=list, max_length=32, description="Labels to filter jobs by."
     )
 
     def parameters(self) -> JobParameters:

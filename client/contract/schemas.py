@@ -76,6 +76,11 @@ class JobTimings(BaseModel):
 
 class JobOut(BaseModel):
     id: str
+    name: str | None = None
+    tags: list[str] = []
+    warnings: list[str] = Field(
+        default=[], description="What looked wrong at submission; the job runs anyway."
+    )
     model_id: str
     status: JobStatus
     mode: JobMode

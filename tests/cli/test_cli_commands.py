@@ -76,12 +76,16 @@ def test_connection_refused_is_a_friendly_error(run_cli) -> None:
 
 
 def test_http_errors_show_the_detail(embedded_service, run_cli) -> None:
-    missing = run_cli(embedded_service, "jobs", "show", "no-such-job")
+    unknown = "f" * 32  # a full id goes to the service as it is
+    missing = run_cli(embedded_service, "jobs", "show", unknown)
     assert missing.exit_code == 1
-    assert "HTTP 404" in missing.stderr and "no-such-job" in missing.stderr
-    refused = run_cli(embedded_service, "jobs", "submit", "--model", "no-such-model",
+    assert "HTTP 404" in missing.stderr and unknown in missing.stderr
+    refused = run_cli(embedded_service, "jobs", "submit", "--model", unknown,
                       "--dataset", "digits", "--sigma", "0.25")  # fmt: skip
     assert refused.exit_code == 1 and "HTTP 404" in refused.stderr
+    # A shorter id is a prefix, looked up among the caller's ids first.
+    prefix = run_cli(embedded_service, "jobs", "show", "no-such-job")
+    assert prefix.exit_code == 1 and "no job id starts with 'no-such-job'" in prefix.stderr
 
 
 def test_api_key_option_and_environment_reach_the_client(monkeypatch: pytest.MonkeyPatch) -> None:

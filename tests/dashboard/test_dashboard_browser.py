@@ -95,14 +95,14 @@ def test_upload_submit_watch_and_read_a_job(
     page.goto(f"{live_service.base_url}/dashboard/models")
     enter_key_if_asked(page, live_service)
     page.set_input_files("#model-file", str(weights))
-    page.fill("#model-architecture", "lenet-mnist")
+    page.select_option("#model-architecture", "lenet-mnist")
     page.click("#model-upload")
     refusal = page.locator("#upload-error")
     refusal.wait_for()
     assert re.search(r"Upload refused \(4\d\d\)", refusal.inner_text())
     screenshot(page, artifacts, "1-model-upload-refused")
     page.set_input_files("#model-file", str(weights))
-    page.fill("#model-architecture", "digits-mlp")
+    page.select_option("#model-architecture", "digits-mlp")
     page.fill("#model-name", "digits e2e")
     page.click("#model-upload")
     page.locator("#upload-ok").wait_for()
@@ -270,4 +270,64 @@ def test_api_key_prompt_stores_and_sends_the_key(
     page.reload()
     page.locator("#jobs-table tbody tr").first.wait_for()
     assert keys and all(key == "s3cret" for key in keys)
+    page.close()
+
+
+def _digits_npz(folder: Path, count: int) -> Path:
+    from dsrs_models.demo import demo_dataset
+
+    images, labels = demo_dataset("test")
+    path = folder / "my-digits.npz"
+    np.savez(path, inputs=images[:count], labels=labels[:count])
+    return path
+
+
+@pytest.mark.parametrize("live_service", ["embedded"], indirect=True)
+def test_new_user_path_without_typing_an_id(
+    live_service: LiveService, browser: Any, artifacts: Path, tmp_path: Path
+) -> None:
+    """Upload a model, upload inputs, submit the new-job form with its defaults, watch the
+    job finish: the defaults pick the model just uploaded and inputs that fit it."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    urls = record_requests(page)
+
+    page.goto(f"{live_service.base_url}/dashboard/models")
+    page.set_input_files("#model-file", str(demo_safetensors(tmp_path)))
+    page.select_option("#model-architecture", "digits-mlp")
+    page.click("#model-upload")
+    page.locator("#upload-ok").wait_for()
+
+    page.click("nav >> text=Inputs")
+    page.set_input_files("#inputs-file", str(_digits_npz(tmp_path, 6)))
+    page.click("#inputs-upload")
+    page.locator("#inputs-upload-ok", has_text="6 inputs of 1×8×8 with labels").wait_for()
+    page.wait_for_function(
+        "() => { const i = [...document.querySelectorAll('#inputs-table img.thumb')];"
+        " return i.length === 4 && i.every(x => x.complete && x.naturalWidth > 0); }"
+    )
+    screenshot(page, artifacts, "1-inputs-uploaded")
+
+    page.click("nav >> text=New job")
+    page.wait_for_function(
+        "() => document.querySelector('#f-inputs-source')?.value === 'upload' && "
+        "document.querySelector('#f-inputs-input_set_id')?.value.length === 32"
+    )
+    assert page.input_value("#f-inputs-stop") == "6"
+    page.fill("#f-noise-sigma", "0.5")  # σ_Q follows σ
+    assert page.input_value("#f-q-sigma") == "0.4"
+    page.fill("#f-noise-sigma", "0.25")
+    screenshot(page, artifacts, "2-new-job-defaults")
+    page.click("#submit-job")
+    wait_for_location(page, r"/dashboard/jobs/[0-9a-f]{32}$")
+    page.wait_for_function(
+        "() => document.querySelector('.status')?.textContent === 'succeeded'",
+        timeout=FINISH_TIMEOUT_MS,
+    )
+    page.wait_for_function("() => document.querySelectorAll('#samples-table tbody tr').length === 6")
+    assert page.locator("#job-warnings").inner_text() == ""
+    screenshot(page, artifacts, "3-job-finished")
+    assert not errors, errors
+    assert_same_origin(urls, live_service.base_url)
     page.close()

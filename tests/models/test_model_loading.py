@@ -355,3 +355,23 @@ def test_torch_exported_onnx_round_trip():
     assert torch.allclose(loaded.classifier.logits(x), expected, atol=1e-5)
     assert torch.equal(loaded.classifier(x), expected.argmax(1))
     assert onnx.load_model_from_string(buffer.getvalue()).graph.input[0].name == "x"
+
+
+def test_onnx_with_non_finite_logits_is_refused():
+    weight, bias = _weights()
+    weight[3, 2] = np.nan  # NaN only once a pixel is non-zero: zeros alone would pass
+    with pytest.raises(ModelValidationError, match="NaN or infinite logits"):
+        load_onnx_classifier(_onnx_linear(weight, bias))
+
+
+def test_onnx_with_one_class_is_refused():
+    weight, bias = _weights()
+    with pytest.raises(ModelValidationError, match="1 output class"):
+        load_onnx_classifier(_onnx_linear(weight[:, :1].copy(), bias[:1].copy()))
+
+
+def test_onnx_with_a_channels_last_input_is_refused():
+    rng = np.random.default_rng(0)
+    weight = rng.normal(size=(8 * 8 * 3, 10)).astype(np.float32)
+    with pytest.raises(ModelValidationError, match="looks like NHWC"):
+        load_onnx_classifier(_onnx_linear(weight, np.zeros(10, np.float32), input_shape=(8, 8, 3)))

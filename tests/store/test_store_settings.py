@@ -38,3 +38,16 @@ def test_limits_must_be_positive(field: str) -> None:
 def test_device_choices() -> None:
     with pytest.raises(ValidationError):
         Settings(device="tpu")  # type: ignore[arg-type]
+
+
+def test_relative_directories_are_made_absolute_once_where_the_process_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression: a relative storage path was later resolved against another working
+    directory (the model probe's child process) and every job failed."""
+    monkeypatch.chdir(tmp_path)
+    settings = Settings()
+    monkeypatch.chdir("/")
+    assert settings.storage_dir == tmp_path.resolve() / "var"
+    assert settings.datasets_dir == tmp_path.resolve() / "var" / "datasets"
+    assert settings.resolved_database_url == f"sqlite:///{tmp_path.resolve()}/var/dsrs.sqlite3"

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from dsrs_client.contract import JobParameters
 from dsrs_core.certify import certify
 from dsrs_core.job_config import certification_config
+from dsrs_core.seeds import sample_seed
 from dsrs_models.demo import DEMO_WEIGHTS_PATH, demo_dataset, load_demo_classifier
 from dsrs_store import repository
 from dsrs_store.chunks import chunk_count
@@ -21,7 +22,6 @@ from dsrs_store.database import make_engine, make_session_factory
 from dsrs_store.migrations import upgrade_to_head
 from dsrs_store.settings import Settings
 from dsrs_worker.chunk_service import certify_chunk
-from dsrs_worker.seeds import sample_seed
 
 PARAMETERS: dict[str, Any] = {
     "noise": {"family": "general-gaussian", "sigma": 0.25, "k": 20},

@@ -18,10 +18,12 @@ export function render(view, [jobId], _query, ctx) {
     gain: h("div", { id: "gain" }),
     parameters: h("div"),
     message: h("div"),
+    warnings: h("div", { id: "job-warnings" }),
   };
   const table = sampleTable(jobId, ctx);
   view.append(
     slots.head,
+    slots.warnings,
     slots.message,
     slots.progress,
     h("div", { class: "panel" }, h("h2", {}, "Summary"), slots.stats),
@@ -52,6 +54,7 @@ export function render(view, [jobId], _query, ctx) {
       job = nextJob;
       slots.message.replaceChildren();
       renderHead(slots.head, job, ctx, refresh, slots.message);
+      slots.warnings.replaceChildren(...(job.warnings || []).map((text) => h("div", { class: "form-error warning", role: "note" }, `⚠ ${text}`)));
       renderProgress(slots.progress, job);
       renderStats(slots.stats, overview);
       renderCurve(slots.curve, slots.accuracyTable, overview);

@@ -81,7 +81,10 @@ export function render(view, _params, query, ctx) {
 function row(job, modelName) {
   const p = job.progress;
   return h("tr", { "data-job": job.id },
-    h("td", {}, link(`/dashboard/jobs/${job.id}`, h("span", { class: "mono" }, shortId(job.id)))),
+    h("td", {}, link(`/dashboard/jobs/${job.id}`, h("span", { class: "mono" }, shortId(job.id))),
+      job.name ? [" ", h("span", {}, job.name)] : null,
+      (job.tags || []).map((tag) => [" ", h("span", { class: "tag muted" }, `#${tag}`)]),
+      (job.warnings || []).length ? [" ", h("span", { class: "warning", title: job.warnings.join("\n") }, "⚠")] : null),
     h("td", {}, link(`/dashboard/models/${job.model_id}`, modelName || shortId(job.model_id))),
     h("td", {}, statusBadge(job.status)),
     h("td", {}, h("div", { class: "progress-line" }, progressBar(p.fraction), h("span", { class: "muted" }, `${p.done}/${p.total}`))),

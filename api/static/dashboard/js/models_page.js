@@ -21,13 +21,14 @@ export function render(view, _params, _query, ctx) {
   const file = h("input", { type: "file", name: "file", id: "model-file", required: true, accept: ".safetensors,.onnx" });
   const form = h("form", { class: "stacked", id: "model-upload-form" },
     h("fieldset", {}, h("legend", {}, "Upload a base classifier"),
-      field("Weights file", file, "A safetensors state dict of a registered architecture, or an ONNX model. Pickle and TorchScript files are refused."),
-      field("Architecture", h("input", { name: "architecture", id: "model-architecture", list: "architectures", placeholder: "digits-mlp" }),
-        "Required for safetensors; leave empty for ONNX."),
+      field("Weights file", file, "A safetensors state dict of a registered architecture, or an ONNX model (any other network: export it with DsrsClient.upload_module or dsrs models upload --module; README, \"Certify your own model\"). Pickle and TorchScript files are refused."),
+      field("Architecture", h("select", { name: "architecture", id: "model-architecture" },
+        h("option", { value: "" }, "none: an ONNX model"),
+        ARCHITECTURES.map(([name, text]) => h("option", { value: name }, `${name} — ${text}`))),
+        "Required for safetensors; none for ONNX."),
       field("Name", h("input", { name: "name", id: "model-name", maxlength: 200, placeholder: "defaults to the file name" })),
       field("Mean", h("input", { name: "mean", placeholder: "e.g. 0.4914,0.4822,0.4465" }), "Per-channel normalisation mean, comma-separated (default: the architecture's)."),
       field("Std", h("input", { name: "std", placeholder: "e.g. 0.2470,0.2435,0.2616" }), "Per-channel std, comma-separated.")),
-    h("datalist", { id: "architectures" }, ARCHITECTURES.map(([name, text]) => h("option", { value: name }, text))),
     h("div", {}, h("button", { type: "submit", class: "primary", id: "model-upload" }, "Upload model")),
     result);
   const body = h("tbody");

@@ -4,6 +4,11 @@ import { ApiError, getJson, postJson } from "./api.js";
 import { errorBox, fixed, h, shortId } from "./dom.js";
 import { fetchPlan } from "./budget.js";
 
+// Built-in datasets by the input shape they fit (C×H×W), in order of preference.
+const BUILTIN_SHAPES = [["digits", "1×8×8"], ["mnist", "1×28×28"], ["cifar10", "3×32×32"]];
+// The paper's choice for MNIST/CIFAR-10: σ_Q = 0.8 σ. σ_Q follows σ until the user edits it.
+const Q_SIGMA_RATIO = 0.8;
+const DEFAULT_STOP = 20;
 const DATASET_SIZES = { "digits/test": 540, "digits/train": 1257, "mnist/test": 10000, "mnist/train": 60000, "cifar10/test": 10000, "cifar10/train": 50000 };
 
 // [name, label, input attributes, help]
@@ -23,6 +28,7 @@ function field(label, control, help) {
 
 export function render(view, _params, query, ctx) {
   const model = select("model_id", [["", "loading models…"]]);
+  const inputSet = select("inputs.input_set_id", [["", "loading input sets…"]]);
   const qKind = select("q.kind", [["sigma", "Q with its own σ"], ["threshold", "Q thresholded (ball)"], ["none", "no Q: NP only"]], "sigma");
   const form = h("form", { class: "stacked", id: "new-job-form", novalidate: true },
     h("fieldset", {}, h("legend", {}, "Model and inputs"),
@@ -30,7 +36,7 @@ export function render(view, _params, query, ctx) {
       field("Inputs from", select("inputs.source", [["digits", "digits (built in)"], ["mnist", "MNIST"], ["cifar10", "CIFAR-10"], ["upload", "an uploaded input set"]], "digits"),
         "A built-in dataset split (MNIST/CIFAR-10 only when their files are on the server) or an input set uploaded with POST /v1/inputs."),
       field("Split", select("inputs.split", [["test", "test"], ["train", "train"]], "test"), "Which split of the built-in dataset."),
-      field("Input set id", input("inputs.input_set_id", { placeholder: "for uploaded inputs" }), "The id POST /v1/inputs returned."),
+      field("Input set", inputSet, "An input set uploaded on the Inputs page (or with dsrs inputs upload); its shape must be the model's."),
       field("Start", input("inputs.start", { type: "number", min: 0, value: 0, step: 1 }), "First index (inclusive)."),
       field("Stop", input("inputs.stop", { type: "number", min: 1, value: 20, step: 1 }), "Last index (exclusive); empty = to the end."),
       field("Step", input("inputs.step", { type: "number", min: 1, value: 1, step: 1 }), "Take every step-th input."),
@@ -44,7 +50,7 @@ export function render(view, _params, query, ctx) {
       field("k", input("noise.k", { type: "number", min: 0, step: 1, value: 0 }), "Generalized Gaussian only: 0 ≤ k < d/2 (d = input dimension); 0 for Gaussian.")),
     h("fieldset", {}, h("legend", {}, "DSRS: second distribution Q"),
       field("Q", qKind, "DSRS samples a second distribution Q to tighten the certificate; without Q the job gives the Neyman–Pearson certificate only."),
-      field("σ_Q", input("q.sigma", { type: "number", min: 0, step: "any", value: 0.2 }), "Q's σ (same family as P); the paper uses σ_Q = 0.8 σ for MNIST/CIFAR-10."),
+      field("σ_Q", input("q.sigma", { type: "number", min: 0, step: "any", value: 0.2 }), "Q's σ (same family as P); follows σ as 0.8 σ (the paper's MNIST/CIFAR-10 choice) until you change it. σ_Q ≥ σ cannot improve on NP."),
       field("Threshold", input("q.threshold", { placeholder: "0.5, x or x+" }), "Percentile in (0, 1) of P's radial law, or the heuristics x / x+ (ImageNet in the paper)."),
       field("NP baseline", select("baseline", [["same-run", "same run (no extra cost)"], ["equal-budget", "equal budget (N more draws under P)"]], "same-run"),
         "What the DSRS gain is measured against. Same run: NP from this job's own N draws at half of α (overstates the gain). Equal budget: NP from 2N draws under P at the full α, the DSRS paper's baseline; costs N more forward passes per input.")),
@@ -176,7 +182,15 @@ export function render(view, _params, query, ctx) {
       `The job was refused (${error.status || "error"}): ${unplaced.length ? unplaced.join("\n") : "see the marked fields."}`));
   }
 
-  form.addEventListener("input", () => { toggle(); scheduleBudget(); });
+  let qSigmaEdited = false;
+  form.addEventListener("input", (event) => {
+    if (event.target.name === "q.sigma") qSigmaEdited = true;
+    if (event.target.name === "noise.sigma" && !qSigmaEdited && number("noise.sigma") > 0) {
+      form.elements["q.sigma"].value = String(Number((number("noise.sigma") * Q_SIGMA_RATIO).toPrecision(6)));
+    }
+    toggle();
+    scheduleBudget();
+  });
   form.addEventListener("change", () => { toggle(); scheduleBudget(); });
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -194,13 +208,56 @@ export function render(view, _params, query, ctx) {
     }
   });
 
-  getJson("/v1/models", { limit: 1000 }).then((models) => {
+  // Defaults that fit each other: the chosen (or newest) model, then inputs of its shape —
+  // the newest uploaded input set of that shape, else the built-in dataset of that shape.
+  let models = [];
+  let inputSets = [];
+  const shapeOf = (dims) => dims.join("×");
+  function chooseInputs() {
+    const chosen = models.find((m) => m.id === value("model_id"));
+    if (!chosen) return;
+    const shape = shapeOf(chosen.input_shape);
+    const wanted = query.get("input_set");
+    const fitting = inputSets.filter((set) => shapeOf(set.sample_shape) === shape);
+    const set = fitting.find((s) => s.id === wanted) || fitting[0];
+    const builtin = BUILTIN_SHAPES.find(([, dims]) => dims === shape);
+    const source = form.elements["inputs.source"];
+    if (set) {
+      source.value = "upload";
+      inputSet.value = set.id;
+      form.elements.mode.value = set.has_labels ? "evaluate" : "predict";
+      form.elements["inputs.stop"].value = String(Math.min(DEFAULT_STOP, set.count));
+    } else if (builtin) {
+      source.value = builtin[0];
+      form.elements.mode.value = "evaluate";
+      form.elements["inputs.stop"].value = String(DEFAULT_STOP);
+    }
+    toggle();
+    scheduleBudget();
+  }
+  model.addEventListener("change", chooseInputs);
+  inputSet.addEventListener("change", () => {
+    const set = inputSets.find((s) => s.id === inputSet.value);
+    if (set) form.elements["inputs.stop"].value = String(Math.min(DEFAULT_STOP, set.count));
+  });
+
+  Promise.all([getJson("/v1/models", { limit: 1000 }), getJson("/v1/inputs", { limit: 1000 })]).then(([modelList, setList]) => {
     if (!ctx.alive()) return;
+    models = modelList;
+    inputSets = setList;
     model.replaceChildren(...(models.length
       ? models.map((m) => h("option", { value: m.id }, `${m.name} · ${m.architecture || m.format} · ${m.input_shape.join("×")} (${shortId(m.id)})`))
       : [h("option", { value: "" }, "no models: upload one first")]));
+    inputSet.replaceChildren(...(inputSets.length
+      ? inputSets.map((set) => h("option", { value: set.id }, `${set.name} · ${set.count} × ${set.sample_shape.join("×")}${set.has_labels ? " · labels" : ""} (${shortId(set.id)})`))
+      : [h("option", { value: "" }, "no input sets: upload one on the Inputs page")]));
     if (query.get("model")) model.value = query.get("model");
-    scheduleBudget();
+    else if (query.get("input_set")) {
+      const set = inputSets.find((s) => s.id === query.get("input_set"));
+      const fit = set && models.find((m) => shapeOf(m.input_shape) === shapeOf(set.sample_shape));
+      if (fit) model.value = fit.id;
+    }
+    chooseInputs();
   }).catch((error) => document.getElementById("form-message").replaceChildren(errorBox(error)));
   toggle();
   scheduleBudget();
