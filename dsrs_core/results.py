@@ -18,6 +18,10 @@ class SampleCounts:
     all agreed, the fall-back second P draws, with ``q_fallback`` set).
     ``q_percentile`` is the percentile of P's radial law that bounded the thresholded Q
     actually sampled (None for a Q given by sigma).
+    ``p_look`` / ``q_look`` are, for sequential sampling, the index of the look at which the
+    run stopped (its interval is taken at that look's level, docs/sequential.md); ``p_n`` and
+    ``q_n`` are then the draws actually used. None for fixed-N sampling. A DSRS input whose P
+    run already certifies the target radii has no Q draws (``q_n = 0``).
     """
 
     label: int
@@ -29,6 +33,8 @@ class SampleCounts:
     q_fallback: bool = False
     selection_counts: tuple[int, ...] | None = None
     seed: int | None = None
+    p_look: int | None = None
+    q_look: int | None = None
 
 
 @dataclass(frozen=True)

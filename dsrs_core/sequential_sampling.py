@@ -1,0 +1,112 @@
+"""The torch side of sequential sampling: a draw callback over the exact noise samplers.
+
+:func:`dsrs_core.sequential.draw_counts_sequential` decides, look by look, how many more
+draws each input needs; :func:`sequential_draw` makes them. Each input has its own
+generator, so an input's draws do not depend on which other inputs are still running; with
+a separate generator for its second (Q) run, derived from its seed: with a ``batch_size``
+that divides the look sizes, the draws of a sequential run are exactly the first draws of the
+fixed-N run with the same seed and batch size (under P and under Q alike), which makes
+paired comparisons of the two sharp.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+import numpy as np
+import torch
+
+from dsrs_core.config import CertificationConfig
+from dsrs_core.errors import InvalidParameterError
+from dsrs_core.results import SampleCounts
+from dsrs_core.sampling import Classifier, noise_sampler, q_noise_sampler
+from dsrs_core.sequential import Draw, DrawRequest, draw_counts_sequential
+
+__all__ = ["draw_sequential_counts", "second_run_seed", "sequential_draw"]
+
+
+def second_run_seed(seed: int) -> int:
+    """Seed of an input's second (Q) run: a fixed function of its seed (63 bits)."""
+    state = np.random.SeedSequence([seed, 2]).generate_state(1, dtype=np.uint64)[0]
+    return int(state) >> 1
+
+
+def sequential_draw(
+    classifier: Classifier,
+    inputs: torch.Tensor,
+    config: CertificationConfig,
+    labels: Sequence[int],
+    generators: Sequence[tuple[torch.Generator, torch.Generator]],
+    batch_size: int,
+) -> Draw:
+    """A draw callback for :func:`dsrs_core.sequential.draw_counts_sequential`.
+
+    Parameters
+    ----------
+    classifier : Classifier
+        ``(B, *input_shape) → (B,)`` class indices, on ``inputs.device``.
+    inputs : torch.Tensor, shape (N, *input_shape)
+    config : CertificationConfig
+    labels : sequence of int
+        The class counted for each input.
+    generators : sequence of (torch.Generator, torch.Generator)
+        Per input, the generators of its P run and of its second run, on its device.
+    batch_size : int
+        Noisy copies per forward pass.
+    """
+    if len(generators) != len(inputs) or len(labels) != len(inputs):
+        raise InvalidParameterError("one generator and one label per input are needed")
+    if batch_size < 1:
+        raise InvalidParameterError(f"batch_size must be positive, got {batch_size!r}")
+    dimension = int(inputs[0].numel())
+    dtype = getattr(classifier, "dtype", None) or inputs.dtype
+    inputs = inputs.to(dtype)
+    buffer = torch.empty((batch_size, *inputs.shape[1:]), dtype=dtype, device=inputs.device)
+    p_sampler = noise_sampler(config.p, dimension)
+
+    @torch.inference_mode()
+    def draw(requests: Sequence[DrawRequest]) -> list[int]:
+        counts = []
+        for request in requests:
+            sampler = (
+                p_sampler
+                if request.plan is None
+                else q_noise_sampler(config, dimension, request.plan)
+            )
+            agreeing = torch.zeros((), dtype=torch.long, device=inputs.device)
+            for start in range(0, request.draws, batch_size):
+                rows = min(batch_size, request.draws - start)
+                generator = generators[request.index][request.plan is not None]
+                batch = sampler.sample_(buffer[:rows], generator, inputs[request.index])
+                agreeing += (classifier(batch) == labels[request.index]).sum()
+            counts.append(int(agreeing.item()))
+        return counts
+
+    return draw
+
+
+def draw_sequential_counts(
+    classifier: Classifier,
+    inputs: torch.Tensor,
+    config: CertificationConfig,
+    *,
+    labels: Sequence[int],
+    seeds: Sequence[int],
+    batch_size: int,
+) -> list[SampleCounts]:
+    """Sequential (or, without ``config.sequential``, fixed-N) counts of several inputs.
+
+    Input ``i`` draws under P from a generator seeded with ``seeds[i]`` and in its second
+    run from one seeded with :func:`second_run_seed` of it, on the inputs' device.
+    """
+    generators = [
+        (
+            torch.Generator(device=inputs.device).manual_seed(int(seed)),
+            torch.Generator(device=inputs.device).manual_seed(second_run_seed(int(seed))),
+        )
+        for seed in seeds
+    ]
+    draw = sequential_draw(classifier, inputs, config, labels, generators, batch_size)
+    counts = draw_counts_sequential(draw, config, int(inputs[0].numel()), labels)
+    return [replace(c, seed=int(seed)) for c, seed in zip(counts, seeds, strict=True)]
