@@ -19,7 +19,7 @@ COPY cli/ cli/
 COPY client/ client/
 COPY alembic/ alembic/
 COPY alembic.ini ./
-RUN pip install .
+RUN pip install ./client .
 
 RUN useradd --create-home --uid 1000 dsrs && mkdir -p /data && chown dsrs /data
 USER dsrs

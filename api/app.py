@@ -21,14 +21,26 @@ from dsrs_api.body_limit import BodySizeLimit
 from dsrs_api.dashboard_routes import install_dashboard
 from dsrs_api.dispatch import JobDispatcher, make_dispatcher
 from dsrs_api.error_handlers import install_error_handlers
+from dsrs_api.errors import InsecureConfigurationError
 from dsrs_api.response_cache import ResponseCache
+from dsrs_client.contract import ACTIVE_STATUSES
 from dsrs_store import repository
 from dsrs_store.chunks import chunk_count
 from dsrs_store.database import make_engine, make_session_factory
 from dsrs_store.migrations import upgrade_to_head
 from dsrs_store.settings import Settings, load_settings
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "startup_problem"]
+
+
+def startup_problem(settings: Settings) -> str | None:
+    """Why the API must not start with ``settings`` (an insecure auth configuration), or
+    None; ``dsrs serve`` asks before it starts the server."""
+    try:
+        check_auth_configuration(settings)
+    except InsecureConfigurationError as error:
+        return str(error)
+    return None
 
 
 def create_app(
@@ -89,6 +101,6 @@ def create_app(
 
 def _resume_unfinished(session_factory, dispatcher: JobDispatcher) -> None:  # type: ignore[no-untyped-def]
     with session_factory() as session:
-        for status in ("queued", "running"):
+        for status in ACTIVE_STATUSES:
             for job in repository.list_jobs(session, status=status, limit=10_000):
                 dispatcher.enqueue(job.id, chunk_count(job.total, job.chunk_size))

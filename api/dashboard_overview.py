@@ -16,8 +16,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dsrs_api.dashboard_schemas import Curve, GainHistogram, Overview
-from dsrs_api.schemas import CertifiedAccuracyRow
-from dsrs_core.evaluation import RADIUS_MATCH_TOLERANCE
+from dsrs_client.contract import CertifiedAccuracyRow
+from dsrs_core.evaluation import (
+    average_certified_radius,
+    certified_accuracy,
+    counted_radii,
+    largest_radius,
+)
 from dsrs_store import repository
 from dsrs_store.tables import SampleRecord
 
@@ -111,7 +116,7 @@ def job_overview(session: Session, job_id: str) -> Overview:
         status=job.status,
         total=job.total,
         mode=job.mode,
-        uses_q=job.parameters.get("q") is not None,
+        uses_q=job.parameters.q is not None,
     )
 
 
@@ -122,14 +127,16 @@ def overview_from_columns(
     has_label = ~np.isnan(columns.label)
     labelled = samples > 0 and bool(has_label.all())
     abstained = np.isnan(columns.prediction)
-    counts = ~abstained & (~labelled | (columns.prediction == columns.label))
-    np_radius = np.where(counts, columns.np_radius, -1.0)
-    dsrs_radius = np.where(counts, np.fmax(columns.np_radius, columns.dsrs_radius), -1.0)
-    largest = float(max(0.0, np_radius.max(initial=0.0), dsrs_radius.max(initial=0.0)))
+    np_radius = counted_radii(columns.prediction, columns.label, columns.np_radius)
+    dsrs_radius = counted_radii(
+        columns.prediction, columns.label, columns.np_radius, columns.dsrs_radius
+    )
+    largest = max(largest_radius(np_radius), largest_radius(dsrs_radius))
     # A little past the largest radius, so that the plot shows every curve reaching 0.
     grid = np.linspace(0.0, largest * CURVE_OVERSHOOT, CURVE_POINTS) if largest else np.zeros(1)
     steps = np.round(np.arange(0.0, largest + TABLE_STEP / 2, TABLE_STEP), 10)
-    np_table, dsrs_table = _fraction_at(np_radius, steps), _fraction_at(dsrs_radius, steps)
+    np_table = certified_accuracy(np_radius, steps)
+    dsrs_table = certified_accuracy(dsrs_radius, steps)
     return Overview(
         job_id=job_id,
         status=status,
@@ -141,14 +148,14 @@ def overview_from_columns(
         abstained=int(abstained.sum()),
         abstain_rate=float(abstained.mean()) if samples else 0.0,
         clean_accuracy=_clean_accuracy(columns, has_label, mode),
-        acr_np=_mean(np.maximum(np_radius, 0.0)),
-        acr_dsrs=_mean(np.maximum(dsrs_radius, 0.0)) if uses_q else None,
-        max_radius_np=float(max(0.0, np_radius.max(initial=0.0))),
-        max_radius_dsrs=float(max(0.0, dsrs_radius.max(initial=0.0))) if uses_q else None,
+        acr_np=average_certified_radius(np_radius),
+        acr_dsrs=average_certified_radius(dsrs_radius) if uses_q else None,
+        max_radius_np=largest_radius(np_radius),
+        max_radius_dsrs=largest_radius(dsrs_radius) if uses_q else None,
         curve=Curve(
             radius=[round(float(r), 6) for r in grid],
-            np=_rounded(_fraction_at(np_radius, grid)),
-            dsrs=_rounded(_fraction_at(dsrs_radius, grid)) if uses_q else None,
+            np=_rounded(certified_accuracy(np_radius, grid)),
+            dsrs=_rounded(certified_accuracy(dsrs_radius, grid)) if uses_q else None,
         ),
         table=[
             CertifiedAccuracyRow(radius=float(r), np=a, dsrs=b if uses_q else None)
@@ -156,15 +163,6 @@ def overview_from_columns(
         ],
         gain=_gain_histogram(np_radius, dsrs_radius) if uses_q else None,
     )
-
-
-def _fraction_at(radii: np.ndarray, at: np.ndarray) -> list[float]:
-    """Fraction of all inputs whose radius is at least each R (R − tolerance), by sorting."""
-    if radii.size == 0:
-        return [0.0] * len(at)
-    ordered = np.sort(radii)
-    below = np.searchsorted(ordered, np.asarray(at) - RADIUS_MATCH_TOLERANCE, side="left")
-    return [float(v) for v in (radii.size - below) / radii.size]
 
 
 def _rounded(values: list[float]) -> list[float]:
@@ -188,8 +186,8 @@ def _clean_accuracy(columns: Columns, has_label: np.ndarray, mode: str) -> float
 
 
 def _gain_histogram(np_radius: np.ndarray, dsrs_radius: np.ndarray) -> GainHistogram:
-    eligible = dsrs_radius >= 0.0
-    gain = (dsrs_radius - np.maximum(np_radius, 0.0))[eligible]
+    eligible = ~np.isnan(dsrs_radius)
+    gain = dsrs_radius[eligible] - np_radius[eligible]
     positive = gain[gain > GAIN_FLOOR]
     top = float(positive.max()) if positive.size else 0.0
     counts, edges = np.histogram(positive, bins=GAIN_BINS, range=(0.0, top or 1.0))

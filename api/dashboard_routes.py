@@ -27,6 +27,7 @@ from dsrs_api.dashboard_schemas import JobList, Overview, SampleTablePage
 from dsrs_api.dependencies import get_session, get_settings
 from dsrs_api.errors import InvalidRequestError
 from dsrs_api.pagination import Offset
+from dsrs_client.contract import JobStatus
 from dsrs_store import repository
 from dsrs_store.settings import Settings
 from dsrs_store.tables import JobRecord, ModelRecord
@@ -54,7 +55,6 @@ PAGE_MODULES_MARK = "<!-- page modules -->"
 router = APIRouter(tags=["dashboard"])
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-Status = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 
 
 def install_dashboard(app: FastAPI) -> None:
@@ -100,7 +100,7 @@ def root() -> RedirectResponse:
 @router.get("/v1/dashboard/jobs", response_model=JobList)
 def list_jobs(
     session: SessionDep,
-    status: Status | None = None,
+    status: JobStatus | None = None,
     model_id: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Offset = 0,

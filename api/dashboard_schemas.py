@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from dsrs_api.schemas import CertifiedAccuracyRow, JobOut, SampleOut
+from dsrs_client.contract import CertifiedAccuracyRow, JobOut, SampleOut
 
 __all__ = ["Curve", "GainHistogram", "JobList", "Overview", "SampleTablePage"]
 

@@ -3,7 +3,6 @@ mode, a background thread that calls the same service function the worker task c
 
 from __future__ import annotations
 
-import importlib
 import logging
 import threading
 from collections.abc import Callable
@@ -19,10 +18,6 @@ from dsrs_store.settings import Settings
 __all__ = ["CeleryDispatcher", "InProcessDispatcher", "JobDispatcher", "make_dispatcher"]
 
 log = logging.getLogger(__name__)
-
-#: The function the worker's task body calls; resolved when the first job runs, so that
-#: importing the API never imports torch.
-CHUNK_SERVICE = "dsrs_worker.chunk_service:certify_chunk"
 
 ChunkRunner = Callable[[sessionmaker[Session], Settings, str, int], object]
 
@@ -86,8 +81,11 @@ class InProcessDispatcher:
     def _resolve(self) -> ChunkRunner:
         with self._lock:
             if self._runner is None:
-                module, name = CHUNK_SERVICE.split(":")
-                self._runner = getattr(importlib.import_module(module), name)
+                # The function the worker's task body calls, imported when the first job
+                # runs, so that importing the API never imports the worker (or torch).
+                from dsrs_worker.chunk_service import certify_chunk
+
+                self._runner = certify_chunk
             return self._runner
 
     def enqueue(self, job_id: str, chunks: int) -> None:

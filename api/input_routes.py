@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from dsrs_api.authentication import Principal
 from dsrs_api.dependencies import get_principal, get_session, get_settings
 from dsrs_api.input_sets import register_input_set
-from dsrs_api.schemas import InputSetOut
 from dsrs_api.uploads import receive_file
+from dsrs_client.contract import InputSetOut
 from dsrs_store import repository
 from dsrs_store.settings import Settings
 

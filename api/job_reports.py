@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from dsrs_api.errors import InvalidRequestError
-from dsrs_api.schemas import (
+from dsrs_client.contract import (
     CertifiedAccuracyRow,
     JobOut,
     JobProgressOut,
@@ -20,9 +20,14 @@ from dsrs_api.schemas import (
     SampleOut,
     Summary,
 )
-from dsrs_core.evaluation import average_certified_radius, certified_accuracy
+from dsrs_core.evaluation import (
+    average_certified_radius,
+    certified_accuracy,
+    counted_radii,
+    largest_radius,
+)
 from dsrs_store import repository
-from dsrs_store.tables import JobRecord, SampleRecord, utcnow
+from dsrs_store.tables import JobRecord, utcnow
 
 __all__ = [
     "DEFAULT_RADIUS_STEP",
@@ -179,12 +184,13 @@ def summary(session: Session, job_id: str, radii: Sequence[float] | None) -> Sum
     job = repository.get_job(session, job_id)
     rows = repository.all_samples(session, job_id)
     labelled = bool(rows) and all(row.label is not None for row in rows)
-    np_radii = [_counted_radius(row, row.np_radius, labelled) for row in rows]
-    uses_q = job.parameters.get("q") is not None
-    dsrs_radii = [
-        _counted_radius(row, max(row.np_radius, row.dsrs_radius or 0.0), labelled) for row in rows
-    ]
-    at = _radii(radii, max([0.0, *np_radii, *dsrs_radii]))
+    predictions = [row.prediction for row in rows]
+    labels = [row.label for row in rows]
+    np_radius = [row.np_radius for row in rows]
+    np_radii = counted_radii(predictions, labels, np_radius)
+    dsrs_radii = counted_radii(predictions, labels, np_radius, [row.dsrs_radius for row in rows])
+    uses_q = job.parameters.q is not None
+    at = _radii(radii, max(largest_radius(np_radii), largest_radius(dsrs_radii)))
     np_acc = certified_accuracy(np_radii, at)
     dsrs_acc = certified_accuracy(dsrs_radii, at)
     return Summary(
@@ -199,17 +205,9 @@ def summary(session: Session, job_id: str, radii: Sequence[float] | None) -> Sum
             CertifiedAccuracyRow(radius=r, np=a, dsrs=b if uses_q else None)
             for r, a, b in zip(at, np_acc, dsrs_acc, strict=True)
         ],
-        acr_np=average_certified_radius([max(r, 0.0) for r in np_radii]),
-        acr_dsrs=average_certified_radius([max(r, 0.0) for r in dsrs_radii]) if uses_q else None,
+        acr_np=average_certified_radius(np_radii),
+        acr_dsrs=average_certified_radius(dsrs_radii) if uses_q else None,
     )
-
-
-def _counted_radius(row: SampleRecord, radius: float, labelled: bool) -> float:
-    """Radius that counts towards certified accuracy: -1 (never counts) for an abstention
-    or, with labels, a wrong prediction (dsrs-math.md §6)."""
-    if row.prediction is None or (labelled and row.prediction != row.label):
-        return -1.0
-    return radius
 
 
 def _radii(radii: Sequence[float] | None, largest: float) -> list[float]:

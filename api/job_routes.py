@@ -20,7 +20,7 @@ from dsrs_api.dispatch import JobDispatcher
 from dsrs_api.job_submission import submit_job
 from dsrs_api.pagination import Offset
 from dsrs_api.response_cache import CachedBody, ResponseCache, respond
-from dsrs_api.schemas import JobCreate, JobOut, ResultsPage, Summary
+from dsrs_client.contract import JobCreate, JobOut, JobStatus, ResultsPage, Summary
 from dsrs_store.settings import Settings
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
@@ -29,7 +29,6 @@ SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DispatcherDep = Annotated[JobDispatcher, Depends(get_dispatcher)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
-Status = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 
 
 @router.post(
@@ -52,7 +51,7 @@ def create_job(
 @router.get("", response_model=list[JobOut])
 def list_jobs(
     session: SessionDep,
-    status: Status | None = None,
+    status: JobStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Offset = 0,
 ) -> list[JobOut]:

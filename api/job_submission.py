@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session
 
 from dsrs_api.dispatch import JobDispatcher
 from dsrs_api.errors import DispatchError, InvalidRequestError, QuotaExceededError
-from dsrs_api.schemas import InputsIn, JobCreate
+from dsrs_client.contract import BUILTIN_SPLITS, InputsIn, JobCreate, builtin_split
+from dsrs_core.job_config import certification_config
 from dsrs_store import repository
 from dsrs_store.chunks import chunk_count
-from dsrs_store.datasets import BUILTIN_SPLITS, builtin_split, files_present
-from dsrs_store.job_parameters import certification_config
+from dsrs_store.datasets import files_present
 from dsrs_store.settings import Settings
 from dsrs_store.tables import InputSetRecord, JobRecord, ModelRecord
 from dsrs_store.tenants import jobs_in_flight, lock_tenant
@@ -39,12 +39,10 @@ def submit_job(
     owner_id: str | None = None,
 ) -> JobRecord:
     model = repository.get_model(session, request.model_id)
-    parameters = _parameters(request)
+    parameters = request.parameters()
     config = certification_config(parameters)
     config.p.check_dimension(prod(model.input_shape))
-    draws = config.n * (2 if config.q is not None else 1) + (
-        config.n_selection if request.mode == "predict" else 0
-    )
+    draws = parameters.draws_per_input(request.mode)
     if draws > settings.max_draws_per_sample:
         raise InvalidRequestError(
             f"{draws} draws per sample exceed the limit of {settings.max_draws_per_sample} "
@@ -80,18 +78,6 @@ def submit_job(
         session.commit()
         raise
     return job
-
-
-def _parameters(request: JobCreate) -> dict[str, Any]:
-    return {
-        "noise": request.noise.model_dump(),
-        "q": None if request.q is None else request.q.model_dump(),
-        "n_selection": request.n_selection,
-        "n": request.n,
-        "alpha": request.alpha,
-        "batch_size": request.batch_size,
-        "radius_search": request.radius_search.model_dump(),
-    }
 
 
 def _inputs(

@@ -12,8 +12,8 @@ from dsrs_api.dependencies import get_principal, get_session, get_settings
 from dsrs_api.errors import InvalidRequestError
 from dsrs_api.model_catalogue import register_model
 from dsrs_api.pagination import Offset
-from dsrs_api.schemas import ModelOut
 from dsrs_api.uploads import receive_file
+from dsrs_client.contract import ModelOut
 from dsrs_store import repository
 from dsrs_store.settings import Settings
 

@@ -6,32 +6,25 @@ from math import prod
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from dsrs_api.dependencies import get_session
 from dsrs_api.errors import InvalidRequestError
+from dsrs_client.contract import (
+    DEFAULT_ALPHA,
+    DEFAULT_N_SELECTION,
+    DEFAULT_RADIUS_UNIT,
+    PlanOut,
+)
 from dsrs_core.budget import plan_budget
 from dsrs_core.config import NoiseSpec, QSpec, RadiusSearch
 from dsrs_store import repository
 
-__all__ = ["PlanOut", "router"]
+__all__ = ["router"]
 
 router = APIRouter(prefix="/v1/plan", tags=["plan"])
 
 SessionDep = Annotated[Session, Depends(get_session)]
-
-
-class PlanOut(BaseModel):
-    """Largest radii certifiable when every draw agrees, and the cost per input."""
-
-    np_max_radius: float
-    dsrs_max_radius: float | None
-    forward_passes_per_input: int
-    best_p_lower: float
-    best_q_lower: float | None
-    dimension: int
-    warnings: list[str]
 
 
 @router.get("", response_model=PlanOut)
@@ -43,11 +36,13 @@ def plan(
     k: int = 0,
     dimension: Annotated[int | None, Query(description="Input dimension d")] = None,
     model_id: Annotated[str | None, Query(description="Take d from this model")] = None,
-    alpha: float = 0.001,
-    n_selection: Annotated[int, Query(description="Selection draws n0 (predict mode)")] = 100,
+    alpha: float = DEFAULT_ALPHA,
+    n_selection: Annotated[
+        int, Query(description="Selection draws n0 (predict mode)")
+    ] = DEFAULT_N_SELECTION,
     q_sigma: float | None = None,
     q_threshold: Annotated[str | None, Query(description="Percentile in (0, 1), or x / x+")] = None,
-    radius_unit: float = 0.05,
+    radius_unit: float = DEFAULT_RADIUS_UNIT,
     search_mode: Literal["exact", "original"] = "exact",
 ) -> PlanOut:
     if (dimension is None) == (model_id is None):
@@ -69,15 +64,7 @@ def plan(
         n_selection=n_selection,
         search=RadiusSearch(unit=radius_unit, mode=search_mode),
     )
-    return PlanOut(
-        np_max_radius=result.np_max_radius,
-        dsrs_max_radius=result.dsrs_max_radius,
-        forward_passes_per_input=result.forward_passes_per_input,
-        best_p_lower=result.best_p_lower,
-        best_q_lower=result.best_q_lower,
-        dimension=dimension,
-        warnings=list(result.warnings),
-    )
+    return PlanOut.model_validate(result)
 
 
 def _threshold(text: str | None) -> float | str | None:

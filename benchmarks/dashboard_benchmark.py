@@ -53,6 +53,7 @@ def seed(settings: Any, rows: int, rng: np.random.Generator) -> str:
     """One model and one finished job with ``rows`` realistic rows (bulk insert)."""
     from sqlalchemy import insert
 
+    from dsrs_client.contract import JobParameters, NoiseIn, QIn
     from dsrs_store import repository
     from dsrs_store.database import make_engine, make_session_factory
     from dsrs_store.migrations import upgrade_to_head
@@ -85,20 +86,11 @@ def seed(settings: Any, rows: int, rng: np.random.Generator) -> str:
                 "split": "test",
                 "indices": [i % 540 for i in range(rows)],
             },
-            parameters={
-                "noise": {"family": "general-gaussian", "sigma": 0.25, "k": 20},
-                "q": {"sigma": 0.2, "threshold": None},
-                "n_selection": 100,
-                "n": 50000,
-                "alpha": 0.001,
-                "batch_size": 1000,
-                "radius_search": {
-                    "method": "grid",
-                    "unit": 0.05,
-                    "tolerance": 1e-4,
-                    "mode": "exact",
-                },
-            },
+            parameters=JobParameters(
+                noise=NoiseIn(family="general-gaussian", sigma=0.25, k=20),
+                q=QIn(sigma=0.2),
+                n=50000,
+            ),
             seed=1,
             total=rows,
             chunk_size=16,

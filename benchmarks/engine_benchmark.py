@@ -21,16 +21,17 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from dsrs_cli.published_files import read_sampling
-from dsrs_core.batch import dsrs_radii_batch
+from dsrs_core.batch import dsrs_radii, np_radii
 from dsrs_core.certification import (
     FALLBACK_P_UPPER,
+    build_p_noise,
+    build_q_noise,
     dsrs_radius_from_intervals,
-    heuristic_percentile,
+    plan_q_draws,
 )
-from dsrs_core.config import RadiusSearch
+from dsrs_core.config import CertificationConfig, NoiseSpec, QSpec, RadiusSearch
 from dsrs_core.dsrs_bound import Intervals
 from dsrs_core.neyman_pearson import np_radius
-from dsrs_core.noise import ThresholdedNoise, make_noise, with_sigma
 
 DEFAULT_DATA = Path("/work/shared/reference/dsrs-published/data")
 
@@ -75,11 +76,10 @@ def _instances(data: Path, model: str, sigma: str, q: str, thresholded: bool):
     return [(i, p_int[i], q_int[i]) for i in sorted(p_int) if i in q_int]
 
 
-def _q_for(p, q: str, thresholded: bool, p_lower: float):
+def _q_spec(q: str, thresholded: bool) -> QSpec:
     if not thresholded:
-        return with_sigma(p, float(q))
-    pi = heuristic_percentile(p_lower) if q in ("x", "x+") else float(q)
-    return ThresholdedNoise(base=p, percentile=pi)
+        return QSpec(sigma=float(q))
+    return QSpec(threshold=q if q in ("x", "x+") else float(q))
 
 
 def _stats(values: list[float]) -> str:
@@ -113,7 +113,9 @@ def main() -> None:
         f"{'grid med':>8s} {'grid p95':>8s} | {'prec med':>8s} {'prec p95':>8s} | batch inst/s"
     )
     for label, model, sigma, q, thresholded, d, k, unit in CONFIGS:
-        p = make_noise("general-gaussian", d, float(sigma), k)
+        spec = NoiseSpec("general-gaussian", float(sigma), k)
+        config = CertificationConfig(spec, _q_spec(q, thresholded))
+        p = build_p_noise(spec, d)
         step = args.step if d < 20_000 else args.imagenet_step
         items = _instances(args.data, model, sigma, q, thresholded)
         np_times, grid_times, precise_times = [], [], []
@@ -125,7 +127,7 @@ def main() -> None:
             if not pl > 0.5 or (thresholded and pu >= FALLBACK_P_UPPER):
                 continue  # not searched / plain-NP fall-back
             iv = Intervals(pl, pu, ql, qu)
-            qn = _q_for(p, q, thresholded, pl)
+            qn = build_q_noise(p, config.q, plan_q_draws(config, pl, pu).percentile)
             start = clock()
             dsrs_radius_from_intervals(p, qn, iv, RadiusSearch(unit=unit, mode="original"), orig)
             grid_times.append(clock() - start)
@@ -138,16 +140,18 @@ def main() -> None:
         if d >= 20_000:
             batch_items = batch_items[: max(1, args.batch // 10)]
         batch_items = (batch_items * (args.batch // max(len(batch_items), 1) + 1))[: args.batch]
-        intervals = [Intervals(pl, pu, ql, qu) for _, (pl, pu), (ql, qu) in batch_items]
-        qs = [_q_for(p, q, thresholded, iv.p_lower) for iv in intervals]
+        p_intervals = {n: pi for n, (_, pi, _) in enumerate(batch_items)}
+        q_intervals = {n: qi for n, (_, _, qi) in enumerate(batch_items)}
         start = time.perf_counter()
-        dsrs_radii_batch(
-            p, qs, intervals, RadiusSearch(unit=unit, mode="original"), workers=args.workers
-        )
-        rate = len(intervals) / (time.perf_counter() - start)
+        starts = np_radii(spec, d, {n: pl for n, (pl, _) in p_intervals.items()}, args.workers)
+        dsrs_radii(
+            spec, d, config.q, RadiusSearch(unit=unit, mode="original"), p_intervals,
+            q_intervals, {n: r.radius for n, r in starts.items()}, workers=args.workers,
+        )  # fmt: skip
+        rate = len(p_intervals) / (time.perf_counter() - start)
         print(
             f"{label:32s} {len(grid_times):4d} | {_stats(np_times)} | {_stats(grid_times)} | "
-            f"{_stats(precise_times)} | {rate:8.1f} ({len(intervals)} on {args.workers})",
+            f"{_stats(precise_times)} | {rate:8.1f} ({len(p_intervals)} on {args.workers})",
             flush=True,
         )
 

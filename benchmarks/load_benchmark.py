@@ -48,6 +48,7 @@ def seed(database_url: str, rows: int) -> tuple[str, str]:
     """A tenant with one key, a model and a succeeded job of ``rows`` rows; (job id, key)."""
     from sqlalchemy import insert
 
+    from dsrs_client.contract import JobParameters, NoiseIn, QIn
     from dsrs_store import repository, tenants
     from dsrs_store.database import make_engine, make_session_factory
     from dsrs_store.migrations import upgrade_to_head
@@ -87,15 +88,11 @@ def seed(database_url: str, rows: int) -> tuple[str, str]:
                 "split": "test",
                 "indices": [i % 540 for i in range(rows)],
             },
-            parameters={
-                "noise": {"family": "general-gaussian", "sigma": 0.25, "k": 20},
-                "q": {"sigma": 0.2, "threshold": None},
-                "n_selection": 100,
-                "n": 50000,
-                "alpha": 0.001,
-                "batch_size": 1000,
-                "radius_search": {"method": "grid", "unit": 0.05, "tolerance": 1e-4},
-            },
+            parameters=JobParameters(
+                noise=NoiseIn(family="general-gaussian", sigma=0.25, k=20),
+                q=QIn(sigma=0.2),
+                n=50000,
+            ),
             seed=1,
             total=rows,
             chunk_size=16,

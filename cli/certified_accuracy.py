@@ -1,5 +1,6 @@
 """Certified accuracy and ACR of result rows computed on the client (recertify, local runs),
-with the same rules as the service's summary (dsrs-math.md §6)."""
+by the engine's rule of which radius counts (:mod:`dsrs_core.evaluation`), as the
+service's summary."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from dsrs_api.schemas import SampleOut
+    from dsrs_client.contract import SampleOut
 
 __all__ = ["DEFAULT_RADIUS_STEP", "AccuracyTable", "accuracy_table", "default_radii"]
 
@@ -26,15 +27,6 @@ class AccuracyTable:
     acr_dsrs: float | None
 
 
-def _counted(sample: SampleOut, radius: float) -> float:
-    """-1 (never counts) for an abstention or, when the label is known, a wrong class."""
-    if sample.prediction is None or (
-        sample.label is not None and sample.prediction != sample.label
-    ):
-        return -1.0
-    return radius
-
-
 def default_radii(largest: float, step: float = DEFAULT_RADIUS_STEP) -> list[float]:
     """``0, step, 2·step, …`` up to ``largest``."""
     return [round(i * step, 10) for i in range(int(largest / step + 1e-9) + 1)]
@@ -44,16 +36,27 @@ def accuracy_table(
     samples: Sequence[SampleOut], radii: Sequence[float] | None = None
 ) -> AccuracyTable:
     """Certified accuracy of ``samples`` at ``radii`` (default ``0, 0.25, …``) and ACR."""
-    from dsrs_core.evaluation import average_certified_radius, certified_accuracy
+    from dsrs_core.evaluation import (
+        average_certified_radius,
+        certified_accuracy,
+        counted_radii,
+        largest_radius,
+    )
 
     uses_q = any(s.dsrs_radius is not None for s in samples)
-    np_radii = [_counted(s, s.np_radius) for s in samples]
-    dsrs_radii = [_counted(s, max(s.np_radius, s.dsrs_radius or 0.0)) for s in samples]
-    at = list(radii) if radii else default_radii(max([0.0, *np_radii, *dsrs_radii]))
+    predictions, labels = [s.prediction for s in samples], [s.label for s in samples]
+    np_radius = [s.np_radius for s in samples]
+    np_radii = counted_radii(predictions, labels, np_radius)
+    dsrs_radii = counted_radii(predictions, labels, np_radius, [s.dsrs_radius for s in samples])
+    at = (
+        list(radii)
+        if radii
+        else default_radii(max(largest_radius(np_radii), largest_radius(dsrs_radii)))
+    )
     return AccuracyTable(
         radii=at,
         np=certified_accuracy(np_radii, at),
         dsrs=certified_accuracy(dsrs_radii, at) if uses_q else None,
-        acr_np=average_certified_radius([max(r, 0.0) for r in np_radii]),
-        acr_dsrs=average_certified_radius([max(r, 0.0) for r in dsrs_radii]) if uses_q else None,
+        acr_np=average_certified_radius(np_radii),
+        acr_dsrs=average_certified_radius(dsrs_radii) if uses_q else None,
     )

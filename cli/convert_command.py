@@ -9,10 +9,8 @@ from typing import Annotated
 import typer
 
 from dsrs_cli.connection import client_options, print_json
-from dsrs_cli.main import app
 
 
-@app.command("convert")
 def convert(
     ctx: typer.Context,
     checkpoint: Annotated[

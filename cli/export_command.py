@@ -6,15 +6,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from dsrs_cli.connection import open_client
-from dsrs_cli.main import app
 
 if TYPE_CHECKING:
-    from dsrs_api.schemas import SampleOut
+    from dsrs_client.contract import JobParameters, SampleOut
 
 
 class ExportFormat(str, Enum):
@@ -40,7 +39,7 @@ def default_output(job_id: str, fmt: ExportFormat) -> Path:
 def write_export(
     fmt: ExportFormat,
     samples: Sequence[SampleOut],
-    parameters: dict[str, Any],
+    parameters: JobParameters,
     output: Path,
     *,
     certificate: Certificate = Certificate.auto,
@@ -59,14 +58,13 @@ def write_export(
     if fmt is ExportFormat.cohen:
         chosen = certificate.value
         if chosen == "auto":
-            chosen = "dsrs" if parameters.get("q") else "np"
+            chosen = "dsrs" if parameters.q is not None else "np"
         export_formats.write_cohen_tsv(samples, output, chosen)
         return [output]
     files = export_formats.write_dsrs_tree(samples, parameters, model_name, output)
     return [path for path in vars(files).values() if path is not None]
 
 
-@app.command("export")
 def export(
     ctx: typer.Context,
     job_id: Annotated[str, typer.Argument(help="Job id")],

@@ -1,6 +1,6 @@
 """Writers and readers of the export formats of ``dsrs export``.
 
-* ``csv``: every field of :class:`dsrs_api.schemas.SampleOut`, one row per input (the columns of
+* ``csv``: every field of :class:`dsrs_client.contract.SampleOut`, one row per input (the columns of
   ``GET /v1/jobs/{id}/results?format=csv``; ``selection_counts`` space separated).
 * ``jsonl``: one :class:`SampleOut` JSON object per line.
 * ``cohen``: Cohen et al.'s ``certify.py`` output, tab separated with the header
@@ -13,7 +13,8 @@
   level of each interval (alpha/2 with Q, as the published 0.0005 files).
 
 A radius counts only for an input whose prediction is not an abstention and, when the
-label is known, equals it (dsrs-math.md §6): others are written as 0.
+label is known, equals it (the engine's rule, :mod:`dsrs_core.evaluation`): others are
+written as 0, as in the original implementations' files.
 """
 
 from __future__ import annotations
@@ -26,7 +27,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dsrs_api.schemas import SampleOut
+from dsrs_cli.published_files import (
+    SamplingFile,
+    new_radius_name,
+    orig_radius_name,
+    write_new_radius,
+    write_orig_radius,
+    write_sampling,
+)
+from dsrs_client.contract import JobParameters, SampleOut
 
 __all__ = [
     "COHEN_HEADER",
@@ -36,10 +45,7 @@ __all__ = [
     "counted_radius",
     "read_cohen_tsv",
     "read_csv",
-    "read_index_values",
     "read_jsonl",
-    "read_new_radius_file",
-    "read_sampling_file",
     "write_cohen_tsv",
     "write_csv",
     "write_dsrs_tree",
@@ -48,20 +54,16 @@ __all__ = [
 
 CSV_COLUMNS = tuple(SampleOut.model_fields)
 COHEN_HEADER = ("idx", "label", "predict", "radius", "correct", "time")
-#: Relative-gain denominator floor of the original's new-radius files (§2.4).
-GAIN_FLOOR = 1e-5
-
 
 def counted_radius(sample: SampleOut, certificate: str) -> float:
-    """The radius that counts for certified accuracy: NP, or DSRS (at least NP); 0 for an
-    abstention or a wrong prediction."""
-    if sample.prediction is None or (
-        sample.label is not None and sample.prediction != sample.label
-    ):
-        return 0.0
-    if certificate == "np" or sample.dsrs_radius is None:
-        return sample.np_radius
-    return max(sample.np_radius, sample.dsrs_radius)
+    """The radius of ``sample`` that counts (NP, or DSRS: at least NP), as the files of the
+    original implementations hold it: 0 where none counts
+    (:func:`dsrs_core.evaluation.counted_radii`, :func:`~dsrs_core.evaluation.radius_in_files`)."""
+    from dsrs_core.evaluation import counted_radii, radius_in_files
+
+    dsrs = sample.dsrs_radius if certificate == "dsrs" else None
+    counted = counted_radii(sample.prediction, sample.label, sample.np_radius, dsrs)
+    return float(radius_in_files(counted))
 
 
 # ------------------------------------------------------------------------------ CSV
@@ -139,11 +141,7 @@ def write_cohen_tsv(samples: Sequence[SampleOut], path: Path, certificate: str) 
             predict = -1 if s.prediction is None else s.prediction
             correct = int(s.label is not None and s.prediction == s.label)
             elapsed = str(datetime.timedelta(seconds=s.elapsed_s))
-            radius = counted_radius(s, certificate) if s.prediction is not None else 0.0
-            if s.label is None and s.prediction is not None:
-                radius = (
-                    s.np_radius if certificate == "np" else max(s.np_radius, s.dsrs_radius or 0.0)
-                )
+            radius = counted_radius(s, certificate)
             handle.write(
                 f"{s.dataset_index}\t{label}\t{predict}\t{radius!r}\t{correct}\t{elapsed}\n"
             )
@@ -196,15 +194,6 @@ class DsrsFileSet:
     new_time: Path | None
 
 
-def _number(value: float) -> str:
-    """Python's default float printing; extreme bounds as bare 0 / 1 (§2.4)."""
-    if value == 0.0:
-        return "0"
-    if value == 1.0:
-        return "1"
-    return repr(float(value))
-
-
 def _name(value: Any) -> str:
     return repr(float(value)) if isinstance(value, float) else str(value)
 
@@ -214,124 +203,49 @@ def _safe_folder(name: str) -> str:
 
 
 def write_dsrs_tree(
-    samples: Sequence[SampleOut], parameters: dict[str, Any], model_name: str, root: Path
+    samples: Sequence[SampleOut], parameters: JobParameters, model_name: str, root: Path
 ) -> DsrsFileSet:
     """Write the original's ``sampling``, ``orig-radius`` and ``new-radius`` files for one
-    job under ``root`` (one sub-folder per kind, then ``model_name``)."""
+    job under ``root`` (one sub-folder per kind, then ``model_name``), with the writers of
+    :mod:`dsrs_cli.published_files`."""
     from dsrs_core.bounds import split_alpha
 
-    noise, q = parameters["noise"], parameters.get("q")
-    family = noise["family"]
-    k = "None" if family == "gaussian" else str(noise.get("k", 0))
-    sigma, n = _name(float(noise["sigma"])), str(parameters["n"])
-    alpha_p, alpha_q = split_alpha(float(parameters["alpha"]), q is not None)
-    stem = f"{family}-{k}-{sigma}-{n}-{_name(alpha_p)}"
+    noise, q = parameters.noise, parameters.q
+    family = noise.family
+    k = "None" if family == "gaussian" else str(noise.k)
+    sigma, n = _name(float(noise.sigma)), str(parameters.n)
+    alpha_p, alpha_q = split_alpha(float(parameters.alpha), q is not None)
     folder = _safe_folder(model_name)
     sampling, orig, new = (
         root / kind / folder for kind in ("sampling", "orig-radius", "new-radius")
     )
-    for directory in (sampling, orig) + ((new,) if q else ()):
-        directory.mkdir(parents=True, exist_ok=True)
     ordered = sorted(samples, key=lambda s: s.dataset_index)
+    seconds = {s.dataset_index: s.elapsed_s for s in ordered}
 
-    p_file = sampling / f"{stem}.txt"
-    _write_sampling(
-        p_file,
-        family,
-        k,
-        sigma,
-        n,
-        alpha_p,
-        [(s.dataset_index, s.p_lower, s.p_upper) for s in ordered],
+    p_file = SamplingFile(family, k, sigma, n, _name(alpha_p), None)
+    p_path = write_sampling(
+        sampling, p_file, sigma, [(s.dataset_index, s.p_lower, s.p_upper) for s in ordered]
     )
-    orig_file, orig_time = orig / f"orig-rad-{stem}.txt", orig / f"time-orig-rad-{stem}.txt"
-    orig_file.write_text(
-        "".join(f"{s.dataset_index} {counted_radius(s, 'np')!r}\n" for s in ordered)
-    )
-    orig_time.write_text("".join(f"{s.dataset_index} {s.elapsed_s!r}\n" for s in ordered))
+    orig_name = orig_radius_name(p_file)
+    orig_radii = {s.dataset_index: counted_radius(s, "np") for s in ordered}
+    write_orig_radius(orig, orig_name, orig_radii, seconds)
     if q is None:
-        return DsrsFileSet(p_file, orig_file, orig_time, None, None, None)
+        return DsrsFileSet(p_path, orig / orig_name, orig / f"time-{orig_name}", None, None, None)
 
     assert alpha_q is not None
-    if q.get("sigma") is not None:
-        b = _name(float(q["sigma"]))
-        q_file = sampling / f"{family}-{k}-{b}-{n}-{_name(alpha_q)}.txt"
-        q_std, new_family = b, family
+    if q.sigma is not None:
+        b = _name(float(q.sigma))
+        q_file, q_std = SamplingFile(family, k, b, n, _name(alpha_q), None), b
     else:
-        b = _name(q["threshold"])
-        q_file = sampling / f"{stem}-{b}.txt"
-        q_std, new_family = sigma, f"{family}-th"
-    _write_sampling(
-        q_file,
-        family,
-        k,
-        q_std,
-        n,
-        alpha_q,
-        [(s.dataset_index, s.q_lower, s.q_upper) for s in ordered if s.q_lower is not None],
+        b = _name(q.threshold)
+        q_file, q_std = SamplingFile(family, k, sigma, n, _name(alpha_q), b), sigma
+    q_path = write_sampling(
+        sampling, q_file, q_std, [(s.dataset_index, s.q_lower, s.q_upper) for s in ordered]
     )
-    new_stem = f"{new_family}-{k}-{sigma}-{b}-{n}-{_name(alpha_p)}"
-    new_file, new_time = new / f"new-rad-{new_stem}.txt", new / f"time-new-rad-{new_stem}.txt"
-    lines = []
-    for s in ordered:
-        before, after = counted_radius(s, "np"), counted_radius(s, "dsrs")
-        gain = after - before
-        lines.append(f"{s.dataset_index} {after!r} {gain!r} {gain / max(before, GAIN_FLOOR)!r}\n")
-    new_file.write_text("".join(lines))
-    new_time.write_text("".join(f"{s.elapsed_s!r}\n" for s in ordered))
-    return DsrsFileSet(p_file, orig_file, orig_time, q_file, new_file, new_time)
-
-
-def _write_sampling(
-    path: Path,
-    family: str,
-    k: str,
-    std: str,
-    n: str,
-    alpha: float,
-    rows: Sequence[tuple[int, float | None, float | None]],
-) -> None:
-    header = f"\nx disttype {family}\nx k {k}\nx std {std}\nx N {n}\nx alpha {_name(alpha)}\n\n"
-    body = "".join(
-        f"o {i} {_number(lo)} {_number(hi)}\n"
-        for i, lo, hi in rows
-        if lo is not None and hi is not None
-    )
-    path.write_text(header + body)
-
-
-def read_sampling_file(path: Path) -> tuple[dict[str, str], dict[int, tuple[float, float]]]:
-    """Header (``disttype``, ``k``, ``std``, ``N``, ``alpha``) and ``{index: (lower,
-    upper)}``, keeping the first line of each index as the original's reader does."""
-    header: dict[str, str] = {}
-    bounds: dict[int, tuple[float, float]] = {}
-    for line in path.read_text().splitlines():
-        parts = line.split()
-        if not parts:
-            continue
-        if parts[0] == "x" and len(parts) == 3:
-            header[parts[1]] = parts[2]
-        elif parts[0] == "o" and len(parts) == 4:
-            bounds.setdefault(int(parts[1]), (float(parts[2]), float(parts[3])))
-    return header, bounds
-
-
-def read_index_values(path: Path) -> dict[int, float]:
-    """``<index> <value>`` lines (orig-radius and its times): last line per index wins,
-    sorted by index, as the original's reader."""
-    values: dict[int, float] = {}
-    for line in path.read_text().splitlines():
-        parts = line.split()
-        if len(parts) >= 2:
-            values[int(parts[0])] = float(parts[1])
-    return dict(sorted(values.items()))
-
-
-def read_new_radius_file(path: Path) -> dict[int, tuple[float, float, float]]:
-    """``<index> <new radius> <new − orig> <relative gain>`` per index (last line wins)."""
-    values: dict[int, tuple[float, float, float]] = {}
-    for line in path.read_text().splitlines():
-        parts = line.split()
-        if len(parts) == 4:
-            values[int(parts[0])] = (float(parts[1]), float(parts[2]), float(parts[3]))
-    return dict(sorted(values.items()))
+    new_name = new_radius_name(p_file, b, thresholded=q.sigma is None)
+    new_radii = {s.dataset_index: counted_radius(s, "dsrs") for s in ordered}
+    write_new_radius(new, new_name, new_radii, orig_radii, seconds)
+    return DsrsFileSet(
+        p_path, orig / orig_name, orig / f"time-{orig_name}", q_path, new / new_name,
+        new / f"time-{new_name}",
+    )  # fmt: skip

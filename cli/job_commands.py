@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import typer
 
 from dsrs_cli.connection import client_options, open_client, print_json
-from dsrs_cli.main import app
 from dsrs_cli.option_parsing import parse_floats, parse_ints, parse_threshold
+from dsrs_client.contract.job_status import JobStatus
 
 jobs_app = typer.Typer(help="Submit, follow and read certification jobs.", no_args_is_help=True)
-app.add_typer(jobs_app, name="jobs")
 
-Status = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 
 
 @jobs_app.command("submit")
@@ -94,7 +92,7 @@ def submit(
 @jobs_app.command("list")
 def list_jobs(
     ctx: typer.Context,
-    status: Annotated[Status | None, typer.Option(help="Only jobs of this status.")] = None,
+    status: Annotated[JobStatus | None, typer.Option(help="Only jobs of this status.")] = None,
     limit: Annotated[int, typer.Option(help="At most this many.")] = 100,
 ) -> None:
     """List jobs, newest first."""
@@ -111,18 +109,17 @@ def list_jobs(
         table.add_column(column)
     for job in jobs:
         p = job.parameters
-        noise = p.get("noise", {})
-        q = p.get("q") or {}
+        noise = p.noise
+        q = {} if p.q is None else p.q.model_dump()
         table.add_row(
             job.id,
             job.status,
             f"{job.progress.done}/{job.progress.total}",
             job.model_id,
-            f"{noise.get('family')} {noise.get('sigma')}"
-            + (f" k={noise['k']}" if noise.get("k") else ""),
+            f"{noise.family} {noise.sigma}" + (f" k={noise.k}" if noise.k else ""),
             ", ".join(f"{key}={value}" for key, value in q.items() if value is not None) or "-",
-            str(p.get("n")),
-            str(p.get("alpha")),
+            str(p.n),
+            str(p.alpha),
             job.timings.created_at.strftime("%Y-%m-%d %H:%M"),
         )
     Console().print(table)
@@ -199,7 +196,7 @@ def results(
 def _validated(body: dict[str, Any]) -> Any:
     from pydantic import ValidationError
 
-    from dsrs_api.schemas import JobCreate
+    from dsrs_client.contract import JobCreate
 
     try:
         return JobCreate.model_validate(body)

@@ -7,12 +7,10 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from dsrs_api.schemas import JobOut
+    from dsrs_client.contract import JobOut
     from dsrs_client.sync_client import DsrsClient
 
 __all__ = ["watch_jobs"]
-
-FINAL = ("succeeded", "failed", "cancelled")
 
 
 def watch_jobs(
@@ -38,11 +36,15 @@ def watch_jobs(
         TimeRemainingColumn,
     )
 
-    from dsrs_client.errors import JobTimeoutError
+    from dsrs_client.job_wait import JobWait
 
     names = list(labels) if labels is not None else list(job_ids)
-    deadline = None if timeout is None else time.monotonic() + timeout
+    waits = {
+        job_id: JobWait(job_id, timeout, poll_interval=poll_interval, raise_on_failure=False)
+        for job_id in job_ids
+    }
     latest: dict[str, JobOut] = {}
+    pending = list(dict.fromkeys(job_ids))
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -57,9 +59,7 @@ def watch_jobs(
             for job_id, name in zip(job_ids, names, strict=True)
         }
         while True:
-            for job_id in job_ids:
-                if job_id in latest and latest[job_id].status in FINAL:
-                    continue
+            for job_id in list(pending):
                 job = dsrs.get_job(job_id)
                 latest[job_id] = job
                 progress.update(
@@ -68,9 +68,8 @@ def watch_jobs(
                     completed=job.progress.done,
                     status=job.status,
                 )
-            if all(latest[j].status in FINAL for j in job_ids):
+                if waits[job_id].pause_after(job) is None:
+                    pending.remove(job_id)
+            if not pending:
                 return [latest[j] for j in job_ids]
-            if deadline is not None and time.monotonic() >= deadline:
-                waiting = next(j for j in job_ids if latest[j].status not in FINAL)
-                raise JobTimeoutError(waiting, float(timeout or 0.0), latest[waiting].status)
             time.sleep(poll_interval)

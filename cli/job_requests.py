@@ -2,7 +2,7 @@
 
 Flat names are the ones a researcher types: ``model``, ``dataset``, ``sigma``, ``k``,
 ``q_sigma``, ``q_threshold``, ``n``, ``alpha``… :func:`nested_fields` places each in the
-nested body of ``POST /v1/jobs`` (:class:`dsrs_api.schemas.JobCreate`), which then validates it.
+nested body of ``POST /v1/jobs`` (:class:`dsrs_client.contract.JobCreate`), which then validates it.
 """
 
 from __future__ import annotations

@@ -14,16 +14,21 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 import typer
 
 from dsrs_cli.connection import client_options, print_json
-from dsrs_cli.main import app
 from dsrs_cli.option_parsing import parse_threshold
+from dsrs_client.contract.defaults import (
+    DEFAULT_ALPHA,
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_N,
+    DEFAULT_N_SELECTION,
+    DEFAULT_RADIUS_UNIT,
+)
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from dsrs_api.schemas import SampleOut
+    from dsrs_client.contract import SampleOut
 
 
-@app.command("certify-local")
 def certify_local(
     ctx: typer.Context,
     model_file: Annotated[
@@ -59,14 +64,20 @@ def certify_local(
     q_threshold: Annotated[
         str | None, typer.Option(help="Thresholded Q: percentile in (0, 1), x or x+.")
     ] = None,
-    n_selection: Annotated[int, typer.Option(help="Selection draws n0 (predict).")] = 100,
-    n: Annotated[int, typer.Option(help="Draws under P and under Q.")] = 1000,
-    alpha: Annotated[float, typer.Option(help="Failure probability.")] = 0.001,
-    batch_size: Annotated[int, typer.Option(help="Noisy copies per forward pass.")] = 1000,
+    n_selection: Annotated[
+        int, typer.Option(help="Selection draws n0 (predict).")
+    ] = DEFAULT_N_SELECTION,
+    n: Annotated[int, typer.Option(help="Draws under P and under Q.")] = DEFAULT_N,
+    alpha: Annotated[float, typer.Option(help="Failure probability.")] = DEFAULT_ALPHA,
+    batch_size: Annotated[
+        int, typer.Option(help="Noisy copies per forward pass.")
+    ] = DEFAULT_BATCH_SIZE,
     radius_method: Annotated[
         Literal["grid", "precise"], typer.Option(help="DSRS radius search.")
     ] = "grid",
-    radius_unit: Annotated[float, typer.Option(help="Grid step of DSRS radii.")] = 0.05,
+    radius_unit: Annotated[
+        float, typer.Option(help="Grid step of DSRS radii.")
+    ] = DEFAULT_RADIUS_UNIT,
     search_mode: Annotated[
         Literal["exact", "original"], typer.Option(help="exact or original.")
     ] = "exact",
@@ -84,7 +95,7 @@ def certify_local(
         raise typer.BadParameter("--output must end in .csv or .jsonl")
     config = _config(
         family, sigma, k, q_sigma, parse_threshold(q_threshold), n_selection, n, alpha,
-        radius_method, radius_unit, search_mode,
+        batch_size, radius_method, radius_unit, search_mode,
     )  # fmt: skip
     arrays, labels = _inputs(inputs, dataset, split)
     chosen = range(start, len(arrays) if stop is None else min(stop, len(arrays)))
@@ -117,23 +128,29 @@ def certify_local(
         typer.echo(str(output))
 
 
-def _config(family, sigma, k, q_sigma, q_threshold, n_selection, n, alpha, method, unit, mode):  # type: ignore[no-untyped-def]
-    from dsrs_core.config import CertificationConfig, NoiseSpec, QSpec, RadiusSearch
+def _config(family, sigma, k, q_sigma, q_threshold, n_selection, n, alpha, batch_size, method, unit, mode):  # type: ignore[no-untyped-def]
+    """The engine config of these options, through the same typed parameters as a job."""
+    from pydantic import ValidationError
+
+    from dsrs_client.contract import JobParameters, NoiseIn, QIn, RadiusSearchIn
     from dsrs_core.errors import InvalidParameterError
+    from dsrs_core.job_config import certification_config
 
     try:
         q = None
         if q_sigma is not None or q_threshold is not None:
-            q = QSpec(sigma=q_sigma, threshold=q_threshold)
-        return CertificationConfig(
-            p=NoiseSpec(family=family, sigma=sigma, k=k),
+            q = QIn(sigma=q_sigma, threshold=q_threshold)
+        parameters = JobParameters(
+            noise=NoiseIn(family=family, sigma=sigma, k=k),
             q=q,
             n_selection=n_selection,
             n=n,
             alpha=alpha,
-            search=RadiusSearch(method=method, unit=unit, mode=mode),
+            batch_size=batch_size,
+            radius_search=RadiusSearchIn(method=method, unit=unit, mode=mode),
         )
-    except InvalidParameterError as error:
+        return certification_config(parameters)
+    except (InvalidParameterError, ValidationError) as error:
         raise typer.BadParameter(str(error)) from None
 
 
@@ -181,8 +198,9 @@ def _certify(
         TimeRemainingColumn,
     )
 
-    from dsrs_api.schemas import SampleOut
+    from dsrs_client.contract import SampleOut
     from dsrs_core.certify import certify
+    from dsrs_core.results import certificate_fields
     from dsrs_worker.seeds import sample_seed
 
     samples = []
@@ -204,32 +222,13 @@ def _certify(
                 device=device,
                 batch_size=batch_size,
             )
-            counts = certificate.counts
             samples.append(
                 SampleOut(
                     sample_index=position,
                     dataset_index=index,
                     label=label,
-                    counted_label=counts.label,
-                    prediction=certificate.prediction,
-                    selection_counts=list(counts.selection_counts)
-                    if counts.selection_counts is not None
-                    else None,
-                    p_count=counts.p_count,
-                    p_n=counts.p_n,
-                    q_count=counts.q_count,
-                    q_n=counts.q_n,
-                    q_percentile=counts.q_percentile,
-                    q_fallback=counts.q_fallback,
+                    **certificate_fields(certificate),
                     seed=sample_seed_value,
-                    alpha=certificate.alpha,
-                    p_lower=certificate.p_lower,
-                    p_upper=certificate.p_upper,
-                    q_lower=certificate.q_lower,
-                    q_upper=certificate.q_upper,
-                    np_radius=certificate.np_radius,
-                    dsrs_radius=certificate.dsrs_radius,
-                    reason=certificate.reason,
                     elapsed_s=time.perf_counter() - started,
                 )
             )

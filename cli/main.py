@@ -31,8 +31,9 @@ def main(
     ctx.obj = ClientOptions(url=url, api_key=api_key or None, json_output=json_output)
 
 
-# Command modules register themselves on `app` when imported.
-from dsrs_cli import (  # noqa: F401
+# Every command, registered here and nowhere else. The command modules import nothing
+# heavy at import (each command imports what it needs when it runs).
+from dsrs_cli import (
     convert_command,
     export_command,
     job_commands,
@@ -44,3 +45,17 @@ from dsrs_cli import (  # noqa: F401
     service_commands,
     sweep_command,
 )
+
+app.command("convert")(convert_command.convert)
+app.command("export")(export_command.export)
+app.add_typer(job_commands.jobs_app, name="jobs")
+app.command("certify-local")(local_commands.certify_local)
+app.add_typer(model_commands.models_app, name="models")
+app.command("plan")(plan_command.plan)
+app.command("recertify")(recertify_command.recertify)
+app.command("reproduce")(reproduce_command.reproduce)
+app.command("serve")(service_commands.serve)
+app.command("migrate")(service_commands.migrate)
+app.command("worker")(service_commands.worker_command)
+app.command("demo")(service_commands.demo)
+app.command("sweep")(sweep_command.sweep)

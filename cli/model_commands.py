@@ -8,14 +8,12 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from dsrs_cli.connection import client_options, open_client, print_json
-from dsrs_cli.main import app
 from dsrs_cli.option_parsing import parse_floats
 
 if TYPE_CHECKING:
-    from dsrs_api.schemas import ModelOut
+    from dsrs_client.contract import ModelOut
 
 models_app = typer.Typer(help="Upload and inspect base classifiers.", no_args_is_help=True)
-app.add_typer(models_app, name="models")
 
 
 @models_app.command("upload")

@@ -8,14 +8,11 @@ from typing import Annotated, Literal
 import typer
 
 from dsrs_cli.connection import client_options, open_client, print_json
-from dsrs_cli.main import app
 from dsrs_cli.option_parsing import parse_threshold
+from dsrs_client.contract.datasets import DATASETS
+from dsrs_client.contract.defaults import DEFAULT_ALPHA, DEFAULT_N_SELECTION, DEFAULT_RADIUS_UNIT
 
-#: Input dimension d of the datasets of the papers.
-DATASET_DIMENSIONS = {"digits": 64, "mnist": 784, "cifar10": 3072, "imagenet": 150_528}
 
-
-@app.command("plan")
 def plan(
     ctx: typer.Context,
     sigma: Annotated[float, typer.Option(help="Sigma of P.")],
@@ -26,18 +23,22 @@ def plan(
     k: Annotated[int, typer.Option(help="k of a general-gaussian P.")] = 0,
     dimension: Annotated[int | None, typer.Option(help="Input dimension d.")] = None,
     dataset: Annotated[
-        str | None, typer.Option(help="Take d of digits, mnist, cifar10 or imagenet.")
+        str | None, typer.Option(help=f"Take d of {', '.join(DATASETS)}.")
     ] = None,
     model: Annotated[
         str | None, typer.Option(help="Take d from this model on the service.")
     ] = None,
-    alpha: Annotated[float, typer.Option(help="Failure probability.")] = 0.001,
+    alpha: Annotated[float, typer.Option(help="Failure probability.")] = DEFAULT_ALPHA,
     q_sigma: Annotated[float | None, typer.Option(help="Sigma of Q (DSRS).")] = None,
     q_threshold: Annotated[
         str | None, typer.Option(help="Thresholded Q: percentile in (0, 1), x or x+.")
     ] = None,
-    n_selection: Annotated[int, typer.Option(help="Selection draws n0 (predict mode).")] = 100,
-    radius_unit: Annotated[float, typer.Option(help="Grid step of DSRS radii.")] = 0.05,
+    n_selection: Annotated[
+        int, typer.Option(help="Selection draws n0 (predict mode).")
+    ] = DEFAULT_N_SELECTION,
+    radius_unit: Annotated[
+        float, typer.Option(help="Grid step of DSRS radii.")
+    ] = DEFAULT_RADIUS_UNIT,
     search_mode: Annotated[
         Literal["exact", "original"], typer.Option(help="exact or original.")
     ] = "exact",
@@ -53,11 +54,9 @@ def plan(
     if len(given) != 1:
         raise typer.BadParameter("give exactly one of --dimension, --dataset or --model")
     if dataset is not None:
-        if dataset not in DATASET_DIMENSIONS:
-            raise typer.BadParameter(
-                f"unknown dataset {dataset!r}; known: {', '.join(DATASET_DIMENSIONS)}"
-            )
-        dimension = DATASET_DIMENSIONS[dataset]
+        if dataset not in DATASETS:
+            raise typer.BadParameter(f"unknown dataset {dataset!r}; known: {', '.join(DATASETS)}")
+        dimension = DATASETS[dataset].dimension
     if model is not None:
         from math import prod
 
@@ -80,17 +79,9 @@ def plan(
     except InvalidParameterError as error:
         raise typer.BadParameter(str(error)) from None
     if client_options(ctx).json_output:
-        print_json(
-            {
-                "np_max_radius": result.np_max_radius,
-                "dsrs_max_radius": result.dsrs_max_radius,
-                "forward_passes_per_input": result.forward_passes_per_input,
-                "best_p_lower": result.best_p_lower,
-                "best_q_lower": result.best_q_lower,
-                "dimension": dimension,
-                "warnings": list(result.warnings),
-            }
-        )
+        from dsrs_client.contract import PlanOut
+
+        print_json(PlanOut.model_validate(result))
         return
     typer.echo(f"d = {dimension}, N = {n}, alpha = {alpha:g}, P = {family} sigma {sigma:g}"
                + (f" k {k}" if k else ""))  # fmt: skip

@@ -1,4 +1,5 @@
-"""Reading and writing the original DSRS ``data/`` tree (dsrs-math.md §2.4).
+"""Reading and writing the original DSRS ``data/`` tree (dsrs-math.md §2.4): the one
+reader and writer of its files, for ``dsrs reproduce`` and ``dsrs export --format dsrs``.
 
 * sampling files ``sampling/<model>/<dist>-<k>-<s>-<N>-<alpha>[-<th>].txt`` with lines
   ``o <index> <lower> <upper>`` (the reader keeps the first line per index);
@@ -16,21 +17,23 @@ from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = [
-    "DATASET_DIMENSIONS",
     "ModelName",
     "SamplingFile",
     "new_radius_name",
     "orig_radius_name",
     "parse_model_name",
     "parse_sampling_name",
+    "read_new_radius",
     "read_radius_file",
     "read_sampling",
+    "read_sampling_header",
     "write_new_radius",
     "write_orig_radius",
+    "write_sampling",
 ]
 
-#: Input dimension per dataset (dsrs-math.md §5).
-DATASET_DIMENSIONS = {"mnist": 784, "cifar10": 3072, "imagenet": 150528, "tinyimagenet": 9408}
+#: Relative-gain denominator floor of the new-radius files (§2.4).
+GAIN_FLOOR = 1e-5
 
 _SAMPLING = re.compile(
     r"^(?P<dist>gaussian|general-gaussian)-(?P<k>None|\d+)-(?P<s>[0-9.e+-]+?)-(?P<N>\d+)"
@@ -56,6 +59,10 @@ class SamplingFile:
     @property
     def stem(self) -> str:
         return f"{self.dist}-{self.k}-{self.sigma}-{self.n}-{self.alpha}"
+
+    @property
+    def name(self) -> str:
+        return self.stem + (f"-{self.threshold}" if self.threshold else "") + ".txt"
 
 
 @dataclass(frozen=True)
@@ -98,6 +105,28 @@ def read_sampling(path: Path) -> dict[int, tuple[float, float]]:
     return out
 
 
+def read_sampling_header(path: Path) -> dict[str, str]:
+    """The header lines ``x <key> <value>`` of a sampling file (``disttype``, ``k``,
+    ``std``, ``N``, ``alpha``)."""
+    header: dict[str, str] = {}
+    for line in path.read_text().splitlines():
+        fields = line.split()
+        if len(fields) == 3 and fields[0] == "x":
+            header[fields[1]] = fields[2]
+    return header
+
+
+def read_new_radius(path: Path) -> dict[int, tuple[float, float, float]]:
+    """``index -> (new radius, new − orig, relative gain)`` of a new-rad file (last line
+    per index wins)."""
+    out: dict[int, tuple[float, float, float]] = {}
+    for line in path.read_text().splitlines():
+        fields = line.split()
+        if len(fields) == 4:
+            out[int(fields[0])] = (float(fields[1]), float(fields[2]), float(fields[3]))
+    return dict(sorted(out.items()))
+
+
 def read_radius_file(path: Path) -> dict[int, float]:
     """``index -> radius`` of an orig-rad or new-rad file (last line per index wins)."""
     out: dict[int, float] = {}
@@ -116,6 +145,39 @@ def orig_radius_name(sampling: SamplingFile) -> str:
 def new_radius_name(p_file: SamplingFile, q_param: str, thresholded: bool) -> str:
     dist = p_file.dist + ("-th" if thresholded else "")
     return f"new-rad-{dist}-{p_file.k}-{p_file.sigma}-{q_param}-{p_file.n}-{p_file.alpha}.txt"
+
+
+def write_sampling(
+    folder: Path,
+    file: SamplingFile,
+    std: str,
+    bounds: list[tuple[int, float | None, float | None]],
+) -> Path:
+    """A sampling file: the header of ``file`` (with ``std``, the sigma of the sampled
+    distribution) and ``o <index> <lower> <upper>`` for every bound pair that exists, in
+    the given order; 0 and 1 printed bare as the original."""
+    folder.mkdir(parents=True, exist_ok=True)
+    header = (
+        f"\nx disttype {file.dist}\nx k {file.k}\nx std {std}\nx N {file.n}\n"
+        f"x alpha {file.alpha}\n\n"
+    )
+    body = "".join(
+        f"o {i} {_bound(lo)} {_bound(hi)}\n"
+        for i, lo, hi in bounds
+        if lo is not None and hi is not None
+    )
+    path = folder / file.name
+    path.write_text(header + body)
+    return path
+
+
+def _bound(value: float) -> str:
+    """Python's default float printing; extreme bounds as bare 0 / 1 (§2.4)."""
+    if value == 0.0:
+        return "0"
+    if value == 1.0:
+        return "1"
+    return repr(float(value))
 
 
 def write_orig_radius(
@@ -137,6 +199,6 @@ def write_new_radius(
     lines = []
     for i in sorted(new):
         gain = new[i] - orig[i]
-        lines.append(f"{i} {new[i]} {gain} {gain / max(orig[i], 1e-5)}\n")
+        lines.append(f"{i} {new[i]} {gain} {gain / max(orig[i], GAIN_FLOOR)}\n")
     (folder / name).write_text("".join(lines))
     (folder / f"time-{name}").write_text("".join(f"{seconds[i]}\n" for i in sorted(new)))

@@ -10,11 +10,9 @@ import typer
 
 from dsrs_cli.connection import client_options, open_client, print_json, reporting_errors
 from dsrs_cli.export_command import Certificate, ExportFormat, write_export
-from dsrs_cli.main import app
 from dsrs_cli.option_parsing import parse_floats
 
 
-@app.command("recertify")
 def recertify(
     ctx: typer.Context,
     job_id: Annotated[str, typer.Argument(help="Job id (its stored counts are used)")],
@@ -41,7 +39,7 @@ def recertify(
 ) -> None:
     """Recompute a job's certificates from its stored counts and compare with the stored
     ones. Nothing is sampled and no model is loaded; N, P and Q stay those of the job."""
-    from dsrs_client.recertification import recertify_job
+    from dsrs_cli.recertification import recertify_job
     from dsrs_core.errors import InvalidParameterError
 
     table_radii = parse_floats(radii)
@@ -85,9 +83,9 @@ def _print_comparison(result, radii) -> None:  # type: ignore[no-untyped-def]
     old = accuracy_table(result.original, new.radii)
     before, after = result.job.parameters, result.parameters
     title = (
-        f"job {result.job.id}: stored (alpha {before['alpha']}, search "
-        f"{before.get('radius_search')}) vs recomputed (alpha {after['alpha']}, search "
-        f"{after['radius_search']})"
+        f"job {result.job.id}: stored (alpha {before.alpha}, search "
+        f"{before.radius_search.model_dump()}) vs recomputed (alpha {after.alpha}, search "
+        f"{after.radius_search.model_dump()})"
     )
     table = Table(title=title)
     table.add_column("radius", justify="right")

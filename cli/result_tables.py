@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from dsrs_api.schemas import JobOut, SampleOut, Summary
+    from dsrs_client.contract import JobOut, SampleOut, Summary
 
 __all__ = ["print_job", "print_samples", "print_summary"]
 
@@ -64,8 +64,8 @@ def print_samples(samples: Sequence[SampleOut]) -> None:
 def print_job(job: JobOut) -> None:
     """Status, progress, parameters and timings of one job."""
     p = job.parameters
-    noise = p.get("noise", {})
-    q = p.get("q")
+    noise = p.noise
+    q = None if p.q is None else p.q.model_dump()
     lines = [
         f"job        {job.id}",
         f"status     {job.status}" + (f" ({job.error})" if job.error else ""),
@@ -73,9 +73,9 @@ def print_job(job: JobOut) -> None:
         + (f", ETA {job.eta_seconds:.0f} s" if job.eta_seconds is not None else ""),
         f"model      {job.model_id}",
         f"mode       {job.mode}",
-        f"P          {noise.get('family')} sigma={noise.get('sigma')} k={noise.get('k', 0)}",
+        f"P          {noise.family} sigma={noise.sigma} k={noise.k}",
         f"Q          {q if q else 'none (NP only)'}",
-        f"N          {p.get('n')} (n0 {p.get('n_selection')}), alpha {p.get('alpha')}",
+        f"N          {p.n} (n0 {p.n_selection}), alpha {p.alpha}",
         f"seed       {job.seed}",
     ]
     if job.timings.wall_seconds is not None:

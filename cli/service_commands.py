@@ -10,15 +10,12 @@ from typing import Annotated
 
 import typer
 
-from dsrs_cli.main import app
-
 #: Default demo workload: digits test images, N draws per distribution.
 DEMO_SAMPLES = 100
 DEMO_N = 50_000
 DEMO_RADII = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 
-@app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
@@ -26,19 +23,16 @@ def serve(
     """Run the HTTP API (settings from DSRS_* environment variables)."""
     import uvicorn
 
-    from dsrs_api.authentication import check_auth_configuration
-    from dsrs_api.errors import InsecureConfigurationError
+    from dsrs_api.app import startup_problem
     from dsrs_store.settings import load_settings
 
-    try:
-        check_auth_configuration(load_settings())
-    except InsecureConfigurationError as error:
-        typer.echo(f"dsrs serve: {error}", err=True)
-        raise typer.Exit(2) from None
+    problem = startup_problem(load_settings())
+    if problem is not None:
+        typer.echo(f"dsrs serve: {problem}", err=True)
+        raise typer.Exit(2)
     uvicorn.run("dsrs_api.app:create_app", factory=True, host=host, port=port)
 
 
-@app.command()
 def migrate() -> None:
     """Upgrade the database (DSRS_DATABASE_URL, or the embedded SQLite file) to head."""
     from dsrs_store.migrations import upgrade_to_head
@@ -49,7 +43,6 @@ def migrate() -> None:
     typer.echo("database schema is at head")
 
 
-@app.command("worker")
 def worker_command(
     concurrency: Annotated[
         int | None,
@@ -85,7 +78,6 @@ def worker_command(
     )
 
 
-@app.command()
 def demo(
     samples: Annotated[int, typer.Option(help="Digits test images to certify.")] = DEMO_SAMPLES,
     n: Annotated[int, typer.Option(help="Draws under P and under Q per image.")] = DEMO_N,
@@ -96,13 +88,15 @@ def demo(
     Runs the HTTP API on SQLite with in-process jobs, uploads the shipped demo network,
     submits one job and prints certified accuracy of both certificates.
     """
-    import httpx
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
     from rich.table import Table
 
     from dsrs_api.app import create_app
     from dsrs_api.background_server import running_server
+    from dsrs_cli.connection import reporting_errors
+    from dsrs_client import DsrsClient
+    from dsrs_client.contract import InputsIn, JobCreate, NoiseIn, QIn, RadiusSearchIn
     from dsrs_models.demo import DEMO_ARCHITECTURE, DEMO_SIGMA, DEMO_WEIGHTS_PATH
     from dsrs_store.settings import load_settings
 
@@ -111,33 +105,29 @@ def demo(
     settings = load_settings(database_url=None, broker_url=None, storage_dir=storage_dir)
     with (
         running_server(create_app(settings)) as base_url,
-        httpx.Client(base_url=base_url, timeout=60) as client,
+        reporting_errors(),
+        DsrsClient(base_url, timeout=60) as dsrs,
     ):
-        response = client.post(
-            "/v1/models",
-            files={"file": ("digits-demo.safetensors", DEMO_WEIGHTS_PATH.read_bytes())},
-            data={"architecture": DEMO_ARCHITECTURE, "name": "digits demo"},
+        model = dsrs.upload_model(
+            DEMO_WEIGHTS_PATH, architecture=DEMO_ARCHITECTURE, name="digits demo"
         )
-        _check(response)
-        model = response.json()
-        job_request = {
-            "model_id": model["id"],
-            "inputs": {"dataset": "digits", "split": "test", "stop": samples},
-            "mode": "evaluate",
-            "noise": {"family": "general-gaussian", "sigma": DEMO_SIGMA, "k": 20},
-            "q": {"sigma": 0.8 * DEMO_SIGMA},
-            "n_selection": 100,
-            "n": n,
-            "alpha": 0.001,
-            "batch_size": 2000,
-            "radius_search": {"method": "grid", "unit": 0.01},
-            "seed": 0,
-        }
-        response = client.post("/v1/jobs", json=job_request)
-        _check(response)
-        job = response.json()
+        job = dsrs.submit_job(
+            JobCreate(
+                model_id=model.id,
+                inputs=InputsIn(dataset="digits", split="test", stop=samples),
+                mode="evaluate",
+                noise=NoiseIn(family="general-gaussian", sigma=DEMO_SIGMA, k=20),
+                q=QIn(sigma=0.8 * DEMO_SIGMA),
+                n_selection=100,
+                n=n,
+                alpha=0.001,
+                batch_size=2000,
+                radius_search=RadiusSearchIn(method="grid", unit=0.01),
+                seed=0,
+            )
+        )
         console.print(
-            f"job {job['id']}: {samples} digits test images, P = general-gaussian "
+            f"job {job.id}: {samples} digits test images, P = general-gaussian "
             f"(sigma {DEMO_SIGMA}, k 20), Q sigma {0.8 * DEMO_SIGMA:g}, N = {n} per "
             f"distribution, alpha 0.001"
         )
@@ -150,44 +140,31 @@ def demo(
             transient=True,
         ) as progress:
             task = progress.add_task("certify", total=samples)
-            while job["status"] in ("queued", "running"):
-                time.sleep(0.5)
-                job = client.get(f"/v1/jobs/{job['id']}").json()
-                progress.update(task, completed=job["progress"]["done"])
-        if job["status"] != "succeeded":
-            console.print(f"[red]job {job['status']}: {job['error']}[/red]")
+            job = dsrs.wait_for_job(
+                job.id,
+                on_progress=lambda polled: progress.update(task, completed=polled.progress.done),
+                poll_interval=0.5,
+                raise_on_failure=False,
+            )
+        if job.status != "succeeded":
+            console.print(f"[red]job {job.status}: {job.error}[/red]")
             raise typer.Exit(1)
-        response = client.get(f"/v1/jobs/{job['id']}/summary", params={"radii": list(DEMO_RADII)})
-        _check(response)
-        summary = response.json()
+        summary = dsrs.summary(job.id, radii=DEMO_RADII)
 
-    table = Table(title=f"Certified accuracy on {summary['samples']} digits test images")
+    table = Table(title=f"Certified accuracy on {summary.samples} digits test images")
     table.add_column("radius", justify="right")
     table.add_column("NP", justify="right")
     table.add_column("DSRS", justify="right")
-    for row in summary["certified_accuracy"]:
+    for row in summary.certified_accuracy:
         table.add_row(
-            f"{row['radius']:.2f}", f"{100 * row['np']:.1f}%", f"{100 * (row['dsrs'] or 0.0):.1f}%"
+            f"{row.radius:.2f}", f"{100 * row.np:.1f}%", f"{100 * (row.dsrs or 0.0):.1f}%"
         )
     table.add_section()
-    table.add_row("ACR", f"{summary['acr_np']:.4f}", f"{summary['acr_dsrs'] or 0.0:.4f}")
+    table.add_row("ACR", f"{summary.acr_np:.4f}", f"{summary.acr_dsrs or 0.0:.4f}")
     console.print(table)
-    timings = job["timings"]
+    timings = job.timings
     console.print(
-        f"abstain rate {100 * summary['abstain_rate']:.1f}%; job wall time "
-        f"{timings['wall_seconds']:.1f} s ({timings['seconds_per_sample']:.3f} s per image); "
+        f"abstain rate {100 * summary.abstain_rate:.1f}%; job wall time "
+        f"{timings.wall_seconds or 0.0:.1f} s ({timings.seconds_per_sample or 0.0:.3f} s per image); "
         f"demo total {time.perf_counter() - started:.1f} s. Results: {storage_dir}/dsrs.sqlite3"
     )
-
-
-def _check(response: object) -> None:
-    import httpx
-
-    assert isinstance(response, httpx.Response)
-    if response.is_error:
-        typer.echo(
-            f"{response.request.method} {response.request.url}: {response.status_code} "
-            f"{response.text}",
-            err=True,
-        )
-        raise typer.Exit(1)

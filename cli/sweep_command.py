@@ -10,17 +10,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from dsrs_cli.connection import client_options, open_client, print_json
-from dsrs_cli.main import app
 from dsrs_cli.option_parsing import parse_floats
 
 if TYPE_CHECKING:
-    from dsrs_api.schemas import JobOut, Summary
+    from dsrs_client.contract import JobOut, Summary
 
 DEFAULT_STEP = 0.25
 PLOT_POINTS = 100
 
 
-@app.command("sweep")
 def sweep(
     ctx: typer.Context,
     file: Annotated[

@@ -54,7 +54,7 @@ def parse_sweep(document: Any) -> SweepSpec:
     with a message naming the offending key or combination)."""
     from pydantic import ValidationError
 
-    from dsrs_api.schemas import JobCreate
+    from dsrs_client.contract import JobCreate
 
     if not isinstance(document, Mapping):
         raise RequestFieldError("a sweep file holds a mapping with 'base' and 'grid'")

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from dsrs_api.schemas import Summary
+    from dsrs_client.contract import Summary
 
 __all__ = ["plot_sweep"]
 

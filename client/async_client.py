@@ -7,30 +7,30 @@ coroutines (``iter_results`` is an async iterator).
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, Self, TypeVar
 
 import httpx
 
-from dsrs_api.schemas import (
+from dsrs_client import endpoints
+from dsrs_client.contract import (
     InputSetOut,
     JobCreate,
     JobOut,
     ModelOut,
+    PlanOut,
     ResultsPage,
     SampleOut,
     Summary,
 )
-from dsrs_client import endpoints
 from dsrs_client.endpoints import (
-    FINAL_STATUSES,
     Endpoint,
     UploadSource,
     auth_headers,
     parse_response,
 )
-from dsrs_client.errors import JobFailedError, JobTimeoutError, ServiceUnreachableError
+from dsrs_client.errors import ServiceUnreachableError
+from dsrs_client.job_wait import JobWait
 from dsrs_client.retry_policy import RetryPolicy
 from dsrs_client.sync_client import DEFAULT_TIMEOUT_S, DEFAULT_URL, RESULTS_PAGE_SIZE
 
@@ -199,7 +199,7 @@ class AsyncDsrsClient:
         """Certified accuracy (NP and DSRS) and ACR."""
         return await self._call(endpoints.summary(job_id, radii))
 
-    async def plan(self, **query: Any) -> Any:
+    async def plan(self, **query: Any) -> PlanOut:
         """``GET /v1/plan`` (see :meth:`DsrsClient.plan`)."""
         return await self._call(endpoints.plan(**query))
 
@@ -218,18 +218,10 @@ class AsyncDsrsClient:
         ------
         JobTimeoutError, JobFailedError, ServiceUnreachableError, ApiResponseError
         """
-        deadline = None if timeout is None else time.monotonic() + timeout
+        wait = JobWait(job_id, timeout, on_progress, poll_interval, raise_on_failure)
         while True:
             job = await self.get_job(job_id)
-            if on_progress is not None:
-                on_progress(job)
-            if job.status in FINAL_STATUSES:
-                if raise_on_failure and job.status != "succeeded":
-                    raise JobFailedError(job.id, job.status, job.error)
+            pause = wait.pause_after(job)
+            if pause is None:
                 return job
-            if deadline is not None and time.monotonic() >= deadline:
-                raise JobTimeoutError(job_id, float(timeout or 0.0), job.status)
-            pause = poll_interval
-            if deadline is not None:
-                pause = max(0.0, min(pause, deadline - time.monotonic()))
             await self._sleep(pause)

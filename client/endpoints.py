@@ -1,7 +1,7 @@
 """The HTTP API as request descriptions, shared by the sync and async clients.
 
 Each function returns an :class:`Endpoint`: what to send and how to read the answer into
-the API's own pydantic schemas (:mod:`dsrs_api.schemas`). No I/O happens here.
+the contract's pydantic schemas (:mod:`dsrs_client.contract`). No I/O happens here.
 """
 
 from __future__ import annotations
@@ -14,22 +14,20 @@ from typing import Any, Generic, TypeVar
 import httpx
 from pydantic import BaseModel, TypeAdapter
 
-from dsrs_api.schemas import (
+from dsrs_client.contract import (
     InputSetOut,
     JobCreate,
     JobOut,
     ModelOut,
+    PlanOut,
     ResultsPage,
     Summary,
 )
 from dsrs_client.errors import error_from_response
 
-__all__ = ["FINAL_STATUSES", "Endpoint", "UploadSource", "auth_headers", "parse_response"]
+__all__ = ["Endpoint", "UploadSource", "auth_headers", "parse_response"]
 
 T = TypeVar("T")
-
-#: Job statuses after which nothing changes any more.
-FINAL_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
 
 #: A file to upload: a path, or ``(file name, bytes)``.
 UploadSource = Path | str | tuple[str, bytes]
@@ -150,10 +148,7 @@ def summary(job_id: str, radii: Sequence[float] | None) -> Endpoint[Summary]:
     return Endpoint("GET", f"/v1/jobs/{job_id}/summary", _model(Summary), params=params)
 
 
-def plan(**query: Any) -> Endpoint[Any]:
-    # The schema lives with its route; imported here so that other calls need no FastAPI.
-    from dsrs_api.plan_routes import PlanOut
-
+def plan(**query: Any) -> Endpoint[PlanOut]:
     params = {key: value for key, value in query.items() if value is not None}
     return Endpoint("GET", "/v1/plan", _model(PlanOut), params=params)
 

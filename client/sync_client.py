@@ -8,24 +8,25 @@ from typing import Any, Self, TypeVar
 
 import httpx
 
-from dsrs_api.schemas import (
+from dsrs_client import endpoints
+from dsrs_client.contract import (
     InputSetOut,
     JobCreate,
     JobOut,
     ModelOut,
+    PlanOut,
     ResultsPage,
     SampleOut,
     Summary,
 )
-from dsrs_client import endpoints
 from dsrs_client.endpoints import (
-    FINAL_STATUSES,
     Endpoint,
     UploadSource,
     auth_headers,
     parse_response,
 )
-from dsrs_client.errors import JobFailedError, JobTimeoutError, ServiceUnreachableError
+from dsrs_client.errors import ServiceUnreachableError
+from dsrs_client.job_wait import JobWait
 from dsrs_client.retry_policy import RetryPolicy
 
 __all__ = ["DEFAULT_URL", "DsrsClient"]
@@ -187,7 +188,7 @@ class DsrsClient:
         Parameters
         ----------
         request : JobCreate or dict
-            Validated locally against :class:`dsrs_api.schemas.JobCreate` before sending.
+            Validated locally against :class:`dsrs_client.contract.JobCreate` before sending.
 
         Returns
         -------
@@ -236,7 +237,7 @@ class DsrsClient:
         """Certified accuracy (NP and DSRS) at ``radii`` (default 0, 0.25, …) and ACR."""
         return self._call(endpoints.summary(job_id, radii))
 
-    def plan(self, **query: Any) -> Any:
+    def plan(self, **query: Any) -> PlanOut:
         """``GET /v1/plan``: largest certifiable radii and cost for a budget.
 
         Parameters
@@ -247,7 +248,7 @@ class DsrsClient:
 
         Returns
         -------
-        dsrs_api.plan_routes.PlanOut
+        dsrs_client.contract.PlanOut
         """
         return self._call(endpoints.plan(**query))
 
@@ -283,18 +284,10 @@ class DsrsClient:
         ------
         JobTimeoutError, JobFailedError, ServiceUnreachableError, ApiResponseError
         """
-        deadline = None if timeout is None else time.monotonic() + timeout
+        wait = JobWait(job_id, timeout, on_progress, poll_interval, raise_on_failure)
         while True:
             job = self.get_job(job_id)
-            if on_progress is not None:
-                on_progress(job)
-            if job.status in FINAL_STATUSES:
-                if raise_on_failure and job.status != "succeeded":
-                    raise JobFailedError(job.id, job.status, job.error)
+            pause = wait.pause_after(job)
+            if pause is None:
                 return job
-            if deadline is not None and time.monotonic() >= deadline:
-                raise JobTimeoutError(job_id, float(timeout or 0.0), job.status)
-            pause = poll_interval
-            if deadline is not None:
-                pause = max(0.0, min(pause, deadline - time.monotonic()))
             self._sleep(pause)

@@ -1,71 +1,144 @@
-"""Batch API: radii of many instances that share P and Q (dsrs-math.md §7.4 items 5–6).
+"""Batch API: NP and DSRS radii of many instances that share P and Q, from their intervals
+(dsrs-math.md §7.4 items 5–6) — the engine of ``dsrs reproduce`` and of the engine
+benchmark.
 
-NP radii are cached per exact ``pL`` value (sound: equal inputs give equal radii; the
-attainable ``pL`` values are finite, one per count). DSRS radii are independent per
-instance and may be spread over processes (``workers``); results keep the input order.
+Instances are independent: they are cut into chunks spread over ``workers`` processes
+(fork start method). Each instance gets its radius, the seconds it took and the reason the
+search stopped, keyed by its index. The Q of an instance is chosen from its P interval the
+way the sampler chose it (:func:`~dsrs_core.certification.plan_q_draws`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from multiprocessing import get_context
+from typing import Any
 
-from dsrs_core.certification import dsrs_radius_from_intervals
-from dsrs_core.config import RadiusSearch
+from dsrs_core.certification import (
+    build_p_noise,
+    build_q_noise,
+    dsrs_radius_from_intervals,
+    np_fallback_radius,
+    plan_q_draws,
+)
+from dsrs_core.config import CertificationConfig, NoiseSpec, QSpec, RadiusSearch
 from dsrs_core.dsrs_bound import Intervals
-from dsrs_core.neyman_pearson import NPRadius, np_radius
-from dsrs_core.noise import RadialNoise, ThresholdedNoise
+from dsrs_core.neyman_pearson import np_radius
 
-__all__ = ["BatchRadius", "dsrs_radii_batch", "np_radii_batch"]
+__all__ = ["InstanceResult", "dsrs_radii", "np_radii"]
+
+Interval = tuple[float, float]
 
 
 @dataclass(frozen=True)
-class BatchRadius:
-    """NP and DSRS radius of one instance of a batch, with the reason of the DSRS stop."""
+class InstanceResult:
+    """The radius of one instance, the seconds its computation took, and why it stopped."""
 
-    np_radius: float
-    dsrs_radius: float
-    reason: str
+    radius: float
+    seconds: float
+    reason: str = ""
 
 
-def np_radii_batch(noise: RadialNoise, p_lowers: Sequence[float]) -> list[NPRadius]:
-    """NP radius (§3) of every ``pL``, computed once per distinct value."""
-    cache: dict[float, NPRadius] = {}
+def np_radii(
+    p: NoiseSpec,
+    dimension: int,
+    p_lower: dict[int, float],
+    workers: int = 2,
+    chunk: int = 50,
+) -> dict[int, InstanceResult]:
+    """NP radius (dsrs-math.md §3) of every instance from its ``pL``."""
+    items = sorted(p_lower.items())
+    return _run(_np_chunk, [(p, dimension, c) for c in _chunks(items, chunk)], workers)
+
+
+def dsrs_radii(
+    p: NoiseSpec,
+    dimension: int,
+    q: QSpec,
+    search: RadiusSearch,
+    p_intervals: dict[int, Interval],
+    q_intervals: dict[int, Interval],
+    start: dict[int, float],
+    workers: int = 2,
+    chunk: int = 20,
+) -> dict[int, InstanceResult]:
+    """DSRS radius (§4, §5) of every instance, searched above ``start`` (its NP radius).
+
+    Instances without a Q interval keep ``start``. On the ``x+`` fall-back (the P upper bound
+    reached ``1 − 1e-8``) the Q interval is the pooled P interval and the radius is plain NP
+    on the same grid, as the original (§4.3(e)).
+    """
+    items = [
+        (i, p_intervals[i], q_intervals[i], start[i])
+        for i in sorted(p_intervals)
+        if i in q_intervals
+    ]
+    payloads = [(p, dimension, q, search, c) for c in _chunks(items, chunk)]
+    results = _run(_dsrs_chunk, payloads, workers)
+    for i in p_intervals:
+        if i not in q_intervals:
+            results[i] = InstanceResult(start[i], 0.0, "no Q interval: radius = NP radius")
+    return results
+
+
+def _np_chunk(
+    args: tuple[NoiseSpec, int, list[tuple[int, float]]],
+) -> list[tuple[int, InstanceResult]]:
+    spec, dimension, items = args
+    p = build_p_noise(spec, dimension)
     out = []
-    for p_lower in p_lowers:
-        if p_lower not in cache:
-            cache[p_lower] = np_radius(noise, p_lower)
-        out.append(cache[p_lower])
+    for index, p_lower in items:
+        began = time.perf_counter()
+        result = np_radius(p, p_lower)
+        out.append(
+            (index, InstanceResult(result.radius, time.perf_counter() - began, result.reason))
+        )
     return out
 
 
-def _one(
-    args: tuple[RadialNoise, RadialNoise | ThresholdedNoise, Intervals, RadiusSearch, float],
-) -> BatchRadius:
-    p, q, intervals, search, start = args
-    result = dsrs_radius_from_intervals(p, q, intervals, search, start)
-    return BatchRadius(start, max(result.radius, start), result.reason)
+def _dsrs_chunk(
+    args: tuple[NoiseSpec, int, QSpec, RadiusSearch, list[tuple[int, Interval, Interval, float]]],
+) -> list[tuple[int, InstanceResult]]:
+    spec, dimension, q_spec, search, items = args
+    p = build_p_noise(spec, dimension)
+    config = CertificationConfig(p=spec, q=q_spec)
+    out = []
+    for index, (p_lower, p_upper), (q_lower, q_upper), start in items:
+        began = time.perf_counter()
+        plan = plan_q_draws(config, p_lower, p_upper)
+        if plan.fallback:
+            result = np_fallback_radius(p, q_lower, search, start)
+            reason = "x+ fall-back (pooled interval, as the original): " + result.reason
+        elif not p_lower > 0.5:
+            result = None
+            reason = "p_lower <= 1/2: not searched"
+        else:
+            q = build_q_noise(p, q_spec, plan.percentile)
+            result = dsrs_radius_from_intervals(
+                p, q, Intervals(p_lower, p_upper, q_lower, q_upper), search, start
+            )
+            reason = result.reason
+        radius = start if result is None else max(result.radius, start)
+        out.append((index, InstanceResult(radius, time.perf_counter() - began, reason)))
+    return out
 
 
-def dsrs_radii_batch(
-    p: RadialNoise,
-    qs: Sequence[RadialNoise | ThresholdedNoise],
-    intervals: Sequence[Intervals],
-    search: RadiusSearch,
-    workers: int = 1,
-) -> list[BatchRadius]:
-    """NP and DSRS radii (§3–§5) of a batch; ``qs[i]`` is the Q of instance ``i`` (a
-    thresholded Q may differ per instance through its percentile).
+def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
 
-    ``workers > 1`` spreads the instances over that many processes (fork start method).
-    """
-    if len(qs) != len(intervals):
-        raise ValueError("qs and intervals must have the same length")
-    starts = [r.radius for r in np_radii_batch(p, [iv.p_lower for iv in intervals])]
-    jobs = [(p, q, iv, search, s) for q, iv, s in zip(qs, intervals, starts, strict=True)]
-    if workers <= 1:
-        return [_one(job) for job in jobs]
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
-        return list(pool.map(_one, jobs, chunksize=max(1, len(jobs) // (8 * workers))))
+
+def _run(
+    function: Callable[[Any], list[tuple[int, InstanceResult]]], payloads: list[Any], workers: int
+) -> dict[int, InstanceResult]:
+    results: dict[int, InstanceResult] = {}
+    if workers <= 1 or len(payloads) <= 1:
+        for payload in payloads:
+            results.update(function(payload))
+        return results
+    with get_context("fork").Pool(workers) as pool:
+        for part in pool.imap_unordered(function, payloads):
+            results.update(part)
+    return results

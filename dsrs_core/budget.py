@@ -70,6 +70,8 @@ class BudgetPlan:
         ``qL`` of the DSRS plan (count = N, level ``alpha / 2``).
     warnings : tuple of str
         Why DSRS cannot beat NP here, or why nothing can be certified.
+    dimension : int
+        The input dimension ``d`` planned for.
     """
 
     np_max_radius: float
@@ -78,6 +80,7 @@ class BudgetPlan:
     best_p_lower: float
     best_q_lower: float | None
     warnings: tuple[str, ...]
+    dimension: int
 
 
 def best_case_p_lower(n: int, alpha: float) -> float:
@@ -173,6 +176,7 @@ def _plan(config: CertificationConfig, dimension: int, n_selection: int) -> Budg
         best_p_lower=p_lower,
         best_q_lower=q_lower,
         warnings=tuple(warnings),
+        dimension=dimension,
     )
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["Certificate", "SampleCounts"]
+__all__ = ["Certificate", "SampleCounts", "certificate_fields", "counts_of_row"]
 
 
 @dataclass(frozen=True)
@@ -60,3 +61,50 @@ class Certificate:
     @property
     def abstained(self) -> bool:
         return self.prediction is None
+
+
+# A result row (the contract's ``SampleOut``, the store's ``samples`` table) is a certificate
+# plus where the input came from (``sample_index``, ``dataset_index``, ``label``), the seed
+# of its draws and the time it took. These two functions are the one mapping between them.
+
+
+def certificate_fields(certificate: Certificate) -> dict[str, Any]:
+    """The fields of a result row that ``certificate`` determines, by their row names."""
+    counts = certificate.counts
+    return {
+        "counted_label": counts.label,
+        "prediction": certificate.prediction,
+        "selection_counts": None
+        if counts.selection_counts is None
+        else list(counts.selection_counts),
+        "p_count": counts.p_count,
+        "p_n": counts.p_n,
+        "q_count": counts.q_count,
+        "q_n": counts.q_n,
+        "q_percentile": counts.q_percentile,
+        "q_fallback": counts.q_fallback,
+        "alpha": certificate.alpha,
+        "p_lower": certificate.p_lower,
+        "p_upper": certificate.p_upper,
+        "q_lower": certificate.q_lower,
+        "q_upper": certificate.q_upper,
+        "np_radius": certificate.np_radius,
+        "dsrs_radius": certificate.dsrs_radius,
+        "reason": certificate.reason,
+    }
+
+
+def counts_of_row(row: Any) -> SampleCounts:
+    """The raw counts stored in a result row (any object with the row's attributes), from
+    which its certificate can be computed again without sampling."""
+    return SampleCounts(
+        label=row.counted_label,
+        p_count=row.p_count,
+        p_n=row.p_n,
+        q_count=row.q_count,
+        q_n=row.q_n,
+        q_percentile=row.q_percentile,
+        q_fallback=row.q_fallback,
+        selection_counts=tuple(row.selection_counts) if row.selection_counts else None,
+        seed=row.seed,
+    )

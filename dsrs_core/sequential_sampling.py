@@ -17,10 +17,12 @@ from dataclasses import replace
 import numpy as np
 import torch
 
+from dsrs_core.certification import QPlan, build_p_noise, build_q_noise
 from dsrs_core.config import CertificationConfig
 from dsrs_core.errors import InvalidParameterError
+from dsrs_core.noise_samplers import NoiseSampler, sampler_for
 from dsrs_core.results import SampleCounts
-from dsrs_core.sampling import Classifier, noise_sampler, q_noise_sampler
+from dsrs_core.sampling import Classifier
 from dsrs_core.sequential import Draw, DrawRequest, draw_counts_sequential
 
 __all__ = ["draw_sequential_counts", "second_run_seed", "sequential_draw"]
@@ -59,21 +61,22 @@ def sequential_draw(
         raise InvalidParameterError("one generator and one label per input are needed")
     if batch_size < 1:
         raise InvalidParameterError(f"batch_size must be positive, got {batch_size!r}")
-    dimension = int(inputs[0].numel())
     dtype = getattr(classifier, "dtype", None) or inputs.dtype
     inputs = inputs.to(dtype)
     buffer = torch.empty((batch_size, *inputs.shape[1:]), dtype=dtype, device=inputs.device)
-    p_sampler = noise_sampler(config.p, dimension)
+    p = build_p_noise(config.p, int(inputs[0].numel()))
+    p_sampler = sampler_for(p)
+
+    def second_run_sampler(plan: QPlan) -> NoiseSampler:
+        if plan.fallback or config.q is None:
+            return p_sampler
+        return sampler_for(build_q_noise(p, config.q, plan.percentile))
 
     @torch.inference_mode()
     def draw(requests: Sequence[DrawRequest]) -> list[int]:
         counts = []
         for request in requests:
-            sampler = (
-                p_sampler
-                if request.plan is None
-                else q_noise_sampler(config, dimension, request.plan)
-            )
+            sampler = p_sampler if request.plan is None else second_run_sampler(request.plan)
             agreeing = torch.zeros((), dtype=torch.long, device=inputs.device)
             for start in range(0, request.draws, batch_size):
                 rows = min(batch_size, request.draws - start)

@@ -1,49 +1,16 @@
-"""Built-in dataset splits a job may name, with their sizes and input shapes.
+"""Whether a built-in dataset's files are on this server (the catalogue of splits, sizes
+and shapes is the contract's: :mod:`dsrs_client.contract.datasets`).
 
-The API checks indices against these sizes without loading anything; the worker loads the
-data (digits from scikit-learn; MNIST / CIFAR-10 through torchvision only when the files
-already lie under ``settings.datasets_dir`` — nothing is ever downloaded).
+The worker loads the data (digits from scikit-learn; MNIST / CIFAR-10 through torchvision
+only when the files already lie under ``settings.datasets_dir`` — nothing is ever
+downloaded).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = [
-    "BUILTIN_SPLITS",
-    "TORCHVISION_FOLDERS",
-    "BuiltinSplit",
-    "builtin_split",
-    "files_present",
-]
-
-
-@dataclass(frozen=True)
-class BuiltinSplit:
-    dataset: str
-    split: str
-    size: int
-    input_shape: tuple[int, int, int]
-    num_classes: int
-
-
-BUILTIN_SPLITS: dict[tuple[str, str], BuiltinSplit] = {
-    (s.dataset, s.split): s
-    for s in (
-        BuiltinSplit("digits", "train", 1257, (1, 8, 8), 10),
-        BuiltinSplit("digits", "test", 540, (1, 8, 8), 10),
-        BuiltinSplit("mnist", "train", 60_000, (1, 28, 28), 10),
-        BuiltinSplit("mnist", "test", 10_000, (1, 28, 28), 10),
-        BuiltinSplit("cifar10", "train", 50_000, (3, 32, 32), 10),
-        BuiltinSplit("cifar10", "test", 10_000, (3, 32, 32), 10),
-    )
-}
-
-
-def builtin_split(dataset: str, split: str) -> BuiltinSplit | None:
-    return BUILTIN_SPLITS.get((dataset, split))
-
+__all__ = ["TORCHVISION_FOLDERS", "files_present"]
 
 #: Where torchvision keeps each dataset's files under ``settings.datasets_dir``.
 TORCHVISION_FOLDERS = {"mnist": "MNIST", "cifar10": "cifar-10-batches-py"}

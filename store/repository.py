@@ -17,9 +17,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, defer
 
+from dsrs_client.contract import ACTIVE_STATUSES, FINAL_STATUSES
 from dsrs_store.errors import ConflictError, NotFoundError
 from dsrs_store.tables import (
-    FINAL_STATUSES,
     InputSetRecord,
     JobRecord,
     ModelRecord,
@@ -198,7 +198,7 @@ def finish_if_complete(session: Session, job_id: str) -> bool:
         return False
     session.execute(
         update(JobRecord)
-        .where(JobRecord.id == job_id, JobRecord.status.in_(("queued", "running")))
+        .where(JobRecord.id == job_id, JobRecord.status.in_(ACTIVE_STATUSES))
         .values(status="succeeded", finished_at=utcnow())
     )
     return True

@@ -28,8 +28,9 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from dsrs_client.contract import JobParameters
+
 __all__ = [
-    "JOB_STATUSES",
     "ApiKeyRecord",
     "Base",
     "InputSetRecord",
@@ -39,10 +40,6 @@ __all__ = [
     "TenantRecord",
     "utcnow",
 ]
-
-#: Every state a job can be in; the last three are final.
-JOB_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
-FINAL_STATUSES = ("succeeded", "failed", "cancelled")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -72,6 +69,22 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class JobParametersJSON(TypeDecorator[JobParameters]):
+    """A job's typed :class:`~dsrs_client.contract.JobParameters`, stored as JSON: written
+    and read through the contract, so every reader gets them validated and typed."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        return JobParameters.model_validate(value).model_dump(mode="json")
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> JobParameters | None:
+        return None if value is None else JobParameters.model_validate(value)
 
 
 class Base(DeclarativeBase):
@@ -166,7 +179,7 @@ class JobRecord(Base):
     status: Mapped[str] = mapped_column(String(16), default="queued")
     mode: Mapped[str] = mapped_column(String(16))
     inputs: Mapped[dict[str, Any]] = mapped_column(JSON)
-    parameters: Mapped[dict[str, Any]] = mapped_column(JSON)
+    parameters: Mapped[JobParameters] = mapped_column(JobParametersJSON)
     seed: Mapped[int] = mapped_column(BigInteger)
     total: Mapped[int] = mapped_column(Integer)
     chunk_size: Mapped[int] = mapped_column(Integer)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from dsrs_client.contract import ACTIVE_STATUSES
 from dsrs_store.errors import NotFoundError
 from dsrs_store.repository import new_id
 from dsrs_store.tables import ApiKeyRecord, JobRecord, TenantRecord, utcnow
@@ -122,7 +123,7 @@ def jobs_in_flight(session: Session, tenant_id: str) -> int:
         session.scalar(
             select(func.count())
             .select_from(JobRecord)
-            .where(JobRecord.owner_id == tenant_id, JobRecord.status.in_(("queued", "running")))
+            .where(JobRecord.owner_id == tenant_id, JobRecord.status.in_(ACTIVE_STATUSES))
         )
         or 0
     )

@@ -21,6 +21,7 @@ COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES: dict[str, Any] = COMPOSE["services"]
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+CLIENT_PYPROJECT = tomllib.loads((ROOT / "client" / "pyproject.toml").read_text())
 IMAGE_SERVICES = [name for name, spec in SERVICES.items() if spec.get("build")]
 
 
@@ -105,7 +106,17 @@ def test_dockerfile_copies_every_package_and_the_migrations() -> None:
         assert (ROOT / path).exists(), f"COPY {path}: no such path"
     setuptools = PYPROJECT["tool"]["setuptools"]
     directories = [setuptools["package-dir"].get(p, p) for p in setuptools["packages"]]
+    directories.append("client")  # the dsrs-client distribution, client/pyproject.toml
     for directory in directories:
         assert (ROOT / directory).is_dir(), f"package directory {directory}/ is missing"
         assert f"{directory}/" in copied, f"the image lacks {directory}/"
     assert {"alembic/", "alembic.ini", "pyproject.toml"} <= copied
+
+
+def test_the_image_installs_the_client_distribution_the_service_depends_on() -> None:
+    name, version = CLIENT_PYPROJECT["project"]["name"], CLIENT_PYPROJECT["project"]["version"]
+    assert f"{name}=={version}" in PYPROJECT["project"]["dependencies"]
+    assert set(CLIENT_PYPROJECT["project"]["dependencies"]) == {"httpx>=0.27", "pydantic>=2.6"}
+    install = re.search(r"^RUN pip install (.+)$", DOCKERFILE, re.MULTILINE)
+    assert install and install.group(1).split() == ["./client", "."]
+    assert "dsrs_client" not in PYPROJECT["tool"]["setuptools"]["packages"]

@@ -17,12 +17,14 @@ from typing import Any
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from dsrs_client.contract import FINAL_STATUSES
+from dsrs_core.job_config import certification_config
+from dsrs_core.results import Certificate, certificate_fields
 from dsrs_store import repository
 from dsrs_store.chunks import chunk_range
 from dsrs_store.errors import NotFoundError
-from dsrs_store.job_parameters import certification_config
 from dsrs_store.settings import Settings
-from dsrs_store.tables import FINAL_STATUSES, JobRecord, utcnow
+from dsrs_store.tables import JobRecord, utcnow
 from dsrs_worker.classifiers import ClassifierCache
 from dsrs_worker.devices import process_device
 from dsrs_worker.job_inputs import load_chunk_inputs
@@ -140,7 +142,6 @@ def _certify_positions(
     model = repository.get_model(session, job.model_id)
     classifier = classifiers.get(settings, model, device)
     chunk = load_chunk_inputs(settings, job.inputs, positions)
-    batch_size = int(job.parameters.get("batch_size", 1000))
     written = 0
     for row, position in enumerate(chunk.positions):
         if _stopped(session, settings, job.id):
@@ -155,7 +156,7 @@ def _certify_positions(
             label=label if job.mode == "evaluate" else None,
             seed=seed,
             device=device,
-            batch_size=batch_size,
+            batch_size=job.parameters.batch_size,
         )
         elapsed = time.perf_counter() - started
         written += repository.insert_sample(
@@ -204,35 +205,16 @@ def _sample_values(
     position: int,
     dataset_index: int,
     label: int | None,
-    certificate: Any,
+    certificate: Certificate,
     seed: int,
     elapsed: float,
 ) -> dict[str, Any]:
-    counts = certificate.counts
     return {
         "job_id": job_id,
         "sample_index": position,
         "dataset_index": dataset_index,
         "label": label,
-        "counted_label": counts.label,
-        "prediction": certificate.prediction,
-        "selection_counts": list(counts.selection_counts)
-        if counts.selection_counts is not None
-        else None,
-        "p_count": counts.p_count,
-        "p_n": counts.p_n,
-        "q_count": counts.q_count,
-        "q_n": counts.q_n,
-        "q_percentile": counts.q_percentile,
-        "q_fallback": counts.q_fallback,
+        **certificate_fields(certificate),
         "seed": seed,
-        "alpha": certificate.alpha,
-        "p_lower": certificate.p_lower,
-        "p_upper": certificate.p_upper,
-        "q_lower": certificate.q_lower,
-        "q_upper": certificate.q_upper,
-        "np_radius": certificate.np_radius,
-        "dsrs_radius": certificate.dsrs_radius,
-        "reason": certificate.reason,
         "elapsed_s": elapsed,
     }

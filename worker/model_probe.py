@@ -41,7 +41,9 @@ _MEMORY_WORDS = ("memory", "alloc", "failed to map segment")
 def probe_model(settings: Settings, model: ModelRecord) -> None:
     """Raise :class:`ModelValidationError` unless ``model`` loads and answers within the
     limits of ``settings``. A stored file that is missing raises ``FileNotFoundError``."""
-    path = settings.storage_dir / model.storage_path
+    # Absolute: the child runs in another directory, and DSRS_STORAGE_DIR (or `dsrs demo
+    # --storage-dir`) may be relative to this process's.
+    path = (settings.storage_dir / model.storage_path).absolute()
     path.stat()  # a missing file is a storage problem, not a property of the model
     spec = {
         "path": str(path),

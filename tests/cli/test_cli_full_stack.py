@@ -13,6 +13,12 @@ from pathlib import Path
 import pytest
 
 from dsrs_cli import export_formats
+from dsrs_cli.published_files import (
+    read_new_radius,
+    read_radius_file,
+    read_sampling,
+    read_sampling_header,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -104,19 +110,20 @@ def test_original_dsrs_txt_export_matches_the_stored_rows(
     stem = f"general-gaussian-20-0.25-{N}-0.0005"
     stored = {s.dataset_index: s for s in stored_rows(full_stack, finished_job)}
 
-    header, p_bounds = export_formats.read_sampling_file(root / "sampling" / folder / f"{stem}.txt")
+    p_path = root / "sampling" / folder / f"{stem}.txt"
+    header, p_bounds = read_sampling_header(p_path), read_sampling(p_path)
     assert header == {"disttype": "general-gaussian", "k": "20", "std": "0.25", "N": str(N),
                       "alpha": "0.0005"}  # fmt: skip
     assert p_bounds == {i: (s.p_lower, s.p_upper) for i, s in stored.items()}
     q_path = root / "sampling" / folder / f"general-gaussian-20-0.2-{N}-0.0005.txt"
-    _, q_bounds = export_formats.read_sampling_file(q_path)
+    q_bounds = read_sampling(q_path)
     assert q_bounds == {i: (s.q_lower, s.q_upper) for i, s in stored.items()}
 
-    orig = export_formats.read_index_values(root / "orig-radius" / folder / f"orig-rad-{stem}.txt")
+    orig = read_radius_file(root / "orig-radius" / folder / f"orig-rad-{stem}.txt")
     assert orig == {
         i: (s.np_radius if s.prediction is not None else 0.0) for i, s in stored.items()
     }
-    new = export_formats.read_new_radius_file(
+    new = read_new_radius(
         root / "new-radius" / folder / f"new-rad-general-gaussian-20-0.25-0.2-{N}-0.0005.txt"
     )
     for i, (radius, gain, relative) in new.items():

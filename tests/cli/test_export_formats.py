@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from dsrs_api.schemas import SampleOut
 from dsrs_cli import export_formats as fmt
+from dsrs_cli import published_files as published
+from dsrs_client.contract import JobParameters, NoiseIn, QIn, SampleOut
 
 
 def row(index: int, **changes) -> SampleOut:  # type: ignore[no-untyped-def]
@@ -67,8 +68,7 @@ def test_cohen_reader_refuses_another_header(tmp_path: Path) -> None:
 
 
 def test_dsrs_tree_for_a_gaussian_np_job(tmp_path: Path) -> None:
-    parameters = {"noise": {"family": "gaussian", "sigma": 0.5, "k": 0}, "q": None, "n": 1000,
-                  "alpha": 0.001}  # fmt: skip
+    parameters = JobParameters(noise=NoiseIn(family="gaussian", sigma=0.5), n=1000, alpha=0.001)
     files = fmt.write_dsrs_tree(ROWS, parameters, "cohen cifar/0.50", tmp_path)
     assert (
         files.p_sampling
@@ -80,20 +80,22 @@ def test_dsrs_tree_for_a_gaussian_np_job(tmp_path: Path) -> None:
         "\nx disttype gaussian\nx k None\nx std 0.5\nx N 1000\nx alpha 0.001\n\n"
     )
     assert "o 10 0 1\n" in text  # extreme bounds printed bare
-    radii = fmt.read_index_values(files.orig_radius)
+    radii = published.read_radius_file(files.orig_radius)
     assert radii == {0: 0.5, 10: 0.0, 20: 0.5, 30: 0.0}
 
 
 def test_dsrs_tree_for_a_thresholded_q(tmp_path: Path) -> None:
-    parameters = {"noise": {"family": "general-gaussian", "sigma": 1.0, "k": 380},
-                  "q": {"sigma": None, "threshold": "x+"}, "n": 50000, "alpha": 0.001}  # fmt: skip
+    parameters = JobParameters(
+        noise=NoiseIn(family="general-gaussian", sigma=1.0, k=380), q=QIn(threshold="x+"),
+        n=50000, alpha=0.001,
+    )
     files = fmt.write_dsrs_tree(ROWS, parameters, "m", tmp_path)
     assert files.q_sampling is not None and files.new_radius is not None
     assert files.q_sampling.name == "general-gaussian-380-1.0-50000-0.0005-x+.txt"
     assert files.new_radius.name == "new-rad-general-gaussian-th-380-1.0-x+-50000-0.0005.txt"
-    _, q_bounds = fmt.read_sampling_file(files.q_sampling)
+    q_bounds = published.read_sampling(files.q_sampling)
     assert sorted(q_bounds) == [0, 10, 30]  # the row without Q draws has no Q line
-    new = fmt.read_new_radius_file(files.new_radius)
+    new = published.read_new_radius(files.new_radius)
     assert new[0] == (0.55, 0.55 - 0.5, (0.55 - 0.5) / 0.5)
     assert new[10] == (0.0, 0.0, 0.0)
 
@@ -101,7 +103,8 @@ def test_dsrs_tree_for_a_thresholded_q(tmp_path: Path) -> None:
 def test_readers_keep_the_first_sampling_line_and_the_last_radius_line(tmp_path: Path) -> None:
     sampling = tmp_path / "s.txt"
     sampling.write_text("\nx N 10\n\no 1 0.5 0.6\no 1 0.7 0.8\n")
-    assert fmt.read_sampling_file(sampling)[1] == {1: (0.5, 0.6)}
+    assert published.read_sampling(sampling) == {1: (0.5, 0.6)}
+    assert published.read_sampling_header(sampling) == {"N": "10"}
     radii = tmp_path / "r.txt"
     radii.write_text("2 0.1\n1 0.2\n2 0.3\n")
-    assert list(fmt.read_index_values(radii).items()) == [(1, 0.2), (2, 0.3)]
+    assert list(published.read_radius_file(radii).items()) == [(1, 0.2), (2, 0.3)]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from dsrs_api.schemas import SampleOut
+from dsrs_client.contract import SampleOut
 from dsrs_core.certification import certificate_from_counts
 from dsrs_core.config import CertificationConfig, NoiseSpec, QSpec, RadiusSearch
 from dsrs_core.results import SampleCounts
@@ -120,7 +120,7 @@ def test_recertify_equals_the_engine_on_the_stored_counts_without_any_model(
 def test_recertify_with_the_job_settings_reproduces_the_stored_radii(
     embedded_service, finished_job: str, run_cli
 ) -> None:
-    from dsrs_client.recertification import recertify_job
+    from dsrs_cli.recertification import recertify_job
     from dsrs_client.sync_client import DsrsClient
 
     with DsrsClient(embedded_service.url) as dsrs:

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from dsrs_api.schemas import JobOut, ModelOut, SampleOut, Summary
 from dsrs_client.async_client import AsyncDsrsClient
+from dsrs_client.contract import JobOut, ModelOut, SampleOut, Summary
 from dsrs_client.errors import ApiResponseError
 from dsrs_client.sync_client import DsrsClient
 
@@ -88,4 +88,4 @@ def test_async_client_runs_jobs_concurrently(service_url: str, demo_weights: byt
 
     finals = asyncio.run(scenario())
     assert [j.status for j in finals] == ["succeeded", "succeeded"]
-    assert [j.parameters["noise"]["sigma"] for j in finals] == [0.25, 0.5]
+    assert [j.parameters.noise.sigma for j in finals] == [0.25, 0.5]

@@ -25,7 +25,7 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC).isoformat()
 def job_json(status: str = "running", done: int = 1, error: str | None = None) -> dict:
     return {
         "id": "j1", "model_id": "m1", "status": status, "mode": "evaluate", "inputs": {},
-        "parameters": {}, "seed": 1, "progress": {"done": done, "total": 3, "fraction": done / 3},
+        "parameters": {"noise": {"sigma": 0.25}}, "seed": 1, "progress": {"done": done, "total": 3, "fraction": done / 3},
         "eta_seconds": None, "error": error,
         "timings": {"created_at": NOW, "started_at": None, "finished_at": None,
                     "wall_seconds": None, "sampling_seconds": 0.0, "seconds_per_sample": None},

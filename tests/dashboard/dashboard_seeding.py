@@ -45,6 +45,7 @@ def seed_job(
     owner_id: str | None = None,
 ) -> str:
     """A finished (or running) job with the given per-sample rows, written directly."""
+    from dsrs_client.contract import JobParameters, NoiseIn, QIn
     from dsrs_store import repository
     from dsrs_store.tables import utcnow
 
@@ -61,20 +62,9 @@ def seed_job(
                 "split": "test",
                 "indices": [i % 540 for i in range(total)],
             },
-            parameters={
-                "noise": {"family": "gaussian", "sigma": 0.25, "k": 0},
-                "q": {"sigma": 0.2, "threshold": None} if uses_q else None,
-                "n_selection": 100,
-                "n": 1000,
-                "alpha": 0.001,
-                "batch_size": 1000,
-                "radius_search": {
-                    "method": "grid",
-                    "unit": 0.05,
-                    "tolerance": 1e-4,
-                    "mode": "exact",
-                },
-            },
+            parameters=JobParameters(
+                noise=NoiseIn(sigma=0.25), q=QIn(sigma=0.2) if uses_q else None
+            ),
             seed=1,
             total=total,
             chunk_size=16,

@@ -1,5 +1,5 @@
 """The dashboard's pure JavaScript functions, run with Node.js where it is installed: the
-browser-side budget fallback against :mod:`dsrs_core.budget`, and the plot's axis ticks."""
+plot's axis ticks."""
 
 from __future__ import annotations
 
@@ -28,47 +28,6 @@ def run_module(source: str) -> object:
     )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
-
-
-@pytest.mark.parametrize(
-    "n,alpha,sigma", [(200, 0.001, 0.25), (100_000, 0.001, 0.5), (1000, 0.01, 1.0)]
-)
-@pytest.mark.parametrize("uses_q", [False, True])
-def test_browser_budget_fallback_matches_the_engine(
-    n: int, alpha: float, sigma: float, uses_q: bool
-) -> None:
-    from dsrs_core.budget import plan_budget
-    from dsrs_core.config import NoiseSpec, QSpec
-
-    plan = run_module(
-        "import { localPlan } from './budget.js';"
-        f"console.log(JSON.stringify(localPlan({{ family: 'gaussian', sigma: {sigma}, n: {n},"
-        f" alpha: {alpha}, usesQ: {str(uses_q).lower()}, nSelection: 0 }})));"
-    )
-    expected = plan_budget(
-        NoiseSpec("gaussian", sigma),
-        64,
-        n,
-        alpha,
-        QSpec(sigma=0.8 * sigma) if uses_q else None,
-        n_selection=0,
-    )
-    assert isinstance(plan, dict)
-    # Acklam's quantile has relative error below 1.2e-9; the engine's radius errs low by
-    # design, by at most its own tolerance, so 1e-6 relative covers both.
-    assert plan["np_max_radius"] == pytest.approx(expected.np_max_radius, rel=1e-6)
-    assert plan["forward_passes_per_input"] == expected.forward_passes_per_input
-
-
-def test_normal_quantile_tails() -> None:
-    from scipy.stats import norm
-
-    ps = [1e-12, 1e-6, 0.001, 0.02425, 0.3, 0.5, 0.9, 0.999, 1 - 1e-9]
-    values = run_module(
-        "import { normalQuantile } from './budget.js';"
-        f"console.log(JSON.stringify({json.dumps(ps)}.map(normalQuantile)));"
-    )
-    assert values == pytest.approx([float(norm.ppf(p)) for p in ps], rel=1e-8, abs=1e-8)
 
 
 def test_ticks_are_round_and_cover_the_range() -> None:

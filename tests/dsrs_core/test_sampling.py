@@ -15,20 +15,33 @@ import pytest
 import torch
 from scipy import stats
 
-from dsrs_core.certification import QPlan
-from dsrs_core.config import CertificationConfig, NoiseSpec, QSpec
+from dsrs_core.certification import build_p_noise, build_q_noise
+from dsrs_core.config import NoiseSpec, QSpec
 from dsrs_core.errors import InvalidParameterError
-from dsrs_core.sampling import (
+from dsrs_core.noise import ThresholdedNoise
+from dsrs_core.noise_samplers import (
     GaussianSampler,
     GeneralGaussianSampler,
     ThresholdedGeneralGaussianSampler,
-    internal_scale,
-    noise_sampler,
-    q_noise_sampler,
-    radial_shape,
+    sampler_for,
 )
 
 KS_P_FLOOR = 1e-3
+
+
+def noise_sampler(spec: NoiseSpec, d: int, percentile: float | None = None):
+    """The sampler of P (or of P restricted to the ball of ``percentile``), as the engine
+    builds it: spec → noise object → sampler."""
+    p = build_p_noise(spec, d)
+    return sampler_for(p if percentile is None else ThresholdedNoise(base=p, percentile=percentile))
+
+
+def internal_scale(spec: NoiseSpec, d: int) -> float:
+    return build_p_noise(spec, d).scale
+
+
+def radial_shape(spec: NoiseSpec, d: int) -> float:
+    return build_p_noise(spec, d).shape
 
 
 def _draw(sampler, shape, n, seed=0, dtype=torch.float32):
@@ -144,7 +157,7 @@ def test_thresholded_gaussian_uses_shape_d_over_2():
 @pytest.mark.parametrize("shape", [0.5, 6.0, 12.0, 392.0])
 def test_device_bisection_matches_scipy_inverse(shape):
     # The GPU path of the thresholded sampler, run on the CPU against scipy.
-    from dsrs_core.sampling import _gamma_quantile_bisect
+    from dsrs_core.noise_samplers import _gamma_quantile_bisect
 
     upper = stats.gamma(shape).ppf(0.6)
     target = torch.linspace(0.0, 0.6, 101, dtype=torch.float64)
@@ -169,18 +182,14 @@ def test_noise_in_reduced_precision_keeps_the_dtype():
     assert noise.dtype == torch.bfloat16 and torch.isfinite(noise.float()).all()
 
 
-def test_q_sampler_for_sigma_threshold_and_fallback():
-    p = NoiseSpec("general-gaussian", 0.5, 20)
-    by_sigma = CertificationConfig(p, QSpec(sigma=0.4))
-    q = q_noise_sampler(by_sigma, 64, QPlan(None, False))
+def test_q_sampler_for_sigma_and_threshold():
+    p = build_p_noise(NoiseSpec("general-gaussian", 0.5, 20), 64)
+    q = sampler_for(build_q_noise(p, QSpec(sigma=0.4), None))
     assert q == GeneralGaussianSampler(0.4 * math.sqrt(64 / 24), 12.0)
-    thresholded = CertificationConfig(p, QSpec(threshold="x+"))
-    q = q_noise_sampler(thresholded, 64, QPlan(0.3, False))
-    assert isinstance(q, ThresholdedGeneralGaussianSampler) and q.percentile == 0.3
-    # Fall-back: P itself, explicitly (dsrs-math.md §7.2 item 1).
-    assert q_noise_sampler(thresholded, 64, QPlan(None, True)) == noise_sampler(p, 64)
+    q = sampler_for(build_q_noise(p, QSpec(threshold="x+"), 0.3))
+    assert q == ThresholdedGeneralGaussianSampler(p.scale, 12.0, 0.3)
     with pytest.raises(InvalidParameterError):
-        q_noise_sampler(thresholded, 64, QPlan(None, False))
+        build_q_noise(p, QSpec(threshold="x+"), None)
 
 
 def test_invalid_sampler_parameters_are_refused():

@@ -9,37 +9,20 @@ import pytest
 import torch
 from scipy import stats
 
-from dsrs_core import sampling
-from dsrs_core.certification import QPlan
+from dsrs_core.certification import build_p_noise
 from dsrs_core.config import CertificationConfig, NoiseSpec, QSpec
 from dsrs_core.errors import InvalidParameterError
-from dsrs_core.sampling import draw_counts, draw_counts_batch, internal_scale, radial_shape
+from dsrs_core.noise import ThresholdedNoise
+from dsrs_core.noise_samplers import sampler_for
+from dsrs_core.sampling import draw_counts, draw_counts_batch
 
 
-def _reference_plan(config: CertificationConfig, p_lower: float, p_upper: float) -> QPlan:
-    """dsrs-math.md §1.4, written out here for the tests (sigma Q, fixed percentile, x, x+)."""
-    q = config.q
-    assert q is not None
-    if q.sigma is not None:
-        return QPlan(None, False)
-    if not isinstance(q.threshold, str):
-        return QPlan(float(q.threshold), False)
-    if q.threshold == "x+" and p_upper >= 1 - 1e-8:
-        return QPlan(None, True)
-    if p_lower < 0.5:
-        return QPlan(0.5, False)
-    return QPlan(min(0.6 + 0.08 * (-math.log(1 - p_lower) - 5), 0.999), False)
+def internal_scale(spec: NoiseSpec, d: int) -> float:
+    return build_p_noise(spec, d).scale
 
 
-@pytest.fixture
-def plan_q(monkeypatch):
-    """The engine's ``plan_q_draws``, or §1.4 written out while the engine is provisional."""
-    config = CertificationConfig(NoiseSpec("gaussian", 1.0), QSpec(threshold=0.5))
-    try:
-        sampling.plan_q_draws(config, 0.9, 0.95)
-    except NotImplementedError:
-        monkeypatch.setattr(sampling, "plan_q_draws", _reference_plan)
-    return sampling.plan_q_draws
+def radial_shape(spec: NoiseSpec, d: int) -> float:
+    return build_p_noise(spec, d).shape
 
 
 class ConstantClassifier:
@@ -190,7 +173,7 @@ def test_batch_size_does_not_change_the_laws_only_the_stream():
         assert counts.p_count == 500
 
 
-def test_q_by_sigma_is_drawn_and_recorded(plan_q):
+def test_q_by_sigma_is_drawn_and_recorded():
     config = CertificationConfig(NoiseSpec("general-gaussian", 0.5, 20), QSpec(sigma=0.3), n=3000)
     classifier = RecordingClassifier()
     counts = draw_counts(
@@ -208,7 +191,7 @@ def test_q_by_sigma_is_drawn_and_recorded(plan_q):
     assert stats.kstest(t, stats.gamma(12).cdf).pvalue > 1e-3
 
 
-def test_thresholded_q_uses_the_planned_percentile(plan_q):
+def test_thresholded_q_uses_the_planned_percentile():
     config = CertificationConfig(
         NoiseSpec("general-gaussian", 0.5, 20), QSpec(threshold=0.3), n=2000
     )
@@ -222,7 +205,7 @@ def test_thresholded_q_uses_the_planned_percentile(plan_q):
     assert q_noise.norm(dim=1).max().item() <= radius_limit * (1 + 1e-6)
 
 
-def test_x_plus_falls_back_to_fresh_draws_from_p(plan_q):
+def test_x_plus_falls_back_to_fresh_draws_from_p():
     # Every P draw agrees, so "x+" spends the second budget on P again, drawn from P
     # explicitly: its radial law is the untruncated Gamma(a), not a thresholded one.
     config = CertificationConfig(
@@ -243,7 +226,7 @@ def test_x_plus_falls_back_to_fresh_draws_from_p(plan_q):
     assert t_q.max() > stats.gamma(12).ppf(0.9)
 
 
-def test_plain_x_never_falls_back(plan_q):
+def test_plain_x_never_falls_back():
     config = CertificationConfig(
         NoiseSpec("general-gaussian", 0.5, 20), QSpec(threshold="x"), n=500
     )
@@ -347,8 +330,8 @@ def test_sampler_on_cuda_matches_the_laws():
     )
     assert results == again
     for sampler in (
-        sampling.noise_sampler(spec, 64),
-        sampling.noise_sampler(spec, 64, percentile=0.4),
+        sampler_for(build_p_noise(spec, 64)),
+        sampler_for(ThresholdedNoise(base=build_p_noise(spec, 64), percentile=0.4)),
     ):
         out = torch.empty(20_000, 64, device=device)
         sampler.sample_(out, torch.Generator(device=device).manual_seed(1))

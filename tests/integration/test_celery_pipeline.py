@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 import torch
 
+from dsrs_client.contract import JobParameters
 from dsrs_core.certify import certify
+from dsrs_core.job_config import certification_config
 from dsrs_models.demo import demo_dataset, load_demo_classifier
-from dsrs_store.job_parameters import certification_config
 from dsrs_worker.seeds import sample_seed
 
 pytestmark = pytest.mark.integration
@@ -101,13 +102,15 @@ def test_job_runs_on_two_workers_and_matches_dsrs_core(stack: Any, model_id: str
     images, labels = demo_dataset("test")
     classifier = load_demo_classifier()
     config = certification_config(
-        {
-            "noise": {"family": "general-gaussian", "sigma": 0.25, "k": 20},
-            "q": {"sigma": 0.2},
-            "n_selection": 50,
-            "n": 400,
-            "alpha": 0.001,
-        }
+        JobParameters.model_validate(
+            {
+                "noise": {"family": "general-gaussian", "sigma": 0.25, "k": 20},
+                "q": {"sigma": 0.2},
+                "n_selection": 50,
+                "n": 400,
+                "alpha": 0.001,
+            }
+        )
     )
     for row in rows["items"]:
         seed = sample_seed(JOB_SEED, row["sample_index"])

@@ -68,7 +68,7 @@ def add_job(session: Session, total: int = 3) -> Any:
             "split": "test",
             "indices": list(range(total)),
         },
-        parameters={},
+        parameters={"noise": {"sigma": 0.25}},
         seed=1,
         total=total,
         chunk_size=2,

@@ -11,12 +11,13 @@ import pytest
 import torch
 from sqlalchemy.orm import Session, sessionmaker
 
+from dsrs_client.contract import JobParameters
 from dsrs_core.certify import certify
+from dsrs_core.job_config import certification_config
 from dsrs_models.demo import DEMO_WEIGHTS_PATH, demo_dataset, load_demo_classifier
 from dsrs_store import repository
 from dsrs_store.chunks import chunk_count
 from dsrs_store.database import make_engine, make_session_factory
-from dsrs_store.job_parameters import certification_config
 from dsrs_store.migrations import upgrade_to_head
 from dsrs_store.settings import Settings
 from dsrs_worker.chunk_service import certify_chunk
@@ -132,7 +133,7 @@ def test_results_equal_a_direct_dsrs_core_call(store: Any) -> None:
         assert repository.get_job(session, job_id).status == "succeeded"
     images, labels = demo_dataset("test")
     classifier = load_demo_classifier()
-    config = certification_config(PARAMETERS)
+    config = certification_config(JobParameters.model_validate(PARAMETERS))
     stored = rows(factory, job_id)
     for position, index in enumerate(indices):
         seed = sample_seed(11, position)

@@ -208,3 +208,23 @@ def test_a_refused_probe_is_not_remembered(tmp_path: Path) -> None:
         job, _ = job_after_chunk(settings, factory, add_job(factory, model_id, 2))
         assert "did not load within 0.05 s" in job.error, job.error
     assert not list((settings.storage_dir / "probes").glob("*.passed"))
+
+
+def test_the_probe_finds_a_model_under_a_relative_storage_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression: the probe's child process runs elsewhere, so a storage directory
+    relative to the service's working directory (`dsrs demo --storage-dir demo` run from
+    any folder) was looked up in the wrong place and every job failed."""
+    from dsrs_worker import model_probe
+
+    monkeypatch.chdir(tmp_path)
+    settings = Settings(storage_dir=Path("relative-var"), device="cpu")
+    upgrade_to_head(settings)
+    factory = make_session_factory(make_engine(settings))
+    model_id = add_model(settings, factory, DEMO_WEIGHTS_PATH)
+    with factory() as session:
+        model = repository.get_model(session, model_id)
+    model_probe.probe_model(settings, model)  # raised ModelValidationError before
+    assert len(list((tmp_path / "relative-var" / "probes").glob("*.passed"))) == 1
+

@@ -2,7 +2,7 @@
 
 import { ApiError, getJson, postJson } from "./api.js";
 import { errorBox, fixed, h, shortId } from "./dom.js";
-import { fetchPlan, localPlan } from "./budget.js";
+import { fetchPlan } from "./budget.js";
 
 const DATASET_SIZES = { "digits/test": 540, "digits/train": 1257, "mnist/test": 10000, "mnist/train": 60000, "cifar10/test": 10000, "cifar10/train": 50000 };
 
@@ -125,8 +125,7 @@ export function render(view, _params, query, ctx) {
       radius_unit: body.radius_search.unit, search_mode: body.radius_search.mode, q_sigma: usesQ && body.q.sigma !== undefined ? body.q.sigma : undefined,
       q_threshold: usesQ && body.q.threshold !== undefined ? body.q.threshold : undefined };
     try {
-      let { plan, source } = await fetchPlan(query);
-      if (!plan) plan = localPlan({ family: body.noise.family, sigma: body.noise.sigma, n: body.n, alpha: body.alpha, usesQ, nSelection: query.n_selection });
+      const plan = await fetchPlan(query);
       if (call !== budgetCall || !ctx.alive()) return;
       const count = inputCount(body);
       const passes = plan.forward_passes_per_input;
@@ -141,7 +140,7 @@ export function render(view, _params, query, ctx) {
         items.push(h("li", { class: "warning" }, "⚠ At this budget DSRS cannot certify beyond NP: raise N, or drop Q to halve the cost."));
       }
       out.replaceChildren(h("ul", {}, items),
-        h("p", { class: "muted", id: "budget-source" }, source === "server" ? "From the server's /v1/plan." : "Approximate, computed in the browser: this server has no /v1/plan yet."));
+        h("p", { class: "muted", id: "budget-source" }, "From the server's /v1/plan."));
     } catch (error) {
       if (call === budgetCall && ctx.alive()) out.replaceChildren(h("span", { class: "error" }, error.message));
     }

@@ -12,13 +12,12 @@ were drawn under them).
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
 from math import prod
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from dsrs_api.schemas import JobOut, SampleOut
+from dsrs_client.contract import JobOut, JobParameters, SampleOut
 
 if TYPE_CHECKING:
     from dsrs_client.sync_client import DsrsClient
@@ -34,7 +33,7 @@ class RecertifiedJob:
     ----------
     job : JobOut
         The job as stored (its ``parameters`` are the original ones).
-    parameters : dict
+    parameters : JobParameters
         The parameters the new radii were computed with.
     dimension : int
         Input dimension ``d`` (from the model's input shape).
@@ -45,26 +44,26 @@ class RecertifiedJob:
     """
 
     job: JobOut
-    parameters: dict[str, Any]
+    parameters: JobParameters
     dimension: int
     original: list[SampleOut]
     samples: list[SampleOut]
 
 
 def recertified_parameters(
-    parameters: dict[str, Any],
+    parameters: JobParameters,
     *,
     alpha: float | None = None,
     method: str | None = None,
     unit: float | None = None,
     tolerance: float | None = None,
     mode: str | None = None,
-) -> dict[str, Any]:
+) -> JobParameters:
     """A job's stored ``parameters`` with another alpha and/or radius search.
 
     Parameters
     ----------
-    parameters : dict
+    parameters : JobParameters
         ``JobOut.parameters`` of the stored job.
     alpha : float, optional
         New failure probability of the whole certificate.
@@ -74,13 +73,10 @@ def recertified_parameters(
 
     Returns
     -------
-    dict
-        A new dictionary; ``parameters`` is not modified.
+    JobParameters
+        New parameters (validated); ``parameters`` is not modified.
     """
-    updated = copy.deepcopy(parameters)
-    if alpha is not None:
-        updated["alpha"] = alpha
-    search = dict(updated.get("radius_search") or {})
+    search = parameters.radius_search.model_dump()
     for key, value in (
         ("method", method),
         ("unit", unit),
@@ -89,12 +85,15 @@ def recertified_parameters(
     ):
         if value is not None:
             search[key] = value
+    updated = parameters.model_dump()
     updated["radius_search"] = search
-    return updated
+    if alpha is not None:
+        updated["alpha"] = alpha
+    return JobParameters.model_validate(updated)
 
 
 def recertify_samples(
-    samples: Sequence[SampleOut], parameters: dict[str, Any], dimension: int
+    samples: Sequence[SampleOut], parameters: JobParameters, dimension: int
 ) -> list[SampleOut]:
     """Certificates of stored results under ``parameters``, from their counts only.
 
@@ -102,7 +101,7 @@ def recertify_samples(
     ----------
     samples : sequence of SampleOut
         Stored results (their counts are used; their radii are ignored).
-    parameters : dict
+    parameters : JobParameters
         Job parameters (see :func:`recertified_parameters`).
     dimension : int
         Input dimension ``d``.
@@ -118,40 +117,15 @@ def recertify_samples(
         Parameters out of range (the message says what is allowed).
     """
     from dsrs_core.certification import certificate_from_counts
-    from dsrs_core.results import SampleCounts
-    from dsrs_store.job_parameters import certification_config
+    from dsrs_core.job_config import certification_config
+    from dsrs_core.results import certificate_fields, counts_of_row
 
     config = certification_config(parameters)
     config.p.check_dimension(dimension)
     recertified = []
     for sample in samples:
-        counts = SampleCounts(
-            label=sample.counted_label,
-            p_count=sample.p_count,
-            p_n=sample.p_n,
-            q_count=sample.q_count,
-            q_n=sample.q_n,
-            q_percentile=sample.q_percentile,
-            q_fallback=sample.q_fallback,
-            selection_counts=tuple(sample.selection_counts) if sample.selection_counts else None,
-            seed=sample.seed,
-        )
-        certificate = certificate_from_counts(counts, config, dimension)
-        recertified.append(
-            sample.model_copy(
-                update={
-                    "prediction": certificate.prediction,
-                    "alpha": certificate.alpha,
-                    "p_lower": certificate.p_lower,
-                    "p_upper": certificate.p_upper,
-                    "q_lower": certificate.q_lower,
-                    "q_upper": certificate.q_upper,
-                    "np_radius": certificate.np_radius,
-                    "dsrs_radius": certificate.dsrs_radius,
-                    "reason": certificate.reason,
-                }
-            )
-        )
+        certificate = certificate_from_counts(counts_of_row(sample), config, dimension)
+        recertified.append(sample.model_copy(update=certificate_fields(certificate)))
     return recertified
 
 

@@ -1,0 +1,124 @@
+"""The contract between the dsrs service and its clients: request and response bodies,
+the typed job parameters and their defaults, job status names and the dataset catalogue.
+
+Depends on pydantic only. The API, the worker, the command line, the Python client and
+the benchmarks all import it, so a parameter added here travels API → database JSON →
+worker → engine config typed.
+
+=====================  ==========================================================
+``job_parameters``     :class:`JobParameters`, :class:`JobCreate` and their parts
+``defaults``           the parameters' defaults (plain constants)
+``schemas``            response bodies (:class:`JobOut`, :class:`SampleOut`, ...)
+``job_status``         status names, which are final
+``datasets``           the dataset catalogue and the built-in splits
+=====================  ==========================================================
+
+Names are imported on first use, so that ``dsrs_client.contract.defaults`` can be read
+without pydantic (the command line builds its options from it at import).
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dsrs_client.contract.datasets import (
+        BUILTIN_SPLITS,
+        DATASET_NAMES,
+        DATASETS,
+        BuiltinSplit,
+        Dataset,
+        DatasetName,
+        builtin_split,
+    )
+    from dsrs_client.contract.defaults import (
+        DEFAULT_ALPHA,
+        DEFAULT_BATCH_SIZE,
+        DEFAULT_N,
+        DEFAULT_N_SELECTION,
+        DEFAULT_RADIUS_TOLERANCE,
+        DEFAULT_RADIUS_UNIT,
+    )
+    from dsrs_client.contract.job_parameters import (
+        InputsIn,
+        JobCreate,
+        JobMode,
+        JobParameters,
+        NoiseIn,
+        QIn,
+        RadiusSearchIn,
+    )
+    from dsrs_client.contract.job_status import (
+        ACTIVE_STATUSES,
+        FINAL_STATUSES,
+        JOB_STATUSES,
+        JobStatus,
+    )
+    from dsrs_client.contract.schemas import (
+        CertifiedAccuracyRow,
+        InputSetOut,
+        JobOut,
+        JobProgressOut,
+        JobTimings,
+        ModelOut,
+        PlanOut,
+        ResultsPage,
+        SampleOut,
+        Summary,
+    )
+
+#: The submodules, pydantic-free ones first: a name is looked up in this order.
+_SUBMODULES = ("defaults", "job_status", "datasets", "job_parameters", "schemas")
+
+__all__ = [
+    "ACTIVE_STATUSES",
+    "BUILTIN_SPLITS",
+    "DATASETS",
+    "DATASET_NAMES",
+    "DEFAULT_ALPHA",
+    "DEFAULT_BATCH_SIZE",
+    "DEFAULT_N",
+    "DEFAULT_N_SELECTION",
+    "DEFAULT_RADIUS_TOLERANCE",
+    "DEFAULT_RADIUS_UNIT",
+    "FINAL_STATUSES",
+    "JOB_STATUSES",
+    "BuiltinSplit",
+    "CertifiedAccuracyRow",
+    "Dataset",
+    "DatasetName",
+    "InputSetOut",
+    "InputsIn",
+    "JobCreate",
+    "JobMode",
+    "JobOut",
+    "JobParameters",
+    "JobProgressOut",
+    "JobStatus",
+    "JobTimings",
+    "ModelOut",
+    "NoiseIn",
+    "PlanOut",
+    "QIn",
+    "RadiusSearchIn",
+    "ResultsPage",
+    "SampleOut",
+    "Summary",
+    "builtin_split",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        for submodule in _SUBMODULES:
+            module = import_module(f"{__name__}.{submodule}")
+            if name in module.__all__:
+                value = getattr(module, name)
+                globals()[name] = value
+                return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

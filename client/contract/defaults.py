@@ -1,0 +1,26 @@
+"""The defaults of a job's parameters, defined once for every client (API, command line,
+Python client, sweeps). Plain constants: the command line reads them for its options
+without importing pydantic."""
+
+from __future__ import annotations
+
+__all__ = [
+    "DEFAULT_ALPHA",
+    "DEFAULT_BATCH_SIZE",
+    "DEFAULT_N",
+    "DEFAULT_N_SELECTION",
+    "DEFAULT_RADIUS_TOLERANCE",
+    "DEFAULT_RADIUS_UNIT",
+]
+
+#: Selection draws n0 under P that choose the class in predict mode.
+DEFAULT_N_SELECTION = 100
+#: Draws under P, and under Q when Q is set.
+DEFAULT_N = 1000
+#: Failure probability of the whole certificate.
+DEFAULT_ALPHA = 0.001
+#: Noisy copies per forward pass.
+DEFAULT_BATCH_SIZE = 1000
+#: Step of the DSRS radius grid, and tolerance of the precise search.
+DEFAULT_RADIUS_UNIT = 0.05
+DEFAULT_RADIUS_TOLERANCE = 1e-4

@@ -1,0 +1,129 @@
+"""What a job asks for: the typed parameters that travel API → database JSON → worker →
+engine config, and the request that carries them.
+
+:class:`JobParameters` is stored as the job's ``parameters`` JSON (``model_dump(mode=
+"json")``) and read back with :meth:`JobParameters.model_validate`; the engine's config is
+built from it in one place (:func:`dsrs_core.job_config.certification_config`). Its
+defaults are the defaults of every client (API, CLI, Python client, sweeps).
+
+These models check types and names (unknown fields are refused); numeric ranges are
+checked once, by the engine's config (:mod:`dsrs_core.config`), whose messages say what is
+allowed.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from dsrs_client.contract.datasets import DatasetName
+from dsrs_client.contract.defaults import (
+    DEFAULT_ALPHA,
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_N,
+    DEFAULT_N_SELECTION,
+    DEFAULT_RADIUS_TOLERANCE,
+    DEFAULT_RADIUS_UNIT,
+)
+
+__all__ = [
+    "InputsIn",
+    "JobCreate",
+    "JobMode",
+    "JobParameters",
+    "NoiseIn",
+    "QIn",
+    "RadiusSearchIn",
+]
+
+JobMode = Literal["predict", "evaluate"]
+NoiseFamily = Literal["gaussian", "general-gaussian"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class NoiseIn(Strict):
+    """The smoothing distribution P."""
+
+    family: NoiseFamily = "gaussian"
+    sigma: float
+    k: int = 0
+
+
+class QIn(Strict):
+    """DSRS's second distribution Q: exactly one of ``sigma`` or ``threshold``
+    (a percentile in (0, 1), or the heuristics ``"x"`` / ``"x+"``)."""
+
+    sigma: float | None = None
+    threshold: float | Literal["x", "x+"] | None = None
+
+
+class RadiusSearchIn(Strict):
+    method: Literal["grid", "precise"] = "grid"
+    unit: float = DEFAULT_RADIUS_UNIT
+    tolerance: float = DEFAULT_RADIUS_TOLERANCE
+    mode: Literal["exact", "original"] = "exact"
+
+
+class JobParameters(Strict):
+    """How every input of a job is certified (everything but the model, inputs, mode, seed)."""
+
+    noise: NoiseIn
+    q: QIn | None = Field(default=None, description="Omit for Neyman-Pearson only.")
+    n_selection: int = DEFAULT_N_SELECTION
+    n: int = Field(default=DEFAULT_N, description="Draws under P and (if q is set) under Q.")
+    alpha: float = DEFAULT_ALPHA
+    batch_size: int = DEFAULT_BATCH_SIZE
+    radius_search: RadiusSearchIn = RadiusSearchIn()
+
+    def draws_per_input(self, mode: JobMode) -> int:
+        """Forward passes per input: ``n`` under P, ``n`` under Q when Q is set, and the
+        ``n_selection`` draws that choose the class in predict mode."""
+        return self.n * (2 if self.q is not None else 1) + (
+            self.n_selection if mode == "predict" else 0
+        )
+
+
+class InputsIn(Strict):
+    """Which inputs to certify: a built-in dataset split, or an uploaded input set.
+
+    Choose items with ``indices`` (explicit list) or ``start``/``stop``/``step``
+    (a range; ``stop`` defaults to the end).
+    """
+
+    dataset: DatasetName | None = None
+    split: Literal["train", "test"] = "test"
+    input_set_id: str | None = None
+    indices: list[int] | None = None
+    start: int = 0
+    stop: int | None = None
+    step: int = 1
+
+    @model_validator(mode="after")
+    def one_source(self) -> InputsIn:
+        if (self.dataset is None) == (self.input_set_id is None):
+            raise ValueError("give exactly one of 'dataset' (built-in split) or 'input_set_id'")
+        return self
+
+
+class JobCreate(JobParameters):
+    """Body of ``POST /v1/jobs``: the model, the inputs, the mode and seed, and the
+    :class:`JobParameters`."""
+
+    model_id: str
+    inputs: InputsIn
+    mode: JobMode = Field(
+        default="evaluate",
+        description="evaluate: count agreement with the given labels; predict: choose the "
+        "class with n_selection draws and abstain when the bound fails.",
+    )
+    seed: int | None = Field(default=None, description="0 <= seed < 2**63; random if omitted.")
+
+    def parameters(self) -> JobParameters:
+        """The certification parameters of this request (what the job stores)."""
+        return JobParameters.model_validate(
+            self.model_dump(include=set(JobParameters.model_fields))
+        )
