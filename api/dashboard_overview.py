@@ -21,6 +21,7 @@ from dsrs_core.evaluation import (
     average_certified_radius,
     certified_accuracy,
     counted_radii,
+    forward_passes,
     largest_radius,
 )
 from dsrs_store import repository
@@ -55,6 +56,8 @@ class Columns:
     p_fraction: np.ndarray
     np_radius: np.ndarray
     dsrs_radius: np.ndarray  # float, NaN where not computed
+    p_n: np.ndarray | None = None  # draws used under P (None: not read)
+    q_n: np.ndarray | None = None  # draws used under Q, NaN where none
 
 
 class OverviewCache:
@@ -97,11 +100,12 @@ def job_overview(session: Session, job_id: str) -> Overview:
             SampleRecord.p_n,
             SampleRecord.np_radius,
             SampleRecord.dsrs_radius,
+            SampleRecord.q_n,
         ).where(SampleRecord.job_id == job_id)
     ).all()
     # Column by column: ten times faster than one 2-D array from the row tuples; None → NaN.
-    values = [np.array(column, dtype=float) for column in zip(*rows)] or [np.empty(0)] * 7
-    label, prediction, counted_label, p_count, p_n, np_radius, dsrs_radius = values
+    values = [np.array(column, dtype=float) for column in zip(*rows)] or [np.empty(0)] * 8
+    label, prediction, counted_label, p_count, p_n, np_radius, dsrs_radius, q_n = values
     columns = Columns(
         label=label,
         prediction=prediction,
@@ -109,6 +113,8 @@ def job_overview(session: Session, job_id: str) -> Overview:
         p_fraction=p_count / np.maximum(p_n, 1.0),
         np_radius=np_radius,
         dsrs_radius=dsrs_radius,
+        p_n=p_n,
+        q_n=q_n,
     )
     return overview_from_columns(
         columns,
@@ -117,11 +123,21 @@ def job_overview(session: Session, job_id: str) -> Overview:
         total=job.total,
         mode=job.mode,
         uses_q=job.parameters.q is not None,
+        selection_draws=job.parameters.n_selection if job.mode == "predict" else 0,
+        draws_per_input=job.parameters.draws_per_input(job.mode),
     )
 
 
 def overview_from_columns(
-    columns: Columns, *, job_id: str, status: str, total: int, mode: str, uses_q: bool
+    columns: Columns,
+    *,
+    job_id: str,
+    status: str,
+    total: int,
+    mode: str,
+    uses_q: bool,
+    selection_draws: int = 0,
+    draws_per_input: int = 0,
 ) -> Overview:
     samples = len(columns.np_radius)
     has_label = ~np.isnan(columns.label)
@@ -162,6 +178,14 @@ def overview_from_columns(
             for r, a, b in zip(steps, np_table, dsrs_table, strict=True)
         ],
         gain=_gain_histogram(np_radius, dsrs_radius) if uses_q else None,
+        forward_passes=0
+        if columns.p_n is None
+        else forward_passes(
+            columns.p_n,
+            columns.q_n if columns.q_n is not None else np.zeros(samples),
+            selection_draws,
+        ),
+        forward_passes_budget=samples * draws_per_input,
     )
 
 

@@ -24,6 +24,7 @@ from dsrs_core.evaluation import (
     average_certified_radius,
     certified_accuracy,
     counted_radii,
+    forward_passes,
     largest_radius,
 )
 from dsrs_store import repository
@@ -207,7 +208,16 @@ def summary(session: Session, job_id: str, radii: Sequence[float] | None) -> Sum
         ],
         acr_np=average_certified_radius(np_radii),
         acr_dsrs=average_certified_radius(dsrs_radii) if uses_q else None,
+        forward_passes=forward_passes(
+            [row.p_n for row in rows], [row.q_n for row in rows], _selection_draws(job)
+        ),
+        forward_passes_budget=len(rows) * job.parameters.draws_per_input(job.mode),
     )
+
+
+def _selection_draws(job: JobRecord) -> int:
+    """Selection draws per input: ``n_selection`` in predict mode, none in evaluate mode."""
+    return job.parameters.n_selection if job.mode == "predict" else 0
 
 
 def _radii(radii: Sequence[float] | None, largest: float) -> list[float]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from dsrs_core.config import CertificationConfig, NoiseSpec, QSpec, RadiusSearch
+from dsrs_core.config import CertificationConfig, NoiseSpec, QSpec, RadiusSearch, SequentialSpec
 
 if TYPE_CHECKING:
     from dsrs_client.contract import JobParameters
@@ -26,6 +26,7 @@ def certification_config(parameters: JobParameters) -> CertificationConfig:
         A value out of range; the message says what is allowed.
     """
     noise, q, search = parameters.noise, parameters.q, parameters.radius_search
+    sequential = parameters.sequential
     return CertificationConfig(
         p=NoiseSpec(family=noise.family, sigma=noise.sigma, k=noise.k),
         q=None if q is None else QSpec(sigma=q.sigma, threshold=q.threshold),
@@ -34,5 +35,14 @@ def certification_config(parameters: JobParameters) -> CertificationConfig:
         alpha=parameters.alpha,
         search=RadiusSearch(
             method=search.method, unit=search.unit, tolerance=search.tolerance, mode=search.mode
+        ),
+        sequential=None
+        if sequential is None
+        else SequentialSpec(
+            target_radii=tuple(sequential.target_radii),
+            tolerance=sequential.tolerance,
+            first_look=sequential.first_look,
+            growth=sequential.growth,
+            final_share=sequential.final_share,
         ),
     )

@@ -83,6 +83,8 @@ def certificate_fields(certificate: Certificate) -> dict[str, Any]:
         "q_n": counts.q_n,
         "q_percentile": counts.q_percentile,
         "q_fallback": counts.q_fallback,
+        "p_look": counts.p_look,
+        "q_look": counts.q_look,
         "alpha": certificate.alpha,
         "p_lower": certificate.p_lower,
         "p_upper": certificate.p_upper,
@@ -107,4 +109,6 @@ def counts_of_row(row: Any) -> SampleCounts:
         q_fallback=row.q_fallback,
         selection_counts=tuple(row.selection_counts) if row.selection_counts else None,
         seed=row.seed,
+        p_look=row.p_look,
+        q_look=row.q_look,
     )

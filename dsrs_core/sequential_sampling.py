@@ -3,7 +3,7 @@
 :func:`dsrs_core.sequential.draw_counts_sequential` decides, look by look, how many more
 draws each input needs; :func:`sequential_draw` makes them. Each input has its own
 generator, so an input's draws do not depend on which other inputs are still running; with
-a separate generator for its second (Q) run, derived from its seed: with a ``batch_size``
+a separate one for its second (Q) run, both derived from its seed: with a ``batch_size``
 that divides the look sizes, the draws of a sequential run are exactly the first draws of the
 fixed-N run with the same seed and batch size (under P and under Q alike), which makes
 paired comparisons of the two sharp.
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -22,15 +23,18 @@ from dsrs_core.config import CertificationConfig
 from dsrs_core.errors import InvalidParameterError
 from dsrs_core.noise_samplers import NoiseSampler, sampler_for
 from dsrs_core.results import SampleCounts
-from dsrs_core.sampling import Classifier
 from dsrs_core.sequential import Draw, DrawRequest, draw_counts_sequential
 
-__all__ = ["draw_sequential_counts", "second_run_seed", "sequential_draw"]
+if TYPE_CHECKING:
+    from dsrs_core.sampling import Classifier
+
+__all__ = ["derived_seed", "draw_sequential_counts", "sequential_draw"]
 
 
-def second_run_seed(seed: int) -> int:
-    """Seed of an input's second (Q) run: a fixed function of its seed (63 bits)."""
-    state = np.random.SeedSequence([seed, 2]).generate_state(1, dtype=np.uint64)[0]
+def derived_seed(seed: int, *path: int) -> int:
+    """A 63-bit seed that is a fixed function of ``seed`` and ``path`` (numpy's
+    ``SeedSequence``: distinct paths give independent streams)."""
+    state = np.random.SeedSequence([int(seed), *path]).generate_state(1, dtype=np.uint64)[0]
     return int(state) >> 1
 
 
@@ -100,13 +104,14 @@ def draw_sequential_counts(
 ) -> list[SampleCounts]:
     """Sequential (or, without ``config.sequential``, fixed-N) counts of several inputs.
 
-    Input ``i`` draws under P from a generator seeded with ``seeds[i]`` and in its second
-    run from one seeded with :func:`second_run_seed` of it, on the inputs' device.
+    Input ``i`` draws under P from a generator seeded with ``derived_seed(seeds[i], 1)``
+    and in its second run from one seeded with ``derived_seed(seeds[i], 2)``, on the
+    inputs' device; ``seeds[i]`` is recorded in its counts.
     """
     generators = [
-        (
-            torch.Generator(device=inputs.device).manual_seed(int(seed)),
-            torch.Generator(device=inputs.device).manual_seed(second_run_seed(int(seed))),
+        tuple(
+            torch.Generator(device=inputs.device).manual_seed(derived_seed(seed, run))
+            for run in (1, 2)
         )
         for seed in seeds
     ]

@@ -48,6 +48,7 @@ if TYPE_CHECKING:
         NoiseIn,
         QIn,
         RadiusSearchIn,
+        SequentialIn,
     )
     from dsrs_client.contract.job_status import (
         ACTIVE_STATUSES,
@@ -104,6 +105,7 @@ __all__ = [
     "RadiusSearchIn",
     "ResultsPage",
     "SampleOut",
+    "SequentialIn",
     "Summary",
     "builtin_split",
 ]

@@ -21,6 +21,9 @@ from dsrs_client.contract.datasets import DatasetName
 from dsrs_client.contract.defaults import (
     DEFAULT_ALPHA,
     DEFAULT_BATCH_SIZE,
+    DEFAULT_FINAL_SHARE,
+    DEFAULT_FIRST_LOOK,
+    DEFAULT_LOOK_GROWTH,
     DEFAULT_N,
     DEFAULT_N_SELECTION,
     DEFAULT_RADIUS_TOLERANCE,
@@ -35,6 +38,7 @@ __all__ = [
     "NoiseIn",
     "QIn",
     "RadiusSearchIn",
+    "SequentialIn",
 ]
 
 JobMode = Literal["predict", "evaluate"]
@@ -68,6 +72,21 @@ class RadiusSearchIn(Strict):
     mode: Literal["exact", "original"] = "exact"
 
 
+class SequentialIn(Strict):
+    """Sequential sampling: each input draws in growing batches (looks) up to ``n`` and stops
+    early (docs/sequential.md). Exactly one of ``target_radii`` (stop once certified at
+    every target radius, or once one cannot be reached even if every remaining draw
+    agreed) or ``tolerance`` (stop once the certified radius would not grow by more)."""
+
+    target_radii: list[float] = Field(default_factory=list)
+    tolerance: float | None = None
+    first_look: int = Field(default=DEFAULT_FIRST_LOOK, description="Draws at the first look.")
+    growth: float = Field(default=DEFAULT_LOOK_GROWTH, description="Draws grow by this factor.")
+    final_share: float = Field(
+        default=DEFAULT_FINAL_SHARE, description="Share of each run's alpha for the last look."
+    )
+
+
 class JobParameters(Strict):
     """How every input of a job is certified (everything but the model, inputs, mode, seed)."""
 
@@ -78,10 +97,14 @@ class JobParameters(Strict):
     alpha: float = DEFAULT_ALPHA
     batch_size: int = DEFAULT_BATCH_SIZE
     radius_search: RadiusSearchIn = RadiusSearchIn()
+    sequential: SequentialIn | None = Field(
+        default=None, description="Omit for fixed-N sampling (every input draws n)."
+    )
 
     def draws_per_input(self, mode: JobMode) -> int:
-        """Forward passes per input: ``n`` under P, ``n`` under Q when Q is set, and the
-        ``n_selection`` draws that choose the class in predict mode."""
+        """Forward passes per input at most (the fixed-N budget): ``n`` under P, ``n`` under
+        Q when Q is set, and the ``n_selection`` draws that choose the class in predict
+        mode. Sequential inputs may stop short of it."""
         return self.n * (2 if self.q is not None else 1) + (
             self.n_selection if mode == "predict" else 0
         )

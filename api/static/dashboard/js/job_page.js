@@ -134,7 +134,9 @@ function renderStats(slot, o) {
     stat(`Certified ${metric} at 0`, percent(o.table.length ? o.table[0].np : 0)),
     stat("Largest radius", o.uses_q ? `${fixed(o.max_radius_np)} / ${fixed(o.max_radius_dsrs)}` : fixed(o.max_radius_np), "",
       "NP / DSRS"),
-    stat("Inputs certified", `${o.samples} / ${o.total}`));
+    stat("Inputs certified", `${o.samples} / ${o.total}`),
+    stat("Forward passes", o.forward_passes_budget ? percent(o.forward_passes / o.forward_passes_budget) : "–", "",
+      `${o.forward_passes.toLocaleString()} of the fixed-N budget ${o.forward_passes_budget.toLocaleString()} (sequential jobs stop inputs early)`));
 }
 
 function renderCurve(slot, tableSlot, o) {
