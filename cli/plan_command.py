@@ -42,6 +42,13 @@ def plan(
     search_mode: Annotated[
         Literal["exact", "original"], typer.Option(help="exact or original.")
     ] = "exact",
+    target_radius: Annotated[
+        float | None,
+        typer.Option(
+            help="Also predict what sequential sampling (target-radius form) spends per "
+            "input, by agreement rate, against the fixed-N budget.",
+        ),
+    ] = None,
 ) -> None:
     """Largest NP and DSRS radii when every draw agrees, forward passes per input, and
     warnings where DSRS cannot beat NP."""
@@ -95,3 +102,28 @@ def plan(
     typer.echo(f"forward passes per input: {result.forward_passes_per_input}")
     for warning in result.warnings:
         typer.secho(f"warning: {warning}", fg=typer.colors.YELLOW)
+    if target_radius is not None:
+        _print_saving(family, sigma, k, dimension, n, alpha, q, radius_unit, search_mode,
+                      target_radius)  # fmt: skip
+
+
+def _print_saving(family, sigma, k, dimension, n, alpha, q, unit, mode, target):  # type: ignore[no-untyped-def]
+    from dsrs_core.budget import sequential_saving
+    from dsrs_core.config import CertificationConfig, NoiseSpec, RadiusSearch
+    from dsrs_core.errors import InvalidParameterError
+
+    try:
+        config = CertificationConfig(
+            p=NoiseSpec(family=family, sigma=sigma, k=k), q=q, n=n, alpha=alpha,
+            search=RadiusSearch(unit=unit, mode=mode),
+        )  # fmt: skip
+        savings = sequential_saving(config, dimension, target)
+    except InvalidParameterError as error:
+        raise typer.BadParameter(str(error)) from None
+    typer.echo(f"sequential, target radius {target:g} (typical path; Q agreement = P's):")
+    for s in savings:
+        verdict = "certified" if s.certified else "not certified"
+        typer.echo(
+            f"  pA {s.p_agreement:<6g} {s.forward_passes:>9,} of {s.budget:,} forward passes "
+            f"({100 * s.fraction:5.1f}%), {verdict}"
+        )

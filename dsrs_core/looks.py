@@ -127,10 +127,6 @@ class LookSchedule:
         )
         return lower, 1.0
 
-    def best_lower(self) -> float:
-        """The largest lower bound the run can reach before any draw: every draw agrees."""
-        return max(self.interval(m, size)[0] for m, size in enumerate(self.sizes))
-
     def _index(self, look: int) -> int:
         if not 0 <= look <= self.last:
             raise InvalidParameterError(f"look must lie in [0, {self.last}], got {look!r}")

@@ -135,8 +135,8 @@ class SequentialRun:
 class Judge:
     """What the radius engine certifies from one run's interval ``box``.
 
-    ``certifies(box, r)`` and ``radius(box)`` with the other run fixed (or, for DSRS's P
-    run, the most favourable Q run assumed). Results are cached per box.
+    ``certifies(box, r)`` and ``radius(box)`` with the other run fixed (NP for the P run,
+    DSRS for the Q run, whose P interval is fixed). Results are cached per box.
     """
 
     def __init__(
@@ -151,18 +151,15 @@ class Judge:
 GROWTH_STEP = 1e-9
 
 
-def stop_reason(
-    spec: SequentialSpec, now_judge: Judge, reach_judge: Judge, run: SequentialRun
-) -> str | None:
+def stop_reason(spec: SequentialSpec, judge: Judge, run: SequentialRun) -> str | None:
     """The stopping rules of the module docstring (None: go on).
 
-    ``now_judge`` says what the run's current interval certifies; ``reach_judge`` what a
-    later look could (for DSRS's P run in target form it assumes the best Q run).
+    ``judge`` says what the run's current interval certifies, and what a later look could.
 
     * Target form: "cannot reach R" assumes every remaining draw agrees (for NP a proof).
     * Radius form: the remaining draws agree at most at the rate of the current upper
       bound (the most the data still allow, not every draw); stop unless that would
-      certify ``now_judge.radius(now) + tolerance`` (plus :data:`GROWTH_STEP`) — one check,
+      certify ``judge.radius(now) + tolerance`` (plus :data:`GROWTH_STEP`) — one check,
       not a radius search; like the radius searches it assumes certification is monotone in
       the radius.
     """
@@ -170,17 +167,17 @@ def stop_reason(
     if spec.target_radii:
         reach = run.reachable(1.0)
         for target in sorted(spec.target_radii):
-            if now_judge.certifies(now, target):
+            if judge.certifies(now, target):
                 continue
-            if reach is None or reach_judge.certifies(reach, target):
+            if reach is None or judge.certifies(reach, target):
                 return None
         return "every target radius decided"
     assert spec.tolerance is not None
     reach = run.reachable(now[1])
     if reach is None:
         return None
-    grown = now_judge.radius(now) + spec.tolerance + GROWTH_STEP
-    if reach_judge.certifies(reach, grown):
+    grown = judge.radius(now) + spec.tolerance + GROWTH_STEP
+    if judge.certifies(reach, grown):
         return None
     return f"radius would not grow by more than {spec.tolerance:g}"
 
@@ -197,38 +194,33 @@ def _np_judge(p: RadialNoise) -> Judge:
 
 
 def _dsrs_judge(
-    config: CertificationConfig,
-    p: RadialNoise,
-    np_judge: Judge,
-    boxes: Callable[[Box], tuple[Box, Box, QPlan]],
+    config: CertificationConfig, p: RadialNoise, np_judge: Judge, p_box: Box, plan: QPlan
 ) -> Judge:
-    """DSRS judge over one run's box; ``boxes`` maps it to (P box, Q box, plan)."""
+    """DSRS judge of a Q run: its box with the P interval ``p_box`` of the P run's stop."""
     assert config.q is not None
+    q = None if plan.fallback else build_q_noise(p, config.q, plan.percentile)
+    pair: SigmaPair | ThresholdPair | None = None
+    if isinstance(q, ThresholdedNoise):
+        pair = ThresholdPair(p, q)
+    elif q is not None:
+        pair = SigmaPair(p, q)
+    start = np_judge.radius(p_box)
 
-    @cache
-    def pair_of(plan: QPlan) -> SigmaPair | ThresholdPair:
-        q = build_q_noise(p, config.q, plan.percentile)  # type: ignore[arg-type]
-        return ThresholdPair(p, q) if isinstance(q, ThresholdedNoise) else SigmaPair(p, q)
-
-    def radius_of(box: Box) -> float:
-        p_box, q_box, plan = boxes(box)
-        start = np_judge.radius(p_box)
-        if plan.fallback:
+    def radius_of(q_box: Box) -> float:
+        if q is None:  # x+ fall-back: a second P run, certified by NP
             return max(start, np_judge.radius((max(p_box[0], q_box[0]), 1.0)))
-        q = pair_of(plan).q
         intervals = Intervals(p_box[0], p_box[1], q_box[0], q_box[1])
         return max(start, dsrs_radius_from_intervals(p, q, intervals, config.search, start).radius)
 
-    def certifies_at(box: Box, r: float) -> bool:
-        p_box, q_box, plan = boxes(box)
-        if np_judge.certifies(p_box, r):
+    def certifies_at(q_box: Box, r: float) -> bool:
+        if start >= r:
             return True
-        if plan.fallback:
+        if pair is None:
             return np_judge.certifies((max(p_box[0], q_box[0]), 1.0), r)
         if not p_box[0] > 0.5:
             return False
         intervals = Intervals(p_box[0], p_box[1], q_box[0], q_box[1])
-        return check_radius(pair_of(plan), r, intervals, config.search.mode).certified
+        return check_radius(pair, r, intervals, config.search.mode).certified
 
     return Judge(radius_of, certifies_at)
 
@@ -290,19 +282,10 @@ def draw_counts_sequential(
     p = build_p_noise(config.p, dimension)
     p_schedule, q_schedule = run_schedules(config)
     np_judge = _np_judge(p)
-    p_reach_judge = np_judge
-    if config.q is not None and spec is not None and spec.target_radii:
-        assert q_schedule is not None
-        best_q: Box = (q_schedule.best_lower(), 1.0)
-
-        def best_q_boxes(box: Box) -> tuple[Box, Box, QPlan]:
-            return box, best_q, plan_q_draws(config, box[0], box[1])
-
-        p_reach_judge = _dsrs_judge(config, p, np_judge, best_q_boxes)
 
     def p_should_stop(run: SequentialRun) -> str | None:
         assert spec is not None  # a fixed-N schedule has one look: never asked
-        return stop_reason(spec, np_judge, p_reach_judge, run)
+        return stop_reason(spec, np_judge, run)
 
     p_runs = {i: SequentialRun(p_schedule, p_should_stop) for i in range(len(labels))}
     _drive(p_runs, dict.fromkeys(p_runs), draw)
@@ -322,13 +305,11 @@ def draw_counts_sequential(
             )
             if certified_by_np or not p_box[0] > 0.5:
                 continue
-            judge = _dsrs_judge(
-                config, p, np_judge, lambda box, p_box=p_box, plan=plan: (p_box, box, plan)
-            )
+            judge = _dsrs_judge(config, p, np_judge, p_box, plan)
 
             def q_should_stop(run: SequentialRun, judge: Judge = judge) -> str | None:
                 assert spec is not None
-                return stop_reason(spec, judge, judge, run)
+                return stop_reason(spec, judge, run)
 
             q_runs[i] = SequentialRun(q_schedule, q_should_stop)
         _drive(q_runs, plans, draw)

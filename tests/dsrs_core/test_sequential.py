@@ -261,3 +261,12 @@ def test_without_sequential_the_driver_is_fixed_n():
     (counts,) = draw_counts_sequential(stub, config, 64, [0])
     assert (counts.p_n, counts.q_n, counts.p_look, counts.q_look) == (3000, 3000, None, None)
     assert [r.draws for r in stub.requests] == [3000, 3000]
+
+
+def test_x_plus_fall_back_second_run_is_drawn_from_p_and_certified_by_np():
+    config = _config(SequentialSpec(tolerance=0.05), q=QSpec(threshold="x+"), n=8000, p=GG)
+    stub = BinomialStub([1.0], q=[0.0])  # Q draws would all disagree: only P may be used
+    (counts,) = draw_counts_sequential(stub, config, 64, [2])
+    assert counts.q_fallback and counts.q_n > 0 and counts.q_count == counts.q_n
+    certificate = certificate_from_counts(counts, config, 64)
+    assert certificate.dsrs_radius == certificate.np_radius > 0
