@@ -6,7 +6,7 @@ sequential run's draws are the first draws of the fixed-N run). DSRS (P and Q bo
 sequential). Printed per model:
 
 * certified accuracy at every radius of the grid for fixed N and both sequential forms;
-* forward passes used, as a fraction of the fixed-N budget (``2N`` per input);
+* forward passes used, as a fraction of the fixed-N budget (``2N`` per input), and in all;
 * target-radius form at the fixed-N curve's median radius; radius form with a tolerance of
   one grid unit.
 
@@ -176,8 +176,11 @@ def run(model: str, count: int, budget: int) -> None:
         print(line)
     print(
         f"{'passes':>8s}"
-        + "".join(f"{100 * passes / fixed_passes:>15.1f}%" for _, passes, _ in forms.values())
+        + "".join(
+            f"{100 * passes / (2 * budget * count):>15.1f}%" for _, passes, _ in forms.values()
+        )
     )
+    print(f"{'(abs.)':>8s}" + "".join(f"{passes:>16,d}" for _, passes, _ in forms.values()))
     print(f"{'time s':>8s}" + "".join(f"{s:>16.0f}" for _, _, s in forms.values()))
     for name in list(forms)[1:]:
         gap = max(abs(a - b) for a, b in zip(curves[name], curves["fixed N"], strict=True))

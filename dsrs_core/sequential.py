@@ -298,12 +298,15 @@ def draw_counts_sequential(
             p_box = p_run.interval
             plan = plan_q_draws(config, *p_box)
             plans[i] = plan
-            certified_by_np = (
-                spec is not None
-                and bool(spec.target_radii)
-                and all(np_judge.certifies(p_box, r) for r in spec.target_radii)
+            # Sequential only: skip the Q run when it cannot change the outcome.
+            skip = spec is not None and (
+                not p_box[0] > 0.5
+                or (
+                    bool(spec.target_radii)
+                    and all(np_judge.certifies(p_box, r) for r in spec.target_radii)
+                )
             )
-            if certified_by_np or not p_box[0] > 0.5:
+            if skip:
                 continue
             judge = _dsrs_judge(config, p, np_judge, p_box, plan)
 
