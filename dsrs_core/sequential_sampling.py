@@ -1,12 +1,12 @@
 """The torch side of sequential sampling: a draw callback over the exact noise samplers.
 
 :func:`dsrs_core.sequential.draw_counts_sequential` decides, look by look, how many more
-draws each input needs; :func:`sequential_draw` makes them. Each input has its own
-generator, so an input's draws do not depend on which other inputs are still running; with
-a separate one for its second (Q) run, both derived from its seed: with a ``batch_size``
-that divides the look sizes, the draws of a sequential run are exactly the first draws of the
-fixed-N run with the same seed and batch size (under P and under Q alike), which makes
-paired comparisons of the two sharp.
+draws each input needs; :func:`sequential_draw` makes them. Each input has one generator for
+its P run and another for its second (Q) run, both derived from its seed, so its draws do
+not depend on which other inputs are still running. With a ``batch_size`` that divides the
+look sizes, a sequential run's draws are exactly the first draws of the fixed-N run with
+the same seed and batch size (under P and under Q alike), which makes paired comparisons
+of the two sharp.
 """
 
 from __future__ import annotations
