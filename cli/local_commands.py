@@ -93,7 +93,7 @@ def certify_local(
         float | None,
         typer.Option(
             help="Sequential sampling, radius form: stop each input once its radius would "
-            "not grow by more than this.",
+            "not reach the next multiple of this.",
         ),
     ] = None,
     first_look: Annotated[

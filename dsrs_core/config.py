@@ -133,8 +133,9 @@ class SequentialSpec:
 
     * ``target_radii`` (target-radius form): an input stops once it is certified at every
       target radius, or provably cannot reach the ones it has not reached;
-    * ``tolerance`` (radius form): an input stops once its certified radius cannot grow by
-      more than ``tolerance`` with the remaining budget.
+    * ``tolerance`` (radius form): an input stops once its certified radius would not reach
+      the next multiple of ``tolerance`` (so grows by less than it) with the remaining
+      budget.
 
     Looks: after ``first_look`` draws, then ``growth`` times more each time, and at the
     budget ``n``; the last look gets ``final_share`` of each run's alpha, the earlier looks
@@ -156,9 +157,9 @@ class SequentialSpec:
             raise InvalidParameterError(
                 f"target radii must be positive numbers, got {self.target_radii!r}"
             )
-        if self.tolerance is not None and not 0.0 <= self.tolerance < float("inf"):
+        if self.tolerance is not None and not 0.0 < self.tolerance < float("inf"):
             raise InvalidParameterError(
-                f"tolerance must be a non-negative number, got {self.tolerance!r}"
+                f"tolerance must be a positive number, got {self.tolerance!r}"
             )
         if isinstance(self.first_look, bool) or not isinstance(self.first_look, int):
             raise InvalidParameterError(f"first_look must be an integer, got {self.first_look!r}")

@@ -7,8 +7,8 @@ that look's share of alpha is recomputed and a stopping rule decides whether to 
 * target-radius form (``SequentialSpec.target_radii``): stop once the input is certified at
   every target radius, or once some target it has not reached cannot be reached even if
   every remaining draw agreed;
-* radius form (``SequentialSpec.tolerance``): stop once the radius reachable with the
-  remaining draws agreeing at the rate of the current upper confidence bound is at most
+* radius form (``SequentialSpec.tolerance``): stop once the remaining draws, agreeing at
+  the rate of the current upper confidence bound, would not certify the next multiple of
   ``tolerance`` above the radius certified now.
 
 Soundness does not depend on the rules (docs/sequential.md §3): the schedule makes the
@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from math import floor
 
 from dsrs_core.certification import (
     QPlan,
@@ -146,8 +147,8 @@ class Judge:
         self.certifies = lru_cache(maxsize=None)(certifies_at)
 
 
-#: A radius form run stops when the reachable box cannot certify ``now + tolerance`` plus
-#: this (the smallest step that counts as growth; certification is checked, not searched).
+#: Radius form: a radius within this (relative to the tolerance) of a multiple of the
+#: tolerance counts as on it (grid radii are computed as ``j · unit`` in floating point).
 GROWTH_STEP = 1e-9
 
 
@@ -159,9 +160,10 @@ def stop_reason(spec: SequentialSpec, judge: Judge, run: SequentialRun) -> str |
     * Target form: "cannot reach R" assumes every remaining draw agrees (for NP a proof).
     * Radius form: the remaining draws agree at most at the rate of the current upper
       bound (the most the data still allow, not every draw); stop unless that would
-      certify ``judge.radius(now) + tolerance`` (plus :data:`GROWTH_STEP`) — one check,
-      not a radius search; like the radius searches it assumes certification is monotone in
-      the radius.
+      certify the next multiple of ``tolerance`` above ``judge.radius(now)`` — so the
+      radius would grow by less than the tolerance and stay in its cell of the tolerance's
+      grid. One check, not a radius search; like the radius searches it assumes
+      certification is monotone in the radius.
     """
     now = run.interval
     if spec.target_radii:
@@ -176,10 +178,14 @@ def stop_reason(spec: SequentialSpec, judge: Judge, run: SequentialRun) -> str |
     reach = run.reachable(now[1])
     if reach is None:
         return None
-    grown = judge.radius(now) + spec.tolerance + GROWTH_STEP
+    # The next multiple of the tolerance above the radius certified now: if it stays out of
+    # reach the radius rounded down to the tolerance's grid would not change (and so grows
+    # by less than the tolerance), which keeps certified accuracy on that grid.
+    radius_now = judge.radius(now)
+    grown = (floor(radius_now / spec.tolerance + GROWTH_STEP) + 1) * spec.tolerance
     if judge.certifies(reach, grown):
         return None
-    return f"radius would not grow by more than {spec.tolerance:g}"
+    return f"radius would not reach {grown:g} (tolerance {spec.tolerance:g})"
 
 
 # ------------------------------------------------------------------------------- judges

@@ -76,7 +76,8 @@ class SequentialIn(Strict):
     """Sequential sampling: each input draws in growing batches (looks) up to ``n`` and stops
     early (docs/sequential.md). Exactly one of ``target_radii`` (stop once certified at
     every target radius, or once one cannot be reached even if every remaining draw
-    agreed) or ``tolerance`` (stop once the certified radius would not grow by more)."""
+    agreed) or ``tolerance`` (stop once the certified radius would not reach the next
+    multiple of it)."""
 
     target_radii: list[float] = Field(default_factory=list)
     tolerance: float | None = None
