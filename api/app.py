@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 
 from dsrs_api import (
+    compare_routes,
     health_routes,
     input_routes,
     job_routes,
@@ -91,7 +92,9 @@ def create_app(
     )
     app.include_router(health_routes.router)
     # Every /v1 route is authenticated (a database session also requires it).
-    for module in (model_routes, input_routes, job_routes, plan_routes, tenant_routes):
+    for module in (
+        model_routes, input_routes, job_routes, compare_routes, plan_routes, tenant_routes
+    ):
         app.include_router(module.router, dependencies=[Depends(authenticate)])
     install_dashboard(app)
     if settings.embedded:

@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 
 from dsrs_api.dashboard_schemas import Curve, GainHistogram, Overview
 from dsrs_client.contract import CertifiedAccuracyRow
+from dsrs_core.benign_accuracy import smoothed_prediction_correct
+from dsrs_core.equal_budget import EQUAL_BUDGET, SAME_RUN
 from dsrs_core.evaluation import (
     average_certified_radius,
     certified_accuracy,
@@ -53,11 +55,14 @@ class Columns:
     label: np.ndarray  # float, NaN where unlabelled
     prediction: np.ndarray  # float, NaN where abstained
     counted_label: np.ndarray
-    p_fraction: np.ndarray
+    p_count: np.ndarray
+    p_n: np.ndarray
     np_radius: np.ndarray
     dsrs_radius: np.ndarray  # float, NaN where not computed
-    p_n: np.ndarray | None = None  # draws used under P (None: not read)
+    baseline_p_lower: np.ndarray  # float, NaN where the equal-budget baseline was not drawn
+    baseline_np_radius: np.ndarray
     q_n: np.ndarray | None = None  # draws used under Q, NaN where none
+    extra_n: np.ndarray | None = None  # equal-budget baseline's extra P draws, NaN where none
 
 
 class OverviewCache:
@@ -100,21 +105,28 @@ def job_overview(session: Session, job_id: str) -> Overview:
             SampleRecord.p_n,
             SampleRecord.np_radius,
             SampleRecord.dsrs_radius,
+            SampleRecord.baseline_p_lower,
+            SampleRecord.baseline_np_radius,
             SampleRecord.q_n,
+            SampleRecord.baseline_extra_n,
         ).where(SampleRecord.job_id == job_id)
     ).all()
     # Column by column: ten times faster than one 2-D array from the row tuples; None → NaN.
-    values = [np.array(column, dtype=float) for column in zip(*rows)] or [np.empty(0)] * 8
-    label, prediction, counted_label, p_count, p_n, np_radius, dsrs_radius, q_n = values
+    values = [np.array(column, dtype=float) for column in zip(*rows)] or [np.empty(0)] * 11
+    (label, prediction, counted_label, p_count, p_n, np_radius, dsrs_radius, baseline_p_lower,
+     baseline_np_radius, q_n, extra_n) = values  # fmt: skip
     columns = Columns(
         label=label,
         prediction=prediction,
         counted_label=counted_label,
-        p_fraction=p_count / np.maximum(p_n, 1.0),
+        p_count=p_count,
+        p_n=p_n,
         np_radius=np_radius,
         dsrs_radius=dsrs_radius,
-        p_n=p_n,
+        baseline_p_lower=baseline_p_lower,
+        baseline_np_radius=baseline_np_radius,
         q_n=q_n,
+        extra_n=extra_n,
     )
     return overview_from_columns(
         columns,
@@ -147,12 +159,19 @@ def overview_from_columns(
     dsrs_radius = counted_radii(
         columns.prediction, columns.label, columns.np_radius, columns.dsrs_radius
     )
-    largest = max(largest_radius(np_radius), largest_radius(dsrs_radius))
+    # Equal-budget NP (when drawn for every input): the pooled certificate predicts the
+    # counted class when its own lower bound is above 1/2 (dsrs_api.job_reports.job_radii).
+    has_equal = samples > 0 and not np.isnan(columns.baseline_np_radius).any()
+    pooled_prediction = np.where(columns.baseline_p_lower > 0.5, columns.counted_label, np.nan)
+    equal_radius = counted_radii(pooled_prediction, columns.label, columns.baseline_np_radius)
+    largest = max(largest_radius(np_radius), largest_radius(dsrs_radius),
+                  largest_radius(equal_radius) if has_equal else 0.0)  # fmt: skip
     # A little past the largest radius, so that the plot shows every curve reaching 0.
     grid = np.linspace(0.0, largest * CURVE_OVERSHOOT, CURVE_POINTS) if largest else np.zeros(1)
     steps = np.round(np.arange(0.0, largest + TABLE_STEP / 2, TABLE_STEP), 10)
     np_table = certified_accuracy(np_radius, steps)
     dsrs_table = certified_accuracy(dsrs_radius, steps)
+    equal_table = certified_accuracy(equal_radius, steps) if has_equal else [None] * len(steps)
     return Overview(
         job_id=job_id,
         status=status,
@@ -166,25 +185,29 @@ def overview_from_columns(
         clean_accuracy=_clean_accuracy(columns, has_label, mode),
         acr_np=average_certified_radius(np_radius),
         acr_dsrs=average_certified_radius(dsrs_radius) if uses_q else None,
+        acr_np_equal_budget=average_certified_radius(equal_radius) if has_equal else None,
+        baseline=EQUAL_BUDGET if has_equal else SAME_RUN,
         max_radius_np=largest_radius(np_radius),
         max_radius_dsrs=largest_radius(dsrs_radius) if uses_q else None,
         curve=Curve(
             radius=[round(float(r), 6) for r in grid],
             np=_rounded(certified_accuracy(np_radius, grid)),
             dsrs=_rounded(certified_accuracy(dsrs_radius, grid)) if uses_q else None,
+            np_equal_budget=_rounded(certified_accuracy(equal_radius, grid)) if has_equal else None,
         ),
         table=[
-            CertifiedAccuracyRow(radius=float(r), np=a, dsrs=b if uses_q else None)
-            for r, a, b in zip(steps, np_table, dsrs_table, strict=True)
+            CertifiedAccuracyRow(
+                radius=float(r), np=a, dsrs=b if uses_q else None, np_equal_budget=c
+            )
+            for r, a, b, c in zip(steps, np_table, dsrs_table, equal_table, strict=True)
         ],
         gain=_gain_histogram(np_radius, dsrs_radius) if uses_q else None,
-        forward_passes=0
-        if columns.p_n is None
-        else forward_passes(
+        forward_passes=forward_passes(
             columns.p_n,
             columns.q_n if columns.q_n is not None else np.zeros(samples),
             selection_draws,
-        ),
+        )
+        + (0 if columns.extra_n is None else int(np.nansum(columns.extra_n))),
         forward_passes_budget=samples * draws_per_input,
     )
 
@@ -201,12 +224,14 @@ def _mean(values: np.ndarray) -> float:
 def _clean_accuracy(columns: Columns, has_label: np.ndarray, mode: str) -> float | None:
     if not has_label.any():
         return None
-    label = columns.label[has_label]
-    if mode == "predict":
-        correct = columns.counted_label[has_label] == label
-    else:
-        correct = columns.p_fraction[has_label] > 0.5
-    return float(correct.mean())
+    correct = smoothed_prediction_correct(
+        "predict" if mode == "predict" else "evaluate",
+        columns.label[has_label],
+        columns.counted_label[has_label],
+        columns.p_count[has_label],
+        columns.p_n[has_label],
+    )
+    return float(np.mean(correct))
 
 
 def _gain_histogram(np_radius: np.ndarray, dsrs_radius: np.ndarray) -> GainHistogram:

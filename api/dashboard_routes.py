@@ -49,6 +49,7 @@ PAGES = {
     "/models": ("models_page.js",),
     "/models/{model_id}": ("model_page.js",),
     "/new-job": ("new_job_page.js", "budget.js"),
+    "/compare": ("compare_page.js", "plot.js"),
 }
 PAGE_MODULES_MARK = "<!-- page modules -->"
 

@@ -17,6 +17,7 @@ class Curve(BaseModel):
     radius: list[float]
     np: list[float]
     dsrs: list[float] | None
+    np_equal_budget: list[float] | None = None
 
 
 class GainHistogram(BaseModel):
@@ -47,6 +48,12 @@ class Overview(BaseModel):
     )
     acr_np: float
     acr_dsrs: float | None
+    acr_np_equal_budget: float | None = Field(
+        default=None, description="Equal-budget NP baseline (2N draws under P, full alpha)"
+    )
+    baseline: Literal["same-run", "equal-budget"] = Field(
+        default="same-run", description="The NP baseline the headline DSRS gain is against"
+    )
     max_radius_np: float
     max_radius_dsrs: float | None
     curve: Curve

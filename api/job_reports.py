@@ -7,12 +7,17 @@ import io
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass
+from math import isfinite
 
+import numpy as np
+from numpy.typing import NDArray
 from sqlalchemy.orm import Session
 
 from dsrs_api.errors import InvalidRequestError
 from dsrs_client.contract import (
     CertifiedAccuracyRow,
+    Interval,
     JobOut,
     JobProgressOut,
     JobTimings,
@@ -20,19 +25,25 @@ from dsrs_client.contract import (
     SampleOut,
     Summary,
 )
-from dsrs_core.evaluation import (
-    average_certified_radius,
-    certified_accuracy,
-    counted_radii,
-    forward_passes,
-    largest_radius,
+from dsrs_core.accuracy_intervals import (
+    ACR_INTERVAL_METHOD,
+    DEFAULT_CONFIDENCE,
+    PROPORTION_INTERVAL_METHOD,
+    Estimate,
+    certified_figures,
 )
+from dsrs_core.benign_accuracy import smoothed_prediction_correct
+from dsrs_core.equal_budget import EQUAL_BUDGET, SAME_RUN
+from dsrs_core.evaluation import counted_radii, forward_passes, largest_radius
 from dsrs_store import repository
-from dsrs_store.tables import JobRecord, utcnow
+from dsrs_store.tables import JobRecord, SampleRecord, utcnow
 
 __all__ = [
     "DEFAULT_RADIUS_STEP",
+    "JobRadii",
+    "benign_correct",
     "cancel_job",
+    "job_radii",
     "job_status",
     "job_status_snapshot",
     "list_job_statuses",
@@ -40,6 +51,7 @@ __all__ = [
     "results_page",
     "results_page_snapshot",
     "summary",
+    "table_radii",
 ]
 
 DEFAULT_RADIUS_STEP = 0.25
@@ -181,36 +193,75 @@ def results_csv(page: ResultsPage) -> str:
     return buffer.getvalue()
 
 
-def summary(session: Session, job_id: str, radii: Sequence[float] | None) -> Summary:
+def summary(
+    session: Session,
+    job_id: str,
+    radii: Sequence[float] | None,
+    confidence: float = DEFAULT_CONFIDENCE,
+) -> Summary:
+    """Certified accuracy at ``radii`` and ACR of every certificate of the job with their
+    intervals over the test set, benign accuracy, and the DSRS gain against the strongest
+    NP baseline the job has (equal budget when it was drawn, else the same run)."""
     job = repository.get_job(session, job_id)
     rows = repository.all_samples(session, job_id)
-    labelled = bool(rows) and all(row.label is not None for row in rows)
-    predictions = [row.prediction for row in rows]
-    labels = [row.label for row in rows]
-    np_radius = [row.np_radius for row in rows]
-    np_radii = counted_radii(predictions, labels, np_radius)
-    dsrs_radii = counted_radii(predictions, labels, np_radius, [row.dsrs_radius for row in rows])
-    uses_q = job.parameters.q is not None
-    at = _radii(radii, max(largest_radius(np_radii), largest_radius(dsrs_radii)))
-    np_acc = certified_accuracy(np_radii, at)
-    dsrs_acc = certified_accuracy(dsrs_radii, at)
+    radii_of = job_radii(job, rows)
+    largest = max(largest_radius(r) for r in (radii_of.np, radii_of.dsrs, radii_of.equal_budget)
+                  if r is not None)  # fmt: skip
+    at = table_radii(radii, largest)
+    np_figures = certified_figures(radii_of.np, at, radii_of.benign, confidence)
+    dsrs_figures = (
+        certified_figures(radii_of.dsrs, at, None, confidence)
+        if radii_of.dsrs is not None
+        else None
+    )
+    equal_figures = (
+        certified_figures(radii_of.equal_budget, at, None, confidence)
+        if radii_of.equal_budget is not None
+        else None
+    )
+    baseline = equal_figures if equal_figures is not None else np_figures
     return Summary(
         job_id=job.id,
         status=job.status,
         samples=len(rows),
         total=job.total,
-        labelled=labelled,
-        metric="certified_accuracy" if labelled else "certified_fraction",
+        labelled=radii_of.labelled,
+        metric="certified_accuracy" if radii_of.labelled else "certified_fraction",
         abstain_rate=(sum(row.prediction is None for row in rows) / len(rows)) if rows else 0.0,
         certified_accuracy=[
-            CertifiedAccuracyRow(radius=r, np=a, dsrs=b if uses_q else None)
-            for r, a, b in zip(at, np_acc, dsrs_acc, strict=True)
+            CertifiedAccuracyRow(
+                radius=r,
+                np=np_figures.accuracy[i].value,
+                dsrs=dsrs_figures.accuracy[i].value if dsrs_figures else None,
+                np_equal_budget=equal_figures.accuracy[i].value if equal_figures else None,
+                np_interval=_interval(np_figures.accuracy[i]),
+                dsrs_interval=_interval(dsrs_figures.accuracy[i]) if dsrs_figures else None,
+                np_equal_budget_interval=(
+                    _interval(equal_figures.accuracy[i]) if equal_figures else None
+                ),
+            )
+            for i, r in enumerate(at)
         ],
-        acr_np=average_certified_radius(np_radii),
-        acr_dsrs=average_certified_radius(dsrs_radii) if uses_q else None,
+        acr_np=np_figures.acr.value,
+        acr_dsrs=dsrs_figures.acr.value if dsrs_figures else None,
+        acr_np_equal_budget=equal_figures.acr.value if equal_figures else None,
+        acr_np_interval=_interval(np_figures.acr),
+        acr_dsrs_interval=_interval(dsrs_figures.acr) if dsrs_figures else None,
+        acr_np_equal_budget_interval=_interval(equal_figures.acr) if equal_figures else None,
+        benign_accuracy=np_figures.benign.value if np_figures.benign else None,
+        benign_accuracy_interval=_interval(np_figures.benign) if np_figures.benign else None,
+        baseline=EQUAL_BUDGET if equal_figures is not None else SAME_RUN,
+        acr_gain=dsrs_figures.acr.value - baseline.acr.value if dsrs_figures else None,
+        confidence=confidence,
+        interval_methods={
+            "certified_accuracy": PROPORTION_INTERVAL_METHOD,
+            "benign_accuracy": PROPORTION_INTERVAL_METHOD,
+            "acr": ACR_INTERVAL_METHOD,
+        },
         forward_passes=forward_passes(
             [row.p_n for row in rows], [row.q_n for row in rows], _selection_draws(job)
-        ),
+        )
+        + sum(row.baseline_extra_n or 0 for row in rows),
         forward_passes_budget=len(rows) * job.parameters.draws_per_input(job.mode),
     )
 
@@ -220,11 +271,67 @@ def _selection_draws(job: JobRecord) -> int:
     return job.parameters.n_selection if job.mode == "predict" else 0
 
 
-def _radii(radii: Sequence[float] | None, largest: float) -> list[float]:
+def _interval(estimate: Estimate) -> Interval:
+    return Interval(lower=estimate.lower, upper=estimate.upper)
+
+
+@dataclass(frozen=True)
+class JobRadii:
+    """The counted radii of a job's rows (NaN: never counts; dsrs_core.evaluation) per
+    certificate — NP of the same run, DSRS (None without Q), the equal-budget NP (None
+    unless every row has it) — and, with labels, whether each input is benignly correct."""
+
+    np: NDArray[np.float64]
+    dsrs: NDArray[np.float64] | None
+    equal_budget: NDArray[np.float64] | None
+    benign: list[bool] | None
+    labelled: bool
+
+
+def job_radii(job: JobRecord, rows: Sequence[SampleRecord]) -> JobRadii:
+    """:class:`JobRadii` of ``rows`` with the one counting rule (:func:`counted_radii`).
+
+    The equal-budget certificate predicts the counted class when its own pooled lower bound
+    is above 1/2, and abstains otherwise, independently of the job's P run."""
+    labelled = bool(rows) and all(row.label is not None for row in rows)
+    predictions = [row.prediction for row in rows]
+    labels = [row.label for row in rows]
+    np_radius = [row.np_radius for row in rows]
+    dsrs = None
+    if job.parameters.q is not None:
+        dsrs = counted_radii(predictions, labels, np_radius, [row.dsrs_radius for row in rows])
+    equal = None
+    if rows and all(row.baseline_np_radius is not None for row in rows):
+        pooled_predictions = [
+            row.counted_label if (row.baseline_p_lower or 0.0) > 0.5 else None for row in rows
+        ]
+        equal = counted_radii(pooled_predictions, labels, [row.baseline_np_radius for row in rows])
+    return JobRadii(
+        np=counted_radii(predictions, labels, np_radius),
+        dsrs=dsrs,
+        equal_budget=equal,
+        benign=benign_correct(job, rows) if labelled else None,
+        labelled=labelled,
+    )
+
+
+def benign_correct(job: JobRecord, rows: Sequence[SampleRecord]) -> list[bool]:
+    """Per row: does the smoothed classifier predict the label (labelled rows only)."""
+    mode = "predict" if job.mode == "predict" else "evaluate"
+    return [
+        bool(smoothed_prediction_correct(mode, row.label, row.counted_label, row.p_count, row.p_n))
+        for row in rows
+    ]
+
+
+def table_radii(radii: Sequence[float] | None, largest: float) -> list[float]:
+    """``radii`` checked and sorted, or by default ``0, 0.25, …`` up to ``largest``."""
     if radii:
         values = sorted({float(r) for r in radii})
-        if len(values) > MAX_RADII or values[0] < 0:
-            raise InvalidRequestError(f"radii must be at most {MAX_RADII} non-negative numbers")
+        if len(values) > MAX_RADII or not all(isfinite(r) and r >= 0 for r in values):
+            raise InvalidRequestError(
+                f"radii must be at most {MAX_RADII} finite, non-negative numbers"
+            )
         return values
     steps = min(int(largest / DEFAULT_RADIUS_STEP) + 1, MAX_RADII)
     return [round(i * DEFAULT_RADIUS_STEP, 10) for i in range(steps)]

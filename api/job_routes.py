@@ -201,8 +201,14 @@ def get_summary(
     session: SessionDep,
     job_id: str,
     radii: Annotated[list[float] | None, Query(description="Radii to report (repeatable)")] = None,
+    confidence: Annotated[
+        float, Query(gt=0.0, lt=1.0, description="Coverage of the intervals over the test set")
+    ] = 0.95,
 ) -> Summary:
-    return job_reports.summary(session, job_id, radii)
+    """Certified accuracy at radii and ACR of NP (same run; equal budget when the job has
+    that baseline) and DSRS with confidence intervals, benign accuracy, and the DSRS gain
+    against the named baseline."""
+    return job_reports.summary(session, job_id, radii, confidence)
 
 
 @router.post("/{job_id}/cancel", response_model=JobOut)

@@ -56,11 +56,18 @@ CSV_COLUMNS = tuple(SampleOut.model_fields)
 COHEN_HEADER = ("idx", "label", "predict", "radius", "correct", "time")
 
 def counted_radius(sample: SampleOut, certificate: str) -> float:
-    """The radius of ``sample`` that counts (NP, or DSRS: at least NP), as the files of the
-    original implementations hold it: 0 where none counts
+    """The radius of ``sample`` that counts (``np``; ``dsrs``: at least NP;
+    ``np-equal-budget``: the pooled 2N draws' NP), as the files of the original
+    implementations hold it: 0 where none counts
     (:func:`dsrs_core.evaluation.counted_radii`, :func:`~dsrs_core.evaluation.radius_in_files`)."""
     from dsrs_core.evaluation import counted_radii, radius_in_files
 
+    if certificate == "np-equal-budget":
+        # the pooled certificate predicts the counted class when its own bound is above 1/2
+        pooled = (sample.baseline_p_lower or 0.0) > 0.5
+        counted = counted_radii(sample.counted_label if pooled else None, sample.label,
+                                sample.baseline_np_radius)  # fmt: skip
+        return float(radius_in_files(counted))
     dsrs = sample.dsrs_radius if certificate == "dsrs" else None
     counted = counted_radii(sample.prediction, sample.label, sample.np_radius, dsrs)
     return float(radius_in_files(counted))
@@ -184,7 +191,8 @@ def _timedelta_seconds(text: str) -> float:
 
 @dataclass(frozen=True)
 class DsrsFileSet:
-    """Paths written by :func:`write_dsrs_tree` (None when the job has no Q)."""
+    """Paths written by :func:`write_dsrs_tree` (None when the job has no Q, or no
+    equal-budget baseline: then NP's files at 2N draws and the full alpha are not written)."""
 
     p_sampling: Path
     orig_radius: Path
@@ -192,6 +200,8 @@ class DsrsFileSet:
     q_sampling: Path | None
     new_radius: Path | None
     new_time: Path | None
+    equal_budget_sampling: Path | None = None
+    equal_budget_orig_radius: Path | None = None
 
 
 def _name(value: Any) -> str:
@@ -245,7 +255,24 @@ def write_dsrs_tree(
     new_name = new_radius_name(p_file, b, thresholded=q.sigma is None)
     new_radii = {s.dataset_index: counted_radius(s, "dsrs") for s in ordered}
     write_new_radius(new, new_name, new_radii, orig_radii, seconds)
+    equal_sampling = equal_orig = None
+    if ordered and all(s.baseline_np_radius is not None for s in ordered):
+        # The paper's NP baseline files: 2N draws under P at the full alpha.
+        from dsrs_core.bounds import clopper_pearson
+
+        alpha = float(parameters.alpha)
+        pooled = SamplingFile(family, k, sigma, str(2 * parameters.n), _name(alpha), None)
+        intervals = [
+            (s.dataset_index, *clopper_pearson(s.p_count + (s.baseline_extra_count or 0),
+                                               s.p_n + (s.baseline_extra_n or 0), alpha))
+            for s in ordered
+        ]  # fmt: skip
+        equal_sampling = write_sampling(sampling, pooled, sigma, intervals)
+        equal_name = orig_radius_name(pooled)
+        equal_radii = {s.dataset_index: counted_radius(s, "np-equal-budget") for s in ordered}
+        write_orig_radius(orig, equal_name, equal_radii, seconds)
+        equal_orig = orig / equal_name
     return DsrsFileSet(
         p_path, orig / orig_name, orig / f"time-{orig_name}", q_path, new / new_name,
-        new / f"time-{new_name}",
+        new / f"time-{new_name}", equal_sampling, equal_orig,
     )  # fmt: skip

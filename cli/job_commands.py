@@ -44,6 +44,13 @@ def submit(
     radius_unit: Annotated[float | None, typer.Option(help="Grid step of DSRS radii.")] = None,
     search_mode: Annotated[str | None, typer.Option(help="exact or original.")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed (random if omitted).")] = None,
+    baseline: Annotated[
+        str | None,
+        typer.Option(
+            help="NP baseline of a DSRS job: same-run (default) or equal-budget (N more draws "
+            "under P, NP from the pooled 2N at the full alpha: the DSRS paper's baseline)."
+        ),
+    ] = None,
     file: Annotated[
         Path | None,
         typer.Option(
@@ -66,6 +73,7 @@ def submit(
         "q_threshold": parse_threshold(q_threshold), "n_selection": n_selection, "n": n,
         "alpha": alpha, "batch_size": batch_size, "radius_method": radius_method,
         "radius_unit": radius_unit, "search_mode": search_mode, "seed": seed,
+        "baseline": baseline,
     }  # fmt: skip
     try:
         base = load_document(file) if file is not None else {}

@@ -35,6 +35,7 @@ FLAT_FIELDS: dict[str, tuple[str, ...]] = {
     "alpha": ("alpha",),
     "batch_size": ("batch_size",),
     "seed": ("seed",),
+    "baseline": ("baseline",),
     "radius_method": ("radius_search", "method"),
     "radius_unit": ("radius_search", "unit"),
     "radius_tolerance": ("radius_search", "tolerance"),

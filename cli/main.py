@@ -34,6 +34,7 @@ def main(
 # Every command, registered here and nowhere else. The command modules import nothing
 # heavy at import (each command imports what it needs when it runs).
 from dsrs_cli import (
+    compare_command,
     convert_command,
     export_command,
     job_commands,
@@ -46,6 +47,7 @@ from dsrs_cli import (
     sweep_command,
 )
 
+app.command("compare")(compare_command.compare)
 app.command("convert")(convert_command.convert)
 app.command("export")(export_command.export)
 app.add_typer(job_commands.jobs_app, name="jobs")

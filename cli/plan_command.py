@@ -52,7 +52,7 @@ def plan(
 ) -> None:
     """Largest NP and DSRS radii when every draw agrees, forward passes per input, and
     warnings where DSRS cannot beat NP."""
-    from dsrs_core.budget import plan_budget
+    from dsrs_core.budget import EQUAL_BUDGET_PLAN_BASELINE, NP_PLAN_BASELINE, plan_budget
     from dsrs_core.config import NoiseSpec, QSpec, RadiusSearch
     from dsrs_core.errors import InvalidParameterError
 
@@ -94,10 +94,18 @@ def plan(
                + (f" k {k}" if k else ""))  # fmt: skip
     typer.echo(
         f"NP   best-case pL {result.best_p_lower:.6f}  max radius {result.np_max_radius:.4f}"
+        f"  ({NP_PLAN_BASELINE})"
     )
+    if result.np_equal_budget_max_radius is not None:
+        typer.echo(
+            f"NP   equal budget        max radius {result.np_equal_budget_max_radius:.4f}"
+            f"  ({EQUAL_BUDGET_PLAN_BASELINE}; the DSRS paper's baseline, job option "
+            "baseline: equal-budget)"
+        )
     if result.dsrs_max_radius is not None:
         typer.echo(
             f"DSRS best-case qL {result.best_q_lower:.6f}  max radius {result.dsrs_max_radius:.4f}"
+            "  (N under P + N under Q, alpha split)"
         )
     typer.echo(f"forward passes per input: {result.forward_passes_per_input}")
     for warning in result.warnings:

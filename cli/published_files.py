@@ -18,10 +18,13 @@ from pathlib import Path
 
 __all__ = [
     "ModelName",
+    "NewRadiusFile",
     "SamplingFile",
     "new_radius_name",
     "orig_radius_name",
     "parse_model_name",
+    "parse_new_radius_name",
+    "parse_orig_radius_name",
     "parse_sampling_name",
     "read_new_radius",
     "read_radius_file",
@@ -38,6 +41,10 @@ GAIN_FLOOR = 1e-5
 _SAMPLING = re.compile(
     r"^(?P<dist>gaussian|general-gaussian)-(?P<k>None|\d+)-(?P<s>[0-9.e+-]+?)-(?P<N>\d+)"
     r"-(?P<alpha>[0-9.e-]+?)(?:-(?P<th>x\+|x|x2\+|x2|[0-9.]+))?\.txt$"
+)
+_NEW_RADIUS = re.compile(
+    r"^new-rad-(?P<dist>gaussian|general-gaussian)(?P<th>-th)?-(?P<k>None|\d+)-(?P<s>[0-9.e+-]+?)"
+    r"-(?P<b>x\+|x|x2\+|x2|[0-9.e+-]+?)-(?P<N>\d+)-(?P<alpha>[0-9.e-]+?)\.txt$"
 )
 _MODEL = re.compile(
     r"^(?P<training>.+?)-(?P<dataset>mnist|cifar10|imagenet|tinyimagenet)-"
@@ -66,6 +73,15 @@ class SamplingFile:
 
 
 @dataclass(frozen=True)
+class NewRadiusFile:
+    """The parts of a new-radius file name: the P run it improves on and the Q used."""
+
+    p_run: SamplingFile
+    q_param: str
+    thresholded: bool
+
+
+@dataclass(frozen=True)
 class ModelName:
     training: str
     dataset: str
@@ -79,6 +95,23 @@ def parse_sampling_name(name: str) -> SamplingFile | None:
     if m is None:
         return None
     return SamplingFile(m["dist"], m["k"], m["s"], m["N"], m["alpha"], m["th"])
+
+
+def parse_orig_radius_name(name: str) -> SamplingFile | None:
+    """The P run of ``orig-rad-general-gaussian-380-1.0-100000-0.001.txt``; None if no match."""
+    if not name.startswith("orig-rad-"):
+        return None
+    parsed = parse_sampling_name(name.removeprefix("orig-rad-"))
+    return parsed if parsed is not None and parsed.threshold is None else None
+
+
+def parse_new_radius_name(name: str) -> NewRadiusFile | None:
+    """Parse ``new-rad-general-gaussian-th-380-1.0-x+-50000-0.0005.txt``; None if no match."""
+    m = _NEW_RADIUS.match(name)
+    if m is None:
+        return None
+    p_run = SamplingFile(m["dist"], m["k"], m["s"], m["N"], m["alpha"], None)
+    return NewRadiusFile(p_run, m["b"], m["th"] is not None)
 
 
 def parse_model_name(name: str) -> ModelName | None:

@@ -58,7 +58,7 @@ def run_plan(
         if p_file.n == "100000":
             arrays.append(
                 (
-                    f"NP baseline (N={p_file.n}, alpha={p_file.alpha})",
+                    f"NP, equal budget (N={p_file.n}, α={p_file.alpha})",
                     [radii[i] for i in sorted(radii)],
                 )
             )

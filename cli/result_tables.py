@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from dsrs_client.contract import JobOut, SampleOut, Summary
+    from dsrs_client.contract import Interval, JobOut, SampleOut, Summary
 
 __all__ = ["print_job", "print_samples", "print_summary"]
 
@@ -17,27 +17,78 @@ def _console():  # type: ignore[no-untyped-def]
     return Console()
 
 
+def _with_interval(value: float, interval: Interval | None, percent: bool) -> str:
+    text = f"{100 * value:.1f}%" if percent else f"{value:.4f}"
+    if interval is None or interval.lower is None or interval.upper is None:
+        return text
+    if percent:
+        return f"{text} [dim]({100 * interval.lower:.1f}–{100 * interval.upper:.1f})[/]"
+    return f"{text} [dim]({interval.lower:.4f}–{interval.upper:.4f})[/]"
+
+
 def print_summary(summary: Summary, title: str | None = None) -> None:
-    """Certified accuracy at each radius for NP and DSRS, then ACR."""
+    """Certified accuracy at each radius for NP (same run; equal budget when drawn) and
+    DSRS with their intervals, then ACR, benign accuracy and the gain with its baseline."""
     from rich.table import Table
 
     metric = "Certified accuracy" if summary.labelled else "Certified fraction"
     table = Table(title=title or f"{metric}, job {summary.job_id} ({summary.samples} inputs)")
     table.add_column("radius", justify="right")
-    table.add_column("NP", justify="right")
+    table.add_column("NP (same run)", justify="right")
+    equal = summary.acr_np_equal_budget is not None
+    if equal:
+        table.add_column("NP (equal budget)", justify="right")
     uses_q = summary.acr_dsrs is not None
     if uses_q:
         table.add_column("DSRS", justify="right")
     for row in summary.certified_accuracy:
-        cells = [f"{row.radius:.2f}", f"{100 * row.np:.1f}%"]
+        cells = [f"{row.radius:.2f}", _with_interval(row.np, row.np_interval, True)]
+        if equal:
+            cells.append(
+                _with_interval(row.np_equal_budget or 0.0, row.np_equal_budget_interval, True)
+            )
         if uses_q:
-            cells.append(f"{100 * (row.dsrs or 0.0):.1f}%")
+            cells.append(_with_interval(row.dsrs or 0.0, row.dsrs_interval, True))
         table.add_row(*cells)
     table.add_section()
-    acr = [f"{summary.acr_np:.4f}"] + ([f"{summary.acr_dsrs:.4f}"] if uses_q else [])
+    acr = [_with_interval(summary.acr_np, summary.acr_np_interval, False)]
+    if equal:
+        assert summary.acr_np_equal_budget is not None
+        acr.append(
+            _with_interval(summary.acr_np_equal_budget, summary.acr_np_equal_budget_interval, False)
+        )
+    if uses_q:
+        assert summary.acr_dsrs is not None
+        acr.append(_with_interval(summary.acr_dsrs, summary.acr_dsrs_interval, False))
     table.add_row("ACR", *acr)
-    _console().print(table)
-    _console().print(f"abstain rate {100 * summary.abstain_rate:.1f}%")
+    console = _console()
+    console.print(table)
+    lines = [f"abstain rate {100 * summary.abstain_rate:.1f}%"]
+    if summary.benign_accuracy is not None:
+        lines.append(
+            "benign accuracy of the smoothed classifier (the paper's R = 0 column) "
+            + _with_interval(summary.benign_accuracy, summary.benign_accuracy_interval, True)
+        )
+    if summary.acr_gain is not None:
+        against = (
+            "the equal-budget NP baseline (2N draws under P, full alpha)"
+            if summary.baseline == "equal-budget"
+            else "NP of the same run (N draws, P share of alpha: overstates the gain; "
+            "submit with baseline equal-budget for the paper's baseline)"
+        )
+        lines.append(f"DSRS ACR gain {summary.acr_gain:+.4f} against {against}")
+        if summary.baseline == "equal-budget":
+            lines.append(
+                "the larger of the DSRS and the equal-budget NP radius per input would be a "
+                "certificate at 2·alpha (union bound of two certificates at alpha); no column "
+                "takes it"
+            )
+    lines.append(
+        f"{100 * summary.confidence:g}% intervals over the test set: accuracies "
+        f"{summary.interval_methods.get('certified_accuracy', '')}, ACR "
+        f"{summary.interval_methods.get('acr', '')}"
+    )
+    console.print("\n".join(lines), highlight=False)
 
 
 def print_samples(samples: Sequence[SampleOut]) -> None:

@@ -1,11 +1,12 @@
 """``dsrs sweep FILE``: submit every configuration of a grid, watch them together, print
-one comparison table (certified accuracy of NP and DSRS at each radius, ACR) and save a
-PNG plot."""
+one comparison table (certified accuracy of NP and DSRS at each radius, ACR, with
+confidence intervals: the table of ``dsrs compare``) and save the PNG of the curves and,
+when a numeric axis varies, the ablation PNG (ACR against N, k, σ_Q, …)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -13,7 +14,7 @@ from dsrs_cli.connection import client_options, open_client, print_json
 from dsrs_cli.option_parsing import parse_floats
 
 if TYPE_CHECKING:
-    from dsrs_client.contract import JobOut, Summary
+    from dsrs_client.contract import JobOut
 
 DEFAULT_STEP = 0.25
 PLOT_POINTS = 100
@@ -26,6 +27,13 @@ def sweep(
     ],
     plot: Annotated[
         Path | None, typer.Option(help="PNG of the curves (default <FILE stem>-sweep.png).")
+    ] = None,
+    ablation: Annotated[
+        Path | None,
+        typer.Option(
+            help="PNG of ACR against each varying numeric axis "
+            "(default beside the plot, <plot stem>-ablation.png)."
+        ),
     ] = None,
     radii: Annotated[
         str | None, typer.Option(help="Comma-separated radii of the table (default 0.25, 0.5, …).")
@@ -66,13 +74,21 @@ def sweep(
         done = [(label, job) for label, job in zip(labels, finals, strict=True)
                 if job.status == "succeeded"]  # fmt: skip
         tables, curves = _summaries(dsrs, done, table_radii)
+        rows = _comparison_rows(dsrs, done, tables)
     failed = [(label, job) for label, job in zip(labels, finals, strict=True)
               if job.status != "succeeded"]  # fmt: skip
     plot_path = plot or Path(f"{file.stem}-sweep.png")
+    ablation_path = None
     if curves:
-        from dsrs_cli.sweep_plot import plot_sweep
+        from dsrs_cli.sweep_plot import plot_ablation, plot_sweep
 
         plot_sweep(curves, plot_path, f"sweep {file.name}")
+        values = {c.label: c.values for c in spec.configurations}
+        ablation_path = plot_ablation(
+            [(values[label], summary) for (label, _), summary in zip(done, tables, strict=True)],
+            ablation or plot_path.with_name(f"{plot_path.stem}-ablation.png"),
+            f"sweep {file.name}: ACR",
+        )
     if json_output:
         print_json(
             {
@@ -82,12 +98,19 @@ def sweep(
                 ],
                 "failed": [{"label": label, "job": job} for label, job in failed],
                 "plot": str(plot_path) if curves else None,
+                "ablation_plot": str(ablation_path) if ablation_path else None,
             }
         )
     else:
         if tables:
-            _print_comparison(done, tables)
+            from dsrs_cli.comparison_tables import TableFormat, render_table
+
+            typer.echo(render_table(rows, TableFormat.text, f"sweep {file.name}"), nl=False)
             typer.echo(f"plot: {plot_path}")
+            if ablation_path:
+                typer.echo(f"ablation plot: {ablation_path}")
+            ids = " ".join(job.id for _, job in done)
+            typer.echo(f"other formats: dsrs compare {ids} --format markdown|latex|csv")
         for label, job in failed:
             typer.secho(f"{label}: job {job.id} {job.status}: {job.error or ''}",
                         fg=typer.colors.RED, err=True)  # fmt: skip
@@ -126,33 +149,13 @@ def _summaries(dsrs, done, table_radii):  # type: ignore[no-untyped-def]
     return tables, curves
 
 
-def _print_comparison(done: list[tuple[str, JobOut]], tables: list[Summary]) -> None:
-    from rich.console import Console
-    from rich.table import Table
+def _comparison_rows(dsrs, done, tables):  # type: ignore[no-untyped-def]
+    """The compare table of the finished jobs (``GET /v1/compare``: stored rows, intervals)
+    at the table radii; each configuration is labelled with its grid values."""
+    from dsrs_cli.job_comparison import comparison_rows
 
+    if not done:
+        return []
     radii = [row.radius for row in tables[0].certified_accuracy]
-    table = Table(title="Certified accuracy by configuration (NP vs DSRS)")
-    table.add_column("configuration")
-    table.add_column("job")
-    table.add_column("cert.")
-    for radius in radii:
-        table.add_column(f"{radius:g}", justify="right")
-    table.add_column("ACR", justify="right")
-    for (label, job), summary in zip(done, tables, strict=True):
-        rows: list[tuple[str, list[Any], float | None]] = [
-            ("NP", [r.np for r in summary.certified_accuracy], summary.acr_np)
-        ]
-        if summary.acr_dsrs is not None:
-            rows.append(
-                ("DSRS", [r.dsrs or 0.0 for r in summary.certified_accuracy], summary.acr_dsrs)
-            )
-        for i, (name, values, acr) in enumerate(rows):
-            table.add_row(
-                label if i == 0 else "",
-                job.id[:8] if i == 0 else "",
-                name,
-                *(f"{100 * v:.1f}%" for v in values),
-                f"{acr:.4f}",
-            )
-        table.add_section()
-    Console().print(table)
+    comparison = dsrs.compare([job.id for _, job in done], radii=radii or None)
+    return comparison_rows(comparison, {job.id: label for label, job in done})

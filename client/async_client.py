@@ -14,6 +14,7 @@ import httpx
 
 from dsrs_client import endpoints
 from dsrs_client.contract import (
+    Comparison,
     InputSetOut,
     JobCreate,
     JobOut,
@@ -198,6 +199,16 @@ class AsyncDsrsClient:
     async def summary(self, job_id: str, *, radii: Sequence[float] | None = None) -> Summary:
         """Certified accuracy (NP and DSRS) and ACR."""
         return await self._call(endpoints.summary(job_id, radii))
+
+    async def compare(
+        self,
+        job_ids: Sequence[str],
+        *,
+        radii: Sequence[float] | None = None,
+        confidence: float = 0.95,
+    ) -> Comparison:
+        """``GET /v1/compare`` (see :meth:`DsrsClient.compare`)."""
+        return await self._call(endpoints.compare(job_ids, radii, confidence))
 
     async def plan(self, **query: Any) -> PlanOut:
         """``GET /v1/plan`` (see :meth:`DsrsClient.plan`)."""

@@ -15,6 +15,7 @@ import httpx
 from pydantic import BaseModel, TypeAdapter
 
 from dsrs_client.contract import (
+    Comparison,
     InputSetOut,
     JobCreate,
     JobOut,
@@ -146,6 +147,15 @@ def results_page(job_id: str, cursor: str | None, limit: int) -> Endpoint[Result
 def summary(job_id: str, radii: Sequence[float] | None) -> Endpoint[Summary]:
     params = [("radii", float(r)) for r in radii] if radii else None
     return Endpoint("GET", f"/v1/jobs/{job_id}/summary", _model(Summary), params=params)
+
+
+def compare(
+    job_ids: Sequence[str], radii: Sequence[float] | None, confidence: float
+) -> Endpoint[Comparison]:
+    params: list[tuple[str, Any]] = [("job_id", job_id) for job_id in job_ids]
+    params += [("radii", float(r)) for r in radii or ()]
+    params.append(("confidence", confidence))
+    return Endpoint("GET", "/v1/compare", _model(Comparison), params=params)
 
 
 def plan(**query: Any) -> Endpoint[PlanOut]:

@@ -10,6 +10,7 @@ import httpx
 
 from dsrs_client import endpoints
 from dsrs_client.contract import (
+    Comparison,
     InputSetOut,
     JobCreate,
     JobOut,
@@ -236,6 +237,18 @@ class DsrsClient:
     def summary(self, job_id: str, *, radii: Sequence[float] | None = None) -> Summary:
         """Certified accuracy (NP and DSRS) at ``radii`` (default 0, 0.25, …) and ACR."""
         return self._call(endpoints.summary(job_id, radii))
+
+    def compare(
+        self,
+        job_ids: Sequence[str],
+        *,
+        radii: Sequence[float] | None = None,
+        confidence: float = 0.95,
+    ) -> Comparison:
+        """``GET /v1/compare``: jobs side by side, certified accuracy at ``radii`` and ACR
+        with confidence intervals, benign accuracy, curves
+        (:class:`dsrs_client.contract.Comparison`)."""
+        return self._call(endpoints.compare(job_ids, radii, confidence))
 
     def plan(self, **query: Any) -> PlanOut:
         """``GET /v1/plan``: largest certifiable radii and cost for a budget.

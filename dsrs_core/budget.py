@@ -11,6 +11,11 @@ a job could not certify. Pure numpy / scipy: no torch.
 Costs count forward passes of the base classifier per input: ``n_selection`` (predict mode
 only) plus ``N`` under P plus, for DSRS, ``N`` under Q. :func:`sequential_saving` predicts
 what sequential sampling (target-radius form) spends instead, per agreement rate.
+
+Baselines: ``np_max_radius`` is an NP job with ``N`` draws at the full ``alpha``
+(:data:`NP_PLAN_BASELINE`). A DSRS plan also gives the paper's *equal-budget* NP baseline
+(:mod:`dsrs_core.equal_budget`): ``2N`` draws under P, the same forward passes as DSRS, at
+the full ``alpha``; whether DSRS can beat NP is judged against that one.
 """
 
 from __future__ import annotations
@@ -28,11 +33,14 @@ from dsrs_core.certification import (
 )
 from dsrs_core.config import CertificationConfig, NoiseSpec, QSpec, RadiusSearch
 from dsrs_core.dsrs_bound import Intervals
+from dsrs_core.equal_budget import equal_budget_np_radius
 from dsrs_core.neyman_pearson import np_radius
 
 __all__ = [
+    "EQUAL_BUDGET_PLAN_BASELINE",
     "GAUSSIAN_DSRS_DIMENSION",
     "NEAR_ONE_P_LOWER",
+    "NP_PLAN_BASELINE",
     "RADIUS_GAIN_TOLERANCE",
     "SAVING_AGREEMENTS",
     "BudgetPlan",
@@ -53,6 +61,10 @@ NEAR_ONE_P_LOWER = 0.99
 #: A DSRS radius at most this much above the NP radius counts as "no gain" (grid radii are
 #: printed to ~1e-5 in the original's files; dsrs-math.md §6).
 RADIUS_GAIN_TOLERANCE = 1e-5
+NP_PLAN_BASELINE = "NP with N draws under P at the full alpha"
+EQUAL_BUDGET_PLAN_BASELINE = (
+    "equal-budget NP: 2N draws under P (the forward passes of DSRS) at the full alpha"
+)
 
 
 @dataclass(frozen=True)
@@ -62,7 +74,11 @@ class BudgetPlan:
     Attributes
     ----------
     np_max_radius : float
-        Largest NP radius with ``N`` draws under P and all of ``alpha`` on them.
+        Largest NP radius with ``N`` draws under P and all of ``alpha`` on them
+        (:data:`NP_PLAN_BASELINE`).
+    np_equal_budget_max_radius : float or None
+        DSRS plans: largest NP radius with ``2N`` draws under P at the full ``alpha``
+        (:data:`EQUAL_BUDGET_PLAN_BASELINE`, the paper's baseline); None without Q.
     dsrs_max_radius : float or None
         Largest DSRS radius when every P and Q draw agrees (``alpha`` split between P and
         Q); None without Q.
@@ -76,15 +92,22 @@ class BudgetPlan:
         Why DSRS cannot beat NP here, or why nothing can be certified.
     dimension : int
         The input dimension ``d`` planned for.
+    np_baseline : str
+        What ``np_max_radius`` is (:data:`NP_PLAN_BASELINE`).
+    np_equal_budget_baseline : str or None
+        What ``np_equal_budget_max_radius`` is; None without Q.
     """
 
     np_max_radius: float
+    np_equal_budget_max_radius: float | None
     dsrs_max_radius: float | None
     forward_passes_per_input: int
     best_p_lower: float
     best_q_lower: float | None
     warnings: tuple[str, ...]
     dimension: int
+    np_baseline: str = NP_PLAN_BASELINE
+    np_equal_budget_baseline: str | None = None
 
 
 def best_case_p_lower(n: int, alpha: float) -> float:
@@ -164,6 +187,7 @@ def _plan(config: CertificationConfig, dimension: int, n_selection: int) -> Budg
         )
     passes = n_selection + n
     dsrs_max: float | None = None
+    equal_budget_max: float | None = None
     q_lower: float | None = None
     if config.q is not None:
         passes += n
@@ -172,15 +196,20 @@ def _plan(config: CertificationConfig, dimension: int, n_selection: int) -> Budg
         dsrs_p_lower = best_case_p_lower(n, alpha_p)
         q_lower = best_case_p_lower(n, alpha_q)
         dsrs_max = _best_dsrs_radius(config, p_noise, dsrs_p_lower, q_lower)
-        warnings.extend(_dsrs_warnings(config, dimension, np_max, dsrs_max, dsrs_p_lower))
+        equal_budget_max = equal_budget_np_radius(p_noise, n, n, n, n, alpha).radius
+        warnings.extend(
+            _dsrs_warnings(config, dimension, equal_budget_max, dsrs_max, dsrs_p_lower)
+        )
     return BudgetPlan(
         np_max_radius=np_max,
+        np_equal_budget_max_radius=equal_budget_max,
         dsrs_max_radius=dsrs_max,
         forward_passes_per_input=passes,
         best_p_lower=p_lower,
         best_q_lower=q_lower,
         warnings=tuple(warnings),
         dimension=dimension,
+        np_equal_budget_baseline=None if equal_budget_max is None else EQUAL_BUDGET_PLAN_BASELINE,
     )
 
 
@@ -204,7 +233,7 @@ def _best_dsrs_radius(config, p_noise, p_lower: float, q_lower: float) -> float:
 def _dsrs_warnings(
     config: CertificationConfig,
     dimension: int,
-    np_max: float,
+    equal_budget_max: float,
     dsrs_max: float,
     dsrs_p_lower: float,
 ) -> list[str]:
@@ -220,12 +249,13 @@ def _dsrs_warnings(
             f"with N = {config.n} the best P lower bound is only {dsrs_p_lower:.4f}: DSRS "
             f"gains need pA close to 1 (pL >= {NEAR_ONE_P_LOWER}); increase N"
         )
-    if dsrs_max <= np_max + RADIUS_GAIN_TOLERANCE:
+    if dsrs_max <= equal_budget_max + RADIUS_GAIN_TOLERANCE:
         warnings.append(
             f"DSRS cannot beat NP at this budget: its best-case radius {dsrs_max:.4f} "
-            f"(every draw under P and under Q agrees, alpha split) is not above the NP "
-            f"radius {np_max:.4f} (N draws, all of alpha); DSRS can still raise the radius "
-            "of inputs whose Q agreement is higher than NP's worst case implies"
+            f"(every draw under P and under Q agrees, alpha split) is not above the "
+            f"equal-budget NP radius {equal_budget_max:.4f} (2N draws under P, all of "
+            "alpha); DSRS can still raise the radius of inputs whose Q agreement is higher "
+            "than NP's worst case implies"
         )
     if config.q is not None and config.q.threshold == "x+":
         warnings.append(

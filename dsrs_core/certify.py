@@ -14,17 +14,19 @@ Modes (dsrs-math.md §2.1; Cohen et al. 2019):
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 import torch
 
-from dsrs_core.certification import certificate_from_counts
+from dsrs_core.certification import build_p_noise, certificate_from_counts
 from dsrs_core.config import CertificationConfig
+from dsrs_core.equal_budget import EqualBudgetRadius, equal_budget_np_radius
 from dsrs_core.errors import InvalidParameterError
 from dsrs_core.results import Certificate
 from dsrs_core.sampling import DEFAULT_BATCH_SIZE, Classifier, draw_counts_batch
 
-__all__ = ["certify", "certify_batch", "make_generator"]
+__all__ = ["certify", "certify_batch", "equal_budget_baseline", "make_generator"]
 
 
 def make_generator(seed: int, device: str | torch.device = "cpu") -> torch.Generator:
@@ -124,3 +126,52 @@ def _as_tensor(x: torch.Tensor | np.ndarray) -> torch.Tensor:
     if not x.is_floating_point():
         x = x.to(torch.float32)
     return x
+
+
+def equal_budget_baseline(
+    classifier: Classifier,
+    x: torch.Tensor | np.ndarray,
+    config: CertificationConfig,
+    certificate: Certificate,
+    *,
+    seed: int,
+    device: str | torch.device | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+) -> EqualBudgetRadius:
+    """The DSRS paper's NP baseline for a DSRS certificate (:mod:`dsrs_core.equal_budget`).
+
+    Draws ``config.n`` further samples under P (the Q budget spent on P), counts agreement
+    with the class the certificate counted, pools them with its P run and certifies the
+    pooled count with NP at the full ``alpha``.
+
+    Parameters
+    ----------
+    certificate : Certificate
+        The DSRS certificate of ``x`` (its P counts are pooled).
+    seed : int
+        Seeds the extra draws; must differ from the certificate's own seed (a fresh,
+        independent stream), e.g. derived from it.
+    """
+    if config.q is None:
+        raise InvalidParameterError("the equal-budget baseline is for DSRS jobs (Q is set)")
+    if seed == certificate.counts.seed:
+        raise InvalidParameterError("the extra P draws need a seed of their own")
+    device = torch.device(device if device is not None else getattr(classifier, "device", "cpu"))
+    tensor = _as_tensor(x).to(device).unsqueeze(0)
+    (extra,) = draw_counts_batch(
+        classifier,
+        tensor,
+        replace(config, q=None),
+        labels=[certificate.counts.label],
+        generator=make_generator(seed, device),
+        batch_size=batch_size,
+    )
+    counts = certificate.counts
+    return equal_budget_np_radius(
+        build_p_noise(config.p, int(tensor[0].numel())),
+        counts.p_count,
+        counts.p_n,
+        extra.p_count,
+        extra.p_n,
+        config.alpha,
+    )

@@ -219,6 +219,12 @@ class SampleRecord(Base):
     q_upper: Mapped[float | None] = mapped_column(Float)
     np_radius: Mapped[float] = mapped_column(Float)
     dsrs_radius: Mapped[float | None] = mapped_column(Float)
+    #: Equal-budget NP baseline (job option ``baseline: equal-budget``): the extra N draws
+    #: under P, the lower bound of the pooled 2N draws at the full alpha, its NP radius.
+    baseline_extra_count: Mapped[int | None] = mapped_column(Integer, default=None)
+    baseline_extra_n: Mapped[int | None] = mapped_column(Integer, default=None)
+    baseline_p_lower: Mapped[float | None] = mapped_column(Float, default=None)
+    baseline_np_radius: Mapped[float | None] = mapped_column(Float, default=None)
     reason: Mapped[str] = mapped_column(Text, default="")
     elapsed_s: Mapped[float] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -28,7 +28,7 @@ from dsrs_store.tables import JobRecord, utcnow
 from dsrs_worker.classifiers import ClassifierCache
 from dsrs_worker.devices import process_device
 from dsrs_worker.job_inputs import load_chunk_inputs
-from dsrs_worker.seeds import sample_seed
+from dsrs_worker.seeds import equal_budget_seed, sample_seed
 
 __all__ = ["ChunkOutcome", "certify_chunk"]
 
@@ -135,7 +135,8 @@ def _certify_positions(
         return 0
     import torch
 
-    from dsrs_core.certify import certify
+    from dsrs_core.certify import certify, equal_budget_baseline
+    from dsrs_core.equal_budget import EQUAL_BUDGET
 
     config = certification_config(job.parameters)
     device = process_device(settings.device)
@@ -158,13 +159,22 @@ def _certify_positions(
             device=device,
             batch_size=job.parameters.batch_size,
         )
-        elapsed = time.perf_counter() - started
-        written += repository.insert_sample(
-            session,
-            _sample_values(
-                job.id, position, chunk.dataset_indices[row], label, certificate, seed, elapsed
-            ),
+        values = _sample_values(
+            job.id, position, chunk.dataset_indices[row], label, certificate, seed, 0.0
         )
+        if job.parameters.baseline == EQUAL_BUDGET and config.q is not None:
+            baseline = equal_budget_baseline(
+                classifier,
+                torch.from_numpy(chunk.inputs[row]),
+                config,
+                certificate,
+                seed=equal_budget_seed(job.seed, position),
+                device=device,
+                batch_size=job.parameters.batch_size,
+            )
+            values.update(baseline.row_fields())
+        values["elapsed_s"] = time.perf_counter() - started
+        written += repository.insert_sample(session, values)
         session.commit()
     return written
 

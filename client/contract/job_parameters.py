@@ -31,6 +31,7 @@ from dsrs_client.contract.defaults import (
 )
 
 __all__ = [
+    "Baseline",
     "InputsIn",
     "JobCreate",
     "JobMode",
@@ -42,6 +43,8 @@ __all__ = [
 ]
 
 JobMode = Literal["predict", "evaluate"]
+#: The NP baseline a DSRS job is compared with (dsrs_core.equal_budget).
+Baseline = Literal["same-run", "equal-budget"]
 NoiseFamily = Literal["gaussian", "general-gaussian"]
 
 
@@ -101,14 +104,35 @@ class JobParameters(Strict):
     sequential: SequentialIn | None = Field(
         default=None, description="Omit for fixed-N sampling (every input draws n)."
     )
+    baseline: Baseline = Field(
+        default="same-run",
+        description="NP baseline of a DSRS job. same-run: NP from the job's own N draws under "
+        "P (at the P share of alpha). equal-budget: also draw N more samples under P and "
+        "certify the pooled 2N draws with NP at the full alpha, the DSRS paper's baseline "
+        "(N more forward passes per input); the gain is then reported against it.",
+    )
+
+    @model_validator(mode="after")
+    def equal_budget_needs_q(self) -> JobParameters:
+        if self.baseline == "equal-budget" and self.q is None:
+            raise ValueError(
+                "baseline 'equal-budget' compares DSRS with NP at the same budget and needs a "
+                "Q (set q); an NP-only job is its own baseline (use 'same-run')"
+            )
+        if self.baseline == "equal-budget" and self.sequential is not None:
+            raise ValueError(
+                "baseline 'equal-budget' pools 2N fixed draws under P and cannot be combined "
+                "with sequential sampling (use 'same-run')"
+            )
+        return self
 
     def draws_per_input(self, mode: JobMode) -> int:
         """Forward passes per input at most (the fixed-N budget): ``n`` under P, ``n`` under
-        Q when Q is set, and the ``n_selection`` draws that choose the class in predict
-        mode. Sequential inputs may stop short of it."""
-        return self.n * (2 if self.q is not None else 1) + (
-            self.n_selection if mode == "predict" else 0
-        )
+        Q when Q is set, ``n`` more under P for the equal-budget baseline, and the
+        ``n_selection`` draws that choose the class in predict mode. Sequential inputs may
+        stop short of it."""
+        runs = (2 if self.q is not None else 1) + (1 if self.baseline == "equal-budget" else 0)
+        return self.n * runs + (self.n_selection if mode == "predict" else 0)
 
 
 class InputsIn(Strict):

@@ -7,12 +7,17 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from dsrs_client.contract.job_parameters import JobMode, JobParameters
+from dsrs_client.contract.job_parameters import Baseline, JobMode, JobParameters
 from dsrs_client.contract.job_status import JobStatus
 
 __all__ = [
+    "CertificateFigures",
     "CertifiedAccuracyRow",
+    "ComparedJob",
+    "Comparison",
+    "EstimateOut",
     "InputSetOut",
+    "Interval",
     "JobOut",
     "JobProgressOut",
     "JobTimings",
@@ -118,6 +123,18 @@ class SampleOut(BaseModel):
     q_upper: float | None
     np_radius: float
     dsrs_radius: float | None
+    baseline_extra_count: int | None = Field(
+        default=None, description="Equal-budget baseline: agreeing extra draws under P"
+    )
+    baseline_extra_n: int | None = Field(
+        default=None, description="Equal-budget baseline: extra draws under P (N)"
+    )
+    baseline_p_lower: float | None = Field(
+        default=None, description="Lower bound of the pooled 2N draws under P at the full alpha"
+    )
+    baseline_np_radius: float | None = Field(
+        default=None, description="Equal-budget NP radius: NP from the pooled 2N draws"
+    )
     reason: str
     elapsed_s: float
 
@@ -128,10 +145,23 @@ class ResultsPage(BaseModel):
     next_cursor: str | None = Field(description="Pass as ?cursor= for the next page.")
 
 
+class Interval(BaseModel):
+    """A confidence interval over the test set (None ends: too few inputs)."""
+
+    lower: float | None
+    upper: float | None
+
+
 class CertifiedAccuracyRow(BaseModel):
     radius: float
-    np: float
+    np: float = Field(description="NP from the job's own P run (the same-run baseline)")
     dsrs: float | None
+    np_equal_budget: float | None = Field(
+        default=None, description="Equal-budget NP baseline (2N draws under P, full alpha)"
+    )
+    np_interval: Interval | None = None
+    dsrs_interval: Interval | None = None
+    np_equal_budget_interval: Interval | None = None
 
 
 class Summary(BaseModel):
@@ -148,6 +178,27 @@ class Summary(BaseModel):
     certified_accuracy: list[CertifiedAccuracyRow]
     acr_np: float
     acr_dsrs: float | None
+    acr_np_equal_budget: float | None = None
+    acr_np_interval: Interval | None = None
+    acr_dsrs_interval: Interval | None = None
+    acr_np_equal_budget_interval: Interval | None = None
+    benign_accuracy: float | None = Field(
+        default=None,
+        description="Benign accuracy of the smoothed classifier (the paper's R = 0 column; "
+        "not certified accuracy at 0); None without labels",
+    )
+    benign_accuracy_interval: Interval | None = None
+    baseline: Baseline = Field(
+        default="same-run",
+        description="The NP baseline that acr_gain is against: equal-budget (2N draws under "
+        "P at the full alpha, the DSRS paper's) when the job has it, else same-run (the "
+        "job's own N draws under P at the P share of alpha, which overstates the gain)",
+    )
+    acr_gain: float | None = Field(
+        default=None, description="ACR of DSRS minus ACR of the NP baseline named in 'baseline'"
+    )
+    confidence: float = 0.95
+    interval_methods: dict[str, str] = Field(default_factory=dict)
     forward_passes: int = Field(
         default=0, description="Forward passes of the base classifier used by these samples."
     )
@@ -165,9 +216,60 @@ class PlanOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     np_max_radius: float
+    np_baseline: str = Field(description="What np_max_radius is: NP with N draws at full alpha")
+    np_equal_budget_max_radius: float | None = Field(
+        description="DSRS plans: NP with 2N draws under P at the full alpha (the paper's "
+        "equal-budget baseline)"
+    )
+    np_equal_budget_baseline: str | None
     dsrs_max_radius: float | None
     forward_passes_per_input: int
     best_p_lower: float
     best_q_lower: float | None
     dimension: int
     warnings: list[str]
+
+
+class EstimateOut(BaseModel):
+    """A figure and its confidence interval over the test set (None: too few inputs)."""
+
+    value: float
+    lower: float | None
+    upper: float | None
+
+
+class CertificateFigures(BaseModel):
+    name: str = Field(description="What the figures are, with the budget and alpha they use")
+    kind: Literal["np", "dsrs"]
+    baseline: str | None = Field(
+        description="For NP figures: which NP baseline (same-run: the job's own P run at "
+        "the P share of alpha; equal-budget: 2N draws under P at the full alpha)"
+    )
+    accuracy: list[EstimateOut] = Field(description="Certified accuracy at each table radius")
+    acr: EstimateOut
+    curve: list[float] = Field(description="Certified accuracy at each curve radius")
+
+
+class ComparedJob(BaseModel):
+    job_id: str
+    label: str
+    status: str
+    mode: str
+    samples: int
+    total: int
+    labelled: bool
+    parameters: dict[str, Any]
+    benign: EstimateOut | None = Field(
+        description="Benign accuracy of the smoothed classifier (the paper's R = 0 column), "
+        "not certified accuracy at 0; None without labels"
+    )
+    certificates: list[CertificateFigures]
+
+
+class Comparison(BaseModel):
+    radii: list[float] = Field(description="Radii of the table")
+    curve_radii: list[float] = Field(description="Radii at which the curves are given")
+    confidence: float
+    accuracy_interval: str
+    acr_interval: str
+    jobs: list[ComparedJob]

@@ -47,6 +47,25 @@ def test_dsrs_plan_costs_two_n_plus_n0_and_warns_for_gaussian_p_in_high_dimensio
     assert not any("Gaussian P" in w for w in low_d.warnings)
 
 
+def test_dsrs_plan_offers_the_equal_budget_baseline_and_judges_against_it() -> None:
+    # Gaussian P: NP radius closed form sigma * Phi^-1(pL), pL of 2N draws at the full alpha.
+    plan = plan_budget(NoiseSpec("gaussian", 0.5), 784, 1000, 0.001, QSpec(sigma=0.4))
+    p_lower = (0.0005) ** (1 / 2000)
+    assert plan.np_equal_budget_max_radius is not None
+    assert math.isclose(plan.np_equal_budget_max_radius, 0.5 * norm.ppf(p_lower), rel_tol=1e-9)
+    assert plan.np_equal_budget_max_radius > plan.np_max_radius  # 2N draws beat N at one alpha
+    assert any("equal-budget NP radius" in w for w in plan.warnings)
+    assert plan_budget(NoiseSpec("gaussian", 0.5), 784, 1000, 0.001).np_equal_budget_max_radius is None
+
+
+def test_plan_command_states_its_baselines(run_cli) -> None:
+    text = run_cli(None, "plan", "--family", "general-gaussian", "--sigma", "0.25", "--k", "20",
+                   "--n", "1000", "--dataset", "digits", "--q-sigma", "0.2")  # fmt: skip
+    assert text.exit_code == 0, text.stderr
+    assert "N draws under P at the full alpha" in text.stdout
+    assert "equal-budget NP: 2N draws under P" in text.stdout
+
+
 def test_too_few_draws_certify_nothing() -> None:
     plan = plan_budget(NoiseSpec("general-gaussian", 0.25, 20), 64, 5, 0.001, QSpec(sigma=0.2))
     assert plan.np_max_radius == 0.0 and plan.dsrs_max_radius == 0.0

@@ -15,15 +15,20 @@ from dsrs_api.dashboard_schemas import Overview
 NAN = math.nan
 
 
-def columns(label, prediction, np_radius, dsrs_radius, counted=None, p_fraction=None) -> Columns:
+def columns(label, prediction, np_radius, dsrs_radius, counted=None, p_fraction=None,
+            baseline_p_lower=None, baseline_np_radius=None) -> Columns:  # fmt: skip
     n = len(np_radius)
+    fraction = np.array(p_fraction if p_fraction is not None else [0.9] * n, float)
     return Columns(
         label=np.array(label, float),
         prediction=np.array(prediction, float),
         counted_label=np.array(counted if counted is not None else label, float),
-        p_fraction=np.array(p_fraction if p_fraction is not None else [0.9] * n, float),
+        p_count=np.round(fraction * 1000),
+        p_n=np.full(n, 1000.0),
         np_radius=np.array(np_radius, float),
         dsrs_radius=np.array(dsrs_radius, float),
+        baseline_p_lower=np.array(baseline_p_lower or [NAN] * n, float),
+        baseline_np_radius=np.array(baseline_np_radius or [NAN] * n, float),
     )
 
 
@@ -31,6 +36,19 @@ def overview(data: Columns, mode: str = "evaluate", uses_q: bool = True) -> Over
     return overview_from_columns(
         data, job_id="j", status="running", total=10, mode=mode, uses_q=uses_q
     )
+
+
+def test_equal_budget_baseline_is_its_own_curve_and_acr() -> None:
+    # labelled: certified by both; pooled bound abstains; wrong class; certified by the pool only
+    data = columns([1, 2, 3, 4], [1, 2, 5, NAN], [0.5, 1.0, 0.8, 0.0], [0.7, 1.1, 0.9, NAN],
+                   counted=[1, 2, 5, 4], baseline_p_lower=[0.99, 0.4, 0.99, 0.9],
+                   baseline_np_radius=[0.6, 0.0, 0.9, 0.3])  # fmt: skip
+    result = overview(data)
+    assert result.baseline == "equal-budget"
+    assert result.acr_np_equal_budget == pytest.approx((0.6 + 0.3) / 4)
+    assert result.curve.np_equal_budget is not None and result.curve.np_equal_budget[0] == 0.5
+    without = overview(columns([1, 2], [1, 2], [0.5, 1.0], [0.7, 1.1]))
+    assert without.baseline == "same-run" and without.acr_np_equal_budget is None
 
 
 def test_counts_abstentions_and_wrong_predictions_as_never_certified() -> None:

@@ -132,6 +132,45 @@ def test_job_runs_on_two_workers_and_matches_dsrs_core(stack: Any, model_id: str
         assert row["dsrs_radius"] == certificate.dsrs_radius
 
 
+def test_equal_budget_baseline_on_the_workers_matches_dsrs_core(stack: Any, model_id: str) -> None:
+    from dsrs_core.certify import equal_budget_baseline
+    from dsrs_worker.seeds import equal_budget_seed
+
+    job = submit(stack, model_id, inputs={"dataset": "digits", "split": "test",
+                                           "indices": INDICES[:6]}, baseline="equal-budget")  # fmt: skip
+    deadline = time.monotonic() + 240
+    while job["status"] not in ("succeeded", "failed", "cancelled"):
+        assert time.monotonic() < deadline, f"job did not finish: {job}"
+        time.sleep(0.1)
+        job = stack.client.get(f"/v1/jobs/{job['id']}").json()
+    assert job["status"] == "succeeded", job["error"]
+    assert job["parameters"]["baseline"] == "equal-budget"
+    rows = stack.client.get(f"/v1/jobs/{job['id']}/results").json()["items"]
+    images, labels = demo_dataset("test")
+    classifier = load_demo_classifier()
+    config = certification_config(JobParameters.model_validate(job["parameters"]))
+    counted = []
+    for row in rows:
+        index = row["dataset_index"]
+        x = torch.from_numpy(images[index])
+        certificate = certify(classifier, x, config, label=int(labels[index]),
+                              seed=row["seed"], batch_size=400)  # fmt: skip
+        baseline = equal_budget_baseline(
+            classifier, x, config, certificate,
+            seed=equal_budget_seed(JOB_SEED, row["sample_index"]), batch_size=400,
+        )  # fmt: skip
+        assert (row["baseline_extra_count"], row["baseline_extra_n"]) == (
+            baseline.extra_count, baseline.extra_n)  # fmt: skip
+        assert row["baseline_np_radius"] == baseline.radius
+        counted.append(baseline.radius if baseline.p_lower > 0.5 else 0.0)
+    summary = stack.client.get(f"/v1/jobs/{job['id']}/summary").json()
+    assert summary["baseline"] == "equal-budget"
+    assert summary["acr_np_equal_budget"] == pytest.approx(sum(counted) / len(counted), abs=1e-15)
+    assert summary["acr_gain"] == pytest.approx(
+        summary["acr_dsrs"] - summary["acr_np_equal_budget"], abs=1e-15
+    )
+
+
 def test_cancel_stops_the_workers(stack: Any, model_id: str) -> None:
     job = submit(stack, model_id, inputs={"dataset": "digits", "stop": 400}, n=3000)
     deadline = time.monotonic() + 60

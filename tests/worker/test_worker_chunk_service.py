@@ -156,6 +156,36 @@ def test_results_equal_a_direct_dsrs_core_call(store: Any) -> None:
         assert row["prediction"] == certificate.prediction
 
 
+def test_equal_budget_baseline_pools_fresh_p_draws_at_full_alpha(store: Any) -> None:
+    from dsrs_core.bounds import clopper_pearson
+    from dsrs_core.certification import build_p_noise
+    from dsrs_core.neyman_pearson import np_radius
+
+    settings, factory, model_id = store
+    indices = [5, 0, 17, 33]
+    plain = add_job(factory, model_id, indices=indices, chunk_size=3)
+    pooled = add_job(factory, model_id, indices=indices, chunk_size=3, baseline="equal-budget")
+    run_all(settings, factory, plain)
+    run_all(settings, factory, pooled)
+    p_noise = build_p_noise(certification_config(JobParameters.model_validate(PARAMETERS)).p, 64)
+    with factory() as session:
+        before = repository.all_samples(session, plain)
+        after = repository.all_samples(session, pooled)
+        for own, row in zip(before, after, strict=True):
+            # the job's own certificates are untouched by the baseline
+            assert (row.p_count, row.q_count, row.np_radius, row.dsrs_radius) == (
+                own.p_count, own.q_count, own.np_radius, own.dsrs_radius)  # fmt: skip
+            assert own.baseline_np_radius is None
+            assert row.baseline_extra_n == PARAMETERS["n"]
+            assert 0 <= row.baseline_extra_count <= row.baseline_extra_n
+            # recomputed from the stored counts: 2N pooled draws at the full alpha
+            p_lower = clopper_pearson(row.p_count + row.baseline_extra_count,
+                                      row.p_n + row.baseline_extra_n, PARAMETERS["alpha"])[0]  # fmt: skip
+            assert row.baseline_p_lower == p_lower
+            assert row.baseline_np_radius == np_radius(p_noise, p_lower).radius
+        assert any(row.baseline_extra_count != row.p_count for row in after)  # fresh draws
+
+
 def test_chunking_does_not_change_results(store: Any) -> None:
     settings, factory, model_id = store
     indices = list(range(0, 50, 7))

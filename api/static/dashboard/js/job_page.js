@@ -28,10 +28,10 @@ export function render(view, [jobId], _query, ctx) {
     h("div", { class: "grid-2" },
       h("div", { class: "panel" }, h("h2", {}, "Certified accuracy vs radius"),
         h("div", { class: "legend" },
-          h("span", { class: "key" }, h("span", { class: "swatch np" }), "Neyman–Pearson (NP)"),
+          h("span", { class: "key" }, h("span", { class: "swatch np" }), "Neyman–Pearson (NP; same run dashed, equal budget dotted when drawn)"),
           h("span", { class: "key" }, h("span", { class: "swatch dsrs" }), "DSRS")),
         slots.curve, slots.accuracyTable),
-      h("div", { class: "panel" }, h("h2", {}, "DSRS gain over NP"), slots.gain)),
+      h("div", { class: "panel" }, h("h2", {}, "DSRS gain over NP of the same run, per input"), slots.gain)),
     h("div", { class: "panel" }, h("h2", {}, "Per-sample results"), table.element),
     h("div", { class: "panel" }, h("h2", {}, "Parameters"), slots.parameters));
 
@@ -119,24 +119,40 @@ function stat(label, value, cls = "", title = "") {
   return h("div", { class: "stat", title }, h("div", { class: "label" }, label), h("div", { class: `value ${cls}` }, value));
 }
 
+// The headline gain says which NP baseline it is against.
+function gainStat(o) {
+  const equal = o.baseline === "equal-budget";
+  const base = equal ? o.acr_np_equal_budget : o.acr_np;
+  const gain = o.acr_dsrs - base;
+  return stat(equal ? "DSRS ACR gain vs equal-budget NP" : "DSRS ACR gain vs same-run NP",
+    `${gain >= 0 ? "+" : ""}${fixed(gain, 4)}`, "dsrs",
+    equal ? "Against NP with the same total budget (2N draws under P, full alpha), as in the DSRS paper"
+      : "Against NP of the job's own N draws at half of alpha, which overstates the gain; submit with baseline equal-budget for the paper's baseline");
+}
+
 function renderStats(slot, o) {
   if (!o.samples) {
     slot.replaceChildren(h("p", { class: "muted" }, `No inputs certified yet (0 of ${o.total}).`));
     return;
   }
   const metric = o.labelled ? "accuracy" : "fraction";
-  slot.replaceChildren(
-    stat("ACR, NP", fixed(o.acr_np), "np", "Average certified radius: mean radius over all inputs, zeros included"),
+  slot.replaceChildren(...[
+    stat("ACR, NP (same run)", fixed(o.acr_np), "np", "Average certified radius of NP from the job's own P draws (at the P share of alpha when Q is used)"),
+    o.acr_np_equal_budget !== null && o.acr_np_equal_budget !== undefined
+      ? stat("ACR, NP (equal budget)", fixed(o.acr_np_equal_budget), "np", "NP from 2N draws under P at the full alpha: the DSRS paper's baseline")
+      : null,
     stat("ACR, DSRS", o.uses_q ? fixed(o.acr_dsrs) : "no Q", "dsrs", "DSRS radius = max(NP, DSRS) per input"),
+    o.uses_q ? gainStat(o) : null,
     stat("Abstain rate", percent(o.abstain_rate), "", `${o.abstained} of ${o.samples} inputs abstained`),
-    stat("Clean accuracy", o.clean_accuracy === null ? "no labels" : percent(o.clean_accuracy), "",
+    stat("Benign accuracy", o.clean_accuracy === null ? "no labels" : percent(o.clean_accuracy), "",
       "Smoothed classifier's top class = label (predict: selection draws; evaluate: more than half the P draws)"),
     stat(`Certified ${metric} at 0`, percent(o.table.length ? o.table[0].np : 0)),
     stat("Largest radius", o.uses_q ? `${fixed(o.max_radius_np)} / ${fixed(o.max_radius_dsrs)}` : fixed(o.max_radius_np), "",
       "NP / DSRS"),
     stat("Inputs certified", `${o.samples} / ${o.total}`),
     stat("Forward passes", o.forward_passes_budget ? percent(o.forward_passes / o.forward_passes_budget) : "–", "",
-      `${o.forward_passes.toLocaleString()} of the fixed-N budget ${o.forward_passes_budget.toLocaleString()} (sequential jobs stop inputs early)`));
+      `${o.forward_passes.toLocaleString()} of the fixed-N budget ${o.forward_passes_budget.toLocaleString()} (sequential jobs stop inputs early)`),
+  ].filter(Boolean));
 }
 
 function renderCurve(slot, tableSlot, o) {
@@ -148,13 +164,17 @@ function renderCurve(slot, tableSlot, o) {
   // DSRS solid underneath, NP dashed on top: where the two coincide both stay visible.
   const series = [];
   if (o.curve.dsrs) series.push({ name: "DSRS", cls: "dsrs", x: o.curve.radius, y: o.curve.dsrs, width: 2.6 });
-  series.push({ name: "NP", cls: "np", x: o.curve.radius, y: o.curve.np, width: 2.2, dash: "6 4" });
+  series.push({ name: "NP (same run)", cls: "np", x: o.curve.radius, y: o.curve.np, width: 2.2, dash: "6 4" });
+  if (o.curve.np_equal_budget) series.push({ name: "NP (equal budget)", cls: "np", x: o.curve.radius, y: o.curve.np_equal_budget, width: 1.6, dash: "2 3" });
   const yLabel = o.labelled ? "certified accuracy" : "certified fraction";
   slot.replaceChildren(lineChart({ series, xLabel: "L2 radius", yLabel, title: `${yLabel} vs radius, NP and DSRS` }));
   tableSlot.replaceChildren(h("table", { class: "data", id: "accuracy-table" },
-    h("thead", {}, h("tr", {}, h("th", {}, "radius"), h("th", { class: "num" }, "NP"), o.uses_q ? h("th", { class: "num" }, "DSRS") : null)),
+    h("thead", {}, h("tr", {}, h("th", {}, "radius"), h("th", { class: "num" }, "NP (same run)"),
+      o.curve.np_equal_budget ? h("th", { class: "num" }, "NP (equal budget)") : null,
+      o.uses_q ? h("th", { class: "num" }, "DSRS") : null)),
     h("tbody", {}, o.table.map((row) => h("tr", {},
       h("td", {}, row.radius.toFixed(2)), h("td", { class: "num" }, percent(row.np)),
+      o.curve.np_equal_budget ? h("td", { class: "num" }, percent(row.np_equal_budget)) : null,
       o.uses_q ? h("td", { class: "num" }, percent(row.dsrs)) : null)))));
 }
 

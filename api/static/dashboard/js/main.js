@@ -12,6 +12,7 @@ const ROUTES = [
   [/^\/dashboard\/models\/?$/, () => import("./models_page.js"), "models"],
   [/^\/dashboard\/models\/([^/]+)$/, () => import("./model_page.js"), "models"],
   [/^\/dashboard\/new-job\/?$/, () => import("./new_job_page.js"), "new-job"],
+  [/^\/dashboard\/compare\/?$/, () => import("./compare_page.js"), "compare"],
 ];
 
 let current = null;

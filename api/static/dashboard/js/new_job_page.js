@@ -45,7 +45,9 @@ export function render(view, _params, query, ctx) {
     h("fieldset", {}, h("legend", {}, "DSRS: second distribution Q"),
       field("Q", qKind, "DSRS samples a second distribution Q to tighten the certificate; without Q the job gives the Neyman–Pearson certificate only."),
       field("σ_Q", input("q.sigma", { type: "number", min: 0, step: "any", value: 0.2 }), "Q's σ (same family as P); the paper uses σ_Q = 0.8 σ for MNIST/CIFAR-10."),
-      field("Threshold", input("q.threshold", { placeholder: "0.5, x or x+" }), "Percentile in (0, 1) of P's radial law, or the heuristics x / x+ (ImageNet in the paper).")),
+      field("Threshold", input("q.threshold", { placeholder: "0.5, x or x+" }), "Percentile in (0, 1) of P's radial law, or the heuristics x / x+ (ImageNet in the paper)."),
+      field("NP baseline", select("baseline", [["same-run", "same run (no extra cost)"], ["equal-budget", "equal budget (N more draws under P)"]], "same-run"),
+        "What the DSRS gain is measured against. Same run: NP from this job's own N draws at half of α (overstates the gain). Equal budget: NP from 2N draws under P at the full α, the DSRS paper's baseline; costs N more forward passes per input.")),
     h("fieldset", {}, h("legend", {}, "Sampling budget"),
       field("N", input("n", { type: "number", min: 1, step: 1, value: 200, required: true }), "Draws under P and (with Q) under Q per input: the main cost, and what bounds the largest radius."),
       field("α", input("alpha", { type: "number", min: 0, max: 1, step: "any", value: 0.001, required: true }), "Probability that an input's certificate is wrong (split between the P and Q estimates)."),
@@ -98,6 +100,7 @@ export function render(view, _params, query, ctx) {
       radius_search: { method: value("radius_search.method"), unit: number("radius_search.unit"), tolerance: number("radius_search.tolerance"), mode: value("radius_search.mode") },
     };
     if (number("seed") !== undefined) body.seed = number("seed");
+    if (kind !== "none") body.baseline = value("baseline");
     return body;
   }
 
@@ -132,7 +135,8 @@ export function render(view, _params, query, ctx) {
       const items = [
         h("li", {}, `Largest radius N = ${body.n} and α = ${body.alpha} can certify at σ = ${body.noise.sigma}: `,
           h("strong", { class: "np-text" }, `NP ${plan.np_max_radius === null ? "–" : fixed(plan.np_max_radius, 4)}`),
-          usesQ ? [", ", h("strong", {}, `DSRS ${plan.dsrs_max_radius === null || plan.dsrs_max_radius === undefined ? "–" : fixed(plan.dsrs_max_radius, 4)}`)] : null),
+          usesQ ? [", ", h("strong", {}, `DSRS ${plan.dsrs_max_radius === null || plan.dsrs_max_radius === undefined ? "–" : fixed(plan.dsrs_max_radius, 4)}`)] : null,
+          usesQ && plan.np_equal_budget_max_radius != null ? [" (NP with the same budget, 2N draws at the full α: ", h("strong", { class: "np-text" }, fixed(plan.np_equal_budget_max_radius, 4)), ")"] : null),
         h("li", {}, `${passes.toLocaleString()} forward passes per input${count ? `, ${(passes * count).toLocaleString()} for ${count} inputs` : ""}.`),
       ];
       for (const warning of plan.warnings || []) items.push(h("li", { class: "warning" }, `⚠ ${warning}`));

@@ -1,0 +1,148 @@
+"""Several jobs side by side (``GET /v1/compare``, the dashboard's compare page).
+
+Numbers are recomputed from the stored rows with the summary's radii
+(:func:`dsrs_api.job_reports.job_radii`, the one counting rule of
+:mod:`dsrs_core.evaluation`) and the engine's interval methods
+(:mod:`dsrs_core.accuracy_intervals`), so they equal the summary's and ``dsrs compare``'s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from dsrs_api.errors import InvalidRequestError
+from dsrs_api.job_reports import JobRadii, job_radii, table_radii
+from dsrs_client.contract import CertificateFigures, ComparedJob, Comparison, EstimateOut
+from dsrs_core.accuracy_intervals import (
+    ACR_INTERVAL_METHOD,
+    PROPORTION_INTERVAL_METHOD,
+    Estimate,
+    certified_figures,
+)
+from dsrs_core.equal_budget import EQUAL_BUDGET, SAME_RUN
+from dsrs_core.evaluation import certified_accuracy, largest_radius
+from dsrs_store import repository
+from dsrs_store.tables import JobRecord
+
+__all__ = ["CURVE_POINTS", "MAX_COMPARED_JOBS", "MAX_COMPARED_ROWS", "compare_jobs", "job_label"]
+
+MAX_COMPARED_JOBS = 20
+#: Stored rows one comparison may read in all (bounds its memory and time).
+MAX_COMPARED_ROWS = 400_000
+CURVE_POINTS = 201
+
+
+def job_label(job: JobRecord) -> str:
+    """What distinguishes a job in a comparison: id prefix, P, Q and the budget."""
+    p = job.parameters
+    parts = [job.id[:8], f"σ={p.noise.sigma:g}"]
+    if p.noise.k:
+        parts.append(f"k={p.noise.k}")
+    if p.q is not None and p.q.sigma is not None:
+        parts.append(f"σ_Q={p.q.sigma:g}")
+    elif p.q is not None:
+        parts.append(f"Q th={p.q.threshold}")
+    parts.append(f"N={p.n}")
+    return " ".join(parts)
+
+
+def _estimate(estimate: Estimate) -> EstimateOut:
+    return EstimateOut(value=estimate.value, lower=estimate.lower, upper=estimate.upper)
+
+
+def _certificates(job: JobRecord, radii: JobRadii) -> list[tuple[str, str, str | None, np.ndarray]]:
+    """``(name, kind, baseline, counted radii)`` of every certificate the job holds."""
+    p = job.parameters
+    alpha_p = p.alpha / 2 if p.q is not None else p.alpha
+    found: list[tuple[str, str, str | None, np.ndarray]] = [
+        (f"NP, same run (N={p.n}, α={alpha_p:g})", "np", SAME_RUN, radii.np)
+    ]
+    if radii.equal_budget is not None:
+        found.append(
+            (
+                f"NP, equal budget (N={2 * p.n}, α={p.alpha:g})",
+                "np",
+                EQUAL_BUDGET,
+                radii.equal_budget,
+            )
+        )
+    if radii.dsrs is not None:
+        found.append((f"DSRS (N={p.n}+{p.n}, α={alpha_p:g}×2)", "dsrs", None, radii.dsrs))
+    return found
+
+
+def compare_jobs(
+    session: Session,
+    job_ids: Sequence[str],
+    radii: Sequence[float] | None,
+    confidence: float,
+) -> Comparison:
+    """Figures of every job in ``job_ids`` (in that order) at common radii."""
+    ids = list(dict.fromkeys(job_ids))
+    if not ids:
+        raise InvalidRequestError("give at least one job_id to compare")
+    if len(ids) > MAX_COMPARED_JOBS:
+        raise InvalidRequestError(f"at most {MAX_COMPARED_JOBS} jobs can be compared at once")
+    if not 0.0 < confidence < 1.0:
+        raise InvalidRequestError(f"confidence must lie in (0, 1), got {confidence}")
+    jobs_found = [repository.get_job(session, job_id) for job_id in ids]
+    stored = sum(repository.job_progress(session, job).done for job in jobs_found)
+    if stored > MAX_COMPARED_ROWS:
+        raise InvalidRequestError(
+            f"these jobs hold {stored} result rows; one comparison reads at most "
+            f"{MAX_COMPARED_ROWS}: compare fewer jobs at once"
+        )
+    found = []
+    for job in jobs_found:
+        rows = repository.all_samples(session, job.id)
+        radii_of = job_radii(job, rows)
+        found.append((job, len(rows), radii_of, _certificates(job, radii_of)))
+    largest = max(
+        (largest_radius(values) for *_, certificates in found for *_, values in certificates),
+        default=0.0,
+    )
+    at = table_radii(radii, largest)
+    top = max(largest, at[-1]) * 1.05
+    grid = [round(float(r), 6) for r in np.linspace(0.0, top, CURVE_POINTS)]
+    jobs = []
+    for job, samples, radii_of, certificates in found:
+        figures = []
+        benign = None
+        for name, kind, baseline, values in certificates:
+            computed = certified_figures(values, at, radii_of.benign, confidence)
+            benign = computed.benign
+            figures.append(
+                CertificateFigures(
+                    name=name,
+                    kind=kind,  # type: ignore[arg-type]
+                    baseline=baseline,
+                    accuracy=[_estimate(e) for e in computed.accuracy],
+                    acr=_estimate(computed.acr),
+                    curve=[round(v, 6) for v in certified_accuracy(values, grid)],
+                )
+            )
+        jobs.append(
+            ComparedJob(
+                job_id=job.id,
+                label=job_label(job),
+                status=job.status,
+                mode=job.mode,
+                samples=samples,
+                total=job.total,
+                labelled=radii_of.labelled,
+                parameters=job.parameters.model_dump(mode="json"),
+                benign=_estimate(benign) if benign is not None else None,
+                certificates=figures,
+            )
+        )
+    return Comparison(
+        radii=at,
+        curve_radii=grid,
+        confidence=confidence,
+        accuracy_interval=PROPORTION_INTERVAL_METHOD,
+        acr_interval=ACR_INTERVAL_METHOD,
+        jobs=jobs,
+    )

@@ -1,0 +1,93 @@
+"""``dsrs compare``: jobs (or the paper's published files) side by side in the paper's table
+layout — benign accuracy, certified accuracy at radii, ACR, each with a confidence interval
+— as a terminal table, Markdown, LaTeX or CSV."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dsrs_cli.comparison_tables import TableFormat
+from dsrs_cli.connection import client_options, open_client
+from dsrs_cli.option_parsing import parse_floats
+
+
+def compare(
+    ctx: typer.Context,
+    jobs: Annotated[list[str] | None, typer.Argument(help="Job ids to compare.")] = None,
+    published: Annotated[
+        Path | None,
+        typer.Option(
+            help="Compare the radius files of a folder laid out like the original's data/ "
+            "(the published files or `dsrs reproduce --out`) instead of jobs."
+        ),
+    ] = None,
+    model: Annotated[
+        list[str] | None, typer.Option(help="With --published: model folder(s) (default all).")
+    ] = None,
+    q: Annotated[
+        list[str] | None,
+        typer.Option(help="With --published: keep DSRS files with this Q (0.8, x+, …)."),
+    ] = None,
+    radii: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated table radii (default 0.25, 0.5, … to the largest)."),
+    ] = None,
+    table_format: Annotated[
+        TableFormat, typer.Option("--format", help="text, markdown, latex or csv.")
+    ] = TableFormat.text,
+    confidence: Annotated[
+        float, typer.Option(help="Coverage of the intervals over the test set.")
+    ] = 0.95,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write the table here.")
+    ] = None,
+) -> None:
+    """Certified accuracy with error bars, several jobs (or published configurations) side
+    by side. NP rows say which baseline they are (same run or equal budget)."""
+    from dsrs_cli.comparison_tables import render_table
+
+    if not 0.0 < confidence < 1.0:
+        raise typer.BadParameter("confidence must lie in (0, 1)", param_hint="--confidence")
+    at = parse_floats(radii)
+    if at and any(r < 0 for r in at):
+        raise typer.BadParameter("radii must be non-negative", param_hint="--radii")
+    if bool(jobs) == (published is not None):
+        raise typer.BadParameter("give job ids or --published DIR (one of the two)")
+    if published is not None:
+        from dsrs_cli.published_comparison import published_comparison
+
+        try:
+            rows = published_comparison(published, model, q or (), at, confidence)
+        except (FileNotFoundError, ValueError) as error:
+            raise typer.BadParameter(str(error), param_hint="--published") from None
+        title = f"Published DSRS data ({published})"
+    else:
+        from dsrs_cli.job_comparison import comparison_rows
+
+        assert jobs is not None
+        with open_client(ctx) as dsrs:
+            comparison = dsrs.compare(jobs, radii=at, confidence=confidence)
+        for job in comparison.jobs:
+            if job.status != "succeeded":
+                typer.secho(f"note: job {job.job_id} is {job.status}; its stored rows are used",
+                            fg=typer.colors.YELLOW, err=True)  # fmt: skip
+        if client_options(ctx).json_output and output is None:
+            typer.echo(comparison.model_dump_json(indent=2))
+            return
+        rows = comparison_rows(comparison)
+        title = f"{len(comparison.jobs)} job(s)"
+    if client_options(ctx).json_output and output is None:
+        typer.echo(json.dumps([asdict(row) for row in rows], indent=2))
+        return
+    text = render_table(rows, table_format, title)
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text)
+        typer.echo(f"wrote {output}", err=True)
+    else:
+        typer.echo(text, nl=False)

@@ -1,0 +1,157 @@
+"""The DSRS paper's comparison from a folder laid out like the original's ``data/`` tree
+(the published files, or those ``dsrs reproduce`` writes): dsrs-math.md §6.
+
+Per model folder:
+
+* **NP, equal budget**: the orig-radius file with ``2N`` draws at ``2·alpha`` — the paper's
+  baseline (``N = 100,000``, ``alpha = 0.001``; :mod:`dsrs_core.equal_budget`);
+* **NP, same run**: the orig-radius file of DSRS's own P run (``N``, ``alpha``), shown so
+  that the overstated gain against it is visible;
+* **DSRS** for each new-radius file: per instance the larger of the same-run NP radius and
+  the DSRS radius (the DSRS certificate includes NP at its own level, §6).
+
+Every instance of a file counts (radius 0 when not certified); benign accuracy is not in
+these files (the original computes it with a separate sampler), so that column is empty.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from dsrs_cli.comparison_tables import ComparisonRow, comparison_row, table_radii
+from dsrs_cli.published_files import (
+    NewRadiusFile,
+    SamplingFile,
+    parse_model_name,
+    parse_new_radius_name,
+    parse_orig_radius_name,
+    read_radius_file,
+)
+from dsrs_core.accuracy_intervals import DEFAULT_CONFIDENCE
+
+__all__ = ["PublishedComparison", "published_comparison"]
+
+
+@dataclass(frozen=True)
+class PublishedComparison:
+    """Radius arrays of one model folder, in order: baselines first, then DSRS."""
+
+    configuration: str
+    methods: tuple[tuple[str, tuple[float, ...]], ...]
+
+
+def _same(a: str, b: float) -> bool:
+    return abs(float(a) - b) <= 1e-12 * max(abs(b), 1.0)
+
+
+def _q_label(new: NewRadiusFile) -> str:
+    if new.thresholded:
+        return f"DSRS, thresholded Q {new.q_param}"
+    return f"DSRS, Q σ={new.q_param}"
+
+
+def _budget(run: SamplingFile) -> str:
+    return f"N={run.n}, α={run.alpha}"
+
+
+def _model_comparison(
+    folder_orig: Path, folder_new: Path, model: str, q_filter: Sequence[str]
+) -> PublishedComparison | None:
+    orig = {
+        p: read_radius_file(path)
+        for path in sorted(folder_orig.glob("orig-rad-*.txt"))
+        if (p := parse_orig_radius_name(path.name)) is not None
+    }
+    news = [
+        (n, read_radius_file(path))
+        for path in sorted(folder_new.glob("new-rad-*.txt"))
+        if (n := parse_new_radius_name(path.name)) is not None
+        and (not q_filter or n.q_param in q_filter)
+    ]
+    if not news:
+        return None
+    parsed = parse_model_name(model)
+    configuration = f"σ={parsed.sigma}" if parsed else model
+    methods: list[tuple[str, tuple[float, ...]]] = []
+    runs = sorted({n.p_run for n, _ in news}, key=lambda r: (float(r.sigma), int(r.n)))
+    for run in runs:
+        same_run = orig.get(run)
+        if same_run is None:
+            continue
+        equal = next(
+            (
+                radii
+                for p, radii in orig.items()
+                if (p.dist, p.k, p.sigma) == (run.dist, run.k, run.sigma)
+                and int(p.n) == 2 * int(run.n)
+                and _same(p.alpha, 2 * float(run.alpha))
+            ),
+            None,
+        )
+        indices = sorted(same_run)
+        if equal is not None:
+            missing = set(indices) - set(equal)
+            if missing:
+                raise ValueError(
+                    f"{model}: the equal-budget NP file lacks {len(missing)} instance(s) of "
+                    f"the DSRS P run (e.g. {min(missing)})"
+                )
+            doubled = SamplingFile(run.dist, run.k, run.sigma, str(2 * int(run.n)),
+                                   str(2 * float(run.alpha)), None)  # fmt: skip
+            methods.append(
+                (f"NP, equal budget ({_budget(doubled)})", tuple(equal[i] for i in indices))
+            )
+        methods.append((f"NP, same run ({_budget(run)})", tuple(same_run[i] for i in indices)))
+        for new_file, new in news:
+            if new_file.p_run != run:
+                continue
+            radii = tuple(max(same_run[i], new.get(i, same_run[i])) for i in indices)
+            methods.append((f"{_q_label(new_file)} (N={run.n}+{run.n}, α={run.alpha}×2)", radii))
+    if not methods:
+        return None
+    return PublishedComparison(configuration, tuple(methods))
+
+
+def published_comparison(
+    data: Path,
+    models: Sequence[str] | None = None,
+    q_filter: Sequence[str] = (),
+    at: Sequence[float] | None = None,
+    confidence: float = DEFAULT_CONFIDENCE,
+) -> list[ComparisonRow]:
+    """Comparison rows of every model folder under ``data/orig-radius`` (or ``models``).
+
+    ``q_filter`` keeps only new-radius files with these Q parameters (``0.8``, ``x+``);
+    ``at`` are the table radii (default ``0.25, 0.5, …`` up to the largest radius).
+
+    Raises
+    ------
+    FileNotFoundError
+        ``data`` has no ``orig-radius`` folder, or a named model folder is missing.
+    ValueError
+        Nothing to compare (no new-radius file with its same-run orig-radius file).
+    """
+    root = data / "orig-radius"
+    if not root.is_dir():
+        raise FileNotFoundError(f"{data} has no orig-radius/ folder")
+    names = list(models) if models else sorted(p.name for p in root.iterdir() if p.is_dir())
+    comparisons = []
+    for name in names:
+        if not (root / name).is_dir():
+            raise FileNotFoundError(f"no orig-radius folder for model {name!r} under {data}")
+        found = _model_comparison(root / name, data / "new-radius" / name, name, q_filter)
+        if found is not None:
+            comparisons.append(found)
+    if not comparisons:
+        raise ValueError(
+            f"nothing to compare under {data}: need new-radius files with the orig-radius "
+            "file of their P run" + (f" (Q filter {', '.join(q_filter)})" if q_filter else "")
+        )
+    radii = list(at) if at else table_radii([r for c in comparisons for _, r in c.methods])
+    return [
+        comparison_row(c.configuration, method, values, radii, confidence=confidence)
+        for c in comparisons
+        for method, values in c.methods
+    ]
