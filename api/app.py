@@ -24,6 +24,7 @@ from dsrs_api.dispatch import JobDispatcher, make_dispatcher
 from dsrs_api.error_handlers import install_error_handlers
 from dsrs_api.errors import InsecureConfigurationError
 from dsrs_api.response_cache import ResponseCache
+from dsrs_api.security_headers import SecurityHeaders
 from dsrs_client.contract import ACTIVE_STATUSES
 from dsrs_store import repository
 from dsrs_store.chunks import chunk_count
@@ -90,6 +91,7 @@ def create_app(
         slots=app.state.database_slots,
         exempt=job_routes.admits_itself,
     )
+    app.add_middleware(SecurityHeaders)  # outermost: also on 413s and admission refusals
     app.include_router(health_routes.router)
     # Every /v1 route is authenticated (a database session also requires it).
     for module in (

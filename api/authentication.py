@@ -10,15 +10,16 @@ Keys are compared as sha256 digests with :func:`hmac.compare_digest`. A tenant k
 in the database is remembered (by digest) for ``KEY_CACHE_TTL_S`` seconds, so a client that
 polls does not cost a database round trip per request. The service refuses
 to start (:func:`check_auth_configuration`) when auth is required and the admin key is
-missing, short, or a well-known placeholder.
+missing, short, low in entropy or a well-known placeholder.
 """
 
 from __future__ import annotations
 
 import hmac
+import math
 import threading
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -31,15 +32,19 @@ from dsrs_store.settings import Settings
 from dsrs_store.tenants import key_digest, tenant_of_key
 
 __all__ = [
+    "MIN_ADMIN_KEY_BITS",
     "MIN_ADMIN_KEY_LENGTH",
     "Principal",
     "VerifiedKeys",
     "authenticate",
     "check_auth_configuration",
+    "key_entropy_bits",
     "require_admin",
 ]
 
 MIN_ADMIN_KEY_LENGTH = 32
+#: Least :func:`key_entropy_bits` of an admin key (32 random hex digits measure ≥ 97).
+MIN_ADMIN_KEY_BITS = 96
 #: Placeholders that appear in examples; a service must not run with one as its admin key.
 KNOWN_DEFAULT_KEYS = frozenset(
     {"changeme", "change-me", "admin", "secret", "password", "dsrs", "dsrs-admin", "test"}
@@ -82,11 +87,25 @@ def check_auth_configuration(settings: Settings) -> None:
             "print(secrets.token_urlsafe(32))'), or set DSRS_AUTH=disabled on a trusted "
             "network only"
         )
-    if key.lower() in KNOWN_DEFAULT_KEYS or len(key) < MIN_ADMIN_KEY_LENGTH:
+    if (
+        key.lower() in KNOWN_DEFAULT_KEYS
+        or len(key) < MIN_ADMIN_KEY_LENGTH
+        or key_entropy_bits(key) < MIN_ADMIN_KEY_BITS
+    ):
         raise InsecureConfigurationError(
             f"DSRS_ADMIN_API_KEY must be a random key of at least {MIN_ADMIN_KEY_LENGTH} "
-            "characters, not a placeholder"
+            f"characters with at least {MIN_ADMIN_KEY_BITS} bits of entropy (not a "
+            "placeholder, not a repeated or mostly repeated character); e.g. python -c "
+            "'import secrets; print(secrets.token_urlsafe(32))'"
         )
+
+
+def key_entropy_bits(key: str) -> float:
+    """Shannon entropy of the key's characters times its length: an upper estimate of
+    its randomness that exposes repeated characters (``"a" * 32`` has 0 bits; a
+    ``secrets.token_urlsafe(32)`` key about 190)."""
+    counts = Counter(key)
+    return -sum(n * math.log2(n / len(key)) for n in counts.values())
 
 
 async def authenticate(

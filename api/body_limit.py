@@ -1,8 +1,11 @@
-"""Reject request bodies over the upload limit while they stream in (HTTP 413).
+"""Reject request bodies over their route's limit while they stream in (HTTP 413).
 
-A declared ``Content-Length`` over the limit is refused before any byte is read; a body
-without one (chunked) is counted as it arrives and refused as soon as it passes the limit,
-so an oversize upload is never buffered or written in full.
+The upload routes (``POST /v1/models``, ``POST /v1/inputs``) take files up to
+``DSRS_MAX_UPLOAD_BYTES``; every other request (JSON bodies) at most
+:data:`JSON_BODY_LIMIT_BYTES`. A declared ``Content-Length`` over the limit is refused
+before any byte is read; a body without one (chunked) is counted as it arrives and refused
+as soon as it passes the limit, so an oversize body is never buffered, parsed or written in
+full.
 """
 
 from __future__ import annotations
@@ -14,25 +17,35 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dsrs_api.errors import UploadTooLargeError
 
-__all__ = ["MULTIPART_OVERHEAD_BYTES", "BodySizeLimit"]
+__all__ = ["JSON_BODY_LIMIT_BYTES", "MULTIPART_OVERHEAD_BYTES", "UPLOAD_ROUTES", "BodySizeLimit"]
 
 #: Room for multipart boundaries and form fields around a file of exactly the limit.
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
+#: Largest body of any other request (a job with 10,000 explicit indices is ~70 kB).
+JSON_BODY_LIMIT_BYTES = 1024 * 1024
+#: ``(method, path)`` of the routes that take a file.
+UPLOAD_ROUTES = frozenset({("POST", "/v1/models"), ("POST", "/v1/inputs")})
 
 
 class BodySizeLimit:
     def __init__(self, app: ASGIApp, max_upload_bytes: int) -> None:
         self.app = app
         self.file_limit = max_upload_bytes
-        self.body_limit = max_upload_bytes + MULTIPART_OVERHEAD_BYTES
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if (scope["method"], scope["path"].rstrip("/")) in UPLOAD_ROUTES:
+            limit, body_limit, rule = (
+                self.file_limit, self.file_limit + MULTIPART_OVERHEAD_BYTES, "DSRS_MAX_UPLOAD_BYTES"
+            )  # fmt: skip
+        else:
+            limit = body_limit = JSON_BODY_LIMIT_BYTES
+            rule = "the limit of every request that is not a file upload"
         declared = _content_length(scope)
-        if declared is not None and declared > self.body_limit:
-            await _refuse(send, self.file_limit)
+        if declared is not None and declared > body_limit:
+            await _refuse(send, limit, rule)
             return
         received = 0
         refused = False
@@ -44,11 +57,11 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.body_limit:
+                if received > body_limit:
                     # Answer now; the application sees a client that went away and
                     # whatever it tries to send afterwards is dropped.
                     refused = True
-                    await _refuse(send, self.file_limit)
+                    await _refuse(send, limit, rule)
                     return {"type": "http.disconnect"}
             return message
 
@@ -73,8 +86,8 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-async def _refuse(send: Send, limit: int) -> None:
-    error = UploadTooLargeError(limit)
+async def _refuse(send: Send, limit: int, rule: str) -> None:
+    error = UploadTooLargeError(limit, rule)
     body = json.dumps({"detail": str(error), "error": type(error).__name__}).encode()
     headers: list[Any] = [
         (b"content-type", b"application/json"),

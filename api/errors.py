@@ -39,10 +39,8 @@ class ApiError(Exception):
 
 
 class UploadTooLargeError(ApiError):
-    def __init__(self, limit: int) -> None:
-        super().__init__(
-            f"request body is larger than the limit of {limit} bytes (DSRS_MAX_UPLOAD_BYTES)"
-        )
+    def __init__(self, limit: int, rule: str = "DSRS_MAX_UPLOAD_BYTES") -> None:
+        super().__init__(f"request body is larger than the limit of {limit} bytes ({rule})")
         self.limit = limit
 
 

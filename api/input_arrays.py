@@ -3,27 +3,43 @@
 Formats are recognised by content, not by file name:
 
 * ``.npy``: one array ``(n, *input_shape)``; no labels.
-* ``.npz``: arrays ``inputs`` and, optionally, ``labels`` (``np.load`` with
-  ``allow_pickle=False``: object arrays are refused).
+* ``.npz``: arrays ``inputs`` and, optionally, ``labels`` (a zip of ``.npy`` members).
 * safetensors: tensors ``inputs`` and, optionally, ``labels`` (read with
   ``safetensors.numpy``; no torch).
 
-Inputs must be floating point and finite; labels integers ``(n,)`` and non-negative.
+Arrays are sized before they are read: a ``.npy`` header's shape × item size, and for a
+``.npz`` each member's declared uncompressed size too, must stay within ``max_bytes`` (the
+upload limit) before anything is decompressed or allocated; object (pickled) dtypes are
+refused from the header. Inputs must be floating point and finite; labels integers
+``(n,)`` in ``[0, 2**31)``, checked after the cast to int64.
+
+This parsing runs only in the sandbox (:func:`read_in_sandbox`, a child process of
+:mod:`dsrs_models.sandbox` under the model-load limits), never in the API process.
 """
 
 from __future__ import annotations
 
+import math
 import struct
+import sys
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Any
 
 import numpy as np
 
-from dsrs_api.errors import UnsupportedUploadError
+from dsrs_api.errors import InvalidRequestError, UnsupportedUploadError
+from dsrs_models.sandbox import SandboxLimits, SandboxRefusal, child_main, run_sandboxed
 
-__all__ = ["InputArrays", "read_input_arrays"]
+__all__ = ["InputArrays", "StoredArrays", "read_in_sandbox", "read_input_arrays"]
 
 ALLOWED = ".npy, .npz (arrays 'inputs' and optional 'labels') or safetensors (same names)"
+#: Labels are class indices stored as 32-bit integers.
+MAX_LABEL = 2**31 - 1
+_NPZ_MEMBERS = {"inputs.npy": "inputs", "labels.npy": "labels"}
 
 
 @dataclass(frozen=True)
@@ -33,17 +49,48 @@ class InputArrays:
     labels: np.ndarray | None
 
 
-def read_input_arrays(path: Path) -> InputArrays:
+@dataclass(frozen=True)
+class StoredArrays:
+    """An input set read in the sandbox: canonical ``inputs.npy`` (float32) and optional
+    ``labels.npy`` (int64) in a directory that lives as long as the ``with`` block."""
+
+    format: str
+    count: int
+    sample_shape: list[int]
+    inputs_path: Path
+    labels_path: Path | None
+
+
+@contextmanager
+def read_in_sandbox(upload: Path, max_bytes: int, limits: SandboxLimits) -> Iterator[StoredArrays]:
+    """Read ``upload`` in a sandboxed child; the canonical arrays it wrote exist inside the
+    ``with`` block. Raises ``UnsupportedUploadError`` (415) or ``InvalidRequestError``
+    (422: a limit stopped the child) with the reason."""
+    try:
+        with run_sandboxed(__name__, upload, {"max_bytes": max_bytes}, limits) as outcome:
+            facts = outcome.result
+            yield StoredArrays(
+                format=facts["format"],
+                count=int(facts["count"]),
+                sample_shape=[int(d) for d in facts["sample_shape"]],
+                inputs_path=outcome.files["inputs.npy"],
+                labels_path=outcome.files.get("labels.npy"),
+            )
+    except SandboxRefusal as refusal:
+        if refusal.kind == UnsupportedUploadError.__name__:
+            raise UnsupportedUploadError(str(refusal)) from None
+        raise InvalidRequestError(f"the input file cannot be read: it {refusal}") from None
+
+
+def read_input_arrays(path: Path, max_bytes: int) -> InputArrays:
+    """Read and check the arrays of ``path`` (in the sandbox; see the module docstring)."""
     with path.open("rb") as handle:
         head = handle.read(16)
     if head.startswith(b"\x93NUMPY"):
-        return _checked("npy", _load_numpy(path), None)
+        with path.open("rb") as handle:
+            return _checked("npy", _read_npy(handle, max_bytes, path.stat().st_size), None)
     if head.startswith(b"PK\x03\x04"):
-        arrays = _load_numpy(path)
-        if not isinstance(arrays, np.lib.npyio.NpzFile):
-            raise UnsupportedUploadError(f"not an .npz archive; send {ALLOWED}")
-        with arrays:
-            return _from_mapping("npz", {name: arrays[name] for name in arrays.files})
+        return _from_mapping("npz", _read_npz(path, max_bytes))
     if _looks_like_safetensors(head):
         return _from_mapping("safetensors", _load_safetensors(path))
     if head[:1] == b"\x80":
@@ -51,21 +98,73 @@ def read_input_arrays(path: Path) -> InputArrays:
     raise UnsupportedUploadError(f"unrecognised input file; send {ALLOWED}")
 
 
-def _load_numpy(path: Path) -> object:
+def _read_npy(handle: IO[bytes], max_bytes: int, available: int) -> np.ndarray:
+    """One ``.npy`` array from ``handle``, sized from its header before it is read."""
+    fmt = np.lib.format
     try:
-        return np.load(path, allow_pickle=False)
-    except ValueError as error:
-        if "allow_pickle" in str(error):
+        version = fmt.read_magic(handle)
+        if version == (1, 0):
+            shape, fortran, dtype = fmt.read_array_header_1_0(handle)
+        else:
+            shape, fortran, dtype = fmt.read_array_header_2_0(handle)
+    except (ValueError, OSError, EOFError, SyntaxError) as error:
+        raise UnsupportedUploadError(f"not a valid .npy array ({error}); send {ALLOWED}") from None
+    if dtype.hasobject:
+        raise UnsupportedUploadError(
+            f"the file holds pickled objects (dtype {dtype}), which are never loaded; "
+            f"send {ALLOWED}"
+        )
+    size = math.prod(shape) * dtype.itemsize
+    if size > max_bytes:
+        raise UnsupportedUploadError(
+            f"the array declares shape {tuple(shape)} of {dtype} = {size} bytes, over the "
+            f"limit of {max_bytes} bytes (DSRS_MAX_UPLOAD_BYTES)"
+        )
+    if size > available:
+        raise UnsupportedUploadError(
+            f"the array declares {size} bytes of data but the file holds at most {available}"
+        )
+    try:
+        data = handle.read(size)
+    except (zipfile.BadZipFile, OSError, EOFError) as error:
+        raise UnsupportedUploadError(f"cannot read the array data ({error})") from None
+    if len(data) != size:
+        raise UnsupportedUploadError("the array file is truncated")
+    array = np.frombuffer(data, dtype=dtype)
+    return array.reshape(shape, order="F" if fortran else "C")
+
+
+def _read_npz(path: Path, max_bytes: int) -> dict[str, np.ndarray]:
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        raise UnsupportedUploadError(
+            f"not a valid .npz archive ({error}); send {ALLOWED}"
+        ) from None
+    with archive:
+        members = archive.infolist()
+        names = sorted(m.filename for m in members)
+        if len(members) > len(_NPZ_MEMBERS) or not set(names) <= set(_NPZ_MEMBERS):
             raise UnsupportedUploadError(
-                f"the file holds pickled objects, which are never loaded; send {ALLOWED}"
-            ) from None
-        raise UnsupportedUploadError(
-            f"cannot read the array file ({error}); send {ALLOWED}"
-        ) from None
-    except (OSError, EOFError) as error:
-        raise UnsupportedUploadError(
-            f"cannot read the array file ({error}); send {ALLOWED}"
-        ) from None
+                "the npz file must hold an array named 'inputs' and optionally 'labels'; "
+                f"found {names[:8]}{' …' if len(names) > 8 else ''}"
+            )
+        declared = sum(m.file_size for m in members)
+        if declared > max_bytes:
+            raise UnsupportedUploadError(
+                f"the archive declares {declared} bytes once decompressed, over the limit "
+                f"of {max_bytes} bytes (DSRS_MAX_UPLOAD_BYTES)"
+            )
+        arrays = {}
+        for member in members:
+            try:
+                with archive.open(member) as stream:
+                    arrays[_NPZ_MEMBERS[member.filename]] = _read_npy(
+                        stream, max_bytes, member.file_size
+                    )
+            except (zipfile.BadZipFile, NotImplementedError, RuntimeError) as error:
+                raise UnsupportedUploadError(f"cannot read {member.filename} ({error})") from None
+        return arrays
 
 
 def _looks_like_safetensors(head: bytes) -> bool:
@@ -89,14 +188,12 @@ def _from_mapping(fmt: str, arrays: dict[str, np.ndarray]) -> InputArrays:
     if "inputs" not in arrays or unknown:
         raise UnsupportedUploadError(
             f"the {fmt} file must hold an array named 'inputs' and optionally 'labels'; "
-            f"found {sorted(arrays)}"
+            f"found {sorted(arrays)[:8]}"
         )
     return _checked(fmt, arrays["inputs"], arrays.get("labels"))
 
 
-def _checked(fmt: str, inputs: object, labels: np.ndarray | None) -> InputArrays:
-    if not isinstance(inputs, np.ndarray):
-        raise UnsupportedUploadError(f"expected one array in the .npy file; send {ALLOWED}")
+def _checked(fmt: str, inputs: np.ndarray, labels: np.ndarray | None) -> InputArrays:
     if inputs.ndim < 2 or inputs.shape[0] < 1:
         raise UnsupportedUploadError(
             f"inputs must have shape (n, *input_shape) with n >= 1, got {inputs.shape}"
@@ -105,16 +202,46 @@ def _checked(fmt: str, inputs: object, labels: np.ndarray | None) -> InputArrays
         raise UnsupportedUploadError(
             f"inputs must be floating point (float16/32/64), got {inputs.dtype}"
         )
-    inputs = inputs.astype(np.float32)
+    with np.errstate(over="ignore"):
+        inputs = inputs.astype(np.float32)
     if not np.isfinite(inputs).all():
-        raise UnsupportedUploadError("inputs must be finite (no NaN or infinity)")
+        raise UnsupportedUploadError("inputs must be finite float32 values (no NaN or infinity)")
     if labels is not None:
-        if labels.dtype.kind not in "iu" or labels.shape != (inputs.shape[0],):
-            raise UnsupportedUploadError(
-                f"labels must be integers of shape ({inputs.shape[0]},), "
-                f"got {labels.dtype} {labels.shape}"
-            )
-        if labels.size and labels.min() < 0:
-            raise UnsupportedUploadError("labels must be non-negative class indices")
-        labels = labels.astype(np.int64)
+        labels = _checked_labels(labels, inputs.shape[0])
     return InputArrays(format=fmt, inputs=inputs, labels=labels)
+
+
+def _checked_labels(labels: np.ndarray, count: int) -> np.ndarray:
+    if labels.dtype.kind not in "iu" or labels.shape != (count,):
+        raise UnsupportedUploadError(
+            f"labels must be integers of shape ({count},), got {labels.dtype} {labels.shape}"
+        )
+    if labels.dtype.kind == "u" and labels.size and int(labels.max()) > MAX_LABEL:
+        raise UnsupportedUploadError(
+            f"labels must be non-negative class indices, at most {MAX_LABEL}"
+        )
+    labels = labels.astype(np.int64)  # checked after the cast: no value wraps
+    if labels.size and (labels.min() < 0 or labels.max() > MAX_LABEL):
+        raise UnsupportedUploadError(
+            f"labels must be non-negative class indices, at most {MAX_LABEL}"
+        )
+    return labels
+
+
+# ------------------------------------------------------------------------- in the child
+
+
+def _read_and_store(request: dict[str, Any], upload: Path) -> dict[str, Any]:
+    arrays = read_input_arrays(upload, int(request["max_bytes"]))
+    np.save("inputs.npy", arrays.inputs, allow_pickle=False)
+    if arrays.labels is not None:
+        np.save("labels.npy", arrays.labels, allow_pickle=False)
+    return {
+        "format": arrays.format,
+        "count": int(arrays.inputs.shape[0]),
+        "sample_shape": list(arrays.inputs.shape[1:]),
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(child_main(_read_and_store, (UnsupportedUploadError,)))

@@ -1,18 +1,24 @@
-"""Register an uploaded input set: read it without unpickling and store it canonically
-(``inputs.npy`` float32 and optional ``labels.npy`` int64) for the workers."""
+"""Register an uploaded input set: read it without unpickling, in the sandbox, and store
+it canonically (``inputs.npy`` float32 and optional ``labels.npy`` int64) for the workers."""
 
 from __future__ import annotations
 
-import numpy as np
+import shutil
+
 from sqlalchemy.orm import Session
 
-from dsrs_api.input_arrays import read_input_arrays
+from dsrs_api.input_arrays import read_in_sandbox
 from dsrs_api.uploads import ReceivedFile
+from dsrs_models.sandbox import SandboxLimits
 from dsrs_store import repository
 from dsrs_store.settings import Settings
 from dsrs_store.tables import InputSetRecord
 
 __all__ = ["register_input_set"]
+
+#: The canonical files may be larger than the upload (float16 inputs become float32, uint8
+#: labels int64); the sandbox may write at most this multiple of the upload limit.
+OUTPUT_FACTOR = 8
 
 
 def register_input_set(
@@ -23,16 +29,21 @@ def register_input_set(
     name: str | None,
     owner_id: str | None = None,
 ) -> InputSetRecord:
-    try:
-        arrays = read_input_arrays(received.path)
-    finally:
-        received.discard()
+    limits = SandboxLimits.within(
+        settings.model_load_timeout_s,
+        settings.model_load_memory_bytes,
+        output_bytes=OUTPUT_FACTOR * settings.max_upload_bytes + 1024 * 1024,
+    )
     relative = f"inputs/{repository.new_id()}"
     directory = settings.storage_dir / relative
-    directory.mkdir(parents=True, exist_ok=True)
-    np.save(directory / "inputs.npy", arrays.inputs, allow_pickle=False)
-    if arrays.labels is not None:
-        np.save(directory / "labels.npy", arrays.labels, allow_pickle=False)
+    try:
+        with read_in_sandbox(received.path, settings.max_upload_bytes, limits) as arrays:
+            directory.mkdir(parents=True, exist_ok=True)
+            shutil.move(arrays.inputs_path, directory / "inputs.npy")
+            if arrays.labels_path is not None:
+                shutil.move(arrays.labels_path, directory / "labels.npy")
+    finally:
+        received.discard()
     record = repository.add_input_set(
         session,
         owner_id=owner_id,
@@ -40,9 +51,9 @@ def register_input_set(
         format=arrays.format,
         sha256=received.sha256,
         size_bytes=received.size_bytes,
-        count=int(arrays.inputs.shape[0]),
-        sample_shape=list(arrays.inputs.shape[1:]),
-        has_labels=arrays.labels is not None,
+        count=arrays.count,
+        sample_shape=arrays.sample_shape,
+        has_labels=arrays.labels_path is not None,
         storage_path=relative,
     )
     session.commit()

@@ -8,7 +8,6 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from math import isfinite
 
 import numpy as np
 from numpy.typing import NDArray
@@ -16,6 +15,8 @@ from sqlalchemy.orm import Session
 
 from dsrs_api.errors import InvalidRequestError
 from dsrs_client.contract import (
+    MAX_COUNT,
+    MAX_RADIUS,
     CertifiedAccuracyRow,
     Interval,
     JobOut,
@@ -148,10 +149,10 @@ def _parse_cursor(cursor: str | None) -> int | None:
     if cursor is None or cursor == "":
         return None
     try:
-        value = int(cursor)
+        value = int(cursor) if len(cursor) <= 12 else -1
     except ValueError:
         value = -1
-    if value < 0:
+    if not 0 <= value <= MAX_COUNT:  # sample indices are 32-bit: no page ends later
         raise InvalidRequestError(
             f"cursor must be a value of next_cursor from an earlier page, got {cursor!r}"
         )
@@ -328,9 +329,9 @@ def table_radii(radii: Sequence[float] | None, largest: float) -> list[float]:
     """``radii`` checked and sorted, or by default ``0, 0.25, …`` up to ``largest``."""
     if radii:
         values = sorted({float(r) for r in radii})
-        if len(values) > MAX_RADII or not all(isfinite(r) and r >= 0 for r in values):
+        if len(values) > MAX_RADII or not 0 <= values[0] <= values[-1] <= MAX_RADIUS:
             raise InvalidRequestError(
-                f"radii must be at most {MAX_RADII} finite, non-negative numbers"
+                f"radii must be at most {MAX_RADII} numbers in [0, {MAX_RADIUS:g}]"
             )
         return values
     steps = min(int(largest / DEFAULT_RADIUS_STEP) + 1, MAX_RADII)

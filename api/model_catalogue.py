@@ -1,8 +1,9 @@
 """Register an uploaded base classifier: validate it, content-address it, store it.
 
-Validation uses :func:`dsrs_models.loading.load_model`, imported when the first upload arrives
-(it needs torch), so that importing the API stays torch-free. Nothing is unpickled: the
-format is decided from the bytes by :mod:`dsrs_models.formats`.
+Validation runs in a sandboxed child process (:func:`dsrs_models.upload_probe.probe_model_file`,
+under ``DSRS_MODEL_LOAD_TIMEOUT_S`` and ``DSRS_MODEL_LOAD_MEMORY_BYTES``): nothing derived
+from the upload runs in the API process, which only waits. Nothing is unpickled: the
+format is decided from the bytes by :mod:`dsrs_models.formats`, in the child.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dsrs_api.uploads import ReceivedFile
+from dsrs_models.sandbox import SandboxLimits
+from dsrs_models.upload_probe import probe_model_file
 from dsrs_store import repository
 from dsrs_store.settings import Settings
 from dsrs_store.tables import ModelRecord
@@ -38,19 +41,19 @@ def register_model(
     returns the model row and whether it was new (content addresses are per owner)."""
     try:
         content_key = _content_key(received.sha256, architecture, mean, std)
-        existing = repository.find_model_by_content(session, content_key)
+        existing = repository.find_model_by_content(session, content_key, owner_id)
         if existing is not None:
             _restore_file(settings, existing, received)
             return existing, False
-        from dsrs_models.loading import load_model
-
-        loaded = load_model(
-            received.path.read_bytes(),
+        session.rollback()  # no transaction (nor pooled connection) held while the child runs
+        facts = probe_model_file(
+            received.path,
+            SandboxLimits.within(settings.model_load_timeout_s, settings.model_load_memory_bytes),
             architecture=architecture,
             mean=list(mean) if mean is not None else None,
             std=list(std) if std is not None else None,
         )
-        fmt = loaded.format.value
+        fmt = facts.format
         relative = f"models/{content_key}.{fmt}"
         target = settings.storage_dir / relative
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -67,14 +70,14 @@ def register_model(
                 mean=list(mean) if mean is not None else None,
                 std=list(std) if std is not None else None,
                 size_bytes=received.size_bytes,
-                input_shape=list(loaded.input_shape),
-                num_classes=loaded.num_classes,
+                input_shape=list(facts.input_shape),
+                num_classes=facts.num_classes,
                 storage_path=relative,
             )
             session.commit()
         except IntegrityError:  # the same upload committed concurrently
             session.rollback()
-            existing = repository.find_model_by_content(session, content_key)
+            existing = repository.find_model_by_content(session, content_key, owner_id)
             if existing is None:
                 raise
             return existing, False

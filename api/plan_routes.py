@@ -14,6 +14,14 @@ from dsrs_client.contract import (
     DEFAULT_ALPHA,
     DEFAULT_N_SELECTION,
     DEFAULT_RADIUS_UNIT,
+    MAX_COUNT,
+    MAX_DIMENSION,
+    MAX_K,
+    MAX_RADIUS_UNIT,
+    MAX_SIGMA,
+    MIN_ALPHA,
+    MIN_RADIUS_UNIT,
+    MIN_SIGMA,
     PlanOut,
 )
 from dsrs_core.budget import plan_budget
@@ -30,19 +38,27 @@ SessionDep = Annotated[Session, Depends(get_session)]
 @router.get("", response_model=PlanOut)
 def plan(
     session: SessionDep,
-    sigma: Annotated[float, Query(description="User-facing sigma of P")],
-    n: Annotated[int, Query(description="Draws under P (and under Q)")],
+    sigma: Annotated[
+        float, Query(ge=MIN_SIGMA, le=MAX_SIGMA, description="User-facing sigma of P")
+    ],
+    n: Annotated[int, Query(ge=1, le=MAX_COUNT, description="Draws under P (and under Q)")],
     family: Literal["gaussian", "general-gaussian"] = "gaussian",
-    k: int = 0,
-    dimension: Annotated[int | None, Query(description="Input dimension d")] = None,
+    k: Annotated[int, Query(ge=0, le=MAX_K)] = 0,
+    dimension: Annotated[
+        int | None, Query(ge=2, le=MAX_DIMENSION, description="Input dimension d")
+    ] = None,
     model_id: Annotated[str | None, Query(description="Take d from this model")] = None,
-    alpha: float = DEFAULT_ALPHA,
+    alpha: Annotated[float, Query(ge=MIN_ALPHA, lt=1)] = DEFAULT_ALPHA,
     n_selection: Annotated[
-        int, Query(description="Selection draws n0 (predict mode)")
+        int, Query(ge=0, le=MAX_COUNT, description="Selection draws n0 (predict mode)")
     ] = DEFAULT_N_SELECTION,
-    q_sigma: float | None = None,
-    q_threshold: Annotated[str | None, Query(description="Percentile in (0, 1), or x / x+")] = None,
-    radius_unit: float = DEFAULT_RADIUS_UNIT,
+    q_sigma: Annotated[float | None, Query(ge=MIN_SIGMA, le=MAX_SIGMA)] = None,
+    q_threshold: Annotated[
+        str | None, Query(max_length=32, description="Percentile in (0, 1), or x / x+")
+    ] = None,
+    radius_unit: Annotated[
+        float, Query(ge=MIN_RADIUS_UNIT, le=MAX_RADIUS_UNIT)
+    ] = DEFAULT_RADIUS_UNIT,
     search_mode: Literal["exact", "original"] = "exact",
 ) -> PlanOut:
     if (dimension is None) == (model_id is None):

@@ -58,6 +58,11 @@ def detect_format(data: bytes) -> ModelFormat:
     """
     if len(data) < 8:
         raise UnsupportedFormatError("model file is empty or truncated", detected="empty")
+    # safetensors first: its 8-byte little-endian header length may begin with the same
+    # bytes as a pickle's protocol marker (0x80 0x02 is a 640-byte header), and reading a
+    # safetensors header can run nothing.
+    if _looks_like_safetensors(data):
+        return ModelFormat.SAFETENSORS
     if data[:4] == b"PK\x03\x04" or data[:4] == b"PK\x05\x06":
         _refuse_zip(data)
     if data[0] == 0x80 and 2 <= data[1] <= 5:
@@ -69,8 +74,6 @@ def detect_format(data: bytes) -> ModelFormat:
         )
     if data[:6] == b"\x93NUMPY":
         raise UnsupportedFormatError("NumPy .npy files are not model files", detected="numpy")
-    if _looks_like_safetensors(data):
-        return ModelFormat.SAFETENSORS
     if _looks_like_onnx(data):
         return ModelFormat.ONNX
     raise UnsupportedFormatError(
@@ -133,6 +136,45 @@ def read_safetensors_header(data: bytes) -> dict:
 
 
 def _looks_like_onnx(data: bytes) -> bool:
-    # A serialised onnx.ModelProto starts with a protobuf field key; exporters write
-    # ir_version (field 1, varint: 0x08) first. Anything else is parsed fully later.
-    return data[0] == 0x08
+    """Whether ``data`` is a sequence of well-formed top-level protobuf fields, one of them
+    ``ModelProto.graph`` (field 7).
+
+    Exporters usually write ``ir_version`` (field 1) first, but protobuf allows any field
+    order (a graph-first file is valid). Only the top level is walked here (lengths are
+    skipped, never read); the file is parsed in full later, in the sandbox.
+    """
+    position, has_graph = 0, False
+    while position < len(data):
+        key, size = _varint(data[position : position + 10])
+        if size == 0 or key >> 3 == 0:
+            return False
+        position += size
+        field, wire_type = key >> 3, key & 0x7
+        if wire_type == 0:
+            _, size = _varint(data[position : position + 10])
+            if size == 0:
+                return False
+            position += size
+        elif wire_type == 1:
+            position += 8
+        elif wire_type == 5:
+            position += 4
+        elif wire_type == 2:
+            length, size = _varint(data[position : position + 10])
+            if size == 0:
+                return False
+            position += size + length
+            has_graph = has_graph or field == 7
+        else:
+            return False  # groups are not used by ONNX
+    return has_graph and position == len(data)
+
+
+def _varint(data: bytes) -> tuple[int, int]:
+    """The protobuf varint at the start of ``data`` and its length in bytes (0: none)."""
+    value = 0
+    for position, byte in enumerate(data):
+        value |= (byte & 0x7F) << (7 * position)
+        if not byte & 0x80:
+            return value, position + 1
+    return 0, 0

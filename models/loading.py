@@ -6,14 +6,17 @@ decided by :func:`dsrs_models.formats.detect_format` from the bytes themselves.
 * safetensors: the state dict of the *plain* registered architecture (e.g. torchvision's
   ``resnet50`` keys); keys and shapes must match exactly, values must be finite. The
   normalisation (registry default, or the uploaded mean/std) is added around it.
-* ONNX: run by onnxruntime. Refused unless: no external data, only the standard operator
-  domain (no custom ops, no model-local functions), the checker passes, one image input of
-  rank 4 compatible with the declared input shape, and a ``(B, num_classes)`` output.
+* ONNX: run by onnxruntime. Refused unless :func:`dsrs_models.onnx_validation.checked_onnx_model`
+  passes (no external data in any tensor, only the standard operator domain, no
+  model-local functions, the checker), one image input of rank 4 compatible with the
+  declared input shape, and a ``(B, num_classes)`` output.
+
+Uploaded bytes are only ever loaded in the sandbox of :mod:`dsrs_models.upload_probe`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,18 +26,15 @@ from dsrs_models.adapters import OnnxClassifier, TorchClassifier
 from dsrs_models.architectures import NormalizedNetwork
 from dsrs_models.errors import ModelValidationError
 from dsrs_models.formats import ModelFormat, content_digest, detect_format, read_safetensors_header
+from dsrs_models.onnx_validation import checked_onnx_model
 from dsrs_models.registry import build_model, get_architecture
 
 __all__ = [
-    "ALLOWED_ONNX_DOMAINS",
     "LoadedModel",
     "load_model",
     "load_onnx_classifier",
     "load_safetensors_model",
 ]
-
-#: Operator domains an uploaded ONNX graph may use (the default ONNX operator set).
-ALLOWED_ONNX_DOMAINS = frozenset({"", "ai.onnx"})
 
 _MAX_LISTED = 8
 
@@ -256,26 +256,8 @@ def load_onnx_classifier(
     """
     import onnx
     import onnxruntime as ort
-    from google.protobuf.message import DecodeError
 
-    try:
-        model = onnx.load_model_from_string(data)
-    except (DecodeError, ValueError, RuntimeError) as exc:
-        raise ModelValidationError(f"not a valid ONNX model: {exc}") from None
-    if any(_uses_external_data(t) for t in _all_tensors(model.graph)):
-        raise ModelValidationError("ONNX models with external data files are refused")
-    custom = sorted({o.domain for o in model.opset_import} - ALLOWED_ONNX_DOMAINS)
-    custom += sorted({n.domain for n in _all_nodes(model.graph)} - ALLOWED_ONNX_DOMAINS)
-    if custom or len(model.functions) > 0:
-        raise ModelValidationError(
-            "ONNX models may use only the standard operator set; found custom domains "
-            f"{_listing(sorted(set(custom)))} and {len(model.functions)} local function(s)"
-        )
-    try:
-        onnx.checker.check_model(model)
-    except onnx.checker.ValidationError as exc:
-        raise ModelValidationError(f"ONNX checker rejected the model: {exc}") from None
-
+    model = checked_onnx_model(data)
     initializers = {t.name for t in model.graph.initializer}
     inputs = [i for i in model.graph.input if i.name not in initializers]
     if len(inputs) != 1:
@@ -300,8 +282,9 @@ def load_onnx_classifier(
     if intra_op_threads is not None:
         options.intra_op_num_threads = intra_op_threads
     try:
+        # The re-serialised message: onnxruntime sees exactly what was checked.
         session = ort.InferenceSession(
-            data, sess_options=options, providers=["CPUExecutionProvider"]
+            model.SerializeToString(), sess_options=options, providers=["CPUExecutionProvider"]
         )
     except _onnxruntime_errors() as exc:
         raise ModelValidationError(f"onnxruntime cannot load the model: {exc}") from None
@@ -365,35 +348,3 @@ def _merge_shape(
             f"ONNX {what} is symbolic in the graph ({list(graph_dims)}); declare it"
         )
     return [int(d) for d in graph_dims if d is not None]
-
-
-def _all_nodes(graph: Any) -> Iterator[Any]:
-    for node in graph.node:
-        yield node
-        for attribute in node.attribute:
-            if attribute.HasField("g"):
-                yield from _all_nodes(attribute.g)
-            for subgraph in attribute.graphs:
-                yield from _all_nodes(subgraph)
-
-
-def _all_tensors(graph: Any) -> Iterator[Any]:
-    yield from graph.initializer
-    for sparse in graph.sparse_initializer:
-        yield sparse.values
-        yield sparse.indices
-    for node in graph.node:
-        for attribute in node.attribute:
-            if attribute.HasField("t"):
-                yield attribute.t
-            yield from attribute.tensors
-            if attribute.HasField("g"):
-                yield from _all_tensors(attribute.g)
-            for subgraph in attribute.graphs:
-                yield from _all_tensors(subgraph)
-
-
-def _uses_external_data(tensor: Any) -> bool:
-    import onnx
-
-    return tensor.data_location == onnx.TensorProto.EXTERNAL or len(tensor.external_data) > 0

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from math import prod
 
+import numpy as np
 from torch import nn
 
 from dsrs_models.architectures import DigitsMLP, LeNet, NormalizedNetwork, cifar_resnet
@@ -183,8 +184,20 @@ def _check_normalization(
             f"{spec.name} has {channels} input channel(s): mean and std need {channels} "
             f"value(s) each, got {len(mean_t)} and {len(std_t)}"
         )
-    if not all(s > 0 and s < float("inf") for s in std_t) or not all(
-        abs(m) < float("inf") for m in mean_t
+    # The network normalises in float32: check the values it will compute with.
+    mean_32, std_32 = np.asarray(mean_t, dtype=np.float64), np.asarray(std_t, dtype=np.float64)
+    with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
+        mean_32, std_32 = mean_32.astype(np.float32), std_32.astype(np.float32)
+        scale = np.float32(1.0) / std_32
+    if not (
+        np.isfinite(mean_32).all()
+        and np.isfinite(std_32).all()
+        and (std_32 >= np.finfo(np.float32).tiny).all()
+        and np.isfinite(scale).all()
     ):
-        raise ModelValidationError("normalisation std must be positive and finite, mean finite")
+        raise ModelValidationError(
+            "normalisation std must be positive and mean finite as float32 values: std in "
+            f"[{np.finfo(np.float32).tiny:.3g}, {np.finfo(np.float32).max:.3g}], |mean| at "
+            f"most {np.finfo(np.float32).max:.3g}; got mean {list(mean_t)}, std {list(std_t)}"
+        )
     return mean_t, std_t

@@ -71,9 +71,13 @@ def add_model(session: Session, **fields: Any) -> ModelRecord:
     return record
 
 
-def find_model_by_content(session: Session, content_key: str) -> ModelRecord | None:
+def find_model_by_content(
+    session: Session, content_key: str, owner_id: str | None
+) -> ModelRecord | None:
+    """The model of ``owner_id`` (None: the admin's own) with this content address."""
+    owner = ModelRecord.owner_id.is_(None) if owner_id is None else ModelRecord.owner_id == owner_id
     return session.scalars(
-        select(ModelRecord).where(ModelRecord.content_key == content_key)
+        select(ModelRecord).where(ModelRecord.content_key == content_key, owner)
     ).first()
 
 

@@ -66,7 +66,7 @@ class Settings(BaseSettings):
     auth: Literal["auto", "required", "disabled"] = Field(
         default="auto",
         description="API keys: 'required', 'disabled', or 'auto' = disabled only for the "
-        "embedded SQLite service without an admin key, required otherwise.",
+        "embedded service (SQLite and no broker) without an admin key, required otherwise.",
     )
     admin_api_key: SecretStr | None = Field(
         default=None,
@@ -84,6 +84,19 @@ class Settings(BaseSettings):
         gt=0,
         description="Seconds before a chunk taken by a worker that died is delivered "
         "again (Redis visibility timeout); longer than task_time_limit_s.",
+    )
+    chunk_lease_s: int = Field(
+        default=60,
+        ge=4,
+        le=3600,
+        description="A worker renews the lease of the chunk it runs every quarter of this; "
+        "a chunk whose lease is this old (its worker died) is sent again.",
+    )
+    chunk_max_attempts: int = Field(
+        default=3,
+        ge=1,
+        le=100,
+        description="A chunk whose worker died this many times fails its job.",
     )
     job_time_limit_s: int = Field(
         default=86_400, gt=0, description="A job still unfinished this long after it "
@@ -103,7 +116,8 @@ class Settings(BaseSettings):
         """Whether requests need an API key (the rule of ``auth='auto'`` is here)."""
         if self.auth != "auto":
             return self.auth == "required"
-        return not (self.database_url is None and self.admin_api_key is None)
+        embedded_sqlite = self.database_url is None and self.broker_url is None
+        return not (embedded_sqlite and self.admin_api_key is None)
 
     @property
     def embedded(self) -> bool:

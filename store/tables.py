@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -33,6 +34,7 @@ from dsrs_client.contract import JobParameters
 __all__ = [
     "ApiKeyRecord",
     "Base",
+    "ChunkLeaseRecord",
     "InputSetRecord",
     "JobRecord",
     "ModelRecord",
@@ -126,6 +128,14 @@ class ModelRecord(Base):
     __tablename__ = "models"
     __table_args__ = (
         UniqueConstraint("owner_id", "content_key", name="uq_models_owner_content_key"),
+        # NULL owners are distinct in the constraint above: the admin's models need this.
+        Index(
+            "uq_models_admin_content_key",
+            "content_key",
+            unique=True,
+            sqlite_where=text("owner_id IS NULL"),
+            postgresql_where=text("owner_id IS NULL"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -228,3 +238,21 @@ class SampleRecord(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     elapsed_s: Mapped[float] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class ChunkLeaseRecord(Base):
+    """Which worker holds a chunk of a job, its last sign of life, and how many workers
+    took the chunk and died on it (:mod:`dsrs_worker.chunk_leases`)."""
+
+    __tablename__ = "chunk_leases"
+    __table_args__ = (Index("ix_chunk_leases_finished_heartbeat", "finished", "heartbeat_at"),)
+
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
+    chunk_index: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: ``host:pid:token`` of the worker process holding the chunk.
+    holder: Mapped[str] = mapped_column(String(200))
+    #: Workers that took the chunk (1 + takeovers of a lease whose holder fell silent).
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    heartbeat_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    requeued_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    finished: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -1,9 +1,12 @@
 """The Celery application of the worker, built by :func:`make_celery_app` (never at import).
 
 The task body only forwards ids to :func:`dsrs_worker.chunk_service.certify_chunk`, the same
-function the embedded mode runs in-process. Tasks are acknowledged late (a chunk whose
-worker died is delivered again and its stored samples are skipped), each process takes one
-message at a time, and soft/hard time limits bound a chunk.
+function the embedded mode runs in-process, while it holds the chunk's lease
+(:mod:`dsrs_worker.chunk_leases`: a chunk of a worker that died is sent again by a surviving
+worker's sweeper within about two lease periods; one that keeps killing its workers fails
+the job). Tasks are acknowledged late (a chunk whose worker died is also delivered again by
+the broker after its visibility timeout, and its stored samples are skipped), each process
+takes one message at a time, and soft/hard time limits bound a chunk.
 """
 
 from __future__ import annotations
@@ -13,12 +16,15 @@ from dataclasses import asdict
 from typing import Any
 
 from celery import Celery
+from celery.signals import worker_ready
 from sqlalchemy.orm import Session, sessionmaker
 
 from dsrs_store.chunks import CERTIFY_CHUNK_TASK
 from dsrs_store.database import make_engine, make_session_factory
 from dsrs_store.settings import Settings
+from dsrs_worker.chunk_leases import Claim, claim_chunk, holding_chunk
 from dsrs_worker.chunk_service import certify_chunk
+from dsrs_worker.chunk_sweeper import start_chunk_sweeper
 from dsrs_worker.classifiers import ClassifierCache
 
 __all__ = ["WorkerContext", "make_celery_app"]
@@ -77,13 +83,20 @@ def make_celery_app(settings: Settings) -> Celery:
 
     @app.task(name=CERTIFY_CHUNK_TASK)
     def certify_chunk_task(job_id: str, chunk_index: int) -> dict[str, Any]:
-        outcome = certify_chunk(
-            context.session_factory(),
-            settings,
-            job_id,
-            chunk_index,
-            classifiers=context.classifiers,
-        )
+        factory = context.session_factory()
+        with factory() as session:
+            claim = claim_chunk(session, settings, job_id, chunk_index)
+        if claim is not Claim.TAKEN:
+            return {"job_id": job_id, "chunk_index": chunk_index, "skipped": claim.value}
+        with holding_chunk(factory, settings, job_id, chunk_index):
+            outcome = certify_chunk(
+                factory, settings, job_id, chunk_index, classifiers=context.classifiers
+            )
         return asdict(outcome)
 
+    def sweep_when_ready(sender: Any, **_: Any) -> None:
+        if getattr(sender, "app", None) is app:
+            start_chunk_sweeper(app, settings)
+
+    worker_ready.connect(sweep_when_ready, weak=False)
     return app

@@ -8,6 +8,7 @@ worker → engine config typed.
 =====================  ==========================================================
 ``job_parameters``     :class:`JobParameters`, :class:`JobCreate` and their parts
 ``defaults``           the parameters' defaults (plain constants)
+``bounds``             the bounds of every number a client may send (plain constants)
 ``schemas``            response bodies (:class:`JobOut`, :class:`SampleOut`, ...)
 ``job_status``         status names, which are final
 ``datasets``           the dataset catalogue and the built-in splits
@@ -23,6 +24,20 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from dsrs_client.contract.bounds import (
+        MAX_COUNT,
+        MAX_DIMENSION,
+        MAX_INDICES,
+        MAX_K,
+        MAX_RADIUS,
+        MAX_RADIUS_UNIT,
+        MAX_SEED,
+        MAX_SIGMA,
+        MIN_ALPHA,
+        MIN_RADIUS_TOLERANCE,
+        MIN_RADIUS_UNIT,
+        MIN_SIGMA,
+    )
     from dsrs_client.contract.datasets import (
         BUILTIN_SPLITS,
         DATASET_NAMES,
@@ -76,7 +91,7 @@ if TYPE_CHECKING:
     )
 
 #: The submodules, pydantic-free ones first: a name is looked up in this order.
-_SUBMODULES = ("defaults", "job_status", "datasets", "job_parameters", "schemas")
+_SUBMODULES = ("defaults", "bounds", "job_status", "datasets", "job_parameters", "schemas")
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -92,6 +107,18 @@ __all__ = [
     "FINAL_STATUSES",
     "JOB_STATUSES",
     "Baseline",
+    "MAX_COUNT",
+    "MAX_DIMENSION",
+    "MAX_INDICES",
+    "MAX_K",
+    "MAX_RADIUS",
+    "MAX_RADIUS_UNIT",
+    "MAX_SEED",
+    "MAX_SIGMA",
+    "MIN_ALPHA",
+    "MIN_RADIUS_TOLERANCE",
+    "MIN_RADIUS_UNIT",
+    "MIN_SIGMA",
     "BuiltinSplit",
     "CertificateFigures",
     "CertifiedAccuracyRow",

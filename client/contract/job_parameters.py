@@ -6,17 +6,30 @@ engine config, and the request that carries them.
 built from it in one place (:func:`dsrs_core.job_config.certification_config`). Its
 defaults are the defaults of every client (API, CLI, Python client, sweeps).
 
-These models check types and names (unknown fields are refused); numeric ranges are
+These models check types and names (unknown fields are refused) and keep every number
+within :mod:`dsrs_client.contract.bounds` (nothing can overflow); the finer rules are
 checked once, by the engine's config (:mod:`dsrs_core.config`), whose messages say what is
 allowed.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from dsrs_client.contract.bounds import (
+    MAX_COUNT,
+    MAX_INDICES,
+    MAX_K,
+    MAX_RADIUS_UNIT,
+    MAX_SEED,
+    MAX_SIGMA,
+    MIN_ALPHA,
+    MIN_RADIUS_TOLERANCE,
+    MIN_RADIUS_UNIT,
+    MIN_SIGMA,
+)
 from dsrs_client.contract.datasets import DatasetName
 from dsrs_client.contract.defaults import (
     DEFAULT_ALPHA,
@@ -46,6 +59,8 @@ JobMode = Literal["predict", "evaluate"]
 #: The NP baseline a DSRS job is compared with (dsrs_core.equal_budget).
 Baseline = Literal["same-run", "equal-budget"]
 NoiseFamily = Literal["gaussian", "general-gaussian"]
+Sigma = Annotated[float, Field(ge=MIN_SIGMA, le=MAX_SIGMA)]
+Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 
 
 class Strict(BaseModel):
@@ -56,22 +71,22 @@ class NoiseIn(Strict):
     """The smoothing distribution P."""
 
     family: NoiseFamily = "gaussian"
-    sigma: float
-    k: int = 0
+    sigma: Sigma
+    k: int = Field(default=0, ge=0, le=MAX_K)
 
 
 class QIn(Strict):
     """DSRS's second distribution Q: exactly one of ``sigma`` or ``threshold``
     (a percentile in (0, 1), or the heuristics ``"x"`` / ``"x+"``)."""
 
-    sigma: float | None = None
-    threshold: float | Literal["x", "x+"] | None = None
+    sigma: Sigma | None = None
+    threshold: Annotated[float, Field(gt=0, lt=1)] | Literal["x", "x+"] | None = None
 
 
 class RadiusSearchIn(Strict):
     method: Literal["grid", "precise"] = "grid"
-    unit: float = DEFAULT_RADIUS_UNIT
-    tolerance: float = DEFAULT_RADIUS_TOLERANCE
+    unit: float = Field(default=DEFAULT_RADIUS_UNIT, ge=MIN_RADIUS_UNIT, le=MAX_RADIUS_UNIT)
+    tolerance: float = Field(default=DEFAULT_RADIUS_TOLERANCE, ge=MIN_RADIUS_TOLERANCE, le=1)
     mode: Literal["exact", "original"] = "exact"
 
 
@@ -96,10 +111,15 @@ class JobParameters(Strict):
 
     noise: NoiseIn
     q: QIn | None = Field(default=None, description="Omit for Neyman-Pearson only.")
-    n_selection: int = DEFAULT_N_SELECTION
-    n: int = Field(default=DEFAULT_N, description="Draws under P and (if q is set) under Q.")
-    alpha: float = DEFAULT_ALPHA
-    batch_size: int = DEFAULT_BATCH_SIZE
+    n_selection: Count = DEFAULT_N_SELECTION
+    n: int = Field(
+        default=DEFAULT_N,
+        ge=1,
+        le=MAX_COUNT,
+        description="Draws under P and (if q is set) under Q.",
+    )
+    alpha: float = Field(default=DEFAULT_ALPHA, ge=MIN_ALPHA, lt=1)
+    batch_size: int = Field(default=DEFAULT_BATCH_SIZE, ge=1, le=MAX_COUNT)
     radius_search: RadiusSearchIn = RadiusSearchIn()
     sequential: SequentialIn | None = Field(
         default=None, description="Omit for fixed-N sampling (every input draws n)."
@@ -145,10 +165,10 @@ class InputsIn(Strict):
     dataset: DatasetName | None = None
     split: Literal["train", "test"] = "test"
     input_set_id: str | None = None
-    indices: list[int] | None = None
-    start: int = 0
-    stop: int | None = None
-    step: int = 1
+    indices: list[Count] | None = Field(default=None, max_length=MAX_INDICES)
+    start: Count = 0
+    stop: Count | None = None
+    step: int = Field(default=1, ge=1, le=MAX_COUNT)
 
     @model_validator(mode="after")
     def one_source(self) -> InputsIn:
@@ -168,7 +188,9 @@ class JobCreate(JobParameters):
         description="evaluate: count agreement with the given labels; predict: choose the "
         "class with n_selection draws and abstain when the bound fails.",
     )
-    seed: int | None = Field(default=None, description="0 <= seed < 2**63; random if omitted.")
+    seed: int | None = Field(
+        default=None, ge=0, le=MAX_SEED, description="0 <= seed < 2**63; random if omitted."
+    )
 
     def parameters(self) -> JobParameters:
         """The certification parameters of this request (what the job stores)."""

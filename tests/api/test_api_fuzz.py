@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import re
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from hypothesis import strategies as st
 
 pytestmark = pytest.mark.slow
 
-ADMIN_KEY = "fuzz-admin-key-" + "f" * 40
+ADMIN_KEY = "fuzz-admin-key-" + secrets.token_urlsafe(32)
 EXAMPLES = 40
 ID_PARAMETERS = ("model_id", "job_id", "input_set_id", "tenant_id")
 

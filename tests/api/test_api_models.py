@@ -248,5 +248,12 @@ def test_onnx_with_normalisation_is_422(api_client: httpx.Client) -> None:
 
 
 def test_broken_onnx_is_422(api_client: httpx.Client) -> None:
+    # well-formed protobuf fields (ir_version, a 64-byte "graph") whose graph is garbage
+    response = upload(api_client, b"\x08\x07\x3a\x40" + b"\xff" * 64)
+    assert response.status_code == 422, response.text
+
+
+def test_bytes_that_are_not_protobuf_are_415(api_client: httpx.Client) -> None:
     response = upload(api_client, b"\x08\x07" + b"\xff" * 64)
-    assert response.status_code == 422
+    assert response.status_code == 415, response.text
+    assert "unrecognised" in response.json()["detail"]

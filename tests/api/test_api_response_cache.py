@@ -5,6 +5,7 @@ are never reused; ETags give 304; another tenant still gets 404 from a cached bo
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,7 +22,7 @@ from dsrs_api.response_cache import (
 )
 from dsrs_store.errors import NotFoundError
 
-ADMIN_KEY = "test-admin-key-" + "c" * 40
+ADMIN_KEY = "test-admin-key-" + secrets.token_urlsafe(32)
 
 
 def body(status: str = "succeeded", owner: str | None = "alice", text: bytes = b"{}") -> CachedBody:

@@ -5,6 +5,7 @@ hashed, and a service that requires keys does not start without a real admin key
 from __future__ import annotations
 
 import io
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ import numpy as np
 import pytest
 from sqlalchemy import create_engine, text
 
-ADMIN_KEY = "test-admin-key-" + "a" * 40
+ADMIN_KEY = "test-admin-key-" + secrets.token_urlsafe(32)
 
 
 @pytest.fixture(scope="module")
@@ -208,9 +209,14 @@ def test_auth_disabled_for_the_embedded_default(tmp_path: Path) -> None:
     assert Settings(storage_dir=tmp_path, database_url="postgresql+psycopg://h/db").auth_required
     assert Settings(storage_dir=tmp_path, auth="required").auth_required
     assert not Settings(database_url="postgresql+psycopg://h/db", auth="disabled").auth_required
+    # SQLite with a broker is not the embedded service: keys are required (as documented)
+    assert Settings(storage_dir=tmp_path, broker_url="redis://127.0.0.1:6379/0").auth_required
 
 
-@pytest.mark.parametrize("admin_key", [None, "", "changeme", "short-key"])
+@pytest.mark.parametrize(
+    "admin_key",
+    [None, "", "changeme", "short-key", "a" * 32, "x" * 64, "ab" * 24, "admin-key-" + "0" * 40],
+)
 def test_a_service_that_requires_keys_refuses_to_start_without_a_real_admin_key(
     tmp_path: Path, admin_key: str | None
 ) -> None:

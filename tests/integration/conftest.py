@@ -7,6 +7,7 @@ own, against this session's fresh database; their logs are kept to see who ran w
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -21,7 +22,7 @@ import pytest
 
 WORKER_START_TIMEOUT_S = 90.0
 #: The full stack requires API keys; the stack's client is the admin.
-ADMIN_API_KEY = "integration-admin-" + "k" * 32
+ADMIN_API_KEY = "integration-admin-" + secrets.token_urlsafe(32)
 
 
 @dataclass

@@ -5,6 +5,7 @@ completes with one row per sample."""
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -21,7 +22,7 @@ from sqlalchemy import create_engine, text
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-ADMIN_KEY = "broker-test-admin-" + "r" * 32
+ADMIN_KEY = "broker-test-admin-" + secrets.token_urlsafe(32)
 TOTAL = 16
 
 

@@ -323,8 +323,9 @@ def test_onnx_symbolic_shape_needs_a_declaration():
     assert loaded.input_shape == (1, 8, 8)
 
 
-def test_garbage_after_onnx_magic_is_a_validation_error():
-    with pytest.raises(ModelValidationError):
+def test_garbage_after_onnx_magic_is_unrecognised():
+    # not a well-formed sequence of protobuf fields: refused before any parser sees it
+    with pytest.raises(UnsupportedFormatError, match="unrecognised"):
         load_model(b"\x08\x07\xff\xff\xff\xff garbage that is not protobuf")
 
 

@@ -11,7 +11,7 @@ from dsrs_store.migrations import downgrade_to_base, upgrade_to_head
 from dsrs_store.settings import Settings
 from dsrs_store.tables import Base
 
-TABLES = {"models", "input_sets", "jobs", "samples", "tenants", "api_keys"}
+TABLES = {"models", "input_sets", "jobs", "samples", "tenants", "api_keys", "chunk_leases"}
 
 
 def table_names(url: str) -> set[str]:

@@ -173,5 +173,5 @@ def test_jobs_filter_by_status(session: Session) -> None:
 
 def test_models_are_found_by_content_key(session: Session) -> None:
     model = add_model(session)
-    assert repository.find_model_by_content(session, model.content_key) == model
-    assert repository.find_model_by_content(session, "f" * 64) is None
+    assert repository.find_model_by_content(session, model.content_key, model.owner_id) == model
+    assert repository.find_model_by_content(session, "f" * 64, None) is None

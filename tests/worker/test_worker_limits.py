@@ -190,7 +190,7 @@ def test_a_passed_probe_is_remembered_for_the_same_file_and_limits(
     def no_child(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("the probe ran again")
 
-    monkeypatch.setattr(model_probe.subprocess, "run", no_child)
+    monkeypatch.setattr(model_probe, "probe_model_file", no_child)
     model_probe.probe_model(settings, model)  # remembered: no child process
     # Other limits, or other bytes under the same name, are probed afresh.
     tighter = settings.model_copy(update={"model_load_memory_bytes": 64 * 1024 * 1024})

@@ -4,8 +4,8 @@ Per sample: the extra N draws under P (``baseline_extra_count`` of ``baseline_ex
 agree with the counted class), the pooled lower bound at the full alpha and the NP radius
 certified from it (dsrs_core.equal_budget). NULL for jobs without that baseline.
 
-Revision ID: 0003_equal_budget_baseline
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-11-30
 """
 
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 
 from alembic import op
 
-revision = "0003_equal_budget_baseline"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

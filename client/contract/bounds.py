@@ -1,0 +1,44 @@
+"""Bounds of every number a client may send, defined once for the API edge and every
+client: within them no value can overflow a float, a 32-bit column or the engine (the
+finer rules, e.g. ``2k < d``, are the engine config's). Plain constants, no pydantic."""
+
+from __future__ import annotations
+
+__all__ = [
+    "MAX_COUNT",
+    "MAX_DIMENSION",
+    "MAX_INDICES",
+    "MAX_K",
+    "MAX_RADIUS",
+    "MAX_RADIUS_UNIT",
+    "MAX_SEED",
+    "MAX_SIGMA",
+    "MIN_ALPHA",
+    "MIN_RADIUS_TOLERANCE",
+    "MIN_RADIUS_UNIT",
+    "MIN_SIGMA",
+]
+
+#: Smoothing sigma of P or of Q (input space; images live in [0, 1]): a smaller one
+#: divides the engine's radii by zero.
+MIN_SIGMA = 1e-6
+MAX_SIGMA = 1e3
+#: Smallest alpha: ``alpha / 2`` must stay a normal float.
+MIN_ALPHA = 1e-15
+#: Largest ``k`` of the generalised Gaussian (it must also stay below d/2).
+MAX_K = 10**7
+#: Largest number of draws, batch size, index or count (a 32-bit column).
+MAX_COUNT = 2**31 - 1
+#: Most explicit indices of one job.
+MAX_INDICES = 100_000
+#: Grid unit of the radius search: finer units only make ``start / unit`` overflow.
+MIN_RADIUS_UNIT = 1e-6
+MAX_RADIUS_UNIT = 10.0
+#: Smallest tolerance of the precise radius search.
+MIN_RADIUS_TOLERANCE = 1e-12
+#: Largest seed (seeds are 63-bit).
+MAX_SEED = 2**63 - 1
+#: Largest input dimension ``d`` of a plan (a 3 × 1024 × 1024 image has 3.1 million).
+MAX_DIMENSION = 10**8
+#: Largest radius a summary reports at (far beyond any certificate).
+MAX_RADIUS = 1e6

@@ -1,0 +1,48 @@
+"""The thread in each worker's main process that sends again the chunks whose worker
+died (:func:`dsrs_worker.chunk_leases.silent_chunks`), every quarter of ``chunk_lease_s``.
+
+Started when the Celery worker is ready (:func:`start_chunk_sweeper`); a daemon thread, so
+it ends with the process. Every worker runs one: whichever survives redoes the chunks of
+the dead (leases are taken under a row lock, so a chunk sent twice runs once).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from dsrs_store.chunks import CERTIFY_CHUNK_TASK
+from dsrs_store.database import make_engine, make_session_factory
+from dsrs_store.settings import Settings
+from dsrs_worker.chunk_leases import silent_chunks
+
+__all__ = ["start_chunk_sweeper"]
+
+log = logging.getLogger(__name__)
+
+
+def start_chunk_sweeper(app: Any, settings: Settings) -> threading.Thread:
+    """Start the sweeping thread of this worker process (``app``: its Celery app)."""
+    session_factory = make_session_factory(make_engine(settings))
+
+    def sweep_forever() -> None:
+        stop = threading.Event()
+        while not stop.wait(settings.chunk_lease_s / 4):
+            try:
+                with session_factory() as session:
+                    chunks = silent_chunks(session, settings)
+                for job_id, chunk_index in chunks:
+                    log.warning(
+                        "chunk %s of job %s: its worker fell silent; sending it again",
+                        chunk_index, job_id,
+                    )  # fmt: skip
+                    app.send_task(
+                        CERTIFY_CHUNK_TASK, args=[job_id, chunk_index], queue=settings.queue
+                    )
+            except Exception:
+                log.exception("the sweep for chunks of dead workers failed")
+
+    thread = threading.Thread(target=sweep_forever, name="dsrs-chunk-sweeper", daemon=True)
+    thread.start()
+    return thread
