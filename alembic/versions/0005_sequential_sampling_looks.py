@@ -5,8 +5,8 @@ index of the look at which the P run and the Q run stopped (``p_n`` / ``q_n`` ar
 draws used, and the intervals are recomputed at that look's level, docs/sequential.md);
 NULL for fixed-N rows, which is what every row written before this revision is.
 
-Revision ID: 0004_sequential_sampling_looks
-Revises: 0003_equal_budget_baseline
+Revision ID: 0005_sequential_sampling_looks
+Revises: 0004
 Create Date: 2026-11-30
 """
 
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 
 from alembic import op
 
-revision = "0004_sequential_sampling_looks"
-down_revision = "0003_equal_budget_baseline"
+revision = "0005_sequential_sampling_looks"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
