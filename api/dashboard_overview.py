@@ -23,6 +23,7 @@ from dsrs_core.evaluation import (
     average_certified_radius,
     certified_accuracy,
     counted_radii,
+    forward_passes,
     largest_radius,
 )
 from dsrs_store import repository
@@ -60,6 +61,8 @@ class Columns:
     dsrs_radius: np.ndarray  # float, NaN where not computed
     baseline_p_lower: np.ndarray  # float, NaN where the equal-budget baseline was not drawn
     baseline_np_radius: np.ndarray
+    q_n: np.ndarray | None = None  # draws used under Q, NaN where none
+    extra_n: np.ndarray | None = None  # equal-budget baseline's extra P draws, NaN where none
 
 
 class OverviewCache:
@@ -104,12 +107,14 @@ def job_overview(session: Session, job_id: str) -> Overview:
             SampleRecord.dsrs_radius,
             SampleRecord.baseline_p_lower,
             SampleRecord.baseline_np_radius,
+            SampleRecord.q_n,
+            SampleRecord.baseline_extra_n,
         ).where(SampleRecord.job_id == job_id)
     ).all()
     # Column by column: ten times faster than one 2-D array from the row tuples; None → NaN.
-    values = [np.array(column, dtype=float) for column in zip(*rows)] or [np.empty(0)] * 9
+    values = [np.array(column, dtype=float) for column in zip(*rows)] or [np.empty(0)] * 11
     (label, prediction, counted_label, p_count, p_n, np_radius, dsrs_radius, baseline_p_lower,
-     baseline_np_radius) = values  # fmt: skip
+     baseline_np_radius, q_n, extra_n) = values  # fmt: skip
     columns = Columns(
         label=label,
         prediction=prediction,
@@ -120,6 +125,8 @@ def job_overview(session: Session, job_id: str) -> Overview:
         dsrs_radius=dsrs_radius,
         baseline_p_lower=baseline_p_lower,
         baseline_np_radius=baseline_np_radius,
+        q_n=q_n,
+        extra_n=extra_n,
     )
     return overview_from_columns(
         columns,
@@ -128,11 +135,21 @@ def job_overview(session: Session, job_id: str) -> Overview:
         total=job.total,
         mode=job.mode,
         uses_q=job.parameters.q is not None,
+        selection_draws=job.parameters.n_selection if job.mode == "predict" else 0,
+        draws_per_input=job.parameters.draws_per_input(job.mode),
     )
 
 
 def overview_from_columns(
-    columns: Columns, *, job_id: str, status: str, total: int, mode: str, uses_q: bool
+    columns: Columns,
+    *,
+    job_id: str,
+    status: str,
+    total: int,
+    mode: str,
+    uses_q: bool,
+    selection_draws: int = 0,
+    draws_per_input: int = 0,
 ) -> Overview:
     samples = len(columns.np_radius)
     has_label = ~np.isnan(columns.label)
@@ -185,6 +202,13 @@ def overview_from_columns(
             for r, a, b, c in zip(steps, np_table, dsrs_table, equal_table, strict=True)
         ],
         gain=_gain_histogram(np_radius, dsrs_radius) if uses_q else None,
+        forward_passes=forward_passes(
+            columns.p_n,
+            columns.q_n if columns.q_n is not None else np.zeros(samples),
+            selection_draws,
+        )
+        + (0 if columns.extra_n is None else int(np.nansum(columns.extra_n))),
+        forward_passes_budget=samples * draws_per_input,
     )
 
 

@@ -59,6 +59,12 @@ class Overview(BaseModel):
     curve: Curve
     table: list[CertifiedAccuracyRow]
     gain: GainHistogram | None
+    forward_passes: int = Field(
+        default=0, description="Forward passes used by the certified inputs"
+    )
+    forward_passes_budget: int = Field(
+        default=0, description="What fixed-N sampling spends on them; sequential jobs stop short"
+    )
 
 
 class SampleTablePage(BaseModel):

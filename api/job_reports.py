@@ -35,7 +35,7 @@ from dsrs_core.accuracy_intervals import (
 )
 from dsrs_core.benign_accuracy import smoothed_prediction_correct
 from dsrs_core.equal_budget import EQUAL_BUDGET, SAME_RUN
-from dsrs_core.evaluation import counted_radii, largest_radius
+from dsrs_core.evaluation import counted_radii, forward_passes, largest_radius
 from dsrs_store import repository
 from dsrs_store.tables import JobRecord, SampleRecord, utcnow
 
@@ -260,7 +260,17 @@ def summary(
             "benign_accuracy": PROPORTION_INTERVAL_METHOD,
             "acr": ACR_INTERVAL_METHOD,
         },
+        forward_passes=forward_passes(
+            [row.p_n for row in rows], [row.q_n for row in rows], _selection_draws(job)
+        )
+        + sum(row.baseline_extra_n or 0 for row in rows),
+        forward_passes_budget=len(rows) * job.parameters.draws_per_input(job.mode),
     )
+
+
+def _selection_draws(job: JobRecord) -> int:
+    """Selection draws per input: ``n_selection`` in predict mode, none in evaluate mode."""
+    return job.parameters.n_selection if job.mode == "predict" else 0
 
 
 def _interval(estimate: Estimate) -> Interval:

@@ -27,6 +27,7 @@ from dsrs_cli.option_parsing import parse_threshold
 from dsrs_client.contract.defaults import (
     DEFAULT_ALPHA,
     DEFAULT_BATCH_SIZE,
+    DEFAULT_FIRST_LOOK,
     DEFAULT_N,
     DEFAULT_N_SELECTION,
     DEFAULT_RADIUS_UNIT,
@@ -82,6 +83,23 @@ def certify_local(
     ] = "grid",
     radius_unit: RadiusUnitOption = DEFAULT_RADIUS_UNIT,
     search_mode: SearchModeOption = "exact",
+    target_radius: Annotated[
+        list[float] | None,
+        typer.Option(
+            help="Sequential sampling, target-radius form: stop each input once it is "
+            "certified at every target radius or cannot reach one (repeatable).",
+        ),
+    ] = None,
+    radius_tolerance: Annotated[
+        float | None,
+        typer.Option(
+            help="Sequential sampling, radius form: stop each input once its radius would "
+            "not reach the next multiple of this.",
+        ),
+    ] = None,
+    first_look: Annotated[
+        int, typer.Option(help="Sequential sampling: draws at the first look.")
+    ] = DEFAULT_FIRST_LOOK,
     seed: Annotated[int, typer.Option(help="Run seed (per-input seeds derive from it).")] = 0,
     device: Annotated[str, typer.Option(help="Torch device (cpu, cuda).")] = "cpu",
     output: Annotated[
@@ -97,6 +115,7 @@ def certify_local(
     config = _config(
         family, sigma, k, q_sigma, parse_threshold(q_threshold), n_selection, n, alpha,
         batch_size, radius_method, radius_unit, search_mode,
+        _sequential(target_radius, radius_tolerance, first_look),
     )  # fmt: skip
     arrays, labels = _inputs(inputs, dataset, split)
     chosen = range(start, len(arrays) if stop is None else min(stop, len(arrays)))
@@ -121,12 +140,44 @@ def certify_local(
         print_json(samples)
         return
     _print_table(samples, mode)
+    if config.sequential is not None:
+        _print_forward_passes(samples, config, mode)
     if output is not None:
         typer.echo(str(output))
 
 
+def _sequential(target_radius, radius_tolerance, first_look):  # type: ignore[no-untyped-def]
+    """The typed sequential option, or None for fixed-N sampling."""
+    if not target_radius and radius_tolerance is None:
+        return None
+    from pydantic import ValidationError
+
+    from dsrs_client.contract import SequentialIn
+
+    try:
+        return SequentialIn(
+            target_radii=list(target_radius or []),
+            tolerance=radius_tolerance,
+            first_look=first_look,
+        )
+    except ValidationError as error:
+        raise typer.BadParameter(str(error)) from None
+
+
+def _print_forward_passes(samples: list[SampleOut], config: Any, mode: str) -> None:
+    from dsrs_core.evaluation import forward_passes
+
+    selection = config.n_selection if mode == "predict" else 0
+    used = forward_passes([s.p_n for s in samples], [s.q_n for s in samples], selection)
+    budget = len(samples) * (selection + config.n * (2 if config.q is not None else 1))
+    typer.echo(
+        f"forward passes: {used:,} of the fixed-N budget {budget:,} ({100 * used / budget:.1f}%)"
+    )
+
+
 def _config(
-    family, sigma, k, q_sigma, q_threshold, n_selection, n, alpha, batch_size, method, unit, mode
+    family, sigma, k, q_sigma, q_threshold, n_selection, n, alpha, batch_size, method, unit, mode,
+    sequential=None,
 ):  # type: ignore[no-untyped-def]
     """The engine config of these options, through the same typed parameters as a job."""
     from pydantic import ValidationError
@@ -147,6 +198,7 @@ def _config(
             alpha=alpha,
             batch_size=batch_size,
             radius_search=RadiusSearchIn(method=method, unit=unit, mode=mode),
+            sequential=sequential,
         )
         return certification_config(parameters)
     except (InvalidParameterError, ValidationError) as error:

@@ -41,6 +41,13 @@ def plan(
     ] = DEFAULT_N_SELECTION,
     radius_unit: RadiusUnitOption = DEFAULT_RADIUS_UNIT,
     search_mode: SearchModeOption = "exact",
+    target_radius: Annotated[
+        float | None,
+        typer.Option(
+            help="Also predict what sequential sampling (target-radius form) spends per "
+            "input, by agreement rate, against the fixed-N budget.",
+        ),
+    ] = None,
 ) -> None:
     """Largest NP and DSRS radii when every draw agrees, forward passes per input, and
     warnings where DSRS cannot beat NP."""
@@ -95,3 +102,24 @@ def plan(
     typer.echo(f"forward passes per input: {result.forward_passes_per_input}")
     for warning in result.warnings:
         typer.secho(f"warning: {warning}", fg=typer.colors.YELLOW)
+    if target_radius is not None:
+        _print_saving(parameters, dimension, target_radius)
+
+
+def _print_saving(parameters, dimension: int, target: float) -> None:  # type: ignore[no-untyped-def]
+    from dsrs_core.budget import sequential_saving
+    from dsrs_core.errors import InvalidParameterError
+    from dsrs_core.job_config import certification_config
+
+    try:
+        config = certification_config(parameters)
+        savings = sequential_saving(config, dimension, target)
+    except InvalidParameterError as error:
+        raise typer.BadParameter(str(error)) from None
+    typer.echo(f"sequential, target radius {target:g} (typical path; Q agreement = P's):")
+    for s in savings:
+        verdict = "certified" if s.certified else "not certified"
+        typer.echo(
+            f"  pA {s.p_agreement:<6g} {s.forward_passes:>9,} of {s.budget:,} forward passes "
+            f"({100 * s.fraction:5.1f}%), {verdict}"
+        )

@@ -9,7 +9,7 @@ original DSRS implementation (docs/math.md §2.2).
 
 from __future__ import annotations
 
-from scipy.stats import beta as _beta
+from scipy.special import betaincinv
 
 from dsrs_core.errors import InvalidParameterError
 
@@ -54,6 +54,8 @@ def clopper_pearson(count: int, n: int, alpha: float) -> tuple[float, float]:
         raise InvalidParameterError(f"count must lie in [0, n={n}], got {count!r}")
     if not 0.0 < alpha < 1.0:
         raise InvalidParameterError(f"alpha must lie in (0, 1), got {alpha!r}")
-    lower = 0.0 if count == 0 else float(_beta.ppf(alpha / 2.0, count, n - count + 1))
-    upper = 1.0 if count == n else float(_beta.ppf(1.0 - alpha / 2.0, count + 1, n - count))
+    # betaincinv is the Beta quantile scipy.stats.beta.ppf evaluates (same boost routine,
+    # identical values), without the distribution object's ~0.6 ms of overhead per call.
+    lower = 0.0 if count == 0 else float(betaincinv(count, n - count + 1, alpha / 2.0))
+    upper = 1.0 if count == n else float(betaincinv(count + 1, n - count, 1.0 - alpha / 2.0))
     return lower, upper

@@ -9,7 +9,8 @@ likewise ``qL``, ``qU = 1`` for DSRS's Q. The radii are those of the engine itse
 a job could not certify. Pure numpy / scipy: no torch.
 
 Costs count forward passes of the base classifier per input: ``n_selection`` (predict mode
-only) plus ``N`` under P plus, for DSRS, ``N`` under Q.
+only) plus ``N`` under P plus, for DSRS, ``N`` under Q. :func:`sequential_saving` predicts
+what sequential sampling (target-radius form) spends instead, per agreement rate.
 
 Baselines: ``np_max_radius`` is an NP job with ``N`` draws at the full ``alpha``
 (:data:`NP_PLAN_BASELINE`). A DSRS plan also gives the paper's *equal-budget* NP baseline
@@ -41,10 +42,13 @@ __all__ = [
     "NEAR_ONE_P_LOWER",
     "NP_PLAN_BASELINE",
     "RADIUS_GAIN_TOLERANCE",
+    "SAVING_AGREEMENTS",
     "BudgetPlan",
+    "SequentialSaving",
     "best_case_p_lower",
     "minimum_draws",
     "plan_budget",
+    "sequential_saving",
 ]
 
 #: From this input dimension on, DSRS with a Gaussian P (k = 0) gains (almost) nothing over
@@ -259,3 +263,72 @@ def _dsrs_warnings(
             "P run certified by NP (docs/math.md §1.4)"
         )
     return warnings
+
+
+#: Agreement probabilities at which :func:`sequential_saving` predicts the cost.
+SAVING_AGREEMENTS = (0.5, 0.9, 0.97, 0.99, 0.999, 1.0)
+
+
+@dataclass(frozen=True)
+class SequentialSaving:
+    """Predicted cost of one input under sequential sampling in target-radius form.
+
+    ``p_agreement`` is the input's probability that a draw agrees with the label (assumed
+    the same under Q); ``forward_passes`` the P and Q draws it uses on the typical path;
+    ``budget`` what fixed N spends (``n`` or ``2n``); ``certified`` whether it ends
+    certified at the target radius.
+    """
+
+    p_agreement: float
+    forward_passes: int
+    budget: int
+    certified: bool
+
+    @property
+    def fraction(self) -> float:
+        return self.forward_passes / self.budget
+
+
+def sequential_saving(
+    config: CertificationConfig,
+    dimension: int,
+    target_radius: float,
+    agreements: tuple[float, ...] = SAVING_AGREEMENTS,
+) -> list[SequentialSaving]:
+    """What target-radius sequential sampling spends on inputs of each agreement rate.
+
+    Each input follows its *typical path* — at every look the count is the agreement rate
+    times the draws, rounded — through the same stopping rules a job uses
+    (:func:`dsrs_core.sequential.draw_counts_sequential`, docs/sequential.md). A job's
+    saving is the mean over its inputs' rates: inputs far above or below the target stop
+    at the first looks, inputs near it use most of the budget. The looks are those of
+    ``config.sequential`` when it is set, else the defaults.
+    """
+    from dataclasses import replace
+
+    from dsrs_core.certification import certificate_from_counts
+    from dsrs_core.config import SequentialSpec
+    from dsrs_core.sequential import draw_counts_sequential
+
+    base = config.sequential or SequentialSpec(target_radii=(target_radius,))
+    spec = replace(base, target_radii=(target_radius,), tolerance=None)
+    planned = replace(config, sequential=spec)
+    budget = config.n * (2 if config.q is not None else 1)
+    out = []
+    for rate in agreements:
+
+        def typical(requests, rate=rate):  # type: ignore[no-untyped-def]
+            return [round(rate * r.draws) for r in requests]
+
+        (counts,) = draw_counts_sequential(typical, planned, dimension, [0])
+        certificate = certificate_from_counts(counts, planned, dimension)
+        radius = certificate.dsrs_radius if config.q is not None else certificate.np_radius
+        out.append(
+            SequentialSaving(
+                rate,
+                counts.p_n + (counts.q_n or 0),
+                budget,
+                bool(certificate.prediction is not None and (radius or 0.0) >= target_radius),
+            )
+        )
+    return out

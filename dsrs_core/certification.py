@@ -17,10 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from math import log
 
-from dsrs_core.bounds import clopper_pearson, split_alpha
+from dsrs_core.bounds import clopper_pearson
 from dsrs_core.config import CertificationConfig, NoiseSpec, QSpec, RadiusSearch
 from dsrs_core.dsrs_bound import CheckOutcome, Intervals, check_radius
 from dsrs_core.errors import InvalidParameterError
+from dsrs_core.looks import LookSchedule, run_schedules
 from dsrs_core.neyman_pearson import P_LOWER_ONE, np_radius
 from dsrs_core.noise import RadialNoise, ThresholdedNoise, make_noise, with_sigma
 from dsrs_core.radius_proof import prove_radius
@@ -36,6 +37,7 @@ __all__ = [
     "build_p_noise",
     "build_q_noise",
     "certificate_from_counts",
+    "count_intervals",
     "dsrs_radius_from_intervals",
     "heuristic_percentile",
     "intervals_consistent",
@@ -214,6 +216,37 @@ def np_fallback_radius(
     return grid_search(check, start, search.grid_unit(p.sigma))
 
 
+def count_intervals(
+    counts: SampleCounts, config: CertificationConfig
+) -> tuple[tuple[float, float], tuple[float, float] | None]:
+    """Clopper–Pearson intervals of the P run and (when drawn) the Q run.
+
+    Fixed-N: each run at its :func:`dsrs_core.bounds.split_alpha` share. Sequential: at the
+    level of the look the run stopped at (``counts.p_look`` / ``q_look``;
+    :func:`dsrs_core.looks.run_schedules`), whose draws ``p_n`` / ``q_n`` must be that
+    look's size. The Q interval is None when there are no Q draws.
+    """
+    p_schedule, q_schedule = run_schedules(config)
+    p_interval = _run_interval(p_schedule, counts.p_count, counts.p_n, counts.p_look)
+    if q_schedule is None or counts.q_count is None or not counts.q_n:
+        return p_interval, None
+    return p_interval, _run_interval(q_schedule, counts.q_count, counts.q_n, counts.q_look)
+
+
+def _run_interval(
+    schedule: LookSchedule, count: int, n: int, look: int | None
+) -> tuple[float, float]:
+    if look is None:
+        if len(schedule.sizes) > 1:
+            raise InvalidParameterError("sequential counts need the look the run stopped at")
+        return clopper_pearson(count, n, schedule.alpha)
+    if schedule.sizes[look] != n:
+        raise InvalidParameterError(
+            f"{n} draws do not match look {look} of the schedule (sizes {schedule.sizes})"
+        )
+    return schedule.interval(look, count)
+
+
 def certificate_from_counts(
     counts: SampleCounts, config: CertificationConfig, dimension: int
 ) -> Certificate:
@@ -232,20 +265,16 @@ def certificate_from_counts(
     Returns
     -------
     Certificate
-        Clopper–Pearson bounds at the levels of :func:`split_alpha`; ``prediction = label``
+        Clopper–Pearson bounds of :func:`count_intervals`; ``prediction = label``
         if ``pL > 1/2`` else None (abstain, radii 0); NP radius (§3) from the P interval;
         DSRS radius (§4, §5) when ``config.q`` is set. For the ``x+`` fall-back both P runs
         are valid at their own levels, so the larger of the two lower bounds is used
         (sound, docs/math.md §7.2 item 11) and certified by NP.
     """
     p = build_p_noise(config.p, dimension)
-    alpha_p, alpha_q = split_alpha(config.alpha, config.q is not None)
-    p_lower, p_upper = clopper_pearson(counts.p_count, counts.p_n, alpha_p)
-    q_lower = q_upper = None
-    has_q = config.q is not None and counts.q_count is not None and bool(counts.q_n)
-    if has_q:
-        assert alpha_q is not None and counts.q_count is not None and counts.q_n is not None
-        q_lower, q_upper = clopper_pearson(counts.q_count, counts.q_n, alpha_q)
+    (p_lower, p_upper), q_interval = count_intervals(counts, config)
+    q_lower, q_upper = q_interval if q_interval is not None else (None, None)
+    has_q = q_interval is not None
     reasons: list[str] = []
     inconsistent = False
     if counts.q_fallback and has_q:

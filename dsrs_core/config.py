@@ -18,6 +18,7 @@ __all__ = [
     "NoiseSpec",
     "QSpec",
     "RadiusSearch",
+    "SequentialSpec",
 ]
 
 #: Percentile heuristics of docs/math.md §1.4 accepted for a thresholded Q.
@@ -140,13 +141,62 @@ class RadiusSearch:
 
 
 @dataclass(frozen=True)
+class SequentialSpec:
+    """Sequential sampling: draws in growing batches, stopped per input (docs/sequential.md).
+
+    Exactly one stopping form:
+
+    * ``target_radii`` (target-radius form): an input stops once it is certified at every
+      target radius, or provably cannot reach the ones it has not reached;
+    * ``tolerance`` (radius form): an input stops once its certified radius would not reach
+      the next multiple of ``tolerance`` (so grows by less than it) with the remaining
+      budget.
+
+    Looks: after ``first_look`` draws, then ``growth`` times more each time, and at the
+    budget ``n``; the last look gets ``final_share`` of each run's alpha, the earlier looks
+    share the rest (:class:`dsrs_core.looks.LookSchedule`).
+    """
+
+    target_radii: tuple[float, ...] = ()
+    tolerance: float | None = None
+    first_look: int = 1000
+    growth: float = 2.0
+    final_share: float = 0.5
+
+    def __post_init__(self) -> None:
+        if bool(self.target_radii) == (self.tolerance is not None):
+            raise InvalidParameterError(
+                "sequential sampling needs exactly one of target_radii or tolerance"
+            )
+        if any(not (0.0 < r < float("inf")) for r in self.target_radii):
+            raise InvalidParameterError(
+                f"target radii must be positive numbers, got {self.target_radii!r}"
+            )
+        if self.tolerance is not None and not 0.0 < self.tolerance < float("inf"):
+            raise InvalidParameterError(
+                f"tolerance must be a positive number, got {self.tolerance!r}"
+            )
+        if isinstance(self.first_look, bool) or not isinstance(self.first_look, int):
+            raise InvalidParameterError(f"first_look must be an integer, got {self.first_look!r}")
+        if self.first_look < 1:
+            raise InvalidParameterError(f"first_look must be positive, got {self.first_look!r}")
+        if not 1.0 < self.growth <= 100.0:
+            raise InvalidParameterError(f"growth must lie in (1, 100], got {self.growth!r}")
+        if not 0.0 < self.final_share < 1.0:
+            raise InvalidParameterError(
+                f"final_share must lie in (0, 1), got {self.final_share!r}"
+            )
+
+
+@dataclass(frozen=True)
 class CertificationConfig:
     """Everything one certification of one input needs besides the model and the input.
 
     ``n_selection`` draws under P choose the class (Cohen et al.'s n0; unused when the label
     is given), then ``n`` draws under P and, when ``q`` is set, ``n`` draws under Q estimate
     pA and qA. ``alpha`` is the failure probability of the whole certificate
-    (:func:`dsrs_core.bounds.split_alpha`).
+    (:func:`dsrs_core.bounds.split_alpha`). With ``sequential`` the ``n`` draws of each run
+    are a budget that an input may stop short of (docs/sequential.md).
     """
 
     p: NoiseSpec
@@ -155,6 +205,7 @@ class CertificationConfig:
     n: int = 50_000
     alpha: float = 0.001
     search: RadiusSearch = RadiusSearch()
+    sequential: SequentialSpec | None = None
 
     def __post_init__(self) -> None:
         for name in ("n_selection", "n"):

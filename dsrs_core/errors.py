@@ -4,6 +4,8 @@ Tree::
 
     DsrsError
     ├── InvalidParameterError (also a ValueError)   bad user input: says what is allowed
+    ├── StoppedRunError                              draws offered to a sequential run that
+    │                                                has stopped (a stopped input never resumes)
     └── NumericalError        (also ArithmeticError) a solver or quadrature could not prove
                                                      what it was asked; callers fail closed
         └── BracketError                             a root was not bracketed
@@ -12,7 +14,13 @@ Radius searches catch :class:`NumericalError` and report "not certified at that 
 with the reason; they never let it escape to the caller.
 """
 
-__all__ = ["BracketError", "DsrsError", "InvalidParameterError", "NumericalError"]
+__all__ = [
+    "BracketError",
+    "DsrsError",
+    "InvalidParameterError",
+    "NumericalError",
+    "StoppedRunError",
+]
 
 
 class DsrsError(Exception):
@@ -21,6 +29,10 @@ class DsrsError(Exception):
 
 class InvalidParameterError(DsrsError, ValueError):
     """A parameter is outside its allowed range; the message says what is allowed."""
+
+
+class StoppedRunError(DsrsError):
+    """A sequential run that has stopped was given more draws; its decision is final."""
 
 
 class NumericalError(DsrsError, ArithmeticError):

@@ -30,6 +30,7 @@ __all__ = [
     "average_certified_radius",
     "certified_accuracy",
     "counted_radii",
+    "forward_passes",
     "largest_radius",
     "radius_in_files",
 ]
@@ -86,6 +87,16 @@ def average_certified_radius(radii: ArrayLike) -> float:
     """ACR: the mean counted radius over all instances, NaN (nothing counts) as 0."""
     values = radius_in_files(radii)
     return float(values.mean()) if values.size else 0.0
+
+
+def forward_passes(p_n: ArrayLike, q_n: ArrayLike, selection_draws: int = 0) -> int:
+    """Forward passes of the base classifier spent on some inputs: the P and Q draws each
+    used (``q_n`` None or NaN: no Q run) plus ``selection_draws`` per input (predict mode's
+    ``n_selection``). With sequential sampling this is below the fixed-N budget
+    ``inputs × (n_selection + n + n)`` (docs/sequential.md §5)."""
+    p = np.asarray(p_n, dtype=float)
+    q = np.nan_to_num(np.asarray(q_n, dtype=float), nan=0.0)
+    return int(p.sum() + q.sum()) + selection_draws * int(p.size)
 
 
 def largest_radius(radii: ArrayLike) -> float:

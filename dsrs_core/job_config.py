@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from dsrs_core.budget import BudgetPlan, plan_budget
-from dsrs_core.config import CertificationConfig, NoiseSpec, QSpec, RadiusSearch
+from dsrs_core.config import CertificationConfig, NoiseSpec, QSpec, RadiusSearch, SequentialSpec
 
 if TYPE_CHECKING:
     from dsrs_client.contract import JobParameters
@@ -35,6 +35,7 @@ def certification_config(parameters: JobParameters) -> CertificationConfig:
         n=parameters.n,
         alpha=parameters.alpha,
         search=search,
+        sequential=_sequential(parameters),
     )
 
 
@@ -57,4 +58,17 @@ def _specs(parameters: JobParameters) -> tuple[NoiseSpec, QSpec | None, RadiusSe
         RadiusSearch(
             method=search.method, unit=search.unit, tolerance=search.tolerance, mode=search.mode
         ),
+    )
+
+
+def _sequential(parameters: JobParameters) -> SequentialSpec | None:
+    sequential = parameters.sequential
+    if sequential is None:
+        return None
+    return SequentialSpec(
+        target_radii=tuple(sequential.target_radii),
+        tolerance=sequential.tolerance,
+        first_look=sequential.first_look,
+        growth=sequential.growth,
+        final_share=sequential.final_share,
     )

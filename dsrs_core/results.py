@@ -19,6 +19,10 @@ class SampleCounts:
     all agreed, the fall-back second P draws, with ``q_fallback`` set).
     ``q_percentile`` is the percentile of P's radial law that bounded the thresholded Q
     actually sampled (None for a Q given by sigma).
+    ``p_look`` / ``q_look`` are, for sequential sampling, the index of the look at which the
+    run stopped (its interval is taken at that look's level, docs/sequential.md); ``p_n`` and
+    ``q_n`` are then the draws actually used. None for fixed-N sampling. A DSRS input whose P
+    run already certifies the target radii has no Q draws (``q_n = 0``).
     """
 
     label: int
@@ -30,6 +34,8 @@ class SampleCounts:
     q_fallback: bool = False
     selection_counts: tuple[int, ...] | None = None
     seed: int | None = None
+    p_look: int | None = None
+    q_look: int | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,8 @@ def certificate_fields(certificate: Certificate) -> dict[str, Any]:
         "q_n": counts.q_n,
         "q_percentile": counts.q_percentile,
         "q_fallback": counts.q_fallback,
+        "p_look": counts.p_look,
+        "q_look": counts.q_look,
         "alpha": certificate.alpha,
         "p_lower": certificate.p_lower,
         "p_upper": certificate.p_upper,
@@ -104,4 +112,6 @@ def counts_of_row(row: Any) -> SampleCounts:
         q_fallback=row.q_fallback,
         selection_counts=tuple(row.selection_counts) if row.selection_counts else None,
         seed=row.seed,
+        p_look=row.p_look,
+        q_look=row.q_look,
     )

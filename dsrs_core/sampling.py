@@ -7,6 +7,9 @@ Read :func:`draw_counts_batch` as the method's pseudocode::
     p_counts = estimate_p(n draws under P, agreement with the labels)
     q_counts = estimate_q(per input: plan Q from the P interval, n draws under it)
 
+With ``config.sequential`` the two estimates are sequential runs instead
+(:mod:`dsrs_core.sequential_sampling`, docs/sequential.md).
+
 The noise comes from :mod:`dsrs_core.noise_samplers`, built from the engine's noise
 objects: P by :func:`~dsrs_core.certification.build_p_noise`, Q by
 :func:`~dsrs_core.certification.plan_q_draws` then
@@ -20,7 +23,7 @@ the :class:`~dsrs_core.results.SampleCounts` produced.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol, runtime_checkable
 
 import torch
@@ -32,6 +35,7 @@ from dsrs_core.errors import InvalidParameterError
 from dsrs_core.noise import RadialNoise
 from dsrs_core.noise_samplers import NoiseSampler, sampler_for
 from dsrs_core.results import SampleCounts
+from dsrs_core.sequential_sampling import derived_seed, draw_sequential_counts
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
@@ -268,6 +272,18 @@ def draw_counts_batch(
         selection = list(counts_per_class)
     else:
         chosen = _checked_labels(labels, count_inputs, num_classes)
+    seed = int(generator.initial_seed())
+    if config.sequential is not None:
+        # Sequential runs (docs/sequential.md): per input, generators derived from the seed.
+        counts = draw_sequential_counts(
+            classifier,
+            stream.inputs,
+            config,
+            labels=chosen,
+            seeds=[derived_seed(seed, i) for i in range(count_inputs)],
+            batch_size=batch_size,
+        )
+        return [replace(c, selection_counts=selection[i], seed=seed) for i, c in enumerate(counts)]
     label_tensor = torch.tensor(chosen, dtype=torch.long, device=device)
 
     p_counts = estimate_p(stream, p_sampler, label_tensor, config.n)
@@ -278,7 +294,6 @@ def draw_counts_batch(
         q_plans, q_agree = estimate_q(stream, p, config, label_tensor, p_counts)
         plans, q_counts = list(q_plans), list(q_agree)
 
-    seed = int(generator.initial_seed())
     results = []
     for i in range(count_inputs):
         plan = plans[i]

@@ -225,6 +225,10 @@ class SampleRecord(Base):
     q_n: Mapped[int | None] = mapped_column(Integer)
     q_percentile: Mapped[float | None] = mapped_column(Float)
     q_fallback: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Sequential sampling (docs/sequential.md): the look each run stopped at (p_n / q_n are
+    # then the draws used); NULL for fixed-N jobs.
+    p_look: Mapped[int | None] = mapped_column(Integer, default=None)
+    q_look: Mapped[int | None] = mapped_column(Integer, default=None)
     seed: Mapped[int] = mapped_column(BigInteger)
     alpha: Mapped[float] = mapped_column(Float)
     p_lower: Mapped[float] = mapped_column(Float)

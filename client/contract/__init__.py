@@ -64,6 +64,7 @@ if TYPE_CHECKING:
         NoiseIn,
         QIn,
         RadiusSearchIn,
+        SequentialIn,
         plan_parameters,
     )
     from dsrs_client.contract.job_status import (
@@ -113,7 +114,6 @@ __all__ = [
     "DEFAULT_RADIUS_UNIT",
     "FINAL_STATUSES",
     "JOB_STATUSES",
-    "RESULT_CSV_COLUMNS",
     "MAX_COUNT",
     "MAX_DIMENSION",
     "MAX_INDICES",
@@ -126,6 +126,7 @@ __all__ = [
     "MIN_RADIUS_TOLERANCE",
     "MIN_RADIUS_UNIT",
     "MIN_SIGMA",
+    "RESULT_CSV_COLUMNS",
     "Baseline",
     "BuiltinSplit",
     "CertificateFigures",
@@ -152,6 +153,7 @@ __all__ = [
     "RadiusSearchIn",
     "ResultsPage",
     "SampleOut",
+    "SequentialIn",
     "Summary",
     "builtin_split",
     "plan_parameters",

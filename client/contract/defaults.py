@@ -7,6 +7,9 @@ from __future__ import annotations
 __all__ = [
     "DEFAULT_ALPHA",
     "DEFAULT_BATCH_SIZE",
+    "DEFAULT_FINAL_SHARE",
+    "DEFAULT_FIRST_LOOK",
+    "DEFAULT_LOOK_GROWTH",
     "DEFAULT_N",
     "DEFAULT_N_SELECTION",
     "DEFAULT_RADIUS_TOLERANCE",
@@ -24,3 +27,8 @@ DEFAULT_BATCH_SIZE = 1000
 #: Step of the DSRS radius grid, and tolerance of the precise search.
 DEFAULT_RADIUS_UNIT = 0.05
 DEFAULT_RADIUS_TOLERANCE = 1e-4
+#: Sequential sampling: draws at the first look, growth factor of the looks, and the share
+#: of each run's alpha kept for the last look (docs/sequential.md).
+DEFAULT_FIRST_LOOK = 1000
+DEFAULT_LOOK_GROWTH = 2.0
+DEFAULT_FINAL_SHARE = 0.5

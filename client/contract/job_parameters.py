@@ -34,6 +34,9 @@ from dsrs_client.contract.datasets import DatasetName
 from dsrs_client.contract.defaults import (
     DEFAULT_ALPHA,
     DEFAULT_BATCH_SIZE,
+    DEFAULT_FINAL_SHARE,
+    DEFAULT_FIRST_LOOK,
+    DEFAULT_LOOK_GROWTH,
     DEFAULT_N,
     DEFAULT_N_SELECTION,
     DEFAULT_RADIUS_TOLERANCE,
@@ -49,6 +52,7 @@ __all__ = [
     "NoiseIn",
     "QIn",
     "RadiusSearchIn",
+    "SequentialIn",
     "plan_parameters",
 ]
 
@@ -97,6 +101,22 @@ class RadiusSearchIn(Strict):
     mode: Literal["exact", "original"] = "exact"
 
 
+class SequentialIn(Strict):
+    """Sequential sampling: each input draws in growing batches (looks) up to ``n`` and stops
+    early (docs/sequential.md). Exactly one of ``target_radii`` (stop once certified at
+    every target radius, or once one cannot be reached even if every remaining draw
+    agreed) or ``tolerance`` (stop once the certified radius would not reach the next
+    multiple of it)."""
+
+    target_radii: list[float] = Field(default_factory=list)
+    tolerance: float | None = None
+    first_look: int = Field(default=DEFAULT_FIRST_LOOK, description="Draws at the first look.")
+    growth: float = Field(default=DEFAULT_LOOK_GROWTH, description="Draws grow by this factor.")
+    final_share: float = Field(
+        default=DEFAULT_FINAL_SHARE, description="Share of each run's alpha for the last look."
+    )
+
+
 class JobParameters(Strict):
     """How every input of a job is certified (everything but the model, inputs, mode, seed)."""
 
@@ -112,6 +132,9 @@ class JobParameters(Strict):
     alpha: float = Field(default=DEFAULT_ALPHA, ge=MIN_ALPHA, lt=1)
     batch_size: int = Field(default=DEFAULT_BATCH_SIZE, ge=1, le=MAX_COUNT)
     radius_search: RadiusSearchIn = RadiusSearchIn()
+    sequential: SequentialIn | None = Field(
+        default=None, description="Omit for fixed-N sampling (every input draws n)."
+    )
     baseline: Baseline = Field(
         default="same-run",
         description="NP baseline of a DSRS job. same-run: NP from the job's own N draws under "
@@ -127,12 +150,18 @@ class JobParameters(Strict):
                 "baseline 'equal-budget' compares DSRS with NP at the same budget and needs a "
                 "Q (set q); an NP-only job is its own baseline (use 'same-run')"
             )
+        if self.baseline == "equal-budget" and self.sequential is not None:
+            raise ValueError(
+                "baseline 'equal-budget' pools 2N fixed draws under P and cannot be combined "
+                "with sequential sampling (use 'same-run')"
+            )
         return self
 
     def draws_per_input(self, mode: JobMode) -> int:
-        """Forward passes per input: ``n`` under P, ``n`` under Q when Q is set, ``n`` more
-        under P for the equal-budget baseline, and the ``n_selection`` draws that choose
-        the class in predict mode."""
+        """Forward passes per input at most (the fixed-N budget): ``n`` under P, ``n`` under
+        Q when Q is set, ``n`` more under P for the equal-budget baseline, and the
+        ``n_selection`` draws that choose the class in predict mode. Sequential inputs may
+        stop short of it."""
         runs = (2 if self.q is not None else 1) + (1 if self.baseline == "equal-budget" else 0)
         return self.n * runs + (self.n_selection if mode == "predict" else 0)
 

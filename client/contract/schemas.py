@@ -112,6 +112,14 @@ class SampleOut(BaseModel):
     q_n: int | None
     q_percentile: float | None
     q_fallback: bool
+    p_look: int | None = Field(
+        default=None,
+        description="Sequential jobs: the look the P run stopped at (p_n = draws used).",
+    )
+    q_look: int | None = Field(
+        default=None,
+        description="Sequential jobs: the look the Q run stopped at (q_n = draws used).",
+    )
     seed: int
     alpha: float
     p_lower: float
@@ -196,6 +204,14 @@ class Summary(BaseModel):
     )
     confidence: float = 0.95
     interval_methods: dict[str, str] = Field(default_factory=dict)
+    forward_passes: int = Field(
+        default=0, description="Forward passes of the base classifier used by these samples."
+    )
+    forward_passes_budget: int = Field(
+        default=0,
+        description="What fixed-N sampling spends on them (n_selection + n + n per input); "
+        "sequential jobs stop inputs short of it.",
+    )
 
 
 class PlanOut(BaseModel):

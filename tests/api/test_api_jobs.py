@@ -127,6 +127,43 @@ def test_summary(api_client: httpx.Client, finished_job: dict[str, Any]) -> None
     assert summary["acr_dsrs"] >= summary["acr_np"]
     default = api_client.get(f"/v1/jobs/{finished_job['id']}/summary").json()
     assert default["certified_accuracy"][0]["radius"] == 0.0
+    # Fixed N: every input used its whole budget (n under P and under Q).
+    assert summary["forward_passes"] == summary["forward_passes_budget"] == 7 * 400
+
+
+def test_sequential_job_reports_its_looks_and_forward_passes(
+    api_client: httpx.Client, demo_model: dict
+) -> None:
+    body = job_body(
+        demo_model["id"], n=3200, sequential={"target_radii": [0.25], "first_look": 200}
+    )
+    response = api_client.post("/v1/jobs", json=body)
+    assert response.status_code == 202, response.text
+    job = wait(api_client, response.json()["id"], timeout=300)
+    assert job["status"] == "succeeded", job["error"]
+    assert job["parameters"]["sequential"]["target_radii"] == [0.25]
+    rows = api_client.get(f"/v1/jobs/{job['id']}/results").json()["items"]
+    assert all(r["p_look"] is not None for r in rows)
+    summary = api_client.get(f"/v1/jobs/{job['id']}/summary").json()
+    assert summary["forward_passes_budget"] == 7 * 6400
+    assert summary["forward_passes"] == sum(r["p_n"] + (r["q_n"] or 0) for r in rows)
+    assert summary["forward_passes"] < summary["forward_passes_budget"]
+
+
+@pytest.mark.parametrize(
+    "sequential",
+    [
+        {},
+        {"target_radii": [0.25], "tolerance": 0.1},
+        {"tolerance": -1},
+        {"tolerance": 0.1, "growth": 1},
+    ],
+)
+def test_bad_sequential_options_are_422(
+    api_client: httpx.Client, demo_model: dict, sequential: dict[str, Any]
+) -> None:
+    response = api_client.post("/v1/jobs", json=job_body(demo_model["id"], sequential=sequential))
+    assert response.status_code == 422, response.text
 
 
 def test_summary_rejects_negative_radii(

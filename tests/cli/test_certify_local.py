@@ -83,3 +83,23 @@ def test_local_run_explains_bad_arguments(run_cli, tmp_path: Path) -> None:
     refused = run_cli(None, "certify-local", weights, "--arch", "digits-mlp", "--inputs",
                       str(pickled))  # fmt: skip
     assert refused.exit_code == 2 and "pickle" in refused.stderr
+
+
+def test_local_sequential_run_reports_looks_and_forward_passes(run_cli, tmp_path: Path) -> None:
+    output = tmp_path / "sequential.csv"
+    result = run_cli(
+        None, "certify-local", WEIGHTS, "--arch", "digits-mlp", "--dataset", "digits",
+        "--stop", "4", "--family", "general-gaussian", "--sigma", "0.25", "--k", "20",
+        "--q-sigma", "0.2", "--n", "3200", "--first-look", "200", "--target-radius", "0.25",
+        "-o", str(output),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert "forward passes:" in result.stdout and "fixed-N budget 25,600" in result.stdout
+    rows = read_csv(output)
+    assert all(r.p_look is not None for r in rows)
+    assert sum(r.p_n + (r.q_n or 0) for r in rows) < 4 * 6400
+    bad = run_cli(
+        None, "certify-local", WEIGHTS, "--arch", "digits-mlp", "--dataset", "digits",
+        "--target-radius", "0.25", "--radius-tolerance", "0.1",
+    )  # fmt: skip
+    assert bad.exit_code != 0 and "exactly one" in bad.stderr

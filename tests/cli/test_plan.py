@@ -128,3 +128,27 @@ def test_budget_module_needs_no_torch() -> None:
     result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True,
                             timeout=60, check=False)  # fmt: skip
     assert result.returncode == 0, result.stderr
+
+
+def test_sequential_saving_follows_the_typical_path_through_the_stopping_rules() -> None:
+    from dsrs_core.budget import sequential_saving
+    from dsrs_core.config import CertificationConfig
+
+    config = CertificationConfig(p=NoiseSpec("gaussian", 0.25), n=64_000, alpha=0.001)
+    # R = 0.5 needs pL > Φ(2) ≈ 0.977 (closed form): pA = 1 is certified at the first look
+    # that proves it, pA = 0.5 is hopeless after a few looks, pA = 0.99 is certified.
+    by_rate = {s.p_agreement: s for s in sequential_saving(config, 64, 0.5, (0.5, 0.99, 1.0))}
+    assert by_rate[1.0].certified and by_rate[1.0].forward_passes == 1000
+    assert not by_rate[0.5].certified and by_rate[0.5].fraction < 0.1
+    assert by_rate[0.99].certified and by_rate[0.99].forward_passes < 64_000
+    assert all(s.budget == 64_000 for s in by_rate.values())
+
+
+def test_plan_command_prints_the_sequential_saving(run_cli) -> None:  # type: ignore[no-untyped-def]
+    result = run_cli(
+        None, "plan", "--dimension", "64", "--sigma", "0.25", "--n", "20000",
+        "--target-radius", "0.5",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert "sequential, target radius 0.5" in result.stdout
+    assert "pA 1 " in result.stdout and "certified" in result.stdout

@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[2]
 ENGINE_MODULES = [
     p.stem
     for p in (ROOT / "dsrs_core").glob("*.py")
-    if p.stem not in {"sampling", "noise_samplers", "certify", "__init__"}
+    if p.stem not in {"sampling", "noise_samplers", "sequential_sampling", "certify", "__init__"}
 ]
 
 BLOCKER = """

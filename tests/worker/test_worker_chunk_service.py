@@ -257,3 +257,47 @@ def test_sample_seeds() -> None:
     seeds = {sample_seed(3, i) for i in range(1000)}
     assert len(seeds) == 1000 and all(0 <= s < 2**63 for s in seeds)
     assert sample_seed(3, 5) == sample_seed(3, 5) != sample_seed(4, 5)
+
+
+SEQUENTIAL = {"target_radii": [0.3], "first_look": 100}
+
+
+def test_sequential_job_stops_inputs_early_and_its_rows_recompute(store: Any) -> None:
+    from dsrs_core.certification import certificate_from_counts
+    from dsrs_core.results import counts_of_row
+
+    settings, factory, model_id = store
+    parameters = {"n": 1600, "sequential": SEQUENTIAL}
+    job_id = add_job(factory, model_id, indices=[0, 1, 2, 3], chunk_size=2, **parameters)
+    run_all(settings, factory, job_id)
+    config = certification_config(JobParameters.model_validate({**PARAMETERS, **parameters}))
+    with factory() as session:
+        stored = repository.all_samples(session, job_id)
+        assert repository.get_job(session, job_id).status == "succeeded"
+    assert all(row.p_look is not None for row in stored)
+    assert any(row.p_n < 1600 for row in stored)  # some input stopped before the budget
+    for row in stored:
+        certificate = certificate_from_counts(counts_of_row(row), config, 64)
+        assert (certificate.p_lower, certificate.np_radius) == (row.p_lower, row.np_radius)
+        assert certificate.dsrs_radius == row.dsrs_radius
+
+
+def test_sequential_chunk_delivered_twice_writes_nothing_new(store: Any) -> None:
+    settings, factory, model_id = store
+    parameters = {"n": 1600, "sequential": SEQUENTIAL}
+    job_id = add_job(factory, model_id, indices=[4, 5, 6], chunk_size=2, **parameters)
+    first = certify_chunk(factory, settings, job_id, 0)
+    before = rows(factory, job_id)
+    again = certify_chunk(factory, settings, job_id, 0)
+    assert (first.written, again.written, again.skipped) == (2, 0, 2)
+    assert rows(factory, job_id) == before
+    # A second job with other chunks draws exactly the same counts and looks.
+    other = add_job(factory, model_id, indices=[4, 5, 6], chunk_size=3, **parameters)
+    run_all(settings, factory, other)
+    certify_chunk(factory, settings, job_id, 1)
+    with factory() as session:
+        looks = [
+            [(r.p_n, r.q_n, r.p_look, r.q_look) for r in repository.all_samples(session, j)]
+            for j in (job_id, other)
+        ]
+    assert rows(factory, job_id) == rows(factory, other) and looks[0] == looks[1]

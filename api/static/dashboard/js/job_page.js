@@ -153,6 +153,8 @@ function renderStats(slot, o) {
     stat("Largest radius", o.uses_q ? `${fixed(o.max_radius_np)} / ${fixed(o.max_radius_dsrs)}` : fixed(o.max_radius_np), "",
       "NP / DSRS"),
     stat("Inputs certified", `${o.samples} / ${o.total}`),
+    stat("Forward passes", o.forward_passes_budget ? percent(o.forward_passes / o.forward_passes_budget) : "–", "",
+      `${o.forward_passes.toLocaleString()} of the fixed-N budget ${o.forward_passes_budget.toLocaleString()} (sequential jobs stop inputs early)`),
   ].filter(Boolean));
 }
 

@@ -1,0 +1,344 @@
+"""Sequential sampling with sound early stopping (docs/sequential.md).
+
+Each input's P run (and, for DSRS, its Q run) draws in growing batches up to the looks of a
+:class:`dsrs_core.looks.LookSchedule`; after each look the run's Clopper–Pearson interval at
+that look's share of alpha is recomputed and a stopping rule decides whether to go on:
+
+* target-radius form (``SequentialSpec.target_radii``): stop once the input is certified at
+  every target radius, or once some target it has not reached cannot be reached even if
+  every remaining draw agreed;
+* radius form (``SequentialSpec.tolerance``): stop once the remaining draws, agreeing at
+  the rate of the current upper confidence bound, would not certify the next multiple of
+  ``tolerance`` above the radius certified now.
+
+Soundness does not depend on the rules (docs/sequential.md §3): the schedule makes the
+interval at any data-chosen look valid, and a rule only decides when to stop — an early
+stop can only make a radius smaller. The rules only spend the radius engine
+(:mod:`dsrs_core.certification`), so "reachable" means "what the engine would certify".
+
+The driver :func:`draw_counts_sequential` knows nothing about models or torch: it asks a
+callback for "``k`` more draws of input ``i`` from P (or from the planned second run),
+how many agreed?", so it plugs into any sampler and is testable with a binomial stub.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from math import floor
+
+from dsrs_core.certification import (
+    QPlan,
+    build_p_noise,
+    build_q_noise,
+    dsrs_radius_from_intervals,
+    plan_q_draws,
+)
+from dsrs_core.config import CertificationConfig, SequentialSpec
+from dsrs_core.dsrs_bound import Intervals, check_radius
+from dsrs_core.errors import InvalidParameterError, StoppedRunError
+from dsrs_core.looks import LookSchedule, run_schedules
+from dsrs_core.neyman_pearson import np_radius
+from dsrs_core.noise import RadialNoise, ThresholdedNoise
+from dsrs_core.region_masses import SigmaPair
+from dsrs_core.results import SampleCounts
+from dsrs_core.threshold_region import ThresholdPair
+
+__all__ = [
+    "BUDGET_USED",
+    "GROWTH_STEP",
+    "Draw",
+    "DrawRequest",
+    "Judge",
+    "SequentialRun",
+    "draw_counts_sequential",
+    "stop_reason",
+]
+
+#: Stop reason of a run that reached its last look.
+BUDGET_USED = "budget used"
+
+Box = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class DrawRequest:
+    """``draws`` more draws of input ``index``: from P (``plan`` None) or from the second
+    run as planned (Q, or P again on the ``x+`` fall-back)."""
+
+    index: int
+    plan: QPlan | None
+    draws: int
+
+
+#: Draw callback: one agreeing count per request, in order.
+Draw = Callable[[Sequence[DrawRequest]], Sequence[int]]
+
+
+class SequentialRun:
+    """One binomial run drawn look by look; once stopped it never takes draws again.
+
+    Parameters
+    ----------
+    schedule : LookSchedule
+    should_stop : callable
+        ``run -> reason or None``, asked after every look but the last.
+    """
+
+    def __init__(
+        self, schedule: LookSchedule, should_stop: Callable[[SequentialRun], str | None]
+    ) -> None:
+        self.schedule = schedule
+        self._should_stop = should_stop
+        self.count = 0
+        self.n = 0
+        self.look = -1
+        self.stop_reason: str | None = None
+
+    @property
+    def stopped(self) -> bool:
+        return self.stop_reason is not None
+
+    @property
+    def needed(self) -> int:
+        """Draws that take the run to its next look (0 once stopped)."""
+        return 0 if self.stopped else self.schedule.sizes[self.look + 1] - self.n
+
+    @property
+    def interval(self) -> Box:
+        """Clopper–Pearson interval at the current look's level."""
+        if self.look < 0:
+            raise InvalidParameterError("the run has not reached its first look")
+        return self.schedule.interval(self.look, self.count)
+
+    def reachable(self, rate: float = 1.0) -> Box | None:
+        """See :meth:`LookSchedule.reachable`."""
+        return self.schedule.reachable(self.look, self.count, rate)
+
+    def record(self, agreeing: int, drawn: int) -> None:
+        """Add the draws of one look, then decide whether the run stops."""
+        if self.stopped:
+            raise StoppedRunError(f"the run stopped at look {self.look} ({self.stop_reason})")
+        if drawn != self.needed:
+            raise InvalidParameterError(f"the next look needs {self.needed} draws, got {drawn}")
+        if not 0 <= agreeing <= drawn:
+            raise InvalidParameterError(f"agreeing must lie in [0, {drawn}], got {agreeing}")
+        self.count += agreeing
+        self.n += drawn
+        self.look += 1
+        if self.look == self.schedule.last:
+            self.stop_reason = BUDGET_USED
+        else:
+            self.stop_reason = self._should_stop(self)
+
+
+class Judge:
+    """What the radius engine certifies from one run's interval ``box``.
+
+    ``certifies(box, r)`` and ``radius(box)`` with the other run fixed (NP for the P run,
+    DSRS for the Q run, whose P interval is fixed). Results are cached per box.
+    """
+
+    def __init__(
+        self, radius_of: Callable[[Box], float], certifies_at: Callable[[Box, float], bool]
+    ) -> None:
+        self.radius = lru_cache(maxsize=None)(radius_of)
+        self.certifies = lru_cache(maxsize=None)(certifies_at)
+
+
+#: Radius form: a radius within this (relative to the tolerance) of a multiple of the
+#: tolerance counts as on it (grid radii are computed as ``j · unit`` in floating point).
+GROWTH_STEP = 1e-9
+
+
+def stop_reason(spec: SequentialSpec, judge: Judge, run: SequentialRun) -> str | None:
+    """The stopping rules of the module docstring (None: go on).
+
+    ``judge`` says what the run's current interval certifies, and what a later look could.
+
+    * Target form: "cannot reach R" assumes every remaining draw agrees (for NP a proof).
+    * Radius form: the remaining draws agree at most at the rate of the current upper
+      bound (the most the data still allow, not every draw); stop unless that would
+      certify the next multiple of ``tolerance`` above ``judge.radius(now)`` — so the
+      radius would grow by less than the tolerance and stay in its cell of the tolerance's
+      grid. One check, not a radius search; like the radius searches it assumes
+      certification is monotone in the radius.
+    """
+    now = run.interval
+    if spec.target_radii:
+        reach = run.reachable(1.0)
+        for target in sorted(spec.target_radii):
+            if judge.certifies(now, target):
+                continue
+            if reach is None or judge.certifies(reach, target):
+                return None
+        return "every target radius decided"
+    assert spec.tolerance is not None
+    reach = run.reachable(now[1])
+    if reach is None:
+        return None
+    # The next multiple of the tolerance above the radius certified now: if it stays out of
+    # reach the radius rounded down to the tolerance's grid would not change (and so grows
+    # by less than the tolerance), which keeps certified accuracy on that grid.
+    radius_now = judge.radius(now)
+    grown = (floor(radius_now / spec.tolerance + GROWTH_STEP) + 1) * spec.tolerance
+    if judge.certifies(reach, grown):
+        return None
+    return f"radius would not reach {grown:g} (tolerance {spec.tolerance:g})"
+
+
+# ------------------------------------------------------------------------------- judges
+
+
+def _np_judge(p: RadialNoise) -> Judge:
+    @cache
+    def radius_of_lower(p_lower: float) -> float:
+        return np_radius(p, p_lower).radius
+
+    return Judge(lambda box: radius_of_lower(box[0]), lambda box, r: radius_of_lower(box[0]) >= r)
+
+
+def _dsrs_judge(
+    config: CertificationConfig, p: RadialNoise, np_judge: Judge, p_box: Box, plan: QPlan
+) -> Judge:
+    """DSRS judge of a Q run: its box with the P interval ``p_box`` of the P run's stop."""
+    assert config.q is not None
+    q = None if plan.fallback else build_q_noise(p, config.q, plan.percentile)
+    pair: SigmaPair | ThresholdPair | None = None
+    if isinstance(q, ThresholdedNoise):
+        pair = ThresholdPair(p, q)
+    elif q is not None:
+        pair = SigmaPair(p, q)
+    start = np_judge.radius(p_box)
+
+    def radius_of(q_box: Box) -> float:
+        if q is None:  # x+ fall-back: a second P run, certified by NP
+            return max(start, np_judge.radius((max(p_box[0], q_box[0]), 1.0)))
+        intervals = Intervals(p_box[0], p_box[1], q_box[0], q_box[1])
+        return max(start, dsrs_radius_from_intervals(p, q, intervals, config.search, start).radius)
+
+    def certifies_at(q_box: Box, r: float) -> bool:
+        if start >= r:
+            return True
+        if pair is None:
+            return np_judge.certifies((max(p_box[0], q_box[0]), 1.0), r)
+        if not p_box[0] > 0.5:
+            return False
+        intervals = Intervals(p_box[0], p_box[1], q_box[0], q_box[1])
+        return check_radius(pair, r, intervals, config.search.mode).certified
+
+    return Judge(radius_of, certifies_at)
+
+
+# ------------------------------------------------------------------------------- driver
+
+
+def _drive(runs: dict[int, SequentialRun], plans: dict[int, QPlan | None], draw: Draw) -> None:
+    """Draw look by look for every run still going; stopped runs are never asked again."""
+    while True:
+        active = [(i, run) for i, run in runs.items() if not run.stopped]
+        if not active:
+            return
+        requests = [DrawRequest(i, plans[i], run.needed) for i, run in active]
+        agreeing = list(draw(requests))
+        if len(agreeing) != len(requests):
+            raise InvalidParameterError(
+                f"the draw callback answered {len(agreeing)} counts for {len(requests)} requests"
+            )
+        for (_, run), request, count in zip(active, requests, agreeing, strict=True):
+            run.record(int(count), request.draws)
+
+
+def draw_counts_sequential(
+    draw: Draw,
+    config: CertificationConfig,
+    dimension: int,
+    labels: Sequence[int],
+    *,
+    seed: int | None = None,
+) -> list[SampleCounts]:
+    """Sequential counts of several inputs (evaluate mode, or labels already selected).
+
+    Parameters
+    ----------
+    draw : callable
+        ``requests -> agreeing counts``: for each :class:`DrawRequest`, draw that many new
+        noisy copies of input ``index`` from P (``plan`` None) or from the planned second
+        run, and count agreement with ``labels[index]``.
+    config : CertificationConfig
+        ``n`` is each run's budget. Without ``sequential`` every run makes its ``n`` draws
+        in one look (fixed N; the looks are then not recorded).
+    dimension : int
+        Input dimension ``d``.
+    labels : sequence of int
+        The class counted for each input.
+    seed : int, optional
+        Recorded in the counts.
+
+    Returns
+    -------
+    list of SampleCounts
+        ``p_n`` / ``q_n`` the draws used, ``p_look`` / ``q_look`` the stopping looks.
+        DSRS: the Q run is planned from the P interval at the P run's stopping look
+        (:func:`dsrs_core.certification.plan_q_draws`) and skipped (``q_n = 0``) when the
+        P run alone certifies every target radius or the P lower bound is at most 1/2.
+    """
+    spec = config.sequential
+    p = build_p_noise(config.p, dimension)
+    p_schedule, q_schedule = run_schedules(config)
+    np_judge = _np_judge(p)
+
+    def p_should_stop(run: SequentialRun) -> str | None:
+        assert spec is not None  # a fixed-N schedule has one look: never asked
+        return stop_reason(spec, np_judge, run)
+
+    p_runs = {i: SequentialRun(p_schedule, p_should_stop) for i in range(len(labels))}
+    _drive(p_runs, dict.fromkeys(p_runs), draw)
+
+    q_runs: dict[int, SequentialRun] = {}
+    plans: dict[int, QPlan | None] = {}
+    if config.q is not None:
+        assert q_schedule is not None
+        for i, p_run in p_runs.items():
+            p_box = p_run.interval
+            plan = plan_q_draws(config, *p_box)
+            plans[i] = plan
+            # Sequential only: skip the Q run when it cannot change the outcome.
+            skip = spec is not None and (
+                not p_box[0] > 0.5
+                or (
+                    bool(spec.target_radii)
+                    and all(np_judge.certifies(p_box, r) for r in spec.target_radii)
+                )
+            )
+            if skip:
+                continue
+            judge = _dsrs_judge(config, p, np_judge, p_box, plan)
+
+            def q_should_stop(run: SequentialRun, judge: Judge = judge) -> str | None:
+                assert spec is not None
+                return stop_reason(spec, judge, run)
+
+            q_runs[i] = SequentialRun(q_schedule, q_should_stop)
+        _drive(q_runs, plans, draw)
+
+    results = []
+    for i, label in enumerate(labels):
+        p_run, q_run = p_runs[i], q_runs.get(i)
+        plan = plans.get(i)
+        results.append(
+            SampleCounts(
+                label=int(label),
+                p_count=p_run.count,
+                p_n=p_run.n,
+                q_count=None if config.q is None else (q_run.count if q_run else 0),
+                q_n=None if config.q is None else (q_run.n if q_run else 0),
+                q_percentile=None if plan is None or q_run is None else plan.percentile,
+                q_fallback=bool(plan and q_run and plan.fallback),
+                seed=seed,
+                p_look=p_run.look if spec is not None else None,
+                q_look=q_run.look if q_run and spec is not None else None,
+            )
+        )
+    return results

@@ -1,0 +1,272 @@
+"""Sequential sampling: the alpha schedule, the stopping rules and the driver (torch-free).
+
+The draws come from a binomial stub (numpy), so the engine is tested without any model.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from math import fsum
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dsrs_core.bounds import clopper_pearson
+from dsrs_core.certification import certificate_from_counts, count_intervals
+from dsrs_core.config import CertificationConfig, NoiseSpec, QSpec, SequentialSpec
+from dsrs_core.errors import InvalidParameterError, StoppedRunError
+from dsrs_core.looks import LookSchedule, run_schedules
+from dsrs_core.neyman_pearson import np_radius
+from dsrs_core.noise import make_noise
+from dsrs_core.results import SampleCounts
+from dsrs_core.sequential import (
+    BUDGET_USED,
+    DrawRequest,
+    SequentialRun,
+    draw_counts_sequential,
+)
+
+GAUSS = NoiseSpec("gaussian", 0.25)
+GG = NoiseSpec("general-gaussian", 0.25, 20)  # the demo's P on 8x8 digits (d = 64)
+
+
+# ---------------------------------------------------------------------------- schedule
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    budget=st.integers(1, 10**6),
+    alpha=st.floats(1e-12, 0.5),
+    first=st.integers(1, 10**6),
+    growth=st.floats(1.01, 100.0),
+    share=st.floats(1e-6, 1.0, exclude_max=True),
+)
+def test_alpha_schedule_sums_to_at_most_alpha(budget, alpha, first, growth, share):
+    schedule = LookSchedule.geometric(budget, alpha, first, growth, share)
+    # Exactly (in rationals: no rounding can hide an excess).
+    assert sum(Fraction(level) for level in schedule.levels) <= Fraction(alpha)
+    assert fsum(schedule.levels) <= alpha
+    assert all(level > 0 for level in schedule.levels)
+    assert schedule.sizes[-1] == budget
+    assert all(b > a for a, b in zip(schedule.sizes, schedule.sizes[1:], strict=False))
+
+
+def test_schedule_shape_and_a_single_look():
+    s = LookSchedule.geometric(50_000, 0.0005, 1000, 2.0, 0.5)
+    assert s.sizes == (1000, 2000, 4000, 8000, 16000, 32000, 50000)
+    assert s.levels[-1] == pytest.approx(0.00025)
+    assert s.levels[0] == pytest.approx(0.00025 / 6)
+    one = LookSchedule.geometric(500, 0.001, 1000, 2.0, 0.5)
+    assert one.sizes == (500,) and one.levels == (0.001,)
+    with pytest.raises(InvalidParameterError):
+        LookSchedule((10, 20), (0.6, 0.6), 1.0)
+
+
+def test_run_schedules_split_alpha_between_p_and_q():
+    spec = SequentialSpec(tolerance=0.05)
+    p, q = run_schedules(CertificationConfig(p=GG, q=QSpec(sigma=0.2), n=8000, sequential=spec))
+    assert p.alpha + q.alpha <= 0.001 and fsum(p.levels) + fsum(q.levels) <= 0.001
+    fixed, none = run_schedules(CertificationConfig(p=GG, n=8000))
+    assert fixed.sizes == (8000,) and fixed.levels == (0.001,) and none is None
+
+
+def test_reachable_lower_bound_is_the_best_any_later_look_can_give():
+    s = LookSchedule.geometric(4000, 0.01, 500, 2.0, 0.5)
+    count = 430
+    lower, upper = s.reachable(0, count)
+    assert upper == 1.0
+    rng = np.random.default_rng(3)
+    for m in range(1, len(s.sizes)):
+        extra = s.sizes[m] - s.sizes[0]
+        for c in (count, count + extra, *rng.integers(count, count + extra, 20)):
+            assert s.interval(m, int(c))[0] <= lower
+    attained = [s.interval(m, count + s.sizes[m] - 500)[0] for m in range(1, len(s.sizes))]
+    assert lower in attained  # and it is reached: every remaining draw agreeing
+    assert s.reachable(s.last, 10) is None
+
+
+# ------------------------------------------------------------ validity under optional stopping
+
+
+def _greedy_stop_rate(schedule: LookSchedule, p: float, per_look_alpha: float | None) -> float:
+    """Fraction of runs whose interval misses p when the run stops at the first look whose
+    interval misses p (the most adversarial rule there is)."""
+    rng = np.random.default_rng(7)
+    misses = 0
+    reps = 4000
+    for _ in range(reps):
+        count, n = 0, 0
+        for look, size in enumerate(schedule.sizes):
+            count += int(rng.binomial(size - n, p))
+            n = size
+            level = schedule.levels[look] if per_look_alpha is None else per_look_alpha
+            lo, hi = clopper_pearson(count, n, level)
+            if not lo <= p <= hi:
+                misses += 1
+                break
+    return misses / reps
+
+
+def test_schedule_stays_valid_under_adversarial_stopping():
+    schedule = LookSchedule.geometric(6400, 0.1, 100, 2.0, 0.5)
+    ours = _greedy_stop_rate(schedule, 0.9, None)
+    naive = _greedy_stop_rate(schedule, 0.9, 0.1)  # full alpha at every look
+    # CP is conservative, so ours sits below 0.1; the naive scheme is far above it, which
+    # shows this test can fail. 4000 runs: standard error 0.005.
+    assert ours <= 0.1
+    assert naive > 0.15
+
+
+# ------------------------------------------------------------------------------ runs
+
+
+def test_a_stopped_run_never_resumes():
+    schedule = LookSchedule.geometric(8000, 0.001, 1000, 2.0, 0.5)
+    run = SequentialRun(schedule, lambda r: "stop" if r.look == 1 else None)
+    run.record(1000, run.needed)
+    assert not run.stopped and run.needed == 1000
+    run.record(1000, 1000)
+    assert run.stopped and run.needed == 0 and run.n == 2000 and run.look == 1
+    with pytest.raises(StoppedRunError):
+        run.record(0, 2000)
+    with pytest.raises(StoppedRunError):
+        run.record(0, 0)
+    assert run.n == 2000 and run.count == 2000
+    never = SequentialRun(schedule, lambda r: None)
+    for size_before, size in zip((0, *schedule.sizes), schedule.sizes, strict=False):
+        never.record(size - size_before, size - size_before)
+    assert never.stop_reason == BUDGET_USED and never.n == 8000
+    with pytest.raises(InvalidParameterError):
+        SequentialRun(schedule, lambda r: None).record(10, 999)
+
+
+class BinomialStub:
+    """Draw callback: input i agrees with probability ``p[i]`` under P and ``q[i]`` under Q;
+    records every request."""
+
+    def __init__(self, p, q=None, seed=0):
+        self.p, self.q = list(p), list(q) if q is not None else None
+        self.rng = np.random.default_rng(seed)
+        self.requests: list[DrawRequest] = []
+
+    def __call__(self, requests):
+        self.requests.extend(requests)
+        out = []
+        for r in requests:
+            assert r.draws > 0
+            prob = self.p[r.index] if r.plan is None or r.plan.fallback else self.q[r.index]
+            out.append(int(self.rng.binomial(r.draws, prob)))
+        return out
+
+    def drawn(self, index, under_q):
+        return sum(
+            r.draws for r in self.requests if r.index == index and (r.plan is not None) == under_q
+        )
+
+
+def _config(spec, q=None, n=50_000, alpha=0.001, p=GAUSS):
+    return CertificationConfig(p=p, q=q, n=n, alpha=alpha, sequential=spec)
+
+
+def test_target_form_np_stops_early_both_ways_and_never_asks_again():
+    radius = 0.5  # needs pA above Φ(2) ≈ 0.977 with sigma 0.25
+    config = _config(SequentialSpec(target_radii=(radius,)))
+    stub = BinomialStub([1.0, 0.3, 0.995, 0.97])
+    counts = draw_counts_sequential(stub, config, 64, [0, 0, 0, 0])
+    certs = [certificate_from_counts(c, config, 64) for c in counts]
+    # pA = 1: certified at the first look that proves it; pA = 0.3: hopeless after few draws.
+    assert counts[0].p_n <= 2000 and certs[0].np_radius >= radius
+    assert counts[1].p_n <= 4000 and certs[1].np_radius < radius
+    for i, c in enumerate(counts):
+        assert stub.drawn(i, under_q=False) == c.p_n  # nothing asked after the stop
+        assert c.p_n == run_schedules(config)[0].sizes[c.p_look]
+    # Futility is a proof for NP: even all remaining draws agreeing would not certify.
+    p_schedule, _ = run_schedules(config)
+    c1 = counts[1]
+    if c1.p_look < p_schedule.last:
+        best = p_schedule.reachable(c1.p_look, c1.p_count)
+        assert best is None or np_radius(make_noise("gaussian", 64, 0.25), best[0]).radius < radius
+
+
+def test_radius_form_stops_when_the_radius_cannot_grow_by_the_tolerance():
+    config = _config(SequentialSpec(tolerance=0.1), n=64_000)
+    stub = BinomialStub([0.2, 0.999, 0.9])
+    counts = draw_counts_sequential(stub, config, 64, [0, 0, 0])
+    p_schedule, _ = run_schedules(config)
+    noise = make_noise("gaussian", 64, 0.25)
+    for c in counts:
+        if c.p_look < p_schedule.last:  # stopped early: the rule really held
+            now = count_intervals(c, config)[0][0]
+            now_upper = count_intervals(c, config)[0][1]
+            reach = p_schedule.reachable(c.p_look, c.p_count, now_upper)
+            assert reach is not None
+            gain = np_radius(noise, reach[0]).radius - np_radius(noise, now).radius
+            assert gain <= 0.1
+    assert counts[0].p_n < 64_000  # pA = 0.2: abstains long before the budget
+
+
+def test_count_intervals_use_the_stopping_look_level():
+    config = _config(SequentialSpec(target_radii=(0.5,)), n=8000)
+    schedule, _ = run_schedules(config)
+    counts = SampleCounts(label=1, p_count=1990, p_n=2000, p_look=1)
+    assert count_intervals(counts, config)[0] == clopper_pearson(1990, 2000, schedule.levels[1])
+    with pytest.raises(InvalidParameterError):
+        count_intervals(SampleCounts(label=1, p_count=1990, p_n=2000, p_look=2), config)
+    with pytest.raises(InvalidParameterError):  # sequential counts must say their look
+        count_intervals(SampleCounts(label=1, p_count=1990, p_n=2000), config)
+    fixed = CertificationConfig(p=GAUSS, n=8000)
+    assert count_intervals(SampleCounts(label=1, p_count=7000, p_n=8000), fixed)[0] == (
+        clopper_pearson(7000, 8000, 0.001)
+    )
+
+
+def test_dsrs_q_run_is_skipped_when_np_certifies_and_planned_from_the_p_stop():
+    config = _config(SequentialSpec(target_radii=(0.3,)), q=QSpec(sigma=0.2), n=16_000, p=GG)
+    stub = BinomialStub([1.0, 0.9, 0.4], q=[1.0, 0.99, 0.5])
+    counts = draw_counts_sequential(stub, config, 64, [3, 3, 3])
+    # pA = 1 is certified at 0.3 by NP from the P run alone: no Q draws at all.
+    assert counts[0].q_n == 0 and stub.drawn(0, under_q=True) == 0
+    # pA = 0.4 abstains: no Q draws either.
+    assert counts[2].q_n == 0 and certificate_from_counts(counts[2], config, 64).abstained
+    for i, c in enumerate(counts):
+        assert stub.drawn(i, under_q=True) == c.q_n
+        assert stub.drawn(i, under_q=False) == c.p_n
+        assert c.q_n == 0 or c.q_look is not None
+    # The Q requests of an input came after all of its P requests.
+    order = [(r.index, r.plan is not None) for r in stub.requests]
+    for i in range(3):
+        q_positions = [k for k, (j, q) in enumerate(order) if j == i and q]
+        p_positions = [k for k, (j, q) in enumerate(order) if j == i and not q]
+        assert not q_positions or min(q_positions) > max(p_positions)
+
+
+def test_sequential_spec_validation():
+    with pytest.raises(InvalidParameterError, match="exactly one"):
+        SequentialSpec()
+    with pytest.raises(InvalidParameterError, match="exactly one"):
+        SequentialSpec(target_radii=(0.5,), tolerance=0.1)
+    with pytest.raises(InvalidParameterError):
+        SequentialSpec(target_radii=(-1.0,))
+    with pytest.raises(InvalidParameterError):
+        SequentialSpec(tolerance=0.1, growth=1.0)
+    with pytest.raises(InvalidParameterError):
+        SequentialSpec(tolerance=0.1, final_share=1.0)
+
+
+def test_without_sequential_the_driver_is_fixed_n():
+    config = CertificationConfig(p=GG, q=QSpec(sigma=0.2), n=3000)
+    stub = BinomialStub([0.9], q=[0.95])
+    (counts,) = draw_counts_sequential(stub, config, 64, [0])
+    assert (counts.p_n, counts.q_n, counts.p_look, counts.q_look) == (3000, 3000, None, None)
+    assert [r.draws for r in stub.requests] == [3000, 3000]
+
+
+def test_x_plus_fall_back_second_run_is_drawn_from_p_and_certified_by_np():
+    config = _config(SequentialSpec(tolerance=0.05), q=QSpec(threshold="x+"), n=8000, p=GG)
+    stub = BinomialStub([1.0], q=[0.0])  # Q draws would all disagree: only P may be used
+    (counts,) = draw_counts_sequential(stub, config, 64, [2])
+    assert counts.q_fallback and counts.q_n > 0 and counts.q_count == counts.q_n
+    certificate = certificate_from_counts(counts, config, 64)
+    assert certificate.dsrs_radius == certificate.np_radius > 0
