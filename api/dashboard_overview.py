@@ -1,6 +1,6 @@
 """Job-level aggregates for the dashboard, computed in one pass over five columns.
 
-Counting follows dsrs-math.md §6 and :func:`dsrs_api.job_reports.summary`: an abstention (and,
+Counting follows docs/math.md §6 and :func:`dsrs_api.job_reports.summary`: an abstention (and,
 with labels, a wrong prediction) never counts; the DSRS radius of an input is
 ``max(np_radius, dsrs_radius)``; the denominator is every input certified so far.
 """

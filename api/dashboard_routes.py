@@ -46,10 +46,10 @@ PAGES = {
     "": ("jobs_page.js",),
     "/jobs": ("jobs_page.js",),
     "/jobs/{job_id}": ("job_page.js", "plot.js", "sample_table.js"),
-    "/models": ("models_page.js",),
+    "/models": ("models_page.js", "upload_form.js"),
     "/models/{model_id}": ("model_page.js",),
     "/new-job": ("new_job_page.js", "budget.js"),
-    "/inputs": ("inputs_page.js",),
+    "/inputs": ("inputs_page.js", "upload_form.js"),
     "/compare": ("compare_page.js", "plot.js"),
 }
 PAGE_MODULES_MARK = "<!-- page modules -->"

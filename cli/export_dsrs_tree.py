@@ -1,4 +1,4 @@
-"""A job's results as the original DSRS ``data/`` tree (dsrs-math.md §2.4):
+"""A job's results as the original DSRS ``data/`` tree (docs/math.md §2.4):
 ``sampling/<model>/`` (P and Q intervals), ``orig-radius/<model>/`` (NP radii and times)
 and, with Q, ``new-radius/<model>/`` (DSRS radii, gains and times), written by
 :mod:`dsrs_cli.published_files`. ``alpha`` in file names is the level of each interval

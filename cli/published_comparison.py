@@ -1,5 +1,5 @@
 """The DSRS paper's comparison from a folder laid out like the original's ``data/`` tree
-(the published files, or those ``dsrs reproduce`` writes): dsrs-math.md §6.
+(the published files, or those ``dsrs reproduce`` writes): docs/math.md §6.
 
 Per model folder:
 

@@ -1,4 +1,4 @@
-"""Reading and writing the original DSRS ``data/`` tree (dsrs-math.md §2.4): the one
+"""Reading and writing the original DSRS ``data/`` tree (docs/math.md §2.4): the one
 reader and writer of its files, for ``dsrs reproduce`` and ``dsrs export --format dsrs``.
 
 * sampling files ``sampling/<model>/<dist>-<k>-<s>-<N>-<alpha>[-<th>].txt`` with lines

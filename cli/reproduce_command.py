@@ -1,6 +1,6 @@
 """``dsrs reproduce``: recompute NP and DSRS radii from a folder laid out like the
 original's ``data/`` tree, write them in the original's formats and print the tables of
-dsrs-math.md §6 (certified accuracy at radii in 0.25 steps, ACR).
+docs/math.md §6 (certified accuracy at radii in 0.25 steps, ACR).
 
 Plan (:mod:`dsrs_cli.reproduce_plan`) → run (:mod:`dsrs_cli.reproduce_run`) → compare
 (:mod:`dsrs_cli.reproduce_compare`) → print (:mod:`dsrs_cli.reproduce_print`).

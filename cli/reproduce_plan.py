@@ -45,7 +45,7 @@ def _float_text(value: str) -> str:
 
 
 def _default_unit(q_param: str, thresholded: bool, sigma: float) -> float:
-    """Published grid units (dsrs-math.md §5): x/x+ 0.01; s_Q files 0.05 except s = 0.25."""
+    """Published grid units (docs/math.md §5): x/x+ 0.01; s_Q files 0.05 except s = 0.25."""
     if thresholded and q_param in ("x", "x+", "x2", "x2+"):
         return 0.01
     return 0.01 if abs(sigma - 0.25) < 1e-12 else 0.05

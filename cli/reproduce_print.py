@@ -1,4 +1,4 @@
-"""The tables of ``dsrs reproduce`` (dsrs-math.md §6): per method, certified accuracy at
+"""The tables of ``dsrs reproduce`` (docs/math.md §6): per method, certified accuracy at
 R = 0.25, 0.5, … and ACR with their intervals over the test set — the table of
 ``dsrs compare`` (:mod:`dsrs_cli.comparison_tables`), which also gives it as Markdown,
 LaTeX or CSV from the written files (``dsrs compare --published OUT``)."""

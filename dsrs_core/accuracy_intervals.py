@@ -1,4 +1,4 @@
-"""Error bars of job-level figures over the test set (dsrs-math.md §6).
+"""Error bars of job-level figures over the test set (docs/math.md §6).
 
 Certified accuracy and ACR are computed on a finite test set, so they are estimates of the
 figures on the data distribution the test set was drawn from. The certificate of each

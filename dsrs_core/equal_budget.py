@@ -1,4 +1,4 @@
-"""The DSRS paper's baseline: Neyman–Pearson with the same total budget (dsrs-math.md §2.2).
+"""The DSRS paper's baseline: Neyman–Pearson with the same total budget (docs/math.md §2.2).
 
 A DSRS certificate spends ``N`` draws under P and ``N`` under Q, with ``alpha`` split
 between the two intervals. The fair NP baseline spends the same ``2N`` forward passes under

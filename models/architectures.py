@@ -3,7 +3,7 @@
 Every network maps a float batch ``(B, C, H, W)`` of *normalised* inputs to logits
 ``(B, num_classes)``. Normalisation is not part of these modules: the registry wraps each
 network in :class:`NormalizedNetwork` so that noise is added in input space, as in the
-original DSRS code (dsrs-math.md §2.1), while uploaded state dicts keep the plain
+original DSRS code (docs/math.md §2.1), while uploaded state dicts keep the plain
 architecture's keys (for example torchvision's ``resnet50`` keys).
 """
 

@@ -27,7 +27,7 @@ def _csv_rows(run_cli, *args: str) -> dict[str, dict[str, str]]:
 
 @needs_reference
 def test_the_paper_check_values_are_reproduced(run_cli):
-    # dsrs-math.md §6: the paper's MNIST sigma = 1.0 numbers recomputed from the files.
+    # docs/math.md §6: the paper's MNIST sigma = 1.0 numbers recomputed from the files.
     rows = _csv_rows(run_cli, "--model", MODEL, "--q", "0.8", "--radii", CHECK_RADII)
     np_row = rows[EQUAL_BUDGET]
     dsrs_row = next(row for name, row in rows.items() if name.startswith("DSRS, Q σ=0.8"))

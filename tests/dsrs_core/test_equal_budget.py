@@ -30,7 +30,7 @@ def test_equal_budget_radius_is_np_of_the_pooled_count_at_full_alpha(p_count, ex
 
 
 def test_equal_budget_radius_matches_the_published_np_baseline():
-    # dsrs-math.md §8.1, index 0: NP baseline c = 98943 of 100000 at alpha 0.001,
+    # docs/math.md §8.1, index 0: NP baseline c = 98943 of 100000 at alpha 0.001,
     # published radius 2.2043879231885715 (the original errs ~3e-7 low, §3.3).
     result = equal_budget_np_radius(MNIST, 49503, 50000, 49440, 50000, 0.001)
     assert result.p_lower == pytest.approx(0.9883233492867308, abs=1e-13)

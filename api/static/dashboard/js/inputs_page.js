@@ -3,6 +3,7 @@
 
 import { apiFetch, errorDetail, getJson, imageUrl } from "./api.js";
 import { errorBox, h, link, shortId, timestamp } from "./dom.js";
+import { handleUpload } from "./upload_form.js";
 
 const PREVIEW_ITEMS = 4;
 
@@ -73,31 +74,15 @@ export function render(view, _params, _query, ctx) {
     }
   }
 
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const button = form.querySelector("button[type=submit]");
-    button.disabled = true;
-    result.replaceChildren(h("p", { class: "muted" }, "Uploading and checking…"));
-    try {
-      const data = new FormData(form);
-      if (!String(data.get("name") || "").trim()) data.delete("name");
-      const response = await apiFetch("/v1/inputs", { method: "POST", body: data });
-      const payload = await response.json().catch(() => null);
-      if (!response.ok) {
-        result.replaceChildren(h("div", { class: "form-error", role: "alert", id: "inputs-upload-error" },
-          `Upload refused (${response.status}): ${errorDetail(payload, response.statusText)}`));
-        return;
-      }
-      const verb = response.status === 201 ? "Uploaded" : "Already uploaded:";
-      result.replaceChildren(h("div", { class: "form-ok", id: "inputs-upload-ok" }, `${verb} ${payload.name}: ${payload.count} inputs of ${payload.sample_shape.join("×")}${payload.has_labels ? " with labels" : ""}. `,
-        link(`/dashboard/new-job?input_set=${payload.id}`, "Certify them →")));
-      form.reset();
-      load();
-    } catch (error) {
-      result.replaceChildren(errorBox(error));
-    } finally {
-      button.disabled = false;
-    }
+  handleUpload(form, result, {
+    path: "/v1/inputs",
+    optional: ["name"],
+    busy: "Uploading and checking…",
+    errorId: "inputs-upload-error",
+    uploaded: (verb, set) => h("div", { class: "form-ok", id: "inputs-upload-ok" },
+      `${verb} ${set.name}: ${set.count} inputs of ${set.sample_shape.join("×")}${set.has_labels ? " with labels" : ""}. `,
+      link(`/dashboard/new-job?input_set=${set.id}`, "Certify them →")),
+    reload: load,
   });
   load();
 }

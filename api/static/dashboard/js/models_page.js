@@ -1,7 +1,8 @@
 // Models: the upload form (errors shown inline) and the list.
 
-import { apiFetch, errorDetail, getJson } from "./api.js";
+import { getJson } from "./api.js";
 import { errorBox, h, link, shortId, timestamp } from "./dom.js";
+import { handleUpload } from "./upload_form.js";
 
 // The server's allow-list (models/registry.py); the server validates, this only suggests.
 export const ARCHITECTURES = [
@@ -59,32 +60,15 @@ export function render(view, _params, _query, ctx) {
     }
   }
 
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const button = form.querySelector("button[type=submit]");
-    button.disabled = true;
-    result.replaceChildren(h("p", { class: "muted" }, "Uploading and validating…"));
-    try {
-      const data = new FormData(form);
-      for (const name of ["architecture", "name", "mean", "std"]) if (!String(data.get(name) || "").trim()) data.delete(name);
-      const response = await apiFetch("/v1/models", { method: "POST", body: data });
-      const payload = await response.json().catch(() => null);
-      if (!response.ok) {
-        result.replaceChildren(h("div", { class: "form-error", role: "alert", id: "upload-error" },
-          `Upload refused (${response.status}): ${errorDetail(payload, response.statusText)}`));
-        return;
-      }
-      const verb = response.status === 201 ? "Uploaded" : "Already uploaded:";
-      result.replaceChildren(h("div", { class: "form-ok", id: "upload-ok" }, `${verb} `,
-        link(`/dashboard/models/${payload.id}`, payload.name), ` (${payload.format}, input ${payload.input_shape.join("×")}). `,
-        link(`/dashboard/new-job?model=${payload.id}`, "Certify with it →")));
-      form.reset();
-      load();
-    } catch (error) {
-      result.replaceChildren(errorBox(error));
-    } finally {
-      button.disabled = false;
-    }
+  handleUpload(form, result, {
+    path: "/v1/models",
+    optional: ["architecture", "name", "mean", "std"],
+    busy: "Uploading and validating…",
+    errorId: "upload-error",
+    uploaded: (verb, model) => h("div", { class: "form-ok", id: "upload-ok" }, `${verb} `,
+      link(`/dashboard/models/${model.id}`, model.name), ` (${model.format}, input ${model.input_shape.join("×")}). `,
+      link(`/dashboard/new-job?model=${model.id}`, "Certify with it →")),
+    reload: load,
   });
   load();
 }
