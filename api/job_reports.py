@@ -332,7 +332,7 @@ def table_radii(radii: Sequence[float] | None, largest: float) -> list[float]:
         values = sorted({float(r) for r in radii})
         if len(values) > MAX_RADII or not 0 <= values[0] <= values[-1] <= MAX_RADIUS:
             raise InvalidRequestError(
-                f"radii must be at most {MAX_RADII} numbers in [0, {MAX_RADIUS:g}]"
+                f"radii must be at most {MAX_RADII} finite numbers in [0, {MAX_RADIUS:g}]"
             )
         return values
     steps = min(int(largest / DEFAULT_RADIUS_STEP) + 1, MAX_RADII)
