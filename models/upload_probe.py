@@ -12,11 +12,21 @@ classes recorded at upload (:mod:`dsrs_worker.model_probe`). Refusals keep their
 ``UnsafeFormatError`` / ``UnsupportedFormatError`` (415 in the API) and
 ``ModelValidationError`` (422) with the child's message; a limit that stops the child
 becomes a ``ModelValidationError`` saying which limit.
+
+A pass is remembered in this process (:data:`_PASSED`, bounded) by the sha256 of the file's
+bytes together with everything the probe ran with (declarations and limits): the probe is a
+function of those, so the same bytes under the same conditions skip the child and its
+seconds of imports (another tenant's identical upload, a worker's next job). A refusal is
+never remembered.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import sys
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +42,10 @@ from dsrs_models.sandbox import SandboxLimits, SandboxRefusal, child_main, run_s
 __all__ = ["ModelFacts", "probe_model_file"]
 
 _BATCH = 2
+#: How many passed probes a process remembers (least recently used dropped first).
+_PASSED_CAPACITY = 256
+_PASSED: OrderedDict[str, ModelFacts] = OrderedDict()
+_PASSED_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -73,12 +87,31 @@ def probe_model_file(
         "input_shape": input_shape,
         "num_classes": num_classes,
     }
+    key = _pass_key(path, request, limits)
+    with _PASSED_LOCK:
+        if key in _PASSED:
+            _PASSED.move_to_end(key)
+            return _PASSED[key]
     try:
         with run_sandboxed(__name__, path, request, limits) as outcome:
             facts = outcome.result
     except SandboxRefusal as refusal:
         raise _translated(refusal, limits) from None
-    return ModelFacts(facts["format"], tuple(facts["input_shape"]), int(facts["num_classes"]))
+    passed = ModelFacts(facts["format"], tuple(facts["input_shape"]), int(facts["num_classes"]))
+    with _PASSED_LOCK:
+        _PASSED[key] = passed
+        while len(_PASSED) > _PASSED_CAPACITY:
+            _PASSED.popitem(last=False)
+    return passed
+
+
+def _pass_key(path: Path, request: dict[str, Any], limits: SandboxLimits) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    conditions = json.dumps([request, limits.__dict__], sort_keys=True, default=str)
+    return f"{digest.hexdigest()}:{conditions}"
 
 
 def _translated(refusal: SandboxRefusal, limits: SandboxLimits) -> Exception:
