@@ -149,21 +149,22 @@ def test_compare_by_tag_or_name_covers_only_the_callers_jobs(
     service: tuple[str, Path], two_tenants: dict[str, Any], demo_weights: bytes
 ) -> None:
     base_url, _ = service
+    keys = {"alice": two_tenants["alice"], "carol": new_tenant(base_url, "carol")}
     tagged = {}
-    with client(base_url, two_tenants["bob"]) as bob:
-        model = bob.post(
+    with client(base_url, keys["carol"]) as carol:
+        model = carol.post(
             "/v1/models",
             files={"file": ("m.safetensors", demo_weights)},
             data={"architecture": "digits-mlp"},
         ).json()["id"]
-        tagged["bob"] = bob.post(
+        tagged["carol"] = carol.post(
             "/v1/jobs", json=job_body(model, tags=["shared"], name="same")
         ).json()["id"]
     with client(base_url, two_tenants["alice"]) as alice:
         body = job_body(two_tenants["model"], tags=["shared", "alice-only"], name="same")
         tagged["alice"] = alice.post("/v1/jobs", json=body).json()["id"]
-    for who, other in (("alice", "bob"), ("bob", "alice")):
-        with client(base_url, two_tenants[who]) as caller:
+    for who, other in (("alice", "carol"), ("carol", "alice")):
+        with client(base_url, keys[who]) as caller:
             for selection in ({"tag": "shared"}, {"name": "same"}):
                 answer = caller.get("/v1/compare", params=selection)
                 assert answer.status_code == 200, answer.text
@@ -171,8 +172,8 @@ def test_compare_by_tag_or_name_covers_only_the_callers_jobs(
             # another tenant's job named explicitly is still not found
             mixed = caller.get("/v1/compare", params={"tag": "shared", "job_id": tagged[other]})
             assert mixed.status_code == 404, mixed.text
-    with client(base_url, two_tenants["bob"]) as bob:
-        answer = bob.get("/v1/compare", params={"tag": "alice-only"})
+    with client(base_url, keys["carol"]) as carol:
+        answer = carol.get("/v1/compare", params={"tag": "alice-only"})
         assert answer.status_code == 422 and "no job has tag 'alice-only'" in answer.text
     with client(base_url, two_tenants["alice"]) as alice:
         answer = alice.get("/v1/compare", params={"tag": "alice-only"})
