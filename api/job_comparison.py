@@ -27,7 +27,14 @@ from dsrs_core.evaluation import certified_accuracy, largest_radius
 from dsrs_store import repository
 from dsrs_store.tables import JobRecord
 
-__all__ = ["CURVE_POINTS", "MAX_COMPARED_JOBS", "MAX_COMPARED_ROWS", "compare_jobs", "job_label"]
+__all__ = [
+    "CURVE_POINTS",
+    "MAX_COMPARED_JOBS",
+    "MAX_COMPARED_ROWS",
+    "compare_jobs",
+    "job_label",
+    "selected_job_ids",
+]
 
 MAX_COMPARED_JOBS = 20
 #: Stored rows one comparison may read in all (bounds its memory and time).
@@ -74,6 +81,28 @@ def _certificates(job: JobRecord, radii: JobRadii) -> list[tuple[str, str, str |
     return found
 
 
+def selected_job_ids(
+    session: Session, job_ids: Sequence[str], name: str | None, tags: Sequence[str]
+) -> list[str]:
+    """The jobs a comparison covers: ``job_ids`` in their order, then the jobs of ``name``
+    carrying every tag in ``tags`` (the job list's filter and order, newest first; the
+    caller's own jobs only, as the list). :func:`compare_jobs` drops repeats."""
+    if name is None and not tags:
+        return list(job_ids)
+    chosen = repository.list_jobs(session, limit=MAX_COMPARED_JOBS + 1, name=name, tags=tags)
+    selection = " and ".join(
+        ([f"name {name!r}"] if name is not None else []) + [f"tag {tag!r}" for tag in tags]
+    )
+    if not chosen:
+        raise InvalidRequestError(f"no job has {selection}: see GET /v1/jobs?name=&tag=")
+    if len(chosen) > MAX_COMPARED_JOBS:
+        raise InvalidRequestError(
+            f"more than {MAX_COMPARED_JOBS} jobs have {selection}; at most "
+            f"{MAX_COMPARED_JOBS} jobs can be compared at once: narrow the selection"
+        )
+    return [*job_ids, *(job.id for job in chosen)]
+
+
 def compare_jobs(
     session: Session,
     job_ids: Sequence[str],
@@ -83,7 +112,7 @@ def compare_jobs(
     """Figures of every job in ``job_ids`` (in that order) at common radii."""
     ids = list(dict.fromkeys(job_ids))
     if not ids:
-        raise InvalidRequestError("give at least one job_id to compare")
+        raise InvalidRequestError("give at least one job_id (or a name or tag) to compare")
     if len(ids) > MAX_COMPARED_JOBS:
         raise InvalidRequestError(f"at most {MAX_COMPARED_JOBS} jobs can be compared at once")
     if not 0.0 < confidence < 1.0:

@@ -19,6 +19,13 @@ from dsrs_cli.option_parsing import parse_floats
 def compare(
     ctx: typer.Context,
     jobs: Annotated[list[str] | None, typer.Argument(help="Job ids to compare.")] = None,
+    name: Annotated[
+        str | None, typer.Option(help="Also compare the jobs of this name (as `jobs list`).")
+    ] = None,
+    tag: Annotated[
+        list[str] | None,
+        typer.Option(help="Also compare the jobs with this tag (repeat: every tag given)."),
+    ] = None,
     published: Annotated[
         Path | None,
         typer.Option(
@@ -48,7 +55,8 @@ def compare(
     ] = None,
 ) -> None:
     """Certified accuracy with error bars, several jobs (or published configurations) side
-    by side. NP rows say which baseline they are (same run or equal budget)."""
+    by side. Jobs are given by id and/or chosen by --name/--tag as `jobs list` chooses
+    them. NP rows say which baseline they are (same run or equal budget)."""
     from dsrs_cli.comparison_tables import render_table
 
     if not 0.0 < confidence < 1.0:
@@ -56,8 +64,11 @@ def compare(
     at = parse_floats(radii)
     if at and any(r < 0 for r in at):
         raise typer.BadParameter("radii must be non-negative", param_hint="--radii")
-    if bool(jobs) == (published is not None):
-        raise typer.BadParameter("give job ids or --published DIR (one of the two)")
+    by_jobs = bool(jobs) or name is not None or bool(tag)
+    if by_jobs == (published is not None):
+        raise typer.BadParameter(
+            "give job ids (or --name/--tag) or --published DIR (one of the two)"
+        )
     if published is not None:
         from dsrs_cli.published_comparison import published_comparison
 
@@ -69,9 +80,10 @@ def compare(
     else:
         from dsrs_cli.job_comparison import comparison_rows
 
-        assert jobs is not None
         with open_client(ctx) as dsrs:
-            comparison = dsrs.compare(jobs, radii=at, confidence=confidence)
+            comparison = dsrs.compare(
+                jobs or (), radii=at, confidence=confidence, name=name, tags=tag
+            )
         for job in comparison.jobs:
             if job.status != "succeeded":
                 typer.secho(f"note: job {job.job_id} is {job.status}; its stored rows are used",

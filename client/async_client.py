@@ -212,13 +212,15 @@ class AsyncDsrsClient:
 
     async def compare(
         self,
-        job_ids: Sequence[str],
+        job_ids: Sequence[str] = (),
         *,
         radii: Sequence[float] | None = None,
         confidence: float = 0.95,
+        name: str | None = None,
+        tags: Sequence[str] | None = None,
     ) -> Comparison:
         """``GET /v1/compare`` (see :meth:`DsrsClient.compare`)."""
-        return await self._call(endpoints.compare(job_ids, radii, confidence))
+        return await self._call(endpoints.compare(job_ids, radii, confidence, name, tags))
 
     async def plan(self, **query: Any) -> PlanOut:
         """``GET /v1/plan`` (see :meth:`DsrsClient.plan`)."""

@@ -181,9 +181,16 @@ def summary(job_id: str, radii: Sequence[float] | None) -> Endpoint[Summary]:
 
 
 def compare(
-    job_ids: Sequence[str], radii: Sequence[float] | None, confidence: float
+    job_ids: Sequence[str],
+    radii: Sequence[float] | None,
+    confidence: float,
+    name: str | None = None,
+    tags: Sequence[str] | None = None,
 ) -> Endpoint[Comparison]:
     params: list[tuple[str, Any]] = [("job_id", job_id) for job_id in job_ids]
+    if name:
+        params.append(("name", name))
+    params.extend(("tag", tag) for tag in tags or ())
     params += [("radii", float(r)) for r in radii or ()]
     params.append(("confidence", confidence))
     return Endpoint("GET", "/v1/compare", _model(Comparison), params=params)

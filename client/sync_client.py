@@ -277,15 +277,18 @@ class DsrsClient:
 
     def compare(
         self,
-        job_ids: Sequence[str],
+        job_ids: Sequence[str] = (),
         *,
         radii: Sequence[float] | None = None,
         confidence: float = 0.95,
+        name: str | None = None,
+        tags: Sequence[str] | None = None,
     ) -> Comparison:
         """``GET /v1/compare``: jobs side by side, certified accuracy at ``radii`` and ACR
         with confidence intervals, benign accuracy, curves
-        (:class:`dsrs_client.contract.Comparison`)."""
-        return self._call(endpoints.compare(job_ids, radii, confidence))
+        (:class:`dsrs_client.contract.Comparison`). The jobs are ``job_ids`` and those of
+        ``name`` carrying every tag in ``tags`` (the caller's own, as :meth:`list_jobs`)."""
+        return self._call(endpoints.compare(job_ids, radii, confidence, name, tags))
 
     def plan(self, **query: Any) -> PlanOut:
         """``GET /v1/plan``: largest certifiable radii and cost for a budget.

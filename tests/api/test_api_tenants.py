@@ -145,6 +145,41 @@ def test_a_tenant_cannot_see_or_use_another_tenants_rows(
         assert admin.get(f"/v1/jobs/{job}").status_code == 200
 
 
+def test_compare_by_tag_or_name_covers_only_the_callers_jobs(
+    service: tuple[str, Path], two_tenants: dict[str, Any], demo_weights: bytes
+) -> None:
+    base_url, _ = service
+    keys = {"alice": two_tenants["alice"], "carol": new_tenant(base_url, "carol")}
+    tagged = {}
+    with client(base_url, keys["carol"]) as carol:
+        model = carol.post(
+            "/v1/models",
+            files={"file": ("m.safetensors", demo_weights)},
+            data={"architecture": "digits-mlp"},
+        ).json()["id"]
+        tagged["carol"] = carol.post(
+            "/v1/jobs", json=job_body(model, tags=["shared"], name="same")
+        ).json()["id"]
+    with client(base_url, two_tenants["alice"]) as alice:
+        body = job_body(two_tenants["model"], tags=["shared", "alice-only"], name="same")
+        tagged["alice"] = alice.post("/v1/jobs", json=body).json()["id"]
+    for who, other in (("alice", "carol"), ("carol", "alice")):
+        with client(base_url, keys[who]) as caller:
+            for selection in ({"tag": "shared"}, {"name": "same"}):
+                answer = caller.get("/v1/compare", params=selection)
+                assert answer.status_code == 200, answer.text
+                assert [job["job_id"] for job in answer.json()["jobs"]] == [tagged[who]]
+            # another tenant's job named explicitly is still not found
+            mixed = caller.get("/v1/compare", params={"tag": "shared", "job_id": tagged[other]})
+            assert mixed.status_code == 404, mixed.text
+    with client(base_url, keys["carol"]) as carol:
+        answer = carol.get("/v1/compare", params={"tag": "alice-only"})
+        assert answer.status_code == 422 and "no job has tag 'alice-only'" in answer.text
+    with client(base_url, two_tenants["alice"]) as alice:
+        answer = alice.get("/v1/compare", params={"tag": "alice-only"})
+        assert [job["job_id"] for job in answer.json()["jobs"]] == [tagged["alice"]]
+
+
 def test_the_same_file_uploaded_by_two_tenants_is_two_models(
     service: tuple[str, Path], two_tenants: dict[str, Any], demo_weights: bytes
 ) -> None:

@@ -180,3 +180,47 @@ def test_jobs_side_by_side_equal_their_summaries(
     assert text.exit_code == 0, text.stderr
     assert "NP (equal budget)" in text.stdout and "against the equal-budget NP" in text.stdout
     assert "union bound" in text.stdout and "benign accuracy" in text.stdout
+
+
+def test_jobs_chosen_by_tag_or_name_compare_as_their_ids(
+    embedded_service, embedded_model_id, run_cli
+):
+    chosen_by = ("--tag", "sigma-sweep", "--name", "sweep-a")
+    tagged = [
+        _submit(run_cli, embedded_service, embedded_model_id, *chosen_by, *extra)
+        for extra in ((), ("--q-sigma", "0.2"))
+    ]
+    _submit(run_cli, embedded_service, embedded_model_id, "--tag", "other")
+    newest_first = [job["id"] for job in reversed(tagged)]  # the job list's order
+    by_ids = run_cli(embedded_service, "compare", *newest_first, "--radii", "0.1,0.3",
+                     "--format", "csv")  # fmt: skip
+    assert by_ids.exit_code == 0, by_ids.stderr
+    for selection in (("--tag", "sigma-sweep"), ("--name", "sweep-a"),
+                      ("--name", "sweep-a", "--tag", "sigma-sweep")):  # fmt: skip
+        chosen = run_cli(embedded_service, "compare", *selection, "--radii", "0.1,0.3",
+                         "--format", "csv")  # fmt: skip
+        assert chosen.exit_code == 0, chosen.stderr
+        assert chosen.stdout == by_ids.stdout
+        assert len(list(csv.DictReader(io.StringIO(chosen.stdout)))) == 3  # NP; NP and DSRS
+    # explicit ids come first, then the selection, each job once
+    mixed = run_cli(embedded_service, "compare", tagged[0]["id"], "--tag", "sigma-sweep",
+                    json_output=True)  # fmt: skip
+    assert mixed.exit_code == 0, mixed.stderr
+    assert [job["job_id"] for job in json.loads(mixed.stdout)["jobs"]] == [
+        tagged[0]["id"], tagged[1]["id"]]  # fmt: skip
+    none = run_cli(embedded_service, "compare", "--tag", "no-such-tag")
+    assert none.exit_code != 0
+    assert "no job has tag 'no-such-tag'" in none.stdout + none.stderr
+
+
+def test_more_jobs_by_tag_than_the_compare_limit_is_a_clear_error(
+    embedded_service, embedded_model_id, run_cli, monkeypatch
+):
+    from dsrs_api import job_comparison
+
+    _submit(run_cli, embedded_service, embedded_model_id, "--tag", "crowd")
+    _submit(run_cli, embedded_service, embedded_model_id, "--tag", "crowd")
+    monkeypatch.setattr(job_comparison, "MAX_COMPARED_JOBS", 1)
+    result = run_cli(embedded_service, "compare", "--tag", "crowd")
+    assert result.exit_code != 0
+    assert "more than 1 jobs have tag 'crowd'" in result.stdout + result.stderr

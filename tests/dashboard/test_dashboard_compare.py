@@ -94,6 +94,8 @@ def test_compare_equals_the_summaries_and_the_reference_intervals(embedded_api, 
     [
         ([], 422),
         ([("job_id", "0" * 32)], 404),
+        ([("tag", "no-job-has-this")], 422),
+        ([("name", "no-job-is-called-this")], 422),
         ([("job_id", f"{i:032d}") for i in range(21)], 422),
         ([("job_id", "JOB"), ("confidence", "1.5")], 422),
         ([("job_id", "JOB"), ("radii", "-1")], 422),
@@ -115,6 +117,14 @@ def test_compare_refuses_more_rows_than_it_may_read(embedded_api, two_jobs, monk
     answer = embedded_api.client.get("/v1/compare", params=[("job_id", j) for j in two_jobs])
     assert answer.status_code == 422 and "at most 41" in answer.json()["detail"]
     assert embedded_api.client.get("/v1/compare", params={"job_id": two_jobs[0]}).status_code == 200
+
+
+def _tag(embedded_api: Any, job_id: str, tag: str) -> None:
+    from dsrs_store.tables import JobRecord
+
+    with embedded_api.session_factory() as session:
+        session.get(JobRecord, job_id).tags = [tag]
+        session.commit()
 
 
 @pytest.mark.slow
@@ -158,6 +168,14 @@ def test_compare_page_overlays_curves_and_highlights_differences(
         "() => document.querySelectorAll('#compare-table tbody tr').length === 2"
     )
     assert two_jobs[1] not in page.evaluate("location.search")
+    # a tag adds the jobs that carry it
+    _tag(embedded_api, two_jobs[1], "np-only")
+    page.fill("#compare-tag", "np-only")
+    page.click("#compare-button")
+    page.wait_for_function(
+        "() => document.querySelectorAll('#compare-table tbody tr').length === 3"
+    )
+    assert "tag=np-only" in page.evaluate("location.search")
     assert not errors
     page.close()
 

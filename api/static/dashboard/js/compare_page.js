@@ -24,6 +24,7 @@ export function render(view, _params, query, ctx) {
   const picker = h("tbody");
   const result = h("div", { id: "comparison" });
   const radiiInput = h("input", { name: "radii", placeholder: "0.25, 0.5, 0.75 (default: steps of 0.25)", value: query.get("radii") || "" });
+  const tagInput = h("input", { name: "tag", id: "compare-tag", placeholder: "also every job with this tag", value: query.get("tag") || "" });
   const button = h("button", { class: "primary", type: "button", id: "compare-button" }, "Compare");
   view.append(
     h("div", { class: "page-head" },
@@ -33,7 +34,7 @@ export function render(view, _params, query, ctx) {
       h("table", { class: "data", id: "compare-picker" },
         h("thead", {}, h("tr", {}, ["", "Job", "Certificate", "Inputs"].map((t) => h("th", {}, t)))),
         picker),
-      h("div", { class: "filters" }, h("label", {}, "Table radii", radiiInput), button)),
+      h("div", { class: "filters" }, h("label", {}, "Tag", tagInput), h("label", {}, "Table radii", radiiInput), button)),
     result);
 
   getJson("/v1/dashboard/jobs", { status: "succeeded", limit: 100 }).then((list) => {
@@ -54,14 +55,17 @@ export function render(view, _params, query, ctx) {
   async function compare() {
     const ids = [...chosen];
     const params = new URLSearchParams();
+    const tag = tagInput.value.trim();
     params.set("jobs", ids.join(","));
+    if (tag) params.set("tag", tag);
     if (radiiInput.value.trim()) params.set("radii", radiiInput.value.trim());
     history.replaceState(null, "", `/dashboard/compare?${params}`);
-    if (!ids.length) {
-      result.replaceChildren(h("p", { class: "empty" }, "Choose at least one job."));
+    if (!ids.length && !tag) {
+      result.replaceChildren(h("p", { class: "empty" }, "Choose at least one job or a tag."));
       return;
     }
     const request = ids.map((id) => ["job_id", id]);
+    if (tag) request.push(["tag", tag]);
     for (const r of radiiInput.value.split(",").map((t) => t.trim()).filter(Boolean)) request.push(["radii", r]);
     try {
       const comparison = await getJson("/v1/compare", request);
@@ -71,7 +75,7 @@ export function render(view, _params, query, ctx) {
     }
   }
   button.addEventListener("click", compare);
-  if (chosen.size) compare();
+  if (chosen.size || tagInput.value.trim()) compare();
 }
 
 function renderComparison(c) {
