@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 
 from dsrs_api import (
+    catalogue_routes,
     compare_routes,
     health_routes,
     input_routes,
@@ -98,8 +99,9 @@ def create_app(
     app.include_router(health_routes.router)
     # Every /v1 route is authenticated (a database session also requires it).
     for module in (
-        model_routes, input_routes, job_routes, compare_routes, plan_routes, tenant_routes
-    ):
+        model_routes, input_routes, job_routes, compare_routes, plan_routes, tenant_routes,
+        catalogue_routes,
+    ):  # fmt: skip
         app.include_router(module.router, dependencies=[Depends(authenticate)])
     install_dashboard(app)
     install_api_docs(app)

@@ -1,6 +1,6 @@
 """Who is asking: the ``X-API-Key`` header resolved to the admin or a tenant.
 
-* auth disabled (``Settings.auth_required`` is False: by default the embedded SQLite service
+* auth disabled (``ApiSettings.auth_required`` is False: by default the embedded SQLite service
   without an admin key): every request is the anonymous operator, who sees everything.
 * auth required: no key or an unknown/revoked key → 401; the admin key
   (``DSRS_ADMIN_API_KEY``) → the admin; a tenant's key → that tenant, whose database
@@ -28,7 +28,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader
 
 from dsrs_api.errors import AuthenticationError, InsecureConfigurationError, PermissionDeniedError
-from dsrs_store.settings import Settings
+from dsrs_store.api_settings import ApiSettings
 from dsrs_store.tenants import key_digest, tenant_of_key
 
 __all__ = [
@@ -73,7 +73,7 @@ ANONYMOUS = Principal(tenant_id=None, is_admin=True)
 ADMIN = Principal(tenant_id=None, is_admin=True)
 
 
-def check_auth_configuration(settings: Settings) -> None:
+def check_auth_configuration(settings: ApiSettings) -> None:
     """Raise :class:`InsecureConfigurationError` when auth is required but the admin key is
     missing or guessable (the service must not start with a default secret)."""
     if not settings.auth_required:
@@ -118,7 +118,7 @@ async def authenticate(
 
 
 async def _resolve(request: Request, key: str | None) -> Principal:
-    settings: Settings = request.app.state.settings
+    settings: ApiSettings = request.app.state.settings
     if not settings.auth_required:
         return ANONYMOUS
     if not key:

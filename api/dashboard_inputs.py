@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 
 from dsrs_api.errors import InvalidRequestError
+from dsrs_store.api_settings import ApiSettings
 from dsrs_store.errors import NotFoundError
-from dsrs_store.settings import Settings
 
 __all__ = ["input_set_item", "job_input"]
 
@@ -25,7 +25,7 @@ IDX_UBYTE_3D = b"\x00\x00\x08\x03"
 
 
 def job_input(
-    settings: Settings, job_inputs: dict[str, Any], position: int, upload_dir: Path | None
+    settings: ApiSettings, job_inputs: dict[str, Any], position: int, upload_dir: Path | None
 ) -> np.ndarray:
     """The input at ``position`` (0-based, in job order) of a job, shape (C, H, W).
 

@@ -29,7 +29,7 @@ from dsrs_api.errors import InvalidRequestError
 from dsrs_api.pagination import Offset
 from dsrs_client.contract import JobStatus
 from dsrs_store import repository
-from dsrs_store.settings import Settings
+from dsrs_store.api_settings import ApiSettings
 from dsrs_store.tables import JobRecord, ModelRecord
 
 __all__ = ["ASSETS_DIR", "CONTENT_SECURITY_POLICY", "install_dashboard", "router"]
@@ -56,7 +56,7 @@ PAGE_MODULES_MARK = "<!-- page modules -->"
 
 router = APIRouter(tags=["dashboard"])
 SessionDep = Annotated[Session, Depends(get_session)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
 
 
 def install_dashboard(app: FastAPI) -> None:

@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 
 from dsrs_client.contract import FINAL_STATUSES
 from dsrs_store import repository
+from dsrs_store.api_settings import ApiSettings
 from dsrs_store.errors import ConflictError
-from dsrs_store.settings import Settings
 from dsrs_store.tables import JobRecord
 
 __all__ = ["delete_input_set", "delete_job", "delete_model"]
@@ -43,7 +43,7 @@ def delete_job(session: Session, job_id: str) -> None:
     session.commit()
 
 
-def delete_input_set(session: Session, settings: Settings, input_set_id: str) -> None:
+def delete_input_set(session: Session, settings: ApiSettings, input_set_id: str) -> None:
     input_set = repository.get_input_set(session, input_set_id)
     users = repository.jobs_using(session, input_set_id=input_set.id, statuses=IN_FLIGHT)
     if users:
@@ -57,7 +57,7 @@ def delete_input_set(session: Session, settings: Settings, input_set_id: str) ->
     shutil.rmtree(directory, ignore_errors=True)
 
 
-def delete_model(session: Session, settings: Settings, model_id: str) -> None:
+def delete_model(session: Session, settings: ApiSettings, model_id: str) -> None:
     model = repository.get_model(session, model_id)
     users = repository.jobs_using(session, model_id=model.id)
     running = [job for job in users if job.status in IN_FLIGHT]

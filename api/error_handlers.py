@@ -12,16 +12,17 @@ from dsrs_api.errors import (
     InvalidRequestError,
     PermissionDeniedError,
     QuotaExceededError,
-    UnsupportedUploadError,
     UploadTooLargeError,
 )
 from dsrs_core.errors import DsrsError, InvalidParameterError
 from dsrs_models.errors import (
     DatasetUnavailableError,
+    InputFileError,
     ModelError,
     ModelValidationError,
     UnknownArchitectureError,
     UnsupportedFormatError,
+    UnsupportedInputFileError,
 )
 from dsrs_store.errors import ConflictError, NotFoundError
 
@@ -35,9 +36,10 @@ STATUS_BY_ERROR: tuple[tuple[type[Exception], int], ...] = (
     (ConflictError, 409),
     (UploadTooLargeError, 413),
     (UnsupportedFormatError, 415),
-    (UnsupportedUploadError, 415),
+    (UnsupportedInputFileError, 415),
     (InvalidParameterError, 422),
     (InvalidRequestError, 422),
+    (InputFileError, 422),
     (ModelValidationError, 422),
     (UnknownArchitectureError, 422),
     (DatasetUnavailableError, 422),
@@ -59,7 +61,7 @@ HANDLED = (
     UploadTooLargeError,
     InvalidParameterError,
     InvalidRequestError,
-    UnsupportedUploadError,
+    InputFileError,
     ModelError,
     DsrsError,
 )

@@ -4,8 +4,6 @@ Tree::
 
     ApiError
     ├── UploadTooLargeError      the body or file is over ``max_upload_bytes``   → 413
-    ├── UnsupportedUploadError   an input array file that is not .npy/.npz/
-    │                            safetensors, or holds pickled objects          → 415
     ├── InvalidRequestError      parameters that do not fit together (indices
     │                            out of range, labels missing for ``evaluate``) → 422
     ├── AuthenticationError      no API key, or one that is not valid           → 401
@@ -29,7 +27,6 @@ __all__ = [
     "InvalidRequestError",
     "PermissionDeniedError",
     "QuotaExceededError",
-    "UnsupportedUploadError",
     "UploadTooLargeError",
 ]
 
@@ -42,10 +39,6 @@ class UploadTooLargeError(ApiError):
     def __init__(self, limit: int, rule: str = "DSRS_MAX_UPLOAD_BYTES") -> None:
         super().__init__(f"request body is larger than the limit of {limit} bytes ({rule})")
         self.limit = limit
-
-
-class UnsupportedUploadError(ApiError, ValueError):
-    """An uploaded input array that is not a format we read."""
 
 
 class InvalidRequestError(ApiError, ValueError):

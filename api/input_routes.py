@@ -15,12 +15,12 @@ from dsrs_api.pagination import Offset
 from dsrs_api.uploads import receive_file
 from dsrs_client.contract import InputSetOut
 from dsrs_store import repository
-from dsrs_store.settings import Settings
+from dsrs_store.api_settings import ApiSettings
 
 router = APIRouter(prefix="/v1/inputs", tags=["inputs"])
 
 SessionDep = Annotated[Session, Depends(get_session)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 

@@ -8,11 +8,11 @@ import shutil
 import numpy as np
 from sqlalchemy.orm import Session
 
-from dsrs_api.input_arrays import read_in_sandbox
 from dsrs_api.uploads import ReceivedFile
+from dsrs_models.input_arrays import read_in_sandbox
 from dsrs_models.sandbox import SandboxLimits
 from dsrs_store import repository
-from dsrs_store.settings import Settings
+from dsrs_store.api_settings import ApiSettings
 from dsrs_store.tables import InputSetRecord
 
 __all__ = ["register_input_set"]
@@ -24,7 +24,7 @@ OUTPUT_FACTOR = 8
 
 def register_input_set(
     session: Session,
-    settings: Settings,
+    settings: ApiSettings,
     received: ReceivedFile,
     *,
     name: str | None,

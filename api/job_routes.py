@@ -21,12 +21,12 @@ from dsrs_api.job_submission import submit_job
 from dsrs_api.pagination import Offset
 from dsrs_api.response_cache import CachedBody, ResponseCache, respond
 from dsrs_client.contract import JobCreate, JobOut, JobStatus, ResultsPage, Summary
-from dsrs_store.settings import Settings
+from dsrs_store.api_settings import ApiSettings
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
 SessionDep = Annotated[Session, Depends(get_session)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
 DispatcherDep = Annotated[JobDispatcher, Depends(get_dispatcher)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 

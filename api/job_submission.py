@@ -19,9 +19,9 @@ from dsrs_api.job_warnings import job_warnings
 from dsrs_client.contract import BUILTIN_SPLITS, InputsIn, JobCreate, builtin_split
 from dsrs_core.job_config import certification_config
 from dsrs_store import repository
+from dsrs_store.api_settings import ApiSettings
 from dsrs_store.chunks import chunk_count
 from dsrs_store.datasets import DATASETS_DIR_LAYOUT, TORCHVISION_FOLDERS, files_present
-from dsrs_store.settings import Settings
 from dsrs_store.tables import InputSetRecord, JobRecord, ModelRecord
 from dsrs_store.tenants import jobs_in_flight, lock_tenant
 
@@ -33,7 +33,7 @@ MAX_BATCH_SIZE = 1_000_000
 
 def submit_job(
     session: Session,
-    settings: Settings,
+    settings: ApiSettings,
     dispatcher: JobDispatcher,
     request: JobCreate,
     *,
@@ -90,7 +90,7 @@ def submit_job(
 
 
 def _inputs(
-    session: Session, settings: Settings, request: JobCreate, model: ModelRecord
+    session: Session, settings: ApiSettings, request: JobCreate, model: ModelRecord
 ) -> dict[str, Any]:
     spec = request.inputs
     if spec.dataset is not None:
@@ -160,7 +160,7 @@ def _indices(spec: InputsIn, size: int) -> list[int]:
 
 
 def _check_labels(
-    settings: Settings, input_set: InputSetRecord, indices: list[int], num_classes: int
+    settings: ApiSettings, input_set: InputSetRecord, indices: list[int], num_classes: int
 ) -> None:
     if not input_set.has_labels:
         return
@@ -173,7 +173,7 @@ def _check_labels(
         )
 
 
-def _check_total(settings: Settings, total: int) -> None:
+def _check_total(settings: ApiSettings, total: int) -> None:
     if total > settings.max_samples_per_job:
         raise InvalidRequestError(
             f"{total} inputs exceed the limit of {settings.max_samples_per_job} per job "
@@ -181,7 +181,7 @@ def _check_total(settings: Settings, total: int) -> None:
         )
 
 
-def _check_quota(session: Session, settings: Settings, owner_id: str, total: int) -> None:
+def _check_quota(session: Session, settings: ApiSettings, owner_id: str, total: int) -> None:
     """429 when the tenant would pass its samples-per-job or jobs-in-flight quota. The
     tenant row stays locked until the job is committed, so concurrent submissions of one
     tenant are counted one after the other."""

@@ -20,7 +20,7 @@ from dsrs_api.uploads import ReceivedFile
 from dsrs_models.sandbox import SandboxLimits
 from dsrs_models.upload_probe import probe_model_file
 from dsrs_store import repository
-from dsrs_store.settings import Settings
+from dsrs_store.api_settings import ApiSettings
 from dsrs_store.tables import ModelRecord
 
 __all__ = ["register_model"]
@@ -28,7 +28,7 @@ __all__ = ["register_model"]
 
 def register_model(
     session: Session,
-    settings: Settings,
+    settings: ApiSettings,
     received: ReceivedFile,
     *,
     owner_id: str | None = None,
@@ -86,7 +86,7 @@ def register_model(
         received.discard()
 
 
-def _restore_file(settings: Settings, model: ModelRecord, received: ReceivedFile) -> None:
+def _restore_file(settings: ApiSettings, model: ModelRecord, received: ReceivedFile) -> None:
     """Put the stored file back if it went missing (same bytes: same content address)."""
     target = settings.storage_dir / model.storage_path
     if not target.exists():

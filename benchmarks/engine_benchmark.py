@@ -29,7 +29,7 @@ from dsrs_core.certification import (
     dsrs_radius_from_intervals,
     plan_q_draws,
 )
-from dsrs_core.config import CertificationConfig, NoiseSpec, QSpec, RadiusSearch
+from dsrs_core.config import NoiseSpec, QSpec, RadiusSearch
 from dsrs_core.dsrs_bound import Intervals
 from dsrs_core.neyman_pearson import np_radius
 
@@ -114,7 +114,7 @@ def main() -> None:
     )
     for label, model, sigma, q, thresholded, d, k, unit in CONFIGS:
         spec = NoiseSpec("general-gaussian", float(sigma), k)
-        config = CertificationConfig(spec, _q_spec(q, thresholded))
+        q_spec = _q_spec(q, thresholded)
         p = build_p_noise(spec, d)
         step = args.step if d < 20_000 else args.imagenet_step
         items = _instances(args.data, model, sigma, q, thresholded)
@@ -127,7 +127,7 @@ def main() -> None:
             if not pl > 0.5 or (thresholded and pu >= FALLBACK_P_UPPER):
                 continue  # not searched / plain-NP fall-back
             iv = Intervals(pl, pu, ql, qu)
-            qn = build_q_noise(p, config.q, plan_q_draws(config, pl, pu).percentile)
+            qn = build_q_noise(p, q_spec, plan_q_draws(q_spec, pl, pu).percentile)
             start = clock()
             dsrs_radius_from_intervals(
                 p, qn, iv, RadiusSearch(unit=unit, mode="original", unit_scale="absolute"), orig
@@ -147,7 +147,7 @@ def main() -> None:
         start = time.perf_counter()
         starts = np_radii(spec, d, {n: pl for n, (pl, _) in p_intervals.items()}, args.workers)
         dsrs_radii(
-            spec, d, config.q, RadiusSearch(unit=unit, mode="original", unit_scale="absolute"), p_intervals,
+            spec, d, q_spec, RadiusSearch(unit=unit, mode="original", unit_scale="absolute"), p_intervals,
             q_intervals, {n: r.radius for n, r in starts.items()}, workers=args.workers,
         )  # fmt: skip
         rate = len(p_intervals) / (time.perf_counter() - start)

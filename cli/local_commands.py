@@ -213,12 +213,12 @@ def _inputs(
 
         return demo_dataset(split)  # type: ignore[arg-type]
     assert path is not None
-    from dsrs_api.errors import UnsupportedUploadError
-    from dsrs_api.input_arrays import read_input_arrays
+    from dsrs_models.errors import InputFileError
+    from dsrs_models.input_arrays import read_input_arrays
 
     try:
-        arrays = read_input_arrays(path)
-    except UnsupportedUploadError as error:
+        arrays = read_input_arrays(path, max_bytes=None)  # the user's own file, read here
+    except InputFileError as error:
         raise typer.BadParameter(f"{path}: {error}") from None
     return arrays.inputs, arrays.labels
 

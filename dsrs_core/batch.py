@@ -23,7 +23,7 @@ from dsrs_core.certification import (
     np_fallback_radius,
     plan_q_draws,
 )
-from dsrs_core.config import CertificationConfig, NoiseSpec, QSpec, RadiusSearch
+from dsrs_core.config import NoiseSpec, QSpec, RadiusSearch
 from dsrs_core.dsrs_bound import Intervals
 from dsrs_core.neyman_pearson import np_radius
 
@@ -103,11 +103,10 @@ def _dsrs_chunk(
 ) -> list[tuple[int, InstanceResult]]:
     spec, dimension, q_spec, search, items = args
     p = build_p_noise(spec, dimension)
-    config = CertificationConfig(p=spec, q=q_spec)
     out = []
     for index, (p_lower, p_upper), (q_lower, q_upper), start in items:
         began = time.perf_counter()
-        plan = plan_q_draws(config, p_lower, p_upper)
+        plan = plan_q_draws(q_spec, p_lower, p_upper)
         if plan.fallback:
             result = np_fallback_radius(p, q_lower, search, start)
             reason = "x+ fall-back (pooled interval, as the original): " + result.reason

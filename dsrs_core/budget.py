@@ -218,7 +218,7 @@ def _best_dsrs_radius(config, p_noise, p_lower: float, q_lower: float) -> float:
     start = np_radius(p_noise, p_lower).radius
     if not p_lower > 0.5:
         return 0.0
-    plan = plan_q_draws(config, p_lower, 1.0)
+    plan = plan_q_draws(config.q, p_lower, 1.0)
     if plan.fallback:
         # x+ with every P draw agreeing: the Q budget is spent on P again (§1.4); the best
         # lower bound of the two runs is certified by NP.

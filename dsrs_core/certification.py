@@ -82,14 +82,13 @@ def heuristic_percentile(p_lower: float) -> float:
     return min(0.6 + 0.08 * (-log(1.0 - p_lower) - 5.0), MAX_HEURISTIC_PERCENTILE)
 
 
-def plan_q_draws(config: CertificationConfig, p_lower: float, p_upper: float) -> QPlan:
+def plan_q_draws(q: QSpec | None, p_lower: float, p_upper: float) -> QPlan:
     """Decide the Q to sample from the P interval (docs/math.md §1.4).
 
     Static percentile → that percentile; ``x`` → ``H(pL)``; ``x+`` → ``H(pL)`` unless
     ``pU ≥ 1 − 1e-8``, then ``QPlan(None, fallback=True)`` (the Q budget is spent on fresh P
     draws, sampled from P explicitly). Q given by sigma (or no Q) → ``QPlan(None, False)``.
     """
-    q = config.q
     if q is None or q.threshold is None:
         return QPlan(None, False)
     if isinstance(q.threshold, str):
@@ -299,7 +298,7 @@ def certificate_from_counts(
             assert q_lower is not None and q_upper is not None
             percentile = counts.q_percentile
             if config.q.threshold is not None and percentile is None:
-                percentile = plan_q_draws(config, p_lower, p_upper).percentile
+                percentile = plan_q_draws(config.q, p_lower, p_upper).percentile
             q = build_q_noise(p, config.q, percentile)
             result = dsrs_radius_from_intervals(
                 p, q, Intervals(p_lower, p_upper, q_lower, q_upper), config.search, np_value

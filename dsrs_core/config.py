@@ -7,7 +7,7 @@ message that says what is allowed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from dsrs_core.errors import InvalidParameterError
@@ -197,12 +197,18 @@ class CertificationConfig:
     pA and qA. ``alpha`` is the failure probability of the whole certificate
     (:func:`dsrs_core.bounds.split_alpha`). With ``sequential`` the ``n`` draws of each run
     are a budget that an input may stop short of (docs/sequential.md).
+
+    ``n`` has no default: a job's budget comes from the contract
+    (:data:`dsrs_client.contract.defaults.DEFAULT_N`, through
+    :func:`dsrs_core.job_config.certification_config`), and a direct caller of the engine
+    says what it spends. The other defaults equal the contract's
+    (``tests/dsrs_core/test_engine_defaults.py``), which the engine cannot import.
     """
 
     p: NoiseSpec
     q: QSpec | None = None
     n_selection: int = 100
-    n: int = 50_000
+    n: int = field(kw_only=True)
     alpha: float = 0.001
     search: RadiusSearch = RadiusSearch()
     sequential: SequentialSpec | None = None

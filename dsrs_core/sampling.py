@@ -209,7 +209,7 @@ def estimate_q(
     alpha_p, _ = split_alpha(config.alpha, uses_q=True)
     plans, segments = [], []
     for i, p_count in enumerate(p_counts):
-        plan = plan_q_draws(config, *clopper_pearson(p_count, config.n, alpha_p))
+        plan = plan_q_draws(config.q, *clopper_pearson(p_count, config.n, alpha_p))
         q = p if plan.fallback else build_q_noise(p, config.q, plan.percentile)
         plans.append(plan)
         segments.append(_Segment(i, sampler_for(q), config.n))

@@ -302,7 +302,7 @@ def draw_counts_sequential(
         assert q_schedule is not None
         for i, p_run in p_runs.items():
             p_box = p_run.interval
-            plan = plan_q_draws(config, *p_box)
+            plan = plan_q_draws(config.q, *p_box)
             plans[i] = plan
             # Sequential only: skip the Q run when it cannot change the outcome.
             skip = spec is not None and (

@@ -10,8 +10,13 @@ Tree::
     ├── UnknownArchitectureError (also KeyError)  the name is not in the allow-list
     └── DatasetUnavailableError                   dataset files are not on disk (no download)
 
-The API maps ``UnsupportedFormatError`` to 415, ``ModelValidationError`` and
-``UnknownArchitectureError`` to 422; ``DatasetUnavailableError`` is a server-side setup
+    InputFileError (also ValueError)              an input array file that cannot be read
+    └── UnsupportedInputFileError                 not .npy/.npz/safetensors with the arrays
+                                                  we read, or pickled objects
+
+The API maps ``UnsupportedFormatError`` and ``UnsupportedInputFileError`` to 415,
+``ModelValidationError``, ``UnknownArchitectureError`` and ``InputFileError`` (a limit
+stopped the sandboxed reader) to 422; ``DatasetUnavailableError`` is a server-side setup
 problem. Foreign exceptions (safetensors, onnx, onnxruntime) are translated into this tree
 where the upload is read.
 """
@@ -20,11 +25,13 @@ from __future__ import annotations
 
 __all__ = [
     "DatasetUnavailableError",
+    "InputFileError",
     "ModelError",
     "ModelValidationError",
     "UnknownArchitectureError",
     "UnsafeFormatError",
     "UnsupportedFormatError",
+    "UnsupportedInputFileError",
 ]
 
 
@@ -71,3 +78,11 @@ class UnknownArchitectureError(ModelError, KeyError):
 
 class DatasetUnavailableError(ModelError):
     """A dataset was asked for whose files are not on disk (nothing is ever downloaded)."""
+
+
+class InputFileError(ValueError):
+    """An input array file (inputs and optional labels) that cannot be read."""
+
+
+class UnsupportedInputFileError(InputFileError):
+    """An input array file that is not a format we read, or that holds what we refuse."""

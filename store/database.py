@@ -7,13 +7,13 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from dsrs_store.settings import Settings
+from dsrs_store.shared_settings import SharedSettings
 from dsrs_store.tenancy import install_tenant_scoping
 
 __all__ = ["make_engine", "make_session_factory"]
 
 
-def make_engine(settings: Settings) -> Engine:
+def make_engine(settings: SharedSettings) -> Engine:
     """An engine for ``settings.resolved_database_url``.
 
     SQLite (the embedded mode) is shared between the API threads and the in-process job

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from alembic import command
 from dsrs_store.errors import ConfigurationError
-from dsrs_store.settings import Settings
+from dsrs_store.shared_settings import SharedSettings
 
 __all__ = [
     "alembic_config",
@@ -45,13 +45,13 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade_to_head(settings: Settings) -> None:
+def upgrade_to_head(settings: SharedSettings) -> None:
     if settings.resolved_database_url.startswith("sqlite:///"):
         settings.storage_dir.mkdir(parents=True, exist_ok=True)
     command.upgrade(alembic_config(settings.resolved_database_url), "head")
 
 
-def downgrade_to_base(settings: Settings) -> None:
+def downgrade_to_base(settings: SharedSettings) -> None:
     command.downgrade(alembic_config(settings.resolved_database_url), "base")
 
 

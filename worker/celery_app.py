@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dsrs_store.chunks import CERTIFY_CHUNK_TASK
 from dsrs_store.database import make_engine, make_session_factory
-from dsrs_store.settings import Settings
+from dsrs_store.worker_settings import WorkerSettings
 from dsrs_worker.chunk_leases import Claim, claim_chunk, holding_chunk
 from dsrs_worker.chunk_service import certify_chunk
 from dsrs_worker.chunk_sweeper import start_chunk_sweeper
@@ -33,7 +33,7 @@ __all__ = ["WorkerContext", "make_celery_app"]
 class WorkerContext:
     """Per-process resources, created on first use inside the (forked) pool process."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: WorkerSettings) -> None:
         self.settings = settings
         self.classifiers = ClassifierCache()
         self._pid: int | None = None
@@ -50,7 +50,7 @@ class WorkerContext:
         return self._session_factory
 
 
-def redelivery_options(settings: Settings) -> dict[str, Any]:
+def redelivery_options(settings: WorkerSettings) -> dict[str, Any]:
     """Redis transport options under which a chunk taken by a worker that died (SIGKILL,
     lost machine: nothing acknowledged it) is delivered again after
     ``broker_visibility_timeout_s``. Surviving workers sweep the unacknowledged messages
@@ -63,7 +63,7 @@ def redelivery_options(settings: Settings) -> dict[str, Any]:
     }
 
 
-def make_celery_app(settings: Settings) -> Celery:
+def make_celery_app(settings: WorkerSettings) -> Celery:
     if settings.broker_url is None:
         raise ValueError("the Celery worker needs DSRS_BROKER_URL (e.g. redis://host:6379/0)")
     app = Celery("dsrs-worker", broker=settings.broker_url, set_as_current=False)

@@ -38,8 +38,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dsrs_client.contract import FINAL_STATUSES
 from dsrs_store import repository
-from dsrs_store.settings import Settings
 from dsrs_store.tables import ChunkLeaseRecord, JobRecord, utcnow
+from dsrs_store.worker_settings import WorkerSettings
 
 __all__ = ["Claim", "claim_chunk", "holder_name", "holding_chunk", "silent_chunks"]
 
@@ -60,7 +60,7 @@ def holder_name() -> str:
     return f"{socket.gethostname()[:150]}:{os.getpid()}:{_TOKEN}"
 
 
-def claim_chunk(session: Session, settings: Settings, job_id: str, chunk_index: int) -> Claim:
+def claim_chunk(session: Session, settings: WorkerSettings, job_id: str, chunk_index: int) -> Claim:
     """Take chunk ``chunk_index`` of ``job_id`` for this process (see the module docstring)."""
     holder = holder_name()
     now = utcnow()
@@ -106,7 +106,7 @@ def claim_chunk(session: Session, settings: Settings, job_id: str, chunk_index: 
 
 @contextmanager
 def holding_chunk(
-    session_factory: sessionmaker[Session], settings: Settings, job_id: str, chunk_index: int
+    session_factory: sessionmaker[Session], settings: WorkerSettings, job_id: str, chunk_index: int
 ) -> Iterator[None]:
     """Renew this process's lease on the chunk while the block runs; finish it after."""
     holder = holder_name()
@@ -142,7 +142,7 @@ def holding_chunk(
         session.commit()
 
 
-def silent_chunks(session: Session, settings: Settings) -> list[tuple[str, int]]:
+def silent_chunks(session: Session, settings: WorkerSettings) -> list[tuple[str, int]]:
     """Chunks of unfinished jobs whose holder fell silent and that were not sent again
     in the last ``chunk_lease_s``; marks them as sent now."""
     now = utcnow()

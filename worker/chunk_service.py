@@ -24,8 +24,8 @@ from dsrs_core.seeds import equal_budget_seed, sample_seed
 from dsrs_store import repository
 from dsrs_store.chunks import chunk_range
 from dsrs_store.errors import NotFoundError
-from dsrs_store.settings import Settings
 from dsrs_store.tables import JobRecord, utcnow
+from dsrs_store.worker_settings import WorkerSettings
 from dsrs_worker.classifiers import ClassifierCache
 from dsrs_worker.devices import process_device
 from dsrs_worker.job_inputs import load_chunk_inputs
@@ -54,7 +54,7 @@ class ChunkOutcome:
 
 def certify_chunk(
     session_factory: sessionmaker[Session],
-    settings: Settings,
+    settings: WorkerSettings,
     job_id: str,
     chunk_index: int,
     *,
@@ -84,7 +84,7 @@ def certify_chunk(
 
 def _certify_chunk_once(
     session_factory: sessionmaker[Session],
-    settings: Settings,
+    settings: WorkerSettings,
     job_id: str,
     chunk_index: int,
     *,
@@ -126,7 +126,7 @@ def _certify_chunk_once(
 
 def _certify_positions(
     session: Session,
-    settings: Settings,
+    settings: WorkerSettings,
     job: JobRecord,
     positions: list[int],
     classifiers: ClassifierCache,
@@ -179,7 +179,7 @@ def _certify_positions(
     return written
 
 
-def _stopped(session: Session, settings: Settings, job_id: str) -> bool:
+def _stopped(session: Session, settings: WorkerSettings, job_id: str) -> bool:
     """Whether the job was cancelled, failed elsewhere, or has just run out of time (then
     it is marked failed here) since this chunk started."""
     session.expire_all()
@@ -192,7 +192,7 @@ def _stopped(session: Session, settings: Settings, job_id: str) -> bool:
     return False
 
 
-def _out_of_time(session: Session, settings: Settings, job: JobRecord) -> bool:
+def _out_of_time(session: Session, settings: WorkerSettings, job: JobRecord) -> bool:
     """Mark ``job`` failed when it started more than ``job_time_limit_s`` ago."""
     if job.started_at is None:
         return False

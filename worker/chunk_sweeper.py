@@ -14,7 +14,7 @@ from typing import Any
 
 from dsrs_store.chunks import CERTIFY_CHUNK_TASK
 from dsrs_store.database import make_engine, make_session_factory
-from dsrs_store.settings import Settings
+from dsrs_store.worker_settings import WorkerSettings
 from dsrs_worker.chunk_leases import silent_chunks
 
 __all__ = ["start_chunk_sweeper"]
@@ -22,7 +22,7 @@ __all__ = ["start_chunk_sweeper"]
 log = logging.getLogger(__name__)
 
 
-def start_chunk_sweeper(app: Any, settings: Settings) -> threading.Thread:
+def start_chunk_sweeper(app: Any, settings: WorkerSettings) -> threading.Thread:
     """Start the sweeping thread of this worker process (``app``: its Celery app)."""
     session_factory = make_session_factory(make_engine(settings))
 

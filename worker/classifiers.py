@@ -6,8 +6,8 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-from dsrs_store.settings import Settings
 from dsrs_store.tables import ModelRecord
+from dsrs_store.worker_settings import WorkerSettings
 
 __all__ = ["ClassifierCache"]
 
@@ -22,7 +22,7 @@ class ClassifierCache:
         self._entries: OrderedDict[tuple[str, str], Any] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, settings: Settings, model: ModelRecord, device: str) -> Any:
+    def get(self, settings: WorkerSettings, model: ModelRecord, device: str) -> Any:
         key = (model.id, device)
         with self._lock:
             if key in self._entries:

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from dsrs_store.settings import Settings
+from dsrs_store.worker_settings import WorkerSettings
 
 __all__ = ["ChunkInputs", "load_chunk_inputs"]
 
@@ -25,7 +25,7 @@ class ChunkInputs:
 
 
 def load_chunk_inputs(
-    settings: Settings, job_inputs: dict[str, Any], positions: list[int]
+    settings: WorkerSettings, job_inputs: dict[str, Any], positions: list[int]
 ) -> ChunkInputs:
     indices = [int(job_inputs["indices"][p]) for p in positions]
     if job_inputs["source"] == "builtin":

@@ -25,13 +25,13 @@ from typing import Any
 from dsrs_models.errors import ModelError, ModelValidationError
 from dsrs_models.sandbox import SandboxLimits
 from dsrs_models.upload_probe import probe_model_file
-from dsrs_store.settings import Settings
 from dsrs_store.tables import ModelRecord
+from dsrs_store.worker_settings import WorkerSettings
 
 __all__ = ["probe_model"]
 
 
-def probe_model(settings: Settings, model: ModelRecord) -> None:
+def probe_model(settings: WorkerSettings, model: ModelRecord) -> None:
     """Raise :class:`ModelValidationError` unless ``model`` loads and answers within the
     limits of ``settings``. A stored file that is missing raises ``FileNotFoundError``."""
     # Absolute: the child runs in another directory, and DSRS_STORAGE_DIR (or `dsrs demo
@@ -56,7 +56,7 @@ def probe_model(settings: Settings, model: ModelRecord) -> None:
     _remember_pass(marker)
 
 
-def _passed_marker(settings: Settings, path: Path, conditions: dict[str, Any]) -> Path:
+def _passed_marker(settings: WorkerSettings, path: Path, conditions: dict[str, Any]) -> Path:
     """Where a pass of this exact file under these exact conditions is recorded."""
     key = hashlib.sha256(path.read_bytes())
     key.update(json.dumps(conditions, sort_keys=True).encode())

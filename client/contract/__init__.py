@@ -79,10 +79,12 @@ if TYPE_CHECKING:
         write_result_csv,
     )
     from dsrs_client.contract.schemas import (
+        CatalogueOut,
         CertificateFigures,
         CertifiedAccuracyRow,
         ComparedJob,
         Comparison,
+        DatasetOut,
         EstimateOut,
         InputSetOut,
         Interval,
@@ -94,6 +96,7 @@ if TYPE_CHECKING:
         ResultsPage,
         SampleOut,
         Summary,
+        catalogue,
     )
 
 #: The submodules, pydantic-free ones first: a name is looked up in this order.
@@ -129,12 +132,14 @@ __all__ = [
     "RESULT_CSV_COLUMNS",
     "Baseline",
     "BuiltinSplit",
+    "CatalogueOut",
     "CertificateFigures",
     "CertifiedAccuracyRow",
     "ComparedJob",
     "Comparison",
     "Dataset",
     "DatasetName",
+    "DatasetOut",
     "EstimateOut",
     "InputSetOut",
     "InputsIn",
@@ -156,6 +161,7 @@ __all__ = [
     "SequentialIn",
     "Summary",
     "builtin_split",
+    "catalogue",
     "plan_parameters",
     "read_result_csv",
     "write_result_csv",

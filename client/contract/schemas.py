@@ -7,14 +7,17 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dsrs_client.contract.datasets import BUILTIN_SPLITS, DATASET_NAMES, DATASETS
 from dsrs_client.contract.job_parameters import Baseline, JobMode, JobParameters
-from dsrs_client.contract.job_status import JobStatus
+from dsrs_client.contract.job_status import FINAL_STATUSES, JOB_STATUSES, JobStatus
 
 __all__ = [
+    "CatalogueOut",
     "CertificateFigures",
     "CertifiedAccuracyRow",
     "ComparedJob",
     "Comparison",
+    "DatasetOut",
     "EstimateOut",
     "InputSetOut",
     "Interval",
@@ -26,6 +29,7 @@ __all__ = [
     "ResultsPage",
     "SampleOut",
     "Summary",
+    "catalogue",
 ]
 
 
@@ -278,3 +282,36 @@ class Comparison(BaseModel):
     accuracy_interval: str
     acr_interval: str
     jobs: list[ComparedJob]
+
+
+class DatasetOut(BaseModel):
+    name: str
+    input_shape: list[int] = Field(description="C×H×W of one input")
+    num_classes: int
+    splits: dict[str, int] = Field(description="Built-in splits a job may name: their sizes")
+
+
+class CatalogueOut(BaseModel):
+    """What a client may name (``GET /v1/catalogue``), from :mod:`.job_status` and
+    :mod:`.datasets`: the dashboard reads it instead of keeping copies."""
+
+    job_statuses: list[JobStatus]
+    final_statuses: list[JobStatus] = Field(description="Nothing changes after these")
+    datasets: list[DatasetOut] = Field(description="The datasets a job may name")
+
+
+def catalogue() -> CatalogueOut:
+    """The catalogue, built from the contract's status names and dataset catalogue."""
+    return CatalogueOut(
+        job_statuses=list(JOB_STATUSES),
+        final_statuses=list(FINAL_STATUSES),
+        datasets=[
+            DatasetOut(
+                name=name,
+                input_shape=list(DATASETS[name].input_shape),
+                num_classes=DATASETS[name].num_classes,
+                splits={s.split: s.size for s in BUILTIN_SPLITS.values() if s.dataset == name},
+            )
+            for name in DATASET_NAMES
+        ],
+    )

@@ -126,14 +126,6 @@ SERVICE_ENTRY_POINTS = {
     "dsrs_store.settings",
 }
 
-#: Known, named exceptions still to remove: ``certify-local`` reads an input file with the
-#: API's upload reader, which is being reworked (uploads inspected in a child process);
-#: it moves beside the model formats once that lands.
-PENDING = {
-    "cli/local_commands.py: dsrs_api.input_arrays",
-    "cli/local_commands.py: dsrs_api.errors",
-}
-
 
 def test_cli_modules_use_the_api_and_the_store_only_through_their_entry_points() -> None:
     offenders = {
@@ -142,7 +134,7 @@ def test_cli_modules_use_the_api_and_the_store_only_through_their_entry_points()
         for name in imported_modules(path)
         if name.split(".")[0] in ("dsrs_api", "dsrs_store") and name not in SERVICE_ENTRY_POINTS
     }
-    assert offenders <= PENDING, sorted(offenders - PENDING)
+    assert not offenders, sorted(offenders)
 
 
 def test_the_static_check_sees_lazy_imports(tmp_path: Path) -> None:

@@ -32,14 +32,14 @@ def test_heuristic_values_of_the_spec():
 
 
 def test_plan_q_draws():
-    assert plan_q_draws(_config(), 0.9, 0.95).percentile is None
-    assert plan_q_draws(_config(QSpec(sigma=0.8)), 0.9, 0.95).fallback is False
-    assert plan_q_draws(_config(QSpec(threshold=0.6)), 0.9, 0.95).percentile == 0.6
-    x = plan_q_draws(_config(QSpec(threshold="x")), 0.9, 1.0)
+    assert plan_q_draws(None, 0.9, 0.95).percentile is None
+    assert plan_q_draws(QSpec(sigma=0.8), 0.9, 0.95).fallback is False
+    assert plan_q_draws(QSpec(threshold=0.6), 0.9, 0.95).percentile == 0.6
+    x = plan_q_draws(QSpec(threshold="x"), 0.9, 1.0)
     assert x.percentile == pytest.approx(heuristic_percentile(0.9)) and not x.fallback
-    plus = plan_q_draws(_config(QSpec(threshold="x+")), 0.99, 0.995)
+    plus = plan_q_draws(QSpec(threshold="x+"), 0.99, 0.995)
     assert plus.percentile == pytest.approx(heuristic_percentile(0.99)) and not plus.fallback
-    fallback = plan_q_draws(_config(QSpec(threshold="x+")), 0.9998, 1.0)
+    fallback = plan_q_draws(QSpec(threshold="x+"), 0.9998, 1.0)
     assert fallback.percentile is None and fallback.fallback
 
 

@@ -112,6 +112,16 @@ async function parse(response) {
   return body;
 }
 
+let cataloguePromise = null;
+// GET /v1/catalogue, fetched once: job status names, final statuses, built-in datasets.
+export function catalogue() {
+  cataloguePromise ??= getJson("/v1/catalogue").catch((error) => {
+    cataloguePromise = null;
+    throw error;
+  });
+  return cataloguePromise;
+}
+
 export async function getJson(path, params) {
   const query = params ? `?${new URLSearchParams(params)}` : "";
   return parse(await apiFetch(path + query));

@@ -70,5 +70,3 @@ export function link(href, ...children) {
 export function errorBox(error) {
   return h("div", { class: "form-error", role: "alert" }, error.message || String(error));
 }
-
-export const FINAL_STATUSES = ["succeeded", "failed", "cancelled"];

@@ -1,12 +1,14 @@
 // One job, live while it runs: progress, NP vs DSRS curve, statistics, DSRS gain,
 // parameters, the per-sample table, downloads and cancel.
 
-import { apiFetch, getJson, postJson, ApiError } from "./api.js";
-import { FINAL_STATUSES, duration, errorBox, fixed, h, link, percent, progressBar, shortId, statusBadge, timestamp } from "./dom.js";
+import { apiFetch, catalogue, getJson, postJson, ApiError } from "./api.js";
+import { duration, errorBox, fixed, h, link, percent, progressBar, shortId, statusBadge, timestamp } from "./dom.js";
 import { histogram, lineChart } from "./plot.js";
 import { sampleTable } from "./sample_table.js";
 
 const REFRESH_MS = 1500;
+// The final job statuses, from GET /v1/catalogue (filled by the first refresh).
+let finalStatuses = [];
 
 export function render(view, [jobId], _query, ctx) {
   const slots = {
@@ -44,13 +46,15 @@ export function render(view, [jobId], _query, ctx) {
 
   async function refresh() {
     try {
-      const [nextJob, overview] = await Promise.all([
+      const [nextJob, overview, , names] = await Promise.all([
         getJson(`/v1/jobs/${jobId}`),
         getJson(`/v1/dashboard/jobs/${jobId}/overview`),
         table.refresh(),
+        catalogue(),
       ]);
       if (!ctx.alive()) return;
-      const finishedNow = job && !FINAL_STATUSES.includes(job.status) && FINAL_STATUSES.includes(nextJob.status);
+      finalStatuses = names.final_statuses;
+      const finishedNow = job && !finalStatuses.includes(job.status) && finalStatuses.includes(nextJob.status);
       job = nextJob;
       slots.message.replaceChildren();
       renderHead(slots.head, job, ctx, refresh, slots.message);
@@ -63,7 +67,7 @@ export function render(view, [jobId], _query, ctx) {
         slots.parameters.replaceChildren(parameterList(job));
         parametersShown = true;
       }
-      if (finishedNow || FINAL_STATUSES.includes(job.status)) stopPolling();
+      if (finishedNow || finalStatuses.includes(job.status)) stopPolling();
       if (!document.body.dataset.jobRendered) {
         // Read by tests and benchmarks/dashboard_benchmark.py: first complete render.
         document.body.dataset.jobRendered = "true";
@@ -86,7 +90,7 @@ function renderHead(slot, job, ctx, refresh, message) {
   const actions = h("div", { class: "actions" },
     h("button", { type: "button", id: "download-csv", onclick: () => downloadAll(job.id, "csv", message) }, "Download CSV"),
     h("button", { type: "button", id: "download-json", onclick: () => downloadAll(job.id, "json", message) }, "Download JSON"));
-  if (!FINAL_STATUSES.includes(job.status)) {
+  if (!finalStatuses.includes(job.status)) {
     actions.append(h("button", {
       type: "button", class: "danger", id: "cancel-job",
       onclick: async (event) => {

@@ -1,10 +1,9 @@
 // Jobs: live status, progress and ETA, filtered by status and model.
 
-import { getJson } from "./api.js";
+import { catalogue, getJson } from "./api.js";
 import { duration, errorBox, h, link, progressBar, shortId, statusBadge, timestamp } from "./dom.js";
 
-const STATUSES = ["queued", "running", "succeeded", "failed", "cancelled"];
-// Poll often while a listed job is queued or running, rarely otherwise (new jobs appear).
+// Poll often while a listed job is not final (queued, running), rarely otherwise (new jobs appear).
 const ACTIVE_REFRESH_MS = 2000;
 const IDLE_REFRESH_MS = 10000;
 
@@ -17,10 +16,12 @@ function noiseText(parameters) {
 }
 
 export function render(view, _params, query, ctx) {
-  const status = h("select", { name: "status" }, h("option", { value: "" }, "any status"),
-    STATUSES.map((s) => h("option", { value: s }, s)));
+  const status = h("select", { name: "status" }, h("option", { value: "" }, "any status"));
   const model = h("select", { name: "model" }, h("option", { value: "" }, "any model"));
-  status.value = query.get("status") || "";
+  catalogue().then(({ job_statuses: names }) => {
+    status.append(...names.map((s) => h("option", { value: s }, s)));
+    status.value = query.get("status") || "";
+  }).catch(() => {});
   const body = h("tbody");
   const note = h("p", { class: "muted" });
   const errorSlot = h("div");
@@ -46,17 +47,18 @@ export function render(view, _params, query, ctx) {
   async function refresh() {
     lastRefresh = Date.now();
     const params = { limit: 100 };
-    if (status.value) params.status = status.value;
+    const statusName = status.value || query.get("status") || "";
+    if (statusName) params.status = statusName;
     const modelId = model.value || query.get("model") || "";
     if (modelId) params.model_id = modelId;
     try {
-      const list = await getJson("/v1/dashboard/jobs", params);
+      const [list, { final_statuses: final }] = await Promise.all([getJson("/v1/dashboard/jobs", params), catalogue()]);
       if (!ctx.alive()) return;
       errorSlot.replaceChildren();
       body.replaceChildren(...list.items.map((job) => row(job, list.models[job.model_id])));
       if (!list.items.length) body.append(h("tr", {}, h("td", { colspan: 7, class: "empty" }, "No jobs match these filters.")));
       note.textContent = `${list.items.length} job(s) shown.`;
-      active = list.items.some((job) => job.status === "queued" || job.status === "running");
+      active = list.items.some((job) => !final.includes(job.status));
     } catch (error) {
       if (ctx.alive()) errorSlot.replaceChildren(errorBox(error));
     }

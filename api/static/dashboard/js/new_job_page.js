@@ -1,15 +1,12 @@
 // New job: a form with help on every parameter, a budget preview (/v1/plan) and inline errors.
 
-import { ApiError, getJson, postJson } from "./api.js";
+import { ApiError, catalogue, getJson, postJson } from "./api.js";
 import { errorBox, fixed, h, shortId } from "./dom.js";
 import { fetchPlan } from "./budget.js";
 
-// Built-in datasets by the input shape they fit (C×H×W), in order of preference.
-const BUILTIN_SHAPES = [["digits", "1×8×8"], ["mnist", "1×28×28"], ["cifar10", "3×32×32"]];
 // The paper's choice for MNIST/CIFAR-10: σ_Q = 0.8 σ. σ_Q follows σ until the user edits it.
 const Q_SIGMA_RATIO = 0.8;
 const DEFAULT_STOP = 20;
-const DATASET_SIZES = { "digits/test": 540, "digits/train": 1257, "mnist/test": 10000, "mnist/train": 60000, "cifar10/test": 10000, "cifar10/train": 50000 };
 
 // [name, label, input attributes, help]
 function input(name, attrs) {
@@ -102,7 +99,7 @@ export function render(view, _params, query, ctx) {
       n_selection: number("n_selection") ?? 100,
       n: number("n"),
       alpha: number("alpha"),
-      batch_size: number("batch_size") ?? 1000,
+      batch_size: number("batch_size"),
       radius_search: { method: value("radius_search.method"), unit: number("radius_search.unit"), tolerance: number("radius_search.tolerance"), mode: value("radius_search.mode") },
     };
     if (number("seed") !== undefined) body.seed = number("seed");
@@ -111,7 +108,7 @@ export function render(view, _params, query, ctx) {
   }
 
   function inputCount(body) {
-    const size = DATASET_SIZES[`${body.inputs.dataset}/${body.inputs.split}`];
+    const size = datasets.find((d) => d.name === body.inputs.dataset)?.splits[body.inputs.split];
     const stop = body.inputs.stop ?? size;
     if (stop === undefined) return null;
     return Math.max(0, Math.ceil((stop - body.inputs.start) / body.inputs.step));
@@ -212,6 +209,8 @@ export function render(view, _params, query, ctx) {
   // the newest uploaded input set of that shape, else the built-in dataset of that shape.
   let models = [];
   let inputSets = [];
+  // The built-in datasets (GET /v1/catalogue), in order of preference for a model's shape.
+  let datasets = [];
   const shapeOf = (dims) => dims.join("×");
   function chooseInputs() {
     const chosen = models.find((m) => m.id === value("model_id"));
@@ -220,7 +219,7 @@ export function render(view, _params, query, ctx) {
     const wanted = query.get("input_set");
     const fitting = inputSets.filter((set) => shapeOf(set.sample_shape) === shape);
     const set = fitting.find((s) => s.id === wanted) || fitting[0];
-    const builtin = BUILTIN_SHAPES.find(([, dims]) => dims === shape);
+    const builtin = datasets.find((d) => shapeOf(d.input_shape) === shape);
     const source = form.elements["inputs.source"];
     if (set) {
       source.value = "upload";
@@ -228,7 +227,7 @@ export function render(view, _params, query, ctx) {
       form.elements.mode.value = set.has_labels ? "evaluate" : "predict";
       form.elements["inputs.stop"].value = String(Math.min(DEFAULT_STOP, set.count));
     } else if (builtin) {
-      source.value = builtin[0];
+      source.value = builtin.name;
       form.elements.mode.value = "evaluate";
       form.elements["inputs.stop"].value = String(DEFAULT_STOP);
     }
@@ -241,10 +240,11 @@ export function render(view, _params, query, ctx) {
     if (set) form.elements["inputs.stop"].value = String(Math.min(DEFAULT_STOP, set.count));
   });
 
-  Promise.all([getJson("/v1/models", { limit: 1000 }), getJson("/v1/inputs", { limit: 1000 })]).then(([modelList, setList]) => {
+  Promise.all([getJson("/v1/models", { limit: 1000 }), getJson("/v1/inputs", { limit: 1000 }), catalogue()]).then(([modelList, setList, names]) => {
     if (!ctx.alive()) return;
     models = modelList;
     inputSets = setList;
+    datasets = names.datasets;
     model.replaceChildren(...(models.length
       ? models.map((m) => h("option", { value: m.id }, `${m.name} · ${m.architecture || m.format} · ${m.input_shape.join("×")} (${shortId(m.id)})`))
       : [h("option", { value: "" }, "no models: upload one first")]));

@@ -13,8 +13,11 @@ upload limit) before anything is decompressed or allocated; object (pickled) dty
 refused from the header. Inputs must be floating point and finite; labels integers
 ``(n,)`` in ``[0, 2**31)``, checked after the cast to int64.
 
-This parsing runs only in the sandbox (:func:`read_in_sandbox`, a child process of
-:mod:`dsrs_models.sandbox` under the model-load limits), never in the API process.
+The API parses an upload only in the sandbox (:func:`read_in_sandbox`, a child process of
+:mod:`dsrs_models.sandbox` under the model-load limits), never in its own process;
+``dsrs certify-local`` reads the user's own file with :func:`read_input_arrays` directly.
+Refusals are ``UnsupportedInputFileError`` (415 in the API); a limit that stops the
+sandboxed reader is an ``InputFileError`` (422) saying which limit.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from dsrs_api.errors import InvalidRequestError, UnsupportedUploadError
+from dsrs_models.errors import InputFileError, UnsupportedInputFileError
 from dsrs_models.sandbox import SandboxLimits, SandboxRefusal, child_main, run_sandboxed
 
 __all__ = ["InputArrays", "StoredArrays", "read_in_sandbox", "read_input_arrays"]
@@ -64,8 +67,8 @@ class StoredArrays:
 @contextmanager
 def read_in_sandbox(upload: Path, max_bytes: int, limits: SandboxLimits) -> Iterator[StoredArrays]:
     """Read ``upload`` in a sandboxed child; the canonical arrays it wrote exist inside the
-    ``with`` block. Raises ``UnsupportedUploadError`` (415) or ``InvalidRequestError``
-    (422: a limit stopped the child) with the reason."""
+    ``with`` block. Raises ``UnsupportedInputFileError`` or ``InputFileError`` (a limit
+    stopped the child) with the reason."""
     try:
         with run_sandboxed(__name__, upload, {"max_bytes": max_bytes}, limits) as outcome:
             facts = outcome.result
@@ -77,13 +80,14 @@ def read_in_sandbox(upload: Path, max_bytes: int, limits: SandboxLimits) -> Iter
                 labels_path=outcome.files.get("labels.npy"),
             )
     except SandboxRefusal as refusal:
-        if refusal.kind == UnsupportedUploadError.__name__:
-            raise UnsupportedUploadError(str(refusal)) from None
-        raise InvalidRequestError(f"the input file cannot be read: it {refusal}") from None
+        if refusal.kind == UnsupportedInputFileError.__name__:
+            raise UnsupportedInputFileError(str(refusal)) from None
+        raise InputFileError(f"the input file cannot be read: it {refusal}") from None
 
 
-def read_input_arrays(path: Path, max_bytes: int) -> InputArrays:
-    """Read and check the arrays of ``path`` (in the sandbox; see the module docstring)."""
+def read_input_arrays(path: Path, max_bytes: int | None) -> InputArrays:
+    """Read and check the arrays of ``path``; ``max_bytes`` bounds the declared array sizes
+    (``None``: no bound, for a user's own file on their own machine)."""
     with path.open("rb") as handle:
         head = handle.read(16)
     if head.startswith(b"\x93NUMPY"):
@@ -94,11 +98,11 @@ def read_input_arrays(path: Path, max_bytes: int) -> InputArrays:
     if _looks_like_safetensors(head):
         return _from_mapping("safetensors", _load_safetensors(path))
     if head[:1] == b"\x80":
-        raise UnsupportedUploadError(f"pickle files are never loaded; send {ALLOWED}")
-    raise UnsupportedUploadError(f"unrecognised input file; send {ALLOWED}")
+        raise UnsupportedInputFileError(f"pickle files are never loaded; send {ALLOWED}")
+    raise UnsupportedInputFileError(f"unrecognised input file; send {ALLOWED}")
 
 
-def _read_npy(handle: IO[bytes], max_bytes: int, available: int) -> np.ndarray:
+def _read_npy(handle: IO[bytes], max_bytes: int | None, available: int) -> np.ndarray:
     """One ``.npy`` array from ``handle``, sized from its header before it is read."""
     fmt = np.lib.format
     try:
@@ -108,50 +112,52 @@ def _read_npy(handle: IO[bytes], max_bytes: int, available: int) -> np.ndarray:
         else:
             shape, fortran, dtype = fmt.read_array_header_2_0(handle)
     except (ValueError, OSError, EOFError, SyntaxError) as error:
-        raise UnsupportedUploadError(f"not a valid .npy array ({error}); send {ALLOWED}") from None
+        raise UnsupportedInputFileError(
+            f"not a valid .npy array ({error}); send {ALLOWED}"
+        ) from None
     if dtype.hasobject:
-        raise UnsupportedUploadError(
+        raise UnsupportedInputFileError(
             f"the file holds pickled objects (dtype {dtype}), which are never loaded; "
             f"send {ALLOWED}"
         )
     size = math.prod(shape) * dtype.itemsize
-    if size > max_bytes:
-        raise UnsupportedUploadError(
+    if max_bytes is not None and size > max_bytes:
+        raise UnsupportedInputFileError(
             f"the array declares shape {tuple(shape)} of {dtype} = {size} bytes, over the "
             f"limit of {max_bytes} bytes (DSRS_MAX_UPLOAD_BYTES)"
         )
     if size > available:
-        raise UnsupportedUploadError(
+        raise UnsupportedInputFileError(
             f"the array declares {size} bytes of data but the file holds at most {available}"
         )
     try:
         data = handle.read(size)
     except (zipfile.BadZipFile, OSError, EOFError) as error:
-        raise UnsupportedUploadError(f"cannot read the array data ({error})") from None
+        raise UnsupportedInputFileError(f"cannot read the array data ({error})") from None
     if len(data) != size:
-        raise UnsupportedUploadError("the array file is truncated")
+        raise UnsupportedInputFileError("the array file is truncated")
     array = np.frombuffer(data, dtype=dtype)
     return array.reshape(shape, order="F" if fortran else "C")
 
 
-def _read_npz(path: Path, max_bytes: int) -> dict[str, np.ndarray]:
+def _read_npz(path: Path, max_bytes: int | None) -> dict[str, np.ndarray]:
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError) as error:
-        raise UnsupportedUploadError(
+        raise UnsupportedInputFileError(
             f"not a valid .npz archive ({error}); send {ALLOWED}"
         ) from None
     with archive:
         members = archive.infolist()
         names = sorted(m.filename for m in members)
         if len(members) > len(_NPZ_MEMBERS) or not set(names) <= set(_NPZ_MEMBERS):
-            raise UnsupportedUploadError(
+            raise UnsupportedInputFileError(
                 "the npz file must hold an array named 'inputs' and optionally 'labels'; "
                 f"found {names[:8]}{' …' if len(names) > 8 else ''}"
             )
         declared = sum(m.file_size for m in members)
-        if declared > max_bytes:
-            raise UnsupportedUploadError(
+        if max_bytes is not None and declared > max_bytes:
+            raise UnsupportedInputFileError(
                 f"the archive declares {declared} bytes once decompressed, over the limit "
                 f"of {max_bytes} bytes (DSRS_MAX_UPLOAD_BYTES)"
             )
@@ -163,7 +169,9 @@ def _read_npz(path: Path, max_bytes: int) -> dict[str, np.ndarray]:
                         stream, max_bytes, member.file_size
                     )
             except (zipfile.BadZipFile, NotImplementedError, RuntimeError) as error:
-                raise UnsupportedUploadError(f"cannot read {member.filename} ({error})") from None
+                raise UnsupportedInputFileError(
+                    f"cannot read {member.filename} ({error})"
+                ) from None
         return arrays
 
 
@@ -180,13 +188,13 @@ def _load_safetensors(path: Path) -> dict[str, np.ndarray]:
     try:
         return load_file(str(path))
     except Exception as error:  # noqa: BLE001 - the binding raises untyped errors
-        raise UnsupportedUploadError(f"cannot read the safetensors file ({error})") from None
+        raise UnsupportedInputFileError(f"cannot read the safetensors file ({error})") from None
 
 
 def _from_mapping(fmt: str, arrays: dict[str, np.ndarray]) -> InputArrays:
     unknown = sorted(set(arrays) - {"inputs", "labels"})
     if "inputs" not in arrays or unknown:
-        raise UnsupportedUploadError(
+        raise UnsupportedInputFileError(
             f"the {fmt} file must hold an array named 'inputs' and optionally 'labels'; "
             f"found {sorted(arrays)[:8]}"
         )
@@ -195,17 +203,17 @@ def _from_mapping(fmt: str, arrays: dict[str, np.ndarray]) -> InputArrays:
 
 def _checked(fmt: str, inputs: np.ndarray, labels: np.ndarray | None) -> InputArrays:
     if inputs.ndim < 2 or inputs.shape[0] < 1:
-        raise UnsupportedUploadError(
+        raise UnsupportedInputFileError(
             f"inputs must have shape (n, *input_shape) with n >= 1, got {inputs.shape}"
         )
     if inputs.dtype.kind != "f":
-        raise UnsupportedUploadError(
+        raise UnsupportedInputFileError(
             f"inputs must be floating point (float16/32/64), got {inputs.dtype}"
         )
     with np.errstate(over="ignore"):
         inputs = inputs.astype(np.float32)
     if not np.isfinite(inputs).all():
-        raise UnsupportedUploadError("inputs must be finite float32 values (no NaN or infinity)")
+        raise UnsupportedInputFileError("inputs must be finite float32 values (no NaN or infinity)")
     if labels is not None:
         labels = _checked_labels(labels, inputs.shape[0])
     return InputArrays(format=fmt, inputs=inputs, labels=labels)
@@ -213,16 +221,16 @@ def _checked(fmt: str, inputs: np.ndarray, labels: np.ndarray | None) -> InputAr
 
 def _checked_labels(labels: np.ndarray, count: int) -> np.ndarray:
     if labels.dtype.kind not in "iu" or labels.shape != (count,):
-        raise UnsupportedUploadError(
+        raise UnsupportedInputFileError(
             f"labels must be integers of shape ({count},), got {labels.dtype} {labels.shape}"
         )
     if labels.dtype.kind == "u" and labels.size and int(labels.max()) > MAX_LABEL:
-        raise UnsupportedUploadError(
+        raise UnsupportedInputFileError(
             f"labels must be non-negative class indices, at most {MAX_LABEL}"
         )
     labels = labels.astype(np.int64)  # checked after the cast: no value wraps
     if labels.size and (labels.min() < 0 or labels.max() > MAX_LABEL):
-        raise UnsupportedUploadError(
+        raise UnsupportedInputFileError(
             f"labels must be non-negative class indices, at most {MAX_LABEL}"
         )
     return labels
@@ -244,4 +252,4 @@ def _read_and_store(request: dict[str, Any], upload: Path) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    sys.exit(child_main(_read_and_store, (UnsupportedUploadError,)))
+    sys.exit(child_main(_read_and_store, (UnsupportedInputFileError,)))

@@ -1,0 +1,45 @@
+"""Settings only the API reads: upload and job size limits, API keys and tenant quotas."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr
+
+from dsrs_store.shared_settings import SharedSettings
+
+__all__ = ["ApiSettings"]
+
+
+class ApiSettings(SharedSettings):
+    """Environment variable = ``DSRS_`` + field name, upper case."""
+
+    max_upload_bytes: int = Field(
+        default=256 * 1024 * 1024, gt=0, description="Largest accepted upload (413 beyond)."
+    )
+    max_samples_per_job: int = Field(default=100_000, gt=0)
+    max_draws_per_sample: int = Field(default=10_000_000, gt=0)
+    auth: Literal["auto", "required", "disabled"] = Field(
+        default="auto",
+        description="API keys: 'required', 'disabled', or 'auto' = disabled only for the "
+        "embedded service (SQLite and no broker) without an admin key, required otherwise.",
+    )
+    admin_api_key: SecretStr | None = Field(
+        default=None,
+        description="The admin key (creates tenants and keys, sees everything); at least "
+        "32 characters. Required when auth is required.",
+    )
+    tenant_max_jobs_in_flight: int = Field(
+        default=4, gt=0, description="Queued + running jobs per tenant (429 beyond)."
+    )
+    tenant_max_samples_per_job: int = Field(
+        default=10_000, gt=0, description="Inputs per job of a tenant (429 beyond)."
+    )
+
+    @property
+    def auth_required(self) -> bool:
+        """Whether requests need an API key (the rule of ``auth='auto'`` is here)."""
+        if self.auth != "auto":
+            return self.auth == "required"
+        embedded_sqlite = self.database_url is None and self.broker_url is None
+        return not (embedded_sqlite and self.admin_api_key is None)
