@@ -122,7 +122,10 @@ def test_upload_submit_watch_and_read_a_job(
     page.fill("#f-noise-sigma", "-1")
     page.click("#submit-job")
     page.locator("#submit-error").wait_for()
-    assert "sigma" in page.locator("#new-job-form").inner_text()
+    # The refusal is placed on the field it concerns, with the contract's bound.
+    assert "greater than or equal" in page.locator(
+        "[data-field='noise.sigma'] .field-error"
+    ).inner_text()
     screenshot(page, artifacts, "3-new-job-refused")
     page.fill("#f-noise-sigma", "0.25")
     # The preview is redrawn after each edit; wait for it so the layout holds still.
