@@ -42,6 +42,8 @@ def recertify(
 ) -> None:
     """Recompute a job's certificates from its stored counts and compare with the stored
     ones. Nothing is sampled and no model is loaded; N, P and Q stay those of the job."""
+    from pydantic import ValidationError
+
     from dsrs_cli.recertification import recertify_job
     from dsrs_core.errors import InvalidParameterError
 
@@ -53,7 +55,7 @@ def recertify(
                 dsrs, job_id, alpha=alpha, method=radius_method, unit=radius_unit,
                 tolerance=radius_tolerance, mode=search_mode,
             )  # fmt: skip
-        except InvalidParameterError as error:
+        except (InvalidParameterError, ValidationError) as error:
             raise typer.BadParameter(str(error)) from None
     if result.job.status != "succeeded":
         typer.secho(
