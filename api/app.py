@@ -93,7 +93,7 @@ def create_app(
         ConcurrencyLimit,
         limit=settings.database_pool_size,
         slots=app.state.database_slots,
-        exempt=job_routes.admits_itself,
+        exempt=lambda scope: health_routes.is_liveness(scope) or job_routes.admits_itself(scope),
     )
     app.add_middleware(SecurityHeaders)  # outermost: also on 413s and admission refusals
     app.include_router(health_routes.router)

@@ -58,3 +58,25 @@ def test_readyz_reports_a_database_not_at_head(
     assert response.status_code == 503
     assert response.json()["database"] == "ok"
     assert "dsrs migrate" in response.json()["schema"]
+
+
+def test_healthz_answers_while_every_database_slot_is_taken(tmp_path) -> None:
+    """Regression: slow uploads (each waiting for its sandboxed probe) held every admission
+    slot and /healthz queued behind them. The liveness probe needs no slot."""
+    import asyncio
+
+    from dsrs_api.app import create_app
+    from dsrs_store.settings import Settings
+
+    app = create_app(Settings(storage_dir=tmp_path / "var", database_pool_size=1))
+
+    async def probe_while_the_slot_is_held() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with (
+            httpx.AsyncClient(transport=transport, base_url="http://dsrs") as client,
+            app.state.database_slots,  # the only slot, as a slow upload holds it
+        ):
+            return await asyncio.wait_for(client.get("/healthz"), timeout=10)
+
+    response = asyncio.run(probe_while_the_slot_is_held())
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
