@@ -141,7 +141,7 @@ class Row:
 
 
 def evaluate(problem: Problem, name: str, config: CertificationConfig, seed: int = 1) -> Row:
-    from dsrs_models.loading import load_onnx_classifier
+    from dsrs_models.onnx_loading import load_onnx_classifier
 
     classifier = load_onnx_classifier(problem.onnx_bytes, input_shape=SHAPE, num_classes=2)
     started = time.perf_counter()

@@ -214,7 +214,7 @@ def _check_against_registry(state: Mapping[str, Any], name: str) -> None:
 def _verify(output: Path, name: str) -> None:
     """Load the written file through the same validated path as an upload."""
     from dsrs_models.errors import ModelError
-    from dsrs_models.loading import load_safetensors_model
+    from dsrs_models.safetensors_loading import load_safetensors_model
 
     try:
         load_safetensors_model(output.read_bytes(), name)

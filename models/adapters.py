@@ -82,7 +82,7 @@ class OnnxClassifier:
     """An onnxruntime session (logits) as a classifier.
 
     Batches are copied to host float32 arrays, run, and the argmax is returned on the
-    batch's device. Built by :func:`dsrs_models.loading.load_onnx_classifier`, which checks the
+    batch's device. Built by :func:`dsrs_models.onnx_loading.load_onnx_classifier`, which checks the
     graph first.
 
     Parameters

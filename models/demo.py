@@ -71,7 +71,7 @@ def demo_dataset(split: Literal["train", "test"] = "test") -> tuple[np.ndarray, 
 
 def load_demo_model() -> NormalizedNetwork:
     """The demo network (``torch.nn.Module`` in eval mode, float32, CPU)."""
-    from dsrs_models.loading import load_safetensors_model
+    from dsrs_models.safetensors_loading import load_safetensors_model
 
     return load_safetensors_model(DEMO_WEIGHTS_PATH.read_bytes(), DEMO_ARCHITECTURE)
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from dsrs_models.loading import load_safetensors_model
 from dsrs_models.registry import build_model
+from dsrs_models.safetensors_loading import load_safetensors_model
 
 
 class Payload:

@@ -31,7 +31,7 @@ def bench():  # type: ignore[no-untyped-def]
 def test_the_linear_onnx_model_is_the_hyperplane(bench) -> None:  # type: ignore[no-untyped-def]
     import torch
 
-    from dsrs_models.loading import load_onnx_classifier
+    from dsrs_models.onnx_loading import load_onnx_classifier
 
     problem = bench.make_problem(50, seed=3)
     classifier = load_onnx_classifier(problem.onnx_bytes, input_shape=bench.SHAPE, num_classes=2)

@@ -28,8 +28,10 @@ from dsrs_models.formats import (
     content_digest,
     detect_format,
 )
-from dsrs_models.loading import load_model, load_onnx_classifier, load_safetensors_model
+from dsrs_models.loading import load_model
+from dsrs_models.onnx_loading import load_onnx_classifier
 from dsrs_models.registry import build_model
+from dsrs_models.safetensors_loading import load_safetensors_model
 
 
 def _state_bytes(architecture: str = "digits-mlp", seed: int = 0) -> tuple[bytes, torch.nn.Module]:
