@@ -9,6 +9,7 @@ the relative ``var/models/…`` path against it, so every job failed with
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import subprocess
 import time
@@ -24,7 +25,7 @@ from tests.integration.conftest import dsrs_executable
 
 pytestmark = pytest.mark.integration
 
-ADMIN_API_KEY = "anywhere-admin-" + "k" * 32
+ADMIN_API_KEY = "anywhere-admin-" + secrets.token_urlsafe(32)
 START_TIMEOUT_S = 120.0
 
 
