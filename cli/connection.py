@@ -18,7 +18,14 @@ import typer
 if TYPE_CHECKING:
     from dsrs_client.sync_client import DsrsClient
 
-__all__ = ["ClientOptions", "client_options", "open_client", "print_json", "reporting_errors"]
+__all__ = [
+    "ClientOptions",
+    "client_options",
+    "open_client",
+    "print_json",
+    "print_record",
+    "reporting_errors",
+]
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 
@@ -67,6 +74,15 @@ def open_client(ctx: typer.Context) -> Iterator[DsrsClient]:
 def print_json(value: Any) -> None:
     """Print pydantic models, lists of them or plain data as indented JSON on stdout."""
     sys.stdout.write(json.dumps(_plain(value), indent=2) + "\n")
+
+
+def print_record(ctx: typer.Context, record: Any) -> None:
+    """One pydantic record: JSON with ``--json``, else one ``field value`` line per field."""
+    if client_options(ctx).json_output:
+        print_json(record)
+        return
+    for key, value in record.model_dump(mode="json").items():
+        typer.echo(f"{key:12} {value}")
 
 
 def _plain(value: Any) -> Any:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from dsrs_cli.connection import client_options, open_client, print_json
+from dsrs_cli.connection import client_options, open_client, print_json, print_record
 from dsrs_cli.id_prefixes import SHOWN_ID_LENGTH, resolve_id
 
 if TYPE_CHECKING:
@@ -84,11 +84,7 @@ def show(
     """Show one input set."""
     with open_client(ctx) as dsrs:
         input_set = dsrs.get_input_set(resolve_id(dsrs, "input set", input_set_id))
-    if client_options(ctx).json_output:
-        print_json(input_set)
-        return
-    for key, value in input_set.model_dump(mode="json").items():
-        typer.echo(f"{key:12} {value}")
+    print_record(ctx, input_set)
 
 
 @inputs_app.command("rm")

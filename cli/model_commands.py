@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from dsrs_cli.connection import client_options, open_client, print_json
+from dsrs_cli.connection import client_options, open_client, print_json, print_record
 from dsrs_cli.id_prefixes import resolve_id
 from dsrs_cli.option_parsing import parse_floats
 
@@ -134,11 +134,7 @@ def show(ctx: typer.Context, model_id: Annotated[str, typer.Argument(help="Model
     """Show one model."""
     with open_client(ctx) as dsrs:
         model = dsrs.get_model(resolve_id(dsrs, "model", model_id))
-    if client_options(ctx).json_output:
-        print_json(model)
-        return
-    for key, value in model.model_dump(mode="json").items():
-        typer.echo(f"{key:12} {value}")
+    print_record(ctx, model)
 
 
 @models_app.command("rm")
