@@ -124,3 +124,19 @@ def empty_postgres_database(postgres_server: str) -> Iterator[str]:
     url = create_database(postgres_server, "dsrs_empty")
     yield url
     drop_database(url)
+
+
+@pytest.fixture
+def private_postgres_database(postgres_server: str) -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database of this test alone, dropped after it.
+
+    For tests whose outcome depends on what else is stored (an upload of bytes another test
+    already uploaded under the same tenant is answered 200 with that model, not 201).
+    """
+    from dsrs_store.migrations import upgrade_to_head
+    from dsrs_store.settings import Settings
+
+    url = create_database(postgres_server, "dsrs_private")
+    upgrade_to_head(Settings(database_url=url))
+    yield url
+    drop_database(url)

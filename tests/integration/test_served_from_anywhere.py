@@ -122,7 +122,7 @@ def test_embedded_dsrs_serve_from_an_empty_directory(tmp_path: Path, demo_weight
 
 
 def test_dsrs_worker_and_serve_from_an_empty_directory(
-    tmp_path: Path, postgres_database: str, redis_url: str, demo_weights: bytes
+    tmp_path: Path, private_postgres_database: str, redis_url: str, demo_weights: bytes
 ) -> None:
     cwd = tmp_path / "empty"
     cwd.mkdir()
@@ -130,7 +130,7 @@ def test_dsrs_worker_and_serve_from_an_empty_directory(
     url = f"http://127.0.0.1:{port}"
     queue = f"dsrs-anywhere-{uuid.uuid4().hex[:12]}"
     env = _clean_env(
-        DSRS_DATABASE_URL=postgres_database,
+        DSRS_DATABASE_URL=private_postgres_database,
         DSRS_BROKER_URL=redis_url,
         DSRS_QUEUE=queue,
         DSRS_ADMIN_API_KEY=ADMIN_API_KEY,
