@@ -18,6 +18,7 @@ from dsrs_client.contract import (
     MAX_COUNT,
     MAX_DIMENSION,
     MAX_K,
+    MAX_RADIUS,
     MAX_RADIUS_UNIT,
     MAX_SIGMA,
     MIN_ALPHA,
@@ -61,6 +62,15 @@ def plan(
         float, Query(ge=MIN_RADIUS_UNIT, le=MAX_RADIUS_UNIT)
     ] = DEFAULT_RADIUS_UNIT,
     search_mode: Literal["exact", "original"] = "exact",
+    target_radius: Annotated[
+        float | None,
+        Query(
+            gt=0,
+            le=MAX_RADIUS,
+            description="Also predict what sequential sampling (target-radius form) spends "
+            "per input, by agreement rate, against the fixed-N budget",
+        ),
+    ] = None,
 ) -> PlanOut:
     if (dimension is None) == (model_id is None):
         raise InvalidRequestError("give exactly one of 'dimension' or 'model_id'")
@@ -79,4 +89,4 @@ def plan(
         raise InvalidRequestError(
             f"q_threshold must be a percentile in (0, 1) or one of x, x+; got {q_threshold!r}"
         ) from None
-    return PlanOut.model_validate(budget_plan(parameters, dimension))
+    return PlanOut.model_validate(budget_plan(parameters, dimension, target_radius))

@@ -146,7 +146,7 @@ def run(model: str, count: int, budget: int) -> None:
     )
     inputs = torch.from_numpy(x)
     labels = [int(v) for v in y]
-    from dsrs_worker.seeds import sample_seed
+    from dsrs_core.seeds import sample_seed
 
     seeds = [sample_seed(JOB_SEED, i) for i in range(count)]
 

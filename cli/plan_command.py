@@ -76,7 +76,7 @@ def plan(
         search_mode=search_mode,
     )  # fmt: skip
     try:
-        result = budget_plan(parameters, dimension)
+        result = budget_plan(parameters, dimension, target_radius)
     except InvalidParameterError as error:
         raise typer.BadParameter(str(error)) from None
     if client_options(ctx).json_output:
@@ -102,20 +102,11 @@ def plan(
     typer.echo(f"forward passes per input: {result.forward_passes_per_input}")
     for warning in result.warnings:
         typer.secho(f"warning: {warning}", fg=typer.colors.YELLOW)
-    if target_radius is not None:
-        _print_saving(parameters, dimension, target_radius)
+    if result.sequential_saving is not None:
+        _print_saving(result.target_radius, result.sequential_saving)
 
 
-def _print_saving(parameters, dimension: int, target: float) -> None:  # type: ignore[no-untyped-def]
-    from dsrs_core.budget import sequential_saving
-    from dsrs_core.errors import InvalidParameterError
-    from dsrs_core.job_config import certification_config
-
-    try:
-        config = certification_config(parameters)
-        savings = sequential_saving(config, dimension, target)
-    except InvalidParameterError as error:
-        raise typer.BadParameter(str(error)) from None
+def _print_saving(target: float, savings) -> None:  # type: ignore[no-untyped-def]
     typer.echo(f"sequential, target radius {target:g} (typical path; Q agreement = P's):")
     for s in savings:
         verdict = "certified" if s.certified else "not certified"

@@ -96,6 +96,11 @@ class BudgetPlan:
         What ``np_max_radius`` is (:data:`NP_PLAN_BASELINE`).
     np_equal_budget_baseline : str or None
         What ``np_equal_budget_max_radius`` is; None without Q.
+    target_radius : float or None
+        The target radius of ``sequential_saving`` (None: not asked for).
+    sequential_saving : tuple of SequentialSaving or None
+        What sequential sampling in target-radius form spends per input, by agreement rate
+        (:func:`sequential_saving`); None unless a target radius was given.
     """
 
     np_max_radius: float
@@ -108,6 +113,8 @@ class BudgetPlan:
     dimension: int
     np_baseline: str = NP_PLAN_BASELINE
     np_equal_budget_baseline: str | None = None
+    target_radius: float | None = None
+    sequential_saving: tuple[SequentialSaving, ...] | None = None
 
 
 def best_case_p_lower(n: int, alpha: float) -> float:
@@ -197,9 +204,7 @@ def _plan(config: CertificationConfig, dimension: int, n_selection: int) -> Budg
         q_lower = best_case_p_lower(n, alpha_q)
         dsrs_max = _best_dsrs_radius(config, p_noise, dsrs_p_lower, q_lower)
         equal_budget_max = equal_budget_np_radius(p_noise, n, n, n, n, alpha).radius
-        warnings.extend(
-            _dsrs_warnings(config, dimension, equal_budget_max, dsrs_max, dsrs_p_lower)
-        )
+        warnings.extend(_dsrs_warnings(config, dimension, equal_budget_max, dsrs_max, dsrs_p_lower))
     return BudgetPlan(
         np_max_radius=np_max,
         np_equal_budget_max_radius=equal_budget_max,

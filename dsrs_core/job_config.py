@@ -8,9 +8,10 @@ The engine does not import the contract (pydantic): it reads the parameters' att
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from dsrs_core.budget import BudgetPlan, plan_budget
+from dsrs_core.budget import BudgetPlan, plan_budget, sequential_saving
 from dsrs_core.config import CertificationConfig, NoiseSpec, QSpec, RadiusSearch, SequentialSpec
 
 if TYPE_CHECKING:
@@ -39,15 +40,23 @@ def certification_config(parameters: JobParameters) -> CertificationConfig:
     )
 
 
-def budget_plan(parameters: JobParameters, dimension: int) -> BudgetPlan:
+def budget_plan(
+    parameters: JobParameters, dimension: int, target_radius: float | None = None
+) -> BudgetPlan:
     """The best-case radii and cost of ``parameters`` for inputs of dimension ``dimension``
-    (:func:`dsrs_core.budget.plan_budget`; ``n_selection`` may be 0: evaluate mode).
-    ``GET /v1/plan`` and ``dsrs plan`` both answer with it."""
+    (:func:`dsrs_core.budget.plan_budget`; ``n_selection`` may be 0: evaluate mode) and,
+    with ``target_radius``, the predicted cost of sequential sampling in target-radius form
+    (:func:`dsrs_core.budget.sequential_saving`). ``GET /v1/plan`` and ``dsrs plan`` both
+    answer with it."""
     p, q, search = _specs(parameters)
-    return plan_budget(
+    plan = plan_budget(
         p, dimension, parameters.n, parameters.alpha, q,
         n_selection=parameters.n_selection, search=search,
     )  # fmt: skip
+    if target_radius is None:
+        return plan
+    savings = sequential_saving(certification_config(parameters), dimension, target_radius)
+    return replace(plan, target_radius=target_radius, sequential_saving=tuple(savings))
 
 
 def _specs(parameters: JobParameters) -> tuple[NoiseSpec, QSpec | None, RadiusSearch]:

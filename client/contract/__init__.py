@@ -95,13 +95,20 @@ if TYPE_CHECKING:
         PlanOut,
         ResultsPage,
         SampleOut,
+        SequentialSavingOut,
         Summary,
         catalogue,
     )
 
 #: The submodules, pydantic-free ones first: a name is looked up in this order.
 _SUBMODULES = (
-    "defaults", "bounds", "job_status", "datasets", "job_parameters", "schemas", "result_csv"
+    "defaults",
+    "bounds",
+    "job_status",
+    "datasets",
+    "job_parameters",
+    "schemas",
+    "result_csv",
 )
 
 __all__ = [
@@ -159,6 +166,7 @@ __all__ = [
     "ResultsPage",
     "SampleOut",
     "SequentialIn",
+    "SequentialSavingOut",
     "Summary",
     "builtin_split",
     "catalogue",

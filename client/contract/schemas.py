@@ -28,6 +28,7 @@ __all__ = [
     "PlanOut",
     "ResultsPage",
     "SampleOut",
+    "SequentialSavingOut",
     "Summary",
     "catalogue",
 ]
@@ -218,6 +219,19 @@ class Summary(BaseModel):
     )
 
 
+class SequentialSavingOut(BaseModel):
+    """Predicted cost of one input under sequential sampling in target-radius form, on the
+    typical path of its agreement rate (``dsrs_core.budget.SequentialSaving``)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    p_agreement: float = Field(description="Probability that a draw agrees (under P and Q)")
+    forward_passes: int = Field(description="P and Q draws used on the typical path")
+    budget: int = Field(description="What fixed N spends: n, or 2n with Q")
+    fraction: float = Field(description="forward_passes / budget")
+    certified: bool = Field(description="Whether the input ends certified at the target")
+
+
 class PlanOut(BaseModel):
     """Largest radii certifiable when every draw agrees, and the cost per input: the fields
     of the engine's ``dsrs_core.budget.BudgetPlan``, read from it by name."""
@@ -237,6 +251,14 @@ class PlanOut(BaseModel):
     best_q_lower: float | None
     dimension: int
     warnings: list[str]
+    target_radius: float | None = Field(
+        default=None, description="The target radius of sequential_saving, when asked for"
+    )
+    sequential_saving: list[SequentialSavingOut] | None = Field(
+        default=None,
+        description="With target_radius: forward passes of sequential sampling (target-radius "
+        "form, docs/sequential.md) per input, by agreement rate, against the fixed-N budget",
+    )
 
 
 class EstimateOut(BaseModel):

@@ -55,7 +55,9 @@ def test_dsrs_plan_offers_the_equal_budget_baseline_and_judges_against_it() -> N
     assert math.isclose(plan.np_equal_budget_max_radius, 0.5 * norm.ppf(p_lower), rel_tol=1e-9)
     assert plan.np_equal_budget_max_radius > plan.np_max_radius  # 2N draws beat N at one alpha
     assert any("equal-budget NP radius" in w for w in plan.warnings)
-    assert plan_budget(NoiseSpec("gaussian", 0.5), 784, 1000, 0.001).np_equal_budget_max_radius is None
+    assert (
+        plan_budget(NoiseSpec("gaussian", 0.5), 784, 1000, 0.001).np_equal_budget_max_radius is None
+    )
 
 
 def test_plan_command_states_its_baselines(run_cli) -> None:
@@ -152,3 +154,33 @@ def test_plan_command_prints_the_sequential_saving(run_cli) -> None:  # type: ig
     assert result.exit_code == 0, result.stderr
     assert "sequential, target radius 0.5" in result.stdout
     assert "pA 1 " in result.stdout and "certified" in result.stdout
+
+
+def test_route_predicts_the_sequential_saving_as_the_module(embedded_service) -> None:  # type: ignore[no-untyped-def]
+    from dsrs_client.errors import ApiResponseError
+    from dsrs_client.sync_client import DsrsClient
+    from dsrs_core.budget import sequential_saving
+    from dsrs_core.config import CertificationConfig, RadiusSearch
+
+    config = CertificationConfig(
+        p=NoiseSpec("general-gaussian", 0.25, 20), q=QSpec(sigma=0.2), n=8000, alpha=0.001,
+        n_selection=100, search=RadiusSearch("grid", unit=0.05),
+    )  # fmt: skip
+    expected = sequential_saving(config, 64, 0.3)
+    with DsrsClient(embedded_service.url) as dsrs:
+        answer = dsrs.plan(family="general-gaussian", sigma=0.25, k=20, dimension=64, n=8000,
+                           q_sigma=0.2, radius_unit=0.05, target_radius=0.3)  # fmt: skip
+        plain = dsrs.plan(sigma=0.25, dimension=64, n=8000)
+        with pytest.raises(ApiResponseError) as refused:
+            dsrs.plan(sigma=0.25, dimension=64, n=8000, target_radius=-1)
+    assert plain.sequential_saving is None and plain.target_radius is None
+    assert answer.target_radius == 0.3
+    assert answer.sequential_saving is not None
+    got = [
+        (s.p_agreement, s.forward_passes, s.budget, s.certified) for s in answer.sequential_saving
+    ]
+    assert got == [(s.p_agreement, s.forward_passes, s.budget, s.certified) for s in expected]
+    # Inputs far from the target stop early; the budget is 2N with Q.
+    assert all(s.budget == 16_000 for s in answer.sequential_saving)
+    assert min(s.fraction for s in answer.sequential_saving) < 0.2
+    assert refused.value.status_code == 422 and "target_radius" in refused.value.detail
