@@ -90,12 +90,30 @@ def bracketed_monotone_roots(
     ±inf). Raises :class:`NumericalError` if it does not converge.
     """
     sign = -1.0 if decreasing else 1.0
+    level = np.broadcast_to(np.asarray(level, dtype=np.float64), np.shape(lo))
     ulo = np.log(np.maximum(lo, _TINY_S))
     uhi = np.log(np.maximum(hi, _TINY_S))
+    out = np.empty_like(ulo)
+    # Roots within the tolerance of a bracket end (e.g. at the edge of the domain, where
+    # ``φ → −inf`` only logarithmically and bisection would creep ~50 steps) are settled
+    # by one evaluation next to each end.
+    hi_tol = ROOT_RELATIVE_TOLERANCE * np.maximum(1.0, np.abs(uhi))
+    lo_tol = ROOT_RELATIVE_TOLERANCE * np.maximum(1.0, np.abs(ulo))
+    with np.errstate(invalid="ignore"):
+        at_hi = sign * (fun(np.exp(uhi - hi_tol)) - level) < 0.0
+        at_lo = ~at_hi & (sign * (fun(np.exp(ulo + lo_tol)) - level) > 0.0)
+    out[at_hi], out[at_lo] = uhi[at_hi], ulo[at_lo]
+    # Only the entries not yet converged are iterated (a few slow ones must not make every
+    # entry bisect).
+    active = np.flatnonzero(~(at_hi | at_lo))
+    if active.size == 0:
+        return np.exp(out)
+    ulo, uhi = ulo[active], uhi[active]
     u = 0.5 * (ulo + uhi)
+    leaped = np.zeros(u.shape, dtype=bool)
     for _ in range(_MAX_ROOT_STEPS):
         s = np.exp(u)
-        f = sign * (fun(s) - level)
+        f = sign * (fun(s) - level[active])
         df = sign * slope(s) * s
         ulo = np.where(f < 0.0, u, ulo)
         uhi = np.where(f > 0.0, u, uhi)
@@ -103,12 +121,32 @@ def bracketed_monotone_roots(
             newton = u - f / df
         good = np.isfinite(newton) & (newton > ulo) & (newton < uhi)
         u_new = np.where(good, newton, 0.5 * (ulo + uhi))
+        # Newton beyond a bracket end (from the far side of a root next to a logarithmic
+        # edge) points at that end: every other such step leaps to the geometric mean of
+        # the bracket width and the tolerance from that end instead of bisecting.
+        gap = uhi - ulo
+        leap = ~good & np.isfinite(newton) & ~leaped
+        to_hi = leap & (newton >= uhi)
+        to_lo = leap & (newton <= ulo)
+        hi_step = np.sqrt(gap * ROOT_RELATIVE_TOLERANCE * np.maximum(1.0, np.abs(uhi)))
+        lo_step = np.sqrt(gap * ROOT_RELATIVE_TOLERANCE * np.maximum(1.0, np.abs(ulo)))
+        u_new = np.where(to_hi & (hi_step < gap), uhi - hi_step, u_new)
+        u_new = np.where(to_lo & (lo_step < gap), ulo + lo_step, u_new)
+        leaped = to_hi | to_lo
         u_new = np.where(f == 0.0, u, u_new)
         tol = ROOT_RELATIVE_TOLERANCE * np.maximum(1.0, np.abs(u))
-        done = (np.abs(u_new - u) <= tol) | (uhi - ulo <= tol)
-        u = u_new
-        if bool(np.all(done)):
-            return np.exp(u)
+        # A Newton correction below the tolerance is convergence at ``u`` even when the
+        # Newton point is not strictly inside the bracket (at the root, rounding of ``f``
+        # often makes ``u`` itself a bracket end; bisecting on would creep ~40 steps).
+        settled = np.isfinite(newton) & (np.abs(newton - u) <= tol)
+        u_new = np.where(settled, u, u_new)
+        done = settled | (np.abs(u_new - u) <= tol) | (uhi - ulo <= tol)
+        out[active[done]] = u_new[done]
+        keep = ~done
+        if not np.any(keep):
+            return np.exp(out)
+        active, u, ulo, uhi = active[keep], u_new[keep], ulo[keep], uhi[keep]
+        leaped = leaped[keep]
     raise NumericalError("boundary of the DSRS region did not converge")
 
 

@@ -163,3 +163,31 @@ def test_published_dsrs_radii_general_gaussian():
 @pytest.mark.slow
 def test_published_dsrs_radii_thresholded_x_plus():
     _published_match("cohen-mnist-380-0.50.pth", 0.5, "x+", True, 0.01, 40)
+
+
+def test_boundary_roots_next_to_a_logarithmic_edge_converge_in_few_steps() -> None:
+    # Regression: roots of φ(s) = level where φ → −inf only logarithmically at the end of
+    # its domain (the edge of Λ > 0 in cases iv and v) made every entry bisect ~50 times —
+    # Newton from the far side points beyond the edge — and a scan configuration (d = 64,
+    # k = 20, Q sigma 0.8, case v) spent 150 s in one grid search.
+    import numpy as np
+
+    from dsrs_core.region_masses import bracketed_monotone_roots
+
+    gaps = 10.0 ** -np.arange(1, 14)  # roots at s = 1 − gap
+    level = np.log(gaps)
+    calls = []
+
+    def fun(s):  # type: ignore[no-untyped-def]
+        calls.append(np.size(s))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log(np.maximum(1.0 - s, 0.0))
+
+    def slope(s):  # type: ignore[no-untyped-def]
+        with np.errstate(divide="ignore"):
+            return -1.0 / (1.0 - s)
+
+    lo, hi = np.full(gaps.shape, 1e-300), np.ones(gaps.shape)
+    roots = bracketed_monotone_roots(fun, slope, level, lo, hi, decreasing=True)
+    assert np.allclose(roots, 1.0 - gaps, rtol=2e-14, atol=0.0)
+    assert len(calls) <= 30, len(calls)
