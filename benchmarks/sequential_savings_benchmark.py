@@ -132,12 +132,12 @@ def setup(model: str, count: int):  # type: ignore[no-untyped-def]
     return train_lenet(), x[:count], y[:count], p
 
 
-def run(model: str, count: int, budget: int) -> None:
+def run(model: str, count: int, budget: int, final_share: float) -> None:
     started = time.perf_counter()
     classifier, x, y, p = setup(model, count)
     print(
         f"model {model}: {count} test inputs, budget N = {budget} per run (DSRS: 2N), "
-        f"setup {time.perf_counter() - started:.0f} s",
+        f"final share {final_share:g}, setup {time.perf_counter() - started:.0f} s",
         flush=True,
     )
     d = int(np.prod(x.shape[1:]))
@@ -165,9 +165,14 @@ def run(model: str, count: int, budget: int) -> None:
     forms = {
         "fixed N": (fixed_radii, fixed_passes, fixed_s),
         f"target R={median:.2f}": certify(
-            replace(base, sequential=SequentialSpec(target_radii=(median,)))
+            replace(
+                base,
+                sequential=SequentialSpec(target_radii=(median,), final_share=final_share),
+            )
         ),
-        f"radius tol={UNIT:g}": certify(replace(base, sequential=SequentialSpec(tolerance=UNIT))),
+        f"radius tol={UNIT:g}": certify(
+            replace(base, sequential=SequentialSpec(tolerance=UNIT, final_share=final_share))
+        ),
     }
     print(f"{'radius':>8s}" + "".join(f"{name:>16s}" for name in forms))
     curves = {name: certified_accuracy(r, grid) for name, (r, _, _) in forms.items()}
@@ -198,11 +203,15 @@ def main() -> None:
     parser.add_argument("--model", choices=["demo", "lenet"], default="demo")
     parser.add_argument("--inputs", type=int, default=None)
     parser.add_argument("--n", type=int, default=None, help="budget N per run")
+    parser.add_argument(
+        "--final-share", type=float, default=SequentialSpec.final_share,
+        help="share of each run's alpha for the last look",
+    )  # fmt: skip
     args = parser.parse_args()
     torch.set_num_threads(1)
     count = args.inputs or (200 if args.model == "demo" else 100)
     budget = args.n or (50_000 if args.model == "demo" else 20_000)
-    run(args.model, count, budget)
+    run(args.model, count, budget, args.final_share)
 
 
 if __name__ == "__main__":

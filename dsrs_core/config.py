@@ -161,7 +161,7 @@ class SequentialSpec:
     tolerance: float | None = None
     first_look: int = 1000
     growth: float = 2.0
-    final_share: float = 0.5
+    final_share: float = 0.9
 
     def __post_init__(self) -> None:
         if bool(self.target_radii) == (self.tolerance is not None):

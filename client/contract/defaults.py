@@ -31,4 +31,4 @@ DEFAULT_RADIUS_TOLERANCE = 1e-4
 #: of each run's alpha kept for the last look (docs/sequential.md).
 DEFAULT_FIRST_LOOK = 1000
 DEFAULT_LOOK_GROWTH = 2.0
-DEFAULT_FINAL_SHARE = 0.5
+DEFAULT_FINAL_SHARE = 0.9

@@ -131,7 +131,7 @@ def _sphere_parts(st: Setting, r: float, t: float, big_b: float) -> tuple[float,
 
     if g(0.0) >= 0.0:
         return 0.0, 0.0
-    x0 = 1.0 if g(1.0) < 0.0 else brentq(g, 0.0, 1.0, xtol=1e-15, rtol=1e-15)
+    x0 = 1.0 if g(1.0) < 0.0 else brentq(g, 0.0, 1.0, xtol=1e-15, rtol=1e-15, maxiter=400)
     h = st.h
     lbeta = betaln(h, h)
 
@@ -184,7 +184,9 @@ def np_value(st: Setting, r: float, p_lower: float) -> float:
 
         return quad(fun, lo, hi, points=pts, epsabs=EPSABS, epsrel=EPSREL, limit=LIMIT)[0]
 
-    log_b = brentq(lambda lb: expect(1, exp(lb)) - p_lower, -60.0, 60.0, xtol=1e-12)
+    log_b = brentq(
+        lambda lb: expect(1, exp(lb)) - p_lower, -60.0, 60.0, xtol=1e-12, maxiter=400
+    )
     return expect(0, exp(log_b))
 
 
