@@ -223,7 +223,8 @@ def test_count_intervals_use_the_stopping_look_level():
 
 
 def test_dsrs_q_run_is_skipped_when_np_certifies_and_planned_from_the_p_stop():
-    config = _config(SequentialSpec(target_radii=(0.3,)), q=QSpec(sigma=0.2), n=16_000, p=GG)
+    # Q x chooses its percentile from the P interval: the Q run follows the P run.
+    config = _config(SequentialSpec(target_radii=(0.3,)), q=QSpec(threshold="x"), n=16_000, p=GG)
     stub = BinomialStub([1.0, 0.9, 0.4], q=[1.0, 0.99, 0.5])
     counts = draw_counts_sequential(stub, config, 64, [3, 3, 3])
     # pA = 1 is certified at 0.3 by NP from the P run alone: no Q draws at all.
@@ -240,6 +241,27 @@ def test_dsrs_q_run_is_skipped_when_np_certifies_and_planned_from_the_p_stop():
         q_positions = [k for k, (j, q) in enumerate(order) if j == i and q]
         p_positions = [k for k, (j, q) in enumerate(order) if j == i and not q]
         assert not q_positions or min(q_positions) > max(p_positions)
+
+
+@pytest.mark.parametrize("q", [QSpec(sigma=0.2), QSpec(threshold=0.5)], ids=["sigma", "fixed"])
+def test_dsrs_radius_form_with_a_fixed_q_draws_p_and_q_in_lockstep(q):
+    # A Q that does not depend on the P interval: in radius form the runs draw look by look
+    # together and the rule judges the DSRS radius of both intervals (the P run judged by
+    # NP alone stopped inputs whose DSRS radius would still have grown; issue 15).
+    config = _config(SequentialSpec(tolerance=0.05), q=q, n=16_000, p=GG)
+    stub = BinomialStub([1.0, 0.995, 0.9, 0.4], q=[1.0, 0.999, 0.99, 0.5])
+    counts = draw_counts_sequential(stub, config, 64, [3, 3, 3, 3])
+    for i, c in enumerate(counts):
+        assert c.p_look == c.q_look and c.p_n == c.q_n
+        assert stub.drawn(i, under_q=False) == c.p_n and stub.drawn(i, under_q=True) == c.q_n
+        # Every round asks the input's P draws just before its Q draws, none after the stop.
+        mine = [r.plan is not None for r in stub.requests if r.index == i]
+        assert mine == [False, True] * (c.p_look + 1)
+    assert counts[3].p_n < 16_000  # the abstaining input stops early
+    # The target form keeps the P run first (and skips Q when NP alone certifies).
+    target = _config(SequentialSpec(target_radii=(0.3,)), q=q, n=16_000, p=GG)
+    (first,) = draw_counts_sequential(BinomialStub([1.0], q=[1.0]), target, 64, [3])
+    assert first.p_n == 1000 and first.q_n == 0
 
 
 def test_sequential_spec_validation():
