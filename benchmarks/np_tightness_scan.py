@@ -10,8 +10,10 @@ k is an integer, and pL ∈ {0.55, 0.7, 0.9, 0.99, 0.9999}, the engine's NP radi
 pL by ``brentq``, masses by two-dimensional QUADPACK quadrature; no code shared with the
 engine):
 
-* ``V_NP(r) > 1/2`` — the radius is sound (the truth lies above ``r``); a value ≤ 1/2 is a
-  VIOLATION;
+* ``V_NP(r) ≥ 1/2 − 1e-7`` — the radius is sound (the truth lies above ``r``) as far as the
+  reference can tell; below that is a VIOLATION. (The engine's radii are tight: for the
+  Gaussian, ``V_NP(r) = Φ(Φ⁻¹(pL) − r/σ)`` exceeds 1/2 by about 1e-13 at the reported
+  radius, far below the reference's accuracy, which is ~1e-8 at d = 150528.)
 * ``V_NP(r + 1e-4) < 1/2`` — the radius is within 1e-4 of the truth (issue 12); otherwise
   LOOSE;
 * a radius 0 where ``V_NP(0.01) > 1/2`` (the truth exceeds 0.01) is ZERO.
@@ -47,6 +49,8 @@ P_LOWERS = (0.55, 0.7, 0.9, 0.99, 0.9999)
 TIGHTNESS = 1e-4
 #: Below this true radius a 0 is not counted as a failure.
 SMALLEST = 0.01
+#: Accuracy of the reference's NP value (QUADPACK, nested root searches).
+REFERENCE_TOLERANCE = 1e-7
 
 
 @dataclass(frozen=True)
@@ -87,7 +91,8 @@ def run(cfg: Config) -> dict:
         if r > 0.0:
             at = np_value(setting, r, cfg.p_lower)
             above = np_value(setting, r + TIGHTNESS, cfg.p_lower)
-            status = "violation" if not at > 0.5 else ("ok" if above < 0.5 else "loose")
+            sound = at >= 0.5 - REFERENCE_TOLERANCE
+            status = "violation" if not sound else ("ok" if above < 0.5 else "loose")
         else:
             above = np_value(setting, SMALLEST, cfg.p_lower)
             status = "zero" if above > 0.5 else "ok"
