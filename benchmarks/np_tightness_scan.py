@@ -36,14 +36,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "dsrs_core"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from independent_reference import Setting, np_value
+from soundness_scan import DIMENSIONS, exponents, family_regime
 
 from dsrs_core.neyman_pearson import np_radius
 from dsrs_core.noise import make_noise
 
-DIMENSIONS = (2, 3, 4, 5, 8, 16, 64, 784, 3072, 150528)
-SHAPES = (0.5, 1.0, 1.5, 2.0, 2.5, 4.0, 12.0)
 P_LOWERS = (0.55, 0.7, 0.9, 0.99, 0.9999)
 #: Tightness asked for by issue 12.
 TIGHTNESS = 1e-4
@@ -60,22 +60,11 @@ class Config:
     p_lower: float
 
     def regime(self) -> str:
-        a = self.d / 2 - self.k
-        dims = "d<=16" if self.d <= 16 else ("d=64" if self.d == 64 else "d>=784")
-        shape = "a<=1.5" if a <= 1.5 else "a>1.5"
-        return f"{dims:7s} {shape:7s} {'gauss' if self.k == 0 else 'GG':6s}"
+        return family_regime(self.d, self.k)
 
 
 def configurations() -> list[Config]:
-    out = []
-    for d in DIMENSIONS:
-        ks = {0}
-        for a in SHAPES:
-            k2 = d - 2 * a
-            if k2 >= 2 and abs(k2 - round(k2)) < 1e-9 and round(k2) % 2 == 0:
-                ks.add(round(k2) // 2)
-        out += [Config(d, k, pl) for k in sorted(ks) for pl in P_LOWERS]
-    return out
+    return [Config(d, k, pl) for d in DIMENSIONS for k in exponents(d) for pl in P_LOWERS]
 
 
 def run(cfg: Config) -> dict:

@@ -83,22 +83,31 @@ class Config:
         return self.d / 2 - self.k
 
     def regime(self) -> str:
-        dims = "d<=16" if self.d <= 16 else ("d=64" if self.d == 64 else "d>=784")
-        shape = "a<=1.5" if self.a <= 1.5 else "a>1.5"
-        fam = "gauss" if self.k == 0 else "GG"
         q = f"{self.q_kind}{self.q_value:g}"
-        return f"{dims:7s} {shape:7s} {fam:6s} {q:13s}"
+        return f"{family_regime(self.d, self.k)} {q:13s}"
+
+
+def family_regime(d: int, k: int) -> str:
+    """The dimension, shape and family part of a regime's name."""
+    dims = "d<=16" if d <= 16 else ("d=64" if d == 64 else "d>=784")
+    shape = "a<=1.5" if d / 2 - k <= 1.5 else "a>1.5"
+    return f"{dims:7s} {shape:7s} {'gauss' if k == 0 else 'GG':6s}"
+
+
+def exponents(d: int) -> list[int]:
+    """k = 0 and every integer k ≥ 1 with radial shape d/2 − k in SHAPES."""
+    ks = {0}
+    for a in SHAPES:
+        k2 = d - 2 * a
+        if k2 >= 2 and abs(k2 - round(k2)) < 1e-9 and round(k2) % 2 == 0:
+            ks.add(round(k2) // 2)
+    return sorted(ks)
 
 
 def configurations() -> list[Config]:
     out = []
     for d in DIMENSIONS:
-        ks = {0}
-        for a in SHAPES:
-            k2 = d - 2 * a
-            if k2 >= 2 and abs(k2 - round(k2)) < 1e-9 and round(k2) % 2 == 0:
-                ks.add(round(k2) // 2)
-        for k in sorted(ks):
+        for k in exponents(d):
             for q_kind, q_value in Q_KINDS:
                 for c in (0.25, 0.5, 1.0, 1.5, 2.5):
                     out.append(Config(d, k, q_kind, q_value, "halfspace", c))
