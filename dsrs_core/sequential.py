@@ -163,6 +163,12 @@ class Judge:
 GROWTH_STEP = 1e-9
 
 
+def next_multiple(radius: float, tolerance: float) -> float:
+    """The smallest multiple of ``tolerance`` above ``radius`` (a radius within
+    :data:`GROWTH_STEP` of a multiple counts as on it)."""
+    return (floor(radius / tolerance + GROWTH_STEP) + 1) * tolerance
+
+
 def stop_reason(spec: SequentialSpec, judge: Judge, run: SequentialRun) -> str | None:
     """The stopping rules of the module docstring (None: go on).
 
@@ -193,7 +199,7 @@ def stop_reason(spec: SequentialSpec, judge: Judge, run: SequentialRun) -> str |
     # reach the radius rounded down to the tolerance's grid would not change (and so grows
     # by less than the tolerance), which keeps certified accuracy on that grid.
     radius_now = judge.radius(now)
-    grown = (floor(radius_now / spec.tolerance + GROWTH_STEP) + 1) * spec.tolerance
+    grown = next_multiple(radius_now, spec.tolerance)
     if judge.certifies(reach, grown):
         return None
     return f"radius would not reach {grown:g} (tolerance {spec.tolerance:g})"
@@ -261,7 +267,7 @@ def joint_stop_reason(
     if p_reach is None or q_reach is None:
         return None
     radius_now = now.radius(q_now)
-    grown = (floor(radius_now / spec.tolerance + GROWTH_STEP) + 1) * spec.tolerance
+    grown = next_multiple(radius_now, spec.tolerance)
     if judge_at(p_reach).certifies(q_reach, grown):
         return None
     return f"radius would not reach {grown:g} (tolerance {spec.tolerance:g})"
