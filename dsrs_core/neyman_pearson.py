@@ -71,6 +71,15 @@ CERTIFY_TOLERANCE = 1e-10
 #: Relative reductions tried, in order, when the solved NP radius r* does not verify:
 #: the certified radius is r*(1 − backoff) for the first backoff that verifies (errs low).
 NP_RADIUS_BACKOFFS = (2e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2)
+#: A verified NP bound more than this above ``1/2 + NP_DUAL_MARGIN`` (or a first backoff
+#: that failed) means the solve was off and the radius is tightened by certified checks
+#: (:func:`_refine`): the dense search rule of small shapes left it up to ~2e-4 low.
+REFINE_SLACK = 1e-7
+#: Tightening stops once the bracket is this narrow (relative) ...
+REFINE_RELATIVE = 1e-7
+#: ... or after this many bisections; the first step up is this fraction of the radius.
+REFINE_STEPS = 40
+REFINE_FIRST_STEP = 1e-4
 #: Relative reduction of the Gaussian closed form σ Φ⁻¹(pL) (§3.2): covers the rounding
 #: of Φ⁻¹ (a few ulp) so that the radius errs low.
 GAUSSIAN_RADIUS_BACKOFF = 1e-12
@@ -347,15 +356,67 @@ def np_radius(noise: RadialNoise, p_lower: float) -> NPRadius:
             r_star, kappa = _bisect_np(noise, p_lower, rule)
         except NumericalError as second:
             return NPRadius(0.0, 0.0, f"NP solve failed: {first}; {second}")
+    failed: float | None = None
     for backoff in NP_RADIUS_BACKOFFS:
         r = r_star * (1.0 - backoff)
         if not r > 0.0:
             break
-        try:
-            ok, _, why = np_certifies(noise, r, kappa, p_lower)
-        except ArithmeticError as err:  # includes NumericalError: fail closed
-            ok, why = False, f"{type(err).__name__}: {err}"
+        ok, bound, why = _certify_at(noise, r, kappa, p_lower)
         if ok:
-            return NPRadius(r, kappa)
-        reason = why
+            if failed is None and bound - NP_DUAL_MARGIN - 0.5 <= REFINE_SLACK:
+                return NPRadius(r, kappa)
+            return _refine(noise, p_lower, rule, r, kappa, failed)
+        failed, reason = r, why
     return NPRadius(0.0, 0.0, f"NP radius not verified: {reason}")
+
+
+def _certify_at(
+    noise: RadialNoise, r: float, kappa: float, p_lower: float
+) -> tuple[bool, float, str]:
+    try:
+        return np_certifies(noise, r, kappa, p_lower)
+    except ArithmeticError as err:  # includes NumericalError: fail closed
+        return False, float("nan"), f"{type(err).__name__}: {err}"
+
+
+def _refine(
+    noise: RadialNoise,
+    p_lower: float,
+    rule: QuadratureRule,
+    lo: float,
+    kappa_lo: float,
+    hi: float | None,
+) -> NPRadius:
+    """Tighten a verified radius ``lo`` whose solve was off (the search rules are inexact at
+    small shapes: docs/math.md §3.3): ``hi`` is a radius that failed (None: step up from
+    ``lo`` until one fails), then bisection, every radius with ``κ`` re-solved on the
+    search rule and proven by the certifying check. Returns the largest proven radius."""
+    kappa = kappa_lo
+    step = REFINE_FIRST_STEP * lo
+    while hi is None and step < lo:
+        r = lo + step
+        try:
+            kappa = solve_log_k(noise, r, p_lower, rule, kappa, xtol=1e-12)
+        except NumericalError:
+            break
+        ok, _, _ = _certify_at(noise, r, kappa, p_lower)
+        if ok:
+            lo, kappa_lo, step = r, kappa, 2.0 * step
+        else:
+            hi = r
+    if hi is None:
+        return NPRadius(lo, kappa_lo)
+    for _ in range(REFINE_STEPS):
+        if hi - lo <= REFINE_RELATIVE * lo:
+            break
+        r = 0.5 * (lo + hi)
+        try:
+            kappa = solve_log_k(noise, r, p_lower, rule, kappa_lo, xtol=1e-12)
+        except NumericalError:
+            break
+        ok, _, _ = _certify_at(noise, r, kappa, p_lower)
+        if ok:
+            lo, kappa_lo = r, kappa
+        else:
+            hi = r
+    return NPRadius(lo, kappa_lo)
