@@ -1,14 +1,20 @@
 """Forward passes saved by sequential sampling, against fixed N with the same budget.
 
 Same inputs, same seed policy (per input: a P generator seeded from the job seed and the
-input's index, a Q generator derived from it; draws in batches that divide the looks, so a
-sequential run's draws are the first draws of the fixed-N run). DSRS (P and Q both
-sequential). Printed per model:
+input's index, a Q generator derived from it; draws in batches of 1000, which divide the
+looks, so a sequential run's draws are the first draws of the fixed-N run). Each input's
+budget is drawn once, batch by batch, under P and under Q, and every form replays those
+counts through the real driver (:func:`dsrs_core.sequential.draw_counts_sequential`):
+exactly what drawing again with the same seeds would give, at a third of the cost. DSRS (P
+and Q both sequential). Printed per model:
 
 * certified accuracy at every radius of the grid for fixed N and both sequential forms;
 * forward passes used, as a fraction of the fixed-N budget (``2N`` per input), and in all;
 * target-radius form at the fixed-N curve's median radius; radius form with a tolerance of
-  one grid unit.
+  one grid unit;
+* the *lockstep oracle*: the passes if each input stopped both runs at the first look whose
+  certificate is already in the grid cell of its fixed-N radius — what any rule that stops
+  P and Q together at these looks must spend to keep every input's cell.
 
 Models:
 
@@ -30,6 +36,7 @@ import argparse
 import sys
 import time
 from dataclasses import replace
+from math import floor
 from pathlib import Path
 
 import numpy as np
@@ -39,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch
 from torch import nn
 
-from dsrs_core.certification import certificate_from_counts
+from dsrs_core.certification import QPlan, certificate_from_counts
 from dsrs_core.config import (
     CertificationConfig,
     NoiseSpec,
@@ -48,7 +55,11 @@ from dsrs_core.config import (
     SequentialSpec,
 )
 from dsrs_core.evaluation import certified_accuracy
-from dsrs_core.sequential_sampling import draw_sequential_counts
+from dsrs_core.looks import run_schedules
+from dsrs_core.results import SampleCounts
+from dsrs_core.seeds import sample_seed
+from dsrs_core.sequential import Draw, DrawRequest, draw_counts_sequential
+from dsrs_core.sequential_sampling import derived_seed, sequential_draw
 
 JOB_SEED = 0
 BATCH = 1000
@@ -132,29 +143,90 @@ def setup(model: str, count: int):  # type: ignore[no-untyped-def]
     return train_lenet(), x[:count], y[:count], p
 
 
+def record(classifier, inputs, labels, config, budget):  # type: ignore[no-untyped-def]
+    """Agreeing counts of every batch of every input's budget: ``(P, Q)``, shape
+    ``(inputs, budget / BATCH)``, drawn with the generators sequential runs use."""
+    seeds = [sample_seed(JOB_SEED, i) for i in range(len(labels))]
+    generators = [
+        tuple(torch.Generator().manual_seed(derived_seed(seed, run)) for run in (1, 2))
+        for seed in seeds
+    ]
+    draw = sequential_draw(classifier, inputs, config, labels, generators, BATCH)
+    q_plan = QPlan(None, False)
+    batches = budget // BATCH
+    p, q = np.zeros((len(labels), batches), np.int64), np.zeros((len(labels), batches), np.int64)
+    for k in range(batches):
+        requests = [DrawRequest(i, None, BATCH) for i in range(len(labels))]
+        requests += [DrawRequest(i, q_plan, BATCH) for i in range(len(labels))]
+        agreeing = draw(requests)
+        p[:, k], q[:, k] = agreeing[: len(labels)], agreeing[len(labels) :]
+    return p, q
+
+
+def replay(p: np.ndarray, q: np.ndarray) -> Draw:
+    """A draw callback answering from recorded batches, in order, per input and run."""
+    cumulative = [
+        np.concatenate([np.zeros((len(c), 1), np.int64), np.cumsum(c, 1)], 1) for c in (p, q)
+    ]
+    used: dict[tuple[int, int], int] = {}
+
+    def draw(requests):  # type: ignore[no-untyped-def]
+        answers = []
+        for request in requests:
+            run = int(request.plan is not None)
+            if request.draws % BATCH:
+                raise ValueError(f"looks must be multiples of {BATCH}, got {request.draws} draws")
+            start = used.get((request.index, run), 0)
+            stop = start + request.draws // BATCH
+            answers.append(
+                int(cumulative[run][request.index, stop] - cumulative[run][request.index, start])
+            )
+            used[(request.index, run)] = stop
+        return answers
+
+    return draw
+
+
+def lockstep_oracle(p, q, labels, config, d, fixed_radii) -> int:  # type: ignore[no-untyped-def]
+    """Passes if each input stopped both runs at the first look whose certificate is in the
+    grid cell of its fixed-N radius (module docstring)."""
+    schedule = run_schedules(config)[0]
+    cp, cq = np.cumsum(p, 1), np.cumsum(q, 1)
+    passes = 0
+    for i, fixed in enumerate(fixed_radii):
+        cell = floor(fixed / UNIT + 1e-6)
+        for look, size in enumerate(schedule.sizes):
+            k = size // BATCH - 1
+            counts = SampleCounts(
+                label=labels[i], p_count=int(cp[i, k]), p_n=size, q_count=int(cq[i, k]),
+                q_n=size, q_percentile=None, q_fallback=False, seed=None, p_look=look,
+                q_look=look,
+            )  # fmt: skip
+            radius = float(certificate_from_counts(counts, config, d).dsrs_radius or 0.0)
+            if floor(radius / UNIT + 1e-6) >= cell or look == schedule.last:
+                passes += 2 * size
+                break
+    return passes
+
+
 def run(model: str, count: int, budget: int, final_share: float) -> None:
     started = time.perf_counter()
     classifier, x, y, p = setup(model, count)
-    print(
-        f"model {model}: {count} test inputs, budget N = {budget} per run (DSRS: 2N), "
-        f"final share {final_share:g}, setup {time.perf_counter() - started:.0f} s",
-        flush=True,
-    )
     d = int(np.prod(x.shape[1:]))
     base = CertificationConfig(
         p=p, q=QSpec(sigma=0.2), n=budget, alpha=0.001, search=RadiusSearch("grid", unit=UNIT)
     )
-    inputs = torch.from_numpy(x)
     labels = [int(v) for v in y]
-    from dsrs_core.seeds import sample_seed
-
-    seeds = [sample_seed(JOB_SEED, i) for i in range(count)]
+    p_counts, q_counts = record(classifier, torch.from_numpy(x), labels, base, budget)
+    print(
+        f"model {model}: {count} test inputs, budget N = {budget} per run (DSRS: 2N), "
+        f"final share {final_share:g}, setup and drawing {time.perf_counter() - started:.0f} s",
+        flush=True,
+    )
 
     def certify(config: CertificationConfig):  # type: ignore[no-untyped-def]
         t0 = time.perf_counter()
-        counts = draw_sequential_counts(
-            classifier, inputs, config, labels=labels, seeds=seeds, batch_size=BATCH
-        )
+        counts = draw_counts_sequential(replay(p_counts, q_counts), config, d, labels)
         radii = [float(certificate_from_counts(c, config, d).dsrs_radius or 0.0) for c in counts]
         passes = sum(c.p_n + (c.q_n or 0) for c in counts)
         return radii, passes, time.perf_counter() - t0
@@ -162,6 +234,7 @@ def run(model: str, count: int, budget: int, final_share: float) -> None:
     fixed_radii, fixed_passes, fixed_s = certify(base)
     median = UNIT * round(float(np.median(fixed_radii)) / UNIT)
     grid = [UNIT * j for j in range(int(max(fixed_radii) / UNIT) + 2)]
+    radius_form = replace(base, sequential=SequentialSpec(tolerance=UNIT, final_share=final_share))
     forms = {
         "fixed N": (fixed_radii, fixed_passes, fixed_s),
         f"target R={median:.2f}": certify(
@@ -170,9 +243,7 @@ def run(model: str, count: int, budget: int, final_share: float) -> None:
                 sequential=SequentialSpec(target_radii=(median,), final_share=final_share),
             )
         ),
-        f"radius tol={UNIT:g}": certify(
-            replace(base, sequential=SequentialSpec(tolerance=UNIT, final_share=final_share))
-        ),
+        f"radius tol={UNIT:g}": certify(radius_form),
     }
     print(f"{'radius':>8s}" + "".join(f"{name:>16s}" for name in forms))
     curves = {name: certified_accuracy(r, grid) for name, (r, _, _) in forms.items()}
@@ -196,6 +267,12 @@ def run(model: str, count: int, budget: int, final_share: float) -> None:
         f"target form {100 * curves[list(forms)[1]][at]:.1f}%",
         flush=True,
     )
+    oracle = lockstep_oracle(p_counts, q_counts, labels, radius_form, d, fixed_radii)
+    print(
+        f"lockstep oracle (every input keeps its fixed-N cell, P and Q stop together): "
+        f"{100 * oracle / (2 * budget * count):.1f}% of the passes",
+        flush=True,
+    )
 
 
 def main() -> None:
@@ -209,7 +286,7 @@ def main() -> None:
     )  # fmt: skip
     args = parser.parse_args()
     torch.set_num_threads(1)
-    count = args.inputs or (200 if args.model == "demo" else 100)
+    count = args.inputs or (500 if args.model == "demo" else 400)
     budget = args.n or (50_000 if args.model == "demo" else 20_000)
     run(args.model, count, budget, args.final_share)
 

@@ -152,15 +152,16 @@ class SequentialSpec:
       the next multiple of ``tolerance`` (so grows by less than it) with the remaining
       budget.
 
-    Looks: after ``first_look`` draws, then ``growth`` times more each time, and at the
-    budget ``n``; the last look gets ``final_share`` of each run's alpha, the earlier looks
-    share the rest (:class:`dsrs_core.looks.LookSchedule`).
+    Looks: after ``first_look`` draws, then ``growth`` times more each time (rounded up to a
+    multiple of ``first_look``), and at the budget ``n``; the last look gets
+    ``final_share`` of each run's alpha, the earlier looks share the rest
+    (:class:`dsrs_core.looks.LookSchedule`).
     """
 
     target_radii: tuple[float, ...] = ()
     tolerance: float | None = None
     first_look: int = 1000
-    growth: float = 2.0
+    growth: float = 1.25
     final_share: float = 0.9
 
     def __post_init__(self) -> None:

@@ -8,8 +8,8 @@ that look's share of alpha is recomputed and a stopping rule decides whether to 
   every target radius, or once some target it has not reached cannot be reached even if
   every remaining draw agreed;
 * radius form (``SequentialSpec.tolerance``): stop once the remaining draws, agreeing at
-  the rate of the current upper confidence bound, would not certify the next multiple of
-  ``tolerance`` above the radius certified now.
+  a plausible optimistic rate (:func:`plausible_rate`), would not certify the next multiple
+  of ``tolerance`` above the radius certified now.
 
 For DSRS in radius form with a Q fixed in advance (by sigma, or a fixed percentile) the P
 and Q runs draw in lockstep and the rule judges both intervals together
@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from math import floor
+from math import floor, sqrt
 
 from dsrs_core.certification import (
     QPlan,
@@ -53,11 +53,13 @@ from dsrs_core.threshold_region import ThresholdPair
 __all__ = [
     "BUDGET_USED",
     "GROWTH_STEP",
+    "PLAUSIBLE_Z",
     "Draw",
     "DrawRequest",
     "Judge",
     "SequentialRun",
     "draw_counts_sequential",
+    "plausible_rate",
     "stop_reason",
 ]
 
@@ -163,6 +165,19 @@ class Judge:
 GROWTH_STEP = 1e-9
 
 
+#: Radius form: the remaining draws are taken to agree at the observed rate plus this many
+#: standard errors (docs/sequential.md §4).
+PLAUSIBLE_Z = 1.5
+
+
+def plausible_rate(run: SequentialRun) -> float:
+    """``p̂ + z·√(p̂(1 − p̂)/n)`` (``z`` = :data:`PLAUSIBLE_Z`), at most the run's upper
+    confidence bound: the agreement rate the radius form assumes for the remaining draws of
+    ``run`` (docs/sequential.md §4)."""
+    rate = run.count / run.n
+    return min(run.interval[1], rate + PLAUSIBLE_Z * sqrt(rate * (1.0 - rate) / run.n))
+
+
 def next_multiple(radius: float, tolerance: float) -> float:
     """The smallest multiple of ``tolerance`` above ``radius`` (a radius within
     :data:`GROWTH_STEP` of a multiple counts as on it)."""
@@ -175,12 +190,12 @@ def stop_reason(spec: SequentialSpec, judge: Judge, run: SequentialRun) -> str |
     ``judge`` says what the run's current interval certifies, and what a later look could.
 
     * Target form: "cannot reach R" assumes every remaining draw agrees (for NP a proof).
-    * Radius form: the remaining draws agree at most at the rate of the current upper
-      bound (the most the data still allow, not every draw); stop unless that would
-      certify the next multiple of ``tolerance`` above ``judge.radius(now)`` — so the
-      radius would grow by less than the tolerance and stay in its cell of the tolerance's
-      grid. One check, not a radius search; like the radius searches it assumes
-      certification is monotone in the radius.
+    * Radius form: the remaining draws agree at :func:`plausible_rate` (a plausible
+      optimistic future, not every draw); stop unless that would certify the next
+      multiple of ``tolerance`` above ``judge.radius(now)`` — so the radius would grow by
+      less than the tolerance and stay in its cell of the tolerance's grid. One check, not
+      a radius search; like the radius searches it assumes certification is monotone in
+      the radius.
     """
     now = run.interval
     if spec.target_radii:
@@ -192,7 +207,7 @@ def stop_reason(spec: SequentialSpec, judge: Judge, run: SequentialRun) -> str |
                 return None
         return "every target radius decided"
     assert spec.tolerance is not None
-    reach = run.reachable(now[1])
+    reach = run.reachable(plausible_rate(run))
     if reach is None:
         return None
     # The next multiple of the tolerance above the radius certified now: if it stays out of
@@ -251,19 +266,22 @@ def _dsrs_judge(
 
 
 def joint_stop_reason(
-    spec: SequentialSpec, judge_at: Callable[[Box], Judge], p_run: SequentialRun,
+    spec: SequentialSpec,
+    judge_at: Callable[[Box], Judge],
+    p_run: SequentialRun,
     q_run: SequentialRun,
 ) -> str | None:
     """The radius-form rule of :func:`stop_reason` for a P run and a Q run drawn in lockstep
     (both at the same look; ``judge_at(p_box)`` is the DSRS judge of Q boxes with that P
-    interval): both stop unless the runs going on together — each agreeing at the rate of
-    its upper bound — would certify the next multiple of the tolerance above the radius of
-    the two current intervals. (Letting one run stop alone saved passes but lost up to 6
+    interval): both stop unless the runs going on together — each agreeing at its
+    :func:`plausible_rate` — would certify the next multiple of the tolerance above the
+    radius of the two current intervals. (Letting one run stop alone saved passes but lost up to 6
     points of certified accuracy on the demo; docs/sequential.md §4.)"""
     assert spec.tolerance is not None
     p_now, q_now = p_run.interval, q_run.interval
     now = judge_at(p_now)
-    p_reach, q_reach = p_run.reachable(p_now[1]), q_run.reachable(q_now[1])
+    p_reach = p_run.reachable(plausible_rate(p_run))
+    q_reach = q_run.reachable(plausible_rate(q_run))
     if p_reach is None or q_reach is None:
         return None
     radius_now = now.radius(q_now)

@@ -30,5 +30,5 @@ DEFAULT_RADIUS_TOLERANCE = 1e-4
 #: Sequential sampling: draws at the first look, growth factor of the looks, and the share
 #: of each run's alpha kept for the last look (docs/sequential.md).
 DEFAULT_FIRST_LOOK = 1000
-DEFAULT_LOOK_GROWTH = 2.0
+DEFAULT_LOOK_GROWTH = 1.25
 DEFAULT_FINAL_SHARE = 0.9

@@ -111,7 +111,7 @@ class SequentialIn(Strict):
     target_radii: list[float] = Field(default_factory=list)
     tolerance: float | None = None
     first_look: int = Field(default=DEFAULT_FIRST_LOOK, description="Draws at the first look.")
-    growth: float = Field(default=DEFAULT_LOOK_GROWTH, description="Draws grow by this factor.")
+    growth: float = Field(default=DEFAULT_LOOK_GROWTH, description="Draws grow by this factor (looks are multiples of first_look).")
     final_share: float = Field(
         default=DEFAULT_FINAL_SHARE, description="Share of each run's alpha for the last look."
     )

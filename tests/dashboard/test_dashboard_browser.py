@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -52,6 +53,20 @@ def assert_same_origin(urls: list[str], base_url: str) -> None:
         if parts.scheme in ("blob", "data"):
             continue
         assert (parts.scheme, parts.netloc) == (origin.scheme, origin.netloc), url
+
+
+def api_client(service: LiveService) -> httpx.Client:
+    return httpx.Client(base_url=service.base_url, headers=service.headers, timeout=60)
+
+
+def upload_demo_model(client: httpx.Client, weights: bytes) -> dict[str, Any]:
+    response = client.post(
+        "/v1/models",
+        files={"file": ("d.safetensors", weights)},
+        data={"architecture": "digits-mlp"},
+    )
+    assert response.status_code in (200, 201), response.text
+    return response.json()
 
 
 def enter_key_if_asked(page: Any, service: LiveService) -> None:
@@ -123,9 +138,10 @@ def test_upload_submit_watch_and_read_a_job(
     page.click("#submit-job")
     page.locator("#submit-error").wait_for()
     # The refusal is placed on the field it concerns, with the contract's bound.
-    assert "greater than or equal" in page.locator(
-        "[data-field='noise.sigma'] .field-error"
-    ).inner_text()
+    assert (
+        "greater than or equal"
+        in page.locator("[data-field='noise.sigma'] .field-error").inner_text()
+    )
     screenshot(page, artifacts, "3-new-job-refused")
     page.fill("#f-noise-sigma", "0.25")
     # The preview is redrawn after each edit; wait for it so the layout holds still.
@@ -206,14 +222,8 @@ def test_upload_submit_watch_and_read_a_job(
 def test_cancel_a_running_job(
     live_service: LiveService, browser: Any, artifacts: Path, demo_weights: bytes
 ) -> None:
-    with httpx.Client(
-        base_url=live_service.base_url, headers=live_service.headers, timeout=60
-    ) as client:
-        model = client.post(
-            "/v1/models",
-            files={"file": ("d.safetensors", demo_weights)},
-            data={"architecture": "digits-mlp"},
-        ).json()
+    with api_client(live_service) as client:
+        model = upload_demo_model(client, demo_weights)
         job = client.post(
             "/v1/jobs",
             json={
@@ -328,9 +338,55 @@ def test_new_user_path_without_typing_an_id(
         "() => document.querySelector('.status')?.textContent === 'succeeded'",
         timeout=FINISH_TIMEOUT_MS,
     )
-    page.wait_for_function("() => document.querySelectorAll('#samples-table tbody tr').length === 6")
+    page.wait_for_function(
+        "() => document.querySelectorAll('#samples-table tbody tr').length === 6"
+    )
     assert page.locator("#job-warnings").inner_text() == ""
     screenshot(page, artifacts, "3-job-finished")
     assert not errors, errors
+    assert_same_origin(urls, live_service.base_url)
+    page.close()
+
+
+def test_sequential_job_shows_forward_passes_against_the_fixed_n_budget(
+    live_service: LiveService, browser: Any, artifacts: Path, demo_weights: bytes
+) -> None:
+    # Issue 15: the job page shows the forward passes a sequential job used against what
+    # fixed-N sampling would spend; the figure must equal the rows' own draws.
+    inputs, n = 12, 4000
+    with api_client(live_service) as client:
+        model = upload_demo_model(client, demo_weights)
+        job = client.post(
+            "/v1/jobs",
+            json={
+                "model_id": model["id"],
+                "inputs": {"dataset": "digits", "stop": inputs},
+                "noise": {"family": "gaussian", "sigma": 0.25},
+                "n": n,
+                "seed": 5,
+                "sequential": {"target_radii": [0.3], "first_look": 500},
+            },
+        )
+        assert job.status_code == 202, job.text
+        job_id = job.json()["id"]
+        for _ in range(240):
+            status = client.get(f"/v1/jobs/{job_id}").json()["status"]
+            if status in ("succeeded", "failed", "cancelled"):
+                break
+            time.sleep(1)
+        assert status == "succeeded", status
+        rows = client.get(f"/v1/jobs/{job_id}/results", params={"limit": 100}).json()["items"]
+    used = sum(row["p_n"] for row in rows)
+    counted = [row for row in rows if row["p_n"] is not None]
+    assert len(counted) == inputs and used < n * inputs  # some inputs stopped early
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    urls = record_requests(page)
+    page.goto(f"{live_service.base_url}/dashboard/jobs/{job_id}")
+    enter_key_if_asked(page, live_service)
+    card = page.locator(".stat", has_text="Forward passes")
+    card.wait_for()
+    assert card.locator(".value").inner_text() == f"{100 * used / (n * inputs):.1f}%"
+    assert f"of the fixed-N budget {n * inputs:,}" in (card.get_attribute("title") or "")
+    screenshot(page, artifacts, "sequential-forward-passes")
     assert_same_origin(urls, live_service.base_url)
     page.close()

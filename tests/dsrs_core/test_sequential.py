@@ -23,9 +23,11 @@ from dsrs_core.noise import make_noise
 from dsrs_core.results import SampleCounts
 from dsrs_core.sequential import (
     BUDGET_USED,
+    PLAUSIBLE_Z,
     DrawRequest,
     SequentialRun,
     draw_counts_sequential,
+    plausible_rate,
 )
 
 GAUSS = NoiseSpec("gaussian", 0.25)
@@ -51,6 +53,12 @@ def test_alpha_schedule_sums_to_at_most_alpha(budget, alpha, first, growth, shar
     assert all(level > 0 for level in schedule.levels)
     assert schedule.sizes[-1] == budget
     assert all(b > a for a, b in zip(schedule.sizes, schedule.sizes[1:], strict=False))
+    # Every early look is a multiple of the first, and the last step is not shorter than
+    # the one before it.
+    assert all(size % min(first, budget) == 0 for size in schedule.sizes[:-1])
+    if len(schedule.sizes) >= 3:
+        before, last = schedule.sizes[-3:-1], schedule.sizes[-1]
+        assert last - before[1] >= before[1] - before[0]
 
 
 def test_schedule_shape_and_a_single_look():
@@ -58,6 +66,11 @@ def test_schedule_shape_and_a_single_look():
     assert s.sizes == (1000, 2000, 4000, 8000, 16000, 32000, 50000)
     assert s.levels[-1] == pytest.approx(0.00025)
     assert s.levels[0] == pytest.approx(0.00025 / 6)
+    # The default growth: multiples of the first look, no look just short of the budget
+    # (48 000 of 50 000 made the target form's P run stop there at an early level).
+    fine = LookSchedule.geometric(50_000, 0.0005, 1000, 1.25, 0.9)
+    assert fine.sizes == (1000, 2000, 3000, 4000, 5000, 7000, 9000, 12000, 15000, 19000,
+                          24000, 30000, 38000, 50000)  # fmt: skip
     one = LookSchedule.geometric(500, 0.001, 1000, 2.0, 0.5)
     assert one.sizes == (500,) and one.levels == (0.001,)
     with pytest.raises(InvalidParameterError):
@@ -199,12 +212,27 @@ def test_radius_form_stops_when_the_radius_cannot_grow_by_the_tolerance():
     for c in counts:
         if c.p_look < p_schedule.last:  # stopped early: the rule really held
             now = count_intervals(c, config)[0][0]
-            now_upper = count_intervals(c, config)[0][1]
-            reach = p_schedule.reachable(c.p_look, c.p_count, now_upper)
+            rate = c.p_count / c.p_n
+            upper = count_intervals(c, config)[0][1]
+            rate = min(upper, rate + PLAUSIBLE_Z * (rate * (1 - rate) / c.p_n) ** 0.5)
+            reach = p_schedule.reachable(c.p_look, c.p_count, rate)
             assert reach is not None
             gain = np_radius(noise, reach[0]).radius - np_radius(noise, now).radius
             assert gain <= 0.1
     assert counts[0].p_n < 64_000  # pA = 0.2: abstains long before the budget
+
+
+def test_plausible_rate_lies_between_the_observed_rate_and_the_upper_bound():
+    schedule = LookSchedule.geometric(50_000, 0.0005, 1000, 1.25, 0.9)
+    for count in (0, 1, 500, 990, 999, 1000):
+        run = SequentialRun(schedule, lambda run: None)
+        run.record(count, 1000)
+        rate = plausible_rate(run)
+        assert rate <= run.interval[1]
+        if 0 < count < 1000:
+            assert count / 1000 < rate
+        if count == 0:
+            assert rate == 0.0  # no spread at 0
 
 
 def test_count_intervals_use_the_stopping_look_level():
