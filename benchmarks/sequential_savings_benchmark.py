@@ -209,7 +209,7 @@ def lockstep_oracle(p, q, labels, config, d, fixed_radii) -> int:  # type: ignor
     return passes
 
 
-def run(model: str, count: int, budget: int, final_share: float) -> None:
+def run(model: str, count: int, budget: int, final_share: float, counts_file: Path | None) -> None:
     started = time.perf_counter()
     classifier, x, y, p = setup(model, count)
     d = int(np.prod(x.shape[1:]))
@@ -217,7 +217,17 @@ def run(model: str, count: int, budget: int, final_share: float) -> None:
         p=p, q=QSpec(sigma=0.2), n=budget, alpha=0.001, search=RadiusSearch("grid", unit=UNIT)
     )
     labels = [int(v) for v in y]
-    p_counts, q_counts = record(classifier, torch.from_numpy(x), labels, base, budget)
+    if counts_file is not None and counts_file.exists():
+        saved = np.load(counts_file)
+        p_counts, q_counts = saved["p"], saved["q"]
+        if p_counts.shape != (count, budget // BATCH):
+            raise SystemExit(
+                f"{counts_file} holds {p_counts.shape}, not ({count}, {budget // BATCH})"
+            )
+    else:
+        p_counts, q_counts = record(classifier, torch.from_numpy(x), labels, base, budget)
+        if counts_file is not None:
+            np.savez(counts_file, p=p_counts, q=q_counts)
     print(
         f"model {model}: {count} test inputs, budget N = {budget} per run (DSRS: 2N), "
         f"final share {final_share:g}, setup and drawing {time.perf_counter() - started:.0f} s",
@@ -284,11 +294,15 @@ def main() -> None:
         "--final-share", type=float, default=SequentialSpec.final_share,
         help="share of each run's alpha for the last look",
     )  # fmt: skip
+    parser.add_argument(
+        "--counts", type=Path, default=None,
+        help="recorded batches: read if the file exists, else drawn and written there",
+    )  # fmt: skip
     args = parser.parse_args()
     torch.set_num_threads(1)
     count = args.inputs or (500 if args.model == "demo" else 400)
     budget = args.n or (50_000 if args.model == "demo" else 20_000)
-    run(args.model, count, budget, args.final_share)
+    run(args.model, count, budget, args.final_share, args.counts)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,8 @@ that look's share of alpha is recomputed and a stopping rule decides whether to 
 For DSRS in radius form with a Q fixed in advance (by sigma, or a fixed percentile) the P
 and Q runs draw in lockstep and the rule judges both intervals together
 (:func:`joint_stop_reason`): judging the P run by the NP radius alone stopped inputs whose
-DSRS radius would still have grown.
+DSRS radius would still have grown. The Q run may stop first when more Q draws could not
+lift DSRS above NP (:func:`q_alone_reason`); the P run then goes on alone.
 
 Soundness does not depend on the rules (docs/sequential.md §3): the schedule makes the
 interval at any data-chosen look valid, and a rule only decides when to stop — an early
@@ -52,6 +53,7 @@ from dsrs_core.threshold_region import ThresholdPair
 
 __all__ = [
     "BUDGET_USED",
+    "DISAGREEMENT_LIMIT",
     "GROWTH_STEP",
     "PLAUSIBLE_Z",
     "Draw",
@@ -59,7 +61,9 @@ __all__ = [
     "Judge",
     "SequentialRun",
     "draw_counts_sequential",
+    "joint_stop_reason",
     "plausible_rate",
+    "q_alone_reason",
     "stop_reason",
 ]
 
@@ -265,6 +269,47 @@ def _dsrs_judge(
     return Judge(radius_of, certifies_at)
 
 
+def _plausible_box(run: SequentialRun) -> Box:
+    """What the run could plausibly reach (:func:`plausible_rate`); its current interval
+    once it has stopped or is at its last look."""
+    reach = None if run.stopped else run.reachable(plausible_rate(run))
+    return run.interval if reach is None else reach
+
+
+#: Q run alone (lockstep radius form): after ``n`` draws that all agreed, the P run's future
+#: is also judged at the agreement rate ``1 − DISAGREEMENT_LIMIT/n`` — the 99 % upper limit
+#: on a disagreement rate after ``n`` agreeing draws (``−ln 0.01 ≈ 4.6``; the "rule of
+#: three" at 95 %, tried first, lost one more input of 500 on the demo: docs/sequential.md §4).
+DISAGREEMENT_LIMIT = 4.6
+
+
+def q_alone_reason(
+    spec: SequentialSpec,
+    judge_at: Callable[[Box], Judge],
+    np_judge: Judge,
+    p_run: SequentialRun,
+    q_run: SequentialRun,
+) -> str | None:
+    """Radius form in lockstep: the Q run stops before the P run when every draw of both
+    runs has agreed so far and, for P's future at its plausible rate and at the rate
+    ``1 − DISAGREEMENT_LIMIT/n``, even every remaining Q draw agreeing would not lift the
+    DSRS radius to the next multiple of the tolerance above the NP radius. Then more Q
+    draws cannot change the result (the NP set already satisfies the Q interval, so DSRS
+    equals NP: the LeNet benchmark's inputs with pA ≈ 1), and the P run goes on alone."""
+    assert spec.tolerance is not None
+    if p_run.count != p_run.n or q_run.count != q_run.n:
+        return None
+    q_best = q_run.reachable(1.0)
+    if q_best is None:
+        return None
+    low = p_run.reachable(1.0 - DISAGREEMENT_LIMIT / p_run.n) or p_run.interval
+    for p_box in (low, _plausible_box(p_run)):
+        above = next_multiple(np_judge.radius(p_box), spec.tolerance)
+        if judge_at(p_box).certifies(q_best, above):
+            return None
+    return f"more Q draws would not lift the radius above NP's (tolerance {spec.tolerance:g})"
+
+
 def joint_stop_reason(
     spec: SequentialSpec,
     judge_at: Callable[[Box], Judge],
@@ -275,14 +320,16 @@ def joint_stop_reason(
     (both at the same look; ``judge_at(p_box)`` is the DSRS judge of Q boxes with that P
     interval): both stop unless the runs going on together — each agreeing at its
     :func:`plausible_rate` — would certify the next multiple of the tolerance above the
-    radius of the two current intervals. (Letting one run stop alone saved passes but lost up to 6
-    points of certified accuracy on the demo; docs/sequential.md §4.)"""
+    radius of the two current intervals (a Q run that stopped alone keeps its interval).
+    Letting either run stop alone whenever only the other's draws could move the radius
+    saved passes but lost up to 6 points of certified accuracy on the demo; the Q run now
+    stops alone only on :func:`q_alone_reason` (docs/sequential.md §4)."""
     assert spec.tolerance is not None
     p_now, q_now = p_run.interval, q_run.interval
     now = judge_at(p_now)
-    p_reach = p_run.reachable(plausible_rate(p_run))
-    q_reach = q_run.reachable(plausible_rate(q_run))
-    if p_reach is None or q_reach is None:
+    p_reach = _plausible_box(p_run)
+    q_reach = _plausible_box(q_run)
+    if p_reach == p_now and q_reach == q_now:
         return None
     radius_now = now.radius(q_now)
     grown = next_multiple(radius_now, spec.tolerance)
@@ -360,7 +407,8 @@ def draw_counts_sequential(
     list of SampleCounts
         ``p_n`` / ``q_n`` the draws used, ``p_look`` / ``q_look`` the stopping looks.
         DSRS in radius form, Q by sigma or a fixed percentile: the P and Q runs draw in
-        lockstep and stop together (:func:`joint_stop_reason`). Otherwise (target form, or
+        lockstep and stop together (:func:`joint_stop_reason`), or the Q run first
+        (:func:`q_alone_reason`). Otherwise (target form, or
         Q ``x`` / ``x+``) the Q run is planned from the P interval at the P run's stopping look
         (:func:`dsrs_core.certification.plan_q_draws`) and skipped (``q_n = 0``) when the
         P run alone certifies every target radius or the P lower bound is at most 1/2.
@@ -380,19 +428,27 @@ def draw_counts_sequential(
         def judge_at(p_box: Box) -> Judge:
             return _dsrs_judge(config, p, np_judge, p_box, plan)
 
-        p_runs = {i: SequentialRun(p_schedule, lambda run: None) for i in range(len(labels))}
-        entries: list[Entry] = []
-        for i, p_run in p_runs.items():
+        p_runs, entries = {}, []
+        for i in range(len(labels)):
 
-            def q_should_stop(run: SequentialRun, p_run: SequentialRun = p_run) -> str | None:
+            def p_should_stop(run: SequentialRun, i: int = i) -> str | None:
+                # Once the Q run stopped alone, the P run goes on with the Q interval fixed.
                 assert spec is not None
+                q_run = q_runs[i]
+                return joint_stop_reason(spec, judge_at, run, q_run) if q_run.stopped else None
+
+            def q_should_stop(run: SequentialRun, i: int = i) -> str | None:
+                assert spec is not None
+                p_run = p_runs[i]
                 reason = joint_stop_reason(spec, judge_at, p_run, run)
                 if reason is not None:
                     p_run.halt(reason)
-                return reason
+                    return reason
+                return q_alone_reason(spec, judge_at, np_judge, p_run, run)
 
+            p_runs[i] = SequentialRun(p_schedule, p_should_stop)
             q_runs[i], plans[i] = SequentialRun(q_schedule, q_should_stop), plan
-            entries += [(i, None, p_run), (i, plan, q_runs[i])]
+            entries += [(i, None, p_runs[i]), (i, plan, q_runs[i])]
         _drive(entries, draw)
     else:
 

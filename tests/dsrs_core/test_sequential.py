@@ -6,7 +6,7 @@ The draws come from a binomial stub (numpy), so the engine is tested without any
 from __future__ import annotations
 
 from fractions import Fraction
-from math import fsum
+from math import floor, fsum
 
 import numpy as np
 import pytest
@@ -280,16 +280,39 @@ def test_dsrs_radius_form_with_a_fixed_q_draws_p_and_q_in_lockstep(q):
     stub = BinomialStub([1.0, 0.995, 0.9, 0.4], q=[1.0, 0.999, 0.99, 0.5])
     counts = draw_counts_sequential(stub, config, 64, [3, 3, 3, 3])
     for i, c in enumerate(counts):
-        assert c.p_look == c.q_look and c.p_n == c.q_n
         assert stub.drawn(i, under_q=False) == c.p_n and stub.drawn(i, under_q=True) == c.q_n
-        # Every round asks the input's P draws just before its Q draws, none after the stop.
+        # Every round asks the input's P draws just before its Q draws, none after the Q
+        # run's stop; then P draws alone.
         mine = [r.plan is not None for r in stub.requests if r.index == i]
-        assert mine == [False, True] * (c.p_look + 1)
+        assert mine == [False, True] * (c.q_look + 1) + [False] * (c.p_look - c.q_look)
+    # Only the input whose every draw agreed lets its Q run stop first (DSRS = NP there).
+    assert counts[0].q_look < counts[0].p_look and counts[0].q_count == counts[0].q_n
+    for c in counts[1:]:
+        assert c.p_look == c.q_look and c.p_n == c.q_n
     assert counts[3].p_n < 16_000  # the abstaining input stops early
     # The target form keeps the P run first (and skips Q when NP alone certifies).
     target = _config(SequentialSpec(target_radii=(0.3,)), q=q, n=16_000, p=GG)
     (first,) = draw_counts_sequential(BinomialStub([1.0], q=[1.0]), target, 64, [3])
     assert first.p_n == 1000 and first.q_n == 0
+
+
+def test_q_run_stops_alone_only_when_more_q_draws_cannot_lift_dsrs_above_np():
+    # Issue 15, LeNet benchmark: inputs whose every P and Q draw agrees have DSRS = NP (the
+    # NP set satisfies the Q interval), so lockstep spent their whole Q budget for nothing.
+    config = _config(SequentialSpec(tolerance=0.05), q=QSpec(sigma=0.2), n=16_000, p=GG)
+    p_noise = make_noise("general-gaussian", 64, 0.25, 20)
+    (c,) = draw_counts_sequential(BinomialStub([1.0], q=[1.0]), config, 64, [3])
+    assert c.q_n < c.p_n == 16_000
+    # The certificate of the stopped Q interval equals NP, and so would Q's best case.
+    p_box, q_box = count_intervals(c, config)
+    cert = certificate_from_counts(c, config, 64)
+    assert cert.dsrs_radius == pytest.approx(np_radius(p_noise, p_box[0]).radius, abs=0.0125)
+    full = certificate_from_counts(
+        SampleCounts(label=3, p_count=16_000, p_n=16_000, q_count=16_000, q_n=16_000,
+                     p_look=c.p_look, q_look=c.p_look),
+        config, 64,
+    )  # fmt: skip
+    assert floor(full.dsrs_radius / 0.05) == floor(cert.dsrs_radius / 0.05)
 
 
 def test_sequential_spec_validation():
