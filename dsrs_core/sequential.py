@@ -428,7 +428,8 @@ def draw_counts_sequential(
         def judge_at(p_box: Box) -> Judge:
             return _dsrs_judge(config, p, np_judge, p_box, plan)
 
-        p_runs, entries = {}, []
+        p_runs: dict[int, SequentialRun] = {}
+        entries: list[Entry] = []
         for i in range(len(labels)):
 
             def p_should_stop(run: SequentialRun, i: int = i) -> str | None:
