@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -73,16 +74,25 @@ def drop_database(url: str) -> None:
     engine.dispose()
 
 
-@pytest.fixture(scope="session")
-def postgres_database(postgres_server: str) -> Iterator[str]:
-    """A fresh, migrated PostgreSQL database for this test session."""
+@contextmanager
+def migrated_database(admin_url: str, prefix: str) -> Iterator[str]:
+    """A fresh database migrated to head, dropped on exit."""
     from dsrs_store.migrations import upgrade_to_head
     from dsrs_store.settings import Settings
 
-    url = create_database(postgres_server, "dsrs_test")
+    url = create_database(admin_url, prefix)
     upgrade_to_head(Settings(database_url=url))
-    yield url
-    drop_database(url)
+    try:
+        yield url
+    finally:
+        drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def postgres_database(postgres_server: str) -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for this test session."""
+    with migrated_database(postgres_server, "dsrs_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -126,6 +136,13 @@ def empty_postgres_database(postgres_server: str) -> Iterator[str]:
     drop_database(url)
 
 
+@pytest.fixture(scope="module")
+def module_postgres_database(postgres_server: str) -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database of one test module, dropped after it."""
+    with migrated_database(postgres_server, "dsrs_module") as url:
+        yield url
+
+
 @pytest.fixture
 def private_postgres_database(postgres_server: str) -> Iterator[str]:
     """A fresh, migrated PostgreSQL database of this test alone, dropped after it.
@@ -133,10 +150,5 @@ def private_postgres_database(postgres_server: str) -> Iterator[str]:
     For tests whose outcome depends on what else is stored (an upload of bytes another test
     already uploaded under the same tenant is answered 200 with that model, not 201).
     """
-    from dsrs_store.migrations import upgrade_to_head
-    from dsrs_store.settings import Settings
-
-    url = create_database(postgres_server, "dsrs_private")
-    upgrade_to_head(Settings(database_url=url))
-    yield url
-    drop_database(url)
+    with migrated_database(postgres_server, "dsrs_private") as url:
+        yield url

@@ -23,7 +23,7 @@ from dsrs_store.chunks import CERTIFY_CHUNK_TASK
 from dsrs_store.database import make_engine, make_session_factory
 from dsrs_store.worker_settings import WorkerSettings
 from dsrs_worker.chunk_leases import Claim, claim_chunk, holding_chunk
-from dsrs_worker.chunk_service import certify_chunk
+from dsrs_worker.chunk_service import certify_chunk, with_db_retries
 from dsrs_worker.chunk_sweeper import start_chunk_sweeper
 from dsrs_worker.classifiers import ClassifierCache
 
@@ -84,8 +84,14 @@ def make_celery_app(settings: WorkerSettings) -> Celery:
     @app.task(name=CERTIFY_CHUNK_TASK)
     def certify_chunk_task(job_id: str, chunk_index: int) -> dict[str, Any]:
         factory = context.session_factory()
-        with factory() as session:
-            claim = claim_chunk(session, settings, job_id, chunk_index)
+
+        def claim_it() -> Claim:
+            with factory() as session:
+                return claim_chunk(session, settings, job_id, chunk_index)
+
+        # A connection lost while claiming is retried like one lost while certifying: it
+        # used to fail the task before any lease existed, and the chunk was never redone.
+        claim = with_db_retries(claim_it, f"the claim of chunk {chunk_index} of job {job_id}")
         if claim is not Claim.TAKEN:
             return {"job_id": job_id, "chunk_index": chunk_index, "skipped": claim.value}
         with holding_chunk(factory, settings, job_id, chunk_index):

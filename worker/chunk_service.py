@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -42,6 +43,8 @@ DISCONNECTS = (OperationalError, InterfaceError)
 DB_RETRY_ATTEMPTS = 6
 DB_RETRY_FIRST_DELAY_S = 0.5
 
+T = TypeVar("T")
+
 
 @dataclass(frozen=True)
 class ChunkOutcome:
@@ -63,20 +66,29 @@ def certify_chunk(
     """Certify the samples of chunk ``chunk_index`` of job ``job_id`` not yet stored.
 
     A lost database connection does not fail the job: the chunk starts again (rows already
-    committed are skipped) up to ``DB_RETRY_ATTEMPTS`` times with exponential back-off.
+    committed are skipped), see :func:`with_db_retries`.
     """
+    return with_db_retries(
+        lambda: _certify_chunk_once(
+            session_factory, settings, job_id, chunk_index, classifiers=classifiers
+        ),
+        f"chunk {chunk_index} of job {job_id}",
+    )
+
+
+def with_db_retries(run: Callable[[], T], what: str) -> T:
+    """``run()``, again after a lost database connection, up to ``DB_RETRY_ATTEMPTS`` times
+    with exponential back-off (``what`` names it in the log)."""
     for attempt in range(DB_RETRY_ATTEMPTS):
         try:
-            return _certify_chunk_once(
-                session_factory, settings, job_id, chunk_index, classifiers=classifiers
-            )
+            return run()
         except DISCONNECTS as error:
             if attempt + 1 == DB_RETRY_ATTEMPTS:
                 raise
             delay = DB_RETRY_FIRST_DELAY_S * 2**attempt
             log.warning(
-                "chunk %s of job %s lost its database connection (%s); again in %.1f s",
-                chunk_index, job_id, type(error).__name__, delay,
+                "%s lost its database connection (%s); again in %.1f s",
+                what, type(error).__name__, delay,
             )  # fmt: skip
             time.sleep(delay)
     raise AssertionError("unreachable")

@@ -304,7 +304,7 @@ def test_q_run_stops_alone_only_when_more_q_draws_cannot_lift_dsrs_above_np():
     (c,) = draw_counts_sequential(BinomialStub([1.0], q=[1.0]), config, 64, [3])
     assert c.q_n < c.p_n == 16_000
     # The certificate of the stopped Q interval equals NP, and so would Q's best case.
-    p_box, q_box = count_intervals(c, config)
+    p_box = count_intervals(c, config)[0]
     cert = certificate_from_counts(c, config, 64)
     assert cert.dsrs_radius == pytest.approx(np_radius(p_noise, p_box[0]).radius, abs=0.0125)
     full = certificate_from_counts(

@@ -301,3 +301,29 @@ def test_sequential_chunk_delivered_twice_writes_nothing_new(store: Any) -> None
             for j in (job_id, other)
         ]
     assert rows(factory, job_id) == rows(factory, other) and looks[0] == looks[1]
+
+
+def test_with_db_retries_runs_again_after_a_lost_connection(monkeypatch: Any) -> None:
+    # The claim of a chunk now goes through it: a connection lost while claiming failed the
+    # task before any lease existed, and the chunk was never redone (CI, database faults).
+    from sqlalchemy.exc import OperationalError
+
+    from dsrs_worker import chunk_service
+
+    monkeypatch.setattr(chunk_service, "DB_RETRY_FIRST_DELAY_S", 0.0)
+    calls: list[int] = []
+
+    def flaky() -> str:
+        calls.append(1)
+        if len(calls) < 3:
+            raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+        return "claimed"
+
+    assert chunk_service.with_db_retries(flaky, "the claim") == "claimed"
+    assert len(calls) == 3
+
+    def always() -> str:
+        raise OperationalError("SELECT 1", {}, Exception("gone"))
+
+    with pytest.raises(OperationalError):
+        chunk_service.with_db_retries(always, "the claim")
