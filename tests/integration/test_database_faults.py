@@ -17,10 +17,10 @@ TOTAL = 20
 
 @pytest.fixture(scope="module")
 def postgres_database(module_postgres_database: str) -> str:
-    """This module's own database (the stack's workers use it). On the session's shared
-    one, the workers' sweepers also re-send the silent chunks of unfinished jobs that
-    earlier tests left behind, and this job may wait behind them: it passed alone in 25 s
-    and ran past 480 s once in a full CI run."""
+    """This module's own database (the stack's workers use it): their sweepers re-send the
+    silent chunks of every unfinished job they see, so on the session's shared database
+    this job could also wait behind chunks that earlier tests left. (The hang seen in CI
+    had another cause: a connection lost while claiming a chunk, now retried.)"""
     return module_postgres_database
 
 
