@@ -59,7 +59,7 @@ from dsrs_core.looks import run_schedules
 from dsrs_core.results import SampleCounts
 from dsrs_core.seeds import sample_seed
 from dsrs_core.sequential import Draw, DrawRequest, draw_counts_sequential
-from dsrs_core.sequential_sampling import derived_seed, sequential_draw
+from dsrs_core.sequential_sampling import run_generators, sequential_draw
 
 JOB_SEED = 0
 BATCH = 1000
@@ -146,11 +146,7 @@ def setup(model: str, count: int):  # type: ignore[no-untyped-def]
 def record(classifier, inputs, labels, config, budget):  # type: ignore[no-untyped-def]
     """Agreeing counts of every batch of every input's budget: ``(P, Q)``, shape
     ``(inputs, budget / BATCH)``, drawn with the generators sequential runs use."""
-    seeds = [sample_seed(JOB_SEED, i) for i in range(len(labels))]
-    generators = [
-        tuple(torch.Generator().manual_seed(derived_seed(seed, run)) for run in (1, 2))
-        for seed in seeds
-    ]
+    generators = run_generators([sample_seed(JOB_SEED, i) for i in range(len(labels))])
     draw = sequential_draw(classifier, inputs, config, labels, generators, BATCH)
     q_plan = QPlan(None, False)
     batches = budget // BATCH

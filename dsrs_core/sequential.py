@@ -327,10 +327,7 @@ def joint_stop_reason(
     assert spec.tolerance is not None
     p_now, q_now = p_run.interval, q_run.interval
     now = judge_at(p_now)
-    p_reach = _plausible_box(p_run)
-    q_reach = _plausible_box(q_run)
-    if p_reach == p_now and q_reach == q_now:
-        return None
+    p_reach, q_reach = _plausible_box(p_run), _plausible_box(q_run)
     radius_now = now.radius(q_now)
     grown = next_multiple(radius_now, spec.tolerance)
     if judge_at(p_reach).certifies(q_reach, grown):

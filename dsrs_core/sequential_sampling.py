@@ -28,7 +28,7 @@ from dsrs_core.sequential import Draw, DrawRequest, draw_counts_sequential
 if TYPE_CHECKING:
     from dsrs_core.sampling import Classifier
 
-__all__ = ["derived_seed", "draw_sequential_counts", "sequential_draw"]
+__all__ = ["derived_seed", "draw_sequential_counts", "run_generators", "sequential_draw"]
 
 
 def derived_seed(seed: int, *path: int) -> int:
@@ -93,6 +93,20 @@ def sequential_draw(
     return draw
 
 
+def run_generators(
+    seeds: Sequence[int], device: torch.device | str = "cpu"
+) -> list[tuple[torch.Generator, torch.Generator]]:
+    """Per seed, the generators of its P run (``derived_seed(seed, 1)``) and of its second
+    run (``derived_seed(seed, 2)``), on ``device``."""
+    return [
+        (
+            torch.Generator(device=device).manual_seed(derived_seed(seed, 1)),
+            torch.Generator(device=device).manual_seed(derived_seed(seed, 2)),
+        )
+        for seed in seeds
+    ]
+
+
 def draw_sequential_counts(
     classifier: Classifier,
     inputs: torch.Tensor,
@@ -108,13 +122,7 @@ def draw_sequential_counts(
     and in its second run from one seeded with ``derived_seed(seeds[i], 2)``, on the
     inputs' device; ``seeds[i]`` is recorded in its counts.
     """
-    generators = [
-        tuple(
-            torch.Generator(device=inputs.device).manual_seed(derived_seed(seed, run))
-            for run in (1, 2)
-        )
-        for seed in seeds
-    ]
+    generators = run_generators(seeds, inputs.device)
     draw = sequential_draw(classifier, inputs, config, labels, generators, batch_size)
     counts = draw_counts_sequential(draw, config, int(inputs[0].numel()), labels)
     return [replace(c, seed=int(seed)) for c, seed in zip(counts, seeds, strict=True)]
