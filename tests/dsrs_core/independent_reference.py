@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from math import exp, isfinite, lgamma, log, sqrt
+from math import exp, isfinite, lgamma, log, log1p, sqrt
 
 import numpy as np
 from scipy.integrate import IntegrationWarning
@@ -29,7 +29,7 @@ from scipy.optimize import brentq
 from scipy.special import betainc, betaln, gammainc, gammaincinv
 from scipy.stats import norm
 
-EPSABS, EPSREL, LIMIT = 1e-11, 1e-9, 400
+EPSABS, EPSREL, LIMIT = 1e-13, 1e-12, 400
 
 
 def quad(*args, **kwargs):
@@ -102,28 +102,52 @@ def _log_ratio_shift(st: Setting, rho: float, r: float, x: float) -> float:
     return out
 
 
-def _q_ratio(st: Setting, t: float) -> float:
-    """q(z)/p(z) at radial value t of P."""
+def _log_q_ratio(st: Setting, t: float) -> float:
+    """ln(q(z)/p(z)) at radial value t of P (−inf outside a thresholded Q's ball)."""
     if st.pi is not None:
-        return (1.0 / st.pi) if t <= st.b else 0.0
+        return -log(st.pi) if t <= st.b else float("-inf")
     rho2 = 2.0 * st.sigma**2 * t
     m = st.d - 2 * st.k
-    return exp(m * (log(st.sigma) - log(st.beta)) - rho2 / (2 * st.beta**2) + t)
+    return m * (log(st.sigma) - log(st.beta)) - rho2 / (2 * st.beta**2) + t
 
 
-def _inner(st: Setting, r: float, t: float, lam1: float, lam2: float) -> float:
-    """E_x[min(0, ratio_δ − B)] at radial value t."""
-    big_b = lam1 + (lam2 * _q_ratio(st, t) if lam2 != 0.0 else 0.0)
-    shifted, below = _sphere_parts(st, r, t, big_b)
-    return shifted - big_b * below
+def _log_level(lam1: float, lam2: float, log_q: float) -> float | None:
+    """ln B for B = λ1 + λ2 e^(log_q) (None when B ≤ 0), without overflow: q/p is
+    astronomically large or small away from P's bulk when σ_Q ≠ σ."""
+    if lam2 == 0.0 or log_q == float("-inf"):
+        return log(lam1) if lam1 > 0.0 else None
+    x = log(abs(lam2)) + log_q
+    if lam2 > 0.0:
+        if lam1 > 0.0:
+            return float(np.logaddexp(log(lam1), x))
+        if lam1 == 0.0:
+            return x
+        y = log(-lam1)
+        return x + log1p(-exp(y - x)) if x > y else None
+    if not lam1 > 0.0:
+        return None
+    y = log(lam1)
+    return y + log1p(-exp(x - y)) if y > x else None
 
 
-def _sphere_parts(st: Setting, r: float, t: float, big_b: float) -> tuple[float, float]:
-    """On the sphere of radial value t, for the set {ratio_δ < B} = {x < x0}:
-    (its P_δ mass per unit P mass of the sphere, its angle probability I(x0))."""
-    if not big_b > 0.0:
-        return 0.0, 0.0
-    log_b = log(big_b)
+def _outer(st: Setting, r: float, t: float, lam1: float, lam2: float) -> float:
+    """p_t(t) E_x[min(0, ratio_δ − B)] at radial value t (p_t: P's radial density), the
+    Q term weighted in log space."""
+    log_pdf = _gamma_logpdf(st.a, t)
+    log_q = _log_q_ratio(st, t) if lam2 != 0.0 else float("-inf")
+    log_b = _log_level(lam1, lam2, log_q)
+    if log_b is None:
+        return 0.0
+    shifted, below = _sphere_parts(st, r, t, log_b)
+    out = exp(log_pdf) * (shifted - lam1 * below)
+    if lam2 != 0.0 and log_q > float("-inf"):
+        out -= lam2 * exp(log_pdf + log_q) * below
+    return out
+
+
+def _sphere_parts(st: Setting, r: float, t: float, log_b: float) -> tuple[float, float]:
+    """On the sphere of radial value t, for the set {ratio_δ < B} = {x < x0}, ln B =
+    ``log_b``: (its P_δ mass per unit P mass of the sphere, its angle probability I(x0))."""
     rho = st.sigma * sqrt(2.0 * t)
 
     def g(x: float) -> float:
@@ -159,13 +183,20 @@ def dual_value(
     st: Setting, r: float, lam1: float, lam2: float, p_hat: float, q_hat: float
 ) -> float:
     """L(λ) of the module docstring (p̂, q̂ chosen by the caller by the signs of λ)."""
-    a = st.a
-    lo, hi, pts = _t_range(a)
+    lo, hi, pts = _t_range(st.a)
     if st.pi is not None and lo < st.b < hi:
         pts = sorted(pts + [st.b])
+    if st.s_q is not None and lam2 != 0.0:
+        # Q's own bulk, in P's radial variable (t_P = t_Q β²/σ²): far from P's when d is
+        # large, and its mass enters through λ2.
+        scale = (st.beta / st.sigma) ** 2
+        q_lo, q_hi, q_pts = _t_range(st.a)
+        lo, hi = min(lo, q_lo * scale), max(hi, q_hi * scale)
+        pts = sorted(set(pts + [q_lo * scale, q_hi * scale] + [p * scale for p in q_pts]))
+        pts = [p for p in pts if lo < p < hi]
 
     def outer(t: float) -> float:
-        return _inner(st, r, t, lam1, lam2) * exp(_gamma_logpdf(a, t))
+        return _outer(st, r, t, lam1, lam2)
 
     body = quad(outer, lo, hi, points=pts, epsabs=EPSABS, epsrel=EPSREL, limit=LIMIT)[0]
     return body + lam1 * p_hat + lam2 * q_hat
@@ -180,13 +211,11 @@ def np_value(st: Setting, r: float, p_lower: float) -> float:
 
     def expect(index: int, big_b: float) -> float:
         def fun(t: float) -> float:
-            return _sphere_parts(st, r, t, big_b)[index] * exp(_gamma_logpdf(a, t))
+            return _sphere_parts(st, r, t, log(big_b))[index] * exp(_gamma_logpdf(a, t))
 
         return quad(fun, lo, hi, points=pts, epsabs=EPSABS, epsrel=EPSREL, limit=LIMIT)[0]
 
-    log_b = brentq(
-        lambda lb: expect(1, exp(lb)) - p_lower, -60.0, 60.0, xtol=1e-12, maxiter=400
-    )
+    log_b = brentq(lambda lb: expect(1, exp(lb)) - p_lower, -60.0, 60.0, xtol=1e-12, maxiter=400)
     return expect(0, exp(log_b))
 
 
