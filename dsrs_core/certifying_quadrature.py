@@ -46,6 +46,7 @@ __all__ = [
     "Estimate",
     "dense_rule",
     "radial_expectation",
+    "split_rule",
 ]
 
 #: Below this shape the fixed Gauss–Laguerre rules of the searches converge slowly (the
@@ -113,6 +114,19 @@ def dense_rule(a: float, pieces: int = 48, n: int = 16) -> QuadratureRule:
     inside a cell cost accuracy, not soundness: the certifying check is separate)."""
     u_min, u_max = _support(a)
     edges = np.linspace(u_min, u_max, pieces + 1)
+    t, w = _nodes(edges[:-1], edges[1:], n, a)
+    return QuadratureRule(t.ravel(), w.ravel())
+
+
+def split_rule(a: float, t_break: float, pieces: int = 48, n: int = 16) -> QuadratureRule | None:
+    """:func:`dense_rule` with one more cell edge at the kink ``t_break`` (for the searches:
+    the far masses of a sigma pair have a kink where ``Λ`` changes sign, docs/math.md §4.4);
+    ``None`` when the kink lies outside the support."""
+    u_min, u_max = _support(a)
+    u_break = sqrt(max(t_break, 0.0))
+    if not u_min < u_break < u_max:
+        return None
+    edges = np.union1d(np.linspace(u_min, u_max, pieces + 1), [u_break])
     t, w = _nodes(edges[:-1], edges[1:], n, a)
     return QuadratureRule(t.ravel(), w.ravel())
 

@@ -29,7 +29,13 @@ from math import exp, isfinite, log
 
 import numpy as np
 
-from dsrs_core.certifying_quadrature import SMALL_SHAPE, Estimate, dense_rule, radial_expectation
+from dsrs_core.certifying_quadrature import (
+    SMALL_SHAPE,
+    Estimate,
+    dense_rule,
+    radial_expectation,
+    split_rule,
+)
 from dsrs_core.errors import BracketError
 from dsrs_core.neyman_pearson import CERTIFY_TOLERANCE, accept_bound, accept_estimate
 from dsrs_core.quadrature import gamma_rule
@@ -205,10 +211,24 @@ class _SigmaEngine(_Engine):
             return dense_rule(self.a, 24 * n // 16, 16)
         return gamma_rule(self.a, n)
 
-    def masses(self, r, lam1, lam2, n, jacobian=False, shifted=True, sides="pq") -> RegionMasses:
+    def rules(self, n: int, lam1: float, lam2: float):
+        """The rules for P's and Q's radial laws. Where ``Λ`` changes sign inside the
+        support, composite rules split at that edge: the far masses have a kink there, and
+        the fixed rules then solved the corner of case v (σ_Q > σ) on masses several
+        hundredths off (issue 12: radius 3.28 where 3.6 holds)."""
         rule = self.rule(n)
+        edge = self.pair.sign_change(lam1, lam2)
+        if edge is None:
+            return rule, rule
+        pieces = 24 * n // 16
+        p_rule = split_rule(self.a, edge / (2.0 * self.pair.p.scale**2), pieces)
+        q_rule = split_rule(self.a, edge / (2.0 * self.pair.q.scale**2), pieces)
+        return p_rule or rule, q_rule or rule
+
+    def masses(self, r, lam1, lam2, n, jacobian=False, shifted=True, sides="pq") -> RegionMasses:
+        p_rule, q_rule = self.rules(n, lam1, lam2)
         return self.pair.masses(
-            r, lam1, lam2, rule, rule, jacobian=jacobian, shifted=shifted, sides=sides
+            r, lam1, lam2, p_rule, q_rule, jacobian=jacobian, shifted=shifted, sides=sides
         )
 
     def np_multiplier(self, r, p_target, n, x0=0.0) -> float:
@@ -237,18 +257,24 @@ class _SigmaEngine(_Engine):
     ) -> tuple[float, float]:
         """Newton on ``(ln|λ1|, ln|λ2|)`` for ``P(R) = p̂``, ``Q(R) = q̂`` (§4.4 STEP 2).
 
+        A step is taken when it shrinks the residual. When no step along the Newton
+        direction does, the step is taken when it raises the dual (D) instead: (D) is
+        concave in λ with gradient ``(p̂ − P(R), q̂ − Q(R))``, so the Newton direction
+        raises it, while the residual can grow on the way (case v with σ_Q > σ: the P mass
+        rises before it falls, and the residual rule stopped at its start).
         Returns the last iterate even when not converged: (D) holds for any multipliers.
         """
         theta = np.array([log(abs(start[0])), log(abs(start[1]))])
         sign = np.array(signs)
         target = np.array(targets)
 
-        def residual(th: np.ndarray) -> tuple[np.ndarray, RegionMasses]:
+        def evaluate(th: np.ndarray, dual: bool) -> tuple[np.ndarray, float, RegionMasses]:
             lam = sign * np.exp(th)
-            m = self.masses(r, lam[0], lam[1], n, jacobian=True, shifted=False)
-            return np.array([m.p_mass, m.q_mass]) - target, m
+            m = self.masses(r, lam[0], lam[1], n, jacobian=True, shifted=dual)
+            res = np.array([m.p_mass, m.q_mass]) - target
+            return res, (m.shifted_mass - float(lam @ res)) if dual else float("nan"), m
 
-        res, m = residual(theta)
+        res, _, m = evaluate(theta, False)
         for _ in range(_CORNER_STEPS):
             norm = float(np.max(np.abs(res)))
             if norm < _CORNER_RESIDUAL:
@@ -264,15 +290,27 @@ class _SigmaEngine(_Engine):
             longest = float(np.max(np.abs(step)))
             if longest > 3.0:
                 step *= 3.0 / longest
-            alpha = 1.0
-            for _ in range(12):
-                cand = np.clip(theta + alpha * step, -LOG_MULTIPLIER_LIMIT, LOG_MULTIPLIER_LIMIT)
-                res_new, m_new = residual(cand)
-                if float(np.max(np.abs(res_new))) < (1.0 - 1e-4 * alpha) * norm:
-                    theta, res, m = cand, res_new, m_new
+            moved = False
+            for dual in (False, True):
+                value = evaluate(theta, True)[1] if dual else float("nan")
+                alpha = 1.0
+                for _ in range(12 if not dual else 20):
+                    cand = np.clip(
+                        theta + alpha * step, -LOG_MULTIPLIER_LIMIT, LOG_MULTIPLIER_LIMIT
+                    )
+                    res_new, value_new, m_new = evaluate(cand, dual)
+                    better = (
+                        value_new > value
+                        if dual
+                        else float(np.max(np.abs(res_new))) < (1.0 - 1e-4 * alpha) * norm
+                    )
+                    if better:
+                        theta, res, m, moved = cand, res_new, m_new, True
+                        break
+                    alpha *= 0.5
+                if moved:
                     break
-                alpha *= 0.5
-            else:
+            if not moved:
                 break
         lam = sign * np.exp(theta)
         return float(lam[0]), float(lam[1])

@@ -295,6 +295,17 @@ class SigmaPair:
         if (self.p.d, self.p.k) != (self.q.d, self.q.k):
             raise InvalidParameterError("P and Q must share the dimension d and exponent k")
 
+    def sign_change(self, lam1: float, lam2: float) -> float | None:
+        """The squared radius ``s > 0`` where ``Λ`` changes sign (``λ1 λ2 < 0``, σ_Q ≠ σ):
+        ``R`` is empty on the spheres on one side of it, so the far masses have a kink there;
+        ``None`` if ``Λ`` keeps its sign."""
+        d_lo, d_hi = _Phi(self, lam1, lam2).domain()
+        if d_lo < d_hi:
+            for edge in (d_lo, d_hi):
+                if 0.0 < edge < inf:
+                    return edge
+        return None
+
     def _far_values(
         self, phi: _Phi, r: float, v: Array, jac: bool
     ) -> tuple[Array, Array | None, Array | None]:

@@ -13,10 +13,8 @@ import numpy as np
 import pytest
 from scipy.special import gammaln
 
-from dsrs_core.certifying_quadrature import SMALL_SHAPE, dense_rule
-from dsrs_core.dsrs_bound import Intervals, check_radius
+from dsrs_core.dsrs_bound import Intervals, _SigmaEngine, check_radius
 from dsrs_core.noise import RadialNoise, ThresholdedNoise, make_noise, with_sigma
-from dsrs_core.quadrature import gamma_rule
 from dsrs_core.region_masses import SigmaPair
 from dsrs_core.threshold_region import ThresholdPair
 
@@ -80,11 +78,10 @@ def _falsify(pair, iv: Intervals, r: float, q_sampler, q_log_density, seed: int)
 def _engine_masses(pair, r: float, lam1: float, lam2: float):
     if isinstance(pair, ThresholdPair):
         return pair.masses(r, lam1, lam2, 128)
-    # The engine's rule for this shape: Gauss–Laguerre, or the dense composite rule below
-    # SMALL_SHAPE (a fixed Gauss rule is off by ~1e-2 there; docs/math.md §7.4).
-    a = pair.p.shape
-    rule = dense_rule(a) if a < SMALL_SHAPE else gamma_rule(a, 128)
-    return pair.masses(r, lam1, lam2, rule, rule)
+    # The engine's rules for this shape and these multipliers: Gauss–Laguerre, the dense
+    # composite rule below SMALL_SHAPE (a fixed Gauss rule is off by ~1e-2 there; docs/
+    # math.md §7.4), split where Λ changes sign (off by ~2e-2 otherwise: case v, σ_Q > σ).
+    return _SigmaEngine(pair).masses(r, lam1, lam2, 128)
 
 
 CASES = [

@@ -185,3 +185,56 @@ def test_certifying_quadrature_isolates_kinks():
             a, lambda t: np.where(t <= 2.5, 1.0, 0.0), 1.0, 1e-10, breaks_t=(2.5,)
         )
         assert abs(jump.value - gammainc(a, 2.5)) <= max(jump.error, 1e-12)
+
+
+def _case_v_wide(d: int, p_rate: float, q_rate: float):
+    """Gaussian P (σ = 1), Q with σ_Q = 1.25; Clopper–Pearson intervals of the rates at
+    n = 50,000 per run, α = 0.001 split over the runs; grid search (unit 0.01)."""
+    from dsrs_core.bounds import clopper_pearson, split_alpha
+    from dsrs_core.certification import dsrs_radius_from_intervals
+    from dsrs_core.dsrs_bound import Intervals
+
+    alpha_p, alpha_q = split_alpha(0.001, True)
+    pl, pu = clopper_pearson(round(N * p_rate), N, alpha_p)
+    ql, qu = clopper_pearson(round(N * q_rate), N, alpha_q)
+    p = make_noise("gaussian", d, 1.0)
+    iv = Intervals(pl, pu, ql, qu)
+    search = RadiusSearch(method="grid", unit=0.01, mode="exact")
+    return iv, dsrs_radius_from_intervals(
+        p, with_sigma(p, 1.25), iv, search, np_radius(p, pl).radius
+    )
+
+
+@pytest.mark.parametrize(
+    ("d", "p_rate", "q_rate", "before", "now"),
+    [(16, 0.9, 0.99, 3.28, 3.6), (64, 0.9, 0.9999, 3.04, 3.5)],
+)
+def test_case_v_with_wider_q_reaches_the_reference_optimum(d, p_rate, q_rate, before, now):
+    # Issue 12: case v with σ_Q > σ was loose. The corner was solved on search rules that
+    # do not split where Λ changes sign, and its residual line search stopped at its start.
+    # The reference's own best multipliers (Nelder–Mead on its dual) certify 3.6 (d = 16) and
+    # 3.51 (d = 64); the engine stopped at `before`.
+    from gaussian_mp_reference import GaussianSetting
+    from gaussian_mp_reference import dual_value as cartesian_dual
+
+    iv, result = _case_v_wide(d, p_rate, q_rate)
+    assert result.case == "v" and result.radius >= now > before
+    lam1, lam2 = result.multipliers
+    assert lam1 < 0.0 < lam2
+    value, _ = cartesian_dual(
+        GaussianSetting(d, 1.0, 1.25), result.radius, lam1, lam2, iv.p_upper, iv.q_lower
+    )
+    assert value > 0.5 + 1e-9
+
+
+def test_case_v_intervals_no_classifier_meets_are_flagged():
+    # d = 16, P rate 0.6, Q rate 0.999 (σ_Q = 1.25): was certified at 0.28 in case v. Every
+    # classifier with Q mass ≥ qL has P mass ≥ that of the Neyman–Pearson set for P against
+    # Q, the outside of a ball (p/q increases towards the origin): P(‖z‖² > 1.25² c) with
+    # Pr[χ²₁₆ > c] = qL. That is above pU, so no classifier has both.
+    from scipy.stats import chi2
+
+    iv, result = _case_v_wide(16, 0.6, 0.999)
+    least_p = chi2.sf(1.25**2 * chi2.isf(iv.q_lower, 16), 16)
+    assert least_p > iv.p_upper
+    assert result.inconsistent and "inconsistent intervals" in result.reason
