@@ -511,10 +511,17 @@ def _check_sigma(
             case = "v"
         else:
             return _case_ii(engine, r, iv, mode, p_star, [q_candidate, np_candidate], n, details)
-    # Corner cases (§4.4 STEP 2): Newton from the single-constraint solutions.
-    ratio = exp(
-        engine.pair.p.log_norm_ratio_unit * (log(engine.pair.q.scale) - log(engine.pair.p.scale))
+    # Corner cases (§4.4 STEP 2): Newton from the single-constraint solutions. The second
+    # multiplier starts at 1 % of the first in units of (β/σ)^(d−2k), taken in logs and
+    # within the searched range (the power overflows at d = 150528 with σ_Q = 1.25 σ).
+    log_ratio = engine.pair.p.log_norm_ratio_unit * (
+        log(engine.pair.q.scale) - log(engine.pair.p.scale)
     )
+
+    def scaled(lam: float, log_factor: float) -> float:
+        x = log(0.01 * lam) + log_factor
+        return exp(min(max(x, -LOG_MULTIPLIER_LIMIT), LOG_MULTIPLIER_LIMIT))
+
     fallback = [np_candidate] + ([(0.0, lam2_q)] if lam2_q is not None else [])
     if case == "iii":
         assert lam2_q is not None
@@ -523,11 +530,11 @@ def _check_sigma(
         if iv.q_upper >= 1.0:
             return _finish(engine, r, iv, fallback, n, case, details=details)
         targets, signs = (iv.p_lower, iv.q_upper), (1.0, -1.0)
-        start = (lam1_np, -1e-2 * lam1_np * ratio)
+        start = (lam1_np, -scaled(lam1_np, log_ratio))
     else:
         assert lam2_q is not None
         targets, signs = (iv.p_upper, iv.q_lower), (-1.0, 1.0)
-        start = (-1e-2 * lam2_q / ratio, lam2_q)
+        start = (-scaled(lam2_q, -log_ratio), lam2_q)
     if hint is not None and hint.multipliers is not None and hint.case == case:
         h1, h2 = hint.multipliers
         if np.sign(h1) == signs[0] and np.sign(h2) == signs[1]:

@@ -238,3 +238,18 @@ def test_case_v_intervals_no_classifier_meets_are_flagged():
     least_p = chi2.sf(1.25**2 * chi2.isf(iv.q_lower, 16), 16)
     assert least_p > iv.p_upper
     assert result.inconsistent and "inconsistent intervals" in result.reason
+
+
+def test_corner_start_does_not_overflow_in_high_dimension():
+    # d = 150528, σ_Q = 1.25 σ: the start of case iv's corner used (β/σ)^d = 1.25^150528,
+    # which overflowed, and every check failed as "numerical failure: OverflowError".
+    from dsrs_core.bounds import clopper_pearson, split_alpha
+    from dsrs_core.dsrs_bound import Intervals, check_radius
+
+    alpha_p, alpha_q = split_alpha(0.001, True)
+    pl, pu = clopper_pearson(45_000, N, alpha_p)
+    ql, qu = clopper_pearson(40_000, N, alpha_q)
+    p = make_noise("gaussian", 150528, 1.0)
+    out = check_radius(SigmaPair(p, with_sigma(p, 1.25)), 1.26, Intervals(pl, pu, ql, qu), "exact")
+    assert out.case == "iv" and "numerical failure" not in out.reason
+    assert np.isfinite(out.bound)
