@@ -254,30 +254,27 @@ class _SigmaEngine(_Engine):
         signs: tuple[float, float],
         start: tuple[float, float],
         n: int,
-    ) -> tuple[float, float]:
+    ) -> tuple[tuple[float, float], bool]:
         """Newton on ``(ln|λ1|, ln|λ2|)`` for ``P(R) = p̂``, ``Q(R) = q̂`` (§4.4 STEP 2).
 
-        A step is taken when it shrinks the residual. When no step along the Newton
-        direction does, the step is taken when it raises the dual (D) instead: (D) is
-        concave in λ with gradient ``(p̂ − P(R), q̂ − Q(R))``, so the Newton direction
-        raises it, while the residual can grow on the way (case v with σ_Q > σ: the P mass
-        rises before it falls, and the residual rule stopped at its start).
-        Returns the last iterate even when not converged: (D) holds for any multipliers.
+        Returns the last iterate even when not converged ((D) holds for any multipliers)
+        and whether the residual reached :data:`_CORNER_RESIDUAL`.
         """
         theta = np.array([log(abs(start[0])), log(abs(start[1]))])
         sign = np.array(signs)
         target = np.array(targets)
 
-        def evaluate(th: np.ndarray, dual: bool) -> tuple[np.ndarray, float, RegionMasses]:
+        def residual(th: np.ndarray) -> tuple[np.ndarray, RegionMasses]:
             lam = sign * np.exp(th)
-            m = self.masses(r, lam[0], lam[1], n, jacobian=True, shifted=dual)
-            res = np.array([m.p_mass, m.q_mass]) - target
-            return res, (m.shifted_mass - float(lam @ res)) if dual else float("nan"), m
+            m = self.masses(r, lam[0], lam[1], n, jacobian=True, shifted=False)
+            return np.array([m.p_mass, m.q_mass]) - target, m
 
-        res, _, m = evaluate(theta, False)
+        res, m = residual(theta)
+        converged = False
         for _ in range(_CORNER_STEPS):
             norm = float(np.max(np.abs(res)))
             if norm < _CORNER_RESIDUAL:
+                converged = True
                 break
             lam = sign * np.exp(theta)
             jac = np.array(m.jacobian).reshape(2, 2) * lam[np.newaxis, :]
@@ -290,29 +287,74 @@ class _SigmaEngine(_Engine):
             longest = float(np.max(np.abs(step)))
             if longest > 3.0:
                 step *= 3.0 / longest
-            moved = False
-            for dual in (False, True):
-                value = evaluate(theta, True)[1] if dual else float("nan")
-                alpha = 1.0
-                for _ in range(12 if not dual else 20):
-                    cand = np.clip(
-                        theta + alpha * step, -LOG_MULTIPLIER_LIMIT, LOG_MULTIPLIER_LIMIT
-                    )
-                    res_new, value_new, m_new = evaluate(cand, dual)
-                    better = (
-                        value_new > value
-                        if dual
-                        else float(np.max(np.abs(res_new))) < (1.0 - 1e-4 * alpha) * norm
-                    )
-                    if better:
-                        theta, res, m, moved = cand, res_new, m_new, True
-                        break
-                    alpha *= 0.5
-                if moved:
+            alpha = 1.0
+            for _ in range(12):
+                cand = np.clip(theta + alpha * step, -LOG_MULTIPLIER_LIMIT, LOG_MULTIPLIER_LIMIT)
+                res_new, m_new = residual(cand)
+                if float(np.max(np.abs(res_new))) < (1.0 - 1e-4 * alpha) * norm:
+                    theta, res, m = cand, res_new, m_new
                     break
-            if not moved:
+                alpha *= 0.5
+            else:
                 break
         lam = sign * np.exp(theta)
+        return (float(lam[0]), float(lam[1])), converged
+
+    def ascent(
+        self,
+        r: float,
+        targets: tuple[float, float],
+        signs: tuple[float, float],
+        starts: list[tuple[float, float]],
+        n: int,
+    ) -> tuple[float, float]:
+        """The maximiser of (D) over the case's orthant, when the corner's Newton did not
+        converge (§4.4 STEP 2).
+
+        (D) is concave in λ: its gradient is ``(p̂ − P(R), q̂ − Q(R))`` and its Hessian
+        ``−J`` (``J`` the symmetric Jacobian of the masses). Damped Newton steps in λ
+        itself (not in logs), kept in the orthant, each accepted only when it raises (D)
+        on the search rule, from the best of ``starts``. Where the residual of the
+        corner's Newton grew before it could fall (case v with σ_Q > σ; a start far from
+        the optimum) that Newton stopped at its start.
+        """
+        sign = np.array(signs)
+        target = np.array(targets)
+
+        def evaluate(lam: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+            m = self.masses(r, lam[0], lam[1], n, jacobian=True, shifted=True)
+            grad = target - np.array([m.p_mass, m.q_mass])
+            return m.shifted_mass + float(lam @ grad), grad, np.array(m.jacobian).reshape(2, 2)
+
+        best = None
+        for start in starts:
+            lam0 = np.array(start, dtype=np.float64)
+            point = (*evaluate(lam0), lam0)
+            if np.isfinite(point[0]) and (best is None or point[0] > best[0]):
+                best = point
+        if best is None:
+            return starts[0]
+        value, grad, jac, lam = best
+        for _ in range(_CORNER_STEPS):
+            if float(np.max(np.abs(grad))) < _CORNER_RESIDUAL:
+                break
+            try:
+                step = np.linalg.solve(jac, grad)
+            except np.linalg.LinAlgError:
+                step = grad
+            if not np.all(np.isfinite(step)) or float(step @ grad) <= 0.0:
+                step = grad  # not an ascent direction: steepest ascent instead
+            alpha = 1.0
+            for _ in range(40):
+                cand = lam + alpha * step
+                cand = np.where(sign * cand < 0.0, 0.0, cand)  # stay in the orthant
+                value_new, grad_new, jac_new = evaluate(cand)
+                if np.isfinite(value_new) and value_new > value:
+                    lam, value, grad, jac = cand, value_new, grad_new, jac_new
+                    break
+                alpha *= 0.5
+            else:
+                break
         return float(lam[0]), float(lam[1])
 
 
@@ -539,8 +581,14 @@ def _check_sigma(
         h1, h2 = hint.multipliers
         if np.sign(h1) == signs[0] and np.sign(h2) == signs[1]:
             start = (h1, h2)
-    corner = engine.corner(r, targets, signs, start, n)
-    return _finish(engine, r, iv, [corner] + fallback, n, case, details=details)
+    corner, converged = engine.corner(r, targets, signs, start, n)
+    candidates = [corner]
+    if not converged:
+        # The Newton on the equalities stalled: maximise (D) itself, from the corner's
+        # last iterate or a single-constraint solution (on the orthant's edge).
+        starts = [corner] + [lam for lam in fallback if signs[0] * lam[0] >= 0 <= signs[1] * lam[1]]
+        candidates.insert(0, engine.ascent(r, targets, signs, starts, n))
+    return _finish(engine, r, iv, candidates + fallback, n, case, details=details)
 
 
 def _check_threshold(

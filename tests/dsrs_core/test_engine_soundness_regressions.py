@@ -253,3 +253,31 @@ def test_corner_start_does_not_overflow_in_high_dimension():
     out = check_radius(SigmaPair(p, with_sigma(p, 1.25)), 1.26, Intervals(pl, pu, ql, qu), "exact")
     assert out.case == "iv" and "numerical failure" not in out.reason
     assert np.isfinite(out.bound)
+
+
+def test_stalled_corner_is_replaced_by_the_maximum_of_the_dual():
+    # d = 3072, k = 1524, σ_Q = 0.8 σ, counts of the ball classifier of P-mass 0.9 (a
+    # configuration of benchmarks/soundness_scan.py). In case v the corner's Newton starts
+    # far away, its residual grows before it falls, and it stalled: 2.40 and 2.41 were not
+    # certified (only the Q-only fallback, 0.4976 at 2.40), 2.42 was, by luck of the path.
+    # The concave ascent on (D) now certifies all three; the polar reference confirms.
+    from independent_reference import ball_masses
+    from scipy.special import gammaincinv
+
+    from dsrs_core.bounds import clopper_pearson, split_alpha
+    from dsrs_core.dsrs_bound import Intervals, check_radius
+
+    setting = Setting(3072, 1524, 1.0, 0.8)
+    ball = setting.sigma * sqrt(2.0 * float(gammaincinv(setting.a, 0.9)))
+    p_mass, q_mass = ball_masses(setting, ball)
+    alpha_p, alpha_q = split_alpha(0.001, True)
+    pl, pu = clopper_pearson(round(N * p_mass), N, alpha_p)
+    ql, qu = clopper_pearson(round(N * q_mass), N, alpha_q)
+    p = make_noise("general-gaussian", 3072, 1.0, 1524)
+    pair = SigmaPair(p, with_sigma(p, 0.8))
+    for r in (2.40, 2.41, 2.42):
+        out = check_radius(pair, r, Intervals(pl, pu, ql, qu), "exact")
+        assert out.certified and out.case == "v", (r, out)
+        lam1, lam2 = out.multipliers
+        assert lam1 < 0.0 < lam2
+        assert dual_value(setting, r, lam1, lam2, pu, ql) > 0.5 + 1e-6
