@@ -111,8 +111,7 @@ def summarize(results: list[dict]) -> None:
                 f"V(r)={res['value_at']:.9f} V(r+)={res['value_above']:.9f} {res['reason']}"
             )
     print(
-        f"{'regime':22s} {'n':>4s} {'ok':>4s} {'viol':>4s} {'loose':>5s} {'zero':>4s} "
-        f"{'noref':>5s}"
+        f"{'regime':22s} {'n':>4s} {'ok':>4s} {'viol':>4s} {'loose':>5s} {'zero':>4s} {'noref':>5s}"
     )
     for name in sorted(groups):
         rows = groups[name]

@@ -96,7 +96,7 @@ class Enclosure:
 
         lo, hi = x.lower(), x.upper()
         out = at(lo).union(at(hi))
-        return out.union(at(arb(0.5))) if lo < 0.5 < hi or x.contains(arb(0.5)) else out
+        return out.union(at(arb(0.5))) if x.contains(arb(0.5)) else out
 
     def _gamma_p(self, shift: int, t: float) -> arb:
         key = (shift, t)
@@ -123,10 +123,9 @@ class Enclosure:
                 x_cell = at[0] + over[1] * half
                 slope = at[1] + 2 * over[2] * half
             except (ValueError, ZeroDivisionError, IndexError):  # the ball reaches t ≤ 0
-                out.append(arb(0).union(arb(1)) * mass)
-                continue
+                x_cell = slope = arb("nan")
             if not (x_cell.is_finite() and slope.is_finite()):
-                out.append(arb(0).union(arb(1)) * mass)
+                out.append(arb(0).union(arb(1)) * mass)  # only F ∈ [0, 1] is known
             elif x_cell.lower() > 0 and x_cell.upper() < 1:
                 value = at[0].beta_lower(self.h, self.h, regularized=True)
                 derivative = self._density(x_cell) * slope

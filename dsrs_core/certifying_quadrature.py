@@ -45,8 +45,8 @@ __all__ = [
     "TAIL_MASS",
     "Estimate",
     "dense_rule",
+    "dense_split_rule",
     "radial_expectation",
-    "split_rule",
 ]
 
 #: Below this shape the fixed Gauss–Laguerre rules of the searches converge slowly (the
@@ -107,28 +107,34 @@ def _nodes(lo: Array, hi: Array, n: int, a: float) -> tuple[Array, Array]:
     return u * u, weights
 
 
+def _composite_rule(a: float, edges: Array, n: int) -> QuadratureRule:
+    """``n`` mapped Gauss–Legendre nodes (Gamma(a) weights) on each cell between ``edges``
+    (in ``u = √t``)."""
+    t, w = _nodes(edges[:-1], edges[1:], n, a)
+    return QuadratureRule(t.ravel(), w.ravel())
+
+
 @lru_cache(maxsize=64)
 def dense_rule(a: float, pieces: int = 48, n: int = 16) -> QuadratureRule:
     """A fixed composite rule for the *searches* at small shapes: ``pieces`` cells of equal
     width in ``u = √t`` over the support, ``n`` mapped Gauss–Legendre nodes each (kinks
     inside a cell cost accuracy, not soundness: the certifying check is separate)."""
     u_min, u_max = _support(a)
-    edges = np.linspace(u_min, u_max, pieces + 1)
-    t, w = _nodes(edges[:-1], edges[1:], n, a)
-    return QuadratureRule(t.ravel(), w.ravel())
+    return _composite_rule(a, np.linspace(u_min, u_max, pieces + 1), n)
 
 
-def split_rule(a: float, t_break: float, pieces: int = 48, n: int = 16) -> QuadratureRule | None:
+def dense_split_rule(
+    a: float, t_break: float, pieces: int = 48, n: int = 16
+) -> QuadratureRule | None:
     """:func:`dense_rule` with one more cell edge at the kink ``t_break`` (for the searches:
     the far masses of a sigma pair have a kink where ``Λ`` changes sign, docs/math.md §4.4);
-    ``None`` when the kink lies outside the support."""
+    ``None`` when the kink lies outside the support. Unlike :func:`dsrs_core.quadrature.
+    split_rule` (Gauss–Laguerre pieces) it also serves shapes below :data:`SMALL_SHAPE`."""
     u_min, u_max = _support(a)
     u_break = sqrt(max(t_break, 0.0))
     if not u_min < u_break < u_max:
         return None
-    edges = np.union1d(np.linspace(u_min, u_max, pieces + 1), [u_break])
-    t, w = _nodes(edges[:-1], edges[1:], n, a)
-    return QuadratureRule(t.ravel(), w.ravel())
+    return _composite_rule(a, np.union1d(np.linspace(u_min, u_max, pieces + 1), [u_break]), n)
 
 
 def radial_expectation(

@@ -184,9 +184,7 @@ class SequentialSpec:
         if not 1.0 < self.growth <= 100.0:
             raise InvalidParameterError(f"growth must lie in (1, 100], got {self.growth!r}")
         if not 0.0 < self.final_share < 1.0:
-            raise InvalidParameterError(
-                f"final_share must lie in (0, 1), got {self.final_share!r}"
-            )
+            raise InvalidParameterError(f"final_share must lie in (0, 1), got {self.final_share!r}")
 
 
 @dataclass(frozen=True)

@@ -33,12 +33,12 @@ from dsrs_core.certifying_quadrature import (
     SMALL_SHAPE,
     Estimate,
     dense_rule,
+    dense_split_rule,
     radial_expectation,
-    split_rule,
 )
 from dsrs_core.errors import BracketError
 from dsrs_core.neyman_pearson import CERTIFY_TOLERANCE, accept_bound, accept_estimate
-from dsrs_core.quadrature import gamma_rule
+from dsrs_core.quadrature import QuadratureRule, gamma_rule
 from dsrs_core.region_masses import RegionMasses, SigmaPair
 from dsrs_core.root_finding import monotone_root
 from dsrs_core.threshold_region import ThresholdPair
@@ -206,12 +206,17 @@ class _SigmaEngine(_Engine):
         self.pair = pair
         self.a = pair.p.shape
 
+    @staticmethod
+    def _dense_pieces(n: int) -> int:
+        """Cells of the composite search rules in place of an ``n``-node Gauss rule."""
+        return 24 * n // 16
+
     def rule(self, n: int):
         if self.a < SMALL_SHAPE:
-            return dense_rule(self.a, 24 * n // 16, 16)
+            return dense_rule(self.a, self._dense_pieces(n), 16)
         return gamma_rule(self.a, n)
 
-    def rules(self, n: int, lam1: float, lam2: float):
+    def rules(self, n: int, lam1: float, lam2: float) -> tuple[QuadratureRule, QuadratureRule]:
         """The rules for P's and Q's radial laws. Where ``Λ`` changes sign inside the
         support, composite rules split at that edge: the far masses have a kink there, and
         the fixed rules then solved the corner of case v (σ_Q > σ) on masses several
@@ -220,9 +225,9 @@ class _SigmaEngine(_Engine):
         edge = self.pair.sign_change(lam1, lam2)
         if edge is None:
             return rule, rule
-        pieces = 24 * n // 16
-        p_rule = split_rule(self.a, edge / (2.0 * self.pair.p.scale**2), pieces)
-        q_rule = split_rule(self.a, edge / (2.0 * self.pair.q.scale**2), pieces)
+        pieces = self._dense_pieces(n)
+        p_rule = dense_split_rule(self.a, edge / (2.0 * self.pair.p.scale**2), pieces)
+        q_rule = dense_split_rule(self.a, edge / (2.0 * self.pair.q.scale**2), pieces)
         return p_rule or rule, q_rule or rule
 
     def masses(self, r, lam1, lam2, n, jacobian=False, shifted=True, sides="pq") -> RegionMasses:
@@ -586,7 +591,8 @@ def _check_sigma(
     if not converged:
         # The Newton on the equalities stalled: maximise (D) itself, from the corner's
         # last iterate or a single-constraint solution (on the orthant's edge).
-        starts = [corner] + [lam for lam in fallback if signs[0] * lam[0] >= 0 <= signs[1] * lam[1]]
+        in_orthant = [lam for lam in fallback if all(s * x >= 0.0 for s, x in zip(signs, lam))]
+        starts = [corner, *in_orthant]
         candidates.insert(0, engine.ascent(r, targets, signs, starts, n))
     return _finish(engine, r, iv, candidates + fallback, n, case, details=details)
 

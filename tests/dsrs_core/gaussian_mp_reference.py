@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import mpmath as mp
 
-__all__ = ["GaussianSetting", "dual_value", "np_multiplier_value"]
+__all__ = ["GaussianSetting", "dual_value", "np_closed_form_value"]
 
 #: Working precision (decimal digits) and the half-width of the u range (in units of σ;
 #: the normal mass beyond it is below 1e-340).
@@ -160,30 +160,21 @@ def dual_value(
 
             def inner(u):
                 a, c = a_of(u), c_of(u)
-                # The negative set in S: all, none, {S > s} or {S < s}.
-                if a / c <= 0:
-                    below_set = None
-                    everything = c > 0
-                elif kappa == 0:
-                    below_set, everything = None, c > a
-                else:
-                    s = mp.log(a / c) / kappa
-                    below_set = (c > 0) != (kappa > 0)  # True: {S < s}
-                    everything = None
                 weight = c * mp.exp(-log_norm) * (sigma / beta)  # c (β/σ)^(d−1)
-                if below_set is None:
-                    if not everything:
-                        return mp.mpf(0)
-                    return a - weight
-                if below_set:
+                # The negative set in S, {c e^{κS} > A}: all S, none, {S < s} or {S > s}.
+                if a / c <= 0 or kappa == 0:
+                    everything = c > 0 if a / c <= 0 else c > a
+                    return a - weight if everything else mp.mpf(0)
+                s = mp.log(a / c) / kappa
+                if (c > 0) != (kappa > 0):  # {S < s}
                     return a * _chi2_lower(m, s) - weight * _chi2_lower(m, s * scale)
                 return a * _chi2_upper(m, s) - weight * _chi2_upper(m, s * scale)
 
             kink_functions += [lambda u: a_of(u) - c_of(u)]
 
         lo, hi = mp.mpf(-U_MAX), mp.mpf(U_MAX)
-        points = sorted({lo, hi, *[mp.mpf(x) for x in (-8, -4, -2, -1, 0, 1, 2, 4, 8)]})
-        points = sorted(set(points) | set(_kinks(kink_functions, lo, hi)))
+        fixed = [lo, hi, *[mp.mpf(x) for x in (-8, -4, -2, -1, 0, 1, 2, 4, 8)]]
+        points = sorted(set(fixed) | set(_kinks(kink_functions, lo, hi)))
 
         def integrand(u):
             return inner(u) * mp.npdf(u)
@@ -193,7 +184,7 @@ def dual_value(
         return float(value), float(error)
 
 
-def np_multiplier_value(st: GaussianSetting, r: float, p_lower: float) -> float:
+def np_closed_form_value(st: GaussianSetting, r: float, p_lower: float) -> float:
     """The closed-form Gaussian NP value ``Φ(Φ⁻¹(pL) − r/σ)``, computed in mpmath: used to
     test this module's integration (for λ2 = 0 its dual value must equal it)."""
     with mp.workdps(DPS):

@@ -189,11 +189,11 @@ def dual_value(
     if st.s_q is not None and lam2 != 0.0:
         # Q's own bulk, in P's radial variable (t_P = t_Q β²/σ²): far from P's when d is
         # large, and its mass enters through λ2.
+        # Q's radial law is the same Gamma(a): its range is P's, rescaled.
         scale = (st.beta / st.sigma) ** 2
-        q_lo, q_hi, q_pts = _t_range(st.a)
-        lo, hi = min(lo, q_lo * scale), max(hi, q_hi * scale)
-        pts = sorted(set(pts + [q_lo * scale, q_hi * scale] + [p * scale for p in q_pts]))
-        pts = [p for p in pts if lo < p < hi]
+        q_points = [lo * scale, hi * scale] + [p * scale for p in pts]
+        lo, hi = min(lo, lo * scale), max(hi, hi * scale)
+        pts = [p for p in sorted(set(pts + q_points)) if lo < p < hi]
 
     def outer(t: float) -> float:
         return _outer(st, r, t, lam1, lam2)

@@ -187,21 +187,26 @@ def test_certifying_quadrature_isolates_kinks():
         assert abs(jump.value - gammainc(a, 2.5)) <= max(jump.error, 1e-12)
 
 
-def _case_v_wide(d: int, p_rate: float, q_rate: float):
-    """Gaussian P (σ = 1), Q with σ_Q = 1.25; Clopper–Pearson intervals of the rates at
-    n = 50,000 per run, α = 0.001 split over the runs; grid search (unit 0.01)."""
+def _intervals(p_count: int, q_count: int):
+    """Clopper–Pearson intervals of the counts out of N per run, α = 0.001 split over the
+    two runs."""
     from dsrs_core.bounds import clopper_pearson, split_alpha
-    from dsrs_core.certification import dsrs_radius_from_intervals
     from dsrs_core.dsrs_bound import Intervals
 
     alpha_p, alpha_q = split_alpha(0.001, True)
-    pl, pu = clopper_pearson(round(N * p_rate), N, alpha_p)
-    ql, qu = clopper_pearson(round(N * q_rate), N, alpha_q)
+    return Intervals(*clopper_pearson(p_count, N, alpha_p), *clopper_pearson(q_count, N, alpha_q))
+
+
+def _case_v_wide(d: int, p_rate: float, q_rate: float):
+    """Gaussian P (σ = 1), Q with σ_Q = 1.25; intervals of the rates; grid search (unit
+    0.01)."""
+    from dsrs_core.certification import dsrs_radius_from_intervals
+
+    iv = _intervals(round(N * p_rate), round(N * q_rate))
     p = make_noise("gaussian", d, 1.0)
-    iv = Intervals(pl, pu, ql, qu)
     search = RadiusSearch(method="grid", unit=0.01, mode="exact")
     return iv, dsrs_radius_from_intervals(
-        p, with_sigma(p, 1.25), iv, search, np_radius(p, pl).radius
+        p, with_sigma(p, 1.25), iv, search, np_radius(p, iv.p_lower).radius
     )
 
 
@@ -243,14 +248,10 @@ def test_case_v_intervals_no_classifier_meets_are_flagged():
 def test_corner_start_does_not_overflow_in_high_dimension():
     # d = 150528, σ_Q = 1.25 σ: the start of case iv's corner used (β/σ)^d = 1.25^150528,
     # which overflowed, and every check failed as "numerical failure: OverflowError".
-    from dsrs_core.bounds import clopper_pearson, split_alpha
-    from dsrs_core.dsrs_bound import Intervals, check_radius
+    from dsrs_core.dsrs_bound import check_radius
 
-    alpha_p, alpha_q = split_alpha(0.001, True)
-    pl, pu = clopper_pearson(45_000, N, alpha_p)
-    ql, qu = clopper_pearson(40_000, N, alpha_q)
     p = make_noise("gaussian", 150528, 1.0)
-    out = check_radius(SigmaPair(p, with_sigma(p, 1.25)), 1.26, Intervals(pl, pu, ql, qu), "exact")
+    out = check_radius(SigmaPair(p, with_sigma(p, 1.25)), 1.26, _intervals(45_000, 40_000), "exact")
     assert out.case == "iv" and "numerical failure" not in out.reason
     assert np.isfinite(out.bound)
 
@@ -264,20 +265,17 @@ def test_stalled_corner_is_replaced_by_the_maximum_of_the_dual():
     from independent_reference import ball_masses
     from scipy.special import gammaincinv
 
-    from dsrs_core.bounds import clopper_pearson, split_alpha
-    from dsrs_core.dsrs_bound import Intervals, check_radius
+    from dsrs_core.dsrs_bound import check_radius
 
     setting = Setting(3072, 1524, 1.0, 0.8)
     ball = setting.sigma * sqrt(2.0 * float(gammaincinv(setting.a, 0.9)))
     p_mass, q_mass = ball_masses(setting, ball)
-    alpha_p, alpha_q = split_alpha(0.001, True)
-    pl, pu = clopper_pearson(round(N * p_mass), N, alpha_p)
-    ql, qu = clopper_pearson(round(N * q_mass), N, alpha_q)
+    iv = _intervals(round(N * p_mass), round(N * q_mass))
     p = make_noise("general-gaussian", 3072, 1.0, 1524)
     pair = SigmaPair(p, with_sigma(p, 0.8))
     for r in (2.40, 2.41, 2.42):
-        out = check_radius(pair, r, Intervals(pl, pu, ql, qu), "exact")
+        out = check_radius(pair, r, iv, "exact")
         assert out.certified and out.case == "v", (r, out)
         lam1, lam2 = out.multipliers
         assert lam1 < 0.0 < lam2
-        assert dual_value(setting, r, lam1, lam2, pu, ql) > 0.5 + 1e-6
+        assert dual_value(setting, r, lam1, lam2, iv.p_upper, iv.q_lower) > 0.5 + 1e-6

@@ -17,7 +17,7 @@ import pytest
 from scipy.stats import norm
 
 sys.path.insert(0, str(Path(__file__).parent))
-from gaussian_mp_reference import GaussianSetting, np_multiplier_value
+from gaussian_mp_reference import GaussianSetting, np_closed_form_value
 from gaussian_mp_reference import dual_value as cartesian_dual
 from independent_reference import Setting
 from independent_reference import dual_value as polar_dual
@@ -32,7 +32,7 @@ def test_cartesian_reference_reproduces_the_gaussian_np_closed_form(d, p_lower, 
     value, error = cartesian_dual(GaussianSetting(d, 1.0), r, lam1, 0.0, p_lower, 0.0)
     assert error < 1e-15
     assert value == pytest.approx(
-        np_multiplier_value(GaussianSetting(d, 1.0), r, p_lower), abs=1e-13
+        np_closed_form_value(GaussianSetting(d, 1.0), r, p_lower), abs=1e-13
     )
 
 
