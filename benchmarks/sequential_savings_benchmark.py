@@ -154,12 +154,13 @@ def setup(model: str, start: int, count: int):  # type: ignore[no-untyped-def]
     return classifier, x[start : start + count], y[start : start + count], k
 
 
-def record(classifier, inputs, labels, config, budget, start):  # type: ignore[no-untyped-def]
+def record(classifier, inputs, labels, config, budget, start, device="cpu"):  # type: ignore[no-untyped-def]
     """Agreeing counts of every batch of every input's budget: ``(P, Q)``, shape
     ``(inputs, budget / BATCH)``, drawn with the generators sequential runs use (input
     ``start + i`` of the split is the job's sample ``start + i``), and the CPU seconds."""
     seeds = [sample_seed(JOB_SEED, start + i) for i in range(len(labels))]
-    draw = sequential_draw(classifier, inputs, config, labels, run_generators(seeds), BATCH)
+    generators = run_generators(seeds, device)
+    draw = sequential_draw(classifier, inputs.to(device), config, labels, generators, BATCH)
     q_plan = plan_q_draws(config.q, 0.0, 0.0)
     batches = budget // BATCH
     p, q = np.zeros((len(labels), batches), np.int64), np.zeros((len(labels), batches), np.int64)
@@ -208,6 +209,8 @@ def q_spec(sigma: float, q_ratio: float, q_threshold: float | None) -> QSpec:
 def run(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     classifier, x, y, k = setup(args.model, args.start, args.inputs)
+    if args.model == "lenet":
+        classifier.module.to(args.device)
     d, count, budget = int(np.prod(x.shape[1:])), len(y), args.n
     p = NoiseSpec("general-gaussian", args.sigma, k)
     q = q_spec(args.sigma, args.q_ratio, args.q_threshold)
@@ -225,10 +228,14 @@ def run(args: argparse.Namespace) -> None:
             )
     else:
         p_counts, q_counts, draw_cpu = record(
-            classifier, torch.from_numpy(x), labels, base, budget, args.start
+            classifier, torch.from_numpy(x), labels, base, budget, args.start, args.device
         )
+        if args.device != "cpu":
+            draw_cpu = float("nan")  # not a CPU figure
         if counts_file is not None:
             np.savez(counts_file, p=p_counts, q=q_counts, cpu=draw_cpu)
+        if args.record_only:
+            return
     cpu_per_pass = draw_cpu / (2 * budget * count)
     print(
         f"model {args.model}: test inputs {args.start}-{args.start + count - 1}, d = {d}, GG P "
@@ -337,6 +344,12 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=20_000, help="budget N per run")
     parser.add_argument("--no-target", action="store_true", help="skip the target form")
     parser.add_argument("--wall", action="store_true", help="also run both jobs for real")
+    parser.add_argument(
+        "--device",
+        default="cpu",
+        help="torch device for recording the counts (the CPU split then has no pass time)",
+    )
+    parser.add_argument("--record-only", action="store_true", help="record --counts and stop")
     parser.add_argument(
         "--counts", type=Path, default=None,
         help="recorded batches: read if the file exists, else drawn and written there",

@@ -256,6 +256,18 @@ def radius_form_reason(
         if reach.positive(reach_box):
             return None, hint
         return "would not be certified at any radius", hint
+    if hint > 0.0:
+        # Mostly two checks: with the last look's level L and the next level G above it,
+        # (a) the future does not certify G but now certifies L: the level now is at least
+        # L, so the next level above it is at least G and out of reach too — stop; (b) the
+        # future certifies G and now does not: the level now is at most L, so the next
+        # level above it is at most G and within reach — go on. Otherwise walk.
+        above = next_level(hint, spec)
+        if not reach.certifies(reach_box, above):
+            if now.certifies(now_box, hint):
+                return f"radius would not reach {above:g} (tolerance {spec.tolerance:g})", hint
+        elif not now.certifies(now_box, above):
+            return None, hint
     level = certified_level(now, now_box, spec, hint)
     grown = next_level(level, spec)
     if reach.certifies(reach_box, grown):
