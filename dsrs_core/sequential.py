@@ -8,8 +8,9 @@ that look's share of alpha is recomputed and a stopping rule decides whether to 
   every target radius, or once some target it has not reached cannot be reached even if
   every remaining draw agreed;
 * radius form (``SequentialSpec.tolerance``): stop once the remaining draws, agreeing at
-  a plausible optimistic rate (:func:`plausible_rate`), would not certify the next multiple
-  of ``tolerance`` above the radius certified now.
+  a plausible optimistic rate (:func:`plausible_rate`), would not certify the next level
+  above the level certified now (levels: "certified at all", the multiples of
+  ``tolerance``, the radii of ``SequentialSpec.levels``).
 
 For DSRS in radius form with a Q fixed in advance (by sigma, or a fixed percentile) the P
 and Q runs draw in lockstep and the rule judges both intervals together
@@ -226,10 +227,10 @@ def certified_level(judge: Judge, box: Box, spec: SequentialSpec, hint: float = 
 
     The walk starts at ``hint`` (the run's level at its last look; without one, at the
     level below ``judge.known(box)``, the NP radius) and goes down while its level is not
-    certified, then up while the next one is: typically two checks a look instead of an NP
-    radius solve, a radius search and its certifying quadrature. Like the radius searches it assumes
-    certification is monotone in the radius. It only decides when to stop (docs/
-    sequential.md §3): the reported radius is computed from the final counts."""
+    certified, then up while the next one is (a radius search and its certifying
+    quadrature are not needed). Like the radius searches it assumes certification is
+    monotone in the radius. It only decides when to stop (docs/sequential.md §3): the
+    reported radius is computed from the final counts."""
     known = 0.0 if hint > 0.0 else judge.known(box)
     level = max(hint, previous_level(next_level(known, spec), spec))
     for _ in range(MAX_LEVEL_STEPS):
@@ -406,7 +407,7 @@ def q_alone_reason(
     """Radius form in lockstep: the Q run stops before the P run when every draw of both
     runs has agreed so far and, for P's future at its plausible rate and at the rate
     ``1 − DISAGREEMENT_LIMIT/n``, even every remaining Q draw agreeing would not lift the
-    DSRS radius to the next multiple of the tolerance above the NP radius. Then more Q
+    DSRS radius to the next level above the NP radius. Then more Q
     draws cannot change the result (the NP set already satisfies the Q interval, so DSRS
     equals NP: the LeNet benchmark's inputs with pA ≈ 1), and the P run goes on alone."""
     assert spec.tolerance is not None
@@ -432,8 +433,9 @@ def joint_stop_reason(
     """The radius-form rule of :func:`stop_reason` for a P run and a Q run drawn in lockstep
     (both at the same look; ``judge_at(p_box)`` is the DSRS judge of Q boxes with that P
     interval): both stop unless the runs going on together — each agreeing at its
-    :func:`plausible_rate` — would certify the next multiple of the tolerance above the
-    radius of the two current intervals (a Q run that stopped alone keeps its interval).
+    :func:`plausible_rate` — would certify the next level above the level of the two
+    current intervals (:func:`radius_form_reason`; a Q run that stopped alone keeps its
+    interval).
     Letting either run stop alone whenever only the other's draws could move the radius
     saved passes but lost up to 6 points of certified accuracy on the demo; the Q run now
     stops alone only on :func:`q_alone_reason` (docs/sequential.md §4)."""
