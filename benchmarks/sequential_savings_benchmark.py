@@ -259,8 +259,9 @@ def run(args: argparse.Namespace) -> None:
     median = unit * round(float(np.nanmedian(fixed[0])) / unit)
     largest = max(np.nan_to_num(fixed[0]))
     grid = [unit * j for j in range(int(largest / unit) + 2)]
-    radius_form = replace(base, sequential=SequentialSpec(tolerance=unit))
-    forms = {"fixed N": fixed, f"radius tol={unit:g}": certify(radius_form)}
+    tolerance = args.tolerance or unit
+    radius_form = replace(base, sequential=SequentialSpec(tolerance=tolerance))
+    forms = {"fixed N": fixed, f"radius tol={tolerance:g}": certify(radius_form)}
     if not args.no_target:
         target = replace(base, sequential=SequentialSpec(target_radii=(median,)))
         forms[f"target R={median:.3g}"] = certify(target)
@@ -342,6 +343,12 @@ def main() -> None:
         "--q-threshold", type=float, default=None, help="a thresholded Q at this percentile"
     )
     parser.add_argument("--n", type=int, default=20_000, help="budget N per run")
+    parser.add_argument(
+        "--tolerance",
+        type=float,
+        default=None,
+        help="radius form's tolerance (default: one grid unit, 0.05 sigma)",
+    )
     parser.add_argument("--no-target", action="store_true", help="skip the target form")
     parser.add_argument("--wall", action="store_true", help="also run both jobs for real")
     parser.add_argument(
@@ -360,7 +367,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.heldout:
         for line in HELDOUT:
-            print(f".venv/bin/python {Path(__file__).relative_to(Path.cwd())} {line}")
+            print(f".venv/bin/python {os.path.relpath(__file__)} {line}")
         return
     torch.set_num_threads(1)
     run(args)
