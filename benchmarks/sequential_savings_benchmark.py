@@ -47,6 +47,7 @@ import os
 import sys
 import time
 from dataclasses import replace
+from math import floor
 from pathlib import Path
 
 import numpy as np
@@ -65,6 +66,8 @@ from dsrs_core.config import (
     SequentialSpec,
 )
 from dsrs_core.evaluation import certified_accuracy
+from dsrs_core.looks import run_schedules
+from dsrs_core.results import SampleCounts
 from dsrs_core.seeds import sample_seed
 from dsrs_core.sequential import Draw, DrawRequest, draw_counts_sequential
 from dsrs_core.sequential_sampling import draw_sequential_counts, run_generators, sequential_draw
@@ -202,6 +205,33 @@ def loss_per_100(curve: list[float], fixed: list[float]) -> float:
     return max(0.0, *(100 * (b - a) for a, b in zip(curve, fixed, strict=True)))
 
 
+def lockstep_oracle(p, q, labels, config, d, fixed_radii, unit) -> int:  # type: ignore[no-untyped-def]
+    """Passes if each input stopped both runs at the first look whose certificate is in the
+    cell of its fixed-N radius (abstained: a cell of its own): what any rule that stops P
+    and Q together at these looks must spend to keep every input's cell."""
+    schedule = run_schedules(config)[0]
+    cp, cq = np.cumsum(p, 1), np.cumsum(q, 1)
+
+    def cell(radius: float) -> int:
+        return -1 if np.isnan(radius) else floor(radius / unit + 1e-6)
+
+    passes = 0
+    for i, fixed in enumerate(fixed_radii):
+        for look, size in enumerate(schedule.sizes):
+            k = size // BATCH - 1
+            counts = SampleCounts(
+                label=labels[i], p_count=int(cp[i, k]), p_n=size, q_count=int(cq[i, k]),
+                q_n=size, q_percentile=None, q_fallback=False, seed=None, p_look=look,
+                q_look=look,
+            )  # fmt: skip
+            certificate = certificate_from_counts(counts, config, d)
+            radius = float("nan") if certificate.abstained else certificate.dsrs_radius or 0.0
+            if cell(radius) >= cell(fixed) or look == schedule.last:
+                passes += 2 * size
+                break
+    return passes
+
+
 def q_spec(sigma: float, q_ratio: float, q_threshold: float | None) -> QSpec:
     return QSpec(threshold=q_threshold) if q_threshold is not None else QSpec(sigma=q_ratio * sigma)
 
@@ -309,6 +339,13 @@ def run(args: argparse.Namespace) -> None:
         f"rule_share={100 * forms[form][2] / summary[form]:.0f}",
         flush=True,
     )
+    if args.oracle:
+        oracle = lockstep_oracle(p_counts, q_counts, labels, radius_form, d, fixed[0], tolerance)
+        print(
+            f"lockstep oracle (every input keeps its fixed-N cell, P and Q stop together): "
+            f"{100 * oracle / (full * count):.1f}% of the passes",
+            flush=True,
+        )
     if args.wall:
         wall(classifier, x, labels, base, radius_form, args.start)
 
@@ -351,6 +388,9 @@ def main() -> None:
     )
     parser.add_argument("--no-target", action="store_true", help="skip the target form")
     parser.add_argument("--wall", action="store_true", help="also run both jobs for real")
+    parser.add_argument(
+        "--oracle", action="store_true", help="also the lockstep oracle's passes (slow)"
+    )
     parser.add_argument(
         "--device",
         default="cpu",
