@@ -15,7 +15,9 @@ Configurations (d = 64, inputs 1×8×8):
 * DSRS with GG P (sigma 0.25, k = 20) and Q of sigma 0.2 (the demo's configuration).
 
 Each is run fixed-N and sequential (target-radius form at the median true distance, and
-radius form with tolerance 0.05), all with the same budget N per run.
+radius form with tolerance 0.05), all with the same budget N per run, and sequential with
+the job defaults (radius form, tolerance one grid unit = 0.05 sigma, first look 1000,
+default radius search) with a budget of 10 000 per run.
 
 Run: ``.venv/bin/python benchmarks/sequential_soundness_benchmark.py [--inputs 2000]``.
 """
@@ -50,6 +52,9 @@ ALPHA = 0.1
 BUDGET = 4000
 FIRST_LOOK = 250
 BATCH = 250
+#: Budget of the rows with the job defaults (first look 1000, growth 1.25: looks 1000, 2000,
+#: 3000, 4000, 5000, 7000, 10 000).
+DEFAULT_FORM_BUDGET = 10_000
 
 
 def linear_onnx(w: np.ndarray, b: float) -> bytes:
@@ -123,6 +128,13 @@ def configurations(target: float) -> dict[str, CertificationConfig]:
         out[f"{name} fixed-N"] = config
         out[f"{name} sequential, target R={target:.3f}"] = replace(config, sequential=target_form)
         out[f"{name} sequential, radius tol 0.05"] = replace(config, sequential=radius_form)
+        # The job defaults: radius form, tolerance one grid unit (0.05 sigma), default looks,
+        # default radius search, budget DEFAULT_FORM_BUDGET.
+        default = replace(config, n=DEFAULT_FORM_BUDGET, search=RadiusSearch())
+        unit = default.search.grid_unit(default.p.sigma)
+        out[f"{name} sequential, defaults (tol {unit:g})"] = replace(
+            default, sequential=SequentialSpec(tolerance=unit)
+        )
     return out
 
 

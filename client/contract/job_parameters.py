@@ -22,6 +22,7 @@ from dsrs_client.contract.bounds import (
     MAX_COUNT,
     MAX_INDICES,
     MAX_K,
+    MAX_RADIUS,
     MAX_RADIUS_UNIT,
     MAX_SEED,
     MAX_SIGMA,
@@ -110,6 +111,12 @@ class SequentialIn(Strict):
 
     target_radii: list[float] = Field(default_factory=list)
     tolerance: float | None = None
+    levels: list[Annotated[float, Field(gt=0, le=MAX_RADIUS)]] = Field(
+        default_factory=list,
+        max_length=200,
+        description="Radius form: radii an input's certificate keeps besides the multiples of "
+        "the tolerance (e.g. a results table's radii).",
+    )
     first_look: int = Field(default=DEFAULT_FIRST_LOOK, description="Draws at the first look.")
     growth: float = Field(default=DEFAULT_LOOK_GROWTH, description="Draws grow by this factor (looks are multiples of first_look).")
     final_share: float = Field(

@@ -157,6 +157,8 @@ def test_sequential_job_reports_its_looks_and_forward_passes(
         {"target_radii": [0.25], "tolerance": 0.1},
         {"tolerance": -1},
         {"tolerance": 0.1, "growth": 1},
+        {"target_radii": [0.25], "levels": [0.1]},
+        {"tolerance": 0.1, "levels": [0]},
     ],
 )
 def test_bad_sequential_options_are_422(
