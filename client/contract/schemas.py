@@ -283,10 +283,17 @@ class CertificateFigures(BaseModel):
 
 class ComparedJob(BaseModel):
     job_id: str
-    label: str
+    label: str = Field(
+        description="The job's name, else a short description of P, Q and N (with the id "
+        "prefix when two compared jobs would share a label)"
+    )
     status: str
     mode: str
-    samples: int
+    samples: int = Field(description="Result rows the job holds (one per input certified)")
+    compared_inputs: int = Field(
+        description="Inputs its figures are computed on: those every compared job has "
+        "(inputs=common), or all of its own (inputs=own)"
+    )
     total: int
     labelled: bool
     parameters: dict[str, Any]
@@ -303,6 +310,12 @@ class Comparison(BaseModel):
     confidence: float
     accuracy_interval: str
     acr_interval: str
+    inputs: Literal["common", "own"] = Field(
+        description="common: every job on the inputs all compared jobs have (the default); "
+        "own: every job on all of its own inputs"
+    )
+    common_inputs: int = Field(description="Inputs every compared job has")
+    inputs_note: str = Field(description="Which inputs the figures use, and each job's count")
     jobs: list[ComparedJob]
 
 

@@ -2,6 +2,7 @@
 // parameters, the per-sample table, downloads and cancel.
 
 import { apiFetch, catalogue, getJson, postJson, ApiError } from "./api.js";
+import { comparisonDownloads } from "./comparison_downloads.js";
 import { duration, errorBox, fixed, h, link, percent, progressBar, shortId, statusBadge, timestamp } from "./dom.js";
 import { histogram, lineChart } from "./plot.js";
 import { sampleTable } from "./sample_table.js";
@@ -34,7 +35,9 @@ export function render(view, [jobId], _query, ctx) {
         h("div", { class: "legend" },
           h("span", { class: "key" }, h("span", { class: "swatch np" }), "Neyman–Pearson (NP; same run dashed, equal budget dotted when drawn)"),
           h("span", { class: "key" }, h("span", { class: "swatch dsrs" }), "DSRS")),
-        slots.curve, slots.accuracyTable),
+        slots.curve, slots.accuracyTable,
+        h("p", { class: "muted" }, "The job's comparison table and curves, as for a paper:"),
+        comparisonDownloads([["job_id", jobId]], slots.message, "job-download")),
       h("div", { class: "panel" }, h("h2", {}, "DSRS gain over NP of the same run, per input"), slots.gain)),
     h("div", { class: "panel" }, h("h2", {}, "Per-sample results"), table.element),
     h("div", { class: "panel" }, h("h2", {}, "Parameters"), slots.parameters));
@@ -170,9 +173,10 @@ function renderCurve(slot, tableSlot, o) {
   }
   // DSRS solid underneath, NP dashed on top: where the two coincide both stay visible.
   const series = [];
-  if (o.curve.dsrs) series.push({ name: "DSRS", cls: "dsrs", x: o.curve.radius, y: o.curve.dsrs, width: 2.6 });
-  series.push({ name: "NP (same run)", cls: "np", x: o.curve.radius, y: o.curve.np, width: 2.2, dash: "6 4" });
-  if (o.curve.np_equal_budget) series.push({ name: "NP (equal budget)", cls: "np", x: o.curve.radius, y: o.curve.np_equal_budget, width: 1.6, dash: "2 3" });
+  // One job's few curves keep their markers (hover: the value at each step).
+  if (o.curve.dsrs) series.push({ name: "DSRS", cls: "dsrs", x: o.curve.radius, y: o.curve.dsrs, width: 2.6, markers: true });
+  series.push({ name: "NP (same run)", cls: "np", x: o.curve.radius, y: o.curve.np, width: 2.2, dash: "6 4", markers: true });
+  if (o.curve.np_equal_budget) series.push({ name: "NP (equal budget)", cls: "np", x: o.curve.radius, y: o.curve.np_equal_budget, width: 1.6, dash: "2 3", markers: true });
   const yLabel = o.labelled ? "certified accuracy" : "certified fraction";
   slot.replaceChildren(lineChart({ series, xLabel: "L2 radius", yLabel, title: `${yLabel} vs radius, NP and DSRS` }));
   tableSlot.replaceChildren(h("table", { class: "data", id: "accuracy-table" },
