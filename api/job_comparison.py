@@ -28,7 +28,7 @@ from dsrs_core.accuracy_intervals import (
     certified_figures,
 )
 from dsrs_core.common_inputs import COMMON, NoCommonInputsError, common_inputs
-from dsrs_core.equal_budget import EQUAL_BUDGET, SAME_RUN
+from dsrs_core.equal_budget import SAME_RUN, SEQUENTIAL_NP, same_cost_baseline
 from dsrs_core.evaluation import certified_accuracy, largest_radius
 from dsrs_store import repository
 from dsrs_store.tables import JobRecord, SampleRecord
@@ -104,14 +104,13 @@ def _certificates(job: JobRecord, radii: JobRadii) -> list[tuple[str, str, str |
         (f"NP, same run (N={p.n}, α={alpha_p:g})", "np", SAME_RUN, radii.np)
     ]
     if radii.equal_budget is not None:
-        found.append(
-            (
-                f"NP, equal budget (N={2 * p.n}, α={p.alpha:g})",
-                "np",
-                EQUAL_BUDGET,
-                radii.equal_budget,
-            )
+        baseline = same_cost_baseline(p.baseline)
+        name = (
+            f"NP, sequential same cost (N≤{2 * p.n}, α={p.alpha:g})"
+            if baseline == SEQUENTIAL_NP
+            else f"NP, equal budget (N={2 * p.n}, α={p.alpha:g})"
         )
+        found.append((name, "np", baseline, radii.equal_budget))
     if radii.dsrs is not None:
         found.append((f"DSRS (N={p.n}+{p.n}, α={alpha_p:g}×2)", "dsrs", None, radii.dsrs))
     return found
