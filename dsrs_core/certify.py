@@ -28,7 +28,7 @@ from dsrs_core.equal_budget import (
     sequential_baseline_config,
 )
 from dsrs_core.errors import InvalidParameterError
-from dsrs_core.results import Certificate
+from dsrs_core.results import Certificate, SampleCounts
 from dsrs_core.sampling import DEFAULT_BATCH_SIZE, Classifier, draw_counts_batch
 
 __all__ = [
@@ -165,21 +165,12 @@ def equal_budget_baseline(
     """
     if config.q is None:
         raise InvalidParameterError("the equal-budget baseline is for DSRS jobs (Q is set)")
-    if seed == certificate.counts.seed:
-        raise InvalidParameterError("the extra P draws need a seed of their own")
-    device = torch.device(device if device is not None else getattr(classifier, "device", "cpu"))
-    tensor = _as_tensor(x).to(device).unsqueeze(0)
-    (extra,) = draw_counts_batch(
-        classifier,
-        tensor,
-        replace(config, q=None),
-        labels=[certificate.counts.label],
-        generator=make_generator(seed, device),
-        batch_size=batch_size,
+    extra, dimension = _baseline_counts(
+        classifier, x, replace(config, q=None), certificate, seed, device, batch_size
     )
     counts = certificate.counts
     return equal_budget_np_radius(
-        build_p_noise(config.p, int(tensor[0].numel())),
+        build_p_noise(config.p, dimension),
         counts.p_count,
         counts.p_n,
         extra.p_count,
@@ -211,6 +202,26 @@ def sequential_np_baseline(
         Seeds the baseline's draws; must differ from the certificate's own seed.
     """
     baseline_config = sequential_baseline_config(config)
+    counts, dimension = _baseline_counts(
+        classifier, x, baseline_config, certificate, seed, device, batch_size
+    )
+    result = certificate_from_counts(counts, baseline_config, dimension)
+    return SequentialBaselineRadius(
+        counts.p_count, counts.p_n, counts.p_look, result.p_lower, result.np_radius, result.reason
+    )
+
+
+def _baseline_counts(
+    classifier: Classifier,
+    x: torch.Tensor | np.ndarray,
+    config: CertificationConfig,
+    certificate: Certificate,
+    seed: int,
+    device: str | torch.device | None,
+    batch_size: int,
+) -> tuple[SampleCounts, int]:
+    """A baseline's P counts under ``config`` (no Q) for the class ``certificate`` counted,
+    from a stream seeded by ``seed`` (not the certificate's own), and the input's dimension."""
     if seed == certificate.counts.seed:
         raise InvalidParameterError("the baseline's draws need a seed of their own")
     device = torch.device(device if device is not None else getattr(classifier, "device", "cpu"))
@@ -218,12 +229,9 @@ def sequential_np_baseline(
     (counts,) = draw_counts_batch(
         classifier,
         tensor,
-        baseline_config,
+        config,
         labels=[certificate.counts.label],
         generator=make_generator(seed, device),
         batch_size=batch_size,
     )
-    result = certificate_from_counts(counts, baseline_config, int(tensor[0].numel()))
-    return SequentialBaselineRadius(
-        counts.p_count, counts.p_n, counts.p_look, result.p_lower, result.np_radius, result.reason
-    )
+    return counts, int(tensor[0].numel())
