@@ -61,6 +61,13 @@ def compare(
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="Write the table here.")
     ] = None,
+    plot: Annotated[
+        Path | None,
+        typer.Option(
+            help="With jobs: also draw the certified-accuracy curves here (.png or .svg; "
+            "column width, colour per job, line style per certificate)."
+        ),
+    ] = None,
     inputs: Annotated[
         InputChoice,
         typer.Option(
@@ -80,7 +87,11 @@ def compare(
     at = parse_floats(radii)
     if at and any(r < 0 for r in at):
         raise typer.BadParameter("radii must be non-negative", param_hint="--radii")
+    if plot is not None and plot.suffix.lower() not in (".png", ".svg"):
+        raise typer.BadParameter("the plot file must end in .png or .svg", param_hint="--plot")
     by_jobs = bool(jobs) or name is not None or bool(tag)
+    if plot is not None and not by_jobs:
+        raise typer.BadParameter("--plot draws the curves of jobs (not of --published files)")
     if by_jobs == (published is not None):
         raise typer.BadParameter(
             "give job ids (or --name/--tag) or --published DIR (one of the two)"
@@ -106,6 +117,12 @@ def compare(
             if job.status != "succeeded":
                 typer.secho(f"note: job {job.job_id} is {job.status}; its stored rows are used",
                             fg=typer.colors.YELLOW, err=True)  # fmt: skip
+        if plot is not None:
+            from dsrs_cli.comparison_plot import plot_comparison
+
+            plot.parent.mkdir(parents=True, exist_ok=True)
+            plot.write_bytes(plot_comparison(comparison, plot.suffix.lower()[1:]))  # type: ignore[arg-type]
+            typer.echo(f"wrote {plot}", err=True)
         if client_options(ctx).json_output and output is None:
             typer.echo(comparison.model_dump_json(indent=2))
             return

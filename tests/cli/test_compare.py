@@ -315,7 +315,7 @@ def test_published_rows_without_a_common_instance_are_refused(run_cli, tmp_path)
 
 
 def test_jobs_over_different_inputs_compare_on_the_common_ones(
-    embedded_service, embedded_model_id, run_cli
+    embedded_service, embedded_model_id, run_cli, tmp_path
 ):
     np_job = _submit(run_cli, embedded_service, embedded_model_id)  # digits test 0-5
     dsrs_job = _submit(run_cli, embedded_service, embedded_model_id, "--q-sigma", "0.2",
@@ -344,9 +344,11 @@ def test_jobs_over_different_inputs_compare_on_the_common_ones(
         assert certificate["acr"]["value"] == pytest.approx(sum(radii) / 3, abs=1e-12)
         assert [e["value"] for e in certificate["accuracy"]] == [
             sum(r >= at - 1e-5 for r in radii) / 3 for at in (0.1, 0.3)]  # fmt: skip
+    plot = tmp_path / "curves.svg"
     table = run_cli(embedded_service, "compare", np_job["id"], dsrs_job["id"], "--format",
-                    "markdown")  # fmt: skip
+                    "markdown", "--plot", str(plot))  # fmt: skip
     assert "Every row is computed on the 3 inputs that every row has" in table.stdout
+    assert plot.read_text().lstrip().startswith("<?xml") and "<svg" in plot.read_text()
     own = run_cli(embedded_service, "compare", np_job["id"], dsrs_job["id"], "--inputs", "own",
                   "--format", "csv")  # fmt: skip
     assert own.exit_code == 0, own.stderr
