@@ -4,6 +4,7 @@
 * one colour per job, one line style per certificate (:data:`CERTIFICATE_STYLES`: DSRS
   solid, NP of the same run dashed, NP at equal budget dotted, the sequential NP baseline
   dash-dotted), no markers unless asked for;
+* DSRS underneath the NP curves, so that a dashed curve it coincides with stays visible;
 * step curves (certified accuracy is a step function of the radius; the value at a grid
   radius holds back to the previous one, so the curve never lies above the true one);
 * column width (3.4 in) with 8 pt text; the legend sits below the axes, never on the data,
@@ -28,6 +29,10 @@ CERTIFICATE_STYLES: dict[str, tuple[str, str]] = {
     "equal-budget": (":", "NP, equal budget"),
     "sequential-np": ("-.", "NP, sequential same cost"),
 }
+
+
+#: DSRS (solid) underneath, the NP curves on top: where they coincide both stay visible.
+ZORDER = {"-": 2}
 
 
 def certificate_style(certificate: CertificateFigures) -> tuple[str, str]:
@@ -66,7 +71,7 @@ def plot_comparison(
                 styles_used.setdefault(name, style)
                 axes.step(comparison.curve_radii, certificate.curve, style, where="pre",
                           color=colour, linewidth=1.2, marker="." if markers else None,
-                          markersize=3)  # fmt: skip
+                          markersize=3, zorder=ZORDER.get(style, 3))  # fmt: skip
         axes.set_xlabel("$\\ell_2$ radius")
         axes.set_ylabel("certified accuracy")
         axes.set_ylim(0.0, 1.02)

@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dsrs_cli.comparison_plot import CERTIFICATE_STYLES, COLUMN_WIDTH_IN
+from dsrs_cli.comparison_plot import CERTIFICATE_STYLES, COLUMN_WIDTH_IN, ZORDER
 
 if TYPE_CHECKING:
     from dsrs_client.contract import Interval, Summary
@@ -95,8 +95,9 @@ def plot_sweep(curves: Sequence[tuple[str, Summary]], path: Path, title: str) ->
             radii = [row.radius for row in summary.certified_accuracy]
             for key, _, _, accuracy in _series(summary):
                 keys += [key] if key not in keys else []
-                axes.step(radii, accuracy, CERTIFICATE_STYLES[key][0], where="pre",
-                          color=colours[i % len(colours)], linewidth=1.2)  # fmt: skip
+                style = CERTIFICATE_STYLES[key][0]
+                axes.step(radii, accuracy, style, where="pre", color=colours[i % len(colours)],
+                          linewidth=1.2, zorder=ZORDER.get(style, 3))  # fmt: skip
         axes.set_xlabel("$\\ell_2$ radius")
         axes.set_ylabel("certified accuracy")
         axes.set_ylim(0.0, 1.02)

@@ -108,7 +108,9 @@ function renderComparison(c, request) {
     const swatch = h("span", { class: "swatch solid" });
     swatch.style.setProperty("--colour", colour);
     legend.append(h("span", { class: "key", "data-job": job.job_id }, swatch, job.label));
-    for (const cert of job.certificates) {
+    // DSRS (solid) first, so the NP curves drawn after it stay visible where they coincide.
+    const ordered = [...job.certificates].sort((a, b) => (b.kind === "dsrs") - (a.kind === "dsrs"));
+    for (const cert of ordered) {
       const style = styleOf(cert);
       styles.set(style.name, style);
       series.push({ name: `${job.label} · ${cert.name}`, cls: `job-${i}`, colour, x: c.curve_radii, y: cert.curve,
