@@ -4,7 +4,8 @@
 * one colour per job, one line style per certificate (:data:`CERTIFICATE_STYLES`: DSRS
   solid, NP of the same run dashed, NP at equal budget dotted, the sequential NP baseline
   dash-dotted), no markers unless asked for;
-* DSRS underneath the NP curves, so that a dashed curve it coincides with stays visible;
+* DSRS wider and lighter underneath the NP curves, so that a dashed curve it coincides with
+  stays visible;
 * step curves (certified accuracy is a step function of the radius; the value at a grid
   radius holds back to the previous one, so the curve never lies above the true one);
 * column width (3.4 in) with 8 pt text; the legend sits below the axes, never on the data,
@@ -18,7 +19,14 @@ from typing import TYPE_CHECKING, Literal
 if TYPE_CHECKING:
     from dsrs_client.contract import CertificateFigures, Comparison
 
-__all__ = ["CERTIFICATE_STYLES", "COLUMN_WIDTH_IN", "certificate_style", "plot_comparison"]
+__all__ = [
+    "CERTIFICATE_STYLES",
+    "COLUMN_WIDTH_IN",
+    "LAYERS",
+    "NP_LAYER",
+    "certificate_style",
+    "plot_comparison",
+]
 
 #: Width of one column of a two-column paper, in inches.
 COLUMN_WIDTH_IN = 3.4
@@ -31,8 +39,10 @@ CERTIFICATE_STYLES: dict[str, tuple[str, str]] = {
 }
 
 
-#: DSRS (solid) underneath, the NP curves on top: where they coincide both stay visible.
-ZORDER = {"-": 2}
+#: DSRS (solid, wider and lighter) underneath, the NP curves on top: where they coincide
+#: the NP dashes show on the DSRS line. Per line style: (z order, width, opacity).
+LAYERS = {"-": (2, 2.0, 0.55)}
+NP_LAYER = (3, 1.1, 1.0)
 
 
 def certificate_style(certificate: CertificateFigures) -> tuple[str, str]:
@@ -69,9 +79,10 @@ def plot_comparison(
             for certificate in job.certificates:
                 style, name = certificate_style(certificate)
                 styles_used.setdefault(name, style)
+                zorder, width, opacity = LAYERS.get(style, NP_LAYER)
                 axes.step(comparison.curve_radii, certificate.curve, style, where="pre",
-                          color=colour, linewidth=1.2, marker="." if markers else None,
-                          markersize=3, zorder=ZORDER.get(style, 3))  # fmt: skip
+                          color=colour, linewidth=width, alpha=opacity, zorder=zorder,
+                          marker="." if markers else None, markersize=3)  # fmt: skip
         axes.set_xlabel("$\\ell_2$ radius")
         axes.set_ylabel("certified accuracy")
         axes.set_ylim(0.0, 1.02)
@@ -82,8 +93,8 @@ def plot_comparison(
         handles = [
             Line2D([], [], color=colours[i % len(colours)], linewidth=2.0)
             for i in range(len(comparison.jobs))
-        ] + [Line2D([], [], color="0.2", linestyle=style, linewidth=1.2)
-             for style in styles_used.values()]  # fmt: skip
+        ] + [Line2D([], [], color="0.2", linestyle=style, linewidth=LAYERS.get(style, NP_LAYER)[1],
+                    alpha=LAYERS.get(style, NP_LAYER)[2]) for style in styles_used.values()]  # fmt: skip
         labels = [job.label for job in comparison.jobs] + list(styles_used)
         figure.legend(handles, labels, loc="outside lower center", ncols=2, frameon=False,
                       handlelength=2.4)  # fmt: skip

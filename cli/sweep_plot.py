@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dsrs_cli.comparison_plot import CERTIFICATE_STYLES, COLUMN_WIDTH_IN, ZORDER
+from dsrs_cli.comparison_plot import CERTIFICATE_STYLES, COLUMN_WIDTH_IN, LAYERS, NP_LAYER
 
 if TYPE_CHECKING:
     from dsrs_client.contract import Interval, Summary
@@ -74,9 +74,11 @@ def _legend(figure, labels: Sequence[str], colours: Sequence[str], keys: Sequenc
     handles = [Line2D([], [], color=colours[i % len(colours)], linewidth=2.0)
                for i in range(len(labels))]  # fmt: skip
     for key in keys:
-        handles.append(Line2D([], [], color="0.2", linestyle=CERTIFICATE_STYLES[key][0],
-                              marker=ABLATION_MARKERS[key] if markers else None,
-                              linewidth=1.2, markersize=4))  # fmt: skip
+        style = CERTIFICATE_STYLES[key][0]
+        _, width, opacity = LAYERS.get(style, NP_LAYER) if not markers else (0, 1.2, 1.0)
+        handles.append(Line2D([], [], color="0.2", linestyle=style, linewidth=width,
+                              alpha=opacity, marker=ABLATION_MARKERS[key] if markers else None,
+                              markersize=4))  # fmt: skip
     names = list(labels) + [CERTIFICATE_STYLES[key][1] for key in keys]
     figure.legend(handles, names, loc="outside lower center", ncols=2, frameon=False,
                   handlelength=2.6)  # fmt: skip
@@ -96,8 +98,9 @@ def plot_sweep(curves: Sequence[tuple[str, Summary]], path: Path, title: str) ->
             for key, _, _, accuracy in _series(summary):
                 keys += [key] if key not in keys else []
                 style = CERTIFICATE_STYLES[key][0]
+                zorder, width, opacity = LAYERS.get(style, NP_LAYER)
                 axes.step(radii, accuracy, style, where="pre", color=colours[i % len(colours)],
-                          linewidth=1.2, zorder=ZORDER.get(style, 3))  # fmt: skip
+                          linewidth=width, alpha=opacity, zorder=zorder)  # fmt: skip
         axes.set_xlabel("$\\ell_2$ radius")
         axes.set_ylabel("certified accuracy")
         axes.set_ylim(0.0, 1.02)
