@@ -22,7 +22,8 @@ function interval(estimate, format) {
 // Line style per certificate (as dsrs_cli.comparison_plot): DSRS solid, NP of the same run
 // dashed, NP at equal budget dotted, the sequential same-cost NP baseline dash-dotted.
 const STYLES = {
-  dsrs: { name: "DSRS", dash: undefined, width: 2.2 },
+  // DSRS wider and lighter, drawn first: an NP curve it coincides with shows its dashes on it.
+  dsrs: { name: "DSRS", dash: undefined, width: 3.2, opacity: 0.55 },
   "same-run": { name: "NP, same run", dash: "6 4", width: 1.8 },
   "equal-budget": { name: "NP, equal budget", dash: "1.5 3", width: 2.0 },
   "sequential-np": { name: "NP, sequential same cost", dash: "8 3 2 3", width: 1.8 },
@@ -114,7 +115,7 @@ function renderComparison(c, request) {
       const style = styleOf(cert);
       styles.set(style.name, style);
       series.push({ name: `${job.label} · ${cert.name}`, cls: `job-${i}`, colour, x: c.curve_radii, y: cert.curve,
-        width: style.width, dash: style.dash });
+        width: style.width, dash: style.dash, opacity: style.opacity });
     }
   });
   for (const style of styles.values()) {
@@ -142,7 +143,7 @@ function lineSample(style) {
   svg.setAttribute("width", "28");
   svg.setAttribute("height", "8");
   const line = document.createElementNS(ns, "line");
-  for (const [k, v] of Object.entries({ x1: 0, x2: 28, y1: 4, y2: 4, stroke: "currentColor", "stroke-width": style.width })) line.setAttribute(k, v);
+  for (const [k, v] of Object.entries({ x1: 0, x2: 28, y1: 4, y2: 4, stroke: "currentColor", "stroke-width": style.width, "stroke-opacity": style.opacity ?? 1 })) line.setAttribute(k, v);
   if (style.dash) line.setAttribute("stroke-dasharray", style.dash);
   svg.append(line);
   return svg;
