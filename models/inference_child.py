@@ -33,9 +33,10 @@ SHARED_NAME = "batch.shm"
 def _child(request: dict[str, Any]) -> None:
     import resource
 
-    import onnxruntime  # noqa: F401 - mapped before the limit, like torch
+    _die_with_parent()
+    import onnxruntime  # noqa: F401 - mapped before the limit
 
-    # The interpreter, torch and onnxruntime are mapped already (their size varies with
+    # The interpreter, numpy and onnxruntime are mapped already (their size varies with
     # the build); the limit is what the model may map on top of them.
     memory = _mapped_bytes() + int(request["memory_bytes"])
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
@@ -88,6 +89,20 @@ def _child(request: dict[str, Any]) -> None:
             reply({"error": _clip(text), "kind": kind})
             return
         reply({"ok": True})
+
+
+def _die_with_parent() -> None:
+    """Ask the kernel for SIGKILL when the parent dies (a worker killed at its hard time
+    limit, an API stopped): in its own session, the child would otherwise run on."""
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:  # the parent died before the request took effect
+        os._exit(1)
 
 
 def _mapped_bytes() -> int:

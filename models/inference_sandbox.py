@@ -10,11 +10,12 @@ classifier, and each batch goes to a child process that holds the onnxruntime se
   empty temporary directory holding a copy of the model file, with the fixed environment
   of :mod:`dsrs_models.sandbox` (no ``DSRS_*`` secrets, no database or broker URLs);
 * before it reads the model it sets ``RLIMIT_AS`` to what it maps at that point (the
-  interpreter, torch, onnxruntime) plus ``memory_bytes``,
+  interpreter, numpy, onnxruntime) plus ``memory_bytes``; it dies with its parent,
   ``RLIMIT_CPU`` (the chunk's wall budget times its threads), ``RLIMIT_FSIZE = 0`` and
   ``RLIMIT_CORE = 0``;
-* batches and logits travel through one memory-mapped file in ``/dev/shm`` (written in
-  place by both sides, no pickling); a line on the child's stdin / stdout says "run the
+* batches and logits travel through one memory-mapped file in ``/dev/shm`` (or the
+  temporary directory when that is too small; written in place by both sides, no
+  pickling); a line on the child's stdin / stdout says "run the
   first ``rows`` rows" / "done";
 * the parent waits at most ``batch_timeout_s`` per batch and ``chunk_timeout_s`` in all,
   and asks ``should_stop()`` about once a second (a cancelled job); on any of these, or
@@ -157,13 +158,10 @@ class SandboxedClassifier(NonFiniteCounter):
     def _start(self, rows: int) -> None:
         """A child whose shared buffer holds ``rows`` inputs and their logits."""
         self.close()
-        shm = Path("/dev/shm")
-        self._workdir = Path(
-            tempfile.mkdtemp(prefix="dsrs-infer-", dir=shm if shm.is_dir() else None)
-        )
-        _place_upload(self._model_path, self._workdir / UPLOAD_NAME)
         per_input = math.prod(self.input_shape)
         size = 4 * rows * (per_input + self.num_classes)
+        self._workdir = Path(tempfile.mkdtemp(prefix="dsrs-infer-", dir=_shared_directory(size)))
+        _place_upload(self._model_path, self._workdir / UPLOAD_NAME)
         shared = self._workdir / SHARED_NAME
         with shared.open("wb") as handle:
             handle.truncate(size)
@@ -273,6 +271,18 @@ class SandboxedClassifier(NonFiniteCounter):
         size = self._stderr.seek(0, os.SEEK_END)
         self._stderr.seek(max(0, size - 4096))
         return self._stderr.read().decode(errors="replace")
+
+
+def _shared_directory(size: int) -> str | None:
+    """``/dev/shm`` when it has room for twice ``size`` (a container's is often 64 MiB),
+    else the temporary directory (a file there is shared through the page cache too)."""
+    shm = Path("/dev/shm")
+    try:
+        if shm.is_dir() and shutil.disk_usage(shm).free > 2 * size + (64 << 20):
+            return str(shm)
+    except OSError:
+        pass
+    return None
 
 
 def _parsed(line: bytes) -> dict[str, Any]:

@@ -238,9 +238,9 @@ def onnx_memory_bomb(side: int = 60_000) -> bytes:
     return _model(nodes, [*_linear_initializers(), shape]).SerializeToString()
 
 
-def onnx_endless_loop(trips: int = 10**9) -> bytes:
-    """A ``Loop`` of ``trips`` iterations (each adds 1 to a 64-vector) before the logits."""
-    body = helper.make_graph(
+def _adding_loop_body() -> onnx.GraphProto:
+    """The body of a ``Loop`` that adds 1 to a 64-vector per iteration."""
+    return helper.make_graph(
         [helper.make_node("Identity", ["cond_in"], ["cond_out"]),
          helper.make_node("Add", ["acc_in", "one"], ["acc_out"])],
         "body",
@@ -251,8 +251,12 @@ def onnx_endless_loop(trips: int = 10**9) -> bytes:
          helper.make_tensor_value_info("acc_out", TensorProto.FLOAT, [64])],
         initializer=[numpy_helper.from_array(np.ones(64, np.float32), "one")],
     )  # fmt: skip
+
+
+def onnx_endless_loop(trips: int = 10**9) -> bytes:
+    """A ``Loop`` of ``trips`` iterations (each adds 1 to a 64-vector) before the logits."""
     nodes = [
-        helper.make_node("Loop", ["trips", "cond", "zeros"], ["acc"], body=body),
+        helper.make_node("Loop", ["trips", "cond", "zeros"], ["acc"], body=_adding_loop_body()),
         helper.make_node("ReduceSum", ["acc"], ["total"], keepdims=0),
         *_linear_nodes()[:1],
         helper.make_node("Gemm", ["flat", "W", "b"], ["g"]),
@@ -295,14 +299,14 @@ def onnx_input_dependent_bomb(kind: str, scale: float = 4e4) -> bytes:
         helper.make_node("Abs", ["low"], ["depth"]),
         helper.make_node("Mul", ["depth", "scale"], ["scaled"]),
         helper.make_node("Cast", ["scaled"], ["n0"], to=TensorProto.INT64),
-        helper.make_node("Add", ["n0", "one"], ["n"]),
+        helper.make_node("Add", ["n0", "plus_one"], ["n"]),
         helper.make_node("Reshape", ["n", "one_dim"], ["n1"]),
         helper.make_node("Concat", ["n1", "n1"], ["side2"], axis=0),
     ]
     constants = [
         numpy_helper.from_array(np.array(scale, np.float32), "scale"),
         numpy_helper.from_array(np.array([1], np.int64), "one_dim"),
-        numpy_helper.from_array(np.array(1, np.int64), "one"),
+        numpy_helper.from_array(np.array(1, np.int64), "plus_one"),
         numpy_helper.from_array(np.ones((1, 1), np.float32), "cell"),
         numpy_helper.from_array(np.zeros(64, np.float32), "zeros"),
         numpy_helper.from_array(np.array(True), "cond"),
@@ -323,20 +327,11 @@ def onnx_input_dependent_bomb(kind: str, scale: float = 4e4) -> bytes:
         ]
         constants.append(numpy_helper.from_array(np.array([1, 1, 1, 1], np.int64), "ones4"))
     else:
-        body = helper.make_graph(
-            [helper.make_node("Identity", ["cond_in"], ["cond_out"]),
-             helper.make_node("Add", ["acc_in", "unit"], ["acc_out"])],
-            "body",
-            [helper.make_tensor_value_info("i", TensorProto.INT64, []),
-             helper.make_tensor_value_info("cond_in", TensorProto.BOOL, []),
-             helper.make_tensor_value_info("acc_in", TensorProto.FLOAT, [64])],
-            [helper.make_tensor_value_info("cond_out", TensorProto.BOOL, []),
-             helper.make_tensor_value_info("acc_out", TensorProto.FLOAT, [64])],
-            initializer=[numpy_helper.from_array(np.ones(64, np.float32), "unit")],
-        )  # fmt: skip
         blow = [
             helper.make_node("Mul", ["n", "n"], ["trips"]),
-            helper.make_node("Loop", ["trips", "cond", "zeros"], ["big"], body=body),
+            helper.make_node(
+                "Loop", ["trips", "cond", "zeros"], ["big"], body=_adding_loop_body()
+            ),
         ]
     nodes = [
         *size_nodes,

@@ -7,9 +7,10 @@ worker's sweeper within about two lease periods; one that keeps killing its work
 the job). Whatever raises before the lease is taken (the claim after its database retries,
 a failing import) sends the task again with back-off (``CLAIM_RETRIES`` times); should
 that fail too (broker away), the sweeper sends the unclaimed chunk again
-(``chunk_unclaimed_s``). docs/operations.md says which part guarantees what. Tasks are acknowledged late (a chunk whose worker died is also delivered again by
-the broker after its visibility timeout, and its stored samples are skipped), each process
-takes one message at a time, and soft/hard time limits bound a chunk.
+(``chunk_unclaimed_s``); docs/operations.md says which part guarantees what. Tasks are
+acknowledged late (a chunk whose worker died is also delivered again by the broker after
+its visibility timeout, and its stored samples are skipped), each process takes one
+message at a time, and soft/hard time limits bound a chunk.
 """
 
 from __future__ import annotations

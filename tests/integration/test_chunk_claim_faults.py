@@ -33,6 +33,7 @@ from tests.integration.conftest import (
     start_worker,
     stop_worker,
     wait_until_ready,
+    worker_environment,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -63,20 +64,15 @@ def running_stack(
         chunk_size=2,
         admin_api_key=ADMIN_API_KEY,
     )
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("DSRS_")},
-        "DSRS_DATABASE_URL": database,
-        "DSRS_BROKER_URL": redis_url,
-        "DSRS_QUEUE": queue,
-        "DSRS_STORAGE_DIR": str(settings.storage_dir),
-        "DSRS_CHUNK_SIZE": "2",
-        "DSRS_DEVICE": "cpu",
-        "DSRS_TORCH_THREADS": "1",
-        "DSRS_CHUNK_LEASE_S": "8",
-        "DSRS_CHUNK_UNCLAIMED_S": "5",
-        "OMP_NUM_THREADS": "1",
+    env = worker_environment(
+        database,
+        redis_url,
+        queue,
+        settings.storage_dir,
+        DSRS_CHUNK_LEASE_S="8",
+        DSRS_CHUNK_UNCLAIMED_S="5",
         **extra_env,
-    }
+    )
     worker = start_worker(env, root / f"worker-{queue}.log")
     try:
         wait_until_ready(worker)
