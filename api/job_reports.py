@@ -134,11 +134,12 @@ def _job_out(session: Session, job: JobRecord) -> JobOut:
 def _non_finite_warning(draws: int) -> list[str]:
     if not draws:
         return []
-    return [
+    warning = (
         f"the model answered NaN or infinite logits for {draws} noisy draw(s): each was "
         "counted as an abstention (for no class), so inputs where it happened often abstain "
         "or get smaller radii; check the model's numerical stability under this noise"
-    ]
+    )
+    return [warning]
 
 
 def _inputs_without_indices(job: JobRecord) -> dict[str, object]:
