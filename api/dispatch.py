@@ -1,5 +1,10 @@
 """Hand chunk work to whoever runs it: Celery workers (by task name) or, in the embedded
-mode, a background thread that calls the same service function the worker task calls."""
+mode, a background thread that calls the same service function the worker task calls.
+
+In the embedded mode a chunk whose run raised (the database away longer than the
+service's own retries, a failing import) is run again after a back-off, up to
+``EMBEDDED_CHUNK_RETRIES`` times; then its job is marked failed with the error, so no job
+stays queued forever (docs/operations.md)."""
 
 from __future__ import annotations
 
@@ -20,6 +25,10 @@ __all__ = ["CeleryDispatcher", "InProcessDispatcher", "JobDispatcher", "make_dis
 log = logging.getLogger(__name__)
 
 ChunkRunner = Callable[[sessionmaker[Session], Settings, str, int], object]
+
+#: Runs again of an embedded chunk whose run raised (after 5, 10, 20, 40, 60 s).
+EMBEDDED_CHUNK_RETRIES = 5
+EMBEDDED_RETRY_MAX_DELAY_S = 60.0
 
 
 class JobDispatcher(Protocol):
@@ -92,11 +101,41 @@ class InProcessDispatcher:
         for chunk_index in range(chunks):
             self._executor.submit(self._run, job_id, chunk_index)
 
-    def _run(self, job_id: str, chunk_index: int) -> None:
+    def _run(self, job_id: str, chunk_index: int, attempt: int = 0) -> None:
         try:
             self._resolve()(self.session_factory, self.settings, job_id, chunk_index)
-        except Exception as error:  # noqa: BLE001 - recorded on the job by the service
+        except Exception as error:  # noqa: BLE001 - run again, then recorded on the job
             log.warning("chunk %s of job %s failed: %s", chunk_index, job_id, error)
+            if attempt < EMBEDDED_CHUNK_RETRIES:
+                delay = min(EMBEDDED_RETRY_MAX_DELAY_S, 5.0 * 2**attempt)
+                timer = threading.Timer(
+                    delay, self._submit, (self._run, job_id, chunk_index, attempt + 1)
+                )
+                timer.daemon = True
+                timer.start()
+            else:
+                self._record_failure(job_id, chunk_index, error)
+
+    def _submit(self, *call: object) -> None:
+        try:
+            self._executor.submit(*call)  # type: ignore[arg-type]
+        except RuntimeError:  # shut down meanwhile: the service is stopping
+            pass
+
+    def _record_failure(self, job_id: str, chunk_index: int, error: Exception) -> None:
+        from dsrs_store import repository
+
+        try:
+            with self.session_factory() as session:
+                repository.mark_failed(
+                    session,
+                    job_id,
+                    f"chunk {chunk_index} failed {EMBEDDED_CHUNK_RETRIES + 1} times; last: "
+                    f"{type(error).__name__}: {error}",
+                )
+                session.commit()
+        except Exception:  # the database is still away: nothing to record the failure on
+            log.exception("job %s could not be marked failed", job_id)
 
     def ping(self) -> None:
         return None

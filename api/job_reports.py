@@ -105,7 +105,7 @@ def _job_out(session: Session, job: JobRecord) -> JobOut:
         id=job.id,
         name=job.name,
         tags=job.tags or [],
-        warnings=job.warnings or [],
+        warnings=[*(job.warnings or []), *_non_finite_warning(progress.non_finite)],
         model_id=job.model_id,
         status=job.status,  # type: ignore[arg-type]
         mode=job.mode,
@@ -116,6 +116,7 @@ def _job_out(session: Session, job: JobRecord) -> JobOut:
             done=progress.done,
             total=progress.total,
             fraction=progress.done / progress.total if progress.total else 0.0,
+            non_finite_draws=progress.non_finite,
         ),
         eta_seconds=eta,
         timings=JobTimings(
@@ -128,6 +129,17 @@ def _job_out(session: Session, job: JobRecord) -> JobOut:
         ),
         error=job.error,
     )
+
+
+def _non_finite_warning(draws: int) -> list[str]:
+    if not draws:
+        return []
+    warning = (
+        f"the model answered NaN or infinite logits for {draws} noisy draw(s): each was "
+        "counted as an abstention (for no class), so inputs where it happened often abstain "
+        "or get smaller radii; check the model's numerical stability under this noise"
+    )
+    return [warning]
 
 
 def _inputs_without_indices(job: JobRecord) -> dict[str, object]:

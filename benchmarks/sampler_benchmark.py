@@ -10,10 +10,19 @@ Also reported: the forward FLOPs of one certification with N = 100,000 noisy cop
 (2 × multiply-accumulates of the conv / linear layers × N), and on a GPU the seconds per
 input that N = 100,000 takes at the measured sampler and bare-forward rates.
 
+With ``--sandbox`` (CPU): the cost of the inference sandbox that uploaded ONNX graphs run
+in (:mod:`dsrs_models.inference_sandbox`). Each model is exported to ONNX
+(:func:`dsrs_client.onnx_export.export_onnx`); the sampler's rate with that graph
+in-process (:class:`~dsrs_models.adapters.OnnxClassifier`) is compared with the same graph
+in the sandbox's child process (one child for all rounds, as for one chunk), under the
+same onnxruntime thread count; ``overhead = 1 - sandboxed / in-process``. The child's
+start (interpreter, imports, session: once per chunk) is reported on its own.
+
 Usage::
 
     python benchmarks/sampler_benchmark.py                 # CPU, 2 threads
     python benchmarks/sampler_benchmark.py --device cuda --json results.json
+    python benchmarks/sampler_benchmark.py --sandbox --models digits-mlp lenet-mnist
 """
 
 from __future__ import annotations
@@ -186,15 +195,124 @@ def bench_case(case: Case, device: torch.device, repeats: int) -> Row:
     )
 
 
-def main(argv: list[str] | None = None) -> list[Row]:
+@dataclass(frozen=True)
+class SandboxRow:
+    model: str
+    noise: str
+    batch_size: int
+    torch_per_s: float
+    onnx_per_s: float
+    sandboxed_per_s: float
+    overhead: float
+    overhead_paired: float
+    child_start_s: float
+
+
+def bench_sandbox(case: Case, threads: int, repeats: int) -> SandboxRow:
+    """The sampler with the case's model as an ONNX graph, in-process and sandboxed."""
+    import tempfile
+    from pathlib import Path
+
+    from dsrs_client.onnx_export import export_onnx
+    from dsrs_models.inference_sandbox import InferenceLimits, SandboxedClassifier
+    from dsrs_models.onnx_loading import load_onnx_classifier
+
+    spec = get_architecture(case.model)
+    module = build_model(case.model).eval()
+    exported = export_onnx(module, torch.rand(*spec.input_shape))
+    in_process = load_onnx_classifier(exported.onnx_bytes, intra_op_threads=threads)
+    torch_classifier = TorchClassifier(module, num_classes=spec.num_classes)
+    samples = case.batch_size * case.batches
+    x = torch.rand(*spec.input_shape)
+    config = CertificationConfig(case.noise, n=samples)
+    limits = InferenceLimits(4 * 1024**3, 600.0, 3600.0, threads)
+
+    def sampler(classifier: object) -> Callable[[], None]:
+        def run() -> None:
+            generator = torch.Generator().manual_seed(0)
+            draw_counts(
+                classifier, x, config, label=0, generator=generator, batch_size=case.batch_size
+            )
+
+        return run
+
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "model.onnx"
+        path.write_bytes(exported.onnx_bytes)
+        with SandboxedClassifier(path, spec.input_shape, spec.num_classes, limits) as boxed:
+            start = time.perf_counter()
+            boxed(torch.zeros(case.batch_size, *spec.input_shape))  # starts the child
+            child_start = time.perf_counter() - start
+            runs = {
+                "torch": sampler(torch_classifier),
+                "onnx": sampler(in_process),
+                "sandboxed": sampler(boxed),
+            }
+            for run in runs.values():
+                run()  # warm-up
+            times: dict[str, list[float]] = {name: [] for name in runs}
+            for _ in range(repeats):  # alternating rounds, as in bench_case
+                for name, run in runs.items():
+                    times[name].append(_elapsed(run, torch.device("cpu"))[0])
+    rate = {name: samples / min(values) for name, values in times.items()}
+    noise = case.noise.family + (f"(k={case.noise.k})" if case.noise.k else "")
+    return SandboxRow(
+        model=case.model,
+        noise=noise,
+        batch_size=case.batch_size,
+        torch_per_s=rate["torch"],
+        onnx_per_s=rate["onnx"],
+        sandboxed_per_s=rate["sandboxed"],
+        overhead=1 - rate["sandboxed"] / rate["onnx"],
+        overhead_paired=statistics.median(
+            1 - o / s for o, s in zip(times["onnx"], times["sandboxed"])
+        ),
+        child_start_s=child_start,
+    )
+
+
+def main_sandbox(args: argparse.Namespace) -> list[SandboxRow]:
+    cases = [c for c in CPU_CASES if c.model in (args.models or ["digits-mlp", "lenet-mnist"])]
+    print(f"sandbox overhead, threads={args.threads} torch={torch.__version__}")
+    print(
+        f"{'model':<16} {'noise':<24} {'batch':>6} {'torch/s':>10} {'onnx/s':>10} "
+        f"{'sandbox/s':>10} {'overhead':>9} {'paired':>7} {'child start s':>14}"
+    )
+    rows = []
+    for case in cases:
+        row = bench_sandbox(case, args.threads, args.repeats)
+        rows.append(row)
+        print(
+            f"{row.model:<16} {row.noise:<24} {row.batch_size:>6} {row.torch_per_s:>10.0f} "
+            f"{row.onnx_per_s:>10.0f} {row.sandboxed_per_s:>10.0f} {row.overhead:>9.1%} "
+            f"{row.overhead_paired:>7.1%} {row.child_start_s:>14.2f}",
+            flush=True,
+        )
+    print(
+        "overhead = 1 - sandbox/s over onnx/s (the same graph in-process), each at its "
+        "fastest round; paired = median over rounds measured back to back; child start = "
+        "the first batch of a chunk (interpreter, imports, session), paid once per chunk."
+    )
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump([asdict(r) for r in rows], handle, indent=2)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> list[Row] | list[SandboxRow]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     parser.add_argument("--repeats", type=int, default=20, help="timed rounds per case")
     parser.add_argument("--models", nargs="*", help="subset of models")
     parser.add_argument("--json", help="also write the rows to this file")
+    parser.add_argument(
+        "--sandbox", action="store_true", help="the inference sandbox's overhead (CPU, ONNX)"
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
+    if args.sandbox:
+        return main_sandbox(args)
     device = torch.device(args.device)
     cases = CPU_CASES
     if device.type == "cuda":

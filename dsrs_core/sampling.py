@@ -39,7 +39,9 @@ from dsrs_core.sequential_sampling import derived_seed, draw_sequential_counts
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
+    "NON_FINITE",
     "Classifier",
+    "classes_of_logits",
     "draw_counts",
     "draw_counts_batch",
     "estimate_p",
@@ -49,6 +51,19 @@ __all__ = [
 
 #: Default number of noisy copies per forward pass (the job parameters' default).
 DEFAULT_BATCH_SIZE = 1000
+#: The "class" a classifier answers for a draw whose output was not finite (NaN or ±Inf
+#: logits): it agrees with no label, so such a draw counts against the class being
+#: certified (it can only lower the bound on pA, never raise it) and is left out of the
+#: selection counts.
+NON_FINITE = -1
+
+
+def classes_of_logits(logits: torch.Tensor) -> torch.Tensor:
+    """The argmax of each row of ``(B, num_classes)`` logits, or :data:`NON_FINITE` for a
+    row holding a NaN or an infinity (``argmax`` of a NaN row is an arbitrary class)."""
+    classes = logits.argmax(dim=1)
+    finite = torch.isfinite(logits).all(dim=1)
+    return torch.where(finite, classes, torch.full_like(classes, NON_FINITE))
 
 
 @runtime_checkable
@@ -56,7 +71,8 @@ class Classifier(Protocol):
     """A base classifier as the sampler sees it.
 
     Called with a float batch ``(B, *input_shape)`` on its device, returns the predicted
-    class indices ``(B,)`` (int64) on the same device. Optional attributes the sampler
+    class indices ``(B,)`` (int64) on the same device, :data:`NON_FINITE` for a draw whose
+    output was not finite. Optional attributes the sampler
     uses when present: ``num_classes`` (int), ``dtype`` (the dtype to draw noise in),
     ``channels_last`` (bool: batches are allocated in that memory format) and ``device``.
     """
@@ -175,10 +191,14 @@ def select_labels(
     device = stream.inputs.device
     segments = [_Segment(i, p_sampler, n_selection) for i in range(count_inputs)]
     predictions = stream.predictions(segments)
-    classes = num_classes if num_classes is not None else int(predictions.max().item()) + 1
+    classes = num_classes if num_classes is not None else max(int(predictions.max().item()) + 1, 1)
     per_input = torch.zeros((count_inputs, classes), dtype=torch.long, device=device)
     rows = torch.arange(count_inputs, device=device).repeat_interleave(n_selection)
-    per_input.index_put_((rows, predictions), torch.ones_like(predictions), accumulate=True)
+    # A non-finite draw votes for no class (a negative index would wrap to the last one).
+    finite = predictions >= 0
+    per_input.index_put_(
+        (rows[finite], predictions[finite]), torch.ones_like(predictions[finite]), accumulate=True
+    )
     table = per_input.tolist()
     chosen = [max(range(len(row)), key=lambda c, row=row: (row[c], -c)) for row in table]
     return [tuple(row) for row in table], chosen

@@ -2,7 +2,9 @@
 
 A classifier maps a float batch ``(B, *input_shape)`` on its device to class indices
 ``(B,)`` int64 on the same device (``dsrs_core.sampling.Classifier``): the sampler only
-ever needs the argmax, and counting stays on the device.
+ever needs the argmax, and counting stays on the device. A draw whose logits are not all
+finite answers ``NON_FINITE`` (it counts for no class) and is counted in
+:attr:`NonFiniteCounter.non_finite`, which the worker reads per input.
 """
 
 from __future__ import annotations
@@ -10,14 +12,35 @@ from __future__ import annotations
 from contextlib import nullcontext
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["OnnxClassifier", "TorchClassifier"]
+from dsrs_core.sampling import classes_of_logits
+from dsrs_models.onnx_session import OnnxLogits
+
+__all__ = ["NonFiniteCounter", "OnnxClassifier", "TorchClassifier"]
 
 
-class TorchClassifier:
+class NonFiniteCounter:
+    """How many draws had non-finite logits since the last :meth:`take_non_finite`.
+
+    Kept as a tensor on the classifier's device, so counting adds no synchronisation."""
+
+    _non_finite: torch.Tensor | None = None
+
+    def _classes(self, logits: torch.Tensor) -> torch.Tensor:
+        classes = classes_of_logits(logits)
+        bad = (classes < 0).sum()
+        self._non_finite = bad if self._non_finite is None else self._non_finite + bad
+        return classes
+
+    def take_non_finite(self) -> int:
+        """The count since the last call, and start again from zero."""
+        count, self._non_finite = self._non_finite, None
+        return 0 if count is None else int(count.item())
+
+
+class TorchClassifier(NonFiniteCounter):
     """A ``torch.nn.Module`` (logits) as a classifier (argmax of the logits).
 
     Parameters
@@ -75,10 +98,10 @@ class TorchClassifier:
             return self.module(batch)
 
     def __call__(self, batch: torch.Tensor) -> torch.Tensor:
-        return self.logits(batch).argmax(dim=1)
+        return self._classes(self.logits(batch))
 
 
-class OnnxClassifier:
+class OnnxClassifier(NonFiniteCounter):
     """An onnxruntime session (logits) as a classifier.
 
     Batches are copied to host float32 arrays, run, and the argmax is returned on the
@@ -107,30 +130,14 @@ class OnnxClassifier:
         self.input_shape = tuple(input_shape)
         self.num_classes = int(num_classes)
         self.fixed_batch = fixed_batch
-        self.input_name = session.get_inputs()[0].name
-        self.output_name = session.get_outputs()[0].name
+        self._logits = OnnxLogits(session, fixed_batch)
         self.dtype = torch.float32
         self.device = torch.device("cpu")
-
-    def _run(self, array: np.ndarray) -> np.ndarray:
-        return self.session.run([self.output_name], {self.input_name: array})[0]
 
     def logits(self, batch: torch.Tensor) -> torch.Tensor:
         """Logits as a CPU float tensor ``(B, num_classes)``."""
         array = batch.detach().to("cpu", torch.float32).contiguous().numpy()
-        if self.fixed_batch is None:
-            return torch.from_numpy(np.asarray(self._run(array), dtype=np.float32))
-        size = self.fixed_batch
-        pieces = []
-        for start in range(0, len(array), size):
-            chunk = array[start : start + size]
-            filled = len(chunk)
-            if filled < size:
-                chunk = np.concatenate(
-                    [chunk, np.zeros((size - filled, *chunk.shape[1:]), np.float32)]
-                )
-            pieces.append(np.asarray(self._run(chunk), dtype=np.float32)[:filled])
-        return torch.from_numpy(np.concatenate(pieces))
+        return torch.from_numpy(self._logits(array))
 
     def __call__(self, batch: torch.Tensor) -> torch.Tensor:
-        return self.logits(batch).argmax(dim=1).to(batch.device)
+        return self._classes(self.logits(batch)).to(batch.device)

@@ -6,12 +6,12 @@ the declared shape, a ``(B, num_classes)`` first output, finite logits. Called b
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import torch
 
 from dsrs_models.adapters import OnnxClassifier
 from dsrs_models.errors import ModelValidationError
+from dsrs_models.onnx_session import make_session, static_dims
 from dsrs_models.onnx_validation import checked_onnx_model
 
 __all__ = ["IMAGE_CHANNELS", "load_onnx_classifier"]
@@ -48,7 +48,6 @@ def load_onnx_classifier(
         failure, input/output shapes incompatible, or onnxruntime refuses the graph.
     """
     import onnx
-    import onnxruntime as ort
 
     model = checked_onnx_model(data)
     initializers = {t.name for t in model.graph.initializer}
@@ -57,8 +56,8 @@ def load_onnx_classifier(
         raise ModelValidationError(f"ONNX model must have one input, has {len(inputs)}")
     if len(model.graph.output) < 1:
         raise ModelValidationError("ONNX model has no output")
-    in_dims = _static_dims(inputs[0])
-    out_dims = _static_dims(model.graph.output[0])
+    in_dims = static_dims(inputs[0])
+    out_dims = static_dims(model.graph.output[0])
     if inputs[0].type.tensor_type.elem_type != onnx.TensorProto.FLOAT:
         raise ModelValidationError("ONNX model input must be float32")
     if in_dims is None or len(in_dims) != 4:
@@ -82,14 +81,9 @@ def load_onnx_classifier(
             "x.permute(0, 2, 3, 1) as the model's first step)"
         )
 
-    options = ort.SessionOptions()
-    if intra_op_threads is not None:
-        options.intra_op_num_threads = intra_op_threads
     try:
         # The re-serialised message: onnxruntime sees exactly what was checked.
-        session = ort.InferenceSession(
-            model.SerializeToString(), sess_options=options, providers=["CPUExecutionProvider"]
-        )
+        session = make_session(model.SerializeToString(), intra_op_threads)
     except _onnxruntime_errors() as exc:
         raise ModelValidationError(f"onnxruntime cannot load the model: {exc}") from None
     classifier = OnnxClassifier(session, tuple(shape), classes, fixed_batch=batch)
@@ -133,13 +127,6 @@ def _onnxruntime_errors() -> tuple[type[BaseException], ...]:
     )
     found = tuple(getattr(state, name) for name in names if hasattr(state, name))
     return (*found, RuntimeError, ValueError)
-
-
-def _static_dims(value_info: Any) -> list[int | None] | None:
-    tensor_type = value_info.type.tensor_type
-    if not tensor_type.HasField("shape"):
-        return None
-    return [d.dim_value if d.HasField("dim_value") else None for d in tensor_type.shape.dim]
 
 
 def _merge_shape(

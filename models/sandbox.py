@@ -235,6 +235,7 @@ _MEMORY_WORDS = (
     "cannot allocate",
     "failed to map segment",
     "out of memory",
+    "failed to allocate",
     "unable to allocate",
 )
 

@@ -71,6 +71,8 @@ class JobProgress:
     done: int
     total: int
     elapsed_s: float
+    #: Draws whose logits were NaN or infinite, over the stored rows.
+    non_finite: int = 0
 
 
 def new_id() -> str:
@@ -238,12 +240,16 @@ def list_jobs(
 
 
 def job_progress(session: Session, job: JobRecord) -> JobProgress:
-    done, elapsed = session.execute(
-        select(func.count(), func.coalesce(func.sum(SampleRecord.elapsed_s), 0.0)).where(
-            SampleRecord.job_id == job.id
-        )
+    done, elapsed, non_finite = session.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(SampleRecord.elapsed_s), 0.0),
+            func.coalesce(func.sum(SampleRecord.non_finite), 0),
+        ).where(SampleRecord.job_id == job.id)
     ).one()
-    return JobProgress(done=int(done), total=job.total, elapsed_s=float(elapsed))
+    return JobProgress(
+        done=int(done), total=job.total, elapsed_s=float(elapsed), non_finite=int(non_finite)
+    )
 
 
 def stored_sample_indices(session: Session, job_id: str, indices: Iterable[int]) -> set[int]:

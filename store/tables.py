@@ -245,6 +245,9 @@ class SampleRecord(Base):
     baseline_np_radius: Mapped[float | None] = mapped_column(Float, default=None)
     baseline_look: Mapped[int | None] = mapped_column(Integer, default=None)
     reason: Mapped[str] = mapped_column(Text, default="")
+    #: Draws of this input whose logits were NaN or infinite (counted for no class, so
+    #: against the one certified); NULL for rows written before they were counted.
+    non_finite: Mapped[int | None] = mapped_column(Integer, default=None)
     elapsed_s: Mapped[float] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 

@@ -238,9 +238,9 @@ def onnx_memory_bomb(side: int = 60_000) -> bytes:
     return _model(nodes, [*_linear_initializers(), shape]).SerializeToString()
 
 
-def onnx_endless_loop(trips: int = 10**9) -> bytes:
-    """A ``Loop`` of ``trips`` iterations (each adds 1 to a 64-vector) before the logits."""
-    body = helper.make_graph(
+def _adding_loop_body() -> onnx.GraphProto:
+    """The body of a ``Loop`` that adds 1 to a 64-vector per iteration."""
+    return helper.make_graph(
         [helper.make_node("Identity", ["cond_in"], ["cond_out"]),
          helper.make_node("Add", ["acc_in", "one"], ["acc_out"])],
         "body",
@@ -251,8 +251,12 @@ def onnx_endless_loop(trips: int = 10**9) -> bytes:
          helper.make_tensor_value_info("acc_out", TensorProto.FLOAT, [64])],
         initializer=[numpy_helper.from_array(np.ones(64, np.float32), "one")],
     )  # fmt: skip
+
+
+def onnx_endless_loop(trips: int = 10**9) -> bytes:
+    """A ``Loop`` of ``trips`` iterations (each adds 1 to a 64-vector) before the logits."""
     nodes = [
-        helper.make_node("Loop", ["trips", "cond", "zeros"], ["acc"], body=body),
+        helper.make_node("Loop", ["trips", "cond", "zeros"], ["acc"], body=_adding_loop_body()),
         helper.make_node("ReduceSum", ["acc"], ["total"], keepdims=0),
         *_linear_nodes()[:1],
         helper.make_node("Gemm", ["flat", "W", "b"], ["g"]),
@@ -264,6 +268,82 @@ def onnx_endless_loop(trips: int = 10**9) -> bytes:
         numpy_helper.from_array(np.zeros(64, np.float32), "zeros"),
     ]
     return _model(nodes, [*_linear_initializers(), *constants]).SerializeToString()
+
+
+def onnx_nan_under_noise() -> bytes:
+    """A linear classifier on ``sqrt(x)``: finite on the probe's zeros and on images in
+    [0, 1], NaN logits as soon as noise makes a pixel negative."""
+    nodes = [
+        helper.make_node("Sqrt", ["x"], ["root"]),
+        helper.make_node("Flatten", ["root"], ["flat"], axis=1),
+        helper.make_node("Gemm", ["flat", "W", "b"], ["logits"]),
+    ]
+    return _model(nodes, check=True).SerializeToString()
+
+
+#: The input-dependent bombs of :func:`onnx_input_dependent_bomb`.
+INPUT_DEPENDENT_BOMBS = ("ConstantOfShape", "Expand", "Tile", "Resize", "Loop")
+
+
+def onnx_input_dependent_bomb(kind: str, scale: float = 4e4) -> bytes:
+    """A linear classifier plus ``0 ×`` the sum of a tensor whose size comes from the data:
+    ``n = 1 + int(scale × |min(x)|)``, 1 on the probe's zeros and about 1 on images in
+    [0, 1], about ``scale`` under noise of σ = 0.25 over a batch (with the default, a 6 GB
+    tensor or 1.6e9 loop trips). ``kind`` makes an ``n × n`` float tensor with ConstantOfShape,
+    Expand, Tile or Resize, or (``Loop``) runs ``n²`` iterations adding 1 to a 64-vector.
+    """
+    if kind not in INPUT_DEPENDENT_BOMBS:
+        raise ValueError(f"kind must be one of {INPUT_DEPENDENT_BOMBS}")
+    size_nodes = [
+        helper.make_node("ReduceMin", ["x"], ["low"], keepdims=0),
+        helper.make_node("Abs", ["low"], ["depth"]),
+        helper.make_node("Mul", ["depth", "scale"], ["scaled"]),
+        helper.make_node("Cast", ["scaled"], ["n0"], to=TensorProto.INT64),
+        helper.make_node("Add", ["n0", "plus_one"], ["n"]),
+        helper.make_node("Reshape", ["n", "one_dim"], ["n1"]),
+        helper.make_node("Concat", ["n1", "n1"], ["side2"], axis=0),
+    ]
+    constants = [
+        numpy_helper.from_array(np.array(scale, np.float32), "scale"),
+        numpy_helper.from_array(np.array([1], np.int64), "one_dim"),
+        numpy_helper.from_array(np.array(1, np.int64), "plus_one"),
+        numpy_helper.from_array(np.ones((1, 1), np.float32), "cell"),
+        numpy_helper.from_array(np.zeros(64, np.float32), "zeros"),
+        numpy_helper.from_array(np.array(True), "cond"),
+        numpy_helper.from_array(np.array([1, 1], np.int64), "ones2"),
+    ]
+    if kind == "ConstantOfShape":
+        one = numpy_helper.from_array(np.array([1.0], np.float32))
+        blow = [helper.make_node("ConstantOfShape", ["side2"], ["big"], value=one)]
+    elif kind == "Expand":
+        blow = [helper.make_node("Expand", ["cell", "side2"], ["big"])]
+    elif kind == "Tile":
+        blow = [helper.make_node("Tile", ["cell", "side2"], ["big"])]
+    elif kind == "Resize":
+        blow = [
+            helper.make_node("Reshape", ["cell", "ones4"], ["cell4"]),
+            helper.make_node("Concat", ["ones2", "side2"], ["sizes"], axis=0),
+            helper.make_node("Resize", ["cell4", "", "", "sizes"], ["big"], mode="nearest"),
+        ]
+        constants.append(numpy_helper.from_array(np.array([1, 1, 1, 1], np.int64), "ones4"))
+    else:
+        blow = [
+            helper.make_node("Mul", ["n", "n"], ["trips"]),
+            helper.make_node(
+                "Loop", ["trips", "cond", "zeros"], ["big"], body=_adding_loop_body()
+            ),
+        ]
+    nodes = [
+        *size_nodes,
+        *blow,
+        helper.make_node("ReduceSum", ["big"], ["total"], keepdims=0),
+        helper.make_node("Mul", ["total", "zero"], ["nothing"]),
+        *_linear_nodes()[:1],
+        helper.make_node("Gemm", ["flat", "W", "b"], ["g"]),
+        helper.make_node("Add", ["g", "nothing"], ["logits"]),
+    ]
+    constants.append(numpy_helper.from_array(np.array(0.0, np.float32), "zero"))
+    return _model(nodes, [*_linear_initializers(), *constants], check=True).SerializeToString()
 
 
 # ---------------------------------------------------------------- other model formats

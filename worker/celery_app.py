@@ -4,13 +4,18 @@ The task body only forwards ids to :func:`dsrs_worker.chunk_service.certify_chun
 function the embedded mode runs in-process, while it holds the chunk's lease
 (:mod:`dsrs_worker.chunk_leases`: a chunk of a worker that died is sent again by a surviving
 worker's sweeper within about two lease periods; one that keeps killing its workers fails
-the job). Tasks are acknowledged late (a chunk whose worker died is also delivered again by
-the broker after its visibility timeout, and its stored samples are skipped), each process
-takes one message at a time, and soft/hard time limits bound a chunk.
+the job). Whatever raises before the lease is taken (the claim after its database retries,
+a failing import) sends the task again with back-off (``CLAIM_RETRIES`` times); should
+that fail too (broker away), the sweeper sends the unclaimed chunk again
+(``chunk_unclaimed_s``); docs/operations.md says which part guarantees what. Tasks are
+acknowledged late (a chunk whose worker died is also delivered again by the broker after
+its visibility timeout, and its stored samples are skipped), each process takes one
+message at a time, and soft/hard time limits bound a chunk.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import asdict
 from typing import Any
@@ -28,6 +33,12 @@ from dsrs_worker.chunk_sweeper import start_chunk_sweeper
 from dsrs_worker.classifiers import ClassifierCache
 
 __all__ = ["WorkerContext", "make_celery_app"]
+
+log = logging.getLogger(__name__)
+
+#: Times a task whose claim raised is sent again (after 5, 10, 20, 40, 60, 60 ... s).
+CLAIM_RETRIES = 10
+CLAIM_RETRY_MAX_DELAY_S = 60
 
 
 class WorkerContext:
@@ -81,17 +92,25 @@ def make_celery_app(settings: WorkerSettings) -> Celery:
     )
     context = WorkerContext(settings)
 
-    @app.task(name=CERTIFY_CHUNK_TASK)
-    def certify_chunk_task(job_id: str, chunk_index: int) -> dict[str, Any]:
-        factory = context.session_factory()
+    @app.task(name=CERTIFY_CHUNK_TASK, bind=True)
+    def certify_chunk_task(task: Any, job_id: str, chunk_index: int) -> dict[str, Any]:
+        what = f"the claim of chunk {chunk_index} of job {job_id}"
+        try:
+            factory = context.session_factory()
 
-        def claim_it() -> Claim:
-            with factory() as session:
-                return claim_chunk(session, settings, job_id, chunk_index)
+            def claim_it() -> Claim:
+                with factory() as session:
+                    return claim_chunk(session, settings, job_id, chunk_index)
 
-        # A connection lost while claiming is retried like one lost while certifying: it
-        # used to fail the task before any lease existed, and the chunk was never redone.
-        claim = with_db_retries(claim_it, f"the claim of chunk {chunk_index} of job {job_id}")
+            claim = with_db_retries(claim_it, what)
+        except Exception as error:
+            # No lease exists yet, so nothing else would redo this chunk soon: send the
+            # task again rather than let Celery acknowledge a failure.
+            delay = min(CLAIM_RETRY_MAX_DELAY_S, 5 * 2**task.request.retries)
+            log.warning(
+                "%s failed (%s: %s); again in %d s", what, type(error).__name__, error, delay
+            )
+            raise task.retry(exc=error, countdown=delay, max_retries=CLAIM_RETRIES) from error
         if claim is not Claim.TAKEN:
             return {"job_id": job_id, "chunk_index": chunk_index, "skipped": claim.value}
         with holding_chunk(factory, settings, job_id, chunk_index):

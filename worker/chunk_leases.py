@@ -14,7 +14,13 @@ chunk a Celery worker takes is recorded in ``chunk_leases`` (PostgreSQL, not the
   quarter of ``chunk_lease_s``; the lease is marked finished when the run returns (a run
   that raised leaves it to fall silent, so the chunk is sent again);
 * :func:`silent_chunks` — every worker's main process (:mod:`dsrs_worker.chunk_sweeper`) looks
-  for leases of unfinished jobs whose holder fell silent and sends those chunks again.
+  for leases of unfinished jobs whose holder fell silent and sends those chunks again;
+* :func:`unclaimed_chunks` — the same sweep finds the chunks of unfinished jobs that no
+  worker claimed within ``chunk_unclaimed_s`` of the job's submission (the message was
+  lost, or its task failed before the claim: database or broker away, a failing import),
+  records them as sent (a lease with no holder, :data:`UNCLAIMED`) and sends them again,
+  and again every ``chunk_unclaimed_s`` until a worker claims them. Taking such a lease
+  counts the first attempt, not a death.
 
 Rows already written are skipped when a chunk is redone, so a redo only costs the samples
 the dead worker had not committed.
@@ -32,20 +38,31 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from dsrs_client.contract import FINAL_STATUSES
 from dsrs_store import repository
+from dsrs_store.chunks import chunk_count
 from dsrs_store.tables import ChunkLeaseRecord, JobRecord, utcnow
 from dsrs_store.worker_settings import WorkerSettings
 
-__all__ = ["Claim", "claim_chunk", "holder_name", "holding_chunk", "silent_chunks"]
+__all__ = [
+    "UNCLAIMED",
+    "Claim",
+    "claim_chunk",
+    "holder_name",
+    "holding_chunk",
+    "silent_chunks",
+    "unclaimed_chunks",
+]
 
 log = logging.getLogger(__name__)
 
 _TOKEN = uuid.uuid4().hex[:8]
+#: The holder of a lease the sweeper wrote for a chunk it sent again before any claim.
+UNCLAIMED = ""
 
 
 class Claim(enum.Enum):
@@ -80,10 +97,12 @@ def claim_chunk(session: Session, settings: WorkerSettings, job_id: str, chunk_i
         session.commit()
         return Claim.FINISHED
     silent = now - lease.heartbeat_at > timedelta(seconds=settings.chunk_lease_s)
-    if lease.holder != holder and not silent:
+    if lease.holder == UNCLAIMED:
+        lease.attempts += 1  # the first worker to take it (the sweeper sent it again)
+    elif lease.holder != holder and not silent:
         session.commit()
         return Claim.HELD_ELSEWHERE
-    if lease.holder != holder:
+    elif lease.holder != holder:
         lease.attempts += 1  # its holder fell silent mid-chunk
         if lease.attempts > settings.chunk_max_attempts:
             lease.finished = True
@@ -152,6 +171,7 @@ def silent_chunks(session: Session, settings: WorkerSettings) -> list[tuple[str,
         .join(JobRecord, JobRecord.id == ChunkLeaseRecord.job_id)
         .where(
             ChunkLeaseRecord.finished.is_(False),
+            ChunkLeaseRecord.holder != UNCLAIMED,
             ChunkLeaseRecord.heartbeat_at < cutoff,
             (ChunkLeaseRecord.requeued_at.is_(None)) | (ChunkLeaseRecord.requeued_at < cutoff),
             JobRecord.status.not_in(FINAL_STATUSES),
@@ -167,4 +187,66 @@ def silent_chunks(session: Session, settings: WorkerSettings) -> list[tuple[str,
             .values(requeued_at=now)
         )
     session.commit()
+    return chunks
+
+
+def unclaimed_chunks(session: Session, settings: WorkerSettings) -> list[tuple[str, int]]:
+    """Chunks of unfinished jobs submitted more than ``chunk_unclaimed_s`` ago that no
+    worker has claimed and that were not sent again in the last ``chunk_unclaimed_s``;
+    marks them as sent now (a lease held by :data:`UNCLAIMED`). At most 1000 per call."""
+    now = utcnow()
+    cutoff = now - timedelta(seconds=settings.chunk_unclaimed_s)
+    chunks: list[tuple[str, int]] = []
+    # Chunks sent again before, still unclaimed.
+    rows = session.execute(
+        select(ChunkLeaseRecord)
+        .join(JobRecord, JobRecord.id == ChunkLeaseRecord.job_id)
+        .where(
+            ChunkLeaseRecord.holder == UNCLAIMED,
+            ChunkLeaseRecord.finished.is_(False),
+            ChunkLeaseRecord.requeued_at < cutoff,
+            JobRecord.status.not_in(FINAL_STATUSES),
+        )
+        .limit(1000)
+        .with_for_update(of=ChunkLeaseRecord, skip_locked=True)
+    ).scalars()
+    for lease in rows:
+        lease.requeued_at = now
+        chunks.append((lease.job_id, lease.chunk_index))
+    # Chunks never claimed nor sent again: no lease at all.
+    leases = (
+        select(func.count())
+        .where(ChunkLeaseRecord.job_id == JobRecord.id)
+        .scalar_subquery()
+    )
+    chunks_of_job = (JobRecord.total + JobRecord.chunk_size - 1) / JobRecord.chunk_size
+    jobs = session.execute(
+        select(JobRecord.id, JobRecord.total, JobRecord.chunk_size)
+        .where(
+            JobRecord.status.not_in(FINAL_STATUSES),
+            JobRecord.created_at < cutoff,
+            leases < chunks_of_job,
+        )
+        .order_by(JobRecord.created_at)
+        .limit(100)
+    ).all()
+    for job_id, total, chunk_size in jobs:
+        leased = set(
+            session.scalars(
+                select(ChunkLeaseRecord.chunk_index).where(ChunkLeaseRecord.job_id == job_id)
+            )
+        )
+        for chunk_index in range(chunk_count(total, chunk_size)):
+            if chunk_index in leased or len(chunks) >= 1000:
+                continue
+            session.add(ChunkLeaseRecord(
+                job_id=job_id, chunk_index=chunk_index, holder=UNCLAIMED, attempts=0,
+                heartbeat_at=now, requeued_at=now, finished=False,
+            ))  # fmt: skip
+            chunks.append((job_id, chunk_index))
+    try:
+        session.commit()
+    except IntegrityError:  # a worker claimed one of them meanwhile: the next sweep retries
+        session.rollback()
+        return []
     return chunks

@@ -13,8 +13,10 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, TypeVar
 
+from sqlalchemy import select
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -31,7 +33,7 @@ from dsrs_worker.classifiers import ClassifierCache
 from dsrs_worker.devices import process_device
 from dsrs_worker.job_inputs import load_chunk_inputs
 
-__all__ = ["ChunkOutcome", "certify_chunk"]
+__all__ = ["ChunkOutcome", "certify_chunk", "fail_overdue_jobs"]
 
 log = logging.getLogger(__name__)
 
@@ -145,52 +147,78 @@ def _certify_positions(
 ) -> int:
     if not positions:
         return 0
+    from dsrs_models.inference_sandbox import InferenceStopped
+
+    device = process_device(settings.device)
+    model = repository.get_model(session, job.model_id)
+    chunk = load_chunk_inputs(settings, job.inputs, positions)
+    written = 0
+
+    def stopped() -> bool:
+        return _stopped(session, settings, job.id)
+
+    with classifiers.for_chunk(settings, model, device, should_stop=stopped) as classifier:
+        for row, position in enumerate(chunk.positions):
+            if stopped():
+                break
+            try:
+                values = _certified_row(job, chunk, row, position, classifier, device)
+            except InferenceStopped:
+                break  # cancelled (or failed elsewhere) while the model ran
+            written += repository.insert_sample(session, values)
+            session.commit()
+    return written
+
+
+def _certified_row(
+    job: JobRecord, chunk: Any, row: int, position: int, classifier: Any, device: Any
+) -> dict[str, Any]:
+    """The result row of input ``row`` of ``chunk`` (position ``position`` in the job)."""
     import torch
 
     from dsrs_core.certify import certify, equal_budget_baseline, sequential_np_baseline
     from dsrs_core.equal_budget import EQUAL_BUDGET, SEQUENTIAL_NP
 
     config = certification_config(job.parameters)
-    device = process_device(settings.device)
-    model = repository.get_model(session, job.model_id)
-    classifier = classifiers.get(settings, model, device)
-    chunk = load_chunk_inputs(settings, job.inputs, positions)
-    written = 0
-    for row, position in enumerate(chunk.positions):
-        if _stopped(session, settings, job.id):
-            break
-        label = chunk.labels[row]
-        seed = sample_seed(job.seed, position)
-        started = time.perf_counter()
-        certificate = certify(
+    label = chunk.labels[row]
+    seed = sample_seed(job.seed, position)
+    started = time.perf_counter()
+    _take_non_finite(classifier)  # start this input's count from zero
+    certificate = certify(
+        classifier,
+        torch.from_numpy(chunk.inputs[row]),
+        config,
+        label=label if job.mode == "evaluate" else None,
+        seed=seed,
+        device=device,
+        batch_size=job.parameters.batch_size,
+    )
+    values = _sample_values(
+        job.id, position, chunk.dataset_indices[row], label, certificate, seed, 0.0
+    )
+    baselines = {EQUAL_BUDGET: equal_budget_baseline, SEQUENTIAL_NP: sequential_np_baseline}
+    draw_baseline = baselines.get(job.parameters.baseline)
+    if draw_baseline is not None and config.q is not None:
+        baseline = draw_baseline(
             classifier,
             torch.from_numpy(chunk.inputs[row]),
             config,
-            label=label if job.mode == "evaluate" else None,
-            seed=seed,
+            certificate,
+            seed=equal_budget_seed(job.seed, position),
             device=device,
             batch_size=job.parameters.batch_size,
         )
-        values = _sample_values(
-            job.id, position, chunk.dataset_indices[row], label, certificate, seed, 0.0
-        )
-        baselines = {EQUAL_BUDGET: equal_budget_baseline, SEQUENTIAL_NP: sequential_np_baseline}
-        draw_baseline = baselines.get(job.parameters.baseline)
-        if draw_baseline is not None and config.q is not None:
-            baseline = draw_baseline(
-                classifier,
-                torch.from_numpy(chunk.inputs[row]),
-                config,
-                certificate,
-                seed=equal_budget_seed(job.seed, position),
-                device=device,
-                batch_size=job.parameters.batch_size,
-            )
-            values.update(baseline.row_fields())
-        values["elapsed_s"] = time.perf_counter() - started
-        written += repository.insert_sample(session, values)
-        session.commit()
-    return written
+        values.update(baseline.row_fields())
+    values["elapsed_s"] = time.perf_counter() - started
+    values["non_finite"] = _take_non_finite(classifier)
+    return values
+
+
+def _take_non_finite(classifier: Any) -> int | None:
+    """Draws with non-finite logits since the last call (None: the classifier does not
+    count them)."""
+    take = getattr(classifier, "take_non_finite", None)
+    return None if take is None else take()
 
 
 def _stopped(session: Session, settings: WorkerSettings, job_id: str) -> bool:
@@ -207,21 +235,34 @@ def _stopped(session: Session, settings: WorkerSettings, job_id: str) -> bool:
 
 
 def _out_of_time(session: Session, settings: WorkerSettings, job: JobRecord) -> bool:
-    """Mark ``job`` failed when it started more than ``job_time_limit_s`` ago."""
-    if job.started_at is None:
-        return False
-    elapsed = (utcnow() - job.started_at).total_seconds()
+    """Mark ``job`` failed when it was submitted more than ``job_time_limit_s`` ago (the
+    clock starts at submission: a job whose chunks never start is bounded too)."""
+    elapsed = (utcnow() - job.created_at).total_seconds()
     if elapsed <= settings.job_time_limit_s:
         return False
     done = repository.job_progress(session, job).done
     repository.mark_failed(
         session,
         job.id,
-        f"job time limit exceeded: running for {elapsed:.0f} s, the limit is "
+        f"job time limit exceeded: submitted {elapsed:.0f} s ago, the limit is "
         f"{settings.job_time_limit_s} s (DSRS_JOB_TIME_LIMIT_S); {done} of {job.total} "
         "samples were certified and are kept",
     )
     return True
+
+
+def fail_overdue_jobs(session: Session, settings: WorkerSettings) -> int:
+    """Mark failed every unfinished job submitted more than ``job_time_limit_s`` ago
+    (whether or not a chunk of it ever ran); how many were."""
+    cutoff = utcnow() - timedelta(seconds=settings.job_time_limit_s)
+    overdue = session.scalars(
+        select(JobRecord)
+        .where(JobRecord.status.not_in(FINAL_STATUSES), JobRecord.created_at < cutoff)
+        .limit(1000)
+    ).all()
+    failed = sum(_out_of_time(session, settings, job) for job in overdue)
+    session.commit()
+    return failed
 
 
 def _sample_values(

@@ -1,5 +1,7 @@
-"""The thread in each worker's main process that sends again the chunks whose worker
-died (:func:`dsrs_worker.chunk_leases.silent_chunks`), every quarter of ``chunk_lease_s``.
+"""The thread in each worker's main process that, every quarter of ``chunk_lease_s``,
+sends again the chunks whose worker died (:func:`dsrs_worker.chunk_leases.silent_chunks`)
+and those no worker claimed (:func:`dsrs_worker.chunk_leases.unclaimed_chunks`), and fails
+the jobs past their time limit (:func:`dsrs_worker.chunk_service.fail_overdue_jobs`).
 
 Started when the Celery worker is ready (:func:`start_chunk_sweeper`); a daemon thread, so
 it ends with the process. Every worker runs one: whichever survives redoes the chunks of
@@ -15,7 +17,8 @@ from typing import Any
 from dsrs_store.chunks import CERTIFY_CHUNK_TASK
 from dsrs_store.database import make_engine, make_session_factory
 from dsrs_store.worker_settings import WorkerSettings
-from dsrs_worker.chunk_leases import silent_chunks
+from dsrs_worker.chunk_leases import silent_chunks, unclaimed_chunks
+from dsrs_worker.chunk_service import fail_overdue_jobs
 
 __all__ = ["start_chunk_sweeper"]
 
@@ -31,16 +34,20 @@ def start_chunk_sweeper(app: Any, settings: WorkerSettings) -> threading.Thread:
         while not stop.wait(settings.chunk_lease_s / 4):
             try:
                 with session_factory() as session:
-                    chunks = silent_chunks(session, settings)
-                for job_id, chunk_index in chunks:
-                    log.warning(
-                        "chunk %s of job %s: its worker fell silent; sending it again",
-                        chunk_index, job_id,
-                    )  # fmt: skip
-                    app.send_task(
-                        CERTIFY_CHUNK_TASK, args=[job_id, chunk_index], queue=settings.queue
-                    )
+                    fail_overdue_jobs(session, settings)
+                    silent = silent_chunks(session, settings)
+                    unclaimed = unclaimed_chunks(session, settings)
+                for chunks, why in ((silent, "its worker fell silent"), (unclaimed, "unclaimed")):
+                    for job_id, chunk_index in chunks:
+                        log.warning(
+                            "chunk %s of job %s: %s; sending it again", chunk_index, job_id, why
+                        )
+                        app.send_task(
+                            CERTIFY_CHUNK_TASK, args=[job_id, chunk_index], queue=settings.queue
+                        )
             except Exception:
+                # A chunk marked as sent whose message did not go is sent again a period
+                # later (its lease stays silent, or unclaimed).
                 log.exception("the sweep for chunks of dead workers failed")
 
     thread = threading.Thread(target=sweep_forever, name="dsrs-chunk-sweeper", daemon=True)

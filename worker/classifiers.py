@@ -1,9 +1,12 @@
-"""Base classifiers of stored models, loaded once per worker process and device."""
+"""Base classifiers of stored models: registered architectures loaded once per worker
+process and device; uploaded ONNX graphs run in a limited child process per chunk."""
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from dsrs_store.tables import ModelRecord
@@ -21,6 +24,38 @@ class ClassifierCache:
         self.capacity = capacity
         self._entries: OrderedDict[tuple[str, str], Any] = OrderedDict()
         self._lock = threading.Lock()
+
+    @contextmanager
+    def for_chunk(
+        self,
+        settings: WorkerSettings,
+        model: ModelRecord,
+        device: str,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> Iterator[Any]:
+        """The classifier of one chunk: an ONNX graph (uploaded code) runs in a child
+        process under the ``inference_*`` limits, ended with the chunk
+        (:mod:`dsrs_models.inference_sandbox`); a registered architecture runs here
+        (:meth:`get`)."""
+        if model.format != "onnx":
+            yield self.get(settings, model, device)
+            return
+        import torch
+
+        from dsrs_models.inference_sandbox import InferenceLimits, SandboxedClassifier
+        from dsrs_worker.model_probe import probe_model
+
+        probe_model(settings, model)  # refuses what fails on a zero batch, with its message
+        limits = InferenceLimits(
+            memory_bytes=settings.inference_memory_bytes,
+            batch_timeout_s=settings.inference_batch_timeout_s,
+            chunk_timeout_s=settings.inference_chunk_timeout_s,
+            threads=settings.torch_threads or torch.get_num_threads(),
+        )
+        path = (settings.storage_dir / model.storage_path).absolute()
+        shape, classes = tuple(model.input_shape), model.num_classes
+        with SandboxedClassifier(path, shape, classes, limits, should_stop) as classifier:
+            yield classifier
 
     def get(self, settings: WorkerSettings, model: ModelRecord, device: str) -> Any:
         key = (model.id, device)

@@ -68,6 +68,9 @@ class JobProgressOut(BaseModel):
     done: int
     total: int
     fraction: float
+    #: Draws (over the stored rows) whose logits were NaN or infinite: each counted as an
+    #: abstention, against the class certified. A warning says so when it is not zero.
+    non_finite_draws: int = 0
 
 
 class JobTimings(BaseModel):

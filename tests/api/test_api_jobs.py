@@ -53,7 +53,12 @@ def finished_job(api_client: httpx.Client, demo_model: dict) -> dict[str, Any]:
 
 
 def test_job_runs_in_process(finished_job: dict[str, Any]) -> None:
-    assert finished_job["progress"] == {"done": 7, "total": 7, "fraction": 1.0}
+    assert finished_job["progress"] == {
+        "done": 7,
+        "total": 7,
+        "fraction": 1.0,
+        "non_finite_draws": 0,
+    }
     assert finished_job["eta_seconds"] is None
     timings = finished_job["timings"]
     assert timings["started_at"] and timings["finished_at"]

@@ -49,6 +49,25 @@ def dsrs_executable() -> str:
     return str(candidate)
 
 
+def worker_environment(
+    database: str, redis_url: str, queue: str, storage_dir: Path, **extra: str
+) -> dict[str, str]:
+    """The environment of a test's ``dsrs worker``: this process's, without its ``DSRS_*``
+    variables, plus the stack's (chunks of 2, CPU, one thread) and ``extra``."""
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith("DSRS_")},
+        "DSRS_DATABASE_URL": database,
+        "DSRS_BROKER_URL": redis_url,
+        "DSRS_QUEUE": queue,
+        "DSRS_STORAGE_DIR": str(storage_dir),
+        "DSRS_CHUNK_SIZE": "2",
+        "DSRS_DEVICE": "cpu",
+        "DSRS_TORCH_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+        **extra,
+    }
+
+
 def start_worker(env: dict[str, str], log: Path) -> WorkerProcess:
     handle = log.open("wb")
     process = subprocess.Popen(
@@ -104,17 +123,7 @@ def stack(
         torch_threads=1,
         admin_api_key=ADMIN_API_KEY,
     )
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("DSRS_")},
-        "DSRS_DATABASE_URL": postgres_database,
-        "DSRS_BROKER_URL": redis_url,
-        "DSRS_QUEUE": queue,
-        "DSRS_STORAGE_DIR": str(settings.storage_dir),
-        "DSRS_CHUNK_SIZE": "2",
-        "DSRS_DEVICE": "cpu",
-        "DSRS_TORCH_THREADS": "1",
-        "OMP_NUM_THREADS": "1",
-    }
+    env = worker_environment(postgres_database, redis_url, queue, settings.storage_dir)
     workers = [start_worker(env, root / f"worker-{i}.log") for i in range(2)]
     try:
         for worker in workers:

@@ -92,7 +92,12 @@ def test_job_runs_on_two_workers_and_matches_dsrs_core(stack: Any, model_id: str
     assert done == sorted(done)
     intermediate = {d for status, d in observed if status == "running" and 0 < d < len(INDICES)}
     assert len(intermediate) >= 2, observed
-    assert job["progress"] == {"done": 24, "total": 24, "fraction": 1.0}
+    assert job["progress"] == {
+        "done": 24,
+        "total": 24,
+        "fraction": 1.0,
+        "non_finite_draws": 0,
+    }
     assert etas and all(eta is not None and eta >= 0 for eta in etas)
     assert job["eta_seconds"] is None and job["timings"]["seconds_per_sample"] > 0
 

@@ -13,9 +13,17 @@ from sqlalchemy import update
 
 from dsrs_models.demo import DEMO_WEIGHTS_PATH
 from dsrs_store import repository
-from dsrs_store.tables import ChunkLeaseRecord, utcnow
+from dsrs_store.tables import ChunkLeaseRecord, JobRecord, utcnow
 from dsrs_worker import chunk_leases
-from dsrs_worker.chunk_leases import Claim, claim_chunk, holding_chunk, silent_chunks
+from dsrs_worker.chunk_leases import (
+    UNCLAIMED,
+    Claim,
+    claim_chunk,
+    holding_chunk,
+    silent_chunks,
+    unclaimed_chunks,
+)
+from dsrs_worker.chunk_service import fail_overdue_jobs
 from tests.polling import wait_until
 from tests.worker.test_worker_limits import add_job, add_model, make_store
 
@@ -105,3 +113,60 @@ def test_a_chunk_whose_run_raised_is_left_to_be_sent_again(
     with factory() as session:
         assert not session.get(ChunkLeaseRecord, (job_id, 0)).finished
         assert silent_chunks(session, settings) == [(job_id, 0)]
+
+
+def submitted_ago(factory, job_id: str, seconds: float) -> None:  # type: ignore[no-untyped-def]
+    with factory() as session:
+        session.execute(
+            update(JobRecord)
+            .where(JobRecord.id == job_id)
+            .values(created_at=utcnow() - timedelta(seconds=seconds))
+        )
+        session.commit()
+
+
+def test_a_chunk_never_claimed_is_sent_again_until_a_worker_claims_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 24: a task that failed before its claim (no lease) left its job queued forever."""
+    settings, factory = make_store(tmp_path, chunk_unclaimed_s=300, chunk_lease_s=60)
+    job_id = add_job(factory, add_model(settings, factory, DEMO_WEIGHTS_PATH), 4)
+    with factory() as session:
+        assert unclaimed_chunks(session, settings) == []  # just submitted: its message waits
+    submitted_ago(factory, job_id, 301)
+    with factory() as session:
+        assert unclaimed_chunks(session, settings) == [(job_id, 0)]
+        assert unclaimed_chunks(session, settings) == []  # sent once per period
+        assert silent_chunks(session, settings) == []  # not a dead worker's chunk
+        lease = session.get(ChunkLeaseRecord, (job_id, 0))
+        assert (lease.holder, lease.attempts) == (UNCLAIMED, 0)
+        session.execute(
+            update(ChunkLeaseRecord).values(requeued_at=utcnow() - timedelta(seconds=301))
+        )
+        session.commit()
+        assert unclaimed_chunks(session, settings) == [(job_id, 0)]  # still unclaimed
+    as_holder(monkeypatch, "host:1:a")
+    with factory() as session:
+        assert claim_chunk(session, settings, job_id, 0) is Claim.TAKEN
+        assert session.get(ChunkLeaseRecord, (job_id, 0)).attempts == 1  # not a death
+        session.execute(
+            update(ChunkLeaseRecord).values(requeued_at=utcnow() - timedelta(seconds=301))
+        )
+        session.commit()
+        assert unclaimed_chunks(session, settings) == []  # claimed now
+
+
+def test_a_job_past_its_limit_since_submission_fails_even_if_it_never_started(
+    tmp_path: Path,
+) -> None:
+    settings, factory = make_store(tmp_path, job_time_limit_s=600)
+    job_id = add_job(factory, add_model(settings, factory, DEMO_WEIGHTS_PATH), 4)
+    with factory() as session:
+        assert fail_overdue_jobs(session, settings) == 0
+    submitted_ago(factory, job_id, 601)
+    with factory() as session:
+        assert fail_overdue_jobs(session, settings) == 1
+        job = repository.get_job(session, job_id)
+        assert job.status == "failed" and job.started_at is None
+        assert "s ago, the limit is 600 s (DSRS_JOB_TIME_LIMIT_S)" in job.error, job.error
+        assert unclaimed_chunks(session, settings) == []  # a failed job is not sent again

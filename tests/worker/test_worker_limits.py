@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from dsrs_models.demo import DEMO_WEIGHTS_PATH
@@ -19,7 +20,7 @@ from dsrs_store import repository
 from dsrs_store.database import make_engine, make_session_factory
 from dsrs_store.migrations import upgrade_to_head
 from dsrs_store.settings import Settings
-from dsrs_store.tables import utcnow
+from dsrs_store.tables import JobRecord, utcnow
 from dsrs_worker.chunk_service import certify_chunk
 from dsrs_worker.classifiers import ClassifierCache
 
@@ -101,11 +102,16 @@ def job_after_chunk(
         )
 
 
-def test_a_job_started_longer_ago_than_the_limit_fails_with_the_reason(tmp_path: Path) -> None:
+def test_a_job_submitted_longer_ago_than_the_limit_fails_with_the_reason(tmp_path: Path) -> None:
+    """The clock starts at submission (issue 24: a job whose chunks never started had none)."""
     settings, factory = make_store(tmp_path, job_time_limit_s=60)
     job_id = add_job(factory, add_model(settings, factory, DEMO_WEIGHTS_PATH), 4)
     with factory() as session:
-        repository.mark_running(session, job_id, now=utcnow() - timedelta(seconds=120))
+        session.execute(
+            update(JobRecord)
+            .where(JobRecord.id == job_id)
+            .values(created_at=utcnow() - timedelta(seconds=120))
+        )
         session.commit()
     job, progress = job_after_chunk(settings, factory, job_id)
     assert job.status == "failed" and progress.done == 0
