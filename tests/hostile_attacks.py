@@ -18,7 +18,9 @@ from tests.hostile_harness import MIB, ServedApi
 from tests.polling import wait_until
 
 MAX_MEMORY_GROWTH_MIB = 200
-MAX_HEALTHZ_S = 1.0
+# A bound on a blocked event loop, not a latency target: it answers in milliseconds on an
+# idle machine and stayed under 1 s at a load of 12; 5 s keeps a loaded CI machine green.
+MAX_HEALTHZ_S = 5.0
 MAX_DISK_LEFT_BYTES = 4 * MIB
 
 #: Expected status of each hostile model file.
