@@ -25,6 +25,7 @@ from dsrs_api.dashboard_routes import install_dashboard
 from dsrs_api.dispatch import JobDispatcher, make_dispatcher
 from dsrs_api.error_handlers import install_error_handlers
 from dsrs_api.errors import InsecureConfigurationError
+from dsrs_api.nul_guard import NulGuard
 from dsrs_api.response_cache import ResponseCache
 from dsrs_api.security_headers import SecurityHeaders
 from dsrs_client.contract import ACTIVE_STATUSES
@@ -95,6 +96,7 @@ def create_app(
         slots=app.state.database_slots,
         exempt=lambda scope: health_routes.is_liveness(scope) or job_routes.admits_itself(scope),
     )
+    app.add_middleware(NulGuard)
     app.add_middleware(SecurityHeaders)  # outermost: also on 413s and admission refusals
     app.include_router(health_routes.router)
     # Every /v1 route is authenticated (a database session also requires it).

@@ -13,7 +13,7 @@ from dsrs_api.dependencies import get_principal, get_session, get_settings
 from dsrs_api.input_sets import register_input_set
 from dsrs_api.pagination import Offset
 from dsrs_api.uploads import receive_file
-from dsrs_client.contract import InputSetOut
+from dsrs_client.contract import InputSetOut, Text
 from dsrs_store import repository
 from dsrs_store.api_settings import ApiSettings
 
@@ -45,7 +45,7 @@ def upload_inputs(
             description=".npy (inputs), or .npz / safetensors with 'inputs' and optional 'labels'"
         ),
     ],
-    name: Annotated[str | None, Form(max_length=200)] = None,
+    name: Annotated[Text | None, Form(max_length=200)] = None,
 ) -> InputSetOut:
     received = receive_file(
         file.file, file.filename or "", settings.storage_dir / "tmp", settings.max_upload_bytes

@@ -14,7 +14,7 @@ from dsrs_api.errors import InvalidRequestError
 from dsrs_api.model_catalogue import register_model
 from dsrs_api.pagination import Offset
 from dsrs_api.uploads import receive_file
-from dsrs_client.contract import ModelOut
+from dsrs_client.contract import ModelOut, Text
 from dsrs_store import repository
 from dsrs_store.api_settings import ApiSettings
 
@@ -45,7 +45,7 @@ def upload_model(
     architecture: Annotated[
         str | None, Form(description="Registered architecture (required for safetensors)")
     ] = None,
-    name: Annotated[str | None, Form(max_length=200)] = None,
+    name: Annotated[Text | None, Form(max_length=200)] = None,
     mean: Annotated[str | None, Form(description="Comma-separated per-channel mean")] = None,
     std: Annotated[str | None, Form(description="Comma-separated per-channel std")] = None,
 ) -> ModelOut:

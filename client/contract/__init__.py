@@ -65,6 +65,7 @@ if TYPE_CHECKING:
         QIn,
         RadiusSearchIn,
         SequentialIn,
+        Text,
         plan_parameters,
     )
     from dsrs_client.contract.job_status import (
@@ -168,6 +169,7 @@ __all__ = [
     "SequentialIn",
     "SequentialSavingOut",
     "Summary",
+    "Text",
     "builtin_split",
     "catalogue",
     "plan_parameters",

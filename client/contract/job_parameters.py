@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from dsrs_client.contract.bounds import (
     MAX_COUNT,
@@ -53,6 +53,7 @@ __all__ = [
     "QIn",
     "RadiusSearchIn",
     "SequentialIn",
+    "Text",
     "plan_parameters",
 ]
 
@@ -64,8 +65,21 @@ Sigma = Annotated[float, Field(ge=MIN_SIGMA, le=MAX_SIGMA)]
 Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 
 
+def _without_nul(text: str) -> str:
+    if "\x00" in text:
+        raise ValueError("text must not contain NUL (0x00) characters")
+    return text
+
+
+#: Text a client names things with (names, tags): anything but NUL, which PostgreSQL
+#: cannot store.
+Text = Annotated[str, AfterValidator(_without_nul)]
+
+
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Unknown fields are refused, and so are NaN and infinities in every number."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class NoiseIn(Strict):
@@ -111,7 +125,10 @@ class SequentialIn(Strict):
     target_radii: list[float] = Field(default_factory=list)
     tolerance: float | None = None
     first_look: int = Field(default=DEFAULT_FIRST_LOOK, description="Draws at the first look.")
-    growth: float = Field(default=DEFAULT_LOOK_GROWTH, description="Draws grow by this factor (looks are multiples of first_look).")
+    growth: float = Field(
+        default=DEFAULT_LOOK_GROWTH,
+        description="Draws grow by this factor (looks are multiples of first_look).",
+    )
     final_share: float = Field(
         default=DEFAULT_FINAL_SHARE, description="Share of each run's alpha for the last look."
     )
@@ -202,8 +219,8 @@ class JobCreate(JobParameters):
     seed: int | None = Field(
         default=None, ge=0, le=MAX_SEED, description="0 <= seed < 2**63; random if omitted."
     )
-    name: str | None = Field(default=None, max_length=200, description="A name to find it by.")
-    tags: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+    name: Text | None = Field(default=None, max_length=200, description="A name to find it by.")
+    tags: list[Annotated[Text, Field(min_length=1, max_length=64)]] = Field(
         default_factory=list, max_length=32, description="Labels to filter jobs by."
     )
 
@@ -241,4 +258,3 @@ def plan_parameters(
         n_selection=n_selection,
         radius_search=RadiusSearchIn(unit=radius_unit, mode=search_mode),
     )
-
