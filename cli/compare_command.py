@@ -14,6 +14,7 @@ import typer
 from dsrs_cli.comparison_tables import TableFormat
 from dsrs_cli.connection import client_options, open_client
 from dsrs_cli.option_parsing import parse_floats
+from dsrs_cli.terminal_text import plain
 
 
 def compare(
@@ -86,7 +87,7 @@ def compare(
             )
         for job in comparison.jobs:
             if job.status != "succeeded":
-                typer.secho(f"note: job {job.job_id} is {job.status}; its stored rows are used",
+                typer.secho(plain(f"note: job {job.job_id} is {job.status}; its stored rows are used"),
                             fg=typer.colors.YELLOW, err=True)  # fmt: skip
         if client_options(ctx).json_output and output is None:
             typer.echo(comparison.model_dump_json(indent=2))

@@ -10,6 +10,8 @@ from typing import Annotated
 
 import typer
 
+from dsrs_cli.terminal_text import markup
+
 #: Default demo workload: digits test images, N draws per distribution.
 DEMO_SAMPLES = 100
 DEMO_N = 50_000
@@ -157,7 +159,7 @@ def demo(
                 raise_on_failure=False,
             )
         if job.status != "succeeded":
-            console.print(f"[red]job {job.status}: {job.error}[/red]")
+            console.print(f"[red]{markup(f'job {job.status}: {job.error}')}[/red]")
             raise typer.Exit(1)
         summary = dsrs.summary(job.id, radii=DEMO_RADII)
 
