@@ -35,6 +35,19 @@ class ApiSettings(SharedSettings):
     tenant_max_samples_per_job: int = Field(
         default=10_000, gt=0, description="Inputs per job of a tenant (429 beyond)."
     )
+    tenant_max_forward_passes_per_job: int = Field(
+        default=2_000_000_000,
+        gt=0,
+        description="Forward passes one job of a tenant may cost at most: inputs x draws per "
+        "input (n under P, n under Q, n more for the equal-budget baseline, n_selection in "
+        "predict mode); 429 beyond.",
+    )
+    tenant_max_forward_passes_in_flight: int = Field(
+        default=4_000_000_000,
+        gt=0,
+        description="Forward passes a tenant's queued and running jobs may cost at most "
+        "together (what is left of each); 429 beyond.",
+    )
 
     @property
     def auth_required(self) -> bool:

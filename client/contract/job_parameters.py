@@ -20,14 +20,21 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 from dsrs_client.contract.bounds import (
     MAX_COUNT,
+    MAX_FINAL_SHARE,
     MAX_INDICES,
     MAX_K,
+    MAX_LOOK_GROWTH,
+    MAX_RADIUS,
     MAX_RADIUS_UNIT,
     MAX_SEED,
     MAX_SIGMA,
+    MAX_TARGET_RADII,
     MIN_ALPHA,
+    MIN_FINAL_SHARE,
+    MIN_LOOK_GROWTH,
     MIN_RADIUS_TOLERANCE,
     MIN_RADIUS_UNIT,
+    MIN_SEQUENTIAL_TOLERANCE,
     MIN_SIGMA,
 )
 from dsrs_client.contract.datasets import DatasetName
@@ -122,15 +129,24 @@ class SequentialIn(Strict):
     agreed) or ``tolerance`` (stop once the certified radius would not reach the next
     multiple of it)."""
 
-    target_radii: list[float] = Field(default_factory=list)
-    tolerance: float | None = None
-    first_look: int = Field(default=DEFAULT_FIRST_LOOK, description="Draws at the first look.")
+    target_radii: list[Annotated[float, Field(gt=0, le=MAX_RADIUS)]] = Field(
+        default_factory=list, max_length=MAX_TARGET_RADII
+    )
+    tolerance: float | None = Field(default=None, ge=MIN_SEQUENTIAL_TOLERANCE, le=MAX_RADIUS)
+    first_look: int = Field(
+        default=DEFAULT_FIRST_LOOK, ge=1, le=MAX_COUNT, description="Draws at the first look."
+    )
     growth: float = Field(
         default=DEFAULT_LOOK_GROWTH,
+        ge=MIN_LOOK_GROWTH,
+        le=MAX_LOOK_GROWTH,
         description="Draws grow by this factor (looks are multiples of first_look).",
     )
     final_share: float = Field(
-        default=DEFAULT_FINAL_SHARE, description="Share of each run's alpha for the last look."
+        default=DEFAULT_FINAL_SHARE,
+        ge=MIN_FINAL_SHARE,
+        le=MAX_FINAL_SHARE,
+        description="Share of each run's alpha for the last look.",
     )
 
 
