@@ -19,6 +19,12 @@ class ApiSettings(SharedSettings):
     )
     max_samples_per_job: int = Field(default=100_000, gt=0)
     max_draws_per_sample: int = Field(default=10_000_000, gt=0)
+    plan_cpu_budget_s: float = Field(
+        default=1.0,
+        gt=0,
+        description="CPU seconds GET /v1/plan spends on a sequential-sampling prediction "
+        "(target_radius); beyond, the plan answers without it and says so.",
+    )
     auth: Literal["auto", "required", "disabled"] = Field(
         default="auto",
         description="API keys: 'required', 'disabled', or 'auto' = disabled only for the "

@@ -105,3 +105,27 @@ def test_sequential_parameters_out_of_bounds_answer_422(
     response = client.post("/v1/jobs", json=job(model_id, 1, sequential=sequential))
     assert response.status_code == 422, response.text
     assert [error["loc"][-1] for error in response.json()["detail"]] == [field]
+
+
+def test_plan_leaves_out_a_sequential_prediction_over_its_cpu_budget(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """The prediction of an unreachable target radius at a 2**31 budget ran past 26 s of
+    CPU; with the budget the plan answers without it, and says so."""
+    from dsrs_api.app import create_app
+    from dsrs_api.background_server import running_server
+    from dsrs_store.settings import Settings
+
+    query = {"family": "general-gaussian", "sigma": 0.5, "k": 380, "n": 2**31 - 1,
+             "q_sigma": 0.4, "dimension": 784, "target_radius": 2.0}  # fmt: skip
+    settings = Settings(storage_dir=tmp_path_factory.mktemp("plan") / "var")
+    with (
+        running_server(create_app(settings, dispatcher=DroppingDispatcher())) as base_url,
+        httpx.Client(base_url=base_url, timeout=120) as client,
+    ):
+        plan = client.get("/v1/plan", params=query)
+        assert plan.status_code == 200, plan.text
+        assert plan.json()["sequential_saving"] is None
+        assert any("DSRS_PLAN_CPU_BUDGET_S" in w for w in plan.json()["warnings"])
+        cheap = client.get("/v1/plan", params=query | {"n": 100_000, "target_radius": 0.5})
+        assert len(cheap.json()["sequential_saving"]) == 6
