@@ -28,6 +28,7 @@ from dsrs_api.errors import InsecureConfigurationError
 from dsrs_api.nul_guard import NulGuard
 from dsrs_api.response_cache import ResponseCache
 from dsrs_api.security_headers import SecurityHeaders
+from dsrs_api.upload_slots import UploadSlots
 from dsrs_client.contract import ACTIVE_STATUSES
 from dsrs_store import repository
 from dsrs_store.chunks import chunk_count
@@ -87,6 +88,7 @@ def create_app(
     app.state.dispatcher = dispatcher
     app.state.verified_keys = VerifiedKeys()
     app.state.response_cache = ResponseCache()
+    app.state.upload_slots = UploadSlots(settings.tenant_max_concurrent_uploads)
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_upload_bytes=settings.max_upload_bytes)
     app.state.database_slots = Slots(settings.database_pool_size)

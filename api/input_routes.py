@@ -12,6 +12,7 @@ from dsrs_api.authentication import Principal
 from dsrs_api.dependencies import get_principal, get_session, get_settings
 from dsrs_api.input_sets import register_input_set
 from dsrs_api.pagination import Offset
+from dsrs_api.upload_slots import upload_slot
 from dsrs_api.uploads import receive_file
 from dsrs_client.contract import InputSetOut, Text
 from dsrs_store import repository
@@ -31,6 +32,7 @@ PrincipalDep = Annotated[Principal, Depends(get_principal)]
     responses={
         200: {"description": "The same bytes were uploaded before (same input set)"},
         413: {"description": "Over DSRS_MAX_UPLOAD_BYTES"},
+        429: {"description": "This tenant's uploads are being checked (upload slots)"},
         415: {"description": "Not .npy/.npz/safetensors, or pickled objects"},
     },
 )
@@ -39,6 +41,7 @@ def upload_inputs(
     settings: SettingsDep,
     principal: PrincipalDep,
     response: Response,
+    _slot: Annotated[None, Depends(upload_slot)],
     file: Annotated[
         UploadFile,
         File(

@@ -37,7 +37,7 @@ def register_input_set(
         received.discard()
         return existing, False
     limits = SandboxLimits.within(
-        settings.model_load_timeout_s,
+        settings.upload_probe_timeout_s,
         settings.model_load_memory_bytes,
         output_bytes=OUTPUT_FACTOR * settings.max_upload_bytes + 1024 * 1024,
     )

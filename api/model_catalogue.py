@@ -48,7 +48,7 @@ def register_model(
         session.rollback()  # no transaction (nor pooled connection) held while the child runs
         facts = probe_model_file(
             received.path,
-            SandboxLimits.within(settings.model_load_timeout_s, settings.model_load_memory_bytes),
+            SandboxLimits.within(settings.upload_probe_timeout_s, settings.model_load_memory_bytes),
             architecture=architecture,
             mean=list(mean) if mean is not None else None,
             std=list(std) if std is not None else None,

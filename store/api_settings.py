@@ -41,6 +41,18 @@ class ApiSettings(SharedSettings):
     tenant_max_samples_per_job: int = Field(
         default=10_000, gt=0, description="Inputs per job of a tenant (429 beyond)."
     )
+    tenant_max_concurrent_uploads: int = Field(
+        default=1,
+        gt=0,
+        description="Uploads of one tenant checked at once (429 beyond); keep it below the "
+        "two sandbox children a process runs, so no tenant can hold them all.",
+    )
+    upload_probe_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="Wall time (and CPU time) allowed to check one upload in the sandbox; "
+        "a model or input file that takes longer is refused (422).",
+    )
     tenant_max_forward_passes_per_job: int = Field(
         default=2_000_000_000,
         gt=0,
