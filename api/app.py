@@ -26,6 +26,7 @@ from dsrs_api.dispatch import JobDispatcher, make_dispatcher
 from dsrs_api.error_handlers import install_error_handlers
 from dsrs_api.errors import InsecureConfigurationError
 from dsrs_api.nul_guard import NulGuard
+from dsrs_api.read_timeouts import BodyReadTimeout
 from dsrs_api.response_cache import ResponseCache
 from dsrs_api.security_headers import SecurityHeaders
 from dsrs_api.upload_slots import UploadSlots
@@ -91,6 +92,7 @@ def create_app(
     app.state.upload_slots = UploadSlots(settings.tenant_max_concurrent_uploads)
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_upload_bytes=settings.max_upload_bytes)
+    app.add_middleware(BodyReadTimeout, idle_timeout_s=settings.body_idle_timeout_s)
     app.state.database_slots = Slots(settings.database_pool_size)
     app.add_middleware(
         ConcurrencyLimit,

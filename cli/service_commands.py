@@ -28,9 +28,11 @@ def serve(
     import uvicorn
 
     from dsrs_api.app import startup_problem
+    from dsrs_api.read_timeouts import uvicorn_options
     from dsrs_store.settings import load_settings
 
-    problem = startup_problem(load_settings())
+    settings = load_settings()
+    problem = startup_problem(settings)
     if problem is not None:
         typer.echo(f"dsrs serve: {problem}", err=True)
         raise typer.Exit(2)
@@ -40,7 +42,10 @@ def serve(
     handler.setFormatter(logging.Formatter("%(levelname)s:     %(name)s %(message)s"))
     logging.getLogger("dsrs").addHandler(handler)
     logging.getLogger("dsrs").setLevel(logging.INFO)
-    uvicorn.run("dsrs_api.app:create_app", factory=True, host=host, port=port)
+    uvicorn.run(
+        "dsrs_api.app:create_app", factory=True, host=host, port=port,
+        **uvicorn_options(settings),
+    )  # fmt: skip
 
 
 def migrate() -> None:

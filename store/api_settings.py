@@ -47,6 +47,17 @@ class ApiSettings(SharedSettings):
         description="Uploads of one tenant checked at once (429 beyond); keep it below the "
         "two sandbox children a process runs, so no tenant can hold them all.",
     )
+    header_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds a connection may take to send a request's line and headers "
+        "(after connecting, or after its previous response); then it is closed.",
+    )
+    body_idle_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds a request body may stall between two of its parts (408).",
+    )
     upload_probe_timeout_s: float = Field(
         default=30.0,
         gt=0,
