@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import secrets
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -145,7 +146,7 @@ def test_nul_characters_answer_422_on_postgresql(
     from dsrs_api.background_server import running_server
     from dsrs_store.settings import Settings
 
-    admin_key = "bad-input-admin-key-" + "Zq8x" * 10
+    admin_key = "bad-input-admin-key-" + secrets.token_urlsafe(32)
     settings = Settings(
         storage_dir=tmp_path / "var",
         database_url=module_postgres_database,
