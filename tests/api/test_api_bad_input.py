@@ -17,6 +17,7 @@ import httpx
 import numpy as np
 import pytest
 
+from tests.api.idle_dispatcher import IdleDispatcher
 from tests.hostile_files import npy_header
 
 #: Routes that take an id or a name in their path or query, with a NUL character there.
@@ -154,7 +155,7 @@ def test_nul_characters_answer_422_on_postgresql(
         auth="required",
     )
     with (
-        running_server(create_app(settings, dispatcher=NoDispatch())) as base_url,
+        running_server(create_app(settings, dispatcher=IdleDispatcher())) as base_url,
         httpx.Client(base_url=base_url, headers={"X-API-Key": admin_key}, timeout=60) as client,
     ):
         assert_nul_refused(client)
@@ -163,17 +164,6 @@ def test_nul_characters_answer_422_on_postgresql(
             assert "NUL" in response.text
     assert not any((tmp_path / "var").glob("models/*/*")), "a refused upload left a file"
     assert not any((tmp_path / "var").glob("inputs/*/*")), "a refused upload left a file"
-
-
-class NoDispatch:
-    def enqueue(self, job_id: str, chunks: int) -> None:
-        return None
-
-    def ping(self) -> None:
-        return None
-
-    def close(self) -> None:
-        return None
 
 
 def npy_bytes(array: np.ndarray) -> bytes:

@@ -1,6 +1,6 @@
 """A tenant's compute is bounded at submission: forward passes per job and in flight
 (429 with the numbers), and every sequential parameter within the contract's bounds (422).
-Jobs are stored but not run (a dispatcher that drops them), so the in-flight sum is exact."""
+Jobs are stored but not run (an idle dispatcher), so the in-flight sum is exact."""
 
 from __future__ import annotations
 
@@ -11,18 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.api.idle_dispatcher import IdleDispatcher
+
 ADMIN_KEY = "quota-admin-key-" + secrets.token_urlsafe(32)
-
-
-class DroppingDispatcher:
-    def enqueue(self, job_id: str, chunks: int) -> None:
-        return None
-
-    def ping(self) -> None:
-        return None
-
-    def close(self) -> None:
-        return None
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +30,7 @@ def tenant(
         tenant_max_forward_passes_per_job=1000,
         tenant_max_forward_passes_in_flight=1500,
     )
-    with running_server(create_app(settings, dispatcher=DroppingDispatcher())) as base_url:
+    with running_server(create_app(settings, dispatcher=IdleDispatcher())) as base_url:
         with httpx.Client(base_url=base_url, headers={"X-API-Key": ADMIN_KEY}) as admin:
             tenant_id = admin.post("/v1/tenants", json={"name": "t"}).json()["id"]
             key = admin.post(f"/v1/tenants/{tenant_id}/keys").json()["key"]
@@ -120,7 +111,7 @@ def test_plan_leaves_out_a_sequential_prediction_over_its_cpu_budget(
              "q_sigma": 0.4, "dimension": 784, "target_radius": 2.0}  # fmt: skip
     settings = Settings(storage_dir=tmp_path_factory.mktemp("plan") / "var")
     with (
-        running_server(create_app(settings, dispatcher=DroppingDispatcher())) as base_url,
+        running_server(create_app(settings, dispatcher=IdleDispatcher())) as base_url,
         httpx.Client(base_url=base_url, timeout=120) as client,
     ):
         plan = client.get("/v1/plan", params=query)
