@@ -1,5 +1,6 @@
 """A tenant's compute is bounded at submission: forward passes per job and in flight
-(429 with the numbers), and every sequential parameter within the contract's bounds (422).
+(429 with the numbers, on SQLite and PostgreSQL), and every sequential parameter within the
+contract's bounds (422).
 Jobs are stored but not run (an idle dispatcher), so the in-flight sum is exact."""
 
 from __future__ import annotations
@@ -16,16 +17,22 @@ from tests.api.idle_dispatcher import IdleDispatcher
 ADMIN_KEY = "quota-admin-key-" + secrets.token_urlsafe(32)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def tenant(
-    tmp_path_factory: pytest.TempPathFactory, demo_weights: bytes
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    demo_weights: bytes,
 ) -> Iterator[tuple[httpx.Client, str]]:
     from dsrs_api.app import create_app
     from dsrs_api.background_server import running_server
     from dsrs_store.settings import Settings
 
+    database_url = (
+        None if request.param == "sqlite" else request.getfixturevalue("module_postgres_database")
+    )
     settings = Settings(
         storage_dir=tmp_path_factory.mktemp("quota") / "var",
+        database_url=database_url,
         admin_api_key=ADMIN_KEY,
         tenant_max_forward_passes_per_job=1000,
         tenant_max_forward_passes_in_flight=1500,
