@@ -52,6 +52,7 @@ def register_model(
             architecture=architecture,
             mean=list(mean) if mean is not None else None,
             std=list(std) if std is not None else None,
+            timeout_setting="DSRS_UPLOAD_PROBE_TIMEOUT_S",
         )
         fmt = facts.format
         relative = f"models/{content_key}.{fmt}"
