@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint serve worker migrate services clean
+.PHONY: demo test fuzz lint serve worker migrate services clean
 
 $(STAMP): pyproject.toml client/pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,11 @@ demo: $(STAMP)
 ## Start PostgreSQL and Redis if needed, then run the whole test suite.
 test: $(STAMP) services
 	$(VENV)/bin/pytest
+
+## The property tests (hypothesis) with fresh random examples each run, not CI's fixed
+## ones; a failing example goes into its test as an @example.
+fuzz: $(STAMP)
+	$(VENV)/bin/pytest --hypothesis-profile=fuzz $$(grep -rl --include='test_*.py' '^from hypothesis import' tests)
 
 services:
 	.ci/start-services

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from dsrs_api.dashboard_schemas import Curve, GainHistogram, Overview
 from dsrs_client.contract import CertifiedAccuracyRow
 from dsrs_core.benign_accuracy import smoothed_prediction_correct
-from dsrs_core.equal_budget import EQUAL_BUDGET, SAME_RUN
+from dsrs_core.equal_budget import EQUAL_BUDGET, SAME_RUN, same_cost_baseline
 from dsrs_core.evaluation import (
     average_certified_radius,
     certified_accuracy,
@@ -137,6 +137,7 @@ def job_overview(session: Session, job_id: str) -> Overview:
         uses_q=job.parameters.q is not None,
         selection_draws=job.parameters.n_selection if job.mode == "predict" else 0,
         draws_per_input=job.parameters.draws_per_input(job.mode),
+        baseline=same_cost_baseline(job.parameters.baseline),
     )
 
 
@@ -150,6 +151,7 @@ def overview_from_columns(
     uses_q: bool,
     selection_draws: int = 0,
     draws_per_input: int = 0,
+    baseline: str = EQUAL_BUDGET,
 ) -> Overview:
     samples = len(columns.np_radius)
     has_label = ~np.isnan(columns.label)
@@ -159,8 +161,9 @@ def overview_from_columns(
     dsrs_radius = counted_radii(
         columns.prediction, columns.label, columns.np_radius, columns.dsrs_radius
     )
-    # Equal-budget NP (when drawn for every input): the pooled certificate predicts the
-    # counted class when its own lower bound is above 1/2 (dsrs_api.job_reports.job_radii).
+    # The same-cost NP baseline (when drawn for every input; ``baseline`` names it): its
+    # certificate predicts the counted class when its own lower bound is above 1/2
+    # (dsrs_api.job_reports.job_radii).
     has_equal = samples > 0 and not np.isnan(columns.baseline_np_radius).any()
     pooled_prediction = np.where(columns.baseline_p_lower > 0.5, columns.counted_label, np.nan)
     equal_radius = counted_radii(pooled_prediction, columns.label, columns.baseline_np_radius)
@@ -186,7 +189,7 @@ def overview_from_columns(
         acr_np=average_certified_radius(np_radius),
         acr_dsrs=average_certified_radius(dsrs_radius) if uses_q else None,
         acr_np_equal_budget=average_certified_radius(equal_radius) if has_equal else None,
-        baseline=EQUAL_BUDGET if has_equal else SAME_RUN,
+        baseline=baseline if has_equal else SAME_RUN,
         max_radius_np=largest_radius(np_radius),
         max_radius_dsrs=largest_radius(dsrs_radius) if uses_q else None,
         curve=Curve(

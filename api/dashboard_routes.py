@@ -45,12 +45,12 @@ CONTENT_SECURITY_POLICY = (
 PAGES = {
     "": ("jobs_page.js",),
     "/jobs": ("jobs_page.js",),
-    "/jobs/{job_id}": ("job_page.js", "plot.js", "sample_table.js"),
+    "/jobs/{job_id}": ("job_page.js", "plot.js", "sample_table.js", "comparison_downloads.js"),
     "/models": ("models_page.js", "upload_form.js"),
     "/models/{model_id}": ("model_page.js",),
     "/new-job": ("new_job_page.js", "budget.js"),
     "/inputs": ("inputs_page.js", "upload_form.js"),
-    "/compare": ("compare_page.js", "plot.js"),
+    "/compare": ("compare_page.js", "plot.js", "comparison_downloads.js"),
 }
 PAGE_MODULES_MARK = "<!-- page modules -->"
 

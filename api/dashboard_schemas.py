@@ -51,7 +51,7 @@ class Overview(BaseModel):
     acr_np_equal_budget: float | None = Field(
         default=None, description="Equal-budget NP baseline (2N draws under P, full alpha)"
     )
-    baseline: Literal["same-run", "equal-budget"] = Field(
+    baseline: Literal["same-run", "equal-budget", "sequential-np"] = Field(
         default="same-run", description="The NP baseline the headline DSRS gain is against"
     )
     max_radius_np: float

@@ -4,6 +4,11 @@ Numbers are recomputed from the stored rows with the summary's radii
 (:func:`dsrs_api.job_reports.job_radii`, the one counting rule of
 :mod:`dsrs_core.evaluation`) and the engine's interval methods
 (:mod:`dsrs_core.accuracy_intervals`), so they equal the summary's and ``dsrs compare``'s.
+
+Every job is computed on the inputs all compared jobs have, unless ``inputs="own"``
+(:mod:`dsrs_core.common_inputs`). An input is its built-in dataset, split and index, or its
+uploaded input set and index (:func:`input_key`); a job that holds an input twice counts
+its first row.
 """
 
 from __future__ import annotations
@@ -22,16 +27,18 @@ from dsrs_core.accuracy_intervals import (
     Estimate,
     certified_figures,
 )
-from dsrs_core.equal_budget import EQUAL_BUDGET, SAME_RUN
+from dsrs_core.common_inputs import COMMON, NoCommonInputsError, common_inputs
+from dsrs_core.equal_budget import SAME_RUN, SEQUENTIAL_NP, same_cost_baseline
 from dsrs_core.evaluation import certified_accuracy, largest_radius
 from dsrs_store import repository
-from dsrs_store.tables import JobRecord
+from dsrs_store.tables import JobRecord, SampleRecord
 
 __all__ = [
     "CURVE_POINTS",
     "MAX_COMPARED_JOBS",
     "MAX_COMPARED_ROWS",
     "compare_jobs",
+    "input_key",
     "job_label",
     "selected_job_ids",
 ]
@@ -43,9 +50,12 @@ CURVE_POINTS = 201
 
 
 def job_label(job: JobRecord) -> str:
-    """What distinguishes a job in a comparison: id prefix, P, Q and the budget."""
+    """What names a job in a comparison: its name, else a short description (P, Q and the
+    budget)."""
+    if job.name:
+        return job.name
     p = job.parameters
-    parts = [job.id[:8], f"σ={p.noise.sigma:g}"]
+    parts = [f"σ={p.noise.sigma:g}"]
     if p.noise.k:
         parts.append(f"k={p.noise.k}")
     if p.q is not None and p.q.sigma is not None:
@@ -54,6 +64,32 @@ def job_label(job: JobRecord) -> str:
         parts.append(f"Q th={p.q.threshold}")
     parts.append(f"N={p.n}")
     return " ".join(parts)
+
+
+def _distinct_labels(jobs: Sequence[JobRecord]) -> list[str]:
+    """:func:`job_label` of each job; labels that two jobs share get the id prefix."""
+    labels = [job_label(job) for job in jobs]
+    return [
+        f"{label} ({job.id[:8]})" if labels.count(label) > 1 else label
+        for job, label in zip(jobs, labels, strict=True)
+    ]
+
+
+def input_key(job: JobRecord, row: SampleRecord) -> tuple[object, ...]:
+    """What identifies the input of ``row`` across jobs: built-in dataset, split and index,
+    or uploaded input set and index."""
+    inputs = job.inputs
+    if inputs.get("source") == "upload":
+        return ("upload", inputs.get("input_set_id"), row.dataset_index)
+    return ("builtin", inputs.get("dataset"), inputs.get("split"), row.dataset_index)
+
+
+def _rows_by_input(job: JobRecord, rows: Sequence[SampleRecord]) -> dict[tuple, SampleRecord]:
+    """The job's rows by input key; an input held twice keeps its first row."""
+    found: dict[tuple, SampleRecord] = {}
+    for row in rows:
+        found.setdefault(input_key(job, row), row)
+    return found
 
 
 def _estimate(estimate: Estimate) -> EstimateOut:
@@ -68,14 +104,13 @@ def _certificates(job: JobRecord, radii: JobRadii) -> list[tuple[str, str, str |
         (f"NP, same run (N={p.n}, α={alpha_p:g})", "np", SAME_RUN, radii.np)
     ]
     if radii.equal_budget is not None:
-        found.append(
-            (
-                f"NP, equal budget (N={2 * p.n}, α={p.alpha:g})",
-                "np",
-                EQUAL_BUDGET,
-                radii.equal_budget,
-            )
+        baseline = same_cost_baseline(p.baseline)
+        name = (
+            f"NP, sequential same cost (N≤{2 * p.n}, α={p.alpha:g})"
+            if baseline == SEQUENTIAL_NP
+            else f"NP, equal budget (N={2 * p.n}, α={p.alpha:g})"
         )
+        found.append((name, "np", baseline, radii.equal_budget))
     if radii.dsrs is not None:
         found.append((f"DSRS (N={p.n}+{p.n}, α={alpha_p:g}×2)", "dsrs", None, radii.dsrs))
     return found
@@ -108,8 +143,10 @@ def compare_jobs(
     job_ids: Sequence[str],
     radii: Sequence[float] | None,
     confidence: float,
+    inputs: str = COMMON,
 ) -> Comparison:
-    """Figures of every job in ``job_ids`` (in that order) at common radii."""
+    """Figures of every job in ``job_ids`` (in that order) at common radii, on the inputs
+    every job has (``inputs="common"``) or each on its own (``"own"``)."""
     ids = list(dict.fromkeys(job_ids))
     if not ids:
         raise InvalidRequestError("give at least one job_id (or a name or tag) to compare")
@@ -124,11 +161,21 @@ def compare_jobs(
             f"these jobs hold {stored} result rows; one comparison reads at most "
             f"{MAX_COMPARED_ROWS}: compare fewer jobs at once"
         )
+    by_input = [
+        (job, _rows_by_input(job, repository.all_samples(session, job.id))) for job in jobs_found
+    ]
+    labels = _distinct_labels(jobs_found)
+    try:
+        shared, coverage = common_inputs(
+            [(label, held) for label, (_, held) in zip(labels, by_input, strict=True)], inputs
+        )
+    except NoCommonInputsError as error:
+        raise InvalidRequestError(str(error)) from None
     found = []
-    for job in jobs_found:
-        rows = repository.all_samples(session, job.id)
+    for job, held in by_input:
+        rows = [row for key, row in held.items() if inputs != COMMON or key in shared]
         radii_of = job_radii(job, rows)
-        found.append((job, len(rows), radii_of, _certificates(job, radii_of)))
+        found.append((job, len(held), len(rows), radii_of, _certificates(job, radii_of)))
     largest = max(
         (largest_radius(values) for *_, certificates in found for *_, values in certificates),
         default=0.0,
@@ -137,7 +184,7 @@ def compare_jobs(
     top = max(largest, at[-1]) * 1.05
     grid = [round(float(r), 6) for r in np.linspace(0.0, top, CURVE_POINTS)]
     jobs = []
-    for job, samples, radii_of, certificates in found:
+    for label, (job, samples, compared, radii_of, certificates) in zip(labels, found, strict=True):
         figures = []
         benign = None
         for name, kind, baseline, values in certificates:
@@ -156,10 +203,11 @@ def compare_jobs(
         jobs.append(
             ComparedJob(
                 job_id=job.id,
-                label=job_label(job),
+                label=label,
                 status=job.status,
                 mode=job.mode,
                 samples=samples,
+                compared_inputs=compared,
                 total=job.total,
                 labelled=radii_of.labelled,
                 parameters=job.parameters.model_dump(mode="json"),
@@ -173,5 +221,8 @@ def compare_jobs(
         confidence=confidence,
         accuracy_interval=PROPORTION_INTERVAL_METHOD,
         acr_interval=ACR_INTERVAL_METHOD,
+        inputs=inputs,  # type: ignore[arg-type]
+        common_inputs=coverage.common,
+        inputs_note=coverage.note(),
         jobs=jobs,
     )

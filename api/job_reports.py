@@ -34,7 +34,7 @@ from dsrs_core.accuracy_intervals import (
     certified_figures,
 )
 from dsrs_core.benign_accuracy import smoothed_prediction_correct
-from dsrs_core.equal_budget import EQUAL_BUDGET, SAME_RUN
+from dsrs_core.equal_budget import SAME_RUN, same_cost_baseline
 from dsrs_core.evaluation import counted_radii, forward_passes, largest_radius
 from dsrs_store import repository
 from dsrs_store.tables import JobRecord, SampleRecord, utcnow
@@ -252,7 +252,7 @@ def summary(
         acr_np_equal_budget_interval=_interval(equal_figures.acr) if equal_figures else None,
         benign_accuracy=np_figures.benign.value if np_figures.benign else None,
         benign_accuracy_interval=_interval(np_figures.benign) if np_figures.benign else None,
-        baseline=EQUAL_BUDGET if equal_figures is not None else SAME_RUN,
+        baseline=same_cost_baseline(job.parameters.baseline) if equal_figures else SAME_RUN,
         acr_gain=dsrs_figures.acr.value - baseline.acr.value if dsrs_figures else None,
         confidence=confidence,
         interval_methods={
@@ -264,6 +264,7 @@ def summary(
             [row.p_n for row in rows], [row.q_n for row in rows], _selection_draws(job)
         )
         + sum(row.baseline_extra_n or 0 for row in rows),
+        forward_passes_baseline=sum(row.baseline_extra_n or 0 for row in rows),
         forward_passes_budget=len(rows) * job.parameters.draws_per_input(job.mode),
     )
 
@@ -280,8 +281,10 @@ def _interval(estimate: Estimate) -> Interval:
 @dataclass(frozen=True)
 class JobRadii:
     """The counted radii of a job's rows (NaN: never counts; dsrs_core.evaluation) per
-    certificate — NP of the same run, DSRS (None without Q), the equal-budget NP (None
-    unless every row has it) — and, with labels, whether each input is benignly correct."""
+    certificate — NP of the same run, DSRS (None without Q), the same-cost NP baseline
+    (``equal_budget``: the equal-budget or the sequential-np one, as the job's ``baseline``
+    says; None unless every row has it) — and, with labels, whether each input is benignly
+    correct."""
 
     np: NDArray[np.float64]
     dsrs: NDArray[np.float64] | None
@@ -293,8 +296,9 @@ class JobRadii:
 def job_radii(job: JobRecord, rows: Sequence[SampleRecord]) -> JobRadii:
     """:class:`JobRadii` of ``rows`` with the one counting rule (:func:`counted_radii`).
 
-    The equal-budget certificate predicts the counted class when its own pooled lower bound
-    is above 1/2, and abstains otherwise, independently of the job's P run."""
+    The baseline certificate predicts the counted class when its own lower bound (pooled,
+    or its own sequential run's) is above 1/2, and abstains otherwise, independently of the
+    job's P run."""
     labelled = bool(rows) and all(row.label is not None for row in rows)
     predictions = [row.prediction for row in rows]
     labels = [row.label for row in rows]

@@ -21,7 +21,7 @@ from dsrs_core.job_config import certification_config
 from dsrs_store import repository
 from dsrs_store.api_settings import ApiSettings
 from dsrs_store.chunks import chunk_count
-from dsrs_store.datasets import DATASETS_DIR_LAYOUT, TORCHVISION_FOLDERS, files_present
+from dsrs_store.datasets import DATASETS_DIR_LAYOUT, missing_files, split_size_on_disk
 from dsrs_store.tables import InputSetRecord, JobRecord, ModelRecord
 from dsrs_store.tenants import forward_passes_in_flight, jobs_in_flight, lock_tenant
 
@@ -98,11 +98,19 @@ def _inputs(
         if split is None:
             allowed = ", ".join(f"{d}/{s}" for d, s in BUILTIN_SPLITS)
             raise InvalidRequestError(f"unknown dataset split; allowed: {allowed}")
-        if not files_present(settings.datasets_dir, spec.dataset):
+        missing = missing_files(settings.datasets_dir, spec.dataset)
+        if missing:
             raise InvalidRequestError(
                 f"dataset {spec.dataset!r} is not on this server: no "
-                f"{settings.datasets_dir / TORCHVISION_FOLDERS[spec.dataset]} ('digits' is "
-                f"always there).\n{DATASETS_DIR_LAYOUT}"
+                f"{settings.datasets_dir / missing[0]} ('digits' is always there).\n"
+                f"{DATASETS_DIR_LAYOUT}"
+            )
+        on_disk = split_size_on_disk(settings.datasets_dir, spec.dataset, spec.split)
+        if on_disk is not None and on_disk != split.size:
+            raise InvalidRequestError(
+                f"the {spec.dataset} {spec.split} files under {settings.datasets_dir} hold "
+                f"{on_disk} inputs, not the standard {split.size}: place torchvision's own "
+                f"files there.\n{DATASETS_DIR_LAYOUT}"
             )
         _check_shape(list(split.input_shape), model)
         indices = _indices(spec, split.size)

@@ -33,8 +33,13 @@ from typing import Any
 import httpx
 import numpy as np
 
+from dsrs_client.contract import BUILTIN_SPLITS
+
 REPOSITORY = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPOSITORY))
+
+#: Rows cycle through the digits test split (dataset indices stay valid).
+DIGITS_TEST_SIZE = BUILTIN_SPLITS[("digits", "test")].size
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -84,7 +89,7 @@ def seed(settings: Any, rows: int, rng: np.random.Generator) -> str:
                 "source": "builtin",
                 "dataset": "digits",
                 "split": "test",
-                "indices": [i % 540 for i in range(rows)],
+                "indices": [i % DIGITS_TEST_SIZE for i in range(rows)],
             },
             parameters=JobParameters(
                 noise=NoiseIn(family="general-gaussian", sigma=0.25, k=20),
@@ -109,7 +114,7 @@ def seed(settings: Any, rows: int, rng: np.random.Generator) -> str:
             {
                 "job_id": job.id,
                 "sample_index": i,
-                "dataset_index": i % 540,
+                "dataset_index": i % DIGITS_TEST_SIZE,
                 "label": int(labels[i]),
                 "counted_label": int(labels[i]),
                 "prediction": None

@@ -35,10 +35,15 @@ from typing import Any
 import httpx
 import numpy as np
 
+from dsrs_client.contract import BUILTIN_SPLITS
+
 REPOSITORY = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPOSITORY))
 
 from scratch_database import create_database, drop_database
+
+#: Rows cycle through the digits test split (dataset indices stay valid).
+DIGITS_TEST_SIZE = BUILTIN_SPLITS[("digits", "test")].size
 
 TARGET_P99_MS = 100.0
 PAGE = 100
@@ -86,7 +91,7 @@ def seed(database_url: str, rows: int) -> tuple[str, str]:
                 "source": "builtin",
                 "dataset": "digits",
                 "split": "test",
-                "indices": [i % 540 for i in range(rows)],
+                "indices": [i % DIGITS_TEST_SIZE for i in range(rows)],
             },
             parameters=JobParameters(
                 noise=NoiseIn(family="general-gaussian", sigma=0.25, k=20),
@@ -108,7 +113,7 @@ def seed(database_url: str, rows: int) -> tuple[str, str]:
                 {
                     "job_id": job.id,
                     "sample_index": i,
-                    "dataset_index": i % 540,
+                    "dataset_index": i % DIGITS_TEST_SIZE,
                     "label": int(labels[i]),
                     "counted_label": int(labels[i]),
                     "prediction": int(labels[i]),

@@ -15,7 +15,15 @@ Configurations (d = 64, inputs 1×8×8):
 * DSRS with GG P (sigma 0.25, k = 20) and Q of sigma 0.2 (the demo's configuration).
 
 Each is run fixed-N and sequential (target-radius form at the median true distance, and
-radius form with tolerance 0.05), all with the same budget N per run.
+radius form with tolerance 0.05), all with the same budget N per run, and sequential with
+the job defaults (radius form, tolerance one grid unit = 0.05 sigma, first look 1000,
+default radius search) with a budget of 10 000 per run.
+
+``baseline …`` rows: the same-cost NP baseline of a sequential DSRS job (docs/sequential.md
+§7; :func:`dsrs_core.equal_budget.sequential_baseline_config`): an independent sequential
+NP run with budget 2N, all of alpha, its own looks, for the DSRS configuration above (GG P)
+and for the same job with a Gaussian P (where NP is tight for a half-space, so its
+violation rate sits near its bound and would show a schedule that spent too much alpha).
 
 Run: ``.venv/bin/python benchmarks/sequential_soundness_benchmark.py [--inputs 2000]``.
 """
@@ -42,6 +50,7 @@ from dsrs_core.config import (
     RadiusSearch,
     SequentialSpec,
 )
+from dsrs_core.equal_budget import sequential_baseline_config
 from dsrs_core.sequential_sampling import draw_sequential_counts
 
 SHAPE = (1, 8, 8)
@@ -50,6 +59,9 @@ ALPHA = 0.1
 BUDGET = 4000
 FIRST_LOOK = 250
 BATCH = 250
+#: Budget of the rows with the job defaults (first look 1000, growth 1.25: looks 1000, 2000,
+#: 3000, 4000, 5000, 7000, 10 000).
+DEFAULT_FORM_BUDGET = 10_000
 
 
 def linear_onnx(w: np.ndarray, b: float) -> bytes:
@@ -123,6 +135,21 @@ def configurations(target: float) -> dict[str, CertificationConfig]:
         out[f"{name} fixed-N"] = config
         out[f"{name} sequential, target R={target:.3f}"] = replace(config, sequential=target_form)
         out[f"{name} sequential, radius tol 0.05"] = replace(config, sequential=radius_form)
+        # The job defaults: radius form, tolerance one grid unit (0.05 sigma), default looks,
+        # default radius search, budget DEFAULT_FORM_BUDGET.
+        default = replace(config, n=DEFAULT_FORM_BUDGET, search=RadiusSearch())
+        unit = default.search.grid_unit(default.p.sigma)
+        out[f"{name} sequential, defaults (tol {unit:g})"] = replace(
+            default, sequential=SequentialSpec(tolerance=unit)
+        )
+    gaussian_dsrs = replace(np_config, q=QSpec(sigma=0.2))
+    for p_name, job in (("GG P", dsrs_config), ("Gaussian P", gaussian_dsrs)):
+        for form_name, form in ((f"target R={target:.3f}", target_form),
+                                ("radius tol 0.05", radius_form)):  # fmt: skip
+            job_config = replace(job, sequential=form)
+            out[f"baseline sequential-np ({p_name}), {form_name}"] = sequential_baseline_config(
+                job_config
+            )
     return out
 
 
@@ -187,14 +214,16 @@ def soundness_rows(count: int, names: list[str] | None = None, seed: int = 0) ->
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--inputs", type=int, default=2000)
-    parser.add_argument("--only", nargs="*", help="configuration name prefixes (NP, DSRS)")
+    parser.add_argument(
+        "--only", nargs="*", help="configuration name prefixes (NP, DSRS, baseline)"
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
     print(f"alpha = {ALPHA}, budget N = {BUDGET} per run, {args.inputs} inputs, d = {DIMENSION}")
-    print(f"{'configuration':42s} {'violations':>10s} {'rate':>7s} {'passes':>8s} {'s':>6s}")
+    print(f"{'configuration':56s} {'violations':>10s} {'rate':>7s} {'passes':>8s} {'s':>6s}")
     for row in soundness_rows(args.inputs, args.only):
         print(
-            f"{row.name:42s} {row.violations:>10d} {row.rate:>7.4f} "
+            f"{row.name:56s} {row.violations:>10d} {row.rate:>7.4f} "
             f"{row.forward_passes / row.budget_passes:>7.1%} {row.seconds:>6.0f}",
             flush=True,
         )

@@ -2,8 +2,10 @@
 accuracy (the paper's R = 0 column), certified accuracy at chosen radii, ACR — each figure
 with its confidence interval over the test set (:mod:`dsrs_core.accuracy_intervals`).
 
-Rendered as a terminal table, Markdown, LaTeX (booktabs) or CSV (wide: one value, lower
-and upper column per figure). Within a configuration the best value of each column is
+Rendered as a terminal table, Markdown, LaTeX or CSV (wide: one value, lower and upper
+column per figure, and the inputs each row had). The LaTeX is ASCII, symbols in math mode,
+and compiles with the preamble it states in its first line (:data:`LATEX_PREAMBLE`:
+``article`` and ``booktabs``). Within a configuration the best value of each column is
 bold in Markdown and LaTeX, so differences stand out.
 """
 
@@ -11,6 +13,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -22,6 +26,7 @@ if TYPE_CHECKING:
     from dsrs_core.accuracy_intervals import CertifiedFigures, Estimate
 
 __all__ = [
+    "LATEX_PREAMBLE",
     "ComparisonRow",
     "TableFormat",
     "comparison_row",
@@ -41,11 +46,13 @@ class TableFormat(str, Enum):
 
 @dataclass(frozen=True)
 class ComparisonRow:
-    """One certificate (``method``) of one configuration, with its figures."""
+    """One certificate (``method``) of one configuration, with its figures (computed on
+    ``figures.inputs`` inputs of the ``available_inputs`` the row had; None: the same)."""
 
     configuration: str
     method: str
     figures: CertifiedFigures
+    available_inputs: int | None = None
 
 
 def comparison_row(
@@ -56,13 +63,17 @@ def comparison_row(
     *,
     benign_correct: Sequence[bool] | None = None,
     confidence: float = 0.95,
+    available_inputs: int | None = None,
 ) -> ComparisonRow:
     """A row from the counted radius of every input (negative: never counts) and, when
     known, whether the smoothed classifier predicted each input correctly."""
     from dsrs_core.accuracy_intervals import certified_figures
 
     return ComparisonRow(
-        configuration, method, certified_figures(radii, at, benign_correct, confidence)
+        configuration,
+        method,
+        certified_figures(radii, at, benign_correct, confidence),
+        available_inputs,
     )
 
 
@@ -125,7 +136,7 @@ def _best(rows: Sequence[ComparisonRow], benign: bool) -> list[list[bool]]:
     return flags
 
 
-def _note(rows: Sequence[ComparisonRow]) -> str:
+def _note(rows: Sequence[ComparisonRow], notes: Sequence[str]) -> str:
     from dsrs_core.accuracy_intervals import ACR_INTERVAL_METHOD, PROPORTION_INTERVAL_METHOD
 
     confidence = rows[0].figures.acr.confidence
@@ -140,11 +151,16 @@ def _note(rows: Sequence[ComparisonRow]) -> str:
         + f" and ACR; {100 * confidence:g}% intervals over the test set: accuracies "
         f"{PROPORTION_INTERVAL_METHOD}, ACR {ACR_INTERVAL_METHOD}. NP rows name their "
         "baseline: same run (DSRS's own P draws) or equal budget (2N draws under P, full α)."
+        + "".join(f" {note}" for note in notes if note)
     )
 
 
-def render_table(rows: Sequence[ComparisonRow], fmt: TableFormat, title: str = "") -> str:
-    """The rows as ``fmt``; all rows must share the same radii."""
+def render_table(
+    rows: Sequence[ComparisonRow], fmt: TableFormat, title: str = "", notes: Sequence[str] = ()
+) -> str:
+    """The rows as ``fmt``; all rows must share the same radii. ``notes`` (e.g. which
+    inputs the rows are computed on, :meth:`InputCoverage.note`) close the caption; CSV
+    has no caption but a column of the inputs each row had."""
     if not rows:
         return ""
     if any(row.figures.radii != rows[0].figures.radii for row in rows):
@@ -152,18 +168,18 @@ def render_table(rows: Sequence[ComparisonRow], fmt: TableFormat, title: str = "
     if fmt is TableFormat.csv:
         return _render_csv(rows)
     if fmt is TableFormat.markdown:
-        return _render_markdown(rows, title)
+        return _render_markdown(rows, title, notes)
     if fmt is TableFormat.latex:
-        return _render_latex(rows, title)
-    return _render_text(rows, title)
+        return _render_latex(rows, title, notes)
+    return _render_text(rows, title, notes)
 
 
-def _render_text(rows: Sequence[ComparisonRow], title: str) -> str:
+def _render_text(rows: Sequence[ComparisonRow], title: str, notes: Sequence[str]) -> str:
     from rich.console import Console
     from rich.table import Table
 
     benign = any(row.figures.benign is not None for row in rows)
-    table = Table(title=markup(title) or None, caption=markup(_note(rows)))
+    table = Table(title=markup(title) or None, caption=markup(_note(rows, notes)))
     table.add_column("configuration", no_wrap=True)
     table.add_column("certificate")
     for name in _columns(rows):
@@ -188,7 +204,7 @@ def _render_text(rows: Sequence[ComparisonRow], title: str) -> str:
     return buffer.getvalue()
 
 
-def _render_markdown(rows: Sequence[ComparisonRow], title: str) -> str:
+def _render_markdown(rows: Sequence[ComparisonRow], title: str, notes: Sequence[str]) -> str:
     benign = any(row.figures.benign is not None for row in rows)
     header = ["configuration", "certificate", *_columns(rows)]
     lines = [f"**{title}**", ""] if title else []
@@ -200,21 +216,40 @@ def _render_markdown(rows: Sequence[ComparisonRow], title: str) -> str:
             text = f"**{value}**" if bold else value
             cells.append(f"{text} ({interval})" if interval else text)
         lines.append("| " + " | ".join([row.configuration, row.method, *cells]) + " |")
-    lines += ["", _note(rows)]
+    lines += ["", _note(rows, notes)]
     return "\n".join(lines) + "\n"
 
 
+#: LaTeX of the symbols the tables use (math mode for math: ``$\sigma_Q$``, never raw
+#: Unicode); the longest names first, so that ``σ_Q`` is one symbol.
+_LATEX_SYMBOLS = {
+    "σ_Q": r"$\sigma_Q$", "σ_P": r"$\sigma_P$", "σ": r"$\sigma$", "α": r"$\alpha$",
+    "×": r"$\times$", "–": "--", "—": "---", "…": r"\ldots{}", "·": r"$\cdot$",
+    "≥": r"$\geq$", "≤": r"$\leq$", "±": r"$\pm$",
+    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "_": r"\_", "#": r"\#",
+    "$": r"\$", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+}  # fmt: skip
+_LATEX_TOKEN = re.compile(
+    "|".join(re.escape(s) for s in sorted(_LATEX_SYMBOLS, key=len, reverse=True))
+)
+
+#: What the LaTeX needs, stated in its first lines (it compiles with pdflatex and this).
+LATEX_PREAMBLE = "\\documentclass{article}\n\\usepackage{booktabs}"
+
+
 def _latex_escape(text: str) -> str:
-    for old, new in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("_", r"\_"),
-                     ("#", r"\#"), ("$", r"\$"), ("{", r"\{"), ("}", r"\}")):  # fmt: skip
-        text = text.replace(old, new)
-    return text.replace("σ", r"$\sigma$").replace("α", r"$\alpha$")
+    """``text`` as LaTeX text: special characters escaped, the tables' symbols in math
+    mode, any other non-ASCII character transliterated (accents dropped) or left out."""
+    escaped = _LATEX_TOKEN.sub(lambda m: _LATEX_SYMBOLS[m.group(0)], text)
+    ascii_only = unicodedata.normalize("NFKD", escaped).encode("ascii", "ignore").decode()
+    return ascii_only
 
 
-def _render_latex(rows: Sequence[ComparisonRow], title: str) -> str:
+def _render_latex(rows: Sequence[ComparisonRow], title: str, notes: Sequence[str]) -> str:
     benign = any(row.figures.benign is not None for row in rows)
     columns = _columns(rows)
     lines = [
+        "% " + LATEX_PREAMBLE.replace("\n", " ") + "  (minimal preamble: booktabs rules)",
         r"\begin{table}[t]",
         r"\centering",
         r"\begin{tabular}{ll" + "r" * len(columns) + "}",
@@ -238,7 +273,7 @@ def _render_latex(rows: Sequence[ComparisonRow], title: str) -> str:
     lines += [
         r"\bottomrule",
         r"\end{tabular}",
-        r"\caption{" + _latex_escape((title + ". " if title else "") + _note(rows)) + "}",
+        r"\caption{" + _latex_escape((title + ". " if title else "") + _note(rows, notes)) + "}",
         r"\end{table}",
     ]
     return "\n".join(lines) + "\n"
@@ -255,6 +290,7 @@ def _render_csv(rows: Sequence[ComparisonRow]) -> str:
     header = ["configuration", "certificate", "inputs", "confidence"]
     for name in figures:
         header += [name, f"{name}_lower", f"{name}_upper"]
+    header.append("available_inputs")
     writer.writerow(header)
     for row in rows:
         estimates: list[Estimate | None] = ([row.figures.benign] if "benign" in figures else []) + [
@@ -269,6 +305,7 @@ def _render_csv(rows: Sequence[ComparisonRow]) -> str:
         ]
         for e in estimates:
             values += ["", "", ""] if e is None else [e.value, _blank(e.lower), _blank(e.upper)]
+        values.append(row.figures.inputs if row.available_inputs is None else row.available_inputs)
         writer.writerow(values)
     return buffer.getvalue()
 

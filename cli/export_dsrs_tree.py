@@ -93,7 +93,8 @@ def write_dsrs_tree(
     new_radii = {s.dataset_index: file_radius(s, "dsrs") for s in ordered}
     write_new_radius(new, new_name, new_radii, orig_radii, seconds)
     equal_sampling = equal_orig = None
-    if ordered and all(s.baseline_np_radius is not None for s in ordered):
+    pooled_baseline = parameters.baseline == "equal-budget"  # sequential-np is not pooled
+    if pooled_baseline and ordered and all(s.baseline_np_radius is not None for s in ordered):
         # The paper's NP baseline files: 2N draws under P at the full alpha.
         from dsrs_core.bounds import clopper_pearson
 

@@ -55,8 +55,10 @@ def submit(
     baseline: Annotated[
         str | None,
         typer.Option(
-            help="NP baseline of a DSRS job: same-run (default) or equal-budget (N more draws "
-            "under P, NP from the pooled 2N at the full alpha: the DSRS paper's baseline)."
+            help="NP baseline of a DSRS job: same-run (default), equal-budget (N more draws "
+            "under P, NP from the pooled 2N at the full alpha: the DSRS paper's baseline) or, "
+            "for a sequential job, sequential-np (an independent sequential NP run, budget "
+            "2N, full alpha)."
         ),
     ] = None,
     file: Annotated[

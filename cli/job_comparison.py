@@ -16,8 +16,16 @@ __all__ = ["comparison_rows"]
 def comparison_rows(
     comparison: Comparison, labels: dict[str, str] | None = None
 ) -> list[ComparisonRow]:
-    """One row per certificate of every job; ``labels`` may rename jobs (by id)."""
+    """One row per certificate of every job, computed on the inputs the service chose
+    (``comparison.inputs``; marked when a job's own differ); ``labels`` may rename jobs."""
     from dsrs_core.accuracy_intervals import CertifiedFigures, Estimate
+    from dsrs_core.common_inputs import InputCoverage
+
+    coverage = InputCoverage(
+        comparison.inputs,
+        comparison.common_inputs,
+        tuple((job.label, job.samples) for job in comparison.jobs),
+    )
 
     def estimate(out: EstimateOut, method: str) -> Estimate:
         return Estimate(out.value, out.lower, out.upper, comparison.confidence, method)
@@ -33,8 +41,9 @@ def comparison_rows(
                 ),
                 acr=estimate(certificate.acr, comparison.acr_interval),
                 benign=benign,
-                inputs=job.samples,
+                inputs=job.compared_inputs,
             )
             label = (labels or {}).get(job.job_id, job.label)
-            rows.append(ComparisonRow(label, certificate.name, figures))
+            name = coverage.label(certificate.name, job.compared_inputs)
+            rows.append(ComparisonRow(label, name, figures, job.samples))
     return rows

@@ -10,8 +10,13 @@ Per model folder:
 * **DSRS** for each new-radius file: per instance the larger of the same-run NP radius and
   the DSRS radius (the DSRS certificate includes NP at its own level, §6).
 
-Every instance of a file counts (radius 0 when not certified); benign accuracy is not in
-these files (the original computes it with a separate sampler), so that column is empty.
+Files may cover different instances (a DSRS file may hold 100 of the 1,000 instances of
+its NP files): a DSRS row has the instances its file and its same-run NP file both hold,
+and every row is computed on the instances every row of the table has
+(:mod:`dsrs_core.common_inputs`; or each on its own with ``inputs="own"``). An index a
+file lists twice keeps its smallest radius (:func:`read_radius_file`). Every instance of
+a row counts (radius 0 when not certified); benign accuracy is not in these files (the
+original computes it with a separate sampler), so that column is empty.
 """
 
 from __future__ import annotations
@@ -28,18 +33,22 @@ from dsrs_cli.published_files import (
     parse_new_radius_name,
     parse_orig_radius_name,
     read_radius_file,
+    read_radius_lines,
 )
 from dsrs_core.accuracy_intervals import DEFAULT_CONFIDENCE
+from dsrs_core.common_inputs import COMMON, InputCoverage, common_inputs
 
 __all__ = ["PublishedComparison", "published_comparison"]
 
 
 @dataclass(frozen=True)
 class PublishedComparison:
-    """Radius arrays of one model folder, in order: baselines first, then DSRS."""
+    """Radii by instance index of one model folder, in order: baselines first, then DSRS;
+    ``repeated``: index lines its files list more than once."""
 
     configuration: str
-    methods: tuple[tuple[str, tuple[float, ...]], ...]
+    methods: tuple[tuple[str, dict[int, float]], ...]
+    repeated: int
 
 
 def _same(a: str, b: float) -> bool:
@@ -56,16 +65,23 @@ def _budget(run: SamplingFile) -> str:
     return f"N={run.n}, α={run.alpha}"
 
 
+def _read(path: Path, repeated: list[int]) -> dict[int, float]:
+    radii = read_radius_file(path)
+    repeated.append(len(read_radius_lines(path)) - len(radii))
+    return radii
+
+
 def _model_comparison(
     folder_orig: Path, folder_new: Path, model: str, q_filter: Sequence[str]
 ) -> PublishedComparison | None:
+    repeated: list[int] = []
     orig = {
-        p: read_radius_file(path)
+        p: _read(path, repeated)
         for path in sorted(folder_orig.glob("orig-rad-*.txt"))
         if (p := parse_orig_radius_name(path.name)) is not None
     }
     news = [
-        (n, read_radius_file(path))
+        (n, _read(path, repeated))
         for path in sorted(folder_new.glob("new-rad-*.txt"))
         if (n := parse_new_radius_name(path.name)) is not None
         and (not q_filter or n.q_param in q_filter)
@@ -74,7 +90,7 @@ def _model_comparison(
         return None
     parsed = parse_model_name(model)
     configuration = f"σ={parsed.sigma}" if parsed else model
-    methods: list[tuple[str, tuple[float, ...]]] = []
+    methods: list[tuple[str, dict[int, float]]] = []
     runs = sorted({n.p_run for n, _ in news}, key=lambda r: (float(r.sigma), int(r.n)))
     for run in runs:
         same_run = orig.get(run)
@@ -90,28 +106,20 @@ def _model_comparison(
             ),
             None,
         )
-        indices = sorted(same_run)
         if equal is not None:
-            missing = set(indices) - set(equal)
-            if missing:
-                raise ValueError(
-                    f"{model}: the equal-budget NP file lacks {len(missing)} instance(s) of "
-                    f"the DSRS P run (e.g. {min(missing)})"
-                )
             doubled = SamplingFile(run.dist, run.k, run.sigma, str(2 * int(run.n)),
                                    str(2 * float(run.alpha)), None)  # fmt: skip
-            methods.append(
-                (f"NP, equal budget ({_budget(doubled)})", tuple(equal[i] for i in indices))
-            )
-        methods.append((f"NP, same run ({_budget(run)})", tuple(same_run[i] for i in indices)))
+            methods.append((f"NP, equal budget ({_budget(doubled)})", equal))
+        methods.append((f"NP, same run ({_budget(run)})", same_run))
         for new_file, new in news:
             if new_file.p_run != run:
                 continue
-            radii = tuple(max(same_run[i], new.get(i, same_run[i])) for i in indices)
+            # the DSRS certificate of an instance needs its file's radius and its NP radius
+            radii = {i: max(same_run[i], new[i]) for i in new if i in same_run}
             methods.append((f"{_q_label(new_file)} (N={run.n}+{run.n}, α={run.alpha}×2)", radii))
     if not methods:
         return None
-    return PublishedComparison(configuration, tuple(methods))
+    return PublishedComparison(configuration, tuple(methods), sum(repeated))
 
 
 def published_comparison(
@@ -120,18 +128,23 @@ def published_comparison(
     q_filter: Sequence[str] = (),
     at: Sequence[float] | None = None,
     confidence: float = DEFAULT_CONFIDENCE,
-) -> list[ComparisonRow]:
-    """Comparison rows of every model folder under ``data/orig-radius`` (or ``models``).
+    inputs: str = COMMON,
+) -> tuple[list[ComparisonRow], InputCoverage, str]:
+    """Comparison rows of every model folder under ``data/orig-radius`` (or ``models``),
+    how many instances each row had and used, and a note on repeated index lines.
 
     ``q_filter`` keeps only new-radius files with these Q parameters (``0.8``, ``x+``);
-    ``at`` are the table radii (default ``0.25, 0.5, …`` up to the largest radius).
+    ``at`` are the table radii (default ``0.25, 0.5, …`` up to the largest radius);
+    ``inputs``: every row on the instances all rows have (``common``) or on its own
+    (``own``; :mod:`dsrs_core.common_inputs`).
 
     Raises
     ------
     FileNotFoundError
         ``data`` has no ``orig-radius`` folder, or a named model folder is missing.
     ValueError
-        Nothing to compare (no new-radius file with its same-run orig-radius file).
+        Nothing to compare (no new-radius file with its same-run orig-radius file), or no
+        instance is common to every row.
     """
     root = data / "orig-radius"
     if not root.is_dir():
@@ -149,9 +162,31 @@ def published_comparison(
             f"nothing to compare under {data}: need new-radius files with the orig-radius "
             "file of their P run" + (f" (Q filter {', '.join(q_filter)})" if q_filter else "")
         )
-    radii = list(at) if at else table_radii([r for c in comparisons for _, r in c.methods])
-    return [
-        comparison_row(c.configuration, method, values, radii, confidence=confidence)
-        for c in comparisons
-        for method, values in c.methods
+    methods = [(c.configuration, method, radii) for c in comparisons for method, radii in c.methods]
+    shared, coverage = common_inputs(
+        [(f"{configuration} {method}", radii) for configuration, method, radii in methods], inputs
+    )
+
+    def used(radii: dict[int, float]) -> list[float]:
+        return [radii[i] for i in sorted(radii) if inputs != COMMON or i in shared]
+
+    table = list(at) if at else table_radii([used(radii) for *_, radii in methods])
+    rows = [
+        comparison_row(
+            configuration,
+            coverage.label(method, len(radii)),
+            used(radii),
+            table,
+            confidence=confidence,
+            available_inputs=len(radii),
+        )
+        for configuration, method, radii in methods
     ]
+    repeated = sum(c.repeated for c in comparisons)
+    note = (
+        f"{repeated} index line(s) repeat an index already in their file: the smallest "
+        "radius of an index counts."
+        if repeated
+        else ""
+    )
+    return rows, coverage, note

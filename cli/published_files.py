@@ -4,7 +4,7 @@ reader and writer of its files, for ``dsrs reproduce`` and ``dsrs export --forma
 * sampling files ``sampling/<model>/<dist>-<k>-<s>-<N>-<alpha>[-<th>].txt`` with lines
   ``o <index> <lower> <upper>`` (the reader keeps the first line per index);
 * NP radii ``orig-radius/<model>/orig-rad-<dist>-<k>-<s>-<N>-<alpha>.txt`` (``<index>
-  <radius>``, last line per index wins) and ``time-orig-rad-…`` (``<index> <seconds>``);
+  <radius>``; an index listed twice keeps its smallest radius, see :func:`read_radius_file`) and ``time-orig-rad-…`` (``<index> <seconds>``);
 * DSRS radii ``new-radius/<model>/new-rad-<dist>-<k>-<s>-<b>-<N>-<alpha>.txt`` (``<index>
   <new> <new − orig> <(new − orig)/max(orig, 1e-5)>``) and ``time-new-rad-…`` (one
   ``<seconds>`` per line, same order).
@@ -30,6 +30,7 @@ __all__ = [
     "parse_sampling_name",
     "read_new_radius",
     "read_radius_file",
+    "read_radius_lines",
     "read_sampling",
     "read_sampling_header",
     "write_new_radius",
@@ -162,14 +163,27 @@ def read_new_radius(path: Path) -> dict[int, tuple[float, float, float]]:
     return dict(sorted(out.items()))
 
 
-def read_radius_file(path: Path) -> dict[int, float]:
-    """``index -> radius`` of an orig-rad or new-rad file (last line per index wins)."""
-    out: dict[int, float] = {}
+def read_radius_lines(path: Path) -> list[tuple[int, float]]:
+    """``(index, radius)`` of every line of an orig-rad or new-rad file, in file order
+    (an index may repeat: published files list some twice)."""
+    out: list[tuple[int, float]] = []
     with path.open() as handle:
         for line in handle:
             fields = line.split()
             if len(fields) >= 2:
-                out[int(fields[0])] = float(fields[1])
+                out.append((int(fields[0]), float(fields[1])))
+    return out
+
+
+def read_radius_file(path: Path) -> dict[int, float]:
+    """``index -> radius`` of an orig-rad or new-rad file, sorted by index.
+
+    An index listed more than once keeps its **smallest** radius: a figure computed from
+    the file can then only err low (published files repeat indices, so far always with the
+    same radius; docs/math.md §6)."""
+    out: dict[int, float] = {}
+    for index, radius in read_radius_lines(path):
+        out[index] = min(radius, out.get(index, radius))
     return dict(sorted(out.items()))
 
 

@@ -40,8 +40,11 @@ def print_summary(summary: Summary, title: str | None = None) -> None:
     table.add_column("radius", justify="right")
     table.add_column("NP (same run)", justify="right")
     equal = summary.acr_np_equal_budget is not None
+    sequential = summary.baseline == "sequential-np"
     if equal:
-        table.add_column("NP (equal budget)", justify="right")
+        table.add_column(
+            "NP (sequential same cost)" if sequential else "NP (equal budget)", justify="right"
+        )
     uses_q = summary.acr_dsrs is not None
     if uses_q:
         table.add_column("DSRS", justify="right")
@@ -74,16 +77,26 @@ def print_summary(summary: Summary, title: str | None = None) -> None:
             + _with_interval(summary.benign_accuracy, summary.benign_accuracy_interval, True)
         )
     if summary.acr_gain is not None:
-        against = (
-            "the equal-budget NP baseline (2N draws under P, full alpha)"
-            if summary.baseline == "equal-budget"
-            else "NP of the same run (N draws, P share of alpha: overstates the gain; "
-            "submit with baseline equal-budget for the paper's baseline)"
+        against = {
+            "equal-budget": "the equal-budget NP baseline (2N draws under P, full alpha)",
+            "sequential-np": "the sequential same-cost NP baseline (an independent "
+            "sequential NP run, budget 2N, full alpha)",
+        }.get(
+            summary.baseline,
+            "NP of the same run (N draws, P share of alpha: overstates the gain; submit with "
+            "baseline equal-budget, or sequential-np for a sequential job, for a same-cost "
+            "baseline)",
         )
         lines.append(f"DSRS ACR gain {summary.acr_gain:+.4f} against {against}")
-        if summary.baseline == "equal-budget":
+        if summary.forward_passes_baseline:
+            own = summary.forward_passes - summary.forward_passes_baseline
             lines.append(
-                "the larger of the DSRS and the equal-budget NP radius per input would be a "
+                f"forward passes: {own} for the job's certificates, "
+                f"{summary.forward_passes_baseline} for the NP baseline"
+            )
+        if summary.baseline in ("equal-budget", "sequential-np"):
+            lines.append(
+                "the larger of the DSRS and the same-cost NP radius per input would be a "
                 "certificate at 2·alpha (union bound of two certificates at alpha); no column "
                 "takes it"
             )

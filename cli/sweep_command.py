@@ -75,7 +75,7 @@ def sweep(
         done = [(label, job) for label, job in zip(labels, finals, strict=True)
                 if job.status == "succeeded"]  # fmt: skip
         tables, curves = _summaries(dsrs, done, table_radii)
-        rows = _comparison_rows(dsrs, done, tables)
+        rows, notes = _comparison_rows(dsrs, done, tables)
     failed = [(label, job) for label, job in zip(labels, finals, strict=True)
               if job.status != "succeeded"]  # fmt: skip
     plot_path = plot or Path(f"{file.stem}-sweep.png")
@@ -106,7 +106,7 @@ def sweep(
         if tables:
             from dsrs_cli.comparison_tables import TableFormat, render_table
 
-            typer.echo(render_table(rows, TableFormat.text, f"sweep {file.name}"), nl=False)
+            typer.echo(render_table(rows, TableFormat.text, f"sweep {file.name}", notes), nl=False)
             typer.echo(f"plot: {plot_path}")
             if ablation_path:
                 typer.echo(f"ablation plot: {ablation_path}")
@@ -152,11 +152,13 @@ def _summaries(dsrs, done, table_radii):  # type: ignore[no-untyped-def]
 
 def _comparison_rows(dsrs, done, tables):  # type: ignore[no-untyped-def]
     """The compare table of the finished jobs (``GET /v1/compare``: stored rows, intervals)
-    at the table radii; each configuration is labelled with its grid values."""
+    at the table radii, each configuration labelled with its grid values, and its note on
+    the inputs the rows use."""
     from dsrs_cli.job_comparison import comparison_rows
 
     if not done:
-        return []
+        return [], []
     radii = [row.radius for row in tables[0].certified_accuracy]
     comparison = dsrs.compare([job.id for _, job in done], radii=radii or None)
-    return comparison_rows(comparison, {job.id: label for label, job in done})
+    rows = comparison_rows(comparison, {job.id: label for label, job in done})
+    return rows, [comparison.inputs_note]

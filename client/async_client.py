@@ -218,9 +218,10 @@ class AsyncDsrsClient:
         confidence: float = 0.95,
         name: str | None = None,
         tags: Sequence[str] | None = None,
+        inputs: str = "common",
     ) -> Comparison:
         """``GET /v1/compare`` (see :meth:`DsrsClient.compare`)."""
-        return await self._call(endpoints.compare(job_ids, radii, confidence, name, tags))
+        return await self._call(endpoints.compare(job_ids, radii, confidence, name, tags, inputs))
 
     async def plan(self, **query: Any) -> PlanOut:
         """``GET /v1/plan`` (see :meth:`DsrsClient.plan`)."""

@@ -186,6 +186,7 @@ def compare(
     confidence: float,
     name: str | None = None,
     tags: Sequence[str] | None = None,
+    inputs: str = "common",
 ) -> Endpoint[Comparison]:
     params: list[tuple[str, Any]] = [("job_id", job_id) for job_id in job_ids]
     if name:
@@ -193,6 +194,7 @@ def compare(
     params.extend(("tag", tag) for tag in tags or ())
     params += [("radii", float(r)) for r in radii or ()]
     params.append(("confidence", confidence))
+    params.append(("inputs", inputs))
     return Endpoint("GET", "/v1/compare", _model(Comparison), params=params)
 
 

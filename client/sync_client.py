@@ -283,12 +283,15 @@ class DsrsClient:
         confidence: float = 0.95,
         name: str | None = None,
         tags: Sequence[str] | None = None,
+        inputs: str = "common",
     ) -> Comparison:
         """``GET /v1/compare``: jobs side by side, certified accuracy at ``radii`` and ACR
         with confidence intervals, benign accuracy, curves
         (:class:`dsrs_client.contract.Comparison`). The jobs are ``job_ids`` and those of
-        ``name`` carrying every tag in ``tags`` (the caller's own, as :meth:`list_jobs`)."""
-        return self._call(endpoints.compare(job_ids, radii, confidence, name, tags))
+        ``name`` carrying every tag in ``tags`` (the caller's own, as :meth:`list_jobs`).
+        ``inputs``: every job on the inputs all of them have (``common``) or each on its
+        own (``own``)."""
+        return self._call(endpoints.compare(job_ids, radii, confidence, name, tags, inputs))
 
     def plan(self, **query: Any) -> PlanOut:
         """``GET /v1/plan``: largest certifiable radii and cost for a budget.

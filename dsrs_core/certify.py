@@ -21,12 +21,23 @@ import torch
 
 from dsrs_core.certification import build_p_noise, certificate_from_counts
 from dsrs_core.config import CertificationConfig
-from dsrs_core.equal_budget import EqualBudgetRadius, equal_budget_np_radius
+from dsrs_core.equal_budget import (
+    EqualBudgetRadius,
+    SequentialBaselineRadius,
+    equal_budget_np_radius,
+    sequential_baseline_config,
+)
 from dsrs_core.errors import InvalidParameterError
-from dsrs_core.results import Certificate
+from dsrs_core.results import Certificate, SampleCounts
 from dsrs_core.sampling import DEFAULT_BATCH_SIZE, Classifier, draw_counts_batch
 
-__all__ = ["certify", "certify_batch", "equal_budget_baseline", "make_generator"]
+__all__ = [
+    "certify",
+    "certify_batch",
+    "equal_budget_baseline",
+    "make_generator",
+    "sequential_np_baseline",
+]
 
 
 def make_generator(seed: int, device: str | torch.device = "cpu") -> torch.Generator:
@@ -154,24 +165,73 @@ def equal_budget_baseline(
     """
     if config.q is None:
         raise InvalidParameterError("the equal-budget baseline is for DSRS jobs (Q is set)")
-    if seed == certificate.counts.seed:
-        raise InvalidParameterError("the extra P draws need a seed of their own")
-    device = torch.device(device if device is not None else getattr(classifier, "device", "cpu"))
-    tensor = _as_tensor(x).to(device).unsqueeze(0)
-    (extra,) = draw_counts_batch(
-        classifier,
-        tensor,
-        replace(config, q=None),
-        labels=[certificate.counts.label],
-        generator=make_generator(seed, device),
-        batch_size=batch_size,
+    extra, dimension = _baseline_counts(
+        classifier, x, replace(config, q=None), certificate, seed, device, batch_size
     )
     counts = certificate.counts
     return equal_budget_np_radius(
-        build_p_noise(config.p, int(tensor[0].numel())),
+        build_p_noise(config.p, dimension),
         counts.p_count,
         counts.p_n,
         extra.p_count,
         extra.p_n,
         config.alpha,
     )
+
+
+def sequential_np_baseline(
+    classifier: Classifier,
+    x: torch.Tensor | np.ndarray,
+    config: CertificationConfig,
+    certificate: Certificate,
+    *,
+    seed: int,
+    device: str | torch.device | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+) -> SequentialBaselineRadius:
+    """The same-cost NP baseline of a sequential DSRS certificate (docs/sequential.md §7):
+    an independent sequential NP run for the class the certificate counted, with fresh
+    draws under P seeded by ``seed``, budget ``2·config.n``, all of ``alpha``, its own looks
+    (:func:`dsrs_core.equal_budget.sequential_baseline_config`).
+
+    Parameters
+    ----------
+    certificate : Certificate
+        The sequential DSRS certificate of ``x`` (only its counted class is used).
+    seed : int
+        Seeds the baseline's draws; must differ from the certificate's own seed.
+    """
+    baseline_config = sequential_baseline_config(config)
+    counts, dimension = _baseline_counts(
+        classifier, x, baseline_config, certificate, seed, device, batch_size
+    )
+    result = certificate_from_counts(counts, baseline_config, dimension)
+    return SequentialBaselineRadius(
+        counts.p_count, counts.p_n, counts.p_look, result.p_lower, result.np_radius, result.reason
+    )
+
+
+def _baseline_counts(
+    classifier: Classifier,
+    x: torch.Tensor | np.ndarray,
+    config: CertificationConfig,
+    certificate: Certificate,
+    seed: int,
+    device: str | torch.device | None,
+    batch_size: int,
+) -> tuple[SampleCounts, int]:
+    """A baseline's P counts under ``config`` (no Q) for the class ``certificate`` counted,
+    from a stream seeded by ``seed`` (not the certificate's own), and the input's dimension."""
+    if seed == certificate.counts.seed:
+        raise InvalidParameterError("the baseline's draws need a seed of their own")
+    device = torch.device(device if device is not None else getattr(classifier, "device", "cpu"))
+    tensor = _as_tensor(x).to(device).unsqueeze(0)
+    (counts,) = draw_counts_batch(
+        classifier,
+        tensor,
+        config,
+        labels=[certificate.counts.label],
+        generator=make_generator(seed, device),
+        batch_size=batch_size,
+    )
+    return counts, int(tensor[0].numel())

@@ -149,8 +149,9 @@ class SequentialSpec:
     * ``target_radii`` (target-radius form): an input stops once it is certified at every
       target radius, or provably cannot reach the ones it has not reached;
     * ``tolerance`` (radius form): an input stops once its certified radius would not reach
-      the next multiple of ``tolerance`` (so grows by less than it) with the remaining
-      budget.
+      its next level with the remaining budget. The levels are "certified at all" (no
+      abstention), the multiples of ``tolerance`` and the radii of ``levels`` (e.g. the
+      radii of a results table): an input stops inside its cell of them.
 
     Looks: after ``first_look`` draws, then ``growth`` times more each time (rounded up to a
     multiple of ``first_look``), and at the budget ``n``; the last look gets
@@ -160,6 +161,7 @@ class SequentialSpec:
 
     target_radii: tuple[float, ...] = ()
     tolerance: float | None = None
+    levels: tuple[float, ...] = ()
     first_look: int = 1000
     growth: float = 1.25
     final_share: float = 0.9
@@ -173,6 +175,10 @@ class SequentialSpec:
             raise InvalidParameterError(
                 f"target radii must be positive numbers, got {self.target_radii!r}"
             )
+        if self.levels and self.tolerance is None:
+            raise InvalidParameterError("levels belong to the radius form: give a tolerance too")
+        if any(not (0.0 < r < float("inf")) for r in self.levels):
+            raise InvalidParameterError(f"levels must be positive numbers, got {self.levels!r}")
         if self.tolerance is not None and not 0.0 < self.tolerance < float("inf"):
             raise InvalidParameterError(
                 f"tolerance must be a positive number, got {self.tolerance!r}"

@@ -13,13 +13,20 @@ are i.i.d. draws under P, so the pooled count is one binomial sample of ``2N`` d
 Taking, per input, the larger of this radius and the DSRS radius uses two certificates,
 each failing with probability ``alpha``: the larger holds with probability at least
 ``1 − 2·alpha`` (union bound, :data:`LARGER_OF_TWO_FAILURE_FACTOR`).
+
+A sequential job's P run stops at a look chosen from its data, so its count is not a
+binomial sample of a fixed size and cannot be pooled with further draws. Its same-cost
+baseline (:data:`SEQUENTIAL_NP`, docs/sequential.md §7) is an independent sequential NP run
+instead: fresh draws under P, budget ``2N`` (the DSRS job's), all of ``alpha``, its own looks
+(:func:`sequential_baseline_config`); :class:`SequentialBaselineRadius` is its result.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from dsrs_core.bounds import clopper_pearson, split_alpha
+from dsrs_core.config import CertificationConfig
 from dsrs_core.errors import InvalidParameterError
 from dsrs_core.neyman_pearson import np_radius
 from dsrs_core.noise import RadialNoise
@@ -29,18 +36,31 @@ __all__ = [
     "EQUAL_BUDGET",
     "LARGER_OF_TWO_FAILURE_FACTOR",
     "SAME_RUN",
+    "SEQUENTIAL_NP",
     "EqualBudgetRadius",
+    "SequentialBaselineRadius",
     "equal_budget_np_radius",
+    "same_cost_baseline",
+    "sequential_baseline_config",
 ]
 
 #: NP from the job's own P run, at the P share of alpha (what DSRS starts from).
 SAME_RUN = "same-run"
 #: NP from 2N draws under P at the full alpha (the DSRS paper's baseline).
 EQUAL_BUDGET = "equal-budget"
-BASELINES = (SAME_RUN, EQUAL_BUDGET)
+#: Sequential jobs: an independent sequential NP run, budget 2N, at the full alpha.
+SEQUENTIAL_NP = "sequential-np"
+BASELINES = (SAME_RUN, EQUAL_BUDGET, SEQUENTIAL_NP)
 #: Failure probability of "the larger of two certificates at alpha each" is at most this
 #: times alpha (union bound).
 LARGER_OF_TWO_FAILURE_FACTOR = 2
+
+
+def same_cost_baseline(job_baseline: str) -> str:
+    """Which same-cost NP baseline the ``baseline_*`` fields of a job's rows hold, by the
+    job's ``baseline`` option: :data:`SEQUENTIAL_NP` for that option, else
+    :data:`EQUAL_BUDGET` (the only other baseline that writes them)."""
+    return SEQUENTIAL_NP if job_baseline == SEQUENTIAL_NP else EQUAL_BUDGET
 
 
 @dataclass(frozen=True)
@@ -103,3 +123,40 @@ def equal_budget_np_radius(
     p_lower, _ = clopper_pearson(count, n, alpha_all)
     result = np_radius(noise, p_lower)
     return EqualBudgetRadius(count, n, p_lower, result.radius, extra_count, extra_n, result.reason)
+
+
+@dataclass(frozen=True)
+class SequentialBaselineRadius:
+    """The sequential NP baseline of one input: ``count`` of the ``n`` draws its run used
+    agree, stopping at look ``look``; ``p_lower`` is that look's lower bound (its level a
+    share of the full alpha) and ``radius`` its NP radius (0 when ``p_lower ≤ 1/2``)."""
+
+    count: int
+    n: int
+    look: int | None
+    p_lower: float
+    radius: float
+    reason: str = ""
+
+    def row_fields(self) -> dict[str, float | int | None]:
+        """The fields of a result row that this baseline determines, by their row names
+        (its draws are extra draws under P, not pooled with the job's P run)."""
+        return {
+            "baseline_extra_count": self.count,
+            "baseline_extra_n": self.n,
+            "baseline_p_lower": self.p_lower,
+            "baseline_np_radius": self.radius,
+            "baseline_look": self.look,
+        }
+
+
+def sequential_baseline_config(config: CertificationConfig) -> CertificationConfig:
+    """The configuration of the sequential NP baseline of a sequential DSRS ``config``: no
+    Q, budget ``2·n`` (the DSRS job's maximum forward passes under P and Q), all of
+    ``alpha`` on its one run, the same sequential spec (its looks follow from ``2·n``)."""
+    if config.q is None or config.sequential is None:
+        raise InvalidParameterError(
+            "the sequential NP baseline is for sequential DSRS configurations (q and "
+            "sequential set)"
+        )
+    return replace(config, q=None, n=2 * config.n)

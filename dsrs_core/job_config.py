@@ -92,6 +92,7 @@ def _sequential(parameters: JobParameters) -> SequentialSpec | None:
     return SequentialSpec(
         target_radii=tuple(sequential.target_radii),
         tolerance=sequential.tolerance,
+        levels=tuple(sequential.levels),
         first_look=sequential.first_look,
         growth=sequential.growth,
         final_share=sequential.final_share,

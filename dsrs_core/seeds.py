@@ -18,8 +18,9 @@ def sample_seed(job_seed: int, sample_index: int) -> int:
 
 
 def equal_budget_seed(job_seed: int, sample_index: int) -> int:
-    """A 63-bit seed for the equal-budget baseline's extra P draws of a sample: a stream
-    independent of the sample's own (a three-entry key never equals a two-entry one)."""
+    """A 63-bit seed for the same-cost NP baseline's extra P draws of a sample (equal-budget
+    or sequential-np): a stream independent of the sample's own (a three-entry key never
+    equals a two-entry one)."""
     state = np.random.SeedSequence([int(job_seed), int(sample_index), 1]).generate_state(
         1, dtype=np.uint64
     )

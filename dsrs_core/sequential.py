@@ -8,8 +8,9 @@ that look's share of alpha is recomputed and a stopping rule decides whether to 
   every target radius, or once some target it has not reached cannot be reached even if
   every remaining draw agreed;
 * radius form (``SequentialSpec.tolerance``): stop once the remaining draws, agreeing at
-  a plausible optimistic rate (:func:`plausible_rate`), would not certify the next multiple
-  of ``tolerance`` above the radius certified now.
+  a plausible optimistic rate (:func:`plausible_rate`), would not certify the next level
+  above the level certified now (levels: "certified at all", the multiples of
+  ``tolerance``, the radii of ``SequentialSpec.levels``).
 
 For DSRS in radius form with a Q fixed in advance (by sigma, or a fixed percentile) the P
 and Q runs draw in lockstep and the rule judges both intervals together
@@ -29,6 +30,7 @@ how many agreed?", so it plugs into any sampler and is testable with a binomial 
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -38,7 +40,6 @@ from dsrs_core.certification import (
     QPlan,
     build_p_noise,
     build_q_noise,
-    dsrs_radius_from_intervals,
     plan_q_draws,
 )
 from dsrs_core.config import CertificationConfig, QSpec, SequentialSpec
@@ -106,6 +107,8 @@ class SequentialRun:
         self.n = 0
         self.look = -1
         self.stop_reason: str | None = None
+        #: Radius form: the level certified at the last look (the next walk starts there).
+        self.level = 0.0
 
     @property
     def stopped(self) -> bool:
@@ -151,17 +154,24 @@ class SequentialRun:
 
 
 class Judge:
-    """What the radius engine certifies from one run's interval ``box``.
+    """What the radius engine certifies from one run's interval ``box``, with the other run
+    fixed (NP for the P run, DSRS for the Q run, whose P interval is fixed).
 
-    ``certifies(box, r)`` and ``radius(box)`` with the other run fixed (NP for the P run,
-    DSRS for the Q run, whose P interval is fixed). Results are cached per box.
+    * ``certifies(box, r)``: the engine's check at ``r`` (results cached per box and radius);
+    * ``positive(box)``: certified at all (``pL > 1/2``: no abstention);
+    * ``known(box)``: a radius certified without a check (the NP radius; 0 if none), where
+      the radius form's walk over its levels starts.
     """
 
     def __init__(
-        self, radius_of: Callable[[Box], float], certifies_at: Callable[[Box, float], bool]
+        self,
+        certifies_at: Callable[[Box, float], bool],
+        positive: Callable[[Box], bool],
+        known: Callable[[Box], float],
     ) -> None:
-        self.radius = lru_cache(maxsize=None)(radius_of)
         self.certifies = lru_cache(maxsize=None)(certifies_at)
+        self.positive = positive
+        self.known = known
 
 
 #: Radius form: a radius within this (relative to the tolerance) of a multiple of the
@@ -188,6 +198,84 @@ def next_multiple(radius: float, tolerance: float) -> float:
     return (floor(radius / tolerance + GROWTH_STEP) + 1) * tolerance
 
 
+def next_level(radius: float, spec: SequentialSpec) -> float:
+    """The radius form's smallest level above ``radius``: the next multiple of the
+    tolerance, or a radius of ``spec.levels`` between (docs/sequential.md §4)."""
+    assert spec.tolerance is not None
+    step = GROWTH_STEP * spec.tolerance
+    return min(
+        [next_multiple(radius, spec.tolerance)] + [r for r in spec.levels if r > radius + step]
+    )
+
+
+def previous_level(radius: float, spec: SequentialSpec) -> float:
+    """The radius form's largest level below ``radius`` (0 when there is none)."""
+    assert spec.tolerance is not None
+    step = GROWTH_STEP * spec.tolerance
+    below = (floor(radius / spec.tolerance - GROWTH_STEP) if radius > step else 0) * spec.tolerance
+    return max([max(below, 0.0)] + [r for r in spec.levels if r < radius - step])
+
+
+#: Radius form: the most levels one walk visits (a walk this long ends, and its level stays
+#: where it got: the rule then stops sooner, never wrongly).
+MAX_LEVEL_STEPS = 1000
+
+
+def certified_level(judge: Judge, box: Box, spec: SequentialSpec, hint: float = 0.0) -> float:
+    """The largest level of the radius form (multiple of the tolerance or a radius of
+    ``spec.levels``; 0 when none) that ``judge`` certifies from ``box``.
+
+    The walk starts at ``hint`` (the run's level at its last look; without one, at the
+    level below ``judge.known(box)``, the NP radius) and goes down while its level is not
+    certified, then up while the next one is (a radius search and its certifying
+    quadrature are not needed). Like the radius searches it assumes certification is
+    monotone in the radius. It only decides when to stop (docs/sequential.md §3): the
+    reported radius is computed from the final counts."""
+    known = 0.0 if hint > 0.0 else judge.known(box)
+    level = max(hint, previous_level(next_level(known, spec), spec))
+    for _ in range(MAX_LEVEL_STEPS):
+        if level <= known or judge.certifies(box, level):
+            break
+        level = previous_level(level, spec)
+    for _ in range(MAX_LEVEL_STEPS):
+        above = next_level(level, spec)
+        if not (above <= known or judge.certifies(box, above)):
+            break
+        level = above
+    return level
+
+
+def radius_form_reason(
+    spec: SequentialSpec, now: Judge, now_box: Box, reach: Judge, reach_box: Box, hint: float
+) -> tuple[str | None, float]:
+    """The radius form's rule: go on (None) unless the plausible future (``reach`` of
+    ``reach_box``) would not certify the next level above the level certified now; the
+    first level is "certified at all" (``pL > 1/2``), so an input certified by fixed N at a
+    radius below the tolerance is not stopped uncertified (issue 25). Also returns the
+    level certified now (the next look's ``hint``)."""
+    if not now.positive(now_box):
+        if reach.positive(reach_box):
+            return None, hint
+        return "would not be certified at any radius", hint
+    if hint > 0.0:
+        # Mostly two checks: with the last look's level L and the next level G above it,
+        # (a) the future does not certify G but now certifies L: the level now is at least
+        # L, so the next level above it is at least G and out of reach too — stop; (b) the
+        # future certifies G and now does not: the level now is at most L, so the next
+        # level above it is at most G and within reach — go on. Otherwise walk.
+        above = next_level(hint, spec)
+        if not reach.certifies(reach_box, above):
+            if now.certifies(now_box, hint):
+                return f"radius would not reach {above:g} (tolerance {spec.tolerance:g})", hint
+        elif not now.certifies(now_box, above):
+            return None, hint
+    level = certified_level(now, now_box, spec, hint)
+    grown = next_level(level, spec)
+    if reach.certifies(reach_box, grown):
+        return None, level
+    return f"radius would not reach {grown:g} (tolerance {spec.tolerance:g})", level
+
+
 def stop_reason(spec: SequentialSpec, judge: Judge, run: SequentialRun) -> str | None:
     """The stopping rules of the module docstring (None: go on).
 
@@ -195,11 +283,10 @@ def stop_reason(spec: SequentialSpec, judge: Judge, run: SequentialRun) -> str |
 
     * Target form: "cannot reach R" assumes every remaining draw agrees (for NP a proof).
     * Radius form: the remaining draws agree at :func:`plausible_rate` (a plausible
-      optimistic future, not every draw); stop unless that would certify the next
-      multiple of ``tolerance`` above ``judge.radius(now)`` — so the radius would grow by
-      less than the tolerance and stay in its cell of the tolerance's grid. One check, not
-      a radius search; like the radius searches it assumes certification is monotone in
-      the radius.
+      optimistic future, not every draw); stop unless that would certify the next level
+      above the level certified now (:func:`radius_form_reason`) — so the radius stays
+      in its cell of the levels (multiples of ``tolerance``, ``spec.levels``, and
+      "certified at all" first).
     """
     now = run.interval
     if spec.target_radii:
@@ -214,25 +301,54 @@ def stop_reason(spec: SequentialSpec, judge: Judge, run: SequentialRun) -> str |
     reach = run.reachable(plausible_rate(run))
     if reach is None:
         return None
-    # The next multiple of the tolerance above the radius certified now: if it stays out of
-    # reach the radius rounded down to the tolerance's grid would not change (and so grows
-    # by less than the tolerance), which keeps certified accuracy on that grid.
-    radius_now = judge.radius(now)
-    grown = next_multiple(radius_now, spec.tolerance)
-    if judge.certifies(reach, grown):
-        return None
-    return f"radius would not reach {grown:g} (tolerance {spec.tolerance:g})"
+    reason, run.level = radius_form_reason(spec, judge, now, judge, reach, run.level)
+    return reason
 
 
 # ------------------------------------------------------------------------------- judges
 
 
-def _np_judge(p: RadialNoise) -> Judge:
-    @cache
-    def radius_of_lower(p_lower: float) -> float:
-        return np_radius(p, p_lower).radius
+class _NPRadii:
+    """NP radii of P lower bounds, solved once each and bracketed: the NP radius increases
+    with ``pL``, so a radius ``r`` at most that of a smaller ``pL`` already solved is
+    certified, and one above that of a larger ``pL`` is not, without a solve. Most looks of
+    most inputs fall between two solved bounds whose radii lie on the same side of the
+    level asked about. (Only stopping decisions use this; reported radii are solved from
+    the final counts.)"""
 
-    return Judge(lambda box: radius_of_lower(box[0]), lambda box, r: radius_of_lower(box[0]) >= r)
+    def __init__(self, p: RadialNoise) -> None:
+        self.p = p
+        self.lowers: list[float] = []
+        self.radii: list[float] = []
+
+    def radius(self, p_lower: float) -> float:
+        if not p_lower > 0.5:
+            return 0.0
+        at = bisect_left(self.lowers, p_lower)
+        if at < len(self.lowers) and self.lowers[at] == p_lower:
+            return self.radii[at]
+        radius = np_radius(self.p, p_lower).radius
+        self.lowers.insert(at, p_lower)
+        self.radii.insert(at, radius)
+        return radius
+
+    def certifies(self, p_lower: float, r: float) -> bool:
+        at = bisect_left(self.lowers, p_lower)
+        if 0 < at < len(self.lowers) and self.lowers[at] != p_lower:
+            if self.radii[at - 1] >= r:
+                return True
+            if self.radii[at] < r:
+                return False
+        return self.radius(p_lower) >= r
+
+
+def _np_judge(p: RadialNoise) -> Judge:
+    radii = _NPRadii(p)
+    return Judge(
+        lambda box, r: radii.certifies(box[0], r),
+        lambda box: box[0] > 0.5,
+        lambda box: radii.radius(box[0]),
+    )
 
 
 def _dsrs_judge(
@@ -246,27 +362,25 @@ def _dsrs_judge(
         pair = ThresholdPair(p, q)
     elif q is not None:
         pair = SigmaPair(p, q)
-    start = np_judge.radius(p_box)
-
-    def radius_of(q_box: Box) -> float:
-        if not p_box[0] > 0.5:
-            return start
-        if q is None:  # x+ fall-back: a second P run, certified by NP
-            return max(start, np_judge.radius((max(p_box[0], q_box[0]), 1.0)))
-        intervals = Intervals(p_box[0], p_box[1], q_box[0], q_box[1])
-        return max(start, dsrs_radius_from_intervals(p, q, intervals, config.search, start).radius)
 
     def certifies_at(q_box: Box, r: float) -> bool:
-        if start >= r:
+        if np_judge.certifies(p_box, r):
             return True
-        if pair is None:
+        if pair is None:  # x+ fall-back: a second P run, certified by NP
             return np_judge.certifies((max(p_box[0], q_box[0]), 1.0), r)
         if not p_box[0] > 0.5:
             return False
         intervals = Intervals(p_box[0], p_box[1], q_box[0], q_box[1])
         return check_radius(pair, r, intervals, config.search.mode).certified
 
-    return Judge(radius_of, certifies_at)
+    def known(q_box: Box) -> float:
+        start = np_judge.known(p_box)
+        if pair is None:
+            return max(start, np_judge.known((max(p_box[0], q_box[0]), 1.0)))
+        return start
+
+    positive = p_box[0] > 0.5
+    return Judge(certifies_at, lambda q_box: positive or (pair is None and q_box[0] > 0.5), known)
 
 
 def _plausible_box(run: SequentialRun) -> Box:
@@ -293,7 +407,7 @@ def q_alone_reason(
     """Radius form in lockstep: the Q run stops before the P run when every draw of both
     runs has agreed so far and, for P's future at its plausible rate and at the rate
     ``1 − DISAGREEMENT_LIMIT/n``, even every remaining Q draw agreeing would not lift the
-    DSRS radius to the next multiple of the tolerance above the NP radius. Then more Q
+    DSRS radius to the next level above the NP radius. Then more Q
     draws cannot change the result (the NP set already satisfies the Q interval, so DSRS
     equals NP: the LeNet benchmark's inputs with pA ≈ 1), and the P run goes on alone."""
     assert spec.tolerance is not None
@@ -304,7 +418,7 @@ def q_alone_reason(
         return None
     low = p_run.reachable(1.0 - DISAGREEMENT_LIMIT / p_run.n) or p_run.interval
     for p_box in (low, _plausible_box(p_run)):
-        above = next_multiple(np_judge.radius(p_box), spec.tolerance)
+        above = next_level(np_judge.known(p_box), spec)
         if judge_at(p_box).certifies(q_best, above):
             return None
     return f"more Q draws would not lift the radius above NP's (tolerance {spec.tolerance:g})"
@@ -319,20 +433,18 @@ def joint_stop_reason(
     """The radius-form rule of :func:`stop_reason` for a P run and a Q run drawn in lockstep
     (both at the same look; ``judge_at(p_box)`` is the DSRS judge of Q boxes with that P
     interval): both stop unless the runs going on together — each agreeing at its
-    :func:`plausible_rate` — would certify the next multiple of the tolerance above the
-    radius of the two current intervals (a Q run that stopped alone keeps its interval).
+    :func:`plausible_rate` — would certify the next level above the level of the two
+    current intervals (:func:`radius_form_reason`; a Q run that stopped alone keeps its
+    interval).
     Letting either run stop alone whenever only the other's draws could move the radius
     saved passes but lost up to 6 points of certified accuracy on the demo; the Q run now
     stops alone only on :func:`q_alone_reason` (docs/sequential.md §4)."""
     assert spec.tolerance is not None
-    p_now, q_now = p_run.interval, q_run.interval
-    now = judge_at(p_now)
-    p_reach, q_reach = _plausible_box(p_run), _plausible_box(q_run)
-    radius_now = now.radius(q_now)
-    grown = next_multiple(radius_now, spec.tolerance)
-    if judge_at(p_reach).certifies(q_reach, grown):
-        return None
-    return f"radius would not reach {grown:g} (tolerance {spec.tolerance:g})"
+    p_now, p_reach = p_run.interval, _plausible_box(p_run)
+    reason, p_run.level = radius_form_reason(
+        spec, judge_at(p_now), q_run.interval, judge_at(p_reach), _plausible_box(q_run), p_run.level
+    )
+    return reason
 
 
 # ------------------------------------------------------------------------------- driver

@@ -112,9 +112,7 @@ class ApiKeyRecord(Base):
     __tablename__ = "api_keys"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    tenant_id: Mapped[str] = mapped_column(
-        ForeignKey("tenants.id", ondelete="CASCADE"), index=True
-    )
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
     key_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
@@ -237,12 +235,15 @@ class SampleRecord(Base):
     q_upper: Mapped[float | None] = mapped_column(Float)
     np_radius: Mapped[float] = mapped_column(Float)
     dsrs_radius: Mapped[float | None] = mapped_column(Float)
-    #: Equal-budget NP baseline (job option ``baseline: equal-budget``): the extra N draws
-    #: under P, the lower bound of the pooled 2N draws at the full alpha, its NP radius.
+    #: Same-cost NP baseline (job option ``baseline``): ``equal-budget``: the extra N draws
+    #: under P, the lower bound of the pooled 2N draws at the full alpha, its NP radius;
+    #: ``sequential-np``: its own sequential run's draws (not pooled), its lower bound at its
+    #: stopping look ``baseline_look`` (full alpha), its NP radius (docs/sequential.md §7).
     baseline_extra_count: Mapped[int | None] = mapped_column(Integer, default=None)
     baseline_extra_n: Mapped[int | None] = mapped_column(Integer, default=None)
     baseline_p_lower: Mapped[float | None] = mapped_column(Float, default=None)
     baseline_np_radius: Mapped[float | None] = mapped_column(Float, default=None)
+    baseline_look: Mapped[int | None] = mapped_column(Integer, default=None)
     reason: Mapped[str] = mapped_column(Text, default="")
     elapsed_s: Mapped[float] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -3,6 +3,13 @@
 PostgreSQL and Redis are the real ones on 127.0.0.1 (``make test`` starts them through
 ``.ci/start-services``). Each test session works in its own freshly created database and
 its own Celery queue, so concurrent runs do not collide; the database is dropped at the end.
+
+Hypothesis runs under the profile ``ci`` unless told otherwise: derandomized (the examples
+are a function of each test's source, the same on every run and machine), no example
+database, no deadline (a slow, shared machine must not fail a test). ``make fuzz`` runs
+the property tests under ``fuzz`` instead: fresh random examples on every run, kept in
+the local ``.hypothesis/`` database; an example that fails there becomes an ``@example``
+of its test, so that CI runs it from then on.
 """
 
 from __future__ import annotations
@@ -14,6 +21,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+settings.register_profile("ci", derandomize=True, database=None, deadline=None)
+settings.register_profile("fuzz", derandomize=False, deadline=None)
+# `pytest --hypothesis-profile=fuzz` (make fuzz) overrides this after the conftest is read.
+settings.load_profile("ci")
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "DSRS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -8,7 +8,6 @@ the API's peak memory within :data:`MAX_MEMORY_GROWTH_MIB` of where it started a
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -16,6 +15,7 @@ import httpx
 
 from tests import hostile_files as files
 from tests.hostile_harness import MIB, ServedApi
+from tests.polling import wait_until
 
 MAX_MEMORY_GROWTH_MIB = 200
 MAX_HEALTHZ_S = 1.0
@@ -71,16 +71,16 @@ def _finished_job(api: ServedApi, model_id: str) -> str:
     with api.client() as client:
         job = client.post("/v1/jobs", json=_job(model_id))
     assert job.status_code in (201, 202), job.text
-    deadline = time.monotonic() + 300
-    while True:
+
+    def job_status() -> dict:
         # a connection per poll: the embedded service runs this job in-process (torch
         # imports hold its event loop), and an idle keep-alive may be closed meanwhile
         with api.client() as client:
-            status = client.get(f"/v1/jobs/{job.json()['id']}").json()
-        if status["status"] not in ("queued", "running"):
-            break
-        assert time.monotonic() < deadline, status
-        time.sleep(0.5)
+            return client.get(f"/v1/jobs/{job.json()['id']}").json()
+
+    status = wait_until(
+        job_status, lambda s: s["status"] not in ("queued", "running"), timeout=300, interval=0.5
+    )
     assert status["status"] == "succeeded", status
     return str(status["id"])
 

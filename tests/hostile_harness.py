@@ -25,6 +25,7 @@ from pathlib import Path
 import httpx
 
 from tests.hostile_files import CANARY
+from tests.polling import wait_until
 
 MIB = 1024 * 1024
 
@@ -102,16 +103,13 @@ class ServedApi:
                 cwd=self.workdir, env=self.env, stdout=log, stderr=subprocess.STDOUT,
             )  # fmt: skip
         try:
-            deadline = time.monotonic() + 120
-            while True:
-                assert self.process.poll() is None, self.log.read_text()
-                try:
-                    if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                assert time.monotonic() < deadline, self.log.read_text()
-                time.sleep(0.2)
+            wait_until(
+                lambda: self.process.poll() is not None or self.answers(),
+                timeout=120,
+                interval=0.2,
+                describe=lambda _: self.log.read_text(),
+            )
+            assert self.process.poll() is None, self.log.read_text()
             with self.client() as warm:  # imports of the first requests are not an attack
                 warm.get("/v1/models")
                 warm.get("/openapi.json")
@@ -130,6 +128,13 @@ class ServedApi:
         controls, whose job the embedded service runs in-process with torch)."""
         assert self.process is not None
         self.baseline_peak = _peak_rss_bytes(self.process.pid)
+
+    def answers(self) -> bool:
+        """Whether the served API answers its health check."""
+        try:
+            return httpx.get(self.url + "/healthz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
 
     def client(self) -> httpx.Client:
         return httpx.Client(base_url=self.url, headers=self.headers, timeout=300)

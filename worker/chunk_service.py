@@ -147,8 +147,8 @@ def _certify_positions(
         return 0
     import torch
 
-    from dsrs_core.certify import certify, equal_budget_baseline
-    from dsrs_core.equal_budget import EQUAL_BUDGET
+    from dsrs_core.certify import certify, equal_budget_baseline, sequential_np_baseline
+    from dsrs_core.equal_budget import EQUAL_BUDGET, SEQUENTIAL_NP
 
     config = certification_config(job.parameters)
     device = process_device(settings.device)
@@ -174,8 +174,10 @@ def _certify_positions(
         values = _sample_values(
             job.id, position, chunk.dataset_indices[row], label, certificate, seed, 0.0
         )
-        if job.parameters.baseline == EQUAL_BUDGET and config.q is not None:
-            baseline = equal_budget_baseline(
+        baselines = {EQUAL_BUDGET: equal_budget_baseline, SEQUENTIAL_NP: sequential_np_baseline}
+        draw_baseline = baselines.get(job.parameters.baseline)
+        if draw_baseline is not None and config.q is not None:
+            baseline = draw_baseline(
                 classifier,
                 torch.from_numpy(chunk.inputs[row]),
                 config,

@@ -9,9 +9,10 @@ from typing import Any
 
 import numpy as np
 
+from dsrs_client.contract import builtin_split
 from dsrs_store.worker_settings import WorkerSettings
 
-__all__ = ["ChunkInputs", "load_chunk_inputs"]
+__all__ = ["ChunkInputs", "check_against_catalogue", "load_chunk_inputs"]
 
 
 @dataclass(frozen=True)
@@ -47,10 +48,34 @@ def _builtin_split(dataset: str, split: str, root: str) -> tuple[np.ndarray, np.
     if dataset == "digits":
         from dsrs_models.demo import demo_dataset
 
-        return demo_dataset(split)  # type: ignore[arg-type]
-    from dsrs_models.datasets import load_dataset
+        images, labels = demo_dataset(split)  # type: ignore[arg-type]
+    else:
+        from dsrs_models.datasets import load_dataset
 
-    return load_dataset(dataset, root, split)  # type: ignore[arg-type]
+        images, labels = load_dataset(dataset, root, split)  # type: ignore[arg-type]
+    check_against_catalogue(dataset, split, images, labels)
+    return images, labels
+
+
+def check_against_catalogue(
+    dataset: str, split: str, images: np.ndarray, labels: np.ndarray
+) -> None:
+    """Raise :class:`ValueError` unless a loaded built-in split has the size, input shape
+    and classes of the catalogue the API checked the job against."""
+    entry = builtin_split(dataset, split)
+    if entry is None:
+        raise ValueError(f"{dataset}/{split} is not a built-in split")
+    classes = (int(labels.min()), int(labels.max())) if len(labels) else (0, -1)
+    found = (len(images), tuple(images.shape[1:]), len(labels))
+    expected = (entry.size, entry.input_shape, entry.size)
+    if found != expected or not (0 <= classes[0] and classes[1] < entry.num_classes):
+        raise ValueError(
+            f"{dataset}/{split} as loaded here ({found[0]} inputs of shape {found[1]}, "
+            f"{found[2]} labels in [{classes[0]}, {classes[1]}]) is not the catalogue's "
+            f"({entry.size} inputs of shape {entry.input_shape}, labels in "
+            f"[0, {entry.num_classes - 1}]); MNIST and CIFAR-10 must be torchvision's "
+            "standard files"
+        )
 
 
 @lru_cache(maxsize=4)

@@ -4,6 +4,14 @@ built-in splits a job may name (their sizes).
 The catalogue only: the API checks indices against it without loading anything; the
 worker and the command line load the data (``dsrs_models``); planning and the paper's
 data tree take the input dimension from here.
+
+The loaders define the splits (the demo network was trained on ``demo_dataset``'s train
+split) and this catalogue states their size, shape and classes without importing them
+(the client stays free of torch and scikit-learn). The API refuses a job over MNIST
+files whose size is not the catalogue's (``dsrs_store.datasets.split_size_on_disk``), the
+worker checks every split it loads against this catalogue (``dsrs_worker.job_inputs``) and
+fails a job that disagrees rather than read a wrong index, and
+``tests/models/test_datasets.py`` checks each split whose files are present.
 """
 
 from __future__ import annotations
@@ -72,8 +80,9 @@ class BuiltinSplit:
 BUILTIN_SPLITS: dict[tuple[str, str], BuiltinSplit] = {
     (s.dataset, s.split): s
     for s in (
-        BuiltinSplit("digits", "train", 1257),
-        BuiltinSplit("digits", "test", 540),
+        # scikit-learn's 1,797 digits: the first 1,258 train, the last 539 (30 %) test
+        BuiltinSplit("digits", "train", 1258),
+        BuiltinSplit("digits", "test", 539),
         BuiltinSplit("mnist", "train", 60_000),
         BuiltinSplit("mnist", "test", 10_000),
         BuiltinSplit("cifar10", "train", 50_000),

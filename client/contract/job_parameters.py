@@ -66,7 +66,7 @@ __all__ = [
 
 JobMode = Literal["predict", "evaluate"]
 #: The NP baseline a DSRS job is compared with (dsrs_core.equal_budget).
-Baseline = Literal["same-run", "equal-budget"]
+Baseline = Literal["same-run", "equal-budget", "sequential-np"]
 NoiseFamily = Literal["gaussian", "general-gaussian"]
 Sigma = Annotated[float, Field(ge=MIN_SIGMA, le=MAX_SIGMA)]
 Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
@@ -133,6 +133,12 @@ class SequentialIn(Strict):
         default_factory=list, max_length=MAX_TARGET_RADII
     )
     tolerance: float | None = Field(default=None, ge=MIN_SEQUENTIAL_TOLERANCE, le=MAX_RADIUS)
+    levels: list[Annotated[float, Field(gt=0, le=MAX_RADIUS)]] = Field(
+        default_factory=list,
+        max_length=200,
+        description="Radius form: radii an input's certificate keeps besides the multiples of "
+        "the tolerance (e.g. a results table's radii).",
+    )
     first_look: int = Field(
         default=DEFAULT_FIRST_LOOK, ge=1, le=MAX_COUNT, description="Draws at the first look."
     )
@@ -173,7 +179,11 @@ class JobParameters(Strict):
         description="NP baseline of a DSRS job. same-run: NP from the job's own N draws under "
         "P (at the P share of alpha). equal-budget: also draw N more samples under P and "
         "certify the pooled 2N draws with NP at the full alpha, the DSRS paper's baseline "
-        "(N more forward passes per input); the gain is then reported against it.",
+        "(N more forward passes per input); the gain is then reported against it. "
+        "sequential-np (sequential jobs, whose P draws cannot be pooled): an independent "
+        "sequential NP run with its own draws and looks, budget 2N (the DSRS job's), at the "
+        "full alpha (up to 2N more forward passes per input; docs/sequential.md §7); the "
+        "gain is then reported against it.",
     )
 
     @model_validator(mode="after")
@@ -186,16 +196,23 @@ class JobParameters(Strict):
         if self.baseline == "equal-budget" and self.sequential is not None:
             raise ValueError(
                 "baseline 'equal-budget' pools 2N fixed draws under P and cannot be combined "
-                "with sequential sampling (use 'same-run')"
+                "with sequential sampling (use 'sequential-np', its same-cost baseline for "
+                "sequential jobs, or 'same-run')"
+            )
+        if self.baseline == "sequential-np" and (self.q is None or self.sequential is None):
+            raise ValueError(
+                "baseline 'sequential-np' is the same-cost NP baseline of a sequential DSRS "
+                "job and needs both q and sequential (fixed-N DSRS jobs: use 'equal-budget')"
             )
         return self
 
     def draws_per_input(self, mode: JobMode) -> int:
         """Forward passes per input at most (the fixed-N budget): ``n`` under P, ``n`` under
-        Q when Q is set, ``n`` more under P for the equal-budget baseline, and the
-        ``n_selection`` draws that choose the class in predict mode. Sequential inputs may
-        stop short of it."""
-        runs = (2 if self.q is not None else 1) + (1 if self.baseline == "equal-budget" else 0)
+        Q when Q is set, ``n`` more under P for the equal-budget baseline (``2n`` for the
+        sequential-np one), and the ``n_selection`` draws that choose the class in predict
+        mode. Sequential inputs may stop short of it."""
+        extra = {"equal-budget": 1, "sequential-np": 2}.get(self.baseline, 0)
+        runs = (2 if self.q is not None else 1) + extra
         return self.n * runs + (self.n_selection if mode == "predict" else 0)
 
 

@@ -134,16 +134,24 @@ class SampleOut(BaseModel):
     np_radius: float
     dsrs_radius: float | None
     baseline_extra_count: int | None = Field(
-        default=None, description="Equal-budget baseline: agreeing extra draws under P"
+        default=None,
+        description="Same-cost NP baseline (the job's 'baseline'): agreeing extra draws under P",
     )
     baseline_extra_n: int | None = Field(
-        default=None, description="Equal-budget baseline: extra draws under P (N)"
+        default=None,
+        description="Same-cost NP baseline: extra draws under P (equal-budget: N, pooled with "
+        "the P run; sequential-np: the draws its own sequential run used, not pooled)",
     )
     baseline_p_lower: float | None = Field(
-        default=None, description="Lower bound of the pooled 2N draws under P at the full alpha"
+        default=None,
+        description="Same-cost NP baseline's lower bound at the full alpha (equal-budget: of "
+        "the pooled 2N draws; sequential-np: of its own run at its stopping look)",
     )
     baseline_np_radius: float | None = Field(
-        default=None, description="Equal-budget NP radius: NP from the pooled 2N draws"
+        default=None, description="Same-cost NP baseline's radius"
+    )
+    baseline_look: int | None = Field(
+        default=None, description="sequential-np baseline: the look its run stopped at"
     )
     reason: str
     elapsed_s: float
@@ -167,7 +175,10 @@ class CertifiedAccuracyRow(BaseModel):
     np: float = Field(description="NP from the job's own P run (the same-run baseline)")
     dsrs: float | None
     np_equal_budget: float | None = Field(
-        default=None, description="Equal-budget NP baseline (2N draws under P, full alpha)"
+        default=None,
+        description="The same-cost NP baseline named by the summary's 'baseline': "
+        "equal-budget (2N draws under P, full alpha) or sequential-np (an independent "
+        "sequential NP run, budget 2N, full alpha)",
     )
     np_interval: Interval | None = None
     dsrs_interval: Interval | None = None
@@ -201,8 +212,10 @@ class Summary(BaseModel):
     baseline: Baseline = Field(
         default="same-run",
         description="The NP baseline that acr_gain is against: equal-budget (2N draws under "
-        "P at the full alpha, the DSRS paper's) when the job has it, else same-run (the "
-        "job's own N draws under P at the P share of alpha, which overstates the gain)",
+        "P at the full alpha, the DSRS paper's) or sequential-np (sequential jobs: an "
+        "independent sequential NP run, budget 2N, full alpha) when the job has it — its "
+        "figures are the *_equal_budget fields — else same-run (the job's own N draws under "
+        "P at the P share of alpha, which overstates the gain)",
     )
     acr_gain: float | None = Field(
         default=None, description="ACR of DSRS minus ACR of the NP baseline named in 'baseline'"
@@ -211,6 +224,11 @@ class Summary(BaseModel):
     interval_methods: dict[str, str] = Field(default_factory=dict)
     forward_passes: int = Field(
         default=0, description="Forward passes of the base classifier used by these samples."
+    )
+    forward_passes_baseline: int = Field(
+        default=0,
+        description="Of forward_passes, those the same-cost NP baseline's own draws used "
+        "(equal-budget or sequential-np); the rest are the job's certificate's",
     )
     forward_passes_budget: int = Field(
         default=0,
@@ -274,7 +292,8 @@ class CertificateFigures(BaseModel):
     kind: Literal["np", "dsrs"]
     baseline: str | None = Field(
         description="For NP figures: which NP baseline (same-run: the job's own P run at "
-        "the P share of alpha; equal-budget: 2N draws under P at the full alpha)"
+        "the P share of alpha; equal-budget: 2N draws under P at the full alpha; "
+        "sequential-np: an independent sequential NP run, budget 2N, full alpha)"
     )
     accuracy: list[EstimateOut] = Field(description="Certified accuracy at each table radius")
     acr: EstimateOut
@@ -283,10 +302,17 @@ class CertificateFigures(BaseModel):
 
 class ComparedJob(BaseModel):
     job_id: str
-    label: str
+    label: str = Field(
+        description="The job's name, else a short description of P, Q and N (with the id "
+        "prefix when two compared jobs would share a label)"
+    )
     status: str
     mode: str
-    samples: int
+    samples: int = Field(description="Result rows the job holds (one per input certified)")
+    compared_inputs: int = Field(
+        description="Inputs its figures are computed on: those every compared job has "
+        "(inputs=common), or all of its own (inputs=own)"
+    )
     total: int
     labelled: bool
     parameters: dict[str, Any]
@@ -303,6 +329,12 @@ class Comparison(BaseModel):
     confidence: float
     accuracy_interval: str
     acr_interval: str
+    inputs: Literal["common", "own"] = Field(
+        description="common: every job on the inputs all compared jobs have (the default); "
+        "own: every job on all of its own inputs"
+    )
+    common_inputs: int = Field(description="Inputs every compared job has")
+    inputs_note: str = Field(description="Which inputs the figures use, and each job's count")
     jobs: list[ComparedJob]
 
 

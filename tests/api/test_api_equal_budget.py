@@ -109,3 +109,66 @@ def test_summary_refuses_non_finite_radii(api_client: httpx.Client, equal_budget
         f"/v1/jobs/{equal_budget_job['id']}/summary", params={"radii": radius}
     )
     assert response.status_code == 422 and "finite" in response.text
+
+
+@pytest.fixture(scope="module")
+def sequential_baseline_job(api_client: httpx.Client, demo_model: dict) -> dict[str, Any]:
+    body = job_body(demo_model["id"], baseline="sequential-np", n=400,
+                    noise={"family": "general-gaussian", "sigma": 0.25, "k": 20},
+                    sequential={"tolerance": 0.05, "first_look": 100})  # fmt: skip
+    response = api_client.post("/v1/jobs", json=body)
+    assert response.status_code == 202, response.text
+    job = wait(api_client, response.json()["id"])
+    assert job["status"] == "succeeded", job["error"]
+    return job
+
+
+def test_sequential_baseline_is_its_own_sequential_np_run(
+    api_client: httpx.Client, sequential_baseline_job
+) -> None:
+    # docs/sequential.md §7: an independent sequential NP run, budget 2N, all of alpha, its
+    # own looks; its interval is recomputed here from the stored count, draws and look.
+    from dsrs_client.contract import JobParameters
+    from dsrs_core.certification import count_intervals
+    from dsrs_core.equal_budget import sequential_baseline_config
+    from dsrs_core.job_config import certification_config
+    from dsrs_core.results import SampleCounts
+
+    job_id = sequential_baseline_job["id"]
+    parameters = JobParameters.model_validate(sequential_baseline_job["parameters"])
+    baseline_config = sequential_baseline_config(certification_config(parameters))
+    assert (baseline_config.n, baseline_config.alpha, baseline_config.q) == (800, 0.001, None)
+    rows = api_client.get(f"/v1/jobs/{job_id}/results").json()["items"]
+    noise = make_noise("general-gaussian", 64, 0.25, 20)
+    for row in rows:
+        counts = SampleCounts(row["counted_label"], row["baseline_extra_count"],
+                              row["baseline_extra_n"], p_look=row["baseline_look"])  # fmt: skip
+        (p_lower, _), _ = count_intervals(counts, baseline_config)
+        assert row["baseline_p_lower"] == p_lower
+        assert row["baseline_np_radius"] == np_radius(noise, p_lower).radius
+        assert row["baseline_extra_n"] <= 800
+    summary = api_client.get(f"/v1/jobs/{job_id}/summary", params={"radii": 0.1}).json()
+    assert summary["baseline"] == "sequential-np"
+    assert summary["acr_gain"] == pytest.approx(
+        summary["acr_dsrs"] - summary["acr_np_equal_budget"], abs=1e-15
+    )
+    assert summary["forward_passes_baseline"] == sum(r["baseline_extra_n"] for r in rows)
+    assert summary["forward_passes"] == summary["forward_passes_baseline"] + sum(
+        r["p_n"] + r["q_n"] for r in rows
+    )
+    comparison = api_client.get("/v1/compare", params={"job_id": job_id, "radii": 0.1}).json()
+    certificates = comparison["jobs"][0]["certificates"]
+    assert [(c["kind"], c["baseline"]) for c in certificates] == [
+        ("np", "same-run"), ("np", "sequential-np"), ("dsrs", None)]  # fmt: skip
+    assert certificates[1]["name"] == "NP, sequential same cost (N≤800, α=0.001)"
+    assert certificates[1]["acr"]["value"] == summary["acr_np_equal_budget"]
+
+
+def test_sequential_baseline_needs_a_sequential_dsrs_job(
+    api_client: httpx.Client, demo_model: dict
+) -> None:
+    fixed = api_client.post("/v1/jobs", json=job_body(demo_model["id"], baseline="sequential-np"))
+    assert fixed.status_code == 422 and "needs both q and sequential" in fixed.text
+    pooled = api_client.post("/v1/jobs", json=job_body(
+        demo_model["id"], baseline="equal-budget", sequential={"tolerance": 0.05}))  # fmt: skip
+    assert pooled.status_code == 422 and "sequential-np" in pooled.text

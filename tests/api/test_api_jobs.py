@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import io
-import time
+from pathlib import Path
 from typing import Any
 
 import httpx
 import numpy as np
 import pytest
+
+from dsrs_client.contract import BUILTIN_SPLITS
+from dsrs_models.demo import demo_dataset
+from tests.polling import wait_until
 
 FINAL = ("succeeded", "failed", "cancelled")
 
@@ -30,13 +34,13 @@ def job_body(model_id: str, **changes: Any) -> dict[str, Any]:
     return body
 
 
-def wait(client: httpx.Client, job_id: str, timeout: float = 120.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        job = client.get(f"/v1/jobs/{job_id}").json()
-        if job["status"] in FINAL or time.monotonic() > deadline:
-            return job
-        time.sleep(0.05)
+def wait(client: httpx.Client, job_id: str, timeout: float = 300.0) -> dict[str, Any]:
+    """The job once it is final (the timeout only bounds a hang)."""
+    return wait_until(
+        lambda: client.get(f"/v1/jobs/{job_id}").json(),
+        lambda job: job["status"] in FINAL,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -157,6 +161,8 @@ def test_sequential_job_reports_its_looks_and_forward_passes(
         {"target_radii": [0.25], "tolerance": 0.1},
         {"tolerance": -1},
         {"tolerance": 0.1, "growth": 1},
+        {"target_radii": [0.25], "levels": [0.1]},
+        {"tolerance": 0.1, "levels": [0]},
     ],
 )
 def test_bad_sequential_options_are_422(
@@ -189,17 +195,46 @@ def test_cancel_finished_job_is_409(api_client: httpx.Client, finished_job: dict
 
 
 def test_cancel_stops_a_job(api_client: httpx.Client, demo_model: dict) -> None:
-    body = job_body(demo_model["id"], inputs={"dataset": "digits", "stop": 540}, n=2000)
+    body = job_body(demo_model["id"], inputs={"dataset": "digits"}, n=2000)
     job = api_client.post("/v1/jobs", json=body).json()
     response = api_client.post(f"/v1/jobs/{job['id']}/cancel")
     assert response.status_code == 200
     assert response.json()["status"] == "cancelled"
-    time.sleep(1.5)  # a sample in flight may still land
-    done = api_client.get(f"/v1/jobs/{job['id']}").json()["progress"]["done"]
-    time.sleep(1.0)
+    done_at_cancel = response.json()["progress"]["done"]
+    # Embedded jobs run chunk after chunk on one thread: once a job submitted after the
+    # cancel has finished, every chunk of the cancelled one has returned (no fixed sleep).
+    later = api_client.post("/v1/jobs", json=job_body(demo_model["id"], q=None)).json()
+    assert wait(api_client, later["id"])["status"] == "succeeded"
     after = api_client.get(f"/v1/jobs/{job['id']}").json()
     assert after["status"] == "cancelled"
-    assert after["progress"]["done"] == done < 540
+    # only the sample in flight at the cancel may still have landed
+    assert done_at_cancel <= after["progress"]["done"] <= done_at_cancel + 1
+    assert after["progress"]["done"] < after["progress"]["total"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("split", ["test", "train"])
+def test_a_whole_builtin_split_certifies_one_row_per_input(
+    api_client: httpx.Client, demo_model: dict, split: str
+) -> None:
+    # Issue 27: the catalogue said test 540 / train 1,257 while the loader cuts 539 / 1,258;
+    # a job up to the end of the test split (no stop) failed on its last chunk. Tiny n (NP
+    # only) so that every index of both splits goes through the service cheaply.
+    size = BUILTIN_SPLITS[("digits", split)].size
+    inputs = {"dataset": "digits"} if split == "test" else {"dataset": "digits", "split": split}
+    body = job_body(demo_model["id"], inputs=inputs, q=None, n=20, batch_size=20)
+    response = api_client.post("/v1/jobs", json=body)
+    assert response.status_code == 202, response.text
+    job = wait(api_client, response.json()["id"], timeout=850)
+    assert job["status"] == "succeeded", job["error"]
+    assert job["progress"]["done"] == job["inputs"]["count"] == size
+    rows = api_client.get(f"/v1/jobs/{job['id']}/results", params={"limit": 10_000}).json()
+    assert rows["next_cursor"] is None
+    _, labels = demo_dataset(split)  # type: ignore[arg-type]
+    assert [(r["sample_index"], r["dataset_index"]) for r in rows["items"]] == [
+        (i, i) for i in range(size)
+    ]
+    assert [r["label"] for r in rows["items"]] == labels.tolist()
 
 
 def test_predict_mode_selects_and_keeps_selection_counts(
@@ -221,8 +256,6 @@ def test_predict_mode_selects_and_keeps_selection_counts(
 
 
 def test_job_on_uploaded_inputs(api_client: httpx.Client, demo_model: dict) -> None:
-    from dsrs_models.demo import demo_dataset
-
     images, labels = demo_dataset("test")
     buffer = io.BytesIO()
     np.savez(buffer, inputs=images[:4], labels=labels[:4])
@@ -268,7 +301,12 @@ BAD_PARAMETERS = [
     ({"radius_search": {"method": "grid", "unit": 1e-320}}, "greater than or equal to 0.000001"),
     ({"radius_search": {"method": "newton"}}, "grid"),
     ({"n": 20_000_000}, "DSRS_MAX_DRAWS_PER_SAMPLE"),
-    ({"inputs": {"dataset": "digits", "indices": [0, 540]}}, "indices must lie in [0, 539]"),
+    ({"inputs": {"dataset": "digits", "indices": [0, 539]}}, "indices must lie in [0, 538]"),
+    ({"inputs": {"dataset": "digits", "stop": 540}}, "stop <= 539"),
+    (
+        {"inputs": {"dataset": "digits", "split": "train", "start": 1258}},
+        "0 <= start < stop <= 1258",
+    ),
     ({"inputs": {"dataset": "digits", "indices": [1, 1]}}, "must not repeat"),
     ({"inputs": {"dataset": "digits", "indices": []}}, "at least one input"),
     ({"inputs": {"dataset": "digits", "start": 10, "stop": 5}}, "start < stop"),
@@ -332,3 +370,40 @@ def test_malformed_json_is_422(api_client: httpx.Client) -> None:
         "/v1/jobs", content=b"{not json", headers={"content-type": "application/json"}
     )
     assert response.status_code == 422
+
+
+def test_mnist_files_that_are_not_the_standard_split_are_refused_before_queueing(
+    tmp_path: Path,
+) -> None:
+    # Issue 27: the API checks indices against the catalogue (10,000 MNIST test images);
+    # files holding another number, or missing one torchvision needs, would only fail in
+    # the worker. They are refused at submission, and no job is stored.
+    from safetensors.torch import save
+
+    from dsrs_api.app import create_app
+    from dsrs_api.background_server import running_server
+    from dsrs_models.registry import build_model
+    from dsrs_store.settings import Settings
+    from tests.worker.test_worker_datasets import write_idx
+
+    settings = Settings(storage_dir=tmp_path / "var", datasets_dir=tmp_path / "datasets")
+    write_idx(settings.datasets_dir, test_size=6)
+    weights = save(build_model("lenet-mnist").network.state_dict())
+    with (
+        running_server(create_app(settings)) as base_url,
+        httpx.Client(base_url=base_url, timeout=60) as client,
+    ):
+        model = client.post(
+            "/v1/models",
+            files={"file": ("l.safetensors", weights)},
+            data={"architecture": "lenet-mnist"},
+        ).json()
+        body = job_body(model["id"], inputs={"dataset": "mnist", "indices": [0]}, q=None)
+        response = client.post("/v1/jobs", json=body)
+        assert response.status_code == 422
+        assert "hold 6 inputs, not the standard 10000" in response.json()["detail"]
+        (settings.datasets_dir / "MNIST" / "raw" / "train-labels-idx1-ubyte").unlink()
+        response = client.post("/v1/jobs", json=body)
+        assert response.status_code == 422
+        assert "train-labels-idx1-ubyte" in response.json()["detail"]
+        assert client.get("/v1/jobs").json() == []

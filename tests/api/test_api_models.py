@@ -5,12 +5,13 @@ from __future__ import annotations
 import io
 import pickle
 import struct
-import time
 import zipfile
 
 import httpx
 import numpy as np
 import pytest
+
+from tests.polling import wait_until
 
 
 def upload(client: httpx.Client, content: bytes, **data: str) -> httpx.Response:
@@ -232,11 +233,11 @@ def test_onnx_model_uploads_and_certifies(api_client: httpx.Client) -> None:
             "seed": 1,
         },
     ).json()
-    for _ in range(600):
-        job = api_client.get(f"/v1/jobs/{job['id']}").json()
-        if job["status"] not in ("queued", "running"):
-            break
-        time.sleep(0.05)
+    job = wait_until(
+        lambda: api_client.get(f"/v1/jobs/{job['id']}").json(),
+        lambda job: job["status"] not in ("queued", "running"),
+        timeout=300,
+    )
     assert job["status"] == "succeeded", job["error"]
     assert job["progress"]["done"] == 2
 

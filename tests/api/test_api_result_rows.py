@@ -3,10 +3,11 @@ already has its counts, bounds and both radii (each row is one INSERT in one tra
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import httpx
+
+from tests.polling import wait_until
 
 COMPLETE = ("p_count", "q_count", "p_lower", "p_upper", "q_lower", "q_upper", "np_radius",
             "dsrs_radius", "seed", "elapsed_s")  # fmt: skip
@@ -27,15 +28,20 @@ def test_rows_appear_whole_while_the_job_runs(
         },
     ).json()
     seen: set[int] = set()
-    deadline = time.monotonic() + 120
-    while True:
+
+    def status_after_reading_rows() -> str:
         status = api_client.get(f"/v1/jobs/{job['id']}").json()["status"]
         page = api_client.get(f"/v1/jobs/{job['id']}/results", params={"limit": 100}).json()
         for row in page["items"]:
             missing = [field for field in COMPLETE if row[field] is None]
             assert not missing, (row["sample_index"], missing)
             seen.add(row["sample_index"])
-        if status in ("succeeded", "failed", "cancelled"):
-            break
-        assert time.monotonic() < deadline
+        return status
+
+    status = wait_until(
+        status_after_reading_rows,
+        lambda status: status in ("succeeded", "failed", "cancelled"),
+        timeout=300,
+        interval=0.01,
+    )
     assert status == "succeeded" and seen == set(range(12))

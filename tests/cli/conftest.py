@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -21,6 +20,8 @@ from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner, Result
+
+from tests.polling import wait_until
 
 WORKER_START_TIMEOUT_S = 120.0
 
@@ -148,14 +149,14 @@ def _drop_database(admin_url: str, url: str) -> None:
 
 
 def _wait_for_worker(worker: subprocess.Popen[bytes], log_path: Path) -> None:
-    deadline = time.monotonic() + WORKER_START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if worker.poll() is not None:
-            pytest.fail(f"the Celery worker exited: {log_path.read_text()[-2000:]}")
-        if "ready." in log_path.read_text():
-            return
-        time.sleep(0.2)
-    pytest.fail(f"the Celery worker did not start: {log_path.read_text()[-2000:]}")
+    wait_until(
+        lambda: worker.poll() is not None or "ready." in log_path.read_text(),
+        timeout=WORKER_START_TIMEOUT_S,
+        interval=0.2,
+        describe=lambda _: f"the Celery worker did not start: {log_path.read_text()[-2000:]}",
+    )
+    if worker.poll() is not None:
+        pytest.fail(f"the Celery worker exited: {log_path.read_text()[-2000:]}")
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
+import shutil
+import subprocess
 
 import pytest
 from statsmodels.stats.proportion import proportion_confint
@@ -84,7 +87,8 @@ def test_markdown_and_latex_layouts(run_cli):
     assert latex.exit_code == 0, latex.stderr
     assert r"\begin{tabular}{llrrrrr}" in latex.stdout and r"\toprule" in latex.stdout
     assert r"\textbf{81.5}\,{\scriptsize[" in latex.stdout
-    assert "%" not in latex.stdout.replace(r"\%", "")  # every percent sign escaped
+    body = [line for line in latex.stdout.splitlines() if not line.startswith("% ")]
+    assert "%" not in "".join(body).replace(r"\%", "")  # every percent sign escaped
 
 
 @needs_reference
@@ -224,3 +228,173 @@ def test_more_jobs_by_tag_than_the_compare_limit_is_a_clear_error(
     result = run_cli(embedded_service, "compare", "--tag", "crowd")
     assert result.exit_code != 0
     assert "more than 1 jobs have tag 'crowd'" in result.stdout + result.stderr
+
+
+def _write_tree(root, sigma: str, orig_2n: dict, orig_n: list, new: dict) -> None:
+    """A published-style data tree of one model: ``orig_n`` may list an index twice."""
+    model = f"cohen-mnist-380-{sigma}.pth"
+    s = str(float(sigma))
+    orig = root / "orig-radius" / model
+    new_folder = root / "new-radius" / model
+    orig.mkdir(parents=True)
+    new_folder.mkdir(parents=True)
+    (orig / f"orig-rad-general-gaussian-380-{s}-100000-0.001.txt").write_text(
+        "".join(f"{i} {r}\n" for i, r in orig_2n.items()))  # fmt: skip
+    (orig / f"orig-rad-general-gaussian-380-{s}-50000-0.0005.txt").write_text(
+        "".join(f"{i} {r}\n" for i, r in orig_n))  # fmt: skip
+    (new_folder / f"new-rad-general-gaussian-380-{s}-0.8-50000-0.0005.txt").write_text(
+        "".join(f"{i} {r} 0 0\n" for i, r in new.items()))  # fmt: skip
+
+
+def test_published_rows_over_different_instances_use_the_common_ones(run_cli, tmp_path):
+    # issue 22: a DSRS file holding fewer instances than its NP files, and an NP file that
+    # lists an index twice. Every row must use the instances all rows have and say so.
+    tree = tmp_path / "data"
+    _write_tree(
+        tree, "1.00",
+        orig_2n={i: 0.1 * i for i in range(10)},
+        orig_n=[(i, 0.09 * i) for i in range(10)] + [(4, 0.05)],  # index 4 twice
+        new={i: 0.12 * i for i in (2, 3, 4, 5, 6, 11)},  # 11: in no NP file
+    )  # fmt: skip
+    _write_tree(tree, "0.50", orig_2n={i: 0.2 for i in range(1, 8)},
+                orig_n=[(i, 0.15) for i in range(1, 8)], new={i: 0.3 for i in range(3, 8)})  # fmt: skip
+    result = run_cli(None, "compare", "--published", str(tree), "--radii", "0.25,0.5",
+                     "--format", "csv")  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    common = [3, 4, 5, 6]  # in every file of both models (σ=1.00's DSRS: 2-6; σ=0.50: 3-7)
+    same_run = {i: 0.09 * i for i in range(10)} | {4: 0.05}  # the smaller radius of index 4
+    hand = {
+        ("σ=1.00", "NP, equal budget"): [0.1 * i for i in common],
+        ("σ=1.00", "NP, same run"): [same_run[i] for i in common],
+        ("σ=1.00", "DSRS, Q σ=0.8"): [max(same_run[i], 0.12 * i) for i in common],
+        ("σ=0.50", "NP, equal budget"): [0.2] * 4,
+        ("σ=0.50", "NP, same run"): [0.15] * 4,
+        ("σ=0.50", "DSRS, Q σ=0.8"): [0.3] * 4,
+    }
+    available = {("σ=1.00", "NP, equal budget"): 10, ("σ=1.00", "NP, same run"): 10,
+                 ("σ=1.00", "DSRS, Q σ=0.8"): 5, ("σ=0.50", "NP, equal budget"): 7,
+                 ("σ=0.50", "NP, same run"): 7, ("σ=0.50", "DSRS, Q σ=0.8"): 5}  # fmt: skip
+    assert sorted(hand) == sorted(
+        (r["configuration"], r["certificate"].split(" (")[0]) for r in rows
+    )
+    for row in rows:
+        key = (row["configuration"], row["certificate"].split(" (")[0])
+        radii = hand[key]
+        assert row["inputs"] == "4" and row["available_inputs"] == str(available[key])
+        assert float(row["acr"]) == pytest.approx(sum(radii) / 4, abs=1e-12)
+        for r in (0.25, 0.5):
+            assert float(row[f"acc@{r}"]) == sum(x >= r - 1e-5 for x in radii) / 4
+    markdown = run_cli(None, "compare", "--published", str(tree), "--radii", "0.25,0.5",
+                       "--format", "markdown")  # fmt: skip
+    assert markdown.exit_code == 0, markdown.stderr
+    assert "Every row is computed on the 4 inputs that every row has" in markdown.stdout
+    assert "σ=1.00 DSRS, Q σ=0.8 (N=50000+50000, α=0.0005×2): 5" in markdown.stdout
+    assert "1 index line(s) repeat an index" in markdown.stdout
+
+    own = run_cli(None, "compare", "--published", str(tree), "--radii", "0.25,0.5",
+                  "--inputs", "own", "--format", "csv")  # fmt: skip
+    assert own.exit_code == 0, own.stderr
+    own_rows = {(r["configuration"], r["certificate"]): r
+                for r in csv.DictReader(io.StringIO(own.stdout))}  # fmt: skip
+    dsrs = own_rows[("σ=1.00", "DSRS, Q σ=0.8 (N=50000+50000, α=0.0005×2) [own inputs: 5]")]
+    expected = [max(same_run[i], 0.12 * i) for i in (2, 3, 4, 5, 6)]
+    assert dsrs["inputs"] == "5" and float(dsrs["acr"]) == pytest.approx(sum(expected) / 5)
+
+
+def test_published_rows_without_a_common_instance_are_refused(run_cli, tmp_path):
+    tree = tmp_path / "data"
+    _write_tree(tree, "1.00", orig_2n={0: 0.1, 1: 0.2}, orig_n=[(0, 0.1), (1, 0.2)],
+                new={0: 0.3})  # fmt: skip
+    _write_tree(tree, "0.50", orig_2n={5: 0.1}, orig_n=[(5, 0.1)], new={5: 0.3})
+    result = run_cli(None, "compare", "--published", str(tree))
+    assert result.exit_code == 2
+    assert "no input is common to every compared row" in result.stderr
+    own = run_cli(None, "compare", "--published", str(tree), "--inputs", "own")
+    assert own.exit_code == 0, own.stderr
+
+
+def test_jobs_over_different_inputs_compare_on_the_common_ones(
+    embedded_service, embedded_model_id, run_cli, tmp_path
+):
+    np_job = _submit(run_cli, embedded_service, embedded_model_id)  # digits test 0-5
+    dsrs_job = _submit(run_cli, embedded_service, embedded_model_id, "--q-sigma", "0.2",
+                       "--start", "3", "--stop", "9")  # fmt: skip
+    result = run_cli(embedded_service, "compare", np_job["id"], dsrs_job["id"],
+                     "--radii", "0.1,0.3", json_output=True)  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    comparison = json.loads(result.stdout)
+    assert comparison["inputs"] == "common" and comparison["common_inputs"] == 3
+    assert [(j["samples"], j["compared_inputs"]) for j in comparison["jobs"]] == [(6, 3), (6, 3)]
+    assert "3 inputs that every row has" in comparison["inputs_note"]
+    from dsrs_client.sync_client import DsrsClient
+    from dsrs_core.evaluation import counted_radii
+
+    def hand(job_id: str, dsrs: bool) -> list[float]:
+        with DsrsClient(embedded_service.url) as client:
+            rows = [s for s in client.iter_results(job_id) if s.dataset_index in (3, 4, 5)]
+        radii = counted_radii([s.prediction for s in rows], [s.label for s in rows],
+                              [s.np_radius for s in rows],
+                              [s.dsrs_radius for s in rows] if dsrs else None)  # fmt: skip
+        return [0.0 if math.isnan(r) else float(r) for r in radii]
+
+    expected = [hand(np_job["id"], False), hand(dsrs_job["id"], False), hand(dsrs_job["id"], True)]
+    got = [c for job in comparison["jobs"] for c in job["certificates"]]
+    for certificate, radii in zip(got, expected, strict=True):
+        assert certificate["acr"]["value"] == pytest.approx(sum(radii) / 3, abs=1e-12)
+        assert [e["value"] for e in certificate["accuracy"]] == [
+            sum(r >= at - 1e-5 for r in radii) / 3 for at in (0.1, 0.3)]  # fmt: skip
+    plot = tmp_path / "curves.svg"
+    table = run_cli(embedded_service, "compare", np_job["id"], dsrs_job["id"], "--format",
+                    "markdown", "--plot", str(plot))  # fmt: skip
+    assert "Every row is computed on the 3 inputs that every row has" in table.stdout
+    assert plot.read_text().lstrip().startswith("<?xml") and "<svg" in plot.read_text()
+    own = run_cli(embedded_service, "compare", np_job["id"], dsrs_job["id"], "--inputs", "own",
+                  "--format", "csv")  # fmt: skip
+    assert own.exit_code == 0, own.stderr
+    assert {r["inputs"] for r in csv.DictReader(io.StringIO(own.stdout))} == {"6"}
+    disjoint = _submit(run_cli, embedded_service, embedded_model_id, "--start", "20",
+                       "--stop", "22")  # fmt: skip
+    refused = run_cli(embedded_service, "compare", np_job["id"], disjoint["id"])
+    assert refused.exit_code != 0
+    assert "no input is common to every compared row" in refused.stdout + refused.stderr
+
+
+def _latex_table() -> str:
+    from dsrs_cli.comparison_tables import TableFormat, comparison_row, render_table
+
+    rows = [
+        comparison_row("σ sweep é & 50% #1_a", method, radii, [0.25, 0.5])
+        for method, radii in (
+            ("NP, equal budget (N=600, α=0.001)", [0.3, 0.1, 0.6, 0.0]),
+            ("DSRS σ_Q=0.2 (N=300+300, α=0.0005×2) — best", [0.4, 0.2, 0.7, 0.0]),
+        )
+    ]
+    return render_table(rows, TableFormat.latex, "Jobs ~ {σ, α} ≥ 0", ["Note: σ_Q…"])
+
+
+def test_latex_is_ascii_with_math_mode_symbols_and_states_its_preamble():
+    latex = _latex_table()
+    assert latex.isascii()
+    assert r"$\sigma_Q$=0.2" in latex and r"$\sigma$\_Q" not in latex
+    assert r"0.0005$\times$2" in latex and r"\&" in latex and r"50\%" in latex
+    assert latex.splitlines()[0] == (
+        r"% \documentclass{article} \usepackage{booktabs}  (minimal preamble: booktabs rules)"
+    )
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="no TeX engine (pdflatex)")
+def test_latex_compiles_with_the_stated_preamble(tmp_path):
+    from dsrs_cli.comparison_tables import LATEX_PREAMBLE
+
+    document = tmp_path / "table.tex"
+    document.write_text(
+        LATEX_PREAMBLE + "\n\\begin{document}\n" + _latex_table() + "\\end{document}\n"
+    )
+    result = subprocess.run(
+        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", document.name],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert (tmp_path / "table.pdf").stat().st_size > 1000
+    assert "Missing character" not in (tmp_path / "table.log").read_text(errors="replace")

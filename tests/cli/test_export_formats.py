@@ -103,11 +103,12 @@ def test_dsrs_tree_for_a_thresholded_q(tmp_path: Path) -> None:
     assert new[10] == (0.0, 0.0, 0.0)
 
 
-def test_readers_keep_the_first_sampling_line_and_the_last_radius_line(tmp_path: Path) -> None:
+def test_readers_keep_the_first_sampling_line_and_the_smallest_radius(tmp_path: Path) -> None:
     sampling = tmp_path / "s.txt"
     sampling.write_text("\nx N 10\n\no 1 0.5 0.6\no 1 0.7 0.8\n")
     assert published.read_sampling(sampling) == {1: (0.5, 0.6)}
     assert published.read_sampling_header(sampling) == {"N": "10"}
     radii = tmp_path / "r.txt"
     radii.write_text("2 0.1\n1 0.2\n2 0.3\n")
-    assert list(published.read_radius_file(radii).items()) == [(1, 0.2), (2, 0.3)]
+    # an index listed twice keeps its smaller radius (a figure may only err low; issue 22)
+    assert list(published.read_radius_file(radii).items()) == [(1, 0.2), (2, 0.1)]

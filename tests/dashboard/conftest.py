@@ -9,7 +9,6 @@ import secrets
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,6 +19,8 @@ import httpx
 import pytest
 from dashboard_seeding import seed_model
 from dashboard_service import LiveService
+
+from tests.polling import wait_until
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -87,17 +88,22 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def wait_ready(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"the API process exited:\n{log.read_text()[-3000:]}")
+    def ready() -> bool:
         try:
-            if httpx.get(f"{base_url}/readyz", timeout=2).status_code == 200:
-                return
+            return httpx.get(f"{base_url}/readyz", timeout=2).status_code == 200
         except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"the API at {base_url} did not become ready:\n{log.read_text()[-3000:]}")
+            return False
+
+    wait_until(
+        lambda: process.poll() is not None or ready(),
+        timeout=120,
+        interval=0.2,
+        describe=lambda _: (
+            f"the API at {base_url} did not become ready:\n{log.read_text()[-3000:]}"
+        ),
+    )
+    if process.poll() is not None:
+        pytest.fail(f"the API process exited:\n{log.read_text()[-3000:]}")
 
 
 @pytest.fixture(params=["embedded", "celery"])

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from dsrs_client.contract import BUILTIN_SPLITS
+
 __all__ = ["sample_row", "seed_job", "seed_model"]
+
+#: Rows cycle through the digits test split (dataset indices stay valid).
+DIGITS_TEST_SIZE = BUILTIN_SPLITS[("digits", "test")].size
 
 
 def seed_model(
@@ -60,7 +65,7 @@ def seed_job(
                 "source": "builtin",
                 "dataset": "digits",
                 "split": "test",
-                "indices": [i % 540 for i in range(total)],
+                "indices": [i % DIGITS_TEST_SIZE for i in range(total)],
             },
             parameters=JobParameters(
                 noise=NoiseIn(sigma=0.25), q=QIn(sigma=0.2) if uses_q else None
@@ -86,7 +91,7 @@ def sample_row(job_id: str, index: int, **values: Any) -> dict[str, Any]:
     row: dict[str, Any] = {
         "job_id": job_id,
         "sample_index": index,
-        "dataset_index": index % 540,
+        "dataset_index": index % DIGITS_TEST_SIZE,
         "label": 3,
         "counted_label": 3,
         "prediction": 3,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import json
 import re
-import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,6 +18,8 @@ import httpx
 import numpy as np
 import pytest
 from dashboard_service import LiveService
+
+from tests.polling import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -369,11 +370,12 @@ def test_sequential_job_shows_forward_passes_against_the_fixed_n_budget(
         )
         assert job.status_code == 202, job.text
         job_id = job.json()["id"]
-        for _ in range(240):
-            status = client.get(f"/v1/jobs/{job_id}").json()["status"]
-            if status in ("succeeded", "failed", "cancelled"):
-                break
-            time.sleep(1)
+        status = wait_until(
+            lambda: client.get(f"/v1/jobs/{job_id}").json()["status"],
+            lambda status: status in ("succeeded", "failed", "cancelled"),
+            timeout=600,
+            interval=0.5,
+        )
         assert status == "succeeded", status
         rows = client.get(f"/v1/jobs/{job_id}/results", params={"limit": 100}).json()["items"]
     used = sum(row["p_n"] for row in rows)

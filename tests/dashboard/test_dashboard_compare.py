@@ -7,6 +7,7 @@ plot and highlights the best value of each column.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -156,10 +157,15 @@ def test_compare_page_overlays_curves_and_highlights_differences(
     assert paths.count() == 3
     dashes = [paths.nth(i).get_attribute("stroke-dasharray") for i in range(3)]
     assert sorted(d or "" for d in dashes) == ["", "6 4", "6 4"]
+    # no markers by default; the legend names each job once and each certificate style once
+    assert page.locator("#comparison svg.plot circle.point").count() == 0
     legend = page.locator("#compare-legend").bounding_box()
     plot = page.locator("#comparison svg.plot").bounding_box()
     assert legend["y"] + legend["height"] <= plot["y"]
-    assert page.locator("#compare-legend .key").count() == 3
+    assert page.locator("#compare-legend .key").count() == 4  # 2 jobs, DSRS and NP same run
+    assert page.locator("#compare-inputs-note").inner_text() == (
+        "Every row is computed on the same 40 inputs."
+    )
     page.screenshot(path=str(artifacts / "compare.png"), full_page=True)
     # choosing jobs on the page updates the address and the table
     page.locator(f'#compare-picker input[value="{two_jobs[1]}"]').uncheck()
@@ -197,4 +203,68 @@ def test_job_page_headline_names_its_baseline(embedded_api, browser):
     gain = page.locator(".stat", has_text="DSRS ACR gain").locator(".value").inner_text()
     assert float(gain) == pytest.approx(overview["acr_dsrs"] - overview["acr_np_equal_budget"],
                                         abs=1e-4)  # fmt: skip
+    page.close()
+
+
+def _parses(format_: str, body: bytes) -> None:
+    """Each download parses as its format says (issue 22)."""
+    import csv
+    import io
+    from xml.etree import ElementTree
+
+    from PIL import Image
+
+    if format_ == "csv":
+        rows = list(csv.DictReader(io.StringIO(body.decode())))
+        assert len(rows) == 3 and {"acr", "acr_lower", "available_inputs"} <= set(rows[0])
+    elif format_ == "markdown":
+        lines = body.decode().splitlines()
+        assert lines[2].startswith("| configuration | certificate |") and len(lines) > 6
+    elif format_ == "latex":
+        text = body.decode()
+        assert text.isascii() and r"\begin{tabular}" in text and r"\end{table}" in text
+    elif format_ == "png":
+        image = Image.open(io.BytesIO(body))
+        image.verify()
+        assert image.format == "PNG" and image.size[0] >= 900  # 3.4 in at 300 dpi
+    else:
+        root = ElementTree.fromstring(body)
+        assert root.tag.endswith("svg") and len(root.findall(".//{*}path")) >= 3
+
+
+@pytest.mark.parametrize("format_", ["csv", "markdown", "latex", "png", "svg"])
+def test_compare_download_formats(embedded_api, two_jobs, format_):
+    answer = embedded_api.client.get(
+        "/v1/compare/download",
+        params=[("job_id", two_jobs[0]), ("job_id", two_jobs[1]), ("format", format_)],
+    )
+    assert answer.status_code == 200, answer.text
+    assert "attachment" in answer.headers["content-disposition"]
+    _parses(format_, answer.content)
+
+
+def test_compare_download_refuses_an_unknown_format(embedded_api, two_jobs):
+    answer = embedded_api.client.get(
+        "/v1/compare/download", params={"job_id": two_jobs[0], "format": "docx"}
+    )
+    assert answer.status_code == 422 and "format" in answer.text
+
+
+@pytest.mark.slow
+def test_compare_and_job_pages_download_every_format(embedded_api, two_jobs, browser):
+    page = browser.new_page(accept_downloads=True)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{embedded_api.base_url}/dashboard/compare?jobs={two_jobs[0]},{two_jobs[1]}")
+    page.locator("#compare-table tbody tr").nth(2).wait_for()
+    for format_ in ("csv", "markdown", "latex", "png", "svg"):
+        with page.expect_download() as info:
+            page.click(f"#compare-download-{format_}")
+        _parses(format_, Path(info.value.path()).read_bytes())
+    page.goto(f"{embedded_api.base_url}/dashboard/jobs/{two_jobs[0]}")
+    with page.expect_download() as info:
+        page.click("#job-download-latex")
+    text = Path(info.value.path()).read_text()
+    assert text.isascii() and text.count(r"\\") == 3  # the header and the job's 2 certificates
+    assert not errors
     page.close()

@@ -25,6 +25,9 @@ def test_sequential_defaults_agree() -> None:
     job = certification_config(JobParameters.model_validate(parameters))
     assert job.sequential == SequentialSpec(tolerance=0.1)
     assert job.q == QSpec(sigma=0.2)
+    parameters["sequential"] = {"tolerance": 0.1, "levels": [0.05, 0.25]}
+    job = certification_config(JobParameters.model_validate(parameters))
+    assert job.sequential == SequentialSpec(tolerance=0.1, levels=(0.05, 0.25))
 
 
 def test_the_engine_has_no_budget_default() -> None:

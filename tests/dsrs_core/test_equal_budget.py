@@ -56,3 +56,23 @@ def test_not_certified_when_the_pooled_bound_is_below_one_half():
 def test_bad_counts_are_refused(arguments):
     with pytest.raises(InvalidParameterError):
         equal_budget_np_radius(MNIST, *arguments, 0.001)
+
+
+def test_sequential_baseline_config_is_np_at_twice_the_budget_and_full_alpha():
+    from dataclasses import replace
+
+    from dsrs_core.config import CertificationConfig, NoiseSpec, QSpec, SequentialSpec
+    from dsrs_core.equal_budget import sequential_baseline_config
+    from dsrs_core.looks import run_schedules
+
+    spec = SequentialSpec(tolerance=0.05, first_look=100)
+    dsrs = CertificationConfig(p=NoiseSpec("gaussian", 0.25), q=QSpec(sigma=0.2), n=400,
+                               alpha=0.001, sequential=spec)  # fmt: skip
+    baseline = sequential_baseline_config(dsrs)
+    assert (baseline.q, baseline.n, baseline.alpha, baseline.sequential) == (None, 800, 0.001, spec)
+    schedule, second = run_schedules(baseline)
+    assert second is None and schedule.sizes[-1] == 800
+    assert schedule.alpha == pytest.approx(0.001)  # all of alpha on its one run
+    for not_sequential_dsrs in (replace(dsrs, sequential=None), replace(dsrs, q=None)):
+        with pytest.raises(InvalidParameterError, match="sequential DSRS"):
+            sequential_baseline_config(not_sequential_dsrs)

@@ -326,6 +326,10 @@ def test_sequential_spec_validation():
         SequentialSpec(tolerance=0.1, growth=1.0)
     with pytest.raises(InvalidParameterError):
         SequentialSpec(tolerance=0.1, final_share=1.0)
+    with pytest.raises(InvalidParameterError, match="radius form"):
+        SequentialSpec(target_radii=(0.5,), levels=(0.25,))
+    with pytest.raises(InvalidParameterError):
+        SequentialSpec(tolerance=0.1, levels=(0.0,))
 
 
 def test_without_sequential_the_driver_is_fixed_n():
@@ -343,3 +347,68 @@ def test_x_plus_fall_back_second_run_is_drawn_from_p_and_certified_by_np():
     assert counts.q_fallback and counts.q_n > 0 and counts.q_count == counts.q_n
     certificate = certificate_from_counts(counts, config, 64)
     assert certificate.dsrs_radius == certificate.np_radius > 0
+
+
+def exact_rate_draw(p, q=None):
+    """Draw callback without randomness: ``round(rate · draws)`` agree (per input, P or Q)."""
+
+    def draw(requests):
+        return [
+            round((p if r.plan is None or r.plan.fallback else q)[r.index] * r.draws)
+            for r in requests
+        ]
+
+    return draw
+
+
+@pytest.mark.parametrize(
+    ("q", "p"), [(None, GAUSS), (QSpec(sigma=0.2), GG)], ids=["np", "dsrs-lockstep"]
+)
+def test_radius_form_keeps_inputs_fixed_n_certifies_below_the_tolerance(q, p):
+    # Issue 25: inputs certified by fixed N at a radius in (0, tolerance) ended abstained in
+    # radius form, stopped because they could not reach the first multiple of the tolerance.
+    # "Certified at all" is the first level of the rule.
+    tolerance, n = 0.1, 50_000
+    rates = [0.505, 0.51, 0.515, 0.52, 0.53, 0.54]
+    q_rates = [min(1.0, r + 0.02) for r in rates] if q is not None else None
+    fixed = _config(None, q=q, n=n, p=p)
+    form = _config(SequentialSpec(tolerance=tolerance), q=q, n=n, p=p)
+    labels = [0] * len(rates)
+    before = draw_counts_sequential(exact_rate_draw(rates, q_rates), fixed, 64, labels)
+    after = draw_counts_sequential(exact_rate_draw(rates, q_rates), form, 64, labels)
+    small = 0
+    for b, a in zip(before, after, strict=True):
+        cert_b = certificate_from_counts(b, fixed, 64)
+        cert_a = certificate_from_counts(a, form, 64)
+        radius_b = cert_b.dsrs_radius if q is not None else cert_b.np_radius
+        if not cert_b.abstained and radius_b < tolerance:
+            small += 1
+            assert not cert_a.abstained, (b, a)
+    assert small >= 3  # the case the rule must keep really occurs here
+    assert sum(a.p_n for a in after) < sum(b.p_n for b in before)  # and it still saves
+
+
+def test_radius_form_keeps_the_levels_asked_for():
+    # A table radius between two multiples of the tolerance is a level of its own.
+    tolerance, level, n = 0.2, 0.05, 50_000
+    noise = make_noise("gaussian", 64, 0.25)
+    rates = [0.59, 0.6, 0.62, 0.65, 0.7]
+    fixed = _config(None, n=n)
+    labels = [0] * len(rates)
+    radii = [
+        certificate_from_counts(c, fixed, 64).np_radius
+        for c in draw_counts_sequential(exact_rate_draw(rates), fixed, 64, labels)
+    ]
+    assert sum(level <= r < tolerance for r in radii) >= 3
+    for spec, keeps in (
+        (SequentialSpec(tolerance=tolerance, levels=(level,)), True),
+        (SequentialSpec(tolerance=tolerance), False),
+    ):
+        config = _config(spec, n=n)
+        counts = draw_counts_sequential(exact_rate_draw(rates), config, 64, labels)
+        kept = [
+            np_radius(noise, count_intervals(c, config)[0][0]).radius >= level
+            for c, r in zip(counts, radii, strict=True)
+            if level <= r < tolerance
+        ]
+        assert all(kept) if keeps else not all(kept)

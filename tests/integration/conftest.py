@@ -11,7 +11,6 @@ import secrets
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,6 +18,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.polling import wait_until
 
 WORKER_START_TIMEOUT_S = 90.0
 #: The full stack requires API keys; the stack's client is the admin.
@@ -61,13 +62,14 @@ def start_worker(env: dict[str, str], log: Path) -> WorkerProcess:
 
 
 def wait_until_ready(worker: WorkerProcess) -> None:
-    deadline = time.monotonic() + WORKER_START_TIMEOUT_S
-    while "ready." not in worker.log_text():
-        if worker.process.poll() is not None:
-            pytest.fail(f"dsrs worker exited early:\n{worker.log_text()}")
-        if time.monotonic() > deadline:
-            pytest.fail(f"dsrs worker did not become ready:\n{worker.log_text()}")
-        time.sleep(0.2)
+    wait_until(
+        lambda: worker.process.poll() is not None or "ready." in worker.log_text(),
+        timeout=WORKER_START_TIMEOUT_S,
+        interval=0.2,
+        describe=lambda _: f"dsrs worker did not become ready:\n{worker.log_text()}",
+    )
+    if worker.process.poll() is not None:
+        pytest.fail(f"dsrs worker exited early:\n{worker.log_text()}")
 
 
 def stop_worker(worker: WorkerProcess) -> None:

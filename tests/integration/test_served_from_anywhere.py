@@ -12,7 +12,6 @@ import os
 import secrets
 import socket
 import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +21,7 @@ import httpx
 import pytest
 
 from tests.integration.conftest import dsrs_executable
+from tests.polling import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -59,13 +59,14 @@ def _process(args: list[str], cwd: Path, env: dict[str, str], log: Path) -> Iter
 
 
 def _wait_for(condition, process: subprocess.Popen[bytes], log: Path) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while not condition():
-        if process.poll() is not None:
-            pytest.fail(f"{process.args} exited early:\n{log.read_text()[-3000:]}")
-        if time.monotonic() > deadline:
-            pytest.fail(f"{process.args} did not start:\n{log.read_text()[-3000:]}")
-        time.sleep(0.3)
+    wait_until(
+        lambda: process.poll() is not None or condition(),
+        timeout=START_TIMEOUT_S,
+        interval=0.3,
+        describe=lambda _: f"{process.args} did not start:\n{log.read_text()[-3000:]}",
+    )
+    if process.poll() is not None:
+        pytest.fail(f"{process.args} exited early:\n{log.read_text()[-3000:]}")
 
 
 def _answers(url: str) -> bool:
@@ -96,13 +97,12 @@ def _certify_one_job(url: str, weights: bytes, headers: dict[str, str]) -> dict:
             },
         )
         assert submitted.status_code == 202, submitted.text
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            job = client.get(f"/v1/jobs/{submitted.json()['id']}").json()
-            if job["status"] in ("succeeded", "failed", "cancelled"):
-                return job
-            assert time.monotonic() < deadline, job
-            time.sleep(0.3)
+        return wait_until(
+            lambda: client.get(f"/v1/jobs/{submitted.json()['id']}").json(),
+            lambda job: job["status"] in ("succeeded", "failed", "cancelled"),
+            timeout=START_TIMEOUT_S,
+            interval=0.3,
+        )
 
 
 def test_embedded_dsrs_serve_from_an_empty_directory(tmp_path: Path, demo_weights: bytes) -> None:

@@ -5,7 +5,6 @@ processes: ``tests/integration/test_worker_kill.py``.)"""
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from dsrs_store import repository
 from dsrs_store.tables import ChunkLeaseRecord, utcnow
 from dsrs_worker import chunk_leases
 from dsrs_worker.chunk_leases import Claim, claim_chunk, holding_chunk, silent_chunks
+from tests.polling import wait_until
 from tests.worker.test_worker_limits import add_job, add_model, make_store
 
 
@@ -80,11 +80,16 @@ def test_a_held_chunk_beats_and_is_finished_afterwards(
     settings, factory, job_id = leased_job(tmp_path, monkeypatch, chunk_lease_s=4)
     with factory() as session:
         first_beat = session.get(ChunkLeaseRecord, (job_id, 0)).heartbeat_at
-    with holding_chunk(factory, settings, job_id, 0):
-        time.sleep(2.5)  # more than one beat (every lease/4 = 1 s)
+
+    def lease() -> tuple:
         with factory() as session:
-            lease = session.get(ChunkLeaseRecord, (job_id, 0))
-            assert lease.heartbeat_at > first_beat and not lease.finished
+            record = session.get(ChunkLeaseRecord, (job_id, 0))
+            return record.heartbeat_at, record.finished
+
+    with holding_chunk(factory, settings, job_id, 0):
+        # it beats every lease/4 = 1 s; the deadline only bounds a hang
+        _, finished = wait_until(lease, lambda state: state[0] > first_beat, timeout=60)
+        assert not finished
     with factory() as session:
         assert session.get(ChunkLeaseRecord, (job_id, 0)).finished
         assert claim_chunk(session, settings, job_id, 0) is Claim.FINISHED

@@ -186,6 +186,50 @@ def test_equal_budget_baseline_pools_fresh_p_draws_at_full_alpha(store: Any) -> 
         assert any(row.baseline_extra_count != row.p_count for row in after)  # fresh draws
 
 
+def test_sequential_np_baseline_is_an_independent_sequential_run(store: Any) -> None:
+    # docs/sequential.md §7: the worker's baseline equals dsrs_core's, drawn from the
+    # baseline's own stream, and leaves the job's own sequential certificates untouched.
+    import torch
+
+    from dsrs_core.certification import certificate_from_counts
+    from dsrs_core.certify import sequential_np_baseline
+    from dsrs_core.results import SampleCounts
+    from dsrs_core.seeds import equal_budget_seed
+    from dsrs_models.demo import demo_dataset, load_demo_classifier
+
+    settings, factory, model_id = store
+    indices = [5, 0, 17]
+    sequential = {"tolerance": 0.05, "first_look": 100}
+    plain = add_job(factory, model_id, indices=indices, chunk_size=2, sequential=sequential)
+    with_baseline = add_job(factory, model_id, indices=indices, chunk_size=2,
+                            sequential=sequential, baseline="sequential-np")  # fmt: skip
+    run_all(settings, factory, plain)
+    run_all(settings, factory, with_baseline)
+    config = certification_config(JobParameters.model_validate(
+        {**PARAMETERS, "sequential": sequential, "baseline": "sequential-np"}))  # fmt: skip
+    x, _ = demo_dataset("test")
+    classifier = load_demo_classifier()
+    with factory() as session:
+        job_seed = repository.get_job(session, with_baseline).seed
+        before = repository.all_samples(session, plain)
+        after = repository.all_samples(session, with_baseline)
+        for own, row in zip(before, after, strict=True):
+            assert (row.p_count, row.p_n, row.q_count, row.q_n, row.dsrs_radius) == (
+                own.p_count, own.p_n, own.q_count, own.q_n, own.dsrs_radius)  # fmt: skip
+            assert own.baseline_np_radius is None and own.baseline_look is None
+            counts = SampleCounts(row.counted_label, row.p_count, row.p_n, row.q_count, row.q_n,
+                                  p_look=row.p_look, q_look=row.q_look, seed=row.seed)  # fmt: skip
+            certificate = certificate_from_counts(counts, config, 64)
+            expected = sequential_np_baseline(
+                classifier, torch.from_numpy(x[row.dataset_index]), config, certificate,
+                seed=equal_budget_seed(job_seed, row.sample_index), batch_size=128,
+            )  # fmt: skip
+            assert (row.baseline_extra_count, row.baseline_extra_n, row.baseline_look,
+                    row.baseline_p_lower, row.baseline_np_radius) == (
+                expected.count, expected.n, expected.look, expected.p_lower, expected.radius)  # fmt: skip
+            assert row.baseline_extra_n <= 2 * PARAMETERS["n"]
+
+
 def test_chunking_does_not_change_results(store: Any) -> None:
     settings, factory, model_id = store
     indices = list(range(0, 50, 7))

@@ -1,5 +1,6 @@
-"""A job on MNIST reads torchvision's files from DSRS_DATASETS_DIR (a tiny stand-in written
-here in the IDX format); nothing is downloaded."""
+"""A job on MNIST reads torchvision's files from DSRS_DATASETS_DIR (a stand-in written here
+in the IDX format, of the catalogue's size); nothing is downloaded, and files that are not
+the catalogue's split fail the job with the reason."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import struct
 from pathlib import Path
 
 import numpy as np
+import pytest
 from safetensors.torch import save_file
 
 from dsrs_models.registry import build_model
@@ -20,23 +22,51 @@ IMAGES = np.random.default_rng(0).integers(0, 256, size=(6, 28, 28), dtype=np.ui
 LABELS = np.array([3, 1, 4, 1, 5, 9], dtype=np.uint8)
 
 
-def write_idx(root: Path) -> None:
+def write_idx(root: Path, test_size: int = 10_000) -> None:
+    """MNIST's files: the test split ``test_size`` images (the catalogue's 10,000 unless
+    told otherwise), ``IMAGES`` first and blank ones after; the train split just
+    ``IMAGES`` (never loaded here, but torchvision wants its files)."""
     raw = root / "MNIST" / "raw"
     raw.mkdir(parents=True)
-    for prefix in ("train", "t10k"):
+    test_images = np.zeros((test_size, 28, 28), np.uint8)
+    test_images[: len(IMAGES)] = IMAGES
+    test_labels = np.zeros(test_size, np.uint8)
+    test_labels[: len(LABELS)] = LABELS
+    for prefix, images, labels in (("train", IMAGES, LABELS), ("t10k", test_images, test_labels)):
         (raw / f"{prefix}-images-idx3-ubyte").write_bytes(
-            struct.pack(">iiii", 0x0803, len(IMAGES), 28, 28) + IMAGES.tobytes()
+            struct.pack(">iiii", 0x0803, len(images), 28, 28) + images.tobytes()
         )
         (raw / f"{prefix}-labels-idx1-ubyte").write_bytes(
-            struct.pack(">ii", 0x0801, len(LABELS)) + LABELS.tobytes()
+            struct.pack(">ii", 0x0801, len(labels)) + labels.tobytes()
         )
 
 
 def test_mnist_job_reads_files_on_disk(tmp_path: Path) -> None:
+    settings, factory, job_id = mnist_job(tmp_path, test_size=10_000)
+    outcome = certify_chunk(factory, settings, job_id, 0)
+    assert (outcome.written, outcome.job_status) == (2, "succeeded")
+    with factory() as session:
+        rows = repository.all_samples(session, job_id)
+        assert [(r.dataset_index, r.label) for r in rows] == [(5, 9), (2, 4)]
+
+
+def test_mnist_files_that_are_not_the_catalogues_fail_the_job_clearly(tmp_path: Path) -> None:
+    # The API checked indices against the catalogue's 10,000 test images; files holding 6
+    # must not be read as if they were MNIST's (issue 27).
+    settings, factory, job_id = mnist_job(tmp_path, test_size=6)
+    with pytest.raises(ValueError, match="not the catalogue's"):
+        certify_chunk(factory, settings, job_id, 0)
+    with factory() as session:
+        job = repository.get_job(session, job_id)
+        assert job.status == "failed" and "mnist/test as loaded here (6 inputs" in job.error
+
+
+def mnist_job(tmp_path: Path, test_size: int):  # type: ignore[no-untyped-def]
+    """Settings, session factory and the id of a job over MNIST test inputs 5 and 2."""
     settings = Settings(
         storage_dir=tmp_path / "var", datasets_dir=tmp_path / "datasets", device="cpu"
     )
-    write_idx(settings.datasets_dir)
+    write_idx(settings.datasets_dir, test_size)
     upgrade_to_head(settings)
     factory = make_session_factory(make_engine(settings))
     weights = settings.storage_dir / "models" / "lenet.safetensors"
@@ -76,8 +106,4 @@ def test_mnist_job_reads_files_on_disk(tmp_path: Path) -> None:
             chunk_size=2,
         )
         session.commit()
-    outcome = certify_chunk(factory, settings, job.id, 0)
-    assert (outcome.written, outcome.job_status) == (2, "succeeded")
-    with factory() as session:
-        rows = repository.all_samples(session, job.id)
-        assert [(r.dataset_index, r.label) for r in rows] == [(5, 9), (2, 4)]
+    return settings, factory, job.id

@@ -2,6 +2,7 @@
 // parameters, the per-sample table, downloads and cancel.
 
 import { apiFetch, catalogue, getJson, postJson, ApiError } from "./api.js";
+import { comparisonDownloads } from "./comparison_downloads.js";
 import { duration, errorBox, fixed, h, link, percent, progressBar, shortId, statusBadge, timestamp } from "./dom.js";
 import { histogram, lineChart } from "./plot.js";
 import { sampleTable } from "./sample_table.js";
@@ -34,7 +35,9 @@ export function render(view, [jobId], _query, ctx) {
         h("div", { class: "legend" },
           h("span", { class: "key" }, h("span", { class: "swatch np" }), "Neyman–Pearson (NP; same run dashed, equal budget dotted when drawn)"),
           h("span", { class: "key" }, h("span", { class: "swatch dsrs" }), "DSRS")),
-        slots.curve, slots.accuracyTable),
+        slots.curve, slots.accuracyTable,
+        h("p", { class: "muted" }, "The job's comparison table and curves, as for a paper:"),
+        comparisonDownloads([["job_id", jobId]], slots.message, "job-download")),
       h("div", { class: "panel" }, h("h2", {}, "DSRS gain over NP of the same run, per input"), slots.gain)),
     h("div", { class: "panel" }, h("h2", {}, "Per-sample results"), table.element),
     h("div", { class: "panel" }, h("h2", {}, "Parameters"), slots.parameters));
@@ -126,15 +129,21 @@ function stat(label, value, cls = "", title = "") {
   return h("div", { class: "stat", title }, h("div", { class: "label" }, label), h("div", { class: `value ${cls}` }, value));
 }
 
+// The same-cost NP baselines: the name shown, and what it is.
+const BASELINES = {
+  "equal-budget": ["equal budget", "NP from 2N draws under P at the full alpha: the DSRS paper's baseline"],
+  "sequential-np": ["sequential same cost", "An independent sequential NP run, budget 2N (the DSRS job's), at the full alpha, with its own looks"],
+};
+
 // The headline gain says which NP baseline it is against.
 function gainStat(o) {
-  const equal = o.baseline === "equal-budget";
-  const base = equal ? o.acr_np_equal_budget : o.acr_np;
+  const same = BASELINES[o.baseline];
+  const base = same ? o.acr_np_equal_budget : o.acr_np;
   const gain = o.acr_dsrs - base;
-  return stat(equal ? "DSRS ACR gain vs equal-budget NP" : "DSRS ACR gain vs same-run NP",
+  return stat(same ? `DSRS ACR gain vs ${o.baseline} NP` : "DSRS ACR gain vs same-run NP",
     `${gain >= 0 ? "+" : ""}${fixed(gain, 4)}`, "dsrs",
-    equal ? "Against NP with the same total budget (2N draws under P, full alpha), as in the DSRS paper"
-      : "Against NP of the job's own N draws at half of alpha, which overstates the gain; submit with baseline equal-budget for the paper's baseline");
+    same ? `Against the same-cost NP baseline: ${same[1]}`
+      : "Against NP of the job's own N draws at half of alpha, which overstates the gain; submit with baseline equal-budget (sequential jobs: sequential-np) for a same-cost baseline");
 }
 
 function renderStats(slot, o) {
@@ -146,7 +155,7 @@ function renderStats(slot, o) {
   slot.replaceChildren(...[
     stat("ACR, NP (same run)", fixed(o.acr_np), "np", "Average certified radius of NP from the job's own P draws (at the P share of alpha when Q is used)"),
     o.acr_np_equal_budget !== null && o.acr_np_equal_budget !== undefined
-      ? stat("ACR, NP (equal budget)", fixed(o.acr_np_equal_budget), "np", "NP from 2N draws under P at the full alpha: the DSRS paper's baseline")
+      ? stat(`ACR, NP (${(BASELINES[o.baseline] || BASELINES["equal-budget"])[0]})`, fixed(o.acr_np_equal_budget), "np", (BASELINES[o.baseline] || BASELINES["equal-budget"])[1])
       : null,
     stat("ACR, DSRS", o.uses_q ? fixed(o.acr_dsrs) : "no Q", "dsrs", "DSRS radius = max(NP, DSRS) per input"),
     o.uses_q ? gainStat(o) : null,
@@ -170,14 +179,16 @@ function renderCurve(slot, tableSlot, o) {
   }
   // DSRS solid underneath, NP dashed on top: where the two coincide both stay visible.
   const series = [];
-  if (o.curve.dsrs) series.push({ name: "DSRS", cls: "dsrs", x: o.curve.radius, y: o.curve.dsrs, width: 2.6 });
-  series.push({ name: "NP (same run)", cls: "np", x: o.curve.radius, y: o.curve.np, width: 2.2, dash: "6 4" });
-  if (o.curve.np_equal_budget) series.push({ name: "NP (equal budget)", cls: "np", x: o.curve.radius, y: o.curve.np_equal_budget, width: 1.6, dash: "2 3" });
+  // One job's few curves keep their markers (hover: the value at each step).
+  if (o.curve.dsrs) series.push({ name: "DSRS", cls: "dsrs", x: o.curve.radius, y: o.curve.dsrs, width: 2.6, markers: true });
+  series.push({ name: "NP (same run)", cls: "np", x: o.curve.radius, y: o.curve.np, width: 2.2, dash: "6 4", markers: true });
+  const sameCost = `NP (${(BASELINES[o.baseline] || BASELINES["equal-budget"])[0]})`;
+  if (o.curve.np_equal_budget) series.push({ name: sameCost, cls: "np", x: o.curve.radius, y: o.curve.np_equal_budget, width: 1.6, dash: "2 3", markers: true });
   const yLabel = o.labelled ? "certified accuracy" : "certified fraction";
   slot.replaceChildren(lineChart({ series, xLabel: "L2 radius", yLabel, title: `${yLabel} vs radius, NP and DSRS` }));
   tableSlot.replaceChildren(h("table", { class: "data", id: "accuracy-table" },
     h("thead", {}, h("tr", {}, h("th", {}, "radius"), h("th", { class: "num" }, "NP (same run)"),
-      o.curve.np_equal_budget ? h("th", { class: "num" }, "NP (equal budget)") : null,
+      o.curve.np_equal_budget ? h("th", { class: "num" }, sameCost) : null,
       o.uses_q ? h("th", { class: "num" }, "DSRS") : null)),
     h("tbody", {}, o.table.map((row) => h("tr", {},
       h("td", {}, row.radius.toFixed(2)), h("td", { class: "num" }, percent(row.np)),

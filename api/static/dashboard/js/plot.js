@@ -45,7 +45,8 @@ function scales(box, xDomain, yDomain) {
   return [xScale, yScale];
 }
 
-// series: [{name, cls, x: [...], y: [...], colour?}], all y in [0, 1].
+// series: [{name, cls, x: [...], y: [...], colour?, width?, dash?, opacity?, markers?}], all y in
+// [0, 1]; markers (a dot where the value changes) only on the series that ask for them.
 export function lineChart({ series, xLabel, yLabel, title, width = WIDTH, height = HEIGHT }) {
   const box = { width, height };
   const svg = s("svg", { class: "plot", viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": title });
@@ -62,9 +63,9 @@ export function lineChart({ series, xLabel, yLabel, title, width = WIDTH, height
     for (let i = 1; i < one.x.length; i += 1) {
       d += `H${xScale(one.x[i]).toFixed(2)}V${yScale(one.y[i]).toFixed(2)}`;
     }
-    svg.append(s("path", { class: `series series-${one.cls}`, d, fill: "none", "stroke-width": one.width || 2, "stroke-dasharray": one.dash,
+    svg.append(s("path", { class: `series series-${one.cls}`, d, fill: "none", "stroke-width": one.width || 2, "stroke-dasharray": one.dash, "stroke-opacity": one.opacity,
       stroke: one.colour, "data-points": one.x.length, "data-series": one.name }));
-    for (const i of markerIndices(one.y)) {
+    for (const i of one.markers ? markerIndices(one.y) : []) {
       svg.append(s("circle", { class: `point series-${one.cls}`, cx: xScale(one.x[i]).toFixed(2),
         cy: yScale(one.y[i]).toFixed(2), r: 2.6, fill: one.colour },
       s("title", {}, `${one.name}: ${(one.y[i] * 100).toFixed(1)}% at radius ${one.x[i].toFixed(3)}`)));
