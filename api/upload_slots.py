@@ -5,8 +5,8 @@ runs at most ``MAX_CONCURRENT_CHILDREN`` of them; without a per-tenant share one
 slow uploads held them all and another tenant's 1 KB upload waited for them (116 s seen).
 A tenant may have ``DSRS_TENANT_MAX_CONCURRENT_UPLOADS`` uploads checked at once (default
 1, below the process's children, so another tenant always finds a child free within one
-probe's time limit); one more is answered 429 at once, with ``Retry-After``, instead of
-holding a server thread while it waits. The admin (and every caller when API keys are
+probe's time limit); one more is answered 429 at once instead of holding a server
+thread while it waits. The admin (and every caller when API keys are
 off) is not limited here.
 """
 
