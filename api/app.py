@@ -25,8 +25,11 @@ from dsrs_api.dashboard_routes import install_dashboard
 from dsrs_api.dispatch import JobDispatcher, make_dispatcher
 from dsrs_api.error_handlers import install_error_handlers
 from dsrs_api.errors import InsecureConfigurationError
+from dsrs_api.nul_guard import NulGuard
+from dsrs_api.read_timeouts import BodyReadTimeout
 from dsrs_api.response_cache import ResponseCache
 from dsrs_api.security_headers import SecurityHeaders
+from dsrs_api.upload_slots import UploadSlots
 from dsrs_client.contract import ACTIVE_STATUSES
 from dsrs_store import repository
 from dsrs_store.chunks import chunk_count
@@ -86,8 +89,10 @@ def create_app(
     app.state.dispatcher = dispatcher
     app.state.verified_keys = VerifiedKeys()
     app.state.response_cache = ResponseCache()
+    app.state.upload_slots = UploadSlots(settings.tenant_max_concurrent_uploads)
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_upload_bytes=settings.max_upload_bytes)
+    app.add_middleware(BodyReadTimeout, idle_timeout_s=settings.body_idle_timeout_s)
     app.state.database_slots = Slots(settings.database_pool_size)
     app.add_middleware(
         ConcurrencyLimit,
@@ -95,6 +100,7 @@ def create_app(
         slots=app.state.database_slots,
         exempt=lambda scope: health_routes.is_liveness(scope) or job_routes.admits_itself(scope),
     )
+    app.add_middleware(NulGuard)
     app.add_middleware(SecurityHeaders)  # outermost: also on 413s and admission refusals
     app.include_router(health_routes.router)
     # Every /v1 route is authenticated (a database session also requires it).

@@ -11,6 +11,8 @@ from contextlib import contextmanager
 import uvicorn
 from fastapi import FastAPI
 
+from dsrs_api.read_timeouts import uvicorn_options
+
 __all__ = ["running_server"]
 
 START_TIMEOUT_S = 30.0
@@ -19,8 +21,9 @@ START_TIMEOUT_S = 30.0
 @contextmanager
 def running_server(app: FastAPI, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
     """Start ``app`` on ``host`` (port 0: a free one); yields its base URL; stops on exit."""
+    options = uvicorn_options(app.state.settings)
     server = uvicorn.Server(
-        uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
+        uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on", **options)
     )
     thread = threading.Thread(target=server.run, name="dsrs-api", daemon=True)
     thread.start()

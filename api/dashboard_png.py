@@ -48,7 +48,9 @@ def _chunk(kind: bytes, body: bytes) -> bytes:
 
 
 def thumbnail_pixels(image: np.ndarray, side: int = THUMBNAIL_SIDE) -> np.ndarray:
-    """uint8 pixels for one input of shape (C, H, W) (or (H, W)).
+    """uint8 pixels for one input of any shape the service accepts: (C, H, W), (H, W),
+    a vector (L,) (shown as one row of L pixels) or more dimensions (the first (C, H, W)
+    slice is shown: index 0 of every leading axis).
 
     Values already in [0, 1] are shown as they are; anything else (standardised inputs)
     is stretched from its own minimum to its maximum. One channel gives greyscale, three
@@ -56,10 +58,11 @@ def thumbnail_pixels(image: np.ndarray, side: int = THUMBNAIL_SIDE) -> np.ndarra
     whole factor, large ones thinned by a whole stride, towards ``side`` pixels.
     """
     values = np.asarray(image, dtype=np.float64)
-    if values.ndim == 2:
-        values = values[None]
-    if values.ndim != 3:
-        raise ValueError(f"an input image must have shape (C, H, W), got {values.shape}")
+    if values.size == 0:
+        raise ValueError(f"an input image needs at least one value, got shape {values.shape}")
+    while values.ndim > 3:
+        values = values[0]
+    values = values.reshape((1,) * (3 - values.ndim) + values.shape)
     values = values if values.shape[0] == 3 else values[:1]
     low, high = float(values.min()), float(values.max())
     if low < 0.0 or high > 1.0:

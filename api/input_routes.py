@@ -12,8 +12,9 @@ from dsrs_api.authentication import Principal
 from dsrs_api.dependencies import get_principal, get_session, get_settings
 from dsrs_api.input_sets import register_input_set
 from dsrs_api.pagination import Offset
+from dsrs_api.upload_slots import upload_slot
 from dsrs_api.uploads import receive_file
-from dsrs_client.contract import InputSetOut
+from dsrs_client.contract import InputSetOut, Text
 from dsrs_store import repository
 from dsrs_store.api_settings import ApiSettings
 
@@ -31,6 +32,7 @@ PrincipalDep = Annotated[Principal, Depends(get_principal)]
     responses={
         200: {"description": "The same bytes were uploaded before (same input set)"},
         413: {"description": "Over DSRS_MAX_UPLOAD_BYTES"},
+        429: {"description": "This tenant's uploads are being checked (upload slots)"},
         415: {"description": "Not .npy/.npz/safetensors, or pickled objects"},
     },
 )
@@ -39,13 +41,14 @@ def upload_inputs(
     settings: SettingsDep,
     principal: PrincipalDep,
     response: Response,
+    _slot: Annotated[None, Depends(upload_slot)],
     file: Annotated[
         UploadFile,
         File(
             description=".npy (inputs), or .npz / safetensors with 'inputs' and optional 'labels'"
         ),
     ],
-    name: Annotated[str | None, Form(max_length=200)] = None,
+    name: Annotated[Text | None, Form(max_length=200)] = None,
 ) -> InputSetOut:
     received = receive_file(
         file.file, file.filename or "", settings.storage_dir / "tmp", settings.max_upload_bytes

@@ -37,7 +37,7 @@ def register_input_set(
         received.discard()
         return existing, False
     limits = SandboxLimits.within(
-        settings.model_load_timeout_s,
+        settings.upload_probe_timeout_s,
         settings.model_load_memory_bytes,
         output_bytes=OUTPUT_FACTOR * settings.max_upload_bytes + 1024 * 1024,
     )
@@ -49,24 +49,29 @@ def register_input_set(
             shutil.move(arrays.inputs_path, directory / "inputs.npy")
             if arrays.labels_path is not None:
                 shutil.move(arrays.labels_path, directory / "labels.npy")
+        # The canonical float32 array the sandbox wrote, memory-mapped: its range for
+        # warnings.
+        values = np.load(directory / "inputs.npy", mmap_mode="r", allow_pickle=False)
+        value_min, value_max = float(values.min()), float(values.max())
+        del values
+        record = repository.add_input_set(
+            session,
+            owner_id=owner_id,
+            name=name or received.filename or "inputs",
+            format=arrays.format,
+            sha256=received.sha256,
+            size_bytes=received.size_bytes,
+            count=arrays.count,
+            sample_shape=arrays.sample_shape,
+            has_labels=arrays.labels_path is not None,
+            value_min=value_min,
+            value_max=value_max,
+            storage_path=relative,
+        )
+        session.commit()
+    except BaseException:
+        shutil.rmtree(directory, ignore_errors=True)  # no file without its row
+        raise
     finally:
         received.discard()
-    # The canonical float32 array the sandbox wrote, memory-mapped: its range for warnings.
-    values = np.load(directory / "inputs.npy", mmap_mode="r", allow_pickle=False)
-    value_min, value_max = float(values.min()), float(values.max())
-    record = repository.add_input_set(
-        session,
-        owner_id=owner_id,
-        name=name or received.filename or "inputs",
-        format=arrays.format,
-        sha256=received.sha256,
-        size_bytes=received.size_bytes,
-        count=arrays.count,
-        sample_shape=arrays.sample_shape,
-        has_labels=arrays.labels_path is not None,
-        value_min=value_min,
-        value_max=value_max,
-        storage_path=relative,
-    )
-    session.commit()
     return record, True

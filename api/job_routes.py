@@ -123,8 +123,10 @@ async def _answer(
     so a live answer is never older than the request."""
     cache = _cache(request)
     cached = cache.get(key)
-    if cached is not None:
+    if cached is not None and cached.visible_to(principal.tenant_id):
         return cached
+    # Not cached, or another tenant's job: the database answers (for another tenant's job
+    # the same 404, by the same queries, as for an id that does not exist).
     slots = request.app.state.database_slots
     compute = functools.partial(_closing, session, compute)
     flights: dict[tuple, asyncio.Future[CachedBody | None]] = cache.in_flight

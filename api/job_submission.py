@@ -23,7 +23,7 @@ from dsrs_store.api_settings import ApiSettings
 from dsrs_store.chunks import chunk_count
 from dsrs_store.datasets import DATASETS_DIR_LAYOUT, missing_files, split_size_on_disk
 from dsrs_store.tables import InputSetRecord, JobRecord, ModelRecord
-from dsrs_store.tenants import jobs_in_flight, lock_tenant
+from dsrs_store.tenants import forward_passes_in_flight, jobs_in_flight, lock_tenant
 
 __all__ = ["MAX_SEED", "submit_job"]
 
@@ -59,7 +59,7 @@ def submit_job(
     inputs = _inputs(session, settings, request, model)
     _check_total(settings, len(inputs["indices"]))
     if owner_id is not None:
-        _check_quota(session, settings, owner_id, len(inputs["indices"]))
+        _check_quota(session, settings, owner_id, len(inputs["indices"]), draws)
     input_set = (
         None
         if request.inputs.input_set_id is None
@@ -189,10 +189,13 @@ def _check_total(settings: ApiSettings, total: int) -> None:
         )
 
 
-def _check_quota(session: Session, settings: ApiSettings, owner_id: str, total: int) -> None:
-    """429 when the tenant would pass its samples-per-job or jobs-in-flight quota. The
-    tenant row stays locked until the job is committed, so concurrent submissions of one
-    tenant are counted one after the other."""
+def _check_quota(
+    session: Session, settings: ApiSettings, owner_id: str, total: int, draws: int
+) -> None:
+    """429 when the tenant would pass a quota: inputs per job, jobs in flight, forward
+    passes per job or in flight (``total`` inputs of ``draws`` forward passes each at most).
+    The tenant row stays locked until the job is committed, so concurrent submissions of
+    one tenant are counted one after the other."""
     tenant = lock_tenant(session, owner_id)
     max_samples = tenant.max_samples_per_job or settings.tenant_max_samples_per_job
     if total > max_samples:
@@ -206,4 +209,21 @@ def _check_quota(session: Session, settings: ApiSettings, owner_id: str, total: 
         raise QuotaExceededError(
             f"this tenant already has {in_flight} jobs queued or running (quota "
             f"{max_jobs}); wait for one to finish or cancel one"
+        )
+    passes = total * draws
+    per_job = settings.tenant_max_forward_passes_per_job
+    if passes > per_job:
+        raise QuotaExceededError(
+            f"this job may cost {passes:,} forward passes ({total:,} inputs x {draws:,} draws "
+            f"per input), over this tenant's quota of {per_job:,} per job "
+            "(DSRS_TENANT_MAX_FORWARD_PASSES_PER_JOB); use fewer inputs or draws"
+        )
+    held = forward_passes_in_flight(session, owner_id)
+    concurrent = settings.tenant_max_forward_passes_in_flight
+    if held + passes > concurrent:
+        raise QuotaExceededError(
+            f"this tenant's queued and running jobs may still cost {held:,} forward passes; "
+            f"this job's {passes:,} more would pass the quota of {concurrent:,} in flight "
+            "(DSRS_TENANT_MAX_FORWARD_PASSES_IN_FLIGHT); wait for a job to finish or "
+            "cancel one"
         )

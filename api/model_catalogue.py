@@ -48,10 +48,11 @@ def register_model(
         session.rollback()  # no transaction (nor pooled connection) held while the child runs
         facts = probe_model_file(
             received.path,
-            SandboxLimits.within(settings.model_load_timeout_s, settings.model_load_memory_bytes),
+            SandboxLimits.within(settings.upload_probe_timeout_s, settings.model_load_memory_bytes),
             architecture=architecture,
             mean=list(mean) if mean is not None else None,
             std=list(std) if std is not None else None,
+            timeout_setting="DSRS_UPLOAD_PROBE_TIMEOUT_S",
         )
         fmt = facts.format
         relative = f"models/{content_key}.{fmt}"

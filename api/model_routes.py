@@ -13,8 +13,9 @@ from dsrs_api.dependencies import get_principal, get_session, get_settings
 from dsrs_api.errors import InvalidRequestError
 from dsrs_api.model_catalogue import register_model
 from dsrs_api.pagination import Offset
+from dsrs_api.upload_slots import upload_slot
 from dsrs_api.uploads import receive_file
-from dsrs_client.contract import ModelOut
+from dsrs_client.contract import ModelOut, Text
 from dsrs_store import repository
 from dsrs_store.api_settings import ApiSettings
 
@@ -32,6 +33,7 @@ PrincipalDep = Annotated[Principal, Depends(get_principal)]
     responses={
         200: {"description": "The same model was uploaded before"},
         413: {"description": "Over DSRS_MAX_UPLOAD_BYTES"},
+        429: {"description": "This tenant's uploads are being checked (upload slots)"},
         415: {"description": "Not safetensors or ONNX (pickle, TorchScript refused)"},
         422: {"description": "Content does not fit the architecture"},
     },
@@ -41,11 +43,12 @@ def upload_model(
     settings: SettingsDep,
     principal: PrincipalDep,
     response: Response,
+    _slot: Annotated[None, Depends(upload_slot)],
     file: Annotated[UploadFile, File(description="safetensors state dict or ONNX model")],
     architecture: Annotated[
         str | None, Form(description="Registered architecture (required for safetensors)")
     ] = None,
-    name: Annotated[str | None, Form(max_length=200)] = None,
+    name: Annotated[Text | None, Form(max_length=200)] = None,
     mean: Annotated[str | None, Form(description="Comma-separated per-channel mean")] = None,
     std: Annotated[str | None, Form(description="Comma-separated per-channel std")] = None,
 ) -> ModelOut:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from dsrs_api.dependencies import get_session
+from dsrs_api.dependencies import get_session, get_settings
 from dsrs_api.errors import InvalidRequestError
 from dsrs_client.contract import (
     DEFAULT_ALPHA,
@@ -29,17 +29,20 @@ from dsrs_client.contract import (
 )
 from dsrs_core.job_config import budget_plan
 from dsrs_store import repository
+from dsrs_store.settings import Settings
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/v1/plan", tags=["plan"])
 
 SessionDep = Annotated[Session, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 @router.get("", response_model=PlanOut)
 def plan(
     session: SessionDep,
+    settings: SettingsDep,
     sigma: Annotated[
         float, Query(ge=MIN_SIGMA, le=MAX_SIGMA, description="User-facing sigma of P")
     ],
@@ -89,4 +92,6 @@ def plan(
         raise InvalidRequestError(
             f"q_threshold must be a percentile in (0, 1) or one of x, x+; got {q_threshold!r}"
         ) from None
-    return PlanOut.model_validate(budget_plan(parameters, dimension, target_radius))
+    return PlanOut.model_validate(
+        budget_plan(parameters, dimension, target_radius, settings.plan_cpu_budget_s)
+    )

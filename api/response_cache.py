@@ -12,8 +12,9 @@ that sees ``succeeded`` in a fresh status and then asks for the results must get
 row, not a page cached while the job still ran.)
 
 Each entry remembers the job's owner, read from the database with the job (a job's owner
-never changes), so a cached body is only handed to its owner or the admin: another tenant
-still gets the same 404 as from the database.
+never changes), so a cached body is only handed to its owner or the admin: another tenant's
+request goes to the database like one for an unknown id, and gets the same 404 by the same
+queries (no faster answer tells it that the id exists).
 
 Every answer carries a strong ``ETag`` (a digest of the body); a request whose
 ``If-None-Match`` names it gets ``304 Not Modified`` without the body.
@@ -89,10 +90,14 @@ class CachedBody:
             headers=dict(headers or {}),
         )
 
+    def visible_to(self, tenant_id: str | None) -> bool:
+        """Whether ``tenant_id`` owns the job; None = the admin or a service without auth,
+        who see every job."""
+        return tenant_id is None or tenant_id == self.owner_id
+
     def check_owner(self, tenant_id: str | None, job_id: str) -> None:
-        """404 (as from the database) unless ``tenant_id`` owns the job; None = the admin
-        or a service without auth, who see every job."""
-        if tenant_id is not None and tenant_id != self.owner_id:
+        """404 (as from the database) unless :meth:`visible_to` ``tenant_id``."""
+        if not self.visible_to(tenant_id):
             raise NotFoundError("job", job_id)
 
 

@@ -6,13 +6,15 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dsrs_client.contract import Text
+
 __all__ = ["ApiKeyOut", "TenantCreate", "TenantOut"]
 
 
 class TenantCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200)
+    name: Text = Field(min_length=1, max_length=200)
     max_jobs_in_flight: int | None = Field(
         default=None, ge=1, le=1_000_000, description="Default: DSRS_TENANT_MAX_JOBS_IN_FLIGHT"
     )

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from dsrs_api.errors import UploadTooLargeError
+from dsrs_api.errors import InvalidRequestError, UploadTooLargeError
 
 __all__ = ["ReceivedFile", "receive_file"]
 
@@ -31,7 +31,10 @@ class ReceivedFile:
 
 def receive_file(source: BinaryIO, filename: str, directory: Path, max_bytes: int) -> ReceivedFile:
     """Stream ``source`` into ``directory``; raises :class:`UploadTooLargeError` beyond
-    ``max_bytes`` (the partial file is removed)."""
+    ``max_bytes`` (the partial file is removed), :class:`InvalidRequestError` for a file
+    name with a NUL character (names are stored as text)."""
+    if "\x00" in filename:
+        raise InvalidRequestError("the file name must not contain NUL (0x00) characters")
     directory.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
     size = 0

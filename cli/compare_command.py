@@ -15,6 +15,7 @@ import typer
 from dsrs_cli.comparison_tables import TableFormat
 from dsrs_cli.connection import client_options, open_client
 from dsrs_cli.option_parsing import parse_floats
+from dsrs_cli.terminal_text import plain
 
 
 class InputChoice(str, Enum):
@@ -115,7 +116,7 @@ def compare(
                                       tags=tag, inputs=inputs.value)  # fmt: skip
         for job in comparison.jobs:
             if job.status != "succeeded":
-                typer.secho(f"note: job {job.job_id} is {job.status}; its stored rows are used",
+                typer.secho(plain(f"note: job {job.job_id} is {job.status}; its stored rows are used"),
                             fg=typer.colors.YELLOW, err=True)  # fmt: skip
         if plot is not None:
             from dsrs_cli.comparison_plot import plot_comparison

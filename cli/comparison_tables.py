@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING
 
+from dsrs_cli.terminal_text import markup
+
 if TYPE_CHECKING:
     from dsrs_core.accuracy_intervals import CertifiedFigures, Estimate
 
@@ -177,7 +179,7 @@ def _render_text(rows: Sequence[ComparisonRow], title: str, notes: Sequence[str]
     from rich.table import Table
 
     benign = any(row.figures.benign is not None for row in rows)
-    table = Table(title=title or None, caption=_note(rows, notes))
+    table = Table(title=markup(title) or None, caption=markup(_note(rows, notes)))
     table.add_column("configuration", no_wrap=True)
     table.add_column("certificate")
     for name in _columns(rows):
@@ -191,7 +193,8 @@ def _render_text(rows: Sequence[ComparisonRow], title: str, notes: Sequence[str]
         for (_, value, interval), bold in zip(_cells(row, benign), flags, strict=True):
             text = f"{value}\n[dim]{interval}[/]" if interval else value
             cells.append(f"[bold]{text}[/]" if bold else text)
-        table.add_row(row.configuration if row.configuration != previous else "", row.method,
+        table.add_row(markup(row.configuration) if row.configuration != previous else "",
+                      markup(row.method),
                       *cells)  # fmt: skip
         previous = row.configuration
     widest = max(len(row.configuration) + len(row.method) for row in rows)

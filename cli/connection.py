@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from dsrs_cli.terminal_text import plain
+
 if TYPE_CHECKING:
     from dsrs_client.sync_client import DsrsClient
 
@@ -57,7 +59,7 @@ def reporting_errors() -> Iterator[None]:
     try:
         yield
     except DsrsClientError as error:
-        typer.secho(f"error: {error}", fg=typer.colors.RED, err=True)
+        typer.secho(f"error: {plain(error)}", fg=typer.colors.RED, err=True)
         raise typer.Exit(EXIT_CLIENT_ERROR) from None
 
 
@@ -82,7 +84,7 @@ def print_record(ctx: typer.Context, record: Any) -> None:
         print_json(record)
         return
     for key, value in record.model_dump(mode="json").items():
-        typer.echo(f"{key:12} {value}")
+        typer.echo(f"{key:12} {plain(value)}")
 
 
 def _plain(value: Any) -> Any:

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Literal
 
 import typer
 
+from dsrs_cli.terminal_text import plain
+
 if TYPE_CHECKING:
     from dsrs_client.sync_client import DsrsClient
 
@@ -66,5 +68,5 @@ def _all_ids(dsrs: DsrsClient, kind: Kind) -> Iterable[str]:
 
 
 def _fail(message: str) -> None:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    typer.secho(f"error: {plain(message)}", fg=typer.colors.RED, err=True)
     raise typer.Exit(1)

@@ -10,6 +10,7 @@ import typer
 
 from dsrs_cli.connection import client_options, open_client, print_json, print_record
 from dsrs_cli.id_prefixes import SHOWN_ID_LENGTH, resolve_id
+from dsrs_cli.terminal_text import markup
 
 if TYPE_CHECKING:
     from dsrs_client.contract import InputSetOut
@@ -139,8 +140,8 @@ def _print_input_sets(input_sets: list[InputSetOut]) -> None:
         table.add_column(column)
     for s in input_sets:
         table.add_row(
-            s.id[:SHOWN_ID_LENGTH],
-            s.name,
+            markup(s.id[:SHOWN_ID_LENGTH]),
+            markup(s.name),
             str(s.count),
             "x".join(map(str, s.sample_shape)),
             "yes" if s.has_labels else "no",

@@ -11,6 +11,7 @@ import typer
 from dsrs_cli.connection import client_options, open_client, print_json
 from dsrs_cli.id_prefixes import resolve_id, resolve_ids
 from dsrs_cli.option_parsing import parse_floats, parse_ints, parse_threshold
+from dsrs_cli.terminal_text import markup, plain
 from dsrs_client.contract.job_status import JobStatus
 
 jobs_app = typer.Typer(help="Submit, follow and read certification jobs.", no_args_is_help=True)
@@ -99,7 +100,7 @@ def submit(
 
             (job,) = watch_jobs(dsrs, [job.id])
     for warning in job.warnings:
-        typer.secho(f"warning: {warning}", fg=typer.colors.YELLOW, err=True)
+        typer.secho(f"warning: {plain(warning)}", fg=typer.colors.YELLOW, err=True)
     if client_options(ctx).json_output:
         print_json(job)
     else:
@@ -135,13 +136,13 @@ def list_jobs(
         noise = p.noise
         q = {} if p.q is None else p.q.model_dump()
         table.add_row(
-            job.id,
-            " ".join([job.name or "", *(f"#{t}" for t in job.tags)]).strip() or "-",
-            job.status + (" ⚠" if job.warnings else ""),
+            markup(job.id),
+            markup(" ".join([job.name or "", *(f"#{t}" for t in job.tags)]).strip() or "-"),
+            markup(job.status) + (" ⚠" if job.warnings else ""),
             f"{job.progress.done}/{job.progress.total}",
-            job.model_id,
+            markup(job.model_id),
             f"{noise.family} {noise.sigma}" + (f" k={noise.k}" if noise.k else ""),
-            ", ".join(f"{key}={value}" for key, value in q.items() if value is not None) or "-",
+            markup(", ".join(f"{k}={v}" for k, v in q.items() if v is not None) or "-"),
             str(p.n),
             str(p.alpha),
             job.timings.created_at.strftime("%Y-%m-%d %H:%M"),
@@ -180,7 +181,7 @@ def watch(
         print_json(jobs)
     else:
         for job in jobs:
-            typer.echo(f"{job.id} {job.status}" + (f": {job.error}" if job.error else ""))
+            typer.echo(plain(f"{job.id} {job.status}" + (f": {job.error}" if job.error else "")))
     if any(job.status != "succeeded" for job in jobs):
         raise typer.Exit(1)
 

@@ -6,6 +6,8 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from dsrs_cli.terminal_text import markup
+
 if TYPE_CHECKING:
     from dsrs_client.contract import JobOut
     from dsrs_client.sync_client import DsrsClient
@@ -55,7 +57,7 @@ def watch_jobs(
         disable=not show,
     ) as progress:
         tasks = {
-            job_id: progress.add_task(name, total=None, status="…")
+            job_id: progress.add_task(markup(name), total=None, status="…")
             for job_id, name in zip(job_ids, names, strict=True)
         }
         while True:
@@ -66,7 +68,7 @@ def watch_jobs(
                     tasks[job_id],
                     total=job.progress.total,
                     completed=job.progress.done,
-                    status=job.status,
+                    status=markup(job.status),
                 )
                 if waits[job_id].pause_after(job) is None:
                     pending.remove(job_id)

@@ -10,6 +10,7 @@ import typer
 from dsrs_cli.connection import client_options, open_client, print_json, print_record
 from dsrs_cli.id_prefixes import resolve_id
 from dsrs_cli.option_parsing import parse_floats
+from dsrs_cli.terminal_text import markup
 
 if TYPE_CHECKING:
     from dsrs_client.contract import ModelOut
@@ -157,10 +158,10 @@ def _print_models(models: list[ModelOut]) -> None:
         table.add_column(column)
     for m in models:
         table.add_row(
-            m.id,
-            m.name,
-            m.format,
-            m.architecture or "",
+            markup(m.id),
+            markup(m.name),
+            markup(m.format),
+            markup(m.architecture or ""),
             "x".join(map(str, m.input_shape)),
             str(m.num_classes),
             m.created_at.strftime("%Y-%m-%d %H:%M"),

@@ -18,6 +18,7 @@ from dsrs_cli.budget_options import (
 )
 from dsrs_cli.connection import client_options, open_client, print_json
 from dsrs_cli.option_parsing import parse_threshold
+from dsrs_cli.terminal_text import plain
 from dsrs_client.contract.datasets import DATASETS
 from dsrs_client.contract.defaults import DEFAULT_ALPHA, DEFAULT_N_SELECTION, DEFAULT_RADIUS_UNIT
 
@@ -101,7 +102,7 @@ def plan(
         )
     typer.echo(f"forward passes per input: {result.forward_passes_per_input}")
     for warning in result.warnings:
-        typer.secho(f"warning: {warning}", fg=typer.colors.YELLOW)
+        typer.secho(f"warning: {plain(warning)}", fg=typer.colors.YELLOW)
     if result.sequential_saving is not None:
         _print_saving(result.target_radius, result.sequential_saving)
 

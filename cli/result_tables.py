@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from dsrs_cli.terminal_text import markup
+
 if TYPE_CHECKING:
     from dsrs_client.contract import Interval, JobOut, SampleOut, Summary
 
@@ -32,7 +34,9 @@ def print_summary(summary: Summary, title: str | None = None) -> None:
     from rich.table import Table
 
     metric = "Certified accuracy" if summary.labelled else "Certified fraction"
-    table = Table(title=title or f"{metric}, job {summary.job_id} ({summary.samples} inputs)")
+    table = Table(
+        title=markup(title or f"{metric}, job {summary.job_id} ({summary.samples} inputs)")
+    )
     table.add_column("radius", justify="right")
     table.add_column("NP (same run)", justify="right")
     equal = summary.acr_np_equal_budget is not None
@@ -147,4 +151,4 @@ def print_job(job: JobOut) -> None:
     if job.timings.wall_seconds is not None:
         lines.append(f"wall time  {job.timings.wall_seconds:.1f} s")
     lines.extend(f"warning    {warning}" for warning in job.warnings)
-    _console().print("\n".join(lines), highlight=False)
+    _console().print("\n".join(markup(line) for line in lines), highlight=False)

@@ -10,6 +10,8 @@ from typing import Annotated
 
 import typer
 
+from dsrs_cli.terminal_text import markup
+
 #: Default demo workload: digits test images, N draws per distribution.
 DEMO_SAMPLES = 100
 DEMO_N = 50_000
@@ -26,9 +28,11 @@ def serve(
     import uvicorn
 
     from dsrs_api.app import startup_problem
+    from dsrs_api.read_timeouts import uvicorn_options
     from dsrs_store.settings import load_settings
 
-    problem = startup_problem(load_settings())
+    settings = load_settings()
+    problem = startup_problem(settings)
     if problem is not None:
         typer.echo(f"dsrs serve: {problem}", err=True)
         raise typer.Exit(2)
@@ -38,7 +42,10 @@ def serve(
     handler.setFormatter(logging.Formatter("%(levelname)s:     %(name)s %(message)s"))
     logging.getLogger("dsrs").addHandler(handler)
     logging.getLogger("dsrs").setLevel(logging.INFO)
-    uvicorn.run("dsrs_api.app:create_app", factory=True, host=host, port=port)
+    uvicorn.run(
+        "dsrs_api.app:create_app", factory=True, host=host, port=port,
+        **uvicorn_options(settings),
+    )  # fmt: skip
 
 
 def migrate() -> None:
@@ -157,7 +164,7 @@ def demo(
                 raise_on_failure=False,
             )
         if job.status != "succeeded":
-            console.print(f"[red]job {job.status}: {job.error}[/red]")
+            console.print(f"[red]{markup(f'job {job.status}: {job.error}')}[/red]")
             raise typer.Exit(1)
         summary = dsrs.summary(job.id, radii=DEMO_RADII)
 

@@ -12,6 +12,7 @@ import typer
 
 from dsrs_cli.connection import client_options, open_client, print_json
 from dsrs_cli.option_parsing import parse_floats
+from dsrs_cli.terminal_text import plain
 
 if TYPE_CHECKING:
     from dsrs_client.contract import JobOut
@@ -112,14 +113,14 @@ def sweep(
             ids = " ".join(job.id for _, job in done)
             typer.echo(f"other formats: dsrs compare {ids} --format markdown|latex|csv")
         for label, job in failed:
-            typer.secho(f"{label}: job {job.id} {job.status}: {job.error or ''}",
+            typer.secho(plain(f"{label}: job {job.id} {job.status}: {job.error or ''}"),
                         fg=typer.colors.RED, err=True)  # fmt: skip
     if failed:
         raise typer.Exit(1)
 
 
 def _report_partial_submission(jobs: list[JobOut], label: str, error: Exception) -> None:
-    typer.secho(f"error: configuration {label}: {error}", fg=typer.colors.RED, err=True)
+    typer.secho(plain(f"error: configuration {label}: {error}"), fg=typer.colors.RED, err=True)
     if jobs:
         ids = " ".join(job.id for job in jobs)
         typer.secho(

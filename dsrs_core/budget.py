@@ -294,11 +294,16 @@ class SequentialSaving:
         return self.forward_passes / self.budget
 
 
+class SavingBudgetExceeded(Exception):
+    """:func:`sequential_saving` used up its CPU budget before it finished."""
+
+
 def sequential_saving(
     config: CertificationConfig,
     dimension: int,
     target_radius: float,
     agreements: tuple[float, ...] = SAVING_AGREEMENTS,
+    cpu_budget_s: float | None = None,
 ) -> list[SequentialSaving]:
     """What target-radius sequential sampling spends on inputs of each agreement rate.
 
@@ -308,7 +313,12 @@ def sequential_saving(
     saving is the mean over its inputs' rates: inputs far above or below the target stop
     at the first looks, inputs near it use most of the budget. The looks are those of
     ``config.sequential`` when it is set, else the defaults.
+
+    With ``cpu_budget_s`` it raises :class:`SavingBudgetExceeded` at the first look that
+    begins after that much CPU time of the calling thread (a look's certificate checks run
+    to their end: the overrun is at most one look).
     """
+    import time
     from dataclasses import replace
 
     from dsrs_core.certification import certificate_from_counts
@@ -320,9 +330,12 @@ def sequential_saving(
     planned = replace(config, sequential=spec)
     budget = config.n * (2 if config.q is not None else 1)
     out = []
+    deadline = None if cpu_budget_s is None else time.thread_time() + cpu_budget_s
     for rate in agreements:
 
         def typical(requests, rate=rate):  # type: ignore[no-untyped-def]
+            if deadline is not None and time.thread_time() > deadline:
+                raise SavingBudgetExceeded
             return [round(rate * r.draws) for r in requests]
 
         (counts,) = draw_counts_sequential(typical, planned, dimension, [0])

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from dsrs_core.budget import BudgetPlan, plan_budget, sequential_saving
+from dsrs_core.budget import BudgetPlan, SavingBudgetExceeded, plan_budget, sequential_saving
 from dsrs_core.config import CertificationConfig, NoiseSpec, QSpec, RadiusSearch, SequentialSpec
 
 if TYPE_CHECKING:
@@ -41,13 +41,17 @@ def certification_config(parameters: JobParameters) -> CertificationConfig:
 
 
 def budget_plan(
-    parameters: JobParameters, dimension: int, target_radius: float | None = None
+    parameters: JobParameters,
+    dimension: int,
+    target_radius: float | None = None,
+    saving_cpu_budget_s: float | None = None,
 ) -> BudgetPlan:
     """The best-case radii and cost of ``parameters`` for inputs of dimension ``dimension``
     (:func:`dsrs_core.budget.plan_budget`; ``n_selection`` may be 0: evaluate mode) and,
     with ``target_radius``, the predicted cost of sequential sampling in target-radius form
     (:func:`dsrs_core.budget.sequential_saving`). ``GET /v1/plan`` and ``dsrs plan`` both
-    answer with it."""
+    answer with it. A prediction that needs more than ``saving_cpu_budget_s`` of CPU is
+    left out (``sequential_saving`` None) and a warning says so."""
     p, q, search = _specs(parameters)
     plan = plan_budget(
         p, dimension, parameters.n, parameters.alpha, q,
@@ -55,7 +59,18 @@ def budget_plan(
     )  # fmt: skip
     if target_radius is None:
         return plan
-    savings = sequential_saving(certification_config(parameters), dimension, target_radius)
+    try:
+        savings = sequential_saving(
+            certification_config(parameters), dimension, target_radius,
+            cpu_budget_s=saving_cpu_budget_s,
+        )  # fmt: skip
+    except SavingBudgetExceeded:
+        warning = (
+            f"the sequential-sampling prediction at target radius {target_radius:g} was left "
+            f"out: it needs more than the {saving_cpu_budget_s:g} s of CPU this service "
+            "spends on one plan (DSRS_PLAN_CPU_BUDGET_S)"
+        )
+        return replace(plan, target_radius=target_radius, warnings=(*plan.warnings, warning))
     return replace(plan, target_radius=target_radius, sequential_saving=tuple(savings))
 
 

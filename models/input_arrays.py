@@ -10,7 +10,9 @@ Formats are recognised by content, not by file name:
 Arrays are sized before they are read: a ``.npy`` header's shape × item size, and for a
 ``.npz`` each member's declared uncompressed size too, must stay within ``max_bytes`` (the
 upload limit) before anything is decompressed or allocated; object (pickled) dtypes are
-refused from the header. Inputs must be floating point and finite; labels integers
+refused from the header, and so are bytes after the declared data and an ``.npz`` with two
+members of the same name. Inputs must be floating point, finite and of no zero-size
+dimension; labels integers
 ``(n,)`` in ``[0, 2**31)``, checked after the cast to int64.
 
 The API parses an upload only in the sandbox (:func:`read_in_sandbox`, a child process of
@@ -136,6 +138,10 @@ def _read_npy(handle: IO[bytes], max_bytes: int | None, available: int) -> np.nd
         raise UnsupportedInputFileError(f"cannot read the array data ({error})") from None
     if len(data) != size:
         raise UnsupportedInputFileError("the array file is truncated")
+    if handle.read(1):
+        raise UnsupportedInputFileError(
+            f"the array file holds bytes after the {size} bytes its header declares"
+        )
     array = np.frombuffer(data, dtype=dtype)
     return array.reshape(shape, order="F" if fortran else "C")
 
@@ -150,6 +156,10 @@ def _read_npz(path: Path, max_bytes: int | None) -> dict[str, np.ndarray]:
     with archive:
         members = archive.infolist()
         names = sorted(m.filename for m in members)
+        if len(set(names)) != len(names):
+            raise UnsupportedInputFileError(
+                f"the npz file holds members of the same name more than once: {names[:8]}"
+            )
         if len(members) > len(_NPZ_MEMBERS) or not set(names) <= set(_NPZ_MEMBERS):
             raise UnsupportedInputFileError(
                 "the npz file must hold an array named 'inputs' and optionally 'labels'; "
@@ -202,9 +212,10 @@ def _from_mapping(fmt: str, arrays: dict[str, np.ndarray]) -> InputArrays:
 
 
 def _checked(fmt: str, inputs: np.ndarray, labels: np.ndarray | None) -> InputArrays:
-    if inputs.ndim < 2 or inputs.shape[0] < 1:
+    if inputs.ndim < 2 or min(inputs.shape) < 1:
         raise UnsupportedInputFileError(
-            f"inputs must have shape (n, *input_shape) with n >= 1, got {inputs.shape}"
+            f"inputs must have shape (n, *input_shape) with n >= 1 and every dimension at "
+            f"least 1, got {inputs.shape}"
         )
     if inputs.dtype.kind != "f":
         raise UnsupportedInputFileError(

@@ -66,11 +66,13 @@ def probe_model_file(
     std: list[float] | None = None,
     input_shape: list[int] | None = None,
     num_classes: int | None = None,
+    timeout_setting: str = "DSRS_MODEL_LOAD_TIMEOUT_S",
 ) -> ModelFacts:
     """Validate the model file at ``path`` in a sandboxed child and return its facts.
 
     ``input_shape`` / ``num_classes`` are checked against the model when given (they
-    also fill dimensions an ONNX graph leaves symbolic).
+    also fill dimensions an ONNX graph leaves symbolic). ``timeout_setting`` names the
+    setting of ``limits.timeout_s`` in the message of a model that ran out of time.
 
     Raises
     ------
@@ -96,7 +98,7 @@ def probe_model_file(
         with run_sandboxed(__name__, path, request, limits) as outcome:
             facts = outcome.result
     except SandboxRefusal as refusal:
-        raise _translated(refusal, limits) from None
+        raise _translated(refusal, limits, timeout_setting) from None
     passed = ModelFacts(facts["format"], tuple(facts["input_shape"]), int(facts["num_classes"]))
     with _PASSED_LOCK:
         _PASSED[key] = passed
@@ -114,7 +116,7 @@ def _pass_key(path: Path, request: dict[str, Any], limits: SandboxLimits) -> str
     return f"{digest.hexdigest()}:{conditions}"
 
 
-def _translated(refusal: SandboxRefusal, limits: SandboxLimits) -> Exception:
+def _translated(refusal: SandboxRefusal, limits: SandboxLimits, timeout_setting: str) -> Exception:
     message = str(refusal)
     if refusal.kind == UnsafeFormatError.__name__:
         return UnsafeFormatError(message, detected=refusal.detected or "unsafe")
@@ -127,7 +129,7 @@ def _translated(refusal: SandboxRefusal, limits: SandboxLimits) -> Exception:
     if refusal.kind in ("timeout", "cpu"):
         return ModelValidationError(
             f"the model did not load within {limits.timeout_s:g} s "
-            f"(DSRS_MODEL_LOAD_TIMEOUT_S): it {message}"
+            f"({timeout_setting}): it {message}"
         )
     if refusal.kind == "memory":
         return ModelValidationError(f"the model {message} to load (DSRS_MODEL_LOAD_MEMORY_BYTES)")

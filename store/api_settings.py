@@ -19,6 +19,12 @@ class ApiSettings(SharedSettings):
     )
     max_samples_per_job: int = Field(default=100_000, gt=0)
     max_draws_per_sample: int = Field(default=10_000_000, gt=0)
+    plan_cpu_budget_s: float = Field(
+        default=1.0,
+        gt=0,
+        description="CPU seconds GET /v1/plan spends on a sequential-sampling prediction "
+        "(target_radius); beyond, the plan answers without it and says so.",
+    )
     auth: Literal["auto", "required", "disabled"] = Field(
         default="auto",
         description="API keys: 'required', 'disabled', or 'auto' = disabled only for the "
@@ -34,6 +40,42 @@ class ApiSettings(SharedSettings):
     )
     tenant_max_samples_per_job: int = Field(
         default=10_000, gt=0, description="Inputs per job of a tenant (429 beyond)."
+    )
+    tenant_max_concurrent_uploads: int = Field(
+        default=1,
+        gt=0,
+        description="Uploads of one tenant checked at once (429 beyond); keep it below the "
+        "two sandbox children a process runs, so no tenant can hold them all.",
+    )
+    header_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds a connection may take to send a request's line and headers "
+        "(after connecting, or after its previous response); then it is closed.",
+    )
+    body_idle_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds a request body may stall between two of its parts (408).",
+    )
+    upload_probe_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="Wall time (and CPU time) allowed to check one upload in the sandbox; "
+        "a model or input file that takes longer is refused (422).",
+    )
+    tenant_max_forward_passes_per_job: int = Field(
+        default=2_000_000_000,
+        gt=0,
+        description="Forward passes one job of a tenant may cost at most: inputs x draws per "
+        "input (n under P, n under Q, n more for the equal-budget baseline, n_selection in "
+        "predict mode); 429 beyond.",
+    )
+    tenant_max_forward_passes_in_flight: int = Field(
+        default=4_000_000_000,
+        gt=0,
+        description="Forward passes a tenant's queued and running jobs may cost at most "
+        "together (what is left of each); 429 beyond.",
     )
 
     @property

@@ -14,7 +14,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import (
+    ColumnElement,
+    case,
+    delete,
+    exists,
+    func,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, defer
 
@@ -217,26 +226,24 @@ def list_jobs(
         query = query.where(JobRecord.status == status)
     if name is not None:
         query = query.where(JobRecord.name == name)
-    if not tags:
-        return session.scalars(query.limit(limit).offset(offset)).all()
-    # Tags live in a JSON list (portable across SQLite and PostgreSQL): filtered here, in
-    # pages, so that limit/offset count matching jobs.
-    wanted = set(tags)
-    query = query.options(defer(JobRecord.inputs))
-    matching: list[JobRecord] = []
-    page, skipped = 0, 0
-    while len(matching) < limit:
-        batch = session.scalars(query.limit(500).offset(page * 500)).all()
-        for job in batch:
-            if wanted <= set(job.tags or ()):
-                if skipped < offset:
-                    skipped += 1
-                else:
-                    matching.append(job)
-        if len(batch) < 500:
-            break
-        page += 1
-    return matching[:limit]
+    for tag in dict.fromkeys(tags):
+        query = query.where(_has_tag(session, tag))
+    return session.scalars(query.limit(limit).offset(offset)).all()
+
+
+def _has_tag(session: Session, tag: str) -> ColumnElement[bool]:
+    """The job's JSON list of tags holds ``tag``: the list's elements as a table
+    (``json_each`` on SQLite, ``json_array_elements_text`` on PostgreSQL, where a job
+    without tags, JSON ``null``, counts as ``[]``), in the query."""
+    if session.get_bind().dialect.name == "sqlite":
+        elements = func.json_each(JobRecord.tags).table_valued("value")
+    else:
+        listed = case(
+            (func.json_typeof(JobRecord.tags) == "array", JobRecord.tags),
+            else_=literal_column("'[]'::json"),
+        )
+        elements = func.json_array_elements_text(listed).table_valued("value")
+    return exists().select_from(elements).where(elements.c.value == tag)
 
 
 def job_progress(session: Session, job: JobRecord) -> JobProgress:

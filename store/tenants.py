@@ -19,12 +19,13 @@ from sqlalchemy.orm import Session
 from dsrs_client.contract import ACTIVE_STATUSES
 from dsrs_store.errors import NotFoundError
 from dsrs_store.repository import new_id
-from dsrs_store.tables import ApiKeyRecord, JobRecord, TenantRecord, utcnow
+from dsrs_store.tables import ApiKeyRecord, JobRecord, SampleRecord, TenantRecord, utcnow
 
 __all__ = [
     "API_KEY_PREFIX",
     "IssuedKey",
     "add_tenant",
+    "forward_passes_in_flight",
     "get_tenant",
     "issue_api_key",
     "jobs_in_flight",
@@ -116,6 +117,26 @@ def tenant_of_key(session: Session, key: str) -> str | None:
     if row is None or not hmac.compare_digest(row.key_sha256, digest):
         return None
     return str(row.tenant_id)
+
+
+def forward_passes_in_flight(session: Session, tenant_id: str) -> int:
+    """Forward passes the tenant's queued and running jobs may still cost: inputs without
+    a row yet x draws per input (the fixed-N budget)."""
+    done = (
+        select(func.count())
+        .select_from(SampleRecord)
+        .where(SampleRecord.job_id == JobRecord.id)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(JobRecord.total, done, JobRecord.mode, JobRecord.parameters).where(
+            JobRecord.owner_id == tenant_id, JobRecord.status.in_(ACTIVE_STATUSES)
+        )
+    )
+    return sum(
+        (total - finished) * parameters.draws_per_input(mode)
+        for total, finished, mode, parameters in rows
+    )
 
 
 def jobs_in_flight(session: Session, tenant_id: str) -> int:

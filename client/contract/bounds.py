@@ -7,15 +7,21 @@ from __future__ import annotations
 __all__ = [
     "MAX_COUNT",
     "MAX_DIMENSION",
+    "MAX_FINAL_SHARE",
     "MAX_INDICES",
     "MAX_K",
+    "MAX_LOOK_GROWTH",
     "MAX_RADIUS",
     "MAX_RADIUS_UNIT",
     "MAX_SEED",
     "MAX_SIGMA",
+    "MAX_TARGET_RADII",
     "MIN_ALPHA",
+    "MIN_FINAL_SHARE",
+    "MIN_LOOK_GROWTH",
     "MIN_RADIUS_TOLERANCE",
     "MIN_RADIUS_UNIT",
+    "MIN_SEQUENTIAL_TOLERANCE",
     "MIN_SIGMA",
 ]
 
@@ -42,3 +48,16 @@ MAX_SEED = 2**63 - 1
 MAX_DIMENSION = 10**8
 #: Largest radius a summary reports at (far beyond any certificate).
 MAX_RADIUS = 1e6
+
+# Sequential sampling (docs/sequential.md): every look and every target radius costs engine
+# work per input, so their number is bounded here, at submission.
+#: Most target radii of a sequential job (each is a certificate check per look).
+MAX_TARGET_RADII = 32
+#: Smallest tolerance of the radius form (a radius; the largest is ``MAX_RADIUS``).
+MIN_SEQUENTIAL_TOLERANCE = 1e-4
+#: Growth of the looks: at least 5 % per look (at most ~440 looks up to ``MAX_COUNT``).
+MIN_LOOK_GROWTH = 1.05
+MAX_LOOK_GROWTH = 100.0
+#: Share of each run's alpha for the last look (both shares stay normal floats).
+MIN_FINAL_SHARE = 1e-3
+MAX_FINAL_SHARE = 0.999

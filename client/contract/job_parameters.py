@@ -16,19 +16,25 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from dsrs_client.contract.bounds import (
     MAX_COUNT,
+    MAX_FINAL_SHARE,
     MAX_INDICES,
     MAX_K,
+    MAX_LOOK_GROWTH,
     MAX_RADIUS,
     MAX_RADIUS_UNIT,
     MAX_SEED,
     MAX_SIGMA,
+    MAX_TARGET_RADII,
     MIN_ALPHA,
+    MIN_FINAL_SHARE,
+    MIN_LOOK_GROWTH,
     MIN_RADIUS_TOLERANCE,
     MIN_RADIUS_UNIT,
+    MIN_SEQUENTIAL_TOLERANCE,
     MIN_SIGMA,
 )
 from dsrs_client.contract.datasets import DatasetName
@@ -54,6 +60,7 @@ __all__ = [
     "QIn",
     "RadiusSearchIn",
     "SequentialIn",
+    "Text",
     "plan_parameters",
 ]
 
@@ -65,8 +72,21 @@ Sigma = Annotated[float, Field(ge=MIN_SIGMA, le=MAX_SIGMA)]
 Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 
 
+def _without_nul(text: str) -> str:
+    if "\x00" in text:
+        raise ValueError("text must not contain NUL (0x00) characters")
+    return text
+
+
+#: Text a client names things with (names, tags): anything but NUL, which PostgreSQL
+#: cannot store.
+Text = Annotated[str, AfterValidator(_without_nul)]
+
+
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Unknown fields are refused, and so are NaN and infinities in every number."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class NoiseIn(Strict):
@@ -109,18 +129,30 @@ class SequentialIn(Strict):
     agreed) or ``tolerance`` (stop once the certified radius would not reach the next
     multiple of it)."""
 
-    target_radii: list[float] = Field(default_factory=list)
-    tolerance: float | None = None
+    target_radii: list[Annotated[float, Field(gt=0, le=MAX_RADIUS)]] = Field(
+        default_factory=list, max_length=MAX_TARGET_RADII
+    )
+    tolerance: float | None = Field(default=None, ge=MIN_SEQUENTIAL_TOLERANCE, le=MAX_RADIUS)
     levels: list[Annotated[float, Field(gt=0, le=MAX_RADIUS)]] = Field(
         default_factory=list,
         max_length=200,
         description="Radius form: radii an input's certificate keeps besides the multiples of "
         "the tolerance (e.g. a results table's radii).",
     )
-    first_look: int = Field(default=DEFAULT_FIRST_LOOK, description="Draws at the first look.")
-    growth: float = Field(default=DEFAULT_LOOK_GROWTH, description="Draws grow by this factor (looks are multiples of first_look).")
+    first_look: int = Field(
+        default=DEFAULT_FIRST_LOOK, ge=1, le=MAX_COUNT, description="Draws at the first look."
+    )
+    growth: float = Field(
+        default=DEFAULT_LOOK_GROWTH,
+        ge=MIN_LOOK_GROWTH,
+        le=MAX_LOOK_GROWTH,
+        description="Draws grow by this factor (looks are multiples of first_look).",
+    )
     final_share: float = Field(
-        default=DEFAULT_FINAL_SHARE, description="Share of each run's alpha for the last look."
+        default=DEFAULT_FINAL_SHARE,
+        ge=MIN_FINAL_SHARE,
+        le=MAX_FINAL_SHARE,
+        description="Share of each run's alpha for the last look.",
     )
 
 
@@ -220,8 +252,8 @@ class JobCreate(JobParameters):
     seed: int | None = Field(
         default=None, ge=0, le=MAX_SEED, description="0 <= seed < 2**63; random if omitted."
     )
-    name: str | None = Field(default=None, max_length=200, description="A name to find it by.")
-    tags: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+    name: Text | None = Field(default=None, max_length=200, description="A name to find it by.")
+    tags: list[Annotated[Text, Field(min_length=1, max_length=64)]] = Field(
         default_factory=list, max_length=32, description="Labels to filter jobs by."
     )
 

@@ -1,5 +1,6 @@
 """Schemathesis against the service's own OpenAPI schema: every operation, with valid and
-invalid inputs, with random ids and with ids that exist — no answer is a 5xx.
+invalid inputs, with random ids, with ids that exist, and with one value of a valid case
+poisoned (NaN, an infinity, or a NUL character in a string) — no answer is a 5xx.
 
 The app is the embedded one with API keys required (the admin key is sent), so the
 authentication path is fuzzed too; jobs are stored but not run (a dispatcher that only
@@ -10,6 +11,7 @@ records them), so generated jobs cost no sampling. The number of cases is bounde
 from __future__ import annotations
 
 import io
+import json
 import re
 import secrets
 from collections.abc import Callable
@@ -85,6 +87,50 @@ def with_real_ids(ids: dict[str, str]) -> Callable[[Any], Any]:
     return substitute
 
 
+#: What a poisoned case puts in one of its values: numbers strict JSON cannot carry, and
+#: the character PostgreSQL cannot store.
+POISONS: tuple[float | str, ...] = (float("nan"), float("inf"), float("-inf"), "\x00")
+
+
+def poisoned(case_and_choice: tuple[Any, float | str, int]) -> Any:
+    """The case with its ``choice``-th value (path, query or body, in order) replaced by
+    ``poison`` (a string keeps its text around a NUL)."""
+    case, poison, choice = case_and_choice
+    slots: list[tuple[Any, Any]] = []
+
+    def collect(container: Any) -> None:
+        items = container.items() if isinstance(container, dict) else enumerate(container)
+        for key, value in items:
+            if isinstance(value, dict | list):
+                collect(value)
+            else:
+                slots.append((container, key))
+
+    for part in (case.path_parameters, case.query, case.body):
+        if isinstance(part, dict | list):
+            collect(part)
+    if slots:
+        container, key = slots[choice % len(slots)]
+        value = container[key]
+        if poison == "\x00":
+            container[key] = f"{value}"[:1] + "\x00" + f"{value}"[1:]
+        else:
+            container[key] = poison
+    return case
+
+
+def send(case: Any, base_url: str) -> Any:
+    """Answer of ``case``; a JSON body is written by Python's json, which writes NaN and
+    infinities as ``NaN`` / ``Infinity`` (what a hostile client sends; requests refuses)."""
+    import requests
+
+    kwargs = case.as_transport_kwargs(base_url=base_url, headers={"X-API-Key": ADMIN_KEY})
+    if "json" in kwargs:
+        kwargs["data"] = json.dumps(kwargs.pop("json"))
+        kwargs["headers"] = {**kwargs.get("headers", {}), "Content-Type": "application/json"}
+    return requests.request(**kwargs, timeout=60)
+
+
 def test_no_operation_answers_5xx(tmp_path: Path, demo_weights: bytes) -> None:
     import httpx
     import schemathesis
@@ -128,6 +174,9 @@ def fuzz(  # type: ignore[no-untyped-def]
             operation.method.upper() == "POST" and operation.path == "/v1/jobs"
         ):
             strategies.append(strategies[0].map(with_real_ids(ids)))
+        strategies.append(
+            st.tuples(strategies[-1], st.sampled_from(POISONS), st.integers(0, 63)).map(poisoned)
+        )
 
         @given(case=st.one_of(strategies))
         @settings(
@@ -141,11 +190,12 @@ def fuzz(  # type: ignore[no-untyped-def]
         def call(case: Any) -> None:
             nonlocal cases
             cases += 1
-            response = case.call(base_url=base_url, headers={"X-API-Key": ADMIN_KEY})
+            response = send(case, base_url)
             if response.status_code >= 500:
                 server_errors.append(
                     f"{case.operation.label}: {response.status_code} {response.text[:300]} "
-                    f"for {case.as_curl_command()}"
+                    f"for {case.operation.label} {case.path_parameters} {case.query} "
+                    f"{case.body!r:.300}"
                 )
 
         call()

@@ -9,6 +9,7 @@ are held "queued" by a dispatcher that hands them to nobody, so "in use" is dete
 from __future__ import annotations
 
 import io
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ import httpx
 import numpy as np
 import pytest
 
-ADMIN_KEY = "deletes-admin-key-" + "d" * 40
+ADMIN_KEY = "deletes-admin-key-" + secrets.token_urlsafe(32)
 
 
 class HoldingDispatcher:

@@ -320,3 +320,35 @@ def test_only_the_polled_job_reads_admit_themselves(method: str, path: str, exem
     from dsrs_api.job_routes import admits_itself
 
     assert admits_itself({"type": "http", "method": method, "path": path}) is exempt
+
+
+def test_a_foreign_cached_job_and_an_unknown_id_take_the_same_queries(
+    service: dict[str, Any],
+) -> None:
+    """No faster answer for another tenant's cached job: its 404 comes from the same
+    database queries as an unknown id's (the timing difference of issue 24)."""
+    from sqlalchemy import event
+
+    job = service["jobs"]["done"]
+    with client(service, "alice") as alice:
+        assert alice.get(f"/v1/jobs/{job}").status_code == 200
+    assert cache(service).get(("status", job)) is not None
+    engine = service["app"].state.engine
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    queries = {}
+    with client(service, "bob") as bob:
+        assert bob.get("/v1/jobs/" + "f" * 32).status_code == 404  # bob's key now verified
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            for name, job_id in (("foreign", job), ("unknown", "e" * 32)):
+                statements.clear()
+                response = bob.get(f"/v1/jobs/{job_id}")
+                assert response.status_code == 404, response.text
+                queries[name] = list(statements)
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+    assert queries["foreign"] == queries["unknown"] and queries["unknown"]

@@ -250,7 +250,20 @@ def test_auth_disabled_for_the_embedded_default(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "admin_key",
-    [None, "", "changeme", "short-key", "a" * 32, "x" * 64, "ab" * 24, "admin-key-" + "0" * 40],
+    [
+        None,
+        "",
+        "changeme",
+        "short-key",
+        "a" * 32,
+        "x" * 64,
+        "ab" * 24,
+        "admin-key-" + "0" * 40,
+        "Password1!" * 3 + "Pa",
+        "qwertyuiopasdfghjklzxcvbnm1234567890",
+        "abcdefghijklmnopqrstuvwxyz0123456789ABCDEF",
+        "correct horse battery staple again",
+    ],
 )
 def test_a_service_that_requires_keys_refuses_to_start_without_a_real_admin_key(
     tmp_path: Path, admin_key: str | None

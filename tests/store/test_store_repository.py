@@ -175,3 +175,42 @@ def test_models_are_found_by_content_key(session: Session) -> None:
     model = add_model(session)
     assert repository.find_model_by_content(session, model.content_key, model.owner_id) == model
     assert repository.find_model_by_content(session, "f" * 64, None) is None
+
+
+def test_the_tag_filter_runs_in_the_database(session: Session) -> None:
+    """Jobs carrying every tag asked for, newest first, limit and offset counting matching
+    jobs only; a job without tags (JSON null) or with an empty list matches none."""
+    from sqlalchemy import event
+
+    model = add_model(session)
+    names = {}
+    for i, tags in enumerate([["a", "b"], ["a"], None, ["b", "a", "c"], ['x"y'], []]):
+        job = repository.add_job(
+            session, model_id=model.id, mode="evaluate",
+            inputs={"source": "builtin", "dataset": "digits", "split": "test", "indices": [0]},
+            parameters={"noise": {"sigma": 0.25}}, seed=1, total=1, chunk_size=1, tags=tags,
+        )  # fmt: skip
+        job.created_at = job.created_at.replace(year=2000 + i)  # a strict order, newest last
+        names[job.id] = f"j{i}"
+    session.flush()
+
+    def listed(tags: list[str], **page: int) -> list[str]:
+        return [names[job.id] for job in repository.list_jobs(session, tags=tags, **page)]
+
+    statements: list[str] = []
+    bind = session.get_bind()
+
+    def record(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(bind, "before_cursor_execute", record)
+    try:
+        assert listed(["a"]) == ["j3", "j1", "j0"]
+    finally:
+        event.remove(bind, "before_cursor_execute", record)
+    assert len(statements) == 1 and "EXISTS" in statements[0]  # one query, filtered in SQL
+    assert listed(["a", "b"]) == ["j3", "j0"]
+    assert listed(["a", "a"], limit=1, offset=1) == ["j1"]
+    assert listed(["c"]) == ["j3"]
+    assert listed(['x"y']) == ["j4"]
+    assert listed(["z"]) == []
