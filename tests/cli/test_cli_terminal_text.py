@@ -54,7 +54,7 @@ def test_hostile_names_print_as_text(embedded_service, demo_weights: bytes, run_
                 "seed": 1,
                 "name": HOSTILE,
                 "tags": [HOSTILE],
-            }  # fmt: skip
+            }
         )
     assert_safe(run_cli(embedded_service, "jobs", "list"), SHOWN, "#" + SHOWN)
     assert_safe(run_cli(embedded_service, "jobs", "show", job.id), f"({SHOWN})")
