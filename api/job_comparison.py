@@ -87,8 +87,9 @@ def selected_job_ids(
     """The jobs a comparison covers: ``job_ids`` in their order, then the jobs of ``name``
     carrying every tag in ``tags`` (the job list's filter and order, newest first; the
     caller's own jobs only, as the list). :func:`compare_jobs` drops repeats."""
+    job_ids = [repository.resolve_id(session, "job", job_id) for job_id in job_ids]
     if name is None and not tags:
-        return list(job_ids)
+        return job_ids
     chosen = repository.list_jobs(session, limit=MAX_COMPARED_JOBS + 1, name=name, tags=tags)
     selection = " and ".join(
         ([f"name {name!r}"] if name is not None else []) + [f"tag {tag!r}" for tag in tags]

@@ -18,7 +18,9 @@ from dsrs_cli.option_parsing import parse_floats
 
 def compare(
     ctx: typer.Context,
-    jobs: Annotated[list[str] | None, typer.Argument(help="Job ids to compare.")] = None,
+    jobs: Annotated[
+        list[str] | None, typer.Argument(help="Job ids (or unique prefixes) to compare.")
+    ] = None,
     name: Annotated[
         str | None, typer.Option(help="Also compare the jobs of this name (as `jobs list`).")
     ] = None,

@@ -10,54 +10,17 @@ import typer
 
 from dsrs_cli.connection import client_options, open_client, print_json
 from dsrs_cli.id_prefixes import resolve_id, resolve_ids
-from dsrs_cli.option_parsing import parse_floats, parse_ints, parse_threshold
+from dsrs_cli.job_options import with_job_field_options
+from dsrs_cli.option_parsing import parse_floats
 from dsrs_client.contract.job_status import JobStatus
 
 jobs_app = typer.Typer(help="Submit, follow and read certification jobs.", no_args_is_help=True)
 
 
 @jobs_app.command("submit")
+@with_job_field_options
 def submit(
     ctx: typer.Context,
-    model: Annotated[str | None, typer.Option(help="Model id.")] = None,
-    dataset: Annotated[
-        str | None, typer.Option(help="Built-in dataset (digits, mnist, cifar10).")
-    ] = None,
-    split: Annotated[str | None, typer.Option(help="train or test.")] = None,
-    input_set: Annotated[str | None, typer.Option(help="Uploaded input set id.")] = None,
-    indices: Annotated[str | None, typer.Option(help="Comma-separated input indices.")] = None,
-    start: Annotated[int | None, typer.Option(help="First index of a range.")] = None,
-    stop: Annotated[int | None, typer.Option(help="End of the range (exclusive).")] = None,
-    step: Annotated[int | None, typer.Option(help="Step of the range.")] = None,
-    mode: Annotated[str | None, typer.Option(help="evaluate (labels) or predict.")] = None,
-    family: Annotated[str | None, typer.Option(help="gaussian or general-gaussian.")] = None,
-    sigma: Annotated[float | None, typer.Option(help="Sigma of P.")] = None,
-    k: Annotated[int | None, typer.Option(help="k of a general-gaussian P.")] = None,
-    q_sigma: Annotated[float | None, typer.Option(help="Sigma of Q (DSRS).")] = None,
-    q_threshold: Annotated[
-        str | None, typer.Option(help="Thresholded Q: percentile in (0, 1), x or x+.")
-    ] = None,
-    n_selection: Annotated[int | None, typer.Option(help="Selection draws n0.")] = None,
-    n: Annotated[int | None, typer.Option(help="Draws under P and under Q.")] = None,
-    alpha: Annotated[float | None, typer.Option(help="Failure probability.")] = None,
-    batch_size: Annotated[int | None, typer.Option(help="Noisy copies per pass.")] = None,
-    radius_method: Annotated[str | None, typer.Option(help="grid or precise.")] = None,
-    radius_unit: Annotated[
-        float | None, typer.Option(help="Grid step of DSRS radii, in units of sigma.")
-    ] = None,
-    search_mode: Annotated[str | None, typer.Option(help="exact or original.")] = None,
-    seed: Annotated[int | None, typer.Option(help="Seed (random if omitted).")] = None,
-    name: Annotated[str | None, typer.Option(help="A name to find the job by.")] = None,
-    tag: Annotated[
-        list[str] | None, typer.Option("--tag", help="A tag (repeatable); filter with jobs list.")
-    ] = None,
-    baseline: Annotated[
-        str | None,
-        typer.Option(
-            help="NP baseline of a DSRS job: same-run (default) or equal-budget (N more draws "
-            "under P, NP from the pooled 2N at the full alpha: the DSRS paper's baseline)."
-        ),
-    ] = None,
     file: Annotated[
         Path | None,
         typer.Option(
@@ -69,19 +32,17 @@ def submit(
         ),
     ] = None,
     watch: Annotated[bool, typer.Option(help="Follow the job until it is final.")] = False,
+    *,
+    job_fields: dict[str, Any],
 ) -> None:
-    """Submit a certification job; prints its id (or follows it with --watch)."""
+    """Submit a certification job; prints its id (or follows it with --watch).
+
+    Every field of the job body is an option (sequential sampling: --target-radii or
+    --tolerance, with --first-look, --growth, --final-share); options given here replace
+    the fields of --file."""
     from dsrs_cli.job_requests import RequestFieldError, load_document, merge, nested_fields
 
-    flat: dict[str, Any] = {
-        "model": model, "dataset": dataset, "split": split, "input_set": input_set,
-        "indices": parse_ints(indices), "start": start, "stop": stop, "step": step, "mode": mode,
-        "family": family, "sigma": sigma, "k": k, "q_sigma": q_sigma,
-        "q_threshold": parse_threshold(q_threshold), "n_selection": n_selection, "n": n,
-        "alpha": alpha, "batch_size": batch_size, "radius_method": radius_method,
-        "radius_unit": radius_unit, "search_mode": search_mode, "seed": seed,
-        "name": name, "tags": tag or None, "baseline": baseline,
-    }  # fmt: skip
+    flat = job_fields
     try:
         base = load_document(file) if file is not None else {}
         if not isinstance(base, dict):
@@ -91,7 +52,7 @@ def submit(
         raise typer.BadParameter(str(error)) from None
     request = _validated(body)
     with open_client(ctx) as dsrs:
-        job = dsrs.submit_job(_with_full_ids(dsrs, request))
+        job = dsrs.submit_job(request)  # the service resolves id prefixes
         if watch:
             from dsrs_cli.job_progress import watch_jobs
 
@@ -148,7 +109,9 @@ def list_jobs(
 
 
 @jobs_app.command("show")
-def show(ctx: typer.Context, job_id: Annotated[str, typer.Argument(help="Job id")]) -> None:
+def show(
+    ctx: typer.Context, job_id: Annotated[str, typer.Argument(help="Job id or unique prefix")]
+) -> None:
     """Show a job's status, progress, parameters and timings."""
     with open_client(ctx) as dsrs:
         job = dsrs.get_job(resolve_id(dsrs, "job", job_id))
@@ -163,7 +126,7 @@ def show(ctx: typer.Context, job_id: Annotated[str, typer.Argument(help="Job id"
 @jobs_app.command("watch")
 def watch(
     ctx: typer.Context,
-    job_ids: Annotated[list[str], typer.Argument(help="One or more job ids")],
+    job_ids: Annotated[list[str], typer.Argument(help="One or more job ids or unique prefixes")],
     timeout: Annotated[float | None, typer.Option(help="Give up after this many s.")] = None,
     interval: Annotated[float, typer.Option(help="Seconds between polls.")] = 1.0,
 ) -> None:
@@ -184,7 +147,9 @@ def watch(
 
 
 @jobs_app.command("cancel")
-def cancel(ctx: typer.Context, job_id: Annotated[str, typer.Argument(help="Job id")]) -> None:
+def cancel(
+    ctx: typer.Context, job_id: Annotated[str, typer.Argument(help="Job id or unique prefix")]
+) -> None:
     """Cancel a queued or running job (results stored so far are kept)."""
     with open_client(ctx) as dsrs:
         job = dsrs.cancel_job(resolve_id(dsrs, "job", job_id))
@@ -195,7 +160,9 @@ def cancel(ctx: typer.Context, job_id: Annotated[str, typer.Argument(help="Job i
 
 
 @jobs_app.command("rm")
-def remove(ctx: typer.Context, job_id: Annotated[str, typer.Argument(help="Job id")]) -> None:
+def remove(
+    ctx: typer.Context, job_id: Annotated[str, typer.Argument(help="Job id or unique prefix")]
+) -> None:
     """Delete a finished job and its results (a queued or running job: cancel it first)."""
     with open_client(ctx) as dsrs:
         full_id = resolve_id(dsrs, "job", job_id)
@@ -206,7 +173,7 @@ def remove(ctx: typer.Context, job_id: Annotated[str, typer.Argument(help="Job i
 @jobs_app.command("results")
 def results(
     ctx: typer.Context,
-    job_id: Annotated[str, typer.Argument(help="Job id")],
+    job_id: Annotated[str, typer.Argument(help="Job id or unique prefix")],
     radii: Annotated[
         str | None, typer.Option(help="Comma-separated radii (default 0, 0.25, …).")
     ] = None,
@@ -225,18 +192,6 @@ def results(
     if rows:
         print_samples(samples)
     print_summary(summary)
-
-
-def _with_full_ids(dsrs: Any, request: Any) -> Any:
-    """The request with the model and input set ids completed from unique prefixes."""
-    inputs = request.inputs
-    if inputs.input_set_id is not None:
-        inputs = inputs.model_copy(
-            update={"input_set_id": resolve_id(dsrs, "input set", inputs.input_set_id)}
-        )
-    return request.model_copy(
-        update={"model_id": resolve_id(dsrs, "model", request.model_id), "inputs": inputs}
-    )
 
 
 def _validated(body: dict[str, Any]) -> Any:

@@ -31,7 +31,8 @@ def plan(
     dimension: Annotated[int | None, typer.Option(help="Input dimension d.")] = None,
     dataset: Annotated[str | None, typer.Option(help=f"Take d of {', '.join(DATASETS)}.")] = None,
     model: Annotated[
-        str | None, typer.Option(help="Take d from this model on the service.")
+        str | None,
+        typer.Option(help="Take d from this model on the service (id or unique prefix)."),
     ] = None,
     alpha: AlphaOption = DEFAULT_ALPHA,
     q_sigma: QSigmaOption = None,

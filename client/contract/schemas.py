@@ -311,6 +311,9 @@ class DatasetOut(BaseModel):
     input_shape: list[int] = Field(description="C×H×W of one input")
     num_classes: int
     splits: dict[str, int] = Field(description="Built-in splits a job may name: their sizes")
+    on_server: bool = Field(
+        default=True, description="Its files are on this server (a job may name it); digits always"
+    )
 
 
 class CatalogueOut(BaseModel):

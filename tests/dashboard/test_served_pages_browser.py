@@ -78,9 +78,11 @@ def test_every_served_page_loads_without_csp_violation_or_error(
         page.on("pageerror", lambda error, p=problems: p.append(f"exception: {error}"))
         page.on(
             "console",
-            lambda message, p=problems: p.append(f"console {message.type}: {message.text}")
-            if message.type in ("error", "warning")
-            else None,
+            lambda message, p=problems: (
+                p.append(f"console {message.type}: {message.text}")
+                if message.type in ("error", "warning")
+                else None
+            ),
         )
         response = page.goto(embedded_api.base_url + path, wait_until="networkidle")
         assert response is not None and response.ok, (path, response and response.status)

@@ -60,7 +60,7 @@ export function render(view, [jobId], _query, ctx) {
       renderHead(slots.head, job, ctx, refresh, slots.message);
       slots.warnings.replaceChildren(...(job.warnings || []).map((text) => h("div", { class: "form-error warning", role: "note" }, `⚠ ${text}`)));
       renderProgress(slots.progress, job);
-      renderStats(slots.stats, overview);
+      renderStats(slots.stats, overview, job);
       renderCurve(slots.curve, slots.accuracyTable, overview);
       renderGain(slots.gain, overview);
       if (!parametersShown) {
@@ -137,7 +137,7 @@ function gainStat(o) {
       : "Against NP of the job's own N draws at half of alpha, which overstates the gain; submit with baseline equal-budget for the paper's baseline");
 }
 
-function renderStats(slot, o) {
+function renderStats(slot, o, job) {
   if (!o.samples) {
     slot.replaceChildren(h("p", { class: "muted" }, `No inputs certified yet (0 of ${o.total}).`));
     return;
@@ -154,11 +154,13 @@ function renderStats(slot, o) {
     stat("Benign accuracy", o.clean_accuracy === null ? "no labels" : percent(o.clean_accuracy), "",
       "Smoothed classifier's top class = label (predict: selection draws; evaluate: more than half the P draws)"),
     stat(`Certified ${metric} at 0`, percent(o.table.length ? o.table[0].np : 0)),
-    stat("Largest radius", o.uses_q ? `${fixed(o.max_radius_np)} / ${fixed(o.max_radius_dsrs)}` : fixed(o.max_radius_np), "",
-      "NP / DSRS"),
+    stat("Largest radius", o.uses_q ? `NP ${fixed(o.max_radius_np)} · DSRS ${fixed(o.max_radius_dsrs)}` : `NP ${fixed(o.max_radius_np)}`, "",
+      "The largest certified radius among the inputs, of NP (same run) and of DSRS"),
     stat("Inputs certified", `${o.samples} / ${o.total}`),
-    stat("Forward passes", o.forward_passes_budget ? percent(o.forward_passes / o.forward_passes_budget) : "–", "",
-      `${o.forward_passes.toLocaleString()} of the fixed-N budget ${o.forward_passes_budget.toLocaleString()} (sequential jobs stop inputs early)`),
+    job.parameters.sequential
+      ? stat("Forward passes", o.forward_passes_budget ? percent(o.forward_passes / o.forward_passes_budget) : "–", "",
+        `${o.forward_passes.toLocaleString()} of the fixed-N budget ${o.forward_passes_budget.toLocaleString()} (sequential sampling stops inputs early)`)
+      : stat("Forward passes", o.forward_passes.toLocaleString(), "", "Fixed N: every input draws its whole budget"),
   ].filter(Boolean));
 }
 
@@ -214,14 +216,26 @@ function parameterList(job) {
     ["Mode", job.mode],
     ["Noise P", `${p.noise.family}, σ = ${p.noise.sigma}${p.noise.family === "general-gaussian" ? `, k = ${p.noise.k}` : ""}`],
     ["Noise Q", !q ? "none (NP only)" : q.sigma !== null && q.sigma !== undefined ? `σ_Q = ${q.sigma}` : `threshold ${q.threshold}`],
-    ["Draws", `N = ${p.n} per distribution; selection n₀ = ${p.n_selection}`],
+    ["Draws", `N = ${p.n} per distribution${p.sequential ? " at most" : ""}; selection n₀ = ${p.n_selection}`],
+    ["Sampling", samplingText(p)],
+    ["NP baseline", q ? p.baseline : "–"],
     ["α", `${p.alpha} (whole certificate)`],
     ["Batch size", p.batch_size],
     ["Radius search", Object.entries(p.radius_search || {}).map(([k, v]) => `${k}=${v}`).join(", ")],
     ["Seed", job.seed],
+    ["Name", job.name || "–"],
+    ["Tags", (job.tags || []).join(", ") || "–"],
     ["Job id", job.id],
   ];
   return h("dl", { class: "params", id: "parameters" }, rows.flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, String(v))]));
+}
+
+// "fixed N", or the sequential rule with its looks (the Parameters panel).
+export function samplingText(p) {
+  const s = p.sequential;
+  if (!s) return "fixed N (every input draws N)";
+  const rule = s.target_radii && s.target_radii.length ? `target radii ${s.target_radii.join(", ")}` : `tolerance ${s.tolerance}`;
+  return `sequential: ${rule}; first look ${s.first_look}, growth ×${s.growth}, final share ${s.final_share} of α`;
 }
 
 // Every page of the results endpoint, joined into one file (works with an API key too).
