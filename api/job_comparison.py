@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from dsrs_api.errors import InvalidRequestError
 from dsrs_api.job_reports import JobRadii, job_radii, table_radii
 from dsrs_client.contract import CertificateFigures, ComparedJob, Comparison, EstimateOut
+from dsrs_client.contract.labels import TARGET_FORM_NOTE, is_target_form, sampling_label
 from dsrs_core.accuracy_intervals import (
     ACR_INTERVAL_METHOD,
     PROPORTION_INTERVAL_METHOD,
@@ -42,8 +43,9 @@ MAX_COMPARED_ROWS = 400_000
 CURVE_POINTS = 201
 
 
-def job_label(job: JobRecord) -> str:
-    """What distinguishes a job in a comparison: id prefix, P, Q and the budget."""
+def job_label(job: JobRecord, used: int | None = None, budget: int | None = None) -> str:
+    """What distinguishes a job in a comparison: id prefix, P, Q and the budget (with the
+    sampling rule and the share of the fixed-N passes a sequential job used)."""
     p = job.parameters
     parts = [job.id[:8], f"σ={p.noise.sigma:g}"]
     if p.noise.k:
@@ -53,7 +55,16 @@ def job_label(job: JobRecord) -> str:
     elif p.q is not None:
         parts.append(f"Q th={p.q.threshold}")
     parts.append(f"N={p.n}")
+    if p.sequential is not None:
+        parts.append(sampling_label(p, used, budget))
     return " ".join(parts)
+
+
+def _notes(jobs: Sequence[JobRecord]) -> list[str]:
+    """The target-form note, when such a job is compared with a fixed-N one."""
+    target_form = [job.id[:8] for job in jobs if is_target_form(job.parameters)]
+    fixed = any(job.parameters.sequential is None for job in jobs)
+    return [f"{', '.join(target_form)}: {TARGET_FORM_NOTE}"] if target_form and fixed else []
 
 
 def _estimate(estimate: Estimate) -> EstimateOut:
@@ -126,8 +137,11 @@ def compare_jobs(
             f"{MAX_COMPARED_ROWS}: compare fewer jobs at once"
         )
     found = []
+    passes: dict[str, tuple[int, int]] = {}  # forward passes used, and the fixed-N budget
     for job in jobs_found:
         rows = repository.all_samples(session, job.id)
+        used = sum(row.p_n + (row.q_n or 0) + (row.baseline_extra_n or 0) for row in rows)
+        passes[job.id] = (used, len(rows) * job.parameters.draws_per_input("evaluate"))
         radii_of = job_radii(job, rows)
         found.append((job, len(rows), radii_of, _certificates(job, radii_of)))
     largest = max(
@@ -157,7 +171,7 @@ def compare_jobs(
         jobs.append(
             ComparedJob(
                 job_id=job.id,
-                label=job_label(job),
+                label=job_label(job, *passes[job.id]),
                 status=job.status,
                 mode=job.mode,
                 samples=samples,
@@ -175,4 +189,5 @@ def compare_jobs(
         accuracy_interval=PROPORTION_INTERVAL_METHOD,
         acr_interval=ACR_INTERVAL_METHOD,
         jobs=jobs,
+        notes=_notes([job for job, *_ in found]),
     )

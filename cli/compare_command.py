@@ -93,6 +93,8 @@ def compare(
         if client_options(ctx).json_output and output is None:
             typer.echo(comparison.model_dump_json(indent=2))
             return
+        for note in comparison.notes:
+            typer.secho(f"note: {note}", fg=typer.colors.YELLOW, err=True)
         rows = comparison_rows(comparison)
         title = f"{len(comparison.jobs)} job(s)"
     if client_options(ctx).json_output and output is None:

@@ -83,29 +83,41 @@ def list_jobs(
     if client_options(ctx).json_output:
         print_json(jobs)
         return
+    from rich import box
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"{len(jobs)} job(s)")
-    for column in ("id", "name", "status", "progress", "model", "P", "Q", "N", "alpha", "created"):
-        table.add_column(column)
+    from dsrs_cli.id_prefixes import SHOWN_ID_LENGTH
+
+    # Compact enough for 80 columns: short ids, one line per job (jobs show has the rest;
+    # "≤N seq" marks sequential sampling, which may stop inputs before N).
+    table = Table(title=f"{len(jobs)} job(s)", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("id", no_wrap=True)
+    table.add_column("name", overflow="ellipsis", max_width=14, no_wrap=True)
+    for column in ("status", "done", "σ / Q", "N", "created"):
+        table.add_column(column, no_wrap=True)
     for job in jobs:
         p = job.parameters
         noise = p.noise
-        q = {} if p.q is None else p.q.model_dump()
+        q = "-" if p.q is None else f"{p.q.sigma:g}" if p.q.sigma is not None else p.q.threshold
         table.add_row(
-            job.id,
+            job.id[:SHOWN_ID_LENGTH],
             " ".join([job.name or "", *(f"#{t}" for t in job.tags)]).strip() or "-",
             job.status + (" ⚠" if job.warnings else ""),
             f"{job.progress.done}/{job.progress.total}",
-            job.model_id,
-            f"{noise.family} {noise.sigma}" + (f" k={noise.k}" if noise.k else ""),
-            ", ".join(f"{key}={value}" for key, value in q.items() if value is not None) or "-",
-            str(p.n),
-            str(p.alpha),
-            job.timings.created_at.strftime("%Y-%m-%d %H:%M"),
+            f"{noise.sigma:g}" + (f" k{noise.k}" if noise.k else "") + f" / {q}",
+            f"{p.n}" if p.sequential is None else f"≤{p.n} seq",
+            _short_time(job.timings.created_at),
         )
     Console().print(table)
+
+
+def _short_time(moment: Any) -> str:
+    """``17:05`` today, ``12-03`` before (local time)."""
+    from datetime import datetime
+
+    local = moment.astimezone()
+    return local.strftime("%H:%M" if local.date() == datetime.now().date() else "%m-%d")
 
 
 @jobs_app.command("show")
@@ -130,18 +142,29 @@ def watch(
     timeout: Annotated[float | None, typer.Option(help="Give up after this many s.")] = None,
     interval: Annotated[float, typer.Option(help="Seconds between polls.")] = 1.0,
 ) -> None:
-    """Follow jobs with progress bars until all are final (exit 1 if one did not succeed)."""
+    """Follow jobs until all are final, then print each succeeded job's summary table
+    (exit 1 if one did not succeed). Progress bars on a terminal, progress lines otherwise."""
     from dsrs_cli.job_progress import watch_jobs
 
     with open_client(ctx) as dsrs:
         jobs = watch_jobs(
             dsrs, resolve_ids(dsrs, "job", job_ids), timeout=timeout, poll_interval=interval
         )
-    if client_options(ctx).json_output:
+        json_output = client_options(ctx).json_output
+        summaries = {
+            job.id: dsrs.summary(job.id)
+            for job in jobs
+            if job.status == "succeeded" and not json_output
+        }
+    if json_output:
         print_json(jobs)
     else:
+        from dsrs_cli.result_tables import print_summary
+
         for job in jobs:
             typer.echo(f"{job.id} {job.status}" + (f": {job.error}" if job.error else ""))
+            if job.id in summaries:  # what `jobs results` prints, so the watch ends on it
+                print_summary(summaries[job.id])
     if any(job.status != "succeeded" for job in jobs):
         raise typer.Exit(1)
 

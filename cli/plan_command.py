@@ -100,7 +100,7 @@ def plan(
             f"DSRS best-case qL {result.best_q_lower:.6f}  max radius {result.dsrs_max_radius:.4f}"
             "  (N under P + N under Q, alpha split)"
         )
-    typer.echo(f"forward passes per input: {result.forward_passes_per_input}")
+    typer.echo(f"forward passes per input: {result.forward_passes_per_input:,}")
     for warning in result.warnings:
         typer.secho(f"warning: {warning}", fg=typer.colors.YELLOW)
     if result.sequential_saving is not None:

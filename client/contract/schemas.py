@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from dsrs_client.contract.datasets import BUILTIN_SPLITS, DATASET_NAMES, DATASETS
 from dsrs_client.contract.job_parameters import Baseline, JobMode, JobParameters
@@ -147,6 +147,14 @@ class SampleOut(BaseModel):
     )
     reason: str
     elapsed_s: float
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="Forward passes this input used: P draws, Q draws and the equal-budget "
+        "extra draws (a sequential input stops early; selection draws are not counted)"
+    )
+    @property
+    def draws_used(self) -> int:
+        return self.p_n + (self.q_n or 0) + (self.baseline_extra_n or 0)
 
 
 class ResultsPage(BaseModel):
@@ -304,6 +312,11 @@ class Comparison(BaseModel):
     accuracy_interval: str
     acr_interval: str
     jobs: list[ComparedJob]
+    notes: list[str] = Field(
+        default_factory=list,
+        description="What a reader must know to compare these jobs fairly (e.g. a "
+        "target-form sequential job's ACR next to a fixed-N job's)",
+    )
 
 
 class DatasetOut(BaseModel):

@@ -331,6 +331,8 @@ def test_new_user_path_without_typing_an_id(
     page.fill("#f-noise-sigma", "0.5")  # σ_Q follows σ
     assert page.input_value("#f-q-sigma") == "0.4"
     page.fill("#f-noise-sigma", "0.25")
+    page.locator("#budget-body", has_text="at σ = 0.25").wait_for()
+    previewed = page.locator("#budget-body li.warning").all_inner_texts()
     screenshot(page, artifacts, "2-new-job-defaults")
     page.click("#submit-job")
     wait_for_location(page, r"/dashboard/jobs/[0-9a-f]{32}$")
@@ -341,7 +343,8 @@ def test_new_user_path_without_typing_an_id(
     page.wait_for_function(
         "() => document.querySelectorAll('#samples-table tbody tr').length === 6"
     )
-    assert page.locator("#job-warnings").inner_text() == ""
+    # The job warns by the same rule as the budget preview (issue 21): the same texts.
+    assert page.locator("#job-warnings > div").all_inner_texts() == previewed
     screenshot(page, artifacts, "3-job-finished")
     assert not errors, errors
     assert_same_origin(urls, live_service.base_url)

@@ -35,7 +35,7 @@ export function render(view, [jobId], _query, ctx) {
           h("span", { class: "key" }, h("span", { class: "swatch np" }), "Neyman–Pearson (NP; same run dashed, equal budget dotted when drawn)"),
           h("span", { class: "key" }, h("span", { class: "swatch dsrs" }), "DSRS")),
         slots.curve, slots.accuracyTable),
-      h("div", { class: "panel" }, h("h2", {}, "DSRS gain over NP of the same run, per input"), slots.gain)),
+      h("div", { class: "panel" }, h("h2", { id: "gain-title" }, "DSRS gain over NP, per input"), slots.gain)),
     h("div", { class: "panel" }, h("h2", {}, "Per-sample results"), table.element),
     h("div", { class: "panel" }, h("h2", {}, "Parameters"), slots.parameters));
 
@@ -197,13 +197,15 @@ function renderGain(slot, o) {
     slot.replaceChildren(h("p", { class: "empty" }, "No certified inputs yet."));
     return;
   }
+  const against = o.baseline === "equal-budget" ? "NP with the equal budget (2N draws under P, full α)" : "NP of the same run";
+  document.getElementById("gain-title").textContent = `DSRS gain over ${o.baseline === "equal-budget" ? "equal-budget" : "same-run"} NP, per input`;
   const width = g.edges[1] - g.edges[0];
   const bars = [{ from: -width, to: 0, count: g.unchanged, cls: "zero", label: "no gain" }];
   g.counts.forEach((count, i) => bars.push({ from: g.edges[i], to: g.edges[i + 1], count }));
   slot.replaceChildren(
     histogram({ bars, width: 420, height: 300, xLabel: "DSRS radius − NP radius", yLabel: "inputs", title: "Histogram of the DSRS gain over NP" }),
     h("p", { class: "muted" },
-      `${g.improved} of ${g.eligible} certified inputs gain (grey bar: no gain); mean gain ${fixed(g.mean_gain, 4)}, largest ${fixed(g.max_gain, 4)}.`));
+      `Against ${against}: ${g.improved} of ${g.eligible} certified inputs gain (grey bar: no gain${o.baseline === "equal-budget" ? " or a loss" : ""}); mean gain ${fixed(g.mean_gain, 4)}, largest ${fixed(g.max_gain, 4)}.`));
 }
 
 function parameterList(job) {

@@ -115,11 +115,6 @@ function thumbnail(jobId, index) {
     "data-src": `/v1/jobs/${jobId}/inputs/${index}.png` });
 }
 
-// The forward passes an input used (selection draws are not stored per input).
-export function drawsUsed(item) {
-  return item.p_n + (item.q_n || 0) + (item.baseline_extra_n || 0);
-}
-
 function row(jobId, item) {
   const abstained = item.prediction === null;
   const wrong = !abstained && item.label !== null && item.prediction !== item.label;
@@ -137,6 +132,6 @@ function row(jobId, item) {
     h("td", { class: "num" }, fixed(dsrs, 4)),
     h("td", { class: "num" }, gain === null ? "–" : gain > 1e-6 ? `+${fixed(gain, 4)}` : "0"),
     h("td", { class: "num" }, `${fixed(item.elapsed_s, 2)} s`),
-    h("td", { class: "num draws" }, drawsUsed(item).toLocaleString()),
+    h("td", { class: "num draws" }, item.draws_used.toLocaleString()),
     h("td", { class: "num" }, item.baseline_np_radius === null || item.baseline_np_radius === undefined ? "–" : fixed(item.baseline_np_radius, 4)));
 }
