@@ -220,10 +220,10 @@ def results(
 def _validated(body: dict[str, Any]) -> Any:
     from pydantic import ValidationError
 
+    from dsrs_cli.job_requests import validation_problems
     from dsrs_client.contract import JobCreate
 
     try:
         return JobCreate.model_validate(body)
     except ValidationError as error:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
-        raise typer.BadParameter(f"invalid job request: {problems}") from None
+        raise typer.BadParameter(f"invalid job request: {validation_problems(error)}") from None

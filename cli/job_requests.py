@@ -24,6 +24,7 @@ __all__ = [
     "load_document",
     "merge",
     "nested_fields",
+    "validation_problems",
 ]
 
 #: How a nested group's leaves are named flat: ``inputs.stop`` → ``stop``, ``q.sigma`` →
@@ -133,6 +134,15 @@ def nested_fields(flat: Mapping[str, Any]) -> dict[str, Any]:
             target = target.setdefault(parent, {})
         target[leaf] = value
     return body
+
+
+def validation_problems(error: Any) -> str:
+    """A pydantic ``ValidationError`` as ``field: message; …`` (a whole-body error, whose
+    location is empty, as its message alone: no stray ``: :``)."""
+    return "; ".join(
+        f"{'.'.join(map(str, e['loc']))}: {e['msg']}" if e["loc"] else e["msg"]
+        for e in error.errors()
+    )
 
 
 def unknown_field_message(name: str, what: str, extra: tuple[str, ...] = ()) -> str:

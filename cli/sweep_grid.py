@@ -33,6 +33,7 @@ from dsrs_cli.job_requests import (
     merge,
     nested_fields,
     unknown_field_message,
+    validation_problems,
 )
 
 __all__ = ["SweepConfiguration", "SweepSpec", "parse_sweep"]
@@ -106,10 +107,9 @@ def parse_sweep(document: Any) -> SweepSpec:
         try:
             JobCreate.model_validate(body)
         except ValidationError as error:
-            problems = "; ".join(
-                f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()
-            )
-            raise RequestFieldError(f"configuration {label}: {problems}") from None
+            raise RequestFieldError(
+                f"configuration {label}: {validation_problems(error)}"
+            ) from None
         configurations.append(SweepConfiguration(label, values, body))
     radii = document.get("radii")
     if radii is not None and (
