@@ -158,4 +158,6 @@ def _comparison_rows(dsrs, done, tables):  # type: ignore[no-untyped-def]
         return []
     radii = [row.radius for row in tables[0].certified_accuracy]
     comparison = dsrs.compare([job.id for _, job in done], radii=radii or None)
+    for note in comparison.notes:
+        typer.secho(f"note: {note}", fg=typer.colors.YELLOW, err=True)
     return comparison_rows(comparison, {job.id: label for label, job in done})

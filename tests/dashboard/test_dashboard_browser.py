@@ -456,6 +456,10 @@ def test_a_sequential_job_from_the_form_shows_its_passes_and_parameters(
     largest = page.locator(".stat", has_text="Largest radius").locator(".value").inner_text()
     assert largest.startswith("NP ") and " · DSRS " in largest
     screenshot(page, artifacts, "2-sequential-job-page")
+    page.click("nav >> text=Jobs")
+    row = page.locator(f"tr[data-job='{job_id}']")
+    row.wait_for()
+    assert f"N ≤ {n}, sequential (target radii 0.3)" in row.inner_text()
     assert not errors, errors
     assert_same_origin(urls, live_service.base_url)
     page.close()

@@ -2,7 +2,7 @@
 // parameters, the per-sample table, downloads and cancel.
 
 import { apiFetch, catalogue, getJson, postJson, ApiError } from "./api.js";
-import { duration, errorBox, fixed, h, link, percent, progressBar, shortId, statusBadge, timestamp } from "./dom.js";
+import { duration, errorBox, fixed, h, link, percent, progressBar, samplingRule, shortId, statusBadge, timestamp } from "./dom.js";
 import { histogram, lineChart } from "./plot.js";
 import { sampleTable } from "./sample_table.js";
 
@@ -219,7 +219,8 @@ function parameterList(job) {
     ["Noise P", `${p.noise.family}, σ = ${p.noise.sigma}${p.noise.family === "general-gaussian" ? `, k = ${p.noise.k}` : ""}`],
     ["Noise Q", !q ? "none (NP only)" : q.sigma !== null && q.sigma !== undefined ? `σ_Q = ${q.sigma}` : `threshold ${q.threshold}`],
     ["Draws", `N = ${p.n} per distribution${p.sequential ? " at most" : ""}; selection n₀ = ${p.n_selection}`],
-    ["Sampling", samplingText(p)],
+    ["Sampling", !p.sequential ? "fixed N (every input draws N)"
+      : `sequential: ${samplingRule(p.sequential)}; first look ${p.sequential.first_look}, growth ×${p.sequential.growth}, final share ${p.sequential.final_share} of α`],
     ["NP baseline", q ? p.baseline : "–"],
     ["α", `${p.alpha} (whole certificate)`],
     ["Batch size", p.batch_size],
@@ -230,14 +231,6 @@ function parameterList(job) {
     ["Job id", job.id],
   ];
   return h("dl", { class: "params", id: "parameters" }, rows.flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, String(v))]));
-}
-
-// "fixed N", or the sequential rule with its looks (the Parameters panel).
-export function samplingText(p) {
-  const s = p.sequential;
-  if (!s) return "fixed N (every input draws N)";
-  const rule = s.target_radii && s.target_radii.length ? `target radii ${s.target_radii.join(", ")}` : `tolerance ${s.tolerance}`;
-  return `sequential: ${rule}; first look ${s.first_look}, growth ×${s.growth}, final share ${s.final_share} of α`;
 }
 
 // Every page of the results endpoint, joined into one file (works with an API key too).
