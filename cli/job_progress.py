@@ -4,6 +4,7 @@ nothing until the end."""
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -53,7 +54,8 @@ def watch_jobs(
     latest: dict[str, JobOut] = {}
     pending = list(dict.fromkeys(job_ids))
     console = Console(stderr=True)
-    lines = show and not console.is_terminal
+    # `| tee` (stdout piped) or a log (stderr redirected): lines, which every reader sees.
+    lines = show and not (console.is_terminal and sys.stdout.isatty())
     printed: dict[str, tuple[str, float]] = {}
 
     def line(job_id: str, name: str, job: JobOut) -> None:
