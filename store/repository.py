@@ -97,12 +97,12 @@ def resolve_id(session: Session, kind: str, given: str) -> str:
         return given
     record = _RECORDS[kind]
     if not identifier or identifier.strip("0123456789abcdef"):
-        raise NotFoundError(kind, given)
+        raise NotFoundError(kind, given, prefix=True)
     matches = session.scalars(
         select(record.id).where(record.id.startswith(identifier)).order_by(record.id).limit(6)
     ).all()
     if not matches:
-        raise NotFoundError(kind, given)
+        raise NotFoundError(kind, given, prefix=True)
     if len(matches) > 1:
         raise AmbiguousIdError(kind, given, [m[: len(identifier) + 4] + "…" for m in matches])
     return matches[0]

@@ -85,7 +85,7 @@ def test_http_errors_show_the_detail(embedded_service, run_cli) -> None:
     assert refused.exit_code == 1 and "HTTP 404" in refused.stderr
     # A shorter id is a prefix, resolved by the service among the caller's ids.
     prefix = run_cli(embedded_service, "jobs", "show", "no-such-job")
-    assert prefix.exit_code == 1 and "job 'no-such-job' does not exist" in prefix.stderr
+    assert prefix.exit_code == 1 and "no job id starts with 'no-such-job'" in prefix.stderr
 
 
 def test_api_key_option_and_environment_reach_the_client(monkeypatch: pytest.MonkeyPatch) -> None:
