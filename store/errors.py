@@ -24,11 +24,8 @@ class NotFoundError(StoreError, LookupError):
     """No row with the requested id."""
 
     def __init__(self, kind: str, identifier: str, *, prefix: bool = False) -> None:
-        super().__init__(
-            f"no {kind} id starts with {identifier!r}"
-            if prefix
-            else f"{kind} {identifier!r} does not exist"
-        )
+        also = f" (no {kind} id starts with {identifier!r})" if prefix else ""
+        super().__init__(f"{kind} {identifier!r} does not exist{also}")
         self.kind = kind
         self.identifier = identifier
 
