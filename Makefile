@@ -1,19 +1,27 @@
 # Two entry points for a fresh checkout: `make demo` and `make test`.
-# Both create the virtual environment .venv/ on first use (stamp file below).
+# Both create the virtual environment .venv/ on first use (stamp files below): `make demo`
+# (and serve, worker, migrate) installs the service only; `make test` and `make lint` add the
+# development tools (pytest, ruff, playwright, ...: the `dev` extra).
 
 PYTHON ?= python3
 VENV := .venv
+RUNTIME_STAMP := $(VENV)/.runtime-installed
 STAMP := $(VENV)/.installed
 
 .PHONY: demo test fuzz lint serve worker migrate services clean
 
-$(STAMP): pyproject.toml client/pyproject.toml
+$(RUNTIME_STAMP): pyproject.toml client/pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install -e ./client -e '.[dev]'
+	$(VENV)/bin/pip install --progress-bar off -e ./client -e .
+	touch $(RUNTIME_STAMP)
+
+# Everything the tests need: the service and the development tools.
+$(STAMP): $(RUNTIME_STAMP)
+	$(VENV)/bin/pip install --progress-bar off -e ./client -e '.[dev]'
 	touch $(STAMP)
 
 ## Certify 100 digits test images on the embedded service and print NP vs DSRS.
-demo: $(STAMP)
+demo: $(RUNTIME_STAMP)
 	$(VENV)/bin/dsrs demo
 
 ## Start PostgreSQL and Redis if needed, then run the whole test suite.
@@ -31,13 +39,13 @@ services:
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
-serve: $(STAMP)
+serve: $(RUNTIME_STAMP)
 	$(VENV)/bin/dsrs serve
 
-worker: $(STAMP)
+worker: $(RUNTIME_STAMP)
 	$(VENV)/bin/dsrs worker
 
-migrate: $(STAMP)
+migrate: $(RUNTIME_STAMP)
 	$(VENV)/bin/dsrs migrate
 
 clean:

@@ -3,7 +3,8 @@
 FastAPI's default page loads Swagger UI's script and style sheet from a CDN: on a cluster
 without internet it is blank. The assets come from ``swagger-ui-bundle`` (Swagger UI's
 ``dist`` files as a Python package) and are served under ``/docs/assets``; the page itself
-is FastAPI's, pointed at them. ReDoc (CDN only) is not offered.
+is FastAPI's, pointed at them, with Swagger's online validator badge off (it would fetch
+from validator.swagger.io). ReDoc (a CDN script only) is not offered: ``/redoc`` is 404.
 """
 
 from __future__ import annotations
@@ -33,4 +34,5 @@ def install_api_docs(app: FastAPI) -> None:
             swagger_js_url=f"{ASSETS_PATH}/swagger-ui-bundle.js",
             swagger_css_url=f"{ASSETS_PATH}/swagger-ui.css",
             swagger_favicon_url=f"{ASSETS_PATH}/favicon-32x32.png",
+            swagger_ui_parameters={"validatorUrl": None},
         )

@@ -4,9 +4,14 @@ dashboard)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
+from fastapi import APIRouter, Depends
+
+from dsrs_api.dependencies import get_settings
 from dsrs_client.contract import CatalogueOut, catalogue
+from dsrs_store.api_settings import ApiSettings
+from dsrs_store.datasets import files_present
 
 __all__ = ["router"]
 
@@ -14,5 +19,10 @@ router = APIRouter(prefix="/v1/catalogue", tags=["catalogue"])
 
 
 @router.get("", response_model=CatalogueOut)
-def get_catalogue() -> CatalogueOut:
-    return catalogue()
+def get_catalogue(settings: Annotated[ApiSettings, Depends(get_settings)]) -> CatalogueOut:
+    """The catalogue, each dataset marked with whether its files are on this server (the
+    dashboard offers and preselects only those)."""
+    found = catalogue()
+    for dataset in found.datasets:
+        dataset.on_server = files_present(settings.datasets_dir, dataset.name)
+    return found

@@ -204,7 +204,10 @@ def overview_from_columns(
             )
             for r, a, b, c in zip(steps, np_table, dsrs_table, equal_table, strict=True)
         ],
-        gain=_gain_histogram(np_radius, dsrs_radius) if uses_q else None,
+        # Against the job's NP baseline: equal-budget NP when it was drawn.
+        gain=_gain_histogram(np.nan_to_num(equal_radius) if has_equal else np_radius, dsrs_radius)
+        if uses_q
+        else None,
         forward_passes=forward_passes(
             columns.p_n,
             columns.q_n if columns.q_n is not None else np.zeros(samples),
@@ -238,6 +241,10 @@ def _clean_accuracy(columns: Columns, has_label: np.ndarray, mode: str) -> float
 
 
 def _gain_histogram(np_radius: np.ndarray, dsrs_radius: np.ndarray) -> GainHistogram:
+    """DSRS radius minus the baseline NP radius over the inputs DSRS counts. Against the
+    same run the gain is never negative (DSRS's radius is at least NP's); against the
+    equal-budget NP (0 where the pooled certificate does not count) it may be: losses are
+    "unchanged" in the counts and lower the mean."""
     eligible = ~np.isnan(dsrs_radius)
     gain = dsrs_radius[eligible] - np_radius[eligible]
     positive = gain[gain > GAIN_FLOOR]
@@ -249,6 +256,6 @@ def _gain_histogram(np_radius: np.ndarray, dsrs_radius: np.ndarray) -> GainHisto
         improved=int(positive.size),
         edges=[float(e) for e in edges],
         counts=[int(c) for c in counts],
-        mean_gain=_mean(np.maximum(gain, 0.0)),
+        mean_gain=_mean(gain),
         max_gain=top,
     )

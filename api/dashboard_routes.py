@@ -26,6 +26,7 @@ from dsrs_api.dashboard_samples import SORT_KEYS, sample_table_page
 from dsrs_api.dashboard_schemas import JobList, Overview, SampleTablePage
 from dsrs_api.dependencies import get_session, get_settings
 from dsrs_api.errors import InvalidRequestError
+from dsrs_api.id_paths import InputSetId, JobId
 from dsrs_api.pagination import Offset
 from dsrs_client.contract import JobStatus
 from dsrs_store import repository
@@ -112,7 +113,7 @@ def list_jobs(
     if status is not None:
         query = query.where(JobRecord.status == status)
     if model_id:
-        query = query.where(JobRecord.model_id == model_id)
+        query = query.where(JobRecord.model_id == repository.resolve_id(session, "model", model_id))
     ids = session.scalars(query.limit(limit).offset(offset)).all()
     jobs = [job_reports.job_status(session, job_id) for job_id in ids]
     model_ids = {job.model_id for job in jobs}
@@ -123,7 +124,7 @@ def list_jobs(
 
 
 @router.get("/v1/dashboard/jobs/{job_id}/overview", response_model=Overview)
-def overview(request: Request, session: SessionDep, job_id: str) -> Overview:
+def overview(request: Request, session: SessionDep, job_id: JobId) -> Overview:
     """Certified accuracy curve, ACR, abstain rate, clean accuracy and the DSRS gain."""
     cache: OverviewCache = request.app.state.dashboard_overviews
     return cache.get(session, job_id)
@@ -132,7 +133,7 @@ def overview(request: Request, session: SessionDep, job_id: str) -> Overview:
 @router.get("/v1/dashboard/jobs/{job_id}/samples", response_model=SampleTablePage)
 def samples(
     session: SessionDep,
-    job_id: str,
+    job_id: JobId,
     sort: str = "sample_index",
     order: Literal["asc", "desc"] = "asc",
     filter: Literal["all", "abstained", "certified", "improved", "wrong"] = "all",
@@ -154,7 +155,7 @@ def samples(
     tags=["jobs"],
 )
 def input_thumbnail(
-    session: SessionDep, settings: SettingsDep, job_id: str, index: int
+    session: SessionDep, settings: SettingsDep, job_id: JobId, index: int
 ) -> Response:
     """The job's input at position ``index`` (as in ``sample_index``) as a small PNG."""
     job = repository.get_job(session, job_id)
@@ -177,7 +178,7 @@ def input_thumbnail(
     tags=["inputs"],
 )
 def input_set_thumbnail(
-    session: SessionDep, settings: SettingsDep, input_set_id: str, index: int
+    session: SessionDep, settings: SettingsDep, input_set_id: InputSetId, index: int
 ) -> Response:
     """Item ``index`` of an uploaded input set as a small PNG (the dashboard's preview)."""
     input_set = repository.get_input_set(session, input_set_id)

@@ -35,7 +35,7 @@ from dsrs_models.errors import (
     UnsupportedFormatError,
     UnsupportedInputFileError,
 )
-from dsrs_store.errors import ConflictError, NotFoundError
+from dsrs_store.errors import AmbiguousIdError, ConflictError, NotFoundError
 
 __all__ = ["STATUS_BY_ERROR", "install_error_handlers", "status_for"]
 
@@ -44,6 +44,7 @@ STATUS_BY_ERROR: tuple[tuple[type[Exception], int], ...] = (
     (AuthenticationError, 401),
     (PermissionDeniedError, 403),
     (NotFoundError, 404),
+    (AmbiguousIdError, 409),
     (ConflictError, 409),
     (UploadTooLargeError, 413),
     (UnsupportedFormatError, 415),
@@ -70,6 +71,7 @@ HANDLED = (
     QuotaExceededError,
     DispatchError,
     NotFoundError,
+    AmbiguousIdError,
     ConflictError,
     UploadTooLargeError,
     InvalidParameterError,

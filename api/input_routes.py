@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from dsrs_api import deletions
 from dsrs_api.authentication import Principal
 from dsrs_api.dependencies import get_principal, get_session, get_settings
+from dsrs_api.id_paths import InputSetId
 from dsrs_api.input_sets import register_input_set
 from dsrs_api.pagination import Offset
 from dsrs_api.upload_slots import upload_slot
@@ -74,7 +75,7 @@ def list_input_sets(
 
 
 @router.get("/{input_set_id}", response_model=InputSetOut)
-def get_input_set(session: SessionDep, input_set_id: str) -> InputSetOut:
+def get_input_set(session: SessionDep, input_set_id: InputSetId) -> InputSetOut:
     return InputSetOut.model_validate(repository.get_input_set(session, input_set_id))
 
 
@@ -83,6 +84,8 @@ def get_input_set(session: SessionDep, input_set_id: str) -> InputSetOut:
     status_code=204,
     responses={409: {"description": "A queued or running job reads the input set"}},
 )
-def delete_input_set(session: SessionDep, settings: SettingsDep, input_set_id: str) -> Response:
+def delete_input_set(
+    session: SessionDep, settings: SettingsDep, input_set_id: InputSetId
+) -> Response:
     deletions.delete_input_set(session, settings, input_set_id)
     return Response(status_code=204)

@@ -8,6 +8,7 @@ import shutil
 import numpy as np
 from sqlalchemy.orm import Session
 
+from dsrs_api.model_catalogue import rename_if_asked
 from dsrs_api.uploads import ReceivedFile
 from dsrs_models.input_arrays import read_in_sandbox
 from dsrs_models.sandbox import SandboxLimits
@@ -35,6 +36,7 @@ def register_input_set(
     existing = repository.find_input_set_by_content(session, received.sha256, owner_id)
     if existing is not None:
         received.discard()
+        rename_if_asked(session, existing, name)
         return existing, False
     limits = SandboxLimits.within(
         settings.upload_probe_timeout_s,

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from dsrs_api.errors import InvalidRequestError
 from dsrs_api.job_reports import JobRadii, job_radii, table_radii
 from dsrs_client.contract import CertificateFigures, ComparedJob, Comparison, EstimateOut
+from dsrs_client.contract.labels import TARGET_FORM_NOTE, is_target_form, sampling_label
 from dsrs_core.accuracy_intervals import (
     ACR_INTERVAL_METHOD,
     PROPORTION_INTERVAL_METHOD,
@@ -49,12 +50,15 @@ MAX_COMPARED_ROWS = 400_000
 CURVE_POINTS = 201
 
 
-def job_label(job: JobRecord) -> str:
+def job_label(job: JobRecord, used: int | None = None, budget: int | None = None) -> str:
     """What names a job in a comparison: its name, else a short description (P, Q and the
-    budget)."""
-    if job.name:
-        return job.name
+    budget); a sequential job's label adds its sampling rule and the share of the fixed-N
+    forward passes it used."""
     p = job.parameters
+    if job.name:
+        return (
+            job.name if p.sequential is None else f"{job.name}, {sampling_label(p, used, budget)}"
+        )
     parts = [f"σ={p.noise.sigma:g}"]
     if p.noise.k:
         parts.append(f"k={p.noise.k}")
@@ -63,12 +67,15 @@ def job_label(job: JobRecord) -> str:
     elif p.q is not None:
         parts.append(f"Q th={p.q.threshold}")
     parts.append(f"N={p.n}")
+    if p.sequential is not None:
+        parts.append(sampling_label(p, used, budget))
     return " ".join(parts)
 
 
-def _distinct_labels(jobs: Sequence[JobRecord]) -> list[str]:
-    """:func:`job_label` of each job; labels that two jobs share get the id prefix."""
-    labels = [job_label(job) for job in jobs]
+def _distinct_labels(jobs: Sequence[JobRecord], passes: dict[str, tuple[int, int]]) -> list[str]:
+    """:func:`job_label` of each job (``passes``: forward passes used and the fixed-N budget,
+    by job id); labels that two jobs share get the id prefix."""
+    labels = [job_label(job, *passes[job.id]) for job in jobs]
     return [
         f"{label} ({job.id[:8]})" if labels.count(label) > 1 else label
         for job, label in zip(jobs, labels, strict=True)
@@ -90,6 +97,15 @@ def _rows_by_input(job: JobRecord, rows: Sequence[SampleRecord]) -> dict[tuple, 
     for row in rows:
         found.setdefault(input_key(job, row), row)
     return found
+
+
+def _notes(jobs: Sequence[JobRecord], labels: Sequence[str]) -> list[str]:
+    """The target-form note, when such a job is compared with a fixed-N one."""
+    target_form = [
+        label for job, label in zip(jobs, labels, strict=True) if is_target_form(job.parameters)
+    ]
+    fixed = any(job.parameters.sequential is None for job in jobs)
+    return [f"{', '.join(target_form)}: {TARGET_FORM_NOTE}"] if target_form and fixed else []
 
 
 def _estimate(estimate: Estimate) -> EstimateOut:
@@ -122,8 +138,9 @@ def selected_job_ids(
     """The jobs a comparison covers: ``job_ids`` in their order, then the jobs of ``name``
     carrying every tag in ``tags`` (the job list's filter and order, newest first; the
     caller's own jobs only, as the list). :func:`compare_jobs` drops repeats."""
+    job_ids = [repository.resolve_id(session, "job", job_id) for job_id in job_ids]
     if name is None and not tags:
-        return list(job_ids)
+        return job_ids
     chosen = repository.list_jobs(session, limit=MAX_COMPARED_JOBS + 1, name=name, tags=tags)
     selection = " and ".join(
         ([f"name {name!r}"] if name is not None else []) + [f"tag {tag!r}" for tag in tags]
@@ -164,7 +181,14 @@ def compare_jobs(
     by_input = [
         (job, _rows_by_input(job, repository.all_samples(session, job.id))) for job in jobs_found
     ]
-    labels = _distinct_labels(jobs_found)
+    passes = {  # forward passes used, and the fixed-N budget of the same inputs
+        job.id: (
+            sum(row.p_n + (row.q_n or 0) + (row.baseline_extra_n or 0) for row in held.values()),
+            len(held) * job.parameters.draws_per_input("evaluate"),
+        )
+        for job, held in by_input
+    }
+    labels = _distinct_labels(jobs_found, passes)
     try:
         shared, coverage = common_inputs(
             [(label, held) for label, (_, held) in zip(labels, by_input, strict=True)], inputs
@@ -225,4 +249,5 @@ def compare_jobs(
         common_inputs=coverage.common,
         inputs_note=coverage.note(),
         jobs=jobs,
+        notes=_notes(jobs_found, labels),
     )

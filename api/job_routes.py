@@ -17,6 +17,7 @@ from dsrs_api import deletions, job_reports
 from dsrs_api.authentication import Principal
 from dsrs_api.dependencies import get_dispatcher, get_principal, get_session, get_settings
 from dsrs_api.dispatch import JobDispatcher
+from dsrs_api.id_paths import JobId
 from dsrs_api.job_submission import submit_job
 from dsrs_api.pagination import Offset
 from dsrs_api.response_cache import CachedBody, ResponseCache, respond
@@ -69,7 +70,7 @@ async def get_job(
     request: Request,
     session: SessionDep,
     principal: PrincipalDep,
-    job_id: str,
+    job_id: JobId,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     """The status. Answers carry an ETag (``If-None-Match`` → 304); a succeeded job's is
@@ -90,7 +91,7 @@ async def get_results(
     request: Request,
     session: SessionDep,
     principal: PrincipalDep,
-    job_id: str,
+    job_id: JobId,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
     format: Literal["json", "csv"] = "json",
@@ -207,7 +208,7 @@ def _results_body(
 @router.get("/{job_id}/summary", response_model=Summary)
 def get_summary(
     session: SessionDep,
-    job_id: str,
+    job_id: JobId,
     radii: Annotated[list[float] | None, Query(description="Radii to report (repeatable)")] = None,
     confidence: Annotated[
         float, Query(gt=0.0, lt=1.0, description="Coverage of the intervals over the test set")
@@ -220,7 +221,7 @@ def get_summary(
 
 
 @router.post("/{job_id}/cancel", response_model=JobOut)
-def cancel_job(request: Request, session: SessionDep, job_id: str) -> JobOut:
+def cancel_job(request: Request, session: SessionDep, job_id: JobId) -> JobOut:
     job = job_reports.cancel_job(session, job_id)
     _cache(request).forget_job(job_id)
     return job
@@ -231,7 +232,7 @@ def cancel_job(request: Request, session: SessionDep, job_id: str) -> JobOut:
     status_code=204,
     responses={409: {"description": "The job is queued or running (cancel it first)"}},
 )
-def delete_job(request: Request, session: SessionDep, job_id: str) -> Response:
+def delete_job(request: Request, session: SessionDep, job_id: JobId) -> Response:
     deletions.delete_job(session, job_id)
     _cache(request).forget_job(job_id)
     return Response(status_code=204)

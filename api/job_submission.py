@@ -70,7 +70,7 @@ def submit_job(
         owner_id=owner_id,
         name=request.name,
         tags=list(request.tags),
-        warnings=job_warnings(request, input_set),
+        warnings=job_warnings(request, input_set, prod(model.input_shape)),
         model_id=model.id,
         mode=request.mode,
         inputs=inputs,
@@ -140,9 +140,15 @@ def _inputs(
 
 def _check_shape(shape: list[int], model: ModelRecord) -> None:
     if list(shape) != list(model.input_shape):
+        hint = ""
+        if list(shape[1:]) == list(model.input_shape[1:]) and model.input_shape[0] == 1:
+            hint = (
+                "; the model takes one channel: upload the images as grayscale "
+                "(dsrs inputs upload --grayscale, or read_image_folder(..., grayscale=True))"
+            )
         raise InvalidRequestError(
             f"inputs have shape {tuple(shape)} but model {model.id} takes "
-            f"{tuple(model.input_shape)}"
+            f"{tuple(model.input_shape)}{hint}"
         )
 
 

@@ -1,9 +1,14 @@
 """What looks wrong about a job that is still allowed to run: said once, kept with the job,
-shown by the CLI and the dashboard, before hours of sampling are spent on it."""
+shown by the CLI and the dashboard, before hours of sampling are spent on it.
+
+The warnings about the parameters are the budget plan's (:func:`dsrs_core.job_config.budget_plan`,
+what ``GET /v1/plan``, ``dsrs plan`` and the New job form's preview say): one rule, so a
+plan and the submission of the same job warn alike. Added here: inputs outside [0, 1]."""
 
 from __future__ import annotations
 
 from dsrs_client.contract import JobCreate
+from dsrs_core.job_config import budget_plan
 from dsrs_store.tables import InputSetRecord
 
 __all__ = ["job_warnings"]
@@ -12,16 +17,10 @@ __all__ = ["job_warnings"]
 INPUT_RANGE = (0.0, 1.0)
 
 
-def job_warnings(request: JobCreate, input_set: InputSetRecord | None) -> list[str]:
-    """Warnings for ``request`` on ``input_set`` (None: a built-in dataset, in [0, 1])."""
-    warnings = []
-    sigma = request.noise.sigma
-    if request.q is not None and request.q.sigma is not None and request.q.sigma >= sigma:
-        warnings.append(
-            f"σ_Q = {request.q.sigma:g} ≥ σ = {sigma:g}: a Q at least as wide as P cannot "
-            "certify beyond the Neyman-Pearson radius, and its draws double the cost "
-            f"(the paper uses σ_Q = 0.8 σ = {0.8 * sigma:g})"
-        )
+def job_warnings(request: JobCreate, input_set: InputSetRecord | None, dimension: int) -> list[str]:
+    """Warnings for ``request`` on ``input_set`` (None: a built-in dataset, in [0, 1]) of
+    inputs of ``dimension``."""
+    warnings = list(budget_plan(request.parameters(), dimension).warnings)
     low, high = INPUT_RANGE
     lowest = None if input_set is None else input_set.value_min
     highest = None if input_set is None else input_set.value_max

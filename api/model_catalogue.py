@@ -21,9 +21,9 @@ from dsrs_models.sandbox import SandboxLimits
 from dsrs_models.upload_probe import probe_model_file
 from dsrs_store import repository
 from dsrs_store.api_settings import ApiSettings
-from dsrs_store.tables import ModelRecord
+from dsrs_store.tables import InputSetRecord, ModelRecord
 
-__all__ = ["register_model"]
+__all__ = ["register_model", "rename_if_asked"]
 
 
 def register_model(
@@ -44,6 +44,7 @@ def register_model(
         existing = repository.find_model_by_content(session, content_key, owner_id)
         if existing is not None:
             _restore_file(settings, existing, received)
+            rename_if_asked(session, existing, name)
             return existing, False
         session.rollback()  # no transaction (nor pooled connection) held while the child runs
         facts = probe_model_file(
@@ -85,6 +86,16 @@ def register_model(
         return record, True
     finally:
         received.discard()
+
+
+def rename_if_asked(
+    session: Session, record: ModelRecord | InputSetRecord, name: str | None
+) -> None:
+    """The same bytes uploaded again under a new name: the one stored row takes the new name
+    (an upload is content addressed; its name is the latest one given)."""
+    if name is not None and name != record.name:
+        record.name = name
+        session.commit()
 
 
 def _restore_file(settings: ApiSettings, model: ModelRecord, received: ReceivedFile) -> None:

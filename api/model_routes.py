@@ -11,6 +11,7 @@ from dsrs_api import deletions
 from dsrs_api.authentication import Principal
 from dsrs_api.dependencies import get_principal, get_session, get_settings
 from dsrs_api.errors import InvalidRequestError
+from dsrs_api.id_paths import ModelId
 from dsrs_api.model_catalogue import register_model
 from dsrs_api.pagination import Offset
 from dsrs_api.upload_slots import upload_slot
@@ -83,7 +84,7 @@ def list_models(
 
 
 @router.get("/{model_id}", response_model=ModelOut)
-def get_model(session: SessionDep, model_id: str) -> ModelOut:
+def get_model(session: SessionDep, model_id: ModelId) -> ModelOut:
     return ModelOut.model_validate(repository.get_model(session, model_id))
 
 
@@ -92,7 +93,7 @@ def get_model(session: SessionDep, model_id: str) -> ModelOut:
     status_code=204,
     responses={409: {"description": "A job uses the model (running, or with results)"}},
 )
-def delete_model(session: SessionDep, settings: SettingsDep, model_id: str) -> Response:
+def delete_model(session: SessionDep, settings: SettingsDep, model_id: ModelId) -> Response:
     deletions.delete_model(session, settings, model_id)
     return Response(status_code=204)
 

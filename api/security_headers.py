@@ -5,9 +5,10 @@
 * a ``Content-Security-Policy`` on every answer that has none (the dashboard's pages set
   their own, :data:`dsrs_api.dashboard_routes.CONTENT_SECURITY_POLICY`): ``default-src 'none'``
   for JSON and other data;
-* the interactive documentation (``/docs``, ``/redoc``, the OAuth2 redirect page) is HTML
-  whose scripts come from a CDN and an inline block: its policy allows that CDN and exactly
-  the inline scripts of the page, by their sha256 (computed from the page as sent).
+* the interactive documentation (``/docs`` and its OAuth2 redirect page) is HTML whose
+  scripts and style sheet are served by this server (:mod:`dsrs_api.api_docs`) plus an inline
+  block: its policy allows this origin and exactly the inline scripts of the page, by their
+  sha256 (computed from the page as sent). Nothing is fetched from elsewhere.
 """
 
 from __future__ import annotations
@@ -21,8 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 __all__ = ["DATA_POLICY", "SecurityHeaders", "docs_policy"]
 
 DATA_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
-_CDN = "https://cdn.jsdelivr.net"
-_DOCS_PATHS = frozenset({"/docs", "/redoc", "/docs/oauth2-redirect"})
+_DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect"})
 _INLINE_SCRIPT = re.compile(
     rb"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.DOTALL | re.IGNORECASE
 )
@@ -34,14 +34,14 @@ _ALWAYS = (
 
 
 def docs_policy(html: bytes) -> str:
-    """The policy of a documentation page: its CDN, and its inline scripts by hash."""
+    """The policy of a documentation page: this origin, and its inline scripts by hash."""
     hashes = " ".join(
         "'sha256-" + base64.b64encode(hashlib.sha256(s).digest()).decode() + "'"
         for s in _INLINE_SCRIPT.findall(html)
     )
     return (
-        f"default-src 'none'; script-src {_CDN} {hashes}; style-src {_CDN} 'unsafe-inline'; "
-        f"img-src 'self' data: https://fastapi.tiangolo.com; connect-src 'self'; "
+        f"default-src 'none'; script-src 'self' {hashes}; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; connect-src 'self'; "
         "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
     )
 

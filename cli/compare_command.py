@@ -27,7 +27,9 @@ class InputChoice(str, Enum):
 
 def compare(
     ctx: typer.Context,
-    jobs: Annotated[list[str] | None, typer.Argument(help="Job ids to compare.")] = None,
+    jobs: Annotated[
+        list[str] | None, typer.Argument(help="Job ids (or unique prefixes) to compare.")
+    ] = None,
     name: Annotated[
         str | None, typer.Option(help="Also compare the jobs of this name (as `jobs list`).")
     ] = None,
@@ -127,6 +129,8 @@ def compare(
         if client_options(ctx).json_output and output is None:
             typer.echo(comparison.model_dump_json(indent=2))
             return
+        for note in comparison.notes:
+            typer.secho(f"note: {note}", fg=typer.colors.YELLOW, err=True)
         rows = comparison_rows(comparison)
         title = f"{len(comparison.jobs)} job(s)"
         notes = [comparison.inputs_note]

@@ -74,7 +74,7 @@ def write_export(
 
 def export(
     ctx: typer.Context,
-    job_id: Annotated[str, typer.Argument(help="Job id")],
+    job_id: Annotated[str, typer.Argument(help="Job id or unique prefix")],
     fmt: Annotated[
         ExportFormat,
         typer.Option("--format", help="csv, jsonl, cohen (TSV) or dsrs (original txt tree)."),

@@ -1,17 +1,15 @@
 """Ids on the command line: a unique prefix is enough (tables show 8 characters).
 
-A full 32-character id is passed on unchanged; a shorter one is looked up among the ids
-the caller can see (the service's lists are tenant-scoped) and must match exactly one.
+The service resolves prefixes (:func:`dsrs_store.repository.resolve_id`, within the caller's
+tenant) in every route, job request, plan and comparison, so most commands simply send what
+was typed. Commands that need the full id themselves (to print it, to name a file after it)
+ask the service for the record and take its id: one rule, applied in one place.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Literal
-
-import typer
-
-from dsrs_cli.terminal_text import plain
 
 if TYPE_CHECKING:
     from dsrs_client.sync_client import DsrsClient
@@ -21,7 +19,6 @@ __all__ = ["FULL_ID_LENGTH", "SHOWN_ID_LENGTH", "resolve_id", "resolve_ids"]
 FULL_ID_LENGTH = 32
 #: How many characters of an id the tables print.
 SHOWN_ID_LENGTH = 8
-_PAGE = 1000
 
 Kind = Literal["model", "input set", "job"]
 
@@ -31,42 +28,11 @@ def resolve_ids(dsrs: DsrsClient, kind: Kind, given: Iterable[str]) -> list[str]
 
 
 def resolve_id(dsrs: DsrsClient, kind: Kind, given: str) -> str:
-    """The full id of the one ``kind`` whose id starts with ``given``; exits with a
-    one-line error (status 1) when none or several do."""
+    """The full id of the one ``kind`` whose id is or starts with ``given``, as the service
+    resolves it; its refusal (404 none, 409 several, naming them) is raised as the client's
+    error, which commands print as one line."""
     given = given.strip().lower()
     if len(given) >= FULL_ID_LENGTH:
         return given
-    if not given:
-        _fail(f"an empty {kind} id")
-    matches: list[str] = []
-    for identifier in _all_ids(dsrs, kind):
-        if identifier.startswith(given):
-            matches.append(identifier)
-            if len(matches) > 5:
-                break
-    if not matches:
-        _fail(f"no {kind} id starts with {given!r}")
-    if len(matches) > 1:
-        shown = ", ".join(m[: len(given) + 4] + "…" for m in matches[:5])
-        _fail(f"{given!r} matches several {kind}s ({shown}); give more characters")
-    return matches[0]
-
-
-def _all_ids(dsrs: DsrsClient, kind: Kind) -> Iterable[str]:
-    lister: Callable[..., list] = {
-        "model": dsrs.list_models,
-        "input set": dsrs.list_input_sets,
-        "job": dsrs.list_jobs,
-    }[kind]
-    offset = 0
-    while True:
-        page = lister(limit=_PAGE, offset=offset)
-        yield from (item.id for item in page)
-        if len(page) < _PAGE:
-            return
-        offset += _PAGE
-
-
-def _fail(message: str) -> None:
-    typer.secho(f"error: {plain(message)}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(1)
+    getter = {"model": dsrs.get_model, "input set": dsrs.get_input_set, "job": dsrs.get_job}[kind]
+    return getter(given).id

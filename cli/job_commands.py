@@ -10,7 +10,8 @@ import typer
 
 from dsrs_cli.connection import client_options, open_client, print_json
 from dsrs_cli.id_prefixes import resolve_id, resolve_ids
-from dsrs_cli.option_parsing import parse_floats, parse_ints, parse_threshold
+from dsrs_cli.job_options import with_job_field_options
+from dsrs_cli.option_parsing import parse_floats
 from dsrs_cli.terminal_text import markup, plain
 from dsrs_client.contract.job_status import JobStatus
 
@@ -18,49 +19,9 @@ jobs_app = typer.Typer(help="Submit, follow and read certification jobs.", no_ar
 
 
 @jobs_app.command("submit")
+@with_job_field_options
 def submit(
     ctx: typer.Context,
-    model: Annotated[str | None, typer.Option(help="Model id.")] = None,
-    dataset: Annotated[
-        str | None, typer.Option(help="Built-in dataset (digits, mnist, cifar10).")
-    ] = None,
-    split: Annotated[str | None, typer.Option(help="train or test.")] = None,
-    input_set: Annotated[str | None, typer.Option(help="Uploaded input set id.")] = None,
-    indices: Annotated[str | None, typer.Option(help="Comma-separated input indices.")] = None,
-    start: Annotated[int | None, typer.Option(help="First index of a range.")] = None,
-    stop: Annotated[int | None, typer.Option(help="End of the range (exclusive).")] = None,
-    step: Annotated[int | None, typer.Option(help="Step of the range.")] = None,
-    mode: Annotated[str | None, typer.Option(help="evaluate (labels) or predict.")] = None,
-    family: Annotated[str | None, typer.Option(help="gaussian or general-gaussian.")] = None,
-    sigma: Annotated[float | None, typer.Option(help="Sigma of P.")] = None,
-    k: Annotated[int | None, typer.Option(help="k of a general-gaussian P.")] = None,
-    q_sigma: Annotated[float | None, typer.Option(help="Sigma of Q (DSRS).")] = None,
-    q_threshold: Annotated[
-        str | None, typer.Option(help="Thresholded Q: percentile in (0, 1), x or x+.")
-    ] = None,
-    n_selection: Annotated[int | None, typer.Option(help="Selection draws n0.")] = None,
-    n: Annotated[int | None, typer.Option(help="Draws under P and under Q.")] = None,
-    alpha: Annotated[float | None, typer.Option(help="Failure probability.")] = None,
-    batch_size: Annotated[int | None, typer.Option(help="Noisy copies per pass.")] = None,
-    radius_method: Annotated[str | None, typer.Option(help="grid or precise.")] = None,
-    radius_unit: Annotated[
-        float | None, typer.Option(help="Grid step of DSRS radii, in units of sigma.")
-    ] = None,
-    search_mode: Annotated[str | None, typer.Option(help="exact or original.")] = None,
-    seed: Annotated[int | None, typer.Option(help="Seed (random if omitted).")] = None,
-    name: Annotated[str | None, typer.Option(help="A name to find the job by.")] = None,
-    tag: Annotated[
-        list[str] | None, typer.Option("--tag", help="A tag (repeatable); filter with jobs list.")
-    ] = None,
-    baseline: Annotated[
-        str | None,
-        typer.Option(
-            help="NP baseline of a DSRS job: same-run (default), equal-budget (N more draws "
-            "under P, NP from the pooled 2N at the full alpha: the DSRS paper's baseline) or, "
-            "for a sequential job, sequential-np (an independent sequential NP run, budget "
-            "2N, full alpha)."
-        ),
-    ] = None,
     file: Annotated[
         Path | None,
         typer.Option(
@@ -72,19 +33,17 @@ def submit(
         ),
     ] = None,
     watch: Annotated[bool, typer.Option(help="Follow the job until it is final.")] = False,
+    *,
+    job_fields: dict[str, Any],
 ) -> None:
-    """Submit a certification job; prints its id (or follows it with --watch)."""
+    """Submit a certification job; prints its id (or follows it with --watch).
+
+    Every field of the job body is an option (sequential sampling: --target-radii or
+    --tolerance, with --first-look, --growth, --final-share); options given here replace
+    the fields of --file."""
     from dsrs_cli.job_requests import RequestFieldError, load_document, merge, nested_fields
 
-    flat: dict[str, Any] = {
-        "model": model, "dataset": dataset, "split": split, "input_set": input_set,
-        "indices": parse_ints(indices), "start": start, "stop": stop, "step": step, "mode": mode,
-        "family": family, "sigma": sigma, "k": k, "q_sigma": q_sigma,
-        "q_threshold": parse_threshold(q_threshold), "n_selection": n_selection, "n": n,
-        "alpha": alpha, "batch_size": batch_size, "radius_method": radius_method,
-        "radius_unit": radius_unit, "search_mode": search_mode, "seed": seed,
-        "name": name, "tags": tag or None, "baseline": baseline,
-    }  # fmt: skip
+    flat = job_fields
     try:
         base = load_document(file) if file is not None else {}
         if not isinstance(base, dict):
@@ -94,7 +53,7 @@ def submit(
         raise typer.BadParameter(str(error)) from None
     request = _validated(body)
     with open_client(ctx) as dsrs:
-        job = dsrs.submit_job(_with_full_ids(dsrs, request))
+        job = dsrs.submit_job(request)  # the service resolves id prefixes
         if watch:
             from dsrs_cli.job_progress import watch_jobs
 
@@ -125,33 +84,47 @@ def list_jobs(
     if client_options(ctx).json_output:
         print_json(jobs)
         return
+    from rich import box
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"{len(jobs)} job(s)")
-    for column in ("id", "name", "status", "progress", "model", "P", "Q", "N", "alpha", "created"):
-        table.add_column(column)
+    from dsrs_cli.id_prefixes import SHOWN_ID_LENGTH
+
+    # Compact enough for 80 columns: short ids, one line per job (jobs show has the rest;
+    # "≤N seq" marks sequential sampling, which may stop inputs before N).
+    table = Table(title=f"{len(jobs)} job(s)", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("id", no_wrap=True)
+    table.add_column("name", overflow="ellipsis", max_width=14, no_wrap=True)
+    for column in ("status", "done", "σ / Q", "N", "created"):
+        table.add_column(column, no_wrap=True)
     for job in jobs:
         p = job.parameters
         noise = p.noise
-        q = {} if p.q is None else p.q.model_dump()
+        q = "-" if p.q is None else f"{p.q.sigma:g}" if p.q.sigma is not None else p.q.threshold
         table.add_row(
-            markup(job.id),
+            job.id[:SHOWN_ID_LENGTH],
             markup(" ".join([job.name or "", *(f"#{t}" for t in job.tags)]).strip() or "-"),
-            markup(job.status) + (" ⚠" if job.warnings else ""),
+            job.status + (" ⚠" if job.warnings else ""),
             f"{job.progress.done}/{job.progress.total}",
-            markup(job.model_id),
-            f"{noise.family} {noise.sigma}" + (f" k={noise.k}" if noise.k else ""),
-            markup(", ".join(f"{k}={v}" for k, v in q.items() if v is not None) or "-"),
-            str(p.n),
-            str(p.alpha),
-            job.timings.created_at.strftime("%Y-%m-%d %H:%M"),
+            f"{noise.sigma:g}" + (f" k{noise.k}" if noise.k else "") + f" / {q}",
+            f"{p.n}" if p.sequential is None else f"≤{p.n} seq",
+            _short_time(job.timings.created_at),
         )
     Console().print(table)
 
 
+def _short_time(moment: Any) -> str:
+    """``17:05`` today, ``12-03`` before (local time)."""
+    from datetime import datetime
+
+    local = moment.astimezone()
+    return local.strftime("%H:%M" if local.date() == datetime.now().date() else "%m-%d")
+
+
 @jobs_app.command("show")
-def show(ctx: typer.Context, job_id: Annotated[str, typer.Argument(help="Job id")]) -> None:
+def show(
+    ctx: typer.Context, job_id: Annotated[str, typer.Argument(help="Job id or unique prefix")]
+) -> None:
     """Show a job's status, progress, parameters and timings."""
     with open_client(ctx) as dsrs:
         job = dsrs.get_job(resolve_id(dsrs, "job", job_id))
@@ -166,28 +139,41 @@ def show(ctx: typer.Context, job_id: Annotated[str, typer.Argument(help="Job id"
 @jobs_app.command("watch")
 def watch(
     ctx: typer.Context,
-    job_ids: Annotated[list[str], typer.Argument(help="One or more job ids")],
+    job_ids: Annotated[list[str], typer.Argument(help="One or more job ids or unique prefixes")],
     timeout: Annotated[float | None, typer.Option(help="Give up after this many s.")] = None,
     interval: Annotated[float, typer.Option(help="Seconds between polls.")] = 1.0,
 ) -> None:
-    """Follow jobs with progress bars until all are final (exit 1 if one did not succeed)."""
+    """Follow jobs until all are final, then print each succeeded job's summary table
+    (exit 1 if one did not succeed). Progress bars on a terminal, progress lines otherwise."""
     from dsrs_cli.job_progress import watch_jobs
 
     with open_client(ctx) as dsrs:
         jobs = watch_jobs(
             dsrs, resolve_ids(dsrs, "job", job_ids), timeout=timeout, poll_interval=interval
         )
-    if client_options(ctx).json_output:
+        json_output = client_options(ctx).json_output
+        summaries = {
+            job.id: dsrs.summary(job.id)
+            for job in jobs
+            if job.status == "succeeded" and not json_output
+        }
+    if json_output:
         print_json(jobs)
     else:
+        from dsrs_cli.result_tables import print_summary
+
         for job in jobs:
             typer.echo(plain(f"{job.id} {job.status}" + (f": {job.error}" if job.error else "")))
+            if job.id in summaries:  # what `jobs results` prints, so the watch ends on it
+                print_summary(summaries[job.id])
     if any(job.status != "succeeded" for job in jobs):
         raise typer.Exit(1)
 
 
 @jobs_app.command("cancel")
-def cancel(ctx: typer.Context, job_id: Annotated[str, typer.Argument(help="Job id")]) -> None:
+def cancel(
+    ctx: typer.Context, job_id: Annotated[str, typer.Argument(help="Job id or unique prefix")]
+) -> None:
     """Cancel a queued or running job (results stored so far are kept)."""
     with open_client(ctx) as dsrs:
         job = dsrs.cancel_job(resolve_id(dsrs, "job", job_id))
@@ -198,7 +184,9 @@ def cancel(ctx: typer.Context, job_id: Annotated[str, typer.Argument(help="Job i
 
 
 @jobs_app.command("rm")
-def remove(ctx: typer.Context, job_id: Annotated[str, typer.Argument(help="Job id")]) -> None:
+def remove(
+    ctx: typer.Context, job_id: Annotated[str, typer.Argument(help="Job id or unique prefix")]
+) -> None:
     """Delete a finished job and its results (a queued or running job: cancel it first)."""
     with open_client(ctx) as dsrs:
         full_id = resolve_id(dsrs, "job", job_id)
@@ -209,7 +197,7 @@ def remove(ctx: typer.Context, job_id: Annotated[str, typer.Argument(help="Job i
 @jobs_app.command("results")
 def results(
     ctx: typer.Context,
-    job_id: Annotated[str, typer.Argument(help="Job id")],
+    job_id: Annotated[str, typer.Argument(help="Job id or unique prefix")],
     radii: Annotated[
         str | None, typer.Option(help="Comma-separated radii (default 0, 0.25, …).")
     ] = None,
@@ -230,25 +218,13 @@ def results(
     print_summary(summary)
 
 
-def _with_full_ids(dsrs: Any, request: Any) -> Any:
-    """The request with the model and input set ids completed from unique prefixes."""
-    inputs = request.inputs
-    if inputs.input_set_id is not None:
-        inputs = inputs.model_copy(
-            update={"input_set_id": resolve_id(dsrs, "input set", inputs.input_set_id)}
-        )
-    return request.model_copy(
-        update={"model_id": resolve_id(dsrs, "model", request.model_id), "inputs": inputs}
-    )
-
-
 def _validated(body: dict[str, Any]) -> Any:
     from pydantic import ValidationError
 
+    from dsrs_cli.job_requests import validation_problems
     from dsrs_client.contract import JobCreate
 
     try:
         return JobCreate.model_validate(body)
     except ValidationError as error:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
-        raise typer.BadParameter(f"invalid job request: {problems}") from None
+        raise typer.BadParameter(f"invalid job request: {validation_problems(error)}") from None

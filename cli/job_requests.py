@@ -7,44 +7,95 @@ nested body of ``POST /v1/jobs`` (:class:`dsrs_client.contract.JobCreate`), whic
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["FLAT_FIELDS", "RequestFieldError", "load_document", "merge", "nested_fields"]
+__all__ = [
+    "ALIASES",
+    "FLAT_FIELDS",
+    "Q_FIELDS",
+    "JobField",
+    "RequestFieldError",
+    "job_fields",
+    "load_document",
+    "merge",
+    "nested_fields",
+    "validation_problems",
+]
 
-#: Flat name → path in the job body.
-FLAT_FIELDS: dict[str, tuple[str, ...]] = {
-    "model": ("model_id",),
-    "model_id": ("model_id",),
-    "dataset": ("inputs", "dataset"),
-    "split": ("inputs", "split"),
-    "input_set": ("inputs", "input_set_id"),
-    "input_set_id": ("inputs", "input_set_id"),
-    "indices": ("inputs", "indices"),
-    "start": ("inputs", "start"),
-    "stop": ("inputs", "stop"),
-    "step": ("inputs", "step"),
-    "mode": ("mode",),
-    "family": ("noise", "family"),
-    "sigma": ("noise", "sigma"),
-    "k": ("noise", "k"),
-    "n_selection": ("n_selection",),
-    "n": ("n",),
-    "alpha": ("alpha",),
-    "batch_size": ("batch_size",),
-    "seed": ("seed",),
-    "name": ("name",),
-    "tags": ("tags",),
-    "baseline": ("baseline",),
-    "radius_method": ("radius_search", "method"),
-    "radius_unit": ("radius_search", "unit"),
-    "radius_tolerance": ("radius_search", "tolerance"),
-    "search_mode": ("radius_search", "mode"),
+#: How a nested group's leaves are named flat: ``inputs.stop`` → ``stop``, ``q.sigma`` →
+#: ``q_sigma``, ``sequential.first_look`` → ``first_look``. A group not listed here is
+#: named ``<group>_<leaf>`` (a new group of the contract gets flat names by itself).
+GROUP_PREFIXES = {"inputs": "", "noise": "", "sequential": "", "radius_search": "radius_"}
+#: Other names accepted for a flat name (the short ones typed most, and former names).
+ALIASES = {
+    "model": "model_id",
+    "input_set": "input_set_id",
+    "tag": "tags",
+    "search_mode": "radius_mode",
+    "target_radius": "target_radii",
 }
+
+
+@dataclass(frozen=True)
+class JobField:
+    """One leaf of the job body (:class:`dsrs_client.contract.JobCreate`) by its flat name."""
+
+    name: str
+    path: tuple[str, ...]
+    annotation: Any
+    description: str | None
+
+
+@functools.cache
+def job_fields() -> dict[str, JobField]:
+    """Every leaf of the job body by its flat name, derived from the contract's pydantic
+    models, so that a parameter added there is a command-line option, a sweep-file key and
+    a grid axis without being listed anywhere else."""
+    from pydantic import BaseModel
+
+    from dsrs_client.contract import JobCreate
+
+    fields: dict[str, JobField] = {}
+
+    def walk(model: type[BaseModel], path: tuple[str, ...]) -> None:
+        for name, info in model.model_fields.items():
+            nested = _model_of(info.annotation)
+            if nested is not None:
+                walk(nested, (*path, name))
+                continue
+            prefix = "" if not path else GROUP_PREFIXES.get(path[-1], f"{path[-1]}_")
+            flat = prefix + name
+            if flat in fields:  # pragma: no cover - a contract change that needs a prefix
+                raise RuntimeError(f"two job fields are named {flat!r}: add a GROUP_PREFIXES entry")
+            fields[flat] = JobField(flat, (*path, name), info.annotation, info.description)
+
+    walk(JobCreate, ())
+    return fields
+
+
+def _model_of(annotation: Any) -> Any:
+    """The pydantic model ``annotation`` is (or is optionally), else None."""
+    import typing
+
+    from pydantic import BaseModel
+
+    for candidate in (annotation, *typing.get_args(annotation)):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None
+
+
+#: Flat name → path in the job body (aliases included).
+FLAT_FIELDS: dict[str, tuple[str, ...]] = {name: f.path for name, f in job_fields().items()}
+FLAT_FIELDS.update({alias: FLAT_FIELDS[name] for alias, name in ALIASES.items()})
 #: Flat names that replace Q as a whole (Q has exactly one of sigma or threshold).
-Q_FIELDS = {"q_sigma": "sigma", "q_threshold": "threshold"}
+Q_FIELDS = {name: path[-1] for name, path in FLAT_FIELDS.items() if path[0] == "q"}
+_LIST_FIELDS = {"tags", "target_radii", "indices"}
 
 
 class RequestFieldError(ValueError):
@@ -74,14 +125,34 @@ def nested_fields(flat: Mapping[str, Any]) -> dict[str, Any]:
             body["q"] = {Q_FIELDS[name]: value}
             continue
         if name not in FLAT_FIELDS:
-            allowed = ", ".join(sorted([*FLAT_FIELDS, *Q_FIELDS, "q"]))
-            raise RequestFieldError(f"unknown job field {name!r}; allowed: {allowed}")
+            raise RequestFieldError(unknown_field_message(name, "job field"))
+        if FLAT_FIELDS[name][-1] in _LIST_FIELDS and isinstance(value, str | int | float):
+            value = [value]  # `tag: x` in a file means `tags: [x]`
         target = body
         *parents, leaf = FLAT_FIELDS[name]
         for parent in parents:
             target = target.setdefault(parent, {})
         target[leaf] = value
     return body
+
+
+def validation_problems(error: Any) -> str:
+    """A pydantic ``ValidationError`` as ``field: message; …`` (a whole-body error, whose
+    location is empty, as its message alone: no stray ``: :``)."""
+    return "; ".join(
+        f"{'.'.join(map(str, e['loc']))}: {e['msg']}" if e["loc"] else e["msg"]
+        for e in error.errors()
+    )
+
+
+def unknown_field_message(name: str, what: str, extra: tuple[str, ...] = ()) -> str:
+    """``unknown job field 'tagz' (did you mean 'tags'?); allowed: …``."""
+    import difflib
+
+    allowed = sorted({*FLAT_FIELDS, "q", *extra})
+    close = difflib.get_close_matches(name, allowed, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"unknown {what} {name!r}{hint}; allowed: {', '.join(allowed)}"
 
 
 def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:

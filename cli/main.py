@@ -63,3 +63,7 @@ app.command("migrate")(service_commands.migrate)
 app.command("worker")(service_commands.worker_command)
 app.command("demo")(service_commands.demo)
 app.command("sweep")(sweep_command.sweep)
+
+from dsrs_cli.help_text import unwrap_help
+
+unwrap_help(app)

@@ -131,7 +131,9 @@ def list_models(
 
 
 @models_app.command("show")
-def show(ctx: typer.Context, model_id: Annotated[str, typer.Argument(help="Model id")]) -> None:
+def show(
+    ctx: typer.Context, model_id: Annotated[str, typer.Argument(help="Model id or unique prefix")]
+) -> None:
     """Show one model."""
     with open_client(ctx) as dsrs:
         model = dsrs.get_model(resolve_id(dsrs, "model", model_id))

@@ -32,7 +32,8 @@ def plan(
     dimension: Annotated[int | None, typer.Option(help="Input dimension d.")] = None,
     dataset: Annotated[str | None, typer.Option(help=f"Take d of {', '.join(DATASETS)}.")] = None,
     model: Annotated[
-        str | None, typer.Option(help="Take d from this model on the service.")
+        str | None,
+        typer.Option(help="Take d from this model on the service (id or unique prefix)."),
     ] = None,
     alpha: AlphaOption = DEFAULT_ALPHA,
     q_sigma: QSigmaOption = None,
@@ -100,7 +101,7 @@ def plan(
             f"DSRS best-case qL {result.best_q_lower:.6f}  max radius {result.dsrs_max_radius:.4f}"
             "  (N under P + N under Q, alpha split)"
         )
-    typer.echo(f"forward passes per input: {result.forward_passes_per_input}")
+    typer.echo(f"forward passes per input: {result.forward_passes_per_input:,}")
     for warning in result.warnings:
         typer.secho(f"warning: {plain(warning)}", fg=typer.colors.YELLOW)
     if result.sequential_saving is not None:

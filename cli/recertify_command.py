@@ -16,7 +16,9 @@ from dsrs_cli.option_parsing import parse_floats
 
 def recertify(
     ctx: typer.Context,
-    job_id: Annotated[str, typer.Argument(help="Job id (its stored counts are used)")],
+    job_id: Annotated[
+        str, typer.Argument(help="Job id or unique prefix (its stored counts are used)")
+    ],
     alpha: Annotated[float | None, typer.Option(help="New failure probability.")] = None,
     radius_method: Annotated[
         Literal["grid", "precise"] | None, typer.Option(help="grid or precise.")

@@ -113,9 +113,13 @@ def print_samples(samples: Sequence[SampleOut]) -> None:
     from rich.table import Table
 
     table = Table(title=f"{len(samples)} input(s)")
-    for column in ("#", "index", "label", "prediction", "pL", "qL", "NP radius", "DSRS radius"):
+    equal_budget = any(s.baseline_np_radius is not None for s in samples)
+    columns = ["#", "index", "label", "prediction", "pL", "qL", "NP radius", "DSRS radius"]
+    columns += ["NP eq. budget"] * equal_budget + ["draws"]
+    for column in columns:
         table.add_column(column, justify="right")
     for s in samples:
+        extra = [] if not equal_budget else [_radius(s.baseline_np_radius)]
         table.add_row(
             str(s.sample_index),
             str(s.dataset_index),
@@ -125,15 +129,22 @@ def print_samples(samples: Sequence[SampleOut]) -> None:
             "" if s.q_lower is None else f"{s.q_lower:.5f}",
             f"{s.np_radius:.4f}",
             "" if s.dsrs_radius is None else f"{s.dsrs_radius:.4f}",
+            *extra,
+            f"{s.draws_used:,}",
         )
     _console().print(table)
 
 
+def _radius(value: float | None) -> str:
+    return "" if value is None else f"{value:.4f}"
+
+
 def print_job(job: JobOut) -> None:
     """Status, progress, parameters and timings of one job."""
+    from dsrs_client.contract.labels import q_label, sampling_label
+
     p = job.parameters
     noise = p.noise
-    q = None if p.q is None else p.q.model_dump()
     lines = [
         f"job        {job.id}" + (f" ({job.name})" if job.name else ""),
         f"status     {job.status}" + (f" ({job.error})" if job.error else ""),
@@ -142,8 +153,9 @@ def print_job(job: JobOut) -> None:
         f"model      {job.model_id}",
         f"mode       {job.mode}",
         f"P          {noise.family} sigma={noise.sigma} k={noise.k}",
-        f"Q          {q if q else 'none (NP only)'}",
+        f"Q          {q_label(p.q)}",
         f"N          {p.n} (n0 {p.n_selection}), alpha {p.alpha}",
+        f"sampling   {sampling_label(p)}",
         f"seed       {job.seed}",
     ]
     if job.tags:

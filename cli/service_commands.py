@@ -104,12 +104,12 @@ def demo(
     submits one job and prints certified accuracy of both certificates.
     """
     from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
     from rich.table import Table
 
     from dsrs_api.app import create_app
     from dsrs_api.background_server import running_server
     from dsrs_cli.connection import reporting_errors
+    from dsrs_cli.job_progress import watch_jobs
     from dsrs_client import DsrsClient
     from dsrs_client.contract import InputsIn, JobCreate, NoiseIn, QIn, RadiusSearchIn
     from dsrs_models.demo import DEMO_ARCHITECTURE, DEMO_SIGMA, DEMO_WEIGHTS_PATH
@@ -148,21 +148,8 @@ def demo(
             f"distribution, alpha 0.001; baseline: NP with the same budget ({2 * n} draws "
             "under P, alpha 0.001)"
         )
-        with Progress(
-            TextColumn("certifying"),
-            BarColumn(),
-            TextColumn("{task.completed}/{task.total}"),
-            TimeRemainingColumn(),
-            console=console,
-            transient=True,
-        ) as progress:
-            task = progress.add_task("certify", total=samples)
-            job = dsrs.wait_for_job(
-                job.id,
-                on_progress=lambda polled: progress.update(task, completed=polled.progress.done),
-                poll_interval=0.5,
-                raise_on_failure=False,
-            )
+        # Bars on a terminal, progress lines otherwise (| tee, CI logs): as `jobs watch`.
+        (job,) = watch_jobs(dsrs, [job.id], labels=["certifying"], poll_interval=0.5)
         if job.status != "succeeded":
             console.print(f"[red]{markup(f'job {job.status}: {job.error}')}[/red]")
             raise typer.Exit(1)

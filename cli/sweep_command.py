@@ -160,5 +160,7 @@ def _comparison_rows(dsrs, done, tables):  # type: ignore[no-untyped-def]
         return [], []
     radii = [row.radius for row in tables[0].certified_accuracy]
     comparison = dsrs.compare([job.id for _, job in done], radii=radii or None)
+    for note in comparison.notes:
+        typer.secho(plain(f"note: {note}"), fg=typer.colors.YELLOW, err=True)
     rows = comparison_rows(comparison, {job.id: label for label, job in done})
     return rows, [comparison.inputs_note]

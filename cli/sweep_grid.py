@@ -26,7 +26,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from dsrs_cli.job_requests import FLAT_FIELDS, Q_FIELDS, RequestFieldError, merge, nested_fields
+from dsrs_cli.job_requests import (
+    FLAT_FIELDS,
+    Q_FIELDS,
+    RequestFieldError,
+    merge,
+    nested_fields,
+    unknown_field_message,
+    validation_problems,
+)
 
 __all__ = ["SweepConfiguration", "SweepSpec", "parse_sweep"]
 
@@ -75,8 +83,7 @@ def parse_sweep(document: Any) -> SweepSpec:
             and name not in GRID_ONLY
             and name != "q"
         ):
-            allowed = ", ".join(sorted([*FLAT_FIELDS, *Q_FIELDS, *GRID_ONLY, "q"]))
-            raise RequestFieldError(f"unknown grid axis {name!r}; allowed: {allowed}")
+            raise RequestFieldError(unknown_field_message(name, "grid axis", tuple(GRID_ONLY)))
         if not values:
             raise RequestFieldError(f"grid axis {name!r} has no values")
     count = 1
@@ -100,10 +107,9 @@ def parse_sweep(document: Any) -> SweepSpec:
         try:
             JobCreate.model_validate(body)
         except ValidationError as error:
-            problems = "; ".join(
-                f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()
-            )
-            raise RequestFieldError(f"configuration {label}: {problems}") from None
+            raise RequestFieldError(
+                f"configuration {label}: {validation_problems(error)}"
+            ) from None
         configurations.append(SweepConfiguration(label, values, body))
     radii = document.get("radii")
     if radii is not None and (
@@ -118,6 +124,10 @@ def _base_body(base: Any) -> dict[str, Any]:
         raise RequestFieldError("'base' must be a mapping (the common job fields)")
     flat = {k: v for k, v in base.items() if k in FLAT_FIELDS or k in Q_FIELDS}
     nested = {k: v for k, v in base.items() if k not in flat}
+    groups = {path[0] for path in FLAT_FIELDS.values()} | {"q"}
+    for key in nested:
+        if key not in groups:
+            raise RequestFieldError(unknown_field_message(key, "key in 'base'"))
     return merge(nested, nested_fields(flat))
 
 

@@ -80,6 +80,9 @@ def read_image_folder(
     ``limit`` keeps the first ``limit`` images in sorted order. Raises
     :class:`ImageFolderError` with the accepted layouts when the folder fits none.
     """
+    from dsrs_client.extras import require_extra
+
+    require_extra("images", "reading an image folder")
     import numpy as np
 
     root = Path(root)

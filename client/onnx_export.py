@@ -64,6 +64,9 @@ def export_onnx(module: Any, example_input: Any, *, opset_version: int = 18) -> 
         The export failed, or the graph gives other logits than the module, non-finite
         logits, fewer than 2 classes, or not one ``(B, num_classes)`` output.
     """
+    from dsrs_client.extras import require_extra
+
+    require_extra("export", "exporting a torch module to ONNX")
     import numpy as np
     import onnx
     import onnxruntime as ort

@@ -243,6 +243,13 @@ def _dsrs_warnings(
     dsrs_p_lower: float,
 ) -> list[str]:
     warnings = []
+    sigma, q_sigma = config.p.sigma, None if config.q is None else config.q.sigma
+    if q_sigma is not None and q_sigma >= sigma:
+        warnings.append(
+            f"σ_Q = {q_sigma:g} ≥ σ = {sigma:g}: a Q at least as wide as P cannot "
+            "certify beyond the Neyman-Pearson radius, and its draws double the cost "
+            f"(the paper uses σ_Q = 0.8 σ = {0.8 * sigma:g})"
+        )
     if config.p.k == 0 and dimension >= GAUSSIAN_DSRS_DIMENSION:
         warnings.append(
             f"DSRS brings little or nothing over NP with a Gaussian P in dimension "

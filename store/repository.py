@@ -28,7 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, defer
 
 from dsrs_client.contract import ACTIVE_STATUSES, FINAL_STATUSES
-from dsrs_store.errors import ConflictError, NotFoundError
+from dsrs_store.errors import AmbiguousIdError, ConflictError, NotFoundError
 from dsrs_store.tables import (
     InputSetRecord,
     JobRecord,
@@ -63,6 +63,7 @@ __all__ = [
     "mark_running",
     "new_id",
     "page_samples",
+    "resolve_id",
     "stored_file_users",
     "stored_sample_indices",
 ]
@@ -88,6 +89,36 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
+#: Length of a full id (:func:`new_id`: 32 hexadecimal digits); anything shorter is a prefix.
+FULL_ID_LENGTH = 32
+_RECORDS = {"model": ModelRecord, "input set": InputSetRecord, "job": JobRecord}
+
+
+def resolve_id(session: Session, kind: str, given: str) -> str:
+    """The full id that ``given`` (a full id, or a prefix of one: tables show 8 characters)
+    names among the rows of ``kind`` ("model", "input set", "job") this session can see (a
+    tenant's session sees only the tenant's rows, so candidates are the caller's own).
+
+    The one rule for ids everywhere (routes, job requests, plans, comparisons; the command
+    line and sweep files send prefixes to the service): a full id is returned as given (its
+    existence is checked where it is read); a prefix must match exactly one row, else
+    :class:`NotFoundError` (none) or :class:`AmbiguousIdError` (several, naming them)."""
+    identifier = given.strip().lower()
+    if len(identifier) >= FULL_ID_LENGTH:
+        return given
+    record = _RECORDS[kind]
+    if not identifier or identifier.strip("0123456789abcdef"):
+        raise NotFoundError(kind, given, prefix=True)
+    matches = session.scalars(
+        select(record.id).where(record.id.startswith(identifier)).order_by(record.id).limit(6)
+    ).all()
+    if not matches:
+        raise NotFoundError(kind, given, prefix=True)
+    if len(matches) > 1:
+        raise AmbiguousIdError(kind, given, [m[: len(identifier) + 4] + "…" for m in matches])
+    return matches[0]
+
+
 def add_model(session: Session, **fields: Any) -> ModelRecord:
     record = ModelRecord(id=new_id(), created_at=utcnow(), **fields)
     session.add(record)
@@ -106,7 +137,7 @@ def find_model_by_content(
 
 
 def get_model(session: Session, model_id: str) -> ModelRecord:
-    record = session.get(ModelRecord, model_id)
+    record = session.get(ModelRecord, resolve_id(session, "model", model_id))
     if record is None:
         raise NotFoundError("model", model_id)
     return record
@@ -125,7 +156,7 @@ def add_input_set(session: Session, **fields: Any) -> InputSetRecord:
 
 
 def get_input_set(session: Session, input_set_id: str) -> InputSetRecord:
-    record = session.get(InputSetRecord, input_set_id)
+    record = session.get(InputSetRecord, resolve_id(session, "input set", input_set_id))
     if record is None:
         raise NotFoundError("input set", input_set_id)
     return record
@@ -205,7 +236,7 @@ def get_job(session: Session, job_id: str, *, defer_inputs: bool = False) -> Job
     """The job row. ``defer_inputs``: leave the input list (one index per sample, large
     for a large job) unloaded until it is read — readers that poll status don't need it."""
     options = [defer(JobRecord.inputs)] if defer_inputs else []
-    record = session.get(JobRecord, job_id, options=options)
+    record = session.get(JobRecord, resolve_id(session, "job", job_id), options=options)
     if record is None:
         raise NotFoundError("job", job_id)
     return record

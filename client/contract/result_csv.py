@@ -15,7 +15,7 @@ from dsrs_client.contract.schemas import SampleOut
 
 __all__ = ["RESULT_CSV_COLUMNS", "read_result_csv", "write_result_csv"]
 
-RESULT_CSV_COLUMNS = tuple(SampleOut.model_fields)
+RESULT_CSV_COLUMNS = (*SampleOut.model_fields, *SampleOut.model_computed_fields)
 
 
 def write_result_csv(samples: Iterable[SampleOut], handle: IO[str]) -> None:
@@ -29,7 +29,11 @@ def write_result_csv(samples: Iterable[SampleOut], handle: IO[str]) -> None:
 
 def read_result_csv(handle: IO[str]) -> list[SampleOut]:
     """The samples of a CSV written by :func:`write_result_csv`."""
-    return [SampleOut.model_validate(_values(row)) for row in csv.DictReader(handle)]
+    computed = set(SampleOut.model_computed_fields)
+    return [
+        SampleOut.model_validate({k: v for k, v in _values(row).items() if k not in computed})
+        for row in csv.DictReader(handle)
+    ]
 
 
 def _cell(column: str, value: Any) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from dsrs_client.contract.datasets import BUILTIN_SPLITS, DATASET_NAMES, DATASETS
 from dsrs_client.contract.job_parameters import Baseline, JobMode, JobParameters
@@ -158,6 +158,14 @@ class SampleOut(BaseModel):
     )
     reason: str
     elapsed_s: float
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="Forward passes this input used: P draws, Q draws and the equal-budget "
+        "extra draws (a sequential input stops early; selection draws are not counted)"
+    )
+    @property
+    def draws_used(self) -> int:
+        return self.p_n + (self.q_n or 0) + (self.baseline_extra_n or 0)
 
 
 class ResultsPage(BaseModel):
@@ -339,6 +347,11 @@ class Comparison(BaseModel):
     common_inputs: int = Field(description="Inputs every compared job has")
     inputs_note: str = Field(description="Which inputs the figures use, and each job's count")
     jobs: list[ComparedJob]
+    notes: list[str] = Field(
+        default_factory=list,
+        description="What a reader must know to compare these jobs fairly (e.g. a "
+        "target-form sequential job's ACR next to a fixed-N job's)",
+    )
 
 
 class DatasetOut(BaseModel):
@@ -346,6 +359,9 @@ class DatasetOut(BaseModel):
     input_shape: list[int] = Field(description="C×H×W of one input")
     num_classes: int
     splits: dict[str, int] = Field(description="Built-in splits a job may name: their sizes")
+    on_server: bool = Field(
+        default=True, description="Its files are on this server (a job may name it); digits always"
+    )
 
 
 class CatalogueOut(BaseModel):

@@ -48,11 +48,18 @@ def test_general_gaussian_needs_k(api_client: httpx.Client, demo_model: dict) ->
 def test_q_wider_than_p_and_inputs_outside_the_unit_interval_are_warned(
     api_client: httpx.Client, demo_model: dict
 ) -> None:
-    clean = api_client.post("/v1/jobs", json=body(demo_model["id"], q={"sigma": 0.2}))
+    clean = api_client.post("/v1/jobs", json=body(demo_model["id"]))
     assert clean.json()["warnings"] == []
     wide_q = api_client.post("/v1/jobs", json=body(demo_model["id"], q={"sigma": 0.25}))
-    (warning,) = wide_q.json()["warnings"]
-    assert "σ_Q = 0.25 ≥ σ = 0.25" in warning
+    warnings = wide_q.json()["warnings"]
+    assert "σ_Q = 0.25 ≥ σ = 0.25" in warnings[0]
+    # Issue 21: the submission warns by the plan's rule, so both say the same.
+    plan = api_client.get(
+        "/v1/plan",
+        params={"model_id": demo_model["id"], "sigma": 0.25, "n": 50, "q_sigma": 0.25,
+                "n_selection": 10},
+    )  # fmt: skip
+    assert plan.json()["warnings"] == warnings
 
     buffer = io.BytesIO()
     np.savez(buffer, inputs=np.full((2, 1, 8, 8), 255.0, np.float32), labels=np.zeros(2, np.int64))

@@ -42,7 +42,9 @@ def test_csv_and_jsonl_round_trip_every_field(tmp_path: Path) -> None:
     assert read_csv(tmp_path / "rows.csv") == ROWS
     assert read_jsonl(tmp_path / "rows.jsonl") == ROWS
     header = (tmp_path / "rows.csv").read_text().splitlines()[0].split(",")
-    assert header == list(SampleOut.model_fields)
+    assert header == [*SampleOut.model_fields, "draws_used"]  # issue 21: draws per input
+    draws = [line.split(",")[-1] for line in (tmp_path / "rows.csv").read_text().splitlines()[1:]]
+    assert draws == [str(r.p_n + (r.q_n or 0) + (r.baseline_extra_n or 0)) for r in ROWS]
 
 
 def test_cohen_tsv_follows_certify_py(tmp_path: Path) -> None:

@@ -59,3 +59,12 @@ def test_flat_fields_and_merge_rules() -> None:
     merged = merge(base, nested_fields({"dataset": "digits", "sigma": 0.5}))
     assert merged == {"inputs": {"dataset": "digits", "stop": 3},
                       "noise": {"sigma": 0.5, "k": 0}}  # fmt: skip
+
+
+def test_a_whole_body_error_has_no_stray_colon(run_cli) -> None:  # type: ignore[no-untyped-def]
+    # Issue 21: a model-level refusal (empty location) read "invalid job request: : …".
+    result = run_cli(None, "jobs", "submit", "--model", "ab", "--dataset", "digits",
+                     "--sigma", "0.25", "--baseline", "equal-budget")  # fmt: skip
+    message = " ".join(result.stderr.replace("│", " ").split())
+    assert result.exit_code == 2 and "invalid job request: Value error, baseline" in message
+    assert ": :" not in message

@@ -51,6 +51,16 @@ def test_equal_budget_baseline_is_its_own_curve_and_acr() -> None:
     assert without.baseline == "same-run" and without.acr_np_equal_budget is None
 
 
+def test_the_gain_is_against_the_equal_budget_np_when_the_job_has_it() -> None:
+    # Issue 21: DSRS 0.7 vs pooled NP 0.6; 1.1 vs 0 (pooled abstains); 0.9 vs 1.0 (a loss).
+    data = columns([1, 2, 3], [1, 2, 3], [0.5, 1.0, 0.8], [0.7, 1.1, 0.9],
+                   baseline_p_lower=[0.99, 0.4, 0.99], baseline_np_radius=[0.6, 0.0, 1.0])  # fmt: skip
+    gain = overview(data).gain
+    assert gain is not None and (gain.eligible, gain.improved, gain.unchanged) == (3, 2, 1)
+    assert gain.max_gain == pytest.approx(1.1)
+    assert gain.mean_gain == pytest.approx((0.1 + 1.1 - 0.1) / 3)
+
+
 def test_counts_abstentions_and_wrong_predictions_as_never_certified() -> None:
     # four labelled inputs: certified 0.5 (DSRS 0.7), certified 1.0, abstained, wrong
     data = columns([1, 2, 3, 4], [1, 2, NAN, 5], [0.5, 1.0, 0.0, 0.8], [0.7, 0.9, NAN, 0.9])

@@ -127,6 +127,7 @@ function renderComparison(c, request) {
     h("div", { class: "panel" }, h("h2", {}, "Curves"), legend, chart),
     h("div", { class: "panel" }, h("h2", {}, "Table"), table(c),
       h("p", { class: "muted", id: "compare-inputs-note" }, c.inputs_note),
+      (c.notes || []).map((note) => h("p", { class: "warning compare-note", role: "note" }, `⚠ ${note}`)),
       h("p", { class: "muted" }, `Intervals: ${Math.round(c.confidence * 100)}% over the test set; accuracies ${c.accuracy_interval}, ACR ${c.acr_interval}. `
         + "Benign accuracy is the smoothed classifier's accuracy (the paper's R = 0 column), not certified accuracy at 0. "
         + "NP rows name their baseline (same run: the job's own P draws at the P share of alpha). Bold: best of the column.")),

@@ -70,3 +70,8 @@ export function link(href, ...children) {
 export function errorBox(error) {
   return h("div", { class: "form-error", role: "alert" }, error.message || String(error));
 }
+
+// A sequential job's stopping rule: "target radii 0.3, 0.5" or "tolerance 0.05".
+export function samplingRule(s) {
+  return s.target_radii && s.target_radii.length ? `target radii ${s.target_radii.join(", ")}` : `tolerance ${s.tolerance}`;
+}

@@ -3,7 +3,7 @@
 
 import { apiFetch, catalogue, getJson, postJson, ApiError } from "./api.js";
 import { comparisonDownloads } from "./comparison_downloads.js";
-import { duration, errorBox, fixed, h, link, percent, progressBar, shortId, statusBadge, timestamp } from "./dom.js";
+import { duration, errorBox, fixed, h, link, percent, progressBar, samplingRule, shortId, statusBadge, timestamp } from "./dom.js";
 import { histogram, lineChart } from "./plot.js";
 import { sampleTable } from "./sample_table.js";
 
@@ -38,7 +38,7 @@ export function render(view, [jobId], _query, ctx) {
         slots.curve, slots.accuracyTable,
         h("p", { class: "muted" }, "The job's comparison table and curves, as for a paper:"),
         comparisonDownloads([["job_id", jobId]], slots.message, "job-download")),
-      h("div", { class: "panel" }, h("h2", {}, "DSRS gain over NP of the same run, per input"), slots.gain)),
+      h("div", { class: "panel" }, h("h2", { id: "gain-title" }, "DSRS gain over NP, per input"), slots.gain)),
     h("div", { class: "panel" }, h("h2", {}, "Per-sample results"), table.element),
     h("div", { class: "panel" }, h("h2", {}, "Parameters"), slots.parameters));
 
@@ -63,7 +63,7 @@ export function render(view, [jobId], _query, ctx) {
       renderHead(slots.head, job, ctx, refresh, slots.message);
       slots.warnings.replaceChildren(...(job.warnings || []).map((text) => h("div", { class: "form-error warning", role: "note" }, `⚠ ${text}`)));
       renderProgress(slots.progress, job);
-      renderStats(slots.stats, overview);
+      renderStats(slots.stats, overview, job);
       renderCurve(slots.curve, slots.accuracyTable, overview);
       renderGain(slots.gain, overview);
       if (!parametersShown) {
@@ -146,7 +146,7 @@ function gainStat(o) {
       : "Against NP of the job's own N draws at half of alpha, which overstates the gain; submit with baseline equal-budget (sequential jobs: sequential-np) for a same-cost baseline");
 }
 
-function renderStats(slot, o) {
+function renderStats(slot, o, job) {
   if (!o.samples) {
     slot.replaceChildren(h("p", { class: "muted" }, `No inputs certified yet (0 of ${o.total}).`));
     return;
@@ -163,11 +163,13 @@ function renderStats(slot, o) {
     stat("Benign accuracy", o.clean_accuracy === null ? "no labels" : percent(o.clean_accuracy), "",
       "Smoothed classifier's top class = label (predict: selection draws; evaluate: more than half the P draws)"),
     stat(`Certified ${metric} at 0`, percent(o.table.length ? o.table[0].np : 0)),
-    stat("Largest radius", o.uses_q ? `${fixed(o.max_radius_np)} / ${fixed(o.max_radius_dsrs)}` : fixed(o.max_radius_np), "",
-      "NP / DSRS"),
+    stat("Largest radius", o.uses_q ? `NP ${fixed(o.max_radius_np)} · DSRS ${fixed(o.max_radius_dsrs)}` : `NP ${fixed(o.max_radius_np)}`, "",
+      "The largest certified radius among the inputs, of NP (same run) and of DSRS"),
     stat("Inputs certified", `${o.samples} / ${o.total}`),
-    stat("Forward passes", o.forward_passes_budget ? percent(o.forward_passes / o.forward_passes_budget) : "–", "",
-      `${o.forward_passes.toLocaleString()} of the fixed-N budget ${o.forward_passes_budget.toLocaleString()} (sequential jobs stop inputs early)`),
+    job.parameters.sequential
+      ? stat("Forward passes", o.forward_passes_budget ? percent(o.forward_passes / o.forward_passes_budget) : "–", "",
+        `${o.forward_passes.toLocaleString()} of the fixed-N budget ${o.forward_passes_budget.toLocaleString()} (sequential sampling stops inputs early)`)
+      : stat("Forward passes", o.forward_passes.toLocaleString(), "", "Fixed N: every input draws its whole budget"),
   ].filter(Boolean));
 }
 
@@ -206,13 +208,16 @@ function renderGain(slot, o) {
     slot.replaceChildren(h("p", { class: "empty" }, "No certified inputs yet."));
     return;
   }
+  const same = BASELINES[o.baseline];
+  const against = same ? `the same-cost NP baseline (${same[1]})` : "NP of the same run";
+  document.getElementById("gain-title").textContent = `DSRS gain over ${same ? same[0] : "same-run"} NP, per input`;
   const width = g.edges[1] - g.edges[0];
   const bars = [{ from: -width, to: 0, count: g.unchanged, cls: "zero", label: "no gain" }];
   g.counts.forEach((count, i) => bars.push({ from: g.edges[i], to: g.edges[i + 1], count }));
   slot.replaceChildren(
     histogram({ bars, width: 420, height: 300, xLabel: "DSRS radius − NP radius", yLabel: "inputs", title: "Histogram of the DSRS gain over NP" }),
     h("p", { class: "muted" },
-      `${g.improved} of ${g.eligible} certified inputs gain (grey bar: no gain); mean gain ${fixed(g.mean_gain, 4)}, largest ${fixed(g.max_gain, 4)}.`));
+      `Against ${against}: ${g.improved} of ${g.eligible} certified inputs gain (grey bar: no gain${same ? " or a loss" : ""}); mean gain ${fixed(g.mean_gain, 4)}, largest ${fixed(g.max_gain, 4)}.`));
 }
 
 function parameterList(job) {
@@ -225,11 +230,16 @@ function parameterList(job) {
     ["Mode", job.mode],
     ["Noise P", `${p.noise.family}, σ = ${p.noise.sigma}${p.noise.family === "general-gaussian" ? `, k = ${p.noise.k}` : ""}`],
     ["Noise Q", !q ? "none (NP only)" : q.sigma !== null && q.sigma !== undefined ? `σ_Q = ${q.sigma}` : `threshold ${q.threshold}`],
-    ["Draws", `N = ${p.n} per distribution; selection n₀ = ${p.n_selection}`],
+    ["Draws", `N = ${p.n} per distribution${p.sequential ? " at most" : ""}; selection n₀ = ${p.n_selection}`],
+    ["Sampling", !p.sequential ? "fixed N (every input draws N)"
+      : `sequential: ${samplingRule(p.sequential)}; first look ${p.sequential.first_look}, growth ×${p.sequential.growth}, final share ${p.sequential.final_share} of α`],
+    ["NP baseline", q ? p.baseline : "–"],
     ["α", `${p.alpha} (whole certificate)`],
     ["Batch size", p.batch_size],
     ["Radius search", Object.entries(p.radius_search || {}).map(([k, v]) => `${k}=${v}`).join(", ")],
     ["Seed", job.seed],
+    ["Name", job.name || "–"],
+    ["Tags", (job.tags || []).join(", ") || "–"],
     ["Job id", job.id],
   ];
   return h("dl", { class: "params", id: "parameters" }, rows.flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, String(v))]));

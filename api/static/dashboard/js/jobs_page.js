@@ -1,7 +1,7 @@
 // Jobs: live status, progress and ETA, filtered by status and model.
 
 import { catalogue, getJson } from "./api.js";
-import { duration, errorBox, h, link, progressBar, shortId, statusBadge, timestamp } from "./dom.js";
+import { duration, errorBox, h, link, progressBar, samplingRule, shortId, statusBadge, timestamp } from "./dom.js";
 
 // Poll often while a listed job is not final (queued, running), rarely otherwise (new jobs appear).
 const ACTIVE_REFRESH_MS = 2000;
@@ -12,7 +12,8 @@ function noiseText(parameters) {
   const family = noise.family === "general-gaussian" ? `GG k=${noise.k}` : "Gaussian";
   const q = parameters.q;
   const qText = !q ? "NP only" : q.sigma !== null && q.sigma !== undefined ? `Q σ=${q.sigma}` : `Q thr=${q.threshold}`;
-  return `${family} σ=${noise.sigma} · ${qText} · N=${parameters.n}`;
+  const sampling = parameters.sequential ? ` ≤ ${parameters.n}, sequential (${samplingRule(parameters.sequential)})` : `=${parameters.n}`;
+  return `${family} σ=${noise.sigma} · ${qText} · N${sampling}`;
 }
 
 export function render(view, _params, query, ctx) {

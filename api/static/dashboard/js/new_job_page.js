@@ -28,10 +28,13 @@ export function render(view, _params, query, ctx) {
   const inputSet = select("inputs.input_set_id", [["", "loading input sets…"]]);
   const qKind = select("q.kind", [["sigma", "Q with its own σ"], ["threshold", "Q thresholded (ball)"], ["none", "no Q: NP only"]], "sigma");
   const form = h("form", { class: "stacked", id: "new-job-form", novalidate: true },
+    h("fieldset", {}, h("legend", {}, "Job"),
+      field("Name", input("name", { maxlength: 200, placeholder: "optional" }), "A name to find the job by (jobs list --name, compare --name)."),
+      field("Tags", input("tags", { placeholder: "optional, comma-separated" }), "Labels to filter jobs by (jobs list --tag, compare --tag).")),
     h("fieldset", {}, h("legend", {}, "Model and inputs"),
       field("Model", model, "The base classifier to smooth; upload one on the Models page."),
-      field("Inputs from", select("inputs.source", [["digits", "digits (built in)"], ["mnist", "MNIST"], ["cifar10", "CIFAR-10"], ["upload", "an uploaded input set"]], "digits"),
-        "A built-in dataset split (MNIST/CIFAR-10 only when their files are on the server) or an input set uploaded with POST /v1/inputs."),
+      field("Inputs from", select("inputs.source", [["digits", "digits (built in)"], ["upload", "an uploaded input set"]], "digits"),
+        "A built-in dataset split (those whose files are on this server) or an input set uploaded with POST /v1/inputs."),
       field("Split", select("inputs.split", [["test", "test"], ["train", "train"]], "test"), "Which split of the built-in dataset."),
       field("Input set", inputSet, "An input set uploaded on the Inputs page (or with dsrs inputs upload); its shape must be the model's."),
       field("Start", input("inputs.start", { type: "number", min: 0, value: 0, step: 1 }), "First index (inclusive)."),
@@ -58,9 +61,15 @@ export function render(view, _params, query, ctx) {
       field("n₀ (selection)", input("n_selection", { type: "number", min: 1, step: 1, value: 100 }), "predict mode: draws that choose the class before estimation."),
       field("Batch size", input("batch_size", { type: "number", min: 1, step: 1, value: 1000 }), "Noisy inputs per forward pass (memory vs speed); does not change results."),
       field("Seed", input("seed", { type: "number", min: 0, step: 1, placeholder: "random" }), "Makes the job reproducible; stored with the job.")),
+    h("fieldset", {}, h("legend", {}, "Sequential sampling"),
+      field("Sampling", select("sequential.kind", [["fixed", "fixed N (every input draws N)"], ["targets", "sequential: stop at target radii"], ["tolerance", "sequential: stop within a tolerance"]], "fixed"),
+        "Sequential sampling draws in growing looks up to N and stops an input early, saving forward passes (docs/sequential.md). Its ACR is not comparable with a fixed-N job's when stopping at targets: inputs stop once certified at the target."),
+      field("Target radii", input("sequential.target_radii", { placeholder: "e.g. 0.5, 1.0" }), "Comma-separated L2 radii: an input stops once certified at each (or once one is out of reach)."),
+      field("Tolerance", input("sequential.tolerance", { type: "number", min: 0, step: "any", placeholder: "e.g. 0.05" }), "An input stops once its radius would not reach the next multiple of this."),
+      field("First look", input("sequential.first_look", { type: "number", min: 1, step: 1, placeholder: "server default" }), "Draws at the first look; later looks grow geometrically up to N.")),
     h("fieldset", {}, h("legend", {}, "Radius search (advanced)"),
       field("Method", select("radius_search.method", [["grid", "grid"], ["precise", "precise"]], "grid"), "grid: largest certified radius on multiples of the unit; precise: bisection to the tolerance."),
-      field("Unit", input("radius_search.unit", { type: "number", min: 0, step: "any", value: 0.05 }), "Grid spacing of DSRS radii."),
+      field("Unit", input("radius_search.unit", { type: "number", min: 0, step: "any", value: 0.05 }), "Grid spacing of DSRS radii, in units of σ (0.05 = steps of 0.05 σ)."),
       field("Tolerance", input("radius_search.tolerance", { type: "number", min: 0, step: "any", value: 0.0001 }), "Bisection tolerance (precise method)."),
       field("Mode", select("radius_search.mode", [["exact", "exact"], ["original", "original"]], "exact"), "exact: this service's sound search; original: the paper's procedure, for reproduction.")),
     h("div", { class: "budget", id: "budget", "aria-live": "polite" }, h("strong", {}, "Budget preview"), h("div", { id: "budget-body", class: "muted" }, "…")),
@@ -81,6 +90,10 @@ export function render(view, _params, query, ctx) {
     form.querySelector("[data-field='q.sigma']").hidden = value("q.kind") !== "sigma";
     form.querySelector("[data-field='q.threshold']").hidden = value("q.kind") !== "threshold";
     form.querySelector("[data-field='n_selection']").hidden = value("mode") !== "predict";
+    const sequential = value("sequential.kind");
+    form.querySelector("[data-field='sequential.target_radii']").hidden = sequential !== "targets";
+    form.querySelector("[data-field='sequential.tolerance']").hidden = sequential !== "tolerance";
+    form.querySelector("[data-field='sequential.first_look']").hidden = sequential === "fixed";
   }
 
   function request() {
@@ -105,6 +118,16 @@ export function render(view, _params, query, ctx) {
     };
     if (number("seed") !== undefined) body.seed = number("seed");
     if (kind !== "none") body.baseline = value("baseline");
+    if (value("name")) body.name = value("name");
+    const tags = value("tags").split(",").map((t) => t.trim()).filter(Boolean);
+    if (tags.length) body.tags = tags;
+    const sequential = value("sequential.kind");
+    if (sequential !== "fixed") {
+      body.sequential = sequential === "targets"
+        ? { target_radii: value("sequential.target_radii").split(",").map((r) => r.trim()).filter(Boolean).map(Number) }
+        : { tolerance: number("sequential.tolerance") };
+      if (number("sequential.first_look") !== undefined) body.sequential.first_look = number("sequential.first_look");
+    }
     return body;
   }
 
@@ -220,7 +243,7 @@ export function render(view, _params, query, ctx) {
     const wanted = query.get("input_set");
     const fitting = inputSets.filter((set) => shapeOf(set.sample_shape) === shape);
     const set = fitting.find((s) => s.id === wanted) || fitting[0];
-    const builtin = datasets.find((d) => shapeOf(d.input_shape) === shape);
+    const builtin = datasets.find((d) => d.on_server && shapeOf(d.input_shape) === shape);
     const source = form.elements["inputs.source"];
     if (set) {
       source.value = "upload";
@@ -246,6 +269,9 @@ export function render(view, _params, query, ctx) {
     models = modelList;
     inputSets = setList;
     datasets = names.datasets;
+    form.elements["inputs.source"].replaceChildren(
+      ...datasets.map((d) => h("option", { value: d.name, disabled: !d.on_server }, d.on_server ? `${d.name} (built in)` : `${d.name} (not on this server)`)),
+      h("option", { value: "upload" }, "an uploaded input set"));
     model.replaceChildren(...(models.length
       ? models.map((m) => h("option", { value: m.id }, `${m.name} · ${m.architecture || m.format} · ${m.input_shape.join("×")} (${shortId(m.id)})`))
       : [h("option", { value: "" }, "no models: upload one first")]));

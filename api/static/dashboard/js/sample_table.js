@@ -23,6 +23,8 @@ const COLUMNS = [
   ["dsrs_radius", "DSRS radius", true, true, "DSRS certified radius (max of NP and DSRS)"],
   ["gain", "gain", true, true, "DSRS radius − NP radius"],
   ["elapsed_s", "time", true, true, "Seconds spent on this input"],
+  ["draws", "draws", false, true, "Forward passes this input used: its P draws, Q draws and equal-budget extra draws (sequential inputs stop early)"],
+  ["baseline_np_radius", "NP radius (equal budget)", false, true, "NP from the pooled 2N draws under P at the full α (equal-budget baseline jobs)"],
 ];
 const PAGE_SIZES = [25, 50, 100];
 
@@ -129,5 +131,7 @@ function row(jobId, item) {
     h("td", { class: "num" }, fixed(item.np_radius, 4)),
     h("td", { class: "num" }, fixed(dsrs, 4)),
     h("td", { class: "num" }, gain === null ? "–" : gain > 1e-6 ? `+${fixed(gain, 4)}` : "0"),
-    h("td", { class: "num" }, `${fixed(item.elapsed_s, 2)} s`));
+    h("td", { class: "num" }, `${fixed(item.elapsed_s, 2)} s`),
+    h("td", { class: "num draws" }, item.draws_used.toLocaleString()),
+    h("td", { class: "num" }, item.baseline_np_radius === null || item.baseline_np_radius === undefined ? "–" : fixed(item.baseline_np_radius, 4)));
 }
