@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from math import exp, isfinite, log
 
 import numpy as np
@@ -37,7 +38,12 @@ from dsrs_core.certifying_quadrature import (
     radial_expectation,
 )
 from dsrs_core.errors import BracketError
-from dsrs_core.neyman_pearson import CERTIFY_TOLERANCE, accept_bound, accept_estimate
+from dsrs_core.neyman_pearson import (
+    CERTIFY_TOLERANCE,
+    QUADRATURE_SAFETY,
+    accept_bound,
+    accept_estimate,
+)
 from dsrs_core.quadrature import QuadratureRule, gamma_rule
 from dsrs_core.region_masses import RegionMasses, SigmaPair
 from dsrs_core.root_finding import monotone_root
@@ -79,6 +85,15 @@ CLEAR_FAILURE = 1e-3
 #: Fixed-rule values that disagree by more than this are not trusted to *fail* a radius:
 #: the certifying quadrature is asked instead (it may pass it).
 SEARCH_SPREAD_TRUST = 1e-9
+#: The ascent stops when its Newton model predicts less than this rise (1/1000 of the dual
+#: margin): the line search then only chased rounding, up to 40 evaluations per step.
+ASCENT_NEGLIGIBLE = 1e-11
+#: Halvings of an ascent step before the ascent gives up (far from the optimum the Newton
+#: step can be 1e6 times too long; 20 halvings lost 0.05 of radius at d = 3).
+ASCENT_HALVINGS = 40
+#: Fixed-rule values at most this far apart decide a search check alone when they are
+#: CLEAR_FAILURE beyond 1/2 (with QUADRATURE_SAFETY times their spread): see _verify.
+SEARCH_SPREAD_CLEAR = 1e-2
 
 
 def search_nodes(d: int) -> int:
@@ -144,12 +159,14 @@ def dual_value(masses: RegionMasses, lam1: float, lam2: float, iv: Intervals) ->
     return value
 
 
+@lru_cache(maxsize=16)
 def certified_dual_bound(
     pair: SigmaPair | ThresholdPair, r: float, lam: tuple[float, float], iv: Intervals
 ) -> Estimate:
     """(D) at ``lam`` by the certifying quadrature (docs/math.md §7.4): ``value`` is
     ``E_t[ψ] + λ1 p̂ + λ2 q̂`` and ``error`` its quadrature error estimate. The search
-    rules are never used here."""
+    rules are never used here. Memoised (a pure function of its arguments): the proof
+    step's fresh check often asks for the estimate its search check has just made."""
     lam1, lam2 = lam
     psi = pair.dual_integrand(r, lam1, lam2)
     if isinstance(pair, ThresholdPair):
@@ -349,8 +366,10 @@ class _SigmaEngine(_Engine):
                 step = grad
             if not np.all(np.isfinite(step)) or float(step @ grad) <= 0.0:
                 step = grad  # not an ascent direction: steepest ascent instead
+            elif 0.5 * float(step @ grad) < ASCENT_NEGLIGIBLE:
+                break  # converged: what is left to gain is far below the dual margin
             alpha = 1.0
-            for _ in range(40):
+            for _ in range(ASCENT_HALVINGS):
                 cand = lam + alpha * step
                 cand = np.where(sign * cand < 0.0, 0.0, cand)  # stay in the orthant
                 value_new, grad_new, jac_new = evaluate(cand)
@@ -394,8 +413,11 @@ def _verify(
     e.g. the edge of ``Λ > 0`` in cases iv and v, which is why mixed-sign multipliers are
     never failed on the fixed rules alone). ``n`` (the search nodes) is not used here."""
     n = engine.verify_n
-    # Mixed signs: Λ > 0 on part of the radii only, and the fixed rules do not split at its
-    # edge, so they are not trusted to fail the radius.
+    # Mixed signs: Λ > 0 on part of the radii only; the masses have a kink at its edge, and
+    # the fixed rules are trusted to fail the radius only when their two values agree and
+    # lie clearly below 1/2 (the rules of a sigma pair are split at that edge,
+    # _SigmaEngine.rules; issue 23: the certifying quadrature on every failing search
+    # check of cases iv and v was most of the engine's time in low dimension).
     mixed = lam[0] * lam[1] < 0.0
     coarse = dual_value(engine.masses(r, lam[0], lam[1], n), lam[0], lam[1], iv)
     if not mixed and isfinite(coarse) and coarse - DSRS_DUAL_MARGIN <= 0.5 - CLEAR_FAILURE:
@@ -405,6 +427,20 @@ def _verify(
     trusted = isfinite(coarse) and isfinite(fine) and abs(coarse - fine) <= SEARCH_SPREAD_TRUST
     if ok or (trusted and not mixed):
         return ok, bound, why
+    # Clear either way: both values and QUADRATURE_SAFETY times their spread (at most
+    # SEARCH_SPREAD_CLEAR) lie CLEAR_FAILURE beyond 1/2. The search may decide these alone:
+    # a wrong failure costs tightness only, and every radius the search passes is verified
+    # by the certifying quadrature before it is reported (radius_proof). In low dimension
+    # the fixed rules are 1e-4 to 2e-3 apart (kinks where level sets touch spheres), and the
+    # certifying quadrature on every such check was most of the engine's time (issue 23).
+    spread = abs(coarse - fine) if isfinite(coarse) and isfinite(fine) else float("inf")
+    if spread <= SEARCH_SPREAD_CLEAR:
+        allowance = QUADRATURE_SAFETY * spread + DSRS_DUAL_MARGIN
+        if max(coarse, fine) + allowance <= 0.5 - CLEAR_FAILURE:
+            return False, max(coarse, fine), "dual bound <= 1/2"
+        trusted_pass = engine.pair.p.shape >= SMALL_SHAPE  # dense rules: only to fail
+        if trusted_pass and min(coarse, fine) - allowance > 0.5 + CLEAR_FAILURE:
+            return True, min(coarse, fine) - QUADRATURE_SAFETY * spread, ""
     est = certified_dual_bound(engine.pair, r, lam, iv)
     return accept_estimate(est, DSRS_DUAL_MARGIN)
 

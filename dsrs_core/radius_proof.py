@@ -113,6 +113,49 @@ def _proven_at(
     return outcome, bound, ""
 
 
+def _cover_below(
+    pair: SigmaPair | ThresholdPair,
+    iv: Intervals,
+    mode: str,
+    r: float,
+    bound: float,
+    floor: float,
+    lipschitz: float,
+) -> tuple[float, bool, int]:
+    """Cover ``[floor, r]`` by proven checks when the multipliers at ``r`` (proven bound
+    ``bound``) are not monotone (docs/math.md §5.1): ``(lowest radius covered, whether a
+    monotone certificate covers everything below it, checks)``.
+
+    A check at ``x`` with slack ``s`` above ``1/2 + margin`` covers ``[x − s/c, x + s/c]``
+    (both sides). The next check is placed one reach ``s/c`` *below* the covered end, so
+    that when the slack grows as ``x`` falls its coverage still joins the covered interval
+    from below and each check covers about twice as much as the last; when a placement
+    does not join (or is not proven) the next check is placed at the covered end itself.
+    """
+    slack = bound - DSRS_DUAL_MARGIN - 0.5
+    covered, reach, checks = r - slack / lipschitz, slack / lipschitz, 0
+    while covered > floor and checks < MAX_COVER_CHECKS:
+        point = max(covered - reach, floor) if reach > 0.0 else covered
+        if not point > 0.0:
+            point = 0.5 * covered
+        sub, sub_bound, sub_why = _proven_at(pair, point, iv, mode)
+        checks += 1
+        if sub_why:
+            if reach == 0.0:
+                break  # not proven at the covered end itself: give up
+            reach = 0.0
+            continue
+        assert sub.multipliers is not None
+        sub_slack = sub_bound - DSRS_DUAL_MARGIN - 0.5
+        if point + sub_slack / lipschitz < covered:
+            reach = 0.0  # a gap above the placement: next check at the covered end
+            continue
+        if multipliers_monotone(pair, sub.multipliers):
+            return 0.0, True, checks
+        covered, reach = point - sub_slack / lipschitz, sub_slack / lipschitz
+    return covered, False, checks
+
+
 def prove_radius(
     pair: SigmaPair | ThresholdPair,
     iv: Intervals,
@@ -126,7 +169,12 @@ def prove_radius(
     """
     lipschitz = shift_lipschitz(pair.p)
     checks, reason = 0, "no candidate above the proven radius"
+    stuck = float("inf")  # where a chain of checks below a larger candidate gave up
     for r in sorted((c for c in candidates if c > floor), reverse=True):
+        if r > stuck:
+            # Its chain would have to cover the same gap below ``stuck`` (one repeat of the
+            # chain per candidate was most of the time of a failing proof, issue 23).
+            continue
         outcome, bound, why = _proven_at(pair, r, iv, mode)
         checks += 1
         if why:
@@ -135,23 +183,11 @@ def prove_radius(
         assert outcome.multipliers is not None
         if multipliers_monotone(pair, outcome.multipliers):
             return ProvenRadius(r, outcome.case, "monotone", reason, checks, outcome.multipliers)
-        covered, point, slack = r, r, bound - DSRS_DUAL_MARGIN - 0.5
-        for _ in range(MAX_COVER_CHECKS):
-            covered = point - slack / lipschitz
-            if covered <= floor:
-                return ProvenRadius(
-                    r, outcome.case, "lipschitz", reason, checks, outcome.multipliers
-                )
-            point = covered
-            sub, sub_bound, sub_why = _proven_at(pair, point, iv, mode)
-            checks += 1
-            if sub_why:
-                break
-            assert sub.multipliers is not None
-            if multipliers_monotone(pair, sub.multipliers):
-                return ProvenRadius(
-                    r, outcome.case, "lipschitz+monotone", reason, checks, outcome.multipliers
-                )
-            slack = sub_bound - DSRS_DUAL_MARGIN - 0.5
+        covered, monotone, used = _cover_below(pair, iv, mode, r, bound, floor, lipschitz)
+        checks += used
+        if covered <= floor:
+            coverage = "lipschitz+monotone" if monotone else "lipschitz"
+            return ProvenRadius(r, outcome.case, coverage, reason, checks, outcome.multipliers)
         reason = f"r={r:.6g}: smaller radii not covered (down to {covered:.6g})"
+        stuck = covered
     return ProvenRadius(floor, "", "", reason, checks)

@@ -111,6 +111,13 @@ def bracketed_monotone_roots(
     ulo, uhi = ulo[active], uhi[active]
     u = 0.5 * (ulo + uhi)
     leaped = np.zeros(u.shape, dtype=bool)
+    # Widths of the bracket one, two and three steps ago: where three steps have not halved
+    # the width, the next step bisects, so the bracket halves at least every three steps
+    # and the iteration cannot stall (Newton alternating between the two ends of a bracket
+    # that barely shrinks, issue 23); _MAX_ROOT_STEPS covers 3 · 64 halvings.
+    width_1 = np.full(u.shape, np.inf)
+    width_2 = np.full(u.shape, np.inf)
+    width_3 = np.full(u.shape, np.inf)
     for _ in range(_MAX_ROOT_STEPS):
         s = np.exp(u)
         f = sign * (fun(s) - level[active])
@@ -133,6 +140,10 @@ def bracketed_monotone_roots(
         u_new = np.where(to_hi & (hi_step < gap), uhi - hi_step, u_new)
         u_new = np.where(to_lo & (lo_step < gap), ulo + lo_step, u_new)
         leaped = to_hi | to_lo
+        stalled = gap > 0.5 * width_3
+        u_new = np.where(stalled, 0.5 * (ulo + uhi), u_new)
+        leaped &= ~stalled
+        width_3, width_2, width_1 = width_2, width_1, gap
         u_new = np.where(f == 0.0, u, u_new)
         tol = ROOT_RELATIVE_TOLERANCE * np.maximum(1.0, np.abs(u))
         # A Newton correction below the tolerance is convergence at ``u`` even when the
@@ -146,7 +157,12 @@ def bracketed_monotone_roots(
         if not np.any(keep):
             return np.exp(out)
         active, u, ulo, uhi = active[keep], u_new[keep], ulo[keep], uhi[keep]
-        leaped = leaped[keep]
+        leaped, width_1, width_2, width_3 = (
+            leaped[keep],
+            width_1[keep],
+            width_2[keep],
+            width_3[keep],
+        )
     raise NumericalError("boundary of the DSRS region did not converge")
 
 

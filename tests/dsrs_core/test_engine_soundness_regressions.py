@@ -279,3 +279,54 @@ def test_stalled_corner_is_replaced_by_the_maximum_of_the_dual():
         lam1, lam2 = out.multipliers
         assert lam1 < 0.0 < lam2
         assert dual_value(setting, r, lam1, lam2, iv.p_upper, iv.q_lower) > 0.5 + 1e-6
+
+
+# Issue 23: Gaussian P, precise search, where DSRS stopped far below the truth (d, σ_Q,
+# P count, Q count, radius reported before). (a) case iv with σ_Q < σ: the chain of checks
+# covering smaller radii ran into "boundary of the DSRS region did not converge" (24
+# checks, 2.2122; truth above 2.362); (b) case v with σ_Q > σ: the same root failure ended
+# the search at the NP radius (2.00905; truth above 2.159); (c) d = 3, σ_Q = 0.5σ: DSRS fell
+# back to NP on the same failure.
+LOW_D_CASES = [
+    (2, 0.8, 49_000, 48_744, 2.2122),
+    (2, 1.25, 49_000, 48_490, 2.00905),
+    (3, 0.5, 49_000, 49_900, 2.00895),
+]
+GRID_UNIT = 0.05
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("d", "sigma_q", "p_count", "q_count", "before"), LOW_D_CASES)
+def test_low_dimension_reaches_the_reference_truth(d, sigma_q, p_count, q_count, before):
+    # Sound: the Cartesian mpmath reference's dual at the engine's multipliers is above 1/2
+    # at the reported radius. Tight: the reference's own best dual (Nelder–Mead over λ,
+    # concave) is below 1/2 one grid unit (0.05σ) higher, so the truth lies within one unit.
+    from reference_truth import reference_dual, truth_below
+
+    from dsrs_core.certification import dsrs_radius_from_intervals
+
+    iv = _intervals(p_count, q_count)
+    p = make_noise("gaussian", d, 1.0)
+    search = RadiusSearch(method="precise", tolerance=1e-4, mode="exact")
+    start = np_radius(p, iv.p_lower).radius
+    result = dsrs_radius_from_intervals(p, with_sigma(p, sigma_q), iv, search, start)
+    assert result.radius > before + 0.003, result
+    assert "did not converge" not in result.reason
+    setting = Setting(d, 0, 1.0, s_q=sigma_q)
+    bounds = (iv.p_lower, iv.p_upper, iv.q_lower, iv.q_upper)
+    assert reference_dual(setting, result.radius, result.multipliers, bounds) > 0.5 + 1e-9
+    below, value = truth_below(setting, result.radius + GRID_UNIT, result.multipliers, bounds)
+    assert below, value
+
+
+def test_boundary_roots_cannot_stall():
+    # Issue 23 (b): at r = 2.00915 the increasing piece of φ (k = 0, φ(0) finite, bracket
+    # from s = 1e-300) made Newton alternate between the two ends of a bracket that barely
+    # shrank: 200 steps, "boundary of the DSRS region did not converge". The bracket now
+    # halves at least every two steps; the check runs and certifies.
+    from dsrs_core.dsrs_bound import check_radius
+
+    p = make_noise("gaussian", 2, 1.0)
+    out = check_radius(SigmaPair(p, with_sigma(p, 1.25)), 2.00915, _intervals(49_000, 48_490))
+    assert "numerical failure" not in out.reason
+    assert out.certified and out.case == "v", out
