@@ -26,7 +26,7 @@ from dsrs_api.dispatch import JobDispatcher, make_dispatcher
 from dsrs_api.error_handlers import install_error_handlers
 from dsrs_api.errors import InsecureConfigurationError
 from dsrs_api.nul_guard import NulGuard
-from dsrs_api.read_timeouts import BodyReadTimeout
+from dsrs_api.read_timeouts import BodyReadTimeout, uvicorn_options
 from dsrs_api.response_cache import ResponseCache
 from dsrs_api.security_headers import SecurityHeaders
 from dsrs_api.upload_slots import UploadSlots
@@ -37,7 +37,7 @@ from dsrs_store.database import make_engine, make_session_factory
 from dsrs_store.migrations import upgrade_to_head
 from dsrs_store.settings import Settings, load_settings
 
-__all__ = ["create_app", "startup_problem"]
+__all__ = ["create_app", "startup_problem", "uvicorn_options"]  # the served app's timeouts
 
 
 def startup_problem(settings: Settings) -> str | None:

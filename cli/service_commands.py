@@ -27,8 +27,7 @@ def serve(
 
     import uvicorn
 
-    from dsrs_api.app import startup_problem
-    from dsrs_api.read_timeouts import uvicorn_options
+    from dsrs_api.app import startup_problem, uvicorn_options
     from dsrs_store.settings import load_settings
 
     settings = load_settings()

@@ -185,7 +185,12 @@ def test_job_list_filters_by_model_and_status(embedded_api: Any, table_job: str)
     running = seed_job(embedded_api.session_factory, other_model, [{}], total=4, status="running")
     listed = embedded_api.client.get("/v1/dashboard/jobs", params={"model_id": other_model}).json()
     assert [job["id"] for job in listed["items"]] == [running]
-    assert listed["items"][0]["progress"] == {"done": 1, "total": 4, "fraction": 0.25}
+    assert listed["items"][0]["progress"] == {
+        "done": 1,
+        "total": 4,
+        "fraction": 0.25,
+        "non_finite_draws": 0,
+    }
     assert listed["items"][0]["eta_seconds"] is not None
     assert listed["models"] == {other_model: "seeded digits-mlp"}
     succeeded = embedded_api.client.get("/v1/dashboard/jobs", params={"status": "succeeded"}).json()
