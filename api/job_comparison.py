@@ -28,7 +28,7 @@ from dsrs_core.accuracy_intervals import (
     Estimate,
     certified_figures,
 )
-from dsrs_core.common_inputs import COMMON, NoCommonInputsError, common_inputs
+from dsrs_core.common_inputs import COMMON, InputCoverage, NoCommonInputsError, common_inputs
 from dsrs_core.equal_budget import SAME_RUN, SEQUENTIAL_NP, same_cost_baseline
 from dsrs_core.evaluation import certified_accuracy, largest_radius
 from dsrs_store import repository
@@ -189,9 +189,13 @@ def compare_jobs(
         for job, held in by_input
     }
     labels = _distinct_labels(jobs_found, passes)
+    named = [(label, held) for label, (_, held) in zip(labels, by_input, strict=True)]
     try:
-        shared, coverage = common_inputs(
-            [(label, held) for label, (_, held) in zip(labels, by_input, strict=True)], inputs
+        # Jobs that have no result yet (all still queued) compare as empty, not as disjoint.
+        shared, coverage = (
+            common_inputs(named, inputs)
+            if any(held for _, held in named)
+            else (set(), InputCoverage(inputs, 0, tuple((label, 0) for label, _ in named)))
         )
     except NoCommonInputsError as error:
         raise InvalidRequestError(str(error)) from None

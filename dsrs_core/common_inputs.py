@@ -62,6 +62,8 @@ class InputCoverage:
 
     def note(self) -> str:
         """One sentence for a table's caption: which inputs, and how many each row had."""
+        if self.same_inputs and self.common == 0:
+            return "No row has a result yet."
         if self.same_inputs:
             return f"Every row is computed on the same {self.common} inputs."
         had = "; ".join(f"{name}: {count}" for name, count in self.available)
