@@ -63,6 +63,7 @@ from dsrs_models.sandbox import (
     _child_environment,
     _clip,
     _place_upload,
+    kill_group,
 )
 
 __all__ = ["InferenceLimits", "InferenceStopped", "ModelRuntimeError", "SandboxedClassifier"]
@@ -302,11 +303,7 @@ def _killed_kind(returncode: int | None) -> str | None:
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    process.wait()
+    kill_group(process)
     for stream in (process.stdin, process.stdout):
         if stream is not None:
             stream.close()

@@ -45,6 +45,7 @@ __all__ = [
     "SandboxOutcome",
     "SandboxRefusal",
     "child_main",
+    "kill_group",
     "run_sandboxed",
 ]
 
@@ -179,7 +180,7 @@ def _run_child_now(module: str, payload: str, workdir: Path, limits: SandboxLimi
         try:
             process.wait(timeout=limits.timeout_s)
         except subprocess.TimeoutExpired:
-            _kill_group(process)
+            kill_group(process)
             raise SandboxRefusal(
                 "timeout", f"did not finish within {limits.timeout_s:g} s of wall-clock time"
             ) from None
@@ -202,7 +203,8 @@ def _tail(output: IO[bytes]) -> bytes:
     return output.read()
 
 
-def _kill_group(process: subprocess.Popen[bytes]) -> None:
+def kill_group(process: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the child's whole process group and reap it."""
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except ProcessLookupError:
