@@ -214,11 +214,7 @@ def unclaimed_chunks(session: Session, settings: WorkerSettings) -> list[tuple[s
         lease.requeued_at = now
         chunks.append((lease.job_id, lease.chunk_index))
     # Chunks never claimed nor sent again: no lease at all.
-    leases = (
-        select(func.count())
-        .where(ChunkLeaseRecord.job_id == JobRecord.id)
-        .scalar_subquery()
-    )
+    leases = select(func.count()).where(ChunkLeaseRecord.job_id == JobRecord.id).scalar_subquery()
     chunks_of_job = (JobRecord.total + JobRecord.chunk_size - 1) / JobRecord.chunk_size
     jobs = session.execute(
         select(JobRecord.id, JobRecord.total, JobRecord.chunk_size)

@@ -115,8 +115,9 @@ def test_a_data_driven_loop_fails_at_the_batch_limit_or_is_cancelled(
     control = submit(client, model_id(client, valid_onnx()))
     job = final(client, timed_out)
     assert job["status"] == "failed"
-    assert f"did not finish within {BATCH_TIMEOUT_S} s (DSRS_INFERENCE_BATCH_TIMEOUT_S)" in (
-        job["error"]
+    assert (
+        f"did not finish within {BATCH_TIMEOUT_S} s (DSRS_INFERENCE_BATCH_TIMEOUT_S)"
+        in (job["error"])
     )
     status_becomes(client, stuck, "running")
     assert client.post(f"/v1/jobs/{stuck}/cancel").status_code == 200

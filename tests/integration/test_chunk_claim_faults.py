@@ -130,8 +130,7 @@ def assert_one_row_per_input(database: str, job_id: str) -> None:
         with engine.connect() as connection:
             rows, distinct = connection.execute(
                 text(
-                    "SELECT count(*), count(DISTINCT sample_index) FROM samples "
-                    "WHERE job_id = :j"
+                    "SELECT count(*), count(DISTINCT sample_index) FROM samples WHERE job_id = :j"
                 ),
                 {"j": job_id},
             ).one()

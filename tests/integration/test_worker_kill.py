@@ -39,7 +39,9 @@ TOTAL = 24
 #: settings the chunk is sent again about two lease periods (2 × 60 s) after the kill;
 #: longer than this means it was left to the hour-long visibility timeout.
 MAX_SECONDS_AFTER_KILL = 600
-SENT_AGAIN = "; sending it again"  # the sweeper's line, whether the lease fell silent or never began
+SENT_AGAIN = (
+    "; sending it again"  # the sweeper's line, whether the lease fell silent or never began
+)
 RECEIVED = re.compile(r"Task dsrs\.certify_chunk\[([0-9a-f-]+)\] received")
 SUCCEEDED = re.compile(r"Task dsrs\.certify_chunk\[([0-9a-f-]+)\] succeeded")
 
