@@ -21,7 +21,9 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCUMENTS = sorted(
     [ROOT / "README.md", ROOT / "CHANGELOG.md", *(ROOT / "docs").rglob("*.md")],
 )
-TOP_LEVEL = {entry.name for entry in ROOT.iterdir()} - {".git", ".venv"}
+# Made by running the project (`make demo` writes var/), never part of the tree.
+NOT_IN_TREE = {".git", ".venv", "var", "artifacts", ".pytest_cache", ".ruff_cache", ".hypothesis"}
+TOP_LEVEL = {entry.name for entry in ROOT.iterdir()} - NOT_IN_TREE
 # A bare word is a path only when it names a top-level file (`dsrs models` is a command).
 TOP_LEVEL_FILES = {name for name in TOP_LEVEL if (ROOT / name).is_file()}
 
