@@ -7,12 +7,18 @@ notices: this test does. A word counts as a repository path when its first segme
 at the top of the checkout (``api``, ``docs``, ``Makefile``...); words such as ``var/demo``,
 ``data/`` or ``root/val/images`` name folders outside the tree and are not checked. A ``*`` is
 matched as a glob, ``{a,b}`` as alternatives.
+
+Installed names are checked the same way: `` `dsrs_models.loading.load_model` `` or
+``from dsrs_core.config import NoiseSpec`` must name a module of the checkout (through the
+package folders of ``pyproject.toml`` and ``client/pyproject.toml``) that defines or imports
+the name after it.
 """
 
 from __future__ import annotations
 
 import itertools
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -31,8 +37,28 @@ TOP_LEVEL_FILES = {name for name in TOP_LEVEL if (ROOT / name).is_file()}
 # lands. Once it exists, the test asks for its entry to go.
 AWAITED = {"docs/architecture.md"}
 
+
+def _package_folders() -> dict[str, Path]:
+    """Installed top-level package name -> its folder in the checkout."""
+    folders = {}
+    for project in (ROOT, ROOT / "client"):
+        setuptools = tomllib.loads((project / "pyproject.toml").read_text())["tool"]["setuptools"]
+        mapped = setuptools.get("package-dir", {})
+        for package in setuptools["packages"]:
+            top = package.split(".")[0]
+            folders[top] = (project / mapped.get(top, top)).resolve()
+    return folders
+
+
+PACKAGES = _package_folders()
+TOP_PACKAGES = "|".join(sorted(PACKAGES))
+DOTTED = re.compile(rf"\b(?:{TOP_PACKAGES})\b(?:\.[A-Za-z_]\w*)*")
+FROM_IMPORT = re.compile(
+    r"^[ \t]*from[ \t]+([\w.]+)[ \t]+import[ \t]+(?:\(([\w\s,]+)\)|([\w \t,]+))", re.MULTILINE
+)
+
 FENCE = re.compile(r"^```.*?^```", re.DOTALL | re.MULTILINE)
-CODE_SPAN = re.compile(r"`([^`\n]+)`")
+CODE_SPAN = re.compile(r"`([^`]+)`")  # may wrap a line
 LINK = re.compile(r"\]\(([^)\s#]+)(?:#[^)]*)?\)")
 TRIM = ".,;:)('\"…"
 
@@ -49,6 +75,41 @@ def _words(text: str) -> list[str]:
                 word = word.split(":", 1)[0] if "//" not in word else ""
             words.append(word)
     return [w for w in words if "/" in w or w in TOP_LEVEL_FILES]
+
+
+def cited_names(text: str) -> set[str]:
+    """Dotted installed names a document cites (``dsrs_core.config.NoiseSpec``)."""
+    pieces = FENCE.findall(text) + CODE_SPAN.findall(FENCE.sub("", text))
+    names = set()
+    for piece in pieces:
+        names.update(DOTTED.findall(piece))
+        for module, in_parentheses, on_the_line in FROM_IMPORT.findall(piece):
+            imported = in_parentheses or on_the_line
+            if module.split(".")[0] in PACKAGES:
+                names.update(f"{module}.{n.strip()}" for n in imported.split(",") if n.strip())
+    return names
+
+
+def name_exists(dotted: str) -> bool:
+    """The longest module prefix is in the checkout and defines or imports the next name."""
+    top, *rest = dotted.split(".")
+    path = PACKAGES[top]
+    while rest and ((path / rest[0]).is_dir() or (path / f"{rest[0]}.py").is_file()):
+        path = path / rest[0] if (path / rest[0]).is_dir() else path / f"{rest[0]}.py"
+        rest.pop(0)
+    if not rest:
+        return True
+    source = path / "__init__.py" if path.is_dir() else path
+    if not source.is_file():
+        return False
+    name = re.escape(rest[0])
+    defined = (
+        rf"^\s*(?:async\s+def|def|class)\s+{name}\b"  # a function or class
+        rf"|^{name}\s*[:=]"  # a module-level assignment
+        rf"|^\s*from\s+\S+\s+import\s+[^\n(]*\b{name}\b"  # imported on one line
+        rf"|^\s+\"?{name}\"?,?\s*(?:#.*)?$"  # a line of a parenthesised import or __all__
+    )
+    return re.search(defined, source.read_text(encoding="utf-8"), re.MULTILINE) is not None
 
 
 def _alternatives(word: str) -> list[str]:
@@ -95,6 +156,15 @@ def test_every_cited_path_exists(document: Path) -> None:
     assert not missing, f"{document.relative_to(ROOT)} cites paths that do not exist: {missing}"
 
 
+@pytest.mark.parametrize("document", DOCUMENTS, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_every_cited_module_exists(document: Path) -> None:
+    if not document.exists():
+        pytest.skip(f"{document.name} is absent")
+    names = cited_names(document.read_text(encoding="utf-8"))
+    missing = sorted(n for n in names if not name_exists(n))
+    assert not missing, f"{document.relative_to(ROOT)} cites names that do not exist: {missing}"
+
+
 def test_awaited_paths_are_still_awaited() -> None:
     landed = sorted(p for p in AWAITED if _exists(p))
     assert not landed, f"{landed} exist now: remove them from AWAITED in this test"
@@ -108,3 +178,18 @@ def test_the_check_sees_a_missing_path() -> None:
     assert "api/no_such_module.py" in cited
     assert "docs/no-such-page.md" in cited
     assert not any(p.startswith("var/") for p in cited)
+
+
+def test_the_check_sees_a_missing_name() -> None:
+    text = (
+        "```python\nfrom dsrs_core.config import NoiseSpec, NoSuchSpec\n```\n`dsrs_models.nope`\n"
+    )
+    names = cited_names(text)
+    assert names >= {
+        "dsrs_core.config.NoiseSpec",
+        "dsrs_core.config.NoSuchSpec",
+        "dsrs_models.nope",
+    }
+    assert name_exists("dsrs_core.config.NoiseSpec")
+    assert not name_exists("dsrs_core.config.NoSuchSpec")
+    assert not name_exists("dsrs_models.nope.x")
