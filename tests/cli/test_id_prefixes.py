@@ -330,5 +330,6 @@ def test_a_sweep_files_model_may_be_a_prefix(
     sweep.write_text(
         f"base: {{model: {model}, dataset: digits, stop: 1, n: 100}}\ngrid: {{sigma: [0.25]}}\n"
     )
-    result = run_cli(embedded_service, "sweep", str(sweep), "--timeout", "300")
+    plot = tmp_path / "sweep.png"  # not the default, which is written in the working directory
+    result = run_cli(embedded_service, "sweep", str(sweep), "--timeout", "300", "--plot", str(plot))
     assert result.exit_code == 0, (result.stdout, result.stderr)
