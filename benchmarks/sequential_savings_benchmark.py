@@ -223,7 +223,7 @@ def lockstep_oracle(p, q, labels, config, d, fixed_radii, unit) -> int:  # type:
                 label=labels[i], p_count=int(cp[i, k]), p_n=size, q_count=int(cq[i, k]),
                 q_n=size, q_percentile=None, q_fallback=False, seed=None, p_look=look,
                 q_look=look,
-            )  # fmt: skip
+            )
             certificate = certificate_from_counts(counts, config, d)
             radius = float("nan") if certificate.abstained else certificate.dsrs_radius or 0.0
             if cell(radius) >= cell(fixed) or look == schedule.last:
@@ -400,7 +400,7 @@ def main() -> None:
     parser.add_argument(
         "--counts", type=Path, default=None,
         help="recorded batches: read if the file exists, else drawn and written there",
-    )  # fmt: skip
+    )
     parser.add_argument(
         "--heldout", action="store_true", help="print the held-out settings' command lines"
     )

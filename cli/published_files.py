@@ -263,7 +263,7 @@ def file_radius(sample: Any, certificate: str) -> float:
         # the pooled certificate predicts the counted class when its own bound is above 1/2
         pooled = (sample.baseline_p_lower or 0.0) > 0.5
         counted = counted_radii(sample.counted_label if pooled else None, sample.label,
-                                sample.baseline_np_radius)  # fmt: skip
+                                sample.baseline_np_radius)
         return float(radius_in_files(counted))
 
     dsrs = sample.dsrs_radius if certificate == "dsrs" else None

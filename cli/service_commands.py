@@ -44,7 +44,7 @@ def serve(
     uvicorn.run(
         "dsrs_api.app:create_app", factory=True, host=host, port=port,
         **uvicorn_options(settings),
-    )  # fmt: skip
+    )
 
 
 def migrate() -> None:

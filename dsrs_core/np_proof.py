@@ -263,7 +263,7 @@ def prove_np_radius(
         return NPProof(
             "verified", radius, nan, nan, 0, 0.0,
             f"proof mode covers d <= {PROOF_DIMENSION_LIMIT}",
-        )  # fmt: skip
+        )
     lam = exp(-kappa)
     lower = upper = nan
     cells = 0
@@ -283,4 +283,4 @@ def prove_np_radius(
     return NPProof(
         "verified", radius, lower, upper, cells, time.process_time() - started,
         "no enclosure above 1/2: the radius is verified, not proven",
-    )  # fmt: skip
+    )

@@ -169,14 +169,14 @@ class DrawStream:
         return _run_phase(
             self.classifier, self.inputs, segments, None, self.generator, self.batch_size,
             self.buffer,
-        )  # fmt: skip
+        )
 
     def agreement(self, segments: Sequence[_Segment], labels: torch.Tensor) -> list[int]:
         """Per input, how many of its draws the classifier gave its label."""
         return _run_phase(
             self.classifier, self.inputs, segments, labels, self.generator, self.batch_size,
             self.buffer,
-        ).tolist()  # fmt: skip
+        ).tolist()
 
 
 def select_labels(
