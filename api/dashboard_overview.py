@@ -112,7 +112,7 @@ def job_overview(session: Session, job_id: str) -> Overview:
         ).where(SampleRecord.job_id == job_id)
     ).all()
     # Column by column: ten times faster than one 2-D array from the row tuples; None → NaN.
-    values = [np.array(column, dtype=float) for column in zip(*rows)] or [np.empty(0)] * 11
+    values = [np.array(column, dtype=float) for column in zip(*rows, strict=True)] or [np.empty(0)] * 11
     (label, prediction, counted_label, p_count, p_n, np_radius, dsrs_radius, baseline_p_lower,
      baseline_np_radius, q_n, extra_n) = values
     columns = Columns(

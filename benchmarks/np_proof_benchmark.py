@@ -94,7 +94,8 @@ def main() -> None:
         print(
             f"d={d}: {len(part)} inputs, {statuses}, proven without an enclosure above 1/2: "
             f"{bad}; largest relative back-off {lost:.1e}; cpu s per input median "
-            f"{np.median(seconds):.2f}, p95 {np.percentile(seconds, 95):.2f}, max {seconds.max():.2f}"
+            f"{np.median(seconds):.2f}, p95 {np.percentile(seconds, 95):.2f}, "
+            f"max {seconds.max():.2f}"
         )
     print(f"load average {os.getloadavg()[0]:.2f}")
 

@@ -313,7 +313,7 @@ def run(args: argparse.Namespace) -> None:
         print(f"{name:>8s}" + "".join(f"{v:>18s}" for v in values))
     at = grid.index(min(grid, key=lambda r: abs(r - median)))
     summary = {}
-    for name, (radii, passes, rule_s, cert_s) in forms.items():
+    for name, (_radii, passes, rule_s, cert_s) in forms.items():
         draw_s = cpu_per_pass * sum(passes)
         total = draw_s + rule_s + cert_s
         summary[name] = total
@@ -324,8 +324,10 @@ def run(args: argparse.Namespace) -> None:
         )
     form = list(forms)[1]
     print(
-        f"HELDOUT model={args.model} sigma={args.sigma:g} q={'t' + str(args.q_threshold) if args.q_threshold else args.q_ratio} "
-        f"inputs={args.start}-{args.start + count - 1} radius_passes={100 * sum(forms[form][1]) / (full * count):.1f} "
+        f"HELDOUT model={args.model} sigma={args.sigma:g} "
+        f"q={'t' + str(args.q_threshold) if args.q_threshold else args.q_ratio} "
+        f"inputs={args.start}-{args.start + count - 1} "
+        f"radius_passes={100 * sum(forms[form][1]) / (full * count):.1f} "
         f"radius_median={100 * float(np.median(forms[form][1])) / full:.1f} "
         f"radius_loss={loss_per_100(curves[form], curves['fixed N']):.1f} "
         + (

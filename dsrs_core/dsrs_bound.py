@@ -10,7 +10,8 @@ For any multipliers ``(λ1, λ2)`` and ``R = R(λ1, λ2) = {p_δ < λ1 p + λ2 q
 ``2n``-node values minus the allowance of :func:`dsrs_core.neyman_pearson.accept_bound`).
 It is fast and heuristic; a radius is *reported* only after
 :func:`certified_dual_bound` (the certifying quadrature, §7.4) has proven (D) at its
-multipliers (:mod:`dsrs_core.radius_proof`, §5.1). The search for good multipliers follows the original's STEP 1 (§4.3) to pick the KKT case:
+multipliers (:mod:`dsrs_core.radius_proof`, §5.1). The search for good multipliers
+follows the original's STEP 1 (§4.3) to pick the KKT case:
 i (NP), ii (Q only), iii/iv/v (two-sided corners), and solves that case (corners by
 Newton on ``(ln|λ1|, ln|λ2|)``). Because (D) holds for any multipliers, a wrong case or
 an unconverged solve only costs tightness, never soundness.
@@ -627,7 +628,7 @@ def _check_sigma(
     if not converged:
         # The Newton on the equalities stalled: maximise (D) itself, from the corner's
         # last iterate or a single-constraint solution (on the orthant's edge).
-        in_orthant = [lam for lam in fallback if all(s * x >= 0.0 for s, x in zip(signs, lam))]
+        in_orthant = [lam for lam in fallback if all(s * x >= 0.0 for s, x in zip(signs, lam, strict=True))]
         starts = [corner, *in_orthant]
         candidates.insert(0, engine.ascent(r, targets, signs, starts, n))
     return _finish(engine, r, iv, candidates + fallback, n, case, details=details)
@@ -669,12 +670,12 @@ def _check_threshold(
                 "original: case v unsupported for thresholded Q",
                 details,
             )
-        return _finish(engine, r, iv, q_only + [np_candidate], n, "v", details=details)
+        return _finish(engine, r, iv, [*q_only, np_candidate], n, "v", details=details)
     else:
-        return _case_ii(engine, r, iv, mode, p_star, q_only + [np_candidate], n, details)
+        return _case_ii(engine, r, iv, mode, p_star, [*q_only, np_candidate], n, details)
     p_out = iv.p_lower - q_hat / nu
     details["p_out"] = p_out
-    fallback = [np_candidate] + q_only
+    fallback = [np_candidate, *q_only]
     if p_out < ORIGINAL_EPS or q_hat >= 1.0:
         if mode == "original":
             return CheckOutcome(
@@ -697,4 +698,4 @@ def _check_threshold(
         if mode == "original":
             return CheckOutcome(False, float("nan"), case, None, f"original: {err}", details)
         return _finish(engine, r, iv, fallback, n, case, details=details)
-    return _finish(engine, r, iv, [(lam1, (mu - lam1) / nu)] + fallback, n, case, details=details)
+    return _finish(engine, r, iv, [(lam1, (mu - lam1) / nu), *fallback], n, case, details=details)

@@ -65,7 +65,7 @@ def test_summary_equals_the_stored_rows(api_client: httpx.Client, equal_budget_j
 
 def test_comparison_lists_both_np_baselines(api_client: httpx.Client, equal_budget_job) -> None:
     comparison = api_client.get(
-        "/v1/compare", params=[("job_id", equal_budget_job["id"])] + [("radii", 0.1)]
+        "/v1/compare", params=[("job_id", equal_budget_job["id"]), ("radii", 0.1)]
     ).json()
     certificates = comparison["jobs"][0]["certificates"]
     assert [(c["kind"], c["baseline"]) for c in certificates] == [

@@ -149,7 +149,8 @@ def test_importing_the_client_imports_neither_torch_nor_fastapi() -> None:
         "from dsrs_client.sync_client import DsrsClient\n"
         "from dsrs_client.async_client import AsyncDsrsClient\n"
         "import client\n"
-        "heavy = sorted(m for m in ('torch', 'fastapi', 'sqlalchemy', 'scipy') if m in sys.modules)\n"
+        "heavy = sorted(m for m in ('torch', 'fastapi', 'sqlalchemy', 'scipy')\n"
+        "               if m in sys.modules)\n"
         "assert not heavy, heavy\n"
     )
     result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True,
