@@ -209,6 +209,7 @@ class _Engine:
     """The pair-specific pieces the check needs."""
 
     verify_n: int = 32
+    pair: SigmaPair | ThresholdPair
 
     def masses(self, r: float, lam1: float, lam2: float, n: int) -> RegionMasses:
         """``P(R)``, ``Q(R)``, ``P_δ(R)`` of ``R(λ1, λ2)`` with ``n`` nodes."""
@@ -220,6 +221,8 @@ class _Engine:
 
 
 class _SigmaEngine(_Engine):
+    pair: SigmaPair
+
     def __init__(self, pair: SigmaPair) -> None:
         self.pair = pair
         self.a = pair.p.shape
@@ -229,7 +232,7 @@ class _SigmaEngine(_Engine):
         """Cells of the composite search rules in place of an ``n``-node Gauss rule."""
         return 24 * n // 16
 
-    def rule(self, n: int):
+    def rule(self, n: int) -> QuadratureRule:
         if self.a < SMALL_SHAPE:
             return dense_rule(self.a, self._dense_pieces(n), 16)
         return gamma_rule(self.a, n)
@@ -248,24 +251,35 @@ class _SigmaEngine(_Engine):
         q_rule = dense_split_rule(self.a, edge / (2.0 * self.pair.q.scale**2), pieces)
         return p_rule or rule, q_rule or rule
 
-    def masses(self, r, lam1, lam2, n, jacobian=False, shifted=True, sides="pq") -> RegionMasses:
+    def masses(
+        self,
+        r: float,
+        lam1: float,
+        lam2: float,
+        n: int,
+        jacobian: bool = False,
+        shifted: bool = True,
+        sides: str = "pq",
+    ) -> RegionMasses:
         p_rule, q_rule = self.rules(n, lam1, lam2)
         return self.pair.masses(
             r, lam1, lam2, p_rule, q_rule, jacobian=jacobian, shifted=shifted, sides=sides
         )
 
-    def np_multiplier(self, r, p_target, n, x0=0.0) -> float:
+    def np_multiplier(self, r: float, p_target: float, n: int, x0: float = 0.0) -> float:
         def fun(x: float) -> tuple[float, float]:
             lam = exp(x)
             m = self.masses(r, lam, 0.0, n, jacobian=True, shifted=False, sides="p")
+            assert m.jacobian is not None  # asked for
             return m.p_mass, m.jacobian[0] * lam
 
         return exp(_solve_log_multiplier(fun, p_target, x0))
 
-    def q_multiplier(self, r, q_target, n, x0=0.0) -> float:
+    def q_multiplier(self, r: float, q_target: float, n: int, x0: float = 0.0) -> float:
         def fun(x: float) -> tuple[float, float]:
             lam = exp(x)
             m = self.masses(r, 0.0, lam, n, jacobian=True, shifted=False, sides="q")
+            assert m.jacobian is not None  # asked for
             return m.q_mass, m.jacobian[3] * lam
 
         return exp(_solve_log_multiplier(fun, q_target, x0))
@@ -384,23 +398,33 @@ class _SigmaEngine(_Engine):
 
 
 class _ThresholdEngine(_Engine):
+    pair: ThresholdPair
+
     def __init__(self, pair: ThresholdPair) -> None:
         self.pair = pair
 
-    def masses(self, r, lam1, lam2, n, jacobian=False, shifted=True) -> RegionMasses:
+    def masses(
+        self,
+        r: float,
+        lam1: float,
+        lam2: float,
+        n: int,
+        jacobian: bool = False,
+        shifted: bool = True,
+    ) -> RegionMasses:
         return self.pair.masses(r, lam1, lam2, n)
 
-    def np_multiplier(self, r, p_target, n, x0=0.0) -> float:
+    def np_multiplier(self, r: float, p_target: float, n: int, x0: float = 0.0) -> float:
         def fun(x: float) -> tuple[float, float]:
             return self.pair.full_mass(r, x, n, True)
 
         return exp(_solve_log_multiplier(fun, p_target, x0))
 
-    def inner_multiplier(self, r, target, n, x0=0.0) -> float:
+    def inner_multiplier(self, r: float, target: float, n: int, x0: float = 0.0) -> float:
         """``μ`` with ``P(R ∩ ball) = target``."""
         return exp(_solve_log_multiplier(lambda x: self.pair.inner_mass(r, x, n, True), target, x0))
 
-    def outer_multiplier(self, r, target, n, x0=0.0) -> float:
+    def outer_multiplier(self, r: float, target: float, n: int, x0: float = 0.0) -> float:
         """``λ1`` with ``P(R \\ ball) = target``."""
         return exp(_solve_log_multiplier(lambda x: self.pair.outer_mass(r, x, n, True), target, x0))
 
