@@ -403,15 +403,7 @@ class _ThresholdEngine(_Engine):
     def __init__(self, pair: ThresholdPair) -> None:
         self.pair = pair
 
-    def masses(
-        self,
-        r: float,
-        lam1: float,
-        lam2: float,
-        n: int,
-        jacobian: bool = False,
-        shifted: bool = True,
-    ) -> RegionMasses:
+    def masses(self, r: float, lam1: float, lam2: float, n: int) -> RegionMasses:
         return self.pair.masses(r, lam1, lam2, n)
 
     def np_multiplier(self, r: float, p_target: float, n: int, x0: float = 0.0) -> float:
