@@ -107,7 +107,7 @@ def create_app(
     for module in (
         model_routes, input_routes, job_routes, compare_routes, plan_routes, tenant_routes,
         catalogue_routes,
-    ):  # fmt: skip
+    ):
         app.include_router(module.router, dependencies=[Depends(authenticate)])
     install_dashboard(app)
     install_api_docs(app)

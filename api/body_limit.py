@@ -39,7 +39,7 @@ class BodySizeLimit:
         if (scope["method"], scope["path"].rstrip("/")) in UPLOAD_ROUTES:
             limit, body_limit, rule = (
                 self.file_limit, self.file_limit + MULTIPART_OVERHEAD_BYTES, "DSRS_MAX_UPLOAD_BYTES"
-            )  # fmt: skip
+            )
         else:
             limit = body_limit = JSON_BODY_LIMIT_BYTES
             rule = "the limit of every request that is not a file upload"

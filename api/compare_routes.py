@@ -94,7 +94,7 @@ def download(
     else:
         title = f"{len(comparison.jobs)} job(s)"
         table = render_table(comparison_rows(comparison), TableFormat(format), title,
-                             [comparison.inputs_note])  # fmt: skip
+                             [comparison.inputs_note])
         body = table.encode()
     return Response(
         body,

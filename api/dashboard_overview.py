@@ -112,9 +112,9 @@ def job_overview(session: Session, job_id: str) -> Overview:
         ).where(SampleRecord.job_id == job_id)
     ).all()
     # Column by column: ten times faster than one 2-D array from the row tuples; None → NaN.
-    values = [np.array(column, dtype=float) for column in zip(*rows)] or [np.empty(0)] * 11
+    values = [np.array(column, dtype=float) for column in zip(*rows, strict=True)] or [np.empty(0)] * 11
     (label, prediction, counted_label, p_count, p_n, np_radius, dsrs_radius, baseline_p_lower,
-     baseline_np_radius, q_n, extra_n) = values  # fmt: skip
+     baseline_np_radius, q_n, extra_n) = values
     columns = Columns(
         label=label,
         prediction=prediction,
@@ -168,7 +168,7 @@ def overview_from_columns(
     pooled_prediction = np.where(columns.baseline_p_lower > 0.5, columns.counted_label, np.nan)
     equal_radius = counted_radii(pooled_prediction, columns.label, columns.baseline_np_radius)
     largest = max(largest_radius(np_radius), largest_radius(dsrs_radius),
-                  largest_radius(equal_radius) if has_equal else 0.0)  # fmt: skip
+                  largest_radius(equal_radius) if has_equal else 0.0)
     # A little past the largest radius, so that the plot shows every curve reaching 0.
     grid = np.linspace(0.0, largest * CURVE_OVERSHOOT, CURVE_POINTS) if largest else np.zeros(1)
     steps = np.round(np.arange(0.0, largest + TABLE_STEP / 2, TABLE_STEP), 10)

@@ -120,7 +120,7 @@ def list_jobs(
     names = session.execute(
         select(ModelRecord.id, ModelRecord.name).where(ModelRecord.id.in_(model_ids))
     ).all()
-    return JobList(items=jobs, models={model: name for model, name in names})
+    return JobList(items=jobs, models=dict(names))
 
 
 @router.get("/v1/dashboard/jobs/{job_id}/overview", response_model=Overview)

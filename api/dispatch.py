@@ -8,6 +8,7 @@ stays queued forever (docs/operations.md)."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -117,10 +118,8 @@ class InProcessDispatcher:
                 self._record_failure(job_id, chunk_index, error)
 
     def _submit(self, *call: object) -> None:
-        try:
+        with contextlib.suppress(RuntimeError):  # shut down meanwhile: the service is stopping
             self._executor.submit(*call)  # type: ignore[arg-type]
-        except RuntimeError:  # shut down meanwhile: the service is stopping
-            pass
 
     def _record_failure(self, job_id: str, chunk_index: int, error: Exception) -> None:
         from dsrs_store import repository

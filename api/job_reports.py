@@ -220,7 +220,7 @@ def summary(
     rows = repository.all_samples(session, job_id)
     radii_of = job_radii(job, rows)
     largest = max(largest_radius(r) for r in (radii_of.np, radii_of.dsrs, radii_of.equal_budget)
-                  if r is not None)  # fmt: skip
+                  if r is not None)
     at = table_radii(radii, largest)
     np_figures = certified_figures(radii_of.np, at, radii_of.benign, confidence)
     dsrs_figures = (

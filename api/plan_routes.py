@@ -87,7 +87,7 @@ def plan(
             family=family, sigma=sigma, k=k, n=n, alpha=alpha, n_selection=n_selection,
             q_sigma=q_sigma, q_threshold=q_threshold, radius_unit=radius_unit,
             search_mode=search_mode,
-        )  # fmt: skip
+        )
     except ValidationError:
         raise InvalidRequestError(
             f"q_threshold must be a percentile in (0, 1) or one of x, x+; got {q_threshold!r}"

@@ -178,7 +178,7 @@ def start_api(
         sys.executable, "-m", "uvicorn", "dsrs_api.app:create_app", "--factory",
         "--fd", str(sock.fileno()), "--workers", str(workers), "--backlog", "2048",
         "--log-level", "warning", "--no-access-log",
-    ]  # fmt: skip
+    ]
     with log.open("wb") as handle:
         process = subprocess.Popen(
             command,
@@ -275,7 +275,7 @@ async def poll(
                     if status != 200:
                         errors.append(f"{path.split('?')[0]}: {status}")
                 except (TimeoutError, OSError, asyncio.IncompleteReadError,
-                        asyncio.LimitOverrunError, ValueError) as error:  # fmt: skip
+                        asyncio.LimitOverrunError, ValueError) as error:
                     errors.append(f"{path.split('?')[0]}: {type(error).__name__}")
             await asyncio.sleep(interval * random.uniform(0.8, 1.2))
     finally:

@@ -115,11 +115,11 @@ def compare(
 
         with open_client(ctx) as dsrs:
             comparison = dsrs.compare(jobs or (), radii=at, confidence=confidence, name=name,
-                                      tags=tag, inputs=inputs.value)  # fmt: skip
+                                      tags=tag, inputs=inputs.value)
         for job in comparison.jobs:
             if job.status != "succeeded":
                 typer.secho(plain(f"note: job {job.job_id} is {job.status}; its stored rows are used"),
-                            fg=typer.colors.YELLOW, err=True)  # fmt: skip
+                            fg=typer.colors.YELLOW, err=True)
         if plot is not None:
             from dsrs_cli.comparison_plot import plot_comparison
 

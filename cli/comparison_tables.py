@@ -195,7 +195,7 @@ def _render_text(rows: Sequence[ComparisonRow], title: str, notes: Sequence[str]
             cells.append(f"[bold]{text}[/]" if bold else text)
         table.add_row(markup(row.configuration) if row.configuration != previous else "",
                       markup(row.method),
-                      *cells)  # fmt: skip
+                      *cells)
         previous = row.configuration
     widest = max(len(row.configuration) + len(row.method) for row in rows)
     buffer = io.StringIO()

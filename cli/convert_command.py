@@ -56,7 +56,7 @@ def convert(
     typer.echo(f"wrote {result.output} (architecture {result.architecture}"
                + (f", from {result.source_architecture}" if result.source_architecture else "")
                + (f", stripped {result.stripped_prefix!r}" if result.stripped_prefix else "")
-               + ")")  # fmt: skip
+               + ")")
     if result.ignored_entries:
         typer.echo(f"not converted: {', '.join(result.ignored_entries)}")
     upload = f"dsrs models upload {result.output} --arch {result.architecture}"

@@ -110,6 +110,6 @@ def export(
     written = write_export(
         fmt, samples, job.parameters, target, certificate=certificate,
         model_name=model_name or "model",
-    )  # fmt: skip
+    )
     for path in written:
         typer.echo(str(path))

@@ -104,7 +104,7 @@ def write_dsrs_tree(
             (s.dataset_index, *clopper_pearson(s.p_count + (s.baseline_extra_count or 0),
                                                s.p_n + (s.baseline_extra_n or 0), alpha))
             for s in ordered
-        ]  # fmt: skip
+        ]
         equal_sampling = write_sampling(sampling, pooled, sigma, intervals)
         equal_name = orig_radius_name(pooled)
         equal_radii = {s.dataset_index: file_radius(s, "np-equal-budget") for s in ordered}
@@ -113,4 +113,4 @@ def write_dsrs_tree(
     return DsrsFileSet(
         p_path, orig / orig_name, orig / f"time-{orig_name}", q_path, new / new_name,
         new / f"time-{new_name}", equal_sampling, equal_orig,
-    )  # fmt: skip
+    )

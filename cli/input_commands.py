@@ -116,7 +116,7 @@ def _image_folder_upload(
         images = read_image_folder(
             path, layout=layout, split=split, resize=resize, crop=crop,  # type: ignore[arg-type]
             grayscale=grayscale, limit=limit,
-        )  # fmt: skip
+        )
     except ImageFolderError as error:
         typer.secho(f"error: {error}", fg=typer.colors.RED, err=True)
         raise typer.Exit(1) from None

@@ -124,7 +124,7 @@ def job_field_values(values: dict[str, Any]) -> dict[str, Any]:
     return flat
 
 
-class with_job_field_options:
+class with_job_field_options:  # noqa: N801 - used as a decorator, named like one
     """``command`` with one option per job field added to its signature; it is called with
     ``job_fields``: the flat fields given, parsed (lists, thresholds).
 

@@ -116,7 +116,7 @@ def certify_local(
         family, sigma, k, q_sigma, parse_threshold(q_threshold), n_selection, n, alpha,
         batch_size, radius_method, radius_unit, search_mode,
         _sequential(target_radius, radius_tolerance, first_look),
-    )  # fmt: skip
+    )
     arrays, labels = _inputs(inputs, dataset, split)
     chosen = range(start, len(arrays) if stop is None else min(stop, len(arrays)))
     if len(chosen) == 0:
@@ -258,7 +258,7 @@ def _certify(
     with Progress(
         TextColumn("certifying"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
         console=Console(stderr=True), transient=True,
-    ) as progress:  # fmt: skip
+    ) as progress:
         task = progress.add_task("certify", total=len(chosen))
         for position, index in enumerate(chosen):
             label = None if labels is None else int(labels[index])

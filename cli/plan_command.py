@@ -59,7 +59,7 @@ def plan(
     from dsrs_core.job_config import budget_plan
 
     given = [name for name, v in (("--dimension", dimension), ("--dataset", dataset),
-                                  ("--model", model)) if v is not None]  # fmt: skip
+                                  ("--model", model)) if v is not None]
     if len(given) != 1:
         raise typer.BadParameter("give exactly one of --dimension, --dataset or --model")
     if dataset is not None:
@@ -76,7 +76,7 @@ def plan(
         family=family, sigma=sigma, k=k, n=n, alpha=alpha, n_selection=n_selection,
         q_sigma=q_sigma, q_threshold=parse_threshold(q_threshold), radius_unit=radius_unit,
         search_mode=search_mode,
-    )  # fmt: skip
+    )
     try:
         result = budget_plan(parameters, dimension, target_radius)
     except InvalidParameterError as error:
@@ -85,7 +85,7 @@ def plan(
         print_json(PlanOut.model_validate(result))
         return
     typer.echo(f"d = {dimension}, N = {n}, alpha = {alpha:g}, P = {family} sigma {sigma:g}"
-               + (f" k {k}" if k else ""))  # fmt: skip
+               + (f" k {k}" if k else ""))
     typer.echo(
         f"NP   best-case pL {result.best_p_lower:.6f}  max radius {result.np_max_radius:.4f}"
         f"  ({NP_PLAN_BASELINE})"

@@ -4,7 +4,8 @@ reader and writer of its files, for ``dsrs reproduce`` and ``dsrs export --forma
 * sampling files ``sampling/<model>/<dist>-<k>-<s>-<N>-<alpha>[-<th>].txt`` with lines
   ``o <index> <lower> <upper>`` (the reader keeps the first line per index);
 * NP radii ``orig-radius/<model>/orig-rad-<dist>-<k>-<s>-<N>-<alpha>.txt`` (``<index>
-  <radius>``; an index listed twice keeps its smallest radius, see :func:`read_radius_file`) and ``time-orig-rad-…`` (``<index> <seconds>``);
+  <radius>``; an index listed twice keeps its smallest radius, see
+  :func:`read_radius_file`) and ``time-orig-rad-…`` (``<index> <seconds>``);
 * DSRS radii ``new-radius/<model>/new-rad-<dist>-<k>-<s>-<b>-<N>-<alpha>.txt`` (``<index>
   <new> <new − orig> <(new − orig)/max(orig, 1e-5)>``) and ``time-new-rad-…`` (one
   ``<seconds>`` per line, same order).
@@ -263,7 +264,7 @@ def file_radius(sample: Any, certificate: str) -> float:
         # the pooled certificate predicts the counted class when its own bound is above 1/2
         pooled = (sample.baseline_p_lower or 0.0) > 0.5
         counted = counted_radii(sample.counted_label if pooled else None, sample.label,
-                                sample.baseline_np_radius)  # fmt: skip
+                                sample.baseline_np_radius)
         return float(radius_in_files(counted))
 
     dsrs = sample.dsrs_radius if certificate == "dsrs" else None

@@ -56,7 +56,7 @@ def recertify(
             result = recertify_job(
                 dsrs, job_id, alpha=alpha, method=radius_method, unit=radius_unit,
                 tolerance=radius_tolerance, mode=search_mode,
-            )  # fmt: skip
+            )
         except (InvalidParameterError, ValidationError) as error:
             raise typer.BadParameter(str(error)) from None
     if result.job.status != "succeeded":
@@ -72,7 +72,7 @@ def recertify(
             written = write_export(
                 fmt, result.samples, result.parameters, output, certificate=Certificate.auto,
                 model_name=result.job.model_id,
-            )  # fmt: skip
+            )
     if client_options(ctx).json_output:
         print_json({"job_id": job_id, "parameters": result.parameters, "samples": result.samples})
         return

@@ -44,7 +44,7 @@ def serve(
     uvicorn.run(
         "dsrs_api.app:create_app", factory=True, host=host, port=port,
         **uvicorn_options(settings),
-    )  # fmt: skip
+    )
 
 
 def migrate() -> None:
@@ -196,6 +196,7 @@ def demo(
     timings = job.timings
     console.print(
         f"abstain rate {100 * summary.abstain_rate:.1f}%; job wall time "
-        f"{timings.wall_seconds or 0.0:.1f} s ({timings.seconds_per_sample or 0.0:.3f} s per image); "
+        f"{timings.wall_seconds or 0.0:.1f} s "
+        f"({timings.seconds_per_sample or 0.0:.3f} s per image); "
         f"demo total {time.perf_counter() - started:.1f} s. Results: {storage_dir}/dsrs.sqlite3"
     )

@@ -73,11 +73,11 @@ def sweep(
             dsrs, [j.id for j in jobs], labels=labels, poll_interval=interval, timeout=timeout
         )
         done = [(label, job) for label, job in zip(labels, finals, strict=True)
-                if job.status == "succeeded"]  # fmt: skip
+                if job.status == "succeeded"]
         tables, curves = _summaries(dsrs, done, table_radii)
         rows, notes = _comparison_rows(dsrs, done, tables)
     failed = [(label, job) for label, job in zip(labels, finals, strict=True)
-              if job.status != "succeeded"]  # fmt: skip
+              if job.status != "succeeded"]
     plot_path = plot or Path(f"{file.stem}-sweep.png")
     ablation_path = None
     if curves:
@@ -114,7 +114,7 @@ def sweep(
             typer.echo(f"other formats: dsrs compare {ids} --format markdown|latex|csv")
         for label, job in failed:
             typer.secho(plain(f"{label}: job {job.id} {job.status}: {job.error or ''}"),
-                        fg=typer.colors.RED, err=True)  # fmt: skip
+                        fg=typer.colors.RED, err=True)
     if failed:
         raise typer.Exit(1)
 
@@ -137,7 +137,7 @@ def _summaries(dsrs, done, table_radii):  # type: ignore[no-untyped-def]
         return [], []
     defaults = [dsrs.summary(job.id) for _, job in done]
     largest = max(s.certified_accuracy[-1].radius if s.certified_accuracy else 0.0
-                  for s in defaults)  # fmt: skip
+                  for s in defaults)
     radii = (
         table_radii
         or [round(i * DEFAULT_STEP, 10) for i in range(1, int(largest / DEFAULT_STEP + 1e-9) + 1)]

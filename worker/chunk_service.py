@@ -91,7 +91,7 @@ def with_db_retries(run: Callable[[], T], what: str) -> T:
             log.warning(
                 "%s lost its database connection (%s); again in %.1f s",
                 what, type(error).__name__, delay,
-            )  # fmt: skip
+            )
             time.sleep(delay)
     raise AssertionError("unreachable")
 

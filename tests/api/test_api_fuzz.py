@@ -158,7 +158,7 @@ def test_no_operation_answers_5xx(tmp_path: Path, demo_weights: bytes) -> None:
 
 
 def fuzz(  # type: ignore[no-untyped-def]
-    schemathesis, GenerationMode, app, base_url: str, ids: dict[str, str]
+    schemathesis, generation_mode, app, base_url: str, ids: dict[str, str]
 ) -> tuple[int, list[Any], list[str]]:
     schema = schemathesis.openapi.from_dict(app.openapi())
     cases = 0
@@ -167,8 +167,8 @@ def fuzz(  # type: ignore[no-untyped-def]
 
     for operation in operations:
         strategies = [
-            operation.as_strategy(generation_mode=GenerationMode.POSITIVE),
-            operation.as_strategy(generation_mode=GenerationMode.NEGATIVE),
+            operation.as_strategy(generation_mode=generation_mode.POSITIVE),
+            operation.as_strategy(generation_mode=generation_mode.NEGATIVE),
         ]
         if re.search(r"\{(model_id|job_id|input_set_id|tenant_id)\}", operation.path) or (
             operation.method.upper() == "POST" and operation.path == "/v1/jobs"

@@ -109,7 +109,7 @@ def full_stack(
             [str(Path(sys.executable).parent / "dsrs"), "worker", "--pool", "solo",
              "--loglevel", "INFO"],
             env=env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        )
     try:
         _wait_for_worker(worker, log_path)
         with running_server(create_app(settings)) as url:

@@ -20,7 +20,7 @@ def submit(run_cli: Any, service: Any, model_id: str, *extra: str) -> dict[str, 
         service, "jobs", "submit", "--model", model_id[:6], "--dataset", "digits",
         "--stop", str(INPUTS), "--n", str(N), "--sigma", "0.25", "--q-sigma", "0.2",
         "--seed", "4", "--watch", *extra, json_output=True,
-    )  # fmt: skip
+    )
     assert result.exit_code == 0, (result.stdout, result.stderr)
     return dict(json.loads(result.stdout[result.stdout.index("{") :]))
 
@@ -30,7 +30,7 @@ def jobs(embedded_service: Any, embedded_model_id: str, run_cli: Any) -> dict[st
     sequential = submit(
         run_cli, embedded_service, embedded_model_id,
         "--target-radii", "0.2", "--first-look", "200", "--name", "seq", "--tag", "s21",
-    )  # fmt: skip
+    )
     fixed = submit(run_cli, embedded_service, embedded_model_id, "--tag", "s21")
     return {"sequential": sequential, "fixed": fixed}
 

@@ -16,7 +16,7 @@ SERVER_SIDE = (
     "fastapi", "starlette", "sqlalchemy", "alembic", "celery", "torch", "torchvision", "numpy",
     "scipy", "onnxruntime", "dsrs_api", "dsrs_store", "dsrs_worker", "dsrs_models", "dsrs_core",
     "dsrs_cli",
-)  # fmt: skip
+)
 
 USE_THE_CLIENT_WITH_THE_SERVER_BLOCKED = """
 import importlib.abc, json, sys

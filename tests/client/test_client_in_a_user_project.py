@@ -70,5 +70,5 @@ def test_nothing_generic_is_installed(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-c", check], cwd=tmp_path, capture_output=True, text=True,
         timeout=60, check=False,
-    )  # fmt: skip
+    )
     assert done.returncode == 0, done.stderr

@@ -54,7 +54,7 @@ class RedisServer:
              "--dir", str(self.directory), "--appendonly", "yes", "--appendfsync", "always",
              "--save", ""],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+        )
 
         def answers() -> bool:
             try:
@@ -110,7 +110,7 @@ def broker_stack(
         worker = subprocess.Popen(
             [str(Path(sys.executable).with_name("dsrs")), "worker", "--concurrency", "1"],
             env=env, stdout=handle, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        )
     try:
         wait_until(
             lambda: worker.poll() is not None or "ready." in log.read_text(errors="replace"),

@@ -88,7 +88,7 @@ def test_migrations_are_found_from_the_working_directory(monkeypatch, tmp_path) 
     monkeypatch.chdir(checkout)
     assert migrations.migrations_root() == checkout
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(ConfigurationError, match="alembic.ini"):
+    with pytest.raises(ConfigurationError, match=r"alembic\.ini"):
         migrations.migrations_root()
 
 

@@ -189,7 +189,7 @@ def test_the_tag_filter_runs_in_the_database(session: Session) -> None:
             session, model_id=model.id, mode="evaluate",
             inputs={"source": "builtin", "dataset": "digits", "split": "test", "indices": [0]},
             parameters={"noise": {"sigma": 0.25}}, seed=1, total=1, chunk_size=1, tags=tags,
-        )  # fmt: skip
+        )
         job.created_at = job.created_at.replace(year=2000 + i)  # a strict order, newest last
         names[job.id] = f"j{i}"
     session.flush()
