@@ -13,7 +13,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from dsrs_api.authentication import Principal, authenticate
-from dsrs_api.dispatch import JobDispatcher
+from dsrs_api.services.dispatch import JobDispatcher
 from dsrs_store.settings import Settings
 from dsrs_store.tenancy import scope_to_tenant
 

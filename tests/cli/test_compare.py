@@ -220,7 +220,7 @@ def test_jobs_chosen_by_tag_or_name_compare_as_their_ids(
 def test_more_jobs_by_tag_than_the_compare_limit_is_a_clear_error(
     embedded_service, embedded_model_id, run_cli, monkeypatch
 ):
-    from dsrs_api import job_comparison
+    from dsrs_api.services import job_comparison
 
     _submit(run_cli, embedded_service, embedded_model_id, "--tag", "crowd")
     _submit(run_cli, embedded_service, embedded_model_id, "--tag", "crowd")

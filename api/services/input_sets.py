@@ -8,8 +8,8 @@ import shutil
 import numpy as np
 from sqlalchemy.orm import Session
 
-from dsrs_api.model_catalogue import rename_if_asked
-from dsrs_api.uploads import ReceivedFile
+from dsrs_api.services.model_catalogue import rename_if_asked
+from dsrs_api.services.uploads import ReceivedFile
 from dsrs_models.input_arrays import read_in_sandbox
 from dsrs_models.sandbox import SandboxLimits
 from dsrs_store import repository

@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 from sqlalchemy.orm import Session
 
-from dsrs_api.dispatch import JobDispatcher
 from dsrs_api.errors import DispatchError, InvalidRequestError, QuotaExceededError
-from dsrs_api.job_warnings import job_warnings
+from dsrs_api.services.dispatch import JobDispatcher
+from dsrs_api.services.job_warnings import job_warnings
 from dsrs_client.contract import BUILTIN_SPLITS, InputsIn, JobCreate, builtin_split
 from dsrs_core.job_config import certification_config
 from dsrs_store import repository

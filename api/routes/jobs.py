@@ -13,14 +13,14 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 from starlette.types import Scope
 
-from dsrs_api import deletions, job_reports
 from dsrs_api.authentication import Principal
 from dsrs_api.dependencies import get_dispatcher, get_principal, get_session, get_settings
-from dsrs_api.dispatch import JobDispatcher
 from dsrs_api.id_paths import JobId
-from dsrs_api.job_submission import submit_job
 from dsrs_api.pagination import Offset
-from dsrs_api.response_cache import CachedBody, ResponseCache, respond
+from dsrs_api.services import deletions, job_reports
+from dsrs_api.services.dispatch import JobDispatcher
+from dsrs_api.services.job_submission import submit_job
+from dsrs_api.services.response_cache import CachedBody, ResponseCache, respond
 from dsrs_client.contract import JobCreate, JobOut, JobStatus, ResultsPage, Summary
 from dsrs_store.api_settings import ApiSettings
 
@@ -74,7 +74,8 @@ async def get_job(
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     """The status. Answers carry an ETag (``If-None-Match`` → 304); a succeeded job's is
-    served from memory, any other job's is at most ``LIVE_TTL_S`` old (dsrs_api.response_cache)."""
+    served from memory, any other job's is at most ``LIVE_TTL_S`` old
+    (dsrs_api.services.response_cache)."""
     cached = await _answer(
         request, session, principal, ("status", job_id), lambda: _status_body(session, job_id)
     )
@@ -159,7 +160,7 @@ _SELF_ADMITTED = re.compile(r"/v1/jobs/[^/]+(/results)?")
 
 def admits_itself(scope: Scope) -> bool:
     """The polled reads above take a database slot only around their database work
-    (dsrs_api.admission): a cached answer does not wait behind slow requests."""
+    (dsrs_api.middleware.admission): a cached answer does not wait behind slow requests."""
     return scope["method"] == "GET" and _SELF_ADMITTED.fullmatch(scope["path"]) is not None
 
 

@@ -18,16 +18,16 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dsrs_api import job_reports
-from dsrs_api.dashboard_inputs import input_set_item, job_input
-from dsrs_api.dashboard_overview import OverviewCache
-from dsrs_api.dashboard_png import encode_png, thumbnail_pixels
-from dsrs_api.dashboard_samples import SORT_KEYS, sample_table_page
-from dsrs_api.dashboard_schemas import JobList, Overview, SampleTablePage
+from dsrs_api.dashboard.inputs import input_set_item, job_input
+from dsrs_api.dashboard.overview import OverviewCache
+from dsrs_api.dashboard.png import encode_png, thumbnail_pixels
+from dsrs_api.dashboard.samples import SORT_KEYS, sample_table_page
+from dsrs_api.dashboard.schemas import JobList, Overview, SampleTablePage
 from dsrs_api.dependencies import get_session, get_settings
 from dsrs_api.errors import InvalidRequestError
 from dsrs_api.id_paths import InputSetId, JobId
 from dsrs_api.pagination import Offset
+from dsrs_api.services import job_reports
 from dsrs_client.contract import JobStatus
 from dsrs_store import repository
 from dsrs_store.api_settings import ApiSettings
@@ -35,7 +35,7 @@ from dsrs_store.tables import JobRecord, ModelRecord
 
 __all__ = ["ASSETS_DIR", "CONTENT_SECURITY_POLICY", "install_dashboard", "router"]
 
-ASSETS_DIR = Path(__file__).resolve().parent / "static" / "dashboard"
+ASSETS_DIR = Path(__file__).resolve().parent.parent / "static" / "dashboard"
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
     "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "

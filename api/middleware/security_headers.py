@@ -3,10 +3,10 @@
 * ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: no-referrer`` and
   ``X-Frame-Options: DENY`` on every answer;
 * a ``Content-Security-Policy`` on every answer that has none (the dashboard's pages set
-  their own, :data:`dsrs_api.dashboard_routes.CONTENT_SECURITY_POLICY`): ``default-src 'none'``
+  their own, :data:`dsrs_api.dashboard.routes.CONTENT_SECURITY_POLICY`): ``default-src 'none'``
   for JSON and other data;
 * the interactive documentation (``/docs`` and its OAuth2 redirect page) is HTML whose
-  scripts and style sheet are served by this server (:mod:`dsrs_api.api_docs`) plus an inline
+  scripts and style sheet are served by this server (:mod:`dsrs_api.routes.docs`) plus an inline
   block: its policy allows this origin and exactly the inline scripts of the page, by their
   sha256 (computed from the page as sent). Nothing is fetched from elsewhere.
 """

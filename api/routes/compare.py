@@ -1,4 +1,4 @@
-"""``GET /v1/compare``: jobs side by side with error bars (:mod:`dsrs_api.job_comparison`),
+"""``GET /v1/compare``: jobs side by side with error bars (:mod:`dsrs_api.services.job_comparison`),
 and ``GET /v1/compare/download``: the same comparison as a file (the table as CSV,
 Markdown or LaTeX as ``dsrs compare`` writes it; the curves as PNG or SVG)."""
 
@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from sqlalchemy.orm import Session
 
 from dsrs_api.dependencies import get_session
-from dsrs_api.job_comparison import MAX_COMPARED_JOBS, compare_jobs, selected_job_ids
+from dsrs_api.services.job_comparison import MAX_COMPARED_JOBS, compare_jobs, selected_job_ids
 from dsrs_client.contract import Comparison
 from dsrs_core.common_inputs import InputMode
 

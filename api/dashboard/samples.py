@@ -7,7 +7,7 @@ from typing import Literal
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from dsrs_api.dashboard_schemas import SampleTablePage
+from dsrs_api.dashboard.schemas import SampleTablePage
 from dsrs_client.contract import SampleOut
 from dsrs_store import repository
 from dsrs_store.tables import SampleRecord

@@ -1,7 +1,7 @@
 """Several jobs side by side (``GET /v1/compare``, the dashboard's compare page).
 
 Numbers are recomputed from the stored rows with the summary's radii
-(:func:`dsrs_api.job_reports.job_radii`, the one counting rule of
+(:func:`dsrs_api.services.job_reports.job_radii`, the one counting rule of
 :mod:`dsrs_core.evaluation`) and the engine's interval methods
 (:mod:`dsrs_core.accuracy_intervals`), so they equal the summary's and ``dsrs compare``'s.
 
@@ -19,7 +19,7 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from dsrs_api.errors import InvalidRequestError
-from dsrs_api.job_reports import JobRadii, job_radii, table_radii
+from dsrs_api.services.job_reports import JobRadii, job_radii, table_radii
 from dsrs_client.contract import CertificateFigures, ComparedJob, Comparison, EstimateOut
 from dsrs_client.contract.labels import TARGET_FORM_NOTE, is_target_form, sampling_label
 from dsrs_core.accuracy_intervals import (

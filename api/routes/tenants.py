@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from dsrs_api.authentication import require_admin
 from dsrs_api.dependencies import get_session
-from dsrs_api.tenant_schemas import ApiKeyOut, TenantCreate, TenantOut
+from dsrs_api.routes.tenant_schemas import ApiKeyOut, TenantCreate, TenantOut
 from dsrs_store import tenants
 
 router = APIRouter(prefix="/v1/tenants", tags=["tenants"], dependencies=[Depends(require_admin)])

@@ -7,14 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 from sqlalchemy.orm import Session
 
-from dsrs_api import deletions
 from dsrs_api.authentication import Principal
 from dsrs_api.dependencies import get_principal, get_session, get_settings
 from dsrs_api.id_paths import InputSetId
-from dsrs_api.input_sets import register_input_set
 from dsrs_api.pagination import Offset
-from dsrs_api.upload_slots import upload_slot
-from dsrs_api.uploads import receive_file
+from dsrs_api.services import deletions
+from dsrs_api.services.input_sets import register_input_set
+from dsrs_api.services.upload_slots import upload_slot
+from dsrs_api.services.uploads import receive_file
 from dsrs_client.contract import InputSetOut, Text
 from dsrs_store import repository
 from dsrs_store.api_settings import ApiSettings

@@ -1,7 +1,7 @@
 """Job-level aggregates for the dashboard, computed in one pass over five columns.
 
-Counting follows docs/math.md §6 and :func:`dsrs_api.job_reports.summary`: an abstention (and,
-with labels, a wrong prediction) never counts; the DSRS radius of an input is
+Counting follows docs/math.md §6 and :func:`dsrs_api.services.job_reports.summary`: an
+abstention (and, with labels, a wrong prediction) never counts; the DSRS radius of an input is
 ``max(np_radius, dsrs_radius)``; the denominator is every input certified so far.
 """
 
@@ -15,7 +15,7 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dsrs_api.dashboard_schemas import Curve, GainHistogram, Overview
+from dsrs_api.dashboard.schemas import Curve, GainHistogram, Overview
 from dsrs_client.contract import CertifiedAccuracyRow
 from dsrs_core.benign_accuracy import smoothed_prediction_correct
 from dsrs_core.equal_budget import EQUAL_BUDGET, SAME_RUN, same_cost_baseline
@@ -163,7 +163,7 @@ def overview_from_columns(
     )
     # The same-cost NP baseline (when drawn for every input; ``baseline`` names it): its
     # certificate predicts the counted class when its own lower bound is above 1/2
-    # (dsrs_api.job_reports.job_radii).
+    # (dsrs_api.services.job_reports.job_radii).
     has_equal = samples > 0 and not np.isnan(columns.baseline_np_radius).any()
     pooled_prediction = np.where(columns.baseline_p_lower > 0.5, columns.counted_label, np.nan)
     equal_radius = counted_radii(pooled_prediction, columns.label, columns.baseline_np_radius)

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from dsrs_api.uploads import ReceivedFile
+from dsrs_api.services.uploads import ReceivedFile
 from dsrs_models.sandbox import SandboxLimits
 from dsrs_models.upload_probe import probe_model_file
 from dsrs_store import repository

@@ -7,15 +7,15 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 from sqlalchemy.orm import Session
 
-from dsrs_api import deletions
 from dsrs_api.authentication import Principal
 from dsrs_api.dependencies import get_principal, get_session, get_settings
 from dsrs_api.errors import InvalidRequestError
 from dsrs_api.id_paths import ModelId
-from dsrs_api.model_catalogue import register_model
 from dsrs_api.pagination import Offset
-from dsrs_api.upload_slots import upload_slot
-from dsrs_api.uploads import receive_file
+from dsrs_api.services import deletions
+from dsrs_api.services.model_catalogue import register_model
+from dsrs_api.services.upload_slots import upload_slot
+from dsrs_api.services.uploads import receive_file
 from dsrs_client.contract import ModelOut, Text
 from dsrs_store import repository
 from dsrs_store.api_settings import ApiSettings
