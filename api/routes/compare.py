@@ -84,9 +84,9 @@ def download(
 ) -> Response:
     """The comparison ``GET /v1/compare`` gives (same parameters) as a file: the table as
     ``dsrs compare --format`` writes it, or the certified-accuracy curves as a figure."""
-    from dsrs_cli.comparison_plot import plot_comparison
-    from dsrs_cli.comparison_tables import TableFormat, render_table
-    from dsrs_cli.job_comparison import comparison_rows
+    from dsrs_cli.plots.comparison import plot_comparison
+    from dsrs_cli.tables.comparison import TableFormat, render_table
+    from dsrs_cli.tables.job_comparison import comparison_rows
 
     media, extension = DOWNLOAD_TYPES[format]
     if format in ("png", "svg"):

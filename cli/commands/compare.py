@@ -12,9 +12,9 @@ from typing import Annotated
 
 import typer
 
-from dsrs_cli.comparison_tables import TableFormat
 from dsrs_cli.connection import client_options, open_client
-from dsrs_cli.option_parsing import parse_floats
+from dsrs_cli.options.parsing import parse_floats
+from dsrs_cli.tables.comparison import TableFormat
 from dsrs_cli.terminal_text import plain
 
 
@@ -83,7 +83,7 @@ def compare(
     by side. Jobs are given by id and/or chosen by --name/--tag as `jobs list` chooses
     them. NP rows say which baseline they are (same run or equal budget). Rows are
     computed on the inputs every row has, and the table says how many each had."""
-    from dsrs_cli.comparison_tables import render_table
+    from dsrs_cli.tables.comparison import render_table
 
     if not 0.0 < confidence < 1.0:
         raise typer.BadParameter("confidence must lie in (0, 1)", param_hint="--confidence")
@@ -100,7 +100,7 @@ def compare(
             "give job ids (or --name/--tag) or --published DIR (one of the two)"
         )
     if published is not None:
-        from dsrs_cli.published_comparison import published_comparison
+        from dsrs_cli.published.comparison import published_comparison
 
         try:
             rows, coverage, repeated = published_comparison(
@@ -111,7 +111,7 @@ def compare(
         title = f"Published DSRS data ({published})"
         notes = [coverage.note(), repeated]
     else:
-        from dsrs_cli.job_comparison import comparison_rows
+        from dsrs_cli.tables.job_comparison import comparison_rows
 
         with open_client(ctx) as dsrs:
             comparison = dsrs.compare(jobs or (), radii=at, confidence=confidence, name=name,
@@ -121,7 +121,7 @@ def compare(
                 typer.secho(plain(f"note: job {job.job_id} is {job.status}; its stored rows are used"),
                             fg=typer.colors.YELLOW, err=True)  # fmt: skip
         if plot is not None:
-            from dsrs_cli.comparison_plot import plot_comparison
+            from dsrs_cli.plots.comparison import plot_comparison
 
             plot.parent.mkdir(parents=True, exist_ok=True)
             plot.write_bytes(plot_comparison(comparison, plot.suffix.lower()[1:]))  # type: ignore[arg-type]

@@ -25,8 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from dsrs_cli.comparison_tables import ComparisonRow, comparison_row, table_radii
-from dsrs_cli.published_files import (
+from dsrs_cli.published.files import (
     NewRadiusFile,
     SamplingFile,
     parse_model_name,
@@ -35,6 +34,7 @@ from dsrs_cli.published_files import (
     read_radius_file,
     read_radius_lines,
 )
+from dsrs_cli.tables.comparison import ComparisonRow, comparison_row, table_radii
 from dsrs_core.accuracy_intervals import DEFAULT_CONFIDENCE
 from dsrs_core.common_inputs import COMMON, InputCoverage, common_inputs
 

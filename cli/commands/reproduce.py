@@ -2,8 +2,8 @@
 original's ``data/`` tree, write them in the original's formats and print the tables of
 docs/math.md §6 (certified accuracy at radii in 0.25 steps, ACR).
 
-Plan (:mod:`dsrs_cli.reproduce_plan`) → run (:mod:`dsrs_cli.reproduce_run`) → compare
-(:mod:`dsrs_cli.reproduce_compare`) → print (:mod:`dsrs_cli.reproduce_print`).
+Plan (:mod:`dsrs_cli.reproduce.plan`) → run (:mod:`dsrs_cli.reproduce.run`) → compare
+(:mod:`dsrs_cli.reproduce.compare`) → print (:mod:`dsrs_cli.reproduce.tables`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from dsrs_cli.reproduce_plan import DATASETS, DISTS
+from dsrs_cli.reproduce.plan import DATASETS, DISTS
 
 __all__ = ["reproduce"]
 
@@ -42,10 +42,10 @@ def reproduce(
     the configuration options every configuration found in DIR is processed."""
     from rich.console import Console
 
-    from dsrs_cli.reproduce_compare import report_unmatched
-    from dsrs_cli.reproduce_plan import DsrsConfig, ModelPlan, explicit_plan, plan_model
-    from dsrs_cli.reproduce_print import print_table
-    from dsrs_cli.reproduce_run import run_plan
+    from dsrs_cli.reproduce.compare import report_unmatched
+    from dsrs_cli.reproduce.plan import DsrsConfig, ModelPlan, explicit_plan, plan_model
+    from dsrs_cli.reproduce.run import run_plan
+    from dsrs_cli.reproduce.tables import print_table
 
     console = Console()
     if not (data / "sampling").is_dir():

@@ -10,8 +10,8 @@ import typer
 
 from dsrs_cli.connection import client_options, open_client, print_json
 from dsrs_cli.id_prefixes import resolve_id, resolve_ids
-from dsrs_cli.job_options import with_job_field_options
-from dsrs_cli.option_parsing import parse_floats
+from dsrs_cli.options.job import with_job_field_options
+from dsrs_cli.options.parsing import parse_floats
 from dsrs_cli.terminal_text import markup, plain
 from dsrs_client.contract.job_status import JobStatus
 
@@ -41,7 +41,7 @@ def submit(
     Every field of the job body is an option (sequential sampling: --target-radii or
     --tolerance, with --first-look, --growth, --final-share); options given here replace
     the fields of --file."""
-    from dsrs_cli.job_requests import RequestFieldError, load_document, merge, nested_fields
+    from dsrs_cli.options.job_requests import RequestFieldError, load_document, merge, nested_fields
 
     flat = job_fields
     try:
@@ -131,7 +131,7 @@ def show(
     if client_options(ctx).json_output:
         print_json(job)
         return
-    from dsrs_cli.result_tables import print_job
+    from dsrs_cli.tables.results import print_job
 
     print_job(job)
 
@@ -160,7 +160,7 @@ def watch(
     if json_output:
         print_json(jobs)
     else:
-        from dsrs_cli.result_tables import print_summary
+        from dsrs_cli.tables.results import print_summary
 
         for job in jobs:
             typer.echo(plain(f"{job.id} {job.status}" + (f": {job.error}" if job.error else "")))
@@ -211,7 +211,7 @@ def results(
     if client_options(ctx).json_output:
         print_json({"summary": summary, "samples": samples})
         return
-    from dsrs_cli.result_tables import print_samples, print_summary
+    from dsrs_cli.tables.results import print_samples, print_summary
 
     if rows:
         print_samples(samples)
@@ -221,7 +221,7 @@ def results(
 def _validated(body: dict[str, Any]) -> Any:
     from pydantic import ValidationError
 
-    from dsrs_cli.job_requests import validation_problems
+    from dsrs_cli.options.job_requests import validation_problems
     from dsrs_client.contract import JobCreate
 
     try:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from dsrs_cli.connection import client_options, open_client, print_json
-from dsrs_cli.option_parsing import parse_floats
+from dsrs_cli.options.parsing import parse_floats
 from dsrs_cli.terminal_text import plain
 
 if TYPE_CHECKING:
@@ -45,8 +45,8 @@ def sweep(
 ) -> None:
     """Run a grid of configurations and compare NP and DSRS across it."""
     from dsrs_cli.job_progress import watch_jobs
-    from dsrs_cli.job_requests import RequestFieldError, load_document
-    from dsrs_cli.sweep_grid import parse_sweep
+    from dsrs_cli.options.job_requests import RequestFieldError, load_document
+    from dsrs_cli.options.sweep_grid import parse_sweep
     from dsrs_client.errors import ApiResponseError
 
     try:
@@ -81,7 +81,7 @@ def sweep(
     plot_path = plot or Path(f"{file.stem}-sweep.png")
     ablation_path = None
     if curves:
-        from dsrs_cli.sweep_plot import plot_ablation, plot_sweep
+        from dsrs_cli.plots.sweep import plot_ablation, plot_sweep
 
         plot_sweep(curves, plot_path, f"sweep {file.name}")
         values = {c.label: c.values for c in spec.configurations}
@@ -104,7 +104,7 @@ def sweep(
         )
     else:
         if tables:
-            from dsrs_cli.comparison_tables import TableFormat, render_table
+            from dsrs_cli.tables.comparison import TableFormat, render_table
 
             typer.echo(render_table(rows, TableFormat.text, f"sweep {file.name}", notes), nl=False)
             typer.echo(f"plot: {plot_path}")
@@ -154,7 +154,7 @@ def _comparison_rows(dsrs, done, tables):  # type: ignore[no-untyped-def]
     """The compare table of the finished jobs (``GET /v1/compare``: stored rows, intervals)
     at the table radii, each configuration labelled with its grid values, and its note on
     the inputs the rows use."""
-    from dsrs_cli.job_comparison import comparison_rows
+    from dsrs_cli.tables.job_comparison import comparison_rows
 
     if not done:
         return [], []

@@ -66,7 +66,7 @@ def _infer_unit(published: Path, fallback: float) -> float:
 
 
 def plan_model(data: Path, model: str, dataset: str | None, k: int | None) -> ModelPlan | None:
-    from dsrs_cli.published_files import parse_model_name, parse_sampling_name
+    from dsrs_cli.published.files import parse_model_name, parse_sampling_name
 
     parsed = parse_model_name(model)
     if parsed is None and (dataset is None or k is None):
@@ -104,7 +104,7 @@ def plan_model(data: Path, model: str, dataset: str | None, k: int | None) -> Mo
                 param, th = q.sigma, False
             else:
                 continue
-            from dsrs_cli.published_files import new_radius_name
+            from dsrs_cli.published.files import new_radius_name
 
             published = data / "new-radius" / model / new_radius_name(p, param, th)
             unit = _infer_unit(published, _default_unit(param, th, sigma))
@@ -124,7 +124,7 @@ def explicit_plan(
     alpha: str,
     unit: float | None,
 ) -> ModelPlan:
-    from dsrs_cli.published_files import new_radius_name, parse_sampling_name
+    from dsrs_cli.published.files import new_radius_name, parse_sampling_name
 
     s_text, a_text = _float_text(sigma), _float_text(alpha)
     p_name = f"general-gaussian-{k}-{s_text}-{n}-{a_text}.txt"

@@ -1,6 +1,7 @@
 """The job options of ``dsrs jobs submit``, derived from the contract.
 
-Every leaf of :class:`dsrs_client.contract.JobCreate` (:func:`dsrs_cli.job_requests.job_fields`)
+Every leaf of :class:`dsrs_client.contract.JobCreate`
+(:func:`dsrs_cli.options.job_requests.job_fields`)
 becomes an option named after its flat name (``--sigma``, ``--q-sigma``, ``--target-radii``,
 ``--first-look``…), with its aliases as further names (``--model``, ``--tag``); a parameter
 added to the contract appears here by itself. Choices come from ``Literal`` types, help from
@@ -18,7 +19,7 @@ from typing import Annotated, Any, Literal
 
 import typer
 
-from dsrs_cli.option_parsing import parse_floats, parse_ints, parse_threshold
+from dsrs_cli.options.parsing import parse_floats, parse_ints, parse_threshold
 
 __all__ = ["job_field_values", "with_job_field_options"]
 
@@ -64,7 +65,7 @@ HELP = {
 
 
 def _parameter(field: Any) -> inspect.Parameter:
-    from dsrs_cli.job_requests import ALIASES
+    from dsrs_cli.options.job_requests import ALIASES
 
     names = [field.name, *(alias for alias, target in ALIASES.items() if target == field.name)]
     flags = [f"--{name.replace('_', '-')}" for name in names]
@@ -105,7 +106,7 @@ def _flatten(annotation: Any) -> list[Any]:
 
 def job_field_values(values: dict[str, Any]) -> dict[str, Any]:
     """The flat fields given on the command line, parsed (lists, thresholds)."""
-    from dsrs_cli.job_requests import job_fields
+    from dsrs_cli.options.job_requests import job_fields
 
     fields = job_fields()
     flat: dict[str, Any] = {}
@@ -136,14 +137,14 @@ class with_job_field_options:
         self.command = command
 
     def __call__(self, **values: Any) -> Any:
-        from dsrs_cli.job_requests import job_fields
+        from dsrs_cli.options.job_requests import job_fields
 
         given = {name: values.pop(name) for name in job_fields()}
         return self.command(**values, job_fields=job_field_values(given))
 
     @functools.cached_property
     def __signature__(self) -> inspect.Signature:
-        from dsrs_cli.job_requests import job_fields
+        from dsrs_cli.options.job_requests import job_fields
 
         signature = inspect.signature(self.command, eval_str=True)
         own = [p for name, p in signature.parameters.items() if name != "job_fields"]

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dsrs_cli.reproduce_plan import ModelPlan
+from dsrs_cli.reproduce.plan import ModelPlan
 
 __all__ = ["compare_dsrs", "compare_np", "report_unmatched"]
 
 
 def compare_np(console, published: Path, radii: dict[int, float]) -> None:
-    from dsrs_cli.published_files import read_radius_file
+    from dsrs_cli.published.files import read_radius_file
 
     if not published.exists():
         return
@@ -25,7 +25,7 @@ def compare_np(console, published: Path, radii: dict[int, float]) -> None:
 
 
 def compare_dsrs(console, published: Path, new: dict[int, float], results, unit: float) -> None:
-    from dsrs_cli.published_files import read_radius_file
+    from dsrs_cli.published.files import read_radius_file
 
     if not published.exists():
         return
@@ -48,7 +48,7 @@ def compare_dsrs(console, published: Path, new: dict[int, float], results, unit:
 
 def report_unmatched(console, data: Path, plan: ModelPlan) -> None:
     """Published new-radius files of this model that no sampling data here can recompute."""
-    from dsrs_cli.published_files import new_radius_name, parse_sampling_name
+    from dsrs_cli.published.files import new_radius_name, parse_sampling_name
 
     made = set()
     for config in plan.dsrs:

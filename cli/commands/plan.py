@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from dsrs_cli.budget_options import (
+from dsrs_cli.connection import client_options, open_client, print_json
+from dsrs_cli.options.budget import (
     AlphaOption,
     FamilyOption,
     KOption,
@@ -16,8 +17,7 @@ from dsrs_cli.budget_options import (
     RadiusUnitOption,
     SearchModeOption,
 )
-from dsrs_cli.connection import client_options, open_client, print_json
-from dsrs_cli.option_parsing import parse_threshold
+from dsrs_cli.options.parsing import parse_threshold
 from dsrs_cli.terminal_text import plain
 from dsrs_client.contract.datasets import DATASETS
 from dsrs_client.contract.defaults import DEFAULT_ALPHA, DEFAULT_N_SELECTION, DEFAULT_RADIUS_UNIT

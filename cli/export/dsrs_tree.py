@@ -1,7 +1,7 @@
 """A job's results as the original DSRS ``data/`` tree (docs/math.md §2.4):
 ``sampling/<model>/`` (P and Q intervals), ``orig-radius/<model>/`` (NP radii and times)
 and, with Q, ``new-radius/<model>/`` (DSRS radii, gains and times), written by
-:mod:`dsrs_cli.published_files`. ``alpha`` in file names is the level of each interval
+:mod:`dsrs_cli.published.files`. ``alpha`` in file names is the level of each interval
 (alpha/2 with Q, as the published 0.0005 files)."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dsrs_cli.published_files import (
+from dsrs_cli.published.files import (
     SamplingFile,
     file_radius,
     new_radius_name,
@@ -54,7 +54,7 @@ def write_dsrs_tree(
 ) -> DsrsFileSet:
     """Write the original's ``sampling``, ``orig-radius`` and ``new-radius`` files for one
     job under ``root`` (one sub-folder per kind, then ``model_name``), with the writers of
-    :mod:`dsrs_cli.published_files`."""
+    :mod:`dsrs_cli.published.files`."""
     from dsrs_core.bounds import split_alpha
 
     noise, q = parameters.noise, parameters.q

@@ -2,7 +2,7 @@
 
 Example (YAML; JSON works the same)::
 
-    base:                      # flat names (see dsrs_cli.job_requests) or the nested job body
+    base:                      # flat names (dsrs_cli.options.job_requests) or the nested body
       model: 3f2a…
       dataset: digits
       stop: 20
@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from dsrs_cli.job_requests import (
+from dsrs_cli.options.job_requests import (
     FLAT_FIELDS,
     Q_FIELDS,
     RequestFieldError,

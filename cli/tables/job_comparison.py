@@ -1,11 +1,11 @@
 """Comparison rows of service jobs: the service's ``GET /v1/compare`` answer (recomputed
-there from the stored rows) as rows of :mod:`dsrs_cli.comparison_tables`."""
+there from the stored rows) as rows of :mod:`dsrs_cli.tables.comparison`."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from dsrs_cli.comparison_tables import ComparisonRow
+from dsrs_cli.tables.comparison import ComparisonRow
 
 if TYPE_CHECKING:
     from dsrs_client.contract import Comparison, EstimateOut

@@ -8,10 +8,10 @@ from typing import Annotated, Literal
 
 import typer
 
+from dsrs_cli.commands.export import Certificate, ExportFormat, write_export
 from dsrs_cli.connection import client_options, open_client, print_json, reporting_errors
-from dsrs_cli.export_command import Certificate, ExportFormat, write_export
 from dsrs_cli.id_prefixes import resolve_id
-from dsrs_cli.option_parsing import parse_floats
+from dsrs_cli.options.parsing import parse_floats
 
 
 def recertify(
@@ -85,7 +85,7 @@ def _print_comparison(result, radii) -> None:  # type: ignore[no-untyped-def]
     from rich.console import Console
     from rich.table import Table
 
-    from dsrs_cli.certified_accuracy import accuracy_table
+    from dsrs_cli.tables.certified_accuracy import accuracy_table
 
     new = accuracy_table(result.samples, radii)
     old = accuracy_table(result.original, new.radii)

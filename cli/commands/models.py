@@ -9,7 +9,7 @@ import typer
 
 from dsrs_cli.connection import client_options, open_client, print_json, print_record
 from dsrs_cli.id_prefixes import resolve_id
-from dsrs_cli.option_parsing import parse_floats
+from dsrs_cli.options.parsing import parse_floats
 from dsrs_cli.terminal_text import markup
 
 if TYPE_CHECKING:
@@ -81,7 +81,7 @@ def _exported_module(spec: str, input_shape: str | None) -> tuple[str, bytes]:
 
     import numpy as np
 
-    from dsrs_cli.option_parsing import parse_ints
+    from dsrs_cli.options.parsing import parse_ints
     from dsrs_client.onnx_export import OnnxExportError, export_onnx
 
     file_name, _, factory_name = spec.rpartition(":")

@@ -49,24 +49,24 @@ def write_export(
     """Write ``samples`` in ``fmt`` to ``output`` (a folder for ``dsrs``); returns the files."""
     output.parent.mkdir(parents=True, exist_ok=True)
     if fmt is ExportFormat.csv:
-        from dsrs_cli.export_rows import write_csv
+        from dsrs_cli.export.rows import write_csv
 
         write_csv(samples, output)
         return [output]
     if fmt is ExportFormat.jsonl:
-        from dsrs_cli.export_rows import write_jsonl
+        from dsrs_cli.export.rows import write_jsonl
 
         write_jsonl(samples, output)
         return [output]
     if fmt is ExportFormat.cohen:
-        from dsrs_cli.export_cohen import write_cohen_tsv
+        from dsrs_cli.export.cohen import write_cohen_tsv
 
         chosen = certificate.value
         if chosen == "auto":
             chosen = "dsrs" if parameters.q is not None else "np"
         write_cohen_tsv(samples, output, chosen)
         return [output]
-    from dsrs_cli.export_dsrs_tree import write_dsrs_tree
+    from dsrs_cli.export.dsrs_tree import write_dsrs_tree
 
     files = write_dsrs_tree(samples, parameters, model_name, output)
     return [path for path in vars(files).values() if path is not None]

@@ -1,14 +1,14 @@
 """Recompute and write the radius files of one model of ``dsrs reproduce`` with the
 engine's batch API (:mod:`dsrs_core.batch`) and the data tree's reader and writers
-(:mod:`dsrs_cli.published_files`)."""
+(:mod:`dsrs_cli.published.files`)."""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
-from dsrs_cli.reproduce_compare import compare_dsrs, compare_np
-from dsrs_cli.reproduce_plan import ModelPlan
+from dsrs_cli.reproduce.compare import compare_dsrs, compare_np
+from dsrs_cli.reproduce.plan import ModelPlan
 
 __all__ = ["run_plan"]
 
@@ -17,7 +17,7 @@ def run_plan(
     plan: ModelPlan, data: Path, out: Path, mode: str, workers: int, compare: bool, console
 ) -> list[tuple[str, list[float]]]:
     """Compute and write every file of one model; return named radius arrays for tables."""
-    from dsrs_cli.published_files import (
+    from dsrs_cli.published.files import (
         new_radius_name,
         orig_radius_name,
         parse_sampling_name,

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
-from dsrs_cli.budget_options import (
+from dsrs_cli.connection import client_options, print_json
+from dsrs_cli.options.budget import (
     AlphaOption,
     FamilyOption,
     KOption,
@@ -22,8 +23,7 @@ from dsrs_cli.budget_options import (
     RadiusUnitOption,
     SearchModeOption,
 )
-from dsrs_cli.connection import client_options, print_json
-from dsrs_cli.option_parsing import parse_threshold
+from dsrs_cli.options.parsing import parse_threshold
 from dsrs_client.contract.defaults import (
     DEFAULT_ALPHA,
     DEFAULT_BATCH_SIZE,
@@ -131,7 +131,7 @@ def certify_local(
         )
     samples = _certify(classifier, arrays, labels, chosen, config, mode, seed, device, batch_size)
     if output is not None:
-        from dsrs_cli.export_rows import write_csv, write_jsonl
+        from dsrs_cli.export.rows import write_csv, write_jsonl
 
         output.parent.mkdir(parents=True, exist_ok=True)
         writer = write_csv if output.suffix.lower() == ".csv" else write_jsonl
@@ -291,7 +291,7 @@ def _print_table(samples: list[SampleOut], mode: str) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from dsrs_cli.certified_accuracy import accuracy_table
+    from dsrs_cli.tables.certified_accuracy import accuracy_table
 
     table_values = accuracy_table(samples)
     metric = (

@@ -2,7 +2,7 @@
 predict radius correct time``; ``predict`` is -1 for an abstention, ``correct`` 1 when the
 prediction equals the label, ``time`` a ``datetime.timedelta`` string. Radii are written at
 full precision (``repr``) rather than ``{:.3}``, 0 where none counts
-(:func:`dsrs_cli.published_files.file_radius`)."""
+(:func:`dsrs_cli.published.files.file_radius`)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import datetime
 from collections.abc import Sequence
 from pathlib import Path
 
-from dsrs_cli.published_files import file_radius
+from dsrs_cli.published.files import file_radius
 from dsrs_client.contract import SampleOut
 
 __all__ = ["COHEN_HEADER", "write_cohen_tsv"]

@@ -1,5 +1,5 @@
 """The PNGs of a sweep (matplotlib, Agg backend: no display needed), styled as
-:mod:`dsrs_cli.comparison_plot`: one colour per configuration, one line style per
+:mod:`dsrs_cli.plots.comparison`: one colour per configuration, one line style per
 certificate (DSRS solid, NP of the same run dashed, the same-cost NP baseline dotted or
 dash-dotted), a legend outside the axes that names each configuration and each
 certificate once.
@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dsrs_cli.comparison_plot import CERTIFICATE_STYLES, COLUMN_WIDTH_IN, LAYERS, NP_LAYER
+from dsrs_cli.plots.comparison import CERTIFICATE_STYLES, COLUMN_WIDTH_IN, LAYERS, NP_LAYER
 
 if TYPE_CHECKING:
     from dsrs_client.contract import Interval, Summary
