@@ -22,11 +22,11 @@ from dsrs_api.services.dispatch import JobDispatcher, make_dispatcher
 from dsrs_api.services.response_cache import ResponseCache
 from dsrs_api.services.upload_slots import UploadSlots
 from dsrs_client.contract import ACTIVE_STATUSES
+from dsrs_settings import Settings, load_settings
 from dsrs_store import repository
 from dsrs_store.chunks import chunk_count
 from dsrs_store.database import make_engine, make_session_factory
 from dsrs_store.migrations import upgrade_to_head
-from dsrs_store.settings import Settings, load_settings
 
 __all__ = ["create_app", "startup_problem", "uvicorn_options"]  # the served app's timeouts
 

@@ -293,7 +293,7 @@ def main() -> None:
     parser.add_argument("--no-browser", action="store_true")
     arguments = parser.parse_args()
 
-    from dsrs_store.settings import Settings
+    from dsrs_settings import Settings
 
     with tempfile.TemporaryDirectory(prefix="dsrs-dashboard-bench-") as folder:
         storage = Path(folder) / "var"

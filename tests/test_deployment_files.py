@@ -14,7 +14,7 @@ import typer
 import yaml
 
 from dsrs_cli.main import app
-from dsrs_store.settings import Settings
+from dsrs_settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())

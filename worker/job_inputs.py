@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from dsrs_client.contract import builtin_split
-from dsrs_store.worker_settings import WorkerSettings
+from dsrs_settings.worker import WorkerSettings
 
 __all__ = ["ChunkInputs", "check_against_catalogue", "load_chunk_inputs"]
 

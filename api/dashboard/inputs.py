@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from dsrs_api.errors import InvalidRequestError
-from dsrs_store.api_settings import ApiSettings
+from dsrs_settings.api import ApiSettings
 from dsrs_store.errors import NotFoundError
 
 __all__ = ["input_set_item", "job_input"]

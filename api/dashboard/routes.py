@@ -29,8 +29,8 @@ from dsrs_api.id_paths import InputSetId, JobId
 from dsrs_api.pagination import Offset
 from dsrs_api.services import job_reports
 from dsrs_client.contract import JobStatus
+from dsrs_settings.api import ApiSettings
 from dsrs_store import repository
-from dsrs_store.api_settings import ApiSettings
 from dsrs_store.tables import JobRecord, ModelRecord
 
 __all__ = ["ASSETS_DIR", "CONTENT_SECURITY_POLICY", "install_dashboard", "router"]

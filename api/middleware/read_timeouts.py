@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from dsrs_store.api_settings import ApiSettings
+from dsrs_settings.api import ApiSettings
 
 __all__ = ["BodyReadTimeout", "timed_h11_protocol", "uvicorn_options"]
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends
 
 from dsrs_api.dependencies import get_settings
 from dsrs_client.contract import CatalogueOut, catalogue
-from dsrs_store.api_settings import ApiSettings
+from dsrs_settings.api import ApiSettings
 from dsrs_store.datasets import files_present
 
 __all__ = ["router"]

@@ -22,7 +22,7 @@ from dsrs_api.services.dispatch import JobDispatcher
 from dsrs_api.services.job_submission import submit_job
 from dsrs_api.services.response_cache import CachedBody, ResponseCache, respond
 from dsrs_client.contract import JobCreate, JobOut, JobStatus, ResultsPage, Summary
-from dsrs_store.api_settings import ApiSettings
+from dsrs_settings.api import ApiSettings
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 

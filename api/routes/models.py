@@ -17,8 +17,8 @@ from dsrs_api.services.model_catalogue import register_model
 from dsrs_api.services.upload_slots import upload_slot
 from dsrs_api.services.uploads import receive_file
 from dsrs_client.contract import ModelOut, Text
+from dsrs_settings.api import ApiSettings
 from dsrs_store import repository
-from dsrs_store.api_settings import ApiSettings
 
 router = APIRouter(prefix="/v1/models", tags=["models"])
 

@@ -28,8 +28,8 @@ from dsrs_client.contract import (
     plan_parameters,
 )
 from dsrs_core.job_config import budget_plan
+from dsrs_settings import Settings
 from dsrs_store import repository
-from dsrs_store.settings import Settings
 
 __all__ = ["router"]
 

@@ -22,8 +22,8 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from dsrs_client.contract import FINAL_STATUSES
+from dsrs_settings.api import ApiSettings
 from dsrs_store import repository
-from dsrs_store.api_settings import ApiSettings
 from dsrs_store.errors import ConflictError
 from dsrs_store.tables import JobRecord
 

@@ -17,8 +17,8 @@ from typing import Protocol
 from sqlalchemy.orm import Session, sessionmaker
 
 from dsrs_api.errors import DispatchError
-from dsrs_store.chunks import CERTIFY_CHUNK_TASK
-from dsrs_store.settings import Settings
+from dsrs_settings import Settings
+from dsrs_settings.task_names import CERTIFY_CHUNK_TASK
 
 __all__ = ["CeleryDispatcher", "InProcessDispatcher", "JobDispatcher", "make_dispatcher"]
 

@@ -12,8 +12,8 @@ from dsrs_api.services.model_catalogue import rename_if_asked
 from dsrs_api.services.uploads import ReceivedFile
 from dsrs_models.input_arrays import read_in_sandbox
 from dsrs_models.sandbox import SandboxLimits
+from dsrs_settings.api import ApiSettings
 from dsrs_store import repository
-from dsrs_store.api_settings import ApiSettings
 from dsrs_store.tables import InputSetRecord
 
 __all__ = ["register_input_set"]

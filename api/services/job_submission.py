@@ -18,8 +18,8 @@ from dsrs_api.services.dispatch import JobDispatcher
 from dsrs_api.services.job_warnings import job_warnings
 from dsrs_client.contract import BUILTIN_SPLITS, InputsIn, JobCreate, builtin_split
 from dsrs_core.job_config import certification_config
+from dsrs_settings.api import ApiSettings
 from dsrs_store import repository
-from dsrs_store.api_settings import ApiSettings
 from dsrs_store.chunks import chunk_count
 from dsrs_store.datasets import DATASETS_DIR_LAYOUT, missing_files, split_size_on_disk
 from dsrs_store.tables import InputSetRecord, JobRecord, ModelRecord

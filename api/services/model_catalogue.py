@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from dsrs_api.services.uploads import ReceivedFile
 from dsrs_models.sandbox import SandboxLimits
 from dsrs_models.upload_probe import probe_model_file
+from dsrs_settings.api import ApiSettings
 from dsrs_store import repository
-from dsrs_store.api_settings import ApiSettings
 from dsrs_store.tables import InputSetRecord, ModelRecord
 
 __all__ = ["register_model", "rename_if_asked"]

@@ -28,7 +28,7 @@ def serve(
     import uvicorn
 
     from dsrs_api.app import startup_problem, uvicorn_options
-    from dsrs_store.settings import load_settings
+    from dsrs_settings import load_settings
 
     settings = load_settings()
     problem = startup_problem(settings)
@@ -49,8 +49,8 @@ def serve(
 
 def migrate() -> None:
     """Upgrade the database (DSRS_DATABASE_URL, or the embedded SQLite file) to head."""
+    from dsrs_settings import load_settings
     from dsrs_store.migrations import upgrade_to_head
-    from dsrs_store.settings import load_settings
 
     settings = load_settings()
     upgrade_to_head(settings)
@@ -67,7 +67,7 @@ def worker_command(
     loglevel: Annotated[str, typer.Option()] = "INFO",
 ) -> None:
     """Run a Celery worker that certifies job chunks (needs DSRS_BROKER_URL)."""
-    from dsrs_store.settings import load_settings
+    from dsrs_settings import load_settings
     from dsrs_worker.celery_app import make_celery_app
     from dsrs_worker.devices import count_gpus_without_cuda_init
 
@@ -112,7 +112,7 @@ def demo(
     from dsrs_client import DsrsClient
     from dsrs_client.contract import InputsIn, JobCreate, NoiseIn, QIn, RadiusSearchIn
     from dsrs_models.demo import DEMO_ARCHITECTURE, DEMO_SIGMA, DEMO_WEIGHTS_PATH
-    from dsrs_store.settings import load_settings
+    from dsrs_settings import load_settings
 
     console = Console()
     started = time.perf_counter()

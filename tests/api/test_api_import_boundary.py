@@ -10,7 +10,7 @@ import sys
 import dsrs_api, dsrs_api.app, dsrs_api.error_handlers
 import dsrs_api.routes.jobs, dsrs_api.routes.models, dsrs_api.routes.inputs, dsrs_api.routes.health
 import dsrs_api.services.job_submission, dsrs_api.services.job_reports, dsrs_api.services.dispatch
-from dsrs_store.settings import Settings
+from dsrs_settings import Settings
 import tempfile, pathlib
 dsrs_api.app.create_app(Settings(storage_dir=pathlib.Path(tempfile.mkdtemp())))
 heavy = sorted(m for m in ("torch", "torchvision", "onnxruntime", "celery.worker")

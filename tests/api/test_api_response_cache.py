@@ -118,7 +118,7 @@ def test_respond_answers_304_for_a_matching_etag() -> None:
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     from dsrs_api.app import create_app
     from dsrs_api.background_server import running_server
-    from dsrs_store.settings import Settings
+    from dsrs_settings import Settings
 
     settings = Settings(
         storage_dir=tmp_path_factory.mktemp("cache") / "var", admin_api_key=ADMIN_KEY

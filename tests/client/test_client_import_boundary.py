@@ -123,7 +123,7 @@ SERVICE_ENTRY_POINTS = {
     "dsrs_api.app",
     "dsrs_api.background_server",
     "dsrs_store.migrations",
-    "dsrs_store.settings",
+    "dsrs_settings",
 }
 
 

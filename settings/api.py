@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, SecretStr
 
-from dsrs_store.shared_settings import SharedSettings
+from dsrs_settings.shared import SharedSettings
 
 __all__ = ["ApiSettings"]
 

@@ -1,7 +1,7 @@
 """Settings every role reads: where the database, the broker, the files and the datasets
 are, how jobs are cut into chunks and queued, and the limits of the sandbox that inspects
 uploads (the API at upload, a worker before it loads a model). Composed with the API's and
-the worker's into :class:`dsrs_store.settings.Settings`."""
+the worker's into :class:`dsrs_settings.Settings`."""
 
 from __future__ import annotations
 
