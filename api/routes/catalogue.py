@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends
 from dsrs_api.dependencies import get_settings
 from dsrs_client.contract import CatalogueOut, catalogue
 from dsrs_settings.api import ApiSettings
-from dsrs_store.datasets import files_present
+from dsrs_store.dataset_files import files_present
 
 __all__ = ["router"]
 

@@ -21,7 +21,7 @@ from dsrs_core.job_config import certification_config
 from dsrs_settings.api import ApiSettings
 from dsrs_store import repository
 from dsrs_store.chunks import chunk_count
-from dsrs_store.datasets import DATASETS_DIR_LAYOUT, missing_files, split_size_on_disk
+from dsrs_store.dataset_files import DATASETS_DIR_LAYOUT, missing_files, split_size_on_disk
 from dsrs_store.tables import InputSetRecord, JobRecord, ModelRecord
 from dsrs_store.tenants import forward_passes_in_flight, jobs_in_flight, lock_tenant
 

@@ -19,7 +19,7 @@ from dsrs_cli.options.budget import (
 )
 from dsrs_cli.options.parsing import parse_threshold
 from dsrs_cli.terminal_text import plain
-from dsrs_client.contract.datasets import DATASETS
+from dsrs_client.contract.dataset_catalogue import DATASETS
 from dsrs_client.contract.defaults import DEFAULT_ALPHA, DEFAULT_N_SELECTION, DEFAULT_RADIUS_UNIT
 
 

@@ -1,5 +1,5 @@
 """Whether a built-in dataset's files are on this server (the catalogue of splits, sizes
-and shapes is the contract's: :mod:`dsrs_client.contract.datasets`).
+and shapes is the contract's: :mod:`dsrs_client.contract.dataset_catalogue`).
 
 The worker loads the data (digits from scikit-learn; MNIST / CIFAR-10 through torchvision
 only when the files already lie under ``settings.datasets_dir`` — nothing is ever

@@ -8,7 +8,7 @@ data tree take the input dimension from here.
 The loaders define the splits (the demo network was trained on ``demo_dataset``'s train
 split) and this catalogue states their size, shape and classes without importing them
 (the client stays free of torch and scikit-learn). The API refuses a job over MNIST
-files whose size is not the catalogue's (``dsrs_store.datasets.split_size_on_disk``), the
+files whose size is not the catalogue's (``dsrs_store.dataset_files.split_size_on_disk``), the
 worker checks every split it loads against this catalogue (``dsrs_worker.job_inputs``) and
 fails a job that disagrees rather than read a wrong index, and
 ``tests/models/test_datasets.py`` checks each split whose files are present.
