@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SERVER_SIDE = (
     "fastapi", "starlette", "sqlalchemy", "alembic", "celery", "torch", "torchvision", "numpy",
     "scipy", "onnxruntime", "dsrs_api", "dsrs_store", "dsrs_worker", "dsrs_models", "dsrs_core",
-    "dsrs_cli",
+    "dsrs_cli", "dsrs_settings",
 )  # fmt: skip
 
 USE_THE_CLIENT_WITH_THE_SERVER_BLOCKED = """
