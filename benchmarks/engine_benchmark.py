@@ -30,7 +30,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from dsrs_cli.published_files import read_sampling
+from dsrs_cli.published.files import read_sampling
 from dsrs_core.batch import dsrs_radii, np_radii
 from dsrs_core.certification import (
     FALLBACK_P_UPPER,

@@ -54,10 +54,10 @@ def seed(database_url: str, rows: int) -> tuple[str, str]:
     from sqlalchemy import insert
 
     from dsrs_client.contract import JobParameters, NoiseIn, QIn
+    from dsrs_settings import Settings
     from dsrs_store import repository, tenants
     from dsrs_store.database import make_engine, make_session_factory
     from dsrs_store.migrations import upgrade_to_head
-    from dsrs_store.settings import Settings
     from dsrs_store.tables import SampleRecord, utcnow
 
     settings = Settings(database_url=database_url)

@@ -26,7 +26,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from dsrs_cli.published_files import read_sampling
+from dsrs_cli.published.files import read_sampling
 from dsrs_core.neyman_pearson import np_radius
 from dsrs_core.noise import make_noise
 from dsrs_core.np_proof import prove_np_radius

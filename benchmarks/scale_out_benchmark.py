@@ -554,8 +554,8 @@ def main() -> int:
 
     import redis
 
+    from dsrs_settings import Settings
     from dsrs_store.chunks import chunk_count
-    from dsrs_store.settings import Settings
 
     chunk_size = args.chunk_size or Settings.model_fields["chunk_size"].default
     chunks = chunk_count(args.inputs, chunk_size)

@@ -90,8 +90,8 @@ def drop_database(url: str) -> None:
 @contextmanager
 def migrated_database(admin_url: str, prefix: str) -> Iterator[str]:
     """A fresh database migrated to head, dropped on exit."""
+    from dsrs_settings import Settings
     from dsrs_store.migrations import upgrade_to_head
-    from dsrs_store.settings import Settings
 
     url = create_database(admin_url, prefix)
     upgrade_to_head(Settings(database_url=url))
@@ -125,7 +125,7 @@ def redis_url() -> str:
 @pytest.fixture
 def embedded_settings(tmp_path: Path):  # type: ignore[no-untyped-def]
     """Embedded-mode settings (SQLite + in-process jobs) in a private directory."""
-    from dsrs_store.settings import Settings
+    from dsrs_settings import Settings
 
     return Settings(storage_dir=tmp_path / "var", chunk_size=3)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from dsrs_store.settings import Settings
+from dsrs_settings import Settings
 
 OPERATIONS = Path(__file__).resolve().parents[1] / "docs" / "operations.md"
 

@@ -43,10 +43,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from dsrs_client.contract import FINAL_STATUSES
+from dsrs_settings.worker import WorkerSettings
 from dsrs_store import repository
 from dsrs_store.chunks import chunk_count
 from dsrs_store.tables import ChunkLeaseRecord, JobRecord, utcnow
-from dsrs_store.worker_settings import WorkerSettings
 
 __all__ = [
     "UNCLAIMED",

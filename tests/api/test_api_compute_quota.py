@@ -25,7 +25,7 @@ def tenant(
 ) -> Iterator[tuple[httpx.Client, str]]:
     from dsrs_api.app import create_app
     from dsrs_api.background_server import running_server
-    from dsrs_store.settings import Settings
+    from dsrs_settings import Settings
 
     database_url = (
         None if request.param == "sqlite" else request.getfixturevalue("module_postgres_database")
@@ -112,7 +112,7 @@ def test_plan_leaves_out_a_sequential_prediction_over_its_cpu_budget(
     CPU; with the budget the plan answers without it, and says so."""
     from dsrs_api.app import create_app
     from dsrs_api.background_server import running_server
-    from dsrs_store.settings import Settings
+    from dsrs_settings import Settings
 
     query = {"family": "general-gaussian", "sigma": 0.5, "k": 380, "n": 2**31 - 1,
              "q_sigma": 0.4, "dimension": 784, "target_radius": 2.0}

@@ -138,7 +138,7 @@ def test_no_operation_answers_5xx(tmp_path: Path, demo_weights: bytes) -> None:
 
     from dsrs_api.app import create_app
     from dsrs_api.background_server import running_server
-    from dsrs_store.settings import Settings
+    from dsrs_settings import Settings
 
     app = create_app(
         Settings(storage_dir=tmp_path / "var", max_upload_bytes=1 << 20, admin_api_key=ADMIN_KEY),

@@ -35,7 +35,7 @@ class HoldingDispatcher:
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     from dsrs_api.app import create_app
     from dsrs_api.background_server import running_server
-    from dsrs_store.settings import Settings
+    from dsrs_settings import Settings
 
     storage = tmp_path_factory.mktemp("deletes") / "var"
     settings = Settings(storage_dir=storage, chunk_size=2, admin_api_key=ADMIN_KEY)

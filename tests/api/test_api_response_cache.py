@@ -1,4 +1,4 @@
-"""Cached answers of the polled job endpoints (dsrs_api.response_cache): a succeeded job's
+"""Cached answers of the polled job endpoints (dsrs_api.services.response_cache): a succeeded job's
 status and pages are served from memory and equal the uncached ones; an unfinished job's
 are never reused; ETags give 304; another tenant still gets 404 from a cached body."""
 
@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from dsrs_api.response_cache import (
+from dsrs_api.services.response_cache import (
     FINAL_CACHE_CONTROL,
     LIVE_CACHE_CONTROL,
     LIVE_TTL_S,
@@ -118,7 +118,7 @@ def test_respond_answers_304_for_a_matching_etag() -> None:
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     from dsrs_api.app import create_app
     from dsrs_api.background_server import running_server
-    from dsrs_store.settings import Settings
+    from dsrs_settings import Settings
 
     settings = Settings(
         storage_dir=tmp_path_factory.mktemp("cache") / "var", admin_api_key=ADMIN_KEY
@@ -317,7 +317,7 @@ def test_cancel_forgets_the_cached_answers(service: dict[str, Any]) -> None:
     ],
 )
 def test_only_the_polled_job_reads_admit_themselves(method: str, path: str, exempt: bool) -> None:
-    from dsrs_api.job_routes import admits_itself
+    from dsrs_api.routes.jobs import admits_itself
 
     assert admits_itself({"type": "http", "method": method, "path": path}) is exempt
 

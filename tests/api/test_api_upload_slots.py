@@ -22,7 +22,7 @@ POLL_DEADLINE_S = 120.0
 def test_one_tenants_slow_uploads_do_not_hold_another_tenants(tmp_path: Path) -> None:
     from dsrs_api.app import create_app
     from dsrs_api.background_server import running_server
-    from dsrs_store.settings import Settings
+    from dsrs_settings import Settings
 
     settings = Settings(
         storage_dir=tmp_path / "var", admin_api_key=ADMIN_KEY, upload_probe_timeout_s=20

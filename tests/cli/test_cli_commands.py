@@ -100,7 +100,7 @@ def test_api_key_option_and_environment_reach_the_client(monkeypatch: pytest.Mon
         raise typer.Exit(0)
 
     monkeypatch.setattr(connection, "open_client", fake_open)
-    monkeypatch.setattr("dsrs_cli.model_commands.open_client", fake_open)
+    monkeypatch.setattr("dsrs_cli.commands.models.open_client", fake_open)
     CliRunner().invoke(app, ["--api-key", "secret", "models", "list"])
     assert seen["options"].api_key == "secret"
     CliRunner().invoke(app, ["models", "list"], env={"DSRS_API_KEY": "from-env",

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from dsrs_cli.published_files import (
+from dsrs_cli.published.files import (
     read_new_radius,
     read_radius_file,
     read_sampling,

@@ -222,7 +222,7 @@ def test_jobs_chosen_by_tag_or_name_compare_as_their_ids(
 def test_more_jobs_by_tag_than_the_compare_limit_is_a_clear_error(
     embedded_service, embedded_model_id, run_cli, monkeypatch
 ):
-    from dsrs_api import job_comparison
+    from dsrs_api.services import job_comparison
 
     _submit(run_cli, embedded_service, embedded_model_id, "--tag", "crowd")
     _submit(run_cli, embedded_service, embedded_model_id, "--tag", "crowd")
@@ -363,7 +363,7 @@ def test_jobs_over_different_inputs_compare_on_the_common_ones(
 
 
 def _latex_table() -> str:
-    from dsrs_cli.comparison_tables import TableFormat, comparison_row, render_table
+    from dsrs_cli.tables.comparison import TableFormat, comparison_row, render_table
 
     rows = [
         comparison_row("σ sweep é & 50% #1_a", method, radii, [0.25, 0.5])
@@ -387,7 +387,7 @@ def test_latex_is_ascii_with_math_mode_symbols_and_states_its_preamble():
 
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="no TeX engine (pdflatex)")
 def test_latex_compiles_with_the_stated_preamble(tmp_path):
-    from dsrs_cli.comparison_tables import LATEX_PREAMBLE
+    from dsrs_cli.tables.comparison import LATEX_PREAMBLE
 
     document = tmp_path / "table.tex"
     document.write_text(

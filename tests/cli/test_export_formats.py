@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from dsrs_cli import published_files as published
-from dsrs_cli.export_cohen import write_cohen_tsv
-from dsrs_cli.export_dsrs_tree import write_dsrs_tree
-from dsrs_cli.export_rows import write_csv, write_jsonl
+from dsrs_cli.export.cohen import write_cohen_tsv
+from dsrs_cli.export.dsrs_tree import write_dsrs_tree
+from dsrs_cli.export.rows import write_csv, write_jsonl
+from dsrs_cli.published import files as published
 from dsrs_client.contract import JobParameters, NoiseIn, QIn, SampleOut
 from tests.cli.export_readers import read_cohen_tsv, read_csv, read_jsonl
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dsrs_cli.job_requests import RequestFieldError, merge, nested_fields
-from dsrs_cli.sweep_grid import parse_sweep
+from dsrs_cli.options.job_requests import RequestFieldError, merge, nested_fields
+from dsrs_cli.options.sweep_grid import parse_sweep
 
 BASE = {"model": "m1", "dataset": "digits", "stop": 4, "family": "general-gaussian", "k": 20,
         "n": 100}

@@ -19,7 +19,7 @@ from dsrs_client.sync_client import DsrsClient
 def service_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     from dsrs_api.app import create_app
     from dsrs_api.background_server import running_server
-    from dsrs_store.settings import Settings
+    from dsrs_settings import Settings
 
     settings = Settings(storage_dir=tmp_path_factory.mktemp("client") / "var", chunk_size=2)
     with running_server(create_app(settings)) as url:

@@ -112,7 +112,7 @@ def test_compare_refusals(embedded_api, two_jobs, params, status):
 
 
 def test_compare_refuses_more_rows_than_it_may_read(embedded_api, two_jobs, monkeypatch):
-    from dsrs_api import job_comparison
+    from dsrs_api.services import job_comparison
 
     monkeypatch.setattr(job_comparison, "MAX_COMPARED_ROWS", ROWS + 1)
     answer = embedded_api.client.get("/v1/compare", params=[("job_id", j) for j in two_jobs])

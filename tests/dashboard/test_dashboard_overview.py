@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from dashboard_seeding import seed_job
 
-from dsrs_api.dashboard_overview import CURVE_POINTS, Columns, overview_from_columns
-from dsrs_api.dashboard_schemas import Overview
+from dsrs_api.dashboard.overview import CURVE_POINTS, Columns, overview_from_columns
+from dsrs_api.dashboard.schemas import Overview
 
 NAN = math.nan
 

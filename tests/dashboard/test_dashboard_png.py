@@ -9,7 +9,7 @@ import zlib
 import numpy as np
 import pytest
 
-from dsrs_api.dashboard_png import encode_png, thumbnail_pixels
+from dsrs_api.dashboard.png import encode_png, thumbnail_pixels
 
 Image = pytest.importorskip("PIL.Image")
 

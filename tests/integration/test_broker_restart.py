@@ -80,7 +80,7 @@ def broker_stack(
         pytest.fail("redis-server is not installed")
     from dsrs_api.app import create_app
     from dsrs_api.background_server import running_server
-    from dsrs_store.settings import Settings
+    from dsrs_settings import Settings
 
     root = tmp_path_factory.mktemp("broker")
     server = RedisServer(root)

@@ -7,8 +7,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
+from dsrs_settings import Settings
 from dsrs_store.migrations import downgrade_to_base, upgrade_to_head
-from dsrs_store.settings import Settings
 from dsrs_store.tables import Base
 
 TABLES = {"models", "input_sets", "jobs", "samples", "tenants", "api_keys", "chunk_leases"}

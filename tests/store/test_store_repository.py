@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
+from dsrs_settings import Settings
 from dsrs_store import repository
 from dsrs_store.database import make_engine
 from dsrs_store.errors import ConflictError, NotFoundError
 from dsrs_store.migrations import upgrade_to_head
-from dsrs_store.settings import Settings
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

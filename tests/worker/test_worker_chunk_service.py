@@ -16,11 +16,11 @@ from dsrs_core.certify import certify
 from dsrs_core.job_config import certification_config
 from dsrs_core.seeds import sample_seed
 from dsrs_models.demo import DEMO_WEIGHTS_PATH, demo_dataset, load_demo_classifier
+from dsrs_settings import Settings
 from dsrs_store import repository
 from dsrs_store.chunks import chunk_count
 from dsrs_store.database import make_engine, make_session_factory
 from dsrs_store.migrations import upgrade_to_head
-from dsrs_store.settings import Settings
 from dsrs_worker.chunk_service import certify_chunk
 
 PARAMETERS: dict[str, Any] = {
