@@ -7,9 +7,8 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
-from sqlalchemy.orm import Session
 
-from dsrs_api.dependencies import get_session
+from dsrs_api.dependencies import SessionDep
 from dsrs_api.job_comparison import MAX_COMPARED_JOBS, compare_jobs, selected_job_ids
 from dsrs_client.contract import Comparison
 from dsrs_core.common_inputs import InputMode
@@ -18,7 +17,6 @@ __all__ = ["DOWNLOAD_TYPES", "router"]
 
 router = APIRouter(prefix="/v1/compare", tags=["jobs"])
 
-SessionDep = Annotated[Session, Depends(get_session)]
 
 #: Download format -> (media type, file extension).
 DOWNLOAD_TYPES = {

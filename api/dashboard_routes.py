@@ -12,11 +12,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
+from fastapi import APIRouter, FastAPI, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from dsrs_api import job_reports
 from dsrs_api.dashboard_inputs import input_set_item, job_input
@@ -24,13 +23,12 @@ from dsrs_api.dashboard_overview import OverviewCache
 from dsrs_api.dashboard_png import encode_png, thumbnail_pixels
 from dsrs_api.dashboard_samples import SORT_KEYS, sample_table_page
 from dsrs_api.dashboard_schemas import JobList, Overview, SampleTablePage
-from dsrs_api.dependencies import get_session, get_settings
+from dsrs_api.dependencies import SessionDep, SettingsDep
 from dsrs_api.errors import InvalidRequestError
 from dsrs_api.id_paths import InputSetId, JobId
 from dsrs_api.pagination import Offset
 from dsrs_client.contract import JobStatus
 from dsrs_store import repository
-from dsrs_store.api_settings import ApiSettings
 from dsrs_store.tables import JobRecord, ModelRecord
 
 __all__ = ["ASSETS_DIR", "CONTENT_SECURITY_POLICY", "install_dashboard", "router"]
@@ -56,8 +54,6 @@ PAGES = {
 PAGE_MODULES_MARK = "<!-- page modules -->"
 
 router = APIRouter(tags=["dashboard"])
-SessionDep = Annotated[Session, Depends(get_session)]
-SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
 
 
 def install_dashboard(app: FastAPI) -> None:

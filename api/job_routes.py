@@ -8,28 +8,26 @@ import re
 from collections.abc import Callable
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 from starlette.types import Scope
 
 from dsrs_api import deletions, job_reports
 from dsrs_api.authentication import Principal
-from dsrs_api.dependencies import get_dispatcher, get_principal, get_session, get_settings
-from dsrs_api.dispatch import JobDispatcher
+from dsrs_api.dependencies import (
+    DispatcherDep,
+    PrincipalDep,
+    SessionDep,
+    SettingsDep,
+)
 from dsrs_api.id_paths import JobId
 from dsrs_api.job_submission import submit_job
 from dsrs_api.pagination import Offset
 from dsrs_api.response_cache import CachedBody, ResponseCache, respond
 from dsrs_client.contract import JobCreate, JobOut, JobStatus, ResultsPage, Summary
-from dsrs_store.api_settings import ApiSettings
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
-
-SessionDep = Annotated[Session, Depends(get_session)]
-SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
-DispatcherDep = Annotated[JobDispatcher, Depends(get_dispatcher)]
-PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
 @router.post(

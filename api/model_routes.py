@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
-from sqlalchemy.orm import Session
 
 from dsrs_api import deletions
-from dsrs_api.authentication import Principal
-from dsrs_api.dependencies import get_principal, get_session, get_settings
+from dsrs_api.dependencies import (
+    PrincipalDep,
+    SessionDep,
+    SettingsDep,
+)
 from dsrs_api.errors import InvalidRequestError
 from dsrs_api.id_paths import ModelId
 from dsrs_api.model_catalogue import register_model
@@ -18,13 +20,8 @@ from dsrs_api.upload_slots import upload_slot
 from dsrs_api.uploads import receive_file
 from dsrs_client.contract import ModelOut, Text
 from dsrs_store import repository
-from dsrs_store.api_settings import ApiSettings
 
 router = APIRouter(prefix="/v1/models", tags=["models"])
-
-SessionDep = Annotated[Session, Depends(get_session)]
-SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
-PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
 @router.post(

@@ -5,11 +5,10 @@ from __future__ import annotations
 from math import prod
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import ValidationError
-from sqlalchemy.orm import Session
 
-from dsrs_api.dependencies import get_session, get_settings
+from dsrs_api.dependencies import SessionDep, SettingsDep
 from dsrs_api.errors import InvalidRequestError
 from dsrs_client.contract import (
     DEFAULT_ALPHA,
@@ -29,14 +28,10 @@ from dsrs_client.contract import (
 )
 from dsrs_core.job_config import budget_plan
 from dsrs_store import repository
-from dsrs_store.settings import Settings
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/v1/plan", tags=["plan"])
-
-SessionDep = Annotated[Session, Depends(get_session)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 @router.get("", response_model=PlanOut)
