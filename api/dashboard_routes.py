@@ -21,7 +21,7 @@ from dsrs_api import job_reports
 from dsrs_api.dashboard_inputs import input_set_item, job_input
 from dsrs_api.dashboard_overview import OverviewCache
 from dsrs_api.dashboard_png import encode_png, thumbnail_pixels
-from dsrs_api.dashboard_samples import SORT_KEYS, sample_table_page
+from dsrs_api.dashboard_samples import SORT_KEYS, Filter, sample_table_page
 from dsrs_api.dashboard_schemas import JobList, Overview, SampleTablePage
 from dsrs_api.dependencies import SessionDep, SettingsDep
 from dsrs_api.errors import InvalidRequestError
@@ -132,7 +132,7 @@ def samples(
     job_id: JobId,
     sort: str = "sample_index",
     order: Literal["asc", "desc"] = "asc",
-    filter: Literal["all", "abstained", "certified", "improved", "wrong"] = "all",
+    filter: Filter = "all",
     offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 25,
 ) -> SampleTablePage:

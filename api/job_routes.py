@@ -25,7 +25,14 @@ from dsrs_api.id_paths import JobId
 from dsrs_api.job_submission import submit_job
 from dsrs_api.pagination import Offset
 from dsrs_api.response_cache import CachedBody, ResponseCache, respond
-from dsrs_client.contract import JobCreate, JobOut, JobStatus, ResultsPage, Summary
+from dsrs_client.contract import (
+    DEFAULT_CONFIDENCE,
+    JobCreate,
+    JobOut,
+    JobStatus,
+    ResultsPage,
+    Summary,
+)
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
@@ -210,7 +217,7 @@ def get_summary(
     radii: Annotated[list[float] | None, Query(description="Radii to report (repeatable)")] = None,
     confidence: Annotated[
         float, Query(gt=0.0, lt=1.0, description="Coverage of the intervals over the test set")
-    ] = 0.95,
+    ] = DEFAULT_CONFIDENCE,
 ) -> Summary:
     """Certified accuracy at radii and ACR of NP (same run; equal budget when the job has
     that baseline) and DSRS with confidence intervals, benign accuracy, and the DSRS gain

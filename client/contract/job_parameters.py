@@ -19,6 +19,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from dsrs_client.contract.bounds import (
+    MAX_BATCH_SIZE,
     MAX_COUNT,
     MAX_FINAL_SHARE,
     MAX_INDICES,
@@ -37,7 +38,7 @@ from dsrs_client.contract.bounds import (
     MIN_SEQUENTIAL_TOLERANCE,
     MIN_SIGMA,
 )
-from dsrs_client.contract.datasets import DatasetName
+from dsrs_client.contract.datasets import DatasetName, SplitName
 from dsrs_client.contract.defaults import (
     DEFAULT_ALPHA,
     DEFAULT_BATCH_SIZE,
@@ -56,8 +57,11 @@ __all__ = [
     "JobCreate",
     "JobMode",
     "JobParameters",
+    "NoiseFamily",
     "NoiseIn",
     "QIn",
+    "RadiusMethod",
+    "RadiusMode",
     "RadiusSearchIn",
     "SequentialIn",
     "Text",
@@ -68,6 +72,10 @@ JobMode = Literal["predict", "evaluate"]
 #: The NP baseline a DSRS job is compared with (dsrs_core.equal_budget).
 Baseline = Literal["same-run", "equal-budget", "sequential-np"]
 NoiseFamily = Literal["gaussian", "general-gaussian"]
+#: How the DSRS radius is searched: on a grid of ``unit`` (× sigma) or to a tolerance.
+RadiusMethod = Literal["grid", "precise"]
+#: The radius search's bound: exact, or the DSRS paper's original one.
+RadiusMode = Literal["exact", "original"]
 Sigma = Annotated[float, Field(ge=MIN_SIGMA, le=MAX_SIGMA)]
 Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 
@@ -116,10 +124,10 @@ class QIn(Strict):
 
 
 class RadiusSearchIn(Strict):
-    method: Literal["grid", "precise"] = "grid"
+    method: RadiusMethod = "grid"
     unit: float = Field(default=DEFAULT_RADIUS_UNIT, ge=MIN_RADIUS_UNIT, le=MAX_RADIUS_UNIT)
     tolerance: float = Field(default=DEFAULT_RADIUS_TOLERANCE, ge=MIN_RADIUS_TOLERANCE, le=1)
-    mode: Literal["exact", "original"] = "exact"
+    mode: RadiusMode = "exact"
 
 
 class SequentialIn(Strict):
@@ -169,7 +177,7 @@ class JobParameters(Strict):
         description="Draws under P and (if q is set) under Q.",
     )
     alpha: float = Field(default=DEFAULT_ALPHA, ge=MIN_ALPHA, lt=1)
-    batch_size: int = Field(default=DEFAULT_BATCH_SIZE, ge=1, le=MAX_COUNT)
+    batch_size: int = Field(default=DEFAULT_BATCH_SIZE, ge=1, le=MAX_BATCH_SIZE)
     radius_search: RadiusSearchIn = RadiusSearchIn()
     sequential: SequentialIn | None = Field(
         default=None, description="Omit for fixed-N sampling (every input draws n)."
@@ -224,7 +232,7 @@ class InputsIn(Strict):
     """
 
     dataset: DatasetName | None = None
-    split: Literal["train", "test"] = "test"
+    split: SplitName = "test"
     input_set_id: str | None = None
     indices: list[Count] | None = Field(default=None, max_length=MAX_INDICES)
     start: Count = 0
@@ -275,7 +283,7 @@ def plan_parameters(
     q_sigma: float | None,
     q_threshold: float | str | None,
     radius_unit: float,
-    search_mode: Literal["exact", "original"],
+    search_mode: RadiusMode,
 ) -> JobParameters:
     """The parameters a budget plan is asked for by its flat names (the query of ``GET
     /v1/plan`` and the options of ``dsrs plan``). Raises ``pydantic.ValidationError`` for
