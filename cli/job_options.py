@@ -4,7 +4,7 @@ Every leaf of :class:`dsrs_client.contract.JobCreate` (:func:`dsrs_cli.job_reque
 becomes an option named after its flat name (``--sigma``, ``--q-sigma``, ``--target-radii``,
 ``--first-look``…), with its aliases as further names (``--model``, ``--tag``); a parameter
 added to the contract appears here by itself. Choices come from ``Literal`` types, help from
-the field's description (or the short texts below).
+the field's description (:func:`option_help`).
 """
 
 from __future__ import annotations
@@ -20,47 +20,9 @@ import typer
 
 from dsrs_cli.option_parsing import parse_floats, parse_ints, parse_threshold
 
-__all__ = ["job_field_values", "with_job_field_options"]
+__all__ = ["job_field_values", "option_help", "with_job_field_options"]
 
 PANEL = "Job fields (the body of POST /v1/jobs)"
-
-#: Help of fields whose contract description is missing or long.
-HELP = {
-    "model_id": "Model id or unique prefix.",
-    "dataset": "Built-in dataset (the server's: digits always; mnist, cifar10 if installed).",
-    "split": "train or test.",
-    "input_set_id": "Uploaded input set id or unique prefix.",
-    "indices": "Comma-separated input indices.",
-    "start": "First index of a range.",
-    "stop": "End of the range (exclusive).",
-    "step": "Step of the range.",
-    "mode": "evaluate (labels) or predict.",
-    "family": "Noise family of P.",
-    "sigma": "Sigma of P.",
-    "k": "k of a general-gaussian P.",
-    "q_sigma": "Sigma of Q (DSRS).",
-    "q_threshold": "Thresholded Q: percentile in (0, 1), x or x+.",
-    "n_selection": "Selection draws n0.",
-    "n": "Draws under P and under Q (sequential: at most).",
-    "alpha": "Failure probability.",
-    "batch_size": "Noisy copies per pass.",
-    "radius_method": "Radius search: grid or precise.",
-    "radius_unit": "Grid step of DSRS radii, in units of sigma.",
-    "radius_tolerance": "Precision of the precise radius search.",
-    "radius_mode": "Radius search: exact or original (the paper's).",
-    "target_radii": "Sequential sampling: comma-separated target radii; an input stops once "
-    "certified at each (or once one is out of reach).",
-    "tolerance": "Sequential sampling: stop once the radius would not reach the next "
-    "multiple of this (instead of target radii).",
-    "first_look": "Sequential sampling: draws at the first look.",
-    "growth": "Sequential sampling: draws grow by this factor per look.",
-    "final_share": "Sequential sampling: share of alpha for the last look.",
-    "seed": "Seed (random if omitted).",
-    "name": "A name to find the job by.",
-    "tags": "A tag (repeatable); filter with jobs list.",
-    "baseline": "NP baseline of a DSRS job: same-run (default) or equal-budget (N more draws "
-    "under P, NP from the pooled 2N at the full alpha: the DSRS paper's baseline).",
-}
 
 
 def _parameter(field: Any) -> inspect.Parameter:
@@ -68,7 +30,7 @@ def _parameter(field: Any) -> inspect.Parameter:
 
     names = [field.name, *(alias for alias, target in ALIASES.items() if target == field.name)]
     flags = [f"--{name.replace('_', '-')}" for name in names]
-    help_text = HELP.get(field.name) or field.description or f"{'.'.join(field.path)}."
+    help_text = option_help(field)
     kind, choices = _option_type(field)
     if field.name == "tags":
         flags, kind = ["--tag", "--tags"], list[str]
@@ -81,6 +43,19 @@ def _parameter(field: Any) -> inspect.Parameter:
         default=None,
         annotation=Annotated[kind | None, option],
     )
+
+
+def option_help(field: Any) -> str:
+    """The field's description up to its first full stop (the API documentation has the
+    rest), and how a list is typed."""
+    description = field.description or f"{'.'.join(field.path)}."
+    first = description.split(". ", 1)[0].rstrip(".") + "."
+    lists = [t for t in _flatten(field.annotation) if typing.get_origin(t) is list]
+    if lists and field.name != "tags":
+        first += " Comma-separated."
+    elif field.name == "tags":
+        first += " Repeatable."
+    return first
 
 
 def _option_type(field: Any) -> tuple[Any, list[str]]:
