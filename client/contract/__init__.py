@@ -10,6 +10,7 @@ worker → engine config typed.
 ``defaults``           the parameters' defaults (plain constants)
 ``bounds``             the bounds of every number a client may send (plain constants)
 ``schemas``            response bodies (:class:`JobOut`, :class:`SampleOut`, ...)
+``choices``            the named choices of the parameters (``Literal`` types)
 ``job_status``         status names, which are final
 ``datasets``           the dataset catalogue and the built-in splits
 =====================  ==========================================================
@@ -45,6 +46,13 @@ if TYPE_CHECKING:
         MIN_SEQUENTIAL_TOLERANCE,
         MIN_SIGMA,
     )
+    from dsrs_client.contract.choices import (
+        Baseline,
+        JobMode,
+        NoiseFamily,
+        RadiusMethod,
+        RadiusMode,
+    )
     from dsrs_client.contract.datasets import (
         BUILTIN_SPLITS,
         DATASET_NAMES,
@@ -64,16 +72,11 @@ if TYPE_CHECKING:
         DEFAULT_RADIUS_UNIT,
     )
     from dsrs_client.contract.job_parameters import (
-        Baseline,
         InputsIn,
         JobCreate,
-        JobMode,
         JobParameters,
-        NoiseFamily,
         NoiseIn,
         QIn,
-        RadiusMethod,
-        RadiusMode,
         RadiusSearchIn,
         SequentialIn,
         Text,
@@ -117,6 +120,7 @@ if TYPE_CHECKING:
 _SUBMODULES = (
     "defaults",
     "bounds",
+    "choices",
     "job_status",
     "datasets",
     "job_parameters",

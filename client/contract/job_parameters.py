@@ -38,6 +38,7 @@ from dsrs_client.contract.bounds import (
     MIN_SEQUENTIAL_TOLERANCE,
     MIN_SIGMA,
 )
+from dsrs_client.contract.choices import Baseline, JobMode, NoiseFamily, RadiusMethod, RadiusMode
 from dsrs_client.contract.datasets import DatasetName, SplitName
 from dsrs_client.contract.defaults import (
     DEFAULT_ALPHA,
@@ -52,30 +53,17 @@ from dsrs_client.contract.defaults import (
 )
 
 __all__ = [
-    "Baseline",
     "InputsIn",
     "JobCreate",
-    "JobMode",
     "JobParameters",
-    "NoiseFamily",
     "NoiseIn",
     "QIn",
-    "RadiusMethod",
-    "RadiusMode",
     "RadiusSearchIn",
     "SequentialIn",
     "Text",
     "plan_parameters",
 ]
 
-JobMode = Literal["predict", "evaluate"]
-#: The NP baseline a DSRS job is compared with (dsrs_core.equal_budget).
-Baseline = Literal["same-run", "equal-budget", "sequential-np"]
-NoiseFamily = Literal["gaussian", "general-gaussian"]
-#: How the DSRS radius is searched: on a grid of ``unit`` (× sigma) or to a tolerance.
-RadiusMethod = Literal["grid", "precise"]
-#: The radius search's bound: exact, or the DSRS paper's original one.
-RadiusMode = Literal["exact", "original"]
 Sigma = Annotated[float, Field(ge=MIN_SIGMA, le=MAX_SIGMA)]
 Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 

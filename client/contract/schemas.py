@@ -7,9 +7,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
+from dsrs_client.contract.choices import Baseline, JobMode
 from dsrs_client.contract.datasets import BUILTIN_SPLITS, DATASET_NAMES, DATASETS
 from dsrs_client.contract.defaults import DEFAULT_CONFIDENCE
-from dsrs_client.contract.job_parameters import Baseline, JobMode, JobParameters
+from dsrs_client.contract.job_parameters import JobParameters
 from dsrs_client.contract.job_status import FINAL_STATUSES, JOB_STATUSES, JobStatus
 
 __all__ = [
