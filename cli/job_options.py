@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import types
 import typing
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
@@ -50,8 +49,7 @@ def option_help(field: Any) -> str:
     rest), and how a list is typed."""
     description = field.description or f"{'.'.join(field.path)}."
     first = description.split(". ", 1)[0].rstrip(".") + "."
-    lists = [t for t in _flatten(field.annotation) if typing.get_origin(t) is list]
-    if lists and field.name != "tags":
+    if field.list_item is not None and field.name != "tags":
         first += " Comma-separated."
     elif field.name == "tags":
         first += " Repeatable."
@@ -60,7 +58,9 @@ def option_help(field: Any) -> str:
 
 def _option_type(field: Any) -> tuple[Any, list[str]]:
     """The option's Python type and its choices (for ``Literal`` fields)."""
-    values = _flatten(field.annotation)
+    from dsrs_cli.job_requests import allowed_types
+
+    values = allowed_types(field.annotation)
     literals = [v for t in values if typing.get_origin(t) is typing.Literal for v in t.__args__]
     if literals and all(typing.get_origin(t) is typing.Literal for t in values):
         return str, [str(v) for v in literals]
@@ -69,18 +69,9 @@ def _option_type(field: Any) -> tuple[Any, list[str]]:
     return (values[0] if values[0] in (int, float, str) else str), []
 
 
-def _flatten(annotation: Any) -> list[Any]:
-    """The types an annotation allows (unions opened, Annotated and None removed)."""
-    if typing.get_origin(annotation) is typing.Annotated:
-        return _flatten(typing.get_args(annotation)[0])
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        return [t for arg in typing.get_args(annotation) for t in _flatten(arg)]
-    return [] if annotation is type(None) else [annotation]
-
-
 def job_field_values(values: dict[str, Any]) -> dict[str, Any]:
     """The flat fields given on the command line, parsed (lists, thresholds)."""
-    from dsrs_cli.job_requests import job_fields
+    from dsrs_cli.job_requests import allowed_types, job_fields
 
     fields = job_fields()
     flat: dict[str, Any] = {}
@@ -92,9 +83,9 @@ def job_field_values(values: dict[str, Any]) -> dict[str, Any]:
             value = parse_threshold(value)
         elif name == "tags":
             value = list(value)
-        elif lists := [t for t in _flatten(field.annotation) if typing.get_origin(t) is list]:
-            (item,) = typing.get_args(lists[0])
-            value = parse_ints(value) if _flatten(item) == [int] else parse_floats(value)
+        elif field.list_item is not None:
+            integers = allowed_types(field.list_item) == [int]
+            value = parse_ints(value) if integers else parse_floats(value)
         flat[name] = value
     return flat
 
