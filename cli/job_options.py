@@ -2,9 +2,9 @@
 
 Every leaf of :class:`dsrs_client.contract.JobCreate` (:func:`dsrs_cli.job_requests.job_fields`)
 becomes an option named after its flat name (``--sigma``, ``--q-sigma``, ``--target-radii``,
-``--first-look``…), with its aliases as further names (``--model``, ``--tag``); a parameter
-added to the contract appears here by itself. Choices come from ``Literal`` types, help from
-the field's description (:func:`option_help`).
+``--first-look``…); its other names (``--model``, ``--tag``) work too and are named in its
+help. A parameter added to the contract appears here by itself. Choices come from
+``Literal`` types, help from the field's description (:func:`option_help`).
 """
 
 from __future__ import annotations
@@ -24,20 +24,49 @@ __all__ = ["job_field_values", "option_help", "with_job_field_options"]
 PANEL = "Job fields (the body of POST /v1/jobs)"
 
 
-def _parameter(field: Any) -> inspect.Parameter:
+def _parameters(field: Any) -> list[inspect.Parameter]:
+    """The field's option, and one hidden option per other name of it (``--model`` for
+    ``--model-id``): the help lists one name per field, which keeps it legible at 80
+    columns, and names the others in the text."""
+    names = _names(field)
+    help_text = option_help(field)
+    kind, choices = _option_type(field)
+    metavar = "<list>" if field.list_item is not None else None
+    if field.name == "tags":
+        kind, metavar = list[str], "<text>"
+    if choices:
+        kind = Literal[tuple(choices)]  # typer checks them; the help names them
+        metavar = "<name>"
+        help_text = f"{help_text} One of: {', '.join(choices)}."
+    if len(names) > 1:
+        help_text += f" Also {', '.join(_flag(name) for name in names[1:])}."
+    shown = typer.Option(_flag(names[0]), help=help_text, metavar=metavar, rich_help_panel=PANEL)
+    parameters = [_keyword(field.name, kind, shown)]
+    for name in names[1:]:
+        hidden = typer.Option(_flag(name), metavar=metavar, hidden=True)
+        parameters.append(_keyword(_hidden_name(name), kind, hidden))
+    return parameters
+
+
+def _names(field: Any) -> list[str]:
+    """The field's flat name and its aliases; the one most typed first (``tag``)."""
     from dsrs_cli.job_requests import ALIASES
 
     names = [field.name, *(alias for alias, target in ALIASES.items() if target == field.name)]
-    flags = [f"--{name.replace('_', '-')}" for name in names]
-    help_text = option_help(field)
-    kind, choices = _option_type(field)
-    if field.name == "tags":
-        flags, kind = ["--tag", "--tags"], list[str]
-    if choices:
-        kind = Literal[tuple(choices)]  # typer offers them as choices
-    option = typer.Option(*flags, help=help_text, rich_help_panel=PANEL)
+    return names[::-1] if field.name == "tags" else names
+
+
+def _flag(name: str) -> str:
+    return f"--{name.replace('_', '-')}"
+
+
+def _hidden_name(name: str) -> str:
+    return f"{name}_alias"
+
+
+def _keyword(name: str, kind: Any, option: Any) -> inspect.Parameter:
     return inspect.Parameter(
-        field.name,
+        name,
         inspect.Parameter.KEYWORD_ONLY,
         default=None,
         annotation=Annotated[kind | None, option],
@@ -104,7 +133,15 @@ class with_job_field_options:
     def __call__(self, **values: Any) -> Any:
         from dsrs_cli.job_requests import job_fields
 
-        given = {name: values.pop(name) for name in job_fields()}
+        given = {}
+        for name, field in job_fields().items():
+            shown, *others = _names(field)
+            flags = {_flag(shown): values.pop(name)}
+            flags |= {_flag(other): values.pop(_hidden_name(other)) for other in others}
+            set_by = {flag: value for flag, value in flags.items() if value not in (None, [], ())}
+            if len(set_by) > 1:
+                raise typer.BadParameter(f"give one of {', '.join(set_by)}, not both")
+            given[name] = next(iter(set_by.values()), None)
         return self.command(**values, job_fields=job_field_values(given))
 
     @functools.cached_property
@@ -113,4 +150,5 @@ class with_job_field_options:
 
         signature = inspect.signature(self.command, eval_str=True)
         own = [p for name, p in signature.parameters.items() if name != "job_fields"]
-        return signature.replace(parameters=[*own, *(_parameter(f) for f in job_fields().values())])
+        added = [p for field in job_fields().values() for p in _parameters(field)]
+        return signature.replace(parameters=[*own, *added])

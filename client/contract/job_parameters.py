@@ -116,7 +116,7 @@ class QIn(Strict):
 class RadiusSearchIn(Strict):
     """How the DSRS radius is searched."""
 
-    method: RadiusMethod = Field(default="grid", description="Radius search: grid or precise.")
+    method: RadiusMethod = Field(default="grid", description="How the DSRS radius is searched.")
     unit: float = Field(
         default=DEFAULT_RADIUS_UNIT,
         ge=MIN_RADIUS_UNIT,
@@ -130,7 +130,7 @@ class RadiusSearchIn(Strict):
         description="Precision of the precise radius search.",
     )
     mode: RadiusMode = Field(
-        default="exact", description="Radius search: exact or original (the paper's)."
+        default="exact", description="Bound of the radius search (original: the paper's)."
     )
 
 
@@ -207,8 +207,7 @@ class JobParameters(Strict):
     )
     baseline: Baseline = Field(
         default="same-run",
-        description="NP baseline of a DSRS job: same-run (default), equal-budget (the DSRS "
-        "paper's) or sequential-np. same-run: NP from the job's own N draws under "
+        description="NP baseline of a DSRS job (equal-budget: the DSRS paper's). same-run: NP from the job's own N draws under "
         "P (at the P share of alpha). equal-budget: also draw N more samples under P and "
         "certify the pooled 2N draws with NP at the full alpha, the DSRS paper's baseline "
         "(N more forward passes per input); the gain is then reported against it. "
@@ -259,7 +258,7 @@ class InputsIn(Strict):
         default=None,
         description="Built-in dataset (the server's: digits always; mnist, cifar10 if installed).",
     )
-    split: SplitName = Field(default="test", description="train or test.")
+    split: SplitName = Field(default="test", description="Split of the built-in dataset.")
     input_set_id: str | None = Field(
         default=None, description="Uploaded input set id or unique prefix."
     )

@@ -13,6 +13,7 @@ import pytest
 import typer
 from pydantic import BaseModel
 
+from dsrs_cli.job_commands import _validated as VALIDATED
 from dsrs_client.contract import JobCreate
 
 #: A valid job without any optional field: each field is set on top of it.
@@ -127,6 +128,38 @@ def test_the_enumeration_covers_the_request() -> None:
     assert ("seed",) in paths and ("inputs", "step") in paths and len(paths) >= 30
 
 
+def submitted(
+    base: dict[str, Any], arguments: list[str], tmp_path: Path, run_cli: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Any:  # fmt: skip
+    """The request ``jobs submit -f <base> arguments…`` validates (nothing is sent), or the
+    CLI's result when it refuses."""
+    import yaml
+
+    from dsrs_cli import job_commands
+
+    base_file = tmp_path / "base.yaml"
+    base_file.write_text(yaml.safe_dump(base))
+    requests: list[JobCreate] = []
+
+    def capture(body: dict[str, Any]) -> JobCreate:
+        requests.append(VALIDATED(body))
+        raise typer.Exit(0)  # stop before any request is sent
+
+    monkeypatch.setattr(job_commands, "_validated", capture)
+    result = run_cli(None, "jobs", "submit", "-f", str(base_file), *arguments)
+    return requests[0] if result.exit_code == 0 else result
+
+
+def flag_arguments(flat: str, value: Any) -> list[str]:
+    flag = f"--{flat.replace('_', '-')}"
+    if isinstance(value, list) and flat in ("tags", "tag"):
+        return [part for item in value for part in (flag, item)]
+    if isinstance(value, list):
+        return [flag, ",".join(map(str, value))]
+    return [flag, str(value)]
+
+
 @pytest.mark.parametrize(
     ("path", "annotation", "default"), FIELDS, ids=[".".join(path) for path, _, _ in FIELDS]
 )
@@ -134,9 +167,6 @@ def test_every_job_field_is_a_flag_and_a_sweep_key(
     path: tuple[str, ...], annotation: Any, default: Any, tmp_path: Path, run_cli: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
-    import yaml
-
-    from dsrs_cli import job_commands
     from dsrs_cli.job_requests import job_fields
     from dsrs_cli.sweep_grid import parse_sweep
 
@@ -146,28 +176,29 @@ def test_every_job_field_is_a_flag_and_a_sweep_key(
     value, base = settable_value(path, annotation, default)
 
     # The command line: the base job in a file, the field as a flag.
-    base_file = tmp_path / "base.yaml"
-    base_file.write_text(yaml.safe_dump(base))
-    flag = f"--{flat.replace('_', '-')}"
-    if isinstance(value, list) and flat == "tags":
-        arguments = [part for item in value for part in (flag, item)]
-    elif isinstance(value, list):
-        arguments = [flag, ",".join(map(str, value))]
-    else:
-        arguments = [flag, str(value)]
-    submitted: list[JobCreate] = []
-    validated = job_commands._validated
-
-    def capture(body: dict[str, Any]) -> JobCreate:
-        submitted.append(validated(body))
-        raise typer.Exit(0)  # stop before any request is sent
-
-    monkeypatch.setattr(job_commands, "_validated", capture)
-    result = run_cli(None, "jobs", "submit", "-f", str(base_file), *arguments)
-    assert result.exit_code == 0, result.stderr
-    assert value_at(submitted[0], path) == value
+    request = submitted(base, flag_arguments(flat, value), tmp_path, run_cli, monkeypatch)
+    assert isinstance(request, JobCreate), request.stderr
+    assert value_at(request, path) == value
 
     # A sweep file: the field as a grid axis over the same base.
     spec = parse_sweep({"base": base, "grid": {flat: [value]}})
     (configuration,) = spec.configurations
     assert value_at(JobCreate.model_validate(configuration.body), path) == value
+
+
+def test_other_names_of_a_field_are_flags_too(
+    tmp_path: Path, run_cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dsrs_cli.job_requests import ALIASES, FLAT_FIELDS
+
+    annotations = {path: (annotation, default) for path, annotation, default in FIELDS}
+    for alias in ALIASES:
+        path = FLAT_FIELDS[alias]
+        value, base = settable_value(path, *annotations[path])
+        arguments = flag_arguments(alias, value)
+        request = submitted(base, arguments, tmp_path, run_cli, monkeypatch)
+        assert isinstance(request, JobCreate), (alias, request.stderr)
+        assert value_at(request, path) == value, alias
+    # Two names of one field at once are refused.
+    model = submitted(BASE, ["--model", "m2", "--model-id", "m3"], tmp_path, run_cli, monkeypatch)
+    assert model.exit_code == 2 and "--model-id, --model" in model.stderr
