@@ -207,14 +207,14 @@ class JobParameters(Strict):
     )
     baseline: Baseline = Field(
         default="same-run",
-        description="NP baseline of a DSRS job (equal-budget: the DSRS paper's). same-run: NP from the job's own N draws under "
-        "P (at the P share of alpha). equal-budget: also draw N more samples under P and "
-        "certify the pooled 2N draws with NP at the full alpha, the DSRS paper's baseline "
-        "(N more forward passes per input); the gain is then reported against it. "
-        "sequential-np (sequential jobs, whose P draws cannot be pooled): an independent "
-        "sequential NP run with its own draws and looks, budget 2N (the DSRS job's), at the "
-        "full alpha (up to 2N more forward passes per input; docs/sequential.md §7); the "
-        "gain is then reported against it.",
+        description="NP baseline of a DSRS job (equal-budget: the DSRS paper's). same-run: "
+        "NP from the job's own N draws under P (at the P share of alpha). equal-budget: "
+        "also draw N more samples under P and certify the pooled 2N draws with NP at the "
+        "full alpha, the DSRS paper's baseline (N more forward passes per input); the gain "
+        "is then reported against it. sequential-np (sequential jobs, whose P draws cannot "
+        "be pooled): an independent sequential NP run with its own draws and looks, budget "
+        "2N (the DSRS job's), at the full alpha (up to 2N more forward passes per input; "
+        "docs/sequential.md §7); the gain is then reported against it.",
     )
 
     @model_validator(mode="after")

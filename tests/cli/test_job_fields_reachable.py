@@ -13,7 +13,7 @@ import pytest
 import typer
 from pydantic import BaseModel
 
-from dsrs_cli.job_commands import _validated as VALIDATED
+from dsrs_cli import job_commands
 from dsrs_client.contract import JobCreate
 
 #: A valid job without any optional field: each field is set on top of it.
@@ -120,6 +120,8 @@ def settable_value(
 
 
 FIELDS = leaves(JobCreate)
+#: What ``jobs submit`` calls to validate its request (before a test replaces it).
+VALIDATED = job_commands._validated
 
 
 def test_the_enumeration_covers_the_request() -> None:
@@ -136,14 +138,13 @@ def submitted(
     CLI's result when it refuses."""
     import yaml
 
-    from dsrs_cli import job_commands
-
     base_file = tmp_path / "base.yaml"
     base_file.write_text(yaml.safe_dump(base))
     requests: list[JobCreate] = []
+    validated = VALIDATED
 
     def capture(body: dict[str, Any]) -> JobCreate:
-        requests.append(VALIDATED(body))
+        requests.append(validated(body))
         raise typer.Exit(0)  # stop before any request is sent
 
     monkeypatch.setattr(job_commands, "_validated", capture)
