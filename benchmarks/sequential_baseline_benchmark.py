@@ -43,7 +43,7 @@ from dsrs_core.config import (
     SequentialSpec,
 )
 from dsrs_core.evaluation import average_certified_radius, certified_accuracy, counted_radii
-from dsrs_core.seeds import equal_budget_seed
+from dsrs_core.sampling.seeds import equal_budget_seed
 
 RADII = (0.25, 0.5, 0.6, 0.75)
 SEED = 2026

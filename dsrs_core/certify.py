@@ -1,7 +1,7 @@
 """``certify``: Monte-Carlo counts on the device, then the certificate (torch side).
 
-One of the two modules of ``dsrs_core`` that import torch (with :mod:`dsrs_core.sampling`).
-The pure half, from counts to radii, is :func:`dsrs_core.certification.certificate_from_counts`.
+One of the two modules of ``dsrs_core`` that import torch (with :mod:`dsrs_core.sampling.counts`).
+The pure half, from counts to radii, is :func:`dsrs_core.certificate_from_counts.certificate_from_counts`.
 
 Modes (docs/math.md §2.1; Cohen et al. 2019):
 
@@ -19,7 +19,7 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from dsrs_core.certification import build_p_noise, certificate_from_counts
+from dsrs_core.certificate_from_counts import build_p_noise, certificate_from_counts
 from dsrs_core.config import CertificationConfig
 from dsrs_core.equal_budget import (
     EqualBudgetRadius,
@@ -29,7 +29,7 @@ from dsrs_core.equal_budget import (
 )
 from dsrs_core.errors import InvalidParameterError
 from dsrs_core.results import Certificate, SampleCounts
-from dsrs_core.sampling import DEFAULT_BATCH_SIZE, Classifier, draw_counts_batch
+from dsrs_core.sampling.counts import DEFAULT_BATCH_SIZE, Classifier, draw_counts_batch
 
 __all__ = [
     "certify",

@@ -2,7 +2,7 @@
 
 The public in-process API (README, "Certify your own model"). It runs exactly what a
 service job runs for each input — :func:`dsrs_core.certify.certify` with the per-input seed
-:func:`dsrs_core.seeds.sample_seed` ``(seed, position)`` — so a job on the same model (its
+:func:`dsrs_core.sampling.seeds.sample_seed` ``(seed, position)`` — so a job on the same model (its
 ONNX export), the same inputs in the same order, the same parameters and the same seed
 draws the same counts and reports the same radii.
 
@@ -26,8 +26,8 @@ import torch
 from dsrs_core.certify import certify
 from dsrs_core.config import CertificationConfig
 from dsrs_core.results import Certificate
-from dsrs_core.sampling import DEFAULT_BATCH_SIZE
-from dsrs_core.seeds import sample_seed
+from dsrs_core.sampling.counts import DEFAULT_BATCH_SIZE
+from dsrs_core.sampling.seeds import sample_seed
 from dsrs_models.adapters import TorchClassifier
 
 __all__ = ["certify_module"]

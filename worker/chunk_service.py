@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from dsrs_client.contract import FINAL_STATUSES
 from dsrs_core.job_config import certification_config
 from dsrs_core.results import Certificate, certificate_fields
-from dsrs_core.seeds import equal_budget_seed, sample_seed
+from dsrs_core.sampling.seeds import equal_budget_seed, sample_seed
 from dsrs_store import repository
 from dsrs_store.chunks import chunk_range
 from dsrs_store.errors import NotFoundError

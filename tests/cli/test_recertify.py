@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from dsrs_client.contract import SampleOut
-from dsrs_core.certification import certificate_from_counts
+from dsrs_core.certificate_from_counts import certificate_from_counts
 from dsrs_core.config import CertificationConfig, NoiseSpec, QSpec, RadiusSearch
 from dsrs_core.results import SampleCounts
 

@@ -5,7 +5,7 @@ benchmark.
 Instances are independent: they are cut into chunks spread over ``workers`` processes
 (fork start method). Each instance gets its radius, the seconds it took and the reason the
 search stopped, keyed by its index. The Q of an instance is chosen from its P interval the
-way the sampler chose it (:func:`~dsrs_core.certification.plan_q_draws`).
+way the sampler chose it (:func:`~dsrs_core.certificate_from_counts.plan_q_draws`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from multiprocessing import get_context
 from typing import Any
 
-from dsrs_core.certification import (
+from dsrs_core.certificate_from_counts import (
     build_p_noise,
     build_q_noise,
     dsrs_radius_from_intervals,
@@ -24,8 +24,8 @@ from dsrs_core.certification import (
     plan_q_draws,
 )
 from dsrs_core.config import NoiseSpec, QSpec, RadiusSearch
-from dsrs_core.dsrs_bound import Intervals
-from dsrs_core.neyman_pearson import np_radius
+from dsrs_core.radius.dual_bound import Intervals
+from dsrs_core.radius.neyman_pearson import np_radius
 
 __all__ = ["InstanceResult", "dsrs_radii", "np_radii"]
 

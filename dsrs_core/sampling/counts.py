@@ -8,12 +8,12 @@ Read :func:`draw_counts_batch` as the method's pseudocode::
     q_counts = estimate_q(per input: plan Q from the P interval, n draws under it)
 
 With ``config.sequential`` the two estimates are sequential runs instead
-(:mod:`dsrs_core.sequential_sampling`, docs/sequential.md).
+(:mod:`dsrs_core.sampling.sequential_draws`, docs/sequential.md).
 
-The noise comes from :mod:`dsrs_core.noise_samplers`, built from the engine's noise
-objects: P by :func:`~dsrs_core.certification.build_p_noise`, Q by
-:func:`~dsrs_core.certification.plan_q_draws` then
-:func:`~dsrs_core.certification.build_q_noise` — or P again, explicitly, on the ``x+``
+The noise comes from :mod:`dsrs_core.noise.samplers`, built from the engine's noise
+objects: P by :func:`~dsrs_core.certificate_from_counts.build_p_noise`, Q by
+:func:`~dsrs_core.certificate_from_counts.plan_q_draws` then
+:func:`~dsrs_core.certificate_from_counts.build_q_noise` — or P again, explicitly, on the ``x+``
 fall-back (docs/math.md §7.2 item 1). Noise is generated into a reused buffer in the
 classifier's dtype; counts are accumulated on the device and read back once per phase.
 Every random number comes from one explicit ``torch.Generator`` whose seed is stored in
@@ -28,14 +28,14 @@ from typing import Protocol, runtime_checkable
 
 import torch
 
-from dsrs_core.bounds import clopper_pearson, split_alpha
-from dsrs_core.certification import QPlan, build_p_noise, build_q_noise, plan_q_draws
+from dsrs_core.sampling.confidence import clopper_pearson, split_alpha
+from dsrs_core.certificate_from_counts import QPlan, build_p_noise, build_q_noise, plan_q_draws
 from dsrs_core.config import CertificationConfig
 from dsrs_core.errors import InvalidParameterError
-from dsrs_core.noise import RadialNoise
-from dsrs_core.noise_samplers import NoiseSampler, sampler_for
+from dsrs_core.noise.families import RadialNoise
+from dsrs_core.noise.samplers import NoiseSampler, sampler_for
 from dsrs_core.results import SampleCounts
-from dsrs_core.sequential_sampling import derived_seed, draw_sequential_counts
+from dsrs_core.sampling.sequential_draws import derived_seed, draw_sequential_counts
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",

@@ -27,7 +27,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.special import gammainc, gammaincinv
 
 from dsrs_core.errors import InvalidParameterError
-from dsrs_core.special import log_lambert_w
+from dsrs_core.numerics.special import log_lambert_w
 
 __all__ = [
     "NOISE_FAMILIES",
@@ -185,8 +185,8 @@ class RadialNoise:
 
     def np_radius(self, p_lower: float) -> float:
         """Certified Neyman–Pearson radius for the P lower bound ``pL`` (§3; see
-        :func:`dsrs_core.neyman_pearson.np_radius` for the reason when it is 0)."""
-        from dsrs_core.neyman_pearson import np_radius
+        :func:`dsrs_core.radius.neyman_pearson.np_radius` for the reason when it is 0)."""
+        from dsrs_core.radius.neyman_pearson import np_radius
 
         return np_radius(self, p_lower).radius
 

@@ -17,18 +17,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from math import log
 
-from dsrs_core.bounds import clopper_pearson
+from dsrs_core.sampling.confidence import clopper_pearson
 from dsrs_core.config import CertificationConfig, NoiseSpec, QSpec, RadiusSearch
-from dsrs_core.dsrs_bound import CheckOutcome, Intervals, check_radius
+from dsrs_core.radius.dual_bound import CheckOutcome, Intervals, check_radius
 from dsrs_core.errors import InvalidParameterError
-from dsrs_core.looks import LookSchedule, run_schedules
-from dsrs_core.neyman_pearson import P_LOWER_ONE, np_radius
-from dsrs_core.noise import RadialNoise, ThresholdedNoise, make_noise, with_sigma
-from dsrs_core.radius_proof import prove_radius
-from dsrs_core.radius_search import SearchResult, grid_search, precise_search
-from dsrs_core.region_masses import SigmaPair
+from dsrs_core.sampling.looks import LookSchedule, run_schedules
+from dsrs_core.radius.neyman_pearson import P_LOWER_ONE, np_radius
+from dsrs_core.noise.families import RadialNoise, ThresholdedNoise, make_noise, with_sigma
+from dsrs_core.radius.certifying_check import prove_radius
+from dsrs_core.radius.search import SearchResult, grid_search, precise_search
+from dsrs_core.radius.region_masses import SigmaPair
 from dsrs_core.results import Certificate, SampleCounts
-from dsrs_core.threshold_region import ThresholdPair
+from dsrs_core.radius.threshold_region import ThresholdPair
 
 __all__ = [
     "FALLBACK_P_UPPER",
@@ -220,9 +220,9 @@ def count_intervals(
 ) -> tuple[tuple[float, float], tuple[float, float] | None]:
     """Clopper–Pearson intervals of the P run and (when drawn) the Q run.
 
-    Fixed-N: each run at its :func:`dsrs_core.bounds.split_alpha` share. Sequential: at the
+    Fixed-N: each run at its :func:`dsrs_core.sampling.confidence.split_alpha` share. Sequential: at the
     level of the look the run stopped at (``counts.p_look`` / ``q_look``;
-    :func:`dsrs_core.looks.run_schedules`), whose draws ``p_n`` / ``q_n`` must be that
+    :func:`dsrs_core.sampling.looks.run_schedules`), whose draws ``p_n`` / ``q_n`` must be that
     look's size. The Q interval is None when there are no Q draws.
     """
     p_schedule, q_schedule = run_schedules(config)
