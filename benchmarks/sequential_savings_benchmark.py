@@ -57,7 +57,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch
 from torch import nn
 
-from dsrs_core.certificate_from_counts import certificate_from_counts, plan_q_draws
+from dsrs_core.certificate_from_counts import certificate_from_counts
 from dsrs_core.config import (
     CertificationConfig,
     NoiseSpec,
@@ -66,11 +66,16 @@ from dsrs_core.config import (
     SequentialSpec,
 )
 from dsrs_core.evaluation import certified_accuracy
-from dsrs_core.sampling.looks import run_schedules
 from dsrs_core.results import SampleCounts
-from dsrs_core.sampling.seeds import sample_seed
+from dsrs_core.sampling.draw_plan import plan_q_draws
 from dsrs_core.sampling.early_stopping import Draw, DrawRequest, draw_counts_sequential
-from dsrs_core.sampling.sequential_draws import draw_sequential_counts, run_generators, sequential_draw
+from dsrs_core.sampling.looks import run_schedules
+from dsrs_core.sampling.seeds import sample_seed
+from dsrs_core.sampling.sequential_draws import (
+    draw_sequential_counts,
+    run_generators,
+    sequential_draw,
+)
 
 JOB_SEED = 0
 BATCH = 1000

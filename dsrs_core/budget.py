@@ -24,17 +24,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from math import ceil, log
 
-from dsrs_core.sampling.confidence import clopper_pearson, split_alpha
-from dsrs_core.certificate_from_counts import (
-    build_p_noise,
-    build_q_noise,
-    dsrs_radius_from_intervals,
-    plan_q_draws,
-)
+from dsrs_core.certificate_from_counts import dsrs_radius_from_intervals
 from dsrs_core.config import CertificationConfig, NoiseSpec, QSpec, RadiusSearch
-from dsrs_core.radius.dual_bound import Intervals
 from dsrs_core.equal_budget import equal_budget_np_radius
+from dsrs_core.radius.dual_bound import Intervals
 from dsrs_core.radius.neyman_pearson import np_radius
+from dsrs_core.sampling.confidence import clopper_pearson, split_alpha
+from dsrs_core.sampling.draw_plan import build_p_noise, build_q_noise, plan_q_draws
 
 __all__ = [
     "EQUAL_BUDGET_PLAN_BASELINE",

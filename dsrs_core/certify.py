@@ -19,7 +19,7 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from dsrs_core.certificate_from_counts import build_p_noise, certificate_from_counts
+from dsrs_core.certificate_from_counts import certificate_from_counts
 from dsrs_core.config import CertificationConfig
 from dsrs_core.equal_budget import (
     EqualBudgetRadius,
@@ -29,7 +29,9 @@ from dsrs_core.equal_budget import (
 )
 from dsrs_core.errors import InvalidParameterError
 from dsrs_core.results import Certificate, SampleCounts
-from dsrs_core.sampling.counts import DEFAULT_BATCH_SIZE, Classifier, draw_counts_batch
+from dsrs_core.sampling.classifier import Classifier
+from dsrs_core.sampling.counts import DEFAULT_BATCH_SIZE, draw_counts_batch
+from dsrs_core.sampling.draw_plan import build_p_noise
 
 __all__ = [
     "certify",

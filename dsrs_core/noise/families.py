@@ -183,13 +183,6 @@ class RadialNoise:
         w = (v + np.asarray(gap, dtype=np.float64)) / (s2 * self.k)
         return s2 * w / (1.0 + w)
 
-    def np_radius(self, p_lower: float) -> float:
-        """Certified Neyman–Pearson radius for the P lower bound ``pL`` (§3; see
-        :func:`dsrs_core.radius.neyman_pearson.np_radius` for the reason when it is 0)."""
-        from dsrs_core.radius.neyman_pearson import np_radius
-
-        return np_radius(self, p_lower).radius
-
     def radial_cdf(self, t: float) -> float:
         """``F_a(t)``: probability that the radial variable is at most ``t``."""
         return float(gammainc(self.shape, t))

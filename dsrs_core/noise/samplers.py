@@ -255,8 +255,8 @@ def sampler_for(noise: RadialNoise | ThresholdedNoise) -> NoiseSampler:
     Parameters
     ----------
     noise : RadialNoise or ThresholdedNoise
-        Built by :func:`dsrs_core.certificate_from_counts.build_p_noise` /
-        :func:`~dsrs_core.certificate_from_counts.build_q_noise`; its ``scale`` and ``shape`` are
+        Built by :func:`dsrs_core.sampling.draw_plan.build_p_noise` /
+        :func:`~dsrs_core.sampling.draw_plan.build_q_noise`; its ``scale`` and ``shape`` are
         the sampler's.
 
     Returns

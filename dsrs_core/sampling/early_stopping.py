@@ -36,21 +36,16 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from math import floor, sqrt
 
-from dsrs_core.certificate_from_counts import (
-    QPlan,
-    build_p_noise,
-    build_q_noise,
-    plan_q_draws,
-)
 from dsrs_core.config import CertificationConfig, QSpec, SequentialSpec
-from dsrs_core.radius.dual_bound import Intervals, check_radius
 from dsrs_core.errors import InvalidParameterError, StoppedRunError
-from dsrs_core.sampling.looks import LookSchedule, run_schedules
-from dsrs_core.radius.neyman_pearson import np_radius
 from dsrs_core.noise.families import RadialNoise, ThresholdedNoise
+from dsrs_core.radius.dual_bound import Intervals, check_radius
+from dsrs_core.radius.neyman_pearson import np_radius
 from dsrs_core.radius.region_masses import SigmaPair
-from dsrs_core.results import SampleCounts
 from dsrs_core.radius.threshold_region import ThresholdPair
+from dsrs_core.results import SampleCounts
+from dsrs_core.sampling.draw_plan import QPlan, build_p_noise, build_q_noise, plan_q_draws
+from dsrs_core.sampling.looks import LookSchedule, run_schedules
 
 __all__ = [
     "BUDGET_USED",
@@ -519,7 +514,7 @@ def draw_counts_sequential(
         lockstep and stop together (:func:`joint_stop_reason`), or the Q run first
         (:func:`q_alone_reason`). Otherwise (target form, or
         Q ``x`` / ``x+``) the Q run is planned from the P interval at the P run's stopping look
-        (:func:`dsrs_core.certificate_from_counts.plan_q_draws`) and skipped (``q_n = 0``) when the
+        (:func:`dsrs_core.sampling.draw_plan.plan_q_draws`) and skipped (``q_n = 0``) when the
         P run alone certifies every target radius or the P lower bound is at most 1/2.
     """
     spec = config.sequential

@@ -13,29 +13,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
-import numpy as np
 import torch
 
-from dsrs_core.certificate_from_counts import QPlan, build_p_noise, build_q_noise
 from dsrs_core.config import CertificationConfig
 from dsrs_core.errors import InvalidParameterError
 from dsrs_core.noise.samplers import NoiseSampler, sampler_for
 from dsrs_core.results import SampleCounts
+from dsrs_core.sampling.classifier import Classifier
+from dsrs_core.sampling.draw_plan import QPlan, build_p_noise, build_q_noise
 from dsrs_core.sampling.early_stopping import Draw, DrawRequest, draw_counts_sequential
+from dsrs_core.sampling.seeds import derived_seed
 
-if TYPE_CHECKING:
-    from dsrs_core.sampling.counts import Classifier
-
-__all__ = ["derived_seed", "draw_sequential_counts", "run_generators", "sequential_draw"]
-
-
-def derived_seed(seed: int, *path: int) -> int:
-    """A 63-bit seed that is a fixed function of ``seed`` and ``path`` (numpy's
-    ``SeedSequence``: distinct paths give independent streams)."""
-    state = np.random.SeedSequence([int(seed), *path]).generate_state(1, dtype=np.uint64)[0]
-    return int(state) >> 1
+__all__ = ["draw_sequential_counts", "run_generators", "sequential_draw"]
 
 
 def sequential_draw(

@@ -5,13 +5,14 @@ from __future__ import annotations
 import pytest
 from reference_data import needs_reference, new_radii, orig_radii, sampling
 
-from dsrs_core.certificate_from_counts import dsrs_radius_from_intervals, heuristic_percentile
+from dsrs_core.certificate_from_counts import dsrs_radius_from_intervals
 from dsrs_core.config import RadiusSearch
-from dsrs_core.radius.dual_bound import Intervals, check_radius, dual_value
 from dsrs_core.noise.families import ThresholdedNoise, make_noise, with_sigma
 from dsrs_core.numerics.fixed_quadrature import gamma_rule
+from dsrs_core.radius.dual_bound import Intervals, check_radius, dual_value
 from dsrs_core.radius.region_masses import SigmaPair
 from dsrs_core.radius.threshold_region import ThresholdPair
+from dsrs_core.sampling.draw_plan import heuristic_percentile
 
 MNIST_P = make_noise("general-gaussian", 784, 1.0, 380)
 MNIST_PAIR = SigmaPair(MNIST_P, with_sigma(MNIST_P, 0.8))

@@ -8,7 +8,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 # the modules that import torch on purpose (the device side of sampling and certify)
-TORCH_MODULES = {"sampling.counts", "noise.samplers", "sampling.sequential_draws", "certify"}
+TORCH_MODULES = {
+    "certify",
+    "noise.samplers",
+    "sampling.classifier",
+    "sampling.counts",
+    "sampling.sequential_draws",
+}
 # every module and sub-package of dsrs_core, as a name relative to it ("radius.dual_bound");
 # the package itself ("" here) is imported first by each of them anyway
 _RELATIVE = (

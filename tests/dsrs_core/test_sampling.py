@@ -15,7 +15,6 @@ import pytest
 import torch
 from scipy import stats
 
-from dsrs_core.certificate_from_counts import build_p_noise, build_q_noise
 from dsrs_core.config import NoiseSpec, QSpec
 from dsrs_core.errors import InvalidParameterError
 from dsrs_core.noise.families import ThresholdedNoise
@@ -25,6 +24,7 @@ from dsrs_core.noise.samplers import (
     ThresholdedGeneralGaussianSampler,
     sampler_for,
 )
+from dsrs_core.sampling.draw_plan import build_p_noise, build_q_noise
 
 KS_P_FLOOR = 1e-3
 

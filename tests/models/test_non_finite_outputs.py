@@ -9,7 +9,7 @@ from torch import nn
 
 from dsrs_core.certify import certify
 from dsrs_core.config import CertificationConfig, NoiseSpec, QSpec
-from dsrs_core.sampling.counts import NON_FINITE, classes_of_logits
+from dsrs_core.sampling.classifier import NON_FINITE, classes_of_logits
 from dsrs_models.adapters import TorchClassifier
 
 

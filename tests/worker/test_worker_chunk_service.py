@@ -157,9 +157,9 @@ def test_results_equal_a_direct_dsrs_core_call(store: Any) -> None:
 
 
 def test_equal_budget_baseline_pools_fresh_p_draws_at_full_alpha(store: Any) -> None:
-    from dsrs_core.sampling.confidence import clopper_pearson
-    from dsrs_core.certificate_from_counts import build_p_noise
     from dsrs_core.radius.neyman_pearson import np_radius
+    from dsrs_core.sampling.confidence import clopper_pearson
+    from dsrs_core.sampling.draw_plan import build_p_noise
 
     settings, factory, model_id = store
     indices = [5, 0, 17, 33]
