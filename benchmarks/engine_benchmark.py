@@ -31,8 +31,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from dsrs_cli.published_files import read_sampling
-from dsrs_core.certificate_from_counts import dsrs_radius_from_intervals
 from dsrs_core.config import NoiseSpec, QSpec, RadiusSearch
+from dsrs_core.counts_to_certificate import dsrs_radius_from_intervals
 from dsrs_core.radii_from_intervals import dsrs_radii, np_radii
 from dsrs_core.radius.dual_bound import Intervals
 from dsrs_core.radius.neyman_pearson import np_radius

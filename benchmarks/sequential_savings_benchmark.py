@@ -57,7 +57,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch
 from torch import nn
 
-from dsrs_core.certificate_from_counts import certificate_from_counts
 from dsrs_core.config import (
     CertificationConfig,
     NoiseSpec,
@@ -65,6 +64,7 @@ from dsrs_core.config import (
     RadiusSearch,
     SequentialSpec,
 )
+from dsrs_core.counts_to_certificate import certificate_from_counts
 from dsrs_core.evaluation import certified_accuracy
 from dsrs_core.results import SampleCounts
 from dsrs_core.sampling.draw_plan import plan_q_draws

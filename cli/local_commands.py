@@ -250,7 +250,7 @@ def _certify(
     )
 
     from dsrs_client.contract import SampleOut
-    from dsrs_core.certify import certify
+    from dsrs_core.certify_on_device import certify
     from dsrs_core.results import certificate_fields
     from dsrs_core.sampling.seeds import sample_seed
 

@@ -5,7 +5,7 @@ one of an input on which *every* draw agrees with the label: ``count = N`` gives
 Clopper–Pearson bounds ``pL = (alpha_p / 2)^(1/N)``, ``pU = 1`` (docs/math.md §2.2), and
 likewise ``qL``, ``qU = 1`` for DSRS's Q. The radii are those of the engine itself
 (:func:`dsrs_core.radius.neyman_pearson.np_radius`,
-:func:`dsrs_core.certificate_from_counts.dsrs_radius_from_intervals`), so a plan never promises what
+:func:`dsrs_core.counts_to_certificate.dsrs_radius_from_intervals`), so a plan never promises what
 a job could not certify. Pure numpy / scipy: no torch.
 
 Costs count forward passes of the base classifier per input: ``n_selection`` (predict mode
@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from math import ceil, log
 
-from dsrs_core.certificate_from_counts import dsrs_radius_from_intervals
 from dsrs_core.config import CertificationConfig, NoiseSpec, QSpec, RadiusSearch
+from dsrs_core.counts_to_certificate import dsrs_radius_from_intervals
 from dsrs_core.equal_budget import equal_budget_np_radius
 from dsrs_core.radius.dual_bound import Intervals
 from dsrs_core.radius.neyman_pearson import np_radius
@@ -324,8 +324,8 @@ def sequential_saving(
     import time
     from dataclasses import replace
 
-    from dsrs_core.certificate_from_counts import certificate_from_counts
     from dsrs_core.config import SequentialSpec
+    from dsrs_core.counts_to_certificate import certificate_from_counts
     from dsrs_core.sampling.early_stopping import draw_counts_sequential
 
     base = config.sequential or SequentialSpec(target_radii=(target_radius,))

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from multiprocessing import get_context
 from typing import Any
 
-from dsrs_core.certificate_from_counts import dsrs_radius_from_intervals, np_fallback_radius
 from dsrs_core.config import NoiseSpec, QSpec, RadiusSearch
+from dsrs_core.counts_to_certificate import dsrs_radius_from_intervals, np_fallback_radius
 from dsrs_core.radius.dual_bound import Intervals
 from dsrs_core.radius.neyman_pearson import np_radius
 from dsrs_core.sampling.draw_plan import build_p_noise, build_q_noise, plan_q_draws

@@ -176,7 +176,7 @@ def _certified_row(
     """The result row of input ``row`` of ``chunk`` (position ``position`` in the job)."""
     import torch
 
-    from dsrs_core.certify import certify, equal_budget_baseline, sequential_np_baseline
+    from dsrs_core.certify_on_device import certify, equal_budget_baseline, sequential_np_baseline
     from dsrs_core.equal_budget import EQUAL_BUDGET, SEQUENTIAL_NP
 
     config = certification_config(job.parameters)

@@ -21,7 +21,7 @@ lift DSRS above NP (:func:`q_alone_reason`); the P run then goes on alone.
 Soundness does not depend on the rules (docs/sequential.md §3): the schedule makes the
 interval at any data-chosen look valid, and a rule only decides when to stop — an early
 stop can only make a radius smaller. The rules only spend the radius engine
-(:mod:`dsrs_core.certificate_from_counts`), so "reachable" means "what the engine would certify".
+(:mod:`dsrs_core.counts_to_certificate`), so "reachable" means "what the engine would certify".
 
 The driver :func:`draw_counts_sequential` knows nothing about models or torch: it asks a
 callback for "``k`` more draws of input ``i`` from P (or from the planned second run),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dsrs_core.certificate_from_counts import certificate_from_counts
 from dsrs_core.config import CertificationConfig, NoiseSpec, QSpec, RadiusSearch
+from dsrs_core.counts_to_certificate import certificate_from_counts
 from dsrs_core.noise.families import make_noise
 from dsrs_core.radius.neyman_pearson import np_radius
 from dsrs_core.results import SampleCounts

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from reference_data import needs_reference, new_radii, orig_radii, sampling
 
-from dsrs_core.certificate_from_counts import dsrs_radius_from_intervals
 from dsrs_core.config import RadiusSearch
+from dsrs_core.counts_to_certificate import dsrs_radius_from_intervals
 from dsrs_core.noise.families import ThresholdedNoise, make_noise, with_sigma
 from dsrs_core.numerics.fixed_quadrature import gamma_rule
 from dsrs_core.radius.dual_bound import Intervals, check_radius, dual_value

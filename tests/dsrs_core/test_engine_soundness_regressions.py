@@ -16,15 +16,15 @@ import numpy as np
 import pytest
 from scipy.stats import norm
 
-from dsrs_core.certificate_from_counts import certificate_from_counts
-from dsrs_core.numerics.adaptive_quadrature import radial_expectation
 from dsrs_core.config import CertificationConfig, NoiseSpec, QSpec, RadiusSearch
-from dsrs_core.radius.neyman_pearson import np_radius
+from dsrs_core.counts_to_certificate import certificate_from_counts
 from dsrs_core.noise.families import ThresholdedNoise, make_noise, with_sigma
+from dsrs_core.numerics.adaptive_quadrature import radial_expectation
 from dsrs_core.radius.certifying_check import multipliers_monotone, shift_lipschitz
+from dsrs_core.radius.neyman_pearson import np_radius
 from dsrs_core.radius.region_masses import SigmaPair
-from dsrs_core.results import SampleCounts
 from dsrs_core.radius.threshold_region import ThresholdPair
+from dsrs_core.results import SampleCounts
 
 sys.path.insert(0, str(Path(__file__).parent))
 from independent_reference import Setting, dual_value, halfspace_masses, np_value
@@ -190,8 +190,8 @@ def test_certifying_quadrature_isolates_kinks():
 def _intervals(p_count: int, q_count: int):
     """Clopper–Pearson intervals of the counts out of N per run, α = 0.001 split over the
     two runs."""
-    from dsrs_core.sampling.confidence import clopper_pearson, split_alpha
     from dsrs_core.radius.dual_bound import Intervals
+    from dsrs_core.sampling.confidence import clopper_pearson, split_alpha
 
     alpha_p, alpha_q = split_alpha(0.001, True)
     return Intervals(*clopper_pearson(p_count, N, alpha_p), *clopper_pearson(q_count, N, alpha_q))
@@ -200,7 +200,7 @@ def _intervals(p_count: int, q_count: int):
 def _case_v_wide(d: int, p_rate: float, q_rate: float):
     """Gaussian P (σ = 1), Q with σ_Q = 1.25; intervals of the rates; grid search (unit
     0.01)."""
-    from dsrs_core.certificate_from_counts import dsrs_radius_from_intervals
+    from dsrs_core.counts_to_certificate import dsrs_radius_from_intervals
 
     iv = _intervals(round(N * p_rate), round(N * q_rate))
     p = make_noise("gaussian", d, 1.0)
@@ -303,7 +303,7 @@ def test_low_dimension_reaches_the_reference_truth(d, sigma_q, p_count, q_count,
     # concave) is below 1/2 one grid unit (0.05σ) higher, so the truth lies within one unit.
     from reference_truth import reference_dual, truth_below
 
-    from dsrs_core.certificate_from_counts import dsrs_radius_from_intervals
+    from dsrs_core.counts_to_certificate import dsrs_radius_from_intervals
 
     iv = _intervals(p_count, q_count)
     p = make_noise("gaussian", d, 1.0)
