@@ -1,4 +1,4 @@
-"""Batch API: NP and DSRS radii of many instances that share P and Q, from their intervals
+"""NP and DSRS radii of many instances that share P and Q, from their intervals
 (docs/math.md §7.4 items 5–6) — the engine of ``dsrs reproduce`` and of the engine
 benchmark.
 
