@@ -27,8 +27,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from dsrs_cli.published_files import read_sampling
-from dsrs_core.radius.neyman_pearson import np_radius
 from dsrs_core.noise.families import make_noise
+from dsrs_core.radius.neyman_pearson import np_radius
 from dsrs_core.radius.np_proof import prove_np_radius
 
 SAMPLING = Path(

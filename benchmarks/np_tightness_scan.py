@@ -41,8 +41,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from independent_reference import Setting, np_value
 from soundness_scan import DIMENSIONS, exponents, family_regime
 
-from dsrs_core.radius.neyman_pearson import np_radius
 from dsrs_core.noise.families import make_noise
+from dsrs_core.radius.neyman_pearson import np_radius
 
 P_LOWERS = (0.55, 0.7, 0.9, 0.99, 0.9999)
 #: Tightness asked for by issue 12.

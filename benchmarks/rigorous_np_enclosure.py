@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from dsrs_core.radius.neyman_pearson import np_radius
 from dsrs_core.noise.families import make_noise
+from dsrs_core.radius.neyman_pearson import np_radius
 from dsrs_core.radius.np_proof import enclose_np_dual
 
 

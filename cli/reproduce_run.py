@@ -26,8 +26,8 @@ def run_plan(
         write_orig_radius,
     )
     from dsrs_client.contract import DATASETS
-    from dsrs_core.radii_from_intervals import dsrs_radii, np_radii
     from dsrs_core.config import NoiseSpec, QSpec, RadiusSearch
+    from dsrs_core.radii_from_intervals import dsrs_radii, np_radii
 
     dimension = DATASETS[plan.dataset].dimension
     p = NoiseSpec("general-gaussian", float(plan.sigma_text), plan.k)

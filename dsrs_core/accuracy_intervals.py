@@ -25,9 +25,9 @@ from math import sqrt
 import numpy as np
 from scipy.stats import t as student_t
 
-from dsrs_core.sampling.confidence import clopper_pearson
 from dsrs_core.errors import InvalidParameterError
 from dsrs_core.evaluation import RADIUS_MATCH_TOLERANCE, radius_in_files
+from dsrs_core.sampling.confidence import clopper_pearson
 
 __all__ = [
     "ACR_INTERVAL_METHOD",

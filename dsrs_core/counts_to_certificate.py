@@ -43,6 +43,7 @@ INCONSISTENT = (
     "(a confidence bound failed); DSRS radius not raised above NP"
 )
 
+
 def intervals_consistent(q: RadialNoise | ThresholdedNoise, intervals: Intervals) -> bool:
     """Closed-form consistency test (docs/math.md §7.1). For a thresholded Q with
     percentile π every classifier has ``π·E_Q f ≤ E_P f ≤ π·E_Q f + 1 − π``; intervals

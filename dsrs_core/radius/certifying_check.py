@@ -28,6 +28,7 @@ from math import exp, lgamma, log, sqrt
 
 from scipy.special import betaln
 
+from dsrs_core.noise.families import RadialNoise
 from dsrs_core.radius.dual_bound import (
     DSRS_DUAL_MARGIN,
     CheckOutcome,
@@ -36,7 +37,6 @@ from dsrs_core.radius.dual_bound import (
     check_radius,
 )
 from dsrs_core.radius.neyman_pearson import accept_estimate
-from dsrs_core.noise.families import RadialNoise
 from dsrs_core.radius.region_masses import SigmaPair
 from dsrs_core.radius.threshold_region import ThresholdPair
 

@@ -30,6 +30,7 @@ from math import exp, isfinite, log
 
 import numpy as np
 
+from dsrs_core.errors import BracketError
 from dsrs_core.numerics.adaptive_quadrature import (
     SMALL_SHAPE,
     Estimate,
@@ -37,16 +38,15 @@ from dsrs_core.numerics.adaptive_quadrature import (
     dense_split_rule,
     radial_expectation,
 )
-from dsrs_core.errors import BracketError
+from dsrs_core.numerics.fixed_quadrature import QuadratureRule, gamma_rule
+from dsrs_core.numerics.root_finding import monotone_root
 from dsrs_core.radius.neyman_pearson import (
     CERTIFY_TOLERANCE,
     QUADRATURE_SAFETY,
     accept_bound,
     accept_estimate,
 )
-from dsrs_core.numerics.fixed_quadrature import QuadratureRule, gamma_rule
 from dsrs_core.radius.region_masses import RegionMasses, SigmaPair
-from dsrs_core.numerics.root_finding import monotone_root
 from dsrs_core.radius.threshold_region import ThresholdPair
 
 __all__ = [

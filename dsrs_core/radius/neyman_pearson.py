@@ -26,9 +26,14 @@ from math import exp, isfinite
 import numpy as np
 from scipy.stats import norm
 
-from dsrs_core.numerics.adaptive_quadrature import SMALL_SHAPE, Estimate, dense_rule, radial_expectation
 from dsrs_core.errors import InvalidParameterError, NumericalError
 from dsrs_core.noise.families import GaussianNoise, RadialNoise
+from dsrs_core.numerics.adaptive_quadrature import (
+    SMALL_SHAPE,
+    Estimate,
+    dense_rule,
+    radial_expectation,
+)
 from dsrs_core.numerics.fixed_quadrature import QuadratureRule, gamma_rule
 from dsrs_core.numerics.root_finding import monotone_root
 from dsrs_core.numerics.special import symmetric_beta_cdf, symmetric_beta_pdf

@@ -36,8 +36,8 @@ from math import exp
 from scipy.special import gammainccinv, gammaincinv
 
 from dsrs_core.errors import InvalidParameterError
-from dsrs_core.radius.neyman_pearson import np_certified_bound
 from dsrs_core.noise.families import RadialNoise
+from dsrs_core.radius.neyman_pearson import np_certified_bound
 
 __all__ = [
     "PROOF_BACKOFFS",

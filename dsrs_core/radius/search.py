@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from math import floor
 
-from dsrs_core.radius.dual_bound import CheckOutcome
 from dsrs_core.errors import InvalidParameterError, NumericalError
+from dsrs_core.radius.dual_bound import CheckOutcome
 
 __all__ = [
     "MAX_SEARCH_CHECKS",

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from math import ceil, nextafter
 
-from dsrs_core.sampling.confidence import clopper_pearson, split_alpha
 from dsrs_core.config import CertificationConfig, SequentialSpec
 from dsrs_core.errors import InvalidParameterError
+from dsrs_core.sampling.confidence import clopper_pearson, split_alpha
 
 __all__ = ["LookSchedule", "run_schedules"]
 

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from scipy.special import gammaln
 
-from dsrs_core.radius.dual_bound import Intervals, _SigmaEngine, check_radius
 from dsrs_core.noise.families import RadialNoise, ThresholdedNoise, make_noise, with_sigma
+from dsrs_core.radius.dual_bound import Intervals, _SigmaEngine, check_radius
 from dsrs_core.radius.region_masses import SigmaPair
 from dsrs_core.radius.threshold_region import ThresholdPair
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from scipy.stats import beta, norm
 
-from dsrs_core.sampling.confidence import clopper_pearson
 from dsrs_core.equal_budget import equal_budget_np_radius
 from dsrs_core.errors import InvalidParameterError
-from dsrs_core.radius.neyman_pearson import np_radius
 from dsrs_core.noise.families import make_noise
+from dsrs_core.radius.neyman_pearson import np_radius
+from dsrs_core.sampling.confidence import clopper_pearson
 
 MNIST = make_noise("general-gaussian", 784, 1.0, 380)
 

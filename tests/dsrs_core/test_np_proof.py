@@ -8,8 +8,8 @@ from math import exp, log
 
 import pytest
 
-from dsrs_core.radius.neyman_pearson import np_radius
 from dsrs_core.noise.families import make_noise
+from dsrs_core.radius.neyman_pearson import np_radius
 from dsrs_core.radius.np_proof import PROOF_DIMENSION_LIMIT, enclose_np_dual, prove_np_radius
 
 pytest.importorskip("flint")
