@@ -31,17 +31,17 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from dsrs_cli.published.files import read_sampling
-from dsrs_core.batch import dsrs_radii, np_radii
-from dsrs_core.certification import (
+from dsrs_core.config import NoiseSpec, QSpec, RadiusSearch
+from dsrs_core.counts_to_certificate import dsrs_radius_from_intervals
+from dsrs_core.radii_from_intervals import dsrs_radii, np_radii
+from dsrs_core.radius.dual_bound import Intervals
+from dsrs_core.radius.neyman_pearson import np_radius
+from dsrs_core.sampling.draw_plan import (
     FALLBACK_P_UPPER,
     build_p_noise,
     build_q_noise,
-    dsrs_radius_from_intervals,
     plan_q_draws,
 )
-from dsrs_core.config import NoiseSpec, QSpec, RadiusSearch
-from dsrs_core.dsrs_bound import Intervals
-from dsrs_core.neyman_pearson import np_radius
 
 DEFAULT_DATA = Path("/work/shared/reference/dsrs-published/data")
 

@@ -4,7 +4,7 @@ Sections (each fails soft: its error is recorded and the next one runs):
 
 1. ``environment``: torch, CUDA and cuDNN versions, the device, TF32 flags, ``nvidia-smi``.
 2. ``sampler``: images/s of the bare forward against the sampler
-   (:func:`dsrs_core.sampling.draw_counts`: noise + shift + forward + argmax + counting) at
+   (:func:`dsrs_core.sampling.counts.draw_counts`: noise + shift + forward + argmax + counting) at
    the same batch size, on the registry's CIFAR ResNets (3×32×32) and ResNet-50
    (3×224×224), random weights, float32; measured by
    ``benchmarks/sampler_benchmark.py``'s ``bench_case`` (warm-up round, synchronised
@@ -189,7 +189,7 @@ def section_noise(args: argparse.Namespace) -> dict[str, Any]:
     from scipy import stats
     from scipy.special import gammainc, gammaincinv
 
-    from dsrs_core.noise_samplers import (
+    from dsrs_core.noise.samplers import (
         GaussianSampler,
         GeneralGaussianSampler,
         ThresholdedGeneralGaussianSampler,

@@ -7,7 +7,7 @@ Inputs: the published MNIST P intervals (``cohen-mnist-380-1.00.pth``, s = 1, N 
 α = 0.0005) with pL > 1/2, every few taken so that the first ``--mnist`` cover the file;
 certified at d = 784, k = 380 (MNIST size) and, for the first ``--cifar`` of them, at
 d = 3072, k = 1530 (CIFAR-10 size; the intervals transplanted). For each input: the
-engine's verified NP radius, then :func:`dsrs_core.np_proof.prove_np_radius`; one line per
+engine's verified NP radius, then :func:`dsrs_core.radius.np_proof.prove_np_radius`; one line per
 input (status, proven radius, the enclosure of the dual bound ``L`` at it, CPU seconds)
 and a summary. A radius reported as proven must have an enclosure whose lower end is above
 1/2; the script counts any that does not (it must print 0). Not a test.
@@ -27,9 +27,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from dsrs_cli.published.files import read_sampling
-from dsrs_core.neyman_pearson import np_radius
-from dsrs_core.noise import make_noise
-from dsrs_core.np_proof import prove_np_radius
+from dsrs_core.radius.neyman_pearson import np_radius
+from dsrs_core.noise.families import make_noise
+from dsrs_core.radius.np_proof import prove_np_radius
 
 SAMPLING = Path(
     "/work/shared/reference/dsrs-published/data/sampling/cohen-mnist-380-1.00.pth/"

@@ -5,7 +5,7 @@ Run: ``.venv/bin/python benchmarks/np_tightness_scan.py [--workers 2] [--limit N
 For every d ∈ {2, 3, 4, 5, 8, 16, 64, 784, 3072, 150528}, P Gaussian (k = 0) and
 generalised Gaussian with radial shape a = d/2 − k ∈ {0.5, 1, 1.5, 2, 2.5, 4, 12} where that
 k is an integer, and pL ∈ {0.55, 0.7, 0.9, 0.99, 0.9999}, the engine's NP radius ``r``
-(``dsrs_core.neyman_pearson.np_radius``) is compared with the reference's *exact* NP value
+(``dsrs_core.radius.neyman_pearson.np_radius``) is compared with the reference's *exact* NP value
 ``V_NP`` (tests/dsrs_core/independent_reference.py ``np_value``: its own NP set with P mass
 pL by ``brentq``, masses by two-dimensional QUADPACK quadrature; no code shared with the
 engine):
@@ -41,8 +41,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from independent_reference import Setting, np_value
 from soundness_scan import DIMENSIONS, exponents, family_regime
 
-from dsrs_core.neyman_pearson import np_radius
-from dsrs_core.noise import make_noise
+from dsrs_core.noise.families import make_noise
+from dsrs_core.radius.neyman_pearson import np_radius
 
 P_LOWERS = (0.55, 0.7, 0.9, 0.99, 0.9999)
 #: Tightness asked for by issue 12.

@@ -1,6 +1,6 @@
 """Cost of the rigorous (arb ball arithmetic) enclosure of the NP dual bound per dimension,
 up to d = 150528 (docs/math.md §7.4–7.5). The enclosure is proof mode's
-(:func:`dsrs_core.np_proof.enclose_np_dual`); this script only times it at the engine's NP
+(:func:`dsrs_core.radius.np_proof.enclose_np_dual`); this script only times it at the engine's NP
 radius and multiplier.
 
 Run: ``.venv/bin/python benchmarks/rigorous_np_enclosure.py [--epsilon 1e-6]``.
@@ -20,9 +20,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from dsrs_core.neyman_pearson import np_radius
-from dsrs_core.noise import make_noise
-from dsrs_core.np_proof import enclose_np_dual
+from dsrs_core.noise.families import make_noise
+from dsrs_core.radius.neyman_pearson import np_radius
+from dsrs_core.radius.np_proof import enclose_np_dual
 
 
 def main() -> None:

@@ -1,7 +1,7 @@
 """Throughput of the full sampler against the bare model forward, per model.
 
 The sampler's cost per noisy copy is noise generation + adding the input + forward +
-argmax + counting (:func:`dsrs_core.sampling.draw_counts`, evaluate mode, no Q); the
+argmax + counting (:func:`dsrs_core.sampling.counts.draw_counts`, evaluate mode, no Q); the
 floor is the bare forward of the same module on a fixed batch of the same size. The ratio
 ``sampler / forward`` is what noise and counting cost (1.0 = free). Weights are random:
 throughput does not depend on them.
@@ -38,7 +38,7 @@ import torch
 from torch import nn
 
 from dsrs_core.config import CertificationConfig, NoiseSpec
-from dsrs_core.sampling import draw_counts
+from dsrs_core.sampling.counts import draw_counts
 from dsrs_models.adapters import TorchClassifier
 from dsrs_models.registry import build_model, get_architecture
 

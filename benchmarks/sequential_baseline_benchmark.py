@@ -1,10 +1,10 @@
 """Sequential DSRS against its same-cost NP baseline (docs/sequential.md §7) on the demo model.
 
-Per input, the engine's own path of a worker: :func:`dsrs_core.certify.certify_batch` for the
-sequential DSRS certificate, then :func:`dsrs_core.certify.sequential_np_baseline` (an
+Per input, the engine's own path of a worker: :func:`dsrs_core.certify_on_device.certify_batch` for the
+sequential DSRS certificate, then :func:`dsrs_core.certify_on_device.sequential_np_baseline` (an
 independent sequential NP run, budget 2N, all of alpha, its own looks, seeded from its own
 stream). For reference, the same inputs fixed-N: DSRS and the paper's equal-budget NP
-(:func:`dsrs_core.certify.equal_budget_baseline`, pooled 2N draws). Printed: ACR, certified
+(:func:`dsrs_core.certify_on_device.equal_budget_baseline`, pooled 2N draws). Printed: ACR, certified
 accuracy at a few radii, and the forward passes each side used per input (the budget of
 each side is 2N).
 
@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch
 
-from dsrs_core.certify import (
+from dsrs_core.certify_on_device import (
     certify_batch,
     equal_budget_baseline,
     sequential_np_baseline,
@@ -43,7 +43,7 @@ from dsrs_core.config import (
     SequentialSpec,
 )
 from dsrs_core.evaluation import average_certified_radius, certified_accuracy, counted_radii
-from dsrs_core.seeds import equal_budget_seed
+from dsrs_core.sampling.seeds import equal_budget_seed
 
 RADII = (0.25, 0.5, 0.6, 0.75)
 SEED = 2026

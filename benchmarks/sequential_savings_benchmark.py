@@ -5,7 +5,7 @@ Same inputs, same seed policy (per input: a P generator seeded from the job seed
 input's index, a Q generator derived from it; draws in batches of 1000, which divide the
 looks, so a sequential run's draws are the first draws of the fixed-N run). Each input's
 budget is drawn once, batch by batch, under P and under Q, and every form replays those
-counts through the real driver (:func:`dsrs_core.sequential.draw_counts_sequential`):
+counts through the real driver (:func:`dsrs_core.sampling.early_stopping.draw_counts_sequential`):
 exactly what drawing again with the same seeds would give. DSRS (P and Q both sequential).
 Printed per setting (model, sigma, Q, inputs):
 
@@ -57,7 +57,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch
 from torch import nn
 
-from dsrs_core.certification import certificate_from_counts, plan_q_draws
 from dsrs_core.config import (
     CertificationConfig,
     NoiseSpec,
@@ -65,12 +64,18 @@ from dsrs_core.config import (
     RadiusSearch,
     SequentialSpec,
 )
+from dsrs_core.counts_to_certificate import certificate_from_counts
 from dsrs_core.evaluation import certified_accuracy
-from dsrs_core.looks import run_schedules
 from dsrs_core.results import SampleCounts
-from dsrs_core.seeds import sample_seed
-from dsrs_core.sequential import Draw, DrawRequest, draw_counts_sequential
-from dsrs_core.sequential_sampling import draw_sequential_counts, run_generators, sequential_draw
+from dsrs_core.sampling.draw_plan import plan_q_draws
+from dsrs_core.sampling.early_stopping import Draw, DrawRequest, draw_counts_sequential
+from dsrs_core.sampling.looks import run_schedules
+from dsrs_core.sampling.seeds import sample_seed
+from dsrs_core.sampling.sequential_draws import (
+    draw_sequential_counts,
+    run_generators,
+    sequential_draw,
+)
 
 JOB_SEED = 0
 BATCH = 1000

@@ -42,7 +42,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch
 
-from dsrs_core.certification import certificate_from_counts
 from dsrs_core.config import (
     CertificationConfig,
     NoiseSpec,
@@ -50,8 +49,9 @@ from dsrs_core.config import (
     RadiusSearch,
     SequentialSpec,
 )
+from dsrs_core.counts_to_certificate import certificate_from_counts
 from dsrs_core.equal_budget import sequential_baseline_config
-from dsrs_core.sequential_sampling import draw_sequential_counts
+from dsrs_core.sampling.sequential_draws import draw_sequential_counts
 
 SHAPE = (1, 8, 8)
 DIMENSION = 64

@@ -64,12 +64,12 @@ from independent_reference import (
 )
 from reference_truth import truth_below
 
-from dsrs_core.bounds import clopper_pearson, split_alpha
-from dsrs_core.certification import dsrs_radius_from_intervals
 from dsrs_core.config import RadiusSearch
-from dsrs_core.dsrs_bound import Intervals
-from dsrs_core.neyman_pearson import np_radius
-from dsrs_core.noise import ThresholdedNoise, make_noise, with_sigma
+from dsrs_core.counts_to_certificate import dsrs_radius_from_intervals
+from dsrs_core.noise.families import ThresholdedNoise, make_noise, with_sigma
+from dsrs_core.radius.dual_bound import Intervals
+from dsrs_core.radius.neyman_pearson import np_radius
+from dsrs_core.sampling.confidence import clopper_pearson, split_alpha
 
 DIMENSIONS = (2, 3, 4, 5, 8, 16, 64, 784, 3072, 150528)
 SHAPES = (0.5, 1.0, 1.5, 2.0, 2.5, 4.0, 12.0)

@@ -3,7 +3,7 @@
 Every stored result keeps its raw Monte-Carlo counts (``p_count``/``p_n``, ``q_count``/
 ``q_n``, the sampled Q percentile, the ``x+`` fall-back flag). The radii for another
 ``alpha``, radius grid or search mode follow from them by the engine's pure half,
-:func:`dsrs_core.certification.certificate_from_counts` (numpy / scipy only): no model is
+:func:`dsrs_core.counts_to_certificate.certificate_from_counts` (numpy / scipy only): no model is
 loaded and no forward pass is made.
 
 What cannot change without sampling again: ``N``, the noise P, and Q itself (the counts
@@ -116,7 +116,7 @@ def recertify_samples(
     dsrs_core.errors.InvalidParameterError
         Parameters out of range (the message says what is allowed).
     """
-    from dsrs_core.certification import certificate_from_counts
+    from dsrs_core.counts_to_certificate import certificate_from_counts
     from dsrs_core.job_config import certification_config
     from dsrs_core.results import certificate_fields, counts_of_row
 

@@ -5,7 +5,7 @@ figures on the data distribution the test set was drawn from. The certificate of
 input is taken as given; the intervals here only cover the sampling of the test inputs.
 
 * Proportions (certified accuracy at a radius, benign accuracy): two-sided
-  Clopper–Pearson interval on the count (:func:`dsrs_core.bounds.clopper_pearson`, the
+  Clopper–Pearson interval on the count (:func:`dsrs_core.sampling.confidence.clopper_pearson`, the
   same exact binomial interval the certificates use), coverage at least ``confidence``.
 * ACR: Student-t interval of the mean radius, ``mean ± t_{n−1, (1+c)/2} · s / √n`` with
   the sample standard deviation ``s`` (ddof 1). It is the standard interval of a mean (the
@@ -26,7 +26,7 @@ import numpy as np
 from scipy.stats import t as student_t
 
 from dsrs_client.contract.defaults import DEFAULT_CONFIDENCE
-from dsrs_core.bounds import clopper_pearson
+from dsrs_core.sampling.confidence import clopper_pearson
 from dsrs_core.errors import InvalidParameterError
 from dsrs_core.evaluation import RADIUS_MATCH_TOLERANCE, radius_in_files
 

@@ -4,8 +4,8 @@ For ``N`` draws and failure probability ``alpha`` the largest certifiable radius
 one of an input on which *every* draw agrees with the label: ``count = N`` gives the
 Clopper–Pearson bounds ``pL = (alpha_p / 2)^(1/N)``, ``pU = 1`` (docs/math.md §2.2), and
 likewise ``qL``, ``qU = 1`` for DSRS's Q. The radii are those of the engine itself
-(:func:`dsrs_core.neyman_pearson.np_radius`,
-:func:`dsrs_core.certification.dsrs_radius_from_intervals`), so a plan never promises what
+(:func:`dsrs_core.radius.neyman_pearson.np_radius`,
+:func:`dsrs_core.counts_to_certificate.dsrs_radius_from_intervals`), so a plan never promises what
 a job could not certify. Pure numpy / scipy: no torch.
 
 Costs count forward passes of the base classifier per input: ``n_selection`` (predict mode
@@ -24,17 +24,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from math import ceil, log
 
-from dsrs_core.bounds import clopper_pearson, split_alpha
-from dsrs_core.certification import (
-    build_p_noise,
-    build_q_noise,
-    dsrs_radius_from_intervals,
-    plan_q_draws,
-)
 from dsrs_core.config import CertificationConfig, NoiseSpec, QSpec, RadiusSearch
-from dsrs_core.dsrs_bound import Intervals
+from dsrs_core.counts_to_certificate import dsrs_radius_from_intervals
 from dsrs_core.equal_budget import equal_budget_np_radius
-from dsrs_core.neyman_pearson import np_radius
+from dsrs_core.radius.dual_bound import Intervals
+from dsrs_core.radius.neyman_pearson import np_radius
+from dsrs_core.sampling.confidence import clopper_pearson, split_alpha
+from dsrs_core.sampling.draw_plan import build_p_noise, build_q_noise, plan_q_draws
 
 __all__ = [
     "EQUAL_BUDGET_PLAN_BASELINE",
@@ -316,7 +312,7 @@ def sequential_saving(
 
     Each input follows its *typical path* — at every look the count is the agreement rate
     times the draws, rounded — through the same stopping rules a job uses
-    (:func:`dsrs_core.sequential.draw_counts_sequential`, docs/sequential.md). A job's
+    (:func:`dsrs_core.sampling.early_stopping.draw_counts_sequential`, docs/sequential.md). A job's
     saving is the mean over its inputs' rates: inputs far above or below the target stop
     at the first looks, inputs near it use most of the budget. The looks are those of
     ``config.sequential`` when it is set, else the defaults.
@@ -328,9 +324,9 @@ def sequential_saving(
     import time
     from dataclasses import replace
 
-    from dsrs_core.certification import certificate_from_counts
     from dsrs_core.config import SequentialSpec
-    from dsrs_core.sequential import draw_counts_sequential
+    from dsrs_core.counts_to_certificate import certificate_from_counts
+    from dsrs_core.sampling.early_stopping import draw_counts_sequential
 
     base = config.sequential or SequentialSpec(target_radii=(target_radius,))
     spec = replace(base, target_radii=(target_radius,), tolerance=None)

@@ -156,7 +156,7 @@ class SequentialSpec:
     Looks: after ``first_look`` draws, then ``growth`` times more each time (rounded up to a
     multiple of ``first_look``), and at the budget ``n``; the last look gets
     ``final_share`` of each run's alpha, the earlier looks share the rest
-    (:class:`dsrs_core.looks.LookSchedule`).
+    (:class:`dsrs_core.sampling.looks.LookSchedule`).
     """
 
     target_radii: tuple[float, ...] = ()
@@ -200,7 +200,7 @@ class CertificationConfig:
     ``n_selection`` draws under P choose the class (Cohen et al.'s n0; unused when the label
     is given), then ``n`` draws under P and, when ``q`` is set, ``n`` draws under Q estimate
     pA and qA. ``alpha`` is the failure probability of the whole certificate
-    (:func:`dsrs_core.bounds.split_alpha`). With ``sequential`` the ``n`` draws of each run
+    (:func:`dsrs_core.sampling.confidence.split_alpha`). With ``sequential`` the ``n`` draws of each run
     are a budget that an input may stop short of (docs/sequential.md).
 
     ``n`` has no default: a job's budget comes from the contract

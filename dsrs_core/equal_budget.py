@@ -25,11 +25,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from dsrs_core.bounds import clopper_pearson, split_alpha
 from dsrs_core.config import CertificationConfig
 from dsrs_core.errors import InvalidParameterError
-from dsrs_core.neyman_pearson import np_radius
-from dsrs_core.noise import RadialNoise
+from dsrs_core.noise.families import RadialNoise
+from dsrs_core.radius.neyman_pearson import np_radius
+from dsrs_core.sampling.confidence import clopper_pearson, split_alpha
 
 __all__ = [
     "BASELINES",

@@ -1,7 +1,7 @@
 """Adapters from a loaded model to the sampler's ``Classifier`` protocol.
 
 A classifier maps a float batch ``(B, *input_shape)`` on its device to class indices
-``(B,)`` int64 on the same device (``dsrs_core.sampling.Classifier``): the sampler only
+``(B,)`` int64 on the same device (``dsrs_core.sampling.classifier.Classifier``): the sampler only
 ever needs the argmax, and counting stays on the device. A draw whose logits are not all
 finite answers ``NON_FINITE`` (it counts for no class) and is counted in
 :attr:`NonFiniteCounter.non_finite`, which the worker reads per input.
@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from dsrs_core.sampling import classes_of_logits
+from dsrs_core.sampling.classifier import classes_of_logits
 from dsrs_models.onnx_session import OnnxLogits
 
 __all__ = ["NonFiniteCounter", "OnnxClassifier", "TorchClassifier"]

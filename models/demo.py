@@ -77,7 +77,7 @@ def load_demo_model() -> NormalizedNetwork:
 
 
 def load_demo_classifier(device: str = "cpu") -> TorchClassifier:
-    """The demo network as a :class:`dsrs_core.sampling.Classifier` (inputs → class ids).
+    """The demo network as a :class:`dsrs_core.sampling.classifier.Classifier` (inputs → class ids).
 
     Parameters
     ----------

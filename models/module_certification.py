@@ -1,8 +1,8 @@
 """Certify a plain ``torch.nn.Module`` on arrays in this process: no service, no upload.
 
 The public in-process API (README, "Certify your own model"). It runs exactly what a
-service job runs for each input — :func:`dsrs_core.certify.certify` with the per-input seed
-:func:`dsrs_core.seeds.sample_seed` ``(seed, position)`` — so a job on the same model (its
+service job runs for each input — :func:`dsrs_core.certify_on_device.certify` with the per-input seed
+:func:`dsrs_core.sampling.seeds.sample_seed` ``(seed, position)`` — so a job on the same model (its
 ONNX export), the same inputs in the same order, the same parameters and the same seed
 draws the same counts and reports the same radii.
 
@@ -23,11 +23,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from dsrs_core.certify import certify
+from dsrs_core.certify_on_device import certify
 from dsrs_core.config import CertificationConfig
 from dsrs_core.results import Certificate
-from dsrs_core.sampling import DEFAULT_BATCH_SIZE
-from dsrs_core.seeds import sample_seed
+from dsrs_core.sampling.counts import DEFAULT_BATCH_SIZE
+from dsrs_core.sampling.seeds import sample_seed
 from dsrs_models.adapters import TorchClassifier
 
 __all__ = ["certify_module"]

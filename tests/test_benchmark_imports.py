@@ -2,7 +2,7 @@
 
 Benchmarks are not run in CI (they print tables), so a module moved by a refactor broke
 one unnoticed: ``sequential_savings_benchmark.py`` imported ``dsrs_worker.seeds`` after
-``sample_seed`` had moved to ``dsrs_core.seeds``.
+``sample_seed`` had moved to ``dsrs_core.seeds`` (now ``dsrs_core.sampling.seeds``).
 """
 
 from __future__ import annotations

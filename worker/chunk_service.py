@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from dsrs_client.contract import FINAL_STATUSES
 from dsrs_core.job_config import certification_config
 from dsrs_core.results import Certificate, certificate_fields
-from dsrs_core.seeds import equal_budget_seed, sample_seed
+from dsrs_core.sampling.seeds import equal_budget_seed, sample_seed
 from dsrs_settings.worker import WorkerSettings
 from dsrs_store import repository
 from dsrs_store.chunks import chunk_range
@@ -176,7 +176,7 @@ def _certified_row(
     """The result row of input ``row`` of ``chunk`` (position ``position`` in the job)."""
     import torch
 
-    from dsrs_core.certify import certify, equal_budget_baseline, sequential_np_baseline
+    from dsrs_core.certify_on_device import certify, equal_budget_baseline, sequential_np_baseline
     from dsrs_core.equal_budget import EQUAL_BUDGET, SEQUENTIAL_NP
 
     config = certification_config(job.parameters)

@@ -1,7 +1,7 @@
 """``dsrs certify-local``: the whole pipeline on this machine, without a server — a model
 file and inputs in, the certified-accuracy table and a results file out.
 
-Seeds are derived per input exactly as the service does (:func:`dsrs_core.seeds.sample_seed`
+Seeds are derived per input exactly as the service does (:func:`dsrs_core.sampling.seeds.sample_seed`
 of the run seed and the input's position), so a local run and a job with the same seed,
 inputs and parameters give the same counts.
 """
@@ -250,9 +250,9 @@ def _certify(
     )
 
     from dsrs_client.contract import SampleOut
-    from dsrs_core.certify import certify
+    from dsrs_core.certify_on_device import certify
     from dsrs_core.results import certificate_fields
-    from dsrs_core.seeds import sample_seed
+    from dsrs_core.sampling.seeds import sample_seed
 
     samples = []
     with Progress(

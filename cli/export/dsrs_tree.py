@@ -55,7 +55,7 @@ def write_dsrs_tree(
     """Write the original's ``sampling``, ``orig-radius`` and ``new-radius`` files for one
     job under ``root`` (one sub-folder per kind, then ``model_name``), with the writers of
     :mod:`dsrs_cli.published.files`."""
-    from dsrs_core.bounds import split_alpha
+    from dsrs_core.sampling.confidence import split_alpha
 
     noise, q = parameters.noise, parameters.q
     family = noise.family
@@ -96,7 +96,7 @@ def write_dsrs_tree(
     pooled_baseline = parameters.baseline == "equal-budget"  # sequential-np is not pooled
     if pooled_baseline and ordered and all(s.baseline_np_radius is not None for s in ordered):
         # The paper's NP baseline files: 2N draws under P at the full alpha.
-        from dsrs_core.bounds import clopper_pearson
+        from dsrs_core.sampling.confidence import clopper_pearson
 
         alpha = float(parameters.alpha)
         pooled = SamplingFile(family, k, sigma, str(2 * parameters.n), _name(alpha), None)

@@ -1,5 +1,5 @@
 """Recompute and write the radius files of one model of ``dsrs reproduce`` with the
-engine's batch API (:mod:`dsrs_core.batch`) and the data tree's reader and writers
+engine's batch API (:mod:`dsrs_core.radii_from_intervals`) and the data tree's reader and writers
 (:mod:`dsrs_cli.published.files`)."""
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ def run_plan(
         write_orig_radius,
     )
     from dsrs_client.contract import DATASETS
-    from dsrs_core.batch import dsrs_radii, np_radii
     from dsrs_core.config import NoiseSpec, QSpec, RadiusSearch
+    from dsrs_core.radii_from_intervals import dsrs_radii, np_radii
 
     dimension = DATASETS[plan.dataset].dimension
     p = NoiseSpec("general-gaussian", float(plan.sigma_text), plan.k)

@@ -11,10 +11,10 @@ import pytest
 from statsmodels.stats.proportion import proportion_confint
 from test_api_jobs import job_body, wait
 
-from dsrs_core.bounds import clopper_pearson
 from dsrs_core.evaluation import certified_accuracy
-from dsrs_core.neyman_pearson import np_radius
-from dsrs_core.noise import make_noise
+from dsrs_core.noise.families import make_noise
+from dsrs_core.radius.neyman_pearson import np_radius
+from dsrs_core.sampling.confidence import clopper_pearson
 
 RADII = [0.0, 0.1, 0.2, 0.3]
 
@@ -129,7 +129,7 @@ def test_sequential_baseline_is_its_own_sequential_np_run(
     # docs/sequential.md §7: an independent sequential NP run, budget 2N, all of alpha, its
     # own looks; its interval is recomputed here from the stored count, draws and look.
     from dsrs_client.contract import JobParameters
-    from dsrs_core.certification import count_intervals
+    from dsrs_core.counts_to_certificate import count_intervals
     from dsrs_core.equal_budget import sequential_baseline_config
     from dsrs_core.job_config import certification_config
     from dsrs_core.results import SampleCounts

@@ -9,10 +9,10 @@ import math
 import pytest
 from scipy.stats import norm
 
-from dsrs_core.bounds import clopper_pearson
 from dsrs_core.budget import best_case_p_lower, minimum_draws, plan_budget
 from dsrs_core.config import NoiseSpec, QSpec
 from dsrs_core.errors import InvalidParameterError
+from dsrs_core.sampling.confidence import clopper_pearson
 
 
 @pytest.mark.parametrize(("n", "alpha"), [(100, 0.001), (50_000, 0.0005), (11, 0.001)])

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from dsrs_client.contract import SampleOut
-from dsrs_core.certification import certificate_from_counts
 from dsrs_core.config import CertificationConfig, NoiseSpec, QSpec, RadiusSearch
+from dsrs_core.counts_to_certificate import certificate_from_counts
 from dsrs_core.results import SampleCounts
 
 DIMENSION = 64  # digits: 1 x 8 x 8

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from dsrs_core.certify import certify, certify_batch, make_generator
+from dsrs_core.certify_on_device import certify, certify_batch, make_generator
 from dsrs_core.config import CertificationConfig, NoiseSpec
 from dsrs_core.errors import InvalidParameterError
 from dsrs_models.demo import DEMO_SIGMA, demo_dataset, load_demo_classifier

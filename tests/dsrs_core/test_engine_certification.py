@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from dsrs_core.bounds import clopper_pearson
-from dsrs_core.certification import (
+from dsrs_core.config import CertificationConfig, NoiseSpec, QSpec, RadiusSearch
+from dsrs_core.counts_to_certificate import certificate_from_counts
+from dsrs_core.noise.families import make_noise
+from dsrs_core.radius.neyman_pearson import np_radius
+from dsrs_core.results import SampleCounts
+from dsrs_core.sampling.confidence import clopper_pearson
+from dsrs_core.sampling.draw_plan import (
     MAX_HEURISTIC_PERCENTILE,
-    certificate_from_counts,
     heuristic_percentile,
     plan_q_draws,
 )
-from dsrs_core.config import CertificationConfig, NoiseSpec, QSpec, RadiusSearch
-from dsrs_core.neyman_pearson import np_radius
-from dsrs_core.noise import make_noise
-from dsrs_core.results import SampleCounts
 
 GG = NoiseSpec("general-gaussian", 1.0, 380)
 

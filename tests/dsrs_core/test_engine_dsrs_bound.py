@@ -5,13 +5,14 @@ from __future__ import annotations
 import pytest
 from reference_data import needs_reference, new_radii, orig_radii, sampling
 
-from dsrs_core.certification import dsrs_radius_from_intervals, heuristic_percentile
 from dsrs_core.config import RadiusSearch
-from dsrs_core.dsrs_bound import Intervals, check_radius, dual_value
-from dsrs_core.noise import ThresholdedNoise, make_noise, with_sigma
-from dsrs_core.quadrature import gamma_rule
-from dsrs_core.region_masses import SigmaPair
-from dsrs_core.threshold_region import ThresholdPair
+from dsrs_core.counts_to_certificate import dsrs_radius_from_intervals
+from dsrs_core.noise.families import ThresholdedNoise, make_noise, with_sigma
+from dsrs_core.numerics.fixed_quadrature import gamma_rule
+from dsrs_core.radius.dual_bound import Intervals, check_radius, dual_value
+from dsrs_core.radius.region_masses import SigmaPair
+from dsrs_core.radius.threshold_region import ThresholdPair
+from dsrs_core.sampling.draw_plan import heuristic_percentile
 
 MNIST_P = make_noise("general-gaussian", 784, 1.0, 380)
 MNIST_PAIR = SigmaPair(MNIST_P, with_sigma(MNIST_P, 0.8))
@@ -172,7 +173,7 @@ def test_boundary_roots_next_to_a_logarithmic_edge_converge_in_few_steps() -> No
     # k = 20, Q sigma 0.8, case v) spent 150 s in one grid search.
     import numpy as np
 
-    from dsrs_core.region_masses import bracketed_monotone_roots
+    from dsrs_core.radius.region_masses import bracketed_monotone_roots
 
     gaps = 10.0 ** -np.arange(1, 14)  # roots at s = 1 − gap
     level = np.log(gaps)

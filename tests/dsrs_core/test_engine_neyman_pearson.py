@@ -8,9 +8,9 @@ from reference_data import needs_reference, orig_radii, sampling
 from scipy.stats import norm
 
 from dsrs_core.errors import InvalidParameterError
-from dsrs_core.neyman_pearson import P_LOWER_ONE, np_certifies, np_masses, np_radius
-from dsrs_core.noise import make_noise
-from dsrs_core.quadrature import gamma_rule
+from dsrs_core.noise.families import make_noise
+from dsrs_core.numerics.fixed_quadrature import gamma_rule
+from dsrs_core.radius.neyman_pearson import P_LOWER_ONE, np_certifies, np_masses, np_radius
 
 MNIST = {
     "cohen-mnist-380-0.25.pth": 0.25,

@@ -12,11 +12,11 @@ from pathlib import Path
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from dsrs_core.certification import dsrs_radius_from_intervals
 from dsrs_core.config import RadiusSearch
-from dsrs_core.dsrs_bound import Intervals
-from dsrs_core.neyman_pearson import np_radius
-from dsrs_core.noise import ThresholdedNoise, make_noise, with_sigma
+from dsrs_core.counts_to_certificate import dsrs_radius_from_intervals
+from dsrs_core.noise.families import ThresholdedNoise, make_noise, with_sigma
+from dsrs_core.radius.dual_bound import Intervals
+from dsrs_core.radius.neyman_pearson import np_radius
 
 sys.path.insert(0, str(Path(__file__).parent))
 from independent_reference import Setting, dual_value

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 from scipy.special import gammaln
 
-from dsrs_core.dsrs_bound import Intervals, _SigmaEngine, check_radius
-from dsrs_core.noise import RadialNoise, ThresholdedNoise, make_noise, with_sigma
-from dsrs_core.region_masses import SigmaPair
-from dsrs_core.threshold_region import ThresholdPair
+from dsrs_core.noise.families import RadialNoise, ThresholdedNoise, make_noise, with_sigma
+from dsrs_core.radius.dual_bound import Intervals, _SigmaEngine, check_radius
+from dsrs_core.radius.region_masses import SigmaPair
+from dsrs_core.radius.threshold_region import ThresholdPair
 
 N_DRAWS = 200_000
 #: 5 standard errors of a proportion (worst case 1/2) plus slack for the λ-weighted terms.

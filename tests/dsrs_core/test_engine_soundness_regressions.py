@@ -16,15 +16,15 @@ import numpy as np
 import pytest
 from scipy.stats import norm
 
-from dsrs_core.certification import certificate_from_counts
-from dsrs_core.certifying_quadrature import radial_expectation
 from dsrs_core.config import CertificationConfig, NoiseSpec, QSpec, RadiusSearch
-from dsrs_core.neyman_pearson import np_radius
-from dsrs_core.noise import ThresholdedNoise, make_noise, with_sigma
-from dsrs_core.radius_proof import multipliers_monotone, shift_lipschitz
-from dsrs_core.region_masses import SigmaPair
+from dsrs_core.counts_to_certificate import certificate_from_counts
+from dsrs_core.noise.families import ThresholdedNoise, make_noise, with_sigma
+from dsrs_core.numerics.adaptive_quadrature import radial_expectation
+from dsrs_core.radius.certifying_check import multipliers_monotone, shift_lipschitz
+from dsrs_core.radius.neyman_pearson import np_radius
+from dsrs_core.radius.region_masses import SigmaPair
+from dsrs_core.radius.threshold_region import ThresholdPair
 from dsrs_core.results import SampleCounts
-from dsrs_core.threshold_region import ThresholdPair
 
 sys.path.insert(0, str(Path(__file__).parent))
 from independent_reference import Setting, dual_value, halfspace_masses, np_value
@@ -190,8 +190,8 @@ def test_certifying_quadrature_isolates_kinks():
 def _intervals(p_count: int, q_count: int):
     """Clopper–Pearson intervals of the counts out of N per run, α = 0.001 split over the
     two runs."""
-    from dsrs_core.bounds import clopper_pearson, split_alpha
-    from dsrs_core.dsrs_bound import Intervals
+    from dsrs_core.radius.dual_bound import Intervals
+    from dsrs_core.sampling.confidence import clopper_pearson, split_alpha
 
     alpha_p, alpha_q = split_alpha(0.001, True)
     return Intervals(*clopper_pearson(p_count, N, alpha_p), *clopper_pearson(q_count, N, alpha_q))
@@ -200,7 +200,7 @@ def _intervals(p_count: int, q_count: int):
 def _case_v_wide(d: int, p_rate: float, q_rate: float):
     """Gaussian P (σ = 1), Q with σ_Q = 1.25; intervals of the rates; grid search (unit
     0.01)."""
-    from dsrs_core.certification import dsrs_radius_from_intervals
+    from dsrs_core.counts_to_certificate import dsrs_radius_from_intervals
 
     iv = _intervals(round(N * p_rate), round(N * q_rate))
     p = make_noise("gaussian", d, 1.0)
@@ -248,7 +248,7 @@ def test_case_v_intervals_no_classifier_meets_are_flagged():
 def test_corner_start_does_not_overflow_in_high_dimension():
     # d = 150528, σ_Q = 1.25 σ: the start of case iv's corner used (β/σ)^d = 1.25^150528,
     # which overflowed, and every check failed as "numerical failure: OverflowError".
-    from dsrs_core.dsrs_bound import check_radius
+    from dsrs_core.radius.dual_bound import check_radius
 
     p = make_noise("gaussian", 150528, 1.0)
     out = check_radius(SigmaPair(p, with_sigma(p, 1.25)), 1.26, _intervals(45_000, 40_000), "exact")
@@ -265,7 +265,7 @@ def test_stalled_corner_is_replaced_by_the_maximum_of_the_dual():
     from independent_reference import ball_masses
     from scipy.special import gammaincinv
 
-    from dsrs_core.dsrs_bound import check_radius
+    from dsrs_core.radius.dual_bound import check_radius
 
     setting = Setting(3072, 1524, 1.0, 0.8)
     ball = setting.sigma * sqrt(2.0 * float(gammaincinv(setting.a, 0.9)))
@@ -303,7 +303,7 @@ def test_low_dimension_reaches_the_reference_truth(d, sigma_q, p_count, q_count,
     # concave) is below 1/2 one grid unit (0.05σ) higher, so the truth lies within one unit.
     from reference_truth import reference_dual, truth_below
 
-    from dsrs_core.certification import dsrs_radius_from_intervals
+    from dsrs_core.counts_to_certificate import dsrs_radius_from_intervals
 
     iv = _intervals(p_count, q_count)
     p = make_noise("gaussian", d, 1.0)
@@ -324,7 +324,7 @@ def test_boundary_roots_cannot_stall():
     # from s = 1e-300) made Newton alternate between the two ends of a bracket that barely
     # shrank: 200 steps, "boundary of the DSRS region did not converge". The bracket now
     # halves at least every two steps; the check runs and certifies.
-    from dsrs_core.dsrs_bound import check_radius
+    from dsrs_core.radius.dual_bound import check_radius
 
     p = make_noise("gaussian", 2, 1.0)
     out = check_radius(SigmaPair(p, with_sigma(p, 1.25)), 2.00915, _intervals(49_000, 48_490))

@@ -7,15 +7,15 @@ import pytest
 from scipy.special import gammainc, lambertw
 
 from dsrs_core.errors import InvalidParameterError
-from dsrs_core.noise import (
+from dsrs_core.noise.families import (
     GaussianNoise,
     GeneralizedGaussianNoise,
     ThresholdedNoise,
     make_noise,
     with_sigma,
 )
-from dsrs_core.quadrature import gamma_rule, segment_rule, split_rule
-from dsrs_core.special import log_lambert_w, signed_log_sum, symmetric_beta_cdf
+from dsrs_core.numerics.fixed_quadrature import gamma_rule, segment_rule, split_rule
+from dsrs_core.numerics.special import log_lambert_w, signed_log_sum, symmetric_beta_cdf
 
 
 def test_log_lambert_w_matches_scipy_and_solves_its_equation():

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from scipy.stats import beta, norm
 
-from dsrs_core.bounds import clopper_pearson
 from dsrs_core.equal_budget import equal_budget_np_radius
 from dsrs_core.errors import InvalidParameterError
-from dsrs_core.neyman_pearson import np_radius
-from dsrs_core.noise import make_noise
+from dsrs_core.noise.families import make_noise
+from dsrs_core.radius.neyman_pearson import np_radius
+from dsrs_core.sampling.confidence import clopper_pearson
 
 MNIST = make_noise("general-gaussian", 784, 1.0, 380)
 
@@ -63,7 +63,7 @@ def test_sequential_baseline_config_is_np_at_twice_the_budget_and_full_alpha():
 
     from dsrs_core.config import CertificationConfig, NoiseSpec, QSpec, SequentialSpec
     from dsrs_core.equal_budget import sequential_baseline_config
-    from dsrs_core.looks import run_schedules
+    from dsrs_core.sampling.looks import run_schedules
 
     spec = SequentialSpec(tolerance=0.05, first_look=100)
     dsrs = CertificationConfig(p=NoiseSpec("gaussian", 0.25), q=QSpec(sigma=0.2), n=400,

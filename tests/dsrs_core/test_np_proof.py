@@ -1,4 +1,4 @@
-"""Proof mode for NP radii (dsrs_core/np_proof.py, docs/math.md §7.5): the arb enclosure
+"""Proof mode for NP radii (dsrs_core/radius/np_proof.py, docs/math.md §7.5): the arb enclosure
 of the NP dual bound proves the verified radius or a slightly smaller one, and a wrong
 multiplier cannot be proven."""
 
@@ -8,9 +8,9 @@ from math import exp, log
 
 import pytest
 
-from dsrs_core.neyman_pearson import np_radius
-from dsrs_core.noise import make_noise
-from dsrs_core.np_proof import PROOF_DIMENSION_LIMIT, enclose_np_dual, prove_np_radius
+from dsrs_core.noise.families import make_noise
+from dsrs_core.radius.neyman_pearson import np_radius
+from dsrs_core.radius.np_proof import PROOF_DIMENSION_LIMIT, enclose_np_dual, prove_np_radius
 
 pytest.importorskip("flint")
 

@@ -15,16 +15,16 @@ import pytest
 import torch
 from scipy import stats
 
-from dsrs_core.certification import build_p_noise, build_q_noise
 from dsrs_core.config import NoiseSpec, QSpec
 from dsrs_core.errors import InvalidParameterError
-from dsrs_core.noise import ThresholdedNoise
-from dsrs_core.noise_samplers import (
+from dsrs_core.noise.families import ThresholdedNoise
+from dsrs_core.noise.samplers import (
     GaussianSampler,
     GeneralGaussianSampler,
     ThresholdedGeneralGaussianSampler,
     sampler_for,
 )
+from dsrs_core.sampling.draw_plan import build_p_noise, build_q_noise
 
 KS_P_FLOOR = 1e-3
 
@@ -160,7 +160,7 @@ def test_thresholded_gaussian_uses_shape_d_over_2():
 @pytest.mark.parametrize("shape", [0.5, 6.0, 12.0, 392.0])
 def test_device_bisection_matches_scipy_inverse(shape):
     # The GPU path of the thresholded sampler, run on the CPU against scipy.
-    from dsrs_core.noise_samplers import _gamma_quantile_bisect
+    from dsrs_core.noise.samplers import _gamma_quantile_bisect
 
     upper = stats.gamma(shape).ppf(0.6)
     target = torch.linspace(0.0, 0.6, 101, dtype=torch.float64)

@@ -9,12 +9,12 @@ import pytest
 import torch
 from scipy import stats
 
-from dsrs_core.certification import build_p_noise
 from dsrs_core.config import CertificationConfig, NoiseSpec, QSpec
 from dsrs_core.errors import InvalidParameterError
-from dsrs_core.noise import ThresholdedNoise
-from dsrs_core.noise_samplers import sampler_for
-from dsrs_core.sampling import draw_counts, draw_counts_batch
+from dsrs_core.noise.families import ThresholdedNoise
+from dsrs_core.noise.samplers import sampler_for
+from dsrs_core.sampling.counts import draw_counts, draw_counts_batch
+from dsrs_core.sampling.draw_plan import build_p_noise
 
 
 def internal_scale(spec: NoiseSpec, d: int) -> float:

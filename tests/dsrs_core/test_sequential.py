@@ -13,15 +13,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dsrs_core.bounds import clopper_pearson
-from dsrs_core.certification import certificate_from_counts, count_intervals
 from dsrs_core.config import CertificationConfig, NoiseSpec, QSpec, SequentialSpec
+from dsrs_core.counts_to_certificate import certificate_from_counts, count_intervals
 from dsrs_core.errors import InvalidParameterError, StoppedRunError
-from dsrs_core.looks import LookSchedule, run_schedules
-from dsrs_core.neyman_pearson import np_radius
-from dsrs_core.noise import make_noise
+from dsrs_core.noise.families import make_noise
+from dsrs_core.radius.neyman_pearson import np_radius
 from dsrs_core.results import SampleCounts
-from dsrs_core.sequential import (
+from dsrs_core.sampling.confidence import clopper_pearson
+from dsrs_core.sampling.early_stopping import (
     BUDGET_USED,
     PLAUSIBLE_Z,
     DrawRequest,
@@ -29,6 +28,7 @@ from dsrs_core.sequential import (
     draw_counts_sequential,
     plausible_rate,
 )
+from dsrs_core.sampling.looks import LookSchedule, run_schedules
 
 GAUSS = NoiseSpec("gaussian", 0.25)
 GG = NoiseSpec("general-gaussian", 0.25, 20)  # the demo's P on 8x8 digits (d = 64)

@@ -10,9 +10,9 @@ import pytest
 import torch
 
 from dsrs_client.contract import JobParameters
-from dsrs_core.certify import certify
+from dsrs_core.certify_on_device import certify
 from dsrs_core.job_config import certification_config
-from dsrs_core.seeds import sample_seed
+from dsrs_core.sampling.seeds import sample_seed
 from dsrs_models.demo import demo_dataset, load_demo_classifier
 from tests.polling import wait_until
 
@@ -156,8 +156,8 @@ def test_job_runs_on_two_workers_and_matches_dsrs_core(stack: Any, model_id: str
 
 
 def test_equal_budget_baseline_on_the_workers_matches_dsrs_core(stack: Any, model_id: str) -> None:
-    from dsrs_core.certify import equal_budget_baseline
-    from dsrs_core.seeds import equal_budget_seed
+    from dsrs_core.certify_on_device import equal_budget_baseline
+    from dsrs_core.sampling.seeds import equal_budget_seed
 
     job = submit(stack, model_id, inputs={"dataset": "digits", "split": "test",
                                            "indices": INDICES[:6]}, baseline="equal-budget")

@@ -7,9 +7,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from dsrs_core.certify import certify
+from dsrs_core.certify_on_device import certify
 from dsrs_core.config import CertificationConfig, NoiseSpec, QSpec
-from dsrs_core.sampling import NON_FINITE, classes_of_logits
+from dsrs_core.sampling.classifier import NON_FINITE, classes_of_logits
 from dsrs_models.adapters import TorchClassifier
 
 

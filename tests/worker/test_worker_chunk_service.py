@@ -12,9 +12,9 @@ import torch
 from sqlalchemy.orm import Session, sessionmaker
 
 from dsrs_client.contract import JobParameters
-from dsrs_core.certify import certify
+from dsrs_core.certify_on_device import certify
 from dsrs_core.job_config import certification_config
-from dsrs_core.seeds import sample_seed
+from dsrs_core.sampling.seeds import sample_seed
 from dsrs_models.demo import DEMO_WEIGHTS_PATH, demo_dataset, load_demo_classifier
 from dsrs_settings import Settings
 from dsrs_store import repository
@@ -157,9 +157,9 @@ def test_results_equal_a_direct_dsrs_core_call(store: Any) -> None:
 
 
 def test_equal_budget_baseline_pools_fresh_p_draws_at_full_alpha(store: Any) -> None:
-    from dsrs_core.bounds import clopper_pearson
-    from dsrs_core.certification import build_p_noise
-    from dsrs_core.neyman_pearson import np_radius
+    from dsrs_core.radius.neyman_pearson import np_radius
+    from dsrs_core.sampling.confidence import clopper_pearson
+    from dsrs_core.sampling.draw_plan import build_p_noise
 
     settings, factory, model_id = store
     indices = [5, 0, 17, 33]
@@ -191,10 +191,10 @@ def test_sequential_np_baseline_is_an_independent_sequential_run(store: Any) -> 
     # baseline's own stream, and leaves the job's own sequential certificates untouched.
     import torch
 
-    from dsrs_core.certification import certificate_from_counts
-    from dsrs_core.certify import sequential_np_baseline
+    from dsrs_core.certify_on_device import sequential_np_baseline
+    from dsrs_core.counts_to_certificate import certificate_from_counts
     from dsrs_core.results import SampleCounts
-    from dsrs_core.seeds import equal_budget_seed
+    from dsrs_core.sampling.seeds import equal_budget_seed
     from dsrs_models.demo import demo_dataset, load_demo_classifier
 
     settings, factory, model_id = store
@@ -307,7 +307,7 @@ SEQUENTIAL = {"target_radii": [0.3], "first_look": 100}
 
 
 def test_sequential_job_stops_inputs_early_and_its_rows_recompute(store: Any) -> None:
-    from dsrs_core.certification import certificate_from_counts
+    from dsrs_core.counts_to_certificate import certificate_from_counts
     from dsrs_core.results import counts_of_row
 
     settings, factory, model_id = store

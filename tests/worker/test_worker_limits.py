@@ -120,7 +120,7 @@ def test_a_job_submitted_longer_ago_than_the_limit_fails_with_the_reason(tmp_pat
 
 @pytest.mark.slow
 def test_a_job_running_past_the_limit_stops_and_keeps_its_rows(tmp_path: Path) -> None:
-    import dsrs_core.certify  # noqa: F401 - imported before the clock starts
+    import dsrs_core.certify_on_device  # noqa: F401 - imported before the clock starts
     from dsrs_models.demo import demo_dataset
 
     settings, factory = make_store(tmp_path, job_time_limit_s=3)

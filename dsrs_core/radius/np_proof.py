@@ -38,8 +38,8 @@ from typing import TYPE_CHECKING, TypeAlias
 from scipy.special import gammainccinv, gammaincinv
 
 from dsrs_core.errors import InvalidParameterError
-from dsrs_core.neyman_pearson import np_certified_bound
-from dsrs_core.noise import RadialNoise
+from dsrs_core.noise.families import RadialNoise
+from dsrs_core.radius.neyman_pearson import np_certified_bound
 
 if TYPE_CHECKING:  # python-flint is optional: imported at run time only by _flint()
     import flint

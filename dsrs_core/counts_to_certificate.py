@@ -1,53 +1,40 @@
 """From counts (or intervals) to certificates: the pure, torch-free half of ``certify()``.
 
-CONTRACT (other packages call exactly these):
+CONTRACT (other packages call exactly this; the Q to sample before the Q draws is chosen
+by :func:`dsrs_core.sampling.draw_plan.plan_q_draws`):
 
-* :func:`plan_q_draws` — before the Q draws: which Q to sample, given the P interval.
 * :func:`certificate_from_counts` — bounds, prediction / abstain, NP and DSRS radii.
 
 Recompute API (no counts needed; used by ``dsrs reproduce``):
 
-* :func:`heuristic_percentile` — ``H(pL)`` of docs/math.md §1.4;
-* :func:`build_q_noise` — the Q noise object for a config and a sampled percentile;
-* :func:`dsrs_radius_from_intervals` — DSRS radius search from ``[pL, pU]``, ``[qL, qU]``.
+* :func:`dsrs_radius_from_intervals` — DSRS radius search from ``[pL, pU]``, ``[qL, qU]``;
+* :func:`np_fallback_radius` — the ``x+`` fall-back: plain NP on the DSRS radius grid.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from math import log
-
-from dsrs_core.bounds import clopper_pearson
-from dsrs_core.config import CertificationConfig, NoiseSpec, QSpec, RadiusSearch
-from dsrs_core.dsrs_bound import CheckOutcome, Intervals, check_radius
+from dsrs_core.config import CertificationConfig, RadiusSearch
 from dsrs_core.errors import InvalidParameterError
-from dsrs_core.looks import LookSchedule, run_schedules
-from dsrs_core.neyman_pearson import P_LOWER_ONE, np_radius
-from dsrs_core.noise import RadialNoise, ThresholdedNoise, make_noise, with_sigma
-from dsrs_core.radius_proof import prove_radius
-from dsrs_core.radius_search import SearchResult, grid_search, precise_search
-from dsrs_core.region_masses import SigmaPair
+from dsrs_core.noise.families import RadialNoise, ThresholdedNoise
+from dsrs_core.radius.certifying_check import prove_radius
+from dsrs_core.radius.dual_bound import CheckOutcome, Intervals, check_radius
+from dsrs_core.radius.neyman_pearson import P_LOWER_ONE, np_radius
+from dsrs_core.radius.region_masses import SigmaPair
+from dsrs_core.radius.search import SearchResult, grid_search, precise_search
+from dsrs_core.radius.threshold_region import ThresholdPair
 from dsrs_core.results import Certificate, SampleCounts
-from dsrs_core.threshold_region import ThresholdPair
+from dsrs_core.sampling.confidence import clopper_pearson
+from dsrs_core.sampling.draw_plan import build_p_noise, build_q_noise, plan_q_draws
+from dsrs_core.sampling.looks import LookSchedule, run_schedules
 
 __all__ = [
-    "FALLBACK_P_UPPER",
-    "MAX_HEURISTIC_PERCENTILE",
-    "QPlan",
-    "build_p_noise",
-    "build_q_noise",
     "certificate_from_counts",
     "count_intervals",
     "dsrs_radius_from_intervals",
-    "heuristic_percentile",
     "intervals_consistent",
     "np_fallback_radius",
-    "plan_q_draws",
 ]
 
-#: ``x+`` falls back to P draws when the P upper bound reaches this (§1.4; the certifier's
-#: test in the original).
-FALLBACK_P_UPPER = 1.0 - 1e-8
 #: A dual bound above 1 + this proves that no classifier meets both intervals.
 INCONSISTENCY_TOLERANCE = 1e-6
 #: Reason recorded for such intervals; the DSRS radius then stays at the NP radius.
@@ -55,65 +42,6 @@ INCONSISTENT = (
     "inconsistent intervals: no classifier has P and Q agreement in both intervals "
     "(a confidence bound failed); DSRS radius not raised above NP"
 )
-#: ``H(pL) ≥ 1`` has no quantile (§1.4, §7.1); the heuristic is capped here. Any Q chosen
-#: from the P run is legitimate (the Q run is a fresh sample), so the cap is sound.
-MAX_HEURISTIC_PERCENTILE = 0.999
-
-
-@dataclass(frozen=True)
-class QPlan:
-    """What the Q draws are: Q itself, or (``fallback``) P again (docs/math.md §1.4 ``x+``).
-
-    ``percentile`` is the radial percentile of a thresholded Q (None for Q given by sigma
-    or for the fall-back).
-    """
-
-    percentile: float | None
-    fallback: bool
-
-
-def heuristic_percentile(p_lower: float) -> float:
-    """``H(pL) = 0.6 + 0.08 (−ln(1 − pL) − 5)`` for ``pL ≥ 1/2``, else 0.5 (§1.4), capped
-    at :data:`MAX_HEURISTIC_PERCENTILE`."""
-    if p_lower < 0.5:
-        return 0.5
-    if p_lower >= 1.0:
-        return MAX_HEURISTIC_PERCENTILE
-    return min(0.6 + 0.08 * (-log(1.0 - p_lower) - 5.0), MAX_HEURISTIC_PERCENTILE)
-
-
-def plan_q_draws(q: QSpec | None, p_lower: float, p_upper: float) -> QPlan:
-    """Decide the Q to sample from the P interval (docs/math.md §1.4).
-
-    Static percentile → that percentile; ``x`` → ``H(pL)``; ``x+`` → ``H(pL)`` unless
-    ``pU ≥ 1 − 1e-8``, then ``QPlan(None, fallback=True)`` (the Q budget is spent on fresh P
-    draws, sampled from P explicitly). Q given by sigma (or no Q) → ``QPlan(None, False)``.
-    """
-    if q is None or q.threshold is None:
-        return QPlan(None, False)
-    if isinstance(q.threshold, str):
-        if q.threshold == "x+" and p_upper >= FALLBACK_P_UPPER:
-            return QPlan(None, True)
-        return QPlan(heuristic_percentile(p_lower), False)
-    return QPlan(float(q.threshold), False)
-
-
-def build_p_noise(spec: NoiseSpec, dimension: int) -> RadialNoise:
-    """The smoothing noise P of ``spec`` for inputs of dimension ``dimension``."""
-    spec.check_dimension(dimension)
-    return make_noise(spec.family, dimension, spec.sigma, spec.k)
-
-
-def build_q_noise(
-    p: RadialNoise, q: QSpec, percentile: float | None
-) -> RadialNoise | ThresholdedNoise:
-    """Q for DSRS: P's family with ``q.sigma`` (§4.4) or P restricted to the ball of the
-    sampled ``percentile`` (§4.5)."""
-    if q.sigma is not None:
-        return with_sigma(p, q.sigma)
-    if percentile is None:
-        raise InvalidParameterError("a thresholded Q needs the percentile that was sampled")
-    return ThresholdedNoise(base=p, percentile=percentile)
 
 
 def intervals_consistent(q: RadialNoise | ThresholdedNoise, intervals: Intervals) -> bool:
@@ -220,9 +148,9 @@ def count_intervals(
 ) -> tuple[tuple[float, float], tuple[float, float] | None]:
     """Clopper–Pearson intervals of the P run and (when drawn) the Q run.
 
-    Fixed-N: each run at its :func:`dsrs_core.bounds.split_alpha` share. Sequential: at the
+    Fixed-N: each run at its :func:`dsrs_core.sampling.confidence.split_alpha` share. Sequential: at the
     level of the look the run stopped at (``counts.p_look`` / ``q_look``;
-    :func:`dsrs_core.looks.run_schedules`), whose draws ``p_n`` / ``q_n`` must be that
+    :func:`dsrs_core.sampling.looks.run_schedules`), whose draws ``p_n`` / ``q_n`` must be that
     look's size. The Q interval is None when there are no Q draws.
     """
     p_schedule, q_schedule = run_schedules(config)

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from math import ceil, nextafter
 
-from dsrs_core.bounds import clopper_pearson, split_alpha
 from dsrs_core.config import CertificationConfig, SequentialSpec
 from dsrs_core.errors import InvalidParameterError
+from dsrs_core.sampling.confidence import clopper_pearson, split_alpha
 
 __all__ = ["LookSchedule", "run_schedules"]
 
@@ -155,7 +155,7 @@ def _run_schedule(budget: int, alpha: float, spec: SequentialSpec | None) -> Loo
 def run_schedules(config: CertificationConfig) -> tuple[LookSchedule, LookSchedule | None]:
     """The looks of the P run and (DSRS) of the Q run of a configuration.
 
-    The runs' alphas are :func:`dsrs_core.bounds.split_alpha`'s; a configuration without
+    The runs' alphas are :func:`dsrs_core.sampling.confidence.split_alpha`'s; a configuration without
     ``sequential`` is the fixed-N schedule (one look at ``n`` with the whole share).
     """
     alpha_p, alpha_q = split_alpha(config.alpha, config.q is not None)

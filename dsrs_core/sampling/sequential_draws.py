@@ -1,6 +1,6 @@
 """The torch side of sequential sampling: a draw callback over the exact noise samplers.
 
-:func:`dsrs_core.sequential.draw_counts_sequential` decides, look by look, how many more
+:func:`dsrs_core.sampling.early_stopping.draw_counts_sequential` decides, look by look, how many more
 draws each input needs; :func:`sequential_draw` makes them. Each input has one generator for
 its P run and another for its second (Q) run, both derived from its seed, so its draws do
 not depend on which other inputs are still running. With a ``batch_size`` that divides the
@@ -13,29 +13,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
-import numpy as np
 import torch
 
-from dsrs_core.certification import QPlan, build_p_noise, build_q_noise
 from dsrs_core.config import CertificationConfig
 from dsrs_core.errors import InvalidParameterError
-from dsrs_core.noise_samplers import NoiseSampler, sampler_for
+from dsrs_core.noise.samplers import NoiseSampler, sampler_for
 from dsrs_core.results import SampleCounts
-from dsrs_core.sequential import Draw, DrawRequest, draw_counts_sequential
+from dsrs_core.sampling.classifier import Classifier
+from dsrs_core.sampling.draw_plan import QPlan, build_p_noise, build_q_noise
+from dsrs_core.sampling.early_stopping import Draw, DrawRequest, draw_counts_sequential
+from dsrs_core.sampling.seeds import derived_seed
 
-if TYPE_CHECKING:
-    from dsrs_core.sampling import Classifier
-
-__all__ = ["derived_seed", "draw_sequential_counts", "run_generators", "sequential_draw"]
-
-
-def derived_seed(seed: int, *path: int) -> int:
-    """A 63-bit seed that is a fixed function of ``seed`` and ``path`` (numpy's
-    ``SeedSequence``: distinct paths give independent streams)."""
-    state = np.random.SeedSequence([int(seed), *path]).generate_state(1, dtype=np.uint64)[0]
-    return int(state) >> 1
+__all__ = ["draw_sequential_counts", "run_generators", "sequential_draw"]
 
 
 def sequential_draw(
@@ -46,7 +36,7 @@ def sequential_draw(
     generators: Sequence[tuple[torch.Generator, torch.Generator]],
     batch_size: int,
 ) -> Draw:
-    """A draw callback for :func:`dsrs_core.sequential.draw_counts_sequential`.
+    """A draw callback for :func:`dsrs_core.sampling.early_stopping.draw_counts_sequential`.
 
     Parameters
     ----------

@@ -32,9 +32,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from dsrs_core.errors import InvalidParameterError, NumericalError
-from dsrs_core.noise import RadialNoise
-from dsrs_core.quadrature import QuadratureRule
-from dsrs_core.special import signed_log_sum, symmetric_beta_cdf, symmetric_beta_pdf
+from dsrs_core.noise.families import RadialNoise
+from dsrs_core.numerics.fixed_quadrature import QuadratureRule
+from dsrs_core.numerics.special import signed_log_sum, symmetric_beta_cdf, symmetric_beta_pdf
 
 __all__ = [
     "ROOT_RELATIVE_TOLERANCE",
@@ -67,7 +67,7 @@ class RegionMasses:
 def level_set_radius_sq(k: int, log_coef: float, decay: float, level: Array) -> Array:
     """``s`` with ``−k ln s + log_coef − decay·s = level`` (one exponential term; the
     function is decreasing in ``s``). ``s = (k/decay) Wl(…)``, or linear when ``k = 0``."""
-    from dsrs_core.special import log_lambert_w
+    from dsrs_core.numerics.special import log_lambert_w
 
     rhs = log_coef - level
     if k == 0:

@@ -7,10 +7,10 @@ For any multipliers ``(λ1, λ2)`` and ``R = R(λ1, λ2) = {p_δ < λ1 p + λ2 q
 
 (§4.1). :func:`check_radius` is the *search* check: it passes when
 ``L − DSRS_DUAL_MARGIN > 1/2`` with ``L`` from fixed rules (the smaller of its ``n``- and
-``2n``-node values minus the allowance of :func:`dsrs_core.neyman_pearson.accept_bound`).
+``2n``-node values minus the allowance of :func:`dsrs_core.radius.neyman_pearson.accept_bound`).
 It is fast and heuristic; a radius is *reported* only after
 :func:`certified_dual_bound` (the certifying quadrature, §7.4) has proven (D) at its
-multipliers (:mod:`dsrs_core.radius_proof`, §5.1). The search for good multipliers
+multipliers (:mod:`dsrs_core.radius.certifying_check`, §5.1). The search for good multipliers
 follows the original's STEP 1 (§4.3) to pick the KKT case:
 i (NP), ii (Q only), iii/iv/v (two-sided corners), and solves that case (corners by
 Newton on ``(ln|λ1|, ln|λ2|)``). Because (D) holds for any multipliers, a wrong case or
@@ -31,24 +31,24 @@ from math import exp, isfinite, log
 
 import numpy as np
 
-from dsrs_core.certifying_quadrature import (
+from dsrs_core.errors import BracketError
+from dsrs_core.numerics.adaptive_quadrature import (
     SMALL_SHAPE,
     Estimate,
     dense_rule,
     dense_split_rule,
     radial_expectation,
 )
-from dsrs_core.errors import BracketError
-from dsrs_core.neyman_pearson import (
+from dsrs_core.numerics.fixed_quadrature import QuadratureRule, gamma_rule
+from dsrs_core.numerics.root_finding import monotone_root
+from dsrs_core.radius.neyman_pearson import (
     CERTIFY_TOLERANCE,
     QUADRATURE_SAFETY,
     accept_bound,
     accept_estimate,
 )
-from dsrs_core.quadrature import QuadratureRule, gamma_rule
-from dsrs_core.region_masses import RegionMasses, SigmaPair
-from dsrs_core.root_finding import monotone_root
-from dsrs_core.threshold_region import ThresholdPair
+from dsrs_core.radius.region_masses import RegionMasses, SigmaPair
+from dsrs_core.radius.threshold_region import ThresholdPair
 
 __all__ = [
     "DSRS_DUAL_MARGIN",

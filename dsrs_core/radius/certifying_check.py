@@ -1,12 +1,12 @@
 """From a searched DSRS radius to a reported one: the certifying check and the coverage of
 every smaller radius (docs/math.md §5.1).
 
-The searches (:mod:`dsrs_core.radius_search`) are fast and may trust their own quadrature;
+The searches (:mod:`dsrs_core.radius.search`) are fast and may trust their own quadrature;
 what is *reported* is only a radius ``r`` for which
 
 1. a fresh check at ``r`` (no warm start, so the result does not depend on the search path)
    finds multipliers ``λ`` and the certifying quadrature proves ``L(λ; r) > 1/2``
-   (:func:`dsrs_core.dsrs_bound.certified_dual_bound`), and
+   (:func:`dsrs_core.radius.dual_bound.certified_dual_bound`), and
 2. every radius below ``r`` is covered:
 
    * when ``(λ1 p + λ2 q)⁺`` is radially non-increasing, ``L(λ; ·)`` is non-increasing in
@@ -28,17 +28,17 @@ from math import exp, lgamma, log, sqrt
 
 from scipy.special import betaln
 
-from dsrs_core.dsrs_bound import (
+from dsrs_core.noise.families import RadialNoise
+from dsrs_core.radius.dual_bound import (
     DSRS_DUAL_MARGIN,
     CheckOutcome,
     Intervals,
     certified_dual_bound,
     check_radius,
 )
-from dsrs_core.neyman_pearson import accept_estimate
-from dsrs_core.noise import RadialNoise
-from dsrs_core.region_masses import SigmaPair
-from dsrs_core.threshold_region import ThresholdPair
+from dsrs_core.radius.neyman_pearson import accept_estimate
+from dsrs_core.radius.region_masses import SigmaPair
+from dsrs_core.radius.threshold_region import ThresholdPair
 
 __all__ = [
     "MAX_COVER_CHECKS",

@@ -27,7 +27,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.special import gammainc, gammaincinv
 
 from dsrs_core.errors import InvalidParameterError
-from dsrs_core.special import log_lambert_w
+from dsrs_core.numerics.special import log_lambert_w
 
 __all__ = [
     "NOISE_FAMILIES",
@@ -182,13 +182,6 @@ class RadialNoise:
             return np.full(np.broadcast(v, gap).shape, s2)
         w = (v + np.asarray(gap, dtype=np.float64)) / (s2 * self.k)
         return s2 * w / (1.0 + w)
-
-    def np_radius(self, p_lower: float) -> float:
-        """Certified Neyman–Pearson radius for the P lower bound ``pL`` (§3; see
-        :func:`dsrs_core.neyman_pearson.np_radius` for the reason when it is 0)."""
-        from dsrs_core.neyman_pearson import np_radius
-
-        return np_radius(self, p_lower).radius
 
     def radial_cdf(self, t: float) -> float:
         """``F_a(t)``: probability that the radial variable is at most ``t``."""

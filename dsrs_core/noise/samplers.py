@@ -1,7 +1,7 @@
 """Exact samplers of the noise families on the device (docs/math.md §1).
 
 One of the modules of ``dsrs_core`` that import torch. A sampler is built from the
-engine's noise object (:mod:`dsrs_core.noise`, which owns the scale convention and the
+engine's noise object (:mod:`dsrs_core.noise.families`, which owns the scale convention and the
 radial law) by :func:`sampler_for`; everything random takes an explicit
 ``torch.Generator``.
 
@@ -39,7 +39,7 @@ from scipy.special import gammaincinv as _gammaincinv
 from scipy.stats import gamma as _gamma
 
 from dsrs_core.errors import InvalidParameterError
-from dsrs_core.noise import RadialNoise, ThresholdedNoise
+from dsrs_core.noise.families import RadialNoise, ThresholdedNoise
 
 __all__ = [
     "GaussianSampler",
@@ -255,8 +255,8 @@ def sampler_for(noise: RadialNoise | ThresholdedNoise) -> NoiseSampler:
     Parameters
     ----------
     noise : RadialNoise or ThresholdedNoise
-        Built by :func:`dsrs_core.certification.build_p_noise` /
-        :func:`~dsrs_core.certification.build_q_noise`; its ``scale`` and ``shape`` are
+        Built by :func:`dsrs_core.sampling.draw_plan.build_p_noise` /
+        :func:`~dsrs_core.sampling.draw_plan.build_q_noise`; its ``scale`` and ``shape`` are
         the sampler's.
 
     Returns

@@ -26,10 +26,10 @@ from math import inf, log
 import numpy as np
 
 from dsrs_core.errors import InvalidParameterError
-from dsrs_core.noise import RadialNoise, ThresholdedNoise
-from dsrs_core.quadrature import QuadratureRule, segment_rule, split_rule
-from dsrs_core.region_masses import RegionMasses
-from dsrs_core.special import log_lambert_w, symmetric_beta_cdf, symmetric_beta_pdf
+from dsrs_core.noise.families import RadialNoise, ThresholdedNoise
+from dsrs_core.numerics.fixed_quadrature import QuadratureRule, segment_rule, split_rule
+from dsrs_core.numerics.special import log_lambert_w, symmetric_beta_cdf, symmetric_beta_pdf
+from dsrs_core.radius.region_masses import RegionMasses
 
 __all__ = ["ThresholdPair"]
 

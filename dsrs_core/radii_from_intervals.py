@@ -1,11 +1,11 @@
-"""Batch API: NP and DSRS radii of many instances that share P and Q, from their intervals
+"""NP and DSRS radii of many instances that share P and Q, from their intervals
 (docs/math.md §7.4 items 5–6) — the engine of ``dsrs reproduce`` and of the engine
 benchmark.
 
 Instances are independent: they are cut into chunks spread over ``workers`` processes
 (fork start method). Each instance gets its radius, the seconds it took and the reason the
 search stopped, keyed by its index. The Q of an instance is chosen from its P interval the
-way the sampler chose it (:func:`~dsrs_core.certification.plan_q_draws`).
+way the sampler chose it (:func:`~dsrs_core.sampling.draw_plan.plan_q_draws`).
 """
 
 from __future__ import annotations
@@ -16,16 +16,11 @@ from dataclasses import dataclass
 from multiprocessing import get_context
 from typing import Any
 
-from dsrs_core.certification import (
-    build_p_noise,
-    build_q_noise,
-    dsrs_radius_from_intervals,
-    np_fallback_radius,
-    plan_q_draws,
-)
 from dsrs_core.config import NoiseSpec, QSpec, RadiusSearch
-from dsrs_core.dsrs_bound import Intervals
-from dsrs_core.neyman_pearson import np_radius
+from dsrs_core.counts_to_certificate import dsrs_radius_from_intervals, np_fallback_radius
+from dsrs_core.radius.dual_bound import Intervals
+from dsrs_core.radius.neyman_pearson import np_radius
+from dsrs_core.sampling.draw_plan import build_p_noise, build_q_noise, plan_q_draws
 
 __all__ = ["InstanceResult", "dsrs_radii", "np_radii"]
 

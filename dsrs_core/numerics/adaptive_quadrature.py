@@ -35,7 +35,7 @@ from numpy.typing import NDArray
 from scipy.special import gammainccinv, gammaincinv, roots_legendre
 
 from dsrs_core.errors import NumericalError
-from dsrs_core.quadrature import QuadratureRule
+from dsrs_core.numerics.fixed_quadrature import QuadratureRule
 
 __all__ = [
     "MAX_DEPTH",
@@ -128,7 +128,7 @@ def dense_split_rule(
 ) -> QuadratureRule | None:
     """:func:`dense_rule` with one more cell edge at the kink ``t_break`` (for the searches:
     the far masses of a sigma pair have a kink where ``Λ`` changes sign, docs/math.md §4.4);
-    ``None`` when the kink lies outside the support. Unlike :func:`dsrs_core.quadrature.
+    ``None`` when the kink lies outside the support. Unlike :func:`dsrs_core.numerics.fixed_quadrature.
     split_rule` (Gauss–Laguerre pieces) it also serves shapes below :data:`SMALL_SHAPE`."""
     u_min, u_max = _support(a)
     u_break = sqrt(max(t_break, 0.0))

@@ -8,12 +8,12 @@ Read :func:`draw_counts_batch` as the method's pseudocode::
     q_counts = estimate_q(per input: plan Q from the P interval, n draws under it)
 
 With ``config.sequential`` the two estimates are sequential runs instead
-(:mod:`dsrs_core.sequential_sampling`, docs/sequential.md).
+(:mod:`dsrs_core.sampling.sequential_draws`, docs/sequential.md).
 
-The noise comes from :mod:`dsrs_core.noise_samplers`, built from the engine's noise
-objects: P by :func:`~dsrs_core.certification.build_p_noise`, Q by
-:func:`~dsrs_core.certification.plan_q_draws` then
-:func:`~dsrs_core.certification.build_q_noise` — or P again, explicitly, on the ``x+``
+The noise comes from :mod:`dsrs_core.noise.samplers`, built from the engine's noise
+objects: P by :func:`~dsrs_core.sampling.draw_plan.build_p_noise`, Q by
+:func:`~dsrs_core.sampling.draw_plan.plan_q_draws` then
+:func:`~dsrs_core.sampling.draw_plan.build_q_noise` — or P again, explicitly, on the ``x+``
 fall-back (docs/math.md §7.2 item 1). Noise is generated into a reused buffer in the
 classifier's dtype; counts are accumulated on the device and read back once per phase.
 Every random number comes from one explicit ``torch.Generator`` whose seed is stored in
@@ -24,24 +24,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Protocol, runtime_checkable
 
 import torch
 
-from dsrs_core.bounds import clopper_pearson, split_alpha
-from dsrs_core.certification import QPlan, build_p_noise, build_q_noise, plan_q_draws
 from dsrs_core.config import CertificationConfig
 from dsrs_core.errors import InvalidParameterError
-from dsrs_core.noise import RadialNoise
-from dsrs_core.noise_samplers import NoiseSampler, sampler_for
+from dsrs_core.noise.families import RadialNoise
+from dsrs_core.noise.samplers import NoiseSampler, sampler_for
 from dsrs_core.results import SampleCounts
-from dsrs_core.sequential_sampling import derived_seed, draw_sequential_counts
+from dsrs_core.sampling.classifier import Classifier
+from dsrs_core.sampling.confidence import clopper_pearson, split_alpha
+from dsrs_core.sampling.draw_plan import QPlan, build_p_noise, build_q_noise, plan_q_draws
+from dsrs_core.sampling.seeds import derived_seed
+from dsrs_core.sampling.sequential_draws import draw_sequential_counts
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
-    "NON_FINITE",
-    "Classifier",
-    "classes_of_logits",
     "draw_counts",
     "draw_counts_batch",
     "estimate_p",
@@ -51,33 +49,6 @@ __all__ = [
 
 #: Default number of noisy copies per forward pass (the job parameters' default).
 DEFAULT_BATCH_SIZE = 1000
-#: The "class" a classifier answers for a draw whose output was not finite (NaN or ±Inf
-#: logits): it agrees with no label, so such a draw counts against the class being
-#: certified (it can only lower the bound on pA, never raise it) and is left out of the
-#: selection counts.
-NON_FINITE = -1
-
-
-def classes_of_logits(logits: torch.Tensor) -> torch.Tensor:
-    """The argmax of each row of ``(B, num_classes)`` logits, or :data:`NON_FINITE` for a
-    row holding a NaN or an infinity (``argmax`` of a NaN row is an arbitrary class)."""
-    classes = logits.argmax(dim=1)
-    finite = torch.isfinite(logits).all(dim=1)
-    return torch.where(finite, classes, torch.full_like(classes, NON_FINITE))
-
-
-@runtime_checkable
-class Classifier(Protocol):
-    """A base classifier as the sampler sees it.
-
-    Called with a float batch ``(B, *input_shape)`` on its device, returns the predicted
-    class indices ``(B,)`` (int64) on the same device, :data:`NON_FINITE` for a draw whose
-    output was not finite. Optional attributes the sampler
-    uses when present: ``num_classes`` (int), ``dtype`` (the dtype to draw noise in),
-    ``channels_last`` (bool: batches are allocated in that memory format) and ``device``.
-    """
-
-    def __call__(self, batch: torch.Tensor) -> torch.Tensor: ...
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Sequential sampling with sound early stopping (docs/sequential.md).
 
 Each input's P run (and, for DSRS, its Q run) draws in growing batches up to the looks of a
-:class:`dsrs_core.looks.LookSchedule`; after each look the run's Clopper–Pearson interval at
+:class:`dsrs_core.sampling.looks.LookSchedule`; after each look the run's Clopper–Pearson interval at
 that look's share of alpha is recomputed and a stopping rule decides whether to go on:
 
 * target-radius form (``SequentialSpec.target_radii``): stop once the input is certified at
@@ -21,7 +21,7 @@ lift DSRS above NP (:func:`q_alone_reason`); the P run then goes on alone.
 Soundness does not depend on the rules (docs/sequential.md §3): the schedule makes the
 interval at any data-chosen look valid, and a rule only decides when to stop — an early
 stop can only make a radius smaller. The rules only spend the radius engine
-(:mod:`dsrs_core.certification`), so "reachable" means "what the engine would certify".
+(:mod:`dsrs_core.counts_to_certificate`), so "reachable" means "what the engine would certify".
 
 The driver :func:`draw_counts_sequential` knows nothing about models or torch: it asks a
 callback for "``k`` more draws of input ``i`` from P (or from the planned second run),
@@ -36,21 +36,16 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from math import floor, sqrt
 
-from dsrs_core.certification import (
-    QPlan,
-    build_p_noise,
-    build_q_noise,
-    plan_q_draws,
-)
 from dsrs_core.config import CertificationConfig, QSpec, SequentialSpec
-from dsrs_core.dsrs_bound import Intervals, check_radius
 from dsrs_core.errors import InvalidParameterError, StoppedRunError
-from dsrs_core.looks import LookSchedule, run_schedules
-from dsrs_core.neyman_pearson import np_radius
-from dsrs_core.noise import RadialNoise, ThresholdedNoise
-from dsrs_core.region_masses import SigmaPair
+from dsrs_core.noise.families import RadialNoise, ThresholdedNoise
+from dsrs_core.radius.dual_bound import Intervals, check_radius
+from dsrs_core.radius.neyman_pearson import np_radius
+from dsrs_core.radius.region_masses import SigmaPair
+from dsrs_core.radius.threshold_region import ThresholdPair
 from dsrs_core.results import SampleCounts
-from dsrs_core.threshold_region import ThresholdPair
+from dsrs_core.sampling.draw_plan import QPlan, build_p_noise, build_q_noise, plan_q_draws
+from dsrs_core.sampling.looks import LookSchedule, run_schedules
 
 __all__ = [
     "BUDGET_USED",
@@ -519,7 +514,7 @@ def draw_counts_sequential(
         lockstep and stop together (:func:`joint_stop_reason`), or the Q run first
         (:func:`q_alone_reason`). Otherwise (target form, or
         Q ``x`` / ``x+``) the Q run is planned from the P interval at the P run's stopping look
-        (:func:`dsrs_core.certification.plan_q_draws`) and skipped (``q_n = 0``) when the
+        (:func:`dsrs_core.sampling.draw_plan.plan_q_draws`) and skipped (``q_n = 0``) when the
         P run alone certifies every target radius or the P lower bound is at most 1/2.
     """
     spec = config.sequential

@@ -3,7 +3,7 @@
 The searches are fast and heuristic: they walk up while the search check (fixed
 quadrature rules) certifies, and return every radius it certified in
 ``SearchResult.certified``. They do not prove anything by themselves: a radius is reported
-only after :func:`dsrs_core.radius_proof.prove_radius` has proven it with the certifying
+only after :func:`dsrs_core.radius.certifying_check.prove_radius` has proven it with the certifying
 quadrature and covered every smaller radius (docs/math.md §5.1). Numerical trouble in a
 check means "not certified at that radius" and ends the search, with the reason recorded.
 """
@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from math import floor
 
-from dsrs_core.dsrs_bound import CheckOutcome
 from dsrs_core.errors import InvalidParameterError, NumericalError
+from dsrs_core.radius.dual_bound import CheckOutcome
 
 __all__ = [
     "MAX_SEARCH_CHECKS",

@@ -26,12 +26,17 @@ from math import exp, isfinite
 import numpy as np
 from scipy.stats import norm
 
-from dsrs_core.certifying_quadrature import SMALL_SHAPE, Estimate, dense_rule, radial_expectation
 from dsrs_core.errors import InvalidParameterError, NumericalError
-from dsrs_core.noise import GaussianNoise, RadialNoise
-from dsrs_core.quadrature import QuadratureRule, gamma_rule
-from dsrs_core.root_finding import monotone_root
-from dsrs_core.special import symmetric_beta_cdf, symmetric_beta_pdf
+from dsrs_core.noise.families import GaussianNoise, RadialNoise
+from dsrs_core.numerics.adaptive_quadrature import (
+    SMALL_SHAPE,
+    Estimate,
+    dense_rule,
+    radial_expectation,
+)
+from dsrs_core.numerics.fixed_quadrature import QuadratureRule, gamma_rule
+from dsrs_core.numerics.root_finding import monotone_root
+from dsrs_core.numerics.special import symmetric_beta_cdf, symmetric_beta_pdf
 
 __all__ = [
     "CERTIFY_TOLERANCE",

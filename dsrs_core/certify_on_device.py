@@ -1,7 +1,9 @@
 """``certify``: Monte-Carlo counts on the device, then the certificate (torch side).
 
-One of the two modules of ``dsrs_core`` that import torch (with :mod:`dsrs_core.sampling`).
-The pure half, from counts to radii, is :func:`dsrs_core.certification.certificate_from_counts`.
+The device half of the procedure (it imports torch, as do :mod:`dsrs_core.sampling.counts`
+and the other device modules it calls). The pure half, from counts to radii, is
+:func:`dsrs_core.counts_to_certificate.certificate_from_counts`. Both are exported by
+:mod:`dsrs_core` (``from dsrs_core import certify``).
 
 Modes (docs/math.md §2.1; Cohen et al. 2019):
 
@@ -19,8 +21,8 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from dsrs_core.certification import build_p_noise, certificate_from_counts
 from dsrs_core.config import CertificationConfig
+from dsrs_core.counts_to_certificate import certificate_from_counts
 from dsrs_core.equal_budget import (
     EqualBudgetRadius,
     SequentialBaselineRadius,
@@ -29,7 +31,9 @@ from dsrs_core.equal_budget import (
 )
 from dsrs_core.errors import InvalidParameterError
 from dsrs_core.results import Certificate, SampleCounts
-from dsrs_core.sampling import DEFAULT_BATCH_SIZE, Classifier, draw_counts_batch
+from dsrs_core.sampling.classifier import Classifier
+from dsrs_core.sampling.counts import DEFAULT_BATCH_SIZE, draw_counts_batch
+from dsrs_core.sampling.draw_plan import build_p_noise
 
 __all__ = [
     "certify",
