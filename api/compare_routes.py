@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from dsrs_api.dependencies import get_session
 from dsrs_api.job_comparison import MAX_COMPARED_JOBS, compare_jobs, selected_job_ids
 from dsrs_client.contract import Comparison
-from dsrs_core.common_inputs import InputMode
+from dsrs_core.evaluation.common_inputs import InputMode
 
 __all__ = ["DOWNLOAD_TYPES", "router"]
 

@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 
 from dsrs_api.dashboard_schemas import Curve, GainHistogram, Overview
 from dsrs_client.contract import CertifiedAccuracyRow
-from dsrs_core.benign_accuracy import smoothed_prediction_correct
-from dsrs_core.equal_budget import EQUAL_BUDGET, SAME_RUN, same_cost_baseline
-from dsrs_core.evaluation import (
+from dsrs_core.evaluation.benign_accuracy import smoothed_prediction_correct
+from dsrs_core.evaluation.equal_budget import EQUAL_BUDGET, SAME_RUN, same_cost_baseline
+from dsrs_core.evaluation.radius_counting import (
     average_certified_radius,
     certified_accuracy,
     counted_radii,

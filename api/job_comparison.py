@@ -2,11 +2,11 @@
 
 Numbers are recomputed from the stored rows with the summary's radii
 (:func:`dsrs_api.job_reports.job_radii`, the one counting rule of
-:mod:`dsrs_core.evaluation`) and the engine's interval methods
-(:mod:`dsrs_core.accuracy_intervals`), so they equal the summary's and ``dsrs compare``'s.
+:mod:`dsrs_core.evaluation.radius_counting`) and the engine's interval methods
+(:mod:`dsrs_core.evaluation.accuracy_intervals`), so they equal the summary's and ``dsrs compare``'s.
 
 Every job is computed on the inputs all compared jobs have, unless ``inputs="own"``
-(:mod:`dsrs_core.common_inputs`). An input is its built-in dataset, split and index, or its
+(:mod:`dsrs_core.evaluation.common_inputs`). An input is its built-in dataset, split and index, or its
 uploaded input set and index (:func:`input_key`); a job that holds an input twice counts
 its first row.
 """
@@ -22,15 +22,20 @@ from dsrs_api.errors import InvalidRequestError
 from dsrs_api.job_reports import JobRadii, job_radii, table_radii
 from dsrs_client.contract import CertificateFigures, ComparedJob, Comparison, EstimateOut
 from dsrs_client.contract.labels import TARGET_FORM_NOTE, is_target_form, sampling_label
-from dsrs_core.accuracy_intervals import (
+from dsrs_core.evaluation.accuracy_intervals import (
     ACR_INTERVAL_METHOD,
     PROPORTION_INTERVAL_METHOD,
     Estimate,
     certified_figures,
 )
-from dsrs_core.common_inputs import COMMON, InputCoverage, NoCommonInputsError, common_inputs
-from dsrs_core.equal_budget import SAME_RUN, SEQUENTIAL_NP, same_cost_baseline
-from dsrs_core.evaluation import certified_accuracy, largest_radius
+from dsrs_core.evaluation.common_inputs import (
+    COMMON,
+    InputCoverage,
+    NoCommonInputsError,
+    common_inputs,
+)
+from dsrs_core.evaluation.equal_budget import SAME_RUN, SEQUENTIAL_NP, same_cost_baseline
+from dsrs_core.evaluation.radius_counting import certified_accuracy, largest_radius
 from dsrs_store import repository
 from dsrs_store.tables import JobRecord, SampleRecord
 

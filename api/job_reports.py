@@ -26,16 +26,16 @@ from dsrs_client.contract import (
     Summary,
     write_result_csv,
 )
-from dsrs_core.accuracy_intervals import (
+from dsrs_core.evaluation.accuracy_intervals import (
     ACR_INTERVAL_METHOD,
     DEFAULT_CONFIDENCE,
     PROPORTION_INTERVAL_METHOD,
     Estimate,
     certified_figures,
 )
-from dsrs_core.benign_accuracy import smoothed_prediction_correct
-from dsrs_core.equal_budget import SAME_RUN, same_cost_baseline
-from dsrs_core.evaluation import counted_radii, forward_passes, largest_radius
+from dsrs_core.evaluation.benign_accuracy import smoothed_prediction_correct
+from dsrs_core.evaluation.equal_budget import SAME_RUN, same_cost_baseline
+from dsrs_core.evaluation.radius_counting import counted_radii, forward_passes, largest_radius
 from dsrs_store import repository
 from dsrs_store.tables import JobRecord, SampleRecord, utcnow
 
@@ -292,7 +292,7 @@ def _interval(estimate: Estimate) -> Interval:
 
 @dataclass(frozen=True)
 class JobRadii:
-    """The counted radii of a job's rows (NaN: never counts; dsrs_core.evaluation) per
+    """The counted radii of a job's rows (NaN: never counts; dsrs_core.evaluation.radius_counting) per
     certificate — NP of the same run, DSRS (None without Q), the same-cost NP baseline
     (``equal_budget``: the equal-budget or the sequential-np one, as the job's ``baseline``
     says; None unless every row has it) — and, with labels, whether each input is benignly

@@ -65,7 +65,7 @@ from dsrs_core.config import (
     RadiusSearch,
     SequentialSpec,
 )
-from dsrs_core.evaluation import certified_accuracy
+from dsrs_core.evaluation.radius_counting import certified_accuracy
 from dsrs_core.looks import run_schedules
 from dsrs_core.results import SampleCounts
 from dsrs_core.seeds import sample_seed

@@ -1,5 +1,5 @@
 """Certified accuracy and ACR of result rows computed on the client (recertify, local runs),
-by the engine's rule of which radius counts (:mod:`dsrs_core.evaluation`), as the
+by the engine's rule of which radius counts (:mod:`dsrs_core.evaluation.radius_counting`), as the
 service's summary."""
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def accuracy_table(
     samples: Sequence[SampleOut], radii: Sequence[float] | None = None
 ) -> AccuracyTable:
     """Certified accuracy of ``samples`` at ``radii`` (default ``0, 0.25, …``) and ACR."""
-    from dsrs_core.evaluation import (
+    from dsrs_core.evaluation.radius_counting import (
         average_certified_radius,
         certified_accuracy,
         counted_radii,

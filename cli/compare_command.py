@@ -19,7 +19,7 @@ from dsrs_cli.terminal_text import plain
 
 
 class InputChoice(str, Enum):
-    """Which inputs each row of a comparison is computed on (dsrs_core.common_inputs)."""
+    """Which inputs each row of a comparison is computed on (dsrs_core.evaluation.common_inputs)."""
 
     common = "common"
     own = "own"

@@ -1,6 +1,6 @@
 """Paper-style comparison tables: one row per (configuration, certificate), columns benign
 accuracy (the paper's R = 0 column), certified accuracy at chosen radii, ACR — each figure
-with its confidence interval over the test set (:mod:`dsrs_core.accuracy_intervals`).
+with its confidence interval over the test set (:mod:`dsrs_core.evaluation.accuracy_intervals`).
 
 Rendered as a terminal table, Markdown, LaTeX or CSV (wide: one value, lower and upper
 column per figure, and the inputs each row had). The LaTeX is ASCII, symbols in math mode,
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from dsrs_cli.terminal_text import markup
 
 if TYPE_CHECKING:
-    from dsrs_core.accuracy_intervals import CertifiedFigures, Estimate
+    from dsrs_core.evaluation.accuracy_intervals import CertifiedFigures, Estimate
 
 __all__ = [
     "LATEX_PREAMBLE",
@@ -67,7 +67,7 @@ def comparison_row(
 ) -> ComparisonRow:
     """A row from the counted radius of every input (negative: never counts) and, when
     known, whether the smoothed classifier predicted each input correctly."""
-    from dsrs_core.accuracy_intervals import certified_figures
+    from dsrs_core.evaluation.accuracy_intervals import certified_figures
 
     return ComparisonRow(
         configuration,
@@ -137,7 +137,10 @@ def _best(rows: Sequence[ComparisonRow], benign: bool) -> list[list[bool]]:
 
 
 def _note(rows: Sequence[ComparisonRow], notes: Sequence[str]) -> str:
-    from dsrs_core.accuracy_intervals import ACR_INTERVAL_METHOD, PROPORTION_INTERVAL_METHOD
+    from dsrs_core.evaluation.accuracy_intervals import (
+        ACR_INTERVAL_METHOD,
+        PROPORTION_INTERVAL_METHOD,
+    )
 
     confidence = rows[0].figures.acr.confidence
     benign = any(row.figures.benign is not None for row in rows)

@@ -165,7 +165,7 @@ def _sequential(target_radius, radius_tolerance, first_look):  # type: ignore[no
 
 
 def _print_forward_passes(samples: list[SampleOut], config: Any, mode: str) -> None:
-    from dsrs_core.evaluation import forward_passes
+    from dsrs_core.evaluation.radius_counting import forward_passes
 
     selection = config.n_selection if mode == "predict" else 0
     used = forward_passes([s.p_n for s in samples], [s.q_n for s in samples], selection)
@@ -184,7 +184,7 @@ def _config(
 
     from dsrs_client.contract import JobParameters, NoiseIn, QIn, RadiusSearchIn
     from dsrs_core.errors import InvalidParameterError
-    from dsrs_core.job_config import certification_config
+    from dsrs_core.evaluation.job_config import certification_config
 
     try:
         q = None

@@ -256,8 +256,8 @@ def write_new_radius(
 def file_radius(sample: Any, certificate: str) -> float:
     """The radius of a result row as the original implementations' files hold it: the one
     that counts (``np``; ``dsrs``: at least NP; ``np-equal-budget``: the pooled 2N draws'
-    NP; by :func:`dsrs_core.evaluation.counted_radii`), and 0 where none counts."""
-    from dsrs_core.evaluation import counted_radii, radius_in_files
+    NP; by :func:`dsrs_core.evaluation.radius_counting.counted_radii`), and 0 where none counts."""
+    from dsrs_core.evaluation.radius_counting import counted_radii, radius_in_files
 
     if certificate == "np-equal-budget":
         # the pooled certificate predicts the counted class when its own bound is above 1/2

@@ -21,13 +21,13 @@ import torch
 
 from dsrs_core.certification import build_p_noise, certificate_from_counts
 from dsrs_core.config import CertificationConfig
-from dsrs_core.equal_budget import (
+from dsrs_core.errors import InvalidParameterError
+from dsrs_core.evaluation.equal_budget import (
     EqualBudgetRadius,
     SequentialBaselineRadius,
     equal_budget_np_radius,
     sequential_baseline_config,
 )
-from dsrs_core.errors import InvalidParameterError
 from dsrs_core.results import Certificate, SampleCounts
 from dsrs_core.sampling import DEFAULT_BATCH_SIZE, Classifier, draw_counts_batch
 
@@ -149,7 +149,7 @@ def equal_budget_baseline(
     device: str | torch.device | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
 ) -> EqualBudgetRadius:
-    """The DSRS paper's NP baseline for a DSRS certificate (:mod:`dsrs_core.equal_budget`).
+    """The DSRS paper's NP baseline for a DSRS certificate (:mod:`dsrs_core.evaluation.equal_budget`).
 
     Draws ``config.n`` further samples under P (the Q budget spent on P), counts agreement
     with the class the certificate counted, pools them with its P run and certifies the
@@ -192,7 +192,7 @@ def sequential_np_baseline(
     """The same-cost NP baseline of a sequential DSRS certificate (docs/sequential.md §7):
     an independent sequential NP run for the class the certificate counted, with fresh
     draws under P seeded by ``seed``, budget ``2·config.n``, all of ``alpha``, its own looks
-    (:func:`dsrs_core.equal_budget.sequential_baseline_config`).
+    (:func:`dsrs_core.evaluation.equal_budget.sequential_baseline_config`).
 
     Parameters
     ----------

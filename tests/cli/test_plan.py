@@ -1,4 +1,4 @@
-"""``dsrs plan`` / ``GET /v1/plan`` / :mod:`dsrs_core.budget`: best-case radii from the
+"""``dsrs plan`` / ``GET /v1/plan`` / :mod:`dsrs_core.evaluation.budget_plan`: best-case radii from the
 engine, costs and the warnings where DSRS cannot beat NP."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import pytest
 from scipy.stats import norm
 
 from dsrs_core.bounds import clopper_pearson
-from dsrs_core.budget import best_case_p_lower, minimum_draws, plan_budget
 from dsrs_core.config import NoiseSpec, QSpec
 from dsrs_core.errors import InvalidParameterError
+from dsrs_core.evaluation.budget_plan import best_case_p_lower, minimum_draws, plan_budget
 
 
 @pytest.mark.parametrize(("n", "alpha"), [(100, 0.001), (50_000, 0.0005), (11, 0.001)])
@@ -123,7 +123,7 @@ def test_budget_module_needs_no_torch() -> None:
         "        if name.split('.')[0] == 'torch':\n"
         "            raise ImportError('torch is blocked')\n"
         "sys.meta_path.insert(0, Refuse())\n"
-        "from dsrs_core.budget import plan_budget\n"
+        "from dsrs_core.evaluation.budget_plan import plan_budget\n"
         "from dsrs_core.config import NoiseSpec, QSpec\n"
         "plan_budget(NoiseSpec('general-gaussian', 0.25, 20), 64, 100, 0.001, QSpec(sigma=0.2))\n"
     )
@@ -133,8 +133,8 @@ def test_budget_module_needs_no_torch() -> None:
 
 
 def test_sequential_saving_follows_the_typical_path_through_the_stopping_rules() -> None:
-    from dsrs_core.budget import sequential_saving
     from dsrs_core.config import CertificationConfig
+    from dsrs_core.evaluation.budget_plan import sequential_saving
 
     config = CertificationConfig(p=NoiseSpec("gaussian", 0.25), n=64_000, alpha=0.001)
     # R = 0.5 needs pL > Φ(2) ≈ 0.977 (closed form): pA = 1 is certified at the first look
@@ -159,8 +159,8 @@ def test_plan_command_prints_the_sequential_saving(run_cli) -> None:  # type: ig
 def test_route_predicts_the_sequential_saving_as_the_module(embedded_service) -> None:  # type: ignore[no-untyped-def]
     from dsrs_client.errors import ApiResponseError
     from dsrs_client.sync_client import DsrsClient
-    from dsrs_core.budget import sequential_saving
     from dsrs_core.config import CertificationConfig, RadiusSearch
+    from dsrs_core.evaluation.budget_plan import sequential_saving
 
     config = CertificationConfig(
         p=NoiseSpec("general-gaussian", 0.25, 20), q=QSpec(sigma=0.2), n=8000, alpha=0.001,

@@ -6,8 +6,8 @@ import pytest
 from scipy.stats import beta, norm
 
 from dsrs_core.bounds import clopper_pearson
-from dsrs_core.equal_budget import equal_budget_np_radius
 from dsrs_core.errors import InvalidParameterError
+from dsrs_core.evaluation.equal_budget import equal_budget_np_radius
 from dsrs_core.neyman_pearson import np_radius
 from dsrs_core.noise import make_noise
 
@@ -62,7 +62,7 @@ def test_sequential_baseline_config_is_np_at_twice_the_budget_and_full_alpha():
     from dataclasses import replace
 
     from dsrs_core.config import CertificationConfig, NoiseSpec, QSpec, SequentialSpec
-    from dsrs_core.equal_budget import sequential_baseline_config
+    from dsrs_core.evaluation.equal_budget import sequential_baseline_config
     from dsrs_core.looks import run_schedules
 
     spec = SequentialSpec(tolerance=0.05, first_look=100)

@@ -11,8 +11,13 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from dsrs_core.budget import BudgetPlan, SavingBudgetExceeded, plan_budget, sequential_saving
 from dsrs_core.config import CertificationConfig, NoiseSpec, QSpec, RadiusSearch, SequentialSpec
+from dsrs_core.evaluation.budget_plan import (
+    BudgetPlan,
+    SavingBudgetExceeded,
+    plan_budget,
+    sequential_saving,
+)
 
 if TYPE_CHECKING:
     from dsrs_client.contract import JobParameters
@@ -47,9 +52,9 @@ def budget_plan(
     saving_cpu_budget_s: float | None = None,
 ) -> BudgetPlan:
     """The best-case radii and cost of ``parameters`` for inputs of dimension ``dimension``
-    (:func:`dsrs_core.budget.plan_budget`; ``n_selection`` may be 0: evaluate mode) and,
+    (:func:`dsrs_core.evaluation.budget_plan.plan_budget`; ``n_selection`` may be 0: evaluate mode) and,
     with ``target_radius``, the predicted cost of sequential sampling in target-radius form
-    (:func:`dsrs_core.budget.sequential_saving`). ``GET /v1/plan`` and ``dsrs plan`` both
+    (:func:`dsrs_core.evaluation.budget_plan.sequential_saving`). ``GET /v1/plan`` and ``dsrs plan`` both
     answer with it. A prediction that needs more than ``saving_cpu_budget_s`` of CPU is
     left out (``sequential_saving`` None) and a warning says so."""
     p, q, search = _specs(parameters)

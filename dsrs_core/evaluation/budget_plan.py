@@ -14,7 +14,7 @@ what sequential sampling (target-radius form) spends instead, per agreement rate
 
 Baselines: ``np_max_radius`` is an NP job with ``N`` draws at the full ``alpha``
 (:data:`NP_PLAN_BASELINE`). A DSRS plan also gives the paper's *equal-budget* NP baseline
-(:mod:`dsrs_core.equal_budget`): ``2N`` draws under P, the same forward passes as DSRS, at
+(:mod:`dsrs_core.evaluation.equal_budget`): ``2N`` draws under P, the same forward passes as DSRS, at
 the full ``alpha``; whether DSRS can beat NP is judged against that one.
 """
 
@@ -33,7 +33,7 @@ from dsrs_core.certification import (
 )
 from dsrs_core.config import CertificationConfig, NoiseSpec, QSpec, RadiusSearch
 from dsrs_core.dsrs_bound import Intervals
-from dsrs_core.equal_budget import equal_budget_np_radius
+from dsrs_core.evaluation.equal_budget import equal_budget_np_radius
 from dsrs_core.neyman_pearson import np_radius
 
 __all__ = [

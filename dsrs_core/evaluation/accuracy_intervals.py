@@ -27,7 +27,7 @@ from scipy.stats import t as student_t
 
 from dsrs_core.bounds import clopper_pearson
 from dsrs_core.errors import InvalidParameterError
-from dsrs_core.evaluation import RADIUS_MATCH_TOLERANCE, radius_in_files
+from dsrs_core.evaluation.radius_counting import RADIUS_MATCH_TOLERANCE, radius_in_files
 
 __all__ = [
     "ACR_INTERVAL_METHOD",
@@ -89,9 +89,9 @@ def certified_accuracy_intervals(
     """Certified accuracy at each radius of ``at`` with its Clopper–Pearson interval.
 
     ``radii`` are the counted radii of all inputs (NaN, or a negative number, where none
-    counts: :func:`dsrs_core.evaluation.counted_radii`); an input counts at ``R`` when its
+    counts: :func:`dsrs_core.evaluation.radius_counting.counted_radii`); an input counts at ``R`` when its
     radius is at least ``R − RADIUS_MATCH_TOLERANCE``, the rule of
-    :func:`dsrs_core.evaluation.certified_accuracy`.
+    :func:`dsrs_core.evaluation.radius_counting.certified_accuracy`.
     """
     values = np.asarray(radii, dtype=float)
     return [
@@ -109,7 +109,7 @@ def acr_interval(radii: Sequence[float], confidence: float = DEFAULT_CONFIDENCE)
     ----------
     radii : sequence of float
         Counted radius of every input; NaN or negative (nothing counts) adds 0, as in
-        :func:`dsrs_core.evaluation.average_certified_radius`.
+        :func:`dsrs_core.evaluation.radius_counting.average_certified_radius`.
     confidence : float
         Coverage of the interval, in (0, 1).
     """
@@ -133,7 +133,7 @@ class CertifiedFigures:
     """The figures of one certificate over a test set, each with its interval.
 
     ``benign`` is the benign accuracy of the smoothed classifier (the paper's R = 0
-    column, :mod:`dsrs_core.benign_accuracy`), None when it is not known.
+    column, :mod:`dsrs_core.evaluation.benign_accuracy`), None when it is not known.
     """
 
     radii: tuple[float, ...]
