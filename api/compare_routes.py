@@ -43,7 +43,7 @@ def _comparison(
         Query(max_length=32, description="Also compare the jobs with every tag given"),
     ] = None,
     radii: Annotated[
-        list[float] | None, Query(description="Table radii (default 0.25, 0.5, …)")
+        list[float] | None, Query(description="Table radii (default 0, 0.25, … to the largest radius)")
     ] = None,
     confidence: Annotated[float, Query(gt=0.0, lt=1.0, description="Interval coverage")] = 0.95,
     inputs: Annotated[
