@@ -34,8 +34,6 @@ __all__ = [
     "table_radii",
 ]
 
-DEFAULT_RADIUS_STEP = 0.25
-
 
 class TableFormat(str, Enum):
     text = "text"
@@ -77,11 +75,14 @@ def comparison_row(
     )
 
 
-def table_radii(radius_arrays: Sequence[Sequence[float]], step: float = DEFAULT_RADIUS_STEP):
-    """``step, 2·step, …`` up to the largest radius of any array (at least one column)."""
-    largest = max((max(r) for r in radius_arrays if len(r)), default=0.0)
-    count = max(int(largest / step + 1e-9), 1)
-    return [round(i * step, 10) for i in range(1, count + 1)]
+def table_radii(radius_arrays: Sequence[Sequence[float]]) -> list[float]:
+    """The paper-style table radii (``0.25, 0.5, …``: benign accuracy is the R = 0 column)
+    up to the largest radius of any array
+    (:func:`dsrs_core.evaluation.job_summary.paper_table_radii`)."""
+    from dsrs_core.evaluation.job_summary import paper_table_radii
+    from dsrs_core.evaluation.radius_counting import largest_radius
+
+    return paper_table_radii(max((largest_radius(r) for r in radius_arrays), default=0.0))
 
 
 def _percent(estimate: Estimate) -> tuple[str, str]:
