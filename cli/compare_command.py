@@ -53,7 +53,10 @@ def compare(
     ] = None,
     radii: Annotated[
         str | None,
-        typer.Option(help="Comma-separated table radii (default 0.25, 0.5, … to the largest)."),
+        typer.Option(
+            help="Comma-separated table radii (default: jobs 0, 0.25, …; --published 0.25, "
+            "0.5, …; to the largest radius)."
+        ),
     ] = None,
     table_format: Annotated[
         TableFormat, typer.Option("--format", help="text, markdown, latex or csv.")
