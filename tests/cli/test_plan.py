@@ -60,6 +60,28 @@ def test_dsrs_plan_offers_the_equal_budget_baseline_and_judges_against_it() -> N
     )
 
 
+def test_a_cpu_budget_leaves_parts_out_and_never_changes_a_figure() -> None:
+    """Issue 24: a plan within its CPU budget says less (None, and a warning naming the
+    setting), never a different figure; a cut plan is not cached as the complete one."""
+    from dsrs_client.contract import plan_parameters
+    from dsrs_core.evaluation.budget_plan import DSRS_PART, EQUAL_BUDGET_PART
+    from dsrs_core.evaluation.job_config import budget_plan
+
+    parameters = plan_parameters(
+        family="general-gaussian", sigma=0.5, k=380, n=50_000, alpha=0.001, n_selection=0,
+        q_sigma=0.4, q_threshold=None, radius_unit=0.01, search_mode="exact",
+    )  # fmt: skip
+    cut = budget_plan(parameters, 784, cpu_budget_s=1e-9)
+    assert cut.left_out == (DSRS_PART, EQUAL_BUDGET_PART)
+    assert cut.dsrs_max_radius is None and cut.np_equal_budget_max_radius is None
+    assert any("DSRS_PLAN_CPU_BUDGET_S" in warning for warning in cut.warnings)
+    whole = budget_plan(parameters, 784, cpu_budget_s=60.0)
+    assert whole.left_out == () and whole.dsrs_max_radius is not None
+    assert whole.np_max_radius == cut.np_max_radius
+    assert whole.np_equal_budget_max_radius is not None
+    assert budget_plan(parameters, 784) == whole
+
+
 def test_plan_command_states_its_baselines(run_cli) -> None:
     text = run_cli(None, "plan", "--family", "general-gaussian", "--sigma", "0.25", "--k", "20",
                    "--n", "1000", "--dataset", "digits", "--q-sigma", "0.2")  # fmt: skip
