@@ -44,6 +44,7 @@ from dsrs_core.certification import (
 from dsrs_core.config import CertificationConfig, NoiseSpec, QSpec, RadiusSearch
 from dsrs_core.dsrs_bound import Intervals
 from dsrs_core.evaluation.equal_budget import equal_budget_np_radius
+from dsrs_core.evaluation.job_summary import fixed_n_draws
 from dsrs_core.neyman_pearson import np_radius
 
 __all__ = [
@@ -241,12 +242,11 @@ def _plan(
             f"agrees the lower bound pL = {p_lower:.4f} is not above 1/2 "
             f"(need N >= {minimum_draws(alpha)})"
         )
-    passes = n_selection + n
+    passes = fixed_n_draws(n, config.q is not None, n_selection)
     dsrs_max: float | None = None
     equal_budget_max: float | None = None
     q_lower: float | None = None
     if config.q is not None:
-        passes += n
         alpha_p, alpha_q = split_alpha(alpha, True)
         assert alpha_q is not None
         dsrs_p_lower = best_case_p_lower(n, alpha_p)

@@ -48,6 +48,7 @@ __all__ = [
     "JobShape",
     "ResultColumns",
     "baseline_prediction",
+    "fixed_n_draws",
     "forward_passes_spent",
     "job_figures",
     "job_radii",
@@ -178,6 +179,15 @@ def paper_table_radii(largest: float, step: float = TABLE_RADIUS_STEP) -> list[f
     return table_radii(largest, step)[1:] or [step]
 
 
+def fixed_n_draws(n: int, uses_q: bool, selection: int = 0, baseline_runs: int = 0) -> int:
+    """Forward passes per input at most under fixed-N sampling (the fixed-N budget):
+    ``selection`` draws that choose the class (predict mode), ``n`` under P, ``n`` under Q
+    when there is one, and ``n`` per run of a same-cost baseline (equal-budget: 1,
+    sequential-np: 2). The contract states it for clients that do not import the engine
+    (``JobParameters.draws_per_input``, tested equal)."""
+    return selection + n * ((2 if uses_q else 1) + baseline_runs)
+
+
 def selection_draws(mode: str, n_selection: int) -> int:
     """Selection draws per input: ``n_selection`` in predict mode, none in evaluate mode."""
     return n_selection if mode == "predict" else 0
@@ -234,6 +244,13 @@ class JobShape:
             draws_per_input=parameters.draws_per_input(mode),
             baseline=parameters.baseline,
         )
+
+    @classmethod
+    def of_config(cls, config: Any, mode: str) -> JobShape:
+        """From an engine ``CertificationConfig`` (a local run: no same-cost baseline)."""
+        selection = selection_draws(mode, config.n_selection)
+        uses_q = config.q is not None
+        return cls(uses_q, mode, selection, fixed_n_draws(config.n, uses_q, selection), SAME_RUN)
 
 
 def forward_passes_spent(columns: ResultColumns, shape: JobShape) -> tuple[int, int, int]:
