@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from math import sqrt
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.stats import t as student_t
 
 from dsrs_core.bounds import clopper_pearson
@@ -84,7 +85,7 @@ def proportion_interval(count: int, total: int, confidence: float = DEFAULT_CONF
 
 
 def certified_accuracy_intervals(
-    radii: Sequence[float], at: Sequence[float], confidence: float = DEFAULT_CONFIDENCE
+    radii: ArrayLike, at: Sequence[float], confidence: float = DEFAULT_CONFIDENCE
 ) -> list[Estimate]:
     """Certified accuracy at each radius of ``at`` with its Clopper–Pearson interval.
 
@@ -102,7 +103,7 @@ def certified_accuracy_intervals(
     ]
 
 
-def acr_interval(radii: Sequence[float], confidence: float = DEFAULT_CONFIDENCE) -> Estimate:
+def acr_interval(radii: ArrayLike, confidence: float = DEFAULT_CONFIDENCE) -> Estimate:
     """ACR (mean of the non-negative radii) with its Student-t interval.
 
     Parameters
@@ -144,7 +145,7 @@ class CertifiedFigures:
 
 
 def certified_figures(
-    radii: Sequence[float],
+    radii: ArrayLike,
     at: Sequence[float],
     benign_correct: Sequence[bool] | None = None,
     confidence: float = DEFAULT_CONFIDENCE,
@@ -172,5 +173,5 @@ def certified_figures(
         accuracy=tuple(certified_accuracy_intervals(radii, at, confidence)),
         acr=acr_interval(radii, confidence),
         benign=benign,
-        inputs=len(radii),
+        inputs=int(np.size(radii)),
     )

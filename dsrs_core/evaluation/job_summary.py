@@ -62,6 +62,9 @@ TABLE_RADIUS_STEP = 0.25
 #: At most this many table radii (a requested list, or the default one).
 MAX_TABLE_RADII = 200
 
+#: Counted radii, one per input (NaN: none counts).
+Radii = NDArray[np.float64]
+
 
 @dataclass(frozen=True)
 class ResultColumns:
@@ -77,13 +80,8 @@ class ResultColumns:
     dsrs_radius: NDArray[np.float64]
     baseline_p_lower: NDArray[np.float64]
     baseline_np_radius: NDArray[np.float64]
-    q_n: NDArray[np.float64] | None = None  # None: no Q run on any row
-    baseline_extra_n: NDArray[np.float64] | None = None  # None: no baseline draws
-
-    def __post_init__(self) -> None:
-        for name in ("q_n", "baseline_extra_n"):
-            if getattr(self, name) is None:
-                object.__setattr__(self, name, np.full(len(self.np_radius), np.nan))
+    q_n: NDArray[np.float64]
+    baseline_extra_n: NDArray[np.float64]
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
@@ -121,9 +119,9 @@ class JobRadii:
     (None without Q), the same-cost NP baseline (None unless every row has it) — and, with
     labels on every row, whether the smoothed classifier predicts each input correctly."""
 
-    np: NDArray[np.float64]
-    dsrs: NDArray[np.float64] | None
-    same_cost: NDArray[np.float64] | None
+    np: Radii
+    dsrs: Radii | None
+    same_cost: Radii | None
     benign: list[bool] | None
     labelled: bool
 
@@ -274,10 +272,10 @@ def job_figures(
     radii = job_radii(columns, uses_q=shape.uses_q, mode=shape.mode)
     table = list(at) if at else table_radii(radii.largest())
 
-    def figures(values: NDArray[np.float64] | None, benign: list[bool] | None = None):
+    def figures(values: Radii | None) -> CertifiedFigures | None:
         if values is None:
             return None
-        return certified_figures(values, table, benign, confidence)
+        return certified_figures(values, table, None, confidence)
 
     used, baseline_passes, budget = forward_passes_spent(columns, shape)
     return JobFigures(
