@@ -149,7 +149,8 @@ def equal_budget_baseline(
     device: str | torch.device | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
 ) -> EqualBudgetRadius:
-    """The DSRS paper's NP baseline for a DSRS certificate (:mod:`dsrs_core.evaluation.equal_budget`).
+    """The DSRS paper's NP baseline for a DSRS certificate
+    (:mod:`dsrs_core.evaluation.equal_budget`).
 
     Draws ``config.n`` further samples under P (the Q budget spent on P), counts agreement
     with the class the certificate counted, pools them with its P run and certifies the

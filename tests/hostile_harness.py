@@ -101,7 +101,7 @@ class ServedApi:
             self.process = subprocess.Popen(
                 [dsrs, "serve", "--port", str(self.port)],
                 cwd=self.workdir, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-            )  # fmt: skip
+            )
         try:
             wait_until(
                 lambda: self.process.poll() is not None or self.answers(),

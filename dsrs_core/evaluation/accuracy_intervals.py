@@ -90,8 +90,8 @@ def certified_accuracy_intervals(
     """Certified accuracy at each radius of ``at`` with its Clopper–Pearson interval.
 
     ``radii`` are the counted radii of all inputs (NaN, or a negative number, where none
-    counts: :func:`dsrs_core.evaluation.radius_counting.counted_radii`); an input counts at ``R`` when its
-    radius is at least ``R − RADIUS_MATCH_TOLERANCE``, the rule of
+    counts: :func:`dsrs_core.evaluation.radius_counting.counted_radii`); an input counts at
+    ``R`` when its radius is at least ``R − RADIUS_MATCH_TOLERANCE``, the rule of
     :func:`dsrs_core.evaluation.radius_counting.certified_accuracy`.
     """
     values = np.asarray(radii, dtype=float)

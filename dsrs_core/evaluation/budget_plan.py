@@ -14,8 +14,8 @@ what sequential sampling (target-radius form) spends instead, per agreement rate
 
 Baselines: ``np_max_radius`` is an NP job with ``N`` draws at the full ``alpha``
 (:data:`NP_PLAN_BASELINE`). A DSRS plan also gives the paper's *equal-budget* NP baseline
-(:mod:`dsrs_core.evaluation.equal_budget`): ``2N`` draws under P, the same forward passes as DSRS, at
-the full ``alpha``; whether DSRS can beat NP is judged against that one.
+(:mod:`dsrs_core.evaluation.equal_budget`): ``2N`` draws under P, the same forward passes as
+DSRS, at the full ``alpha``; whether DSRS can beat NP is judged against that one.
 
 CPU budget: in high dimension a general-Gaussian plan costs seconds (every radius is the
 engine's verified one, and each verification integrates over the dimension: about 0.8 s

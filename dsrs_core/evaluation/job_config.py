@@ -62,9 +62,15 @@ def budget_plan(
     started = time.thread_time()
     p, q, search = _specs(parameters)
     plan = plan_budget(
-        p, dimension, parameters.n, parameters.alpha, q,
-        n_selection=parameters.n_selection, search=search, cpu_budget_s=cpu_budget_s,
-    )  # fmt: skip
+        p,
+        dimension,
+        parameters.n,
+        parameters.alpha,
+        q,
+        n_selection=parameters.n_selection,
+        search=search,
+        cpu_budget_s=cpu_budget_s,
+    )
     if plan.left_out:
         plan = replace(plan, warnings=(*plan.warnings, _left_out(plan.left_out, cpu_budget_s)))
     if target_radius is None:

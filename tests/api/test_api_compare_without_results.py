@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dsrs_api.job_comparison import compare_jobs
+from dsrs_api.services.job_comparison import compare_jobs
 from dsrs_models.demo import DEMO_WEIGHTS_PATH
 from tests.worker.test_worker_limits import add_job, add_model, make_store
 

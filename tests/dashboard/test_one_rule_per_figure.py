@@ -25,7 +25,7 @@ def _rows() -> list[dict[str, Any]]:
     sometimes abstains on its own (its bound not above 1/2)."""
     rng = np.random.default_rng(20)
     rows = []
-    for index in range(80):
+    for _ in range(80):
         label = int(rng.integers(0, 10))
         abstain, wrong = rng.random() < 0.15, rng.random() < 0.1
         np_radius = 0.0 if abstain else float(rng.uniform(0.0, 1.0))
@@ -44,8 +44,12 @@ def _rows() -> list[dict[str, Any]]:
                 "baseline_extra_n": 1000,
             }
         )
-    rows[7].update(prediction=rows[7]["label"], counted_label=rows[7]["label"],
-                   np_radius=1.0, dsrs_radius=LARGEST)  # fmt: skip
+    rows[7].update(
+        prediction=rows[7]["label"],
+        counted_label=rows[7]["label"],
+        np_radius=1.0,
+        dsrs_radius=LARGEST,
+    )
     return rows
 
 
@@ -101,8 +105,17 @@ def test_dashboard_overview(embedded_api: Any, job: tuple[str, list], summary: d
     assert [row["radius"] for row in overview["table"]] == _column(summary, "radius")
     for name in ("np", "dsrs", "np_equal_budget"):
         assert [row[name] for row in overview["table"]] == _column(summary, name)
-    for name in ("acr_np", "acr_dsrs", "acr_np_equal_budget", "abstain_rate", "baseline",
-                 "forward_passes", "forward_passes_budget", "samples", "labelled"):  # fmt: skip
+    for name in (
+        "acr_np",
+        "acr_dsrs",
+        "acr_np_equal_budget",
+        "abstain_rate",
+        "baseline",
+        "forward_passes",
+        "forward_passes_budget",
+        "samples",
+        "labelled",
+    ):
         assert overview[name] == summary[name], name
     assert overview["clean_accuracy"] == summary["benign_accuracy"]
 
@@ -111,8 +124,10 @@ def test_compare_endpoint(embedded_api: Any, job: tuple[str, list], summary: dic
     comparison = embedded_api.client.get("/v1/compare", params={"job_id": job[0]}).json()
     assert comparison["radii"] == _column(summary, "radius")
     (compared,) = comparison["jobs"]
-    figures = {certificate["kind"] + (certificate["baseline"] or ""): certificate
-               for certificate in compared["certificates"]}  # fmt: skip
+    figures = {
+        certificate["kind"] + (certificate["baseline"] or ""): certificate
+        for certificate in compared["certificates"]
+    }
     assert sorted(figures) == ["dsrs", "npequal-budget", "npsame-run"]
     for key, name in (
         ("npsame-run", "np"),
@@ -128,8 +143,9 @@ def test_compare_endpoint(embedded_api: Any, job: tuple[str, list], summary: dic
         ]
         acr = summary[f"acr_{name}"]
         interval = summary[f"acr_{name}_interval"]
-        assert (certificate["acr"]["value"], certificate["acr"]["lower"],
-                certificate["acr"]["upper"]) == (acr, interval["lower"], interval["upper"])  # fmt: skip
+        acr_figures = certificate["acr"]
+        found = (acr_figures["value"], acr_figures["lower"], acr_figures["upper"])
+        assert found == (acr, interval["lower"], interval["upper"])
     assert compared["benign"]["value"] == summary["benign_accuracy"]
 
 

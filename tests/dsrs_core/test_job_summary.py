@@ -69,11 +69,23 @@ def test_the_baseline_predicts_the_counted_class_only_above_one_half() -> None:
 def test_job_radii_from_rows_with_none() -> None:
     from types import SimpleNamespace
 
-    base = {"label": 1, "prediction": 1, "counted_label": 1, "p_count": 9, "p_n": 10,
-            "np_radius": 0.5, "dsrs_radius": None, "baseline_p_lower": None,
-            "baseline_np_radius": None, "q_n": None, "baseline_extra_n": None}  # fmt: skip
-    rows = [SimpleNamespace(**(base | change)) for change in ({}, {"prediction": None},
-                                                               {"prediction": 2})]  # fmt: skip
+    base = {
+        "label": 1,
+        "prediction": 1,
+        "counted_label": 1,
+        "p_count": 9,
+        "p_n": 10,
+        "np_radius": 0.5,
+        "dsrs_radius": None,
+        "baseline_p_lower": None,
+        "baseline_np_radius": None,
+        "q_n": None,
+        "baseline_extra_n": None,
+    }
+    rows = [
+        SimpleNamespace(**(base | change))
+        for change in ({}, {"prediction": None}, {"prediction": 2})
+    ]
     columns = ResultColumns.from_rows(rows)
     radii = job_radii(columns, uses_q=False, mode="evaluate")
     assert radii.np[0] == 0.5 and math.isnan(radii.np[1]) and math.isnan(radii.np[2])

@@ -109,7 +109,7 @@ def stack(
 
     from dsrs_api.app import create_app
     from dsrs_api.background_server import running_server
-    from dsrs_store.settings import Settings
+    from dsrs_settings import Settings
 
     root = tmp_path_factory.mktemp("stack")
     queue = f"dsrs-test-{uuid.uuid4().hex[:12]}"

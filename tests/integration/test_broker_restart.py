@@ -54,7 +54,7 @@ class RedisServer:
              "--dir", str(self.directory), "--appendonly", "yes", "--appendfsync", "always",
              "--save", ""],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+        )
 
         def answers() -> bool:
             try:
@@ -80,7 +80,7 @@ def broker_stack(
         pytest.fail("redis-server is not installed")
     from dsrs_api.app import create_app
     from dsrs_api.background_server import running_server
-    from dsrs_store.settings import Settings
+    from dsrs_settings import Settings
 
     root = tmp_path_factory.mktemp("broker")
     server = RedisServer(root)
@@ -110,7 +110,7 @@ def broker_stack(
         worker = subprocess.Popen(
             [str(Path(sys.executable).with_name("dsrs")), "worker", "--concurrency", "1"],
             env=env, stdout=handle, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        )
     try:
         wait_until(
             lambda: worker.poll() is not None or "ready." in log.read_text(errors="replace"),

@@ -53,7 +53,7 @@ def running_stack(
     """One ``dsrs worker`` (with ``extra_env``) and the API, on a queue of their own."""
     from dsrs_api.app import create_app
     from dsrs_api.background_server import running_server
-    from dsrs_store.settings import Settings
+    from dsrs_settings import Settings
 
     queue = f"dsrs-test-{uuid.uuid4().hex[:12]}"
     settings = Settings(

@@ -7,8 +7,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
+from dsrs_settings import Settings
 from dsrs_store.migrations import downgrade_to_base, upgrade_to_head
-from dsrs_store.settings import Settings
 from dsrs_store.tables import Base
 
 TABLES = {"models", "input_sets", "jobs", "samples", "tenants", "api_keys", "chunk_leases"}
@@ -88,7 +88,7 @@ def test_migrations_are_found_from_the_working_directory(monkeypatch, tmp_path) 
     monkeypatch.chdir(checkout)
     assert migrations.migrations_root() == checkout
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(ConfigurationError, match="alembic.ini"):
+    with pytest.raises(ConfigurationError, match=r"alembic\.ini"):
         migrations.migrations_root()
 
 

@@ -12,10 +12,10 @@ import pytest
 from safetensors.torch import save_file
 
 from dsrs_models.registry import build_model
+from dsrs_settings import Settings
 from dsrs_store import repository
 from dsrs_store.database import make_engine, make_session_factory
 from dsrs_store.migrations import upgrade_to_head
-from dsrs_store.settings import Settings
 from dsrs_worker.chunk_service import certify_chunk
 
 IMAGES = np.random.default_rng(0).integers(0, 256, size=(6, 28, 28), dtype=np.uint8)
