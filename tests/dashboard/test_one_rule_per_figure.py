@@ -167,7 +167,7 @@ def test_command_line_tables(embedded_api: Any, job: tuple[str, list], summary: 
 def test_tables_from_exports(
     embedded_api: Any, job: tuple[str, list], summary: dict, tmp_path: Path, fmt: str
 ) -> None:
-    from dsrs_cli.certified_accuracy import accuracy_table
+    from dsrs_cli.tables.certified_accuracy import accuracy_table
     from dsrs_client.contract import SampleOut, read_result_csv
 
     path = tmp_path / f"rows.{fmt}"
