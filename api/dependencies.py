@@ -2,6 +2,8 @@
 
 A database session is only handed out to an authenticated request, and a tenant's
 session sees only the tenant's rows (:mod:`dsrs_store.tenancy`): a route cannot forget either.
+Routes take them through the annotated types at the end (``session: SessionDep``), defined
+here once.
 """
 
 from __future__ import annotations
@@ -17,7 +19,16 @@ from dsrs_api.services.dispatch import JobDispatcher
 from dsrs_settings import Settings
 from dsrs_store.tenancy import scope_to_tenant
 
-__all__ = ["get_dispatcher", "get_principal", "get_session", "get_settings"]
+__all__ = [
+    "DispatcherDep",
+    "PrincipalDep",
+    "SessionDep",
+    "SettingsDep",
+    "get_dispatcher",
+    "get_principal",
+    "get_session",
+    "get_settings",
+]
 
 
 def get_principal(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
@@ -49,3 +60,13 @@ def get_settings(request: Request) -> Settings:
 
 def get_dispatcher(request: Request) -> JobDispatcher:
     return request.app.state.dispatcher  # type: ignore[no-any-return]
+
+
+#: The request's database session (authenticated, scoped to its tenant).
+SessionDep = Annotated[Session, Depends(get_session)]
+#: The service's settings.
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+#: Who is asking (the tenant, or None for the admin).
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+#: Where a submitted job's chunks go.
+DispatcherDep = Annotated[JobDispatcher, Depends(get_dispatcher)]

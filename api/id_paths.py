@@ -12,14 +12,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Path
-from sqlalchemy.orm import Session
 
-from dsrs_api.dependencies import get_session
+from dsrs_api.dependencies import SessionDep
 from dsrs_store import repository
 
 __all__ = ["InputSetId", "JobId", "ModelId"]
 
-SessionDep = Annotated[Session, Depends(get_session)]
 _HELP = "The {}'s id, or a unique prefix of it"
 
 

@@ -12,24 +12,22 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
+from fastapi import APIRouter, FastAPI, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from dsrs_api.dashboard.inputs import input_set_item, job_input
 from dsrs_api.dashboard.overview import OverviewCache
 from dsrs_api.dashboard.png import encode_png, thumbnail_pixels
-from dsrs_api.dashboard.samples import SORT_KEYS, sample_table_page
+from dsrs_api.dashboard.samples import SORT_KEYS, Filter, sample_table_page
 from dsrs_api.dashboard.schemas import JobList, Overview, SampleTablePage
-from dsrs_api.dependencies import get_session, get_settings
+from dsrs_api.dependencies import SessionDep, SettingsDep
 from dsrs_api.errors import InvalidRequestError
 from dsrs_api.id_paths import InputSetId, JobId
 from dsrs_api.pagination import Offset
 from dsrs_api.services import job_reports
 from dsrs_client.contract import JobStatus
-from dsrs_settings.api import ApiSettings
 from dsrs_store import repository
 from dsrs_store.tables import JobRecord, ModelRecord
 
@@ -56,8 +54,6 @@ PAGES = {
 PAGE_MODULES_MARK = "<!-- page modules -->"
 
 router = APIRouter(tags=["dashboard"])
-SessionDep = Annotated[Session, Depends(get_session)]
-SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
 
 
 def install_dashboard(app: FastAPI) -> None:
@@ -136,7 +132,7 @@ def samples(
     job_id: JobId,
     sort: str = "sample_index",
     order: Literal["asc", "desc"] = "asc",
-    filter: Literal["all", "abstained", "certified", "improved", "wrong"] = "all",
+    filter: Filter = "all",
     offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 25,
 ) -> SampleTablePage:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
@@ -12,10 +12,10 @@ from dsrs_client.contract import SampleOut
 from dsrs_store import repository
 from dsrs_store.tables import SampleRecord
 
-__all__ = ["FILTERS", "SORT_KEYS", "sample_table_page"]
+__all__ = ["FILTERS", "SORT_KEYS", "Filter", "sample_table_page"]
 
 Filter = Literal["all", "abstained", "certified", "improved", "wrong"]
-FILTERS: tuple[str, ...] = ("all", "abstained", "certified", "improved", "wrong")
+FILTERS: tuple[Filter, ...] = get_args(Filter)
 
 #: DSRS's addition to the NP radius (0 where DSRS did not run or did not help).
 GAIN = case(

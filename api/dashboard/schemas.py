@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from dsrs_client.contract import CertifiedAccuracyRow, JobOut, SampleOut
+from dsrs_client.contract import AccuracyMetric, Baseline, CertifiedAccuracyRow, JobOut, SampleOut
 
 __all__ = ["Curve", "GainHistogram", "JobList", "Overview", "SampleTablePage"]
 
@@ -38,7 +38,7 @@ class Overview(BaseModel):
     samples: int
     total: int
     labelled: bool
-    metric: Literal["certified_accuracy", "certified_fraction"]
+    metric: AccuracyMetric
     uses_q: bool
     abstained: int
     abstain_rate: float
@@ -51,7 +51,7 @@ class Overview(BaseModel):
     acr_np_equal_budget: float | None = Field(
         default=None, description="Equal-budget NP baseline (2N draws under P, full alpha)"
     )
-    baseline: Literal["same-run", "equal-budget", "sequential-np"] = Field(
+    baseline: Baseline = Field(
         default="same-run", description="The NP baseline the headline DSRS gain is against"
     )
     max_radius_np: float

@@ -7,18 +7,16 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
-from sqlalchemy.orm import Session
 
-from dsrs_api.dependencies import get_session
+from dsrs_api.dependencies import SessionDep
 from dsrs_api.services.job_comparison import MAX_COMPARED_JOBS, compare_jobs, selected_job_ids
-from dsrs_client.contract import Comparison
+from dsrs_client.contract import DEFAULT_CONFIDENCE, Comparison
 from dsrs_core.evaluation.common_inputs import InputMode
 
 __all__ = ["DOWNLOAD_TYPES", "router"]
 
 router = APIRouter(prefix="/v1/compare", tags=["jobs"])
 
-SessionDep = Annotated[Session, Depends(get_session)]
 
 #: Download format -> (media type, file extension).
 DOWNLOAD_TYPES = {
@@ -46,7 +44,9 @@ def _comparison(
         list[float] | None,
         Query(description="Table radii (default 0, 0.25, … to the largest radius)"),
     ] = None,
-    confidence: Annotated[float, Query(gt=0.0, lt=1.0, description="Interval coverage")] = 0.95,
+    confidence: Annotated[float, Query(gt=0.0, lt=1.0, description="Interval coverage")] = (
+        DEFAULT_CONFIDENCE
+    ),
     inputs: Annotated[
         InputMode,
         Query(

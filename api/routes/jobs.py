@@ -8,28 +8,33 @@ import re
 from collections.abc import Callable
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 from starlette.types import Scope
 
 from dsrs_api.authentication import Principal
-from dsrs_api.dependencies import get_dispatcher, get_principal, get_session, get_settings
+from dsrs_api.dependencies import (
+    DispatcherDep,
+    PrincipalDep,
+    SessionDep,
+    SettingsDep,
+)
 from dsrs_api.id_paths import JobId
 from dsrs_api.pagination import Offset
 from dsrs_api.services import deletions, job_reports
-from dsrs_api.services.dispatch import JobDispatcher
 from dsrs_api.services.job_submission import submit_job
 from dsrs_api.services.response_cache import CachedBody, ResponseCache, respond
-from dsrs_client.contract import JobCreate, JobOut, JobStatus, ResultsPage, Summary
-from dsrs_settings.api import ApiSettings
+from dsrs_client.contract import (
+    DEFAULT_CONFIDENCE,
+    JobCreate,
+    JobOut,
+    JobStatus,
+    ResultsPage,
+    Summary,
+)
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
-
-SessionDep = Annotated[Session, Depends(get_session)]
-SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
-DispatcherDep = Annotated[JobDispatcher, Depends(get_dispatcher)]
-PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
 @router.post(
@@ -213,7 +218,7 @@ def get_summary(
     radii: Annotated[list[float] | None, Query(description="Radii to report (repeatable)")] = None,
     confidence: Annotated[
         float, Query(gt=0.0, lt=1.0, description="Coverage of the intervals over the test set")
-    ] = 0.95,
+    ] = DEFAULT_CONFIDENCE,
 ) -> Summary:
     """Certified accuracy at radii and ACR of NP (same run; equal budget when the job has
     that baseline) and DSRS with confidence intervals, benign accuracy, and the DSRS gain

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
-from sqlalchemy.orm import Session
 
-from dsrs_api.authentication import Principal
-from dsrs_api.dependencies import get_principal, get_session, get_settings
+from dsrs_api.dependencies import (
+    PrincipalDep,
+    SessionDep,
+    SettingsDep,
+)
 from dsrs_api.errors import InvalidRequestError
 from dsrs_api.id_paths import ModelId
 from dsrs_api.pagination import Offset
@@ -17,14 +19,9 @@ from dsrs_api.services.model_catalogue import register_model
 from dsrs_api.services.upload_slots import upload_slot
 from dsrs_api.services.uploads import receive_file
 from dsrs_client.contract import ModelOut, Text
-from dsrs_settings.api import ApiSettings
 from dsrs_store import repository
 
 router = APIRouter(prefix="/v1/models", tags=["models"])
-
-SessionDep = Annotated[Session, Depends(get_session)]
-SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
-PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
 @router.post(

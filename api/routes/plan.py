@@ -4,13 +4,12 @@
 from __future__ import annotations
 
 from math import prod
-from typing import Annotated, Literal
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import ValidationError
-from sqlalchemy.orm import Session
 
-from dsrs_api.dependencies import get_session, get_settings
+from dsrs_api.dependencies import SessionDep, SettingsDep
 from dsrs_api.errors import InvalidRequestError
 from dsrs_client.contract import (
     DEFAULT_ALPHA,
@@ -25,19 +24,17 @@ from dsrs_client.contract import (
     MIN_ALPHA,
     MIN_RADIUS_UNIT,
     MIN_SIGMA,
+    NoiseFamily,
     PlanOut,
+    RadiusMode,
     plan_parameters,
 )
 from dsrs_core.evaluation.job_config import budget_plan
-from dsrs_settings import Settings
 from dsrs_store import repository
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/v1/plan", tags=["plan"])
-
-SessionDep = Annotated[Session, Depends(get_session)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 @router.get("", response_model=PlanOut)
@@ -48,7 +45,7 @@ def plan(
         float, Query(ge=MIN_SIGMA, le=MAX_SIGMA, description="User-facing sigma of P")
     ],
     n: Annotated[int, Query(ge=1, le=MAX_COUNT, description="Draws under P (and under Q)")],
-    family: Literal["gaussian", "general-gaussian"] = "gaussian",
+    family: NoiseFamily = "gaussian",
     k: Annotated[int, Query(ge=0, le=MAX_K)] = 0,
     dimension: Annotated[
         int | None, Query(ge=2, le=MAX_DIMENSION, description="Input dimension d")
@@ -65,7 +62,7 @@ def plan(
     radius_unit: Annotated[
         float, Query(ge=MIN_RADIUS_UNIT, le=MAX_RADIUS_UNIT)
     ] = DEFAULT_RADIUS_UNIT,
-    search_mode: Literal["exact", "original"] = "exact",
+    search_mode: RadiusMode = "exact",
     target_radius: Annotated[
         float | None,
         Query(

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from fastapi import APIRouter, Depends
-from sqlalchemy.orm import Session
 
 from dsrs_api.authentication import require_admin
-from dsrs_api.dependencies import get_session
+from dsrs_api.dependencies import SessionDep
 from dsrs_api.routes.tenant_schemas import ApiKeyOut, TenantCreate, TenantOut
 from dsrs_store import tenants
 
 router = APIRouter(prefix="/v1/tenants", tags=["tenants"], dependencies=[Depends(require_admin)])
-
-SessionDep = Annotated[Session, Depends(get_session)]
 
 
 @router.post("", response_model=TenantOut, status_code=201)

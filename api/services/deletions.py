@@ -21,15 +21,13 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
-from dsrs_client.contract import FINAL_STATUSES
+from dsrs_client.contract import ACTIVE_STATUSES, FINAL_STATUSES
 from dsrs_settings.api import ApiSettings
 from dsrs_store import repository
 from dsrs_store.errors import ConflictError
 from dsrs_store.tables import JobRecord
 
 __all__ = ["delete_input_set", "delete_job", "delete_model"]
-
-IN_FLIGHT = ("queued", "running")
 
 
 def delete_job(session: Session, job_id: str) -> None:
@@ -45,7 +43,7 @@ def delete_job(session: Session, job_id: str) -> None:
 
 def delete_input_set(session: Session, settings: ApiSettings, input_set_id: str) -> None:
     input_set = repository.get_input_set(session, input_set_id)
-    users = repository.jobs_using(session, input_set_id=input_set.id, statuses=IN_FLIGHT)
+    users = repository.jobs_using(session, input_set_id=input_set.id, statuses=ACTIVE_STATUSES)
     if users:
         raise ConflictError(
             f"input set {input_set.id} is used by {_listing(users)}; wait for "
@@ -60,7 +58,7 @@ def delete_input_set(session: Session, settings: ApiSettings, input_set_id: str)
 def delete_model(session: Session, settings: ApiSettings, model_id: str) -> None:
     model = repository.get_model(session, model_id)
     users = repository.jobs_using(session, model_id=model.id)
-    running = [job for job in users if job.status in IN_FLIGHT]
+    running = [job for job in users if job.status in ACTIVE_STATUSES]
     if running:
         raise ConflictError(
             f"model {model.id} is used by {_listing(running)}; wait for "

@@ -33,6 +33,7 @@ from typing import Any
 
 from fastapi import Response
 
+from dsrs_client.contract import JobStatus
 from dsrs_store.errors import NotFoundError
 
 __all__ = [
@@ -53,7 +54,9 @@ DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 FINAL_CACHE_CONTROL = "private, max-age=86400"
 #: Everything else: revalidate every time (the ETag makes that a 304 when unchanged).
 LIVE_CACHE_CONTROL = "private, no-cache"
-FINAL_STATUS = "succeeded"
+#: The one status after which neither the job nor its rows change (see above; a failed or
+#: cancelled job may still get a row, so the contract's FINAL_STATUSES is not the rule here).
+UNCHANGING_STATUS: JobStatus = "succeeded"
 
 
 def etag_of(body: bytes) -> str:
@@ -85,7 +88,7 @@ class CachedBody:
             owner_id=owner_id,
             body=body,
             media_type=media_type,
-            final=status == FINAL_STATUS,
+            final=status == UNCHANGING_STATUS,
             etag=etag_of(body),
             headers=dict(headers or {}),
         )

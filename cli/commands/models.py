@@ -10,7 +10,7 @@ import typer
 from dsrs_cli.connection import client_options, open_client, print_json, print_record
 from dsrs_cli.id_prefixes import resolve_id
 from dsrs_cli.options.parsing import parse_floats
-from dsrs_cli.terminal_text import markup
+from dsrs_cli.terminal_text import markup, plain
 
 if TYPE_CHECKING:
     from dsrs_client.contract import ModelOut
@@ -152,20 +152,29 @@ def remove(
 
 
 def _print_models(models: list[ModelOut]) -> None:
+    from rich import box
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=f"{len(models)} model(s)")
-    for column in ("id", "name", "format", "architecture", "input shape", "classes", "created"):
-        table.add_column(column)
+    from dsrs_cli.id_prefixes import SHOWN_ID_LENGTH
+
+    def cut(value: str) -> Text:  # one line, cut with "…" when the column is narrowed
+        return Text(plain(value), no_wrap=True, overflow="ellipsis")
+
+    # One line per model in 80 columns: short ids and the creation day (models show has the
+    # rest); only the name column gives way when the terminal is too narrow for it.
+    table = Table(title=f"{len(models)} model(s)", box=box.SIMPLE_HEAD, pad_edge=False)
+    for column in ("id", "name", "format", "architecture", "shape", "classes", "created"):
+        table.add_column(column, no_wrap=column != "name")
     for m in models:
         table.add_row(
-            markup(m.id),
-            markup(m.name),
+            m.id[:SHOWN_ID_LENGTH],
+            cut(m.name),
             markup(m.format),
             markup(m.architecture or ""),
             "x".join(map(str, m.input_shape)),
             str(m.num_classes),
-            m.created_at.strftime("%Y-%m-%d %H:%M"),
+            m.created_at.strftime("%Y-%m-%d"),
         )
     Console().print(table)

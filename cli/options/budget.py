@@ -3,9 +3,11 @@ locally (``dsrs plan``, ``dsrs certify-local``): one name, type and help text ea
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 import typer
+
+from dsrs_client.contract.choices import NoiseFamily, RadiusMode
 
 __all__ = [
     "AlphaOption",
@@ -17,9 +19,7 @@ __all__ = [
     "SearchModeOption",
 ]
 
-FamilyOption = Annotated[
-    Literal["gaussian", "general-gaussian"], typer.Option(help="Noise family of P.")
-]
+FamilyOption = Annotated[NoiseFamily, typer.Option(help="Noise family of P.")]
 KOption = Annotated[int, typer.Option(help="k of a general-gaussian P.")]
 QSigmaOption = Annotated[float | None, typer.Option(help="Sigma of Q (DSRS).")]
 QThresholdOption = Annotated[
@@ -29,4 +29,4 @@ AlphaOption = Annotated[float, typer.Option(help="Failure probability.")]
 RadiusUnitOption = Annotated[
     float, typer.Option(help="Grid step of DSRS radii, in units of sigma.")
 ]
-SearchModeOption = Annotated[Literal["exact", "original"], typer.Option(help="exact or original.")]
+SearchModeOption = Annotated[RadiusMode, typer.Option(help="exact or original.")]

@@ -3,16 +3,15 @@
 Every leaf of :class:`dsrs_client.contract.JobCreate`
 (:func:`dsrs_cli.options.job_requests.job_fields`)
 becomes an option named after its flat name (``--sigma``, ``--q-sigma``, ``--target-radii``,
-``--first-look``…), with its aliases as further names (``--model``, ``--tag``); a parameter
-added to the contract appears here by itself. Choices come from ``Literal`` types, help from
-the field's description (or the short texts below).
+``--first-look``…); its other names (``--model``, ``--tag``) work too and are named in its
+help. A parameter added to the contract appears here by itself. Choices come from
+``Literal`` types, help from the field's description (:func:`option_help`).
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
-import types
 import typing
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
@@ -21,72 +20,77 @@ import typer
 
 from dsrs_cli.options.parsing import parse_floats, parse_ints, parse_threshold
 
-__all__ = ["job_field_values", "with_job_field_options"]
+__all__ = ["job_field_values", "option_help", "with_job_field_options"]
 
 PANEL = "Job fields (the body of POST /v1/jobs)"
 
-#: Help of fields whose contract description is missing or long.
-HELP = {
-    "model_id": "Model id or unique prefix.",
-    "dataset": "Built-in dataset (the server's: digits always; mnist, cifar10 if installed).",
-    "split": "train or test.",
-    "input_set_id": "Uploaded input set id or unique prefix.",
-    "indices": "Comma-separated input indices.",
-    "start": "First index of a range.",
-    "stop": "End of the range (exclusive).",
-    "step": "Step of the range.",
-    "mode": "evaluate (labels) or predict.",
-    "family": "Noise family of P.",
-    "sigma": "Sigma of P.",
-    "k": "k of a general-gaussian P.",
-    "q_sigma": "Sigma of Q (DSRS).",
-    "q_threshold": "Thresholded Q: percentile in (0, 1), x or x+.",
-    "n_selection": "Selection draws n0.",
-    "n": "Draws under P and under Q (sequential: at most).",
-    "alpha": "Failure probability.",
-    "batch_size": "Noisy copies per pass.",
-    "radius_method": "Radius search: grid or precise.",
-    "radius_unit": "Grid step of DSRS radii, in units of sigma.",
-    "radius_tolerance": "Precision of the precise radius search.",
-    "radius_mode": "Radius search: exact or original (the paper's).",
-    "target_radii": "Sequential sampling: comma-separated target radii; an input stops once "
-    "certified at each (or once one is out of reach).",
-    "tolerance": "Sequential sampling: stop once the radius would not reach the next "
-    "multiple of this (instead of target radii).",
-    "first_look": "Sequential sampling: draws at the first look.",
-    "growth": "Sequential sampling: draws grow by this factor per look.",
-    "final_share": "Sequential sampling: share of alpha for the last look.",
-    "seed": "Seed (random if omitted).",
-    "name": "A name to find the job by.",
-    "tags": "A tag (repeatable); filter with jobs list.",
-    "baseline": "NP baseline of a DSRS job: same-run (default) or equal-budget (N more draws "
-    "under P, NP from the pooled 2N at the full alpha: the DSRS paper's baseline).",
-}
+
+def _parameters(field: Any) -> list[inspect.Parameter]:
+    """The field's option, and one hidden option per other name of it (``--model`` for
+    ``--model-id``): the help lists one name per field, which keeps it legible at 80
+    columns, and names the others in the text."""
+    names = _names(field)
+    help_text = option_help(field)
+    kind, choices = _option_type(field)
+    metavar = "<list>" if field.list_item is not None else None
+    if field.name == "tags":
+        kind, metavar = list[str], "<text>"
+    if choices:
+        kind = Literal[tuple(choices)]  # typer checks them; the help names them
+        metavar = "<name>"
+        help_text = f"{help_text} One of: {', '.join(choices)}."
+    if len(names) > 1:
+        help_text += f" Also {', '.join(_flag(name) for name in names[1:])}."
+    shown = typer.Option(_flag(names[0]), help=help_text, metavar=metavar, rich_help_panel=PANEL)
+    parameters = [_keyword(field.name, kind, shown)]
+    for name in names[1:]:
+        hidden = typer.Option(_flag(name), metavar=metavar, hidden=True)
+        parameters.append(_keyword(_hidden_name(name), kind, hidden))
+    return parameters
 
 
-def _parameter(field: Any) -> inspect.Parameter:
+def _names(field: Any) -> list[str]:
+    """The field's flat name and its aliases; the one most typed first (``tag``)."""
     from dsrs_cli.options.job_requests import ALIASES
 
     names = [field.name, *(alias for alias, target in ALIASES.items() if target == field.name)]
-    flags = [f"--{name.replace('_', '-')}" for name in names]
-    help_text = HELP.get(field.name) or field.description or f"{'.'.join(field.path)}."
-    kind, choices = _option_type(field)
-    if field.name == "tags":
-        flags, kind = ["--tag", "--tags"], list[str]
-    if choices:
-        kind = Literal[tuple(choices)]  # typer offers them as choices
-    option = typer.Option(*flags, help=help_text, rich_help_panel=PANEL)
+    return names[::-1] if field.name == "tags" else names
+
+
+def _flag(name: str) -> str:
+    return f"--{name.replace('_', '-')}"
+
+
+def _hidden_name(name: str) -> str:
+    return f"{name}_alias"
+
+
+def _keyword(name: str, kind: Any, option: Any) -> inspect.Parameter:
     return inspect.Parameter(
-        field.name,
+        name,
         inspect.Parameter.KEYWORD_ONLY,
         default=None,
         annotation=Annotated[kind | None, option],
     )
 
 
+def option_help(field: Any) -> str:
+    """The field's description up to its first full stop (the API documentation has the
+    rest), and how a list is typed."""
+    description = field.description or f"{'.'.join(field.path)}."
+    first = description.split(". ", 1)[0].rstrip(".") + "."
+    if field.list_item is not None and field.name != "tags":
+        first += " Comma-separated."
+    elif field.name == "tags":
+        first += " Repeatable."
+    return first
+
+
 def _option_type(field: Any) -> tuple[Any, list[str]]:
     """The option's Python type and its choices (for ``Literal`` fields)."""
-    values = _flatten(field.annotation)
+    from dsrs_cli.options.job_requests import allowed_types
+
+    values = allowed_types(field.annotation)
     literals = [v for t in values if typing.get_origin(t) is typing.Literal for v in t.__args__]
     if literals and all(typing.get_origin(t) is typing.Literal for t in values):
         return str, [str(v) for v in literals]
@@ -95,18 +99,9 @@ def _option_type(field: Any) -> tuple[Any, list[str]]:
     return (values[0] if values[0] in (int, float, str) else str), []
 
 
-def _flatten(annotation: Any) -> list[Any]:
-    """The types an annotation allows (unions opened, Annotated and None removed)."""
-    if typing.get_origin(annotation) is typing.Annotated:
-        return _flatten(typing.get_args(annotation)[0])
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        return [t for arg in typing.get_args(annotation) for t in _flatten(arg)]
-    return [] if annotation is type(None) else [annotation]
-
-
 def job_field_values(values: dict[str, Any]) -> dict[str, Any]:
     """The flat fields given on the command line, parsed (lists, thresholds)."""
-    from dsrs_cli.options.job_requests import job_fields
+    from dsrs_cli.options.job_requests import allowed_types, job_fields
 
     fields = job_fields()
     flat: dict[str, Any] = {}
@@ -118,9 +113,9 @@ def job_field_values(values: dict[str, Any]) -> dict[str, Any]:
             value = parse_threshold(value)
         elif name == "tags":
             value = list(value)
-        elif lists := [t for t in _flatten(field.annotation) if typing.get_origin(t) is list]:
-            (item,) = typing.get_args(lists[0])
-            value = parse_ints(value) if _flatten(item) == [int] else parse_floats(value)
+        elif field.list_item is not None:
+            integers = allowed_types(field.list_item) == [int]
+            value = parse_ints(value) if integers else parse_floats(value)
         flat[name] = value
     return flat
 
@@ -139,7 +134,15 @@ class with_job_field_options:  # noqa: N801 - used as a decorator, named like on
     def __call__(self, **values: Any) -> Any:
         from dsrs_cli.options.job_requests import job_fields
 
-        given = {name: values.pop(name) for name in job_fields()}
+        given = {}
+        for name, field in job_fields().items():
+            shown, *others = _names(field)
+            flags = {_flag(shown): values.pop(name)}
+            flags |= {_flag(other): values.pop(_hidden_name(other)) for other in others}
+            set_by = {flag: value for flag, value in flags.items() if value not in (None, [], ())}
+            if len(set_by) > 1:
+                raise typer.BadParameter(f"give one of {', '.join(set_by)}, not both")
+            given[name] = next(iter(set_by.values()), None)
         return self.command(**values, job_fields=job_field_values(given))
 
     @functools.cached_property
@@ -148,4 +151,5 @@ class with_job_field_options:  # noqa: N801 - used as a decorator, named like on
 
         signature = inspect.signature(self.command, eval_str=True)
         own = [p for name, p in signature.parameters.items() if name != "job_fields"]
-        return signature.replace(parameters=[*own, *(_parameter(f) for f in job_fields().values())])
+        added = [p for field in job_fields().values() for p in _parameters(field)]
+        return signature.replace(parameters=[*own, *added])

@@ -20,6 +20,7 @@ __all__ = [
     "Q_FIELDS",
     "JobField",
     "RequestFieldError",
+    "allowed_types",
     "job_fields",
     "load_document",
     "merge",
@@ -49,6 +50,26 @@ class JobField:
     path: tuple[str, ...]
     annotation: Any
     description: str | None
+
+    @property
+    def list_item(self) -> Any:
+        """The item type when the field is a list (``tags``, ``target_radii``…), else None."""
+        import typing
+
+        lists = [t for t in allowed_types(self.annotation) if typing.get_origin(t) is list]
+        return typing.get_args(lists[0])[0] if lists else None
+
+
+def allowed_types(annotation: Any) -> list[Any]:
+    """The types an annotation allows (unions opened, Annotated and None removed)."""
+    import types
+    import typing
+
+    if typing.get_origin(annotation) is typing.Annotated:
+        return allowed_types(typing.get_args(annotation)[0])
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return [t for arg in typing.get_args(annotation) for t in allowed_types(arg)]
+    return [] if annotation is type(None) else [annotation]
 
 
 @functools.cache
@@ -95,7 +116,8 @@ FLAT_FIELDS: dict[str, tuple[str, ...]] = {name: f.path for name, f in job_field
 FLAT_FIELDS.update({alias: FLAT_FIELDS[name] for alias, name in ALIASES.items()})
 #: Flat names that replace Q as a whole (Q has exactly one of sigma or threshold).
 Q_FIELDS = {name: path[-1] for name, path in FLAT_FIELDS.items() if path[0] == "q"}
-_LIST_FIELDS = {"tags", "target_radii", "indices"}
+#: Paths of the list fields: a single value in a file stands for a list of one.
+_LIST_PATHS = {field.path for field in job_fields().values() if field.list_item is not None}
 
 
 class RequestFieldError(ValueError):
@@ -126,7 +148,7 @@ def nested_fields(flat: Mapping[str, Any]) -> dict[str, Any]:
             continue
         if name not in FLAT_FIELDS:
             raise RequestFieldError(unknown_field_message(name, "job field"))
-        if FLAT_FIELDS[name][-1] in _LIST_FIELDS and isinstance(value, str | int | float):
+        if FLAT_FIELDS[name] in _LIST_PATHS and isinstance(value, str | int | float):
             value = [value]  # `tag: x` in a file means `tags: [x]`
         target = body
         *parents, leaf = FLAT_FIELDS[name]

@@ -10,6 +10,7 @@ worker → engine config typed.
 ``defaults``           the parameters' defaults (plain constants)
 ``bounds``             the bounds of every number a client may send (plain constants)
 ``schemas``            response bodies (:class:`JobOut`, :class:`SampleOut`, ...)
+``choices``            the named choices of the parameters (``Literal`` types)
 ``job_status``         status names, which are final
 ``dataset_catalogue``  the dataset catalogue and the built-in splits
 =====================  ==========================================================
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from dsrs_client.contract.bounds import (
+        MAX_BATCH_SIZE,
         MAX_COUNT,
         MAX_DIMENSION,
         MAX_FINAL_SHARE,
@@ -44,6 +46,13 @@ if TYPE_CHECKING:
         MIN_SEQUENTIAL_TOLERANCE,
         MIN_SIGMA,
     )
+    from dsrs_client.contract.choices import (
+        Baseline,
+        JobMode,
+        NoiseFamily,
+        RadiusMethod,
+        RadiusMode,
+    )
     from dsrs_client.contract.dataset_catalogue import (
         BUILTIN_SPLITS,
         DATASET_NAMES,
@@ -56,16 +65,15 @@ if TYPE_CHECKING:
     from dsrs_client.contract.defaults import (
         DEFAULT_ALPHA,
         DEFAULT_BATCH_SIZE,
+        DEFAULT_CONFIDENCE,
         DEFAULT_N,
         DEFAULT_N_SELECTION,
         DEFAULT_RADIUS_TOLERANCE,
         DEFAULT_RADIUS_UNIT,
     )
     from dsrs_client.contract.job_parameters import (
-        Baseline,
         InputsIn,
         JobCreate,
-        JobMode,
         JobParameters,
         NoiseIn,
         QIn,
@@ -86,6 +94,7 @@ if TYPE_CHECKING:
         write_result_csv,
     )
     from dsrs_client.contract.schemas import (
+        AccuracyMetric,
         CatalogueOut,
         CertificateFigures,
         CertifiedAccuracyRow,
@@ -111,6 +120,7 @@ if TYPE_CHECKING:
 _SUBMODULES = (
     "defaults",
     "bounds",
+    "choices",
     "job_status",
     "dataset_catalogue",
     "job_parameters",
@@ -125,12 +135,14 @@ __all__ = [
     "DATASET_NAMES",
     "DEFAULT_ALPHA",
     "DEFAULT_BATCH_SIZE",
+    "DEFAULT_CONFIDENCE",
     "DEFAULT_N",
     "DEFAULT_N_SELECTION",
     "DEFAULT_RADIUS_TOLERANCE",
     "DEFAULT_RADIUS_UNIT",
     "FINAL_STATUSES",
     "JOB_STATUSES",
+    "MAX_BATCH_SIZE",
     "MAX_COUNT",
     "MAX_DIMENSION",
     "MAX_FINAL_SHARE",
@@ -150,6 +162,7 @@ __all__ = [
     "MIN_SEQUENTIAL_TOLERANCE",
     "MIN_SIGMA",
     "RESULT_CSV_COLUMNS",
+    "AccuracyMetric",
     "Baseline",
     "BuiltinSplit",
     "CatalogueOut",
@@ -172,9 +185,12 @@ __all__ = [
     "JobStatus",
     "JobTimings",
     "ModelOut",
+    "NoiseFamily",
     "NoiseIn",
     "PlanOut",
     "QIn",
+    "RadiusMethod",
+    "RadiusMode",
     "RadiusSearchIn",
     "ResultsPage",
     "SampleOut",

@@ -5,6 +5,7 @@ finer rules, e.g. ``2k < d``, are the engine config's). Plain constants, no pyda
 from __future__ import annotations
 
 __all__ = [
+    "MAX_BATCH_SIZE",
     "MAX_COUNT",
     "MAX_DIMENSION",
     "MAX_FINAL_SHARE",
@@ -35,6 +36,8 @@ MIN_ALPHA = 1e-15
 MAX_K = 10**7
 #: Largest number of draws, batch size, index or count (a 32-bit column).
 MAX_COUNT = 2**31 - 1
+#: Most noisy copies in one forward pass (one batch is held in memory at once).
+MAX_BATCH_SIZE = 1_000_000
 #: Most explicit indices of one job.
 MAX_INDICES = 100_000
 #: Grid unit of the radius search: finer units only make ``start / unit`` overflow.

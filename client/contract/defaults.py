@@ -7,6 +7,7 @@ from __future__ import annotations
 __all__ = [
     "DEFAULT_ALPHA",
     "DEFAULT_BATCH_SIZE",
+    "DEFAULT_CONFIDENCE",
     "DEFAULT_FINAL_SHARE",
     "DEFAULT_FIRST_LOOK",
     "DEFAULT_LOOK_GROWTH",
@@ -24,6 +25,8 @@ DEFAULT_N = 1000
 DEFAULT_ALPHA = 0.001
 #: Noisy copies per forward pass.
 DEFAULT_BATCH_SIZE = 1000
+#: Confidence level of a summary's error bars (the [Re] DSRS report: 95 %).
+DEFAULT_CONFIDENCE = 0.95
 #: Step of the DSRS radius grid, and tolerance of the precise search.
 DEFAULT_RADIUS_UNIT = 0.05
 DEFAULT_RADIUS_TOLERANCE = 1e-4

@@ -19,6 +19,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from dsrs_client.contract.bounds import (
+    MAX_BATCH_SIZE,
     MAX_COUNT,
     MAX_FINAL_SHARE,
     MAX_INDICES,
@@ -37,7 +38,8 @@ from dsrs_client.contract.bounds import (
     MIN_SEQUENTIAL_TOLERANCE,
     MIN_SIGMA,
 )
-from dsrs_client.contract.dataset_catalogue import DatasetName
+from dsrs_client.contract.choices import Baseline, JobMode, NoiseFamily, RadiusMethod, RadiusMode
+from dsrs_client.contract.dataset_catalogue import DatasetName, SplitName
 from dsrs_client.contract.defaults import (
     DEFAULT_ALPHA,
     DEFAULT_BATCH_SIZE,
@@ -51,10 +53,8 @@ from dsrs_client.contract.defaults import (
 )
 
 __all__ = [
-    "Baseline",
     "InputsIn",
     "JobCreate",
-    "JobMode",
     "JobParameters",
     "NoiseIn",
     "QIn",
@@ -64,10 +64,6 @@ __all__ = [
     "plan_parameters",
 ]
 
-JobMode = Literal["predict", "evaluate"]
-#: The NP baseline a DSRS job is compared with (dsrs_core.evaluation.equal_budget).
-Baseline = Literal["same-run", "equal-budget", "sequential-np"]
-NoiseFamily = Literal["gaussian", "general-gaussian"]
 Sigma = Annotated[float, Field(ge=MIN_SIGMA, le=MAX_SIGMA)]
 Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 
@@ -93,9 +89,9 @@ class NoiseIn(Strict):
     """The smoothing distribution P. ``general-gaussian`` needs ``k`` (0 ≤ k < d/2), given
     explicitly; the Gaussian has none (0)."""
 
-    family: NoiseFamily = "gaussian"
-    sigma: Sigma
-    k: int = Field(default=0, ge=0, le=MAX_K)
+    family: NoiseFamily = Field(default="gaussian", description="Noise family of P.")
+    sigma: Sigma = Field(description="Sigma of P.")
+    k: int = Field(default=0, ge=0, le=MAX_K, description="k of a general-gaussian P.")
 
     @model_validator(mode="after")
     def k_given_for_general_gaussian(self) -> NoiseIn:
@@ -111,15 +107,31 @@ class QIn(Strict):
     """DSRS's second distribution Q: exactly one of ``sigma`` or ``threshold``
     (a percentile in (0, 1), or the heuristics ``"x"`` / ``"x+"``)."""
 
-    sigma: Sigma | None = None
-    threshold: Annotated[float, Field(gt=0, lt=1)] | Literal["x", "x+"] | None = None
+    sigma: Sigma | None = Field(default=None, description="Sigma of Q (DSRS).")
+    threshold: Annotated[float, Field(gt=0, lt=1)] | Literal["x", "x+"] | None = Field(
+        default=None, description="Thresholded Q: percentile in (0, 1), x or x+."
+    )
 
 
 class RadiusSearchIn(Strict):
-    method: Literal["grid", "precise"] = "grid"
-    unit: float = Field(default=DEFAULT_RADIUS_UNIT, ge=MIN_RADIUS_UNIT, le=MAX_RADIUS_UNIT)
-    tolerance: float = Field(default=DEFAULT_RADIUS_TOLERANCE, ge=MIN_RADIUS_TOLERANCE, le=1)
-    mode: Literal["exact", "original"] = "exact"
+    """How the DSRS radius is searched."""
+
+    method: RadiusMethod = Field(default="grid", description="How the DSRS radius is searched.")
+    unit: float = Field(
+        default=DEFAULT_RADIUS_UNIT,
+        ge=MIN_RADIUS_UNIT,
+        le=MAX_RADIUS_UNIT,
+        description="Grid step of DSRS radii, in units of sigma.",
+    )
+    tolerance: float = Field(
+        default=DEFAULT_RADIUS_TOLERANCE,
+        ge=MIN_RADIUS_TOLERANCE,
+        le=1,
+        description="Precision of the precise radius search.",
+    )
+    mode: RadiusMode = Field(
+        default="exact", description="Bound of the radius search (original: the paper's)."
+    )
 
 
 class SequentialIn(Strict):
@@ -130,29 +142,42 @@ class SequentialIn(Strict):
     multiple of it)."""
 
     target_radii: list[Annotated[float, Field(gt=0, le=MAX_RADIUS)]] = Field(
-        default_factory=list, max_length=MAX_TARGET_RADII
+        default_factory=list,
+        max_length=MAX_TARGET_RADII,
+        description="Sequential sampling: target radii; an input stops once certified at "
+        "each (or once one is out of reach).",
     )
-    tolerance: float | None = Field(default=None, ge=MIN_SEQUENTIAL_TOLERANCE, le=MAX_RADIUS)
+    tolerance: float | None = Field(
+        default=None,
+        ge=MIN_SEQUENTIAL_TOLERANCE,
+        le=MAX_RADIUS,
+        description="Sequential sampling: stop once the radius would not reach the next "
+        "multiple of this (instead of target radii).",
+    )
     levels: list[Annotated[float, Field(gt=0, le=MAX_RADIUS)]] = Field(
         default_factory=list,
         max_length=200,
-        description="Radius form: radii an input's certificate keeps besides the multiples of "
-        "the tolerance (e.g. a results table's radii).",
+        description="Sequential sampling, radius form: radii an input's certificate keeps "
+        "besides the multiples of the tolerance (such as a results table's radii).",
     )
     first_look: int = Field(
-        default=DEFAULT_FIRST_LOOK, ge=1, le=MAX_COUNT, description="Draws at the first look."
+        default=DEFAULT_FIRST_LOOK,
+        ge=1,
+        le=MAX_COUNT,
+        description="Sequential sampling: draws at the first look.",
     )
     growth: float = Field(
         default=DEFAULT_LOOK_GROWTH,
         ge=MIN_LOOK_GROWTH,
         le=MAX_LOOK_GROWTH,
-        description="Draws grow by this factor (looks are multiples of first_look).",
+        description="Sequential sampling: draws grow by this factor per look (looks are "
+        "multiples of first_look).",
     )
     final_share: float = Field(
         default=DEFAULT_FINAL_SHARE,
         ge=MIN_FINAL_SHARE,
         le=MAX_FINAL_SHARE,
-        description="Share of each run's alpha for the last look.",
+        description="Sequential sampling: share of each run's alpha for the last look.",
     )
 
 
@@ -161,29 +186,35 @@ class JobParameters(Strict):
 
     noise: NoiseIn
     q: QIn | None = Field(default=None, description="Omit for Neyman-Pearson only.")
-    n_selection: Count = DEFAULT_N_SELECTION
+    n_selection: Count = Field(
+        default=DEFAULT_N_SELECTION, description="Selection draws n0 (predict mode)."
+    )
     n: int = Field(
         default=DEFAULT_N,
         ge=1,
         le=MAX_COUNT,
-        description="Draws under P and (if q is set) under Q.",
+        description="Draws under P and (if q is set) under Q; sequential sampling: at most.",
     )
-    alpha: float = Field(default=DEFAULT_ALPHA, ge=MIN_ALPHA, lt=1)
-    batch_size: int = Field(default=DEFAULT_BATCH_SIZE, ge=1, le=MAX_COUNT)
+    alpha: float = Field(
+        default=DEFAULT_ALPHA, ge=MIN_ALPHA, lt=1, description="Failure probability."
+    )
+    batch_size: int = Field(
+        default=DEFAULT_BATCH_SIZE, ge=1, le=MAX_BATCH_SIZE, description="Noisy copies per pass."
+    )
     radius_search: RadiusSearchIn = RadiusSearchIn()
     sequential: SequentialIn | None = Field(
         default=None, description="Omit for fixed-N sampling (every input draws n)."
     )
     baseline: Baseline = Field(
         default="same-run",
-        description="NP baseline of a DSRS job. same-run: NP from the job's own N draws under "
-        "P (at the P share of alpha). equal-budget: also draw N more samples under P and "
-        "certify the pooled 2N draws with NP at the full alpha, the DSRS paper's baseline "
-        "(N more forward passes per input); the gain is then reported against it. "
-        "sequential-np (sequential jobs, whose P draws cannot be pooled): an independent "
-        "sequential NP run with its own draws and looks, budget 2N (the DSRS job's), at the "
-        "full alpha (up to 2N more forward passes per input; docs/sequential.md §7); the "
-        "gain is then reported against it.",
+        description="NP baseline of a DSRS job (equal-budget: the DSRS paper's). same-run: "
+        "NP from the job's own N draws under P (at the P share of alpha). equal-budget: "
+        "also draw N more samples under P and certify the pooled 2N draws with NP at the "
+        "full alpha, the DSRS paper's baseline (N more forward passes per input); the gain "
+        "is then reported against it. sequential-np (sequential jobs, whose P draws cannot "
+        "be pooled): an independent sequential NP run with its own draws and looks, budget "
+        "2N (the DSRS job's), at the full alpha (up to 2N more forward passes per input; "
+        "docs/sequential.md §7); the gain is then reported against it.",
     )
 
     @model_validator(mode="after")
@@ -223,13 +254,20 @@ class InputsIn(Strict):
     (a range; ``stop`` defaults to the end).
     """
 
-    dataset: DatasetName | None = None
-    split: Literal["train", "test"] = "test"
-    input_set_id: str | None = None
-    indices: list[Count] | None = Field(default=None, max_length=MAX_INDICES)
-    start: Count = 0
-    stop: Count | None = None
-    step: int = Field(default=1, ge=1, le=MAX_COUNT)
+    dataset: DatasetName | None = Field(
+        default=None,
+        description="Built-in dataset (the server's: digits always; mnist, cifar10 if installed).",
+    )
+    split: SplitName = Field(default="test", description="Split of the built-in dataset.")
+    input_set_id: str | None = Field(
+        default=None, description="Uploaded input set id or unique prefix."
+    )
+    indices: list[Count] | None = Field(
+        default=None, max_length=MAX_INDICES, description="Input indices."
+    )
+    start: Count = Field(default=0, description="First index of a range.")
+    stop: Count | None = Field(default=None, description="End of the range (exclusive).")
+    step: int = Field(default=1, ge=1, le=MAX_COUNT, description="Step of the range.")
 
     @model_validator(mode="after")
     def one_source(self) -> InputsIn:
@@ -242,7 +280,7 @@ class JobCreate(JobParameters):
     """Body of ``POST /v1/jobs``: the model, the inputs, the mode and seed, and the
     :class:`JobParameters`."""
 
-    model_id: str
+    model_id: str = Field(description="Model id or unique prefix.")
     inputs: InputsIn
     mode: JobMode = Field(
         default="evaluate",
@@ -250,11 +288,13 @@ class JobCreate(JobParameters):
         "class with n_selection draws and abstain when the bound fails.",
     )
     seed: int | None = Field(
-        default=None, ge=0, le=MAX_SEED, description="0 <= seed < 2**63; random if omitted."
+        default=None, ge=0, le=MAX_SEED, description="Seed (random if omitted; 0 <= seed < 2**63)."
     )
-    name: Text | None = Field(default=None, max_length=200, description="A name to find it by.")
+    name: Text | None = Field(
+        default=None, max_length=200, description="A name to find the job by."
+    )
     tags: list[Annotated[Text, Field(min_length=1, max_length=64)]] = Field(
-        default_factory=list, max_length=32, description="Labels to filter jobs by."
+        default_factory=list, max_length=32, description="Tags to filter jobs by (jobs list --tag)."
     )
 
     def parameters(self) -> JobParameters:
@@ -275,7 +315,7 @@ def plan_parameters(
     q_sigma: float | None,
     q_threshold: float | str | None,
     radius_unit: float,
-    search_mode: Literal["exact", "original"],
+    search_mode: RadiusMode,
 ) -> JobParameters:
     """The parameters a budget plan is asked for by its flat names (the query of ``GET
     /v1/plan`` and the options of ``dsrs plan``). Raises ``pydantic.ValidationError`` for

@@ -7,11 +7,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
+from dsrs_client.contract.choices import Baseline, JobMode
 from dsrs_client.contract.dataset_catalogue import BUILTIN_SPLITS, DATASET_NAMES, DATASETS
-from dsrs_client.contract.job_parameters import Baseline, JobMode, JobParameters
+from dsrs_client.contract.defaults import DEFAULT_CONFIDENCE
+from dsrs_client.contract.job_parameters import JobParameters
 from dsrs_client.contract.job_status import FINAL_STATUSES, JOB_STATUSES, JobStatus
 
 __all__ = [
+    "AccuracyMetric",
     "CatalogueOut",
     "CertificateFigures",
     "CertifiedAccuracyRow",
@@ -196,6 +199,11 @@ class CertifiedAccuracyRow(BaseModel):
     np_equal_budget_interval: Interval | None = None
 
 
+#: What a summary's figures are: certified accuracy (every input labelled) or the
+#: fraction certified.
+AccuracyMetric = Literal["certified_accuracy", "certified_fraction"]
+
+
 class Summary(BaseModel):
     job_id: str
     status: JobStatus
@@ -205,7 +213,7 @@ class Summary(BaseModel):
         description="True when every sample has a label: values are certified accuracy; "
         "otherwise the fraction certified at each radius."
     )
-    metric: Literal["certified_accuracy", "certified_fraction"]
+    metric: AccuracyMetric
     abstain_rate: float
     certified_accuracy: list[CertifiedAccuracyRow]
     acr_np: float
@@ -231,7 +239,7 @@ class Summary(BaseModel):
     acr_gain: float | None = Field(
         default=None, description="ACR of DSRS minus ACR of the NP baseline named in 'baseline'"
     )
-    confidence: float = 0.95
+    confidence: float = DEFAULT_CONFIDENCE
     interval_methods: dict[str, str] = Field(default_factory=dict)
     forward_passes: int = Field(
         default=0, description="Forward passes of the base classifier used by these samples."

@@ -26,6 +26,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.stats import t as student_t
 
+from dsrs_client.contract.defaults import DEFAULT_CONFIDENCE
 from dsrs_core.bounds import clopper_pearson
 from dsrs_core.errors import InvalidParameterError
 from dsrs_core.evaluation.radius_counting import RADIUS_MATCH_TOLERANCE, radius_in_files
@@ -42,8 +43,6 @@ __all__ = [
     "proportion_interval",
 ]
 
-#: Confidence level of the error bars shown by default (the [Re] DSRS report: 95 %).
-DEFAULT_CONFIDENCE = 0.95
 PROPORTION_INTERVAL_METHOD = "Clopper-Pearson (exact binomial) on the count"
 ACR_INTERVAL_METHOD = "Student t on the mean radius (clipped at 0)"
 

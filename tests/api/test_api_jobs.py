@@ -299,6 +299,7 @@ BAD_PARAMETERS = [
     ({"alpha": 1.5}, "less than 1"),
     ({"alpha": 5e-324}, "greater than or equal to"),
     ({"batch_size": 0}, "greater than or equal to 1"),
+    ({"batch_size": 1_000_001}, "less than or equal to 1000000"),
     ({"seed": -1}, "greater than or equal to 0"),
     ({"seed": 2**64}, "less than or equal to 9223372036854775807"),
     ({"mode": "guess"}, "predict"),

@@ -68,3 +68,15 @@ def test_a_whole_body_error_has_no_stray_colon(run_cli) -> None:  # type: ignore
     message = " ".join(result.stderr.replace("│", " ").split())
     assert result.exit_code == 2 and "invalid job request: Value error, baseline" in message
     assert ": :" not in message
+
+
+def test_a_single_value_in_a_file_is_a_list_of_one_for_every_list_field() -> None:
+    from dsrs_cli.options.job_requests import job_fields
+
+    list_fields = [field for field in job_fields().values() if field.list_item is not None]
+    assert {"tags", "target_radii", "levels", "indices"} <= {f.name for f in list_fields}
+    for field in list_fields:
+        body = nested_fields({field.name: 3})
+        for name in field.path[:-1]:
+            body = body[name]
+        assert body[field.path[-1]] == [3], field.name
