@@ -42,7 +42,11 @@ from dsrs_core.config import (
     RadiusSearch,
     SequentialSpec,
 )
-from dsrs_core.evaluation import average_certified_radius, certified_accuracy, counted_radii
+from dsrs_core.evaluation.radius_counting import (
+    average_certified_radius,
+    certified_accuracy,
+    counted_radii,
+)
 from dsrs_core.sampling.seeds import equal_budget_seed
 
 RADII = (0.25, 0.5, 0.6, 0.75)

@@ -65,7 +65,7 @@ from dsrs_core.config import (
     SequentialSpec,
 )
 from dsrs_core.counts_to_certificate import certificate_from_counts
-from dsrs_core.evaluation import certified_accuracy
+from dsrs_core.evaluation.radius_counting import certified_accuracy
 from dsrs_core.results import SampleCounts
 from dsrs_core.sampling.draw_plan import plan_q_draws
 from dsrs_core.sampling.early_stopping import Draw, DrawRequest, draw_counts_sequential

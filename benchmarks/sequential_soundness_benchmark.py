@@ -20,7 +20,7 @@ the job defaults (radius form, tolerance one grid unit = 0.05 sigma, first look 
 default radius search) with a budget of 10 000 per run.
 
 ``baseline …`` rows: the same-cost NP baseline of a sequential DSRS job (docs/sequential.md
-§7; :func:`dsrs_core.equal_budget.sequential_baseline_config`): an independent sequential
+§7; :func:`dsrs_core.evaluation.equal_budget.sequential_baseline_config`): an independent sequential
 NP run with budget 2N, all of alpha, its own looks, for the DSRS configuration above (GG P)
 and for the same job with a Gaussian P (where NP is tight for a half-space, so its
 violation rate sits near its bound and would show a schedule that spent too much alpha).
@@ -50,7 +50,7 @@ from dsrs_core.config import (
     SequentialSpec,
 )
 from dsrs_core.counts_to_certificate import certificate_from_counts
-from dsrs_core.equal_budget import sequential_baseline_config
+from dsrs_core.evaluation.equal_budget import sequential_baseline_config
 from dsrs_core.sampling.sequential_draws import draw_sequential_counts
 
 SHAPE = (1, 8, 8)

@@ -117,7 +117,7 @@ def recertify_samples(
         Parameters out of range (the message says what is allowed).
     """
     from dsrs_core.counts_to_certificate import certificate_from_counts
-    from dsrs_core.job_config import certification_config
+    from dsrs_core.evaluation.job_config import certification_config
     from dsrs_core.results import certificate_fields, counts_of_row
 
     config = certification_config(parameters)

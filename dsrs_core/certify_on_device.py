@@ -23,13 +23,13 @@ import torch
 
 from dsrs_core.config import CertificationConfig
 from dsrs_core.counts_to_certificate import certificate_from_counts
-from dsrs_core.equal_budget import (
+from dsrs_core.errors import InvalidParameterError
+from dsrs_core.evaluation.equal_budget import (
     EqualBudgetRadius,
     SequentialBaselineRadius,
     equal_budget_np_radius,
     sequential_baseline_config,
 )
-from dsrs_core.errors import InvalidParameterError
 from dsrs_core.results import Certificate, SampleCounts
 from dsrs_core.sampling.classifier import Classifier
 from dsrs_core.sampling.counts import DEFAULT_BATCH_SIZE, draw_counts_batch
@@ -153,7 +153,8 @@ def equal_budget_baseline(
     device: str | torch.device | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
 ) -> EqualBudgetRadius:
-    """The DSRS paper's NP baseline for a DSRS certificate (:mod:`dsrs_core.equal_budget`).
+    """The DSRS paper's NP baseline for a DSRS certificate
+    (:mod:`dsrs_core.evaluation.equal_budget`).
 
     Draws ``config.n`` further samples under P (the Q budget spent on P), counts agreement
     with the class the certificate counted, pools them with its P run and certifies the
@@ -196,7 +197,7 @@ def sequential_np_baseline(
     """The same-cost NP baseline of a sequential DSRS certificate (docs/sequential.md §7):
     an independent sequential NP run for the class the certificate counted, with fresh
     draws under P seeded by ``seed``, budget ``2·config.n``, all of ``alpha``, its own looks
-    (:func:`dsrs_core.equal_budget.sequential_baseline_config`).
+    (:func:`dsrs_core.evaluation.equal_budget.sequential_baseline_config`).
 
     Parameters
     ----------

@@ -205,7 +205,7 @@ class CertificationConfig:
 
     ``n`` has no default: a job's budget comes from the contract
     (:data:`dsrs_client.contract.defaults.DEFAULT_N`, through
-    :func:`dsrs_core.job_config.certification_config`), and a direct caller of the engine
+    :func:`dsrs_core.evaluation.job_config.certification_config`), and a direct caller of the engine
     says what it spends. The other defaults equal the contract's
     (``tests/dsrs_core/test_engine_defaults.py``), which the engine cannot import.
     """

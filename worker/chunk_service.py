@@ -21,7 +21,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from dsrs_client.contract import FINAL_STATUSES
-from dsrs_core.job_config import certification_config
+from dsrs_core.evaluation.job_config import certification_config
 from dsrs_core.results import Certificate, certificate_fields
 from dsrs_core.sampling.seeds import equal_budget_seed, sample_seed
 from dsrs_settings.worker import WorkerSettings
@@ -177,7 +177,7 @@ def _certified_row(
     import torch
 
     from dsrs_core.certify_on_device import certify, equal_budget_baseline, sequential_np_baseline
-    from dsrs_core.equal_budget import EQUAL_BUDGET, SEQUENTIAL_NP
+    from dsrs_core.evaluation.equal_budget import EQUAL_BUDGET, SEQUENTIAL_NP
 
     config = certification_config(job.parameters)
     label = chunk.labels[row]

@@ -2,7 +2,7 @@
 
 Per sample: the extra N draws under P (``baseline_extra_count`` of ``baseline_extra_n``
 agree with the counted class), the pooled lower bound at the full alpha and the NP radius
-certified from it (dsrs_core.equal_budget). NULL for jobs without that baseline.
+certified from it (dsrs_core.evaluation.equal_budget). NULL for jobs without that baseline.
 
 Revision ID: 0004
 Revises: 0003

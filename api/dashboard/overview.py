@@ -1,15 +1,15 @@
 """Job-level aggregates for the dashboard, computed in one pass over five columns.
 
-Counting follows docs/math.md §6 and :func:`dsrs_api.services.job_reports.summary`: an
-abstention (and, with labels, a wrong prediction) never counts; the DSRS radius of an input is
-``max(np_radius, dsrs_radius)``; the denominator is every input certified so far.
+Every figure is the summary's (:func:`dsrs_core.evaluation.job_summary.job_figures`, docs/math.md
+§6: an abstention, and with labels a wrong prediction, never counts; the DSRS radius of an
+input is ``max(np_radius, dsrs_radius)``; the denominator is every input certified so far);
+the curve and the gain histogram are the page's own.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
 
 import numpy as np
 from sqlalchemy import func, select
@@ -17,22 +17,15 @@ from sqlalchemy.orm import Session
 
 from dsrs_api.dashboard.schemas import Curve, GainHistogram, Overview
 from dsrs_client.contract import CertifiedAccuracyRow
-from dsrs_core.benign_accuracy import smoothed_prediction_correct
-from dsrs_core.equal_budget import EQUAL_BUDGET, SAME_RUN, same_cost_baseline
-from dsrs_core.evaluation import (
-    average_certified_radius,
-    certified_accuracy,
-    counted_radii,
-    forward_passes,
-    largest_radius,
-)
+from dsrs_core.evaluation.equal_budget import EQUAL_BUDGET
+from dsrs_core.evaluation.job_summary import JobShape, ResultColumns, job_figures
+from dsrs_core.evaluation.radius_counting import certified_accuracy, largest_radius
 from dsrs_store import repository
 from dsrs_store.tables import SampleRecord
 
 __all__ = [
     "CURVE_POINTS",
     "GAIN_BINS",
-    "TABLE_STEP",
     "OverviewCache",
     "job_overview",
     "overview_from_columns",
@@ -44,25 +37,12 @@ CURVE_POINTS = 201
 CURVE_OVERSHOOT = 1.05
 #: Bins of the DSRS-gain histogram.
 GAIN_BINS = 20
-#: Spacing of the printed certified-accuracy table (as in the paper's tables).
-TABLE_STEP = 0.25
 #: A gain below this is "no gain": it only absorbs the radius search's own resolution.
 GAIN_FLOOR = 1e-6
 
 
-@dataclass(frozen=True)
-class Columns:
-    label: np.ndarray  # float, NaN where unlabelled
-    prediction: np.ndarray  # float, NaN where abstained
-    counted_label: np.ndarray
-    p_count: np.ndarray
-    p_n: np.ndarray
-    np_radius: np.ndarray
-    dsrs_radius: np.ndarray  # float, NaN where not computed
-    baseline_p_lower: np.ndarray  # float, NaN where the equal-budget baseline was not drawn
-    baseline_np_radius: np.ndarray
-    q_n: np.ndarray | None = None  # draws used under Q, NaN where none
-    extra_n: np.ndarray | None = None  # equal-budget baseline's extra P draws, NaN where none
+#: The columns of a job's rows the overview reads (the summary's).
+Columns = ResultColumns
 
 
 class OverviewCache:
@@ -96,53 +76,24 @@ class OverviewCache:
 
 def job_overview(session: Session, job_id: str) -> Overview:
     job = repository.get_job(session, job_id)
-    rows = session.execute(
-        select(
-            SampleRecord.label,
-            SampleRecord.prediction,
-            SampleRecord.counted_label,
-            SampleRecord.p_count,
-            SampleRecord.p_n,
-            SampleRecord.np_radius,
-            SampleRecord.dsrs_radius,
-            SampleRecord.baseline_p_lower,
-            SampleRecord.baseline_np_radius,
-            SampleRecord.q_n,
-            SampleRecord.baseline_extra_n,
-        ).where(SampleRecord.job_id == job_id)
-    ).all()
-    # Column by column: ten times faster than one 2-D array from the row tuples; None → NaN.
-    values = [np.array(column, dtype=float) for column in zip(*rows, strict=True)] or [np.empty(0)] * 11
-    (label, prediction, counted_label, p_count, p_n, np_radius, dsrs_radius, baseline_p_lower,
-     baseline_np_radius, q_n, extra_n) = values
-    columns = Columns(
-        label=label,
-        prediction=prediction,
-        counted_label=counted_label,
-        p_count=p_count,
-        p_n=p_n,
-        np_radius=np_radius,
-        dsrs_radius=dsrs_radius,
-        baseline_p_lower=baseline_p_lower,
-        baseline_np_radius=baseline_np_radius,
-        q_n=q_n,
-        extra_n=extra_n,
-    )
+    fields = [getattr(SampleRecord, name) for name in ResultColumns.names()]
+    rows = session.execute(select(*fields).where(SampleRecord.job_id == job_id)).all()
+    shape = JobShape.of(job.parameters, job.mode)
     return overview_from_columns(
-        columns,
+        ResultColumns.from_values(rows),
         job_id=job.id,
         status=job.status,
         total=job.total,
         mode=job.mode,
-        uses_q=job.parameters.q is not None,
-        selection_draws=job.parameters.n_selection if job.mode == "predict" else 0,
-        draws_per_input=job.parameters.draws_per_input(job.mode),
-        baseline=same_cost_baseline(job.parameters.baseline),
+        uses_q=shape.uses_q,
+        selection_draws=shape.selection_draws,
+        draws_per_input=shape.draws_per_input,
+        baseline=shape.baseline,
     )
 
 
 def overview_from_columns(
-    columns: Columns,
+    columns: ResultColumns,
     *,
     job_id: str,
     status: str,
@@ -153,68 +104,64 @@ def overview_from_columns(
     draws_per_input: int = 0,
     baseline: str = EQUAL_BUDGET,
 ) -> Overview:
-    samples = len(columns.np_radius)
-    has_label = ~np.isnan(columns.label)
-    labelled = samples > 0 and bool(has_label.all())
-    abstained = np.isnan(columns.prediction)
-    np_radius = counted_radii(columns.prediction, columns.label, columns.np_radius)
-    dsrs_radius = counted_radii(
-        columns.prediction, columns.label, columns.np_radius, columns.dsrs_radius
-    )
-    # The same-cost NP baseline (when drawn for every input; ``baseline`` names it): its
-    # certificate predicts the counted class when its own lower bound is above 1/2
-    # (dsrs_api.services.job_reports.job_radii).
-    has_equal = samples > 0 and not np.isnan(columns.baseline_np_radius).any()
-    pooled_prediction = np.where(columns.baseline_p_lower > 0.5, columns.counted_label, np.nan)
-    equal_radius = counted_radii(pooled_prediction, columns.label, columns.baseline_np_radius)
-    largest = max(largest_radius(np_radius), largest_radius(dsrs_radius),
-                  largest_radius(equal_radius) if has_equal else 0.0)
+    shape = JobShape(uses_q, mode, selection_draws, draws_per_input, baseline)
+    figures = job_figures(columns, shape)
+    radii = figures.radii
+    np_radius = radii.np
+    dsrs_radius = radii.dsrs
+    equal_radius = radii.same_cost
+    samples = figures.inputs
+    largest = radii.largest()
     # A little past the largest radius, so that the plot shows every curve reaching 0.
     grid = np.linspace(0.0, largest * CURVE_OVERSHOOT, CURVE_POINTS) if largest else np.zeros(1)
-    steps = np.round(np.arange(0.0, largest + TABLE_STEP / 2, TABLE_STEP), 10)
-    np_table = certified_accuracy(np_radius, steps)
-    dsrs_table = certified_accuracy(dsrs_radius, steps)
-    equal_table = certified_accuracy(equal_radius, steps) if has_equal else [None] * len(steps)
+    equal_table = figures.same_cost.accuracy if figures.same_cost else [None] * len(figures.at)
+    dsrs_table = figures.dsrs.accuracy if figures.dsrs else [None] * len(figures.at)
     return Overview(
         job_id=job_id,
         status=status,
         samples=samples,
         total=total,
-        labelled=labelled,
-        metric="certified_accuracy" if labelled else "certified_fraction",
+        labelled=radii.labelled,
+        metric="certified_accuracy" if radii.labelled else "certified_fraction",
         uses_q=uses_q,
-        abstained=int(abstained.sum()),
-        abstain_rate=float(abstained.mean()) if samples else 0.0,
-        clean_accuracy=_clean_accuracy(columns, has_label, mode),
-        acr_np=average_certified_radius(np_radius),
-        acr_dsrs=average_certified_radius(dsrs_radius) if uses_q else None,
-        acr_np_equal_budget=average_certified_radius(equal_radius) if has_equal else None,
-        baseline=baseline if has_equal else SAME_RUN,
+        abstained=figures.abstained,
+        abstain_rate=figures.abstained / samples if samples else 0.0,
+        clean_accuracy=figures.np.benign.value if figures.np.benign else None,
+        acr_np=figures.np.acr.value,
+        acr_dsrs=figures.dsrs.acr.value if figures.dsrs else None,
+        acr_np_equal_budget=figures.same_cost.acr.value if figures.same_cost else None,
+        baseline=figures.baseline,
         max_radius_np=largest_radius(np_radius),
-        max_radius_dsrs=largest_radius(dsrs_radius) if uses_q else None,
+        max_radius_dsrs=largest_radius(dsrs_radius) if dsrs_radius is not None else None,
         curve=Curve(
             radius=[round(float(r), 6) for r in grid],
             np=_rounded(certified_accuracy(np_radius, grid)),
-            dsrs=_rounded(certified_accuracy(dsrs_radius, grid)) if uses_q else None,
-            np_equal_budget=_rounded(certified_accuracy(equal_radius, grid)) if has_equal else None,
+            dsrs=_rounded(certified_accuracy(dsrs_radius, grid))
+            if dsrs_radius is not None
+            else None,
+            np_equal_budget=_rounded(certified_accuracy(equal_radius, grid))
+            if equal_radius is not None
+            else None,
         ),
         table=[
             CertifiedAccuracyRow(
-                radius=float(r), np=a, dsrs=b if uses_q else None, np_equal_budget=c
+                radius=float(r),
+                np=a.value,
+                dsrs=b.value if b else None,
+                np_equal_budget=c.value if c else None,
             )
-            for r, a, b, c in zip(steps, np_table, dsrs_table, equal_table, strict=True)
+            for r, a, b, c in zip(
+                figures.at, figures.np.accuracy, dsrs_table, equal_table, strict=True
+            )
         ],
         # Against the job's NP baseline: equal-budget NP when it was drawn.
-        gain=_gain_histogram(np.nan_to_num(equal_radius) if has_equal else np_radius, dsrs_radius)
-        if uses_q
-        else None,
-        forward_passes=forward_passes(
-            columns.p_n,
-            columns.q_n if columns.q_n is not None else np.zeros(samples),
-            selection_draws,
+        gain=_gain_histogram(
+            np.nan_to_num(equal_radius) if equal_radius is not None else np_radius, dsrs_radius
         )
-        + (0 if columns.extra_n is None else int(np.nansum(columns.extra_n))),
-        forward_passes_budget=samples * draws_per_input,
+        if dsrs_radius is not None
+        else None,
+        forward_passes=figures.forward_passes,
+        forward_passes_budget=figures.forward_passes_budget,
     )
 
 
@@ -225,19 +172,6 @@ def _rounded(values: list[float]) -> list[float]:
 
 def _mean(values: np.ndarray) -> float:
     return float(values.mean()) if values.size else 0.0
-
-
-def _clean_accuracy(columns: Columns, has_label: np.ndarray, mode: str) -> float | None:
-    if not has_label.any():
-        return None
-    correct = smoothed_prediction_correct(
-        "predict" if mode == "predict" else "evaluate",
-        columns.label[has_label],
-        columns.counted_label[has_label],
-        columns.p_count[has_label],
-        columns.p_n[has_label],
-    )
-    return float(np.mean(correct))
 
 
 def _gain_histogram(np_radius: np.ndarray, dsrs_radius: np.ndarray) -> GainHistogram:

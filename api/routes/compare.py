@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from dsrs_api.dependencies import SessionDep
 from dsrs_api.services.job_comparison import MAX_COMPARED_JOBS, compare_jobs, selected_job_ids
 from dsrs_client.contract import DEFAULT_CONFIDENCE, Comparison
-from dsrs_core.common_inputs import InputMode
+from dsrs_core.evaluation.common_inputs import InputMode
 
 __all__ = ["DOWNLOAD_TYPES", "router"]
 
@@ -41,7 +41,8 @@ def _comparison(
         Query(max_length=32, description="Also compare the jobs with every tag given"),
     ] = None,
     radii: Annotated[
-        list[float] | None, Query(description="Table radii (default 0.25, 0.5, …)")
+        list[float] | None,
+        Query(description="Table radii (default 0, 0.25, … to the largest radius)"),
     ] = None,
     confidence: Annotated[float, Query(gt=0.0, lt=1.0, description="Interval coverage")] = (
         DEFAULT_CONFIDENCE

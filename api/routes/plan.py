@@ -1,4 +1,5 @@
-"""``GET /v1/plan``: best-case radii and cost of a budget (:mod:`dsrs_core.budget`)."""
+"""``GET /v1/plan``: best-case radii and cost of a budget
+(:mod:`dsrs_core.evaluation.budget_plan`)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ from dsrs_client.contract import (
     RadiusMode,
     plan_parameters,
 )
-from dsrs_core.job_config import budget_plan
+from dsrs_core.evaluation.job_config import budget_plan
 from dsrs_store import repository
 
 __all__ = ["router"]

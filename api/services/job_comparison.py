@@ -1,13 +1,14 @@
 """Several jobs side by side (``GET /v1/compare``, the dashboard's compare page).
 
 Numbers are recomputed from the stored rows with the summary's radii
-(:func:`dsrs_api.services.job_reports.job_radii`, the one counting rule of
-:mod:`dsrs_core.evaluation`) and the engine's interval methods
-(:mod:`dsrs_core.accuracy_intervals`), so they equal the summary's and ``dsrs compare``'s.
+(:func:`dsrs_core.evaluation.job_summary.job_radii`, the one counting rule of
+:mod:`dsrs_core.evaluation.radius_counting`) and the engine's interval methods
+(:mod:`dsrs_core.evaluation.accuracy_intervals`), so they equal the summary's and
+``dsrs compare``'s.
 
 Every job is computed on the inputs all compared jobs have, unless ``inputs="own"``
-(:mod:`dsrs_core.common_inputs`). An input is its built-in dataset, split and index, or its
-uploaded input set and index (:func:`input_key`); a job that holds an input twice counts
+(:mod:`dsrs_core.evaluation.common_inputs`). An input is its built-in dataset, split and index,
+or its uploaded input set and index (:func:`input_key`); a job that holds an input twice counts
 its first row.
 """
 
@@ -19,18 +20,31 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from dsrs_api.errors import InvalidRequestError
-from dsrs_api.services.job_reports import JobRadii, job_radii, table_radii
+from dsrs_api.services.job_reports import checked_radii
 from dsrs_client.contract import CertificateFigures, ComparedJob, Comparison, EstimateOut
 from dsrs_client.contract.labels import TARGET_FORM_NOTE, is_target_form, sampling_label
-from dsrs_core.accuracy_intervals import (
+from dsrs_core.evaluation.accuracy_intervals import (
     ACR_INTERVAL_METHOD,
     PROPORTION_INTERVAL_METHOD,
     Estimate,
     certified_figures,
 )
-from dsrs_core.common_inputs import COMMON, InputCoverage, NoCommonInputsError, common_inputs
-from dsrs_core.equal_budget import SAME_RUN, SEQUENTIAL_NP, same_cost_baseline
-from dsrs_core.evaluation import certified_accuracy, largest_radius
+from dsrs_core.evaluation.common_inputs import (
+    COMMON,
+    InputCoverage,
+    NoCommonInputsError,
+    common_inputs,
+)
+from dsrs_core.evaluation.equal_budget import SAME_RUN, SEQUENTIAL_NP, same_cost_baseline
+from dsrs_core.evaluation.job_summary import (
+    JobRadii,
+    JobShape,
+    ResultColumns,
+    forward_passes_spent,
+    job_radii,
+    table_radii,
+)
+from dsrs_core.evaluation.radius_counting import certified_accuracy, largest_radius
 from dsrs_store import repository
 from dsrs_store.tables import JobRecord, SampleRecord
 
@@ -119,14 +133,14 @@ def _certificates(job: JobRecord, radii: JobRadii) -> list[tuple[str, str, str |
     found: list[tuple[str, str, str | None, np.ndarray]] = [
         (f"NP, same run (N={p.n}, α={alpha_p:g})", "np", SAME_RUN, radii.np)
     ]
-    if radii.equal_budget is not None:
+    if radii.same_cost is not None:
         baseline = same_cost_baseline(p.baseline)
         name = (
             f"NP, sequential same cost (N≤{2 * p.n}, α={p.alpha:g})"
             if baseline == SEQUENTIAL_NP
             else f"NP, equal budget (N={2 * p.n}, α={p.alpha:g})"
         )
-        found.append((name, "np", baseline, radii.equal_budget))
+        found.append((name, "np", baseline, radii.same_cost))
     if radii.dsrs is not None:
         found.append((f"DSRS (N={p.n}+{p.n}, α={alpha_p:g}×2)", "dsrs", None, radii.dsrs))
     return found
@@ -181,13 +195,11 @@ def compare_jobs(
     by_input = [
         (job, _rows_by_input(job, repository.all_samples(session, job.id))) for job in jobs_found
     ]
-    passes = {  # forward passes used, and the fixed-N budget of the same inputs
-        job.id: (
-            sum(row.p_n + (row.q_n or 0) + (row.baseline_extra_n or 0) for row in held.values()),
-            len(held) * job.parameters.draws_per_input("evaluate"),
-        )
-        for job, held in by_input
-    }
+    passes = {}  # forward passes used, and the fixed-N budget of the same inputs
+    for job, held in by_input:
+        columns = ResultColumns.from_rows(list(held.values()))
+        used, _, budget = forward_passes_spent(columns, JobShape.of(job.parameters, "evaluate"))
+        passes[job.id] = (used, budget)
     labels = _distinct_labels(jobs_found, passes)
     named = [(label, held) for label, (_, held) in zip(labels, by_input, strict=True)]
     try:
@@ -202,13 +214,15 @@ def compare_jobs(
     found = []
     for job, held in by_input:
         rows = [row for key, row in held.items() if inputs != COMMON or key in shared]
-        radii_of = job_radii(job, rows)
+        radii_of = job_radii(
+            ResultColumns.from_rows(rows), uses_q=job.parameters.q is not None, mode=job.mode
+        )
         found.append((job, len(held), len(rows), radii_of, _certificates(job, radii_of)))
     largest = max(
         (largest_radius(values) for *_, certificates in found for *_, values in certificates),
         default=0.0,
     )
-    at = table_radii(radii, largest)
+    at = checked_radii(radii) or table_radii(largest)
     top = max(largest, at[-1]) * 1.05
     grid = [round(float(r), 6) for r in np.linspace(0.0, top, CURVE_POINTS)]
     jobs = []

@@ -6,10 +6,7 @@ import io
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-import numpy as np
-from numpy.typing import NDArray
 from sqlalchemy.orm import Session
 
 from dsrs_api.errors import InvalidRequestError
@@ -26,25 +23,24 @@ from dsrs_client.contract import (
     Summary,
     write_result_csv,
 )
-from dsrs_core.accuracy_intervals import (
+from dsrs_core.evaluation.accuracy_intervals import (
     ACR_INTERVAL_METHOD,
     DEFAULT_CONFIDENCE,
     PROPORTION_INTERVAL_METHOD,
     Estimate,
-    certified_figures,
 )
-from dsrs_core.benign_accuracy import smoothed_prediction_correct
-from dsrs_core.equal_budget import SAME_RUN, same_cost_baseline
-from dsrs_core.evaluation import counted_radii, forward_passes, largest_radius
+from dsrs_core.evaluation.job_summary import (
+    MAX_TABLE_RADII,
+    JobShape,
+    ResultColumns,
+    job_figures,
+)
 from dsrs_store import repository
-from dsrs_store.tables import JobRecord, SampleRecord, utcnow
+from dsrs_store.tables import JobRecord, utcnow
 
 __all__ = [
-    "DEFAULT_RADIUS_STEP",
-    "JobRadii",
-    "benign_correct",
     "cancel_job",
-    "job_radii",
+    "checked_radii",
     "job_status",
     "job_status_snapshot",
     "list_job_statuses",
@@ -52,14 +48,11 @@ __all__ = [
     "results_page",
     "results_page_snapshot",
     "summary",
-    "table_radii",
 ]
 
-DEFAULT_RADIUS_STEP = 0.25
 _INPUT_SUMMARY_CAPACITY = 4096
 _INPUT_SUMMARIES: OrderedDict[str, dict[str, object]] = OrderedDict()
 _INPUT_SUMMARIES_LOCK = threading.Lock()
-MAX_RADII = 200
 
 
 def job_status(session: Session, job_id: str) -> JobOut:
@@ -215,33 +208,25 @@ def summary(
 ) -> Summary:
     """Certified accuracy at ``radii`` and ACR of every certificate of the job with their
     intervals over the test set, benign accuracy, and the DSRS gain against the strongest
-    NP baseline the job has (equal budget when it was drawn, else the same run)."""
+    NP baseline the job has (equal budget when it was drawn, else the same run): the
+    figures of :func:`dsrs_core.evaluation.job_summary.job_figures`."""
     job = repository.get_job(session, job_id)
     rows = repository.all_samples(session, job_id)
-    radii_of = job_radii(job, rows)
-    largest = max(largest_radius(r) for r in (radii_of.np, radii_of.dsrs, radii_of.equal_budget)
-                  if r is not None)
-    at = table_radii(radii, largest)
-    np_figures = certified_figures(radii_of.np, at, radii_of.benign, confidence)
-    dsrs_figures = (
-        certified_figures(radii_of.dsrs, at, None, confidence)
-        if radii_of.dsrs is not None
-        else None
+    figures = job_figures(
+        ResultColumns.from_rows(rows),
+        JobShape.of(job.parameters, job.mode),
+        checked_radii(radii),
+        confidence,
     )
-    equal_figures = (
-        certified_figures(radii_of.equal_budget, at, None, confidence)
-        if radii_of.equal_budget is not None
-        else None
-    )
-    baseline = equal_figures if equal_figures is not None else np_figures
+    np_figures, dsrs_figures, equal_figures = figures.np, figures.dsrs, figures.same_cost
     return Summary(
         job_id=job.id,
         status=job.status,
-        samples=len(rows),
+        samples=figures.inputs,
         total=job.total,
-        labelled=radii_of.labelled,
-        metric="certified_accuracy" if radii_of.labelled else "certified_fraction",
-        abstain_rate=(sum(row.prediction is None for row in rows) / len(rows)) if rows else 0.0,
+        labelled=figures.radii.labelled,
+        metric="certified_accuracy" if figures.radii.labelled else "certified_fraction",
+        abstain_rate=figures.abstained / figures.inputs if figures.inputs else 0.0,
         certified_accuracy=[
             CertifiedAccuracyRow(
                 radius=r,
@@ -254,7 +239,7 @@ def summary(
                     _interval(equal_figures.accuracy[i]) if equal_figures else None
                 ),
             )
-            for i, r in enumerate(at)
+            for i, r in enumerate(figures.at)
         ],
         acr_np=np_figures.acr.value,
         acr_dsrs=dsrs_figures.acr.value if dsrs_figures else None,
@@ -264,92 +249,33 @@ def summary(
         acr_np_equal_budget_interval=_interval(equal_figures.acr) if equal_figures else None,
         benign_accuracy=np_figures.benign.value if np_figures.benign else None,
         benign_accuracy_interval=_interval(np_figures.benign) if np_figures.benign else None,
-        baseline=same_cost_baseline(job.parameters.baseline) if equal_figures else SAME_RUN,
-        acr_gain=dsrs_figures.acr.value - baseline.acr.value if dsrs_figures else None,
+        baseline=figures.baseline,
+        acr_gain=figures.acr_gain,
         confidence=confidence,
         interval_methods={
             "certified_accuracy": PROPORTION_INTERVAL_METHOD,
             "benign_accuracy": PROPORTION_INTERVAL_METHOD,
             "acr": ACR_INTERVAL_METHOD,
         },
-        forward_passes=forward_passes(
-            [row.p_n for row in rows], [row.q_n for row in rows], _selection_draws(job)
-        )
-        + sum(row.baseline_extra_n or 0 for row in rows),
-        forward_passes_baseline=sum(row.baseline_extra_n or 0 for row in rows),
-        forward_passes_budget=len(rows) * job.parameters.draws_per_input(job.mode),
+        forward_passes=figures.forward_passes,
+        forward_passes_baseline=figures.forward_passes_baseline,
+        forward_passes_budget=figures.forward_passes_budget,
     )
-
-
-def _selection_draws(job: JobRecord) -> int:
-    """Selection draws per input: ``n_selection`` in predict mode, none in evaluate mode."""
-    return job.parameters.n_selection if job.mode == "predict" else 0
 
 
 def _interval(estimate: Estimate) -> Interval:
     return Interval(lower=estimate.lower, upper=estimate.upper)
 
 
-@dataclass(frozen=True)
-class JobRadii:
-    """The counted radii of a job's rows (NaN: never counts; dsrs_core.evaluation) per
-    certificate — NP of the same run, DSRS (None without Q), the same-cost NP baseline
-    (``equal_budget``: the equal-budget or the sequential-np one, as the job's ``baseline``
-    says; None unless every row has it) — and, with labels, whether each input is benignly
-    correct."""
-
-    np: NDArray[np.float64]
-    dsrs: NDArray[np.float64] | None
-    equal_budget: NDArray[np.float64] | None
-    benign: list[bool] | None
-    labelled: bool
-
-
-def job_radii(job: JobRecord, rows: Sequence[SampleRecord]) -> JobRadii:
-    """:class:`JobRadii` of ``rows`` with the one counting rule (:func:`counted_radii`).
-
-    The baseline certificate predicts the counted class when its own lower bound (pooled,
-    or its own sequential run's) is above 1/2, and abstains otherwise, independently of the
-    job's P run."""
-    labelled = bool(rows) and all(row.label is not None for row in rows)
-    predictions = [row.prediction for row in rows]
-    labels = [row.label for row in rows]
-    np_radius = [row.np_radius for row in rows]
-    dsrs = None
-    if job.parameters.q is not None:
-        dsrs = counted_radii(predictions, labels, np_radius, [row.dsrs_radius for row in rows])
-    equal = None
-    if rows and all(row.baseline_np_radius is not None for row in rows):
-        pooled_predictions = [
-            row.counted_label if (row.baseline_p_lower or 0.0) > 0.5 else None for row in rows
-        ]
-        equal = counted_radii(pooled_predictions, labels, [row.baseline_np_radius for row in rows])
-    return JobRadii(
-        np=counted_radii(predictions, labels, np_radius),
-        dsrs=dsrs,
-        equal_budget=equal,
-        benign=benign_correct(job, rows) if labelled else None,
-        labelled=labelled,
-    )
-
-
-def benign_correct(job: JobRecord, rows: Sequence[SampleRecord]) -> list[bool]:
-    """Per row: does the smoothed classifier predict the label (labelled rows only)."""
-    mode = "predict" if job.mode == "predict" else "evaluate"
-    return [
-        bool(smoothed_prediction_correct(mode, row.label, row.counted_label, row.p_count, row.p_n))
-        for row in rows
-    ]
-
-
-def table_radii(radii: Sequence[float] | None, largest: float) -> list[float]:
-    """``radii`` checked and sorted, or by default ``0, 0.25, …`` up to ``largest``."""
-    if radii:
-        values = sorted({float(r) for r in radii})
-        if len(values) > MAX_RADII or not 0 <= values[0] <= values[-1] <= MAX_RADIUS:
-            raise InvalidRequestError(
-                f"radii must be at most {MAX_RADII} finite numbers in [0, {MAX_RADIUS:g}]"
-            )
-        return values
-    steps = min(int(largest / DEFAULT_RADIUS_STEP) + 1, MAX_RADII)
-    return [round(i * DEFAULT_RADIUS_STEP, 10) for i in range(steps)]
+def checked_radii(radii: Sequence[float] | None) -> list[float] | None:
+    """Requested table radii checked and sorted (400 unless at most
+    :data:`MAX_TABLE_RADII` numbers in ``[0, MAX_RADIUS]``); None or empty: the default
+    (:func:`dsrs_core.evaluation.job_summary.table_radii`)."""
+    if not radii:
+        return None
+    values = sorted({float(r) for r in radii})
+    if len(values) > MAX_TABLE_RADII or not 0 <= values[0] <= values[-1] <= MAX_RADIUS:
+        raise InvalidRequestError(
+            f"radii must be at most {MAX_TABLE_RADII} finite numbers in [0, {MAX_RADIUS:g}]"
+        )
+    return values

@@ -17,7 +17,7 @@ from dsrs_api.errors import DispatchError, InvalidRequestError, QuotaExceededErr
 from dsrs_api.services.dispatch import JobDispatcher
 from dsrs_api.services.job_warnings import job_warnings
 from dsrs_client.contract import BUILTIN_SPLITS, InputsIn, JobCreate, builtin_split
-from dsrs_core.job_config import certification_config
+from dsrs_core.evaluation.job_config import certification_config
 from dsrs_settings.api import ApiSettings
 from dsrs_store import repository
 from dsrs_store.chunks import chunk_count

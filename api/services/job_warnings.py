@@ -1,14 +1,15 @@
 """What looks wrong about a job that is still allowed to run: said once, kept with the job,
 shown by the CLI and the dashboard, before hours of sampling are spent on it.
 
-The warnings about the parameters are the budget plan's (:func:`dsrs_core.job_config.budget_plan`,
+The warnings about the parameters are the budget plan's
+(:func:`dsrs_core.evaluation.job_config.budget_plan`,
 what ``GET /v1/plan``, ``dsrs plan`` and the New job form's preview say): one rule, so a
 plan and the submission of the same job warn alike. Added here: inputs outside [0, 1]."""
 
 from __future__ import annotations
 
 from dsrs_client.contract import JobCreate
-from dsrs_core.job_config import budget_plan
+from dsrs_core.evaluation.job_config import budget_plan
 from dsrs_store.tables import InputSetRecord
 
 __all__ = ["job_warnings"]

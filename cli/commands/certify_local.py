@@ -165,11 +165,10 @@ def _sequential(target_radius, radius_tolerance, first_look):  # type: ignore[no
 
 
 def _print_forward_passes(samples: list[SampleOut], config: Any, mode: str) -> None:
-    from dsrs_core.evaluation import forward_passes
+    from dsrs_core.evaluation.job_summary import JobShape, ResultColumns, forward_passes_spent
 
-    selection = config.n_selection if mode == "predict" else 0
-    used = forward_passes([s.p_n for s in samples], [s.q_n for s in samples], selection)
-    budget = len(samples) * (selection + config.n * (2 if config.q is not None else 1))
+    columns = ResultColumns.from_rows(samples)
+    used, _, budget = forward_passes_spent(columns, JobShape.of_config(config, mode))
     typer.echo(
         f"forward passes: {used:,} of the fixed-N budget {budget:,} ({100 * used / budget:.1f}%)"
     )
@@ -184,7 +183,7 @@ def _config(
 
     from dsrs_client.contract import JobParameters, NoiseIn, QIn, RadiusSearchIn
     from dsrs_core.errors import InvalidParameterError
-    from dsrs_core.job_config import certification_config
+    from dsrs_core.evaluation.job_config import certification_config
 
     try:
         q = None

@@ -19,7 +19,7 @@ from dsrs_cli.terminal_text import plain
 
 
 class InputChoice(str, Enum):
-    """Which inputs each row of a comparison is computed on (dsrs_core.common_inputs)."""
+    """Which inputs each row of a comparison is computed on (dsrs_core.evaluation.common_inputs)."""
 
     common = "common"
     own = "own"
@@ -53,7 +53,10 @@ def compare(
     ] = None,
     radii: Annotated[
         str | None,
-        typer.Option(help="Comma-separated table radii (default 0.25, 0.5, … to the largest)."),
+        typer.Option(
+            help="Comma-separated table radii (default: jobs 0, 0.25, …; --published 0.25, "
+            "0.5, …; to the largest radius)."
+        ),
     ] = None,
     table_format: Annotated[
         TableFormat, typer.Option("--format", help="text, markdown, latex or csv.")

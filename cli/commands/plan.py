@@ -1,5 +1,5 @@
 """``dsrs plan``: the largest radius a budget can certify and what it costs, before any
-GPU time is spent (:mod:`dsrs_core.budget`; computed on this machine)."""
+GPU time is spent (:mod:`dsrs_core.evaluation.budget_plan`; computed on this machine)."""
 
 from __future__ import annotations
 
@@ -54,9 +54,9 @@ def plan(
     """Largest NP and DSRS radii when every draw agrees, forward passes per input, and
     warnings where DSRS cannot beat NP."""
     from dsrs_client.contract import PlanOut, plan_parameters
-    from dsrs_core.budget import EQUAL_BUDGET_PLAN_BASELINE, NP_PLAN_BASELINE
     from dsrs_core.errors import InvalidParameterError
-    from dsrs_core.job_config import budget_plan
+    from dsrs_core.evaluation.budget_plan import EQUAL_BUDGET_PLAN_BASELINE, NP_PLAN_BASELINE
+    from dsrs_core.evaluation.job_config import budget_plan
 
     given = [name for name, v in (("--dimension", dimension), ("--dataset", dataset),
                                   ("--model", model)) if v is not None]

@@ -17,7 +17,6 @@ from dsrs_cli.terminal_text import plain
 if TYPE_CHECKING:
     from dsrs_client.contract import JobOut
 
-DEFAULT_STEP = 0.25
 PLOT_POINTS = 100
 
 
@@ -133,18 +132,16 @@ def _report_partial_submission(jobs: list[JobOut], label: str, error: Exception)
 
 def _summaries(dsrs, done, table_radii):  # type: ignore[no-untyped-def]
     """Summaries at the common table radii, and finely sampled ones for the plot."""
+    from dsrs_core.evaluation.job_summary import TABLE_RADIUS_STEP, paper_table_radii
+
     if not done:
         return [], []
     defaults = [dsrs.summary(job.id) for _, job in done]
     largest = max(s.certified_accuracy[-1].radius if s.certified_accuracy else 0.0
                   for s in defaults)
-    radii = (
-        table_radii
-        or [round(i * DEFAULT_STEP, 10) for i in range(1, int(largest / DEFAULT_STEP + 1e-9) + 1)]
-        or [DEFAULT_STEP]
-    )
+    radii = table_radii or paper_table_radii(largest)
     tables = [dsrs.summary(job.id, radii=radii) for _, job in done]
-    top = max(largest + DEFAULT_STEP, max(radii))
+    top = max(largest + TABLE_RADIUS_STEP, max(radii))
     fine = [top * i / PLOT_POINTS for i in range(PLOT_POINTS + 1)]
     curves = [(label, dsrs.summary(job.id, radii=fine)) for label, job in done]
     return tables, curves

@@ -4,7 +4,7 @@
 Per model folder:
 
 * **NP, equal budget**: the orig-radius file with ``2N`` draws at ``2·alpha`` — the paper's
-  baseline (``N = 100,000``, ``alpha = 0.001``; :mod:`dsrs_core.equal_budget`);
+  baseline (``N = 100,000``, ``alpha = 0.001``; :mod:`dsrs_core.evaluation.equal_budget`);
 * **NP, same run**: the orig-radius file of DSRS's own P run (``N``, ``alpha``), shown so
   that the overstated gain against it is visible;
 * **DSRS** for each new-radius file: per instance the larger of the same-run NP radius and
@@ -13,7 +13,7 @@ Per model folder:
 Files may cover different instances (a DSRS file may hold 100 of the 1,000 instances of
 its NP files): a DSRS row has the instances its file and its same-run NP file both hold,
 and every row is computed on the instances every row of the table has
-(:mod:`dsrs_core.common_inputs`; or each on its own with ``inputs="own"``). An index a
+(:mod:`dsrs_core.evaluation.common_inputs`; or each on its own with ``inputs="own"``). An index a
 file lists twice keeps its smallest radius (:func:`read_radius_file`). Every instance of
 a row counts (radius 0 when not certified); benign accuracy is not in these files (the
 original computes it with a separate sampler), so that column is empty.
@@ -35,8 +35,8 @@ from dsrs_cli.published.files import (
     read_radius_lines,
 )
 from dsrs_cli.tables.comparison import ComparisonRow, comparison_row, table_radii
-from dsrs_core.accuracy_intervals import DEFAULT_CONFIDENCE
-from dsrs_core.common_inputs import COMMON, InputCoverage, common_inputs
+from dsrs_core.evaluation.accuracy_intervals import DEFAULT_CONFIDENCE
+from dsrs_core.evaluation.common_inputs import COMMON, InputCoverage, common_inputs
 
 __all__ = ["PublishedComparison", "published_comparison"]
 
@@ -136,7 +136,7 @@ def published_comparison(
     ``q_filter`` keeps only new-radius files with these Q parameters (``0.8``, ``x+``);
     ``at`` are the table radii (default ``0.25, 0.5, …`` up to the largest radius);
     ``inputs``: every row on the instances all rows have (``common``) or on its own
-    (``own``; :mod:`dsrs_core.common_inputs`).
+    (``own``; :mod:`dsrs_core.evaluation.common_inputs`).
 
     Raises
     ------

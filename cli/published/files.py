@@ -257,17 +257,15 @@ def write_new_radius(
 def file_radius(sample: Any, certificate: str) -> float:
     """The radius of a result row as the original implementations' files hold it: the one
     that counts (``np``; ``dsrs``: at least NP; ``np-equal-budget``: the pooled 2N draws'
-    NP; by :func:`dsrs_core.evaluation.counted_radii`), and 0 where none counts."""
-    from dsrs_core.evaluation import counted_radii, radius_in_files
+    NP; by :func:`dsrs_core.evaluation.radius_counting.counted_radii`), and 0 where none counts."""
+    from dsrs_core.evaluation.job_summary import baseline_prediction
+    from dsrs_core.evaluation.radius_counting import counted_radii, radius_in_files
 
     if certificate == "np-equal-budget":
-        # the pooled certificate predicts the counted class when its own bound is above 1/2
-        pooled = (sample.baseline_p_lower or 0.0) > 0.5
-        counted = counted_radii(sample.counted_label if pooled else None, sample.label,
-                                sample.baseline_np_radius)
+        predicted = baseline_prediction(sample.counted_label, sample.baseline_p_lower)
+        counted = counted_radii(predicted, sample.label, sample.baseline_np_radius)
         return float(radius_in_files(counted))
 
     dsrs = sample.dsrs_radius if certificate == "dsrs" else None
     counted = counted_radii(sample.prediction, sample.label, sample.np_radius, dsrs)
     return float(radius_in_files(counted))
-

@@ -1,6 +1,6 @@
 """Certified accuracy and ACR of result rows computed on the client (recertify, local runs),
-by the engine's rule of which radius counts (:mod:`dsrs_core.evaluation`), as the
-service's summary."""
+by the service summary's rules (:mod:`dsrs_core.evaluation.job_summary`: which radius
+counts, the default table radii)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from dsrs_client.contract import SampleOut
 
-__all__ = ["DEFAULT_RADIUS_STEP", "AccuracyTable", "accuracy_table", "default_radii"]
-
-DEFAULT_RADIUS_STEP = 0.25
+__all__ = ["AccuracyTable", "accuracy_table"]
 
 
 @dataclass(frozen=True)
@@ -27,36 +25,21 @@ class AccuracyTable:
     acr_dsrs: float | None
 
 
-def default_radii(largest: float, step: float = DEFAULT_RADIUS_STEP) -> list[float]:
-    """``0, step, 2·step, …`` up to ``largest``."""
-    return [round(i * step, 10) for i in range(int(largest / step + 1e-9) + 1)]
-
-
 def accuracy_table(
     samples: Sequence[SampleOut], radii: Sequence[float] | None = None
 ) -> AccuracyTable:
-    """Certified accuracy of ``samples`` at ``radii`` (default ``0, 0.25, …``) and ACR."""
-    from dsrs_core.evaluation import (
-        average_certified_radius,
-        certified_accuracy,
-        counted_radii,
-        largest_radius,
-    )
+    """Certified accuracy of ``samples`` at ``radii`` (default ``0, 0.25, …``,
+    :func:`~dsrs_core.evaluation.job_summary.table_radii`) and ACR."""
+    from dsrs_core.evaluation.job_summary import ResultColumns, job_radii, table_radii
+    from dsrs_core.evaluation.radius_counting import average_certified_radius, certified_accuracy
 
     uses_q = any(s.dsrs_radius is not None for s in samples)
-    predictions, labels = [s.prediction for s in samples], [s.label for s in samples]
-    np_radius = [s.np_radius for s in samples]
-    np_radii = counted_radii(predictions, labels, np_radius)
-    dsrs_radii = counted_radii(predictions, labels, np_radius, [s.dsrs_radius for s in samples])
-    at = (
-        list(radii)
-        if radii
-        else default_radii(max(largest_radius(np_radii), largest_radius(dsrs_radii)))
-    )
+    counted = job_radii(ResultColumns.from_rows(samples), uses_q=uses_q, mode=None)
+    at = list(radii) if radii else table_radii(counted.largest())
     return AccuracyTable(
         radii=at,
-        np=certified_accuracy(np_radii, at),
-        dsrs=certified_accuracy(dsrs_radii, at) if uses_q else None,
-        acr_np=average_certified_radius(np_radii),
-        acr_dsrs=average_certified_radius(dsrs_radii) if uses_q else None,
+        np=certified_accuracy(counted.np, at),
+        dsrs=certified_accuracy(counted.dsrs, at) if counted.dsrs is not None else None,
+        acr_np=average_certified_radius(counted.np),
+        acr_dsrs=average_certified_radius(counted.dsrs) if counted.dsrs is not None else None,
     )

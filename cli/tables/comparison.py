@@ -1,6 +1,6 @@
 """Paper-style comparison tables: one row per (configuration, certificate), columns benign
 accuracy (the paper's R = 0 column), certified accuracy at chosen radii, ACR — each figure
-with its confidence interval over the test set (:mod:`dsrs_core.accuracy_intervals`).
+with its confidence interval over the test set (:mod:`dsrs_core.evaluation.accuracy_intervals`).
 
 Rendered as a terminal table, Markdown, LaTeX or CSV (wide: one value, lower and upper
 column per figure, and the inputs each row had). The LaTeX is ASCII, symbols in math mode,
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from dsrs_cli.terminal_text import markup
 
 if TYPE_CHECKING:
-    from dsrs_core.accuracy_intervals import CertifiedFigures, Estimate
+    from dsrs_core.evaluation.accuracy_intervals import CertifiedFigures, Estimate
 
 __all__ = [
     "LATEX_PREAMBLE",
@@ -33,8 +33,6 @@ __all__ = [
     "render_table",
     "table_radii",
 ]
-
-DEFAULT_RADIUS_STEP = 0.25
 
 
 class TableFormat(str, Enum):
@@ -67,7 +65,7 @@ def comparison_row(
 ) -> ComparisonRow:
     """A row from the counted radius of every input (negative: never counts) and, when
     known, whether the smoothed classifier predicted each input correctly."""
-    from dsrs_core.accuracy_intervals import certified_figures
+    from dsrs_core.evaluation.accuracy_intervals import certified_figures
 
     return ComparisonRow(
         configuration,
@@ -77,11 +75,14 @@ def comparison_row(
     )
 
 
-def table_radii(radius_arrays: Sequence[Sequence[float]], step: float = DEFAULT_RADIUS_STEP):
-    """``step, 2·step, …`` up to the largest radius of any array (at least one column)."""
-    largest = max((max(r) for r in radius_arrays if len(r)), default=0.0)
-    count = max(int(largest / step + 1e-9), 1)
-    return [round(i * step, 10) for i in range(1, count + 1)]
+def table_radii(radius_arrays: Sequence[Sequence[float]]) -> list[float]:
+    """The paper-style table radii (``0.25, 0.5, …``: benign accuracy is the R = 0 column)
+    up to the largest radius of any array
+    (:func:`dsrs_core.evaluation.job_summary.paper_table_radii`)."""
+    from dsrs_core.evaluation.job_summary import paper_table_radii
+    from dsrs_core.evaluation.radius_counting import largest_radius
+
+    return paper_table_radii(max((largest_radius(r) for r in radius_arrays), default=0.0))
 
 
 def _percent(estimate: Estimate) -> tuple[str, str]:
@@ -137,7 +138,10 @@ def _best(rows: Sequence[ComparisonRow], benign: bool) -> list[list[bool]]:
 
 
 def _note(rows: Sequence[ComparisonRow], notes: Sequence[str]) -> str:
-    from dsrs_core.accuracy_intervals import ACR_INTERVAL_METHOD, PROPORTION_INTERVAL_METHOD
+    from dsrs_core.evaluation.accuracy_intervals import (
+        ACR_INTERVAL_METHOD,
+        PROPORTION_INTERVAL_METHOD,
+    )
 
     confidence = rows[0].figures.acr.confidence
     benign = any(row.figures.benign is not None for row in rows)

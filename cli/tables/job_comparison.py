@@ -18,8 +18,8 @@ def comparison_rows(
 ) -> list[ComparisonRow]:
     """One row per certificate of every job, computed on the inputs the service chose
     (``comparison.inputs``; marked when a job's own differ); ``labels`` may rename jobs."""
-    from dsrs_core.accuracy_intervals import CertifiedFigures, Estimate
-    from dsrs_core.common_inputs import InputCoverage
+    from dsrs_core.evaluation.accuracy_intervals import CertifiedFigures, Estimate
+    from dsrs_core.evaluation.common_inputs import InputCoverage
 
     coverage = InputCoverage(
         comparison.inputs,

@@ -10,7 +10,7 @@ __all__ = ["Baseline", "JobMode", "NoiseFamily", "RadiusMethod", "RadiusMode"]
 
 #: evaluate: count agreement with the given labels; predict: choose the class first.
 JobMode = Literal["predict", "evaluate"]
-#: The NP baseline a DSRS job is compared with (dsrs_core.equal_budget).
+#: The NP baseline a DSRS job is compared with (dsrs_core.evaluation.equal_budget).
 Baseline = Literal["same-run", "equal-budget", "sequential-np"]
 #: The noise family of P.
 NoiseFamily = Literal["gaussian", "general-gaussian"]

@@ -3,7 +3,7 @@ engine config, and the request that carries them.
 
 :class:`JobParameters` is stored as the job's ``parameters`` JSON (``model_dump(mode=
 "json")``) and read back with :meth:`JobParameters.model_validate`; the engine's config is
-built from it in one place (:func:`dsrs_core.job_config.certification_config`). Its
+built from it in one place (:func:`dsrs_core.evaluation.job_config.certification_config`). Its
 defaults are the defaults of every client (API, CLI, Python client, sweeps).
 
 These models check types and names (unknown fields are refused) and keep every number

@@ -258,7 +258,7 @@ class Summary(BaseModel):
 
 class SequentialSavingOut(BaseModel):
     """Predicted cost of one input under sequential sampling in target-radius form, on the
-    typical path of its agreement rate (``dsrs_core.budget.SequentialSaving``)."""
+    typical path of its agreement rate (``dsrs_core.evaluation.budget_plan.SequentialSaving``)."""
 
     model_config = ConfigDict(from_attributes=True)
 
@@ -271,7 +271,7 @@ class SequentialSavingOut(BaseModel):
 
 class PlanOut(BaseModel):
     """Largest radii certifiable when every draw agrees, and the cost per input: the fields
-    of the engine's ``dsrs_core.budget.BudgetPlan``, read from it by name."""
+    of the engine's ``dsrs_core.evaluation.budget_plan.BudgetPlan``, read from it by name."""
 
     model_config = ConfigDict(from_attributes=True)
 

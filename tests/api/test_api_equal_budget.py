@@ -11,7 +11,7 @@ import pytest
 from statsmodels.stats.proportion import proportion_confint
 from test_api_jobs import job_body, wait
 
-from dsrs_core.evaluation import certified_accuracy
+from dsrs_core.evaluation.radius_counting import certified_accuracy
 from dsrs_core.noise.families import make_noise
 from dsrs_core.radius.neyman_pearson import np_radius
 from dsrs_core.sampling.confidence import clopper_pearson
@@ -130,8 +130,8 @@ def test_sequential_baseline_is_its_own_sequential_np_run(
     # own looks; its interval is recomputed here from the stored count, draws and look.
     from dsrs_client.contract import JobParameters
     from dsrs_core.counts_to_certificate import count_intervals
-    from dsrs_core.equal_budget import sequential_baseline_config
-    from dsrs_core.job_config import certification_config
+    from dsrs_core.evaluation.equal_budget import sequential_baseline_config
+    from dsrs_core.evaluation.job_config import certification_config
     from dsrs_core.results import SampleCounts
 
     job_id = sequential_baseline_job["id"]

@@ -330,7 +330,7 @@ def test_jobs_over_different_inputs_compare_on_the_common_ones(
     assert [(j["samples"], j["compared_inputs"]) for j in comparison["jobs"]] == [(6, 3), (6, 3)]
     assert "3 inputs that every row has" in comparison["inputs_note"]
     from dsrs_client.sync_client import DsrsClient
-    from dsrs_core.evaluation import counted_radii
+    from dsrs_core.evaluation.radius_counting import counted_radii
 
     def hand(job_id: str, dsrs: bool) -> list[float]:
         with DsrsClient(embedded_service.url) as client:

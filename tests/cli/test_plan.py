@@ -1,5 +1,5 @@
-"""``dsrs plan`` / ``GET /v1/plan`` / :mod:`dsrs_core.budget`: best-case radii from the
-engine, costs and the warnings where DSRS cannot beat NP."""
+"""``dsrs plan`` / ``GET /v1/plan`` / :mod:`dsrs_core.evaluation.budget_plan`: best-case
+radii from the engine, costs and the warnings where DSRS cannot beat NP."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import math
 import pytest
 from scipy.stats import norm
 
-from dsrs_core.budget import best_case_p_lower, minimum_draws, plan_budget
 from dsrs_core.config import NoiseSpec, QSpec
 from dsrs_core.errors import InvalidParameterError
+from dsrs_core.evaluation.budget_plan import best_case_p_lower, minimum_draws, plan_budget
 from dsrs_core.sampling.confidence import clopper_pearson
 
 
@@ -58,6 +58,36 @@ def test_dsrs_plan_offers_the_equal_budget_baseline_and_judges_against_it() -> N
     assert (
         plan_budget(NoiseSpec("gaussian", 0.5), 784, 1000, 0.001).np_equal_budget_max_radius is None
     )
+
+
+def test_a_cpu_budget_leaves_parts_out_and_never_changes_a_figure() -> None:
+    """Issue 24: a plan within its CPU budget says less (None, and a warning naming the
+    setting), never a different figure; a cut plan is not cached as the complete one."""
+    from dsrs_client.contract import plan_parameters
+    from dsrs_core.evaluation.budget_plan import DSRS_PART, EQUAL_BUDGET_PART
+    from dsrs_core.evaluation.job_config import budget_plan
+
+    parameters = plan_parameters(
+        family="general-gaussian",
+        sigma=0.5,
+        k=380,
+        n=50_000,
+        alpha=0.001,
+        n_selection=0,
+        q_sigma=0.4,
+        q_threshold=None,
+        radius_unit=0.01,
+        search_mode="exact",
+    )
+    cut = budget_plan(parameters, 784, cpu_budget_s=1e-9)
+    assert cut.left_out == (DSRS_PART, EQUAL_BUDGET_PART)
+    assert cut.dsrs_max_radius is None and cut.np_equal_budget_max_radius is None
+    assert any("DSRS_PLAN_CPU_BUDGET_S" in warning for warning in cut.warnings)
+    whole = budget_plan(parameters, 784, cpu_budget_s=60.0)
+    assert whole.left_out == () and whole.dsrs_max_radius is not None
+    assert whole.np_max_radius == cut.np_max_radius
+    assert whole.np_equal_budget_max_radius is not None
+    assert budget_plan(parameters, 784) == whole
 
 
 def test_plan_command_states_its_baselines(run_cli) -> None:
@@ -123,7 +153,7 @@ def test_budget_module_needs_no_torch() -> None:
         "        if name.split('.')[0] == 'torch':\n"
         "            raise ImportError('torch is blocked')\n"
         "sys.meta_path.insert(0, Refuse())\n"
-        "from dsrs_core.budget import plan_budget\n"
+        "from dsrs_core.evaluation.budget_plan import plan_budget\n"
         "from dsrs_core.config import NoiseSpec, QSpec\n"
         "plan_budget(NoiseSpec('general-gaussian', 0.25, 20), 64, 100, 0.001, QSpec(sigma=0.2))\n"
     )
@@ -133,8 +163,8 @@ def test_budget_module_needs_no_torch() -> None:
 
 
 def test_sequential_saving_follows_the_typical_path_through_the_stopping_rules() -> None:
-    from dsrs_core.budget import sequential_saving
     from dsrs_core.config import CertificationConfig
+    from dsrs_core.evaluation.budget_plan import sequential_saving
 
     config = CertificationConfig(p=NoiseSpec("gaussian", 0.25), n=64_000, alpha=0.001)
     # R = 0.5 needs pL > Φ(2) ≈ 0.977 (closed form): pA = 1 is certified at the first look
@@ -159,8 +189,8 @@ def test_plan_command_prints_the_sequential_saving(run_cli) -> None:  # type: ig
 def test_route_predicts_the_sequential_saving_as_the_module(embedded_service) -> None:  # type: ignore[no-untyped-def]
     from dsrs_client.errors import ApiResponseError
     from dsrs_client.sync_client import DsrsClient
-    from dsrs_core.budget import sequential_saving
     from dsrs_core.config import CertificationConfig, RadiusSearch
+    from dsrs_core.evaluation.budget_plan import sequential_saving
 
     config = CertificationConfig(
         p=NoiseSpec("general-gaussian", 0.25, 20), q=QSpec(sigma=0.2), n=8000, alpha=0.001,

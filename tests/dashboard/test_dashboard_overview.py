@@ -29,6 +29,8 @@ def columns(label, prediction, np_radius, dsrs_radius, counted=None, p_fraction=
         dsrs_radius=np.array(dsrs_radius, float),
         baseline_p_lower=np.array(baseline_p_lower or [NAN] * n, float),
         baseline_np_radius=np.array(baseline_np_radius or [NAN] * n, float),
+        q_n=np.full(n, NAN),
+        baseline_extra_n=np.full(n, NAN),
     )
 
 

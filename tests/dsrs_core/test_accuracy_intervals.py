@@ -8,14 +8,14 @@ from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 from statsmodels.stats.weightstats import DescrStatsW
 
-from dsrs_core.accuracy_intervals import (
+from dsrs_core.errors import InvalidParameterError
+from dsrs_core.evaluation.accuracy_intervals import (
     acr_interval,
     certified_accuracy_intervals,
     proportion_interval,
 )
-from dsrs_core.benign_accuracy import smoothed_prediction_correct
-from dsrs_core.errors import InvalidParameterError
-from dsrs_core.evaluation import certified_accuracy
+from dsrs_core.evaluation.benign_accuracy import smoothed_prediction_correct
+from dsrs_core.evaluation.radius_counting import certified_accuracy
 
 
 @pytest.mark.parametrize("confidence", [0.9, 0.95, 0.99])
@@ -125,7 +125,7 @@ def test_benign_accuracy_rule_works_elementwise_on_arrays():
 
 
 def test_nan_radii_never_count_and_add_zero():
-    # dsrs_core.evaluation.counted_radii marks inputs that never count with NaN
+    # dsrs_core.evaluation.radius_counting.counted_radii marks inputs that never count with NaN
     radii = [np.nan, 0.5, np.nan, 1.5]
     assert acr_interval(radii).value == 0.5
     assert [e.value for e in certified_accuracy_intervals(radii, [0.0, 1.0])] == [0.5, 0.25]

@@ -11,7 +11,7 @@ import pytest
 
 from dsrs_client.contract import JobParameters
 from dsrs_core.config import CertificationConfig, NoiseSpec, QSpec, SequentialSpec
-from dsrs_core.job_config import certification_config
+from dsrs_core.evaluation.job_config import certification_config
 
 
 def test_a_job_left_to_its_defaults_gets_the_engines_defaults() -> None:

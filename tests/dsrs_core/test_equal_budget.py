@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from scipy.stats import beta, norm
 
-from dsrs_core.equal_budget import equal_budget_np_radius
 from dsrs_core.errors import InvalidParameterError
+from dsrs_core.evaluation.equal_budget import equal_budget_np_radius
 from dsrs_core.noise.families import make_noise
 from dsrs_core.radius.neyman_pearson import np_radius
 from dsrs_core.sampling.confidence import clopper_pearson
@@ -62,7 +62,7 @@ def test_sequential_baseline_config_is_np_at_twice_the_budget_and_full_alpha():
     from dataclasses import replace
 
     from dsrs_core.config import CertificationConfig, NoiseSpec, QSpec, SequentialSpec
-    from dsrs_core.equal_budget import sequential_baseline_config
+    from dsrs_core.evaluation.equal_budget import sequential_baseline_config
     from dsrs_core.sampling.looks import run_schedules
 
     spec = SequentialSpec(tolerance=0.05, first_look=100)

@@ -11,7 +11,7 @@ import torch
 
 from dsrs_client.contract import JobParameters
 from dsrs_core.certify_on_device import certify
-from dsrs_core.job_config import certification_config
+from dsrs_core.evaluation.job_config import certification_config
 from dsrs_core.sampling.seeds import sample_seed
 from dsrs_models.demo import demo_dataset, load_demo_classifier
 from tests.polling import wait_until

@@ -8,11 +8,17 @@ The engine does not import the contract (pydantic): it reads the parameters' att
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from dsrs_core.budget import BudgetPlan, SavingBudgetExceeded, plan_budget, sequential_saving
 from dsrs_core.config import CertificationConfig, NoiseSpec, QSpec, RadiusSearch, SequentialSpec
+from dsrs_core.evaluation.budget_plan import (
+    BudgetPlan,
+    SavingBudgetExceeded,
+    plan_budget,
+    sequential_saving,
+)
 
 if TYPE_CHECKING:
     from dsrs_client.contract import JobParameters
@@ -44,34 +50,53 @@ def budget_plan(
     parameters: JobParameters,
     dimension: int,
     target_radius: float | None = None,
-    saving_cpu_budget_s: float | None = None,
+    cpu_budget_s: float | None = None,
 ) -> BudgetPlan:
     """The best-case radii and cost of ``parameters`` for inputs of dimension ``dimension``
-    (:func:`dsrs_core.budget.plan_budget`; ``n_selection`` may be 0: evaluate mode) and,
-    with ``target_radius``, the predicted cost of sequential sampling in target-radius form
-    (:func:`dsrs_core.budget.sequential_saving`). ``GET /v1/plan`` and ``dsrs plan`` both
-    answer with it. A prediction that needs more than ``saving_cpu_budget_s`` of CPU is
-    left out (``sequential_saving`` None) and a warning says so."""
+    (:func:`dsrs_core.evaluation.budget_plan.plan_budget`; ``n_selection`` may be 0:
+    evaluate mode) and, with ``target_radius``, the predicted cost of sequential sampling in
+    target-radius form (:func:`dsrs_core.evaluation.budget_plan.sequential_saving`).
+    ``GET /v1/plan`` and ``dsrs plan`` both answer with it. With ``cpu_budget_s`` the whole
+    plan spends about that much CPU at most: a part that would need more is left out (None)
+    and a warning says so."""
+    started = time.thread_time()
     p, q, search = _specs(parameters)
     plan = plan_budget(
-        p, dimension, parameters.n, parameters.alpha, q,
-        n_selection=parameters.n_selection, search=search,
+        p,
+        dimension,
+        parameters.n,
+        parameters.alpha,
+        q,
+        n_selection=parameters.n_selection,
+        search=search,
+        cpu_budget_s=cpu_budget_s,
     )
+    if plan.left_out:
+        plan = replace(plan, warnings=(*plan.warnings, _left_out(plan.left_out, cpu_budget_s)))
     if target_radius is None:
         return plan
+    left = None if cpu_budget_s is None else cpu_budget_s - (time.thread_time() - started)
     try:
+        if left is not None and left <= 0:
+            raise SavingBudgetExceeded
         savings = sequential_saving(
-            certification_config(parameters), dimension, target_radius,
-            cpu_budget_s=saving_cpu_budget_s,
+            certification_config(parameters), dimension, target_radius, cpu_budget_s=left
         )
     except SavingBudgetExceeded:
-        warning = (
-            f"the sequential-sampling prediction at target radius {target_radius:g} was left "
-            f"out: it needs more than the {saving_cpu_budget_s:g} s of CPU this service "
-            "spends on one plan (DSRS_PLAN_CPU_BUDGET_S)"
-        )
+        prediction = f"the sequential-sampling prediction at target radius {target_radius:g}"
+        warning = _left_out((prediction,), cpu_budget_s)
         return replace(plan, target_radius=target_radius, warnings=(*plan.warnings, warning))
     return replace(plan, target_radius=target_radius, sequential_saving=tuple(savings))
+
+
+def _left_out(parts: tuple[str, ...], cpu_budget_s: float | None) -> str:
+    """The warning of a plan whose CPU budget left ``parts`` out."""
+    return (
+        f"{' and '.join(parts)} {'was' if len(parts) == 1 else 'were'} left out: "
+        f"{'it needs' if len(parts) == 1 else 'they need'} more than the {cpu_budget_s:g} s "
+        "of CPU this service spends on one plan (DSRS_PLAN_CPU_BUDGET_S); `dsrs plan` "
+        "computes the whole plan on your machine"
+    )
 
 
 def _specs(parameters: JobParameters) -> tuple[NoiseSpec, QSpec | None, RadiusSearch]:

@@ -23,12 +23,13 @@ from dataclasses import dataclass
 from math import sqrt
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.stats import t as student_t
 
 from dsrs_client.contract.defaults import DEFAULT_CONFIDENCE
 from dsrs_core.sampling.confidence import clopper_pearson
 from dsrs_core.errors import InvalidParameterError
-from dsrs_core.evaluation import RADIUS_MATCH_TOLERANCE, radius_in_files
+from dsrs_core.evaluation.radius_counting import RADIUS_MATCH_TOLERANCE, radius_in_files
 
 __all__ = [
     "ACR_INTERVAL_METHOD",
@@ -83,14 +84,14 @@ def proportion_interval(count: int, total: int, confidence: float = DEFAULT_CONF
 
 
 def certified_accuracy_intervals(
-    radii: Sequence[float], at: Sequence[float], confidence: float = DEFAULT_CONFIDENCE
+    radii: ArrayLike, at: Sequence[float], confidence: float = DEFAULT_CONFIDENCE
 ) -> list[Estimate]:
     """Certified accuracy at each radius of ``at`` with its Clopper–Pearson interval.
 
     ``radii`` are the counted radii of all inputs (NaN, or a negative number, where none
-    counts: :func:`dsrs_core.evaluation.counted_radii`); an input counts at ``R`` when its
-    radius is at least ``R − RADIUS_MATCH_TOLERANCE``, the rule of
-    :func:`dsrs_core.evaluation.certified_accuracy`.
+    counts: :func:`dsrs_core.evaluation.radius_counting.counted_radii`); an input counts at
+    ``R`` when its radius is at least ``R − RADIUS_MATCH_TOLERANCE``, the rule of
+    :func:`dsrs_core.evaluation.radius_counting.certified_accuracy`.
     """
     values = np.asarray(radii, dtype=float)
     return [
@@ -101,14 +102,14 @@ def certified_accuracy_intervals(
     ]
 
 
-def acr_interval(radii: Sequence[float], confidence: float = DEFAULT_CONFIDENCE) -> Estimate:
+def acr_interval(radii: ArrayLike, confidence: float = DEFAULT_CONFIDENCE) -> Estimate:
     """ACR (mean of the non-negative radii) with its Student-t interval.
 
     Parameters
     ----------
     radii : sequence of float
         Counted radius of every input; NaN or negative (nothing counts) adds 0, as in
-        :func:`dsrs_core.evaluation.average_certified_radius`.
+        :func:`dsrs_core.evaluation.radius_counting.average_certified_radius`.
     confidence : float
         Coverage of the interval, in (0, 1).
     """
@@ -132,7 +133,7 @@ class CertifiedFigures:
     """The figures of one certificate over a test set, each with its interval.
 
     ``benign`` is the benign accuracy of the smoothed classifier (the paper's R = 0
-    column, :mod:`dsrs_core.benign_accuracy`), None when it is not known.
+    column, :mod:`dsrs_core.evaluation.benign_accuracy`), None when it is not known.
     """
 
     radii: tuple[float, ...]
@@ -143,7 +144,7 @@ class CertifiedFigures:
 
 
 def certified_figures(
-    radii: Sequence[float],
+    radii: ArrayLike,
     at: Sequence[float],
     benign_correct: Sequence[bool] | None = None,
     confidence: float = DEFAULT_CONFIDENCE,
@@ -171,5 +172,5 @@ def certified_figures(
         accuracy=tuple(certified_accuracy_intervals(radii, at, confidence)),
         acr=acr_interval(radii, confidence),
         benign=benign,
-        inputs=len(radii),
+        inputs=int(np.size(radii)),
     )

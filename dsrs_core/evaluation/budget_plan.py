@@ -14,25 +14,38 @@ what sequential sampling (target-radius form) spends instead, per agreement rate
 
 Baselines: ``np_max_radius`` is an NP job with ``N`` draws at the full ``alpha``
 (:data:`NP_PLAN_BASELINE`). A DSRS plan also gives the paper's *equal-budget* NP baseline
-(:mod:`dsrs_core.equal_budget`): ``2N`` draws under P, the same forward passes as DSRS, at
-the full ``alpha``; whether DSRS can beat NP is judged against that one.
+(:mod:`dsrs_core.evaluation.equal_budget`): ``2N`` draws under P, the same forward passes as
+DSRS, at the full ``alpha``; whether DSRS can beat NP is judged against that one.
+
+CPU budget: in high dimension a general-Gaussian plan costs seconds (every radius is the
+engine's verified one, and each verification integrates over the dimension: about 0.8 s
+per NP radius at d = 150528). With ``cpu_budget_s`` the NP radius is always computed; the
+DSRS radius and then the equal-budget radius are computed only while the CPU time used plus
+the NP radius's own cost (the estimate of each further part) stays within the budget. A
+part left out is None and named in :attr:`BudgetPlan.left_out`: a plan may say less, never
+a figure the engine would not verify.
 """
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
-from functools import lru_cache
 from math import ceil, log
 
 from dsrs_core.config import CertificationConfig, NoiseSpec, QSpec, RadiusSearch
 from dsrs_core.counts_to_certificate import dsrs_radius_from_intervals
-from dsrs_core.equal_budget import equal_budget_np_radius
+from dsrs_core.evaluation.equal_budget import equal_budget_np_radius
+from dsrs_core.evaluation.job_summary import fixed_n_draws
 from dsrs_core.radius.dual_bound import Intervals
 from dsrs_core.radius.neyman_pearson import np_radius
 from dsrs_core.sampling.confidence import clopper_pearson, split_alpha
 from dsrs_core.sampling.draw_plan import build_p_noise, build_q_noise, plan_q_draws
 
 __all__ = [
+    "DSRS_PART",
+    "EQUAL_BUDGET_PART",
     "EQUAL_BUDGET_PLAN_BASELINE",
     "GAUSSIAN_DSRS_DIMENSION",
     "NEAR_ONE_P_LOWER",
@@ -58,6 +71,11 @@ NEAR_ONE_P_LOWER = 0.99
 #: printed to ~1e-5 in the original's files; docs/math.md §6).
 RADIUS_GAIN_TOLERANCE = 1e-5
 NP_PLAN_BASELINE = "NP with N draws under P at the full alpha"
+#: The parts of a plan a CPU budget may leave out (:attr:`BudgetPlan.left_out`).
+DSRS_PART = "the DSRS radius"
+EQUAL_BUDGET_PART = "the equal-budget NP radius"
+#: Complete plans kept (a plan is a pure function of its parameters).
+PLAN_CACHE_SIZE = 256
 EQUAL_BUDGET_PLAN_BASELINE = (
     "equal-budget NP: 2N draws under P (the forward passes of DSRS) at the full alpha"
 )
@@ -97,6 +115,9 @@ class BudgetPlan:
     sequential_saving : tuple of SequentialSaving or None
         What sequential sampling in target-radius form spends per input, by agreement rate
         (:func:`sequential_saving`); None unless a target radius was given.
+    left_out : tuple of str
+        Parts the CPU budget left out (:data:`DSRS_PART`, :data:`EQUAL_BUDGET_PART`; their
+        radii are None).
     """
 
     np_max_radius: float
@@ -111,6 +132,7 @@ class BudgetPlan:
     np_equal_budget_baseline: str | None = None
     target_radius: float | None = None
     sequential_saving: tuple[SequentialSaving, ...] | None = None
+    left_out: tuple[str, ...] = ()
 
 
 def best_case_p_lower(n: int, alpha: float) -> float:
@@ -135,6 +157,7 @@ def plan_budget(
     *,
     n_selection: int = 0,
     search: RadiusSearch | None = None,
+    cpu_budget_s: float | None = None,
 ) -> BudgetPlan:
     """Largest certifiable radii and cost for ``N`` draws per distribution.
 
@@ -154,6 +177,9 @@ def plan_budget(
         Selection draws (predict mode); 0 for evaluate mode.
     search : RadiusSearch, optional
         How the DSRS radius is searched (grid unit, mode), as in the job (default grid).
+    cpu_budget_s : float, optional
+        CPU time of the calling thread the plan may spend (module docstring); None: no
+        limit.
 
     Returns
     -------
@@ -172,34 +198,63 @@ def plan_budget(
         alpha=alpha,
         search=search or RadiusSearch(),
     )
-    return _plan(config, dimension, n_selection)
+    key = (config, dimension, n_selection)
+    with _PLANS_LOCK:
+        if key in _PLANS:
+            _PLANS.move_to_end(key)
+            return _PLANS[key]
+    plan = _plan(config, dimension, n_selection, cpu_budget_s)
+    if not plan.left_out:
+        with _PLANS_LOCK:
+            _PLANS[key] = plan
+            while len(_PLANS) > PLAN_CACHE_SIZE:
+                _PLANS.popitem(last=False)
+    return plan
 
 
-@lru_cache(maxsize=256)
-def _plan(config: CertificationConfig, dimension: int, n_selection: int) -> BudgetPlan:
+_PLANS: OrderedDict[tuple[CertificationConfig, int, int], BudgetPlan] = OrderedDict()
+_PLANS_LOCK = threading.Lock()
+
+
+def _plan(
+    config: CertificationConfig, dimension: int, n_selection: int, cpu_budget_s: float | None
+) -> BudgetPlan:
+    started = time.thread_time()
     p_noise = build_p_noise(config.p, dimension)
     n, alpha = config.n, config.alpha
     warnings: list[str] = []
     p_lower = best_case_p_lower(n, alpha)
     np_max = np_radius(p_noise, p_lower).radius
+    part_cost = time.thread_time() - started  # each further part verifies one NP radius
+
+    def affordable() -> bool:
+        used = time.thread_time() - started
+        return cpu_budget_s is None or used + part_cost <= cpu_budget_s
+
+    left_out: list[str] = []
     if not p_lower > 0.5:
         warnings.append(
             f"N = {n} cannot certify anything at alpha = {alpha:g}: even when every draw "
             f"agrees the lower bound pL = {p_lower:.4f} is not above 1/2 "
             f"(need N >= {minimum_draws(alpha)})"
         )
-    passes = n_selection + n
+    passes = fixed_n_draws(n, config.q is not None, n_selection)
     dsrs_max: float | None = None
     equal_budget_max: float | None = None
     q_lower: float | None = None
     if config.q is not None:
-        passes += n
         alpha_p, alpha_q = split_alpha(alpha, True)
         assert alpha_q is not None
         dsrs_p_lower = best_case_p_lower(n, alpha_p)
         q_lower = best_case_p_lower(n, alpha_q)
-        dsrs_max = _best_dsrs_radius(config, p_noise, dsrs_p_lower, q_lower)
-        equal_budget_max = equal_budget_np_radius(p_noise, n, n, n, n, alpha).radius
+        if affordable():
+            dsrs_max = _best_dsrs_radius(config, p_noise, dsrs_p_lower, q_lower)
+        else:
+            left_out.append(DSRS_PART)
+        if affordable():
+            equal_budget_max = equal_budget_np_radius(p_noise, n, n, n, n, alpha).radius
+        else:
+            left_out.append(EQUAL_BUDGET_PART)
         warnings.extend(_dsrs_warnings(config, dimension, equal_budget_max, dsrs_max, dsrs_p_lower))
     return BudgetPlan(
         np_max_radius=np_max,
@@ -211,6 +266,7 @@ def _plan(config: CertificationConfig, dimension: int, n_selection: int) -> Budg
         warnings=tuple(warnings),
         dimension=dimension,
         np_equal_budget_baseline=None if equal_budget_max is None else EQUAL_BUDGET_PLAN_BASELINE,
+        left_out=tuple(left_out),
     )
 
 
@@ -234,8 +290,8 @@ def _best_dsrs_radius(config, p_noise, p_lower: float, q_lower: float) -> float:
 def _dsrs_warnings(
     config: CertificationConfig,
     dimension: int,
-    equal_budget_max: float,
-    dsrs_max: float,
+    equal_budget_max: float | None,
+    dsrs_max: float | None,
     dsrs_p_lower: float,
 ) -> list[str]:
     warnings = []
@@ -257,7 +313,11 @@ def _dsrs_warnings(
             f"with N = {config.n} the best P lower bound is only {dsrs_p_lower:.4f}: DSRS "
             f"gains need pA close to 1 (pL >= {NEAR_ONE_P_LOWER}); increase N"
         )
-    if dsrs_max <= equal_budget_max + RADIUS_GAIN_TOLERANCE:
+    if (
+        dsrs_max is not None
+        and equal_budget_max is not None
+        and dsrs_max <= equal_budget_max + RADIUS_GAIN_TOLERANCE
+    ):
         warnings.append(
             f"DSRS cannot beat NP at this budget: its best-case radius {dsrs_max:.4f} "
             f"(every draw under P and under Q agrees, alpha split) is not above the "
