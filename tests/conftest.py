@@ -33,6 +33,18 @@ settings.register_profile("fuzz", derandomize=False, deadline=None)
 # `pytest --hypothesis-profile=fuzz` (make fuzz) overrides this after the conftest is read.
 settings.load_profile("ci")
 
+#: Fixtures that reach a service: a test that uses one (directly or through another fixture)
+#: is marked ``services`` at collection, so that ``make test-fast`` (``-m "not services ..."``)
+#: runs without PostgreSQL, Redis or a browser.
+SERVICE_FIXTURES = frozenset({"postgres_server", "redis_url", "browser"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SERVICE_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.services)
+
+
 # Tests build their settings explicitly; a developer's DSRS_* environment must not leak in.
 for _name in [n for n in os.environ if n.startswith("DSRS_") and not n.startswith("DSRS_TEST_")]:
     del os.environ[_name]

@@ -89,7 +89,7 @@ def wait_ready(base_url: str, process: subprocess.Popen[bytes], log: Path) -> No
         pytest.fail(f"the API process exited:\n{log.read_text()[-3000:]}")
 
 
-@pytest.fixture(params=["embedded", "celery"])
+@pytest.fixture(params=["embedded", pytest.param("celery", marks=pytest.mark.services)])
 def live_service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveService]:
     """A live API process; ``embedded`` runs jobs in-process on SQLite (no API keys),
     ``celery`` is the full stack: API and a Celery worker process on PostgreSQL and Redis,
