@@ -226,17 +226,10 @@ def main() -> None:
             if config == "embedded":
                 run_config(config, Path(directory), limits)
                 continue
-            from tests.support.databases import (
-                POSTGRES_ADMIN_URL,
-                create_database,
-                drop_database,
-            )
+            from tests.support.databases import POSTGRES_ADMIN_URL, scratch_database
 
-            database = create_database(POSTGRES_ADMIN_URL, "dsrs_hostile")  # a fresh one
-            try:
+            with scratch_database(POSTGRES_ADMIN_URL, "dsrs_hostile") as database:  # a fresh one
                 run_config(config, Path(directory), limits, database)
-            finally:
-                drop_database(POSTGRES_ADMIN_URL, database)
 
 
 if __name__ == "__main__":
