@@ -12,6 +12,7 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY dsrs_core/ dsrs_core/
 COPY models/ models/
+COPY settings/ settings/
 COPY store/ store/
 COPY api/ api/
 COPY worker/ worker/

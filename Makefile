@@ -43,8 +43,13 @@ fuzz: $(STAMP)
 services:
 	.ci/start-services
 
+## The habits CI enforces: ruff's rules, ruff's format and mypy on dsrs_core and dsrs_client
+## (configured in pyproject.toml). mypy finds dsrs_client (the folder client/) through a link.
 lint: $(STAMP)
-	$(VENV)/bin/ruff check .
+	$(VENV)/bin/python -m ruff check .
+	$(VENV)/bin/python -m ruff format --check .
+	mkdir -p $(VENV)/mypy-path && ln -sfn ../../client $(VENV)/mypy-path/dsrs_client
+	$(VENV)/bin/python -m mypy
 
 serve: $(RUNTIME_STAMP)
 	$(VENV)/bin/dsrs serve

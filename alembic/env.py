@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import create_engine, pool
 
 from alembic import context
-from dsrs_store.settings import load_settings
+from dsrs_settings import load_settings
 from dsrs_store.tables import Base
 
 config = context.config

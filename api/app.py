@@ -7,35 +7,26 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
-from dsrs_api import (
-    catalogue_routes,
-    compare_routes,
-    health_routes,
-    input_routes,
-    job_routes,
-    model_routes,
-    plan_routes,
-    tenant_routes,
-)
-from dsrs_api.admission import ConcurrencyLimit, Slots
-from dsrs_api.api_docs import install_api_docs
 from dsrs_api.authentication import VerifiedKeys, authenticate, check_auth_configuration
-from dsrs_api.body_limit import BodySizeLimit
-from dsrs_api.dashboard_routes import install_dashboard
-from dsrs_api.dispatch import JobDispatcher, make_dispatcher
+from dsrs_api.dashboard.routes import install_dashboard
 from dsrs_api.error_handlers import install_error_handlers
 from dsrs_api.errors import InsecureConfigurationError
-from dsrs_api.nul_guard import NulGuard
-from dsrs_api.read_timeouts import BodyReadTimeout, uvicorn_options
-from dsrs_api.response_cache import ResponseCache
-from dsrs_api.security_headers import SecurityHeaders
-from dsrs_api.upload_slots import UploadSlots
+from dsrs_api.middleware.admission import ConcurrencyLimit, Slots
+from dsrs_api.middleware.body_limit import BodySizeLimit
+from dsrs_api.middleware.nul_guard import NulGuard
+from dsrs_api.middleware.read_timeouts import BodyReadTimeout, uvicorn_options
+from dsrs_api.middleware.security_headers import SecurityHeaders
+from dsrs_api.routes import catalogue, compare, health, inputs, jobs, models, plan, tenants
+from dsrs_api.routes.docs import install_api_docs
+from dsrs_api.services.dispatch import JobDispatcher, make_dispatcher
+from dsrs_api.services.response_cache import ResponseCache
+from dsrs_api.services.upload_slots import UploadSlots
 from dsrs_client.contract import ACTIVE_STATUSES
+from dsrs_settings import Settings, load_settings
 from dsrs_store import repository
 from dsrs_store.chunks import chunk_count
 from dsrs_store.database import make_engine, make_session_factory
 from dsrs_store.migrations import upgrade_to_head
-from dsrs_store.settings import Settings, load_settings
 
 __all__ = ["create_app", "startup_problem", "uvicorn_options"]  # the served app's timeouts
 
@@ -98,16 +89,15 @@ def create_app(
         ConcurrencyLimit,
         limit=settings.database_pool_size,
         slots=app.state.database_slots,
-        exempt=lambda scope: health_routes.is_liveness(scope) or job_routes.admits_itself(scope),
+        exempt=lambda scope: health.is_liveness(scope) or jobs.admits_itself(scope),
     )
     app.add_middleware(NulGuard)
     app.add_middleware(SecurityHeaders)  # outermost: also on 413s and admission refusals
-    app.include_router(health_routes.router)
+    app.include_router(health.router)
     # Every /v1 route is authenticated (a database session also requires it).
     for module in (
-        model_routes, input_routes, job_routes, compare_routes, plan_routes, tenant_routes,
-        catalogue_routes,
-    ):  # fmt: skip
+        models, inputs, jobs, compare, plan, tenants, catalogue,
+    ):
         app.include_router(module.router, dependencies=[Depends(authenticate)])
     install_dashboard(app)
     install_api_docs(app)

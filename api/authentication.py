@@ -28,7 +28,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader
 
 from dsrs_api.errors import AuthenticationError, InsecureConfigurationError, PermissionDeniedError
-from dsrs_store.api_settings import ApiSettings
+from dsrs_settings.api import ApiSettings
 from dsrs_store.tenants import key_digest, tenant_of_key
 
 __all__ = [

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 import uvicorn
 from fastapi import FastAPI
 
-from dsrs_api.read_timeouts import uvicorn_options
+from dsrs_api.middleware.read_timeouts import uvicorn_options
 
 __all__ = ["running_server"]
 

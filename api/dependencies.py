@@ -13,8 +13,8 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from dsrs_api.authentication import Principal, authenticate
-from dsrs_api.dispatch import JobDispatcher
-from dsrs_store.settings import Settings
+from dsrs_api.services.dispatch import JobDispatcher
+from dsrs_settings import Settings
 from dsrs_store.tenancy import scope_to_tenant
 
 __all__ = ["get_dispatcher", "get_principal", "get_session", "get_settings"]

@@ -157,7 +157,7 @@ def serve(environment: dict[str, str], port: int, log: Path) -> subprocess.Popen
 
 def compute_timings(settings: Any, job_id: str, runs: int) -> dict[str, list[float]]:
     """The overview's own cost without the server's cache: read the rows, aggregate."""
-    from dsrs_api.dashboard_overview import job_overview
+    from dsrs_api.dashboard.overview import job_overview
     from dsrs_store.database import make_engine, make_session_factory
 
     engine = make_engine(settings)
@@ -268,7 +268,7 @@ def main() -> None:
     parser.add_argument("--no-browser", action="store_true")
     arguments = parser.parse_args()
 
-    from dsrs_store.settings import Settings
+    from dsrs_settings import Settings
 
     with tempfile.TemporaryDirectory(prefix="dsrs-dashboard-bench-") as folder:
         storage = Path(folder) / "var"

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dsrs_cli.published_files import read_sampling
+from dsrs_cli.published.files import read_sampling
 from dsrs_core.batch import dsrs_radii, np_radii
 from dsrs_core.certification import (
     FALLBACK_P_UPPER,
@@ -134,7 +134,7 @@ def dimension_table(data: Path, clock, per_cell: int, only: str = "") -> None:
     # The demo's Q/P ratio is 0.8, as in the published s = 1 / s_Q = 0.8 intervals.
     demo = narrow
     rows.insert(6, ("demo d=64 k=20 s=0.25 Q 0.2", 64, ("general-gaussian", 20), 0.25,
-                    QSpec(sigma=0.2), demo))  # fmt: skip
+                    QSpec(sigma=0.2), demo))
     print(
         f"{'NP + DSRS per certificate':34s} {'n':>4s} {'med ms':>8s} {'p95 ms':>8s} {'max ms':>8s}"
     )
@@ -225,7 +225,7 @@ def main() -> None:
         dsrs_radii(
             spec, d, q_spec, RadiusSearch(unit=unit, mode="original", unit_scale="absolute"), p_intervals,
             q_intervals, {n: r.radius for n, r in starts.items()}, workers=args.workers,
-        )  # fmt: skip
+        )
         rate = len(p_intervals) / (time.perf_counter() - start)
         print(
             f"{label:32s} {len(grid_times):4d} | {_stats(np_times)} | {_stats(grid_times)} | "

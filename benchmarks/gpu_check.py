@@ -285,7 +285,7 @@ def section_job(args: argparse.Namespace) -> dict[str, Any]:
     from dsrs_client import DsrsClient
     from dsrs_client.contract import InputsIn, JobCreate, NoiseIn, QIn
     from dsrs_models.registry import build_model
-    from dsrs_store.settings import load_settings
+    from dsrs_settings import load_settings
 
     for variable in ("DSRS_DATABASE_URL", "DSRS_BROKER_URL"):
         os.environ.pop(variable, None)

@@ -155,7 +155,7 @@ def run_config(config: str, root: Path, limits: dict[str, str], database: str = 
         worker = subprocess.Popen(
             [DSRS, "worker", "--concurrency", "1"],
             env=api.env, cwd=api.workdir, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        )
     try:
         with api.running():
             assert api.process is not None

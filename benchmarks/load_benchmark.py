@@ -50,10 +50,10 @@ def seed(database_url: str, rows: int) -> tuple[str, str]:
     from sqlalchemy import insert
 
     from dsrs_client.contract import JobParameters, NoiseIn, QIn
+    from dsrs_settings import Settings
     from dsrs_store import tenants
     from dsrs_store.database import make_engine, make_session_factory
     from dsrs_store.migrations import upgrade_to_head
-    from dsrs_store.settings import Settings
     from dsrs_store.tables import SampleRecord, utcnow
 
     settings = Settings(database_url=database_url)
@@ -154,7 +154,7 @@ def start_api(
         sys.executable, "-m", "uvicorn", "dsrs_api.app:create_app", "--factory",
         "--fd", str(sock.fileno()), "--workers", str(workers), "--backlog", "2048",
         "--log-level", "warning", "--no-access-log",
-    ]  # fmt: skip
+    ]
     with log.open("wb") as handle:
         process = subprocess.Popen(
             command,
@@ -251,7 +251,7 @@ async def poll(
                     if status != 200:
                         errors.append(f"{path.split('?')[0]}: {status}")
                 except (TimeoutError, OSError, asyncio.IncompleteReadError,
-                        asyncio.LimitOverrunError, ValueError) as error:  # fmt: skip
+                        asyncio.LimitOverrunError, ValueError) as error:
                     errors.append(f"{path.split('?')[0]}: {type(error).__name__}")
             await asyncio.sleep(interval * random.uniform(0.8, 1.2))
     finally:

@@ -32,12 +32,12 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-
 from benchmarks.soundness_scan import DIMENSIONS, exponents, family_regime
 from dsrs_core.neyman_pearson import np_radius
 from dsrs_core.noise import make_noise
 from tests.references.polar_quadpack import Setting, np_value
+
+ROOT = Path(__file__).resolve().parents[1]
 
 P_LOWERS = (0.55, 0.7, 0.9, 0.99, 0.9999)
 #: Tightness asked for by issue 12.

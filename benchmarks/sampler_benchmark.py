@@ -185,7 +185,7 @@ def bench_case(case: Case, device: torch.device, repeats: int) -> Row:
         forward_per_s=forward_rate,
         sampler_per_s=sampler_rate,
         ratio=sampler_rate / forward_rate,
-        ratio_paired=statistics.median(f / t for f, t in zip(forward_times, sampler_times)),
+        ratio_paired=statistics.median(f / t for f, t in zip(forward_times, sampler_times, strict=True)),
         ratio_cpu=min(forward_cpu) / min(sampler_cpu),
         noise_only_per_s=samples / overhead_s,
         ratio_from_parts=min(forward_times) / (min(forward_times) + overhead_s),
@@ -265,7 +265,7 @@ def bench_sandbox(case: Case, threads: int, repeats: int) -> SandboxRow:
         sandboxed_per_s=rate["sandboxed"],
         overhead=1 - rate["sandboxed"] / rate["onnx"],
         overhead_paired=statistics.median(
-            1 - o / s for o, s in zip(times["onnx"], times["sandboxed"])
+            1 - o / s for o, s in zip(times["onnx"], times["sandboxed"], strict=True)
         ),
         child_start_s=child_start,
     )

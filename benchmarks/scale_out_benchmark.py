@@ -58,8 +58,6 @@ from typing import Any
 import httpx
 import numpy as np
 
-REPOSITORY = Path(__file__).resolve().parents[1]
-
 from tests.support.databases import create_database, drop_database
 from tests.support.processes import (
     dsrs_executable,
@@ -68,6 +66,7 @@ from tests.support.processes import (
     stop_process,
 )
 
+REPOSITORY = Path(__file__).resolve().parents[1]
 TARGET_RATIO = 0.6
 WORKER_START_TIMEOUT_S = 120.0
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -77,7 +76,7 @@ COMPARED_FIELDS = (
     "selection_counts", "p_count", "p_n", "q_count", "q_n", "q_percentile", "q_fallback",
     "seed", "alpha", "p_lower", "p_upper", "q_lower", "q_upper", "np_radius", "dsrs_radius",
     "reason",
-)  # fmt: skip
+)
 SUCCEEDED_LINE = re.compile(
     r"Task dsrs\.certify_chunk\[[^\]]+\] succeeded in ([0-9.]+)s: .*'chunk_index': (\d+)"
 )
@@ -169,7 +168,7 @@ def wait_for_quiet(max_load: float, max_wait_s: float) -> tuple[float, float, fl
 
 
 def service_env(database_url: str, broker_url: str, queue: str, storage: Path,
-                admin_key: str, chunk_size: int | None) -> dict[str, str]:  # fmt: skip
+                admin_key: str, chunk_size: int | None) -> dict[str, str]:
     env = environment_without_dsrs()
     env.update(
         DSRS_DATABASE_URL=database_url,
@@ -191,7 +190,7 @@ def service_env(database_url: str, broker_url: str, queue: str, storage: Path,
 
 def migrate(env: dict[str, str]) -> None:
     subprocess.run([dsrs_executable(), "migrate"], env=env, cwd=REPOSITORY, check=True,
-                   stdout=subprocess.DEVNULL)  # fmt: skip
+                   stdout=subprocess.DEVNULL)
 
 
 def start_api(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
@@ -199,7 +198,7 @@ def start_api(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[byt
         sys.executable, "-m", "uvicorn", "dsrs_api.app:create_app", "--factory",
         "--host", "127.0.0.1", "--port", str(port),
         "--log-level", "warning", "--no-access-log",
-    ]  # fmt: skip
+    ]
     with log.open("wb") as handle:
         process = subprocess.Popen(
             command, cwd=REPOSITORY, env=env, stdout=handle, stderr=subprocess.STDOUT
@@ -240,7 +239,7 @@ def start_workers(count: int, env: dict[str, str], directory: Path, tag: str) ->
             process = subprocess.Popen(
                 [dsrs_executable(), "worker", "--concurrency", "1", "--loglevel", "INFO"],
                 cwd=REPOSITORY, env=env, stdout=handle, stderr=subprocess.STDOUT,
-            )  # fmt: skip
+            )
         workers.append(Worker(process, log))
     deadline = time.monotonic() + WORKER_START_TIMEOUT_S
     for worker in workers:
@@ -290,7 +289,7 @@ def inputs_bytes(architecture: str, count: int, seed: int) -> bytes:
 def check(response: httpx.Response) -> dict[str, Any]:
     if response.status_code >= 300:
         raise SystemExit(f"{response.request.method} {response.request.url}: "
-                         f"{response.status_code} {response.text[:2000]}")  # fmt: skip
+                         f"{response.status_code} {response.text[:2000]}")
     return response.json()  # type: ignore[no-any-return]
 
 
@@ -324,7 +323,7 @@ def parse_time(value: str) -> datetime:
 
 
 def run_job(client: httpx.Client, job_body: dict[str, Any], workers: list[Worker],
-            database_url: str, poll_s: float) -> tuple[str, float, dict[str, Any], float, float]:  # fmt: skip
+            database_url: str, poll_s: float) -> tuple[str, float, dict[str, Any], float, float]:
     """Submit one job and wait for it; (job id, wall s, final status, machine CPU s,
     worker CPU s)."""
     roots = [w.process.pid for w in workers]
@@ -374,7 +373,7 @@ def all_rows(client: httpx.Client, job_id: str) -> list[dict[str, Any]]:
 
 def measure(count: int, args: argparse.Namespace, env: dict[str, str], scratch: Path,
             client: httpx.Client, job_body: dict[str, Any], database_url: str,
-            tag: str) -> Run:  # fmt: skip
+            tag: str) -> Run:
     workers = start_workers(count, env, scratch, tag)
     try:
         time.sleep(args.settle_s)  # workers' own start-up CPU out of the load average
@@ -393,7 +392,7 @@ def measure(count: int, args: argparse.Namespace, env: dict[str, str], scratch: 
     ends = []
     for worker in workers:  # when each worker finished its last chunk, from its log
         stamps = re.findall(r"\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3})[^\]]*\].*succeeded in",
-                            worker.text())  # fmt: skip
+                            worker.text())
         if stamps:
             ends.append(datetime.strptime(stamps[-1], "%Y-%m-%d %H:%M:%S,%f").timestamp())
     return Run(
@@ -422,14 +421,14 @@ def verify(client: httpx.Client, database_url: str, runs: list[Run], total: int)
         rows, distinct, low, high = row_counts(database_url, run.job_id)
         if (rows, distinct, low, high) != (total, total, 0, total - 1):
             problems.append(f"job {run.job_id}: {rows} rows, {distinct} distinct sample "
-                            f"indices in [{low}, {high}], expected {total} in [0, {total - 1}]")  # fmt: skip
+                            f"indices in [{low}, {high}], expected {total} in [0, {total - 1}]")
         values = [tuple(row[f] for f in COMPARED_FIELDS) for row in all_rows(client, run.job_id)]
         if reference is None:
             reference = values
         elif values != reference:
             differing = sum(a != b for a, b in zip(values, reference, strict=False))
             problems.append(f"job {run.job_id} ({run.workers} worker(s)): {differing} rows "
-                            f"differ from job {runs[0].job_id}")  # fmt: skip
+                            f"differ from job {runs[0].job_id}")
     return problems
 
 
@@ -439,11 +438,11 @@ def report(args: argparse.Namespace, runs: list[Run], chunks: int, problems: lis
     print(f"model {args.model}, {total} inputs, n = {args.n} (+ n under Q, "
           f"n_selection = {args.n_selection}), {chunks} chunks of "
           f"{args.chunk_size or 'the default'} inputs; workers: dsrs worker --concurrency 1, "
-          "1 torch thread, cpu")  # fmt: skip
+          "1 torch thread, cpu")
     print()
     header = (f"{'workers':>7} {'run':>3} {'wall s':>8} {'server s':>8} {'samples/s':>9} "
               f"{'ratio':>6} {'startup s':>9} {'tail s':>6} {'chunks':>7} {'busy s':>11} "
-              f"{'load 1m':>11} {'cpu s mach/wrk':>15} {'others':>6}")  # fmt: skip
+              f"{'load 1m':>11} {'cpu s mach/wrk':>15} {'others':>6}")
     print(header)
     print("-" * len(header))
     single = statistics.median(r.wall_s for r in runs if r.workers == 1)
@@ -462,9 +461,9 @@ def report(args: argparse.Namespace, runs: list[Run], chunks: int, problems: lis
         walls = [r.wall_s for r in runs if r.workers == count]
         medians[count], minima[count] = statistics.median(walls), min(walls)
         print(f"{count:>7} {'med':>3} {medians[count]:>8.1f} {'':>8} "
-              f"{total / medians[count]:>9.2f} {medians[count] / single:>6.2f}")  # fmt: skip
+              f"{total / medians[count]:>9.2f} {medians[count] / single:>6.2f}")
         print(f"{count:>7} {'min':>3} {minima[count]:>8.1f} {'':>8} "
-              f"{total / minima[count]:>9.2f} {minima[count] / minima[1]:>6.2f}")  # fmt: skip
+              f"{total / minima[count]:>9.2f} {minima[count] / minima[1]:>6.2f}")
     ratio = medians.get(2, float("nan")) / medians[1]
     print()
     print(
@@ -484,18 +483,18 @@ def report(args: argparse.Namespace, runs: list[Run], chunks: int, problems: lis
         "the job (2 cores → at most 2 × wall);"
     )
     print("others: cores used on average by everything but the workers during the job "
-          "(API, PostgreSQL, other test suites).")  # fmt: skip
+          "(API, PostgreSQL, other test suites).")
     verdict = "met" if ratio <= TARGET_RATIO else "MISSED"
     print(f"ratio two workers / one worker (medians): {ratio:.3f}  "
           f"(target ≤ {TARGET_RATIO}: {verdict}); best runs: "
-          f"{minima.get(2, float('nan')) / minima[1]:.3f}")  # fmt: skip
+          f"{minima.get(2, float('nan')) / minima[1]:.3f}")
     if problems:
         print("RESULT CHECK FAILED:")
         for problem in problems:
             print("  " + problem)
     else:
         print(f"result check: every job has exactly one row per input ({total}), and all "
-              f"{len(runs)} jobs have identical rows (counts, seeds, bounds, radii)")  # fmt: skip
+              f"{len(runs)} jobs have identical rows (counts, seeds, bounds, radii)")
 
 
 # --------------------------------------------------------------------------- main
@@ -504,21 +503,21 @@ def report(args: argparse.Namespace, runs: list[Run], chunks: int, problems: lis
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", default="lenet-mnist",
-                        help="registered architecture (random weights)")  # fmt: skip
+                        help="registered architecture (random weights)")
     parser.add_argument("--inputs", type=int, default=160, help="inputs in the job")
     parser.add_argument("--n", type=int, default=400, help="draws under P and under Q")
     parser.add_argument("--n-selection", type=int, default=100)
     parser.add_argument("--batch-size", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=1,
-                        help="jobs per configuration (alternating 1, 2, 1, 2, ...)")  # fmt: skip
+                        help="jobs per configuration (alternating 1, 2, 1, 2, ...)")
     parser.add_argument("--chunk-size", type=int, default=None,
-                        help="DSRS_CHUNK_SIZE of the API (default: the service's default)")  # fmt: skip
+                        help="DSRS_CHUNK_SIZE of the API (default: the service's default)")
     parser.add_argument("--max-load", type=float, default=1.5,
-                        help="wait until the 1-minute load average is below this")  # fmt: skip
+                        help="wait until the 1-minute load average is below this")
     parser.add_argument("--max-wait-s", type=float, default=300.0,
-                        help="longest wait for a quiet machine before each job")  # fmt: skip
+                        help="longest wait for a quiet machine before each job")
     parser.add_argument("--settle-s", type=float, default=3.0,
-                        help="pause after the workers are ready, before the quiet check")  # fmt: skip
+                        help="pause after the workers are ready, before the quiet check")
     parser.add_argument("--poll-s", type=float, default=0.25, help="status poll interval")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
@@ -529,20 +528,20 @@ def main() -> int:
     )
     parser.add_argument("--broker-url", default="redis://127.0.0.1:6379/15")
     parser.add_argument("--keep-logs", type=Path, default=None,
-                        help="copy the API and worker logs to this folder")  # fmt: skip
+                        help="copy the API and worker logs to this folder")
     args = parser.parse_args()
 
     import redis
 
+    from dsrs_settings import Settings
     from dsrs_store.chunks import chunk_count
-    from dsrs_store.settings import Settings
 
     chunk_size = args.chunk_size or Settings.model_fields["chunk_size"].default
     chunks = chunk_count(args.inputs, chunk_size)
     queue = f"dsrs-scaleout-{uuid.uuid4().hex[:12]}"
     admin_key = secrets.token_urlsafe(32)
     print(f"load average at start: {load_average()}; queue {queue} on {args.broker_url}",
-          flush=True)  # fmt: skip
+          flush=True)
     database_url = create_database(args.admin_url, "dsrs_scaleout")
     api = None
     runs: list[Run] = []
@@ -550,23 +549,23 @@ def main() -> int:
         with tempfile.TemporaryDirectory(prefix="dsrs-scaleout-") as scratch_name:
             scratch = Path(scratch_name)
             env = service_env(database_url, args.broker_url, queue, scratch / "var",
-                              admin_key, args.chunk_size)  # fmt: skip
+                              admin_key, args.chunk_size)
             migrate(env)
             port = free_port()
             api = start_api(env, port, scratch / "api.log")
             with httpx.Client(
                 base_url=f"http://127.0.0.1:{port}", timeout=120,
                 headers={"X-API-Key": admin_key},
-            ) as client:  # fmt: skip
+            ) as client:
                 model = check(client.post(
                     "/v1/models",
                     files={"file": ("model.safetensors", model_bytes(args.model, args.seed))},
                     data={"architecture": args.model, "name": f"scale-out {args.model}"},
-                ))  # fmt: skip
+                ))
                 input_set = check(client.post(
                     "/v1/inputs",
                     files={"file": ("inputs.npz", inputs_bytes(args.model, args.inputs, args.seed))},
-                ))  # fmt: skip
+                ))
                 job_body = {
                     "model_id": model["id"],
                     "inputs": {"input_set_id": input_set["id"]},
@@ -583,9 +582,9 @@ def main() -> int:
                     for count in (1, 2):
                         print(f"repeat {repeat + 1}: {count} worker(s) ...", flush=True)
                         run = measure(count, args, env, scratch, client, job_body,
-                                      database_url, f"{repeat}-{count}")  # fmt: skip
+                                      database_url, f"{repeat}-{count}")
                         print(f"  {run.wall_s:.1f} s (load {run.load_before[0]:.2f} → "
-                              f"{run.load_after[0]:.2f})", flush=True)  # fmt: skip
+                              f"{run.load_after[0]:.2f})", flush=True)
                         runs.append(run)
                 problems = verify(client, database_url, runs, args.inputs)
             report(args, runs, chunks, problems)

@@ -120,10 +120,10 @@ def run(count: int, n: int) -> None:
             baseline_name = "NP, sequential same cost (own run ≤ 2N)"
         show(setting, "DSRS", dsrs, float(dsrs_passes), dsrs_seconds)
         show(setting, "NP, same run (DSRS's P run)", same_run,
-             float(np.mean([c.counts.p_n for c in certificates])), 0.0)  # fmt: skip
+             float(np.mean([c.counts.p_n for c in certificates])), 0.0)
         pooled = float(np.mean([c.counts.p_n for c in certificates])) if spec is None else 0.0
         show(setting, baseline_name, _baseline_figures(baselines, certificates, labels),
-             float(baseline_passes) + pooled, baseline_seconds)  # fmt: skip
+             float(baseline_passes) + pooled, baseline_seconds)
 
 
 def main() -> None:

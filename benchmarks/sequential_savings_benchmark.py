@@ -219,7 +219,7 @@ def lockstep_oracle(p, q, labels, config, d, fixed_radii, unit) -> int:  # type:
                 label=labels[i], p_count=int(cp[i, k]), p_n=size, q_count=int(cq[i, k]),
                 q_n=size, q_percentile=None, q_fallback=False, seed=None, p_look=look,
                 q_look=look,
-            )  # fmt: skip
+            )
             certificate = certificate_from_counts(counts, config, d)
             radius = float("nan") if certificate.abstained else certificate.dsrs_radius or 0.0
             if cell(radius) >= cell(fixed) or look == schedule.last:
@@ -309,7 +309,7 @@ def run(args: argparse.Namespace) -> None:
         print(f"{name:>8s}" + "".join(f"{v:>18s}" for v in values))
     at = grid.index(min(grid, key=lambda r: abs(r - median)))
     summary = {}
-    for name, (radii, passes, rule_s, cert_s) in forms.items():
+    for name, (_radii, passes, rule_s, cert_s) in forms.items():
         draw_s = cpu_per_pass * sum(passes)
         total = draw_s + rule_s + cert_s
         summary[name] = total
@@ -320,8 +320,10 @@ def run(args: argparse.Namespace) -> None:
         )
     form = list(forms)[1]
     print(
-        f"HELDOUT model={args.model} sigma={args.sigma:g} q={'t' + str(args.q_threshold) if args.q_threshold else args.q_ratio} "
-        f"inputs={args.start}-{args.start + count - 1} radius_passes={100 * sum(forms[form][1]) / (full * count):.1f} "
+        f"HELDOUT model={args.model} sigma={args.sigma:g} "
+        f"q={'t' + str(args.q_threshold) if args.q_threshold else args.q_ratio} "
+        f"inputs={args.start}-{args.start + count - 1} "
+        f"radius_passes={100 * sum(forms[form][1]) / (full * count):.1f} "
         f"radius_median={100 * float(np.median(forms[form][1])) / full:.1f} "
         f"radius_loss={loss_per_100(curves[form], curves['fixed N']):.1f} "
         + (
@@ -396,7 +398,7 @@ def main() -> None:
     parser.add_argument(
         "--counts", type=Path, default=None,
         help="recorded batches: read if the file exists, else drawn and written there",
-    )  # fmt: skip
+    )
     parser.add_argument(
         "--heldout", action="store_true", help="print the held-out settings' command lines"
     )

@@ -46,8 +46,6 @@ import numpy as np
 from scipy.special import gammaincinv
 from scipy.stats import norm
 
-ROOT = Path(__file__).resolve().parents[1]
-
 from dsrs_core.bounds import clopper_pearson, split_alpha
 from dsrs_core.certification import dsrs_radius_from_intervals
 from dsrs_core.config import RadiusSearch
@@ -66,6 +64,8 @@ from tests.references.polar_quadpack import (
     halfspace_witness_radius,
 )
 from tests.references.truth import truth_below
+
+ROOT = Path(__file__).resolve().parents[1]
 
 DIMENSIONS = (2, 3, 4, 5, 8, 16, 64, 784, 3072, 150528)
 SHAPES = (0.5, 1.0, 1.5, 2.0, 2.5, 4.0, 12.0)

@@ -33,36 +33,36 @@ def main(
 
 # Every command, registered here and nowhere else. The command modules import nothing
 # heavy at import (each command imports what it needs when it runs).
-from dsrs_cli import (
-    compare_command,
-    convert_command,
-    export_command,
-    input_commands,
-    job_commands,
-    local_commands,
-    model_commands,
-    plan_command,
-    recertify_command,
-    reproduce_command,
-    service_commands,
-    sweep_command,
+from dsrs_cli.commands import (
+    certify_local,
+    compare,
+    convert,
+    export,
+    inputs,
+    jobs,
+    models,
+    plan,
+    recertify,
+    reproduce,
+    service,
+    sweep,
 )
 
-app.command("compare")(compare_command.compare)
-app.command("convert")(convert_command.convert)
-app.command("export")(export_command.export)
-app.add_typer(input_commands.inputs_app, name="inputs")
-app.add_typer(job_commands.jobs_app, name="jobs")
-app.command("certify-local")(local_commands.certify_local)
-app.add_typer(model_commands.models_app, name="models")
-app.command("plan")(plan_command.plan)
-app.command("recertify")(recertify_command.recertify)
-app.command("reproduce")(reproduce_command.reproduce)
-app.command("serve")(service_commands.serve)
-app.command("migrate")(service_commands.migrate)
-app.command("worker")(service_commands.worker_command)
-app.command("demo")(service_commands.demo)
-app.command("sweep")(sweep_command.sweep)
+app.command("compare")(compare.compare)
+app.command("convert")(convert.convert)
+app.command("export")(export.export)
+app.add_typer(inputs.inputs_app, name="inputs")
+app.add_typer(jobs.jobs_app, name="jobs")
+app.command("certify-local")(certify_local.certify_local)
+app.add_typer(models.models_app, name="models")
+app.command("plan")(plan.plan)
+app.command("recertify")(recertify.recertify)
+app.command("reproduce")(reproduce.reproduce)
+app.command("serve")(service.serve)
+app.command("migrate")(service.migrate)
+app.command("worker")(service.worker_command)
+app.command("demo")(service.demo)
+app.command("sweep")(sweep.sweep)
 
 from dsrs_cli.help_text import unwrap_help
 

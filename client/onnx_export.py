@@ -102,6 +102,7 @@ def export_onnx(module: Any, example_input: Any, *, opset_version: int = 18) -> 
             optimize=True,
             verbose=False,
         )
+        assert program is not None  # None only when given a file to write
         data = program.model_proto.SerializeToString()
     except Exception as error:
         raise OnnxExportError(f"torch.onnx.export failed: {type(error).__name__}: {error}") from error

@@ -10,7 +10,7 @@ inputs instead, and the table says so.
 An input is identified by a key (a published file's instance index; a job's dataset,
 split and dataset index, or its uploaded input set and index). The rule for an input a
 source lists twice belongs to the source: published radius files keep the smallest radius
-of an index listed twice (:func:`dsrs_cli.published_files.read_radius_file`: a figure may
+of an index listed twice (:func:`dsrs_cli.published.files.read_radius_file`: a figure may
 only err low); a job keeps its first row per input.
 """
 

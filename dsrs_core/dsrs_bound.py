@@ -10,7 +10,8 @@ For any multipliers ``(λ1, λ2)`` and ``R = R(λ1, λ2) = {p_δ < λ1 p + λ2 q
 ``2n``-node values minus the allowance of :func:`dsrs_core.neyman_pearson.accept_bound`).
 It is fast and heuristic; a radius is *reported* only after
 :func:`certified_dual_bound` (the certifying quadrature, §7.4) has proven (D) at its
-multipliers (:mod:`dsrs_core.radius_proof`, §5.1). The search for good multipliers follows the original's STEP 1 (§4.3) to pick the KKT case:
+multipliers (:mod:`dsrs_core.radius_proof`, §5.1). The search for good multipliers
+follows the original's STEP 1 (§4.3) to pick the KKT case:
 i (NP), ii (Q only), iii/iv/v (two-sided corners), and solves that case (corners by
 Newton on ``(ln|λ1|, ln|λ2|)``). Because (D) holds for any multipliers, a wrong case or
 an unconverged solve only costs tightness, never soundness.
@@ -208,6 +209,7 @@ class _Engine:
     """The pair-specific pieces the check needs."""
 
     verify_n: int = 32
+    pair: SigmaPair | ThresholdPair
 
     def masses(self, r: float, lam1: float, lam2: float, n: int) -> RegionMasses:
         """``P(R)``, ``Q(R)``, ``P_δ(R)`` of ``R(λ1, λ2)`` with ``n`` nodes."""
@@ -219,6 +221,8 @@ class _Engine:
 
 
 class _SigmaEngine(_Engine):
+    pair: SigmaPair
+
     def __init__(self, pair: SigmaPair) -> None:
         self.pair = pair
         self.a = pair.p.shape
@@ -228,7 +232,7 @@ class _SigmaEngine(_Engine):
         """Cells of the composite search rules in place of an ``n``-node Gauss rule."""
         return 24 * n // 16
 
-    def rule(self, n: int):
+    def rule(self, n: int) -> QuadratureRule:
         if self.a < SMALL_SHAPE:
             return dense_rule(self.a, self._dense_pieces(n), 16)
         return gamma_rule(self.a, n)
@@ -247,24 +251,35 @@ class _SigmaEngine(_Engine):
         q_rule = dense_split_rule(self.a, edge / (2.0 * self.pair.q.scale**2), pieces)
         return p_rule or rule, q_rule or rule
 
-    def masses(self, r, lam1, lam2, n, jacobian=False, shifted=True, sides="pq") -> RegionMasses:
+    def masses(
+        self,
+        r: float,
+        lam1: float,
+        lam2: float,
+        n: int,
+        jacobian: bool = False,
+        shifted: bool = True,
+        sides: str = "pq",
+    ) -> RegionMasses:
         p_rule, q_rule = self.rules(n, lam1, lam2)
         return self.pair.masses(
             r, lam1, lam2, p_rule, q_rule, jacobian=jacobian, shifted=shifted, sides=sides
         )
 
-    def np_multiplier(self, r, p_target, n, x0=0.0) -> float:
+    def np_multiplier(self, r: float, p_target: float, n: int, x0: float = 0.0) -> float:
         def fun(x: float) -> tuple[float, float]:
             lam = exp(x)
             m = self.masses(r, lam, 0.0, n, jacobian=True, shifted=False, sides="p")
+            assert m.jacobian is not None  # asked for
             return m.p_mass, m.jacobian[0] * lam
 
         return exp(_solve_log_multiplier(fun, p_target, x0))
 
-    def q_multiplier(self, r, q_target, n, x0=0.0) -> float:
+    def q_multiplier(self, r: float, q_target: float, n: int, x0: float = 0.0) -> float:
         def fun(x: float) -> tuple[float, float]:
             lam = exp(x)
             m = self.masses(r, 0.0, lam, n, jacobian=True, shifted=False, sides="q")
+            assert m.jacobian is not None  # asked for
             return m.q_mass, m.jacobian[3] * lam
 
         return exp(_solve_log_multiplier(fun, q_target, x0))
@@ -383,23 +398,25 @@ class _SigmaEngine(_Engine):
 
 
 class _ThresholdEngine(_Engine):
+    pair: ThresholdPair
+
     def __init__(self, pair: ThresholdPair) -> None:
         self.pair = pair
 
-    def masses(self, r, lam1, lam2, n, jacobian=False, shifted=True) -> RegionMasses:
+    def masses(self, r: float, lam1: float, lam2: float, n: int) -> RegionMasses:
         return self.pair.masses(r, lam1, lam2, n)
 
-    def np_multiplier(self, r, p_target, n, x0=0.0) -> float:
+    def np_multiplier(self, r: float, p_target: float, n: int, x0: float = 0.0) -> float:
         def fun(x: float) -> tuple[float, float]:
             return self.pair.full_mass(r, x, n, True)
 
         return exp(_solve_log_multiplier(fun, p_target, x0))
 
-    def inner_multiplier(self, r, target, n, x0=0.0) -> float:
+    def inner_multiplier(self, r: float, target: float, n: int, x0: float = 0.0) -> float:
         """``μ`` with ``P(R ∩ ball) = target``."""
         return exp(_solve_log_multiplier(lambda x: self.pair.inner_mass(r, x, n, True), target, x0))
 
-    def outer_multiplier(self, r, target, n, x0=0.0) -> float:
+    def outer_multiplier(self, r: float, target: float, n: int, x0: float = 0.0) -> float:
         """``λ1`` with ``P(R \\ ball) = target``."""
         return exp(_solve_log_multiplier(lambda x: self.pair.outer_mass(r, x, n, True), target, x0))
 
@@ -627,7 +644,7 @@ def _check_sigma(
     if not converged:
         # The Newton on the equalities stalled: maximise (D) itself, from the corner's
         # last iterate or a single-constraint solution (on the orthant's edge).
-        in_orthant = [lam for lam in fallback if all(s * x >= 0.0 for s, x in zip(signs, lam))]
+        in_orthant = [lam for lam in fallback if all(s * x >= 0.0 for s, x in zip(signs, lam, strict=True))]
         starts = [corner, *in_orthant]
         candidates.insert(0, engine.ascent(r, targets, signs, starts, n))
     return _finish(engine, r, iv, candidates + fallback, n, case, details=details)
@@ -669,12 +686,12 @@ def _check_threshold(
                 "original: case v unsupported for thresholded Q",
                 details,
             )
-        return _finish(engine, r, iv, q_only + [np_candidate], n, "v", details=details)
+        return _finish(engine, r, iv, [*q_only, np_candidate], n, "v", details=details)
     else:
-        return _case_ii(engine, r, iv, mode, p_star, q_only + [np_candidate], n, details)
+        return _case_ii(engine, r, iv, mode, p_star, [*q_only, np_candidate], n, details)
     p_out = iv.p_lower - q_hat / nu
     details["p_out"] = p_out
-    fallback = [np_candidate] + q_only
+    fallback = [np_candidate, *q_only]
     if p_out < ORIGINAL_EPS or q_hat >= 1.0:
         if mode == "original":
             return CheckOutcome(
@@ -697,4 +714,4 @@ def _check_threshold(
         if mode == "original":
             return CheckOutcome(False, float("nan"), case, None, f"original: {err}", details)
         return _finish(engine, r, iv, fallback, n, case, details=details)
-    return _finish(engine, r, iv, [(lam1, (mu - lam1) / nu)] + fallback, n, case, details=details)
+    return _finish(engine, r, iv, [(lam1, (mu - lam1) / nu), *fallback], n, case, details=details)

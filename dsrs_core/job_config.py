@@ -56,14 +56,14 @@ def budget_plan(
     plan = plan_budget(
         p, dimension, parameters.n, parameters.alpha, q,
         n_selection=parameters.n_selection, search=search,
-    )  # fmt: skip
+    )
     if target_radius is None:
         return plan
     try:
         savings = sequential_saving(
             certification_config(parameters), dimension, target_radius,
             cpu_budget_s=saving_cpu_budget_s,
-        )  # fmt: skip
+        )
     except SavingBudgetExceeded:
         warning = (
             f"the sequential-sampling prediction at target radius {target_radius:g} was left "

@@ -32,12 +32,20 @@ import itertools
 import time
 from dataclasses import dataclass
 from math import exp
+from types import ModuleType
+from typing import TYPE_CHECKING, TypeAlias
 
 from scipy.special import gammainccinv, gammaincinv
 
 from dsrs_core.errors import InvalidParameterError
 from dsrs_core.neyman_pearson import np_certified_bound
 from dsrs_core.noise import RadialNoise
+
+if TYPE_CHECKING:  # python-flint is optional: imported at run time only by _flint()
+    import flint
+
+    Arb: TypeAlias = flint.arb
+    ArbSeries: TypeAlias = flint.arb_series
 
 __all__ = [
     "PROOF_BACKOFFS",
@@ -77,7 +85,7 @@ class NPProof:
     reason: str = ""
 
 
-def _flint():
+def _flint() -> ModuleType:
     try:
         import flint
     except ImportError as err:  # optional dependency
@@ -104,9 +112,9 @@ class _Enclosure:
         self.log_lam = self.lam.log()
         self.p_lower = arb(p_lower)
         self.log_beta = 2 * self.h.lgamma() - (2 * self.h).lgamma()
-        self._gamma: dict[tuple[int, float], object] = {}
+        self._gamma: dict[tuple[int, float], Arb] = {}
 
-    def _x(self, t, shifted: bool):
+    def _x(self, t: ArbSeries, shifted: bool) -> ArbSeries:
         """The argument of ``I`` on the sphere of radial value ``t`` (P or shifted side)."""
         v = 2 * self.sigma2 * t
         rho = v.sqrt()
@@ -121,7 +129,7 @@ class _Enclosure:
             return (w - v - self.r**2) / (4 * rho * self.r) + self.arb(0.5)
         return (v + self.r**2 - w) / (4 * rho * self.r) + self.arb(0.5)
 
-    def _incbeta(self, x):
+    def _incbeta(self, x: Arb) -> Arb:
         """``I_x(h, h)`` over the ball ``x`` (increasing, clipped to [0, 1])."""
         arb = self.arb
         values = []
@@ -134,24 +142,24 @@ class _Enclosure:
                 values.append(end.beta_lower(self.h, self.h, regularized=True))
         return values[0].union(values[1])
 
-    def _density(self, x):
+    def _density(self, x: Arb) -> Arb:
         """The Beta(h, h) density over the ball ``x ⊂ (0, 1)``: unimodal at 1/2, so its range
         is spanned by the values at the ends (and at 1/2 when ``x`` holds it)."""
 
-        def at(point):
+        def at(point: Arb) -> Arb:
             return ((self.h - 1) * (point.log() + (1 - point).log()) - self.log_beta).exp()
 
         out = at(x.lower()).union(at(x.upper()))
         half = self.arb(0.5)
         return out.union(at(half)) if x.contains(half) else out
 
-    def _gamma_p(self, shift: int, t: float):
+    def _gamma_p(self, shift: int, t: float) -> Arb:
         key = (shift, t)
         if key not in self._gamma:
             self._gamma[key] = self.arb(t).gamma_lower(self.a + shift, regularized=1)
         return self._gamma[key]
 
-    def _cell(self, t0: float, t1: float):
+    def _cell(self, t0: float, t1: float) -> tuple[Arb, Arb]:
         """Enclosures of ``∫_cell F_δ dμ`` and ``∫_cell F_P dμ``."""
         arb = self.arb
         tm = 0.5 * (t0 + t1)
@@ -180,7 +188,7 @@ class _Enclosure:
                 out.append(self._incbeta(x_cell) * mass)
         return out[0], out[1]
 
-    def run(self, epsilon: float, max_cells: int):
+    def run(self, epsilon: float, max_cells: int) -> tuple[Arb, int]:
         """Refine until the enclosure is narrower than ``epsilon``, lies above 1/2 (the
         proof needs no more), or has ``max_cells`` cells."""
         arb = self.arb
@@ -263,7 +271,7 @@ def prove_np_radius(
         return NPProof(
             "verified", radius, nan, nan, 0, 0.0,
             f"proof mode covers d <= {PROOF_DIMENSION_LIMIT}",
-        )  # fmt: skip
+        )
     lam = exp(-kappa)
     lower = upper = nan
     cells = 0
@@ -283,4 +291,4 @@ def prove_np_radius(
     return NPProof(
         "verified", radius, lower, upper, cells, time.process_time() - started,
         "no enclosure above 1/2: the radius is verified, not proven",
-    )  # fmt: skip
+    )

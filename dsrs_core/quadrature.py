@@ -58,7 +58,9 @@ class QuadratureRule:
         return float(self.weights @ values)
 
 
-def _finite_rule(t: NDArray[np.float64], w: NDArray[np.float64], what: str):
+def _finite_rule(
+    t: NDArray[np.float64], w: NDArray[np.float64], what: str
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     if not (np.all(np.isfinite(t)) and np.all(np.isfinite(w))):
         raise NumericalError(f"{what} quadrature rule is not finite")
     return t, w

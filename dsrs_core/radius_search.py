@@ -48,7 +48,7 @@ class SearchResult:
     inconsistent: bool = False
 
 
-def _safe_check(check: Check, r: float, hint) -> CheckOutcome:
+def _safe_check(check: Check, r: float, hint: CheckOutcome | None) -> CheckOutcome:
     try:
         return check(r, hint)
     except NumericalError as err:  # checks should not raise; fail closed if one does

@@ -128,10 +128,7 @@ def monotone_root(
         return RootBracket(hi, hi, g_hi, g_hi)
     # Newton from the end with the smaller residual (secant if its slope is unusable).
     x, gx, slope = (lo, g_lo, slope_lo) if -g_lo < g_hi else (hi, g_hi, slope_hi)
-    if slope > 0.0 and isfinite(slope):
-        x = x - gx / slope
-    else:
-        x = lo - g_lo * (hi - lo) / (g_hi - g_lo)
+    x = x - gx / slope if slope > 0.0 and isfinite(slope) else lo - g_lo * (hi - lo) / (g_hi - g_lo)
     x = min(max(x, lo), hi)
     dx_old = hi - lo
     for _ in range(max_iter):

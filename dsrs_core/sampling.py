@@ -169,14 +169,14 @@ class DrawStream:
         return _run_phase(
             self.classifier, self.inputs, segments, None, self.generator, self.batch_size,
             self.buffer,
-        )  # fmt: skip
+        )
 
     def agreement(self, segments: Sequence[_Segment], labels: torch.Tensor) -> list[int]:
         """Per input, how many of its draws the classifier gave its label."""
         return _run_phase(
             self.classifier, self.inputs, segments, labels, self.generator, self.batch_size,
             self.buffer,
-        ).tolist()  # fmt: skip
+        ).tolist()
 
 
 def select_labels(
@@ -200,7 +200,7 @@ def select_labels(
         (rows[finite], predictions[finite]), torch.ones_like(predictions[finite]), accumulate=True
     )
     table = per_input.tolist()
-    chosen = [max(range(len(row)), key=lambda c, row=row: (row[c], -c)) for row in table]
+    chosen = [row.index(max(row)) for row in table]  # ties: the lowest class
     return [tuple(row) for row in table], chosen
 
 
@@ -316,13 +316,13 @@ def draw_counts_batch(
 
     results = []
     for i in range(count_inputs):
-        plan = plans[i]
+        plan, q_count = plans[i], q_counts[i]
         results.append(
             SampleCounts(
                 label=chosen[i],
                 p_count=int(p_counts[i]),
                 p_n=config.n,
-                q_count=None if q_counts[i] is None else int(q_counts[i]),
+                q_count=None if q_count is None else int(q_count),
                 q_n=None if config.q is None else config.n,
                 q_percentile=None if plan is None else plan.percentile,
                 q_fallback=False if plan is None else plan.fallback,

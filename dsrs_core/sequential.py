@@ -541,13 +541,13 @@ def draw_counts_sequential(
         entries: list[Entry] = []
         for i in range(len(labels)):
 
-            def p_should_stop(run: SequentialRun, i: int = i) -> str | None:
+            def p_should_stop_jointly(run: SequentialRun, i: int = i) -> str | None:
                 # Once the Q run stopped alone, the P run goes on with the Q interval fixed.
                 assert spec is not None
                 q_run = q_runs[i]
                 return joint_stop_reason(spec, judge_at, run, q_run) if q_run.stopped else None
 
-            def q_should_stop(run: SequentialRun, i: int = i) -> str | None:
+            def q_should_stop_jointly(run: SequentialRun, i: int = i) -> str | None:
                 assert spec is not None
                 p_run = p_runs[i]
                 reason = joint_stop_reason(spec, judge_at, p_run, run)
@@ -556,8 +556,8 @@ def draw_counts_sequential(
                     return reason
                 return q_alone_reason(spec, judge_at, np_judge, p_run, run)
 
-            p_runs[i] = SequentialRun(p_schedule, p_should_stop)
-            q_runs[i], plans[i] = SequentialRun(q_schedule, q_should_stop), plan
+            p_runs[i] = SequentialRun(p_schedule, p_should_stop_jointly)
+            q_runs[i], plans[i] = SequentialRun(q_schedule, q_should_stop_jointly), plan
             entries += [(i, None, p_runs[i]), (i, plan, q_runs[i])]
         _drive(entries, draw)
     else:
@@ -572,7 +572,7 @@ def draw_counts_sequential(
             assert q_schedule is not None
             for i, p_run in p_runs.items():
                 p_box = p_run.interval
-                plans[i] = plan_q_draws(config.q, *p_box)
+                plans[i] = planned = plan_q_draws(config.q, *p_box)
                 # Sequential only: skip the Q run when it cannot change the outcome.
                 skip = spec is not None and (
                     not p_box[0] > 0.5
@@ -583,7 +583,7 @@ def draw_counts_sequential(
                 )
                 if skip:
                     continue
-                judge = _dsrs_judge(config, p, np_judge, p_box, plans[i])
+                judge = _dsrs_judge(config, p, np_judge, p_box, planned)
 
                 def q_should_stop(run: SequentialRun, judge: Judge = judge) -> str | None:
                     assert spec is not None
@@ -595,7 +595,7 @@ def draw_counts_sequential(
     results = []
     for i, label in enumerate(labels):
         p_run, q_run = p_runs[i], q_runs.get(i)
-        plan = plans.get(i)
+        q_plan = plans.get(i)
         results.append(
             SampleCounts(
                 label=int(label),
@@ -603,8 +603,8 @@ def draw_counts_sequential(
                 p_n=p_run.n,
                 q_count=None if config.q is None else (q_run.count if q_run else 0),
                 q_n=None if config.q is None else (q_run.n if q_run else 0),
-                q_percentile=None if plan is None or q_run is None else plan.percentile,
-                q_fallback=bool(plan and q_run and plan.fallback),
+                q_percentile=None if q_plan is None or q_run is None else q_plan.percentile,
+                q_fallback=bool(q_plan and q_run and q_plan.fallback),
                 seed=seed,
                 p_look=p_run.look if spec is not None else None,
                 q_look=q_run.look if q_run and spec is not None else None,

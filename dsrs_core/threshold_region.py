@@ -19,6 +19,7 @@ Quadrature splits at ``b`` (for the P and Q masses) and at the kinks of ``u1``/`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from math import inf, log
 
@@ -77,16 +78,22 @@ class ThresholdPair:
         """Rule for ``E_t[·; t > b]`` (outside the ball)."""
         return segment_rule(self.p.shape, self.q.threshold_t, inf, n)
 
-    def full_mass(self, r: float, log_lam: float, n: int, derivative: bool = False):
+    def full_mass(
+        self, r: float, log_lam: float, n: int, derivative: bool = False
+    ) -> tuple[float, float]:
         """``P({p_δ < λ p})`` over all ``t`` (``μ = λ1 = λ``, i.e. ``λ2 = 0``), split at ``b``."""
         rule = split_rule(self.p.shape, (self.q.threshold_t,), n)
         return self._level_mass(r, log_lam, rule, derivative)
 
-    def inner_mass(self, r: float, log_mu: float, n: int, derivative: bool = False):
+    def inner_mass(
+        self, r: float, log_mu: float, n: int, derivative: bool = False
+    ) -> tuple[float, float]:
         """``P(R ∩ ball)`` as a function of ``ln μ`` (and its derivative)."""
         return self._level_mass(r, log_mu, self.inner_rule(n), derivative)
 
-    def outer_mass(self, r: float, log_lam1: float, n: int, derivative: bool = False):
+    def outer_mass(
+        self, r: float, log_lam1: float, n: int, derivative: bool = False
+    ) -> tuple[float, float]:
         """``P(R \\ ball)`` as a function of ``ln λ1`` (and its derivative)."""
         return self._level_mass(r, log_lam1, self.outer_rule(n), derivative)
 
@@ -128,7 +135,9 @@ class ThresholdPair:
         rule = split_rule(self.p.shape, self.kinks(lam1, mu)[1:], n)
         return rule.expect(self._shifted_values(r, lam1, mu, rule.nodes))
 
-    def dual_integrand(self, r: float, lam1: float, lam2: float):
+    def dual_integrand(
+        self, r: float, lam1: float, lam2: float
+    ) -> Callable[[np.ndarray], np.ndarray]:
         """``t ↦`` integrand of ``P_δ(R) − λ1 P(R) − λ2 Q(R)`` over ``t ~ Gamma(a)``:
         ``u1 + u2 − μ I(x_μ) 1{t ≤ b} − λ1 I(x_λ1) 1{t > b}`` (docs/math.md §7.4)."""
         if not r > 0.0:

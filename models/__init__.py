@@ -10,7 +10,7 @@ Submodules (import what you need; this package imports nothing heavy on its own,
 * :mod:`dsrs_models.adapters` — ``TorchClassifier``, ``OnnxClassifier`` (the sampler's protocol);
 * :mod:`dsrs_models.demo` — the digits demo network and dataset; :mod:`dsrs_models.train_digits`
   regenerates its weights;
-* :mod:`dsrs_models.datasets` — MNIST / CIFAR-10 from files already on disk;
+* :mod:`dsrs_models.dataset_loading` — MNIST / CIFAR-10 from files already on disk;
 * :mod:`dsrs_models.input_arrays` — input array files (.npy/.npz/safetensors), read without
   unpickling, in the sandbox for the API (:mod:`dsrs_models.sandbox`).
 """

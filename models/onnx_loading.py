@@ -138,7 +138,7 @@ def _merge_shape(
             raise ModelValidationError(
                 f"ONNX {what}: graph has {len(graph_dims)} dimension(s), declared {declared}"
             )
-        for graph_dim, value in zip(graph_dims, declared):
+        for graph_dim, value in zip(graph_dims, declared, strict=True):
             if graph_dim is not None and graph_dim != value:
                 raise ModelValidationError(
                     f"ONNX {what}: graph says {list(graph_dims)}, declared {declared}"

@@ -34,7 +34,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -205,10 +205,8 @@ def _tail(output: IO[bytes]) -> bytes:
 
 def kill_group(process: subprocess.Popen[bytes]) -> None:
     """SIGKILL the child's whole process group and reap it."""
-    try:
+    with suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     process.wait()
 
 

@@ -1,2 +1,2 @@
-"""Persistence shared by the API and the worker: settings, engine and session factories,
-tables, repository functions and the programmatic migration step."""
+"""Persistence shared by the API and the worker: engine and session factories, tables,
+repository functions and the programmatic migration step (settings: :mod:`dsrs_settings`)."""

@@ -1,11 +1,8 @@
-"""How a job is cut into chunk tasks, and the task's name (the API enqueues by name)."""
+"""How a job is cut into chunk tasks (the task's name: :mod:`dsrs_settings.task_names`)."""
 
 from __future__ import annotations
 
-__all__ = ["CERTIFY_CHUNK_TASK", "chunk_count", "chunk_range"]
-
-#: Celery task name shared by the API (producer) and the worker (consumer).
-CERTIFY_CHUNK_TASK = "dsrs.certify_chunk"
+__all__ = ["chunk_count", "chunk_range"]
 
 
 def chunk_count(total: int, chunk_size: int) -> int:

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from dsrs_store.shared_settings import SharedSettings
+from dsrs_settings.shared import SharedSettings
 from dsrs_store.tenancy import install_tenant_scoping
 
 __all__ = ["make_engine", "make_session_factory"]

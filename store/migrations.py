@@ -10,8 +10,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 from alembic import command
+from dsrs_settings.shared import SharedSettings
 from dsrs_store.errors import ConfigurationError
-from dsrs_store.shared_settings import SharedSettings
 
 __all__ = [
     "alembic_config",

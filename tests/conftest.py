@@ -93,7 +93,7 @@ def redis_url() -> str:
 @pytest.fixture
 def embedded_settings(tmp_path: Path):  # type: ignore[no-untyped-def]
     """Embedded-mode settings (SQLite + in-process jobs) in a private directory."""
-    from dsrs_store.settings import Settings
+    from dsrs_settings import Settings
 
     return Settings(storage_dir=tmp_path / "var", chunk_size=3)
 
@@ -128,3 +128,40 @@ def private_postgres_database(postgres_server: str) -> Iterator[str]:
     """
     with migrated_database(postgres_server, "dsrs_private") as url:
         yield url
+
+
+# A test writes into tmp_path, never into the checkout: files that appear in the working tree
+# during the run (untracked and not ignored) fail the session (a sweep run without --plot once
+# committed its default plot, sweep-sweep.png, to the repository).
+def _untracked_files() -> set[str] | None:
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    try:
+        listing = subprocess.run(
+            ["git", "ls-files", "--others", "--exclude-standard"],
+            cwd=root, capture_output=True, text=True, timeout=30, check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None  # not a git checkout (an sdist, say): nothing to compare
+    return set(listing.stdout.splitlines())
+
+
+_UNTRACKED_AT_START: set[str] | None = None
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    global _UNTRACKED_AT_START
+    _UNTRACKED_AT_START = _untracked_files()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    after = _untracked_files()
+    if _UNTRACKED_AT_START is None or after is None:
+        return
+    created = sorted(after - _UNTRACKED_AT_START)
+    if created:
+        session.config.get_terminal_writer().line(
+            f"tests wrote into the checkout (write under tmp_path instead): {created}", red=True
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

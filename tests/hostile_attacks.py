@@ -24,7 +24,7 @@ MAX_HEALTHZ_S = 5.0
 MAX_DISK_LEFT_BYTES = 4 * MIB
 
 #: Expected status of each hostile model file.
-MODEL_STATUS = {name: 422 for name in files.HOSTILE_MODELS}
+MODEL_STATUS = dict.fromkeys(files.HOSTILE_MODELS, 422)
 MODEL_STATUS.update(
     {
         "pickle protocol 2": 415,
@@ -35,7 +35,7 @@ MODEL_STATUS.update(
         "safetensors header length 8 GiB": 415,
     }
 )
-INPUT_STATUS = {name: 415 for name in files.HOSTILE_INPUTS}
+INPUT_STATUS = dict.fromkeys(files.HOSTILE_INPUTS, 415)
 
 
 def upload_model(content: bytes, **form: str) -> Callable[[httpx.Client], httpx.Response]:
@@ -88,7 +88,7 @@ def _finished_job(api: ServedApi, model_id: str) -> str:
 
 
 def check(api: ServedApi, name: str, send: Callable[[httpx.Client], httpx.Response],
-          expected: int) -> None:  # fmt: skip
+          expected: int) -> None:
     outcome = api.attack(name, send)
     assert outcome.status == expected, (name, outcome.status, outcome.detail)
     assert outcome.memory_growth_mib < MAX_MEMORY_GROWTH_MIB, (name, outcome)
@@ -113,7 +113,7 @@ def run_hostile_suite(api: ServedApi, demo_weights: bytes) -> None:
     outcome = api.attack(
         "control: safetensors whose header length starts 0x80 0x02",
         upload_model(files.safetensors_with_header_length(demo_weights, 0x0280), architecture="digits-mlp"),
-    )  # fmt: skip
+    )
     assert outcome.status == 201, outcome.detail
     outcome = api.attack("control: npz", upload_inputs(files.npz_valid()))
     assert outcome.status == 201, outcome.detail
@@ -126,18 +126,18 @@ def run_hostile_suite(api: ServedApi, demo_weights: bytes) -> None:
     for name, build in files.HOSTILE_INPUTS.items():
         check(api, name, upload_inputs(build()), INPUT_STATUS[name])
     for name, mean, std in (("std 1e-300", "0.5", "1e-300"), ("mean nan", "nan", "0.5"),
-                            ("mean 1e39", "1e39", "0.5")):  # fmt: skip
+                            ("mean 1e39", "1e39", "0.5")):
         normalised = upload_model(demo_weights, architecture="digits-mlp", mean=mean, std=std)
         check(api, f"normalisation {name}", normalised, 422)
     check(api, "JSON job body 50 MiB (Content-Length)",
           lambda c: c.post("/v1/jobs", content=b" " * (50 * MIB),
-                           headers={"content-type": "application/json"}), 413)  # fmt: skip
+                           headers={"content-type": "application/json"}), 413)
     check(api, "JSON job body 50 MiB (chunked, whitespace padding)",
           lambda c: c.post("/v1/jobs", content=_chunked(50 * MIB),
-                           headers={"content-type": "application/json"}), 413)  # fmt: skip
+                           headers={"content-type": "application/json"}), 413)
     check(api, "JSON job body 2 MiB of whitespace",
           lambda c: c.post("/v1/jobs", content=b"{" + b" " * (2 * MIB) + b"}",
-                           headers={"content-type": "application/json"}), 413)  # fmt: skip
+                           headers={"content-type": "application/json"}), 413)
     for name, changes in {
         "job sigma 1e308": {"noise": {"sigma": 1e308}},
         "job sigma 1e-300": {"noise": {"sigma": 1e-300}},
@@ -156,9 +156,9 @@ def run_hostile_suite(api: ServedApi, demo_weights: bytes) -> None:
     for cursor in (str(2**31), str(2**63), "9" * 100, "-1"):
         check(api, f"results cursor {cursor[:12]}",
               lambda c, cursor=cursor: c.get(f"/v1/jobs/{job_id}/results", params={"cursor": cursor}),
-              422)  # fmt: skip
+              422)
     check(api, "summary radii 1e308",
-          lambda c: c.get(f"/v1/jobs/{job_id}/summary", params={"radii": "1e308"}), 422)  # fmt: skip
+          lambda c: c.get(f"/v1/jobs/{job_id}/summary", params={"radii": "1e308"}), 422)
     for name, params in {
         "plan sigma 1e308": {"sigma": "1e308", "n": "1000", "dimension": "64"},
         "plan alpha 5e-324": {"sigma": "0.5", "n": "1000", "dimension": "64", "alpha": "5e-324"},

@@ -218,7 +218,7 @@ def onnx_function_external() -> bytes:
     function = helper.make_function(
         "local.evil", "Leak", [], ["o"], [helper.make_node("Constant", [], ["o"], value=tensor)],
         [helper.make_opsetid("", 17)],
-    )  # fmt: skip
+    )
     model = _model(_linear_nodes())
     model.functions.append(function)
     return model.SerializeToString()
@@ -234,7 +234,7 @@ def onnx_memory_bomb(side: int = 60_000) -> bytes:
         *_linear_nodes()[:1],
         helper.make_node("Gemm", ["flat", "W", "b"], ["g"]),
         helper.make_node("Add", ["g", "total"], ["logits"]),
-    ]  # fmt: skip
+    ]
     return _model(nodes, [*_linear_initializers(), shape]).SerializeToString()
 
 
@@ -250,7 +250,7 @@ def _adding_loop_body() -> onnx.GraphProto:
         [helper.make_tensor_value_info("cond_out", TensorProto.BOOL, []),
          helper.make_tensor_value_info("acc_out", TensorProto.FLOAT, [64])],
         initializer=[numpy_helper.from_array(np.ones(64, np.float32), "one")],
-    )  # fmt: skip
+    )
 
 
 def onnx_endless_loop(trips: int = 10**9) -> bytes:
@@ -424,7 +424,7 @@ def npz_zip_bomb(decompressed_bytes: int = 1024**3) -> bytes:
     central = struct.pack(
         "<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 8, 0, 0x21, crc, len(stream), size,
         len(name), 0, 0, 0, 0, 0, 0,
-    )  # fmt: skip
+    )
     offset = len(local) + len(name) + len(stream)
     end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 1, 1, len(central) + len(name), offset, 0)
     return local + name + stream + central + name + end

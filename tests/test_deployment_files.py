@@ -14,7 +14,7 @@ import typer
 import yaml
 
 from dsrs_cli.main import app
-from dsrs_store.settings import Settings
+from dsrs_settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
@@ -105,12 +105,31 @@ def test_dockerfile_copies_every_package_and_the_migrations() -> None:
     for path in copied:
         assert (ROOT / path).exists(), f"COPY {path}: no such path"
     setuptools = PYPROJECT["tool"]["setuptools"]
-    directories = [setuptools["package-dir"].get(p, p) for p in setuptools["packages"]]
+    top_level = [p for p in setuptools["packages"] if "." not in p]
+    directories = [setuptools["package-dir"].get(p, p) for p in top_level]
     directories.append("client")  # the dsrs-client distribution, client/pyproject.toml
     for directory in directories:
         assert (ROOT / directory).is_dir(), f"package directory {directory}/ is missing"
         assert f"{directory}/" in copied, f"the image lacks {directory}/"
     assert {"alembic/", "alembic.ini", "pyproject.toml"} <= copied
+
+
+def test_every_sub_package_is_listed_and_every_listed_package_exists() -> None:
+    """setuptools installs only the packages listed: a sub-package missing from the list
+    would be left out of the wheel and the image."""
+    setuptools = PYPROJECT["tool"]["setuptools"]
+    listed = set(setuptools["packages"])
+    for package in listed:
+        top, *rest = package.split(".")
+        directory = ROOT / setuptools["package-dir"].get(top, top) / "/".join(rest)
+        assert (directory / "__init__.py").is_file(), f"{package}: no {directory}/__init__.py"
+    for top in [p for p in listed if "." not in p]:
+        root = ROOT / setuptools["package-dir"].get(top, top)
+        for init in root.rglob("__init__.py"):
+            parts = init.parent.relative_to(root).parts
+            if "__pycache__" in parts or "static" in parts:
+                continue
+            assert ".".join((top, *parts)) in listed, f"{init.parent} is not in the packages list"
 
 
 def test_the_image_installs_the_client_distribution_the_service_depends_on() -> None:

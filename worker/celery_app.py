@@ -24,9 +24,9 @@ from celery import Celery
 from celery.signals import worker_ready
 from sqlalchemy.orm import Session, sessionmaker
 
-from dsrs_store.chunks import CERTIFY_CHUNK_TASK
+from dsrs_settings.task_names import CERTIFY_CHUNK_TASK
+from dsrs_settings.worker import WorkerSettings
 from dsrs_store.database import make_engine, make_session_factory
-from dsrs_store.worker_settings import WorkerSettings
 from dsrs_worker.chunk_leases import Claim, claim_chunk, holding_chunk
 from dsrs_worker.chunk_service import certify_chunk, with_db_retries
 from dsrs_worker.chunk_sweeper import start_chunk_sweeper

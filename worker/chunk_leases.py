@@ -43,10 +43,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from dsrs_client.contract import FINAL_STATUSES
+from dsrs_settings.worker import WorkerSettings
 from dsrs_store import repository
 from dsrs_store.chunks import chunk_count
 from dsrs_store.tables import ChunkLeaseRecord, JobRecord, utcnow
-from dsrs_store.worker_settings import WorkerSettings
 
 __all__ = [
     "UNCLAIMED",
@@ -86,7 +86,7 @@ def claim_chunk(session: Session, settings: WorkerSettings, job_id: str, chunk_i
         session.add(ChunkLeaseRecord(
             job_id=job_id, chunk_index=chunk_index, holder=holder, attempts=1,
             heartbeat_at=now, finished=False,
-        ))  # fmt: skip
+        ))
         try:
             session.commit()
         except IntegrityError:  # another worker took it at the same moment
@@ -238,7 +238,7 @@ def unclaimed_chunks(session: Session, settings: WorkerSettings) -> list[tuple[s
             session.add(ChunkLeaseRecord(
                 job_id=job_id, chunk_index=chunk_index, holder=UNCLAIMED, attempts=0,
                 heartbeat_at=now, requeued_at=now, finished=False,
-            ))  # fmt: skip
+            ))
             chunks.append((job_id, chunk_index))
     try:
         session.commit()

@@ -24,11 +24,11 @@ from dsrs_client.contract import FINAL_STATUSES
 from dsrs_core.job_config import certification_config
 from dsrs_core.results import Certificate, certificate_fields
 from dsrs_core.seeds import equal_budget_seed, sample_seed
+from dsrs_settings.worker import WorkerSettings
 from dsrs_store import repository
 from dsrs_store.chunks import chunk_range
 from dsrs_store.errors import NotFoundError
 from dsrs_store.tables import JobRecord, utcnow
-from dsrs_store.worker_settings import WorkerSettings
 from dsrs_worker.classifiers import ClassifierCache
 from dsrs_worker.devices import process_device
 from dsrs_worker.job_inputs import load_chunk_inputs
@@ -91,7 +91,7 @@ def with_db_retries(run: Callable[[], T], what: str) -> T:
             log.warning(
                 "%s lost its database connection (%s); again in %.1f s",
                 what, type(error).__name__, delay,
-            )  # fmt: skip
+            )
             time.sleep(delay)
     raise AssertionError("unreachable")
 

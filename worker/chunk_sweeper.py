@@ -14,9 +14,9 @@ import logging
 import threading
 from typing import Any
 
-from dsrs_store.chunks import CERTIFY_CHUNK_TASK
+from dsrs_settings.task_names import CERTIFY_CHUNK_TASK
+from dsrs_settings.worker import WorkerSettings
 from dsrs_store.database import make_engine, make_session_factory
-from dsrs_store.worker_settings import WorkerSettings
 from dsrs_worker.chunk_leases import silent_chunks, unclaimed_chunks
 from dsrs_worker.chunk_service import fail_overdue_jobs
 

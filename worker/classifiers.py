@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from dsrs_settings.worker import WorkerSettings
 from dsrs_store.tables import ModelRecord
-from dsrs_store.worker_settings import WorkerSettings
 
 __all__ = ["ClassifierCache"]
 

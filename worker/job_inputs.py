@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from dsrs_client.contract import builtin_split
-from dsrs_store.worker_settings import WorkerSettings
+from dsrs_settings.worker import WorkerSettings
 
 __all__ = ["ChunkInputs", "check_against_catalogue", "load_chunk_inputs"]
 
@@ -50,7 +50,7 @@ def _builtin_split(dataset: str, split: str, root: str) -> tuple[np.ndarray, np.
 
         images, labels = demo_dataset(split)  # type: ignore[arg-type]
     else:
-        from dsrs_models.datasets import load_dataset
+        from dsrs_models.dataset_loading import load_dataset
 
         images, labels = load_dataset(dataset, root, split)  # type: ignore[arg-type]
     check_against_catalogue(dataset, split, images, labels)

@@ -25,8 +25,8 @@ from typing import Any
 from dsrs_models.errors import ModelError, ModelValidationError
 from dsrs_models.sandbox import SandboxLimits
 from dsrs_models.upload_probe import probe_model_file
+from dsrs_settings.worker import WorkerSettings
 from dsrs_store.tables import ModelRecord
-from dsrs_store.worker_settings import WorkerSettings
 
 __all__ = ["probe_model"]
 

@@ -11,7 +11,7 @@ worker → engine config typed.
 ``bounds``             the bounds of every number a client may send (plain constants)
 ``schemas``            response bodies (:class:`JobOut`, :class:`SampleOut`, ...)
 ``job_status``         status names, which are final
-``datasets``           the dataset catalogue and the built-in splits
+``dataset_catalogue``  the dataset catalogue and the built-in splits
 =====================  ==========================================================
 
 Names are imported on first use, so that ``dsrs_client.contract.defaults`` can be read
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
         MIN_SEQUENTIAL_TOLERANCE,
         MIN_SIGMA,
     )
-    from dsrs_client.contract.datasets import (
+    from dsrs_client.contract.dataset_catalogue import (
         BUILTIN_SPLITS,
         DATASET_NAMES,
         DATASETS,
@@ -112,7 +112,7 @@ _SUBMODULES = (
     "defaults",
     "bounds",
     "job_status",
-    "datasets",
+    "dataset_catalogue",
     "job_parameters",
     "schemas",
     "result_csv",

@@ -37,7 +37,7 @@ from dsrs_client.contract.bounds import (
     MIN_SEQUENTIAL_TOLERANCE,
     MIN_SIGMA,
 )
-from dsrs_client.contract.datasets import DatasetName
+from dsrs_client.contract.dataset_catalogue import DatasetName
 from dsrs_client.contract.defaults import (
     DEFAULT_ALPHA,
     DEFAULT_BATCH_SIZE,

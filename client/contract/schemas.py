@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
-from dsrs_client.contract.datasets import BUILTIN_SPLITS, DATASET_NAMES, DATASETS
+from dsrs_client.contract.dataset_catalogue import BUILTIN_SPLITS, DATASET_NAMES, DATASETS
 from dsrs_client.contract.job_parameters import Baseline, JobMode, JobParameters
 from dsrs_client.contract.job_status import FINAL_STATUSES, JOB_STATUSES, JobStatus
 
@@ -366,7 +366,7 @@ class DatasetOut(BaseModel):
 
 class CatalogueOut(BaseModel):
     """What a client may name (``GET /v1/catalogue``), from :mod:`.job_status` and
-    :mod:`.datasets`: the dashboard reads it instead of keeping copies."""
+    :mod:`.dataset_catalogue`: the dashboard reads it instead of keeping copies."""
 
     job_statuses: list[JobStatus]
     final_statuses: list[JobStatus] = Field(description="Nothing changes after these")

@@ -12,7 +12,7 @@ import pytest
 def api_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
     from dsrs_api.app import create_app
     from dsrs_api.background_server import running_server
-    from dsrs_store.settings import Settings
+    from dsrs_settings import Settings
 
     settings = Settings(
         storage_dir=tmp_path_factory.mktemp("api") / "var",

@@ -50,7 +50,7 @@ def storage(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def api(storage: Path) -> Iterator[httpx.Client]:
     from dsrs_api.app import create_app
     from dsrs_api.background_server import running_server
-    from dsrs_store.settings import Settings
+    from dsrs_settings import Settings
 
     settings = Settings(storage_dir=storage, max_upload_bytes=2 * 1024 * 1024)
     with (
@@ -145,7 +145,7 @@ def test_nul_characters_answer_422_on_postgresql(
     upload refused for its name leaves no file behind."""
     from dsrs_api.app import create_app
     from dsrs_api.background_server import running_server
-    from dsrs_store.settings import Settings
+    from dsrs_settings import Settings
 
     admin_key = "bad-input-admin-key-" + secrets.token_urlsafe(32)
     settings = Settings(

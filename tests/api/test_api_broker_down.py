@@ -14,8 +14,8 @@ import pytest
 def client_without_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
     from dsrs_api.app import create_app
     from dsrs_api.background_server import running_server
+    from dsrs_settings import Settings
     from dsrs_store.migrations import upgrade_to_head
-    from dsrs_store.settings import Settings
 
     storage: Path = tmp_path_factory.mktemp("broker-down") / "var"
     settings = Settings(

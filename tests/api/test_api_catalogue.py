@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import httpx
 
-from dsrs_api.dashboard_routes import ASSETS_DIR
+from dsrs_api.dashboard.routes import ASSETS_DIR
 from dsrs_client.contract import BUILTIN_SPLITS, DATASETS, FINAL_STATUSES, JOB_STATUSES
 
 

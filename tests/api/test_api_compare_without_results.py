@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dsrs_api.job_comparison import compare_jobs
+from dsrs_api.services.job_comparison import compare_jobs
 from dsrs_models.demo import DEMO_WEIGHTS_PATH
-from dsrs_store.settings import Settings
+from dsrs_settings import Settings
 from tests.support.factories import open_store, seed_model_file
 from tests.worker.test_worker_limits import add_job
 

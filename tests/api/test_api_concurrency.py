@@ -21,7 +21,7 @@ CONCURRENT = 120
 def test_concurrent_requests_beyond_the_pool_all_answer(postgres_database: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from dsrs_api.app import create_app
     from dsrs_api.background_server import running_server
-    from dsrs_store.settings import Settings
+    from dsrs_settings import Settings
 
     settings = Settings(
         database_url=postgres_database,
@@ -57,7 +57,7 @@ def test_self_admitted_job_reads_beyond_the_pool_all_answer(  # type: ignore[no-
     pool is still answered, every one (404: no such job)."""
     from dsrs_api.app import create_app
     from dsrs_api.background_server import running_server
-    from dsrs_store.settings import Settings
+    from dsrs_settings import Settings
 
     settings = Settings(
         database_url=postgres_database,

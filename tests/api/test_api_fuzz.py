@@ -138,7 +138,7 @@ def test_no_operation_answers_5xx(tmp_path: Path, demo_weights: bytes) -> None:
 
     from dsrs_api.app import create_app
     from dsrs_api.background_server import running_server
-    from dsrs_store.settings import Settings
+    from dsrs_settings import Settings
 
     app = create_app(
         Settings(storage_dir=tmp_path / "var", max_upload_bytes=1 << 20, admin_api_key=ADMIN_KEY),
@@ -158,7 +158,7 @@ def test_no_operation_answers_5xx(tmp_path: Path, demo_weights: bytes) -> None:
 
 
 def fuzz(  # type: ignore[no-untyped-def]
-    schemathesis, GenerationMode, app, base_url: str, ids: dict[str, str]
+    schemathesis, generation_mode, app, base_url: str, ids: dict[str, str]
 ) -> tuple[int, list[Any], list[str]]:
     schema = schemathesis.openapi.from_dict(app.openapi())
     cases = 0
@@ -167,8 +167,8 @@ def fuzz(  # type: ignore[no-untyped-def]
 
     for operation in operations:
         strategies = [
-            operation.as_strategy(generation_mode=GenerationMode.POSITIVE),
-            operation.as_strategy(generation_mode=GenerationMode.NEGATIVE),
+            operation.as_strategy(generation_mode=generation_mode.POSITIVE),
+            operation.as_strategy(generation_mode=generation_mode.NEGATIVE),
         ]
         if re.search(r"\{(model_id|job_id|input_set_id|tenant_id)\}", operation.path) or (
             operation.method.upper() == "POST" and operation.path == "/v1/jobs"

@@ -45,7 +45,7 @@ def test_readyz_reports_a_database_not_at_head(
 ) -> None:  # type: ignore[no-untyped-def]
     from dsrs_api.app import create_app
     from dsrs_api.background_server import running_server
-    from dsrs_store.settings import Settings
+    from dsrs_settings import Settings
 
     settings = Settings(
         database_url=empty_postgres_database,
@@ -66,7 +66,7 @@ def test_healthz_answers_while_every_database_slot_is_taken(tmp_path) -> None:
     import asyncio
 
     from dsrs_api.app import create_app
-    from dsrs_store.settings import Settings
+    from dsrs_settings import Settings
 
     app = create_app(Settings(storage_dir=tmp_path / "var", database_pool_size=1))
 

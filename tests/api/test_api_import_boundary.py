@@ -7,9 +7,10 @@ import sys
 
 CHECK = """
 import sys
-import dsrs_api, dsrs_api.app, dsrs_api.job_routes, dsrs_api.model_routes, dsrs_api.input_routes, dsrs_api.health_routes
-import dsrs_api.job_submission, dsrs_api.job_reports, dsrs_api.dispatch, dsrs_api.error_handlers
-from dsrs_store.settings import Settings
+import dsrs_api, dsrs_api.app, dsrs_api.error_handlers
+import dsrs_api.routes.jobs, dsrs_api.routes.models, dsrs_api.routes.inputs, dsrs_api.routes.health
+import dsrs_api.services.job_submission, dsrs_api.services.job_reports, dsrs_api.services.dispatch
+from dsrs_settings import Settings
 import tempfile, pathlib
 dsrs_api.app.create_app(Settings(storage_dir=pathlib.Path(tempfile.mkdtemp())))
 heavy = sorted(m for m in ("torch", "torchvision", "onnxruntime", "celery.worker")

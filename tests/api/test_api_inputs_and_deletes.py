@@ -35,7 +35,7 @@ class HoldingDispatcher:
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     from dsrs_api.app import create_app
     from dsrs_api.background_server import running_server
-    from dsrs_store.settings import Settings
+    from dsrs_settings import Settings
 
     storage = tmp_path_factory.mktemp("deletes") / "var"
     settings = Settings(storage_dir=storage, chunk_size=2, admin_api_key=ADMIN_KEY)
@@ -119,7 +119,7 @@ def test_deletes_are_refused_while_a_job_needs_them_and_tenant_checked(
 
         # Another tenant: none of it exists.
         for path in (f"/v1/models/{model['id']}", f"/v1/inputs/{inputs['id']}",
-                     f"/v1/jobs/{job_id}"):  # fmt: skip
+                     f"/v1/jobs/{job_id}"):
             assert bob.delete(path).status_code == 404
 
         # In flight: all three refused, with what to do.
@@ -152,7 +152,7 @@ def test_a_model_file_shared_by_two_tenants_stays_until_the_last_one_deletes(
 ) -> None:
     base_url, storage = service
     upload = {"files": {"file": ("m.safetensors", demo_weights)},
-              "data": {"architecture": "digits-mlp", "name": "shared"}}  # fmt: skip
+              "data": {"architecture": "digits-mlp", "name": "shared"}}
     with client(base_url, tenants["alice"]) as alice, client(base_url, tenants["bob"]) as bob:
         mine, theirs = alice.post("/v1/models", **upload).json(), bob.post("/v1/models", **upload).json()
         files = list((storage / "models").iterdir())

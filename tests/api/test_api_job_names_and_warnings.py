@@ -58,7 +58,7 @@ def test_q_wider_than_p_and_inputs_outside_the_unit_interval_are_warned(
         "/v1/plan",
         params={"model_id": demo_model["id"], "sigma": 0.25, "n": 50, "q_sigma": 0.25,
                 "n_selection": 10},
-    )  # fmt: skip
+    )
     assert plan.json()["warnings"] == warnings
 
     buffer = io.BytesIO()

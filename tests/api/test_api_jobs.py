@@ -388,7 +388,7 @@ def test_mnist_files_that_are_not_the_standard_split_are_refused_before_queueing
     from dsrs_api.app import create_app
     from dsrs_api.background_server import running_server
     from dsrs_models.registry import build_model
-    from dsrs_store.settings import Settings
+    from dsrs_settings import Settings
     from tests.worker.test_worker_datasets import write_idx
 
     settings = Settings(storage_dir=tmp_path / "var", datasets_dir=tmp_path / "datasets")

@@ -175,7 +175,7 @@ def test_refused_uploads_leave_no_rows_or_files(api_client: httpx.Client) -> Non
 def test_reupload_restores_a_missing_file(tmp_path, demo_weights: bytes) -> None:  # type: ignore[no-untyped-def]
     from dsrs_api.app import create_app
     from dsrs_api.background_server import running_server
-    from dsrs_store.settings import Settings
+    from dsrs_settings import Settings
 
     settings = Settings(storage_dir=tmp_path / "var")
     with (

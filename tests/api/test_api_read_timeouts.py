@@ -21,7 +21,7 @@ DEADLINE_S = 60.0
 def server(tmp_path: Path) -> Iterator[tuple[str, int]]:
     from dsrs_api.app import create_app
     from dsrs_api.background_server import running_server
-    from dsrs_store.settings import Settings
+    from dsrs_settings import Settings
 
     settings = Settings(storage_dir=tmp_path / "var", header_timeout_s=1.0, body_idle_timeout_s=1.0)
     with running_server(create_app(settings)) as base_url:

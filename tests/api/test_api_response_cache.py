@@ -1,4 +1,4 @@
-"""Cached answers of the polled job endpoints (dsrs_api.response_cache): a succeeded job's
+"""Cached answers of the polled job endpoints (dsrs_api.services.response_cache): a succeeded job's
 status and pages are served from memory and equal the uncached ones; an unfinished job's
 are never reused; ETags give 304; another tenant still gets 404 from a cached body."""
 
@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from dsrs_api.response_cache import (
+from dsrs_api.services.response_cache import (
     FINAL_CACHE_CONTROL,
     LIVE_CACHE_CONTROL,
     LIVE_TTL_S,
@@ -119,7 +119,7 @@ def test_respond_answers_304_for_a_matching_etag() -> None:
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     from dsrs_api.app import create_app
     from dsrs_api.background_server import running_server
-    from dsrs_store.settings import Settings
+    from dsrs_settings import Settings
 
     settings = Settings(
         storage_dir=tmp_path_factory.mktemp("cache") / "var", admin_api_key=ADMIN_KEY
@@ -170,7 +170,7 @@ def sample(job_id: str, i: int) -> dict[str, Any]:
         "q_fallback": False, "seed": i, "alpha": 0.001, "p_lower": 0.8, "p_upper": 0.99,
         "q_lower": None, "q_upper": None, "np_radius": 0.1 * i, "dsrs_radius": None,
         "reason": "", "elapsed_s": 0.25,
-    }  # fmt: skip
+    }
 
 
 def client(service: dict[str, Any], who: str) -> httpx.Client:
@@ -220,7 +220,7 @@ def test_a_succeeded_jobs_cached_answers_equal_the_uncached_ones(
     else:
         start = int(params.get("cursor", -1)) + 1
         items = page.json()["items"]
-        assert [r["sample_index"] for r in items] == list(range(start, min(start + params.get("limit", 100), 7)))  # fmt: skip
+        assert [r["sample_index"] for r in items] == list(range(start, min(start + params.get("limit", 100), 7)))
 
 
 def test_a_conditional_request_with_the_etag_gets_304(service: dict[str, Any]) -> None:
@@ -272,7 +272,7 @@ def test_a_running_jobs_answers_are_never_reused(service: dict[str, Any]) -> Non
         assert len(alice.get(f"/v1/jobs/{job}/results").json()["items"]) == 3
         # an unchanged live answer still revalidates to 304
         etag = alice.get(f"/v1/jobs/{job}/results").headers["etag"]
-        assert alice.get(f"/v1/jobs/{job}/results", headers={"If-None-Match": etag}).status_code == 304  # fmt: skip
+        assert alice.get(f"/v1/jobs/{job}/results", headers={"If-None-Match": etag}).status_code == 304
 
 
 def test_concurrent_requests_share_one_final_answer(service: dict[str, Any]) -> None:
@@ -314,7 +314,7 @@ def test_cancel_forgets_the_cached_answers(service: dict[str, Any]) -> None:
     ],
 )
 def test_only_the_polled_job_reads_admit_themselves(method: str, path: str, exempt: bool) -> None:
-    from dsrs_api.job_routes import admits_itself
+    from dsrs_api.routes.jobs import admits_itself
 
     assert admits_itself({"type": "http", "method": method, "path": path}) is exempt
 

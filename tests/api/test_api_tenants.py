@@ -22,7 +22,7 @@ ADMIN_KEY = "test-admin-key-" + secrets.token_urlsafe(32)
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     from dsrs_api.app import create_app
     from dsrs_api.background_server import running_server
-    from dsrs_store.settings import Settings
+    from dsrs_settings import Settings
 
     storage = tmp_path_factory.mktemp("tenants") / "var"
     # Embedded SQLite, but an admin key is configured: auth 'auto' requires keys.
@@ -238,7 +238,7 @@ def test_quotas_answer_429_with_the_limit(service: tuple[str, Path], demo_weight
 
 
 def test_auth_disabled_for_the_embedded_default(tmp_path: Path) -> None:
-    from dsrs_store.settings import Settings
+    from dsrs_settings import Settings
 
     assert not Settings(storage_dir=tmp_path).auth_required
     assert Settings(storage_dir=tmp_path, database_url="postgresql+psycopg://h/db").auth_required
@@ -270,7 +270,7 @@ def test_a_service_that_requires_keys_refuses_to_start_without_a_real_admin_key(
 ) -> None:
     from dsrs_api.app import create_app
     from dsrs_api.errors import InsecureConfigurationError
-    from dsrs_store.settings import Settings
+    from dsrs_settings import Settings
 
     settings = Settings(storage_dir=tmp_path, auth="required", admin_api_key=admin_key)
     with pytest.raises(InsecureConfigurationError, match="DSRS_ADMIN_API_KEY"):

@@ -22,7 +22,7 @@ POLL_DEADLINE_S = 120.0
 def test_one_tenants_slow_uploads_do_not_hold_another_tenants(tmp_path: Path) -> None:
     from dsrs_api.app import create_app
     from dsrs_api.background_server import running_server
-    from dsrs_store.settings import Settings
+    from dsrs_settings import Settings
 
     settings = Settings(
         storage_dir=tmp_path / "var", admin_api_key=ADMIN_KEY, upload_probe_timeout_s=20
@@ -64,7 +64,7 @@ def test_one_tenants_slow_uploads_do_not_hold_another_tenants(tmp_path: Path) ->
         still_checking = first.is_alive()
         first.join()
         print(f"other tenant's 1 KB upload answered in {waited:.1f} s; slow upload still "
-              f"being checked then: {still_checking}")  # fmt: skip
+              f"being checked then: {still_checking}")
         assert answers["slow"].status_code == 422, answers["slow"].text
         assert "within 20 s (DSRS_UPLOAD_PROBE_TIMEOUT_S)" in answers["slow"].json()["detail"]
         assert app.state.upload_slots.held(slow_tenant) == 0

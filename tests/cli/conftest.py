@@ -59,7 +59,7 @@ def run_cli() -> Callable[..., Result]:
 def embedded_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     from dsrs_api.app import create_app
     from dsrs_api.background_server import running_server
-    from dsrs_store.settings import Settings
+    from dsrs_settings import Settings
 
     storage = tmp_path_factory.mktemp("embedded") / "var"
     settings = Settings(storage_dir=storage, chunk_size=3, device="cpu")
@@ -83,8 +83,8 @@ def full_stack(
 ) -> Iterator[Service]:
     from dsrs_api.app import create_app
     from dsrs_api.background_server import running_server
+    from dsrs_settings import Settings
     from dsrs_store.migrations import upgrade_to_head
-    from dsrs_store.settings import Settings
 
     database_url = create_database(postgres_server, "dsrs_cli")
     storage = tmp_path_factory.mktemp("full-stack") / "var"

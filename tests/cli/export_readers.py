@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from dsrs_cli.export_cohen import COHEN_HEADER
+from dsrs_cli.export.cohen import COHEN_HEADER
 from dsrs_client.contract import SampleOut, read_result_csv
 
 __all__ = ["CohenRow", "read_cohen_tsv", "read_csv", "read_jsonl"]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from dsrs_cli.published_files import (
+from dsrs_cli.published.files import (
     read_new_radius,
     read_radius_file,
     read_sampling,
@@ -32,7 +32,7 @@ def finished_job(full_stack, full_stack_model_id: str, run_cli) -> str:
         "--stop", "5", "--family", "general-gaussian", "--sigma", "0.25", "--k", "20",
         "--q-sigma", "0.2", "--n", str(N), "--n-selection", "20", "--batch-size", "400",
         "--seed", "11",
-    )  # fmt: skip
+    )
     assert submitted.exit_code == 0, submitted.stderr
     job_id = submitted.stdout.strip()
     watched = run_cli(full_stack, "jobs", "watch", job_id, "--timeout", "120", "--interval", "0.2")
@@ -49,7 +49,7 @@ def stored_rows(service, job_id: str) -> list:
 
 
 def test_upload_twice_gives_the_same_model(full_stack, run_cli, demo_weights: bytes,
-                                           full_stack_model_id: str, tmp_path: Path) -> None:  # fmt: skip
+                                           full_stack_model_id: str, tmp_path: Path) -> None:
     weights = tmp_path / "digits-demo.safetensors"
     weights.write_bytes(demo_weights)
     result = run_cli(full_stack, "models", "upload", str(weights), "--arch", "digits-mlp")
@@ -104,7 +104,7 @@ def test_original_dsrs_txt_export_matches_the_stored_rows(
 ) -> None:
     root = tmp_path / "data"
     result = run_cli(full_stack, "export", finished_job, "--format", "dsrs", "-o", str(root),
-                     "--model-name", "cohen-digits-20-0.25.pth")  # fmt: skip
+                     "--model-name", "cohen-digits-20-0.25.pth")
     assert result.exit_code == 0, result.stderr
     folder = "cohen-digits-20-0.25.pth"
     stem = f"general-gaussian-20-0.25-{N}-0.0005"
@@ -113,7 +113,7 @@ def test_original_dsrs_txt_export_matches_the_stored_rows(
     p_path = root / "sampling" / folder / f"{stem}.txt"
     header, p_bounds = read_sampling_header(p_path), read_sampling(p_path)
     assert header == {"disttype": "general-gaussian", "k": "20", "std": "0.25", "N": str(N),
-                      "alpha": "0.0005"}  # fmt: skip
+                      "alpha": "0.0005"}
     assert p_bounds == {i: (s.p_lower, s.p_upper) for i, s in stored.items()}
     q_path = root / "sampling" / folder / f"general-gaussian-20-0.2-{N}-0.0005.txt"
     q_bounds = read_sampling(q_path)
@@ -152,7 +152,7 @@ def test_two_by_two_sweep_prints_its_table_and_writes_its_plot(
     )
     plot = tmp_path / "sweep.png"
     result = run_cli(full_stack, "sweep", str(sweep), "--plot", str(plot), "--interval", "0.2",
-                     "--timeout", "150")  # fmt: skip
+                     "--timeout", "150")
     assert result.exit_code == 0, result.stdout + result.stderr
     table = result.stdout
     for label in ("sigma=0.25 q_sigma_ratio=0.8 n=100", "sigma=0.5 q_sigma_ratio=0.8 n=200"):
@@ -162,7 +162,7 @@ def test_two_by_two_sweep_prints_its_table_and_writes_its_plot(
     assert plot.stat().st_size > 10_000
 
     as_json = run_cli(full_stack, "sweep", str(sweep), "--plot", str(tmp_path / "again.png"),
-                      "--interval", "0.2", json_output=True)  # fmt: skip
+                      "--interval", "0.2", json_output=True)
     report = json.loads(as_json.stdout)
     assert len(report["configurations"]) == 4 and report["failed"] == []
     for entry in report["configurations"]:

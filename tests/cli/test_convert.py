@@ -34,7 +34,7 @@ def original_checkpoint(path: Path, arch: str, registry: str, prefix: str = "1.m
         {"epoch": 90, "arch": arch, "state_dict": {prefix + k: v for k, v in state.items()},
          "optimizer": {"state": {}, "param_groups": [{"lr": 0.1}]}},
         path,
-    )  # fmt: skip
+    )
     return state
 
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from dsrs_cli import published_files as published
-from dsrs_cli.export_cohen import write_cohen_tsv
-from dsrs_cli.export_dsrs_tree import write_dsrs_tree
-from dsrs_cli.export_rows import write_csv, write_jsonl
+from dsrs_cli.export.cohen import write_cohen_tsv
+from dsrs_cli.export.dsrs_tree import write_dsrs_tree
+from dsrs_cli.export.rows import write_csv, write_jsonl
+from dsrs_cli.published import files as published
 from dsrs_client.contract import JobParameters, NoiseIn, QIn, SampleOut
 from tests.cli.export_readers import read_cohen_tsv, read_csv, read_jsonl
 
@@ -22,7 +22,7 @@ def row(index: int, **changes) -> SampleOut:  # type: ignore[no-untyped-def]
         "q_n": 1000, "q_percentile": None, "q_fallback": False, "seed": 123456789012345678, "alpha": 0.001,
         "p_lower": 0.98, "p_upper": 1.0, "q_lower": 0.985, "q_upper": 0.999, "np_radius": 0.5,
         "dsrs_radius": 0.55, "reason": "DSRS: r=0.6: dual bound <= 1/2, case iii", "elapsed_s": 3723.5,
-    }  # fmt: skip
+    }
     values.update(changes)
     return SampleOut(**values)
 
@@ -33,7 +33,7 @@ ROWS = [
     row(2, label=None, selection_counts=[1, 2, 97], q_count=None, q_n=None, q_lower=None,
         q_upper=None, dsrs_radius=None, reason=""),
     row(3, prediction=1, label=0, q_fallback=True, q_percentile=0.75),
-]  # fmt: skip
+]
 
 
 def test_csv_and_jsonl_round_trip_every_field(tmp_path: Path) -> None:

@@ -102,7 +102,7 @@ def objects(embedded_service: Any, demo_weights: bytes) -> Iterator[Objects]:
 def id_operations() -> list[tuple[str, str, str, str]]:
     """``(method, path, parameter, location)`` of every operation taking an id."""
     from dsrs_api.app import create_app
-    from dsrs_store.settings import Settings
+    from dsrs_settings import Settings
 
     with tempfile.TemporaryDirectory() as folder:
         document = create_app(Settings(storage_dir=Path(folder))).openapi()
@@ -126,7 +126,7 @@ def required_choices(method: str, path: str) -> dict[str, str]:
     download's ``format``), each set to its first allowed value, read from the OpenAPI
     document so a new route needs no entry here."""
     from dsrs_api.app import create_app
-    from dsrs_store.settings import Settings
+    from dsrs_settings import Settings
 
     with tempfile.TemporaryDirectory() as folder:
         document = create_app(Settings(storage_dir=Path(folder))).openapi()
@@ -206,11 +206,11 @@ def test_an_ambiguous_or_unknown_prefix_is_refused_naming_the_callers_candidates
 ) -> None:
     from sqlalchemy import update
 
+    from dsrs_settings import Settings
     from dsrs_store import repository
     from dsrs_store.database import make_engine, make_session_factory
     from dsrs_store.errors import AmbiguousIdError, NotFoundError
     from dsrs_store.migrations import upgrade_to_head
-    from dsrs_store.settings import Settings
     from dsrs_store.tables import ModelRecord
     from dsrs_store.tenancy import scope_to_tenant
     from tests.support.factories import seed_model
@@ -330,5 +330,6 @@ def test_a_sweep_files_model_may_be_a_prefix(
     sweep.write_text(
         f"base: {{model: {model}, dataset: digits, stop: 1, n: 100}}\ngrid: {{sigma: [0.25]}}\n"
     )
-    result = run_cli(embedded_service, "sweep", str(sweep), "--timeout", "300")
+    plot = tmp_path / "sweep.png"  # not the default, which is written in the working directory
+    result = run_cli(embedded_service, "sweep", str(sweep), "--timeout", "300", "--plot", str(plot))
     assert result.exit_code == 0, (result.stdout, result.stderr)

@@ -94,7 +94,7 @@ def test_own_cnn_and_png_folder_certified_like_the_in_process_api(
     uploaded = run_cli(
         embedded_service, "models", "upload", "--module",
         f"{user_files / 'my_cnn.py'}:build", "--input-shape", "1,8,8",
-    )  # fmt: skip
+    )
     assert uploaded.exit_code == 0, uploaded.stderr
     model_id = uploaded.stdout.strip()
     assert "3 classes" in uploaded.stderr
@@ -110,7 +110,7 @@ def test_own_cnn_and_png_folder_certified_like_the_in_process_api(
         embedded_service, "jobs", "submit", "--model", model_id[:8], "--input-set",
         input_set_id[:6], "--sigma", "0.25", "--q-sigma", "0.2", "--n", str(N),
         "--n-selection", "20", "--batch-size", "200", "--seed", str(SEED),
-    )  # fmt: skip
+    )
     assert submitted.exit_code == 0, submitted.stderr
     job_id = submitted.stdout.strip()
     watched = run_cli(embedded_service, "jobs", "watch", job_id[:8], "--timeout", "120")

@@ -38,7 +38,7 @@ def test_gaussian_np_plan_is_the_closed_form() -> None:
 
 def test_dsrs_plan_costs_two_n_plus_n0_and_warns_for_gaussian_p_in_high_dimension() -> None:
     plan = plan_budget(NoiseSpec("gaussian", 0.5), 784, 1000, 0.001, QSpec(sigma=0.4),
-                       n_selection=100)  # fmt: skip
+                       n_selection=100)
     assert plan.forward_passes_per_input == 100 + 2 * 1000
     assert plan.dsrs_max_radius is not None
     assert any("Gaussian P" in w and "d = 784" in w for w in plan.warnings)
@@ -62,7 +62,7 @@ def test_dsrs_plan_offers_the_equal_budget_baseline_and_judges_against_it() -> N
 
 def test_plan_command_states_its_baselines(run_cli) -> None:
     text = run_cli(None, "plan", "--family", "general-gaussian", "--sigma", "0.25", "--k", "20",
-                   "--n", "1000", "--dataset", "digits", "--q-sigma", "0.2")  # fmt: skip
+                   "--n", "1000", "--dataset", "digits", "--q-sigma", "0.2")
     assert text.exit_code == 0, text.stderr
     assert "N draws under P at the full alpha" in text.stdout
     assert "equal-budget NP: 2N draws under P" in text.stdout
@@ -80,17 +80,17 @@ def test_out_of_range_parameters_are_refused() -> None:
 
 
 def test_route_client_and_cli_agree_with_the_module(embedded_service, embedded_model_id: str,
-                                                    run_cli) -> None:  # fmt: skip
+                                                    run_cli) -> None:
     from dsrs_client.errors import ApiResponseError
     from dsrs_client.sync_client import DsrsClient
 
     expected = plan_budget(NoiseSpec("general-gaussian", 0.25, 20), 64, 300, 0.001,
-                           QSpec(sigma=0.2), n_selection=100)  # fmt: skip
+                           QSpec(sigma=0.2), n_selection=100)
     with DsrsClient(embedded_service.url) as dsrs:
         by_dimension = dsrs.plan(family="general-gaussian", sigma=0.25, k=20, dimension=64,
-                                 n=300, q_sigma=0.2)  # fmt: skip
+                                 n=300, q_sigma=0.2)
         by_model = dsrs.plan(family="general-gaussian", sigma=0.25, k=20,
-                             model_id=embedded_model_id, n=300, q_sigma=0.2)  # fmt: skip
+                             model_id=embedded_model_id, n=300, q_sigma=0.2)
         with pytest.raises(ApiResponseError) as refused:
             dsrs.plan(sigma=0.25, n=300)
     for answer in (by_dimension, by_model):
@@ -101,14 +101,14 @@ def test_route_client_and_cli_agree_with_the_module(embedded_service, embedded_m
     assert refused.value.status_code == 422 and "dimension" in refused.value.detail
     cli = run_cli(embedded_service, "plan", "--family", "general-gaussian", "--sigma", "0.25",
                   "--k", "20", "--n", "300", "--q-sigma", "0.2", "--model", embedded_model_id,
-                  json_output=True)  # fmt: skip
+                  json_output=True)
     assert cli.exit_code == 0, cli.stderr
     assert json.loads(cli.stdout)["dsrs_max_radius"] == expected.dsrs_max_radius
     text = run_cli(None, "plan", "--sigma", "0.5", "--n", "1000", "--dataset", "mnist",
-                   "--q-sigma", "0.4")  # fmt: skip
+                   "--q-sigma", "0.4")
     assert text.exit_code == 0 and "warning: DSRS brings little" in text.stdout
     bad = run_cli(None, "plan", "--sigma", "0.5", "--n", "1000", "--dimension", "3", "--k", "2",
-                  "--family", "general-gaussian")  # fmt: skip
+                  "--family", "general-gaussian")
     assert bad.exit_code == 2 and "k must satisfy" in bad.stderr
 
 
@@ -128,7 +128,7 @@ def test_budget_module_needs_no_torch() -> None:
         "plan_budget(NoiseSpec('general-gaussian', 0.25, 20), 64, 100, 0.001, QSpec(sigma=0.2))\n"
     )
     result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True,
-                            timeout=60, check=False)  # fmt: skip
+                            timeout=60, check=False)
     assert result.returncode == 0, result.stderr
 
 
@@ -150,7 +150,7 @@ def test_plan_command_prints_the_sequential_saving(run_cli) -> None:  # type: ig
     result = run_cli(
         None, "plan", "--dimension", "64", "--sigma", "0.25", "--n", "20000",
         "--target-radius", "0.5",
-    )  # fmt: skip
+    )
     assert result.exit_code == 0, result.stderr
     assert "sequential, target radius 0.5" in result.stdout
     assert "pA 1 " in result.stdout and "certified" in result.stdout
@@ -165,11 +165,11 @@ def test_route_predicts_the_sequential_saving_as_the_module(embedded_service) ->
     config = CertificationConfig(
         p=NoiseSpec("general-gaussian", 0.25, 20), q=QSpec(sigma=0.2), n=8000, alpha=0.001,
         n_selection=100, search=RadiusSearch("grid", unit=0.05),
-    )  # fmt: skip
+    )
     expected = sequential_saving(config, 64, 0.3)
     with DsrsClient(embedded_service.url) as dsrs:
         answer = dsrs.plan(family="general-gaussian", sigma=0.25, k=20, dimension=64, n=8000,
-                           q_sigma=0.2, radius_unit=0.05, target_radius=0.3)  # fmt: skip
+                           q_sigma=0.2, radius_unit=0.05, target_radius=0.3)
         plain = dsrs.plan(sigma=0.25, dimension=64, n=8000)
         with pytest.raises(ApiResponseError) as refused:
             dsrs.plan(sigma=0.25, dimension=64, n=8000, target_radius=-1)

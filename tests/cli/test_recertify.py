@@ -66,11 +66,11 @@ def engine_radii(samples: list[SampleOut], alpha: float, unit: float) -> list[tu
     config = CertificationConfig(
         p=NoiseSpec("general-gaussian", 0.25, 20), q=QSpec(sigma=0.2), n_selection=20, n=300,
         alpha=alpha, search=RadiusSearch(unit=unit),
-    )  # fmt: skip
+    )
     out = []
     for s in samples:
         counts = SampleCounts(s.counted_label, s.p_count, s.p_n, s.q_count, s.q_n,
-                              s.q_percentile, s.q_fallback)  # fmt: skip
+                              s.q_percentile, s.q_fallback)
         c = certificate_from_counts(counts, config, DIMENSION)
         out.append((c.prediction, c.p_lower, c.q_lower, c.np_radius, c.dsrs_radius))
     return out
@@ -97,7 +97,7 @@ def test_recertify_equals_the_engine_on_the_stored_counts_without_any_model(
          "recertify", finished_job, "--alpha", "0.05", "--radius-unit", "0.01",
          "-o", str(output), "--format", "jsonl"],
         check=False, capture_output=True, text=True, timeout=300, cwd=Path(__file__).parents[2],
-    )  # fmt: skip
+    )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["parameters"]["alpha"] == 0.05
@@ -129,7 +129,7 @@ def test_recertify_with_the_job_settings_reproduces_the_stored_radii(
 
 
 def test_recertify_refuses_an_alpha_out_of_range(embedded_service, finished_job: str,
-                                                 run_cli) -> None:  # fmt: skip
+                                                 run_cli) -> None:
     result = run_cli(embedded_service, "recertify", finished_job, "--alpha", "1.5")
     assert result.exit_code == 2
     # The contract's bound on alpha, named with the field.

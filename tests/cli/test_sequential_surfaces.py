@@ -20,7 +20,7 @@ def submit(run_cli: Any, service: Any, model_id: str, *extra: str) -> dict[str, 
         service, "jobs", "submit", "--model", model_id[:6], "--dataset", "digits",
         "--stop", str(INPUTS), "--n", str(N), "--sigma", "0.25", "--q-sigma", "0.2",
         "--seed", "4", "--watch", *extra, json_output=True,
-    )  # fmt: skip
+    )
     assert result.exit_code == 0, (result.stdout, result.stderr)
     return dict(json.loads(result.stdout[result.stdout.index("{") :]))
 
@@ -30,7 +30,7 @@ def jobs(embedded_service: Any, embedded_model_id: str, run_cli: Any) -> dict[st
     sequential = submit(
         run_cli, embedded_service, embedded_model_id,
         "--target-radii", "0.2", "--first-look", "200", "--name", "seq", "--tag", "s21",
-    )  # fmt: skip
+    )
     fixed = submit(run_cli, embedded_service, embedded_model_id, "--tag", "s21")
     return {"sequential": sequential, "fixed": fixed}
 
@@ -45,11 +45,11 @@ def test_flags_set_sequential_sampling_name_and_tags(jobs: dict[str, Any]) -> No
 
 
 def test_every_leaf_of_the_job_body_is_a_flag_and_a_sweep_key() -> None:
-    from dsrs_cli.job_requests import FLAT_FIELDS, job_fields
+    from dsrs_cli.options.job_requests import FLAT_FIELDS, job_fields
     from dsrs_client.contract import JobCreate
 
     def leaves(model: Any, path: tuple[str, ...] = ()) -> set[tuple[str, ...]]:
-        from dsrs_cli.job_requests import _model_of
+        from dsrs_cli.options.job_requests import _model_of
 
         found = set()
         for name, info in model.model_fields.items():
@@ -98,8 +98,8 @@ def test_a_sweep_file_takes_the_flags_keys(tmp_path: Path, run_cli: Any) -> None
         "base: {model: ab12, dataset: digits, stop: 2, sigma: 0.25, tag: one, first_look: 100}\n"
         "grid: {target_radii: [[0.25], [0.5]]}\n"
     )
-    from dsrs_cli.job_requests import load_document
-    from dsrs_cli.sweep_grid import parse_sweep
+    from dsrs_cli.options.job_requests import load_document
+    from dsrs_cli.options.sweep_grid import parse_sweep
 
     spec = parse_sweep(load_document(sweep))
     first = spec.configurations[0].body

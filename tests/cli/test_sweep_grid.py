@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import pytest
 
-from dsrs_cli.job_requests import RequestFieldError, merge, nested_fields
-from dsrs_cli.sweep_grid import parse_sweep
+from dsrs_cli.options.job_requests import RequestFieldError, merge, nested_fields
+from dsrs_cli.options.sweep_grid import parse_sweep
 
 BASE = {"model": "m1", "dataset": "digits", "stop": 4, "family": "general-gaussian", "k": 20,
-        "n": 100}  # fmt: skip
+        "n": 100}
 
 
 def test_grid_expands_every_combination_in_order() -> None:
     spec = parse_sweep({"base": BASE, "grid": {"sigma": [0.25, 0.5], "q_sigma_ratio": [0.8],
-                                               "n": [100, 200]}, "radii": [0.25, 0.5]})  # fmt: skip
+                                               "n": [100, 200]}, "radii": [0.25, 0.5]})
     labels = [c.label for c in spec.configurations]
     assert labels == [
         "sigma=0.25 q_sigma_ratio=0.8 n=100", "sigma=0.25 q_sigma_ratio=0.8 n=200",
         "sigma=0.5 q_sigma_ratio=0.8 n=100", "sigma=0.5 q_sigma_ratio=0.8 n=200",
-    ]  # fmt: skip
+    ]
     last = spec.configurations[-1].body
     assert last["noise"] == {"family": "general-gaussian", "k": 20, "sigma": 0.5}
     assert last["q"] == {"sigma": 0.4} and last["n"] == 200
@@ -58,13 +58,13 @@ def test_flat_fields_and_merge_rules() -> None:
     base = {"inputs": {"input_set_id": "s1", "stop": 3}, "noise": {"sigma": 1.0, "k": 0}}
     merged = merge(base, nested_fields({"dataset": "digits", "sigma": 0.5}))
     assert merged == {"inputs": {"dataset": "digits", "stop": 3},
-                      "noise": {"sigma": 0.5, "k": 0}}  # fmt: skip
+                      "noise": {"sigma": 0.5, "k": 0}}
 
 
 def test_a_whole_body_error_has_no_stray_colon(run_cli) -> None:  # type: ignore[no-untyped-def]
     # Issue 21: a model-level refusal (empty location) read "invalid job request: : …".
     result = run_cli(None, "jobs", "submit", "--model", "ab", "--dataset", "digits",
-                     "--sigma", "0.25", "--baseline", "equal-budget")  # fmt: skip
+                     "--sigma", "0.25", "--baseline", "equal-budget")
     message = " ".join(result.stderr.replace("│", " ").split())
     assert result.exit_code == 2 and "invalid job request: Value error, baseline" in message
     assert ": :" not in message

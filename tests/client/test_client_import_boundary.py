@@ -15,8 +15,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SERVER_SIDE = (
     "fastapi", "starlette", "sqlalchemy", "alembic", "celery", "torch", "torchvision", "numpy",
     "scipy", "onnxruntime", "dsrs_api", "dsrs_store", "dsrs_worker", "dsrs_models", "dsrs_core",
-    "dsrs_cli",
-)  # fmt: skip
+    "dsrs_cli", "dsrs_settings",
+)
 
 USE_THE_CLIENT_WITH_THE_SERVER_BLOCKED = """
 import importlib.abc, json, sys
@@ -123,7 +123,7 @@ SERVICE_ENTRY_POINTS = {
     "dsrs_api.app",
     "dsrs_api.background_server",
     "dsrs_store.migrations",
-    "dsrs_store.settings",
+    "dsrs_settings",
 }
 
 

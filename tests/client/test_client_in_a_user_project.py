@@ -62,7 +62,7 @@ def test_a_project_with_its_own_models_and_api_packages_uses_the_client(tmp_path
 def test_nothing_generic_is_installed(tmp_path: Path) -> None:
     check = (
         "import importlib.util\n"
-        "names = ('api', 'client', 'models', 'cli', 'store', 'worker', 'contract')\n"
+        "names = ('api', 'client', 'models', 'cli', 'store', 'worker', 'contract', 'settings')\n"
         "found = [n for n in names if importlib.util.find_spec(n) is not None]\n"
         "assert not found, found\n"
         "assert importlib.util.find_spec('dsrs_client') is not None\n"
@@ -70,5 +70,5 @@ def test_nothing_generic_is_installed(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-c", check], cwd=tmp_path, capture_output=True, text=True,
         timeout=60, check=False,
-    )  # fmt: skip
+    )
     assert done.returncode == 0, done.stderr

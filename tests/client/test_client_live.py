@@ -19,7 +19,7 @@ from dsrs_client.sync_client import DsrsClient
 def service_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     from dsrs_api.app import create_app
     from dsrs_api.background_server import running_server
-    from dsrs_store.settings import Settings
+    from dsrs_settings import Settings
 
     settings = Settings(storage_dir=tmp_path_factory.mktemp("client") / "var", chunk_size=2)
     with running_server(create_app(settings)) as url:
@@ -47,7 +47,7 @@ def test_sync_client_end_to_end(service_url: str, demo_weights: bytes, tmp_path)
     with DsrsClient(service_url) as dsrs:
         assert dsrs.health() == {"status": "ok"}
         model = dsrs.upload_model(("demo.safetensors", demo_weights), architecture="digits-mlp",
-                                  name="demo")  # fmt: skip
+                                  name="demo")
         assert isinstance(model, ModelOut) and model.input_shape == [1, 8, 8]
         inputs = dsrs.upload_inputs(arrays, name="five")
         assert inputs.count == 5 and inputs.has_labels
@@ -71,12 +71,12 @@ def test_async_client_runs_jobs_concurrently(service_url: str, demo_weights: byt
     async def scenario() -> list[JobOut]:
         async with AsyncDsrsClient(service_url) as dsrs:
             model = await dsrs.upload_model(("demo.safetensors", demo_weights),
-                                            architecture="digits-mlp")  # fmt: skip
+                                            architecture="digits-mlp")
             requests = [
                 {"model_id": model.id, "inputs": {"dataset": "digits", "stop": 2},
                  "noise": {"sigma": sigma}, "n": 100, "seed": 3}
                 for sigma in (0.25, 0.5)
-            ]  # fmt: skip
+            ]
             jobs = [await dsrs.submit_job(r) for r in requests]
             finals = await asyncio.gather(
                 *(dsrs.wait_for_job(j.id, timeout=120, poll_interval=0.05) for j in jobs)

@@ -29,7 +29,7 @@ def job_json(status: str = "running", done: int = 1, error: str | None = None) -
         "eta_seconds": None, "error": error,
         "timings": {"created_at": NOW, "started_at": None, "finished_at": None,
                     "wall_seconds": None, "sampling_seconds": 0.0, "seconds_per_sample": None},
-    }  # fmt: skip
+    }
 
 
 def client_with(handler, attempts: int = 4) -> tuple[DsrsClient, list[float]]:  # type: ignore[no-untyped-def]
@@ -86,7 +86,7 @@ def test_a_post_that_may_have_arrived_is_not_sent_twice() -> None:
 
 def test_unavailable_get_is_retried_but_a_refusal_is_not() -> None:
     answers = [httpx.Response(503, json={"detail": "broker down"}),
-               httpx.Response(200, json=[])]  # fmt: skip
+               httpx.Response(200, json=[])]
     dsrs, _ = client_with(lambda request: answers.pop(0))
     assert dsrs.list_models() == []
     calls = []
@@ -129,7 +129,7 @@ def test_wait_for_job_reports_progress_and_returns_the_final_job() -> None:
     dsrs, sleeps = client_with(lambda request: httpx.Response(200, json=answers.pop(0)))
     seen = []
     job = dsrs.wait_for_job("j1", timeout=60, on_progress=lambda j: seen.append(j.progress.done),
-                            poll_interval=0.5)  # fmt: skip
+                            poll_interval=0.5)
     assert job.status == "succeeded" and seen == [0, 2, 3] and sleeps == [0.5, 0.5]
 
 
@@ -149,11 +149,12 @@ def test_importing_the_client_imports_neither_torch_nor_fastapi() -> None:
         "from dsrs_client.sync_client import DsrsClient\n"
         "from dsrs_client.async_client import AsyncDsrsClient\n"
         "import client\n"
-        "heavy = sorted(m for m in ('torch', 'fastapi', 'sqlalchemy', 'scipy') if m in sys.modules)\n"
+        "heavy = sorted(m for m in ('torch', 'fastapi', 'sqlalchemy', 'scipy')\n"
+        "               if m in sys.modules)\n"
         "assert not heavy, heavy\n"
     )
     result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True,
-                            timeout=60, check=False)  # fmt: skip
+                            timeout=60, check=False)
     assert result.returncode == 0, result.stderr
 
 

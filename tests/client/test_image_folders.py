@@ -64,5 +64,5 @@ def test_images_of_several_sizes_need_resize_and_crop(tmp_path: Path) -> None:
 def test_a_file_that_is_not_an_image_is_named(tmp_path: Path) -> None:
     _png(tmp_path / "a" / "x.png", 0)
     (tmp_path / "a" / "y.png").write_bytes(b"not a png")
-    with pytest.raises(ImageFolderError, match="y.png: not a readable image"):
+    with pytest.raises(ImageFolderError, match=r"y\.png: not a readable image"):
         read_image_folder(tmp_path)

@@ -54,7 +54,7 @@ def embedded_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedA
     """The embedded app (SQLite) served over HTTP, with one model row (no upload needed)."""
     from dsrs_api.app import create_app
     from dsrs_api.background_server import running_server
-    from dsrs_store.settings import Settings
+    from dsrs_settings import Settings
 
     settings = Settings(storage_dir=tmp_path_factory.mktemp("dashboard") / "var", chunk_size=4)
     app = create_app(settings)

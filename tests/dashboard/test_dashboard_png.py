@@ -9,7 +9,7 @@ import zlib
 import numpy as np
 import pytest
 
-from dsrs_api.dashboard_png import encode_png, thumbnail_pixels
+from dsrs_api.dashboard.png import encode_png, thumbnail_pixels
 
 Image = pytest.importorskip("PIL.Image")
 
@@ -41,11 +41,15 @@ def test_chunks_carry_correct_crcs() -> None:
 
 
 @pytest.mark.parametrize(
-    "pixels",
-    [np.zeros((4, 4), np.float32), np.zeros((4, 4, 2), np.uint8), np.zeros((0, 3), np.uint8)],
+    ("pixels", "reason"),
+    [
+        (np.zeros((4, 4), np.float32), "need uint8"),
+        (np.zeros((4, 4, 2), np.uint8), "must have 3 channels"),
+        (np.zeros((0, 3), np.uint8), "at least one pixel"),
+    ],
 )
-def test_refuses_what_it_cannot_write(pixels: np.ndarray) -> None:
-    with pytest.raises(ValueError):
+def test_refuses_what_it_cannot_write(pixels: np.ndarray, reason: str) -> None:
+    with pytest.raises(ValueError, match=reason):
         encode_png(pixels)
 
 

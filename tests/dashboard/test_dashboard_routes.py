@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from dsrs_api.dashboard_routes import ASSETS_DIR
+from dsrs_api.dashboard.routes import ASSETS_DIR
 from tests.support.factories import seed_job, seed_model
 
 #: The only absolute URL allowed in an asset: the SVG namespace name, which is never fetched.
@@ -59,7 +59,7 @@ def test_every_page_is_the_shell_with_a_strict_content_security_policy(
 def test_unknown_pages_and_assets_are_404(embedded_api: Any) -> None:
     assert embedded_api.client.get("/dashboard/nowhere").status_code == 404
     assert embedded_api.client.get("/dashboard/assets/js/missing.js").status_code == 404
-    assert embedded_api.client.get("/dashboard/assets/../dashboard_routes.py").status_code == 404
+    assert embedded_api.client.get("/dashboard/assets/../../dashboard/routes.py").status_code == 404
 
 
 def test_the_front_page_redirects_to_the_dashboard(embedded_api: Any) -> None:

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from dsrs_api.dashboard_routes import ASSETS_DIR
+from dsrs_api.dashboard.routes import ASSETS_DIR
 
 NODE = shutil.which("node")
 pytestmark = pytest.mark.skipif(NODE is None, reason="Node.js is not installed")

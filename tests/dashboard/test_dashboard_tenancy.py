@@ -20,7 +20,7 @@ ADMIN_KEY = secrets.token_urlsafe(32)
 def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     from dsrs_api.app import create_app
     from dsrs_api.background_server import running_server
-    from dsrs_store.settings import Settings
+    from dsrs_settings import Settings
 
     settings = Settings(
         storage_dir=Path(tmp_path_factory.mktemp("secured")) / "var",

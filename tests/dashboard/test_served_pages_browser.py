@@ -42,7 +42,7 @@ def _routes(routes: list[Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
 def served_pages(tmp_path: Any) -> list[str]:
     """Paths of the GET routes outside the OpenAPI schema: the pages (and the schema)."""
     from dsrs_api.app import create_app
-    from dsrs_store.settings import Settings
+    from dsrs_settings import Settings
 
     app = create_app(Settings(storage_dir=tmp_path / "routes"))
     return sorted(

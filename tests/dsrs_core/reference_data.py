@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dsrs_cli.published_files import read_radius_file, read_sampling
+from dsrs_cli.published.files import read_radius_file, read_sampling
 
 REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "dsrs-published" / "data"
 if not REFERENCE.exists():

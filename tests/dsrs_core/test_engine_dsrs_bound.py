@@ -19,7 +19,7 @@ INDEX0 = Intervals(0.9884215189204483, 0.9915321414010584, 0.9981616966934683, 0
 
 
 @pytest.mark.parametrize(
-    "iv,radius,expected,certified",
+    ("iv", "radius", "expected", "certified"),
     [
         # §8.1 table, last column: P_δ(R) of the solved corner (prototype values, 7 digits)
         (INDEX0, 2.35, 0.5157147, True),

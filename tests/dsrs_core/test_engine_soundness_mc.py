@@ -94,7 +94,7 @@ CASES = [
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("d,k", CASES)
+@pytest.mark.parametrize(("d", "k"), CASES)
 def test_sigma_q_certificates_survive_sampling(d, k):
     p = make_noise("general-gaussian", d, 1.0, k)
     q = with_sigma(p, 0.8)
@@ -115,7 +115,7 @@ def test_sigma_q_certificates_survive_sampling(d, k):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("d,k", [(8, 2), (32, 12)])
+@pytest.mark.parametrize(("d", "k"), [(8, 2), (32, 12)])
 def test_thresholded_q_certificates_survive_sampling(d, k):
     p = make_noise("general-gaussian", d, 1.0, k)
     q = ThresholdedNoise(base=p, percentile=0.6)

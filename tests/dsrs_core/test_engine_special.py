@@ -71,7 +71,7 @@ def test_scale_convention_factors_of_the_spec():
 
 
 @pytest.mark.parametrize(
-    "d,k", [(784, 392), (784, -1), (784, 400), (1, 0), (784, 1.5), (784, True)]
+    ("d", "k"), [(784, 392), (784, -1), (784, 400), (1, 0), (784, 1.5), (784, True)]
 )
 def test_invalid_generalized_gaussian_parameters(d, k):
     with pytest.raises(InvalidParameterError):

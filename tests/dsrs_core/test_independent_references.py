@@ -2,9 +2,9 @@
 
 ``tests.references.cartesian_mpmath`` (Cartesian coordinates, closed-form inner
 expectation, mpmath) and ``tests.references.polar_quadpack`` (polar coordinates, QUADPACK)
-share no code with each other or with the engine. Where both apply (Gaussian P) they must give the same dual value for
-every sign pattern of the multipliers and both kinds of Q, and the Cartesian one must
-reproduce the Gaussian NP closed form.
+share no code with each other or with the engine. Where both apply (Gaussian P) they must
+give the same dual value for every sign pattern of the multipliers and both kinds of Q, and
+the Cartesian one must reproduce the Gaussian NP closed form.
 """
 
 from __future__ import annotations

@@ -141,7 +141,10 @@ def test_thresholded_support_and_conditional_law(percentile):
     # float32 storage of the draws: allow its rounding, nothing more.
     assert norms.max() <= sampler.threshold_radius * (1 + 1e-6)
     t = _radial_t(noise, scale)
-    truncated = lambda v: np.minimum(stats.gamma(a).cdf(v) / percentile, 1.0)
+
+    def truncated(v: np.ndarray) -> np.ndarray:
+        return np.minimum(stats.gamma(a).cdf(v) / percentile, 1.0)
+
     assert stats.kstest(t, truncated).pvalue > KS_P_FLOOR
     assert stats.kstest(t, stats.gamma(a).cdf).pvalue < KS_P_FLOOR
 

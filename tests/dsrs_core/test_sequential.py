@@ -311,7 +311,7 @@ def test_q_run_stops_alone_only_when_more_q_draws_cannot_lift_dsrs_above_np():
         SampleCounts(label=3, p_count=16_000, p_n=16_000, q_count=16_000, q_n=16_000,
                      p_look=c.p_look, q_look=c.p_look),
         config, 64,
-    )  # fmt: skip
+    )
     assert floor(full.dsrs_radius / 0.05) == floor(cert.dsrs_radius / 0.05)
 
 

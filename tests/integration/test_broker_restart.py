@@ -53,7 +53,7 @@ class RedisServer:
              "--dir", str(self.directory), "--appendonly", "yes", "--appendfsync", "always",
              "--save", ""],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+        )
 
         def answers() -> bool:
             try:

@@ -39,7 +39,7 @@ def test_hostile_uploads_against_the_full_stack(
     worker = subprocess.Popen(
         [str(Path(sys.executable).with_name("dsrs")), "worker", "--concurrency", "1"],
         env=api.env, cwd=api.workdir, stdout=worker_log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+    )
     try:
         with api.running():
             run_hostile_suite(api, demo_weights)

@@ -99,7 +99,7 @@ def worker_stack(
 
     from dsrs_api.app import create_app
     from dsrs_api.background_server import running_server
-    from dsrs_store.settings import Settings
+    from dsrs_settings import Settings
 
     queue = f"dsrs-kill-{uuid.uuid4().hex[:12]}"
     settings = Settings(
@@ -150,7 +150,7 @@ def kill_stack(
 def default_stack(
     postgres_database: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[httpx.Client, list[Worker]]]:
-    from dsrs_store.settings import Settings
+    from dsrs_settings import Settings
 
     defaults = Settings()
     assert defaults.broker_visibility_timeout_s == 3900 and defaults.chunk_lease_s == 60

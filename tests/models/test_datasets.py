@@ -8,7 +8,7 @@ import struct
 import numpy as np
 import pytest
 
-from dsrs_models.datasets import load_dataset
+from dsrs_models.dataset_loading import load_dataset
 from dsrs_models.errors import DatasetUnavailableError
 
 
@@ -49,8 +49,8 @@ def test_unknown_name_or_split():
 def _present_splits() -> list:
     """Every built-in split, skipped where its files are not on this machine."""
     from dsrs_client.contract import BUILTIN_SPLITS
-    from dsrs_store.datasets import files_present
-    from dsrs_store.settings import Settings
+    from dsrs_settings import Settings
+    from dsrs_store.dataset_files import files_present
 
     root = Settings().datasets_dir
     return [

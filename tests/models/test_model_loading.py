@@ -75,7 +75,7 @@ def test_legacy_torch_save_is_refused():
 def test_zip_checkpoint_is_refused():
     buffer = io.BytesIO()
     torch.save(build_model("digits-mlp").state_dict(), buffer)
-    with pytest.raises(UnsafeFormatError, match="torch.save zip") as info:
+    with pytest.raises(UnsafeFormatError, match=r"torch\.save zip") as info:
         load_model(buffer.getvalue(), architecture="digits-mlp")
     assert info.value.detected == "torch-zip"
 

@@ -185,7 +185,7 @@ def dual_value(
     """L(λ) of the module docstring (p̂, q̂ chosen by the caller by the signs of λ)."""
     lo, hi, pts = _t_range(st.a)
     if st.pi is not None and lo < st.b < hi:
-        pts = sorted(pts + [st.b])
+        pts = sorted([*pts, st.b])
     if st.s_q is not None and lam2 != 0.0:
         # Q's own bulk, in P's radial variable (t_P = t_Q β²/σ²): far from P's when d is
         # large, and its mass enters through λ2.

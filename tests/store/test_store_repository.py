@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
+from dsrs_settings import Settings
 from dsrs_store import repository
 from dsrs_store.database import make_engine
 from dsrs_store.errors import ConflictError, NotFoundError
 from dsrs_store.migrations import upgrade_to_head
-from dsrs_store.settings import Settings
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.services)])
@@ -189,7 +189,7 @@ def test_the_tag_filter_runs_in_the_database(session: Session) -> None:
             session, model_id=model.id, mode="evaluate",
             inputs={"source": "builtin", "dataset": "digits", "split": "test", "indices": [0]},
             parameters={"noise": {"sigma": 0.25}}, seed=1, total=1, chunk_size=1, tags=tags,
-        )  # fmt: skip
+        )
         job.created_at = job.created_at.replace(year=2000 + i)  # a strict order, newest last
         names[job.id] = f"j{i}"
     session.flush()

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from dsrs_store.settings import Settings, load_settings
+from dsrs_settings import Settings, load_settings
 
 
 def test_environment_variables(monkeypatch: pytest.MonkeyPatch) -> None:

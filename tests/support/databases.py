@@ -65,8 +65,8 @@ def scratch_database(admin_url: str, prefix: str) -> Iterator[str]:
 @contextmanager
 def migrated_database(admin_url: str, prefix: str) -> Iterator[str]:
     """A fresh database migrated to head (its URL), dropped on exit."""
+    from dsrs_settings import Settings
     from dsrs_store.migrations import upgrade_to_head
-    from dsrs_store.settings import Settings
 
     with scratch_database(admin_url, prefix) as url:
         upgrade_to_head(Settings(database_url=url))

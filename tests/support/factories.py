@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
     from dsrs_client.contract import JobParameters
-    from dsrs_store.settings import Settings
+    from dsrs_settings import Settings
     from dsrs_store.tables import JobRecord
 
 __all__ = [

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from tests.polling import wait_until
 
 if TYPE_CHECKING:
-    from dsrs_store.settings import Settings
+    from dsrs_settings import Settings
 
 __all__ = [
     "WORKER_START_TIMEOUT_S",
@@ -107,7 +107,7 @@ def stack_settings(
     database: str, redis_url: str, queue: str, root: Path, admin_api_key: str
 ) -> Settings:
     """The API settings of a test stack: PostgreSQL, Redis, chunks of 2, CPU, one thread."""
-    from dsrs_store.settings import Settings
+    from dsrs_settings import Settings
 
     return Settings(
         database_url=database,

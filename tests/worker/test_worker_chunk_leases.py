@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import update
 
 from dsrs_models.demo import DEMO_WEIGHTS_PATH
+from dsrs_settings import Settings
 from dsrs_store import repository
-from dsrs_store.settings import Settings
 from dsrs_store.tables import ChunkLeaseRecord, JobRecord, utcnow
 from dsrs_worker import chunk_leases
 from dsrs_worker.chunk_leases import (

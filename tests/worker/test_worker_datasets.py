@@ -12,8 +12,8 @@ import pytest
 from safetensors.torch import save_file
 
 from dsrs_models.registry import build_model
+from dsrs_settings import Settings
 from dsrs_store import repository
-from dsrs_store.settings import Settings
 from dsrs_worker.chunk_service import certify_chunk
 from tests.support.factories import add_job_row, add_model_row, open_store
 

@@ -15,8 +15,8 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from dsrs_models.demo import DEMO_WEIGHTS_PATH
+from dsrs_settings import Settings
 from dsrs_store import repository
-from dsrs_store.settings import Settings
 from dsrs_store.tables import JobRecord, utcnow
 from dsrs_worker.chunk_service import certify_chunk
 from dsrs_worker.classifiers import ClassifierCache

@@ -19,7 +19,7 @@ function interval(estimate, format) {
   return `${value} (${format(estimate.lower)}–${format(estimate.upper)})`;
 }
 
-// Line style per certificate (as dsrs_cli.comparison_plot): DSRS solid, NP of the same run
+// Line style per certificate (as dsrs_cli.plots.comparison): DSRS solid, NP of the same run
 // dashed, NP at equal budget dotted, the sequential same-cost NP baseline dash-dotted.
 const STYLES = {
   // DSRS wider and lighter, drawn first: an NP curve it coincides with shows its dashes on it.

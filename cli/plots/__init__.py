@@ -1,0 +1,2 @@
+"""Figures (matplotlib, Agg backend): certified-accuracy curves of a comparison and of a
+sweep."""
