@@ -1,4 +1,5 @@
-# Two entry points for a fresh checkout: `make demo` and `make test`.
+# Two entry points for a fresh checkout: `make demo` and `make test` (`make test-fast`: the
+# tests that need no service, in minutes).
 # Both create the virtual environment .venv/ on first use (stamp files below): `make demo`
 # (and serve, worker, migrate) installs the service only; `make test` and `make lint` add the
 # development tools (pytest, ruff, playwright, ...: the `dev` extra).
@@ -8,7 +9,7 @@ VENV := .venv
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test fuzz lint serve worker migrate services clean
+.PHONY: demo test test-fast fuzz lint serve worker migrate services clean
 
 $(RUNTIME_STAMP): pyproject.toml client/pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +28,12 @@ demo: $(RUNTIME_STAMP)
 ## Start PostgreSQL and Redis if needed, then run the whole test suite.
 test: $(STAMP) services
 	$(VENV)/bin/pytest
+
+## The tests that need no service: no PostgreSQL, Redis, Celery worker or browser (tests
+## marked integration or slow, and those tests/conftest.py marks `services` from the fixtures
+## they use, are left out). Nothing is started; embedded servers run in-process on SQLite.
+test-fast: $(STAMP)
+	$(VENV)/bin/pytest -m "not integration and not slow and not services"
 
 ## The property tests (hypothesis) with fresh random examples each run, not CI's fixed
 ## ones; a failing example goes into its test as an @example.

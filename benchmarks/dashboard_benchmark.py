@@ -14,7 +14,7 @@ and measures, over ``--runs`` loads:
 
 Prints a table of median / p95 / min / max in milliseconds. A script, not a timed test:
 
-    .venv/bin/python benchmarks/dashboard_benchmark.py [--rows 10000] [--runs 15]
+    .venv/bin/python -m benchmarks.dashboard_benchmark [--rows 10000] [--runs 15]
 """
 
 from __future__ import annotations
@@ -33,13 +33,10 @@ from typing import Any
 import httpx
 import numpy as np
 
-from dsrs_client.contract import BUILTIN_SPLITS
+from tests.support.factories import DIGITS_TEST_SIZE, add_job_row, add_model_row
 
 REPOSITORY = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPOSITORY))
 
-#: Rows cycle through the digits test split (dataset indices stay valid).
-DIGITS_TEST_SIZE = BUILTIN_SPLITS[("digits", "test")].size
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -59,7 +56,6 @@ def seed(settings: Any, rows: int, rng: np.random.Generator) -> str:
     from sqlalchemy import insert
 
     from dsrs_client.contract import JobParameters, NoiseIn, QIn
-    from dsrs_store import repository
     from dsrs_store.database import make_engine, make_session_factory
     from dsrs_store.migrations import upgrade_to_head
     from dsrs_store.tables import SampleRecord, utcnow
@@ -67,37 +63,16 @@ def seed(settings: Any, rows: int, rng: np.random.Generator) -> str:
     upgrade_to_head(settings)
     engine = make_engine(settings)
     with make_session_factory(engine)() as session:
-        model = repository.add_model(
+        model_id = add_model_row(session, name="benchmark digits")
+        job = add_job_row(
             session,
-            name="benchmark digits",
-            format="safetensors",
-            architecture="digits-mlp",
-            sha256="0" * 64,
-            content_key=repository.new_id() * 2,
-            mean=None,
-            std=None,
-            size_bytes=1,
-            input_shape=[1, 8, 8],
-            num_classes=10,
-            storage_path="models/none",
-        )
-        job = repository.add_job(
-            session,
-            model_id=model.id,
-            mode="evaluate",
-            inputs={
-                "source": "builtin",
-                "dataset": "digits",
-                "split": "test",
-                "indices": [i % DIGITS_TEST_SIZE for i in range(rows)],
-            },
+            model_id,
+            indices=[i % DIGITS_TEST_SIZE for i in range(rows)],
             parameters=JobParameters(
                 noise=NoiseIn(family="general-gaussian", sigma=0.25, k=20),
                 q=QIn(sigma=0.2),
                 n=50000,
             ),
-            seed=1,
-            total=rows,
             chunk_size=16,
         )
         job.status, job.started_at, job.finished_at = "succeeded", utcnow(), utcnow()

@@ -1,7 +1,7 @@
 """Radius-engine benchmark: milliseconds per instance for NP and DSRS (grid and precise)
 and batch throughput on 2 processes.
 
-Run: ``.venv/bin/python benchmarks/engine_benchmark.py [--data DIR] [--step 5]``.
+Run: ``.venv/bin/python -m benchmarks.engine_benchmark [--data DIR] [--step 5]``.
 
 First table (issue 23 item 2, ``--dimensions-only`` prints it alone): engine time per
 certificate, NP + DSRS together, grid search of unit 0.05σ in exact mode, median and 95th
@@ -22,13 +22,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from dsrs_cli.published.files import read_sampling
 from dsrs_core.config import NoiseSpec, QSpec, RadiusSearch

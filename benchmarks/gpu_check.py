@@ -24,8 +24,8 @@ Prints a table per section; writes ``results.json`` and ``results.md`` under ``-
 
 Usage (from the repository root, the service installed)::
 
-    python benchmarks/gpu_check.py --out /tmp/gpu-check                 # CUDA machine
-    python benchmarks/gpu_check.py --out /tmp/gpu-check --tiny --device cpu   # dry run
+    python -m benchmarks.gpu_check --out /tmp/gpu-check                 # CUDA machine
+    python -m benchmarks.gpu_check --out /tmp/gpu-check --tiny --device cpu   # dry run
 """
 
 from __future__ import annotations
@@ -49,10 +49,7 @@ from typing import Any
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from sampler_benchmark import Case, bench_case
-
+from benchmarks.sampler_benchmark import Case, bench_case
 from dsrs_core.config import NoiseSpec
 
 PACKAGES = [

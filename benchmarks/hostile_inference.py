@@ -13,7 +13,7 @@ tree sampled every 0.2 s (this includes the sandbox's children, limited by
 
 Usage (PostgreSQL and Redis from .ci/start-services for the full stack)::
 
-    python benchmarks/hostile_inference.py [--config embedded|full|both]
+    python -m benchmarks.hostile_inference [--config embedded|full|both]
         [--memory-bytes 2147483648] [--batch-timeout-s 60]
 """
 
@@ -32,8 +32,6 @@ from pathlib import Path
 from typing import Any, Self
 
 import httpx
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.hostile_files import (
     INPUT_DEPENDENT_BOMBS,
@@ -228,13 +226,10 @@ def main() -> None:
             if config == "embedded":
                 run_config(config, Path(directory), limits)
                 continue
-            from tests.conftest import POSTGRES_ADMIN_URL, create_database, drop_database
+            from tests.support.databases import POSTGRES_ADMIN_URL, scratch_database
 
-            database = create_database(POSTGRES_ADMIN_URL, "dsrs_hostile")  # a fresh one
-            try:
+            with scratch_database(POSTGRES_ADMIN_URL, "dsrs_hostile") as database:  # a fresh one
                 run_config(config, Path(directory), limits, database)
-            finally:
-                drop_database(database)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ each poll like the dashboard or ``dsrs jobs watch`` do, for ``--duration`` secon
 with ``--interval`` seconds (±20 % jitter) between polls. Prints p50 / p90 / p99 / max
 latency, requests per second and the error count (non-2xx or transport errors).
 
-    .venv/bin/python benchmarks/load_benchmark.py [--clients 200] [--duration 30]
+    .venv/bin/python -m benchmarks.load_benchmark [--clients 200] [--duration 30]
 """
 
 from __future__ import annotations
@@ -35,15 +35,11 @@ from typing import Any
 import httpx
 import numpy as np
 
-from dsrs_client.contract import BUILTIN_SPLITS
+from tests.support.databases import create_database, drop_database
+from tests.support.factories import DIGITS_TEST_SIZE, add_job_row, add_model_row
 
 REPOSITORY = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPOSITORY))
 
-from scratch_database import create_database, drop_database
-
-#: Rows cycle through the digits test split (dataset indices stay valid).
-DIGITS_TEST_SIZE = BUILTIN_SPLITS[("digits", "test")].size
 
 TARGET_P99_MS = 100.0
 PAGE = 100
@@ -55,7 +51,7 @@ def seed(database_url: str, rows: int) -> tuple[str, str]:
 
     from dsrs_client.contract import JobParameters, NoiseIn, QIn
     from dsrs_settings import Settings
-    from dsrs_store import repository, tenants
+    from dsrs_store import tenants
     from dsrs_store.database import make_engine, make_session_factory
     from dsrs_store.migrations import upgrade_to_head
     from dsrs_store.tables import SampleRecord, utcnow
@@ -67,40 +63,20 @@ def seed(database_url: str, rows: int) -> tuple[str, str]:
     with make_session_factory(engine)() as session:
         tenant = tenants.add_tenant(session, "load")
         key = tenants.issue_api_key(session, tenant.id).key
-        model = repository.add_model(
-            session,
-            owner_id=tenant.id,
-            name="load digits",
-            format="safetensors",
-            architecture="digits-mlp",
-            sha256="0" * 64,
-            content_key="1" * 64,
-            mean=None,
-            std=None,
-            size_bytes=1,
-            input_shape=[1, 8, 8],
-            num_classes=10,
-            storage_path="models/none",
+        model_id = add_model_row(
+            session, name="load digits", content_key="1" * 64, owner_id=tenant.id
         )
-        job = repository.add_job(
+        job = add_job_row(
             session,
-            owner_id=tenant.id,
-            model_id=model.id,
-            mode="evaluate",
-            inputs={
-                "source": "builtin",
-                "dataset": "digits",
-                "split": "test",
-                "indices": [i % DIGITS_TEST_SIZE for i in range(rows)],
-            },
+            model_id,
+            indices=[i % DIGITS_TEST_SIZE for i in range(rows)],
             parameters=JobParameters(
                 noise=NoiseIn(family="general-gaussian", sigma=0.25, k=20),
                 q=QIn(sigma=0.2),
                 n=50000,
             ),
-            seed=1,
-            total=rows,
             chunk_size=16,
+            owner_id=tenant.id,
         )
         job.status, job.started_at, job.finished_at = "succeeded", utcnow(), utcnow()
         labels = rng.integers(0, 10, rows)

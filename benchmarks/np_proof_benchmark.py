@@ -1,6 +1,6 @@
 """Proof mode for NP radii: every radius reported as proven, its enclosure and the time.
 
-Run: ``.venv/bin/python benchmarks/np_proof_benchmark.py [--mnist 200] [--cifar 50]
+Run: ``.venv/bin/python -m benchmarks.np_proof_benchmark [--mnist 200] [--cifar 50]
 [--workers 2]``. Needs python-flint.
 
 Inputs: the published MNIST P intervals (``cohen-mnist-380-1.00.pth``, s = 1, N = 50,000,
@@ -17,18 +17,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from dsrs_cli.published.files import read_sampling
-from dsrs_core.radius.neyman_pearson import np_radius
 from dsrs_core.noise.families import make_noise
+from dsrs_core.radius.neyman_pearson import np_radius
 from dsrs_core.radius.np_proof import prove_np_radius
 
 SAMPLING = Path(

@@ -1,12 +1,12 @@
 """Neyman–Pearson radii against the independent reference: sound, non-zero, within 1e-4.
 
-Run: ``.venv/bin/python benchmarks/np_tightness_scan.py [--workers 2] [--limit N]``.
+Run: ``.venv/bin/python -m benchmarks.np_tightness_scan [--workers 2] [--limit N]``.
 
 For every d ∈ {2, 3, 4, 5, 8, 16, 64, 784, 3072, 150528}, P Gaussian (k = 0) and
 generalised Gaussian with radial shape a = d/2 − k ∈ {0.5, 1, 1.5, 2, 2.5, 4, 12} where that
 k is an integer, and pL ∈ {0.55, 0.7, 0.9, 0.99, 0.9999}, the engine's NP radius ``r``
 (``dsrs_core.radius.neyman_pearson.np_radius``) is compared with the reference's *exact* NP value
-``V_NP`` (tests/dsrs_core/independent_reference.py ``np_value``: its own NP set with P mass
+``V_NP`` (tests/references/polar_quadpack.py ``np_value``: its own NP set with P mass
 pL by ``brentq``, masses by two-dimensional QUADPACK quadrature; no code shared with the
 engine):
 
@@ -25,7 +25,6 @@ tests/dsrs_core/test_engine_soundness_regressions.py.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 import warnings
 from collections import defaultdict
@@ -33,16 +32,12 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests" / "dsrs_core"))
-sys.path.insert(0, str(ROOT / "benchmarks"))
-
-from independent_reference import Setting, np_value
-from soundness_scan import DIMENSIONS, exponents, family_regime
-
+from benchmarks.soundness_scan import DIMENSIONS, exponents, family_regime
 from dsrs_core.noise.families import make_noise
 from dsrs_core.radius.neyman_pearson import np_radius
+from tests.references.polar_quadpack import Setting, np_value
+
+ROOT = Path(__file__).resolve().parents[1]
 
 P_LOWERS = (0.55, 0.7, 0.9, 0.99, 0.9999)
 #: Tightness asked for by issue 12.

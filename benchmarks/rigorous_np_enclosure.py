@@ -3,7 +3,7 @@ up to d = 150528 (docs/math.md §7.4–7.5). The enclosure is proof mode's
 (:func:`dsrs_core.radius.np_proof.enclose_np_dual`); this script only times it at the engine's NP
 radius and multiplier.
 
-Run: ``.venv/bin/python benchmarks/rigorous_np_enclosure.py [--epsilon 1e-6]``.
+Run: ``.venv/bin/python -m benchmarks.rigorous_np_enclosure [--epsilon 1e-6]``.
 
 Prints, per configuration, the enclosure of ``L − 1/2``, its width, the number of cells and
 the CPU time. The NP radius sits at ``L ≈ 1/2 + 1e-9`` by design, so an enclosure of
@@ -13,12 +13,8 @@ width ε proves a radius about ε/V'(r) below it (proof mode's back-off). Needs 
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from math import exp
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from dsrs_core.noise.families import make_noise
 from dsrs_core.radius.neyman_pearson import np_radius

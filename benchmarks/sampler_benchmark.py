@@ -20,9 +20,9 @@ start (interpreter, imports, session: once per chunk) is reported on its own.
 
 Usage::
 
-    python benchmarks/sampler_benchmark.py                 # CPU, 2 threads
-    python benchmarks/sampler_benchmark.py --device cuda --json results.json
-    python benchmarks/sampler_benchmark.py --sandbox --models digits-mlp lenet-mnist
+    python -m benchmarks.sampler_benchmark                 # CPU, 2 threads
+    python -m benchmarks.sampler_benchmark --device cuda --json results.json
+    python -m benchmarks.sampler_benchmark --sandbox --models digits-mlp lenet-mnist
 """
 
 from __future__ import annotations

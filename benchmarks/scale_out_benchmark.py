@@ -33,7 +33,7 @@ Before each measurement the script waits until the 1-minute load average is belo
 ``--max-load`` (other test suites share the cores), and records the load average and the
 CPU used by the whole machine vs. by the worker processes during the run.
 
-    .venv/bin/python benchmarks/scale_out_benchmark.py [--model lenet-mnist] [--inputs 160]
+    .venv/bin/python -m benchmarks.scale_out_benchmark [--model lenet-mnist] [--inputs 160]
         [--n 400] [--repeats 1] [--chunk-size N]
 """
 
@@ -44,8 +44,6 @@ import io
 import os
 import re
 import secrets
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -60,11 +58,15 @@ from typing import Any
 import httpx
 import numpy as np
 
+from tests.support.databases import create_database, drop_database
+from tests.support.processes import (
+    dsrs_executable,
+    environment_without_dsrs,
+    free_port,
+    stop_process,
+)
+
 REPOSITORY = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPOSITORY))
-
-from scratch_database import create_database, drop_database
-
 TARGET_RATIO = 0.6
 WORKER_START_TIMEOUT_S = 120.0
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -165,15 +167,9 @@ def wait_for_quiet(max_load: float, max_wait_s: float) -> tuple[float, float, fl
 # --------------------------------------------------------------------------- processes
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def service_env(database_url: str, broker_url: str, queue: str, storage: Path,
                 admin_key: str, chunk_size: int | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DSRS_")}
+    env = environment_without_dsrs()
     env.update(
         DSRS_DATABASE_URL=database_url,
         DSRS_BROKER_URL=broker_url,
@@ -190,13 +186,6 @@ def service_env(database_url: str, broker_url: str, queue: str, storage: Path,
     if chunk_size is not None:
         env["DSRS_CHUNK_SIZE"] = str(chunk_size)
     return env
-
-
-def dsrs_executable() -> str:
-    candidate = Path(sys.executable).with_name("dsrs")
-    if not candidate.exists():
-        raise SystemExit(f"the dsrs entry point is not installed next to {sys.executable}")
-    return str(candidate)
 
 
 def migrate(env: dict[str, str]) -> None:
@@ -225,7 +214,7 @@ def start_api(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[byt
         if process.poll() is not None:
             break
         time.sleep(0.2)
-    stop(process)
+    stop_process(process)
     raise SystemExit(f"the API did not start:\n{log.read_text()[-3000:]}")
 
 
@@ -262,19 +251,9 @@ def start_workers(count: int, env: dict[str, str], directory: Path, tag: str) ->
     return workers
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-
 def stop_workers(workers: list[Worker]) -> None:
     for worker in workers:
-        stop(worker.process)
+        stop_process(worker.process)
 
 
 # --------------------------------------------------------------------------- uploads
@@ -612,13 +591,13 @@ def main() -> int:
             if args.keep_logs is not None:
                 import shutil
 
-                stop(api)
+                stop_process(api)
                 args.keep_logs.mkdir(parents=True, exist_ok=True)
                 for log in scratch.glob("*.log"):
                     shutil.copy(log, args.keep_logs / log.name)
     finally:
         if api is not None:
-            stop(api)
+            stop_process(api)
         broker = redis.Redis.from_url(args.broker_url)
         broker.delete(queue, f"_kombu.binding.{queue}")
         broker.close()

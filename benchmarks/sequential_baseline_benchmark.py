@@ -13,21 +13,16 @@ sigma 0.2, alpha 0.001, grid unit 0.05 sigma — the README's demo job. Sequenti
 radius form (tolerance 0.05) and target form (R = 0.60, the fixed-N curve's median on the
 first 500 inputs, docs/sequential.md §6).
 
-Run: ``.venv/bin/python benchmarks/sequential_baseline_benchmark.py [--inputs 200] [--n 50000]``.
+Run: ``.venv/bin/python -m benchmarks.sequential_baseline_benchmark [--inputs 200] [--n 50000]``.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 import torch
 
 from dsrs_core.certify_on_device import (

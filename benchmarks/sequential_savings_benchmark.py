@@ -35,7 +35,7 @@ Models:
   minute) on scikit-learn's digits upscaled bilinearly to 28×28 with Gaussian noise
   augmentation sigma 0.25; GG P k = 380 (the paper's MNIST k), Q sigma 0.8 sigma.
 
-Run: ``.venv/bin/python benchmarks/sequential_savings_benchmark.py --model demo --start 400
+Run: ``.venv/bin/python -m benchmarks.sequential_savings_benchmark --model demo --start 400
 --inputs 100 --sigma 0.5 --n 20000``. One thread for torch; figures depend on the machine's
 load only through the time columns.
 """
@@ -44,16 +44,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
 from dataclasses import replace
 from math import floor
 from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 import torch
 from torch import nn
 

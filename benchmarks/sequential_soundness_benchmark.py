@@ -25,21 +25,16 @@ NP run with budget 2N, all of alpha, its own looks, for the DSRS configuration a
 and for the same job with a Gaussian P (where NP is tight for a half-space, so its
 violation rate sits near its bound and would show a schedule that spent too much alpha).
 
-Run: ``.venv/bin/python benchmarks/sequential_soundness_benchmark.py [--inputs 2000]``.
+Run: ``.venv/bin/python -m benchmarks.sequential_soundness_benchmark [--inputs 2000]``.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 import torch
 
 from dsrs_core.config import (

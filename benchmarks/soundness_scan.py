@@ -1,6 +1,6 @@
 """Soundness and tightness scan of the radius engine against an independent reference.
 
-Run: ``.venv/bin/python benchmarks/soundness_scan.py [--workers 2] [--limit N]``.
+Run: ``.venv/bin/python -m benchmarks.soundness_scan [--workers 2] [--limit N]``.
 
 Configurations: d ∈ {2, 3, 4, 5, 8, 16, 64, 784, 3072, 150528}; P Gaussian and
 generalised Gaussian with radial shape a = d/2 − k from 0.5 up; Q with sigma 0.8·s
@@ -13,16 +13,16 @@ and DSRS radii (grid search, unit 0.01·s, exact mode) are compared with
   is feasible, so no sound certificate lies above it): a radius above it is a VIOLATION;
 * the reference dual bound at the engine's multipliers, above 1/2 CONFIRMS the
   certificate, otherwise it is counted as unconfirmed. For Gaussian P the reference is
-  tests/dsrs_core/gaussian_mp_reference.py (Cartesian coordinates, closed-form inner
+  tests/references/cartesian_mpmath.py (Cartesian coordinates, closed-form inner
   expectation, mpmath's adaptive tanh–sinh quadrature), cross-checked against the polar
-  QUADPACK reference (tests/dsrs_core/independent_reference.py; the largest disagreement
+  QUADPACK reference (tests/references/polar_quadpack.py; the largest disagreement
   is printed); for generalised Gaussian P the polar reference. Neither shares code with
   the engine or with the other.
 
 Prints one line per regime: configurations, violations, unconfirmed, and tightness
 (certified radius / witness radius: median and 5th percentile). With ``--truth`` also the
 tightness against the truth: the reference's own best dual bound one grid unit above the
-reported radius (Nelder–Mead over λ on the concave dual, tests/dsrs_core/reference_truth.py;
+reported radius (Nelder–Mead over λ on the concave dual, tests/references/truth.py;
 by strong duality its maximum is the DSRS value there); below 1/2 means the truth lies
 within one unit (0.05·s) of the certificate, and the ``unit`` column counts those
 configurations. Not a test; CI runs a sample (tests/dsrs_core/test_soundness_scan_sample.py).
@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import time
 import warnings
 from collections import defaultdict
@@ -47,13 +46,15 @@ import numpy as np
 from scipy.special import gammaincinv
 from scipy.stats import norm
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests" / "dsrs_core"))
-
-from gaussian_mp_reference import GaussianSetting
-from gaussian_mp_reference import dual_value as cartesian_dual_value
-from independent_reference import (
+from dsrs_core.config import RadiusSearch
+from dsrs_core.counts_to_certificate import dsrs_radius_from_intervals
+from dsrs_core.noise.families import ThresholdedNoise, make_noise, with_sigma
+from dsrs_core.radius.dual_bound import Intervals
+from dsrs_core.radius.neyman_pearson import np_radius
+from dsrs_core.sampling.confidence import clopper_pearson, split_alpha
+from tests.references.cartesian_mpmath import GaussianSetting
+from tests.references.cartesian_mpmath import dual_value as cartesian_dual_value
+from tests.references.polar_quadpack import (
     Setting,
     ball_masses,
     ball_witness_radius,
@@ -62,14 +63,9 @@ from independent_reference import (
     halfspace_masses,
     halfspace_witness_radius,
 )
-from reference_truth import truth_below
+from tests.references.truth import truth_below
 
-from dsrs_core.config import RadiusSearch
-from dsrs_core.counts_to_certificate import dsrs_radius_from_intervals
-from dsrs_core.noise.families import ThresholdedNoise, make_noise, with_sigma
-from dsrs_core.radius.dual_bound import Intervals
-from dsrs_core.radius.neyman_pearson import np_radius
-from dsrs_core.sampling.confidence import clopper_pearson, split_alpha
+ROOT = Path(__file__).resolve().parents[1]
 
 DIMENSIONS = (2, 3, 4, 5, 8, 16, 64, 784, 3072, 150528)
 SHAPES = (0.5, 1.0, 1.5, 2.0, 2.5, 4.0, 12.0)

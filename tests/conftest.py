@@ -15,42 +15,48 @@ of its test, so that CI runs it from then on.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from hypothesis import settings
+
+from tests.support.databases import (
+    POSTGRES_ADMIN_URL,
+    REDIS_URL,
+    migrated_database,
+    scratch_database,
+)
 
 settings.register_profile("ci", derandomize=True, database=None, deadline=None)
 settings.register_profile("fuzz", derandomize=False, deadline=None)
 # `pytest --hypothesis-profile=fuzz` (make fuzz) overrides this after the conftest is read.
 settings.load_profile("ci")
 
-POSTGRES_ADMIN_URL = os.environ.get(
-    "DSRS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-REDIS_URL = os.environ.get("DSRS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+#: Fixtures that reach a service: a test that uses one (directly or through another fixture)
+#: is marked ``services`` at collection, so that ``make test-fast`` (``-m "not services ..."``)
+#: runs without PostgreSQL, Redis or a browser.
+SERVICE_FIXTURES = frozenset({"postgres_server", "redis_url", "browser"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SERVICE_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.services)
+
 
 # Tests build their settings explicitly; a developer's DSRS_* environment must not leak in.
 for _name in [n for n in os.environ if n.startswith("DSRS_") and not n.startswith("DSRS_TEST_")]:
     del os.environ[_name]
 
 
-def _admin_engine():  # type: ignore[no-untyped-def]
-    from sqlalchemy import create_engine
-
-    return create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-
-
 @pytest.fixture(scope="session")
 def postgres_server() -> str:
     """The admin URL, after checking the server answers (run .ci/start-services if not)."""
-    from sqlalchemy import text
+    from sqlalchemy import create_engine, text
     from sqlalchemy.exc import OperationalError
 
-    engine = _admin_engine()
+    engine = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
@@ -61,44 +67,6 @@ def postgres_server() -> str:
     finally:
         engine.dispose()
     return POSTGRES_ADMIN_URL
-
-
-def create_database(admin_url: str, prefix: str) -> str:
-    """Create a uniquely named database; returns its URL."""
-    from sqlalchemy import text
-    from sqlalchemy.engine import make_url
-
-    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    engine = _admin_engine()
-    with engine.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-
-
-def drop_database(url: str) -> None:
-    from sqlalchemy import text
-    from sqlalchemy.engine import make_url
-
-    name = make_url(url).database
-    engine = _admin_engine()
-    with engine.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
-
-
-@contextmanager
-def migrated_database(admin_url: str, prefix: str) -> Iterator[str]:
-    """A fresh database migrated to head, dropped on exit."""
-    from dsrs_settings import Settings
-    from dsrs_store.migrations import upgrade_to_head
-
-    url = create_database(admin_url, prefix)
-    upgrade_to_head(Settings(database_url=url))
-    try:
-        yield url
-    finally:
-        drop_database(url)
 
 
 @pytest.fixture(scope="session")
@@ -137,16 +105,11 @@ def demo_weights() -> bytes:
     return DEMO_WEIGHTS_PATH.read_bytes()
 
 
-def unique_queue() -> str:
-    return f"dsrs-test-{uuid.uuid4().hex[:12]}"
-
-
 @pytest.fixture
 def empty_postgres_database(postgres_server: str) -> Iterator[str]:
     """A fresh PostgreSQL database with no schema, dropped after the test."""
-    url = create_database(postgres_server, "dsrs_empty")
-    yield url
-    drop_database(url)
+    with scratch_database(postgres_server, "dsrs_empty") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

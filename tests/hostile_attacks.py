@@ -24,7 +24,7 @@ MAX_HEALTHZ_S = 5.0
 MAX_DISK_LEFT_BYTES = 4 * MIB
 
 #: Expected status of each hostile model file.
-MODEL_STATUS = {name: 422 for name in files.HOSTILE_MODELS}
+MODEL_STATUS = dict.fromkeys(files.HOSTILE_MODELS, 422)
 MODEL_STATUS.update(
     {
         "pickle protocol 2": 415,
@@ -35,7 +35,7 @@ MODEL_STATUS.update(
         "safetensors header length 8 GiB": 415,
     }
 )
-INPUT_STATUS = {name: 415 for name in files.HOSTILE_INPUTS}
+INPUT_STATUS = dict.fromkeys(files.HOSTILE_INPUTS, 415)
 
 
 def upload_model(content: bytes, **form: str) -> Callable[[httpx.Client], httpx.Response]:

@@ -10,11 +10,7 @@ its wall time and the bytes it left on disk.
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -26,6 +22,13 @@ import httpx
 
 from tests.hostile_files import CANARY
 from tests.polling import wait_until
+from tests.support.processes import (
+    dsrs_executable,
+    environment_without_dsrs,
+    free_port,
+    start_process,
+    stop_process,
+)
 
 MIB = 1024 * 1024
 
@@ -46,12 +49,6 @@ class Outcome:
             f"{self.seconds:.1f} s | {self.slowest_healthz_s * 1000:.0f} ms | "
             f"{self.disk_growth_bytes / 1024:.0f} KiB |"
         )
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _peak_rss_bytes(pid: int) -> int:
@@ -80,11 +77,11 @@ class ServedApi:
             directory.mkdir(parents=True)
         (self.workdir / "secret.txt").write_text(f"{CANARY} secret file " * 20)
         (self.workdir / ".env").write_text(f"DSRS_ADMIN_API_KEY={CANARY}\n" * 20)
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.headers = {"X-API-Key": api_key} if api_key else {}
         self.env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("DSRS_")},
+            **environment_without_dsrs(),
             "DSRS_STORAGE_DIR": str(self.storage),
             "TMPDIR": str(self.tmpdir),
             **env,
@@ -96,12 +93,9 @@ class ServedApi:
 
     @contextmanager
     def running(self) -> Iterator[ServedApi]:
-        dsrs = str(Path(sys.executable).with_name("dsrs"))
-        with self.log.open("wb") as log:
-            self.process = subprocess.Popen(
-                [dsrs, "serve", "--port", str(self.port)],
-                cwd=self.workdir, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-            )
+        self.process = start_process(
+            [dsrs_executable(), "serve", "--port", str(self.port)], self.env, self.log, self.workdir
+        )
         try:
             wait_until(
                 lambda: self.process.poll() is not None or self.answers(),
@@ -116,12 +110,7 @@ class ServedApi:
             self.rebaseline()
             yield self
         finally:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+            stop_process(self.process)
 
     def rebaseline(self) -> None:
         """Measure memory growth from the server's peak so far (e.g. after the valid

@@ -1,8 +1,11 @@
-"""Every project import in ``benchmarks/`` resolves, also the ones inside functions.
+"""Every project import in ``benchmarks/`` resolves, also the ones inside functions, and
+benchmarks and tests find each other as packages, never by editing ``sys.path``.
 
 Benchmarks are not run in CI (they print tables), so a module moved by a refactor broke
 one unnoticed: ``sequential_savings_benchmark.py`` imported ``dsrs_worker.seeds`` after
-``sample_seed`` had moved to ``dsrs_core.seeds`` (now ``dsrs_core.sampling.seeds``).
+``sample_seed`` had moved to ``dsrs_core.sampling.seeds``. They run as ``python -m benchmarks.<name>``
+from the repository root and import the shared test support and the independent references
+as ``tests.support`` and ``tests.references``.
 """
 
 from __future__ import annotations
@@ -13,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-BENCHMARKS = sorted((Path(__file__).resolve().parents[1] / "benchmarks").glob("*.py"))
-PROJECT = ("dsrs_",)
+REPOSITORY = Path(__file__).resolve().parents[1]
+BENCHMARKS = sorted((REPOSITORY / "benchmarks").glob("*.py"))
+PROJECT = ("dsrs_", "benchmarks", "tests.")
 
 
 def _project_imports(path: Path) -> list[tuple[str, list[str]]]:
@@ -34,3 +38,23 @@ def test_benchmark_imports_resolve(path: Path) -> None:
         for name in names:
             if not hasattr(module, name):  # a submodule: ``from dsrs_store import repository``
                 importlib.import_module(f"{module_name}.{name}")
+
+
+def _edits_sys_path(path: Path) -> bool:
+    """Whether the module calls a method of ``sys.path`` (insert, append, extend, ...)."""
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Attribute)
+            and node.value.attr == "path"
+            and isinstance(node.value.value, ast.Name)
+            and node.value.value.id == "sys"
+        ):
+            return True
+    return False
+
+
+def test_no_benchmark_or_test_edits_sys_path() -> None:
+    sources = [*BENCHMARKS, *sorted((REPOSITORY / "tests").rglob("*.py"))]
+    editing = [str(path.relative_to(REPOSITORY)) for path in sources if _edits_sys_path(path)]
+    assert editing == []

@@ -27,9 +27,9 @@ from numpy.typing import ArrayLike
 from scipy.stats import t as student_t
 
 from dsrs_client.contract.defaults import DEFAULT_CONFIDENCE
-from dsrs_core.sampling.confidence import clopper_pearson
 from dsrs_core.errors import InvalidParameterError
 from dsrs_core.evaluation.radius_counting import RADIUS_MATCH_TOLERANCE, radius_in_files
+from dsrs_core.sampling.confidence import clopper_pearson
 
 __all__ = [
     "ACR_INTERVAL_METHOD",

@@ -8,12 +8,15 @@ from pathlib import Path
 
 from dsrs_api.services.job_comparison import compare_jobs
 from dsrs_models.demo import DEMO_WEIGHTS_PATH
-from tests.worker.test_worker_limits import add_job, add_model, make_store
+from dsrs_settings import Settings
+from tests.support.factories import open_store, seed_model_file
+from tests.worker.test_worker_limits import add_job
 
 
 def test_jobs_without_results_compare_as_empty(tmp_path: Path) -> None:
-    settings, factory = make_store(tmp_path)
-    model = add_model(settings, factory, DEMO_WEIGHTS_PATH)
+    settings = Settings(storage_dir=tmp_path / "var", device="cpu")
+    factory = open_store(settings)
+    model = seed_model_file(settings, factory, DEMO_WEIGHTS_PATH)
     first, second = add_job(factory, model, 3), add_job(factory, model, 3)
     with factory() as session:
         comparison = compare_jobs(session, [first, second], None, 0.95)

@@ -17,7 +17,9 @@ from tests.api.idle_dispatcher import IdleDispatcher
 ADMIN_KEY = "quota-admin-key-" + secrets.token_urlsafe(32)
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.services)]
+)
 def tenant(
     request: pytest.FixtureRequest,
     tmp_path_factory: pytest.TempPathFactory,

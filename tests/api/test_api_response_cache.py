@@ -21,6 +21,7 @@ from dsrs_api.services.response_cache import (
     respond,
 )
 from dsrs_store.errors import NotFoundError
+from tests.support.factories import add_job_row, add_model_row
 
 ADMIN_KEY = "test-admin-key-" + secrets.token_urlsafe(32)
 
@@ -140,20 +141,16 @@ def seed(session_factory: Any) -> dict[str, Any]:
             "alice": tenants.issue_api_key(session, alice.id).key,
             "bob": tenants.issue_api_key(session, bob.id).key,
         }
-        model = repository.add_model(
-            session, owner_id=alice.id, name="m", format="safetensors",
-            architecture="digits-mlp", sha256="0" * 64, content_key="1" * 64, mean=None,
-            std=None, size_bytes=1, input_shape=[1, 8, 8], num_classes=10,
-            storage_path="models/none",
-        )
+        model_id = add_model_row(session, name="m", owner_id=alice.id)
         jobs = {}
         for name, status, rows in (("done", "succeeded", 7), ("running", "running", 2)):
-            job = repository.add_job(
-                session, owner_id=alice.id, model_id=model.id, mode="evaluate",
-                inputs={"source": "builtin", "dataset": "digits", "split": "test",
-                        "indices": list(range(7))},
+            job = add_job_row(
+                session,
+                model_id,
+                indices=range(7),
                 parameters={"noise": {"sigma": 0.25}, "q": None, "n": 100, "alpha": 0.001},
-                seed=1, total=7, chunk_size=2,
+                chunk_size=2,
+                owner_id=alice.id,
             )
             job.status, job.started_at = status, utcnow()
             if status == "succeeded":

@@ -10,9 +10,7 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -22,6 +20,13 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from tests.polling import wait_until
+from tests.support.databases import create_database, drop_database
+from tests.support.processes import (
+    dsrs_executable,
+    environment_without_dsrs,
+    start_process,
+    stop_process,
+)
 
 WORKER_START_TIMEOUT_S = 120.0
 
@@ -81,7 +86,7 @@ def full_stack(
     from dsrs_settings import Settings
     from dsrs_store.migrations import upgrade_to_head
 
-    database_url = _create_database(postgres_server)
+    database_url = create_database(postgres_server, "dsrs_cli")
     storage = tmp_path_factory.mktemp("full-stack") / "var"
     settings = Settings(
         database_url=database_url,
@@ -94,7 +99,7 @@ def full_stack(
         auth="disabled",
     )
     upgrade_to_head(settings)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DSRS_")}
+    env = environment_without_dsrs()
     env.update(
         DSRS_DATABASE_URL=database_url,
         DSRS_BROKER_URL=redis_url,
@@ -104,48 +109,16 @@ def full_stack(
         DSRS_TORCH_THREADS="1",
     )
     log_path = storage.parent / "worker.log"
-    with log_path.open("w") as log:
-        worker = subprocess.Popen(
-            [str(Path(sys.executable).parent / "dsrs"), "worker", "--pool", "solo",
-             "--loglevel", "INFO"],
-            env=env, stdout=log, stderr=subprocess.STDOUT,
-        )
+    worker = start_process(
+        [dsrs_executable(), "worker", "--pool", "solo", "--loglevel", "INFO"], env, log_path
+    )
     try:
         _wait_for_worker(worker, log_path)
         with running_server(create_app(settings)) as url:
             yield Service(url, storage)
     finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait(timeout=30)
-        _drop_database(postgres_server, database_url)
-
-
-def _create_database(admin_url: str) -> str:
-    """A fresh database of our own on the test server (dropped by the fixture)."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    name = f"dsrs_cli_{uuid.uuid4().hex[:12]}"
-    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-
-
-def _drop_database(admin_url: str, url: str) -> None:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        name = make_url(url).database
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
+        stop_process(worker)
+        drop_database(postgres_server, database_url)
 
 
 def _wait_for_worker(worker: subprocess.Popen[bytes], log_path: Path) -> None:

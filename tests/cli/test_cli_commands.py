@@ -4,7 +4,6 @@ job submission from options and files, listing, cancelling (embedded service).""
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +12,7 @@ import pytest
 import typer
 
 from dsrs_cli.main import app
+from tests.support.processes import free_port
 
 
 def all_command_paths() -> list[list[str]]:
@@ -55,12 +55,6 @@ def test_importing_the_cli_does_no_heavy_work() -> None:
     result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True,
                             timeout=60, check=False)
     assert result.returncode == 0, result.stderr
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_connection_refused_is_a_friendly_error(run_cli) -> None:

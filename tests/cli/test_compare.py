@@ -258,8 +258,8 @@ def test_published_rows_over_different_instances_use_the_common_ones(run_cli, tm
         orig_n=[(i, 0.09 * i) for i in range(10)] + [(4, 0.05)],  # index 4 twice
         new={i: 0.12 * i for i in (2, 3, 4, 5, 6, 11)},  # 11: in no NP file
     )
-    _write_tree(tree, "0.50", orig_2n={i: 0.2 for i in range(1, 8)},
-                orig_n=[(i, 0.15) for i in range(1, 8)], new={i: 0.3 for i in range(3, 8)})
+    _write_tree(tree, "0.50", orig_2n=dict.fromkeys(range(1, 8), 0.2),
+                orig_n=[(i, 0.15) for i in range(1, 8)], new=dict.fromkeys(range(3, 8), 0.3))
     result = run_cli(None, "compare", "--published", str(tree), "--radii", "0.25,0.5",
                      "--format", "csv")
     assert result.exit_code == 0, result.stderr

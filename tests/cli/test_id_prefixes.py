@@ -213,7 +213,7 @@ def test_an_ambiguous_or_unknown_prefix_is_refused_naming_the_callers_candidates
     from dsrs_store.migrations import upgrade_to_head
     from dsrs_store.tables import ModelRecord
     from dsrs_store.tenancy import scope_to_tenant
-    from tests.dashboard.dashboard_seeding import seed_model
+    from tests.support.factories import seed_model
 
     settings = Settings(storage_dir=tmp_path / "var")
     upgrade_to_head(settings)

@@ -35,7 +35,7 @@ def _slice(path: Path, keep: int) -> str:
     return "".join(lines)
 
 
-@pytest.fixture()
+@pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     root = tmp_path / "data"
     (root / "sampling" / MODEL).mkdir(parents=True)

@@ -4,12 +4,9 @@ PostgreSQL and Redis) for the browser tests."""
 
 from __future__ import annotations
 
-import os
 import secrets
-import socket
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,10 +14,18 @@ from typing import Any
 
 import httpx
 import pytest
-from dashboard_seeding import seed_model
 from dashboard_service import LiveService
 
 from tests.polling import wait_until
+from tests.support.factories import seed_model
+from tests.support.processes import (
+    dsrs_executable,
+    environment_without_dsrs,
+    free_port,
+    start_process,
+    stop_process,
+    unique_queue,
+)
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -58,33 +63,11 @@ def embedded_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedA
         yield EmbeddedApi(base_url, client, app.state.session_factory, model_id)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def service_environment(**values: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DSRS_")}
+    env = environment_without_dsrs()
     env.update({f"DSRS_{k.upper()}": v for k, v in values.items()})
     env["PYTHONPATH"] = str(REPOSITORY)
     return env
-
-
-def start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("wb") as handle:  # the child keeps its own descriptor
-        return subprocess.Popen(
-            command, cwd=REPOSITORY, env=env, stdout=handle, stderr=subprocess.STDOUT
-        )
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
 
 
 def wait_ready(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -106,7 +89,7 @@ def wait_ready(base_url: str, process: subprocess.Popen[bytes], log: Path) -> No
         pytest.fail(f"the API process exited:\n{log.read_text()[-3000:]}")
 
 
-@pytest.fixture(params=["embedded", "celery"])
+@pytest.fixture(params=["embedded", pytest.param("celery", marks=pytest.mark.services)])
 def live_service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveService]:
     """A live API process; ``embedded`` runs jobs in-process on SQLite (no API keys),
     ``celery`` is the full stack: API and a Celery worker process on PostgreSQL and Redis,
@@ -125,20 +108,20 @@ def live_service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Liv
             admin_api_key=api_key,
             database_url=database,
             broker_url=broker,
-            queue=f"dsrs-dashboard-{uuid.uuid4().hex[:12]}",
+            queue=unique_queue("dsrs-dashboard"),
             torch_threads="1",
         )
-        worker = Path(sys.executable).with_name("dsrs")
         processes.append(
-            start(
-                [str(worker), "worker", "--pool", "solo", "--loglevel", "WARNING"],
+            start_process(
+                [dsrs_executable(), "worker", "--pool", "solo", "--loglevel", "WARNING"],
                 service_environment(**values),
                 tmp_path / "worker.log",
+                cwd=REPOSITORY,
             )
         )
     api_log = tmp_path / "api.log"
     processes.append(
-        start(
+        start_process(
             [
                 sys.executable,
                 "-m",
@@ -154,6 +137,7 @@ def live_service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Liv
             ],
             service_environment(**values),
             api_log,
+            cwd=REPOSITORY,
         )
     )
     try:
@@ -161,7 +145,7 @@ def live_service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Liv
         yield LiveService(base_url, api_key)
     finally:
         for process in reversed(processes):
-            stop(process)
+            stop_process(process, grace_s=20)
 
 
 @pytest.fixture(scope="module")

@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dashboard_seeding import seed_job
 from statsmodels.stats.proportion import proportion_confint
 from statsmodels.stats.weightstats import DescrStatsW
+
+from tests.support.factories import seed_job
 
 ROWS = 40
 

@@ -7,10 +7,10 @@ from typing import Any
 
 import numpy as np
 import pytest
-from dashboard_seeding import seed_job
 
 from dsrs_api.dashboard.overview import CURVE_POINTS, Columns, overview_from_columns
 from dsrs_api.dashboard.schemas import Overview
+from tests.support.factories import seed_job
 
 NAN = math.nan
 
@@ -146,9 +146,8 @@ def test_agrees_with_the_summary_endpoint(embedded_api: Any) -> None:
 
 
 def test_overview_follows_new_rows_of_a_running_job(embedded_api: Any) -> None:
-    from dashboard_seeding import sample_row
-
     from dsrs_store import repository
+    from tests.support.factories import sample_row
 
     job_id = seed_job(
         embedded_api.session_factory, embedded_api.model_id, [{}], total=3, status="running"

@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 import pytest
-from dashboard_seeding import seed_job, seed_model
 
 from dsrs_api.dashboard.routes import ASSETS_DIR
+from tests.support.factories import seed_job, seed_model
 
 #: The only absolute URL allowed in an asset: the SVG namespace name, which is never fetched.
 SVG_NAMESPACE = "http://www.w3.org/2000/svg"
@@ -123,7 +123,8 @@ def test_thumbnail_of_an_uploaded_colour_input(embedded_api: Any) -> None:
         embedded_api.session_factory,
         embedded_api.model_id,
         [{}, {}],
-        inputs={"source": "upload", "input_set_id": input_set["id"], "indices": [3, 1]},
+        input_set_id=input_set["id"],
+        indices=[3, 1],
     )
     png = embedded_api.client.get(f"/v1/jobs/{job_id}/inputs/0.png")
     assert png.status_code == 200

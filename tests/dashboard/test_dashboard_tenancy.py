@@ -10,7 +10,8 @@ from typing import Any
 
 import httpx
 import pytest
-from dashboard_seeding import seed_job, seed_model
+
+from tests.support.factories import seed_job, seed_model
 
 ADMIN_KEY = secrets.token_urlsafe(32)
 

@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from dashboard_seeding import seed_job
+
+from tests.support.factories import seed_job
 
 pytestmark = pytest.mark.slow
 

@@ -96,7 +96,7 @@ def test_np_radius_at_shape_one_half_is_within_1e4_of_the_independent_value(d, k
     # for 0.03924, 0.85055 for 0.85067). Verified radii are now tightened by certified
     # bisection; the independent reference's exact NP value (its own NP set, QUADPACK) must
     # exceed 1/2 at the radius and fall below it 1e-4 further.
-    from independent_reference import Setting, np_value
+    from tests.references.polar_quadpack import Setting, np_value
 
     radius = np_radius(make_noise("general-gaussian", d, 1.0, k), p_lower).radius
     setting = Setting(d, k, 1.0)

@@ -6,9 +6,6 @@ kept as an ``@example`` of its test.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
@@ -17,9 +14,7 @@ from dsrs_core.counts_to_certificate import dsrs_radius_from_intervals
 from dsrs_core.noise.families import ThresholdedNoise, make_noise, with_sigma
 from dsrs_core.radius.dual_bound import Intervals
 from dsrs_core.radius.neyman_pearson import np_radius
-
-sys.path.insert(0, str(Path(__file__).parent))
-from independent_reference import Setting, dual_value
+from tests.references.polar_quadpack import Setting, dual_value
 
 FAST = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 P_MNIST = make_noise("general-gaussian", 784, 0.5, 380)

@@ -8,9 +8,7 @@ intervals is feasible, so no sound certificate may lie where its smoothed score 
 
 from __future__ import annotations
 
-import sys
 from math import exp, sqrt
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -25,9 +23,7 @@ from dsrs_core.radius.neyman_pearson import np_radius
 from dsrs_core.radius.region_masses import SigmaPair
 from dsrs_core.radius.threshold_region import ThresholdPair
 from dsrs_core.results import SampleCounts
-
-sys.path.insert(0, str(Path(__file__).parent))
-from independent_reference import Setting, dual_value, halfspace_masses, np_value
+from tests.references.polar_quadpack import Setting, dual_value, halfspace_masses, np_value
 
 N = 50_000
 
@@ -219,8 +215,8 @@ def test_case_v_with_wider_q_reaches_the_reference_optimum(d, p_rate, q_rate, be
     # do not split where Λ changes sign, and its residual line search stopped at its start.
     # The reference's own best multipliers (Nelder–Mead on its dual) certify 3.6 (d = 16) and
     # 3.51 (d = 64); the engine stopped at `before`.
-    from gaussian_mp_reference import GaussianSetting
-    from gaussian_mp_reference import dual_value as cartesian_dual
+    from tests.references.cartesian_mpmath import GaussianSetting
+    from tests.references.cartesian_mpmath import dual_value as cartesian_dual
 
     iv, result = _case_v_wide(d, p_rate, q_rate)
     assert result.case == "v" and result.radius >= now > before
@@ -262,10 +258,10 @@ def test_stalled_corner_is_replaced_by_the_maximum_of_the_dual():
     # far away, its residual grows before it falls, and it stalled: 2.40 and 2.41 were not
     # certified (only the Q-only fallback, 0.4976 at 2.40), 2.42 was, by luck of the path.
     # The concave ascent on (D) now certifies all three; the polar reference confirms.
-    from independent_reference import ball_masses
     from scipy.special import gammaincinv
 
     from dsrs_core.radius.dual_bound import check_radius
+    from tests.references.polar_quadpack import ball_masses
 
     setting = Setting(3072, 1524, 1.0, 0.8)
     ball = setting.sigma * sqrt(2.0 * float(gammaincinv(setting.a, 0.9)))
@@ -301,9 +297,9 @@ def test_low_dimension_reaches_the_reference_truth(d, sigma_q, p_count, q_count,
     # Sound: the Cartesian mpmath reference's dual at the engine's multipliers is above 1/2
     # at the reported radius. Tight: the reference's own best dual (Nelder–Mead over λ,
     # concave) is below 1/2 one grid unit (0.05σ) higher, so the truth lies within one unit.
-    from reference_truth import reference_dual, truth_below
 
     from dsrs_core.counts_to_certificate import dsrs_radius_from_intervals
+    from tests.references.truth import reference_dual, truth_below
 
     iv = _intervals(p_count, q_count)
     p = make_noise("gaussian", d, 1.0)

@@ -1,26 +1,23 @@
 """The two independent references check each other (docs/math.md §10).
 
-``gaussian_mp_reference`` (Cartesian coordinates, closed-form inner expectation, mpmath)
-and ``independent_reference`` (polar coordinates, QUADPACK) share no code with each other
-or with the engine. Where both apply (Gaussian P) they must give the same dual value for
-every sign pattern of the multipliers and both kinds of Q, and the Cartesian one must
-reproduce the Gaussian NP closed form.
+``tests.references.cartesian_mpmath`` (Cartesian coordinates, closed-form inner
+expectation, mpmath) and ``tests.references.polar_quadpack`` (polar coordinates, QUADPACK)
+share no code with each other or with the engine. Where both apply (Gaussian P) they must
+give the same dual value for every sign pattern of the multipliers and both kinds of Q, and
+the Cartesian one must reproduce the Gaussian NP closed form.
 """
 
 from __future__ import annotations
 
-import sys
 from math import exp
-from pathlib import Path
 
 import pytest
 from scipy.stats import norm
 
-sys.path.insert(0, str(Path(__file__).parent))
-from gaussian_mp_reference import GaussianSetting, np_closed_form_value
-from gaussian_mp_reference import dual_value as cartesian_dual
-from independent_reference import Setting
-from independent_reference import dual_value as polar_dual
+from tests.references.cartesian_mpmath import GaussianSetting, np_closed_form_value
+from tests.references.cartesian_mpmath import dual_value as cartesian_dual
+from tests.references.polar_quadpack import Setting
+from tests.references.polar_quadpack import dual_value as polar_dual
 
 
 @pytest.mark.parametrize("d", [2, 5, 784, 150528])

@@ -7,15 +7,9 @@ and every positive certificate confirmed by the independent reference's dual bou
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "benchmarks"))
-
-import soundness_scan
+from benchmarks import soundness_scan
 
 SAMPLE = soundness_scan.configurations()[::137]
 

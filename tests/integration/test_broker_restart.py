@@ -4,14 +4,10 @@ completes with one row per sample."""
 
 from __future__ import annotations
 
-import os
 import secrets
 import shutil
-import socket
 import subprocess
-import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,17 +17,20 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.polling import wait_until
+from tests.support.processes import (
+    free_port,
+    stack_settings,
+    start_worker,
+    stop_worker,
+    unique_queue,
+    wait_until_ready,
+    worker_environment,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 ADMIN_KEY = "broker-test-admin-" + secrets.token_urlsafe(32)
 TOTAL = 16
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class RedisServer:
@@ -80,57 +79,29 @@ def broker_stack(
         pytest.fail("redis-server is not installed")
     from dsrs_api.app import create_app
     from dsrs_api.background_server import running_server
-    from dsrs_settings import Settings
 
     root = tmp_path_factory.mktemp("broker")
     server = RedisServer(root)
     server.start()
-    queue = f"dsrs-broker-{uuid.uuid4().hex[:12]}"
-    settings = Settings(
-        database_url=postgres_database,
-        broker_url=server.url,
-        queue=queue,
-        storage_dir=root / "var",
-        chunk_size=2,
-        admin_api_key=ADMIN_KEY,
+    queue = unique_queue("dsrs-broker")
+    settings = stack_settings(postgres_database, server.url, queue, root, ADMIN_KEY)
+    env = worker_environment(
+        postgres_database,
+        server.url,
+        queue,
+        settings.storage_dir,
+        DSRS_BROKER_VISIBILITY_TIMEOUT_S="5",
     )
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("DSRS_")},
-        "DSRS_DATABASE_URL": postgres_database,
-        "DSRS_BROKER_URL": server.url,
-        "DSRS_QUEUE": queue,
-        "DSRS_STORAGE_DIR": str(settings.storage_dir),
-        "DSRS_DEVICE": "cpu",
-        "DSRS_TORCH_THREADS": "1",
-        "DSRS_BROKER_VISIBILITY_TIMEOUT_S": "5",
-        "OMP_NUM_THREADS": "1",
-    }
-    log = root / "worker.log"
-    with log.open("wb") as handle:
-        worker = subprocess.Popen(
-            [str(Path(sys.executable).with_name("dsrs")), "worker", "--concurrency", "1"],
-            env=env, stdout=handle, stderr=subprocess.STDOUT,
-        )
+    worker = start_worker(env, root / "worker.log")
     try:
-        wait_until(
-            lambda: worker.poll() is not None or "ready." in log.read_text(errors="replace"),
-            timeout=180,
-            interval=0.2,
-            describe=lambda _: log.read_text(),
-        )
-        assert worker.poll() is None, log.read_text()
+        wait_until_ready(worker, timeout=180)
         with (
             running_server(create_app(settings)) as base_url,
             httpx.Client(base_url=base_url, timeout=60, headers={"X-API-Key": ADMIN_KEY}) as client,
         ):
-            yield client, server, worker, log
+            yield client, server, worker.process, worker.log
     finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait(timeout=10)
+        stop_worker(worker)
         server.stop()
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,11 +26,13 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from tests.integration.conftest import (
-    ADMIN_API_KEY,
+from tests.integration.conftest import ADMIN_API_KEY
+from tests.support.processes import (
     WorkerProcess,
+    stack_settings,
     start_worker,
     stop_worker,
+    unique_queue,
     wait_until_ready,
     worker_environment,
 )
@@ -53,17 +54,9 @@ def running_stack(
     """One ``dsrs worker`` (with ``extra_env``) and the API, on a queue of their own."""
     from dsrs_api.app import create_app
     from dsrs_api.background_server import running_server
-    from dsrs_settings import Settings
 
-    queue = f"dsrs-test-{uuid.uuid4().hex[:12]}"
-    settings = Settings(
-        database_url=database,
-        broker_url=redis_url,
-        queue=queue,
-        storage_dir=root / "var",
-        chunk_size=2,
-        admin_api_key=ADMIN_API_KEY,
-    )
+    queue = unique_queue()
+    settings = stack_settings(database, redis_url, queue, root, ADMIN_API_KEY)
     env = worker_environment(
         database,
         redis_url,

@@ -8,20 +8,21 @@ the relative ``var/models/…`` path against it, so every job failed with
 
 from __future__ import annotations
 
-import os
 import secrets
-import socket
 import subprocess
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.integration.conftest import dsrs_executable
 from tests.polling import wait_until
+from tests.support.processes import (
+    dsrs_executable,
+    environment_without_dsrs,
+    free_port,
+    running_process,
+    unique_queue,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -29,33 +30,10 @@ ADMIN_API_KEY = "anywhere-admin-" + secrets.token_urlsafe(32)
 START_TIMEOUT_S = 120.0
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _clean_env(**dsrs: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DSRS_")}
+    env = environment_without_dsrs()
     env.update(DSRS_DEVICE="cpu", DSRS_TORCH_THREADS="1", OMP_NUM_THREADS="1", **dsrs)
     return env
-
-
-@contextmanager
-def _process(args: list[str], cwd: Path, env: dict[str, str], log: Path) -> Iterator[
-    subprocess.Popen[bytes]
-]:
-    with log.open("wb") as handle:
-        process = subprocess.Popen(args, cwd=cwd, env=env, stdout=handle, stderr=subprocess.STDOUT)
-    try:
-        yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 def _wait_for(condition, process: subprocess.Popen[bytes], log: Path) -> None:  # type: ignore[no-untyped-def]
@@ -108,10 +86,12 @@ def _certify_one_job(url: str, weights: bytes, headers: dict[str, str]) -> dict:
 def test_embedded_dsrs_serve_from_an_empty_directory(tmp_path: Path, demo_weights: bytes) -> None:
     cwd = tmp_path / "empty"
     cwd.mkdir()
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = tmp_path / "serve.log"
-    with _process([dsrs_executable(), "serve", "--port", str(port)], cwd, _clean_env(), log) as p:
+    with running_process(
+        [dsrs_executable(), "serve", "--port", str(port)], _clean_env(), log, cwd
+    ) as p:
         _wait_for(lambda: _answers(url), p, log)
         job = _certify_one_job(url, demo_weights, {})
     assert job["status"] == "succeeded", job["error"]
@@ -126,9 +106,9 @@ def test_dsrs_worker_and_serve_from_an_empty_directory(
 ) -> None:
     cwd = tmp_path / "empty"
     cwd.mkdir()
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
-    queue = f"dsrs-anywhere-{uuid.uuid4().hex[:12]}"
+    queue = unique_queue("dsrs-anywhere")
     env = _clean_env(
         DSRS_DATABASE_URL=private_postgres_database,
         DSRS_BROKER_URL=redis_url,
@@ -137,9 +117,10 @@ def test_dsrs_worker_and_serve_from_an_empty_directory(
     )
     worker_log, serve_log = tmp_path / "worker.log", tmp_path / "serve.log"
     worker_args = [dsrs_executable(), "worker", "--pool", "solo", "--loglevel", "INFO"]
+    serve_args = [dsrs_executable(), "serve", "--port", str(port)]
     with (
-        _process(worker_args, cwd, env, worker_log) as worker,
-        _process([dsrs_executable(), "serve", "--port", str(port)], cwd, env, serve_log) as api,
+        running_process(worker_args, env, worker_log, cwd) as worker,
+        running_process(serve_args, env, serve_log, cwd) as api,
     ):
         _wait_for(lambda: "ready." in worker_log.read_text(errors="replace"), worker, worker_log)
         _wait_for(lambda: _answers(url), api, serve_log)

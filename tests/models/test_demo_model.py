@@ -22,7 +22,7 @@ def test_split_is_fixed_and_scaled():
     x_test, y_test = demo_dataset("test")
     assert x_train.shape == (1258, 1, 8, 8) and x_test.shape == (539, 1, 8, 8)
     assert x_test.dtype == np.float32 and y_test.dtype == np.int64
-    assert 0.0 <= x_test.min() and x_test.max() <= 1.0
+    assert x_test.min() >= 0.0 and x_test.max() <= 1.0
     assert set(np.unique(y_test)) == set(range(10))
     again, _ = demo_dataset("test")
     assert np.array_equal(again, x_test)

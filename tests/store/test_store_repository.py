@@ -18,7 +18,7 @@ from dsrs_store.errors import ConflictError, NotFoundError
 from dsrs_store.migrations import upgrade_to_head
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.services)])
 def session(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Session]:
     if request.param == "sqlite":
         settings = Settings(storage_dir=tmp_path)

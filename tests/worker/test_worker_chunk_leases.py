@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import update
 
 from dsrs_models.demo import DEMO_WEIGHTS_PATH
+from dsrs_settings import Settings
 from dsrs_store import repository
 from dsrs_store.tables import ChunkLeaseRecord, JobRecord, utcnow
 from dsrs_worker import chunk_leases
@@ -25,7 +26,8 @@ from dsrs_worker.chunk_leases import (
 )
 from dsrs_worker.chunk_service import fail_overdue_jobs
 from tests.polling import wait_until
-from tests.worker.test_worker_limits import add_job, add_model, make_store
+from tests.support.factories import open_store, seed_model_file
+from tests.worker.test_worker_limits import add_job
 
 
 def as_holder(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
@@ -34,8 +36,9 @@ def as_holder(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
 
 def leased_job(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **settings_overrides: int):  # type: ignore[no-untyped-def]
     """A store with one job whose chunk 0 is taken by ``host:1:a``."""
-    settings, factory = make_store(tmp_path, **settings_overrides)
-    job_id = add_job(factory, add_model(settings, factory, DEMO_WEIGHTS_PATH), 4)
+    settings = Settings(storage_dir=tmp_path / "var", device="cpu", **settings_overrides)
+    factory = open_store(settings)
+    job_id = add_job(factory, seed_model_file(settings, factory, DEMO_WEIGHTS_PATH), 4)
     as_holder(monkeypatch, "host:1:a")
     with factory() as session:
         assert claim_chunk(session, settings, job_id, 0) is Claim.TAKEN
@@ -129,8 +132,11 @@ def test_a_chunk_never_claimed_is_sent_again_until_a_worker_claims_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Issue 24: a task that failed before its claim (no lease) left its job queued forever."""
-    settings, factory = make_store(tmp_path, chunk_unclaimed_s=300, chunk_lease_s=60)
-    job_id = add_job(factory, add_model(settings, factory, DEMO_WEIGHTS_PATH), 4)
+    settings = Settings(
+        storage_dir=tmp_path / "var", device="cpu", chunk_unclaimed_s=300, chunk_lease_s=60
+    )
+    factory = open_store(settings)
+    job_id = add_job(factory, seed_model_file(settings, factory, DEMO_WEIGHTS_PATH), 4)
     with factory() as session:
         assert unclaimed_chunks(session, settings) == []  # just submitted: its message waits
     submitted_ago(factory, job_id, 301)
@@ -159,8 +165,9 @@ def test_a_chunk_never_claimed_is_sent_again_until_a_worker_claims_it(
 def test_a_job_past_its_limit_since_submission_fails_even_if_it_never_started(
     tmp_path: Path,
 ) -> None:
-    settings, factory = make_store(tmp_path, job_time_limit_s=600)
-    job_id = add_job(factory, add_model(settings, factory, DEMO_WEIGHTS_PATH), 4)
+    settings = Settings(storage_dir=tmp_path / "var", device="cpu", job_time_limit_s=600)
+    factory = open_store(settings)
+    job_id = add_job(factory, seed_model_file(settings, factory, DEMO_WEIGHTS_PATH), 4)
     with factory() as session:
         assert fail_overdue_jobs(session, settings) == 0
     submitted_ago(factory, job_id, 601)

@@ -3,7 +3,6 @@ embedded SQLite store, against direct ``dsrs_core`` calls."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +18,8 @@ from dsrs_models.demo import DEMO_WEIGHTS_PATH, demo_dataset, load_demo_classifi
 from dsrs_settings import Settings
 from dsrs_store import repository
 from dsrs_store.chunks import chunk_count
-from dsrs_store.database import make_engine, make_session_factory
-from dsrs_store.migrations import upgrade_to_head
 from dsrs_worker.chunk_service import certify_chunk
+from tests.support.factories import open_store, seed_model_file, seed_queued_job
 
 PARAMETERS: dict[str, Any] = {
     "noise": {"family": "general-gaussian", "sigma": 0.25, "k": 20},
@@ -59,28 +57,8 @@ ROW_FIELDS = (
 @pytest.fixture
 def store(tmp_path: Path) -> tuple[Settings, sessionmaker[Session], str]:
     settings = Settings(storage_dir=tmp_path / "var", device="cpu")
-    upgrade_to_head(settings)
-    factory = make_session_factory(make_engine(settings))
-    target = settings.storage_dir / "models" / "demo.safetensors"
-    target.parent.mkdir(parents=True)
-    shutil.copy(DEMO_WEIGHTS_PATH, target)
-    with factory() as session:
-        model = repository.add_model(
-            session,
-            name="demo",
-            format="safetensors",
-            architecture="digits-mlp",
-            sha256="0" * 64,
-            content_key="1" * 64,
-            mean=None,
-            std=None,
-            size_bytes=1,
-            input_shape=[1, 8, 8],
-            num_classes=10,
-            storage_path="models/demo.safetensors",
-        )
-        session.commit()
-        return settings, factory, model.id
+    factory = open_store(settings)
+    return settings, factory, seed_model_file(settings, factory, DEMO_WEIGHTS_PATH)
 
 
 def add_job(
@@ -93,19 +71,15 @@ def add_job(
     mode: str = "evaluate",
     **parameters: Any,
 ) -> str:
-    with factory() as session:
-        job = repository.add_job(
-            session,
-            model_id=model_id,
-            mode=mode,
-            inputs={"source": "builtin", "dataset": "digits", "split": "test", "indices": indices},
-            parameters={**PARAMETERS, **parameters},
-            seed=seed,
-            total=len(indices),
-            chunk_size=chunk_size,
-        )
-        session.commit()
-        return job.id
+    return seed_queued_job(
+        factory,
+        model_id,
+        indices=indices,
+        parameters={**PARAMETERS, **parameters},
+        chunk_size=chunk_size,
+        seed=seed,
+        mode=mode,
+    )
 
 
 def run_all(settings: Settings, factory: sessionmaker[Session], job_id: str) -> None:
@@ -271,7 +245,7 @@ def test_cancelled_and_missing_jobs_return_early(store: Any) -> None:
 def test_failure_is_recorded_on_the_job(store: Any) -> None:
     settings, factory, model_id = store
     job_id = add_job(factory, model_id, indices=[1], chunk_size=1)
-    (settings.storage_dir / "models" / "demo.safetensors").unlink()
+    (settings.storage_dir / "models" / DEMO_WEIGHTS_PATH.name).unlink()
     with pytest.raises(FileNotFoundError):
         certify_chunk(factory, settings, job_id, 0)
     with factory() as session:

@@ -14,9 +14,8 @@ from safetensors.torch import save_file
 from dsrs_models.registry import build_model
 from dsrs_settings import Settings
 from dsrs_store import repository
-from dsrs_store.database import make_engine, make_session_factory
-from dsrs_store.migrations import upgrade_to_head
 from dsrs_worker.chunk_service import certify_chunk
+from tests.support.factories import add_job_row, add_model_row, open_store
 
 IMAGES = np.random.default_rng(0).integers(0, 256, size=(6, 28, 28), dtype=np.uint8)
 LABELS = np.array([3, 1, 4, 1, 5, 9], dtype=np.uint8)
@@ -67,31 +66,23 @@ def mnist_job(tmp_path: Path, test_size: int):  # type: ignore[no-untyped-def]
         storage_dir=tmp_path / "var", datasets_dir=tmp_path / "datasets", device="cpu"
     )
     write_idx(settings.datasets_dir, test_size)
-    upgrade_to_head(settings)
-    factory = make_session_factory(make_engine(settings))
+    factory = open_store(settings)
     weights = settings.storage_dir / "models" / "lenet.safetensors"
     weights.parent.mkdir(parents=True)
     save_file(build_model("lenet-mnist").network.state_dict(), str(weights))
     with factory() as session:
-        model = repository.add_model(
+        model_id = add_model_row(
             session,
             name="lenet",
-            format="safetensors",
             architecture="lenet-mnist",
-            sha256="0" * 64,
-            content_key="2" * 64,
-            mean=None,
-            std=None,
-            size_bytes=1,
-            input_shape=[1, 28, 28],
-            num_classes=10,
+            input_shape=(1, 28, 28),
             storage_path="models/lenet.safetensors",
         )
-        job = repository.add_job(
+        job = add_job_row(
             session,
-            model_id=model.id,
-            mode="evaluate",
-            inputs={"source": "builtin", "dataset": "mnist", "split": "test", "indices": [5, 2]},
+            model_id,
+            dataset="mnist",
+            indices=[5, 2],
             parameters={
                 "noise": {"family": "gaussian", "sigma": 0.5, "k": 0},
                 "q": None,
@@ -102,7 +93,6 @@ def mnist_job(tmp_path: Path, test_size: int):  # type: ignore[no-untyped-def]
                 "radius_search": {},
             },
             seed=0,
-            total=2,
             chunk_size=2,
         )
         session.commit()

@@ -5,7 +5,6 @@ outputs do not fit its declared classes fails the job with a clear reason."""
 from __future__ import annotations
 
 import contextlib
-import shutil
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -18,11 +17,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from dsrs_models.demo import DEMO_WEIGHTS_PATH
 from dsrs_settings import Settings
 from dsrs_store import repository
-from dsrs_store.database import make_engine, make_session_factory
-from dsrs_store.migrations import upgrade_to_head
 from dsrs_store.tables import JobRecord, utcnow
 from dsrs_worker.chunk_service import certify_chunk
 from dsrs_worker.classifiers import ClassifierCache
+from tests.support.factories import open_store, seed_model_file, seed_queued_job
 
 PARAMETERS: dict[str, Any] = {
     "noise": {"family": "gaussian", "sigma": 0.25},
@@ -35,57 +33,11 @@ PARAMETERS: dict[str, Any] = {
 }
 
 
-def make_store(tmp_path: Path, **overrides: Any) -> tuple[Settings, sessionmaker[Session]]:
-    settings = Settings(storage_dir=tmp_path / "var", device="cpu", **overrides)
-    upgrade_to_head(settings)
-    return settings, make_session_factory(make_engine(settings))
-
-
-def add_model(
-    settings: Settings, factory: sessionmaker[Session], source: Path, **fields: Any
-) -> str:
-    target = settings.storage_dir / "models" / source.name
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(source, target)
-    values: dict[str, Any] = {
-        "name": "m",
-        "format": "safetensors",
-        "architecture": "digits-mlp",
-        "sha256": "0" * 64,
-        "content_key": repository.new_id() * 2,
-        "mean": None,
-        "std": None,
-        "size_bytes": 1,
-        "input_shape": [1, 8, 8],
-        "num_classes": 10,
-        "storage_path": f"models/{source.name}",
-    }
-    values.update(fields)
-    with factory() as session:
-        model = repository.add_model(session, **values)
-        session.commit()
-        return model.id
-
-
 def add_job(factory: sessionmaker[Session], model_id: str, count: int) -> str:
-    with factory() as session:
-        job = repository.add_job(
-            session,
-            model_id=model_id,
-            mode="evaluate",
-            inputs={
-                "source": "builtin",
-                "dataset": "digits",
-                "split": "test",
-                "indices": list(range(count)),
-            },
-            parameters=PARAMETERS,
-            seed=1,
-            total=count,
-            chunk_size=count,
-        )
-        session.commit()
-        return job.id
+    """A queued job over digits test inputs 0 … count-1, in one chunk."""
+    return seed_queued_job(
+        factory, model_id, indices=range(count), parameters=PARAMETERS, chunk_size=count
+    )
 
 
 def job_after_chunk(
@@ -104,8 +56,9 @@ def job_after_chunk(
 
 def test_a_job_submitted_longer_ago_than_the_limit_fails_with_the_reason(tmp_path: Path) -> None:
     """The clock starts at submission (issue 24: a job whose chunks never started had none)."""
-    settings, factory = make_store(tmp_path, job_time_limit_s=60)
-    job_id = add_job(factory, add_model(settings, factory, DEMO_WEIGHTS_PATH), 4)
+    settings = Settings(storage_dir=tmp_path / "var", device="cpu", job_time_limit_s=60)
+    factory = open_store(settings)
+    job_id = add_job(factory, seed_model_file(settings, factory, DEMO_WEIGHTS_PATH), 4)
     with factory() as session:
         session.execute(
             update(JobRecord)
@@ -123,8 +76,9 @@ def test_a_job_running_past_the_limit_stops_and_keeps_its_rows(tmp_path: Path) -
     import dsrs_core.certify_on_device  # noqa: F401 - imported before the clock starts
     from dsrs_models.demo import demo_dataset
 
-    settings, factory = make_store(tmp_path, job_time_limit_s=3)
-    model_id = add_model(settings, factory, DEMO_WEIGHTS_PATH)
+    settings = Settings(storage_dir=tmp_path / "var", device="cpu", job_time_limit_s=3)
+    factory = open_store(settings)
+    model_id = seed_model_file(settings, factory, DEMO_WEIGHTS_PATH)
     cache = ClassifierCache()
     demo_dataset("test")
     with factory() as session:  # loaded before the job starts: the limit times sampling
@@ -137,16 +91,20 @@ def test_a_job_running_past_the_limit_stops_and_keeps_its_rows(tmp_path: Path) -
 
 
 def test_model_loading_over_the_memory_limit_fails_the_job(tmp_path: Path) -> None:
-    settings, factory = make_store(tmp_path, model_load_memory_bytes=64 * 1024 * 1024)
-    job_id = add_job(factory, add_model(settings, factory, DEMO_WEIGHTS_PATH), 2)
+    settings = Settings(
+        storage_dir=tmp_path / "var", device="cpu", model_load_memory_bytes=64 * 1024 * 1024
+    )
+    factory = open_store(settings)
+    job_id = add_job(factory, seed_model_file(settings, factory, DEMO_WEIGHTS_PATH), 2)
     job, progress = job_after_chunk(settings, factory, job_id)
     assert job.status == "failed" and progress.done == 0
     assert "needs more than 67108864 bytes" in job.error, job.error
 
 
 def test_model_loading_over_the_time_limit_fails_the_job(tmp_path: Path) -> None:
-    settings, factory = make_store(tmp_path, model_load_timeout_s=0.05)
-    job_id = add_job(factory, add_model(settings, factory, DEMO_WEIGHTS_PATH), 2)
+    settings = Settings(storage_dir=tmp_path / "var", device="cpu", model_load_timeout_s=0.05)
+    factory = open_store(settings)
+    job_id = add_job(factory, seed_model_file(settings, factory, DEMO_WEIGHTS_PATH), 2)
     job, _ = job_after_chunk(settings, factory, job_id)
     assert job.status == "failed"
     assert "did not load within 0.05 s (DSRS_MODEL_LOAD_TIMEOUT_S)" in job.error, job.error
@@ -171,9 +129,10 @@ def five_class_onnx(path: Path) -> Path:
 
 
 def test_a_model_whose_outputs_do_not_match_its_classes_fails_the_job(tmp_path: Path) -> None:
-    settings, factory = make_store(tmp_path)
+    settings = Settings(storage_dir=tmp_path / "var", device="cpu")
+    factory = open_store(settings)
     source = five_class_onnx(tmp_path / "five.onnx")
-    model_id = add_model(
+    model_id = seed_model_file(
         settings, factory, source, format="onnx", architecture=None, num_classes=10
     )
     job, progress = job_after_chunk(settings, factory, job_id := add_job(factory, model_id, 2))
@@ -186,8 +145,9 @@ def test_a_passed_probe_is_remembered_for_the_same_file_and_limits(
 ) -> None:
     from dsrs_worker import model_probe
 
-    settings, factory = make_store(tmp_path)
-    model_id = add_model(settings, factory, DEMO_WEIGHTS_PATH)
+    settings = Settings(storage_dir=tmp_path / "var", device="cpu")
+    factory = open_store(settings)
+    model_id = seed_model_file(settings, factory, DEMO_WEIGHTS_PATH)
     with factory() as session:
         model = repository.get_model(session, model_id)
     model_probe.probe_model(settings, model)  # runs the child process and passes
@@ -208,8 +168,9 @@ def test_a_passed_probe_is_remembered_for_the_same_file_and_limits(
 
 
 def test_a_refused_probe_is_not_remembered(tmp_path: Path) -> None:
-    settings, factory = make_store(tmp_path, model_load_timeout_s=0.05)
-    model_id = add_model(settings, factory, DEMO_WEIGHTS_PATH)
+    settings = Settings(storage_dir=tmp_path / "var", device="cpu", model_load_timeout_s=0.05)
+    factory = open_store(settings)
+    model_id = seed_model_file(settings, factory, DEMO_WEIGHTS_PATH)
     for _ in range(2):
         job, _ = job_after_chunk(settings, factory, add_job(factory, model_id, 2))
         assert "did not load within 0.05 s" in job.error, job.error
@@ -226,11 +187,9 @@ def test_the_probe_finds_a_model_under_a_relative_storage_dir(
 
     monkeypatch.chdir(tmp_path)
     settings = Settings(storage_dir=Path("relative-var"), device="cpu")
-    upgrade_to_head(settings)
-    factory = make_session_factory(make_engine(settings))
-    model_id = add_model(settings, factory, DEMO_WEIGHTS_PATH)
+    factory = open_store(settings)
+    model_id = seed_model_file(settings, factory, DEMO_WEIGHTS_PATH)
     with factory() as session:
         model = repository.get_model(session, model_id)
     model_probe.probe_model(settings, model)  # raised ModelValidationError before
     assert len(list((tmp_path / "relative-var" / "probes").glob("*.passed"))) == 1
-

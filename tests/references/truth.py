@@ -3,7 +3,7 @@
 By strong duality the DSRS value is ``V(r) = max_λ L(λ; r)`` (docs/math.md §4.1), and ``L``
 is concave in ``λ`` (with ``p̂``, ``q̂`` chosen by the signs of ``λ``, each term
 ``min(λ pL, λ pU)`` is concave). :func:`best_dual` maximises the polar reference's ``L``
-(tests/dsrs_core/independent_reference.py) by Nelder–Mead from a given start; a concave
+(tests/references/polar_quadpack.py) by Nelder–Mead from a given start; a concave
 function has no local maxima but the global one, so the value found is ``V(r)`` to the
 optimiser's tolerance. :func:`truth_below` then says whether the truth lies below ``r``:
 ``V(r) < 1/2`` at the best multipliers found, confirmed by the Cartesian mpmath reference for
@@ -12,10 +12,11 @@ Gaussian P. No code of ``dsrs_core`` is used (the start may come from anywhere).
 
 from __future__ import annotations
 
-from gaussian_mp_reference import GaussianSetting
-from gaussian_mp_reference import dual_value as cartesian_dual_value
-from independent_reference import Setting, dual_value
 from scipy.optimize import minimize
+
+from tests.references.cartesian_mpmath import GaussianSetting
+from tests.references.cartesian_mpmath import dual_value as cartesian_dual_value
+from tests.references.polar_quadpack import Setting, dual_value
 
 __all__ = ["best_dual", "reference_dual", "truth_below"]
 

@@ -1,6 +1,6 @@
 """A second independent reference for Gaussian P: Cartesian coordinates, mpmath throughout.
 
-No import from ``dsrs_core`` and none from the polar reference (``independent_reference``):
+No import from ``dsrs_core`` and none from the polar reference (``polar_quadpack``):
 a different method, in different coordinates, with different special functions and
 adaptive quadrature in mpmath (docs/math.md §10). For P = N(0, σ²I_d) and δ = r e₁ write
 ``z₁ = σu`` (``u ~ N(0, 1)``) and ``‖z‖² = σ²(u² + S)`` with ``S ~ χ²_{d−1}`` independent.
