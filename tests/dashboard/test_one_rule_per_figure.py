@@ -12,8 +12,9 @@ from typing import Any
 
 import numpy as np
 import pytest
-from dashboard_seeding import seed_job
 from typer.testing import CliRunner, Result
+
+from tests.support.factories import seed_job
 
 #: Just below 1.25 but within the counting tolerance (1e-5): the input counts at 1.25, so
 #: every default table must end with a 1.25 column (one rule for the table radii).
