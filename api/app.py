@@ -96,7 +96,13 @@ def create_app(
     app.include_router(health.router)
     # Every /v1 route is authenticated (a database session also requires it).
     for module in (
-        models, inputs, jobs, compare, plan, tenants, catalogue,
+        models,
+        inputs,
+        jobs,
+        compare,
+        plan,
+        tenants,
+        catalogue,
     ):
         app.include_router(module.router, dependencies=[Depends(authenticate)])
     install_dashboard(app)

@@ -133,8 +133,10 @@ def dimension_table(data: Path, clock, per_cell: int, only: str = "") -> None:
     ]
     # The demo's Q/P ratio is 0.8, as in the published s = 1 / s_Q = 0.8 intervals.
     demo = narrow
-    rows.insert(6, ("demo d=64 k=20 s=0.25 Q 0.2", 64, ("general-gaussian", 20), 0.25,
-                    QSpec(sigma=0.2), demo))
+    rows.insert(
+        6,
+        ("demo d=64 k=20 s=0.25 Q 0.2", 64, ("general-gaussian", 20), 0.25, QSpec(sigma=0.2), demo),
+    )
     print(
         f"{'NP + DSRS per certificate':34s} {'n':>4s} {'med ms':>8s} {'p95 ms':>8s} {'max ms':>8s}"
     )
@@ -223,8 +225,14 @@ def main() -> None:
         start = time.perf_counter()
         starts = np_radii(spec, d, {n: pl for n, (pl, _) in p_intervals.items()}, args.workers)
         dsrs_radii(
-            spec, d, q_spec, RadiusSearch(unit=unit, mode="original", unit_scale="absolute"), p_intervals,
-            q_intervals, {n: r.radius for n, r in starts.items()}, workers=args.workers,
+            spec,
+            d,
+            q_spec,
+            RadiusSearch(unit=unit, mode="original", unit_scale="absolute"),
+            p_intervals,
+            q_intervals,
+            {n: r.radius for n, r in starts.items()},
+            workers=args.workers,
         )
         rate = len(p_intervals) / (time.perf_counter() - start)
         print(

@@ -154,7 +154,10 @@ def run_config(config: str, root: Path, limits: dict[str, str], database: str = 
         log = (root / "worker.log").open("wb")
         worker = subprocess.Popen(
             [DSRS, "worker", "--concurrency", "1"],
-            env=api.env, cwd=api.workdir, stdout=log, stderr=subprocess.STDOUT,
+            env=api.env,
+            cwd=api.workdir,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     try:
         with api.running():

@@ -151,9 +151,20 @@ def start_api(
         DSRS_STORAGE_DIR=str(log.parent / "var"),
     )
     command = [
-        sys.executable, "-m", "uvicorn", "dsrs_api.app:create_app", "--factory",
-        "--fd", str(sock.fileno()), "--workers", str(workers), "--backlog", "2048",
-        "--log-level", "warning", "--no-access-log",
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "dsrs_api.app:create_app",
+        "--factory",
+        "--fd",
+        str(sock.fileno()),
+        "--workers",
+        str(workers),
+        "--backlog",
+        "2048",
+        "--log-level",
+        "warning",
+        "--no-access-log",
     ]
     with log.open("wb") as handle:
         process = subprocess.Popen(
@@ -250,8 +261,13 @@ async def poll(
                     latencies.append(time.perf_counter() - started)
                     if status != 200:
                         errors.append(f"{path.split('?')[0]}: {status}")
-                except (TimeoutError, OSError, asyncio.IncompleteReadError,
-                        asyncio.LimitOverrunError, ValueError) as error:
+                except (
+                    TimeoutError,
+                    OSError,
+                    asyncio.IncompleteReadError,
+                    asyncio.LimitOverrunError,
+                    ValueError,
+                ) as error:
                     errors.append(f"{path.split('?')[0]}: {type(error).__name__}")
             await asyncio.sleep(interval * random.uniform(0.8, 1.2))
     finally:

@@ -67,8 +67,10 @@ def main() -> None:
     jobs = [(i, 784, 380, pl) for i, pl in chosen]
     jobs += [(i, 3072, 1530, pl) for i, pl in chosen[: args.cifar]]
     print(f"cpu count {os.cpu_count()}, load average {os.getloadavg()[0]:.2f}, cpu clock")
-    print(f"{'d':>5s} {'index':>6s} {'pL':>8s} {'verified':>9s} {'status':>9s} "
-          f"{'proven r':>9s} {'L - 1/2 enclosed in':>26s} {'cells':>6s} {'cpu s':>6s}")
+    print(
+        f"{'d':>5s} {'index':>6s} {'pL':>8s} {'verified':>9s} {'status':>9s} "
+        f"{'proven r':>9s} {'L - 1/2 enclosed in':>26s} {'cells':>6s} {'cpu s':>6s}"
+    )
     rows = []
     with ProcessPoolExecutor(args.workers) as pool:
         for row in pool.map(one, jobs):
@@ -87,7 +89,10 @@ def main() -> None:
             s: sum(r["status"] == s for r in part) for s in ("proven", "fell back", "verified")
         }
         bad = sum(r["status"] in ("proven", "fell back") and not r["lower"] > 0.5 for r in part)
-        lost = max(((r["verified"] - r["radius"]) / r["verified"] for r in part if r["verified"] > 0), default=0.0)
+        lost = max(
+            ((r["verified"] - r["radius"]) / r["verified"] for r in part if r["verified"] > 0),
+            default=0.0,
+        )
         print(
             f"d={d}: {len(part)} inputs, {statuses}, proven without an enclosure above 1/2: "
             f"{bad}; largest relative back-off {lost:.1e}; cpu s per input median "

@@ -185,7 +185,9 @@ def bench_case(case: Case, device: torch.device, repeats: int) -> Row:
         forward_per_s=forward_rate,
         sampler_per_s=sampler_rate,
         ratio=sampler_rate / forward_rate,
-        ratio_paired=statistics.median(f / t for f, t in zip(forward_times, sampler_times, strict=True)),
+        ratio_paired=statistics.median(
+            f / t for f, t in zip(forward_times, sampler_times, strict=True)
+        ),
         ratio_cpu=min(forward_cpu) / min(sampler_cpu),
         noise_only_per_s=samples / overhead_s,
         ratio_from_parts=min(forward_times) / (min(forward_times) + overhead_s),

@@ -72,9 +72,26 @@ WORKER_START_TIMEOUT_S = 120.0
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 #: Fields of a result row that must not depend on which worker ran which chunk.
 COMPARED_FIELDS = (
-    "sample_index", "dataset_index", "label", "counted_label", "prediction",
-    "selection_counts", "p_count", "p_n", "q_count", "q_n", "q_percentile", "q_fallback",
-    "seed", "alpha", "p_lower", "p_upper", "q_lower", "q_upper", "np_radius", "dsrs_radius",
+    "sample_index",
+    "dataset_index",
+    "label",
+    "counted_label",
+    "prediction",
+    "selection_counts",
+    "p_count",
+    "p_n",
+    "q_count",
+    "q_n",
+    "q_percentile",
+    "q_fallback",
+    "seed",
+    "alpha",
+    "p_lower",
+    "p_upper",
+    "q_lower",
+    "q_upper",
+    "np_radius",
+    "dsrs_radius",
     "reason",
 )
 SUCCEEDED_LINE = re.compile(
@@ -167,8 +184,14 @@ def wait_for_quiet(max_load: float, max_wait_s: float) -> tuple[float, float, fl
 # --------------------------------------------------------------------------- processes
 
 
-def service_env(database_url: str, broker_url: str, queue: str, storage: Path,
-                admin_key: str, chunk_size: int | None) -> dict[str, str]:
+def service_env(
+    database_url: str,
+    broker_url: str,
+    queue: str,
+    storage: Path,
+    admin_key: str,
+    chunk_size: int | None,
+) -> dict[str, str]:
     env = environment_without_dsrs()
     env.update(
         DSRS_DATABASE_URL=database_url,
@@ -189,15 +212,29 @@ def service_env(database_url: str, broker_url: str, queue: str, storage: Path,
 
 
 def migrate(env: dict[str, str]) -> None:
-    subprocess.run([dsrs_executable(), "migrate"], env=env, cwd=REPOSITORY, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [dsrs_executable(), "migrate"],
+        env=env,
+        cwd=REPOSITORY,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def start_api(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
     command = [
-        sys.executable, "-m", "uvicorn", "dsrs_api.app:create_app", "--factory",
-        "--host", "127.0.0.1", "--port", str(port),
-        "--log-level", "warning", "--no-access-log",
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "dsrs_api.app:create_app",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
     ]
     with log.open("wb") as handle:
         process = subprocess.Popen(
@@ -238,7 +275,10 @@ def start_workers(count: int, env: dict[str, str], directory: Path, tag: str) ->
         with log.open("wb") as handle:
             process = subprocess.Popen(
                 [dsrs_executable(), "worker", "--concurrency", "1", "--loglevel", "INFO"],
-                cwd=REPOSITORY, env=env, stdout=handle, stderr=subprocess.STDOUT,
+                cwd=REPOSITORY,
+                env=env,
+                stdout=handle,
+                stderr=subprocess.STDOUT,
             )
         workers.append(Worker(process, log))
     deadline = time.monotonic() + WORKER_START_TIMEOUT_S
@@ -288,8 +328,10 @@ def inputs_bytes(architecture: str, count: int, seed: int) -> bytes:
 
 def check(response: httpx.Response) -> dict[str, Any]:
     if response.status_code >= 300:
-        raise SystemExit(f"{response.request.method} {response.request.url}: "
-                         f"{response.status_code} {response.text[:2000]}")
+        raise SystemExit(
+            f"{response.request.method} {response.request.url}: "
+            f"{response.status_code} {response.text[:2000]}"
+        )
     return response.json()  # type: ignore[no-any-return]
 
 
@@ -322,8 +364,13 @@ def parse_time(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
 
-def run_job(client: httpx.Client, job_body: dict[str, Any], workers: list[Worker],
-            database_url: str, poll_s: float) -> tuple[str, float, dict[str, Any], float, float]:
+def run_job(
+    client: httpx.Client,
+    job_body: dict[str, Any],
+    workers: list[Worker],
+    database_url: str,
+    poll_s: float,
+) -> tuple[str, float, dict[str, Any], float, float]:
     """Submit one job and wait for it; (job id, wall s, final status, machine CPU s,
     worker CPU s)."""
     roots = [w.process.pid for w in workers]
@@ -371,9 +418,16 @@ def all_rows(client: httpx.Client, job_id: str) -> list[dict[str, Any]]:
             return rows
 
 
-def measure(count: int, args: argparse.Namespace, env: dict[str, str], scratch: Path,
-            client: httpx.Client, job_body: dict[str, Any], database_url: str,
-            tag: str) -> Run:
+def measure(
+    count: int,
+    args: argparse.Namespace,
+    env: dict[str, str],
+    scratch: Path,
+    client: httpx.Client,
+    job_body: dict[str, Any],
+    database_url: str,
+    tag: str,
+) -> Run:
     workers = start_workers(count, env, scratch, tag)
     try:
         time.sleep(args.settle_s)  # workers' own start-up CPU out of the load average
@@ -391,8 +445,9 @@ def measure(count: int, args: argparse.Namespace, env: dict[str, str], scratch: 
         stop_workers(workers)
     ends = []
     for worker in workers:  # when each worker finished its last chunk, from its log
-        stamps = re.findall(r"\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3})[^\]]*\].*succeeded in",
-                            worker.text())
+        stamps = re.findall(
+            r"\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3})[^\]]*\].*succeeded in", worker.text()
+        )
         if stamps:
             ends.append(datetime.strptime(stamps[-1], "%Y-%m-%d %H:%M:%S,%f").timestamp())
     return Run(
@@ -420,29 +475,37 @@ def verify(client: httpx.Client, database_url: str, runs: list[Run], total: int)
     for run in runs:
         rows, distinct, low, high = row_counts(database_url, run.job_id)
         if (rows, distinct, low, high) != (total, total, 0, total - 1):
-            problems.append(f"job {run.job_id}: {rows} rows, {distinct} distinct sample "
-                            f"indices in [{low}, {high}], expected {total} in [0, {total - 1}]")
+            problems.append(
+                f"job {run.job_id}: {rows} rows, {distinct} distinct sample "
+                f"indices in [{low}, {high}], expected {total} in [0, {total - 1}]"
+            )
         values = [tuple(row[f] for f in COMPARED_FIELDS) for row in all_rows(client, run.job_id)]
         if reference is None:
             reference = values
         elif values != reference:
             differing = sum(a != b for a, b in zip(values, reference, strict=False))
-            problems.append(f"job {run.job_id} ({run.workers} worker(s)): {differing} rows "
-                            f"differ from job {runs[0].job_id}")
+            problems.append(
+                f"job {run.job_id} ({run.workers} worker(s)): {differing} rows "
+                f"differ from job {runs[0].job_id}"
+            )
     return problems
 
 
 def report(args: argparse.Namespace, runs: list[Run], chunks: int, problems: list[str]) -> None:
     total = args.inputs
     print()
-    print(f"model {args.model}, {total} inputs, n = {args.n} (+ n under Q, "
-          f"n_selection = {args.n_selection}), {chunks} chunks of "
-          f"{args.chunk_size or 'the default'} inputs; workers: dsrs worker --concurrency 1, "
-          "1 torch thread, cpu")
+    print(
+        f"model {args.model}, {total} inputs, n = {args.n} (+ n under Q, "
+        f"n_selection = {args.n_selection}), {chunks} chunks of "
+        f"{args.chunk_size or 'the default'} inputs; workers: dsrs worker --concurrency 1, "
+        "1 torch thread, cpu"
+    )
     print()
-    header = (f"{'workers':>7} {'run':>3} {'wall s':>8} {'server s':>8} {'samples/s':>9} "
-              f"{'ratio':>6} {'startup s':>9} {'tail s':>6} {'chunks':>7} {'busy s':>11} "
-              f"{'load 1m':>11} {'cpu s mach/wrk':>15} {'others':>6}")
+    header = (
+        f"{'workers':>7} {'run':>3} {'wall s':>8} {'server s':>8} {'samples/s':>9} "
+        f"{'ratio':>6} {'startup s':>9} {'tail s':>6} {'chunks':>7} {'busy s':>11} "
+        f"{'load 1m':>11} {'cpu s mach/wrk':>15} {'others':>6}"
+    )
     print(header)
     print("-" * len(header))
     single = statistics.median(r.wall_s for r in runs if r.workers == 1)
@@ -460,10 +523,14 @@ def report(args: argparse.Namespace, runs: list[Run], chunks: int, problems: lis
     for count in sorted({r.workers for r in runs}):
         walls = [r.wall_s for r in runs if r.workers == count]
         medians[count], minima[count] = statistics.median(walls), min(walls)
-        print(f"{count:>7} {'med':>3} {medians[count]:>8.1f} {'':>8} "
-              f"{total / medians[count]:>9.2f} {medians[count] / single:>6.2f}")
-        print(f"{count:>7} {'min':>3} {minima[count]:>8.1f} {'':>8} "
-              f"{total / minima[count]:>9.2f} {minima[count] / minima[1]:>6.2f}")
+        print(
+            f"{count:>7} {'med':>3} {medians[count]:>8.1f} {'':>8} "
+            f"{total / medians[count]:>9.2f} {medians[count] / single:>6.2f}"
+        )
+        print(
+            f"{count:>7} {'min':>3} {minima[count]:>8.1f} {'':>8} "
+            f"{total / minima[count]:>9.2f} {minima[count] / minima[1]:>6.2f}"
+        )
     ratio = medians.get(2, float("nan")) / medians[1]
     print()
     print(
@@ -482,19 +549,25 @@ def report(args: argparse.Namespace, runs: list[Run], chunks: int, problems: lis
         "load 1m: before → after the job; cpu s: whole machine / worker processes during "
         "the job (2 cores → at most 2 × wall);"
     )
-    print("others: cores used on average by everything but the workers during the job "
-          "(API, PostgreSQL, other test suites).")
+    print(
+        "others: cores used on average by everything but the workers during the job "
+        "(API, PostgreSQL, other test suites)."
+    )
     verdict = "met" if ratio <= TARGET_RATIO else "MISSED"
-    print(f"ratio two workers / one worker (medians): {ratio:.3f}  "
-          f"(target ≤ {TARGET_RATIO}: {verdict}); best runs: "
-          f"{minima.get(2, float('nan')) / minima[1]:.3f}")
+    print(
+        f"ratio two workers / one worker (medians): {ratio:.3f}  "
+        f"(target ≤ {TARGET_RATIO}: {verdict}); best runs: "
+        f"{minima.get(2, float('nan')) / minima[1]:.3f}"
+    )
     if problems:
         print("RESULT CHECK FAILED:")
         for problem in problems:
             print("  " + problem)
     else:
-        print(f"result check: every job has exactly one row per input ({total}), and all "
-              f"{len(runs)} jobs have identical rows (counts, seeds, bounds, radii)")
+        print(
+            f"result check: every job has exactly one row per input ({total}), and all "
+            f"{len(runs)} jobs have identical rows (counts, seeds, bounds, radii)"
+        )
 
 
 # --------------------------------------------------------------------------- main
@@ -502,22 +575,43 @@ def report(args: argparse.Namespace, runs: list[Run], chunks: int, problems: lis
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--model", default="lenet-mnist",
-                        help="registered architecture (random weights)")
+    parser.add_argument(
+        "--model", default="lenet-mnist", help="registered architecture (random weights)"
+    )
     parser.add_argument("--inputs", type=int, default=160, help="inputs in the job")
     parser.add_argument("--n", type=int, default=400, help="draws under P and under Q")
     parser.add_argument("--n-selection", type=int, default=100)
     parser.add_argument("--batch-size", type=int, default=1000)
-    parser.add_argument("--repeats", type=int, default=1,
-                        help="jobs per configuration (alternating 1, 2, 1, 2, ...)")
-    parser.add_argument("--chunk-size", type=int, default=None,
-                        help="DSRS_CHUNK_SIZE of the API (default: the service's default)")
-    parser.add_argument("--max-load", type=float, default=1.5,
-                        help="wait until the 1-minute load average is below this")
-    parser.add_argument("--max-wait-s", type=float, default=300.0,
-                        help="longest wait for a quiet machine before each job")
-    parser.add_argument("--settle-s", type=float, default=3.0,
-                        help="pause after the workers are ready, before the quiet check")
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=1,
+        help="jobs per configuration (alternating 1, 2, 1, 2, ...)",
+    )
+    parser.add_argument(
+        "--chunk-size",
+        type=int,
+        default=None,
+        help="DSRS_CHUNK_SIZE of the API (default: the service's default)",
+    )
+    parser.add_argument(
+        "--max-load",
+        type=float,
+        default=1.5,
+        help="wait until the 1-minute load average is below this",
+    )
+    parser.add_argument(
+        "--max-wait-s",
+        type=float,
+        default=300.0,
+        help="longest wait for a quiet machine before each job",
+    )
+    parser.add_argument(
+        "--settle-s",
+        type=float,
+        default=3.0,
+        help="pause after the workers are ready, before the quiet check",
+    )
     parser.add_argument("--poll-s", type=float, default=0.25, help="status poll interval")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
@@ -527,8 +621,9 @@ def main() -> int:
         ),
     )
     parser.add_argument("--broker-url", default="redis://127.0.0.1:6379/15")
-    parser.add_argument("--keep-logs", type=Path, default=None,
-                        help="copy the API and worker logs to this folder")
+    parser.add_argument(
+        "--keep-logs", type=Path, default=None, help="copy the API and worker logs to this folder"
+    )
     args = parser.parse_args()
 
     import redis
@@ -540,32 +635,41 @@ def main() -> int:
     chunks = chunk_count(args.inputs, chunk_size)
     queue = f"dsrs-scaleout-{uuid.uuid4().hex[:12]}"
     admin_key = secrets.token_urlsafe(32)
-    print(f"load average at start: {load_average()}; queue {queue} on {args.broker_url}",
-          flush=True)
+    print(
+        f"load average at start: {load_average()}; queue {queue} on {args.broker_url}", flush=True
+    )
     database_url = create_database(args.admin_url, "dsrs_scaleout")
     api = None
     runs: list[Run] = []
     try:
         with tempfile.TemporaryDirectory(prefix="dsrs-scaleout-") as scratch_name:
             scratch = Path(scratch_name)
-            env = service_env(database_url, args.broker_url, queue, scratch / "var",
-                              admin_key, args.chunk_size)
+            env = service_env(
+                database_url, args.broker_url, queue, scratch / "var", admin_key, args.chunk_size
+            )
             migrate(env)
             port = free_port()
             api = start_api(env, port, scratch / "api.log")
             with httpx.Client(
-                base_url=f"http://127.0.0.1:{port}", timeout=120,
+                base_url=f"http://127.0.0.1:{port}",
+                timeout=120,
                 headers={"X-API-Key": admin_key},
             ) as client:
-                model = check(client.post(
-                    "/v1/models",
-                    files={"file": ("model.safetensors", model_bytes(args.model, args.seed))},
-                    data={"architecture": args.model, "name": f"scale-out {args.model}"},
-                ))
-                input_set = check(client.post(
-                    "/v1/inputs",
-                    files={"file": ("inputs.npz", inputs_bytes(args.model, args.inputs, args.seed))},
-                ))
+                model = check(
+                    client.post(
+                        "/v1/models",
+                        files={"file": ("model.safetensors", model_bytes(args.model, args.seed))},
+                        data={"architecture": args.model, "name": f"scale-out {args.model}"},
+                    )
+                )
+                input_set = check(
+                    client.post(
+                        "/v1/inputs",
+                        files={
+                            "file": ("inputs.npz", inputs_bytes(args.model, args.inputs, args.seed))
+                        },
+                    )
+                )
                 job_body = {
                     "model_id": model["id"],
                     "inputs": {"input_set_id": input_set["id"]},
@@ -581,10 +685,21 @@ def main() -> int:
                 for repeat in range(args.repeats):
                     for count in (1, 2):
                         print(f"repeat {repeat + 1}: {count} worker(s) ...", flush=True)
-                        run = measure(count, args, env, scratch, client, job_body,
-                                      database_url, f"{repeat}-{count}")
-                        print(f"  {run.wall_s:.1f} s (load {run.load_before[0]:.2f} → "
-                              f"{run.load_after[0]:.2f})", flush=True)
+                        run = measure(
+                            count,
+                            args,
+                            env,
+                            scratch,
+                            client,
+                            job_body,
+                            database_url,
+                            f"{repeat}-{count}",
+                        )
+                        print(
+                            f"  {run.wall_s:.1f} s (load {run.load_before[0]:.2f} → "
+                            f"{run.load_after[0]:.2f})",
+                            flush=True,
+                        )
                         runs.append(run)
                 problems = verify(client, database_url, runs, args.inputs)
             report(args, runs, chunks, problems)

@@ -1,11 +1,11 @@
 """Sequential DSRS against its same-cost NP baseline (docs/sequential.md §7) on the demo model.
 
-Per input, the engine's own path of a worker: :func:`dsrs_core.certify_on_device.certify_batch` for the
-sequential DSRS certificate, then :func:`dsrs_core.certify_on_device.sequential_np_baseline` (an
+Per input, the engine's own path of a worker: :func:`dsrs_core.certify_on_device.certify_batch` for
+the sequential DSRS certificate, then :func:`dsrs_core.certify_on_device.sequential_np_baseline` (an
 independent sequential NP run, budget 2N, all of alpha, its own looks, seeded from its own
 stream). For reference, the same inputs fixed-N: DSRS and the paper's equal-budget NP
-(:func:`dsrs_core.certify_on_device.equal_budget_baseline`, pooled 2N draws). Printed: ACR, certified
-accuracy at a few radii, and the forward passes each side used per input (the budget of
+(:func:`dsrs_core.certify_on_device.equal_budget_baseline`, pooled 2N draws). Printed: ACR,
+certified accuracy at a few radii, and the forward passes each side used per input (the budget of
 each side is 2N).
 
 The demo model: the shipped digits MLP (8×8 inputs, d = 64), GG P sigma 0.25, k = 20, Q
@@ -123,11 +123,21 @@ def run(count: int, n: int) -> None:
             baseline_passes = np.mean([b.n for b in baselines])
             baseline_name = "NP, sequential same cost (own run ≤ 2N)"
         show(setting, "DSRS", dsrs, float(dsrs_passes), dsrs_seconds)
-        show(setting, "NP, same run (DSRS's P run)", same_run,
-             float(np.mean([c.counts.p_n for c in certificates])), 0.0)
+        show(
+            setting,
+            "NP, same run (DSRS's P run)",
+            same_run,
+            float(np.mean([c.counts.p_n for c in certificates])),
+            0.0,
+        )
         pooled = float(np.mean([c.counts.p_n for c in certificates])) if spec is None else 0.0
-        show(setting, baseline_name, _baseline_figures(baselines, certificates, labels),
-             float(baseline_passes) + pooled, baseline_seconds)
+        show(
+            setting,
+            baseline_name,
+            _baseline_figures(baselines, certificates, labels),
+            float(baseline_passes) + pooled,
+            baseline_seconds,
+        )
 
 
 def main() -> None:

@@ -221,8 +221,15 @@ def lockstep_oracle(p, q, labels, config, d, fixed_radii, unit) -> int:  # type:
         for look, size in enumerate(schedule.sizes):
             k = size // BATCH - 1
             counts = SampleCounts(
-                label=labels[i], p_count=int(cp[i, k]), p_n=size, q_count=int(cq[i, k]),
-                q_n=size, q_percentile=None, q_fallback=False, seed=None, p_look=look,
+                label=labels[i],
+                p_count=int(cp[i, k]),
+                p_n=size,
+                q_count=int(cq[i, k]),
+                q_n=size,
+                q_percentile=None,
+                q_fallback=False,
+                seed=None,
+                p_look=look,
                 q_look=look,
             )
             certificate = certificate_from_counts(counts, config, d)
@@ -401,7 +408,9 @@ def main() -> None:
     )
     parser.add_argument("--record-only", action="store_true", help="record --counts and stop")
     parser.add_argument(
-        "--counts", type=Path, default=None,
+        "--counts",
+        type=Path,
+        default=None,
         help="recorded batches: read if the file exists, else drawn and written there",
     )
     parser.add_argument(

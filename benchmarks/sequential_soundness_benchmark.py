@@ -139,8 +139,10 @@ def configurations(target: float) -> dict[str, CertificationConfig]:
         )
     gaussian_dsrs = replace(np_config, q=QSpec(sigma=0.2))
     for p_name, job in (("GG P", dsrs_config), ("Gaussian P", gaussian_dsrs)):
-        for form_name, form in ((f"target R={target:.3f}", target_form),
-                                ("radius tol 0.05", radius_form)):
+        for form_name, form in (
+            (f"target R={target:.3f}", target_form),
+            ("radius tol 0.05", radius_form),
+        ):
             job_config = replace(job, sequential=form)
             out[f"baseline sequential-np ({p_name}), {form_name}"] = sequential_baseline_config(
                 job_config

@@ -5,6 +5,23 @@ from __future__ import annotations
 
 import typer
 
+# The command modules import nothing heavy at import (each imports what it needs when it runs).
+from dsrs_cli.commands import (
+    certify_local,
+    compare,
+    convert,
+    export,
+    inputs,
+    jobs,
+    models,
+    plan,
+    recertify,
+    reproduce,
+    service,
+    sweep,
+)
+from dsrs_cli.help_text import unwrap_help
+
 app = typer.Typer(
     name="dsrs",
     help="Certify L2 robustness with Double Sampling Randomized Smoothing (DSRS) and the "
@@ -31,23 +48,7 @@ def main(
     ctx.obj = ClientOptions(url=url, api_key=api_key or None, json_output=json_output)
 
 
-# Every command, registered here and nowhere else. The command modules import nothing
-# heavy at import (each command imports what it needs when it runs).
-from dsrs_cli.commands import (
-    certify_local,
-    compare,
-    convert,
-    export,
-    inputs,
-    jobs,
-    models,
-    plan,
-    recertify,
-    reproduce,
-    service,
-    sweep,
-)
-
+# Every command, registered here and nowhere else.
 app.command("compare")(compare.compare)
 app.command("convert")(convert.convert)
 app.command("export")(export.export)
@@ -63,7 +64,5 @@ app.command("migrate")(service.migrate)
 app.command("worker")(service.worker_command)
 app.command("demo")(service.demo)
 app.command("sweep")(sweep.sweep)
-
-from dsrs_cli.help_text import unwrap_help
 
 unwrap_help(app)

@@ -120,7 +120,9 @@ def _class_per_folder(root: Path) -> tuple[list[tuple[Path, int]], list[str]]:
         raise ImageFolderError(
             f"{root} has images directly inside ({loose[0].name}, …) as well as class folders"
         )
-    files = [(path, label) for label, name in enumerate(classes) for path in _images_in(root / name)]
+    files = [
+        (path, label) for label, name in enumerate(classes) for path in _images_in(root / name)
+    ]
     return files, classes
 
 
@@ -132,7 +134,9 @@ def _tinyimagenet(root: Path, split: str) -> tuple[list[tuple[Path, int]], list[
         missing = [folder for folder in folders if not folder.is_dir()]
         if missing:
             raise ImageFolderError(f"{missing[0]} is missing ({len(missing)} class folders)")
-        files = [(path, label) for label, folder in enumerate(folders) for path in _images_in(folder)]
+        files = [
+            (path, label) for label, folder in enumerate(folders) for path in _images_in(folder)
+        ]
         return files, classes
     annotations = root / "val" / "val_annotations.txt"
     if not annotations.is_file():

@@ -105,7 +105,9 @@ def export_onnx(module: Any, example_input: Any, *, opset_version: int = 18) -> 
         assert program is not None  # None only when given a file to write
         data = program.model_proto.SerializeToString()
     except Exception as error:
-        raise OnnxExportError(f"torch.onnx.export failed: {type(error).__name__}: {error}") from error
+        raise OnnxExportError(
+            f"torch.onnx.export failed: {type(error).__name__}: {error}"
+        ) from error
     graph = onnx.load_model_from_string(data)
     try:
         onnx.checker.check_model(graph, full_check=True)

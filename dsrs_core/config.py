@@ -200,8 +200,8 @@ class CertificationConfig:
     ``n_selection`` draws under P choose the class (Cohen et al.'s n0; unused when the label
     is given), then ``n`` draws under P and, when ``q`` is set, ``n`` draws under Q estimate
     pA and qA. ``alpha`` is the failure probability of the whole certificate
-    (:func:`dsrs_core.sampling.confidence.split_alpha`). With ``sequential`` the ``n`` draws of each run
-    are a budget that an input may stop short of (docs/sequential.md).
+    (:func:`dsrs_core.sampling.confidence.split_alpha`). With ``sequential`` the ``n`` draws of
+    each run are a budget that an input may stop short of (docs/sequential.md).
 
     ``n`` has no default: a job's budget comes from the contract
     (:data:`dsrs_client.contract.defaults.DEFAULT_N`, through

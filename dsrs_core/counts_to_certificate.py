@@ -148,8 +148,8 @@ def count_intervals(
 ) -> tuple[tuple[float, float], tuple[float, float] | None]:
     """Clopper–Pearson intervals of the P run and (when drawn) the Q run.
 
-    Fixed-N: each run at its :func:`dsrs_core.sampling.confidence.split_alpha` share. Sequential: at the
-    level of the look the run stopped at (``counts.p_look`` / ``q_look``;
+    Fixed-N: each run at its :func:`dsrs_core.sampling.confidence.split_alpha` share. Sequential:
+    at the level of the look the run stopped at (``counts.p_look`` / ``q_look``;
     :func:`dsrs_core.sampling.looks.run_schedules`), whose draws ``p_n`` / ``q_n`` must be that
     look's size. The Q interval is None when there are no Q draws.
     """

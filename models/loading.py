@@ -98,8 +98,7 @@ def load_model(
         if architecture is None:
             raise ModelValidationError(
                 "a safetensors state dict needs the name of a registered architecture "
-                f"(architecture=…): one of {', '.join(architecture_names())}. "
-                + OWN_MODEL_HINT
+                f"(architecture=…): one of {', '.join(architecture_names())}. " + OWN_MODEL_HINT
             )
         spec = get_architecture(architecture)
         module = load_safetensors_model(data, architecture, mean=mean, std=std)

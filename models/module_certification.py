@@ -1,10 +1,10 @@
 """Certify a plain ``torch.nn.Module`` on arrays in this process: no service, no upload.
 
 The public in-process API (README, "Certify your own model"). It runs exactly what a
-service job runs for each input — :func:`dsrs_core.certify_on_device.certify` with the per-input seed
-:func:`dsrs_core.sampling.seeds.sample_seed` ``(seed, position)`` — so a job on the same model (its
-ONNX export), the same inputs in the same order, the same parameters and the same seed
-draws the same counts and reports the same radii.
+service job runs for each input — :func:`dsrs_core.certify_on_device.certify` with the
+per-input seed :func:`dsrs_core.sampling.seeds.sample_seed` ``(seed, position)`` — so a job on
+the same model (its ONNX export), the same inputs in the same order, the same parameters and
+the same seed draws the same counts and reports the same radii.
 
 Example
 -------
@@ -72,9 +72,11 @@ def certify_module(
     list of Certificate
         One per input, in order (``prediction`` None when abstaining).
     """
-    tensor = torch.as_tensor(np.asarray(inputs, dtype=np.float32)) if isinstance(
-        inputs, np.ndarray
-    ) else inputs.to(torch.float32)
+    tensor = (
+        torch.as_tensor(np.asarray(inputs, dtype=np.float32))
+        if isinstance(inputs, np.ndarray)
+        else inputs.to(torch.float32)
+    )
     if labels is not None and len(labels) != len(tensor):
         raise ValueError(f"{len(labels)} labels for {len(tensor)} inputs")
     classifier = module

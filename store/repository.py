@@ -169,7 +169,8 @@ def find_input_set_by_content(
     return session.scalars(
         select(InputSetRecord).where(
             InputSetRecord.sha256 == sha256,
-            InputSetRecord.owner_id.is_(None) if owner_id is None
+            InputSetRecord.owner_id.is_(None)
+            if owner_id is None
             else InputSetRecord.owner_id == owner_id,
         )
     ).first()

@@ -140,7 +140,11 @@ def _untracked_files() -> set[str] | None:
     try:
         listing = subprocess.run(
             ["git", "ls-files", "--others", "--exclude-standard"],
-            cwd=root, capture_output=True, text=True, timeout=30, check=True,
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
         )
     except (OSError, subprocess.SubprocessError):
         return None  # not a git checkout (an sdist, say): nothing to compare

@@ -87,8 +87,9 @@ def _finished_job(api: ServedApi, model_id: str) -> str:
     return str(status["id"])
 
 
-def check(api: ServedApi, name: str, send: Callable[[httpx.Client], httpx.Response],
-          expected: int) -> None:
+def check(
+    api: ServedApi, name: str, send: Callable[[httpx.Client], httpx.Response], expected: int
+) -> None:
     outcome = api.attack(name, send)
     assert outcome.status == expected, (name, outcome.status, outcome.detail)
     assert outcome.memory_growth_mib < MAX_MEMORY_GROWTH_MIB, (name, outcome)
@@ -99,7 +100,9 @@ def check(api: ServedApi, name: str, send: Callable[[httpx.Client], httpx.Respon
 def run_hostile_suite(api: ServedApi, demo_weights: bytes) -> None:
     """Every attack and variation, then the valid controls (see the module docstring)."""
     # -- valid controls first: the service accepts what it should
-    demo = api.attack("control: demo safetensors", upload_model(demo_weights, architecture="digits-mlp"))
+    demo = api.attack(
+        "control: demo safetensors", upload_model(demo_weights, architecture="digits-mlp")
+    )
     assert demo.status in (200, 201), demo.detail
     with api.client() as client:
         model_id = client.get("/v1/models").json()[0]["id"]
@@ -112,7 +115,9 @@ def run_hostile_suite(api: ServedApi, demo_weights: bytes) -> None:
         assert outcome.status == 201, (name, outcome.detail)
     outcome = api.attack(
         "control: safetensors whose header length starts 0x80 0x02",
-        upload_model(files.safetensors_with_header_length(demo_weights, 0x0280), architecture="digits-mlp"),
+        upload_model(
+            files.safetensors_with_header_length(demo_weights, 0x0280), architecture="digits-mlp"
+        ),
     )
     assert outcome.status == 201, outcome.detail
     outcome = api.attack("control: npz", upload_inputs(files.npz_valid()))
@@ -125,19 +130,39 @@ def run_hostile_suite(api: ServedApi, demo_weights: bytes) -> None:
         check(api, name, upload_model(build()), MODEL_STATUS[name])
     for name, build in files.HOSTILE_INPUTS.items():
         check(api, name, upload_inputs(build()), INPUT_STATUS[name])
-    for name, mean, std in (("std 1e-300", "0.5", "1e-300"), ("mean nan", "nan", "0.5"),
-                            ("mean 1e39", "1e39", "0.5")):
+    for name, mean, std in (
+        ("std 1e-300", "0.5", "1e-300"),
+        ("mean nan", "nan", "0.5"),
+        ("mean 1e39", "1e39", "0.5"),
+    ):
         normalised = upload_model(demo_weights, architecture="digits-mlp", mean=mean, std=std)
         check(api, f"normalisation {name}", normalised, 422)
-    check(api, "JSON job body 50 MiB (Content-Length)",
-          lambda c: c.post("/v1/jobs", content=b" " * (50 * MIB),
-                           headers={"content-type": "application/json"}), 413)
-    check(api, "JSON job body 50 MiB (chunked, whitespace padding)",
-          lambda c: c.post("/v1/jobs", content=_chunked(50 * MIB),
-                           headers={"content-type": "application/json"}), 413)
-    check(api, "JSON job body 2 MiB of whitespace",
-          lambda c: c.post("/v1/jobs", content=b"{" + b" " * (2 * MIB) + b"}",
-                           headers={"content-type": "application/json"}), 413)
+    check(
+        api,
+        "JSON job body 50 MiB (Content-Length)",
+        lambda c: c.post(
+            "/v1/jobs", content=b" " * (50 * MIB), headers={"content-type": "application/json"}
+        ),
+        413,
+    )
+    check(
+        api,
+        "JSON job body 50 MiB (chunked, whitespace padding)",
+        lambda c: c.post(
+            "/v1/jobs", content=_chunked(50 * MIB), headers={"content-type": "application/json"}
+        ),
+        413,
+    )
+    check(
+        api,
+        "JSON job body 2 MiB of whitespace",
+        lambda c: c.post(
+            "/v1/jobs",
+            content=b"{" + b" " * (2 * MIB) + b"}",
+            headers={"content-type": "application/json"},
+        ),
+        413,
+    )
     for name, changes in {
         "job sigma 1e308": {"noise": {"sigma": 1e308}},
         "job sigma 1e-300": {"noise": {"sigma": 1e-300}},
@@ -154,21 +179,35 @@ def run_hostile_suite(api: ServedApi, demo_weights: bytes) -> None:
         body = _job(model_id, **changes)
         check(api, name, lambda c, body=body: c.post("/v1/jobs", json=body), 422)
     for cursor in (str(2**31), str(2**63), "9" * 100, "-1"):
-        check(api, f"results cursor {cursor[:12]}",
-              lambda c, cursor=cursor: c.get(f"/v1/jobs/{job_id}/results", params={"cursor": cursor}),
-              422)
-    check(api, "summary radii 1e308",
-          lambda c: c.get(f"/v1/jobs/{job_id}/summary", params={"radii": "1e308"}), 422)
+        check(
+            api,
+            f"results cursor {cursor[:12]}",
+            lambda c, cursor=cursor: c.get(f"/v1/jobs/{job_id}/results", params={"cursor": cursor}),
+            422,
+        )
+    check(
+        api,
+        "summary radii 1e308",
+        lambda c: c.get(f"/v1/jobs/{job_id}/summary", params={"radii": "1e308"}),
+        422,
+    )
     for name, params in {
         "plan sigma 1e308": {"sigma": "1e308", "n": "1000", "dimension": "64"},
         "plan alpha 5e-324": {"sigma": "0.5", "n": "1000", "dimension": "64", "alpha": "5e-324"},
-        "plan radius_unit 1e-320": {"sigma": "0.5", "n": "1000", "dimension": "64", "radius_unit": "1e-320"},
+        "plan radius_unit 1e-320": {
+            "sigma": "0.5",
+            "n": "1000",
+            "dimension": "64",
+            "radius_unit": "1e-320",
+        },
         "plan n 2**63": {"sigma": "0.5", "n": str(2**63), "dimension": "64"},
         "plan dimension 10**30": {"sigma": "0.5", "n": "1000", "dimension": str(10**30)},
         "plan q_sigma 1e308": {"sigma": "0.5", "n": "1000", "dimension": "64", "q_sigma": "1e308"},
     }.items():
         check(api, name, lambda c, params=params: c.get("/v1/plan", params=params), 422)
-    check(api, "list offset 2**63", lambda c: c.get("/v1/models", params={"offset": str(2**63)}), 422)
+    check(
+        api, "list offset 2**63", lambda c: c.get("/v1/models", params={"offset": str(2**63)}), 422
+    )
 
     # -- the admin's identical uploads are one model, even when they race
     content = files.valid_onnx()

@@ -35,7 +35,10 @@ def _linear_nodes() -> list[onnx.NodeProto]:
 def _linear_initializers() -> list[onnx.TensorProto]:
     rng = np.random.default_rng(0)
     weight = rng.normal(size=(64, 10)).astype(np.float32)
-    return [numpy_helper.from_array(weight, "W"), numpy_helper.from_array(np.zeros(10, np.float32), "b")]
+    return [
+        numpy_helper.from_array(weight, "W"),
+        numpy_helper.from_array(np.zeros(10, np.float32), "b"),
+    ]
 
 
 def _model(
@@ -188,7 +191,9 @@ def onnx_nested_subgraph_external(depth: int = 3) -> bytes:
     for level in range(1, depth):
         inner = _branch([_if_node(inner, f"o{level}")], f"o{level}", f"b{level}")
     nodes = [
-        helper.make_node("Constant", [], ["cond"], value=numpy_helper.from_array(np.array(True), "c")),
+        helper.make_node(
+            "Constant", [], ["cond"], value=numpy_helper.from_array(np.array(True), "c")
+        ),
         _if_node(inner, "offset"),
         *_linear_nodes()[:1],
         helper.make_node("Gemm", ["flat", "W", "b"], ["g"]),
@@ -216,7 +221,11 @@ def onnx_function_external() -> bytes:
     """External data in a ``Constant`` inside a model-local function's body."""
     tensor = _external(numpy_helper.from_array(np.zeros(10, np.float32), "fn"), ".env")
     function = helper.make_function(
-        "local.evil", "Leak", [], ["o"], [helper.make_node("Constant", [], ["o"], value=tensor)],
+        "local.evil",
+        "Leak",
+        [],
+        ["o"],
+        [helper.make_node("Constant", [], ["o"], value=tensor)],
         [helper.make_opsetid("", 17)],
     )
     model = _model(_linear_nodes())
@@ -228,8 +237,12 @@ def onnx_memory_bomb(side: int = 60_000) -> bytes:
     """A few hundred bytes that ask for ``side² × 4`` bytes (14 GB) on a zero batch."""
     shape = numpy_helper.from_array(np.array([side, side], np.int64), "shape")
     nodes = [
-        helper.make_node("ConstantOfShape", ["shape"], ["big"],
-                         value=numpy_helper.from_array(np.array([1.0], np.float32), "one")),
+        helper.make_node(
+            "ConstantOfShape",
+            ["shape"],
+            ["big"],
+            value=numpy_helper.from_array(np.array([1.0], np.float32), "one"),
+        ),
         helper.make_node("ReduceSum", ["big"], ["total"], keepdims=0),
         *_linear_nodes()[:1],
         helper.make_node("Gemm", ["flat", "W", "b"], ["g"]),
@@ -241,14 +254,20 @@ def onnx_memory_bomb(side: int = 60_000) -> bytes:
 def _adding_loop_body() -> onnx.GraphProto:
     """The body of a ``Loop`` that adds 1 to a 64-vector per iteration."""
     return helper.make_graph(
-        [helper.make_node("Identity", ["cond_in"], ["cond_out"]),
-         helper.make_node("Add", ["acc_in", "one"], ["acc_out"])],
+        [
+            helper.make_node("Identity", ["cond_in"], ["cond_out"]),
+            helper.make_node("Add", ["acc_in", "one"], ["acc_out"]),
+        ],
         "body",
-        [helper.make_tensor_value_info("i", TensorProto.INT64, []),
-         helper.make_tensor_value_info("cond_in", TensorProto.BOOL, []),
-         helper.make_tensor_value_info("acc_in", TensorProto.FLOAT, [64])],
-        [helper.make_tensor_value_info("cond_out", TensorProto.BOOL, []),
-         helper.make_tensor_value_info("acc_out", TensorProto.FLOAT, [64])],
+        [
+            helper.make_tensor_value_info("i", TensorProto.INT64, []),
+            helper.make_tensor_value_info("cond_in", TensorProto.BOOL, []),
+            helper.make_tensor_value_info("acc_in", TensorProto.FLOAT, [64]),
+        ],
+        [
+            helper.make_tensor_value_info("cond_out", TensorProto.BOOL, []),
+            helper.make_tensor_value_info("acc_out", TensorProto.FLOAT, [64]),
+        ],
         initializer=[numpy_helper.from_array(np.ones(64, np.float32), "one")],
     )
 
@@ -329,9 +348,7 @@ def onnx_input_dependent_bomb(kind: str, scale: float = 4e4) -> bytes:
     else:
         blow = [
             helper.make_node("Mul", ["n", "n"], ["trips"]),
-            helper.make_node(
-                "Loop", ["trips", "cond", "zeros"], ["big"], body=_adding_loop_body()
-            ),
+            helper.make_node("Loop", ["trips", "cond", "zeros"], ["big"], body=_adding_loop_body()),
         ]
     nodes = [
         *size_nodes,
@@ -422,8 +439,24 @@ def npz_zip_bomb(decompressed_bytes: int = 1024**3) -> bytes:
         "<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0x21, crc, len(stream), size, len(name), 0
     )
     central = struct.pack(
-        "<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 8, 0, 0x21, crc, len(stream), size,
-        len(name), 0, 0, 0, 0, 0, 0,
+        "<IHHHHHHIIIHHHHHII",
+        0x02014B50,
+        20,
+        20,
+        0,
+        8,
+        0,
+        0x21,
+        crc,
+        len(stream),
+        size,
+        len(name),
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
     )
     offset = len(local) + len(name) + len(stream)
     end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 1, 1, len(central) + len(name), offset, 0)
@@ -488,7 +521,9 @@ def npz_valid() -> bytes:
 #: Name → builder of every hostile model file (uploaded as ``POST /v1/models``).
 HOSTILE_MODELS: dict[str, Callable[[], bytes]] = {
     "onnx Constant sparse_value external (secret.txt)": onnx_constant_sparse_value_external,
-    "onnx Constant sparse_value external (.env)": lambda: onnx_constant_sparse_value_external(".env"),
+    "onnx Constant sparse_value external (.env)": lambda: onnx_constant_sparse_value_external(
+        ".env"
+    ),
     "onnx initializer external": onnx_initializer_external,
     "onnx sparse initializer external": onnx_sparse_initializer_external,
     "onnx Constant value external": onnx_constant_value_external,

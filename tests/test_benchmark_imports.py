@@ -3,9 +3,9 @@ benchmarks and tests find each other as packages, never by editing ``sys.path``.
 
 Benchmarks are not run in CI (they print tables), so a module moved by a refactor broke
 one unnoticed: ``sequential_savings_benchmark.py`` imported ``dsrs_worker.seeds`` after
-``sample_seed`` had moved to ``dsrs_core.sampling.seeds``. They run as ``python -m benchmarks.<name>``
-from the repository root and import the shared test support and the independent references
-as ``tests.support`` and ``tests.references``.
+``sample_seed`` had moved (it is now ``dsrs_core.sampling.seeds``). They run as
+``python -m benchmarks.<name>`` from the repository root and import the shared test support
+and the independent references as ``tests.support`` and ``tests.references``.
 """
 
 from __future__ import annotations

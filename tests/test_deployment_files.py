@@ -134,7 +134,9 @@ def test_every_sub_package_is_listed_and_every_listed_package_exists() -> None:
 
 def test_the_image_installs_the_client_distribution_the_service_depends_on() -> None:
     name, version = CLIENT_PYPROJECT["project"]["name"], CLIENT_PYPROJECT["project"]["version"]
-    pinned = [r for r in PYPROJECT["project"]["dependencies"] if r.startswith((f"{name}[", f"{name}=="))]
+    pinned = [
+        r for r in PYPROJECT["project"]["dependencies"] if r.startswith((f"{name}[", f"{name}=="))
+    ]
     assert len(pinned) == 1 and pinned[0].endswith(f"=={version}"), pinned
     assert set(CLIENT_PYPROJECT["project"]["dependencies"]) == {"httpx>=0.27", "pydantic>=2.6"}
     install = re.search(r"^RUN pip install (.+)$", DOCKERFILE, re.MULTILINE)

@@ -28,11 +28,19 @@ DOCUMENTS = sorted(
     [ROOT / "README.md", ROOT / "CHANGELOG.md", *(ROOT / "docs").rglob("*.md")],
 )
 # Made by running the project (`make demo` writes var/), never part of the tree.
-NOT_IN_TREE = {".git", ".venv", "var", "artifacts", ".pytest_cache", ".ruff_cache", ".mypy_cache", ".hypothesis"}
+NOT_IN_TREE = {
+    ".git",
+    ".venv",
+    "var",
+    "artifacts",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".mypy_cache",
+    ".hypothesis",
+}
 TOP_LEVEL = {entry.name for entry in ROOT.iterdir()} - NOT_IN_TREE
 # A bare word is a path only when it names a top-level file (`dsrs models` is a command).
 TOP_LEVEL_FILES = {name for name in TOP_LEVEL if (ROOT / name).is_file()}
-
 
 
 def _package_folders() -> dict[str, Path]:
@@ -160,6 +168,7 @@ def test_every_cited_module_exists(document: Path) -> None:
     names = cited_names(document.read_text(encoding="utf-8"))
     missing = sorted(n for n in names if not name_exists(n))
     assert not missing, f"{document.relative_to(ROOT)} cites names that do not exist: {missing}"
+
 
 def test_the_check_sees_a_missing_path() -> None:
     """A cited path that is not in the tree is found and reported missing."""

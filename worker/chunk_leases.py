@@ -83,10 +83,16 @@ def claim_chunk(session: Session, settings: WorkerSettings, job_id: str, chunk_i
     now = utcnow()
     lease = session.get(ChunkLeaseRecord, (job_id, chunk_index), with_for_update=True)
     if lease is None:
-        session.add(ChunkLeaseRecord(
-            job_id=job_id, chunk_index=chunk_index, holder=holder, attempts=1,
-            heartbeat_at=now, finished=False,
-        ))
+        session.add(
+            ChunkLeaseRecord(
+                job_id=job_id,
+                chunk_index=chunk_index,
+                holder=holder,
+                attempts=1,
+                heartbeat_at=now,
+                finished=False,
+            )
+        )
         try:
             session.commit()
         except IntegrityError:  # another worker took it at the same moment
@@ -235,10 +241,17 @@ def unclaimed_chunks(session: Session, settings: WorkerSettings) -> list[tuple[s
         for chunk_index in range(chunk_count(total, chunk_size)):
             if chunk_index in leased or len(chunks) >= 1000:
                 continue
-            session.add(ChunkLeaseRecord(
-                job_id=job_id, chunk_index=chunk_index, holder=UNCLAIMED, attempts=0,
-                heartbeat_at=now, requeued_at=now, finished=False,
-            ))
+            session.add(
+                ChunkLeaseRecord(
+                    job_id=job_id,
+                    chunk_index=chunk_index,
+                    holder=UNCLAIMED,
+                    attempts=0,
+                    heartbeat_at=now,
+                    requeued_at=now,
+                    finished=False,
+                )
+            )
             chunks.append((job_id, chunk_index))
     try:
         session.commit()

@@ -90,7 +90,9 @@ def with_db_retries(run: Callable[[], T], what: str) -> T:
             delay = DB_RETRY_FIRST_DELAY_S * 2**attempt
             log.warning(
                 "%s lost its database connection (%s); again in %.1f s",
-                what, type(error).__name__, delay,
+                what,
+                type(error).__name__,
+                delay,
             )
             time.sleep(delay)
     raise AssertionError("unreachable")

@@ -68,7 +68,7 @@ def check_against_catalogue(
     classes = (int(labels.min()), int(labels.max())) if len(labels) else (0, -1)
     found = (len(images), tuple(images.shape[1:]), len(labels))
     expected = (entry.size, entry.input_shape, entry.size)
-    if found != expected or not (0 <= classes[0] and classes[1] < entry.num_classes):
+    if found != expected or not (classes[0] >= 0 and classes[1] < entry.num_classes):
         raise ValueError(
             f"{dataset}/{split} as loaded here ({found[0]} inputs of shape {found[1]}, "
             f"{found[2]} labels in [{classes[0]}, {classes[1]}]) is not the catalogue's "

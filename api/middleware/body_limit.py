@@ -38,7 +38,9 @@ class BodySizeLimit:
             return
         if (scope["method"], scope["path"].rstrip("/")) in UPLOAD_ROUTES:
             limit, body_limit, rule = (
-                self.file_limit, self.file_limit + MULTIPART_OVERHEAD_BYTES, "DSRS_MAX_UPLOAD_BYTES"
+                self.file_limit,
+                self.file_limit + MULTIPART_OVERHEAD_BYTES,
+                "DSRS_MAX_UPLOAD_BYTES",
             )
         else:
             limit = body_limit = JSON_BODY_LIMIT_BYTES

@@ -94,8 +94,9 @@ def download(
         body = plot_comparison(comparison, format)  # type: ignore[arg-type]
     else:
         title = f"{len(comparison.jobs)} job(s)"
-        table = render_table(comparison_rows(comparison), TableFormat(format), title,
-                             [comparison.inputs_note])
+        table = render_table(
+            comparison_rows(comparison), TableFormat(format), title, [comparison.inputs_note]
+        )
         body = table.encode()
     return Response(
         body,

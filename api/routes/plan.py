@@ -82,8 +82,15 @@ def plan(
         raise InvalidRequestError(f"n_selection must not be negative, got {n_selection}")
     try:
         parameters = plan_parameters(
-            family=family, sigma=sigma, k=k, n=n, alpha=alpha, n_selection=n_selection,
-            q_sigma=q_sigma, q_threshold=q_threshold, radius_unit=radius_unit,
+            family=family,
+            sigma=sigma,
+            k=k,
+            n=n,
+            alpha=alpha,
+            n_selection=n_selection,
+            q_sigma=q_sigma,
+            q_threshold=q_threshold,
+            radius_unit=radius_unit,
             search_mode=search_mode,
         )
     except ValidationError:

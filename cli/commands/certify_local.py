@@ -1,9 +1,9 @@
 """``dsrs certify-local``: the whole pipeline on this machine, without a server — a model
 file and inputs in, the certified-accuracy table and a results file out.
 
-Seeds are derived per input exactly as the service does (:func:`dsrs_core.sampling.seeds.sample_seed`
-of the run seed and the input's position), so a local run and a job with the same seed,
-inputs and parameters give the same counts.
+Seeds are derived per input exactly as the service does
+(:func:`dsrs_core.sampling.seeds.sample_seed` of the run seed and the input's position), so a
+local run and a job with the same seed, inputs and parameters give the same counts.
 """
 
 from __future__ import annotations
@@ -113,8 +113,18 @@ def certify_local(
     if output is not None and output.suffix.lower() not in (".csv", ".jsonl"):
         raise typer.BadParameter("--output must end in .csv or .jsonl")
     config = _config(
-        family, sigma, k, q_sigma, parse_threshold(q_threshold), n_selection, n, alpha,
-        batch_size, radius_method, radius_unit, search_mode,
+        family,
+        sigma,
+        k,
+        q_sigma,
+        parse_threshold(q_threshold),
+        n_selection,
+        n,
+        alpha,
+        batch_size,
+        radius_method,
+        radius_unit,
+        search_mode,
         _sequential(target_radius, radius_tolerance, first_look),
     )
     arrays, labels = _inputs(inputs, dataset, split)
@@ -175,7 +185,18 @@ def _print_forward_passes(samples: list[SampleOut], config: Any, mode: str) -> N
 
 
 def _config(
-    family, sigma, k, q_sigma, q_threshold, n_selection, n, alpha, batch_size, method, unit, mode,
+    family,
+    sigma,
+    k,
+    q_sigma,
+    q_threshold,
+    n_selection,
+    n,
+    alpha,
+    batch_size,
+    method,
+    unit,
+    mode,
     sequential=None,
 ):  # type: ignore[no-untyped-def]
     """The engine config of these options, through the same typed parameters as a job."""
@@ -255,8 +276,12 @@ def _certify(
 
     samples = []
     with Progress(
-        TextColumn("certifying"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-        console=Console(stderr=True), transient=True,
+        TextColumn("certifying"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
     ) as progress:
         task = progress.add_task("certify", total=len(chosen))
         for position, index in enumerate(chosen):

@@ -117,12 +117,21 @@ def compare(
         from dsrs_cli.tables.job_comparison import comparison_rows
 
         with open_client(ctx) as dsrs:
-            comparison = dsrs.compare(jobs or (), radii=at, confidence=confidence, name=name,
-                                      tags=tag, inputs=inputs.value)
+            comparison = dsrs.compare(
+                jobs or (),
+                radii=at,
+                confidence=confidence,
+                name=name,
+                tags=tag,
+                inputs=inputs.value,
+            )
         for job in comparison.jobs:
             if job.status != "succeeded":
-                typer.secho(plain(f"note: job {job.job_id} is {job.status}; its stored rows are used"),
-                            fg=typer.colors.YELLOW, err=True)
+                typer.secho(
+                    plain(f"note: job {job.job_id} is {job.status}; its stored rows are used"),
+                    fg=typer.colors.YELLOW,
+                    err=True,
+                )
         if plot is not None:
             from dsrs_cli.plots.comparison import plot_comparison
 

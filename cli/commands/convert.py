@@ -53,10 +53,12 @@ def convert(
             }
         )
         return
-    typer.echo(f"wrote {result.output} (architecture {result.architecture}"
-               + (f", from {result.source_architecture}" if result.source_architecture else "")
-               + (f", stripped {result.stripped_prefix!r}" if result.stripped_prefix else "")
-               + ")")
+    typer.echo(
+        f"wrote {result.output} (architecture {result.architecture}"
+        + (f", from {result.source_architecture}" if result.source_architecture else "")
+        + (f", stripped {result.stripped_prefix!r}" if result.stripped_prefix else "")
+        + ")"
+    )
     if result.ignored_entries:
         typer.echo(f"not converted: {', '.join(result.ignored_entries)}")
     upload = f"dsrs models upload {result.output} --arch {result.architecture}"

@@ -108,7 +108,11 @@ def export(
         )
     target = output or default_output(job_id, fmt)
     written = write_export(
-        fmt, samples, job.parameters, target, certificate=certificate,
+        fmt,
+        samples,
+        job.parameters,
+        target,
+        certificate=certificate,
         model_name=model_name or "model",
     )
     for path in written:

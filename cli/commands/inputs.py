@@ -114,8 +114,13 @@ def _image_folder_upload(
 
     try:
         images = read_image_folder(
-            path, layout=layout, split=split, resize=resize, crop=crop,  # type: ignore[arg-type]
-            grayscale=grayscale, limit=limit,
+            path,
+            layout=layout,
+            split=split,
+            resize=resize,
+            crop=crop,  # type: ignore[arg-type]
+            grayscale=grayscale,
+            limit=limit,
         )
     except ImageFolderError as error:
         typer.secho(f"error: {error}", fg=typer.colors.RED, err=True)

@@ -58,8 +58,11 @@ def plan(
     from dsrs_core.evaluation.budget_plan import EQUAL_BUDGET_PLAN_BASELINE, NP_PLAN_BASELINE
     from dsrs_core.evaluation.job_config import budget_plan
 
-    given = [name for name, v in (("--dimension", dimension), ("--dataset", dataset),
-                                  ("--model", model)) if v is not None]
+    given = [
+        name
+        for name, v in (("--dimension", dimension), ("--dataset", dataset), ("--model", model))
+        if v is not None
+    ]
     if len(given) != 1:
         raise typer.BadParameter("give exactly one of --dimension, --dataset or --model")
     if dataset is not None:
@@ -73,8 +76,15 @@ def plan(
             dimension = prod(dsrs.get_model(model).input_shape)
     assert dimension is not None
     parameters = plan_parameters(
-        family=family, sigma=sigma, k=k, n=n, alpha=alpha, n_selection=n_selection,
-        q_sigma=q_sigma, q_threshold=parse_threshold(q_threshold), radius_unit=radius_unit,
+        family=family,
+        sigma=sigma,
+        k=k,
+        n=n,
+        alpha=alpha,
+        n_selection=n_selection,
+        q_sigma=q_sigma,
+        q_threshold=parse_threshold(q_threshold),
+        radius_unit=radius_unit,
         search_mode=search_mode,
     )
     try:
@@ -84,8 +94,10 @@ def plan(
     if client_options(ctx).json_output:
         print_json(PlanOut.model_validate(result))
         return
-    typer.echo(f"d = {dimension}, N = {n}, alpha = {alpha:g}, P = {family} sigma {sigma:g}"
-               + (f" k {k}" if k else ""))
+    typer.echo(
+        f"d = {dimension}, N = {n}, alpha = {alpha:g}, P = {family} sigma {sigma:g}"
+        + (f" k {k}" if k else "")
+    )
     typer.echo(
         f"NP   best-case pL {result.best_p_lower:.6f}  max radius {result.np_max_radius:.4f}"
         f"  ({NP_PLAN_BASELINE})"

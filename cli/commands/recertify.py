@@ -54,8 +54,13 @@ def recertify(
         job_id = resolve_id(dsrs, "job", job_id)
         try:
             result = recertify_job(
-                dsrs, job_id, alpha=alpha, method=radius_method, unit=radius_unit,
-                tolerance=radius_tolerance, mode=search_mode,
+                dsrs,
+                job_id,
+                alpha=alpha,
+                method=radius_method,
+                unit=radius_unit,
+                tolerance=radius_tolerance,
+                mode=search_mode,
             )
         except (InvalidParameterError, ValidationError) as error:
             raise typer.BadParameter(str(error)) from None
@@ -70,7 +75,11 @@ def recertify(
     if output is not None:
         with reporting_errors():
             written = write_export(
-                fmt, result.samples, result.parameters, output, certificate=Certificate.auto,
+                fmt,
+                result.samples,
+                result.parameters,
+                output,
+                certificate=Certificate.auto,
                 model_name=result.job.model_id,
             )
     if client_options(ctx).json_output:

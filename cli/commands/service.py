@@ -42,7 +42,10 @@ def serve(
     logging.getLogger("dsrs").addHandler(handler)
     logging.getLogger("dsrs").setLevel(logging.INFO)
     uvicorn.run(
-        "dsrs_api.app:create_app", factory=True, host=host, port=port,
+        "dsrs_api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
         **uvicorn_options(settings),
     )
 

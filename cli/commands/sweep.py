@@ -71,12 +71,16 @@ def sweep(
         finals = watch_jobs(
             dsrs, [j.id for j in jobs], labels=labels, poll_interval=interval, timeout=timeout
         )
-        done = [(label, job) for label, job in zip(labels, finals, strict=True)
-                if job.status == "succeeded"]
+        done = [
+            (label, job)
+            for label, job in zip(labels, finals, strict=True)
+            if job.status == "succeeded"
+        ]
         tables, curves = _summaries(dsrs, done, table_radii)
         rows, notes = _comparison_rows(dsrs, done, tables)
-    failed = [(label, job) for label, job in zip(labels, finals, strict=True)
-              if job.status != "succeeded"]
+    failed = [
+        (label, job) for label, job in zip(labels, finals, strict=True) if job.status != "succeeded"
+    ]
     plot_path = plot or Path(f"{file.stem}-sweep.png")
     ablation_path = None
     if curves:
@@ -112,8 +116,11 @@ def sweep(
             ids = " ".join(job.id for _, job in done)
             typer.echo(f"other formats: dsrs compare {ids} --format markdown|latex|csv")
         for label, job in failed:
-            typer.secho(plain(f"{label}: job {job.id} {job.status}: {job.error or ''}"),
-                        fg=typer.colors.RED, err=True)
+            typer.secho(
+                plain(f"{label}: job {job.id} {job.status}: {job.error or ''}"),
+                fg=typer.colors.RED,
+                err=True,
+            )
     if failed:
         raise typer.Exit(1)
 
@@ -137,8 +144,9 @@ def _summaries(dsrs, done, table_radii):  # type: ignore[no-untyped-def]
     if not done:
         return [], []
     defaults = [dsrs.summary(job.id) for _, job in done]
-    largest = max(s.certified_accuracy[-1].radius if s.certified_accuracy else 0.0
-                  for s in defaults)
+    largest = max(
+        s.certified_accuracy[-1].radius if s.certified_accuracy else 0.0 for s in defaults
+    )
     radii = table_radii or paper_table_radii(largest)
     tables = [dsrs.summary(job.id, radii=radii) for _, job in done]
     top = max(largest + TABLE_RADIUS_STEP, max(radii))

@@ -101,8 +101,14 @@ def write_dsrs_tree(
         alpha = float(parameters.alpha)
         pooled = SamplingFile(family, k, sigma, str(2 * parameters.n), _name(alpha), None)
         intervals = [
-            (s.dataset_index, *clopper_pearson(s.p_count + (s.baseline_extra_count or 0),
-                                               s.p_n + (s.baseline_extra_n or 0), alpha))
+            (
+                s.dataset_index,
+                *clopper_pearson(
+                    s.p_count + (s.baseline_extra_count or 0),
+                    s.p_n + (s.baseline_extra_n or 0),
+                    alpha,
+                ),
+            )
             for s in ordered
         ]
         equal_sampling = write_sampling(sampling, pooled, sigma, intervals)
@@ -111,6 +117,12 @@ def write_dsrs_tree(
         write_orig_radius(orig, equal_name, equal_radii, seconds)
         equal_orig = orig / equal_name
     return DsrsFileSet(
-        p_path, orig / orig_name, orig / f"time-{orig_name}", q_path, new / new_name,
-        new / f"time-{new_name}", equal_sampling, equal_orig,
+        p_path,
+        orig / orig_name,
+        orig / f"time-{orig_name}",
+        q_path,
+        new / new_name,
+        new / f"time-{new_name}",
+        equal_sampling,
+        equal_orig,
     )

@@ -68,8 +68,9 @@ def plot_comparison(
     from matplotlib.lines import Line2D
 
     colours = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
-    with matplotlib.rc_context({"font.size": 8, "axes.titlesize": 8, "legend.fontsize": 7,
-                                "svg.fonttype": "none"}):
+    with matplotlib.rc_context(
+        {"font.size": 8, "axes.titlesize": 8, "legend.fontsize": 7, "svg.fonttype": "none"}
+    ):
         height = 2.4 + 0.16 * len(comparison.jobs)
         figure = Figure(figsize=(COLUMN_WIDTH_IN, height), layout="constrained")
         axes = figure.subplots()
@@ -80,9 +81,18 @@ def plot_comparison(
                 style, name = certificate_style(certificate)
                 styles_used.setdefault(name, style)
                 zorder, width, opacity = LAYERS.get(style, NP_LAYER)
-                axes.step(comparison.curve_radii, certificate.curve, style, where="pre",
-                          color=colour, linewidth=width, alpha=opacity, zorder=zorder,
-                          marker="." if markers else None, markersize=3)
+                axes.step(
+                    comparison.curve_radii,
+                    certificate.curve,
+                    style,
+                    where="pre",
+                    color=colour,
+                    linewidth=width,
+                    alpha=opacity,
+                    zorder=zorder,
+                    marker="." if markers else None,
+                    markersize=3,
+                )
         axes.set_xlabel("$\\ell_2$ radius")
         axes.set_ylabel("certified accuracy")
         axes.set_ylim(0.0, 1.02)
@@ -93,11 +103,21 @@ def plot_comparison(
         handles = [
             Line2D([], [], color=colours[i % len(colours)], linewidth=2.0)
             for i in range(len(comparison.jobs))
-        ] + [Line2D([], [], color="0.2", linestyle=style, linewidth=LAYERS.get(style, NP_LAYER)[1],
-                    alpha=LAYERS.get(style, NP_LAYER)[2]) for style in styles_used.values()]
+        ] + [
+            Line2D(
+                [],
+                [],
+                color="0.2",
+                linestyle=style,
+                linewidth=LAYERS.get(style, NP_LAYER)[1],
+                alpha=LAYERS.get(style, NP_LAYER)[2],
+            )
+            for style in styles_used.values()
+        ]
         labels = [job.label for job in comparison.jobs] + list(styles_used)
-        figure.legend(handles, labels, loc="outside lower center", ncols=2, frameon=False,
-                      handlelength=2.4)
+        figure.legend(
+            handles, labels, loc="outside lower center", ncols=2, frameon=False, handlelength=2.4
+        )
         buffer = io.BytesIO()
         figure.savefig(buffer, format=fmt, dpi=300, bbox_inches="tight")
     return buffer.getvalue()

@@ -57,31 +57,50 @@ def _series(summary: Summary) -> list[tuple[str, float | None, Interval | None, 
     found = [("same-run", summary.acr_np, summary.acr_np_interval, [r.np for r in rows])]
     if summary.acr_np_equal_budget is not None:
         key = summary.baseline if summary.baseline in CERTIFICATE_STYLES else "equal-budget"
-        found.append((key, summary.acr_np_equal_budget, summary.acr_np_equal_budget_interval,
-                      [r.np_equal_budget or 0.0 for r in rows]))
+        found.append(
+            (
+                key,
+                summary.acr_np_equal_budget,
+                summary.acr_np_equal_budget_interval,
+                [r.np_equal_budget or 0.0 for r in rows],
+            )
+        )
     if summary.acr_dsrs is not None:
-        found.append(("dsrs", summary.acr_dsrs, summary.acr_dsrs_interval,
-                      [r.dsrs or 0.0 for r in rows]))
+        found.append(
+            ("dsrs", summary.acr_dsrs, summary.acr_dsrs_interval, [r.dsrs or 0.0 for r in rows])
+        )
     return found
 
 
-def _legend(figure, labels: Sequence[str], colours: Sequence[str], keys: Sequence[str],
-            markers: bool) -> None:  # type: ignore[no-untyped-def]
+def _legend(
+    figure, labels: Sequence[str], colours: Sequence[str], keys: Sequence[str], markers: bool
+) -> None:  # type: ignore[no-untyped-def]
     """Below the axes: each configuration once (its colour), each certificate once (its
     line style, and marker when the lines have them)."""
     from matplotlib.lines import Line2D
 
-    handles = [Line2D([], [], color=colours[i % len(colours)], linewidth=2.0)
-               for i in range(len(labels))]
+    handles = [
+        Line2D([], [], color=colours[i % len(colours)], linewidth=2.0) for i in range(len(labels))
+    ]
     for key in keys:
         style = CERTIFICATE_STYLES[key][0]
         _, width, opacity = LAYERS.get(style, NP_LAYER) if not markers else (0, 1.2, 1.0)
-        handles.append(Line2D([], [], color="0.2", linestyle=style, linewidth=width,
-                              alpha=opacity, marker=ABLATION_MARKERS[key] if markers else None,
-                              markersize=4))
+        handles.append(
+            Line2D(
+                [],
+                [],
+                color="0.2",
+                linestyle=style,
+                linewidth=width,
+                alpha=opacity,
+                marker=ABLATION_MARKERS[key] if markers else None,
+                markersize=4,
+            )
+        )
     names = list(labels) + [CERTIFICATE_STYLES[key][1] for key in keys]
-    figure.legend(handles, names, loc="outside lower center", ncols=2, frameon=False,
-                  handlelength=2.6)
+    figure.legend(
+        handles, names, loc="outside lower center", ncols=2, frameon=False, handlelength=2.6
+    )
 
 
 def plot_sweep(curves: Sequence[tuple[str, Summary]], path: Path, title: str) -> Path:
@@ -99,8 +118,16 @@ def plot_sweep(curves: Sequence[tuple[str, Summary]], path: Path, title: str) ->
                 keys += [key] if key not in keys else []
                 style = CERTIFICATE_STYLES[key][0]
                 zorder, width, opacity = LAYERS.get(style, NP_LAYER)
-                axes.step(radii, accuracy, style, where="pre", color=colours[i % len(colours)],
-                          linewidth=width, alpha=opacity, zorder=zorder)
+                axes.step(
+                    radii,
+                    accuracy,
+                    style,
+                    where="pre",
+                    color=colours[i % len(colours)],
+                    linewidth=width,
+                    alpha=opacity,
+                    zorder=zorder,
+                )
         axes.set_xlabel("$\\ell_2$ radius")
         axes.set_ylabel("certified accuracy")
         axes.set_ylim(0.0, 1.02)
@@ -147,7 +174,10 @@ def plot_ablation(
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     with plt.rc_context(FONT):
         figure, all_axes = plt.subplots(
-            1, len(names), figsize=(COLUMN_WIDTH_IN * len(names), 2.9), squeeze=False,
+            1,
+            len(names),
+            figsize=(COLUMN_WIDTH_IN * len(names), 2.9),
+            squeeze=False,
             layout="constrained",
         )
         groups_seen: list[str] = []
@@ -169,14 +199,26 @@ def plot_ablation(
                     keys += [key] if key not in keys else []
                     xs = [_dodged(x, j, xs_all, log=name == "n") for x, _ in members]
                     acr = [one[j][1] for one in series]
-                    low = [a - (one[j][2].lower if one[j][2] and one[j][2].lower is not None
-                                else a) for a, one in zip(acr, series, strict=True)]
-                    high = [(one[j][2].upper if one[j][2] and one[j][2].upper is not None
-                             else a) - a for a, one in zip(acr, series, strict=True)]
-                    axes.errorbar(xs, acr, yerr=[low, high], color=colour,
-                                  linestyle=CERTIFICATE_STYLES[key][0],
-                                  marker=ABLATION_MARKERS[key], markersize=4, linewidth=1.2,
-                                  elinewidth=0.8, capsize=2.5)
+                    low = [
+                        a - (one[j][2].lower if one[j][2] and one[j][2].lower is not None else a)
+                        for a, one in zip(acr, series, strict=True)
+                    ]
+                    high = [
+                        (one[j][2].upper if one[j][2] and one[j][2].upper is not None else a) - a
+                        for a, one in zip(acr, series, strict=True)
+                    ]
+                    axes.errorbar(
+                        xs,
+                        acr,
+                        yerr=[low, high],
+                        color=colour,
+                        linestyle=CERTIFICATE_STYLES[key][0],
+                        marker=ABLATION_MARKERS[key],
+                        markersize=4,
+                        linewidth=1.2,
+                        elinewidth=0.8,
+                        capsize=2.5,
+                    )
             if name == "n":
                 axes.set_xscale("log")
             axes.set_xlabel(name)

@@ -107,8 +107,9 @@ def _model_comparison(
             None,
         )
         if equal is not None:
-            doubled = SamplingFile(run.dist, run.k, run.sigma, str(2 * int(run.n)),
-                                   str(2 * float(run.alpha)), None)
+            doubled = SamplingFile(
+                run.dist, run.k, run.sigma, str(2 * int(run.n)), str(2 * float(run.alpha)), None
+            )
             methods.append((f"NP, equal budget ({_budget(doubled)})", equal))
         methods.append((f"NP, same run ({_budget(run)})", same_run))
         for new_file, new in news:

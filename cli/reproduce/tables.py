@@ -16,5 +16,9 @@ def print_table(console, model: str, arrays: list[tuple[str, list[float]]]) -> N
         return
     at = table_radii([radii for _, radii in arrays])
     rows = [comparison_row(model, name, radii, at) for name, radii in arrays]
-    console.print(render_table(rows, TableFormat.text, f"{model}: certified accuracy (%) and ACR"),
-                  end="", highlight=False, markup=False)
+    console.print(
+        render_table(rows, TableFormat.text, f"{model}: certified accuracy (%) and ACR"),
+        end="",
+        highlight=False,
+        markup=False,
+    )

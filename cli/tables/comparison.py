@@ -197,9 +197,11 @@ def _render_text(rows: Sequence[ComparisonRow], title: str, notes: Sequence[str]
         for (_, value, interval), bold in zip(_cells(row, benign), flags, strict=True):
             text = f"{value}\n[dim]{interval}[/]" if interval else value
             cells.append(f"[bold]{text}[/]" if bold else text)
-        table.add_row(markup(row.configuration) if row.configuration != previous else "",
-                      markup(row.method),
-                      *cells)
+        table.add_row(
+            markup(row.configuration) if row.configuration != previous else "",
+            markup(row.method),
+            *cells,
+        )
         previous = row.configuration
     widest = max(len(row.configuration) + len(row.method) for row in rows)
     buffer = io.StringIO()

@@ -128,8 +128,9 @@ def dense_split_rule(
 ) -> QuadratureRule | None:
     """:func:`dense_rule` with one more cell edge at the kink ``t_break`` (for the searches:
     the far masses of a sigma pair have a kink where ``Λ`` changes sign, docs/math.md §4.4);
-    ``None`` when the kink lies outside the support. Unlike :func:`dsrs_core.numerics.fixed_quadrature.
-    split_rule` (Gauss–Laguerre pieces) it also serves shapes below :data:`SMALL_SHAPE`."""
+    ``None`` when the kink lies outside the support. Unlike
+    :func:`dsrs_core.numerics.fixed_quadrature.split_rule` (Gauss–Laguerre pieces) it also
+    serves shapes below :data:`SMALL_SHAPE`."""
     u_min, u_max = _support(a)
     u_break = sqrt(max(t_break, 0.0))
     if not u_min < u_break < u_max:

@@ -644,7 +644,9 @@ def _check_sigma(
     if not converged:
         # The Newton on the equalities stalled: maximise (D) itself, from the corner's
         # last iterate or a single-constraint solution (on the orthant's edge).
-        in_orthant = [lam for lam in fallback if all(s * x >= 0.0 for s, x in zip(signs, lam, strict=True))]
+        in_orthant = [
+            lam for lam in fallback if all(s * x >= 0.0 for s, x in zip(signs, lam, strict=True))
+        ]
         starts = [corner, *in_orthant]
         candidates.insert(0, engine.ascent(r, targets, signs, starts, n))
     return _finish(engine, r, iv, candidates + fallback, n, case, details=details)

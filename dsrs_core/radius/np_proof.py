@@ -269,7 +269,12 @@ def prove_np_radius(
         return NPProof("verified", radius, nan, nan, 0, 0.0, "radius 0: nothing to prove")
     if noise.d > PROOF_DIMENSION_LIMIT:
         return NPProof(
-            "verified", radius, nan, nan, 0, 0.0,
+            "verified",
+            radius,
+            nan,
+            nan,
+            0,
+            0.0,
             f"proof mode covers d <= {PROOF_DIMENSION_LIMIT}",
         )
     lam = exp(-kappa)
@@ -289,6 +294,11 @@ def prove_np_radius(
         if upper < 0.5:
             break  # this multiplier cannot prove any radius above 1/2 here
     return NPProof(
-        "verified", radius, lower, upper, cells, time.process_time() - started,
+        "verified",
+        radius,
+        lower,
+        upper,
+        cells,
+        time.process_time() - started,
         "no enclosure above 1/2: the radius is verified, not proven",
     )

@@ -138,14 +138,24 @@ class DrawStream:
     def predictions(self, segments: Sequence[_Segment]) -> torch.Tensor:
         """Every prediction ``(Σ n,)``, in segment order."""
         return _run_phase(
-            self.classifier, self.inputs, segments, None, self.generator, self.batch_size,
+            self.classifier,
+            self.inputs,
+            segments,
+            None,
+            self.generator,
+            self.batch_size,
             self.buffer,
         )
 
     def agreement(self, segments: Sequence[_Segment], labels: torch.Tensor) -> list[int]:
         """Per input, how many of its draws the classifier gave its label."""
         return _run_phase(
-            self.classifier, self.inputs, segments, labels, self.generator, self.batch_size,
+            self.classifier,
+            self.inputs,
+            segments,
+            labels,
+            self.generator,
+            self.batch_size,
             self.buffer,
         ).tolist()
 

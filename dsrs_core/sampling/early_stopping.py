@@ -1,8 +1,8 @@
 """Sequential sampling with sound early stopping (docs/sequential.md).
 
 Each input's P run (and, for DSRS, its Q run) draws in growing batches up to the looks of a
-:class:`dsrs_core.sampling.looks.LookSchedule`; after each look the run's Clopper–Pearson interval at
-that look's share of alpha is recomputed and a stopping rule decides whether to go on:
+:class:`dsrs_core.sampling.looks.LookSchedule`; after each look the run's Clopper–Pearson interval
+at that look's share of alpha is recomputed and a stopping rule decides whether to go on:
 
 * target-radius form (``SequentialSpec.target_radii``): stop once the input is certified at
   every target radius, or once some target it has not reached cannot be reached even if

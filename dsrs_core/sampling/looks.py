@@ -155,8 +155,8 @@ def _run_schedule(budget: int, alpha: float, spec: SequentialSpec | None) -> Loo
 def run_schedules(config: CertificationConfig) -> tuple[LookSchedule, LookSchedule | None]:
     """The looks of the P run and (DSRS) of the Q run of a configuration.
 
-    The runs' alphas are :func:`dsrs_core.sampling.confidence.split_alpha`'s; a configuration without
-    ``sequential`` is the fixed-N schedule (one look at ``n`` with the whole share).
+    The runs' alphas are :func:`dsrs_core.sampling.confidence.split_alpha`'s; a configuration
+    without ``sequential`` is the fixed-N schedule (one look at ``n`` with the whole share).
     """
     alpha_p, alpha_q = split_alpha(config.alpha, config.q is not None)
     p_schedule = _run_schedule(config.n, alpha_p, config.sequential)

@@ -1,7 +1,7 @@
 """The torch side of sequential sampling: a draw callback over the exact noise samplers.
 
-:func:`dsrs_core.sampling.early_stopping.draw_counts_sequential` decides, look by look, how many more
-draws each input needs; :func:`sequential_draw` makes them. Each input has one generator for
+:func:`dsrs_core.sampling.early_stopping.draw_counts_sequential` decides, look by look, how many
+more draws each input needs; :func:`sequential_draw` makes them. Each input has one generator for
 its P run and another for its second (Q) run, both derived from its seed, so its draws do
 not depend on which other inputs are still running. With a ``batch_size`` that divides the
 look sizes, a sequential run's draws are exactly the first draws of the fixed-N run with

@@ -79,8 +79,10 @@ def test_forward_pass_quotas_answer_429_with_the_numbers(
     assert first.status_code == 202, first.text
     second = client.post("/v1/jobs", json=job(model_id, 8))
     assert second.status_code == 429, second.text
-    assert "may still cost 800 forward passes; this job's 800 more would pass the quota of " \
+    assert (
+        "may still cost 800 forward passes; this job's 800 more would pass the quota of "
         "1,500 in flight" in second.json()["detail"]
+    )
     fits = client.post("/v1/jobs", json=job(model_id, 7))
     assert fits.status_code == 202, fits.text
     # A cancelled job holds nothing.
@@ -116,8 +118,15 @@ def test_plan_leaves_out_a_sequential_prediction_over_its_cpu_budget(
     from dsrs_api.background_server import running_server
     from dsrs_settings import Settings
 
-    query = {"family": "general-gaussian", "sigma": 0.5, "k": 380, "n": 2**31 - 1,
-             "q_sigma": 0.4, "dimension": 784, "target_radius": 2.0}
+    query = {
+        "family": "general-gaussian",
+        "sigma": 0.5,
+        "k": 380,
+        "n": 2**31 - 1,
+        "q_sigma": 0.4,
+        "dimension": 784,
+        "target_radius": 2.0,
+    }
     settings = Settings(storage_dir=tmp_path_factory.mktemp("plan") / "var")
     with (
         running_server(create_app(settings, dispatcher=IdleDispatcher())) as base_url,

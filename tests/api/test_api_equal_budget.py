@@ -21,8 +21,11 @@ RADII = [0.0, 0.1, 0.2, 0.3]
 
 @pytest.fixture(scope="module")
 def equal_budget_job(api_client: httpx.Client, demo_model: dict) -> dict[str, Any]:
-    body = job_body(demo_model["id"], baseline="equal-budget",
-                    noise={"family": "general-gaussian", "sigma": 0.25, "k": 20})
+    body = job_body(
+        demo_model["id"],
+        baseline="equal-budget",
+        noise={"family": "general-gaussian", "sigma": 0.25, "k": 20},
+    )
     response = api_client.post("/v1/jobs", json=body)
     assert response.status_code == 202, response.text
     job = wait(api_client, response.json()["id"])
@@ -41,8 +44,11 @@ def test_summary_equals_the_stored_rows(api_client: httpx.Client, equal_budget_j
     counted = []
     for row in rows:
         # the stored baseline is NP of the pooled counts at the full alpha (recomputed here)
-        p_lower = clopper_pearson(row["p_count"] + row["baseline_extra_count"],
-                                  row["p_n"] + row["baseline_extra_n"], 0.001)[0]
+        p_lower = clopper_pearson(
+            row["p_count"] + row["baseline_extra_count"],
+            row["p_n"] + row["baseline_extra_n"],
+            0.001,
+        )[0]
         assert row["baseline_p_lower"] == p_lower
         assert row["baseline_np_radius"] == np_radius(noise, p_lower).radius
         counted.append(row["baseline_np_radius"] if p_lower > 0.5 else -1.0)
@@ -69,7 +75,10 @@ def test_comparison_lists_both_np_baselines(api_client: httpx.Client, equal_budg
     ).json()
     certificates = comparison["jobs"][0]["certificates"]
     assert [(c["kind"], c["baseline"]) for c in certificates] == [
-        ("np", "same-run"), ("np", "equal-budget"), ("dsrs", None)]
+        ("np", "same-run"),
+        ("np", "equal-budget"),
+        ("dsrs", None),
+    ]
     assert certificates[1]["name"] == "NP, equal budget (N=400, α=0.001)"
     summary = api_client.get(
         f"/v1/jobs/{equal_budget_job['id']}/summary", params={"radii": 0.1}
@@ -84,8 +93,10 @@ def test_comparison_lists_both_np_baselines(api_client: httpx.Client, equal_budg
 def test_without_the_option_the_gain_is_against_the_same_run(
     api_client: httpx.Client, demo_model: dict
 ) -> None:
-    response = api_client.post("/v1/jobs", json=job_body(demo_model["id"], inputs={
-        "dataset": "digits", "split": "test", "stop": 3}))
+    response = api_client.post(
+        "/v1/jobs",
+        json=job_body(demo_model["id"], inputs={"dataset": "digits", "split": "test", "stop": 3}),
+    )
     job = wait(api_client, response.json()["id"])
     summary = api_client.get(f"/v1/jobs/{job['id']}/summary").json()
     assert summary["baseline"] == "same-run" and summary["acr_np_equal_budget"] is None
@@ -113,9 +124,13 @@ def test_summary_refuses_non_finite_radii(api_client: httpx.Client, equal_budget
 
 @pytest.fixture(scope="module")
 def sequential_baseline_job(api_client: httpx.Client, demo_model: dict) -> dict[str, Any]:
-    body = job_body(demo_model["id"], baseline="sequential-np", n=400,
-                    noise={"family": "general-gaussian", "sigma": 0.25, "k": 20},
-                    sequential={"tolerance": 0.05, "first_look": 100})
+    body = job_body(
+        demo_model["id"],
+        baseline="sequential-np",
+        n=400,
+        noise={"family": "general-gaussian", "sigma": 0.25, "k": 20},
+        sequential={"tolerance": 0.05, "first_look": 100},
+    )
     response = api_client.post("/v1/jobs", json=body)
     assert response.status_code == 202, response.text
     job = wait(api_client, response.json()["id"])
@@ -141,8 +156,12 @@ def test_sequential_baseline_is_its_own_sequential_np_run(
     rows = api_client.get(f"/v1/jobs/{job_id}/results").json()["items"]
     noise = make_noise("general-gaussian", 64, 0.25, 20)
     for row in rows:
-        counts = SampleCounts(row["counted_label"], row["baseline_extra_count"],
-                              row["baseline_extra_n"], p_look=row["baseline_look"])
+        counts = SampleCounts(
+            row["counted_label"],
+            row["baseline_extra_count"],
+            row["baseline_extra_n"],
+            p_look=row["baseline_look"],
+        )
         (p_lower, _), _ = count_intervals(counts, baseline_config)
         assert row["baseline_p_lower"] == p_lower
         assert row["baseline_np_radius"] == np_radius(noise, p_lower).radius
@@ -159,7 +178,10 @@ def test_sequential_baseline_is_its_own_sequential_np_run(
     comparison = api_client.get("/v1/compare", params={"job_id": job_id, "radii": 0.1}).json()
     certificates = comparison["jobs"][0]["certificates"]
     assert [(c["kind"], c["baseline"]) for c in certificates] == [
-        ("np", "same-run"), ("np", "sequential-np"), ("dsrs", None)]
+        ("np", "same-run"),
+        ("np", "sequential-np"),
+        ("dsrs", None),
+    ]
     assert certificates[1]["name"] == "NP, sequential same cost (N≤800, α=0.001)"
     assert certificates[1]["acr"]["value"] == summary["acr_np_equal_budget"]
 
@@ -169,6 +191,8 @@ def test_sequential_baseline_needs_a_sequential_dsrs_job(
 ) -> None:
     fixed = api_client.post("/v1/jobs", json=job_body(demo_model["id"], baseline="sequential-np"))
     assert fixed.status_code == 422 and "needs both q and sequential" in fixed.text
-    pooled = api_client.post("/v1/jobs", json=job_body(
-        demo_model["id"], baseline="equal-budget", sequential={"tolerance": 0.05}))
+    pooled = api_client.post(
+        "/v1/jobs",
+        json=job_body(demo_model["id"], baseline="equal-budget", sequential={"tolerance": 0.05}),
+    )
     assert pooled.status_code == 422 and "sequential-np" in pooled.text

@@ -118,8 +118,11 @@ def test_deletes_are_refused_while_a_job_needs_them_and_tenant_checked(
         assert job.json()["status"] == "queued"
 
         # Another tenant: none of it exists.
-        for path in (f"/v1/models/{model['id']}", f"/v1/inputs/{inputs['id']}",
-                     f"/v1/jobs/{job_id}"):
+        for path in (
+            f"/v1/models/{model['id']}",
+            f"/v1/inputs/{inputs['id']}",
+            f"/v1/jobs/{job_id}",
+        ):
             assert bob.delete(path).status_code == 404
 
         # In flight: all three refused, with what to do.
@@ -151,10 +154,15 @@ def test_a_model_file_shared_by_two_tenants_stays_until_the_last_one_deletes(
     service: tuple[str, Path], tenants: dict[str, str], demo_weights: bytes
 ) -> None:
     base_url, storage = service
-    upload = {"files": {"file": ("m.safetensors", demo_weights)},
-              "data": {"architecture": "digits-mlp", "name": "shared"}}
+    upload = {
+        "files": {"file": ("m.safetensors", demo_weights)},
+        "data": {"architecture": "digits-mlp", "name": "shared"},
+    }
     with client(base_url, tenants["alice"]) as alice, client(base_url, tenants["bob"]) as bob:
-        mine, theirs = alice.post("/v1/models", **upload).json(), bob.post("/v1/models", **upload).json()
+        mine, theirs = (
+            alice.post("/v1/models", **upload).json(),
+            bob.post("/v1/models", **upload).json(),
+        )
         files = list((storage / "models").iterdir())
         assert len(files) == 1
         assert alice.delete(f"/v1/models/{mine['id']}").status_code == 204

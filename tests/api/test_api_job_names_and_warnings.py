@@ -56,8 +56,13 @@ def test_q_wider_than_p_and_inputs_outside_the_unit_interval_are_warned(
     # Issue 21: the submission warns by the plan's rule, so both say the same.
     plan = api_client.get(
         "/v1/plan",
-        params={"model_id": demo_model["id"], "sigma": 0.25, "n": 50, "q_sigma": 0.25,
-                "n_selection": 10},
+        params={
+            "model_id": demo_model["id"],
+            "sigma": 0.25,
+            "n": 50,
+            "q_sigma": 0.25,
+            "n_selection": 10,
+        },
     )
     assert plan.json()["warnings"] == warnings
 

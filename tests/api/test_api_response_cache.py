@@ -164,12 +164,29 @@ def seed(session_factory: Any) -> dict[str, Any]:
 
 def sample(job_id: str, i: int) -> dict[str, Any]:
     return {
-        "job_id": job_id, "sample_index": i, "dataset_index": i, "label": i % 10,
-        "counted_label": i % 10, "prediction": i % 10, "selection_counts": None,
-        "p_count": 90 + i, "p_n": 100, "q_count": None, "q_n": None, "q_percentile": None,
-        "q_fallback": False, "seed": i, "alpha": 0.001, "p_lower": 0.8, "p_upper": 0.99,
-        "q_lower": None, "q_upper": None, "np_radius": 0.1 * i, "dsrs_radius": None,
-        "reason": "", "elapsed_s": 0.25,
+        "job_id": job_id,
+        "sample_index": i,
+        "dataset_index": i,
+        "label": i % 10,
+        "counted_label": i % 10,
+        "prediction": i % 10,
+        "selection_counts": None,
+        "p_count": 90 + i,
+        "p_n": 100,
+        "q_count": None,
+        "q_n": None,
+        "q_percentile": None,
+        "q_fallback": False,
+        "seed": i,
+        "alpha": 0.001,
+        "p_lower": 0.8,
+        "p_upper": 0.99,
+        "q_lower": None,
+        "q_upper": None,
+        "np_radius": 0.1 * i,
+        "dsrs_radius": None,
+        "reason": "",
+        "elapsed_s": 0.25,
     }
 
 
@@ -220,7 +237,9 @@ def test_a_succeeded_jobs_cached_answers_equal_the_uncached_ones(
     else:
         start = int(params.get("cursor", -1)) + 1
         items = page.json()["items"]
-        assert [r["sample_index"] for r in items] == list(range(start, min(start + params.get("limit", 100), 7)))
+        assert [r["sample_index"] for r in items] == list(
+            range(start, min(start + params.get("limit", 100), 7))
+        )
 
 
 def test_a_conditional_request_with_the_etag_gets_304(service: dict[str, Any]) -> None:
@@ -272,7 +291,9 @@ def test_a_running_jobs_answers_are_never_reused(service: dict[str, Any]) -> Non
         assert len(alice.get(f"/v1/jobs/{job}/results").json()["items"]) == 3
         # an unchanged live answer still revalidates to 304
         etag = alice.get(f"/v1/jobs/{job}/results").headers["etag"]
-        assert alice.get(f"/v1/jobs/{job}/results", headers={"If-None-Match": etag}).status_code == 304
+        assert (
+            alice.get(f"/v1/jobs/{job}/results", headers={"If-None-Match": etag}).status_code == 304
+        )
 
 
 def test_concurrent_requests_share_one_final_answer(service: dict[str, Any]) -> None:

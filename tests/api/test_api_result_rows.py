@@ -9,8 +9,18 @@ import httpx
 
 from tests.polling import wait_until
 
-COMPLETE = ("p_count", "q_count", "p_lower", "p_upper", "q_lower", "q_upper", "np_radius",
-            "dsrs_radius", "seed", "elapsed_s")
+COMPLETE = (
+    "p_count",
+    "q_count",
+    "p_lower",
+    "p_upper",
+    "q_lower",
+    "q_upper",
+    "np_radius",
+    "dsrs_radius",
+    "seed",
+    "elapsed_s",
+)
 
 
 def test_rows_appear_whole_while_the_job_runs(

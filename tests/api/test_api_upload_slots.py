@@ -63,8 +63,10 @@ def test_one_tenants_slow_uploads_do_not_hold_another_tenants(tmp_path: Path) ->
         assert other.status_code == 201, other.text
         still_checking = first.is_alive()
         first.join()
-        print(f"other tenant's 1 KB upload answered in {waited:.1f} s; slow upload still "
-              f"being checked then: {still_checking}")
+        print(
+            f"other tenant's 1 KB upload answered in {waited:.1f} s; slow upload still "
+            f"being checked then: {still_checking}"
+        )
         assert answers["slow"].status_code == 422, answers["slow"].text
         assert "within 20 s (DSRS_UPLOAD_PROBE_TIMEOUT_S)" in answers["slow"].json()["detail"]
         assert app.state.upload_slots.held(slow_tenant) == 0

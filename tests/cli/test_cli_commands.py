@@ -38,9 +38,23 @@ def test_every_command_has_help(run_cli, path: list[str]) -> None:
 
 def test_client_commands_are_registered() -> None:
     names = {" ".join(p) for p in all_command_paths()}
-    for expected in ("models upload", "models list", "models show", "jobs submit",
-                     "jobs list", "jobs show", "jobs watch", "jobs cancel", "jobs results",
-                     "sweep", "export", "recertify", "plan", "certify-local", "convert"):
+    for expected in (
+        "models upload",
+        "models list",
+        "models show",
+        "jobs submit",
+        "jobs list",
+        "jobs show",
+        "jobs watch",
+        "jobs cancel",
+        "jobs results",
+        "sweep",
+        "export",
+        "recertify",
+        "plan",
+        "certify-local",
+        "convert",
+    ):
         assert expected in names
 
 
@@ -52,8 +66,9 @@ def test_importing_the_cli_does_no_heavy_work() -> None:
         "'dsrs_models', 'dsrs_core') if m in sys.modules)\n"
         "assert not heavy, heavy\n"
     )
-    result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True,
-                            timeout=60, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", check], capture_output=True, text=True, timeout=60, check=False
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -74,8 +89,17 @@ def test_http_errors_show_the_detail(embedded_service, run_cli) -> None:
     missing = run_cli(embedded_service, "jobs", "show", unknown)
     assert missing.exit_code == 1
     assert "HTTP 404" in missing.stderr and unknown in missing.stderr
-    refused = run_cli(embedded_service, "jobs", "submit", "--model", unknown,
-                      "--dataset", "digits", "--sigma", "0.25")
+    refused = run_cli(
+        embedded_service,
+        "jobs",
+        "submit",
+        "--model",
+        unknown,
+        "--dataset",
+        "digits",
+        "--sigma",
+        "0.25",
+    )
     assert refused.exit_code == 1 and "HTTP 404" in refused.stderr
     # A shorter id is a prefix, resolved by the service among the caller's ids.
     prefix = run_cli(embedded_service, "jobs", "show", "no-such-job")
@@ -97,8 +121,9 @@ def test_api_key_option_and_environment_reach_the_client(monkeypatch: pytest.Mon
     monkeypatch.setattr("dsrs_cli.commands.models.open_client", fake_open)
     CliRunner().invoke(app, ["--api-key", "secret", "models", "list"])
     assert seen["options"].api_key == "secret"
-    CliRunner().invoke(app, ["models", "list"], env={"DSRS_API_KEY": "from-env",
-                                                     "DSRS_URL": "http://example:1"})
+    CliRunner().invoke(
+        app, ["models", "list"], env={"DSRS_API_KEY": "from-env", "DSRS_URL": "http://example:1"}
+    )
     assert seen["options"].api_key == "from-env" and seen["options"].url == "http://example:1"
 
 
@@ -106,8 +131,19 @@ def test_submit_validates_locally_before_sending(run_cli) -> None:
     result = run_cli(None, "jobs", "submit", "--model", "m", "--dataset", "digits")
     assert result.exit_code == 2
     assert "invalid job request: noise: Field required" in result.stderr
-    both = run_cli(None, "jobs", "submit", "--model", "m", "--dataset", "digits", "--sigma", "1",
-                   "--q-threshold", "y")
+    both = run_cli(
+        None,
+        "jobs",
+        "submit",
+        "--model",
+        "m",
+        "--dataset",
+        "digits",
+        "--sigma",
+        "1",
+        "--q-threshold",
+        "y",
+    )
     assert both.exit_code == 2 and "x or x+" in both.stderr
 
 
@@ -119,8 +155,17 @@ def test_submit_from_a_file_with_overrides_then_list_show_cancel(
         f"model_id: {embedded_model_id}\ninputs: {{dataset: digits, stop: 2}}\n"
         "noise: {family: gaussian, sigma: 0.5}\nn: 100\nn_selection: 10\nseed: 4\n"
     )
-    submitted = run_cli(embedded_service, "jobs", "submit", "-f", str(body), "--sigma", "0.25",
-                        "--watch", json_output=True)
+    submitted = run_cli(
+        embedded_service,
+        "jobs",
+        "submit",
+        "-f",
+        str(body),
+        "--sigma",
+        "0.25",
+        "--watch",
+        json_output=True,
+    )
     assert submitted.exit_code == 0, submitted.stderr
     job = json.loads(submitted.stdout)
     assert job["status"] == "succeeded"
@@ -138,14 +183,21 @@ def test_submit_from_a_file_with_overrides_then_list_show_cancel(
     assert json.loads(model.stdout)["architecture"] == "digits-mlp"
 
 
-def test_watch_exits_non_zero_for_a_cancelled_job(embedded_service, embedded_model_id: str,
-                                                  run_cli) -> None:
+def test_watch_exits_non_zero_for_a_cancelled_job(
+    embedded_service, embedded_model_id: str, run_cli
+) -> None:
     from dsrs_client.sync_client import DsrsClient
 
     with DsrsClient(embedded_service.url) as dsrs:
-        job = dsrs.submit_job({"model_id": embedded_model_id,
-                               "inputs": {"dataset": "digits", "stop": 300},
-                               "noise": {"sigma": 0.25}, "n": 2000, "seed": 1})
+        job = dsrs.submit_job(
+            {
+                "model_id": embedded_model_id,
+                "inputs": {"dataset": "digits", "stop": 300},
+                "noise": {"sigma": 0.25},
+                "n": 2000,
+                "seed": 1,
+            }
+        )
         assert dsrs.cancel_job(job.id).status == "cancelled"
     cancelled_again = run_cli(embedded_service, "jobs", "cancel", job.id, json_output=True)
     assert cancelled_again.exit_code == 1 and "already cancelled" in cancelled_again.stderr
@@ -158,10 +210,14 @@ def test_sweep_stops_at_a_refused_configuration_and_names_the_submitted_jobs(
     embedded_service, embedded_model_id: str, run_cli, tmp_path: Path
 ) -> None:
     sweep = tmp_path / "grid.json"
-    sweep.write_text(json.dumps({
-        "base": {"dataset": "digits", "stop": 1, "sigma": 0.25, "n": 50, "n_selection": 10},
-        "grid": {"model": [embedded_model_id, "no-such-model"]},
-    }))
+    sweep.write_text(
+        json.dumps(
+            {
+                "base": {"dataset": "digits", "stop": 1, "sigma": 0.25, "n": 50, "n_selection": 10},
+                "grid": {"model": [embedded_model_id, "no-such-model"]},
+            }
+        )
+    )
     result = run_cli(embedded_service, "sweep", str(sweep), "--plot", str(tmp_path / "p.png"))
     assert result.exit_code == 1
     assert "configuration model=no-such-" in result.stderr and "HTTP 404" in result.stderr

@@ -28,10 +28,31 @@ N = 200
 @pytest.fixture(scope="module")
 def finished_job(full_stack, full_stack_model_id: str, run_cli) -> str:
     submitted = run_cli(
-        full_stack, "jobs", "submit", "--model", full_stack_model_id, "--dataset", "digits",
-        "--stop", "5", "--family", "general-gaussian", "--sigma", "0.25", "--k", "20",
-        "--q-sigma", "0.2", "--n", str(N), "--n-selection", "20", "--batch-size", "400",
-        "--seed", "11",
+        full_stack,
+        "jobs",
+        "submit",
+        "--model",
+        full_stack_model_id,
+        "--dataset",
+        "digits",
+        "--stop",
+        "5",
+        "--family",
+        "general-gaussian",
+        "--sigma",
+        "0.25",
+        "--k",
+        "20",
+        "--q-sigma",
+        "0.2",
+        "--n",
+        str(N),
+        "--n-selection",
+        "20",
+        "--batch-size",
+        "400",
+        "--seed",
+        "11",
     )
     assert submitted.exit_code == 0, submitted.stderr
     job_id = submitted.stdout.strip()
@@ -48,8 +69,9 @@ def stored_rows(service, job_id: str) -> list:
         return dsrs.all_results(job_id)
 
 
-def test_upload_twice_gives_the_same_model(full_stack, run_cli, demo_weights: bytes,
-                                           full_stack_model_id: str, tmp_path: Path) -> None:
+def test_upload_twice_gives_the_same_model(
+    full_stack, run_cli, demo_weights: bytes, full_stack_model_id: str, tmp_path: Path
+) -> None:
     weights = tmp_path / "digits-demo.safetensors"
     weights.write_bytes(demo_weights)
     result = run_cli(full_stack, "models", "upload", str(weights), "--arch", "digits-mlp")
@@ -103,8 +125,17 @@ def test_original_dsrs_txt_export_matches_the_stored_rows(
     full_stack, run_cli, finished_job: str, tmp_path: Path
 ) -> None:
     root = tmp_path / "data"
-    result = run_cli(full_stack, "export", finished_job, "--format", "dsrs", "-o", str(root),
-                     "--model-name", "cohen-digits-20-0.25.pth")
+    result = run_cli(
+        full_stack,
+        "export",
+        finished_job,
+        "--format",
+        "dsrs",
+        "-o",
+        str(root),
+        "--model-name",
+        "cohen-digits-20-0.25.pth",
+    )
     assert result.exit_code == 0, result.stderr
     folder = "cohen-digits-20-0.25.pth"
     stem = f"general-gaussian-20-0.25-{N}-0.0005"
@@ -112,8 +143,13 @@ def test_original_dsrs_txt_export_matches_the_stored_rows(
 
     p_path = root / "sampling" / folder / f"{stem}.txt"
     header, p_bounds = read_sampling_header(p_path), read_sampling(p_path)
-    assert header == {"disttype": "general-gaussian", "k": "20", "std": "0.25", "N": str(N),
-                      "alpha": "0.0005"}
+    assert header == {
+        "disttype": "general-gaussian",
+        "k": "20",
+        "std": "0.25",
+        "N": str(N),
+        "alpha": "0.0005",
+    }
     assert p_bounds == {i: (s.p_lower, s.p_upper) for i, s in stored.items()}
     q_path = root / "sampling" / folder / f"general-gaussian-20-0.2-{N}-0.0005.txt"
     q_bounds = read_sampling(q_path)
@@ -151,8 +187,17 @@ def test_two_by_two_sweep_prints_its_table_and_writes_its_plot(
         "radii: [0.0, 0.25, 0.5]\n"
     )
     plot = tmp_path / "sweep.png"
-    result = run_cli(full_stack, "sweep", str(sweep), "--plot", str(plot), "--interval", "0.2",
-                     "--timeout", "150")
+    result = run_cli(
+        full_stack,
+        "sweep",
+        str(sweep),
+        "--plot",
+        str(plot),
+        "--interval",
+        "0.2",
+        "--timeout",
+        "150",
+    )
     assert result.exit_code == 0, result.stdout + result.stderr
     table = result.stdout
     for label in ("sigma=0.25 q_sigma_ratio=0.8 n=100", "sigma=0.5 q_sigma_ratio=0.8 n=200"):
@@ -161,8 +206,16 @@ def test_two_by_two_sweep_prints_its_table_and_writes_its_plot(
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert plot.stat().st_size > 10_000
 
-    as_json = run_cli(full_stack, "sweep", str(sweep), "--plot", str(tmp_path / "again.png"),
-                      "--interval", "0.2", json_output=True)
+    as_json = run_cli(
+        full_stack,
+        "sweep",
+        str(sweep),
+        "--plot",
+        str(tmp_path / "again.png"),
+        "--interval",
+        "0.2",
+        json_output=True,
+    )
     report = json.loads(as_json.stdout)
     assert len(report["configurations"]) == 4 and report["failed"] == []
     for entry in report["configurations"]:

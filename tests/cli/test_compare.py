@@ -74,8 +74,20 @@ def test_every_model_and_q_of_the_folder_by_default(run_cli):
 
 @needs_reference
 def test_markdown_and_latex_layouts(run_cli):
-    markdown = run_cli(None, "compare", "--published", str(REFERENCE), "--model", MODEL,
-                       "--q", "0.8", "--radii", CHECK_RADII, "--format", "markdown")
+    markdown = run_cli(
+        None,
+        "compare",
+        "--published",
+        str(REFERENCE),
+        "--model",
+        MODEL,
+        "--q",
+        "0.8",
+        "--radii",
+        CHECK_RADII,
+        "--format",
+        "markdown",
+    )
     assert markdown.exit_code == 0, markdown.stderr
     lines = markdown.stdout.splitlines()
     header = next(line for line in lines if line.startswith("| configuration"))
@@ -84,8 +96,20 @@ def test_markdown_and_latex_layouts(run_cli):
     assert "**81.5** (" in dsrs_line and "**1.6294** (" in dsrs_line  # best of its group
     assert "Clopper-Pearson" in markdown.stdout and "Student t" in markdown.stdout
 
-    latex = run_cli(None, "compare", "--published", str(REFERENCE), "--model", MODEL,
-                    "--q", "0.8", "--radii", CHECK_RADII, "--format", "latex")
+    latex = run_cli(
+        None,
+        "compare",
+        "--published",
+        str(REFERENCE),
+        "--model",
+        MODEL,
+        "--q",
+        "0.8",
+        "--radii",
+        CHECK_RADII,
+        "--format",
+        "latex",
+    )
     assert latex.exit_code == 0, latex.stderr
     assert r"\begin{tabular}{llrrrrr}" in latex.stdout and r"\toprule" in latex.stdout
     assert r"\textbf{81.5}\,{\scriptsize[" in latex.stdout
@@ -96,13 +120,35 @@ def test_markdown_and_latex_layouts(run_cli):
 @needs_reference
 def test_text_table_and_output_file(run_cli, tmp_path):
     out = tmp_path / "table.md"
-    result = run_cli(None, "compare", "--published", str(REFERENCE), "--model", MODEL,
-                     "--q", "0.8", "--format", "markdown", "-o", str(out))
+    result = run_cli(
+        None,
+        "compare",
+        "--published",
+        str(REFERENCE),
+        "--model",
+        MODEL,
+        "--q",
+        "0.8",
+        "--format",
+        "markdown",
+        "-o",
+        str(out),
+    )
     assert result.exit_code == 0, result.stderr
     header = next(line for line in out.read_text().splitlines() if line.startswith("| config"))
     assert "| 0.25 | 0.50 |" in header
-    text = run_cli(None, "compare", "--published", str(REFERENCE), "--model", MODEL,
-                   "--q", "0.8", "--radii", CHECK_RADII)
+    text = run_cli(
+        None,
+        "compare",
+        "--published",
+        str(REFERENCE),
+        "--model",
+        MODEL,
+        "--q",
+        "0.8",
+        "--radii",
+        CHECK_RADII,
+    )
     assert text.exit_code == 0, text.stderr
     assert "80.6" in text.stdout and "1.5496" in text.stdout and "–" in text.stdout
 
@@ -127,10 +173,32 @@ def test_bad_arguments_are_clear_errors(run_cli, args):
 
 
 def _submit(run_cli, service, model_id: str, *extra: str) -> dict:
-    submitted = run_cli(service, "jobs", "submit", "--model", model_id, "--dataset", "digits",
-                        "--stop", "6", "--family", "general-gaussian", "--sigma", "0.25",
-                        "--k", "20", "--n", "300", "--n-selection", "20", "--seed", "3",
-                        "--watch", *extra, json_output=True)
+    submitted = run_cli(
+        service,
+        "jobs",
+        "submit",
+        "--model",
+        model_id,
+        "--dataset",
+        "digits",
+        "--stop",
+        "6",
+        "--family",
+        "general-gaussian",
+        "--sigma",
+        "0.25",
+        "--k",
+        "20",
+        "--n",
+        "300",
+        "--n-selection",
+        "20",
+        "--seed",
+        "3",
+        "--watch",
+        *extra,
+        json_output=True,
+    )
     assert submitted.exit_code == 0, submitted.stderr
     job = json.loads(submitted.stdout)
     assert job["status"] == "succeeded", job
@@ -140,15 +208,34 @@ def _submit(run_cli, service, model_id: str, *extra: str) -> dict:
 def test_jobs_side_by_side_equal_their_summaries(
     embedded_service, embedded_model_id, run_cli, tmp_path
 ):
-    dsrs_job = _submit(run_cli, embedded_service, embedded_model_id, "--q-sigma", "0.2",
-                       "--baseline", "equal-budget")
+    dsrs_job = _submit(
+        run_cli,
+        embedded_service,
+        embedded_model_id,
+        "--q-sigma",
+        "0.2",
+        "--baseline",
+        "equal-budget",
+    )
     np_job = _submit(run_cli, embedded_service, embedded_model_id)
-    result = run_cli(embedded_service, "compare", dsrs_job["id"], np_job["id"],
-                     "--radii", "0.1,0.3", "--format", "csv")
+    result = run_cli(
+        embedded_service,
+        "compare",
+        dsrs_job["id"],
+        np_job["id"],
+        "--radii",
+        "0.1,0.3",
+        "--format",
+        "csv",
+    )
     assert result.exit_code == 0, result.stderr
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert [row["certificate"].split(" (")[0] for row in rows] == [
-        "NP, same run", "NP, equal budget", "DSRS", "NP, same run"]
+        "NP, same run",
+        "NP, equal budget",
+        "DSRS",
+        "NP, same run",
+    ]
     from dsrs_client.sync_client import DsrsClient
 
     with DsrsClient(embedded_service.url) as dsrs:
@@ -168,12 +255,14 @@ def test_jobs_side_by_side_equal_their_summaries(
     # the exported data tree holds the paper's NP baseline files (2N draws, full alpha), so
     # the paper's comparison runs on it and gives the summary's numbers
     tree = tmp_path / "tree"
-    exported = run_cli(embedded_service, "export", dsrs_job["id"], "--format", "dsrs",
-                       "-o", str(tree))
+    exported = run_cli(
+        embedded_service, "export", dsrs_job["id"], "--format", "dsrs", "-o", str(tree)
+    )
     assert exported.exit_code == 0, exported.stderr
     assert list(tree.glob("orig-radius/*/orig-rad-general-gaussian-20-0.25-600-0.001.txt"))
-    published = run_cli(None, "compare", "--published", str(tree), "--radii", "0.1,0.3",
-                        "--format", "csv")
+    published = run_cli(
+        None, "compare", "--published", str(tree), "--radii", "0.1,0.3", "--format", "csv"
+    )
     assert published.exit_code == 0, published.stderr
     from_files = {
         r["certificate"].split(" (")[0]: r for r in csv.DictReader(io.StringIO(published.stdout))
@@ -198,22 +287,30 @@ def test_jobs_chosen_by_tag_or_name_compare_as_their_ids(
     ]
     _submit(run_cli, embedded_service, embedded_model_id, "--tag", "other")
     newest_first = [job["id"] for job in reversed(tagged)]  # the job list's order
-    by_ids = run_cli(embedded_service, "compare", *newest_first, "--radii", "0.1,0.3",
-                     "--format", "csv")
+    by_ids = run_cli(
+        embedded_service, "compare", *newest_first, "--radii", "0.1,0.3", "--format", "csv"
+    )
     assert by_ids.exit_code == 0, by_ids.stderr
-    for selection in (("--tag", "sigma-sweep"), ("--name", "sweep-a"),
-                      ("--name", "sweep-a", "--tag", "sigma-sweep")):
-        chosen = run_cli(embedded_service, "compare", *selection, "--radii", "0.1,0.3",
-                         "--format", "csv")
+    for selection in (
+        ("--tag", "sigma-sweep"),
+        ("--name", "sweep-a"),
+        ("--name", "sweep-a", "--tag", "sigma-sweep"),
+    ):
+        chosen = run_cli(
+            embedded_service, "compare", *selection, "--radii", "0.1,0.3", "--format", "csv"
+        )
         assert chosen.exit_code == 0, chosen.stderr
         assert chosen.stdout == by_ids.stdout
         assert len(list(csv.DictReader(io.StringIO(chosen.stdout)))) == 3  # NP; NP and DSRS
     # explicit ids come first, then the selection, each job once
-    mixed = run_cli(embedded_service, "compare", tagged[0]["id"], "--tag", "sigma-sweep",
-                    json_output=True)
+    mixed = run_cli(
+        embedded_service, "compare", tagged[0]["id"], "--tag", "sigma-sweep", json_output=True
+    )
     assert mixed.exit_code == 0, mixed.stderr
     assert [job["job_id"] for job in json.loads(mixed.stdout)["jobs"]] == [
-        tagged[0]["id"], tagged[1]["id"]]
+        tagged[0]["id"],
+        tagged[1]["id"],
+    ]
     none = run_cli(embedded_service, "compare", "--tag", "no-such-tag")
     assert none.exit_code != 0
     assert "no job has tag 'no-such-tag'" in none.stdout + none.stderr
@@ -241,11 +338,14 @@ def _write_tree(root, sigma: str, orig_2n: dict, orig_n: list, new: dict) -> Non
     orig.mkdir(parents=True)
     new_folder.mkdir(parents=True)
     (orig / f"orig-rad-general-gaussian-380-{s}-100000-0.001.txt").write_text(
-        "".join(f"{i} {r}\n" for i, r in orig_2n.items()))
+        "".join(f"{i} {r}\n" for i, r in orig_2n.items())
+    )
     (orig / f"orig-rad-general-gaussian-380-{s}-50000-0.0005.txt").write_text(
-        "".join(f"{i} {r}\n" for i, r in orig_n))
+        "".join(f"{i} {r}\n" for i, r in orig_n)
+    )
     (new_folder / f"new-rad-general-gaussian-380-{s}-0.8-50000-0.0005.txt").write_text(
-        "".join(f"{i} {r} 0 0\n" for i, r in new.items()))
+        "".join(f"{i} {r} 0 0\n" for i, r in new.items())
+    )
 
 
 def test_published_rows_over_different_instances_use_the_common_ones(run_cli, tmp_path):
@@ -253,15 +353,22 @@ def test_published_rows_over_different_instances_use_the_common_ones(run_cli, tm
     # lists an index twice. Every row must use the instances all rows have and say so.
     tree = tmp_path / "data"
     _write_tree(
-        tree, "1.00",
+        tree,
+        "1.00",
         orig_2n={i: 0.1 * i for i in range(10)},
         orig_n=[(i, 0.09 * i) for i in range(10)] + [(4, 0.05)],  # index 4 twice
         new={i: 0.12 * i for i in (2, 3, 4, 5, 6, 11)},  # 11: in no NP file
     )
-    _write_tree(tree, "0.50", orig_2n=dict.fromkeys(range(1, 8), 0.2),
-                orig_n=[(i, 0.15) for i in range(1, 8)], new=dict.fromkeys(range(3, 8), 0.3))
-    result = run_cli(None, "compare", "--published", str(tree), "--radii", "0.25,0.5",
-                     "--format", "csv")
+    _write_tree(
+        tree,
+        "0.50",
+        orig_2n=dict.fromkeys(range(1, 8), 0.2),
+        orig_n=[(i, 0.15) for i in range(1, 8)],
+        new=dict.fromkeys(range(3, 8), 0.3),
+    )
+    result = run_cli(
+        None, "compare", "--published", str(tree), "--radii", "0.25,0.5", "--format", "csv"
+    )
     assert result.exit_code == 0, result.stderr
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     common = [3, 4, 5, 6]  # in every file of both models (σ=1.00's DSRS: 2-6; σ=0.50: 3-7)
@@ -274,9 +381,14 @@ def test_published_rows_over_different_instances_use_the_common_ones(run_cli, tm
         ("σ=0.50", "NP, same run"): [0.15] * 4,
         ("σ=0.50", "DSRS, Q σ=0.8"): [0.3] * 4,
     }
-    available = {("σ=1.00", "NP, equal budget"): 10, ("σ=1.00", "NP, same run"): 10,
-                 ("σ=1.00", "DSRS, Q σ=0.8"): 5, ("σ=0.50", "NP, equal budget"): 7,
-                 ("σ=0.50", "NP, same run"): 7, ("σ=0.50", "DSRS, Q σ=0.8"): 5}
+    available = {
+        ("σ=1.00", "NP, equal budget"): 10,
+        ("σ=1.00", "NP, same run"): 10,
+        ("σ=1.00", "DSRS, Q σ=0.8"): 5,
+        ("σ=0.50", "NP, equal budget"): 7,
+        ("σ=0.50", "NP, same run"): 7,
+        ("σ=0.50", "DSRS, Q σ=0.8"): 5,
+    }
     assert sorted(hand) == sorted(
         (r["configuration"], r["certificate"].split(" (")[0]) for r in rows
     )
@@ -287,18 +399,30 @@ def test_published_rows_over_different_instances_use_the_common_ones(run_cli, tm
         assert float(row["acr"]) == pytest.approx(sum(radii) / 4, abs=1e-12)
         for r in (0.25, 0.5):
             assert float(row[f"acc@{r}"]) == sum(x >= r - 1e-5 for x in radii) / 4
-    markdown = run_cli(None, "compare", "--published", str(tree), "--radii", "0.25,0.5",
-                       "--format", "markdown")
+    markdown = run_cli(
+        None, "compare", "--published", str(tree), "--radii", "0.25,0.5", "--format", "markdown"
+    )
     assert markdown.exit_code == 0, markdown.stderr
     assert "Every row is computed on the 4 inputs that every row has" in markdown.stdout
     assert "σ=1.00 DSRS, Q σ=0.8 (N=50000+50000, α=0.0005×2): 5" in markdown.stdout
     assert "1 index line(s) repeat an index" in markdown.stdout
 
-    own = run_cli(None, "compare", "--published", str(tree), "--radii", "0.25,0.5",
-                  "--inputs", "own", "--format", "csv")
+    own = run_cli(
+        None,
+        "compare",
+        "--published",
+        str(tree),
+        "--radii",
+        "0.25,0.5",
+        "--inputs",
+        "own",
+        "--format",
+        "csv",
+    )
     assert own.exit_code == 0, own.stderr
-    own_rows = {(r["configuration"], r["certificate"]): r
-                for r in csv.DictReader(io.StringIO(own.stdout))}
+    own_rows = {
+        (r["configuration"], r["certificate"]): r for r in csv.DictReader(io.StringIO(own.stdout))
+    }
     dsrs = own_rows[("σ=1.00", "DSRS, Q σ=0.8 (N=50000+50000, α=0.0005×2) [own inputs: 5]")]
     expected = [max(same_run[i], 0.12 * i) for i in (2, 3, 4, 5, 6)]
     assert dsrs["inputs"] == "5" and float(dsrs["acr"]) == pytest.approx(sum(expected) / 5)
@@ -306,8 +430,7 @@ def test_published_rows_over_different_instances_use_the_common_ones(run_cli, tm
 
 def test_published_rows_without_a_common_instance_are_refused(run_cli, tmp_path):
     tree = tmp_path / "data"
-    _write_tree(tree, "1.00", orig_2n={0: 0.1, 1: 0.2}, orig_n=[(0, 0.1), (1, 0.2)],
-                new={0: 0.3})
+    _write_tree(tree, "1.00", orig_2n={0: 0.1, 1: 0.2}, orig_n=[(0, 0.1), (1, 0.2)], new={0: 0.3})
     _write_tree(tree, "0.50", orig_2n={5: 0.1}, orig_n=[(5, 0.1)], new={5: 0.3})
     result = run_cli(None, "compare", "--published", str(tree))
     assert result.exit_code == 2
@@ -320,10 +443,26 @@ def test_jobs_over_different_inputs_compare_on_the_common_ones(
     embedded_service, embedded_model_id, run_cli, tmp_path
 ):
     np_job = _submit(run_cli, embedded_service, embedded_model_id)  # digits test 0-5
-    dsrs_job = _submit(run_cli, embedded_service, embedded_model_id, "--q-sigma", "0.2",
-                       "--start", "3", "--stop", "9")
-    result = run_cli(embedded_service, "compare", np_job["id"], dsrs_job["id"],
-                     "--radii", "0.1,0.3", json_output=True)
+    dsrs_job = _submit(
+        run_cli,
+        embedded_service,
+        embedded_model_id,
+        "--q-sigma",
+        "0.2",
+        "--start",
+        "3",
+        "--stop",
+        "9",
+    )
+    result = run_cli(
+        embedded_service,
+        "compare",
+        np_job["id"],
+        dsrs_job["id"],
+        "--radii",
+        "0.1,0.3",
+        json_output=True,
+    )
     assert result.exit_code == 0, result.stderr
     comparison = json.loads(result.stdout)
     assert comparison["inputs"] == "common" and comparison["common_inputs"] == 3
@@ -335,9 +474,12 @@ def test_jobs_over_different_inputs_compare_on_the_common_ones(
     def hand(job_id: str, dsrs: bool) -> list[float]:
         with DsrsClient(embedded_service.url) as client:
             rows = [s for s in client.iter_results(job_id) if s.dataset_index in (3, 4, 5)]
-        radii = counted_radii([s.prediction for s in rows], [s.label for s in rows],
-                              [s.np_radius for s in rows],
-                              [s.dsrs_radius for s in rows] if dsrs else None)
+        radii = counted_radii(
+            [s.prediction for s in rows],
+            [s.label for s in rows],
+            [s.np_radius for s in rows],
+            [s.dsrs_radius for s in rows] if dsrs else None,
+        )
         return [0.0 if math.isnan(r) else float(r) for r in radii]
 
     expected = [hand(np_job["id"], False), hand(dsrs_job["id"], False), hand(dsrs_job["id"], True)]
@@ -345,18 +487,36 @@ def test_jobs_over_different_inputs_compare_on_the_common_ones(
     for certificate, radii in zip(got, expected, strict=True):
         assert certificate["acr"]["value"] == pytest.approx(sum(radii) / 3, abs=1e-12)
         assert [e["value"] for e in certificate["accuracy"]] == [
-            sum(r >= at - 1e-5 for r in radii) / 3 for at in (0.1, 0.3)]
+            sum(r >= at - 1e-5 for r in radii) / 3 for at in (0.1, 0.3)
+        ]
     plot = tmp_path / "curves.svg"
-    table = run_cli(embedded_service, "compare", np_job["id"], dsrs_job["id"], "--format",
-                    "markdown", "--plot", str(plot))
+    table = run_cli(
+        embedded_service,
+        "compare",
+        np_job["id"],
+        dsrs_job["id"],
+        "--format",
+        "markdown",
+        "--plot",
+        str(plot),
+    )
     assert "Every row is computed on the 3 inputs that every row has" in table.stdout
     assert plot.read_text().lstrip().startswith("<?xml") and "<svg" in plot.read_text()
-    own = run_cli(embedded_service, "compare", np_job["id"], dsrs_job["id"], "--inputs", "own",
-                  "--format", "csv")
+    own = run_cli(
+        embedded_service,
+        "compare",
+        np_job["id"],
+        dsrs_job["id"],
+        "--inputs",
+        "own",
+        "--format",
+        "csv",
+    )
     assert own.exit_code == 0, own.stderr
     assert {r["inputs"] for r in csv.DictReader(io.StringIO(own.stdout))} == {"6"}
-    disjoint = _submit(run_cli, embedded_service, embedded_model_id, "--start", "20",
-                       "--stop", "22")
+    disjoint = _submit(
+        run_cli, embedded_service, embedded_model_id, "--start", "20", "--stop", "22"
+    )
     refused = run_cli(embedded_service, "compare", np_job["id"], disjoint["id"])
     assert refused.exit_code != 0
     assert "no input is common to every compared row" in refused.stdout + refused.stderr
@@ -395,7 +555,11 @@ def test_latex_compiles_with_the_stated_preamble(tmp_path):
     )
     result = subprocess.run(
         ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", document.name],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stdout[-3000:]
     assert (tmp_path / "table.pdf").stat().st_size > 1000

@@ -31,8 +31,12 @@ def original_checkpoint(path: Path, arch: str, registry: str, prefix: str = "1.m
     state = build_model(registry).network.state_dict()
     state = {name: torch.randn_like(v) if v.is_floating_point() else v for name, v in state.items()}
     torch.save(
-        {"epoch": 90, "arch": arch, "state_dict": {prefix + k: v for k, v in state.items()},
-         "optimizer": {"state": {}, "param_groups": [{"lr": 0.1}]}},
+        {
+            "epoch": 90,
+            "arch": arch,
+            "state_dict": {prefix + k: v for k, v in state.items()},
+            "optimizer": {"state": {}, "param_groups": [{"lr": 0.1}]},
+        },
         path,
     )
     return state

@@ -17,11 +17,28 @@ from tests.cli.export_readers import read_cohen_tsv, read_csv, read_jsonl
 
 def row(index: int, **changes) -> SampleOut:  # type: ignore[no-untyped-def]
     values = {
-        "sample_index": index, "dataset_index": 10 * index, "label": index % 3, "counted_label": index % 3,
-        "prediction": index % 3, "selection_counts": None, "p_count": 990, "p_n": 1000, "q_count": 995,
-        "q_n": 1000, "q_percentile": None, "q_fallback": False, "seed": 123456789012345678, "alpha": 0.001,
-        "p_lower": 0.98, "p_upper": 1.0, "q_lower": 0.985, "q_upper": 0.999, "np_radius": 0.5,
-        "dsrs_radius": 0.55, "reason": "DSRS: r=0.6: dual bound <= 1/2, case iii", "elapsed_s": 3723.5,
+        "sample_index": index,
+        "dataset_index": 10 * index,
+        "label": index % 3,
+        "counted_label": index % 3,
+        "prediction": index % 3,
+        "selection_counts": None,
+        "p_count": 990,
+        "p_n": 1000,
+        "q_count": 995,
+        "q_n": 1000,
+        "q_percentile": None,
+        "q_fallback": False,
+        "seed": 123456789012345678,
+        "alpha": 0.001,
+        "p_lower": 0.98,
+        "p_upper": 1.0,
+        "q_lower": 0.985,
+        "q_upper": 0.999,
+        "np_radius": 0.5,
+        "dsrs_radius": 0.55,
+        "reason": "DSRS: r=0.6: dual bound <= 1/2, case iii",
+        "elapsed_s": 3723.5,
     }
     values.update(changes)
     return SampleOut(**values)
@@ -30,8 +47,17 @@ def row(index: int, **changes) -> SampleOut:  # type: ignore[no-untyped-def]
 ROWS = [
     row(0),
     row(1, prediction=None, p_lower=0.0, np_radius=0.0, dsrs_radius=0.0, reason="abstain"),
-    row(2, label=None, selection_counts=[1, 2, 97], q_count=None, q_n=None, q_lower=None,
-        q_upper=None, dsrs_radius=None, reason=""),
+    row(
+        2,
+        label=None,
+        selection_counts=[1, 2, 97],
+        q_count=None,
+        q_n=None,
+        q_lower=None,
+        q_upper=None,
+        dsrs_radius=None,
+        reason="",
+    ),
     row(3, prediction=1, label=0, q_fallback=True, q_percentile=0.75),
 ]
 
@@ -91,8 +117,10 @@ def test_dsrs_tree_for_a_gaussian_np_job(tmp_path: Path) -> None:
 
 def test_dsrs_tree_for_a_thresholded_q(tmp_path: Path) -> None:
     parameters = JobParameters(
-        noise=NoiseIn(family="general-gaussian", sigma=1.0, k=380), q=QIn(threshold="x+"),
-        n=50000, alpha=0.001,
+        noise=NoiseIn(family="general-gaussian", sigma=1.0, k=380),
+        q=QIn(threshold="x+"),
+        n=50000,
+        alpha=0.001,
     )
     files = write_dsrs_tree(ROWS, parameters, "m", tmp_path)
     assert files.q_sampling is not None and files.new_radius is not None

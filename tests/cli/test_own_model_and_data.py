@@ -92,8 +92,13 @@ def test_own_cnn_and_png_folder_certified_like_the_in_process_api(
     from dsrs_models.module_certification import certify_module
 
     uploaded = run_cli(
-        embedded_service, "models", "upload", "--module",
-        f"{user_files / 'my_cnn.py'}:build", "--input-shape", "1,8,8",
+        embedded_service,
+        "models",
+        "upload",
+        "--module",
+        f"{user_files / 'my_cnn.py'}:build",
+        "--input-shape",
+        "1,8,8",
     )
     assert uploaded.exit_code == 0, uploaded.stderr
     model_id = uploaded.stdout.strip()
@@ -107,9 +112,25 @@ def test_own_cnn_and_png_folder_certified_like_the_in_process_api(
     assert "class-per-folder, 9 images of shape (1, 8, 8), 3 classes" in inputs.stderr
 
     submitted = run_cli(
-        embedded_service, "jobs", "submit", "--model", model_id[:8], "--input-set",
-        input_set_id[:6], "--sigma", "0.25", "--q-sigma", "0.2", "--n", str(N),
-        "--n-selection", "20", "--batch-size", "200", "--seed", str(SEED),
+        embedded_service,
+        "jobs",
+        "submit",
+        "--model",
+        model_id[:8],
+        "--input-set",
+        input_set_id[:6],
+        "--sigma",
+        "0.25",
+        "--q-sigma",
+        "0.2",
+        "--n",
+        str(N),
+        "--n-selection",
+        "20",
+        "--batch-size",
+        "200",
+        "--seed",
+        str(SEED),
     )
     assert submitted.exit_code == 0, submitted.stderr
     job_id = submitted.stdout.strip()

@@ -37,8 +37,9 @@ def test_gaussian_np_plan_is_the_closed_form() -> None:
 
 
 def test_dsrs_plan_costs_two_n_plus_n0_and_warns_for_gaussian_p_in_high_dimension() -> None:
-    plan = plan_budget(NoiseSpec("gaussian", 0.5), 784, 1000, 0.001, QSpec(sigma=0.4),
-                       n_selection=100)
+    plan = plan_budget(
+        NoiseSpec("gaussian", 0.5), 784, 1000, 0.001, QSpec(sigma=0.4), n_selection=100
+    )
     assert plan.forward_passes_per_input == 100 + 2 * 1000
     assert plan.dsrs_max_radius is not None
     assert any("Gaussian P" in w and "d = 784" in w for w in plan.warnings)
@@ -91,8 +92,22 @@ def test_a_cpu_budget_leaves_parts_out_and_never_changes_a_figure() -> None:
 
 
 def test_plan_command_states_its_baselines(run_cli) -> None:
-    text = run_cli(None, "plan", "--family", "general-gaussian", "--sigma", "0.25", "--k", "20",
-                   "--n", "1000", "--dataset", "digits", "--q-sigma", "0.2")
+    text = run_cli(
+        None,
+        "plan",
+        "--family",
+        "general-gaussian",
+        "--sigma",
+        "0.25",
+        "--k",
+        "20",
+        "--n",
+        "1000",
+        "--dataset",
+        "digits",
+        "--q-sigma",
+        "0.2",
+    )
     assert text.exit_code == 0, text.stderr
     assert "N draws under P at the full alpha" in text.stdout
     assert "equal-budget NP: 2N draws under P" in text.stdout
@@ -109,18 +124,27 @@ def test_out_of_range_parameters_are_refused() -> None:
         plan_budget(NoiseSpec("general-gaussian", 0.25, 40), 64, 100, 0.001)
 
 
-def test_route_client_and_cli_agree_with_the_module(embedded_service, embedded_model_id: str,
-                                                    run_cli) -> None:
+def test_route_client_and_cli_agree_with_the_module(
+    embedded_service, embedded_model_id: str, run_cli
+) -> None:
     from dsrs_client.errors import ApiResponseError
     from dsrs_client.sync_client import DsrsClient
 
-    expected = plan_budget(NoiseSpec("general-gaussian", 0.25, 20), 64, 300, 0.001,
-                           QSpec(sigma=0.2), n_selection=100)
+    expected = plan_budget(
+        NoiseSpec("general-gaussian", 0.25, 20), 64, 300, 0.001, QSpec(sigma=0.2), n_selection=100
+    )
     with DsrsClient(embedded_service.url) as dsrs:
-        by_dimension = dsrs.plan(family="general-gaussian", sigma=0.25, k=20, dimension=64,
-                                 n=300, q_sigma=0.2)
-        by_model = dsrs.plan(family="general-gaussian", sigma=0.25, k=20,
-                             model_id=embedded_model_id, n=300, q_sigma=0.2)
+        by_dimension = dsrs.plan(
+            family="general-gaussian", sigma=0.25, k=20, dimension=64, n=300, q_sigma=0.2
+        )
+        by_model = dsrs.plan(
+            family="general-gaussian",
+            sigma=0.25,
+            k=20,
+            model_id=embedded_model_id,
+            n=300,
+            q_sigma=0.2,
+        )
         with pytest.raises(ApiResponseError) as refused:
             dsrs.plan(sigma=0.25, n=300)
     for answer in (by_dimension, by_model):
@@ -129,16 +153,43 @@ def test_route_client_and_cli_agree_with_the_module(embedded_service, embedded_m
         assert answer.forward_passes_per_input == 700
         assert answer.warnings == list(expected.warnings)
     assert refused.value.status_code == 422 and "dimension" in refused.value.detail
-    cli = run_cli(embedded_service, "plan", "--family", "general-gaussian", "--sigma", "0.25",
-                  "--k", "20", "--n", "300", "--q-sigma", "0.2", "--model", embedded_model_id,
-                  json_output=True)
+    cli = run_cli(
+        embedded_service,
+        "plan",
+        "--family",
+        "general-gaussian",
+        "--sigma",
+        "0.25",
+        "--k",
+        "20",
+        "--n",
+        "300",
+        "--q-sigma",
+        "0.2",
+        "--model",
+        embedded_model_id,
+        json_output=True,
+    )
     assert cli.exit_code == 0, cli.stderr
     assert json.loads(cli.stdout)["dsrs_max_radius"] == expected.dsrs_max_radius
-    text = run_cli(None, "plan", "--sigma", "0.5", "--n", "1000", "--dataset", "mnist",
-                   "--q-sigma", "0.4")
+    text = run_cli(
+        None, "plan", "--sigma", "0.5", "--n", "1000", "--dataset", "mnist", "--q-sigma", "0.4"
+    )
     assert text.exit_code == 0 and "warning: DSRS brings little" in text.stdout
-    bad = run_cli(None, "plan", "--sigma", "0.5", "--n", "1000", "--dimension", "3", "--k", "2",
-                  "--family", "general-gaussian")
+    bad = run_cli(
+        None,
+        "plan",
+        "--sigma",
+        "0.5",
+        "--n",
+        "1000",
+        "--dimension",
+        "3",
+        "--k",
+        "2",
+        "--family",
+        "general-gaussian",
+    )
     assert bad.exit_code == 2 and "k must satisfy" in bad.stderr
 
 
@@ -157,8 +208,9 @@ def test_budget_module_needs_no_torch() -> None:
         "from dsrs_core.config import NoiseSpec, QSpec\n"
         "plan_budget(NoiseSpec('general-gaussian', 0.25, 20), 64, 100, 0.001, QSpec(sigma=0.2))\n"
     )
-    result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True,
-                            timeout=60, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", check], capture_output=True, text=True, timeout=60, check=False
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -178,8 +230,16 @@ def test_sequential_saving_follows_the_typical_path_through_the_stopping_rules()
 
 def test_plan_command_prints_the_sequential_saving(run_cli) -> None:  # type: ignore[no-untyped-def]
     result = run_cli(
-        None, "plan", "--dimension", "64", "--sigma", "0.25", "--n", "20000",
-        "--target-radius", "0.5",
+        None,
+        "plan",
+        "--dimension",
+        "64",
+        "--sigma",
+        "0.25",
+        "--n",
+        "20000",
+        "--target-radius",
+        "0.5",
     )
     assert result.exit_code == 0, result.stderr
     assert "sequential, target radius 0.5" in result.stdout
@@ -193,13 +253,25 @@ def test_route_predicts_the_sequential_saving_as_the_module(embedded_service) ->
     from dsrs_core.evaluation.budget_plan import sequential_saving
 
     config = CertificationConfig(
-        p=NoiseSpec("general-gaussian", 0.25, 20), q=QSpec(sigma=0.2), n=8000, alpha=0.001,
-        n_selection=100, search=RadiusSearch("grid", unit=0.05),
+        p=NoiseSpec("general-gaussian", 0.25, 20),
+        q=QSpec(sigma=0.2),
+        n=8000,
+        alpha=0.001,
+        n_selection=100,
+        search=RadiusSearch("grid", unit=0.05),
     )
     expected = sequential_saving(config, 64, 0.3)
     with DsrsClient(embedded_service.url) as dsrs:
-        answer = dsrs.plan(family="general-gaussian", sigma=0.25, k=20, dimension=64, n=8000,
-                           q_sigma=0.2, radius_unit=0.05, target_radius=0.3)
+        answer = dsrs.plan(
+            family="general-gaussian",
+            sigma=0.25,
+            k=20,
+            dimension=64,
+            n=8000,
+            q_sigma=0.2,
+            radius_unit=0.05,
+            target_radius=0.3,
+        )
         plain = dsrs.plan(sigma=0.25, dimension=64, n=8000)
         with pytest.raises(ApiResponseError) as refused:
             dsrs.plan(sigma=0.25, dimension=64, n=8000, target_radius=-1)

@@ -64,13 +64,18 @@ def finished_job(embedded_service, embedded_model_id: str) -> str:
 
 def engine_radii(samples: list[SampleOut], alpha: float, unit: float) -> list[tuple]:
     config = CertificationConfig(
-        p=NoiseSpec("general-gaussian", 0.25, 20), q=QSpec(sigma=0.2), n_selection=20, n=300,
-        alpha=alpha, search=RadiusSearch(unit=unit),
+        p=NoiseSpec("general-gaussian", 0.25, 20),
+        q=QSpec(sigma=0.2),
+        n_selection=20,
+        n=300,
+        alpha=alpha,
+        search=RadiusSearch(unit=unit),
     )
     out = []
     for s in samples:
-        counts = SampleCounts(s.counted_label, s.p_count, s.p_n, s.q_count, s.q_n,
-                              s.q_percentile, s.q_fallback)
+        counts = SampleCounts(
+            s.counted_label, s.p_count, s.p_n, s.q_count, s.q_n, s.q_percentile, s.q_fallback
+        )
         c = certificate_from_counts(counts, config, DIMENSION)
         out.append((c.prediction, c.p_lower, c.q_lower, c.np_radius, c.dsrs_radius))
     return out
@@ -93,10 +98,29 @@ def test_recertify_equals_the_engine_on_the_stored_counts_without_any_model(
     assert poison_model_files(embedded_service.storage_dir) >= 1
     output = tmp_path / "recertified.jsonl"
     result = subprocess.run(
-        [sys.executable, "-c", NO_MODEL_RUN, "--url", embedded_service.url, "--json",
-         "recertify", finished_job, "--alpha", "0.05", "--radius-unit", "0.01",
-         "-o", str(output), "--format", "jsonl"],
-        check=False, capture_output=True, text=True, timeout=300, cwd=Path(__file__).parents[2],
+        [
+            sys.executable,
+            "-c",
+            NO_MODEL_RUN,
+            "--url",
+            embedded_service.url,
+            "--json",
+            "recertify",
+            finished_job,
+            "--alpha",
+            "0.05",
+            "--radius-unit",
+            "0.01",
+            "-o",
+            str(output),
+            "--format",
+            "jsonl",
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=Path(__file__).parents[2],
     )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
@@ -128,8 +152,9 @@ def test_recertify_with_the_job_settings_reproduces_the_stored_radii(
     assert "NP stored" in table.stdout and "DSRS new" in table.stdout and "ACR" in table.stdout
 
 
-def test_recertify_refuses_an_alpha_out_of_range(embedded_service, finished_job: str,
-                                                 run_cli) -> None:
+def test_recertify_refuses_an_alpha_out_of_range(
+    embedded_service, finished_job: str, run_cli
+) -> None:
     result = run_cli(embedded_service, "recertify", finished_job, "--alpha", "1.5")
     assert result.exit_code == 2
     # The contract's bound on alpha, named with the field.

@@ -17,9 +17,26 @@ INPUTS, N = 6, 2000
 
 def submit(run_cli: Any, service: Any, model_id: str, *extra: str) -> dict[str, Any]:
     result = run_cli(
-        service, "jobs", "submit", "--model", model_id[:6], "--dataset", "digits",
-        "--stop", str(INPUTS), "--n", str(N), "--sigma", "0.25", "--q-sigma", "0.2",
-        "--seed", "4", "--watch", *extra, json_output=True,
+        service,
+        "jobs",
+        "submit",
+        "--model",
+        model_id[:6],
+        "--dataset",
+        "digits",
+        "--stop",
+        str(INPUTS),
+        "--n",
+        str(N),
+        "--sigma",
+        "0.25",
+        "--q-sigma",
+        "0.2",
+        "--seed",
+        "4",
+        "--watch",
+        *extra,
+        json_output=True,
     )
     assert result.exit_code == 0, (result.stdout, result.stderr)
     return dict(json.loads(result.stdout[result.stdout.index("{") :]))
@@ -28,8 +45,17 @@ def submit(run_cli: Any, service: Any, model_id: str, *extra: str) -> dict[str, 
 @pytest.fixture(scope="module")
 def jobs(embedded_service: Any, embedded_model_id: str, run_cli: Any) -> dict[str, Any]:
     sequential = submit(
-        run_cli, embedded_service, embedded_model_id,
-        "--target-radii", "0.2", "--first-look", "200", "--name", "seq", "--tag", "s21",
+        run_cli,
+        embedded_service,
+        embedded_model_id,
+        "--target-radii",
+        "0.2",
+        "--first-look",
+        "200",
+        "--name",
+        "seq",
+        "--tag",
+        "s21",
     )
     fixed = submit(run_cli, embedded_service, embedded_model_id, "--tag", "s21")
     return {"sequential": sequential, "fixed": fixed}

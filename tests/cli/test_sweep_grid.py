@@ -7,17 +7,30 @@ import pytest
 from dsrs_cli.options.job_requests import RequestFieldError, merge, nested_fields
 from dsrs_cli.options.sweep_grid import parse_sweep
 
-BASE = {"model": "m1", "dataset": "digits", "stop": 4, "family": "general-gaussian", "k": 20,
-        "n": 100}
+BASE = {
+    "model": "m1",
+    "dataset": "digits",
+    "stop": 4,
+    "family": "general-gaussian",
+    "k": 20,
+    "n": 100,
+}
 
 
 def test_grid_expands_every_combination_in_order() -> None:
-    spec = parse_sweep({"base": BASE, "grid": {"sigma": [0.25, 0.5], "q_sigma_ratio": [0.8],
-                                               "n": [100, 200]}, "radii": [0.25, 0.5]})
+    spec = parse_sweep(
+        {
+            "base": BASE,
+            "grid": {"sigma": [0.25, 0.5], "q_sigma_ratio": [0.8], "n": [100, 200]},
+            "radii": [0.25, 0.5],
+        }
+    )
     labels = [c.label for c in spec.configurations]
     assert labels == [
-        "sigma=0.25 q_sigma_ratio=0.8 n=100", "sigma=0.25 q_sigma_ratio=0.8 n=200",
-        "sigma=0.5 q_sigma_ratio=0.8 n=100", "sigma=0.5 q_sigma_ratio=0.8 n=200",
+        "sigma=0.25 q_sigma_ratio=0.8 n=100",
+        "sigma=0.25 q_sigma_ratio=0.8 n=200",
+        "sigma=0.5 q_sigma_ratio=0.8 n=100",
+        "sigma=0.5 q_sigma_ratio=0.8 n=200",
     ]
     last = spec.configurations[-1].body
     assert last["noise"] == {"family": "general-gaussian", "k": 20, "sigma": 0.5}
@@ -57,14 +70,24 @@ def test_flat_fields_and_merge_rules() -> None:
         nested_fields({"q_sigma": 0.2, "q_threshold": 0.5})
     base = {"inputs": {"input_set_id": "s1", "stop": 3}, "noise": {"sigma": 1.0, "k": 0}}
     merged = merge(base, nested_fields({"dataset": "digits", "sigma": 0.5}))
-    assert merged == {"inputs": {"dataset": "digits", "stop": 3},
-                      "noise": {"sigma": 0.5, "k": 0}}
+    assert merged == {"inputs": {"dataset": "digits", "stop": 3}, "noise": {"sigma": 0.5, "k": 0}}
 
 
 def test_a_whole_body_error_has_no_stray_colon(run_cli) -> None:  # type: ignore[no-untyped-def]
     # Issue 21: a model-level refusal (empty location) read "invalid job request: : …".
-    result = run_cli(None, "jobs", "submit", "--model", "ab", "--dataset", "digits",
-                     "--sigma", "0.25", "--baseline", "equal-budget")
+    result = run_cli(
+        None,
+        "jobs",
+        "submit",
+        "--model",
+        "ab",
+        "--dataset",
+        "digits",
+        "--sigma",
+        "0.25",
+        "--baseline",
+        "equal-budget",
+    )
     message = " ".join(result.stderr.replace("│", " ").split())
     assert result.exit_code == 2 and "invalid job request: Value error, baseline" in message
     assert ": :" not in message

@@ -13,9 +13,23 @@ ROOT = Path(__file__).resolve().parents[2]
 
 #: What the client distribution must never import (it ships httpx and pydantic only).
 SERVER_SIDE = (
-    "fastapi", "starlette", "sqlalchemy", "alembic", "celery", "torch", "torchvision", "numpy",
-    "scipy", "onnxruntime", "dsrs_api", "dsrs_store", "dsrs_worker", "dsrs_models", "dsrs_core",
-    "dsrs_cli", "dsrs_settings",
+    "fastapi",
+    "starlette",
+    "sqlalchemy",
+    "alembic",
+    "celery",
+    "torch",
+    "torchvision",
+    "numpy",
+    "scipy",
+    "onnxruntime",
+    "dsrs_api",
+    "dsrs_store",
+    "dsrs_worker",
+    "dsrs_models",
+    "dsrs_core",
+    "dsrs_cli",
+    "dsrs_settings",
 )
 
 USE_THE_CLIENT_WITH_THE_SERVER_BLOCKED = """
@@ -139,5 +153,7 @@ def test_cli_modules_use_the_api_and_the_store_only_through_their_entry_points()
 
 def test_the_static_check_sees_lazy_imports(tmp_path: Path) -> None:
     module = tmp_path / "m.py"
-    module.write_text("def f():\n    from dsrs_store.tables import JobRecord\n    import dsrs_api\n")
+    module.write_text(
+        "def f():\n    from dsrs_store.tables import JobRecord\n    import dsrs_api\n"
+    )
     assert imported_modules(module) == {"dsrs_store.tables", "dsrs_api"}

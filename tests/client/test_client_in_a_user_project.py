@@ -45,7 +45,7 @@ def test_a_project_with_its_own_models_and_api_packages_uses_the_client(tmp_path
     )
     (project / "api").mkdir()
     (project / "api" / "__init__.py").write_text("")
-    (project / "api" / "routes.py").write_text("WHOSE = \"the user's\"\n")
+    (project / "api" / "routes.py").write_text('WHOSE = "the user\'s"\n')
     (project / "train.py").write_text(USER_SCRIPT)
     done = subprocess.run(
         [sys.executable, "train.py"],
@@ -68,7 +68,11 @@ def test_nothing_generic_is_installed(tmp_path: Path) -> None:
         "assert importlib.util.find_spec('dsrs_client') is not None\n"
     )
     done = subprocess.run(
-        [sys.executable, "-c", check], cwd=tmp_path, capture_output=True, text=True,
-        timeout=60, check=False,
+        [sys.executable, "-c", check],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert done.returncode == 0, done.stderr

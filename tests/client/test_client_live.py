@@ -46,8 +46,9 @@ def test_sync_client_end_to_end(service_url: str, demo_weights: bytes, tmp_path)
     np.savez(arrays, inputs=images[:5], labels=labels[:5])
     with DsrsClient(service_url) as dsrs:
         assert dsrs.health() == {"status": "ok"}
-        model = dsrs.upload_model(("demo.safetensors", demo_weights), architecture="digits-mlp",
-                                  name="demo")
+        model = dsrs.upload_model(
+            ("demo.safetensors", demo_weights), architecture="digits-mlp", name="demo"
+        )
         assert isinstance(model, ModelOut) and model.input_shape == [1, 8, 8]
         inputs = dsrs.upload_inputs(arrays, name="five")
         assert inputs.count == 5 and inputs.has_labels
@@ -70,11 +71,17 @@ def test_sync_client_end_to_end(service_url: str, demo_weights: bytes, tmp_path)
 def test_async_client_runs_jobs_concurrently(service_url: str, demo_weights: bytes) -> None:
     async def scenario() -> list[JobOut]:
         async with AsyncDsrsClient(service_url) as dsrs:
-            model = await dsrs.upload_model(("demo.safetensors", demo_weights),
-                                            architecture="digits-mlp")
+            model = await dsrs.upload_model(
+                ("demo.safetensors", demo_weights), architecture="digits-mlp"
+            )
             requests = [
-                {"model_id": model.id, "inputs": {"dataset": "digits", "stop": 2},
-                 "noise": {"sigma": sigma}, "n": 100, "seed": 3}
+                {
+                    "model_id": model.id,
+                    "inputs": {"dataset": "digits", "stop": 2},
+                    "noise": {"sigma": sigma},
+                    "n": 100,
+                    "seed": 3,
+                }
                 for sigma in (0.25, 0.5)
             ]
             jobs = [await dsrs.submit_job(r) for r in requests]

@@ -24,11 +24,24 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC).isoformat()
 
 def job_json(status: str = "running", done: int = 1, error: str | None = None) -> dict:
     return {
-        "id": "j1", "model_id": "m1", "status": status, "mode": "evaluate", "inputs": {},
-        "parameters": {"noise": {"sigma": 0.25}}, "seed": 1, "progress": {"done": done, "total": 3, "fraction": done / 3},
-        "eta_seconds": None, "error": error,
-        "timings": {"created_at": NOW, "started_at": None, "finished_at": None,
-                    "wall_seconds": None, "sampling_seconds": 0.0, "seconds_per_sample": None},
+        "id": "j1",
+        "model_id": "m1",
+        "status": status,
+        "mode": "evaluate",
+        "inputs": {},
+        "parameters": {"noise": {"sigma": 0.25}},
+        "seed": 1,
+        "progress": {"done": done, "total": 3, "fraction": done / 3},
+        "eta_seconds": None,
+        "error": error,
+        "timings": {
+            "created_at": NOW,
+            "started_at": None,
+            "finished_at": None,
+            "wall_seconds": None,
+            "sampling_seconds": 0.0,
+            "seconds_per_sample": None,
+        },
     }
 
 
@@ -85,8 +98,7 @@ def test_a_post_that_may_have_arrived_is_not_sent_twice() -> None:
 
 
 def test_unavailable_get_is_retried_but_a_refusal_is_not() -> None:
-    answers = [httpx.Response(503, json={"detail": "broker down"}),
-               httpx.Response(200, json=[])]
+    answers = [httpx.Response(503, json={"detail": "broker down"}), httpx.Response(200, json=[])]
     dsrs, _ = client_with(lambda request: answers.pop(0))
     assert dsrs.list_models() == []
     calls = []
@@ -128,8 +140,9 @@ def test_wait_for_job_reports_progress_and_returns_the_final_job() -> None:
     answers = [job_json("queued", 0), job_json("running", 2), job_json("succeeded", 3)]
     dsrs, sleeps = client_with(lambda request: httpx.Response(200, json=answers.pop(0)))
     seen = []
-    job = dsrs.wait_for_job("j1", timeout=60, on_progress=lambda j: seen.append(j.progress.done),
-                            poll_interval=0.5)
+    job = dsrs.wait_for_job(
+        "j1", timeout=60, on_progress=lambda j: seen.append(j.progress.done), poll_interval=0.5
+    )
     assert job.status == "succeeded" and seen == [0, 2, 3] and sleeps == [0.5, 0.5]
 
 
@@ -153,8 +166,9 @@ def test_importing_the_client_imports_neither_torch_nor_fastapi() -> None:
         "               if m in sys.modules)\n"
         "assert not heavy, heavy\n"
     )
-    result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True,
-                            timeout=60, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", check], capture_output=True, text=True, timeout=60, check=False
+    )
     assert result.returncode == 0, result.stderr
 
 

@@ -38,7 +38,11 @@ def test_tinyimagenet_validation_layout(tmp_path: Path) -> None:
     )
     _png(tmp_path / "train" / "n01" / "images" / "n01_0.JPEG", 30, (8, 8))
     val = read_image_folder(tmp_path)
-    assert (val.layout, val.classes, val.labels.tolist()) == ("tinyimagenet", ["n01", "n02"], [1, 0])
+    assert (val.layout, val.classes, val.labels.tolist()) == (
+        "tinyimagenet",
+        ["n01", "n02"],
+        [1, 0],
+    )
     with pytest.raises(ImageFolderError, match="n02/images is missing"):
         read_image_folder(tmp_path, split="train")
     _png(tmp_path / "train" / "n02" / "images" / "n02_0.JPEG", 40, (8, 8))

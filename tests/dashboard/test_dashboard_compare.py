@@ -23,8 +23,12 @@ def _rows(shift: float, wrong_every: int) -> list[dict[str, Any]]:
     rows = []
     for i in range(ROWS):
         radius = 0.05 * (i % 20)
-        row: dict[str, Any] = {"np_radius": radius, "dsrs_radius": radius + shift,
-                               "p_count": 990 - i, "p_n": 1000}
+        row: dict[str, Any] = {
+            "np_radius": radius,
+            "dsrs_radius": radius + shift,
+            "p_count": 990 - i,
+            "p_n": 1000,
+        }
         if i % wrong_every == 0:  # evaluate mode: the label lost the majority under P
             row.update(prediction=None, np_radius=0.0, dsrs_radius=0.0, p_count=300)
         if i % 13 == 5:
@@ -37,8 +41,9 @@ def _rows(shift: float, wrong_every: int) -> list[dict[str, Any]]:
 @pytest.fixture(scope="module")
 def two_jobs(embedded_api: Any) -> tuple[str, str]:
     first = seed_job(embedded_api.session_factory, embedded_api.model_id, _rows(0.1, 7))
-    second = seed_job(embedded_api.session_factory, embedded_api.model_id, _rows(0.0, 5),
-                      uses_q=False)
+    second = seed_job(
+        embedded_api.session_factory, embedded_api.model_id, _rows(0.0, 5), uses_q=False
+    )
     return first, second
 
 
@@ -71,8 +76,9 @@ def test_compare_equals_the_summaries_and_the_reference_intervals(embedded_api, 
             assert by_kind["dsrs"]["acr"]["value"] == pytest.approx(summary["acr_dsrs"])
         for certificate in job["certificates"]:
             for e in certificate["accuracy"]:
-                low, high = proportion_confint(round(e["value"] * ROWS), ROWS, alpha=0.05,
-                                               method="beta")
+                low, high = proportion_confint(
+                    round(e["value"] * ROWS), ROWS, alpha=0.05, method="beta"
+                )
                 assert (e["lower"], e["upper"]) == pytest.approx((low, high), abs=1e-12)
     # ACR interval of the DSRS job, from the stored rows independently of the service
     rows = _rows(0.1, 7)
@@ -136,8 +142,9 @@ def test_compare_page_overlays_curves_and_highlights_differences(
     page = browser.new_page(viewport={"width": 1300, "height": 1000})
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(f"{embedded_api.base_url}/dashboard/compare?jobs={two_jobs[0]},{two_jobs[1]}"
-              "&radii=0.25,0.5")
+    page.goto(
+        f"{embedded_api.base_url}/dashboard/compare?jobs={two_jobs[0]},{two_jobs[1]}&radii=0.25,0.5"
+    )
     page.locator("#compare-table tbody tr").nth(2).wait_for()
     rows = page.locator("#compare-table tbody tr")
     assert rows.count() == 3  # DSRS job: NP and DSRS; NP-only job: NP
@@ -189,8 +196,16 @@ def test_compare_page_overlays_curves_and_highlights_differences(
 
 @pytest.mark.slow
 def test_job_page_headline_names_its_baseline(embedded_api, browser):
-    rows = [dict(row, baseline_extra_count=995, baseline_extra_n=1000, baseline_p_lower=0.985,
-                 baseline_np_radius=0.05 * (i % 20) + 0.02) for i, row in enumerate(_rows(0.1, 7))]
+    rows = [
+        dict(
+            row,
+            baseline_extra_count=995,
+            baseline_extra_n=1000,
+            baseline_p_lower=0.985,
+            baseline_np_radius=0.05 * (i % 20) + 0.02,
+        )
+        for i, row in enumerate(_rows(0.1, 7))
+    ]
     job_id = seed_job(embedded_api.session_factory, embedded_api.model_id, rows)
     page = browser.new_page()
     page.goto(f"{embedded_api.base_url}/dashboard/jobs/{job_id}")
@@ -202,8 +217,9 @@ def test_job_page_headline_names_its_baseline(embedded_api, browser):
     assert "NP (equal budget)" in page.locator("#accuracy-table thead").inner_text()
     overview = embedded_api.client.get(f"/v1/dashboard/jobs/{job_id}/overview").json()
     gain = page.locator(".stat", has_text="DSRS ACR gain").locator(".value").inner_text()
-    assert float(gain) == pytest.approx(overview["acr_dsrs"] - overview["acr_np_equal_budget"],
-                                        abs=1e-4)
+    assert float(gain) == pytest.approx(
+        overview["acr_dsrs"] - overview["acr_np_equal_budget"], abs=1e-4
+    )
     page.close()
 
 

@@ -15,8 +15,16 @@ from tests.support.factories import seed_job
 NAN = math.nan
 
 
-def columns(label, prediction, np_radius, dsrs_radius, counted=None, p_fraction=None,
-            baseline_p_lower=None, baseline_np_radius=None) -> Columns:
+def columns(
+    label,
+    prediction,
+    np_radius,
+    dsrs_radius,
+    counted=None,
+    p_fraction=None,
+    baseline_p_lower=None,
+    baseline_np_radius=None,
+) -> Columns:
     n = len(np_radius)
     fraction = np.array(p_fraction if p_fraction is not None else [0.9] * n, float)
     return Columns(
@@ -42,9 +50,15 @@ def overview(data: Columns, mode: str = "evaluate", uses_q: bool = True) -> Over
 
 def test_equal_budget_baseline_is_its_own_curve_and_acr() -> None:
     # labelled: certified by both; pooled bound abstains; wrong class; certified by the pool only
-    data = columns([1, 2, 3, 4], [1, 2, 5, NAN], [0.5, 1.0, 0.8, 0.0], [0.7, 1.1, 0.9, NAN],
-                   counted=[1, 2, 5, 4], baseline_p_lower=[0.99, 0.4, 0.99, 0.9],
-                   baseline_np_radius=[0.6, 0.0, 0.9, 0.3])
+    data = columns(
+        [1, 2, 3, 4],
+        [1, 2, 5, NAN],
+        [0.5, 1.0, 0.8, 0.0],
+        [0.7, 1.1, 0.9, NAN],
+        counted=[1, 2, 5, 4],
+        baseline_p_lower=[0.99, 0.4, 0.99, 0.9],
+        baseline_np_radius=[0.6, 0.0, 0.9, 0.3],
+    )
     result = overview(data)
     assert result.baseline == "equal-budget"
     assert result.acr_np_equal_budget == pytest.approx((0.6 + 0.3) / 4)
@@ -55,8 +69,14 @@ def test_equal_budget_baseline_is_its_own_curve_and_acr() -> None:
 
 def test_the_gain_is_against_the_equal_budget_np_when_the_job_has_it() -> None:
     # Issue 21: DSRS 0.7 vs pooled NP 0.6; 1.1 vs 0 (pooled abstains); 0.9 vs 1.0 (a loss).
-    data = columns([1, 2, 3], [1, 2, 3], [0.5, 1.0, 0.8], [0.7, 1.1, 0.9],
-                   baseline_p_lower=[0.99, 0.4, 0.99], baseline_np_radius=[0.6, 0.0, 1.0])
+    data = columns(
+        [1, 2, 3],
+        [1, 2, 3],
+        [0.5, 1.0, 0.8],
+        [0.7, 1.1, 0.9],
+        baseline_p_lower=[0.99, 0.4, 0.99],
+        baseline_np_radius=[0.6, 0.0, 1.0],
+    )
     gain = overview(data).gain
     assert gain is not None and (gain.eligible, gain.improved, gain.unchanged) == (3, 2, 1)
     assert gain.max_gain == pytest.approx(1.1)

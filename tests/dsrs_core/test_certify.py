@@ -62,7 +62,9 @@ def test_batch_certifies_many_digits(demo):
         classifier, x[:40], CONFIG, labels=y[:40].tolist(), seed=1, batch_size=8192
     )
     assert len(certificates) == 40
-    correct = np.mean([c.prediction == label for c, label in zip(certificates, y[:40], strict=True)])
+    correct = np.mean(
+        [c.prediction == label for c, label in zip(certificates, y[:40], strict=True)]
+    )
     assert correct > 0.85
     assert all(c.counts.p_n == CONFIG.n for c in certificates)
 

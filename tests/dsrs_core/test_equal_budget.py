@@ -66,8 +66,9 @@ def test_sequential_baseline_config_is_np_at_twice_the_budget_and_full_alpha():
     from dsrs_core.sampling.looks import run_schedules
 
     spec = SequentialSpec(tolerance=0.05, first_look=100)
-    dsrs = CertificationConfig(p=NoiseSpec("gaussian", 0.25), q=QSpec(sigma=0.2), n=400,
-                               alpha=0.001, sequential=spec)
+    dsrs = CertificationConfig(
+        p=NoiseSpec("gaussian", 0.25), q=QSpec(sigma=0.2), n=400, alpha=0.001, sequential=spec
+    )
     baseline = sequential_baseline_config(dsrs)
     assert (baseline.q, baseline.n, baseline.alpha, baseline.sequential) == (None, 800, 0.001, spec)
     schedule, second = run_schedules(baseline)

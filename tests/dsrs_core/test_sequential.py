@@ -308,9 +308,17 @@ def test_q_run_stops_alone_only_when_more_q_draws_cannot_lift_dsrs_above_np():
     cert = certificate_from_counts(c, config, 64)
     assert cert.dsrs_radius == pytest.approx(np_radius(p_noise, p_box[0]).radius, abs=0.0125)
     full = certificate_from_counts(
-        SampleCounts(label=3, p_count=16_000, p_n=16_000, q_count=16_000, q_n=16_000,
-                     p_look=c.p_look, q_look=c.p_look),
-        config, 64,
+        SampleCounts(
+            label=3,
+            p_count=16_000,
+            p_n=16_000,
+            q_count=16_000,
+            q_n=16_000,
+            p_look=c.p_look,
+            q_look=c.p_look,
+        ),
+        config,
+        64,
     )
     assert floor(full.dsrs_radius / 0.05) == floor(cert.dsrs_radius / 0.05)
 

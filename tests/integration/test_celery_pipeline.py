@@ -159,8 +159,12 @@ def test_equal_budget_baseline_on_the_workers_matches_dsrs_core(stack: Any, mode
     from dsrs_core.certify_on_device import equal_budget_baseline
     from dsrs_core.sampling.seeds import equal_budget_seed
 
-    job = submit(stack, model_id, inputs={"dataset": "digits", "split": "test",
-                                           "indices": INDICES[:6]}, baseline="equal-budget")
+    job = submit(
+        stack,
+        model_id,
+        inputs={"dataset": "digits", "split": "test", "indices": INDICES[:6]},
+        baseline="equal-budget",
+    )
     job = final_job(stack, job)
     assert job["status"] == "succeeded", job["error"]
     assert job["parameters"]["baseline"] == "equal-budget"
@@ -172,14 +176,21 @@ def test_equal_budget_baseline_on_the_workers_matches_dsrs_core(stack: Any, mode
     for row in rows:
         index = row["dataset_index"]
         x = torch.from_numpy(images[index])
-        certificate = certify(classifier, x, config, label=int(labels[index]),
-                              seed=row["seed"], batch_size=400)
+        certificate = certify(
+            classifier, x, config, label=int(labels[index]), seed=row["seed"], batch_size=400
+        )
         baseline = equal_budget_baseline(
-            classifier, x, config, certificate,
-            seed=equal_budget_seed(JOB_SEED, row["sample_index"]), batch_size=400,
+            classifier,
+            x,
+            config,
+            certificate,
+            seed=equal_budget_seed(JOB_SEED, row["sample_index"]),
+            batch_size=400,
         )
         assert (row["baseline_extra_count"], row["baseline_extra_n"]) == (
-            baseline.extra_count, baseline.extra_n)
+            baseline.extra_count,
+            baseline.extra_n,
+        )
         assert row["baseline_np_radius"] == baseline.radius
         counted.append(baseline.radius if baseline.p_lower > 0.5 else 0.0)
     summary = stack.client.get(f"/v1/jobs/{job['id']}/summary").json()

@@ -38,7 +38,10 @@ def test_hostile_uploads_against_the_full_stack(
     worker_log = (tmp_path / "worker.log").open("wb")
     worker = subprocess.Popen(
         [str(Path(sys.executable).with_name("dsrs")), "worker", "--concurrency", "1"],
-        env=api.env, cwd=api.workdir, stdout=worker_log, stderr=subprocess.STDOUT,
+        env=api.env,
+        cwd=api.workdir,
+        stdout=worker_log,
+        stderr=subprocess.STDOUT,
     )
     try:
         with api.running():

@@ -44,5 +44,7 @@ def test_shipped_weights_load_and_are_accurate_under_noise():
 def test_training_is_deterministic_for_a_seed():
     first = train_digits.train_demo_model(seed=5, epochs=2)
     second = train_digits.train_demo_model(seed=5, epochs=2)
-    for (key, a), (_, b) in zip(first.state_dict().items(), second.state_dict().items(), strict=True):
+    for (key, a), (_, b) in zip(
+        first.state_dict().items(), second.state_dict().items(), strict=True
+    ):
         assert torch.equal(a, b), key

@@ -186,9 +186,15 @@ def test_the_tag_filter_runs_in_the_database(session: Session) -> None:
     names = {}
     for i, tags in enumerate([["a", "b"], ["a"], None, ["b", "a", "c"], ['x"y'], []]):
         job = repository.add_job(
-            session, model_id=model.id, mode="evaluate",
+            session,
+            model_id=model.id,
+            mode="evaluate",
             inputs={"source": "builtin", "dataset": "digits", "split": "test", "indices": [0]},
-            parameters={"noise": {"sigma": 0.25}}, seed=1, total=1, chunk_size=1, tags=tags,
+            parameters={"noise": {"sigma": 0.25}},
+            seed=1,
+            total=1,
+            chunk_size=1,
+            tags=tags,
         )
         job.created_at = job.created_at.replace(year=2000 + i)  # a strict order, newest last
         names[job.id] = f"j{i}"

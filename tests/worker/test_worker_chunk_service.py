@@ -148,13 +148,20 @@ def test_equal_budget_baseline_pools_fresh_p_draws_at_full_alpha(store: Any) -> 
         for own, row in zip(before, after, strict=True):
             # the job's own certificates are untouched by the baseline
             assert (row.p_count, row.q_count, row.np_radius, row.dsrs_radius) == (
-                own.p_count, own.q_count, own.np_radius, own.dsrs_radius)
+                own.p_count,
+                own.q_count,
+                own.np_radius,
+                own.dsrs_radius,
+            )
             assert own.baseline_np_radius is None
             assert row.baseline_extra_n == PARAMETERS["n"]
             assert 0 <= row.baseline_extra_count <= row.baseline_extra_n
             # recomputed from the stored counts: 2N pooled draws at the full alpha
-            p_lower = clopper_pearson(row.p_count + row.baseline_extra_count,
-                                      row.p_n + row.baseline_extra_n, PARAMETERS["alpha"])[0]
+            p_lower = clopper_pearson(
+                row.p_count + row.baseline_extra_count,
+                row.p_n + row.baseline_extra_n,
+                PARAMETERS["alpha"],
+            )[0]
             assert row.baseline_p_lower == p_lower
             assert row.baseline_np_radius == np_radius(p_noise, p_lower).radius
         assert any(row.baseline_extra_count != row.p_count for row in after)  # fresh draws
@@ -175,12 +182,21 @@ def test_sequential_np_baseline_is_an_independent_sequential_run(store: Any) -> 
     indices = [5, 0, 17]
     sequential = {"tolerance": 0.05, "first_look": 100}
     plain = add_job(factory, model_id, indices=indices, chunk_size=2, sequential=sequential)
-    with_baseline = add_job(factory, model_id, indices=indices, chunk_size=2,
-                            sequential=sequential, baseline="sequential-np")
+    with_baseline = add_job(
+        factory,
+        model_id,
+        indices=indices,
+        chunk_size=2,
+        sequential=sequential,
+        baseline="sequential-np",
+    )
     run_all(settings, factory, plain)
     run_all(settings, factory, with_baseline)
-    config = certification_config(JobParameters.model_validate(
-        {**PARAMETERS, "sequential": sequential, "baseline": "sequential-np"}))
+    config = certification_config(
+        JobParameters.model_validate(
+            {**PARAMETERS, "sequential": sequential, "baseline": "sequential-np"}
+        )
+    )
     x, _ = demo_dataset("test")
     classifier = load_demo_classifier()
     with factory() as session:
@@ -189,18 +205,39 @@ def test_sequential_np_baseline_is_an_independent_sequential_run(store: Any) -> 
         after = repository.all_samples(session, with_baseline)
         for own, row in zip(before, after, strict=True):
             assert (row.p_count, row.p_n, row.q_count, row.q_n, row.dsrs_radius) == (
-                own.p_count, own.p_n, own.q_count, own.q_n, own.dsrs_radius)
+                own.p_count,
+                own.p_n,
+                own.q_count,
+                own.q_n,
+                own.dsrs_radius,
+            )
             assert own.baseline_np_radius is None and own.baseline_look is None
-            counts = SampleCounts(row.counted_label, row.p_count, row.p_n, row.q_count, row.q_n,
-                                  p_look=row.p_look, q_look=row.q_look, seed=row.seed)
+            counts = SampleCounts(
+                row.counted_label,
+                row.p_count,
+                row.p_n,
+                row.q_count,
+                row.q_n,
+                p_look=row.p_look,
+                q_look=row.q_look,
+                seed=row.seed,
+            )
             certificate = certificate_from_counts(counts, config, 64)
             expected = sequential_np_baseline(
-                classifier, torch.from_numpy(x[row.dataset_index]), config, certificate,
-                seed=equal_budget_seed(job_seed, row.sample_index), batch_size=128,
+                classifier,
+                torch.from_numpy(x[row.dataset_index]),
+                config,
+                certificate,
+                seed=equal_budget_seed(job_seed, row.sample_index),
+                batch_size=128,
             )
-            assert (row.baseline_extra_count, row.baseline_extra_n, row.baseline_look,
-                    row.baseline_p_lower, row.baseline_np_radius) == (
-                expected.count, expected.n, expected.look, expected.p_lower, expected.radius)
+            assert (
+                row.baseline_extra_count,
+                row.baseline_extra_n,
+                row.baseline_look,
+                row.baseline_p_lower,
+                row.baseline_np_radius,
+            ) == (expected.count, expected.n, expected.look, expected.p_lower, expected.radius)
             assert row.baseline_extra_n <= 2 * PARAMETERS["n"]
 
 
