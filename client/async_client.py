@@ -15,6 +15,7 @@ import httpx
 
 from dsrs_client import endpoints
 from dsrs_client.contract import (
+    DEFAULT_CONFIDENCE,
     Comparison,
     InputSetOut,
     JobCreate,
@@ -215,7 +216,7 @@ class AsyncDsrsClient:
         job_ids: Sequence[str] = (),
         *,
         radii: Sequence[float] | None = None,
-        confidence: float = 0.95,
+        confidence: float = DEFAULT_CONFIDENCE,
         name: str | None = None,
         tags: Sequence[str] | None = None,
         inputs: str = "common",

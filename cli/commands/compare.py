@@ -16,6 +16,7 @@ from dsrs_cli.connection import client_options, open_client
 from dsrs_cli.options.parsing import parse_floats
 from dsrs_cli.tables.comparison import TableFormat
 from dsrs_cli.terminal_text import plain
+from dsrs_client.contract.defaults import DEFAULT_CONFIDENCE
 
 
 class InputChoice(str, Enum):
@@ -63,7 +64,7 @@ def compare(
     ] = TableFormat.text,
     confidence: Annotated[
         float, typer.Option(help="Coverage of the intervals over the test set.")
-    ] = 0.95,
+    ] = DEFAULT_CONFIDENCE,
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="Write the table here.")
     ] = None,

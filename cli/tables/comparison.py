@@ -21,6 +21,7 @@ from enum import Enum
 from typing import TYPE_CHECKING
 
 from dsrs_cli.terminal_text import markup
+from dsrs_client.contract.defaults import DEFAULT_CONFIDENCE
 
 if TYPE_CHECKING:
     from dsrs_core.evaluation.accuracy_intervals import CertifiedFigures, Estimate
@@ -60,7 +61,7 @@ def comparison_row(
     at: Sequence[float],
     *,
     benign_correct: Sequence[bool] | None = None,
-    confidence: float = 0.95,
+    confidence: float = DEFAULT_CONFIDENCE,
     available_inputs: int | None = None,
 ) -> ComparisonRow:
     """A row from the counted radius of every input (negative: never counts) and, when
