@@ -22,9 +22,9 @@ class ApiSettings(SharedSettings):
     plan_cpu_budget_s: float = Field(
         default=1.0,
         gt=0,
-        description="CPU seconds GET /v1/plan spends on one plan (the NP radius always; the "
-        "DSRS and equal-budget radii and the sequential prediction while they fit); a part "
-        "left out is null and a warning says so.",
+        description="CPU seconds GET /v1/plan and a job submission's warnings spend on one "
+        "plan (the NP, DSRS and equal-budget radii and the sequential prediction while they "
+        "fit); a part left out is null and a warning says so.",
     )
     auth: Literal["auto", "required", "disabled"] = Field(
         default="auto",

@@ -62,7 +62,9 @@ def submit_job(
         owner_id=owner_id,
         name=request.name,
         tags=list(request.tags),
-        warnings=job_warnings(request, input_set, prod(model.input_shape)),
+        warnings=job_warnings(
+            request, input_set, prod(model.input_shape), settings.plan_cpu_budget_s
+        ),
         model_id=model.id,
         mode=request.mode,
         inputs=inputs,

@@ -4,7 +4,9 @@ shown by the CLI and the dashboard, before hours of sampling are spent on it.
 The warnings about the parameters are the budget plan's
 (:func:`dsrs_core.evaluation.job_config.budget_plan`,
 what ``GET /v1/plan``, ``dsrs plan`` and the New job form's preview say): one rule, so a
-plan and the submission of the same job warn alike. Added here: inputs outside [0, 1]."""
+plan and the submission of the same job warn alike, under the same CPU budget
+(``DSRS_PLAN_CPU_BUDGET_S``): a plan part left out is named in a warning instead of the
+warnings it would have given. Added here: inputs outside [0, 1]."""
 
 from __future__ import annotations
 
@@ -18,10 +20,17 @@ __all__ = ["job_warnings"]
 INPUT_RANGE = (0.0, 1.0)
 
 
-def job_warnings(request: JobCreate, input_set: InputSetRecord | None, dimension: int) -> list[str]:
+def job_warnings(
+    request: JobCreate,
+    input_set: InputSetRecord | None,
+    dimension: int,
+    cpu_budget_s: float | None = None,
+) -> list[str]:
     """Warnings for ``request`` on ``input_set`` (None: a built-in dataset, in [0, 1]) of
-    inputs of ``dimension``."""
-    warnings = list(budget_plan(request.parameters(), dimension).warnings)
+    inputs of ``dimension``; the plan behind them spends about ``cpu_budget_s`` of CPU at
+    most (None: no limit)."""
+    plan = budget_plan(request.parameters(), dimension, cpu_budget_s=cpu_budget_s)
+    warnings = list(plan.warnings)
     low, high = INPUT_RANGE
     lowest = None if input_set is None else input_set.value_min
     highest = None if input_set is None else input_set.value_max

@@ -275,7 +275,10 @@ class PlanOut(BaseModel):
 
     model_config = ConfigDict(from_attributes=True)
 
-    np_max_radius: float
+    np_max_radius: float | None = Field(
+        description="Null when the service's CPU budget for one plan ran out first (a "
+        "warning says so)"
+    )
     np_baseline: str = Field(description="What np_max_radius is: NP with N draws at full alpha")
     np_equal_budget_max_radius: float | None = Field(
         description="DSRS plans: NP with 2N draws under P at the full alpha (the paper's "

@@ -18,12 +18,14 @@ Baselines: ``np_max_radius`` is an NP job with ``N`` draws at the full ``alpha``
 DSRS, at the full ``alpha``; whether DSRS can beat NP is judged against that one.
 
 CPU budget: in high dimension a general-Gaussian plan costs seconds (every radius is the
-engine's verified one, and each verification integrates over the dimension: about 0.8 s
-per NP radius at d = 150528). With ``cpu_budget_s`` the NP radius is always computed; the
-DSRS radius and then the equal-budget radius are computed only while the CPU time used plus
-the NP radius's own cost (the estimate of each further part) stays within the budget. A
-part left out is None and named in :attr:`BudgetPlan.left_out`: a plan may say less, never
-a figure the engine would not verify.
+engine's verified one, and each verification integrates over the dimension: 0.8 s for one
+NP radius at d = 150528 and N = 1e5, 2.8 s at N = 2^31 − 1). With ``cpu_budget_s`` the NP
+radius is solved under a deadline of the calling thread's CPU time (``np_radius``'s
+``deadline``: the solve stops within one integrand evaluation, ~50 ms at d = 150528, of
+it); the DSRS radius and then the equal-budget radius are computed only while the CPU time
+used plus the NP radius's own cost (the estimate of each further part) stays within the
+budget. A part left out is None and named in :attr:`BudgetPlan.left_out`: a plan may say
+less, never a figure the engine would not verify.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from dsrs_core.config import CertificationConfig, NoiseSpec, QSpec, RadiusSearch
 from dsrs_core.counts_to_certificate import dsrs_radius_from_intervals
 from dsrs_core.evaluation.equal_budget import equal_budget_np_radius
 from dsrs_core.evaluation.job_summary import fixed_n_draws
+from dsrs_core.numerics.root_finding import DeadlineExceeded
 from dsrs_core.radius.dual_bound import Intervals
 from dsrs_core.radius.neyman_pearson import np_radius
 from dsrs_core.sampling.confidence import clopper_pearson, split_alpha
@@ -49,6 +52,7 @@ __all__ = [
     "EQUAL_BUDGET_PLAN_BASELINE",
     "GAUSSIAN_DSRS_DIMENSION",
     "NEAR_ONE_P_LOWER",
+    "NP_PART",
     "NP_PLAN_BASELINE",
     "RADIUS_GAIN_TOLERANCE",
     "SAVING_AGREEMENTS",
@@ -72,6 +76,7 @@ NEAR_ONE_P_LOWER = 0.99
 RADIUS_GAIN_TOLERANCE = 1e-5
 NP_PLAN_BASELINE = "NP with N draws under P at the full alpha"
 #: The parts of a plan a CPU budget may leave out (:attr:`BudgetPlan.left_out`).
+NP_PART = "the NP radius"
 DSRS_PART = "the DSRS radius"
 EQUAL_BUDGET_PART = "the equal-budget NP radius"
 #: Complete plans kept (a plan is a pure function of its parameters).
@@ -87,9 +92,9 @@ class BudgetPlan:
 
     Attributes
     ----------
-    np_max_radius : float
+    np_max_radius : float or None
         Largest NP radius with ``N`` draws under P and all of ``alpha`` on them
-        (:data:`NP_PLAN_BASELINE`).
+        (:data:`NP_PLAN_BASELINE`); None when the CPU budget ran out before it was verified.
     np_equal_budget_max_radius : float or None
         DSRS plans: largest NP radius with ``2N`` draws under P at the full ``alpha``
         (:data:`EQUAL_BUDGET_PLAN_BASELINE`, the paper's baseline); None without Q.
@@ -116,11 +121,11 @@ class BudgetPlan:
         What sequential sampling in target-radius form spends per input, by agreement rate
         (:func:`sequential_saving`); None unless a target radius was given.
     left_out : tuple of str
-        Parts the CPU budget left out (:data:`DSRS_PART`, :data:`EQUAL_BUDGET_PART`; their
-        radii are None).
+        Parts the CPU budget left out (:data:`NP_PART`, :data:`DSRS_PART`,
+        :data:`EQUAL_BUDGET_PART`; their radii are None).
     """
 
-    np_max_radius: float
+    np_max_radius: float | None
     np_equal_budget_max_radius: float | None
     dsrs_max_radius: float | None
     forward_passes_per_input: int
@@ -220,18 +225,23 @@ def _plan(
     config: CertificationConfig, dimension: int, n_selection: int, cpu_budget_s: float | None
 ) -> BudgetPlan:
     started = time.thread_time()
+    deadline = None if cpu_budget_s is None else started + cpu_budget_s
     p_noise = build_p_noise(config.p, dimension)
     n, alpha = config.n, config.alpha
     warnings: list[str] = []
+    left_out: list[str] = []
     p_lower = best_case_p_lower(n, alpha)
-    np_max = np_radius(p_noise, p_lower).radius
+    np_max: float | None = None
+    try:
+        np_max = np_radius(p_noise, p_lower, deadline=deadline).radius
+    except DeadlineExceeded:
+        left_out.append(NP_PART)
     part_cost = time.thread_time() - started  # each further part verifies one NP radius
 
     def affordable() -> bool:
         used = time.thread_time() - started
-        return cpu_budget_s is None or used + part_cost <= cpu_budget_s
+        return np_max is not None and (cpu_budget_s is None or used + part_cost <= cpu_budget_s)
 
-    left_out: list[str] = []
     if not p_lower > 0.5:
         warnings.append(
             f"N = {n} cannot certify anything at alpha = {alpha:g}: even when every draw "
@@ -247,9 +257,11 @@ def _plan(
         assert alpha_q is not None
         dsrs_p_lower = best_case_p_lower(n, alpha_p)
         q_lower = best_case_p_lower(n, alpha_q)
-        if affordable():
-            dsrs_max = _best_dsrs_radius(config, p_noise, dsrs_p_lower, q_lower)
-        else:
+        try:
+            if not affordable():
+                raise DeadlineExceeded
+            dsrs_max = _best_dsrs_radius(config, p_noise, dsrs_p_lower, q_lower, deadline)
+        except DeadlineExceeded:
             left_out.append(DSRS_PART)
         if affordable():
             equal_budget_max = equal_budget_np_radius(p_noise, n, n, n, n, alpha).radius
@@ -270,9 +282,9 @@ def _plan(
     )
 
 
-def _best_dsrs_radius(config, p_noise, p_lower: float, q_lower: float) -> float:  # type: ignore[no-untyped-def]
+def _best_dsrs_radius(config, p_noise, p_lower: float, q_lower: float, deadline) -> float:  # type: ignore[no-untyped-def]
     assert config.q is not None
-    start = np_radius(p_noise, p_lower).radius
+    start = np_radius(p_noise, p_lower, deadline=deadline).radius
     if not p_lower > 0.5:
         return 0.0
     plan = plan_q_draws(config.q, p_lower, 1.0)

@@ -4,21 +4,41 @@
 leaves the bracket or does not shrink it fast enough). It returns the final bracket, so the
 caller picks the end that errs on the safe side; a bracket whose ends do not straddle the
 target raises :class:`~dsrs_core.errors.BracketError`.
+
+A *deadline* is a value of :func:`time.thread_time` (CPU time of the calling thread) after
+which a solver gives up: :func:`check_deadline` raises :class:`DeadlineExceeded`, which is
+not a :class:`~dsrs_core.errors.NumericalError` (no radius search takes it for "not
+certified"); the caller that set the deadline catches it and reports nothing for that part.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from math import isfinite
 
 from dsrs_core.errors import BracketError, NumericalError
 
-__all__ = ["WALK_OVERSHOOT", "RootBracket", "monotone_root"]
+__all__ = ["WALK_OVERSHOOT", "DeadlineExceeded", "RootBracket", "check_deadline", "monotone_root"]
 
 #: Factor on the first Newton step while looking for a bracket (> 1 so that the step
 #: usually crosses the root).
 WALK_OVERSHOOT = 1.2
+
+
+class DeadlineExceeded(Exception):
+    """The calling thread's CPU time passed the deadline given to a solver: its work was
+    abandoned, so nothing was certified or refused."""
+
+
+def check_deadline(deadline: float | None) -> None:
+    """Raise :class:`DeadlineExceeded` once :func:`time.thread_time` is past ``deadline``
+    (None: no deadline)."""
+    if deadline is not None and time.thread_time() > deadline:
+        raise DeadlineExceeded(
+            f"thread CPU deadline passed by {time.thread_time() - deadline:.3f} s"
+        )
 
 
 @dataclass(frozen=True)
@@ -47,6 +67,7 @@ def monotone_root(
     xtol: float = 1e-12,
     ftol: float = 1e-14,
     max_iter: int = 100,
+    deadline: float | None = None,
 ) -> RootBracket:
     """Solve ``fun(x)[0] = target`` for a monotone function on ``[lo, hi]``.
 
@@ -64,6 +85,9 @@ def monotone_root(
     xtol, ftol : float
         Stop when the bracket is narrower than ``xtol`` (relative to ``max(1, |x|)``) or
         the residual at the last iterate is below ``ftol``.
+    deadline : float, optional
+        :func:`time.thread_time` value after which the search stops (checked before every
+        evaluation of ``fun``).
 
     Returns
     -------
@@ -78,10 +102,13 @@ def monotone_root(
         When ``[lo, hi]`` does not bracket the target.
     NumericalError
         When a value is not finite or the iteration does not converge.
+    DeadlineExceeded
+        When ``deadline`` passed.
     """
     sign = 1.0 if increasing else -1.0
 
     def g(x: float) -> tuple[float, float]:
+        check_deadline(deadline)
         value, slope = fun(x)
         if not isfinite(value):
             raise NumericalError(f"non-finite value {value!r} at x={x!r}")

@@ -16,6 +16,11 @@ so a radius is certified when the certifying quadrature (docs/math.md §7.4) pro
 (on the fixed search rules) only choose ``κ`` and the trial radius; they are never trusted
 for soundness. ``L`` is non-increasing in ``r`` at fixed κ (docs/math.md §5.1), so the
 radius covers every smaller one.
+
+With a ``deadline`` (a :func:`time.thread_time` value: ``GET /v1/plan`` passes one) the
+solve and the certifying quadrature stop once the calling thread's CPU time passes it and
+raise :class:`~dsrs_core.numerics.root_finding.DeadlineExceeded`: no radius, not even 0, is
+returned. The certificate path passes none.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from dsrs_core.numerics.adaptive_quadrature import (
     radial_expectation,
 )
 from dsrs_core.numerics.fixed_quadrature import QuadratureRule, gamma_rule
-from dsrs_core.numerics.root_finding import monotone_root
+from dsrs_core.numerics.root_finding import check_deadline, monotone_root
 from dsrs_core.numerics.special import symmetric_beta_cdf, symmetric_beta_pdf
 
 __all__ = [
@@ -174,15 +179,19 @@ def np_masses(
     )
 
 
-def np_certified_bound(noise: RadialNoise, r: float, kappa: float, p_lower: float) -> Estimate:
+def np_certified_bound(
+    noise: RadialNoise, r: float, kappa: float, p_lower: float, deadline: float | None = None
+) -> Estimate:
     """(NP-D) at ``κ`` by the certifying quadrature (docs/math.md §7.4): ``value`` is the
-    bound, ``error`` its quadrature error estimate. Never uses the search rules."""
+    bound, ``error`` its quadrature error estimate. Never uses the search rules. The
+    ``deadline`` is checked before every evaluation of the integrand."""
     if not r > 0.0:
         raise InvalidParameterError(f"radius must be positive, got {r!r}")
     h = noise.beta_param
     lam = exp(-kappa)
 
     def psi(t: np.ndarray) -> np.ndarray:
+        check_deadline(deadline)
         x_m, x_s, *_ = _np_arguments(noise, r, kappa, t)
         return symmetric_beta_cdf(x_s, h) - lam * symmetric_beta_cdf(x_m, h)
 
@@ -197,6 +206,7 @@ def solve_log_k(
     rule: QuadratureRule,
     kappa0: float = 0.0,
     xtol: float = 1e-12,
+    deadline: float | None = None,
 ) -> float:
     """``κ`` with ``Pm(κ) = p_target`` at radius ``r`` (``Pm`` decreases in ``κ``).
 
@@ -209,7 +219,15 @@ def solve_log_k(
         return m.p_mass, m.dp_dkappa
 
     bracket = monotone_root(
-        fun, p_target, kappa0, -LOG_K_LIMIT, LOG_K_LIMIT, increasing=False, xtol=xtol, ftol=1e-14
+        fun,
+        p_target,
+        kappa0,
+        -LOG_K_LIMIT,
+        LOG_K_LIMIT,
+        increasing=False,
+        xtol=xtol,
+        ftol=1e-14,
+        deadline=deadline,
     )
     return bracket.hi
 
@@ -223,14 +241,14 @@ def np_dual_bound(
 
 
 def np_certifies(
-    noise: RadialNoise, r: float, kappa: float, p_lower: float
+    noise: RadialNoise, r: float, kappa: float, p_lower: float, deadline: float | None = None
 ) -> tuple[bool, float, str]:
     """Whether (NP-D) at ``κ`` proves ``V_NP(r) > 1/2`` by the certifying quadrature.
 
     Returns ``(certified, bound, reason)``: ``bound`` is the value minus its error
     estimate, compared with ``1/2 + NP_DUAL_MARGIN``; ``reason`` explains a failure.
     """
-    est = np_certified_bound(noise, r, kappa, p_lower)
+    est = np_certified_bound(noise, r, kappa, p_lower, deadline)
     return accept_estimate(est, NP_DUAL_MARGIN)
 
 
@@ -281,11 +299,14 @@ def _gaussian_start(noise: RadialNoise, p_lower: float) -> tuple[float, float]:
     return r0, -(r0**2) / (2.0 * noise.scale**2)
 
 
-def _newton_np(noise: RadialNoise, p_lower: float, rule: QuadratureRule) -> tuple[float, float]:
+def _newton_np(
+    noise: RadialNoise, p_lower: float, rule: QuadratureRule, deadline: float | None
+) -> tuple[float, float]:
     """Solve ``Pm(r, κ) = pL``, ``Ps(r, κ) = 1/2`` by damped 2-D Newton."""
     r, kappa = _gaussian_start(noise, p_lower)
-    kappa = solve_log_k(noise, r, p_lower, rule, kappa, xtol=1e-4)
+    kappa = solve_log_k(noise, r, p_lower, rule, kappa, xtol=1e-4, deadline=deadline)
     for _ in range(60):
+        check_deadline(deadline)
         m = np_masses(noise, r, kappa, rule)
         f1, f2 = m.p_mass - p_lower, m.shifted_mass - 0.5
         if abs(f1) < 1e-12 and abs(f2) < 1e-12:  # masses carry ~1e-13 rounding noise
@@ -307,14 +328,16 @@ def _newton_np(noise: RadialNoise, p_lower: float, rule: QuadratureRule) -> tupl
     raise NumericalError("NP radius Newton did not converge")
 
 
-def _bisect_np(noise: RadialNoise, p_lower: float, rule: QuadratureRule) -> tuple[float, float]:
+def _bisect_np(
+    noise: RadialNoise, p_lower: float, rule: QuadratureRule, deadline: float | None
+) -> tuple[float, float]:
     """Slow fall-back: bisection on ``r`` with an inner ``κ`` solve (§3.3 steps 2–3)."""
     lo, hi = 0.0, noise.sigma * float(norm.ppf(p_lower))
     kappa_lo = 0.0
     kappa = 0.0
     for _ in range(60):
         mid = 0.5 * (lo + hi)
-        kappa = solve_log_k(noise, mid, p_lower, rule, kappa)
+        kappa = solve_log_k(noise, mid, p_lower, rule, kappa, deadline=deadline)
         if np_masses(noise, mid, kappa, rule, derivatives=False).shifted_mass > 0.5:
             lo, kappa_lo = mid, kappa
         else:
@@ -324,7 +347,7 @@ def _bisect_np(noise: RadialNoise, p_lower: float, rule: QuadratureRule) -> tupl
     return lo, kappa_lo
 
 
-def np_radius(noise: RadialNoise, p_lower: float) -> NPRadius:
+def np_radius(noise: RadialNoise, p_lower: float, *, deadline: float | None = None) -> NPRadius:
     """Certified Neyman–Pearson radius for the P lower bound ``pL`` (docs/math.md §3).
 
     Parameters
@@ -333,6 +356,9 @@ def np_radius(noise: RadialNoise, p_lower: float) -> NPRadius:
         The smoothing noise P.
     p_lower : float
         Lower confidence bound of ``Pr[f(x + ε) = y]``.
+    deadline : float, optional
+        :func:`time.thread_time` value after which the solve is abandoned (module
+        docstring); None (the certificate path): no limit.
 
     Returns
     -------
@@ -342,6 +368,11 @@ def np_radius(noise: RadialNoise, p_lower: float) -> NPRadius:
         (bisection fall-back) and ``r*(1 − backoff)`` is returned for the first entry of
         :data:`NP_RADIUS_BACKOFFS` whose (NP-D) bound verifies — the radius errs low.
         Numerical failure gives the largest verified radius (possibly 0) and a reason.
+
+    Raises
+    ------
+    DeadlineExceeded
+        When ``deadline`` passed before the radius was verified.
     """
     if not 0.0 <= p_lower <= 1.0:
         raise InvalidParameterError(f"p_lower must lie in [0, 1], got {p_lower!r}")
@@ -356,10 +387,10 @@ def np_radius(noise: RadialNoise, p_lower: float) -> NPRadius:
     rule = search_rule(noise)
     reason = ""
     try:
-        r_star, kappa = _newton_np(noise, p_lower, rule)
+        r_star, kappa = _newton_np(noise, p_lower, rule, deadline)
     except NumericalError as first:
         try:
-            r_star, kappa = _bisect_np(noise, p_lower, rule)
+            r_star, kappa = _bisect_np(noise, p_lower, rule, deadline)
         except NumericalError as second:
             return NPRadius(0.0, 0.0, f"NP solve failed: {first}; {second}")
     failed: float | None = None
@@ -367,20 +398,20 @@ def np_radius(noise: RadialNoise, p_lower: float) -> NPRadius:
         r = r_star * (1.0 - backoff)
         if not r > 0.0:
             break
-        ok, bound, why = _certify_at(noise, r, kappa, p_lower)
+        ok, bound, why = _certify_at(noise, r, kappa, p_lower, deadline)
         if ok:
             if failed is None and bound - NP_DUAL_MARGIN - 0.5 <= REFINE_SLACK:
                 return NPRadius(r, kappa)
-            return _refine(noise, p_lower, rule, r, kappa, failed)
+            return _refine(noise, p_lower, rule, r, kappa, failed, deadline)
         failed, reason = r, why
     return NPRadius(0.0, 0.0, f"NP radius not verified: {reason}")
 
 
 def _certify_at(
-    noise: RadialNoise, r: float, kappa: float, p_lower: float
+    noise: RadialNoise, r: float, kappa: float, p_lower: float, deadline: float | None
 ) -> tuple[bool, float, str]:
     try:
-        return np_certifies(noise, r, kappa, p_lower)
+        return np_certifies(noise, r, kappa, p_lower, deadline)
     except ArithmeticError as err:  # includes NumericalError: fail closed
         return False, float("nan"), f"{type(err).__name__}: {err}"
 
@@ -392,6 +423,7 @@ def _refine(
     lo: float,
     kappa_lo: float,
     hi: float | None,
+    deadline: float | None,
 ) -> NPRadius:
     """Tighten a verified radius ``lo`` whose solve was off (the search rules are inexact at
     small shapes: docs/math.md §3.3): ``hi`` is a radius that failed (None: step up from
@@ -408,10 +440,10 @@ def _refine(
         else:  # bisecting
             r = 0.5 * (lo + hi)
         try:
-            kappa = solve_log_k(noise, r, p_lower, rule, kappa_lo, xtol=1e-12)
+            kappa = solve_log_k(noise, r, p_lower, rule, kappa_lo, xtol=1e-12, deadline=deadline)
         except NumericalError:
             break
-        if _certify_at(noise, r, kappa, p_lower)[0]:
+        if _certify_at(noise, r, kappa, p_lower, deadline)[0]:
             lo, kappa_lo, step = r, kappa, 2.0 * step
         else:
             hi = r

@@ -65,7 +65,7 @@ def test_a_cpu_budget_leaves_parts_out_and_never_changes_a_figure() -> None:
     """Issue 24: a plan within its CPU budget says less (None, and a warning naming the
     setting), never a different figure; a cut plan is not cached as the complete one."""
     from dsrs_client.contract import plan_parameters
-    from dsrs_core.evaluation.budget_plan import DSRS_PART, EQUAL_BUDGET_PART
+    from dsrs_core.evaluation.budget_plan import DSRS_PART, EQUAL_BUDGET_PART, NP_PART
     from dsrs_core.evaluation.job_config import budget_plan
 
     parameters = plan_parameters(
@@ -80,15 +80,39 @@ def test_a_cpu_budget_leaves_parts_out_and_never_changes_a_figure() -> None:
         radius_unit=0.01,
         search_mode="exact",
     )
+    # The NP radius too runs under the budget's deadline: a budget of ~0 leaves it out.
     cut = budget_plan(parameters, 784, cpu_budget_s=1e-9)
-    assert cut.left_out == (DSRS_PART, EQUAL_BUDGET_PART)
+    assert cut.left_out == (NP_PART, DSRS_PART, EQUAL_BUDGET_PART)
+    assert cut.np_max_radius is None
     assert cut.dsrs_max_radius is None and cut.np_equal_budget_max_radius is None
     assert any("DSRS_PLAN_CPU_BUDGET_S" in warning for warning in cut.warnings)
     whole = budget_plan(parameters, 784, cpu_budget_s=60.0)
     assert whole.left_out == () and whole.dsrs_max_radius is not None
-    assert whole.np_max_radius == cut.np_max_radius
-    assert whole.np_equal_budget_max_radius is not None
+    assert whole.np_max_radius is not None and whole.np_equal_budget_max_radius is not None
     assert budget_plan(parameters, 784) == whole
+    # A Gaussian P's NP radius is the closed form (no solve to stop): only the later parts
+    # are cut, and the NP figure is the complete plan's.
+    gaussian = parameters.model_copy(
+        update={"noise": parameters.noise.model_copy(update={"family": "gaussian", "k": 0})}
+    )
+    cut = budget_plan(gaussian, 64, cpu_budget_s=1e-9)
+    assert cut.left_out == (DSRS_PART, EQUAL_BUDGET_PART)
+    assert cut.np_max_radius == budget_plan(gaussian, 64, cpu_budget_s=60.0).np_max_radius
+
+
+def test_an_imagenet_size_plan_stops_its_np_radius_at_the_budget() -> None:
+    """Issue 24: at d = 150528 and N = 2**31 - 1 the NP radius alone took 2.8 s of CPU; under
+    a 1 s budget the solve stops at its deadline (within one integrand evaluation)."""
+    import time
+
+    from dsrs_core.evaluation.budget_plan import NP_PART
+
+    spec = NoiseSpec("general-gaussian", 0.25, 380)
+    started = time.thread_time()
+    plan = plan_budget(spec, 150528, 2**31 - 1, 0.001, cpu_budget_s=0.2)
+    spent = time.thread_time() - started
+    assert plan.left_out == (NP_PART,) and plan.np_max_radius is None
+    assert spent < 3 * 0.2 + 0.5  # bounded by the budget, not by the 2.8 s solve
 
 
 def test_plan_command_states_its_baselines(run_cli) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 from reference_data import needs_reference, orig_radii, sampling
@@ -10,6 +12,7 @@ from scipy.stats import norm
 from dsrs_core.errors import InvalidParameterError
 from dsrs_core.noise.families import make_noise
 from dsrs_core.numerics.fixed_quadrature import gamma_rule
+from dsrs_core.numerics.root_finding import DeadlineExceeded, monotone_root
 from dsrs_core.radius.neyman_pearson import P_LOWER_ONE, np_certifies, np_masses, np_radius
 
 MNIST = {
@@ -102,3 +105,37 @@ def test_np_radius_at_shape_one_half_is_within_1e4_of_the_independent_value(d, k
     setting = Setting(d, k, 1.0)
     assert np_value(setting, radius, p_lower) > 0.5 - 1e-7
     assert np_value(setting, radius + 1e-4, p_lower) < 0.5
+
+
+def test_a_passed_deadline_stops_the_np_radius_and_returns_no_figure():
+    # Issue 24: the plan's NP radius obeys a thread-CPU deadline; a deadline already passed
+    # (a budget of 0) raises instead of returning any radius, 0 included.
+    noise = make_noise("general-gaussian", 784, 0.25, 380)
+    with pytest.raises(DeadlineExceeded):
+        np_radius(noise, 0.999, deadline=time.thread_time())
+    with pytest.raises(DeadlineExceeded):
+        np_certifies(noise, 0.5, -1.0, 0.999, deadline=time.thread_time())
+    # Gaussian and pL <= 1/2 need no solve: nothing to stop.
+    assert np_radius(make_noise("gaussian", 784, 0.25), 0.9, deadline=0.0).radius > 0.0
+    assert np_radius(noise, 0.5, deadline=0.0).radius == 0.0
+
+
+def test_a_deadline_not_reached_changes_nothing():
+    noise = make_noise("general-gaussian", 784, 0.25, 380)
+    far = time.thread_time() + 3600.0
+    assert np_radius(noise, 0.999, deadline=far) == np_radius(noise, 0.999)
+
+
+def test_monotone_root_checks_its_deadline_before_every_evaluation():
+    calls = []
+
+    def fun(x: float) -> tuple[float, float]:
+        calls.append(x)
+        return x, 1.0
+
+    assert monotone_root(fun, 0.3, 0.0, -1.0, 1.0, increasing=True).lo == pytest.approx(0.3)
+    evaluations = len(calls)
+    with pytest.raises(DeadlineExceeded):
+        monotone_root(fun, 0.3, 0.0, -1.0, 1.0, increasing=True, deadline=time.thread_time())
+    assert len(calls) == evaluations  # not one evaluation past the deadline
+    assert not issubclass(DeadlineExceeded, ArithmeticError)  # never read as "not certified"
