@@ -76,3 +76,23 @@ def test_q_wider_than_p_and_inputs_outside_the_unit_interval_are_warned(
     assert "[255, 255], not [0, 1]" in warning
     # Kept with the job: the status shows it too.
     assert api_client.get(f"/v1/jobs/{job['id']}").json()["warnings"] == [warning]
+
+
+def test_submission_warnings_spend_the_plan_cpu_budget() -> None:
+    """Issue 24: a job's warnings come from a plan under DSRS_PLAN_CPU_BUDGET_S; what the
+    budget left out is named, the rest (here: σ_Q ≥ σ) still said."""
+    from dsrs_api.services.job_warnings import job_warnings
+    from dsrs_client.contract import JobCreate
+
+    request = JobCreate.model_validate(
+        body(
+            "m",
+            noise={"family": "general-gaussian", "sigma": 0.25, "k": 380},
+            q={"sigma": 0.25},
+            n=2**31 - 1,
+        )
+    )
+    cut = job_warnings(request, None, 150528, cpu_budget_s=1e-9)
+    assert "σ_Q = 0.25 ≥ σ = 0.25" in cut[0]
+    assert any(w.startswith("the NP radius and the DSRS radius and") for w in cut)
+    assert any("DSRS_PLAN_CPU_BUDGET_S" in w for w in cut)
