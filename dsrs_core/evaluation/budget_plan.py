@@ -40,7 +40,7 @@ from dsrs_core.config import CertificationConfig, NoiseSpec, QSpec, RadiusSearch
 from dsrs_core.counts_to_certificate import dsrs_radius_from_intervals
 from dsrs_core.evaluation.equal_budget import equal_budget_np_radius
 from dsrs_core.evaluation.job_summary import fixed_n_draws
-from dsrs_core.numerics.root_finding import DeadlineExceeded
+from dsrs_core.numerics.root_finding import DeadlineExceeded, check_deadline
 from dsrs_core.radius.dual_bound import Intervals
 from dsrs_core.radius.neyman_pearson import np_radius
 from dsrs_core.sampling.confidence import clopper_pearson, split_alpha
@@ -369,10 +369,6 @@ class SequentialSaving:
         return self.forward_passes / self.budget
 
 
-class SavingBudgetExceeded(Exception):
-    """:func:`sequential_saving` used up its CPU budget before it finished."""
-
-
 def sequential_saving(
     config: CertificationConfig,
     dimension: int,
@@ -389,9 +385,9 @@ def sequential_saving(
     at the first looks, inputs near it use most of the budget. The looks are those of
     ``config.sequential`` when it is set, else the defaults.
 
-    With ``cpu_budget_s`` it raises :class:`SavingBudgetExceeded` at the first look that
-    begins after that much CPU time of the calling thread (a look's certificate checks run
-    to their end: the overrun is at most one look).
+    With ``cpu_budget_s`` it raises :class:`~dsrs_core.numerics.root_finding.DeadlineExceeded`
+    at the first look that begins after that much CPU time of the calling thread (a look's
+    certificate checks run to their end: the overrun is at most one look).
     """
     import time
     from dataclasses import replace
@@ -409,8 +405,7 @@ def sequential_saving(
     for rate in agreements:
 
         def typical(requests, rate=rate):  # type: ignore[no-untyped-def]
-            if deadline is not None and time.thread_time() > deadline:
-                raise SavingBudgetExceeded
+            check_deadline(deadline)
             return [round(rate * r.draws) for r in requests]
 
         (counts,) = draw_counts_sequential(typical, planned, dimension, [0])

@@ -13,12 +13,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from dsrs_core.config import CertificationConfig, NoiseSpec, QSpec, RadiusSearch, SequentialSpec
-from dsrs_core.evaluation.budget_plan import (
-    BudgetPlan,
-    SavingBudgetExceeded,
-    plan_budget,
-    sequential_saving,
-)
+from dsrs_core.evaluation.budget_plan import BudgetPlan, plan_budget, sequential_saving
+from dsrs_core.numerics.root_finding import DeadlineExceeded
 
 if TYPE_CHECKING:
     from dsrs_client.contract import JobParameters
@@ -78,11 +74,11 @@ def budget_plan(
     left = None if cpu_budget_s is None else cpu_budget_s - (time.thread_time() - started)
     try:
         if left is not None and left <= 0:
-            raise SavingBudgetExceeded
+            raise DeadlineExceeded
         savings = sequential_saving(
             certification_config(parameters), dimension, target_radius, cpu_budget_s=left
         )
-    except SavingBudgetExceeded:
+    except DeadlineExceeded:
         prediction = f"the sequential-sampling prediction at target radius {target_radius:g}"
         warning = _left_out((prediction,), cpu_budget_s)
         return replace(plan, target_radius=target_radius, warnings=(*plan.warnings, warning))
