@@ -112,9 +112,9 @@ def test_a_passed_deadline_stops_the_np_radius_and_returns_no_figure():
     # (a budget of 0) raises instead of returning any radius, 0 included.
     noise = make_noise("general-gaussian", 784, 0.25, 380)
     with pytest.raises(DeadlineExceeded):
-        np_radius(noise, 0.999, deadline=time.thread_time())
+        np_radius(noise, 0.999, deadline=time.thread_time() - 1.0)
     with pytest.raises(DeadlineExceeded):
-        np_certifies(noise, 0.5, -1.0, 0.999, deadline=time.thread_time())
+        np_certifies(noise, 0.5, -1.0, 0.999, deadline=time.thread_time() - 1.0)
     # Gaussian and pL <= 1/2 need no solve: nothing to stop.
     assert np_radius(make_noise("gaussian", 784, 0.25), 0.9, deadline=0.0).radius > 0.0
     assert np_radius(noise, 0.5, deadline=0.0).radius == 0.0
@@ -136,6 +136,6 @@ def test_monotone_root_checks_its_deadline_before_every_evaluation():
     assert monotone_root(fun, 0.3, 0.0, -1.0, 1.0, increasing=True).lo == pytest.approx(0.3)
     evaluations = len(calls)
     with pytest.raises(DeadlineExceeded):
-        monotone_root(fun, 0.3, 0.0, -1.0, 1.0, increasing=True, deadline=time.thread_time())
+        monotone_root(fun, 0.3, 0.0, -1.0, 1.0, increasing=True, deadline=time.thread_time() - 1.0)
     assert len(calls) == evaluations  # not one evaluation past the deadline
     assert not issubclass(DeadlineExceeded, ArithmeticError)  # never read as "not certified"
