@@ -4,7 +4,8 @@ exactly one row per sample (real PostgreSQL, real Redis, real ``dsrs worker`` pr
 * with a 3 s broker visibility timeout, the broker delivers the killed worker's message
   again (same task id) to the survivor within seconds; its claim finds the dead worker's
   lease still live (it falls silent only after ``chunk_lease_s``) and skips it, so the
-  duplicate delivery writes nothing, and the chunk is redone once, by the sweeper;
+  duplicate delivery writes nothing, and the chunk is redone once, by the sweeper (on a
+  machine slow enough that the lease fell silent first, the redelivery runs it itself);
 * with the DEFAULT settings (visibility timeout of an hour, chunk lease of 60 s), the
   surviving worker's sweeper sends the chunk again once its lease falls silent (about two
   lease periods, not the hour of the visibility timeout; the time is printed, not asserted:
