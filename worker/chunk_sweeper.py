@@ -6,6 +6,11 @@ the jobs past their time limit (:func:`dsrs_worker.chunk_service.fail_overdue_jo
 Started when the Celery worker is ready (:func:`start_chunk_sweeper`); a daemon thread, so
 it ends with the process. Every worker runs one: whichever survives redoes the chunks of
 the dead (leases are taken under a row lock, so a chunk sent twice runs once).
+
+A sweep covers every job of the database, whatever queue its chunks went to, and sends
+what it finds onto this worker's ``DSRS_QUEUE``: the re-send, and its WARNING line, belong
+to whichever worker on the database swept first. Workers that share a database must
+therefore share one queue (docs/operations.md).
 """
 
 from __future__ import annotations
@@ -40,7 +45,11 @@ def start_chunk_sweeper(app: Any, settings: WorkerSettings) -> threading.Thread:
                 for chunks, why in ((silent, "its worker fell silent"), (unclaimed, "unclaimed")):
                     for job_id, chunk_index in chunks:
                         log.warning(
-                            "chunk %s of job %s: %s; sending it again", chunk_index, job_id, why
+                            "chunk %s of job %s: %s; sending it again on queue %s",
+                            chunk_index,
+                            job_id,
+                            why,
+                            settings.queue,
                         )
                         app.send_task(
                             CERTIFY_CHUNK_TASK, args=[job_id, chunk_index], queue=settings.queue
