@@ -74,7 +74,10 @@ def worker_command(
     from dsrs_worker.celery_app import make_celery_app
     from dsrs_worker.devices import count_gpus_without_cuda_init
 
-    settings = load_settings()
+    # --queue is this worker's DSRS_QUEUE: it listens there, and its sweeper sends the chunks
+    # it takes over there too (with only the listening queue changed, they went to a queue no
+    # worker of this deployment read).
+    settings = load_settings(queue=queue) if queue else load_settings()
     if settings.broker_url is None:
         typer.echo("dsrs worker needs DSRS_BROKER_URL (e.g. redis://localhost:6379/0)", err=True)
         raise typer.Exit(2)
@@ -87,7 +90,7 @@ def worker_command(
             f"--loglevel={loglevel}",
             f"--concurrency={concurrency}",
             f"--pool={pool}",
-            f"--queues={queue or settings.queue}",
+            f"--queues={settings.queue}",
             f"--hostname=dsrs-{os.getpid()}@%h",
             "--without-gossip",
             "--without-mingle",
