@@ -52,20 +52,18 @@ def submit(
     except RequestFieldError as error:
         raise typer.BadParameter(str(error)) from None
     request = _validated(body)
+    json_output = client_options(ctx).json_output
     with open_client(ctx) as dsrs:
         job = dsrs.submit_job(request)  # the service resolves id prefixes
-        if watch:
-            from dsrs_cli.job_progress import watch_jobs
-
-            (job,) = watch_jobs(dsrs, [job.id])
-    for warning in job.warnings:
-        typer.secho(f"warning: {plain(warning)}", fg=typer.colors.YELLOW, err=True)
-    if client_options(ctx).json_output:
-        print_json(job)
-    else:
-        typer.echo(job.id if not watch else f"{job.id} {job.status}")
-    if watch and job.status != "succeeded":
-        raise typer.Exit(1)
+        for warning in job.warnings:
+            typer.secho(f"warning: {plain(warning)}", fg=typer.colors.YELLOW, err=True)
+        if not watch:
+            if json_output:
+                print_json(job)
+            else:
+                typer.echo(job.id)
+            return
+        _watch_and_report(dsrs, [job.id], json_output=json_output, json_one=True)
 
 
 @jobs_app.command("list")
@@ -145,27 +143,40 @@ def watch(
 ) -> None:
     """Follow jobs until all are final, then print each succeeded job's summary table
     (exit 1 if one did not succeed). Progress bars on a terminal, progress lines otherwise."""
+    with open_client(ctx) as dsrs:
+        _watch_and_report(
+            dsrs,
+            resolve_ids(dsrs, "job", job_ids),
+            json_output=client_options(ctx).json_output,
+            timeout=timeout,
+            poll_interval=interval,
+        )
+
+
+def _watch_and_report(
+    dsrs: Any,
+    job_ids: list[str],
+    *,
+    json_output: bool,
+    json_one: bool = False,
+    timeout: float | None = None,
+    poll_interval: float = 1.0,
+) -> None:
+    """Follow the jobs until final, then print each one's status and, for a succeeded job,
+    its summary table (what `jobs results` prints); exit 1 if one did not succeed. The end
+    of `jobs watch` and of `jobs submit --watch` (whose JSON is the one job, ``json_one``)."""
     from dsrs_cli.job_progress import watch_jobs
 
-    with open_client(ctx) as dsrs:
-        jobs = watch_jobs(
-            dsrs, resolve_ids(dsrs, "job", job_ids), timeout=timeout, poll_interval=interval
-        )
-        json_output = client_options(ctx).json_output
-        summaries = {
-            job.id: dsrs.summary(job.id)
-            for job in jobs
-            if job.status == "succeeded" and not json_output
-        }
+    jobs = watch_jobs(dsrs, job_ids, timeout=timeout, poll_interval=poll_interval)
     if json_output:
-        print_json(jobs)
+        print_json(jobs[0] if json_one else jobs)
     else:
         from dsrs_cli.tables.results import print_summary
 
         for job in jobs:
             typer.echo(plain(f"{job.id} {job.status}" + (f": {job.error}" if job.error else "")))
-            if job.id in summaries:  # what `jobs results` prints, so the watch ends on it
-                print_summary(summaries[job.id])
+            if job.status == "succeeded":
+                print_summary(dsrs.summary(job.id))
     if any(job.status != "succeeded" for job in jobs):
         raise typer.Exit(1)
 

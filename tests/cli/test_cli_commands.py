@@ -183,6 +183,21 @@ def test_submit_from_a_file_with_overrides_then_list_show_cancel(
     assert json.loads(model.stdout)["architecture"] == "digits-mlp"
 
 
+def test_submit_watch_ends_like_jobs_watch_with_the_summary_table(
+    embedded_service, embedded_model_id: str, run_cli
+) -> None:
+    arguments = ["--model-id", embedded_model_id, "--dataset", "digits", "--stop", "2"]
+    submitted = run_cli(
+        embedded_service, "jobs", "submit", *arguments, "--n", "100", "--sigma", "0.25", "--watch"
+    )
+    assert submitted.exit_code == 0, submitted.stderr
+    job_id = submitted.stdout.split()[0]
+    assert f"{job_id} succeeded" in submitted.stdout
+    watched = run_cli(embedded_service, "jobs", "watch", job_id)
+    assert "Certified accuracy" in submitted.stdout and "ACR" in submitted.stdout
+    assert submitted.stdout.split("succeeded", 1)[1] == watched.stdout.split("succeeded", 1)[1]
+
+
 def test_watch_exits_non_zero_for_a_cancelled_job(
     embedded_service, embedded_model_id: str, run_cli
 ) -> None:
