@@ -88,6 +88,9 @@ def capture(out: Path, data: Path) -> None:
         from dsrs_models.demo import DEMO_WEIGHTS_PATH
 
         local = ["certify-local", str(DEMO_WEIGHTS_PATH), "--arch", "digits-mlp"]
+        # the radius form of sequential sampling: --tolerance, --radius-tolerance before 2026-12-05
+        help_text = _dsrs("certify-local", "--help", cwd=work)
+        sequential_flag = "--tolerance" if "--tolerance " in help_text else "--radius-tolerance"
         local += ["--dataset", "digits", "--q-sigma", "0.3"]
         _dsrs(
             *local,
@@ -106,7 +109,7 @@ def capture(out: Path, data: Path) -> None:
             "20",
             "--n",
             "4000",
-            "--radius-tolerance",
+            sequential_flag,
             "0.25",
             "-o",
             str(out / "local-seq.jsonl"),

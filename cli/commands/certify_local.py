@@ -90,11 +90,11 @@ def certify_local(
             "certified at every target radius or cannot reach one (repeatable).",
         ),
     ] = None,
-    radius_tolerance: Annotated[
+    tolerance: Annotated[
         float | None,
         typer.Option(
             help="Sequential sampling, radius form: stop each input once its radius would "
-            "not reach the next multiple of this.",
+            "not reach the next multiple of this (as `jobs submit --tolerance`).",
         ),
     ] = None,
     first_look: Annotated[
@@ -125,7 +125,7 @@ def certify_local(
         radius_method,
         radius_unit,
         search_mode,
-        _sequential(target_radius, radius_tolerance, first_look),
+        _sequential(target_radius, tolerance, first_look),
     )
     arrays, labels = _inputs(inputs, dataset, split)
     chosen = range(start, len(arrays) if stop is None else min(stop, len(arrays)))
@@ -156,9 +156,9 @@ def certify_local(
         typer.echo(str(output))
 
 
-def _sequential(target_radius, radius_tolerance, first_look):  # type: ignore[no-untyped-def]
+def _sequential(target_radius, tolerance, first_look):  # type: ignore[no-untyped-def]
     """The typed sequential option, or None for fixed-N sampling."""
-    if not target_radius and radius_tolerance is None:
+    if not target_radius and tolerance is None:
         return None
     from pydantic import ValidationError
 
@@ -167,7 +167,7 @@ def _sequential(target_radius, radius_tolerance, first_look):  # type: ignore[no
     try:
         return SequentialIn(
             target_radii=list(target_radius or []),
-            tolerance=radius_tolerance,
+            tolerance=tolerance,
             first_look=first_look,
         )
     except ValidationError as error:

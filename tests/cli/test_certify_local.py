@@ -175,7 +175,7 @@ def test_local_sequential_run_reports_looks_and_forward_passes(run_cli, tmp_path
         "digits",
         "--target-radius",
         "0.25",
-        "--radius-tolerance",
+        "--tolerance",
         "0.1",
     )
     assert bad.exit_code != 0 and "exactly one" in bad.stderr
