@@ -14,9 +14,12 @@ Python (the checkout's ``.venv``):
 ``elapsed_s`` field, the time column of the cohen format, ``time-*`` files, "x.y s" in text,
 and 32-hex-digit ids.
 
-    python -m benchmarks.output_snapshot capture /tmp/before    # on the old commit
-    python -m benchmarks.output_snapshot capture /tmp/after     # on the new one
+    python -m benchmarks.output_snapshot capture /tmp/after     # this checkout's .venv
+    OLD/.venv/bin/python -m benchmarks.output_snapshot capture /tmp/before  # another checkout's
     python -m benchmarks.output_snapshot compare /tmp/before /tmp/after
+
+(run from this checkout's root, so that ``benchmarks`` and ``tests.support`` are found; the
+``dsrs`` captured is the one beside the Python that runs it).
 """
 
 from __future__ import annotations
@@ -31,10 +34,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import httpx
+
+from tests.polling import wait_until
+from tests.support.processes import dsrs_executable, free_port, running_process
 
 PUBLISHED = Path("/work/shared/reference/dsrs-published/data/sampling/cohen-mnist-380-0.25.pth")
 SAMPLING_FILES = (
@@ -43,14 +48,17 @@ SAMPLING_FILES = (
 )
 INSTANCES = 40
 HEADER_LINES = 7  # the `x key value` header and the blank line of a published sampling file
-PORT = 18765
 
 
-def _dsrs(*arguments: str, cwd: Path, output: Path | None = None) -> str:
-    dsrs = Path(sys.executable).with_name("dsrs")
-    env = {**os.environ, "COLUMNS": "100"}
+def _dsrs(*arguments: str, cwd: Path, output: Path | None = None, url: str | None = None) -> str:
+    env = {**os.environ, "COLUMNS": "100", **({"DSRS_URL": url} if url else {})}
     done = subprocess.run(
-        [str(dsrs), *arguments], cwd=cwd, env=env, capture_output=True, text=True, check=False
+        [dsrs_executable(), *arguments],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     text = done.stdout + done.stderr + f"rc={done.returncode}\n"
     if output is not None:
@@ -128,39 +136,27 @@ def capture(out: Path, data: Path) -> None:
             output=out / "demo.txt",
         )
 
-        url = f"http://127.0.0.1:{PORT}"
+        url = f"http://127.0.0.1:{free_port()}"
+        serve = [dsrs_executable(), "serve", "--port", url.rsplit(":", 1)[1]]
         env = {**os.environ, "DSRS_STORAGE_DIR": "state"}
-        server = subprocess.Popen(
-            [str(Path(sys.executable).with_name("dsrs")), "serve", "--port", str(PORT)],
-            cwd=work,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            deadline = time.monotonic() + 120
-            while True:
-                try:
-                    if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise SystemExit(f"dsrs serve did not answer at {url}")
-                time.sleep(0.5)
-            os.environ["DSRS_URL"] = url
-            listed = json.loads(_dsrs("--json", "jobs", "list", cwd=work))
+        with running_process(serve, env, work / "serve.log", cwd=work):
+            wait_until(lambda: _answers(f"{url}/healthz"), timeout=120, interval=0.5)
+            listed = json.loads(_dsrs("--json", "jobs", "list", cwd=work, url=url))
             (job,) = listed["items"] if isinstance(listed, dict) else listed
             for fmt in ("csv", "jsonl", "cohen"):
-                _dsrs(
-                    "export", job["id"], "--format", fmt, "-o", str(out / f"export.{fmt}"), cwd=work
-                )
-            _dsrs("export", job["id"], "--format", "dsrs", "-o", str(out / "export-dsrs"), cwd=work)
-            _dsrs("jobs", "show", job["id"], cwd=work, output=out / "jobs-show.txt")
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+                target = out / f"export.{fmt}"
+                _dsrs("export", job["id"], "--format", fmt, "-o", str(target), cwd=work, url=url)
+            target = out / "export-dsrs"
+            _dsrs("export", job["id"], "--format", "dsrs", "-o", str(target), cwd=work, url=url)
+            _dsrs("jobs", "show", job["id"], cwd=work, output=out / "jobs-show.txt", url=url)
     print(f"captured {sum(1 for p in out.rglob('*') if p.is_file())} files in {out}")
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def _normalised(path: Path, root: Path) -> str:
