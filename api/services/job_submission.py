@@ -42,7 +42,7 @@ def submit_job(
     config = certification_config(parameters)
     config.p.check_dimension(prod(model.input_shape))
     if parameters.check == "proven" and not proof_available():
-        # The API and the workers share one installation (docs/deployment); the proof
+        # The API and the workers run from one installation (the Dockerfile's image); the proof
         # itself runs only in the worker (docs/math.md §7.5).
         raise InvalidRequestError(f"check 'proven' is not available here: {FLINT_MISSING}")
     draws = parameters.draws_per_input(request.mode)
