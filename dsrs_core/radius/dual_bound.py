@@ -283,7 +283,10 @@ class _SigmaEngine(_Engine):
         d = 2) and the ``n``/``2n`` spread sent every passing check to the certifying
         quadrature (issue 23)."""
         rule = self.rule(n)
-        kinks = sigma_kinks(self.pair, r, (lam1, lam2), fold) if self.a < SMALL_SHAPE else None
+        # Not for the single-multiplier solves (λ1 λ2 = 0, far masses only): a bracketed
+        # root of one mass needs no smoothness, and locating the kinks was half of their cost.
+        split = self.a < SMALL_SHAPE and (fold or lam1 * lam2 != 0.0)
+        kinks = sigma_kinks(self.pair, r, (lam1, lam2), fold) if split else None
         if kinks is not None:
             pieces = self._dense_pieces(n)
             p_rule = dense_split_rule(self.a, kinks[0], pieces)

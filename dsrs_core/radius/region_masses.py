@@ -50,10 +50,10 @@ ROOT_RELATIVE_TOLERANCE = 1e-14
 _MAX_ROOT_STEPS = 200
 _TINY_S = 1e-300
 #: Points of the grid on the axis that brackets the kinks of :meth:`SigmaPair.kinks`, the
-#: cells each bracket is split into per round, and the most rounds (16^13 > 2^52).
+#: cells each bracket is split into per round, and the most rounds (64^9 = 2^54).
 _KINK_GRID = 1025
-_KINK_SPLIT = 16
-_KINK_ROUNDS = 16
+_KINK_SPLIT = 64
+_KINK_ROUNDS = 10
 #: Relative distance of the first point of :meth:`SigmaPair.edge_grading` from the edge,
 #: and the number of points (the last at 0.1 · 2^-49 ≈ 2e-16).
 _GRADING_FIRST = 0.1
