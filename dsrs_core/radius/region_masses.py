@@ -214,11 +214,11 @@ class _Phi:
         # x = ln(|B| e^((cp − cq)s) / |λ1|); the positive term is λ1's when sa > 0.
         x = (self.cp - self.cq) * (np.asarray(s, dtype=np.float64) - self.s0)
         diff, base = (x, self.la) if self.sa > 0 else (-x, self.la + x)
-        ok = diff < 0.0
-        # ln(1 − e^d) as log(−expm1(d)): accurate in absolute terms for every d < 0.
-        with np.errstate(divide="ignore"):
-            val = np.log(-np.expm1(np.minimum(diff, 0.0)))
-        return np.where(ok, base + val, -np.inf)
+        # ln(1 − e^d) as log(−expm1(d)): accurate in absolute terms for every d < 0; nan for
+        # d > 0 (Λ < 0) and −inf at d = 0, both replaced by −inf.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = np.log(-np.expm1(diff)) + base
+        return np.where(diff < 0.0, out, -np.inf)
 
     def phi(self, s: Array) -> Array:
         """``φ(s) = −k ln s + ln Λ(s)``."""
