@@ -214,9 +214,9 @@ class _Phi:
         # x = ln(|B| e^((cp − cq)s) / |λ1|); the positive term is λ1's when sa > 0.
         x = (self.cp - self.cq) * (np.asarray(s, dtype=np.float64) - self.s0)
         diff, base = (x, self.la) if self.sa > 0 else (-x, self.la + x)
-        # ln(1 − e^d) as log(−expm1(d)): accurate in absolute terms for every d < 0; nan for
-        # d > 0 (Λ < 0) and −inf at d = 0, both replaced by −inf.
-        with np.errstate(divide="ignore", invalid="ignore"):
+        # ln(1 − e^d) as log(−expm1(d)): accurate in absolute terms for every d < 0; nan (or
+        # an overflow) for d > 0, where Λ < 0, and −inf at d = 0: all of them −inf.
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             out = np.log(-np.expm1(diff)) + base
         return np.where(diff < 0.0, out, -np.inf)
 
