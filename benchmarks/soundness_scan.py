@@ -275,6 +275,13 @@ def main() -> None:
     parser.add_argument(
         "--skip", type=Path, help="leave out configurations already in this --out file"
     )
+    parser.add_argument(
+        "--dimensions",
+        type=int,
+        nargs="+",
+        choices=DIMENSIONS,
+        help="only these dimensions (before --limit)",
+    )
     args = parser.parse_args()
     if args.summarize:
         rows = {}
@@ -286,6 +293,8 @@ def main() -> None:
         summarize(list(rows.values()), args.details)
         return
     configs = configurations()
+    if args.dimensions:
+        configs = [c for c in configs if c.d in args.dimensions]
     if args.limit:
         configs = configs[:: args.limit]
     if args.skip and args.skip.exists():

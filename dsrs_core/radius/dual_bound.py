@@ -38,6 +38,7 @@ from dsrs_core.numerics.adaptive_quadrature import (
     dense_rule,
     dense_split_rule,
     radial_expectation,
+    radial_support,
 )
 from dsrs_core.numerics.fixed_quadrature import QuadratureRule, gamma_rule
 from dsrs_core.numerics.root_finding import monotone_root
@@ -62,6 +63,7 @@ __all__ = [
     "check_radius",
     "dual_value",
     "search_nodes",
+    "sigma_kinks",
     "verify_nodes",
 ]
 
@@ -95,6 +97,11 @@ ASCENT_HALVINGS = 40
 #: Fixed-rule values at most this far apart decide a search check alone when they are
 #: CLEAR_FAILURE beyond 1/2 (with QUADRATURE_SAFETY times their spread): see _verify.
 SEARCH_SPREAD_CLEAR = 1e-2
+#: Up to this dimension the quadrature of a sigma pair starts its pieces at the kinks of
+#: the per-sphere fractions (``SigmaPair.kinks``): the Beta(h, h) law has ``x^h``-type ends,
+#: so for small ``h`` a kink inside a piece cost the certifying quadrature its 40 bisection
+#: levels (0.2–0.3 s per check at d = 2, issue 23); from d ≈ 64 on they no longer matter.
+KINK_BREAKS_MAX_DIMENSION = 16
 
 
 def search_nodes(d: int) -> int:
@@ -170,12 +177,15 @@ def certified_dual_bound(
     step's fresh check often asks for the estimate its search check has just made."""
     lam1, lam2 = lam
     psi = pair.dual_integrand(r, lam1, lam2)
+    breaks: tuple[float, ...] = ()
     if isinstance(pair, ThresholdPair):
         mu = lam1 + pair.q.nu * lam2
         breaks = pair.kinks(lam1, mu)
         sup = 1.0 + abs(mu) + abs(lam1)
     else:
-        breaks = ()
+        kinks = sigma_kinks(pair, r, lam, True)
+        if kinks is not None:
+            breaks = tuple(np.unique(np.concatenate([*kinks, *pair.edge_grading(lam1, lam2)])))
         sup = 1.0 + abs(lam1) + abs(lam2)
     est = radial_expectation(pair.p.shape, psi, sup, CERTIFY_TOLERANCE, breaks)
     p_hat = iv.p_lower if lam1 >= 0.0 else iv.p_upper
@@ -186,6 +196,27 @@ def certified_dual_bound(
     if lam2 != 0.0:
         value += lam2 * q_hat
     return Estimate(value, est.error, est.pieces)
+
+
+@lru_cache(maxsize=16)
+def sigma_kinks(
+    pair: SigmaPair, r: float, lam: tuple[float, float], fold: bool = True
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Kinks (in ``t``) of the P-side and Q-side integrands at ``(r, λ)`` up to
+    :data:`KINK_BREAKS_MAX_DIMENSION` (``SigmaPair.kinks``, docs/math.md §4.4; ``fold``:
+    with the fold, a kink of ``P_δ(R)`` only), plus the edge where ``Λ`` changes sign;
+    ``None`` above that dimension. Only piece ends of quadratures depend on them.
+    Memoised: the search check's two rules and the certifying quadrature ask for the same
+    ``(r, λ)``."""
+    if pair.p.d > KINK_BREAKS_MAX_DIMENSION:
+        return None
+    t_max = radial_support(pair.p.shape)[1] ** 2
+    p_kinks, q_kinks = pair.kinks(r, lam[0], lam[1], t_max, fold)
+    edge = pair.sign_change(lam[0], lam[1])
+    if edge is not None:
+        p_kinks = np.append(p_kinks, edge / pair.p.radius_sq(1.0))
+        q_kinks = np.append(q_kinks, edge / pair.q.radius_sq(1.0))
+    return p_kinks, q_kinks
 
 
 def _solve_log_multiplier(
@@ -237,12 +268,30 @@ class _SigmaEngine(_Engine):
             return dense_rule(self.a, self._dense_pieces(n), 16)
         return gamma_rule(self.a, n)
 
-    def rules(self, n: int, lam1: float, lam2: float) -> tuple[QuadratureRule, QuadratureRule]:
+    def rules(
+        self, n: int, lam1: float, lam2: float, r: float, fold: bool
+    ) -> tuple[QuadratureRule, QuadratureRule]:
         """The rules for P's and Q's radial laws. Where ``Λ`` changes sign inside the
         support, composite rules split at that edge: the far masses have a kink there, and
         the fixed rules then solved the corner of case v (σ_Q > σ) on masses several
-        hundredths off (issue 12: radius 3.28 where 3.6 holds)."""
+        hundredths off (issue 12: radius 3.28 where 3.6 holds).
+
+        At small shapes in low dimension the dense rules also split at every kink of the
+        integrands (:func:`sigma_kinks`; ``fold``: with the kink of ``P_δ(R)`` alone).
+        Without them the masses were 1e-4 to 2e-3 off and not smooth in λ: the corner's
+        Newton stalled, the ascent's line search chased noise (0.3–0.6 s per check at
+        d = 2) and the ``n``/``2n`` spread sent every passing check to the certifying
+        quadrature (issue 23)."""
         rule = self.rule(n)
+        # Not for the single-multiplier solves (λ1 λ2 = 0, far masses only): a bracketed
+        # root of one mass needs no smoothness, and locating the kinks was half of their cost.
+        split = self.a < SMALL_SHAPE and (fold or lam1 * lam2 != 0.0)
+        kinks = sigma_kinks(self.pair, r, (lam1, lam2), fold) if split else None
+        if kinks is not None:
+            pieces = self._dense_pieces(n)
+            p_rule = dense_split_rule(self.a, kinks[0], pieces)
+            q_rule = dense_split_rule(self.a, kinks[1], pieces)
+            return p_rule or rule, q_rule or rule
         edge = self.pair.sign_change(lam1, lam2)
         if edge is None:
             return rule, rule
@@ -261,7 +310,7 @@ class _SigmaEngine(_Engine):
         shifted: bool = True,
         sides: str = "pq",
     ) -> RegionMasses:
-        p_rule, q_rule = self.rules(n, lam1, lam2)
+        p_rule, q_rule = self.rules(n, lam1, lam2, r, shifted)
         return self.pair.masses(
             r, lam1, lam2, p_rule, q_rule, jacobian=jacobian, shifted=shifted, sides=sides
         )
@@ -497,6 +546,28 @@ def check_radius(
         Never raises for numerical trouble: a failed solve is "not certified" with the
         reason recorded.
     """
+    if hint is None:
+        return _fresh_check(pair, r, iv, mode)
+    return _check(pair, r, iv, mode, hint)
+
+
+@lru_cache(maxsize=32)
+def _fresh_check(
+    pair: SigmaPair | ThresholdPair, r: float, iv: Intervals, mode: str
+) -> CheckOutcome:
+    """A check without warm start, memoised (a pure function of its arguments): the proof
+    step's fresh check at the search's first radius repeated that check (issue 23: a
+    quarter of a certificate's time at d = 2, where a certificate is often one check)."""
+    return _check(pair, r, iv, mode, None)
+
+
+def _check(
+    pair: SigmaPair | ThresholdPair,
+    r: float,
+    iv: Intervals,
+    mode: str,
+    hint: CheckOutcome | None,
+) -> CheckOutcome:
     n = search_nodes(pair.p.d)
     try:
         engine: _Engine = (
