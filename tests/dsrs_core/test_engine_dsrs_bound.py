@@ -192,3 +192,26 @@ def test_boundary_roots_next_to_a_logarithmic_edge_converge_in_few_steps() -> No
     roots = bracketed_monotone_roots(fun, slope, level, lo, hi, decreasing=True)
     assert np.allclose(roots, 1.0 - gaps, rtol=2e-14, atol=0.0)
     assert len(calls) <= 30, len(calls)
+
+
+def test_shifted_mass_boundaries_keep_their_digits_at_imagenet_size():
+    # Issue 23: at d = 150528 the boundary s_hi of M(ρ) was a root in ln s to ~1e-14, i.e.
+    # ~1e-9 absolute at s ≈ 1.5e5, and (s_hi − (ρ − r)²)/(4ρr) carried it into P_δ's
+    # integrand as ~2e-10 of noise: the certifying quadrature bisected every piece of the
+    # bulk to its depth limit (1,613 pieces, 1 s for one check; p95 0.6 s per certificate).
+    # The offset s − ρ² is now polished without cancellation.
+    import numpy as np
+
+    from dsrs_core.radius.dual_bound import certified_dual_bound
+
+    p = make_noise("general-gaussian", 150528, 1.0, 150528 // 2 - 12)
+    pair = SigmaPair(p, with_sigma(p, 0.8))
+    iv = Intervals(0.8042766439528825, 0.816498681440264, 0.9018691242586978, 0.9109537086549301)
+    lam = (1.2401426207046702, 0.3759008629801)
+    psi = pair.dual_integrand(0.85, *lam)
+    for u in (2.5, 3.0, 3.5, 4.0, 4.5):
+        values = psi((u * (1.0 + 1e-12 * np.arange(50))) ** 2)
+        assert np.abs(np.diff(values, 2)).max() < 1e-12  # was 2e-10
+    est = certified_dual_bound(pair, 0.85, lam, iv)
+    assert est.pieces < 100 and est.error < 1e-10
+    assert est.value > 0.5 + 1e-3  # the radius the grid search certifies there
