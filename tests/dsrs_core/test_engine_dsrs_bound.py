@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from reference_data import needs_reference, new_radii, orig_radii, sampling
 
@@ -215,3 +216,52 @@ def test_shifted_mass_boundaries_keep_their_digits_at_imagenet_size():
     est = certified_dual_bound(pair, 0.85, lam, iv)
     assert est.pieces < 100 and est.error < 1e-10
     assert est.value > 0.5 + 1e-3  # the radius the grid search certifies there
+
+
+@pytest.mark.parametrize("d", [784, 150528])
+def test_case_iv_corner_starts_at_its_one_sided_solution(d, monkeypatch):
+    # Issue 23: case iv with σ_Q = 1.25σ (a = 12, the engine benchmark's swapped MNIST index
+    # 0 intervals) started its corner at λ2 = −132 (1 % of λ1 in (β/σ)^(d−2k) units) where
+    # the optimum has −0.05: the Newton wandered ~30 steps to a useless point and the ascent
+    # recovered, 54 mass evaluations on 784-node rules (100–230 ms per check).
+    from dsrs_core.radius import dual_bound
+
+    p = make_noise("general-gaussian", d, 1.0, d // 2 - 12)
+    pair = SigmaPair(p, with_sigma(p, 1.25))
+    iv = Intervals(0.9981616966934683, 0.9992664707710186, 0.9884215189204483, 0.9915321414010584)
+    calls: list[int] = []
+    masses = dual_bound._SigmaEngine.masses
+
+    def counted(self, r, lam1, lam2, n, **kwargs):  # type: ignore[no-untyped-def]
+        out = masses(self, r, lam1, lam2, n, **kwargs)
+        rules = self.rules(n, lam1, lam2)
+        calls.append(rules[0].nodes.size if "p" in kwargs.get("sides", "pq") else 0)
+        return out
+
+    monkeypatch.setattr(dual_bound._SigmaEngine, "masses", counted)
+    out = check_radius(pair, 2.85, iv, "exact")
+    assert out.case == "iv" and not out.certified
+    lam1, lam2 = out.multipliers
+    assert lam1 > 0.0 > lam2 > -0.1  # the optimum of (D), not the 1 % start
+    assert len(calls) <= 30  # was 54 (d = 784) and 53 (d = 150528)
+    assert max(calls) <= 256  # two Gauss pieces at the sign change: was 1552 / 3088 nodes
+    # the same maximum of (D) the ascent found before (0.4920746 and 0.4884238)
+    expected = 0.4920746464 if d == 784 else 0.4884238044
+    assert out.bound == pytest.approx(expected, abs=1e-8)
+
+
+def test_gauss_split_rule_is_none_outside_the_support_and_agrees_with_the_dense_rule():
+    from dsrs_core.numerics.adaptive_quadrature import dense_split_rule
+    from dsrs_core.numerics.fixed_quadrature import gauss_split_rule
+
+    assert gauss_split_rule(12.0, 1e4, 32) is None
+    assert gauss_split_rule(12.0, 1e-12, 32) is None
+    for a in (4.0, 12.0, 400.0):
+        t_break = a + 2.0 * a**0.5
+        rule = gauss_split_rule(a, t_break, 32)
+        dense = dense_split_rule(a, t_break)
+        assert rule is not None and dense is not None
+        for f in (lambda t: np.exp(-0.1 * t), lambda t, c=t_break: np.minimum(t, c)):
+            assert rule.expect(f(rule.nodes)) == pytest.approx(
+                dense.expect(f(dense.nodes)), abs=1e-9
+            )
