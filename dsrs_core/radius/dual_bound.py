@@ -260,12 +260,12 @@ class _SigmaEngine(_Engine):
         t_p = edge / (2.0 * self.pair.p.scale**2)
         t_q = edge / (2.0 * self.pair.q.scale**2)
         if self.a >= SMALL_SHAPE and self.pair.p.d >= GAUSS_SPLIT_DIMENSION:
-            return gauss_split_rule(self.a, t_p, n) or rule, gauss_split_rule(
-                self.a, t_q, n
-            ) or rule
-        pieces = self._dense_pieces(n)
-        p_rule = dense_split_rule(self.a, t_p, pieces)
-        q_rule = dense_split_rule(self.a, t_q, pieces)
+            p_rule = gauss_split_rule(self.a, t_p, n)
+            q_rule = gauss_split_rule(self.a, t_q, n)
+        else:
+            pieces = self._dense_pieces(n)
+            p_rule = dense_split_rule(self.a, t_p, pieces)
+            q_rule = dense_split_rule(self.a, t_q, pieces)
         return p_rule or rule, q_rule or rule
 
     def masses(
