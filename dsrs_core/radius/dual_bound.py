@@ -31,7 +31,7 @@ from math import exp, isfinite, log
 
 import numpy as np
 
-from dsrs_core.errors import BracketError
+from dsrs_core.errors import BracketError, NumericalError
 from dsrs_core.numerics.adaptive_quadrature import (
     SMALL_SHAPE,
     Estimate,
@@ -40,7 +40,7 @@ from dsrs_core.numerics.adaptive_quadrature import (
     radial_expectation,
     radial_support,
 )
-from dsrs_core.numerics.fixed_quadrature import QuadratureRule, gamma_rule
+from dsrs_core.numerics.fixed_quadrature import QuadratureRule, gamma_rule, gauss_split_rule
 from dsrs_core.numerics.root_finding import monotone_root
 from dsrs_core.radius.neyman_pearson import (
     CERTIFY_TOLERANCE,
@@ -82,6 +82,17 @@ LOG_MULTIPLIER_LIMIT = 60.0
 #: themselves carry ~1e-13 of rounding.
 MULTIPLIER_XTOL = 1e-8
 MASS_FTOL = 1e-11
+#: From this dimension on (and for shapes ``a ≥ SMALL_SHAPE``) the search rules split where
+#: ``Λ`` changes sign are two Gauss pieces of ``n`` nodes (``gauss_split_rule``) instead of
+#: the dense composite rule (``24n/16`` cells of 16 nodes: 1,552 and 3,088 nodes at
+#: d = 150528). The Beta(h, h) angle law is then so concentrated that the far masses vanish
+#: well before that edge; (D) on them is within 2e-9 (n = 32) and 2e-10 (n = 64) of the
+#: certifying quadrature at d = 784 and 150528 (σ_Q = 1.25σ, case iv; docs/math.md §4.4).
+#: Not below: at d = 64 the two pieces move with the edge enough that the corner's Newton
+#: stalled and the ascent spent up to 0.4 s per check.
+GAUSS_SPLIT_DIMENSION = 256
+#: Precision, in ``ln|λ|``, of the start of the corners iv and v (``negative_partner``).
+PARTNER_XTOL = 1e-3
 _CORNER_STEPS = 40
 #: A search-check value this far below 1/2 fails without a second evaluation.
 CLEAR_FAILURE = 1e-3
@@ -295,9 +306,15 @@ class _SigmaEngine(_Engine):
         edge = self.pair.sign_change(lam1, lam2)
         if edge is None:
             return rule, rule
-        pieces = self._dense_pieces(n)
-        p_rule = dense_split_rule(self.a, edge / (2.0 * self.pair.p.scale**2), pieces)
-        q_rule = dense_split_rule(self.a, edge / (2.0 * self.pair.q.scale**2), pieces)
+        t_p = edge / (2.0 * self.pair.p.scale**2)
+        t_q = edge / (2.0 * self.pair.q.scale**2)
+        if self.a >= SMALL_SHAPE and self.pair.p.d >= GAUSS_SPLIT_DIMENSION:
+            p_rule = gauss_split_rule(self.a, t_p, n)
+            q_rule = gauss_split_rule(self.a, t_q, n)
+        else:
+            pieces = self._dense_pieces(n)
+            p_rule = dense_split_rule(self.a, t_p, pieces)
+            q_rule = dense_split_rule(self.a, t_q, pieces)
         return p_rule or rule, q_rule or rule
 
     def masses(
@@ -309,8 +326,9 @@ class _SigmaEngine(_Engine):
         jacobian: bool = False,
         shifted: bool = True,
         sides: str = "pq",
+        rules: tuple[QuadratureRule, QuadratureRule] | None = None,
     ) -> RegionMasses:
-        p_rule, q_rule = self.rules(n, lam1, lam2, r, shifted)
+        p_rule, q_rule = rules or self.rules(n, lam1, lam2, r, shifted)
         return self.pair.masses(
             r, lam1, lam2, p_rule, q_rule, jacobian=jacobian, shifted=shifted, sides=sides
         )
@@ -333,6 +351,35 @@ class _SigmaEngine(_Engine):
 
         return exp(_solve_log_multiplier(fun, q_target, x0))
 
+    def negative_partner(
+        self, r: float, lam: tuple[float, float], free: int, target: float, n: int, x0: float
+    ) -> float:
+        """The negative multiplier ``λ_free = −e^x`` that meets its own constraint
+        (``P(R) = target`` for ``free = 0``, ``Q(R) = target`` for 1) with the other entry
+        of ``lam`` fixed: the start of the corners iv and v (§4.4 STEP 2). The mass falls
+        as ``x`` grows (R shrinks); solved to 1e-3 in ``x`` (a start only)."""
+        side = "pq"[free]
+
+        def fun(x: float) -> tuple[float, float]:
+            pair = [lam[0], lam[1]]
+            pair[free] = -exp(x)
+            m = self.masses(r, pair[0], pair[1], n, jacobian=True, shifted=False, sides=side)
+            assert m.jacobian is not None  # asked for
+            mass = m.p_mass if free == 0 else m.q_mass
+            return -mass, m.jacobian[3 * free] * exp(x)
+
+        bracket = monotone_root(
+            fun,
+            -target,
+            x0,
+            -LOG_MULTIPLIER_LIMIT,
+            LOG_MULTIPLIER_LIMIT,
+            increasing=True,
+            xtol=PARTNER_XTOL,
+            ftol=MASS_FTOL,
+        )
+        return -exp(bracket.mid)
+
     def corner(
         self,
         r: float,
@@ -350,9 +397,18 @@ class _SigmaEngine(_Engine):
         sign = np.array(signs)
         target = np.array(targets)
 
+        # Gauss pieces split at the sign change of Λ move with it, and the masses on them
+        # then jump by up to ~1e-8 between nearby λ: the Newton crept 40 steps at a linear
+        # rate. The corner therefore keeps the rules of its start (the edge moves little,
+        # and at these dimensions the far masses vanish near it, GAUSS_SPLIT_DIMENSION).
+        frozen = None
+        if self.pair.p.d >= GAUSS_SPLIT_DIMENSION:
+            lam1, lam2 = sign * np.exp(theta)
+            frozen = self.rules(n, float(lam1), float(lam2), r, False)
+
         def residual(th: np.ndarray) -> tuple[np.ndarray, RegionMasses]:
             lam = sign * np.exp(th)
-            m = self.masses(r, lam[0], lam[1], n, jacobian=True, shifted=False)
+            m = self.masses(r, lam[0], lam[1], n, jacobian=True, shifted=False, rules=frozen)
             return np.array([m.p_mass, m.q_mass]) - target, m
 
         res, m = residual(theta)
@@ -710,6 +766,20 @@ def _check_sigma(
         h1, h2 = hint.multipliers
         if np.sign(h1) == signs[0] and np.sign(h2) == signs[1]:
             start = (h1, h2)
+    elif case in ("iv", "v"):
+        # The 1 % start can be orders of magnitude off (σ_Q = 1.25σ, a = 12: λ2 = −132
+        # where the optimum has −0.05), and the corner's Newton then wandered ~30 steps to
+        # a useless point before the ascent recovered (issue 23: 100–230 ms per check at
+        # d ≥ 64). Instead the negative multiplier meets its own constraint with the
+        # positive one at its single-constraint solution: a few cheap one-sided solves.
+        free = 1 if case == "iv" else 0
+        try:
+            partner = engine.negative_partner(
+                r, start, free, targets[free], n, log(abs(start[free]))
+            )
+            start = (start[0], partner) if free else (partner, start[1])
+        except (BracketError, NumericalError):
+            pass  # keep the 1 % start
     corner, converged = engine.corner(r, targets, signs, start, n)
     candidates = [corner]
     if not converged:

@@ -234,6 +234,44 @@ class _Phi:
             tb = self.sb * np.exp(self.lb - self.cq * s - ll) if self.sb else 0.0
             return -self.k / s - (self.cp * ta + self.cq * tb)
 
+    def level_gap(self, v: Array, gap: Array) -> tuple[Array, Array]:
+        """``φ(v + gap) − ln g_σ(√v)`` and its derivative in ``gap``, without cancellation:
+        ``−k ln(1 + gap/v) + ln(λ1 e^(−cp·gap) + B e^((cp − cq) v − cq·gap))``. Every term
+        has the size of the result, where ``φ`` and ``ln g`` themselves are ~``k ln v``
+        (~1e6 at d = 150528)."""
+        s = v + gap
+        near = np.abs(gap) < 0.5 * v
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(near, np.log1p(np.where(near, gap / v, 0.0)), np.log(s) - np.log(v))
+            value = signed_log_sum(
+                self.la - self.cp * gap,
+                self.sa,
+                self.lb + (self.cp - self.cq) * v - self.cq * gap,
+                self.sb,
+            )
+            if self.k:
+                value = value - self.k * ratio
+            return value, self.dphi(s)
+
+    def polish_gap(self, v: Array, root: Array) -> Array:
+        """``root − v`` for a boundary ``root`` of ``M(ρ)`` (``φ(root) = ln g_σ(√v)``),
+        refined by two Newton steps on :meth:`level_gap`.
+
+        The roots are solved in ``ln s`` to ~1e-14 relative, i.e. ~1e-9 absolute at
+        ``s ≈ 1.5e5`` (d = 150528), where ``P_δ``'s integrand ``I(1/2 + (gap − r²)/(4ρr))``
+        then carried ~2e-10 of noise: the certifying quadrature bisected every piece of the
+        bulk to its depth limit (1 s per check, issue 23). A step larger than 1e-10 of
+        ``root`` (an ill-conditioned root near the maximum of ``φ``, or a root at the edge
+        of the domain) is not taken."""
+        gap = root - v
+        for _ in range(2):
+            value, slope = self.level_gap(v, gap)
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                step = value / slope
+                ok = np.isfinite(step) & (np.abs(step) <= 1e-10 * np.abs(root))
+            gap = np.where(ok, gap - np.where(ok, step, 0.0), gap)
+        return gap
+
     def domain(self) -> tuple[float, float]:
         """Interval ``(d_lo, d_hi)`` of ``s > 0`` with ``Λ(s) > 0`` (empty: ``d_lo ≥ d_hi``)."""
         sa, sb = self.sa, self.sb
@@ -466,10 +504,17 @@ class SigmaPair:
         rho = np.sqrt(v)
         denom = 4.0 * rho * r
         s_lo, s_hi = phi.superlevel_interval(self.p.log_profile(v))
-        near = (rho - r) ** 2
+        # (s − (ρ − r)²)/(4ρr) = 1/2 + (s − v − r²)/(4ρr), with s − v from the polished
+        # offset (no cancellation of s ≈ v, docs/math.md §4.4).
+        gap_hi, gap_lo = s_hi - v, s_lo - v
+        rooted = s_hi > s_lo
+        gap_hi[rooted] = phi.polish_gap(v[rooted], s_hi[rooted])
+        lo_root = rooted & (s_lo > 0.0)
+        gap_lo[lo_root] = phi.polish_gap(v[lo_root], s_lo[lo_root])
+        r2 = r * r
         h = self.p.beta_param
-        inside = symmetric_beta_cdf((s_hi - near) / denom, h) - symmetric_beta_cdf(
-            (s_lo - near) / denom, h
+        inside = symmetric_beta_cdf(0.5 + (gap_hi - r2) / denom, h) - symmetric_beta_cdf(
+            0.5 + (gap_lo - r2) / denom, h
         )
         return np.maximum(inside, 0.0)
 
