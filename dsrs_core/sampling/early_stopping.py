@@ -5,8 +5,9 @@ Each input's P run (and, for DSRS, its Q run) draws in growing batches up to the
 at that look's share of alpha is recomputed and a stopping rule decides whether to go on:
 
 * target-radius form (``SequentialSpec.target_radii``): stop once the input is certified at
-  every target radius, or once some target it has not reached cannot be reached even if
-  every remaining draw agreed;
+  every target radius, or once no target it has not reached can be reached even if every
+  remaining draw agreed (DSRS's P run with Q fixed in advance: nor by DSRS from the run's
+  plausible future with the best Q run, :func:`_best_q_judge`);
 * radius form (``SequentialSpec.tolerance``): stop once the remaining draws, agreeing at
   a plausible optimistic rate (:func:`plausible_rate`), would not certify the next level
   above the level certified now (levels: "certified at all", the multiples of
@@ -21,7 +22,9 @@ lift DSRS above NP (:func:`q_alone_reason`); the P run then goes on alone.
 Soundness does not depend on the rules (docs/sequential.md §3): the schedule makes the
 interval at any data-chosen look valid, and a rule only decides when to stop — an early
 stop can only make a radius smaller. The rules only spend the radius engine
-(:mod:`dsrs_core.counts_to_certificate`), so "reachable" means "what the engine would certify".
+(:mod:`dsrs_core.counts_to_certificate`), so "reachable" means "what the engine would certify";
+its checks are answered once per job where a proven inequality decides
+(:mod:`dsrs_core.sampling.check_cache`).
 
 The driver :func:`draw_counts_sequential` knows nothing about models or torch: it asks a
 callback for "``k`` more draws of input ``i`` from P (or from the planned second run),
