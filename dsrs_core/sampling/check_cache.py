@@ -133,7 +133,7 @@ class NPThresholds:
     """The NP check at a radius ``r`` as one comparison: (NP-D) at a fixed ``κ`` is affine
     in ``pL`` (docs/math.md §3), ``Ps(κ) + e^(−κ)(pL − Pm(κ))``, so with ``κ_r`` where
     ``Ps(κ_r) = 1/2`` (the NP set of the ``pL`` just certifying ``r``) and the certifying
-    quadrature's value and error of the ``pL``-free part, every ``pL`` is decided by the
+    quadrature's value at ``pL = 1`` and its error, every ``pL`` is decided by the
     acceptance of :func:`dsrs_core.radius.neyman_pearson.np_certifies` at ``κ_r`` — a
     certificate, the standard of the reported NP radius. Per radius: one ``κ`` solve and one
     certifying quadrature for the whole job, where the rule solved an NP radius per
@@ -154,8 +154,11 @@ class NPThresholds:
         entry = self._entries[r]
         if entry is None:
             return None
-        kappa, value, error = entry
-        return value + exp(-kappa) * p_lower - error - NP_DUAL_MARGIN > 0.5
+        kappa, value_at_one, error = entry
+        # (NP-D) at pL as the engine writes it: the bound at pL = 1 less e^(−κ) (1 − pL), no
+        # cancellation of e^(−κ) against the pL-free part when pL is close to 1
+        bound = value_at_one - exp(-kappa) * (1.0 - p_lower)
+        return bound - error - NP_DUAL_MARGIN > 0.5
 
     def _entry(self, r: float) -> tuple[float, float, float] | None:
         p = self.p
@@ -171,7 +174,7 @@ class NPThresholds:
             kappa = monotone_root(
                 shifted, 0.5, 0.0, -LOG_K_LIMIT, LOG_K_LIMIT, increasing=False
             ).mid
-            est = np_certified_bound(p, r, kappa, 0.0)
+            est = np_certified_bound(p, r, kappa, 1.0)
         except (ArithmeticError, ValueError):  # NumericalError, BracketError: solve it per pL
             return None
         if not (isfinite(est.value) and isfinite(est.error)):

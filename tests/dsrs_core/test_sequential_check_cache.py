@@ -85,3 +85,13 @@ def test_np_thresholds_agree_with_the_np_radius(radius):
 def test_np_thresholds_defer_for_gaussian_p():
     gauss = build_p_noise(NoiseSpec("gaussian", 0.5), 64)
     assert NPThresholds(gauss).certifies(0.9, 0.3) is None
+
+
+@pytest.mark.parametrize("one_minus_p_lower", [1e-6, 1e-8, 3.5e-9])
+def test_np_thresholds_decide_near_p_lower_one(one_minus_p_lower):
+    """Near ``pL = 1`` (``e^(−κ)`` up to ~1e8, the N = 2³¹−1 regime) the threshold still
+    decides, as the engine's NP radius does, 1 % either side of it."""
+    p_lower = 1.0 - one_minus_p_lower
+    solved = np_radius(P, p_lower).radius
+    for radius in (0.99 * solved, 1.01 * solved):
+        assert NPThresholds(P).certifies(p_lower, radius) == (radius < solved)
