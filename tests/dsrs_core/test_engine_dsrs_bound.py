@@ -234,7 +234,7 @@ def test_case_iv_corner_starts_at_its_one_sided_solution(d, monkeypatch):
 
     def counted(self, r, lam1, lam2, n, **kwargs):  # type: ignore[no-untyped-def]
         out = masses(self, r, lam1, lam2, n, **kwargs)
-        rules = self.rules(n, lam1, lam2)
+        rules = kwargs.get("rules") or self.rules(n, lam1, lam2, r, kwargs.get("shifted", True))
         calls.append(rules[0].nodes.size if "p" in kwargs.get("sides", "pq") else 0)
         return out
 
