@@ -55,6 +55,7 @@ def reproduce(
     proven radius, enclosure of the dual bound minus 1/2, CPU seconds)."""
     from rich.console import Console
 
+    from dsrs_cli.published.files import SamplingFileError
     from dsrs_cli.reproduce.compare import report_unmatched
     from dsrs_cli.reproduce.plan import DsrsConfig, ModelPlan, explicit_plan, plan_model
     from dsrs_cli.reproduce.run import run_plan
@@ -131,7 +132,10 @@ def reproduce(
         )
     started = time.perf_counter()
     for plan in plans:
-        arrays = run_plan(plan, data, out, mode, workers, compare, console, check)
+        try:
+            arrays = run_plan(plan, data, out, mode, workers, compare, console, check)
+        except SamplingFileError as err:
+            raise typer.BadParameter(str(err), param_hint="--data") from None
         print_table(console, plan.model, arrays)
         if compare:
             report_unmatched(console, data, plan)

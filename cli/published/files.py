@@ -126,6 +126,11 @@ def parse_model_name(name: str) -> ModelName | None:
     return ModelName(m["training"], m["dataset"], m["k"], m["s"])
 
 
+class SamplingFileError(ValueError):
+    """A sampling file's line is not ``o <index> <lower> <upper>`` with
+    ``0 <= lower <= upper <= 1``; the message names the file and the line."""
+
+
 def read_sampling(path: Path) -> dict[int, tuple[float, float]]:
     """``index -> (lower, upper)``, first line per index; header lines are skipped."""
     out: dict[int, tuple[float, float]] = {}
@@ -134,11 +139,15 @@ def read_sampling(path: Path) -> dict[int, tuple[float, float]]:
             fields = line.split()
             if not fields or fields[0] != "o":
                 continue
-            if len(fields) != 4:
-                raise ValueError(f"{path}:{number}: expected 'o <index> <lower> <upper>'")
-            index = int(fields[1])
+            expected = "expected 'o <index> <lower> <upper>' with 0 <= lower <= upper <= 1"
+            try:
+                index, lower, upper = int(fields[1]), float(fields[2]), float(fields[3])
+            except (IndexError, ValueError):
+                raise SamplingFileError(f"{path}:{number}: {expected}") from None
+            if len(fields) != 4 or not 0.0 <= lower <= upper <= 1.0:
+                raise SamplingFileError(f"{path}:{number}: {expected}, got {line.strip()!r}")
             if index not in out:
-                out[index] = (float(fields[2]), float(fields[3]))
+                out[index] = (lower, upper)
     return out
 
 

@@ -31,7 +31,7 @@ from math import exp, isfinite, log
 
 import numpy as np
 
-from dsrs_core.errors import BracketError, NumericalError
+from dsrs_core.errors import BracketError, InvalidParameterError, NumericalError
 from dsrs_core.numerics.adaptive_quadrature import (
     SMALL_SHAPE,
     Estimate,
@@ -140,12 +140,27 @@ _CORNER_RESIDUAL = 1e-13
 
 @dataclass(frozen=True)
 class Intervals:
-    """The four bounds DSRS uses: ``[pL, pU]`` under P and ``[qL, qU]`` under Q."""
+    """The four bounds DSRS uses: ``[pL, pU]`` under P and ``[qL, qU]`` under Q.
+
+    Each must satisfy ``0 <= lower <= upper <= 1`` (so none is nan): a malformed interval,
+    e.g. a ``nan`` read from a file, is refused here, as the NP radius refuses its ``pL``;
+    it once crashed one check and ran another for minutes."""
 
     p_lower: float
     p_upper: float
     q_lower: float
     q_upper: float
+
+    def __post_init__(self) -> None:
+        for name, lower, upper in (
+            ("P", self.p_lower, self.p_upper),
+            ("Q", self.q_lower, self.q_upper),
+        ):
+            if not 0.0 <= lower <= upper <= 1.0:
+                raise InvalidParameterError(
+                    f"the {name} interval must satisfy 0 <= lower <= upper <= 1, "
+                    f"got [{lower!r}, {upper!r}]"
+                )
 
 
 @dataclass(frozen=True)
