@@ -52,7 +52,7 @@ from dsrs_cli.reproduce.plan import DsrsConfig, ModelPlan, plan_model
 from dsrs_cli.reproduce.run import run_plan
 from dsrs_client.contract import DATASETS
 from dsrs_core.config import NoiseSpec, QSpec, RadiusSearch
-from dsrs_core.counts_to_certificate import dsrs_radius_from_intervals
+from dsrs_core.counts_to_certificate import dsrs_radius_from_intervals, np_fallback_radius
 from dsrs_core.radius.dual_bound import Intervals
 from dsrs_core.sampling.draw_plan import build_p_noise, build_q_noise, plan_q_draws
 from tests.references.polar_quadpack import Setting, confirmed, dual_value, np_value
@@ -203,8 +203,10 @@ def confirm(
     )
     began = time.process_time()
     if draw.fallback:  # plain NP at the pooled interval (§4.3(e)): the reference's NP value
-        radius, multipliers = max(start, 0.0), None
-        value = np_value(setting, radius, ql) if radius > 0 else float("nan")
+        fallback = np_fallback_radius(p, ql, search, start)
+        radius, multipliers = max(fallback.radius, start), None
+        lower = ql if fallback.radius > start else pl
+        value = np_value(setting, radius, lower) if radius > 0 else float("nan")
         how = "NP value"
     else:
         q = build_q_noise(p, qspec, draw.percentile)

@@ -66,3 +66,26 @@ def test_original_mode_sample_and_np_radius_above_published(data_dir: Path, tmp_
         MODEL, ORIG_NAME, 1, 0, 0.0, [(3160, 1.01 * ours, published)]
     )
     assert published_check.confirm_np(data_dir, [inflated])  # refused: a failure
+
+
+@needs_reference
+@pytest.mark.slow
+def test_x_plus_fallback_radius_is_recomputed_and_confirmed(tmp_path: Path):
+    # s = 0.5, index 30: pU = 1, so x+ falls back to NP at the pooled interval (§4.3(e));
+    # its radius (1.84) is above the NP start (1.7177) and must be what the check confirms.
+    model, p_name = "cohen-mnist-380-0.50.pth", "general-gaussian-380-0.5-50000-0.0005.txt"
+    q_name = "general-gaussian-380-0.5-50000-0.0005-x+.txt"
+    data = tmp_path / "data"
+    (data / "sampling" / model).mkdir(parents=True)
+    for name in (p_name, q_name):
+        text = _keep(REFERENCE / "sampling" / model / name, {"30"})
+        (data / "sampling" / model / name).write_text(text)
+    out = tmp_path / "out"
+    published_check.recompute(data, out, "exact", 1)
+    (plan,) = published_check.plans(data)
+    configs = published_check.configs_by_file(plan)
+    name = "new-rad-general-gaussian-th-380-0.5-x+-50000-0.0005.txt"
+    written = published_check.read_radius_file(out / "new-radius" / model / name)[30]
+    result = published_check.confirm(plan, configs[name], data, out, 30, "exact")
+    assert written == pytest.approx(1.84, abs=1e-12) and result["radius"] == written
+    assert result["confirmed"] and result["how"] == "NP value"
