@@ -20,7 +20,8 @@ COPY cli/ cli/
 COPY client/ client/
 COPY alembic/ alembic/
 COPY alembic.ini ./
-RUN pip install ./client .
+# the proof extra: proof mode (check "proven", docs/math.md §7.5) runs in the same image
+RUN pip install ./client ".[proof]"
 
 RUN useradd --create-home --uid 1000 dsrs && mkdir -p /data && chown dsrs /data
 USER dsrs

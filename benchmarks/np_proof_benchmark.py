@@ -26,7 +26,7 @@ import numpy as np
 from dsrs_cli.published.files import read_sampling
 from dsrs_core.noise.families import make_noise
 from dsrs_core.radius.neyman_pearson import np_radius
-from dsrs_core.radius.np_proof import prove_np_radius
+from dsrs_core.radius.np_proof import PROOF_OUTCOMES, prove_np_radius
 
 SAMPLING = Path(
     "/work/shared/reference/dsrs-published/data/sampling/cohen-mnist-380-1.00.pth/"
@@ -85,9 +85,7 @@ def main() -> None:
     for d in sorted({r["d"] for r in rows}):
         part = [r for r in rows if r["d"] == d]
         seconds = np.array([r["seconds"] for r in part])
-        statuses = {
-            s: sum(r["status"] == s for r in part) for s in ("proven", "fell back", "verified")
-        }
+        statuses = {s: sum(r["status"] == s for r in part) for s in PROOF_OUTCOMES}
         bad = sum(r["status"] in ("proven", "fell back") and not r["lower"] > 0.5 for r in part)
         lost = max(
             ((r["verified"] - r["radius"]) / r["verified"] for r in part if r["verified"] > 0),

@@ -143,16 +143,17 @@ def train_lenet(seed: int = 0, epochs: int = 30, sigma: float = 0.25) -> ArgmaxC
     return ArgmaxClassifier(model)
 
 
-def setup(model: str, start: int, count: int):  # type: ignore[no-untyped-def]
-    """The classifier, test inputs ``start … start + count − 1``, and P's family and k."""
+def setup(model: str, start: int, count: int, classifier_needed: bool = True):  # type: ignore[no-untyped-def]
+    """The classifier (None when not needed: replayed counts), test inputs ``start … start +
+    count − 1``, and P's family and k."""
     if model == "demo":
         from dsrs_models.demo import demo_dataset, load_demo_classifier
 
         x, y = demo_dataset("test")
-        classifier, k = load_demo_classifier(), 20
+        classifier, k = (load_demo_classifier() if classifier_needed else None), 20
     else:
         x, y = upscaled_digits("test")
-        classifier, k = train_lenet(), 380
+        classifier, k = (train_lenet() if classifier_needed else None), 380
     if start + count > len(y):
         raise SystemExit(f"the test split has {len(y)} inputs: {start} + {count} is too many")
     return classifier, x[start : start + count], y[start : start + count], k
@@ -206,17 +207,17 @@ def loss_per_100(curve: list[float], fixed: list[float]) -> float:
     return max(0.0, *(100 * (b - a) for a, b in zip(curve, fixed, strict=True)))
 
 
-def lockstep_oracle(p, q, labels, config, d, fixed_radii, unit) -> int:  # type: ignore[no-untyped-def]
-    """Passes if each input stopped both runs at the first look whose certificate is in the
-    cell of its fixed-N radius (abstained: a cell of its own): what any rule that stops P
-    and Q together at these looks must spend to keep every input's cell."""
+def lockstep_oracle(p, q, labels, config, d, fixed_radii, unit) -> list[int]:  # type: ignore[no-untyped-def]
+    """Passes per input if each input stopped both runs at the first look whose certificate
+    is in the cell of its fixed-N radius (abstained: a cell of its own): what any rule that
+    stops P and Q together at these looks must spend to keep every input's cell."""
     schedule = run_schedules(config)[0]
     cp, cq = np.cumsum(p, 1), np.cumsum(q, 1)
 
     def cell(radius: float) -> int:
         return -1 if np.isnan(radius) else floor(radius / unit + 1e-6)
 
-    passes = 0
+    passes = []
     for i, fixed in enumerate(fixed_radii):
         for look, size in enumerate(schedule.sizes):
             k = size // BATCH - 1
@@ -235,7 +236,7 @@ def lockstep_oracle(p, q, labels, config, d, fixed_radii, unit) -> int:  # type:
             certificate = certificate_from_counts(counts, config, d)
             radius = float("nan") if certificate.abstained else certificate.dsrs_radius or 0.0
             if cell(radius) >= cell(fixed) or look == schedule.last:
-                passes += 2 * size
+                passes.append(2 * size)
                 break
     return passes
 
@@ -246,8 +247,9 @@ def q_spec(sigma: float, q_ratio: float, q_threshold: float | None) -> QSpec:
 
 def run(args: argparse.Namespace) -> None:
     started = time.perf_counter()
-    classifier, x, y, k = setup(args.model, args.start, args.inputs)
-    if args.model == "lenet":
+    replayed = args.counts is not None and args.counts.exists()
+    classifier, x, y, k = setup(args.model, args.start, args.inputs, args.wall or not replayed)
+    if args.model == "lenet" and classifier is not None:
         classifier.module.to(args.device)
     d, count, budget = int(np.prod(x.shape[1:])), len(y), args.n
     p = NoiseSpec("general-gaussian", args.sigma, k)
@@ -298,10 +300,14 @@ def run(args: argparse.Namespace) -> None:
     largest = max(np.nan_to_num(fixed[0]))
     grid = [unit * j for j in range(int(largest / unit) + 2)]
     tolerance = args.tolerance or unit
-    radius_form = replace(base, sequential=SequentialSpec(tolerance=tolerance))
+    looks = {"first_look": args.first_look, "growth": args.growth}
+    radius_form = replace(base, sequential=SequentialSpec(tolerance=tolerance, **looks))
+    if args.no_radius:
+        print_oracle(args, p_counts, q_counts, labels, radius_form, d, fixed[0], tolerance)
+        return
     forms = {"fixed N": fixed, f"radius tol={tolerance:g}": certify(radius_form)}
     if not args.no_target:
-        target = replace(base, sequential=SequentialSpec(target_radii=(median,)))
+        target = replace(base, sequential=SequentialSpec(target_radii=(median,), **looks))
         forms[f"target R={median:.3g}"] = certify(target)
     print(f"{'radius':>8s}" + "".join(f"{name:>18s}" for name in forms))
     curves = {name: certified_accuracy(r, grid) for name, (r, *_) in forms.items()}
@@ -350,14 +356,22 @@ def run(args: argparse.Namespace) -> None:
         flush=True,
     )
     if args.oracle:
-        oracle = lockstep_oracle(p_counts, q_counts, labels, radius_form, d, fixed[0], tolerance)
-        print(
-            f"lockstep oracle (every input keeps its fixed-N cell, P and Q stop together): "
-            f"{100 * oracle / (full * count):.1f}% of the passes",
-            flush=True,
-        )
+        print_oracle(args, p_counts, q_counts, labels, radius_form, d, fixed[0], tolerance)
     if args.wall:
         wall(classifier, x, labels, base, radius_form, args.start)
+
+
+def print_oracle(args, p_counts, q_counts, labels, radius_form, d, fixed, tolerance) -> None:  # type: ignore[no-untyped-def]
+    """The lockstep oracle's passes, in all and the median input's."""
+    full, count = 2 * args.n, len(labels)
+    oracle = lockstep_oracle(p_counts, q_counts, labels, radius_form, d, fixed, tolerance)
+    print(
+        f"lockstep oracle (every input keeps its fixed-N cell, P and Q stop together; "
+        f"tolerance {tolerance:g}, first look {args.first_look}, growth {args.growth:g}): "
+        f"{100 * sum(oracle) / (full * count):.1f}% of the passes, median input "
+        f"{100 * float(np.median(oracle)) / full:.1f}%",
+        flush=True,
+    )
 
 
 def wall(classifier, x, labels, base, radius_form, start) -> None:  # type: ignore[no-untyped-def]
@@ -396,7 +410,10 @@ def main() -> None:
         default=None,
         help="radius form's tolerance (default: one grid unit, 0.05 sigma)",
     )
+    parser.add_argument("--first-look", type=int, default=1000, help="the looks' first look")
+    parser.add_argument("--growth", type=float, default=1.25, help="the looks' growth")
     parser.add_argument("--no-target", action="store_true", help="skip the target form")
+    parser.add_argument("--no-radius", action="store_true", help="only the oracle (with --oracle)")
     parser.add_argument("--wall", action="store_true", help="also run both jobs for real")
     parser.add_argument(
         "--oracle", action="store_true", help="also the lockstep oracle's passes (slow)"

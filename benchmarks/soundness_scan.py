@@ -349,6 +349,13 @@ def main() -> None:
         action="store_true",
         help="with --summarize: bracket the truth of every row not within one unit",
     )
+    parser.add_argument(
+        "--dimensions",
+        type=int,
+        nargs="+",
+        choices=DIMENSIONS,
+        help="only these dimensions (before --limit)",
+    )
     args = parser.parse_args()
     if args.summarize:
         rows = {}
@@ -360,6 +367,8 @@ def main() -> None:
         summarize(list(rows.values()), args.details, args.locate)
         return
     configs = configurations()
+    if args.dimensions:
+        configs = [c for c in configs if c.d in args.dimensions]
     if args.limit:
         configs = configs[:: args.limit]
     # A fixed random order, so that a partial run is a sample of every regime.

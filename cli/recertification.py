@@ -58,8 +58,9 @@ def recertified_parameters(
     unit: float | None = None,
     tolerance: float | None = None,
     mode: str | None = None,
+    check: str | None = None,
 ) -> JobParameters:
-    """A job's stored ``parameters`` with another alpha and/or radius search.
+    """A job's stored ``parameters`` with another alpha, radius search and/or check.
 
     Parameters
     ----------
@@ -70,6 +71,8 @@ def recertified_parameters(
     method, unit, tolerance, mode : optional
         New radius search: ``grid`` / ``precise``, grid unit, bisection tolerance,
         ``exact`` / ``original``.
+    check : str, optional
+        ``verified`` or ``proven`` (proof mode of the NP radii, docs/math.md §7.5).
 
     Returns
     -------
@@ -89,6 +92,8 @@ def recertified_parameters(
     updated["radius_search"] = search
     if alpha is not None:
         updated["alpha"] = alpha
+    if check is not None:
+        updated["check"] = check
     return JobParameters.model_validate(updated)
 
 
@@ -109,7 +114,10 @@ def recertify_samples(
     Returns
     -------
     list of SampleOut
-        One per input, in order, with recomputed ``p_lower`` … ``dsrs_radius``.
+        One per input, in order, with recomputed ``p_lower`` … ``dsrs_radius``; with
+        ``check: "proven"`` each NP radius is proven again (proof mode, in this process:
+        seconds per input), else the proof fields are cleared (a stored proof was of the
+        stored radius).
 
     Raises
     ------
@@ -118,6 +126,7 @@ def recertify_samples(
     """
     from dsrs_core.counts_to_certificate import certificate_from_counts
     from dsrs_core.evaluation.job_config import certification_config
+    from dsrs_core.evaluation.proof_check import proof_row_fields, prove_certificate
     from dsrs_core.results import certificate_fields, counts_of_row
 
     config = certification_config(parameters)
@@ -125,7 +134,13 @@ def recertify_samples(
     recertified = []
     for sample in samples:
         certificate = certificate_from_counts(counts_of_row(sample), config, dimension)
-        recertified.append(sample.model_copy(update=certificate_fields(certificate)))
+        proof = (
+            prove_certificate(certificate, config, dimension)
+            if parameters.check == "proven"
+            else None
+        )
+        update = {**certificate_fields(certificate), **proof_row_fields(proof)}
+        recertified.append(sample.model_copy(update=update))
     return recertified
 
 
@@ -138,6 +153,7 @@ def recertify_job(
     unit: float | None = None,
     tolerance: float | None = None,
     mode: str | None = None,
+    check: str | None = None,
 ) -> RecertifiedJob:
     """Fetch a job's stored counts and recompute its certificates locally.
 
@@ -146,7 +162,7 @@ def recertify_job(
     dsrs : DsrsClient
         Connected client.
     job_id : str
-    alpha, method, unit, tolerance, mode : optional
+    alpha, method, unit, tolerance, mode, check : optional
         See :func:`recertified_parameters`.
 
     Returns
@@ -157,7 +173,13 @@ def recertify_job(
     model = dsrs.get_model(job.model_id)
     dimension = prod(model.input_shape)
     parameters = recertified_parameters(
-        job.parameters, alpha=alpha, method=method, unit=unit, tolerance=tolerance, mode=mode
+        job.parameters,
+        alpha=alpha,
+        method=method,
+        unit=unit,
+        tolerance=tolerance,
+        mode=mode,
+        check=check,
     )
     original = dsrs.all_results(job_id)
     samples = recertify_samples(original, parameters, dimension)

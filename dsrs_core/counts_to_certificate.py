@@ -20,7 +20,12 @@ from dsrs_core.radius.certifying_check import prove_radius
 from dsrs_core.radius.dual_bound import CheckOutcome, Intervals, check_radius
 from dsrs_core.radius.neyman_pearson import P_LOWER_ONE, np_radius
 from dsrs_core.radius.region_masses import SigmaPair
-from dsrs_core.radius.search import SearchResult, grid_search, precise_search
+from dsrs_core.radius.search import (
+    SearchResult,
+    galloping_grid_search,
+    grid_search,
+    precise_search,
+)
 from dsrs_core.radius.threshold_region import ThresholdPair
 from dsrs_core.results import Certificate, SampleCounts
 from dsrs_core.sampling.confidence import clopper_pearson
@@ -102,7 +107,9 @@ def dsrs_radius_from_intervals(
             return CheckOutcome(False, outcome.bound, outcome.case, None, INCONSISTENT)
         return outcome
 
-    if search.method == "grid":
+    if search.method == "grid" and search.mode == "exact":
+        found = galloping_grid_search(check, start, search.grid_unit(p.sigma))
+    elif search.method == "grid":  # ``original``: the original's walk, step by step
         found = grid_search(check, start, search.grid_unit(p.sigma))
     else:
         found = precise_search(check, start, search.search_tolerance(p.sigma))

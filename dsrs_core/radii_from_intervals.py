@@ -14,15 +14,18 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from multiprocessing import get_context
-from typing import Any
+from typing import Any, TypeVar
 
 from dsrs_core.config import NoiseSpec, QSpec, RadiusSearch
 from dsrs_core.counts_to_certificate import dsrs_radius_from_intervals, np_fallback_radius
 from dsrs_core.radius.dual_bound import Intervals
 from dsrs_core.radius.neyman_pearson import np_radius
+from dsrs_core.radius.np_proof import PROOF_CPU_SECONDS, NPProof, prove_verified_np
 from dsrs_core.sampling.draw_plan import build_p_noise, build_q_noise, plan_q_draws
 
-__all__ = ["InstanceResult", "dsrs_radii", "np_radii"]
+__all__ = ["InstanceResult", "dsrs_radii", "np_proofs", "np_radii"]
+
+T = TypeVar("T")
 
 Interval = tuple[float, float]
 
@@ -78,6 +81,32 @@ def dsrs_radii(
     return results
 
 
+def np_proofs(
+    p: NoiseSpec,
+    dimension: int,
+    instances: dict[int, tuple[float, float]],
+    workers: int = 2,
+    chunk: int = 5,
+    cpu_seconds: float = PROOF_CPU_SECONDS,
+) -> dict[int, NPProof]:
+    """Proof mode (docs/math.md §7.5) of every instance's verified NP radius, from its
+    ``(pL, radius)`` (:func:`dsrs_core.radius.np_proof.prove_verified_np`)."""
+    items = sorted(instances.items())
+    payloads = [(p, dimension, cpu_seconds, c) for c in _chunks(items, chunk)]
+    return _run(_proof_chunk, payloads, workers)
+
+
+def _proof_chunk(
+    args: tuple[NoiseSpec, int, float, list[tuple[int, tuple[float, float]]]],
+) -> list[tuple[int, NPProof]]:
+    spec, dimension, cpu_seconds, items = args
+    p = build_p_noise(spec, dimension)
+    return [
+        (index, prove_verified_np(p, p_lower, radius, cpu_seconds))
+        for index, (p_lower, radius) in items
+    ]
+
+
 def _np_chunk(
     args: tuple[NoiseSpec, int, list[tuple[int, float]]],
 ) -> list[tuple[int, InstanceResult]]:
@@ -125,9 +154,9 @@ def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
 
 
 def _run(
-    function: Callable[[Any], list[tuple[int, InstanceResult]]], payloads: list[Any], workers: int
-) -> dict[int, InstanceResult]:
-    results: dict[int, InstanceResult] = {}
+    function: Callable[[Any], list[tuple[int, T]]], payloads: list[Any], workers: int
+) -> dict[int, T]:
+    results: dict[int, T] = {}
     if workers <= 1 or len(payloads) <= 1:
         for payload in payloads:
             results.update(function(payload))

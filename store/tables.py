@@ -244,6 +244,16 @@ class SampleRecord(Base):
     baseline_p_lower: Mapped[float | None] = mapped_column(Float, default=None)
     baseline_np_radius: Mapped[float | None] = mapped_column(Float, default=None)
     baseline_look: Mapped[int | None] = mapped_column(Integer, default=None)
+    #: Proof mode (job option ``check: "proven"``, docs/math.md §7.5): the outcome of the
+    #: NP radius's proof, the radius proven, the enclosure of the NP dual bound minus 1/2,
+    #: the proof's CPU seconds and why it is not proven / not covered
+    #: (``dsrs_core.evaluation.proof_check.PROOF_ROW_FIELDS``); NULL for ``check: "verified"``.
+    check_outcome: Mapped[str | None] = mapped_column(String(20), default=None)
+    proven_np_radius: Mapped[float | None] = mapped_column(Float, default=None)
+    proof_margin_lower: Mapped[float | None] = mapped_column(Float, default=None)
+    proof_margin_upper: Mapped[float | None] = mapped_column(Float, default=None)
+    proof_seconds: Mapped[float | None] = mapped_column(Float, default=None)
+    proof_reason: Mapped[str | None] = mapped_column(Text, default=None)
     reason: Mapped[str] = mapped_column(Text, default="")
     #: Draws of this input whose logits were NaN or infinite (counted for no class, so
     #: against the one certified); NULL for rows written before they were counted.

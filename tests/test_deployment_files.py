@@ -140,5 +140,8 @@ def test_the_image_installs_the_client_distribution_the_service_depends_on() -> 
     assert len(pinned) == 1 and pinned[0].endswith(f"=={version}"), pinned
     assert set(CLIENT_PYPROJECT["project"]["dependencies"]) == {"httpx>=0.27", "pydantic>=2.6"}
     install = re.search(r"^RUN pip install (.+)$", DOCKERFILE, re.MULTILINE)
-    assert install and install.group(1).split() == ["./client", "."]
+    # the proof extra: the API accepts check "proven" only where python-flint is installed,
+    # and the API and the workers run from this one image
+    assert install and install.group(1).split() == ["./client", '".[proof]"']
+    assert "python-flint" in " ".join(PYPROJECT["project"]["optional-dependencies"]["proof"])
     assert "dsrs_client" not in PYPROJECT["tool"]["setuptools"]["packages"]

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dsrs_client.contract import FINAL_STATUSES
 from dsrs_core.evaluation.job_config import certification_config
+from dsrs_core.evaluation.proof_check import proof_row_fields, prove_certificate
 from dsrs_core.results import Certificate, certificate_fields
 from dsrs_core.sampling.seeds import equal_budget_seed, sample_seed
 from dsrs_settings.worker import WorkerSettings
@@ -213,6 +214,11 @@ def _certified_row(
         values.update(baseline.row_fields())
     values["elapsed_s"] = time.perf_counter() - started
     values["non_finite"] = _take_non_finite(classifier)
+    if job.parameters.check == "proven":
+        # Proof mode (docs/math.md §7.5): CPU seconds per input, bounded by its deadline;
+        # not counted in elapsed_s (the sampling time), recorded in proof_seconds.
+        proof = prove_certificate(certificate, config, int(chunk.inputs[row].size))
+        values.update(proof_row_fields(proof))
     return values
 
 

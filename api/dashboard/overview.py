@@ -19,6 +19,7 @@ from dsrs_api.dashboard.schemas import Curve, GainHistogram, Overview
 from dsrs_client.contract import CertifiedAccuracyRow
 from dsrs_core.evaluation.equal_budget import EQUAL_BUDGET
 from dsrs_core.evaluation.job_summary import JobShape, ResultColumns, job_figures
+from dsrs_core.evaluation.proof_check import proof_counts
 from dsrs_core.evaluation.radius_counting import certified_accuracy, largest_radius
 from dsrs_store import repository
 from dsrs_store.tables import SampleRecord
@@ -79,7 +80,7 @@ def job_overview(session: Session, job_id: str) -> Overview:
     fields = [getattr(SampleRecord, name) for name in ResultColumns.names()]
     rows = session.execute(select(*fields).where(SampleRecord.job_id == job_id)).all()
     shape = JobShape.of(job.parameters, job.mode)
-    return overview_from_columns(
+    overview = overview_from_columns(
         ResultColumns.from_values(rows),
         job_id=job.id,
         status=job.status,
@@ -90,6 +91,12 @@ def job_overview(session: Session, job_id: str) -> Overview:
         draws_per_input=shape.draws_per_input,
         baseline=shape.baseline,
     )
+    if job.parameters.check != "proven":
+        return overview
+    outcomes = session.scalars(
+        select(SampleRecord.check_outcome).where(SampleRecord.job_id == job_id)
+    ).all()
+    return overview.model_copy(update={"proof_outcomes": proof_counts(outcomes)})
 
 
 def overview_from_columns(

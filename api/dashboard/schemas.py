@@ -6,7 +6,14 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from dsrs_client.contract import AccuracyMetric, Baseline, CertifiedAccuracyRow, JobOut, SampleOut
+from dsrs_client.contract import (
+    AccuracyMetric,
+    Baseline,
+    CertifiedAccuracyRow,
+    CheckOutcome,
+    JobOut,
+    SampleOut,
+)
 
 __all__ = ["Curve", "GainHistogram", "JobList", "Overview", "SampleTablePage"]
 
@@ -64,6 +71,11 @@ class Overview(BaseModel):
     )
     forward_passes_budget: int = Field(
         default=0, description="What fixed-N sampling spends on them; sequential jobs stop short"
+    )
+    proof_outcomes: dict[CheckOutcome, int] | None = Field(
+        default=None,
+        description="Proof mode (check: proven): inputs per outcome of their NP radius's "
+        "proof; null for check: verified",
     )
 
 

@@ -83,6 +83,8 @@ def job_label(job: JobRecord, used: int | None = None, budget: int | None = None
     parts.append(f"N={p.n}")
     if p.sequential is not None:
         parts.append(sampling_label(p, used, budget))
+    if p.check == "proven":
+        parts.append("check=proven")
     return " ".join(parts)
 
 

@@ -35,6 +35,7 @@ from dsrs_core.evaluation.job_summary import (
     ResultColumns,
     job_figures,
 )
+from dsrs_core.evaluation.proof_check import proof_counts
 from dsrs_store import repository
 from dsrs_store.tables import JobRecord, utcnow
 
@@ -260,6 +261,11 @@ def summary(
         forward_passes=figures.forward_passes,
         forward_passes_baseline=figures.forward_passes_baseline,
         forward_passes_budget=figures.forward_passes_budget,
+        proof_outcomes=(
+            proof_counts(row.check_outcome for row in rows)
+            if job.parameters.check == "proven"
+            else None
+        ),
     )
 
 

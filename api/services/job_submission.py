@@ -18,6 +18,7 @@ from dsrs_api.services.dispatch import JobDispatcher
 from dsrs_api.services.job_warnings import job_warnings
 from dsrs_client.contract import BUILTIN_SPLITS, InputsIn, JobCreate, builtin_split
 from dsrs_core.evaluation.job_config import certification_config
+from dsrs_core.radius.np_proof import FLINT_MISSING, proof_available
 from dsrs_settings.api import ApiSettings
 from dsrs_store import repository
 from dsrs_store.chunks import chunk_count
@@ -40,6 +41,10 @@ def submit_job(
     parameters = request.parameters()
     config = certification_config(parameters)
     config.p.check_dimension(prod(model.input_shape))
+    if parameters.check == "proven" and not proof_available():
+        # The API and the workers run from one installation (the Dockerfile's image); the proof
+        # itself runs only in the worker (docs/math.md §7.5).
+        raise InvalidRequestError(f"check 'proven' is not available here: {FLINT_MISSING}")
     draws = parameters.draws_per_input(request.mode)
     if draws > settings.max_draws_per_sample:
         raise InvalidRequestError(

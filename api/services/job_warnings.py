@@ -11,7 +11,8 @@ warnings it would have given. Added here: inputs outside [0, 1]."""
 from __future__ import annotations
 
 from dsrs_client.contract import JobCreate
-from dsrs_core.evaluation.job_config import budget_plan
+from dsrs_core.evaluation.job_config import budget_plan, certification_config
+from dsrs_core.evaluation.proof_check import proof_scope_warnings
 from dsrs_store.tables import InputSetRecord
 
 __all__ = ["job_warnings"]
@@ -31,6 +32,8 @@ def job_warnings(
     most (None: no limit)."""
     plan = budget_plan(request.parameters(), dimension, cpu_budget_s=cpu_budget_s)
     warnings = list(plan.warnings)
+    if request.check == "proven":
+        warnings += proof_scope_warnings(certification_config(request.parameters()), dimension)
     low, high = INPUT_RANGE
     lowest = None if input_set is None else input_set.value_min
     highest = None if input_set is None else input_set.value_max

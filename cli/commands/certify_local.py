@@ -24,6 +24,7 @@ from dsrs_cli.options.budget import (
     SearchModeOption,
 )
 from dsrs_cli.options.parsing import parse_threshold
+from dsrs_client.contract.choices import Check
 from dsrs_client.contract.defaults import (
     DEFAULT_ALPHA,
     DEFAULT_BATCH_SIZE,
@@ -100,6 +101,13 @@ def certify_local(
     first_look: Annotated[
         int, typer.Option(help="Sequential sampling: draws at the first look.")
     ] = DEFAULT_FIRST_LOOK,
+    check: Annotated[
+        Check,
+        typer.Option(
+            help="proven: also prove each NP radius in interval arithmetic (proof mode, "
+            "docs/math.md §7.5; seconds per input, needs python-flint)."
+        ),
+    ] = "verified",
     seed: Annotated[int, typer.Option(help="Run seed (per-input seeds derive from it).")] = 0,
     device: Annotated[str, typer.Option(help="Torch device (cpu, cuda).")] = "cpu",
     output: Annotated[
@@ -139,7 +147,9 @@ def certify_local(
         raise typer.BadParameter(
             f"inputs have shape {tuple(arrays.shape[1:])} but the model takes {tuple(input_shape)}"
         )
-    samples = _certify(classifier, arrays, labels, chosen, config, mode, seed, device, batch_size)
+    samples = _certify(
+        classifier, arrays, labels, chosen, config, mode, seed, device, batch_size, check
+    )
     if output is not None:
         from dsrs_cli.export.rows import write_csv, write_jsonl
 
@@ -150,6 +160,10 @@ def certify_local(
         print_json(samples)
         return
     _print_table(samples, mode)
+    if check == "proven":
+        from dsrs_cli.tables.proof import proof_fields_of, proof_report_lines
+
+        typer.echo("\n".join(proof_report_lines([proof_fields_of(s) for s in samples])))
     if config.sequential is not None:
         _print_forward_passes(samples, config, mode)
     if output is not None:
@@ -255,7 +269,7 @@ def _classifier(path: Path, arch: str | None, device: str) -> tuple[Any, tuple[i
 
 
 def _certify(
-    classifier, arrays, labels, chosen, config, mode, seed, device, batch_size
+    classifier, arrays, labels, chosen, config, mode, seed, device, batch_size, check="verified"
 ) -> list[SampleOut]:  # type: ignore[no-untyped-def]
     import time
 
@@ -271,6 +285,7 @@ def _certify(
 
     from dsrs_client.contract import SampleOut
     from dsrs_core.certify_on_device import certify
+    from dsrs_core.evaluation.proof_check import proof_row_fields, prove_certificate
     from dsrs_core.results import certificate_fields
     from dsrs_core.sampling.seeds import sample_seed
 
@@ -297,14 +312,21 @@ def _certify(
                 device=device,
                 batch_size=batch_size,
             )
+            elapsed = time.perf_counter() - started
+            proof = (
+                prove_certificate(certificate, config, int(arrays[index].size))
+                if check == "proven"
+                else None
+            )
             samples.append(
                 SampleOut(
                     sample_index=position,
                     dataset_index=index,
                     label=label,
                     **certificate_fields(certificate),
+                    **proof_row_fields(proof),
                     seed=sample_seed_value,
-                    elapsed_s=time.perf_counter() - started,
+                    elapsed_s=elapsed,
                 )
             )
             progress.advance(task)

@@ -12,6 +12,7 @@ from dsrs_cli.commands.export import Certificate, ExportFormat, write_export
 from dsrs_cli.connection import client_options, open_client, print_json, reporting_errors
 from dsrs_cli.id_prefixes import resolve_id
 from dsrs_cli.options.parsing import parse_floats
+from dsrs_client.contract.choices import Check
 
 
 def recertify(
@@ -31,6 +32,14 @@ def recertify(
     ] = None,
     search_mode: Annotated[
         Literal["exact", "original"] | None, typer.Option(help="exact or original.")
+    ] = None,
+    check: Annotated[
+        Check | None,
+        typer.Option(
+            help="proven: prove every NP radius in interval arithmetic (proof mode, "
+            "docs/math.md §7.5; seconds per input, needs python-flint); verified: clear the "
+            "stored proofs. Default: the job's own."
+        ),
     ] = None,
     radii: Annotated[
         str | None, typer.Option(help="Comma-separated radii of the table (default 0, 0.25, …).")
@@ -61,6 +70,7 @@ def recertify(
                 unit=radius_unit,
                 tolerance=radius_tolerance,
                 mode=search_mode,
+                check=check,
             )
         except (InvalidParameterError, ValidationError) as error:
             raise typer.BadParameter(str(error)) from None
@@ -118,4 +128,11 @@ def _print_comparison(result, radii) -> None:  # type: ignore[no-untyped-def]
     if new.acr_dsrs is not None and old.acr_dsrs is not None:
         acr += [old.acr_dsrs, new.acr_dsrs]
     table.add_row("ACR", *(f"{value:.4f}" for value in acr))
-    Console().print(table)
+    console = Console()
+    console.print(table)
+    if after.check == "proven":
+        from dsrs_cli.tables.proof import proof_fields_of, proof_report_lines
+
+        rows = [proof_fields_of(sample) for sample in result.samples]
+        for line in proof_report_lines(rows):
+            console.print(line, highlight=False)

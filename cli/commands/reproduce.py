@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from dsrs_cli.reproduce.plan import DATASETS, DISTS
+from dsrs_client.contract.choices import Check
 
 __all__ = ["reproduce"]
 
@@ -36,10 +37,22 @@ def reproduce(
     mode: Annotated[str, typer.Option("--mode", help="original / exact")] = "original",
     workers: Annotated[int, typer.Option("--workers", help="processes")] = 2,
     compare: Annotated[bool, typer.Option(help="compare with radius files found in --data")] = True,
+    check: Annotated[
+        Check,
+        typer.Option(
+            "--check",
+            help="proven: also prove every NP radius in interval arithmetic (proof mode, "
+            "docs/math.md §7.5; seconds per instance, needs python-flint) and write "
+            "OUT/proven-radius/",
+        ),
+    ] = "verified",
 ) -> None:
     """Recompute NP and DSRS radii from DIR/sampling/MODEL/… and write them (with time-*
     files) under OUT/orig-radius and OUT/new-radius, then print the tables (§6). Without
-    the configuration options every configuration found in DIR is processed."""
+    the configuration options every configuration found in DIR is processed. With --check
+    proven every NP radius is also proven (proof mode): OUT/proven-radius/MODEL/ gets the
+    proven radii (0 where none is), their time-* file and proof-* (per instance: outcome,
+    proven radius, enclosure of the dual bound minus 1/2, CPU seconds)."""
     from rich.console import Console
 
     from dsrs_cli.reproduce.compare import report_unmatched
@@ -118,7 +131,7 @@ def reproduce(
         )
     started = time.perf_counter()
     for plan in plans:
-        arrays = run_plan(plan, data, out, mode, workers, compare, console)
+        arrays = run_plan(plan, data, out, mode, workers, compare, console, check)
         print_table(console, plan.model, arrays)
         if compare:
             report_unmatched(console, data, plan)

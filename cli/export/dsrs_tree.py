@@ -1,8 +1,11 @@
 """A job's results as the original DSRS ``data/`` tree (docs/math.md §2.4):
 ``sampling/<model>/`` (P and Q intervals), ``orig-radius/<model>/`` (NP radii and times)
 and, with Q, ``new-radius/<model>/`` (DSRS radii, gains and times), written by
-:mod:`dsrs_cli.published.files`. ``alpha`` in file names is the level of each interval
-(alpha/2 with Q, as the published 0.0005 files)."""
+:mod:`dsrs_cli.published.files`. A proof-mode job (``check: "proven"``) adds
+``proven-radius/<model>/`` in the ``orig-radius`` format: the NP radii proof mode proved (0
+where none was: not proven, not covered) and the proof's CPU seconds (docs/math.md §7.5).
+``alpha`` in file names is the level of each interval (alpha/2 with Q, as the published
+0.0005 files)."""
 
 from __future__ import annotations
 
@@ -39,6 +42,7 @@ class DsrsFileSet:
     new_time: Path | None
     equal_budget_sampling: Path | None = None
     equal_budget_orig_radius: Path | None = None
+    proven_radius: Path | None = None
 
 
 def _name(value: Any) -> str:
@@ -76,8 +80,26 @@ def write_dsrs_tree(
     orig_name = orig_radius_name(p_file)
     orig_radii = {s.dataset_index: file_radius(s, "np") for s in ordered}
     write_orig_radius(orig, orig_name, orig_radii, seconds)
+    proven_path = None
+    if parameters.check == "proven":
+        proven = root / "proven-radius" / folder
+        write_orig_radius(
+            proven,
+            orig_name,
+            {s.dataset_index: file_radius(s, "np-proven") for s in ordered},
+            {s.dataset_index: s.proof_seconds or 0.0 for s in ordered},
+        )
+        proven_path = proven / orig_name
     if q is None:
-        return DsrsFileSet(p_path, orig / orig_name, orig / f"time-{orig_name}", None, None, None)
+        return DsrsFileSet(
+            p_path,
+            orig / orig_name,
+            orig / f"time-{orig_name}",
+            None,
+            None,
+            None,
+            proven_radius=proven_path,
+        )
 
     assert alpha_q is not None
     if q.sigma is not None:
@@ -125,4 +147,5 @@ def write_dsrs_tree(
         new / f"time-{new_name}",
         equal_sampling,
         equal_orig,
+        proven_path,
     )

@@ -257,7 +257,8 @@ def write_new_radius(
 def file_radius(sample: Any, certificate: str) -> float:
     """The radius of a result row as the original implementations' files hold it: the one
     that counts (``np``; ``dsrs``: at least NP; ``np-equal-budget``: the pooled 2N draws'
-    NP; by :func:`dsrs_core.evaluation.radius_counting.counted_radii`), and 0 where none counts."""
+    NP; ``np-proven``: the NP radius proof mode proved, 0 where none was; by
+    :func:`dsrs_core.evaluation.radius_counting.counted_radii`), and 0 where none counts."""
     from dsrs_core.evaluation.job_summary import baseline_prediction
     from dsrs_core.evaluation.radius_counting import counted_radii, radius_in_files
 
@@ -266,6 +267,9 @@ def file_radius(sample: Any, certificate: str) -> float:
         counted = counted_radii(predicted, sample.label, sample.baseline_np_radius)
         return float(radius_in_files(counted))
 
+    if certificate == "np-proven":
+        proven = sample.proven_np_radius or 0.0
+        return float(radius_in_files(counted_radii(sample.prediction, sample.label, proven)))
     dsrs = sample.dsrs_radius if certificate == "dsrs" else None
     counted = counted_radii(sample.prediction, sample.label, sample.np_radius, dsrs)
     return float(radius_in_files(counted))

@@ -14,9 +14,17 @@ __all__ = ["run_plan"]
 
 
 def run_plan(
-    plan: ModelPlan, data: Path, out: Path, mode: str, workers: int, compare: bool, console
+    plan: ModelPlan,
+    data: Path,
+    out: Path,
+    mode: str,
+    workers: int,
+    compare: bool,
+    console,
+    check: str = "verified",
 ) -> list[tuple[str, list[float]]]:
-    """Compute and write every file of one model; return named radius arrays for tables."""
+    """Compute and write every file of one model; return named radius arrays for tables.
+    ``check == "proven"``: prove every NP radius too (:func:`prove_np_files`)."""
     from dsrs_cli.published.files import (
         new_radius_name,
         orig_radius_name,
@@ -55,6 +63,17 @@ def run_plan(
         )
         if compare:
             compare_np(console, data / "orig-radius" / plan.model / out_name, radii)
+        if check == "proven":
+            prove_np_file(
+                p,
+                dimension,
+                intervals,
+                radii,
+                out / "proven-radius" / plan.model,
+                out_name,
+                workers,
+                console,
+            )
         if p_file.n == "100000":
             arrays.append(
                 (
@@ -101,3 +120,46 @@ def run_plan(
         )
         arrays.append((label, [max(new[i], base[i]) for i in sorted(new)]))
     return arrays
+
+
+def prove_np_file(
+    p,
+    dimension: int,
+    intervals: dict[int, tuple[float, float]],
+    radii: dict[int, float],
+    folder: Path,
+    name: str,
+    workers: int,
+    console,
+) -> None:
+    """Proof mode for the NP radii of one sampling file (docs/math.md §7.5): write the
+    proven radii (0 where none is) and their CPU seconds as ``orig-radius`` files, and
+    ``proof-NAME`` with one line per instance (outcome, proven radius, enclosure of the dual
+    bound minus 1/2, seconds); print the report."""
+    from dsrs_cli.published.files import write_orig_radius
+    from dsrs_cli.tables.proof import proof_report_lines, proof_row_line
+    from dsrs_core.evaluation.proof_check import proof_row_fields
+    from dsrs_core.radii_from_intervals import np_proofs
+
+    started = time.perf_counter()
+    instances = {i: (intervals[i][0], radii[i]) for i in radii}
+    rows = {
+        i: proof_row_fields(proof)
+        for i, proof in np_proofs(p, dimension, instances, workers).items()
+    }
+    write_orig_radius(
+        folder,
+        name,
+        {i: row["proven_np_radius"] or 0.0 for i, row in rows.items()},
+        {i: row["proof_seconds"] for i, row in rows.items()},
+    )
+    (folder / f"proof-{name}").write_text(
+        "# index outcome proven_radius L-1/2_lower L-1/2_upper cpu_seconds\n"
+        + "".join(proof_row_line(i, rows[i]) + "\n" for i in sorted(rows))
+    )
+    console.print(
+        f"[green]wrote[/] proven-radius/{folder.name}/{name} and proof-{name} "
+        f"({len(rows)} instances, {time.perf_counter() - started:.1f} s)"
+    )
+    for line in proof_report_lines([rows[i] for i in sorted(rows)]):
+        console.print(line, highlight=False)

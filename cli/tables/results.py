@@ -10,7 +10,12 @@ from dsrs_cli.terminal_text import markup
 if TYPE_CHECKING:
     from dsrs_client.contract import Interval, JobOut, SampleOut, Summary
 
-__all__ = ["print_job", "print_samples", "print_summary"]
+__all__ = [
+    "print_job",
+    "print_samples",
+    "print_summary",
+    "proof_row_cells",
+]
 
 
 def _console():  # type: ignore[no-untyped-def]
@@ -100,6 +105,10 @@ def print_summary(summary: Summary, title: str | None = None) -> None:
                 "certificate at 2·alpha (union bound of two certificates at alpha); no column "
                 "takes it"
             )
+    if summary.proof_outcomes is not None:
+        from dsrs_cli.tables.proof import proof_outcomes_line
+
+        lines.append(proof_outcomes_line(summary.proof_outcomes))
     lines.append(
         f"{100 * summary.confidence:g}% intervals over the test set: accuracies "
         f"{summary.interval_methods.get('certified_accuracy', '')}, ACR "
@@ -116,10 +125,13 @@ def print_samples(samples: Sequence[SampleOut]) -> None:
     equal_budget = any(s.baseline_np_radius is not None for s in samples)
     columns = ["#", "index", "label", "prediction", "pL", "qL", "NP radius", "DSRS radius"]
     columns += ["NP eq. budget"] * equal_budget + ["draws"]
+    proof = any(s.check_outcome is not None for s in samples)
+    columns += ["check", "proven NP radius", "L - 1/2 enclosed in", "proof s"] * proof
     for column in columns:
         table.add_column(column, justify="right")
     for s in samples:
         extra = [] if not equal_budget else [_radius(s.baseline_np_radius)]
+        proof_cells = [] if not proof else proof_row_cells(s)
         table.add_row(
             str(s.sample_index),
             str(s.dataset_index),
@@ -131,8 +143,23 @@ def print_samples(samples: Sequence[SampleOut]) -> None:
             "" if s.dsrs_radius is None else f"{s.dsrs_radius:.4f}",
             *extra,
             f"{s.draws_used:,}",
+            *proof_cells,
         )
     _console().print(table)
+
+
+def proof_row_cells(s: SampleOut) -> list[str]:
+    """Proof mode's cells of one row: outcome, proven NP radius, the enclosure of the NP
+    dual bound minus 1/2, CPU seconds (empty for a row without a proof)."""
+    if s.check_outcome is None:
+        return ["", "", "", ""]
+    enclosure = (
+        ""
+        if s.proof_margin_lower is None or s.proof_margin_upper is None
+        else f"[{s.proof_margin_lower:+.2e}, {s.proof_margin_upper:+.2e}]"
+    )
+    seconds = "" if s.proof_seconds is None else f"{s.proof_seconds:.2f}"
+    return [s.check_outcome, _radius(s.proven_np_radius), enclosure, seconds]
 
 
 def _radius(value: float | None) -> str:
@@ -141,7 +168,7 @@ def _radius(value: float | None) -> str:
 
 def print_job(job: JobOut) -> None:
     """Status, progress, parameters and timings of one job."""
-    from dsrs_client.contract.labels import q_label, sampling_label
+    from dsrs_client.contract.labels import check_label, q_label, sampling_label
 
     p = job.parameters
     noise = p.noise
@@ -156,6 +183,7 @@ def print_job(job: JobOut) -> None:
         f"Q          {q_label(p.q)}",
         f"N          {p.n} (n0 {p.n_selection}), alpha {p.alpha}",
         f"sampling   {sampling_label(p)}",
+        f"check      {check_label(p.check)}",
         f"seed       {job.seed}",
     ]
     if job.tags:

@@ -48,6 +48,8 @@ if TYPE_CHECKING:
     )
     from dsrs_client.contract.choices import (
         Baseline,
+        Check,
+        CheckOutcome,
         JobMode,
         NoiseFamily,
         RadiusMethod,
@@ -168,6 +170,8 @@ __all__ = [
     "CatalogueOut",
     "CertificateFigures",
     "CertifiedAccuracyRow",
+    "Check",
+    "CheckOutcome",
     "ComparedJob",
     "Comparison",
     "Dataset",

@@ -6,7 +6,15 @@ from __future__ import annotations
 
 from typing import Literal
 
-__all__ = ["Baseline", "JobMode", "NoiseFamily", "RadiusMethod", "RadiusMode"]
+__all__ = [
+    "Baseline",
+    "Check",
+    "CheckOutcome",
+    "JobMode",
+    "NoiseFamily",
+    "RadiusMethod",
+    "RadiusMode",
+]
 
 #: evaluate: count agreement with the given labels; predict: choose the class first.
 JobMode = Literal["predict", "evaluate"]
@@ -18,3 +26,12 @@ NoiseFamily = Literal["gaussian", "general-gaussian"]
 RadiusMethod = Literal["grid", "precise"]
 #: The radius search's bound: exact, or the DSRS paper's original one.
 RadiusMode = Literal["exact", "original"]
+#: How a job's NP radii are checked: verified by the certifying check (a-posteriori error
+#: estimate, every job), or also proven by interval arithmetic (proof mode, opt-in;
+#: docs/math.md §7.5; needs python-flint on the worker: ``pip install 'dsrs[proof]'``).
+Check = Literal["verified", "proven"]
+#: What proof mode says of one input's NP radius (dsrs_core.radius.np_proof.PROOF_OUTCOMES):
+#: proven (the verified radius), fell back (a smaller radius is proven), not proven (no
+#: enclosure above 1/2, or the per-input deadline passed), not covered (outside proof mode's
+#: scope or python-flint missing).
+CheckOutcome = Literal["proven", "fell back", "not proven", "not covered"]

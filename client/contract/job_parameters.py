@@ -38,7 +38,14 @@ from dsrs_client.contract.bounds import (
     MIN_SEQUENTIAL_TOLERANCE,
     MIN_SIGMA,
 )
-from dsrs_client.contract.choices import Baseline, JobMode, NoiseFamily, RadiusMethod, RadiusMode
+from dsrs_client.contract.choices import (
+    Baseline,
+    Check,
+    JobMode,
+    NoiseFamily,
+    RadiusMethod,
+    RadiusMode,
+)
 from dsrs_client.contract.dataset_catalogue import DatasetName, SplitName
 from dsrs_client.contract.defaults import (
     DEFAULT_ALPHA,
@@ -215,6 +222,16 @@ class JobParameters(Strict):
         "be pooled): an independent sequential NP run with its own draws and looks, budget "
         "2N (the DSRS job's), at the full alpha (up to 2N more forward passes per input; "
         "docs/sequential.md §7); the gain is then reported against it.",
+    )
+    check: Check = Field(
+        default="verified",
+        description="verified: every radius is verified by the certifying check "
+        "(a-posteriori error estimate). proven: also prove each input's NP radius in "
+        "interval arithmetic (proof mode, docs/math.md §7.5; seconds per input; the worker "
+        "needs python-flint, pip install 'dsrs[proof]'): each row then says proven, fell "
+        "back (a smaller radius is proven), not proven or not covered. Covered: NP with a "
+        "Gaussian P (any d) or a general-gaussian P (d <= 3072); the DSRS radius stays "
+        "verified.",
     )
 
     @model_validator(mode="after")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from dsrs_client.contract.job_parameters import JobParameters, QIn
 
-__all__ = ["TARGET_FORM_NOTE", "is_target_form", "q_label", "sampling_label"]
+__all__ = ["TARGET_FORM_NOTE", "check_label", "is_target_form", "q_label", "sampling_label"]
 
 #: Said wherever a target-form sequential job's ACR sits next to a fixed-N one.
 TARGET_FORM_NOTE = (
@@ -41,6 +41,13 @@ def sampling_label(
         rule = f"tolerance {sequential.tolerance:g}"
     share = f", {100 * used / budget:.1f} % of passes" if used is not None and budget else ""
     return f"sequential ({rule}){share}"
+
+
+def check_label(check: str) -> str:
+    """``verified`` or ``proven (NP radii, proof mode)``: how a job's radii are checked."""
+    if check == "proven":
+        return "proven (NP radii in interval arithmetic; DSRS radii verified)"
+    return "verified (certifying check)"
 
 
 def is_target_form(parameters: JobParameters) -> bool:

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
-from dsrs_client.contract.choices import Baseline, JobMode
+from dsrs_client.contract.choices import Baseline, CheckOutcome, JobMode
 from dsrs_client.contract.dataset_catalogue import BUILTIN_SPLITS, DATASET_NAMES, DATASETS
 from dsrs_client.contract.defaults import DEFAULT_CONFIDENCE
 from dsrs_client.contract.job_parameters import JobParameters
@@ -159,6 +159,32 @@ class SampleOut(BaseModel):
     baseline_look: int | None = Field(
         default=None, description="sequential-np baseline: the look its run stopped at"
     )
+    check_outcome: CheckOutcome | None = Field(
+        default=None,
+        description="Proof mode (check: proven; docs/math.md §7.5): proven (np_radius "
+        "itself), fell back (the smaller proven_np_radius is proven), not proven (np_radius "
+        "stands verified only: no enclosure above 1/2 or the deadline passed), not covered "
+        "(outside proof mode's scope: proof_reason); null for check: verified",
+    )
+    proven_np_radius: float | None = Field(
+        default=None, description="Proof mode: the NP radius proven (null: none)"
+    )
+    proof_margin_lower: float | None = Field(
+        default=None,
+        description="Proof mode: lower end of the interval enclosure of the NP dual bound "
+        "minus 1/2 at the last radius tried (> 0 for a proven radius)",
+    )
+    proof_margin_upper: float | None = Field(
+        default=None, description="Proof mode: upper end of that enclosure minus 1/2"
+    )
+    proof_seconds: float | None = Field(
+        default=None, description="Proof mode: CPU seconds of this input's proof"
+    )
+    proof_reason: str | None = Field(
+        default=None,
+        description="Proof mode: why not proven or not covered (and that a DSRS radius "
+        "stays verified)",
+    )
     reason: str
     elapsed_s: float
 
@@ -253,6 +279,11 @@ class Summary(BaseModel):
         default=0,
         description="What fixed-N sampling spends on them (n_selection + n + n per input); "
         "sequential jobs stop inputs short of it.",
+    )
+    proof_outcomes: dict[CheckOutcome, int] | None = Field(
+        default=None,
+        description="Proof mode (check: proven): inputs per outcome of their NP radius's "
+        "proof (proven, fell back, not proven, not covered); null for check: verified",
     )
 
 

@@ -17,9 +17,9 @@ Baselines: ``np_max_radius`` is an NP job with ``N`` draws at the full ``alpha``
 (:mod:`dsrs_core.evaluation.equal_budget`): ``2N`` draws under P, the same forward passes as
 DSRS, at the full ``alpha``; whether DSRS can beat NP is judged against that one.
 
-CPU budget: in high dimension a general-Gaussian plan costs seconds (every radius is the
-engine's verified one, and each verification integrates over the dimension: 0.8 s for one
-NP radius at d = 150528 and N = 1e5, 2.8 s at N = 2^31 − 1). With ``cpu_budget_s`` the NP
+CPU budget: every radius is the engine's verified one, and each verification integrates
+over the dimension (issue 24: 0.8 s for one NP radius at d = 150528 and N = 1e5, 2.8 s at
+N = 2^31 − 1; since issue 23 ~10 ms, a whole plan there 0.05 s). With ``cpu_budget_s`` the NP
 radius is solved under a deadline of the calling thread's CPU time (``np_radius``'s
 ``deadline``: the solve stops within one integrand evaluation, ~50 ms at d = 150528, of
 it); the DSRS radius and then the equal-budget radius are computed only while the CPU time

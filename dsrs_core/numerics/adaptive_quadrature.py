@@ -25,7 +25,7 @@ not an interval-arithmetic proof: docs/math.md §7.4 says what this does and doe
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from math import lgamma, log, sqrt
@@ -47,6 +47,7 @@ __all__ = [
     "dense_rule",
     "dense_split_rule",
     "radial_expectation",
+    "radial_support",
 ]
 
 #: Below this shape the fixed Gauss–Laguerre rules of the searches converge slowly (the
@@ -94,6 +95,11 @@ def _support(a: float) -> tuple[float, float]:
     return sqrt(max(lo, 0.0)), sqrt(hi)
 
 
+def radial_support(a: float) -> tuple[float, float]:
+    """``(u_min, u_max)`` in ``u = √t``: all but :data:`TAIL_MASS` of Gamma(a) at each end."""
+    return _support(a)
+
+
 def _nodes(lo: Array, hi: Array, n: int, a: float) -> tuple[Array, Array]:
     """Nodes ``t`` and weights (Gamma(a) density included) of ``n``-point rules on the pieces
     ``[lo_i, hi_i]`` in ``u``, shape ``(pieces, n)``."""
@@ -124,18 +130,20 @@ def dense_rule(a: float, pieces: int = 48, n: int = 16) -> QuadratureRule:
 
 
 def dense_split_rule(
-    a: float, t_break: float, pieces: int = 48, n: int = 16
+    a: float, t_break: float | Sequence[float] | Array, pieces: int = 48, n: int = 16
 ) -> QuadratureRule | None:
-    """:func:`dense_rule` with one more cell edge at the kink ``t_break`` (for the searches:
-    the far masses of a sigma pair have a kink where ``Λ`` changes sign, docs/math.md §4.4);
-    ``None`` when the kink lies outside the support. Unlike
+    """:func:`dense_rule` with more cell edges at the kinks ``t_break`` (one or several; for
+    the searches: the far masses of a sigma pair have a kink where ``Λ`` changes sign,
+    docs/math.md §4.4, and in low dimension where level sets touch spheres); ``None`` when
+    no kink lies inside the support. Unlike
     :func:`dsrs_core.numerics.fixed_quadrature.split_rule` (Gauss–Laguerre pieces) it also
     serves shapes below :data:`SMALL_SHAPE`."""
     u_min, u_max = _support(a)
-    u_break = sqrt(max(t_break, 0.0))
-    if not u_min < u_break < u_max:
+    u_break = np.sqrt(np.maximum(np.atleast_1d(np.asarray(t_break, dtype=np.float64)), 0.0))
+    inside = u_break[(u_min < u_break) & (u_break < u_max)]
+    if inside.size == 0:
         return None
-    return _composite_rule(a, np.union1d(np.linspace(u_min, u_max, pieces + 1), [u_break]), n)
+    return _composite_rule(a, np.union1d(np.linspace(u_min, u_max, pieces + 1), inside), n)
 
 
 def radial_expectation(
@@ -200,6 +208,12 @@ def radial_expectation(
         # below the rounding of its own sums (bisecting cannot reduce that).
         share = budget * (hi - lo) / (hi_u - lo_u)
         share = np.maximum(share, ROUNDING_FLOOR * np.abs(terms32).sum(axis=1))
+        # ... nor below an absolute floor: a piece whose two values agree to budget/MAX_PIECES
+        # is accepted whatever its width (its disagreement still enters the error). Without
+        # it, pieces of width ~1e-9 next to the sign change of Λ, where the integrand is
+        # noisy at ~1e-7 from the rounding of the nodes themselves, were bisected to
+        # MAX_DEPTH, 40 integrand calls (0.5 s per check at d = 2, issue 23).
+        share = np.maximum(share, budget / MAX_PIECES)
         last = depth == MAX_DEPTH or 2 * lo.size > MAX_PIECES
         done = (diff <= share) | last
         total += float(v32[done].sum())

@@ -180,4 +180,16 @@ def segment_rule(a: float, lo: float, hi: float, n: int) -> QuadratureRule:
     return _middle_rule(a, lo, hi, n)
 
 
-__all__ += ["segment_rule"]
+def gauss_split_rule(a: float, t_break: float, n: int) -> QuadratureRule | None:
+    """:func:`split_rule` at the single kink ``t_break`` (``n`` nodes on each side), or
+    None when the kink lies outside the central range that holds all but
+    :data:`NEGLECTED_TAIL` of the law at each end (there a piece would be mostly empty).
+    The Gauss counterpart of :func:`dsrs_core.numerics.adaptive_quadrature.dense_split_rule`
+    for shapes where Gauss–Laguerre rules converge."""
+    lo, hi = _support(a)
+    if not lo < t_break < hi:
+        return None
+    return split_rule(a, (float(t_break),), n)
+
+
+__all__ += ["gauss_split_rule", "segment_rule"]

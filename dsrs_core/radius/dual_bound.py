@@ -31,15 +31,16 @@ from math import exp, isfinite, log
 
 import numpy as np
 
-from dsrs_core.errors import BracketError
+from dsrs_core.errors import BracketError, NumericalError
 from dsrs_core.numerics.adaptive_quadrature import (
     SMALL_SHAPE,
     Estimate,
     dense_rule,
     dense_split_rule,
     radial_expectation,
+    radial_support,
 )
-from dsrs_core.numerics.fixed_quadrature import QuadratureRule, gamma_rule
+from dsrs_core.numerics.fixed_quadrature import QuadratureRule, gamma_rule, gauss_split_rule
 from dsrs_core.numerics.root_finding import monotone_root
 from dsrs_core.radius.neyman_pearson import (
     CERTIFY_TOLERANCE,
@@ -62,6 +63,7 @@ __all__ = [
     "check_radius",
     "dual_value",
     "search_nodes",
+    "sigma_kinks",
     "verify_nodes",
 ]
 
@@ -80,6 +82,17 @@ LOG_MULTIPLIER_LIMIT = 60.0
 #: themselves carry ~1e-13 of rounding.
 MULTIPLIER_XTOL = 1e-8
 MASS_FTOL = 1e-11
+#: From this dimension on (and for shapes ``a ≥ SMALL_SHAPE``) the search rules split where
+#: ``Λ`` changes sign are two Gauss pieces of ``n`` nodes (``gauss_split_rule``) instead of
+#: the dense composite rule (``24n/16`` cells of 16 nodes: 1,552 and 3,088 nodes at
+#: d = 150528). The Beta(h, h) angle law is then so concentrated that the far masses vanish
+#: well before that edge; (D) on them is within 2e-9 (n = 32) and 2e-10 (n = 64) of the
+#: certifying quadrature at d = 784 and 150528 (σ_Q = 1.25σ, case iv; docs/math.md §4.4).
+#: Not below: at d = 64 the two pieces move with the edge enough that the corner's Newton
+#: stalled and the ascent spent up to 0.4 s per check.
+GAUSS_SPLIT_DIMENSION = 256
+#: Precision, in ``ln|λ|``, of the start of the corners iv and v (``negative_partner``).
+PARTNER_XTOL = 1e-3
 _CORNER_STEPS = 40
 #: A search-check value this far below 1/2 fails without a second evaluation.
 CLEAR_FAILURE = 1e-3
@@ -95,6 +108,11 @@ ASCENT_HALVINGS = 40
 #: Fixed-rule values at most this far apart decide a search check alone when they are
 #: CLEAR_FAILURE beyond 1/2 (with QUADRATURE_SAFETY times their spread): see _verify.
 SEARCH_SPREAD_CLEAR = 1e-2
+#: Up to this dimension the quadrature of a sigma pair starts its pieces at the kinks of
+#: the per-sphere fractions (``SigmaPair.kinks``): the Beta(h, h) law has ``x^h``-type ends,
+#: so for small ``h`` a kink inside a piece cost the certifying quadrature its 40 bisection
+#: levels (0.2–0.3 s per check at d = 2, issue 23); from d ≈ 64 on they no longer matter.
+KINK_BREAKS_MAX_DIMENSION = 16
 
 
 def search_nodes(d: int) -> int:
@@ -170,12 +188,15 @@ def certified_dual_bound(
     step's fresh check often asks for the estimate its search check has just made."""
     lam1, lam2 = lam
     psi = pair.dual_integrand(r, lam1, lam2)
+    breaks: tuple[float, ...] = ()
     if isinstance(pair, ThresholdPair):
         mu = lam1 + pair.q.nu * lam2
         breaks = pair.kinks(lam1, mu)
         sup = 1.0 + abs(mu) + abs(lam1)
     else:
-        breaks = ()
+        kinks = sigma_kinks(pair, r, lam, True)
+        if kinks is not None:
+            breaks = tuple(np.unique(np.concatenate([*kinks, *pair.edge_grading(lam1, lam2)])))
         sup = 1.0 + abs(lam1) + abs(lam2)
     est = radial_expectation(pair.p.shape, psi, sup, CERTIFY_TOLERANCE, breaks)
     p_hat = iv.p_lower if lam1 >= 0.0 else iv.p_upper
@@ -186,6 +207,27 @@ def certified_dual_bound(
     if lam2 != 0.0:
         value += lam2 * q_hat
     return Estimate(value, est.error, est.pieces)
+
+
+@lru_cache(maxsize=16)
+def sigma_kinks(
+    pair: SigmaPair, r: float, lam: tuple[float, float], fold: bool = True
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Kinks (in ``t``) of the P-side and Q-side integrands at ``(r, λ)`` up to
+    :data:`KINK_BREAKS_MAX_DIMENSION` (``SigmaPair.kinks``, docs/math.md §4.4; ``fold``:
+    with the fold, a kink of ``P_δ(R)`` only), plus the edge where ``Λ`` changes sign;
+    ``None`` above that dimension. Only piece ends of quadratures depend on them.
+    Memoised: the search check's two rules and the certifying quadrature ask for the same
+    ``(r, λ)``."""
+    if pair.p.d > KINK_BREAKS_MAX_DIMENSION:
+        return None
+    t_max = radial_support(pair.p.shape)[1] ** 2
+    p_kinks, q_kinks = pair.kinks(r, lam[0], lam[1], t_max, fold)
+    edge = pair.sign_change(lam[0], lam[1])
+    if edge is not None:
+        p_kinks = np.append(p_kinks, edge / pair.p.radius_sq(1.0))
+        q_kinks = np.append(q_kinks, edge / pair.q.radius_sq(1.0))
+    return p_kinks, q_kinks
 
 
 def _solve_log_multiplier(
@@ -237,18 +279,42 @@ class _SigmaEngine(_Engine):
             return dense_rule(self.a, self._dense_pieces(n), 16)
         return gamma_rule(self.a, n)
 
-    def rules(self, n: int, lam1: float, lam2: float) -> tuple[QuadratureRule, QuadratureRule]:
+    def rules(
+        self, n: int, lam1: float, lam2: float, r: float, fold: bool
+    ) -> tuple[QuadratureRule, QuadratureRule]:
         """The rules for P's and Q's radial laws. Where ``Λ`` changes sign inside the
         support, composite rules split at that edge: the far masses have a kink there, and
         the fixed rules then solved the corner of case v (σ_Q > σ) on masses several
-        hundredths off (issue 12: radius 3.28 where 3.6 holds)."""
+        hundredths off (issue 12: radius 3.28 where 3.6 holds).
+
+        At small shapes in low dimension the dense rules also split at every kink of the
+        integrands (:func:`sigma_kinks`; ``fold``: with the kink of ``P_δ(R)`` alone).
+        Without them the masses were 1e-4 to 2e-3 off and not smooth in λ: the corner's
+        Newton stalled, the ascent's line search chased noise (0.3–0.6 s per check at
+        d = 2) and the ``n``/``2n`` spread sent every passing check to the certifying
+        quadrature (issue 23)."""
         rule = self.rule(n)
+        # Not for the single-multiplier solves (λ1 λ2 = 0, far masses only): a bracketed
+        # root of one mass needs no smoothness, and locating the kinks was half of their cost.
+        split = self.a < SMALL_SHAPE and (fold or lam1 * lam2 != 0.0)
+        kinks = sigma_kinks(self.pair, r, (lam1, lam2), fold) if split else None
+        if kinks is not None:
+            pieces = self._dense_pieces(n)
+            p_rule = dense_split_rule(self.a, kinks[0], pieces)
+            q_rule = dense_split_rule(self.a, kinks[1], pieces)
+            return p_rule or rule, q_rule or rule
         edge = self.pair.sign_change(lam1, lam2)
         if edge is None:
             return rule, rule
-        pieces = self._dense_pieces(n)
-        p_rule = dense_split_rule(self.a, edge / (2.0 * self.pair.p.scale**2), pieces)
-        q_rule = dense_split_rule(self.a, edge / (2.0 * self.pair.q.scale**2), pieces)
+        t_p = edge / (2.0 * self.pair.p.scale**2)
+        t_q = edge / (2.0 * self.pair.q.scale**2)
+        if self.a >= SMALL_SHAPE and self.pair.p.d >= GAUSS_SPLIT_DIMENSION:
+            p_rule = gauss_split_rule(self.a, t_p, n)
+            q_rule = gauss_split_rule(self.a, t_q, n)
+        else:
+            pieces = self._dense_pieces(n)
+            p_rule = dense_split_rule(self.a, t_p, pieces)
+            q_rule = dense_split_rule(self.a, t_q, pieces)
         return p_rule or rule, q_rule or rule
 
     def masses(
@@ -260,8 +326,9 @@ class _SigmaEngine(_Engine):
         jacobian: bool = False,
         shifted: bool = True,
         sides: str = "pq",
+        rules: tuple[QuadratureRule, QuadratureRule] | None = None,
     ) -> RegionMasses:
-        p_rule, q_rule = self.rules(n, lam1, lam2)
+        p_rule, q_rule = rules or self.rules(n, lam1, lam2, r, shifted)
         return self.pair.masses(
             r, lam1, lam2, p_rule, q_rule, jacobian=jacobian, shifted=shifted, sides=sides
         )
@@ -284,6 +351,35 @@ class _SigmaEngine(_Engine):
 
         return exp(_solve_log_multiplier(fun, q_target, x0))
 
+    def negative_partner(
+        self, r: float, lam: tuple[float, float], free: int, target: float, n: int, x0: float
+    ) -> float:
+        """The negative multiplier ``λ_free = −e^x`` that meets its own constraint
+        (``P(R) = target`` for ``free = 0``, ``Q(R) = target`` for 1) with the other entry
+        of ``lam`` fixed: the start of the corners iv and v (§4.4 STEP 2). The mass falls
+        as ``x`` grows (R shrinks); solved to 1e-3 in ``x`` (a start only)."""
+        side = "pq"[free]
+
+        def fun(x: float) -> tuple[float, float]:
+            pair = [lam[0], lam[1]]
+            pair[free] = -exp(x)
+            m = self.masses(r, pair[0], pair[1], n, jacobian=True, shifted=False, sides=side)
+            assert m.jacobian is not None  # asked for
+            mass = m.p_mass if free == 0 else m.q_mass
+            return -mass, m.jacobian[3 * free] * exp(x)
+
+        bracket = monotone_root(
+            fun,
+            -target,
+            x0,
+            -LOG_MULTIPLIER_LIMIT,
+            LOG_MULTIPLIER_LIMIT,
+            increasing=True,
+            xtol=PARTNER_XTOL,
+            ftol=MASS_FTOL,
+        )
+        return -exp(bracket.mid)
+
     def corner(
         self,
         r: float,
@@ -301,9 +397,18 @@ class _SigmaEngine(_Engine):
         sign = np.array(signs)
         target = np.array(targets)
 
+        # Gauss pieces split at the sign change of Λ move with it, and the masses on them
+        # then jump by up to ~1e-8 between nearby λ: the Newton crept 40 steps at a linear
+        # rate. The corner therefore keeps the rules of its start (the edge moves little,
+        # and at these dimensions the far masses vanish near it, GAUSS_SPLIT_DIMENSION).
+        frozen = None
+        if self.pair.p.d >= GAUSS_SPLIT_DIMENSION:
+            lam1, lam2 = sign * np.exp(theta)
+            frozen = self.rules(n, float(lam1), float(lam2), r, False)
+
         def residual(th: np.ndarray) -> tuple[np.ndarray, RegionMasses]:
             lam = sign * np.exp(th)
-            m = self.masses(r, lam[0], lam[1], n, jacobian=True, shifted=False)
+            m = self.masses(r, lam[0], lam[1], n, jacobian=True, shifted=False, rules=frozen)
             return np.array([m.p_mass, m.q_mass]) - target, m
 
         res, m = residual(theta)
@@ -497,6 +602,28 @@ def check_radius(
         Never raises for numerical trouble: a failed solve is "not certified" with the
         reason recorded.
     """
+    if hint is None:
+        return _fresh_check(pair, r, iv, mode)
+    return _check(pair, r, iv, mode, hint)
+
+
+@lru_cache(maxsize=32)
+def _fresh_check(
+    pair: SigmaPair | ThresholdPair, r: float, iv: Intervals, mode: str
+) -> CheckOutcome:
+    """A check without warm start, memoised (a pure function of its arguments): the proof
+    step's fresh check at the search's first radius repeated that check (issue 23: a
+    quarter of a certificate's time at d = 2, where a certificate is often one check)."""
+    return _check(pair, r, iv, mode, None)
+
+
+def _check(
+    pair: SigmaPair | ThresholdPair,
+    r: float,
+    iv: Intervals,
+    mode: str,
+    hint: CheckOutcome | None,
+) -> CheckOutcome:
     n = search_nodes(pair.p.d)
     try:
         engine: _Engine = (
@@ -639,6 +766,20 @@ def _check_sigma(
         h1, h2 = hint.multipliers
         if np.sign(h1) == signs[0] and np.sign(h2) == signs[1]:
             start = (h1, h2)
+    elif case in ("iv", "v"):
+        # The 1 % start can be orders of magnitude off (σ_Q = 1.25σ, a = 12: λ2 = −132
+        # where the optimum has −0.05), and the corner's Newton then wandered ~30 steps to
+        # a useless point before the ascent recovered (issue 23: 100–230 ms per check at
+        # d ≥ 64). Instead the negative multiplier meets its own constraint with the
+        # positive one at its single-constraint solution: a few cheap one-sided solves.
+        free = 1 if case == "iv" else 0
+        try:
+            partner = engine.negative_partner(
+                r, start, free, targets[free], n, log(abs(start[free]))
+            )
+            start = (start[0], partner) if free else (partner, start[1])
+        except (BracketError, NumericalError):
+            pass  # keep the 1 % start
     corner, converged = engine.corner(r, targets, signs, start, n)
     candidates = [corner]
     if not converged:

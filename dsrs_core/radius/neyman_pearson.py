@@ -9,7 +9,15 @@ For a shift of norm ``r`` and ``κ = ln K`` the NP set is ``A_K = {p/p_δ ≥ K}
 Certification goes through weak duality (§4.1 (D) with ``λ2 = 0``, ``λ1 = e^(−κ)``): for
 *any* ``κ``,
 
-    V_NP(r) ≥ L(κ) = Ps(κ) + e^(−κ) (pL − Pm(κ)),                                (NP-D)
+    V_NP(r) ≥ L(κ) = Ps(κ) + e^(−κ) (pL − Pm(κ))
+                   = E_t[ I(x_s) + e^(−κ) I(1 − x_m) ] − e^(−κ) (1 − pL),          (NP-D)
+
+evaluated in the second form: ``1 − Pm`` is integrated as ``E_t[I(1 − x_m)]`` (the symmetry
+``1 − I(x) = I(1 − x)``), never as ``1 − Pm``. Near ``pL = 1`` (``N = 2³¹ − 1`` draws that all
+agree: ``1 − pL = 3.5e-9``, ``e^(−κ) ≈ 2e7``) the first form cancels ``e^(−κ) Pm ≈ 2e7``
+down to a bound of 1/2 and the certifying check could not get its error estimate below
+1e-4 (NP radius 0 at d = 150528, issue 23); the second has only non-negative terms of the
+size of the result (docs/math.md §3.3).
 
 so a radius is certified when the certifying quadrature (docs/math.md §7.4) proves
 ``L(κ) − NP_DUAL_MARGIN > 1/2`` (its value minus its error estimate). The root finders
@@ -119,14 +127,21 @@ def search_rule(noise: RadialNoise) -> QuadratureRule:
 
 @dataclass(frozen=True)
 class NPMasses:
-    """``Pm``, ``Ps`` (NP-m, NP-s) and their partial derivatives in ``κ`` and ``r``."""
+    """``Pm``, ``Ps`` (NP-m, NP-s) and their partial derivatives in ``κ`` and ``r``;
+    ``p_complement`` is ``1 − Pm`` integrated as ``E_t[I(1 − x_m)]`` (full relative
+    precision near ``Pm = 1``; ``p_mass`` is ``1 − p_complement``)."""
 
-    p_mass: float
+    p_complement: float
     shifted_mass: float
     dp_dkappa: float
     ds_dkappa: float
     dp_dr: float
     ds_dr: float
+
+    @property
+    def p_mass(self) -> float:
+        """``Pm`` (to absolute rounding; use :attr:`p_complement` near ``Pm = 1``)."""
+        return 1.0 - self.p_complement
 
 
 def _geometry(noise: RadialNoise, rule: QuadratureRule) -> tuple[np.ndarray, np.ndarray]:
@@ -137,15 +152,16 @@ def _geometry(noise: RadialNoise, rule: QuadratureRule) -> tuple[np.ndarray, np.
 def _np_arguments(
     noise: RadialNoise, r: float, kappa: float, t: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per node ``t``: the arguments ``x_m``, ``x_s`` of ``I`` in (NP-m), (NP-s), the level
-    offsets and ``4ρr`` (offsets of the level sets from ``ρ²``: no cancellation for small
-    ``r`` or ``κ``; ``x_m = 1/2 + (r² − D_m)/(4ρr)``, ``x_s = 1/2 + (D_s − r²)/(4ρr)``)."""
+    """Per node ``t``: ``1 − x_m`` and ``x_s``, the arguments of ``I`` in ``1 − Pm`` (by
+    symmetry) and (NP-s), the level offsets and ``4ρr`` (offsets of the level sets from
+    ``ρ²``: no cancellation for small ``r`` or ``κ``; ``1 − x_m = 1/2 + (D_m − r²)/(4ρr)``,
+    ``x_s = 1/2 + (D_s − r²)/(4ρr)``)."""
     rho = np.sqrt(noise.radius_sq(t))
     denom = 4.0 * rho * r
     r2 = r * r
     gap_m = noise.level_offset(t, kappa)
     gap_s = noise.level_offset(t, -kappa)
-    return 0.5 + (r2 - gap_m) / denom, 0.5 + (gap_s - r2) / denom, gap_m, gap_s, denom
+    return 0.5 + (gap_m - r2) / denom, 0.5 + (gap_s - r2) / denom, gap_m, gap_s, denom
 
 
 def np_masses(
@@ -155,14 +171,14 @@ def np_masses(
     if not r > 0.0:
         raise InvalidParameterError(f"radius must be positive, got {r!r}")
     h = noise.beta_param
-    x_m, x_s, gap_m, gap_s, denom = _np_arguments(noise, r, kappa, rule.nodes)
-    p_mass = rule.expect(symmetric_beta_cdf(x_m, h))
+    xc_m, x_s, gap_m, gap_s, denom = _np_arguments(noise, r, kappa, rule.nodes)
+    complement = rule.expect(symmetric_beta_cdf(xc_m, h))
     shifted = rule.expect(symmetric_beta_cdf(x_s, h))
     if not derivatives:
-        return NPMasses(p_mass, shifted, 0.0, 0.0, 0.0, 0.0)
+        return NPMasses(complement, shifted, 0.0, 0.0, 0.0, 0.0)
     v = noise.radius_sq(rule.nodes)
     r2 = r * r
-    pdf_m = symmetric_beta_pdf(x_m, h)
+    pdf_m = symmetric_beta_pdf(xc_m, h)  # the Beta(h, h) density is symmetric
     pdf_s = symmetric_beta_pdf(x_s, h)
     # dU/dℓ = −dB_c/dc (the level ℓ = ln g(ρ) − c)
     dm_dk = -noise.level_offset_slope(v, gap_m) / denom
@@ -170,7 +186,7 @@ def np_masses(
     dm_dr = (r2 + gap_m) / (denom * r)
     ds_dr = -(r2 + gap_s) / (denom * r)
     return NPMasses(
-        p_mass,
+        complement,
         shifted,
         rule.expect(pdf_m * dm_dk),
         rule.expect(pdf_s * ds_dk),
@@ -184,7 +200,9 @@ def np_certified_bound(
 ) -> Estimate:
     """(NP-D) at ``κ`` by the certifying quadrature (docs/math.md §7.4): ``value`` is the
     bound, ``error`` its quadrature error estimate. Never uses the search rules. The
-    ``deadline`` is checked before every evaluation of the integrand."""
+    ``deadline`` is checked before every evaluation of the integrand. The integrand is
+    ``I(x_s) + e^(−κ) I(1 − x_m)`` (second form of (NP-D), module docstring): no
+    cancellation when ``pL`` is close to 1."""
     if not r > 0.0:
         raise InvalidParameterError(f"radius must be positive, got {r!r}")
     h = noise.beta_param
@@ -192,11 +210,11 @@ def np_certified_bound(
 
     def psi(t: np.ndarray) -> np.ndarray:
         check_deadline(deadline)
-        x_m, x_s, *_ = _np_arguments(noise, r, kappa, t)
-        return symmetric_beta_cdf(x_s, h) - lam * symmetric_beta_cdf(x_m, h)
+        xc_m, x_s, *_ = _np_arguments(noise, r, kappa, t)
+        return symmetric_beta_cdf(x_s, h) + lam * symmetric_beta_cdf(xc_m, h)
 
     est = radial_expectation(noise.shape, psi, 1.0 + lam, CERTIFY_TOLERANCE)
-    return Estimate(est.value + lam * p_lower, est.error, est.pieces)
+    return Estimate(est.value - lam * (1.0 - p_lower), est.error, est.pieces)
 
 
 def solve_log_k(
@@ -211,25 +229,34 @@ def solve_log_k(
     """``κ`` with ``Pm(κ) = p_target`` at radius ``r`` (``Pm`` decreases in ``κ``).
 
     Returns the upper end of the final bracket (smaller set, ``Pm ≤ p_target``), as the
-    original; callers certify through (NP-D), which holds for any ``κ``.
+    original; callers certify through (NP-D), which holds for any ``κ``. Solved on
+    ``1 − Pm = 1 − p_target`` to a relative residual (:func:`_complement_ftol`), so that
+    ``e^(−κ)`` times the residual stays negligible near ``p_target = 1``.
     """
 
     def fun(kappa: float) -> tuple[float, float]:
         m = np_masses(noise, r, kappa, rule)
-        return m.p_mass, m.dp_dkappa
+        return m.p_complement, -m.dp_dkappa
 
+    target = 1.0 - p_target
     bracket = monotone_root(
         fun,
-        p_target,
+        target,
         kappa0,
         -LOG_K_LIMIT,
         LOG_K_LIMIT,
-        increasing=False,
+        increasing=True,
         xtol=xtol,
-        ftol=1e-14,
+        ftol=_complement_ftol(target),
         deadline=deadline,
     )
     return bracket.hi
+
+
+def _complement_ftol(complement: float) -> float:
+    """Residual tolerance of a solve of ``1 − Pm = complement``: 1e-14 absolute (the
+    rounding of the masses), and relative (1e-13) once ``complement`` is small."""
+    return min(1e-14, 1e-13 * complement)
 
 
 def np_dual_bound(
@@ -237,7 +264,7 @@ def np_dual_bound(
 ) -> float:
     """(NP-D): ``Ps(κ) + e^(−κ)(pL − Pm(κ))``, a lower bound on ``V_NP(r)`` for any κ."""
     m = np_masses(noise, r, kappa, rule, derivatives=False)
-    return m.shifted_mass + exp(-kappa) * (p_lower - m.p_mass)
+    return m.shifted_mass + exp(-kappa) * (m.p_complement - (1.0 - p_lower))
 
 
 def np_certifies(
@@ -308,8 +335,12 @@ def _newton_np(
     for _ in range(60):
         check_deadline(deadline)
         m = np_masses(noise, r, kappa, rule)
-        f1, f2 = m.p_mass - p_lower, m.shifted_mass - 0.5
-        if abs(f1) < 1e-12 and abs(f2) < 1e-12:  # masses carry ~1e-13 rounding noise
+        # f1 = Pm − pL from the complements (exact near pL = 1); the masses carry ~1e-13
+        # rounding noise, 1 − Pm a relative ~1e-14. The bound (NP-D) moves by e^(−κ) f1,
+        # so f1 is converged on that scale too (e^(−κ) ≈ 2e7 at pL = 1 − 3.5e-9).
+        f1, f2 = (1.0 - p_lower) - m.p_complement, m.shifted_mass - 0.5
+        converged_p = abs(f1) < 1e-12 and abs(f1) * exp(-kappa) < 1e-12
+        if converged_p and abs(f2) < 1e-12:
             return r, kappa
         det = m.dp_dkappa * m.ds_dr - m.dp_dr * m.ds_dkappa
         if not (isfinite(det) and det != 0.0):

@@ -19,6 +19,8 @@ closed forms (Lambert W). On a cell ``[t0, t1]`` with midpoint ``tm`` of the rad
   its (enclosed) mass.
 
 Cells are bisected where the enclosure is widest until its width is below ``epsilon``.
+A Gaussian P (``k = 0``) needs no integral: ``V_NP(r) = Φ(Φ⁻¹(pL) − r/σ)`` (§3.2) is
+enclosed directly (arb's ``erfc`` and ``erfcinv``), at every dimension.
 The NP radius sits at ``L ≈ 1/2 + 1e-9`` by design, below the width such an enclosure
 reaches in seconds, so :func:`prove_np_radius` tries the verified radius and then radii
 backed off by :data:`PROOF_BACKOFFS` with the *same* multiplier; since ``L(λ; ·)`` is
@@ -28,9 +30,10 @@ first radius whose enclosure lies above 1/2 is proven together with every smalle
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from math import exp
 from types import ModuleType
 from typing import TYPE_CHECKING, TypeAlias
@@ -38,8 +41,9 @@ from typing import TYPE_CHECKING, TypeAlias
 from scipy.special import gammainccinv, gammaincinv
 
 from dsrs_core.errors import InvalidParameterError
-from dsrs_core.noise.families import RadialNoise
-from dsrs_core.radius.neyman_pearson import np_certified_bound
+from dsrs_core.noise.families import GaussianNoise, RadialNoise
+from dsrs_core.numerics.root_finding import DeadlineExceeded, check_deadline
+from dsrs_core.radius.neyman_pearson import np_certified_bound, np_radius
 
 if TYPE_CHECKING:  # python-flint is optional: imported at run time only by _flint()
     import flint
@@ -48,18 +52,37 @@ if TYPE_CHECKING:  # python-flint is optional: imported at run time only by _fli
     ArbSeries: TypeAlias = flint.arb_series
 
 __all__ = [
+    "FELL_BACK",
+    "NOT_COVERED",
+    "NOT_PROVEN",
     "PROOF_BACKOFFS",
+    "PROOF_CPU_SECONDS",
     "PROOF_DIMENSION_LIMIT",
+    "PROOF_OUTCOMES",
+    "PROVEN",
     "NPProof",
     "enclose_np_dual",
+    "proof_available",
     "prove_np_radius",
+    "prove_verified_np",
 ]
+
+#: What proof mode says of one radius: ``proven`` (the verified radius itself), ``fell
+#: back`` (a smaller radius is proven), ``not proven`` (no enclosure above 1/2, or the CPU
+#: deadline passed: the radius stands verified only), ``not covered`` (out of proof mode's
+#: scope, or python-flint missing; the radius stands verified only). The contract's
+#: ``CheckOutcome`` spells the same (tested equal).
+PROVEN, FELL_BACK, NOT_PROVEN, NOT_COVERED = "proven", "fell back", "not proven", "not covered"
+PROOF_OUTCOMES = (PROVEN, FELL_BACK, NOT_PROVEN, NOT_COVERED)
 
 #: Relative back-offs of the radius tried after the verified radius itself.
 PROOF_BACKOFFS = (1e-6, 1e-5, 1e-4, 1e-3)
 #: Largest dimension proof mode covers (arb's incomplete Beta and Gamma functions at
 #: ``a, h ≈ 75,000`` cost milliseconds each: 86 s for width 4e-5 at d = 150528).
 PROOF_DIMENSION_LIMIT = 3072
+#: CPU seconds (of the calling thread) one input's proof may spend, the NP multiplier's
+#: solve included; past it the input is ``not proven`` (measured: ~2 s at d = 3072).
+PROOF_CPU_SECONDS = 60.0
 #: Probability of the radial law outside the cells at each end (enclosed and added).
 TAIL = 1e-20
 #: Working precision (bits).
@@ -70,10 +93,12 @@ PRECISION = 128
 class NPProof:
     """Outcome of proof mode for one NP radius.
 
-    ``status``: ``"proven"`` (the verified radius itself), ``"fell back"`` (a smaller
-    radius is proven: ``radius``) or ``"verified"`` (no proof; the verified radius stands on
-    the certifying check alone). ``lower``, ``upper`` enclose ``L(λ; radius)`` (nan when no
-    enclosure was made), ``cells`` the cells of the last enclosure, ``seconds`` CPU time.
+    ``status``: one of :data:`PROOF_OUTCOMES`. ``radius``: the proven radius (the verified
+    one, or the smaller one proof mode fell back to; nan when nothing is proven).
+    ``lower``, ``upper`` enclose ``L(λ; r)`` (``V_NP(r)`` for a Gaussian P) at the last
+    radius ``r`` tried (nan when no enclosure was made), ``cells`` the cells of the last
+    enclosure (0 for the Gaussian closed form), ``seconds`` CPU time, ``reason`` why it is
+    not proven or not covered.
     """
 
     status: str
@@ -85,21 +110,37 @@ class NPProof:
     reason: str = ""
 
 
+#: Why a proof cannot be made without python-flint.
+FLINT_MISSING = "proof mode needs python-flint (pip install 'dsrs[proof]')"
+
+
 def _flint() -> ModuleType:
     try:
         import flint
     except ImportError as err:  # optional dependency
-        raise InvalidParameterError(
-            "proof mode needs python-flint (pip install 'dsrs[proof]')"
-        ) from err
+        raise InvalidParameterError(FLINT_MISSING) from err
     return flint
+
+
+def proof_available() -> bool:
+    """Whether python-flint is installed here (proof mode's optional dependency); found
+    without importing it (the API asks, and never runs a proof)."""
+    return importlib.util.find_spec("flint") is not None
 
 
 class _Enclosure:
     """``L(λ; r)`` for P = ``noise`` in ball arithmetic (see the module docstring)."""
 
-    def __init__(self, noise: RadialNoise, r: float, lam: float, p_lower: float) -> None:
+    def __init__(
+        self,
+        noise: RadialNoise,
+        r: float,
+        lam: float,
+        p_lower: float,
+        deadline: float | None = None,
+    ) -> None:
         flint = _flint()
+        self.deadline = deadline
         self.arb, self.arb_series = flint.arb, flint.arb_series
         arb = self.arb
         flint.ctx.prec = PRECISION
@@ -161,6 +202,7 @@ class _Enclosure:
 
     def _cell(self, t0: float, t1: float) -> tuple[Arb, Arb]:
         """Enclosures of ``∫_cell F_δ dμ`` and ``∫_cell F_P dμ``."""
+        check_deadline(self.deadline)
         arb = self.arb
         tm = 0.5 * (t0 + t1)
         p0, pm, p1 = (self._gamma_p(0, t) for t in (t0, tm, t1))
@@ -222,12 +264,15 @@ def enclose_np_dual(
     p_lower: float,
     epsilon: float = 1e-6,
     max_cells: int = 4000,
+    deadline: float | None = None,
 ) -> tuple[float, float, int]:
     """``(lower, upper, cells)``: an enclosure of ``L(λ; r)`` (rounded outwards to floats),
-    refined to width ``epsilon`` or until it lies above 1/2."""
+    refined to width ``epsilon`` or until it lies above 1/2. Raises
+    :class:`~dsrs_core.numerics.root_finding.DeadlineExceeded` once :func:`time.thread_time`
+    passes ``deadline``."""
     if not (r > 0.0 and lam > 0.0):
         raise InvalidParameterError("the enclosure needs r > 0 and a multiplier > 0")
-    bound, cells = _Enclosure(noise, r, lam, p_lower).run(epsilon, max_cells)
+    bound, cells = _Enclosure(noise, r, lam, p_lower, deadline).run(epsilon, max_cells)
     lower, upper = bound.lower(), bound.upper()
     # arb endpoints are exact binary numbers; nudge outwards past the float rounding.
     lo, hi = float(lower.mid()), float(upper.mid())
@@ -246,6 +291,17 @@ def _up(x: float) -> float:
     return float(np.nextafter(np.nextafter(x, np.inf), np.inf))
 
 
+def _gaussian_value(noise: RadialNoise, r: float, p_lower: float) -> tuple[float, float]:
+    """An enclosure of ``V_NP(r) = Φ(Φ⁻¹(pL) − r/σ)`` (§3.2), rounded outwards to floats."""
+    flint = _flint()
+    flint.ctx.prec = PRECISION
+    arb = flint.arb
+    root2 = arb(2).sqrt()
+    z = -root2 * (2 * arb(p_lower)).erfcinv()  # Φ⁻¹(pL)
+    value = ((arb(r) / arb(noise.scale) - z) / root2).erfc() / 2
+    return _down(float(value.lower().mid())), _up(float(value.upper().mid()))
+
+
 def prove_np_radius(
     noise: RadialNoise,
     p_lower: float,
@@ -253,6 +309,7 @@ def prove_np_radius(
     kappa: float,
     epsilon: float = 1e-6,
     backoffs: tuple[float, ...] = PROOF_BACKOFFS,
+    deadline: float | None = None,
 ) -> NPProof:
     """Prove the verified NP radius ``radius`` (multiplier ``e^(−κ)``), or a smaller one.
 
@@ -260,45 +317,76 @@ def prove_np_radius(
     multiplier; the first whose enclosure of ``L`` lies above 1/2 is proven (and every
     smaller radius with it, by monotonicity). Radii where the engine's own estimate of
     ``L`` (the certifying quadrature, used only to choose) is not ``epsilon`` above 1/2 are
-    skipped: an enclosure of width ``epsilon`` could not prove them. Dimensions above
-    :data:`PROOF_DIMENSION_LIMIT` and radius 0 are not attempted (status ``verified``).
+    skipped: an enclosure of width ``epsilon`` could not prove them. A Gaussian P (``k =
+    0``; ``kappa`` unused) is proven from the closed form at any dimension. Radius 0 is
+    proven (it claims nothing); a generalized Gaussian above :data:`PROOF_DIMENSION_LIMIT`
+    and a missing python-flint are ``not covered``; a ``deadline`` (a
+    :func:`time.thread_time` value) passed is ``not proven`` (fails closed).
     """
     started = time.process_time()
     nan = float("nan")
     if not radius > 0.0:
-        return NPProof("verified", radius, nan, nan, 0, 0.0, "radius 0: nothing to prove")
-    if noise.d > PROOF_DIMENSION_LIMIT:
-        return NPProof(
-            "verified",
-            radius,
-            nan,
-            nan,
-            0,
-            0.0,
-            f"proof mode covers d <= {PROOF_DIMENSION_LIMIT}",
-        )
+        return NPProof(PROVEN, 0.0, nan, nan, 0, 0.0, "radius 0: nothing to prove")
+    gaussian = isinstance(noise, GaussianNoise) or noise.k == 0
+    if not gaussian and noise.d > PROOF_DIMENSION_LIMIT:
+        reason = f"proof mode covers a generalized Gaussian P at d <= {PROOF_DIMENSION_LIMIT}"
+        return NPProof(NOT_COVERED, nan, nan, nan, 0, 0.0, reason)
+    if not proof_available():
+        return NPProof(NOT_COVERED, nan, nan, nan, 0, 0.0, FLINT_MISSING)
     lam = exp(-kappa)
     lower = upper = nan
     cells = 0
-    for beta in (0.0, *backoffs):
-        r = radius * (1.0 - beta)
-        if (
-            beta != backoffs[-1]
-            and np_certified_bound(noise, r, kappa, p_lower).value < 0.5 + epsilon
-        ):
-            continue
-        lower, upper, cells = enclose_np_dual(noise, r, lam, p_lower, epsilon)
-        if lower > 0.5:
-            status = "proven" if beta == 0.0 else "fell back"
-            return NPProof(status, r, lower, upper, cells, time.process_time() - started)
-        if upper < 0.5:
-            break  # this multiplier cannot prove any radius above 1/2 here
-    return NPProof(
-        "verified",
-        radius,
-        lower,
-        upper,
-        cells,
-        time.process_time() - started,
-        "no enclosure above 1/2: the radius is verified, not proven",
-    )
+    reason = "no enclosure above 1/2: the radius is verified, not proven"
+    try:
+        for beta in (0.0, *backoffs):
+            r = radius * (1.0 - beta)
+            if gaussian:
+                lower, upper = _gaussian_value(noise, r, p_lower)
+            else:
+                if (
+                    beta != backoffs[-1]
+                    and np_certified_bound(noise, r, kappa, p_lower, deadline).value < 0.5 + epsilon
+                ):
+                    continue
+                lower, upper, cells = enclose_np_dual(
+                    noise, r, lam, p_lower, epsilon, deadline=deadline
+                )
+            if lower > 0.5:
+                status = PROVEN if beta == 0.0 else FELL_BACK
+                return NPProof(status, r, lower, upper, cells, time.process_time() - started)
+            if upper < 0.5 and not gaussian:
+                break  # this multiplier cannot prove any radius above 1/2 here
+    except DeadlineExceeded as error:
+        reason = f"proof deadline passed ({error})"
+    return NPProof(NOT_PROVEN, nan, lower, upper, cells, time.process_time() - started, reason)
+
+
+def prove_verified_np(
+    noise: RadialNoise, p_lower: float, radius: float, cpu_seconds: float
+) -> NPProof:
+    """Proof mode for a verified NP radius ``radius`` of ``p_lower`` computed earlier (a
+    stored certificate, a radius file) within ``cpu_seconds`` of thread CPU time, the
+    multiplier's solve included: the NP solve is run again for its multiplier (a solve
+    that gives another radius is ``not proven``), then :func:`prove_np_radius`."""
+    started = time.process_time()
+    deadline = time.thread_time() + cpu_seconds
+    nan = float("nan")
+    if not radius > 0.0:
+        return NPProof(PROVEN, 0.0, nan, nan, 0, 0.0, "radius 0: nothing to prove")
+    try:
+        solved = np_radius(noise, p_lower, deadline=deadline)
+    except DeadlineExceeded as error:
+        seconds = time.process_time() - started
+        return NPProof(NOT_PROVEN, nan, nan, nan, 0, seconds, f"proof deadline passed ({error})")
+    if solved.radius != radius:
+        return NPProof(
+            NOT_PROVEN,
+            nan,
+            nan,
+            nan,
+            0,
+            time.process_time() - started,
+            f"the NP radius solved again ({solved.radius!r}) is not the one given ({radius!r})",
+        )
+    proof = prove_np_radius(noise, p_lower, radius, solved.kappa, deadline=deadline)
+    return replace(proof, seconds=time.process_time() - started)

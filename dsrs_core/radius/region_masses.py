@@ -49,6 +49,15 @@ __all__ = [
 ROOT_RELATIVE_TOLERANCE = 1e-14
 _MAX_ROOT_STEPS = 200
 _TINY_S = 1e-300
+#: Points of the grid on the axis that brackets the kinks of :meth:`SigmaPair.kinks`, the
+#: cells each bracket is split into per round, and the most rounds (64^9 = 2^54).
+_KINK_GRID = 1025
+_KINK_SPLIT = 64
+_KINK_ROUNDS = 10
+#: Relative distance of the first point of :meth:`SigmaPair.edge_grading` from the edge,
+#: and the number of points (the last at 0.1 · 2^-49 ≈ 2e-16).
+_GRADING_FIRST = 0.1
+_GRADING_STEPS = 50
 
 Array = NDArray[np.float64]
 
@@ -178,16 +187,38 @@ class _Phi:
         self.sb = float(np.sign(lam2))
         self.la = log(abs(lam1)) if lam1 != 0.0 else -inf
         self.lb = log(abs(lam2)) + self.log_ratio if lam2 != 0.0 else -inf
+        # Where the two terms of Λ have opposite signs and different decays, they cancel at
+        # s0 = (lb − la)/(cq − cp) (possibly ≤ 0).
+        mixed = self.sa * self.sb < 0.0 and self.cp != self.cq
+        self.s0 = (self.lb - self.la) / (self.cq - self.cp) if mixed else None
 
     def log_lambda(self, s: Array) -> Array:
         """``ln Λ(s)`` (−inf where ``Λ ≤ 0``)."""
+        if self.s0 is not None:
+            return self.log_lambda_tilde(s) - self.cp * np.asarray(s, dtype=np.float64)
         return signed_log_sum(self.la - self.cp * s, self.sa, self.lb - self.cq * s, self.sb)
 
     def log_lambda_tilde(self, s: Array) -> Array:
-        """``ln(Λ(s) e^(cp s)) = ln(λ1 + B e^((cp − cq) s))``."""
-        return signed_log_sum(
-            np.full(np.shape(s), self.la), self.sa, self.lb + (self.cp - self.cq) * s, self.sb
-        )
+        """``ln(Λ(s) e^(cp s)) = ln(λ1 + B e^((cp − cq) s))``.
+
+        With mixed signs the two terms cancel at ``s0``; their log ratio is taken as
+        ``(cp − cq)(s − s0)``, not as a difference of two logs of size ~``cp·s``, whose
+        rounding (~1e-15 absolute) made ``ln Λ`` noisy by ~1e-15/|ratio − 1| near ``s0``
+        (1e-6 at a relative distance 1e-9): the certifying quadrature could not converge
+        there and bisected 40 levels deep (issue 23, d = 2).
+        """
+        if self.s0 is None:
+            return signed_log_sum(
+                np.full(np.shape(s), self.la), self.sa, self.lb + (self.cp - self.cq) * s, self.sb
+            )
+        # x = ln(|B| e^((cp − cq)s) / |λ1|); the positive term is λ1's when sa > 0.
+        x = (self.cp - self.cq) * (np.asarray(s, dtype=np.float64) - self.s0)
+        diff, base = (x, self.la) if self.sa > 0 else (-x, self.la + x)
+        # ln(1 − e^d) as log(−expm1(d)): accurate in absolute terms for every d < 0; nan (or
+        # an overflow) for d > 0, where Λ < 0, and −inf at d = 0: all of them −inf.
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            out = np.log(-np.expm1(diff)) + base
+        return np.where(diff < 0.0, out, -np.inf)
 
     def phi(self, s: Array) -> Array:
         """``φ(s) = −k ln s + ln Λ(s)``."""
@@ -203,6 +234,44 @@ class _Phi:
             tb = self.sb * np.exp(self.lb - self.cq * s - ll) if self.sb else 0.0
             return -self.k / s - (self.cp * ta + self.cq * tb)
 
+    def level_gap(self, v: Array, gap: Array) -> tuple[Array, Array]:
+        """``φ(v + gap) − ln g_σ(√v)`` and its derivative in ``gap``, without cancellation:
+        ``−k ln(1 + gap/v) + ln(λ1 e^(−cp·gap) + B e^((cp − cq) v − cq·gap))``. Every term
+        has the size of the result, where ``φ`` and ``ln g`` themselves are ~``k ln v``
+        (~1e6 at d = 150528)."""
+        s = v + gap
+        near = np.abs(gap) < 0.5 * v
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(near, np.log1p(np.where(near, gap / v, 0.0)), np.log(s) - np.log(v))
+            value = signed_log_sum(
+                self.la - self.cp * gap,
+                self.sa,
+                self.lb + (self.cp - self.cq) * v - self.cq * gap,
+                self.sb,
+            )
+            if self.k:
+                value = value - self.k * ratio
+            return value, self.dphi(s)
+
+    def polish_gap(self, v: Array, root: Array) -> Array:
+        """``root − v`` for a boundary ``root`` of ``M(ρ)`` (``φ(root) = ln g_σ(√v)``),
+        refined by two Newton steps on :meth:`level_gap`.
+
+        The roots are solved in ``ln s`` to ~1e-14 relative, i.e. ~1e-9 absolute at
+        ``s ≈ 1.5e5`` (d = 150528), where ``P_δ``'s integrand ``I(1/2 + (gap − r²)/(4ρr))``
+        then carried ~2e-10 of noise: the certifying quadrature bisected every piece of the
+        bulk to its depth limit (1 s per check, issue 23). A step larger than 1e-10 of
+        ``root`` (an ill-conditioned root near the maximum of ``φ``, or a root at the edge
+        of the domain) is not taken."""
+        gap = root - v
+        for _ in range(2):
+            value, slope = self.level_gap(v, gap)
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                step = value / slope
+                ok = np.isfinite(step) & (np.abs(step) <= 1e-10 * np.abs(root))
+            gap = np.where(ok, gap - np.where(ok, step, 0.0), gap)
+        return gap
+
     def domain(self) -> tuple[float, float]:
         """Interval ``(d_lo, d_hi)`` of ``s > 0`` with ``Λ(s) > 0`` (empty: ``d_lo ≥ d_hi``)."""
         sa, sb = self.sa, self.sb
@@ -212,7 +281,8 @@ class _Phi:
             return 0.0, 0.0
         if self.cp == self.cq:
             return (0.0, inf) if (sa * np.exp(self.la) + sb * np.exp(self.lb)) > 0 else (0.0, 0.0)
-        s0 = (self.lb - self.la) / (self.cq - self.cp)  # A e^(−cp s0) + B e^(−cq s0) = 0
+        s0 = self.s0  # A e^(−cp s0) + B e^(−cq s0) = 0
+        assert s0 is not None  # mixed signs, cp ≠ cq
         slow_positive = (sa > 0) if self.cp < self.cq else (sb > 0)  # sign of Λ at ∞
         if s0 <= 0.0:
             return (0.0, inf) if slow_positive else (0.0, 0.0)
@@ -322,6 +392,84 @@ class SigmaPair:
                     return edge
         return None
 
+    def edge_grading(self, lam1: float, lam2: float) -> tuple[Array, Array]:
+        """Squared radii approaching the sign change of ``Λ`` geometrically from the side
+        where ``Λ > 0``, in P's and Q's ``t`` (empty without a sign change).
+
+        There ``φ → −∞`` only like ``ln|s − s0|``, so a far fraction falls to 0 like a
+        function of ``ln|s − s0|``: no piece that ends at ``s0`` is smooth, and the
+        certifying quadrature bisected towards it 36 times, one integrand call per level
+        (0.6 s per check at d = 2, σ_Q = 1.25σ, issue 23). On pieces between these points
+        (each half as far from ``s0`` as the last) the integrand is smooth.
+        """
+        d_hi = _Phi(self, lam1, lam2).domain()[1]
+        edge = self.sign_change(lam1, lam2)
+        if edge is None:
+            return np.empty(0), np.empty(0)
+        offsets = _GRADING_FIRST * 0.5 ** np.arange(_GRADING_STEPS)
+        s = edge * (1.0 - offsets) if edge == d_hi else edge * (1.0 + offsets)
+        return s / self.p.radius_sq(1.0), s / self.q.radius_sq(1.0)
+
+    def kinks(
+        self, r: float, lam1: float, lam2: float, t_max: float, fold: bool = True
+    ) -> tuple[Array, Array]:
+        """Where the per-sphere fractions of ``P(R)``, ``P_δ(R)`` and ``Q(R)`` have kinks, in
+        the radial variable ``t``: ``(P-side, Q-side)``, the P side for ``F_P`` and ``F_δ``
+        (both on P's law), the Q side for ``F_Q`` (docs/math.md §4.4, kinks).
+
+        A sphere about 0 or about ``δ`` meets ``∂R`` tangentially only on the axis through 0
+        and ``δ`` (``∂R`` is ``ln g(‖z − δ‖²) = φ(‖z‖²)``; tangency to a sphere about 0 needs
+        ``g' = 0``, to one about ``δ`` needs ``φ' = 0``) or, for spheres about ``δ``, on the
+        sphere ``‖z‖² = s_max`` where ``φ`` is largest (the fold). So the kinks are the axis
+        points ``τ δ/r`` with ``ln g((τ − r)²) = φ(τ²)`` (sphere radii ``|τ|`` about 0 and
+        ``|τ − r|`` about ``δ``) and the fold ``ln g(v) = φ(s_max)``. The axis roots are
+        bracketed on a grid and bisected, so two crossings closer than the grid step can be
+        missed: the breaks only place piece ends for quadrature (the adaptive one still
+        bisects on its own error estimate), never decide anything.
+
+        ``t_max`` bounds the radial variable of interest (the quadrature's support);
+        ``fold=False`` leaves out the fold (a kink of ``P_δ(R)`` only).
+        """
+        if not r > 0.0:
+            raise InvalidParameterError(f"radius must be positive, got {r!r}")
+        phi = _Phi(self, lam1, lam2)
+        p, q = self.p, self.q
+        reach = float(np.sqrt(max(p.radius_sq(t_max), q.radius_sq(t_max))))
+
+        def side(tau: Array) -> Array:
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                gap = p.log_profile((tau - r) ** 2) - phi.phi(tau * tau)
+            return np.asarray(gap > 0.0)
+
+        tau = np.linspace(-reach, reach + r, _KINK_GRID)
+        above = side(tau)
+        cross = np.flatnonzero(above[1:] != above[:-1])
+        lo, hi, lo_side = tau[cross], tau[cross + 1], above[cross]
+        # Each round splits every bracket into _KINK_SPLIT cells and keeps the first cell
+        # whose right end is on the other side (a bracket of the first crossing in it).
+        frac = np.linspace(0.0, 1.0, _KINK_SPLIT + 1)[1:-1]
+        for _ in range(_KINK_ROUNDS):
+            width = hi - lo
+            if np.all(width <= ROOT_RELATIVE_TOLERANCE * np.maximum(1.0, np.abs(lo))):
+                break
+            inner = lo[:, None] + width[:, None] * frac[None, :]
+            other = side(inner) != lo_side[:, None]
+            first = np.where(other.any(axis=1), other.argmax(axis=1), frac.size)
+            cells = np.concatenate([lo[:, None], inner, hi[:, None]], axis=1)
+            rows = np.arange(lo.size)
+            lo, hi = cells[rows, first], cells[rows, first + 1]
+        roots = 0.5 * (lo + hi)
+        p_side = [roots * roots, (roots - r) ** 2]
+        d_lo, d_hi = phi.domain()
+        if fold and d_lo < d_hi:
+            s_max = phi.maximiser(d_lo, d_hi)
+            if s_max > 0.0:
+                v_fold = p.level_inverse(phi.phi(np.array([s_max])))
+                p_side.append(v_fold[np.isfinite(v_fold)])
+        p_t = np.concatenate(p_side) / p.radius_sq(1.0)
+        q_t = roots * roots / q.radius_sq(1.0)
+        return np.unique(p_t[p_t > 0.0]), np.unique(q_t[q_t > 0.0])
+
     def _far_values(
         self, phi: _Phi, r: float, v: Array, jac: bool
     ) -> tuple[Array, Array | None, Array | None]:
@@ -356,10 +504,17 @@ class SigmaPair:
         rho = np.sqrt(v)
         denom = 4.0 * rho * r
         s_lo, s_hi = phi.superlevel_interval(self.p.log_profile(v))
-        near = (rho - r) ** 2
+        # (s − (ρ − r)²)/(4ρr) = 1/2 + (s − v − r²)/(4ρr), with s − v from the polished
+        # offset (no cancellation of s ≈ v, docs/math.md §4.4).
+        gap_hi, gap_lo = s_hi - v, s_lo - v
+        rooted = s_hi > s_lo
+        gap_hi[rooted] = phi.polish_gap(v[rooted], s_hi[rooted])
+        lo_root = rooted & (s_lo > 0.0)
+        gap_lo[lo_root] = phi.polish_gap(v[lo_root], s_lo[lo_root])
+        r2 = r * r
         h = self.p.beta_param
-        inside = symmetric_beta_cdf((s_hi - near) / denom, h) - symmetric_beta_cdf(
-            (s_lo - near) / denom, h
+        inside = symmetric_beta_cdf(0.5 + (gap_hi - r2) / denom, h) - symmetric_beta_cdf(
+            0.5 + (gap_lo - r2) / denom, h
         )
         return np.maximum(inside, 0.0)
 

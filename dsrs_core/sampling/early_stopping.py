@@ -5,8 +5,9 @@ Each input's P run (and, for DSRS, its Q run) draws in growing batches up to the
 at that look's share of alpha is recomputed and a stopping rule decides whether to go on:
 
 * target-radius form (``SequentialSpec.target_radii``): stop once the input is certified at
-  every target radius, or once some target it has not reached cannot be reached even if
-  every remaining draw agreed;
+  every target radius, or once no target it has not reached can be reached even if every
+  remaining draw agreed (DSRS's P run with Q fixed in advance: nor by DSRS from the run's
+  plausible future with the best Q run, :func:`_best_q_judge`);
 * radius form (``SequentialSpec.tolerance``): stop once the remaining draws, agreeing at
   a plausible optimistic rate (:func:`plausible_rate`), would not certify the next level
   above the level certified now (levels: "certified at all", the multiples of
@@ -21,7 +22,9 @@ lift DSRS above NP (:func:`q_alone_reason`); the P run then goes on alone.
 Soundness does not depend on the rules (docs/sequential.md §3): the schedule makes the
 interval at any data-chosen look valid, and a rule only decides when to stop — an early
 stop can only make a radius smaller. The rules only spend the radius engine
-(:mod:`dsrs_core.counts_to_certificate`), so "reachable" means "what the engine would certify".
+(:mod:`dsrs_core.counts_to_certificate`), so "reachable" means "what the engine would certify";
+its checks are answered once per job where a proven inequality decides
+(:mod:`dsrs_core.sampling.check_cache`).
 
 The driver :func:`draw_counts_sequential` knows nothing about models or torch: it asks a
 callback for "``k`` more draws of input ``i`` from P (or from the planned second run),
@@ -39,11 +42,12 @@ from math import floor, sqrt
 from dsrs_core.config import CertificationConfig, QSpec, SequentialSpec
 from dsrs_core.errors import InvalidParameterError, StoppedRunError
 from dsrs_core.noise.families import RadialNoise, ThresholdedNoise
-from dsrs_core.radius.dual_bound import Intervals, check_radius
+from dsrs_core.radius.dual_bound import Intervals
 from dsrs_core.radius.neyman_pearson import np_radius
 from dsrs_core.radius.region_masses import SigmaPair
 from dsrs_core.radius.threshold_region import ThresholdPair
 from dsrs_core.results import SampleCounts
+from dsrs_core.sampling.check_cache import CheckCache, NPThresholds
 from dsrs_core.sampling.draw_plan import QPlan, build_p_noise, build_q_noise, plan_q_draws
 from dsrs_core.sampling.looks import LookSchedule, run_schedules
 
@@ -271,12 +275,17 @@ def radius_form_reason(
     return f"radius would not reach {grown:g} (tolerance {spec.tolerance:g})", level
 
 
-def stop_reason(spec: SequentialSpec, judge: Judge, run: SequentialRun) -> str | None:
+def stop_reason(
+    spec: SequentialSpec, judge: Judge, run: SequentialRun, reach_judge: Judge | None = None
+) -> str | None:
     """The stopping rules of the module docstring (None: go on).
 
     ``judge`` says what the run's current interval certifies, and what a later look could.
 
     * Target form: "cannot reach R" assumes every remaining draw agrees (for NP a proof).
+      With ``reach_judge`` (the P run of DSRS, Q fixed in advance: :func:`_best_q_judge`)
+      the run also goes on while that judge certifies ``R`` from the run's plausible future
+      (:func:`plausible_rate`) — what DSRS could reach, not NP alone (issue 25).
     * Radius form: the remaining draws agree at :func:`plausible_rate` (a plausible
       optimistic future, not every draw); stop unless that would certify the next level
       above the level certified now (:func:`radius_form_reason`) — so the radius stays
@@ -291,6 +300,10 @@ def stop_reason(spec: SequentialSpec, judge: Judge, run: SequentialRun) -> str |
                 continue
             if reach is None or judge.certifies(reach, target):
                 return None
+            if reach_judge is not None:
+                plausible = run.reachable(plausible_rate(run))
+                if plausible is not None and reach_judge.certifies(plausible, target):
+                    return None
         return "every target radius decided"
     assert spec.tolerance is not None
     reach = run.reachable(plausible_rate(run))
@@ -337,45 +350,101 @@ class _NPRadii:
         return self.radius(p_lower) >= r
 
 
-def _np_judge(p: RadialNoise) -> Judge:
+def _np_judge(p: RadialNoise, spec: SequentialSpec | None) -> Judge:
+    """NP judge of P boxes: the NP check at a level by :class:`NPThresholds` (one
+    comparison), else by the NP radius (:class:`_NPRadii`); ``known`` is the largest level
+    of the radius form certified that way (the NP radius outside the radius form)."""
     radii = _NPRadii(p)
-    return Judge(
-        lambda box, r: radii.certifies(box[0], r),
-        lambda box: box[0] > 0.5,
-        lambda box: radii.radius(box[0]),
-    )
+    thresholds = NPThresholds(p)
+
+    def certifies(box: Box, r: float) -> bool:
+        if not box[0] > 0.5:
+            return False
+        decided = thresholds.certifies(box[0], r)
+        return radii.certifies(box[0], r) if decided is None else decided
+
+    def known(box: Box) -> float:
+        if spec is None or spec.tolerance is None:
+            return radii.radius(box[0])
+        level = 0.0
+        for _ in range(MAX_LEVEL_STEPS):
+            above = next_level(level, spec)
+            if not certifies(box, above):
+                break
+            level = above
+        return level
+
+    return Judge(certifies, lambda box: box[0] > 0.5, known)
 
 
-def _dsrs_judge(
-    config: CertificationConfig, p: RadialNoise, np_judge: Judge, p_box: Box, plan: QPlan
-) -> Judge:
-    """DSRS judge of a Q run: its box with the P interval ``p_box`` of the P run's stop."""
-    assert config.q is not None
-    q = None if plan.fallback else build_q_noise(p, config.q, plan.percentile)
-    pair: SigmaPair | ThresholdPair | None = None
-    if isinstance(q, ThresholdedNoise):
-        pair = ThresholdPair(p, q)
-    elif q is not None:
-        pair = SigmaPair(p, q)
+class _Checks:
+    """The job's DSRS checks: one :class:`CheckCache` per Q the job plans (one for Q by
+    sigma or a fixed percentile; one per percentile for ``x`` / ``x+``), shared by every
+    input and look. None for the ``x+`` fall-back (a second P run, judged by NP)."""
+
+    def __init__(self, config: CertificationConfig, p: RadialNoise) -> None:
+        self.config = config
+        self.p = p
+        self._caches: dict[float | None, CheckCache] = {}
+
+    def cache(self, plan: QPlan) -> CheckCache | None:
+        if plan.fallback:
+            return None
+        if plan.percentile not in self._caches:
+            assert self.config.q is not None
+            q = build_q_noise(self.p, self.config.q, plan.percentile)
+            pair = (
+                ThresholdPair(self.p, q)
+                if isinstance(q, ThresholdedNoise)
+                else SigmaPair(self.p, q)
+            )
+            self._caches[plan.percentile] = CheckCache(pair, self.config.search.mode)
+        return self._caches[plan.percentile]
+
+
+def _dsrs_judge(np_judge: Judge, p_box: Box, checks: CheckCache | None) -> Judge:
+    """DSRS judge of a Q run: its box with the P interval ``p_box`` of the P run's stop
+    (``checks`` None: the ``x+`` fall-back's second P run)."""
 
     def certifies_at(q_box: Box, r: float) -> bool:
         if np_judge.certifies(p_box, r):
             return True
-        if pair is None:  # x+ fall-back: a second P run, certified by NP
+        if checks is None:  # x+ fall-back: a second P run, certified by NP
             return np_judge.certifies((max(p_box[0], q_box[0]), 1.0), r)
         if not p_box[0] > 0.5:
             return False
-        intervals = Intervals(p_box[0], p_box[1], q_box[0], q_box[1])
-        return check_radius(pair, r, intervals, config.search.mode).certified
+        return checks.certifies(r, Intervals(p_box[0], p_box[1], q_box[0], q_box[1]))
 
     def known(q_box: Box) -> float:
         start = np_judge.known(p_box)
-        if pair is None:
+        if checks is None:
             return max(start, np_judge.known((max(p_box[0], q_box[0]), 1.0)))
         return start
 
     positive = p_box[0] > 0.5
-    return Judge(certifies_at, lambda q_box: positive or (pair is None and q_box[0] > 0.5), known)
+    return Judge(certifies_at, lambda q_box: positive or (checks is None and q_box[0] > 0.5), known)
+
+
+def _best_q_judge(np_judge: Judge, checks: CheckCache, q_best: Box) -> Judge:
+    """Target form, P run, Q fixed in advance: what DSRS could certify from a P box if the
+    Q run went as well as it can (``q_best``: every Q draw agreeing, the best lower bound
+    over its looks). The P run's futility is judged by this too, not by NP alone: where
+    DSRS gains much over NP (LeNet, σ 0.5, ``pA`` ≈ 0.998) the NP futility stopped P runs
+    whose DSRS radius would have reached the target (docs/sequential.md §4, issue 25)."""
+
+    def certifies_at(p_box: Box, r: float) -> bool:
+        if np_judge.certifies(p_box, r):
+            return True
+        if not p_box[0] > 0.5:
+            return False
+        return checks.certifies(r, Intervals(p_box[0], p_box[1], q_best[0], q_best[1]))
+
+    return Judge(certifies_at, lambda box: box[0] > 0.5, np_judge.known)
+
+
+def _best_box(schedule: LookSchedule) -> Box:
+    """The most favourable interval any look of a run could give (every draw agreeing)."""
+    return max(schedule.interval(m, size)[0] for m, size in enumerate(schedule.sizes)), 1.0
 
 
 def _plausible_box(run: SequentialRun) -> Box:
@@ -520,7 +589,8 @@ def draw_counts_sequential(
     spec = config.sequential
     p = build_p_noise(config.p, dimension)
     p_schedule, q_schedule = run_schedules(config)
-    np_judge = _np_judge(p)
+    np_judge = _np_judge(p, spec)
+    checks = _Checks(config, p)
     q_runs: dict[int, SequentialRun] = {}
     plans: dict[int, QPlan | None] = {}
 
@@ -530,7 +600,7 @@ def draw_counts_sequential(
 
         @cache
         def judge_at(p_box: Box) -> Judge:
-            return _dsrs_judge(config, p, np_judge, p_box, plan)
+            return _dsrs_judge(np_judge, p_box, checks.cache(plan))
 
         p_runs: dict[int, SequentialRun] = {}
         entries: list[Entry] = []
@@ -556,10 +626,17 @@ def draw_counts_sequential(
             entries += [(i, None, p_runs[i]), (i, plan, q_runs[i])]
         _drive(entries, draw)
     else:
+        reach_judge = None
+        if spec is not None and spec.target_radii and config.q is not None:
+            assert q_schedule is not None
+            if not isinstance(config.q.threshold, str):  # Q does not depend on the P run
+                fixed_q = checks.cache(plan_q_draws(config.q, 0.0, 0.0))
+                assert fixed_q is not None
+                reach_judge = _best_q_judge(np_judge, fixed_q, _best_box(q_schedule))
 
         def p_should_stop(run: SequentialRun) -> str | None:
             assert spec is not None  # a fixed-N schedule has one look: never asked
-            return stop_reason(spec, np_judge, run)
+            return stop_reason(spec, np_judge, run, reach_judge)
 
         p_runs = {i: SequentialRun(p_schedule, p_should_stop) for i in range(len(labels))}
         _drive([(i, None, run) for i, run in p_runs.items()], draw)
@@ -578,7 +655,7 @@ def draw_counts_sequential(
                 )
                 if skip:
                     continue
-                judge = _dsrs_judge(config, p, np_judge, p_box, planned)
+                judge = _dsrs_judge(np_judge, p_box, checks.cache(planned))
 
                 def q_should_stop(run: SequentialRun, judge: Judge = judge) -> str | None:
                     assert spec is not None

@@ -138,12 +138,11 @@ def test_plan_leaves_out_a_sequential_prediction_over_its_cpu_budget(
         assert any("DSRS_PLAN_CPU_BUDGET_S" in w for w in plan.json()["warnings"])
         cheap = client.get("/v1/plan", params=query | {"n": 100_000, "target_radius": 0.5})
         assert len(cheap.json()["sequential_saving"]) == 6
-        # The NP radius alone took 2.8 s of CPU at ImageNet size: it stops at the budget.
+        # The NP radius alone took 2.8 s of CPU at ImageNet size and was left out under the
+        # budget (its solve stops at the deadline: tests/cli/test_plan.py); issue 23: it
+        # now costs ~15 ms and the plan keeps it.
         imagenet = {"family": "general-gaussian", "sigma": 0.25, "k": 380, "n": 2**31 - 1}
         large = client.get("/v1/plan", params=imagenet | {"dimension": 150528})
         assert large.status_code == 200, large.text
-        assert large.json()["np_max_radius"] is None
-        assert any(
-            w.startswith("the NP radius was left out") and "DSRS_PLAN_CPU_BUDGET_S" in w
-            for w in large.json()["warnings"]
-        )
+        assert large.json()["np_max_radius"] > 1.44
+        assert not any(w.startswith("the NP radius was left out") for w in large.json()["warnings"])

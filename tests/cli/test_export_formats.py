@@ -115,6 +115,30 @@ def test_dsrs_tree_for_a_gaussian_np_job(tmp_path: Path) -> None:
     assert radii == {0: 0.5, 10: 0.0, 20: 0.5, 30: 0.0}
 
 
+def test_dsrs_tree_of_a_proof_mode_job_adds_the_proven_radii(tmp_path: Path) -> None:
+    proof = {"proof_seconds": 1.5, "proof_margin_lower": 2e-6, "proof_margin_upper": 9e-6}
+    rows = [
+        row(0, check_outcome="fell back", proven_np_radius=0.49999, **proof),
+        row(1, prediction=None, p_lower=0.0, np_radius=0.0, dsrs_radius=0.0, reason="abstain"),
+        row(2, check_outcome="not proven", proof_seconds=60.0),
+        row(3, prediction=1, label=0, check_outcome="proven", proven_np_radius=0.5),
+    ]
+    parameters = JobParameters(
+        noise=NoiseIn(family="general-gaussian", sigma=1.0, k=380), check="proven"
+    )
+    files = write_dsrs_tree(rows, parameters, "m", tmp_path)
+    assert files.proven_radius == tmp_path / "proven-radius" / "m" / files.orig_radius.name
+    # proven radius where one is, 0 where none is proven or none counts (wrong class)
+    assert published.read_radius_file(files.proven_radius) == {
+        0: 0.49999,
+        10: 0.0,
+        20: 0.0,
+        30: 0.0,
+    }
+    unproven = JobParameters(noise=NoiseIn(family="gaussian", sigma=0.5))
+    assert write_dsrs_tree(rows, unproven, "m", tmp_path / "v").proven_radius is None
+
+
 def test_dsrs_tree_for_a_thresholded_q(tmp_path: Path) -> None:
     parameters = JobParameters(
         noise=NoiseIn(family="general-gaussian", sigma=1.0, k=380),

@@ -159,3 +159,28 @@ def test_recertify_refuses_an_alpha_out_of_range(
     assert result.exit_code == 2
     # The contract's bound on alpha, named with the field.
     assert "alpha" in result.stderr and "less than 1" in result.stderr
+
+
+def test_recertify_check_proven_proves_every_np_radius(
+    embedded_service, finished_job: str, run_cli
+) -> None:
+    pytest.importorskip("flint")
+    from dsrs_cli.recertification import recertify_job
+    from dsrs_client.sync_client import DsrsClient
+
+    with DsrsClient(embedded_service.url) as dsrs:
+        result = recertify_job(dsrs, finished_job, check="proven")
+        cleared = recertify_job(dsrs, finished_job, check="verified")
+    assert result.parameters.check == "proven"
+    for sample in result.samples:
+        assert sample.check_outcome in ("proven", "fell back"), sample
+        if sample.np_radius > 0:
+            assert sample.proof_margin_lower is not None and sample.proof_margin_lower > 0
+            assert sample.proven_np_radius is not None
+            assert (1 - 1e-3) * sample.np_radius <= sample.proven_np_radius <= sample.np_radius
+    assert all(s.check_outcome is None and s.proof_seconds is None for s in cleared.samples)
+    table = run_cli(embedded_service, "recertify", finished_job, "--check", "proven")
+    assert table.exit_code == 0, table.stderr
+    assert "proven without a lower end above 0: 0" in " ".join(table.stdout.split())
+    refused = run_cli(embedded_service, "recertify", finished_job, "--check", "proved")
+    assert refused.exit_code == 2 and "proven" in refused.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from reference_data import needs_reference, new_radii, orig_radii, sampling
 
@@ -192,3 +193,75 @@ def test_boundary_roots_next_to_a_logarithmic_edge_converge_in_few_steps() -> No
     roots = bracketed_monotone_roots(fun, slope, level, lo, hi, decreasing=True)
     assert np.allclose(roots, 1.0 - gaps, rtol=2e-14, atol=0.0)
     assert len(calls) <= 30, len(calls)
+
+
+def test_shifted_mass_boundaries_keep_their_digits_at_imagenet_size():
+    # Issue 23: at d = 150528 the boundary s_hi of M(ρ) was a root in ln s to ~1e-14, i.e.
+    # ~1e-9 absolute at s ≈ 1.5e5, and (s_hi − (ρ − r)²)/(4ρr) carried it into P_δ's
+    # integrand as ~2e-10 of noise: the certifying quadrature bisected every piece of the
+    # bulk to its depth limit (1,613 pieces, 1 s for one check; p95 0.6 s per certificate).
+    # The offset s − ρ² is now polished without cancellation.
+    import numpy as np
+
+    from dsrs_core.radius.dual_bound import certified_dual_bound
+
+    p = make_noise("general-gaussian", 150528, 1.0, 150528 // 2 - 12)
+    pair = SigmaPair(p, with_sigma(p, 0.8))
+    iv = Intervals(0.8042766439528825, 0.816498681440264, 0.9018691242586978, 0.9109537086549301)
+    lam = (1.2401426207046702, 0.3759008629801)
+    psi = pair.dual_integrand(0.85, *lam)
+    for u in (2.5, 3.0, 3.5, 4.0, 4.5):
+        values = psi((u * (1.0 + 1e-12 * np.arange(50))) ** 2)
+        assert np.abs(np.diff(values, 2)).max() < 1e-12  # was 2e-10
+    est = certified_dual_bound(pair, 0.85, lam, iv)
+    assert est.pieces < 100 and est.error < 1e-10
+    assert est.value > 0.5 + 1e-3  # the radius the grid search certifies there
+
+
+@pytest.mark.parametrize("d", [784, 150528])
+def test_case_iv_corner_starts_at_its_one_sided_solution(d, monkeypatch):
+    # Issue 23: case iv with σ_Q = 1.25σ (a = 12, the engine benchmark's swapped MNIST index
+    # 0 intervals) started its corner at λ2 = −132 (1 % of λ1 in (β/σ)^(d−2k) units) where
+    # the optimum has −0.05: the Newton wandered ~30 steps to a useless point and the ascent
+    # recovered, 54 mass evaluations on 784-node rules (100–230 ms per check).
+    from dsrs_core.radius import dual_bound
+
+    p = make_noise("general-gaussian", d, 1.0, d // 2 - 12)
+    pair = SigmaPair(p, with_sigma(p, 1.25))
+    iv = Intervals(0.9981616966934683, 0.9992664707710186, 0.9884215189204483, 0.9915321414010584)
+    calls: list[int] = []
+    masses = dual_bound._SigmaEngine.masses
+
+    def counted(self, r, lam1, lam2, n, **kwargs):  # type: ignore[no-untyped-def]
+        out = masses(self, r, lam1, lam2, n, **kwargs)
+        rules = kwargs.get("rules") or self.rules(n, lam1, lam2, r, kwargs.get("shifted", True))
+        calls.append(rules[0].nodes.size if "p" in kwargs.get("sides", "pq") else 0)
+        return out
+
+    monkeypatch.setattr(dual_bound._SigmaEngine, "masses", counted)
+    out = check_radius(pair, 2.85, iv, "exact")
+    assert out.case == "iv" and not out.certified
+    lam1, lam2 = out.multipliers
+    assert lam1 > 0.0 > lam2 > -0.1  # the optimum of (D), not the 1 % start
+    assert len(calls) <= 30  # was 54 (d = 784) and 53 (d = 150528)
+    assert max(calls) <= 256  # two Gauss pieces at the sign change: was 1552 / 3088 nodes
+    # the same maximum of (D) the ascent found before (0.4920746 and 0.4884238)
+    expected = 0.4920746464 if d == 784 else 0.4884238044
+    assert out.bound == pytest.approx(expected, abs=1e-8)
+
+
+def test_gauss_split_rule_is_none_outside_the_support_and_agrees_with_the_dense_rule():
+    from dsrs_core.numerics.adaptive_quadrature import dense_split_rule
+    from dsrs_core.numerics.fixed_quadrature import gauss_split_rule
+
+    assert gauss_split_rule(12.0, 1e4, 32) is None
+    assert gauss_split_rule(12.0, 1e-12, 32) is None
+    for a in (4.0, 12.0, 400.0):
+        t_break = a + 2.0 * a**0.5
+        rule = gauss_split_rule(a, t_break, 32)
+        dense = dense_split_rule(a, t_break)
+        assert rule is not None and dense is not None
+        for f in (lambda t: np.exp(-0.1 * t), lambda t, c=t_break: np.minimum(t, c)):
+            assert rule.expect(f(rule.nodes)) == pytest.approx(
+                dense.expect(f(dense.nodes)), abs=1e-9
+            )

@@ -139,3 +139,30 @@ def test_monotone_root_checks_its_deadline_before_every_evaluation():
         monotone_root(fun, 0.3, 0.0, -1.0, 1.0, increasing=True, deadline=time.thread_time() - 1.0)
     assert len(calls) == evaluations  # not one evaluation past the deadline
     assert not issubclass(DeadlineExceeded, ArithmeticError)  # never read as "not certified"
+
+
+@pytest.mark.parametrize("d", [3072, 150528])
+def test_np_radius_when_all_of_2_31_draws_agree_is_verified_and_tight(d):
+    # Issue 23: with N = 2**31 - 1 draws that all agree (1 − pL = 3.5e-9, e^(−κ) ≈ 2e7) the
+    # certifying check cancelled e^(−κ) P(A) ≈ 2e7 down to a bound of 1/2: at d = 150528
+    # the radius was 0 ("quadrature not converged (error 7.5e-4)"), at d = 3072 a search
+    # rule ~1e-6 off cost 1.9 s of refinement. (NP-D) is now integrated through 1 − P(A).
+    from math import exp
+
+    from dsrs_core.evaluation.budget_plan import best_case_p_lower
+    from tests.references.polar_quadpack import Setting, np_dual_value
+
+    p_lower = best_case_p_lower(2**31 - 1, 0.001)
+    started = time.process_time()
+    result = np_radius(make_noise("general-gaussian", d, 0.25, 380), p_lower)
+    assert time.process_time() - started < 0.5  # was 1.9 s (d = 3072), 3.5 s (d = 150528)
+    assert result.reason == "" and result.radius > 1.44
+    # The independent reference (its own NP set, QUADPACK, the same complement form)
+    # confirms the dual bound at the engine's radius and multiplier ...
+    setting = Setting(d, 380, 0.25)
+    assert np_dual_value(setting, result.radius, exp(-result.kappa), p_lower) > 0.5
+    # ... and 1e-5 further no multiplier near it certifies (the dual is concave in λ and
+    # stationary at the optimum): the radius is within 1e-5 of the truth.
+    for step in (-1e-3, 0.0, 1e-3):
+        lam = exp(-(result.kappa + step))
+        assert np_dual_value(setting, result.radius + 1e-5, lam, p_lower) < 0.5

@@ -5,6 +5,7 @@ The draws come from a binomial stub (numpy), so the engine is tested without any
 
 from __future__ import annotations
 
+from dataclasses import replace
 from fractions import Fraction
 from math import floor, fsum
 
@@ -13,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dsrs_core.config import CertificationConfig, NoiseSpec, QSpec, SequentialSpec
+from dsrs_core.config import CertificationConfig, NoiseSpec, QSpec, RadiusSearch, SequentialSpec
 from dsrs_core.counts_to_certificate import certificate_from_counts, count_intervals
 from dsrs_core.errors import InvalidParameterError, StoppedRunError
 from dsrs_core.noise.families import make_noise
@@ -420,3 +421,23 @@ def test_radius_form_keeps_the_levels_asked_for():
             if level <= r < tolerance
         ]
         assert all(kept) if keeps else not all(kept)
+
+
+def test_target_form_p_run_futility_is_judged_by_dsrs():
+    # Issue 25 (LeNet, sigma 0.5, d = 784): inputs with pA ≈ 0.998 whose fixed-N DSRS radius
+    # reaches the target while their NP radius cannot, even with every remaining P draw
+    # agreeing. Judged by NP alone, their P run stopped at 15 000 of 20 000 draws and the Q
+    # run, planned from that wider interval, missed the target (5 inputs of 100).
+    p = NoiseSpec("general-gaussian", 0.5, 380)
+    q = QSpec(sigma=0.4)
+    search = RadiusSearch("grid", unit=0.05)
+    target, n, d = 1.35, 20_000, 784
+    fixed = CertificationConfig(p=p, q=q, n=n, alpha=0.001, search=search)
+    form = replace(fixed, sequential=SequentialSpec(target_radii=(target,)))
+    draw = exact_rate_draw([0.9977], [0.9998])
+    (at_n,) = draw_counts_sequential(draw, fixed, d, [0])
+    reference = certificate_from_counts(at_n, fixed, d)
+    assert reference.np_radius < target - 0.04 and reference.dsrs_radius >= target
+    (counts,) = draw_counts_sequential(draw, form, d, [0])
+    certificate = certificate_from_counts(counts, form, d)
+    assert certificate.dsrs_radius >= target

@@ -145,16 +145,19 @@ def _outer(st: Setting, r: float, t: float, lam1: float, lam2: float) -> float:
     return out
 
 
-def _sphere_parts(st: Setting, r: float, t: float, log_b: float) -> tuple[float, float]:
+def _sphere_parts(
+    st: Setting, r: float, t: float, log_b: float, complement: bool = False
+) -> tuple[float, float]:
     """On the sphere of radial value t, for the set {ratio_δ < B} = {x < x0}, ln B =
-    ``log_b``: (its P_δ mass per unit P mass of the sphere, its angle probability I(x0))."""
+    ``log_b``: (its P_δ mass per unit P mass of the sphere, its angle probability I(x0));
+    with ``complement`` the second entry is 1 − I(x0), computed as I(1 − x0)."""
     rho = st.sigma * sqrt(2.0 * t)
 
     def g(x: float) -> float:
         return _log_ratio_shift(st, rho, r, x) - log_b
 
     if g(0.0) >= 0.0:
-        return 0.0, 0.0
+        return 0.0, (1.0 if complement else 0.0)
     x0 = 1.0 if g(1.0) < 0.0 else brentq(g, 0.0, 1.0, xtol=1e-15, rtol=1e-15, maxiter=400)
     h = st.h
     lbeta = betaln(h, h)
@@ -176,7 +179,7 @@ def _sphere_parts(st: Setting, r: float, t: float, log_b: float) -> tuple[float,
         shifted = quad(
             f, th_lo, th_hi, points=th_pts or None, epsabs=EPSABS, epsrel=EPSREL, limit=LIMIT
         )[0]
-    return shifted, float(betainc(h, h, x0))
+    return shifted, float(betainc(h, h, 1.0 - x0 if complement else x0))
 
 
 def dual_value(
@@ -217,6 +220,22 @@ def np_value(st: Setting, r: float, p_lower: float) -> float:
 
     log_b = brentq(lambda lb: expect(1, exp(lb)) - p_lower, -60.0, 60.0, xtol=1e-12, maxiter=400)
     return expect(0, exp(log_b))
+
+
+def np_dual_value(st: Setting, r: float, lam1: float, p_lower: float) -> float:
+    """The NP dual bound ``P_δ(A) + λ1 (pL − P(A))``, ``A = {p_δ < λ1 p}``, a lower bound on
+    V_NP(r) for any ``λ1 > 0``, written as ``E_t[P_δ part + λ1 (1 − I(x0))] − λ1 (1 − pL)``
+    so that it keeps its digits when ``pL`` is within 1e-9 of 1 (``λ1`` ~ 1e7): the form
+    of :func:`dual_value` loses ``λ1`` times the rounding of P(A) ≈ 1."""
+    lo, hi, pts = _t_range(st.a)
+    log_b = log(lam1)
+
+    def outer(t: float) -> float:
+        shifted, above = _sphere_parts(st, r, t, log_b, complement=True)
+        return exp(_gamma_logpdf(st.a, t)) * (shifted + lam1 * above)
+
+    body = quad(outer, lo, hi, points=pts, epsabs=EPSABS, epsrel=EPSREL, limit=LIMIT)[0]
+    return body - lam1 * (1.0 - p_lower)
 
 
 # ----------------------------------------------------------------------------- classifiers
@@ -315,5 +334,6 @@ __all__ = [
     "dual_value",
     "halfspace_masses",
     "halfspace_witness_radius",
+    "np_dual_value",
     "np_value",
 ]

@@ -170,6 +170,11 @@ function renderStats(slot, o, job) {
       ? stat("Forward passes", o.forward_passes_budget ? percent(o.forward_passes / o.forward_passes_budget) : "–", "",
         `${o.forward_passes.toLocaleString()} of the fixed-N budget ${o.forward_passes_budget.toLocaleString()} (sequential sampling stops inputs early)`)
       : stat("Forward passes", o.forward_passes.toLocaleString(), "", "Fixed N: every input draws its whole budget"),
+    o.proof_outcomes
+      ? stat("Proof mode (NP radii)", `${(o.proof_outcomes["proven"] ?? 0) + (o.proof_outcomes["fell back"] ?? 0)} / ${o.samples} proven`, "",
+        Object.entries(o.proof_outcomes).map(([outcome, count]) => `${count} ${outcome}`).join(" · ")
+          + ". Proven: the verified NP radius itself; fell back: a slightly smaller radius is proven; not proven / not covered: the radius stands verified only. DSRS radii stay verified.")
+      : null,
   ].filter(Boolean));
 }
 

@@ -71,7 +71,9 @@ export function render(view, _params, query, ctx) {
       field("Method", select("radius_search.method", [["grid", "grid"], ["precise", "precise"]], "grid"), "grid: largest certified radius on multiples of the unit; precise: bisection to the tolerance."),
       field("Unit", input("radius_search.unit", { type: "number", min: 0, step: "any", value: 0.05 }), "Grid spacing of DSRS radii, in units of σ (0.05 = steps of 0.05 σ)."),
       field("Tolerance", input("radius_search.tolerance", { type: "number", min: 0, step: "any", value: 0.0001 }), "Bisection tolerance (precise method)."),
-      field("Mode", select("radius_search.mode", [["exact", "exact"], ["original", "original"]], "exact"), "exact: this service's sound search; original: the paper's procedure, for reproduction.")),
+      field("Mode", select("radius_search.mode", [["exact", "exact"], ["original", "original"]], "exact"), "exact: this service's sound search; original: the paper's procedure, for reproduction."),
+      field("Check", select("check", [["verified", "verified (certifying check)"], ["proven", "proven (NP radii in interval arithmetic)"]], "verified"),
+        "verified: every radius is verified by the certifying check (a-posteriori error estimate). proven: the worker also proves each input's NP radius in interval arithmetic (seconds per input; Gaussian P at any d, generalized Gaussian at d ≤ 3072; DSRS radii stay verified); each row says proven, fell back (a slightly smaller radius is proven), not proven or not covered.")),
     h("div", { class: "budget", id: "budget", "aria-live": "polite" }, h("strong", {}, "Budget preview"), h("div", { id: "budget-body", class: "muted" }, "…")),
     h("div", { id: "form-message" }),
     h("div", {}, h("button", { type: "submit", class: "primary", id: "submit-job" }, "Submit job")));
@@ -118,6 +120,7 @@ export function render(view, _params, query, ctx) {
     };
     if (number("seed") !== undefined) body.seed = number("seed");
     if (kind !== "none") body.baseline = value("baseline");
+    if (value("check") !== "verified") body.check = value("check");
     if (value("name")) body.name = value("name");
     const tags = value("tags").split(",").map((t) => t.trim()).filter(Boolean);
     if (tags.length) body.tags = tags;

@@ -25,6 +25,7 @@ const COLUMNS = [
   ["elapsed_s", "time", true, true, "Seconds spent on this input"],
   ["draws", "draws", false, true, "Forward passes this input used: its P draws, Q draws and equal-budget extra draws (sequential inputs stop early)"],
   ["baseline_np_radius", "NP radius (equal budget)", false, true, "NP from the pooled 2N draws under P at the full α (equal-budget baseline jobs)"],
+  ["check_outcome", "proof", false, false, "Proof mode (check: proven): proven, fell back (to the proven radius shown), not proven or not covered; hover for the enclosure of the NP dual bound − 1/2"],
 ];
 const PAGE_SIZES = [25, 50, 100];
 
@@ -133,5 +134,15 @@ function row(jobId, item) {
     h("td", { class: "num" }, gain === null ? "–" : gain > 1e-6 ? `+${fixed(gain, 4)}` : "0"),
     h("td", { class: "num" }, `${fixed(item.elapsed_s, 2)} s`),
     h("td", { class: "num draws" }, item.draws_used.toLocaleString()),
-    h("td", { class: "num" }, item.baseline_np_radius === null || item.baseline_np_radius === undefined ? "–" : fixed(item.baseline_np_radius, 4)));
+    h("td", { class: "num" }, item.baseline_np_radius === null || item.baseline_np_radius === undefined ? "–" : fixed(item.baseline_np_radius, 4)),
+    h("td", { class: "proof" }, proofCell(item)));
+}
+
+function proofCell(item) {
+  if (!item.check_outcome) return "–";
+  const enclosure = item.proof_margin_lower === null || item.proof_margin_lower === undefined ? "no enclosure"
+    : `L − 1/2 in [${item.proof_margin_lower.toExponential(2)}, ${item.proof_margin_upper.toExponential(2)}]`;
+  const seconds = item.proof_seconds === null || item.proof_seconds === undefined ? "" : `, ${fixed(item.proof_seconds, 2)} s`;
+  const text = item.check_outcome === "fell back" ? `fell back to ${fixed(item.proven_np_radius, 4)}` : item.check_outcome;
+  return h("span", { title: `${enclosure}${seconds}${item.proof_reason ? `; ${item.proof_reason}` : ""}` }, text);
 }
