@@ -132,13 +132,7 @@ def configurations() -> list[Config]:
 
 def run(cfg: Config, truth: bool = False) -> dict:
     s = 1.0
-    setting = Setting(
-        cfg.d,
-        cfg.k,
-        s,
-        s_q=cfg.q_value * s if cfg.q_kind == "sigma" else None,
-        pi=cfg.q_value if cfg.q_kind == "threshold" else None,
-    )
+    setting = setting_of(cfg)
     if cfg.classifier == "halfspace":
         c = cfg.parameter * s
         p_mass, q_mass = halfspace_masses(setting, c)
@@ -148,8 +142,9 @@ def run(cfg: Config, truth: bool = False) -> dict:
         p_mass, q_mass = ball_masses(setting, radius)
         witness = ball_witness_radius(setting, radius)
     alpha_p, alpha_q = split_alpha(ALPHA, True)
-    pl, pu = clopper_pearson(round(N * p_mass), N, alpha_p)
-    ql, qu = clopper_pearson(round(N * q_mass), N, alpha_q)
+    p_count, q_count = round(N * p_mass), round(N * q_mass)
+    pl, pu = clopper_pearson(p_count, N, alpha_p)
+    ql, qu = clopper_pearson(q_count, N, alpha_q)
     family = "gaussian" if cfg.k == 0 else "general-gaussian"
     p = make_noise(family, cfg.d, s, cfg.k)
     q = (
@@ -193,13 +188,17 @@ def run(cfg: Config, truth: bool = False) -> dict:
         if status == "close" and cfg.k == 0 and not (found and found.improved):
             status = "confirmed"  # Gaussian NP: the closed form is exact, the dual is 1/2
     violation = max(np_r, dsrs_r) > witness + WITNESS_SLACK
-    within = None
+    within, truth_seconds = None, 0.0
     if truth and multipliers is not None:
         above = max(np_r, dsrs_r) + TRUTH_UNIT
+        began = time.process_time()
         within = truth_below(setting, above, multipliers, (pl, pu, ql, qu))[0]
+        truth_seconds = time.process_time() - began
     return {
         "name": str(cfg),
         "regime": cfg.regime(),
+        "counts": [p_count, q_count],
+        "intervals": [pl, pu, ql, qu],
         "np": np_r,
         "dsrs": dsrs_r,
         "witness": witness,
@@ -212,11 +211,68 @@ def run(cfg: Config, truth: bool = False) -> dict:
         "violation": violation,
         "seconds": seconds,
         "within_unit": within,
+        "truth_seconds": truth_seconds,
     }
 
 
-def summarize(results: list[dict], details: bool) -> None:
+def setting_of(cfg: Config) -> Setting:
+    """The reference's view of a configuration (s = 1)."""
+    return Setting(
+        cfg.d,
+        cfg.k,
+        1.0,
+        s_q=cfg.q_value if cfg.q_kind == "sigma" else None,
+        pi=cfg.q_value if cfg.q_kind == "threshold" else None,
+    )
+
+
+def locate_truth(res: dict, width: float = 0.005) -> tuple[float, float]:
+    """A bracket ``[lo, hi]`` of the truth of a row judged not within one unit: bisection
+    between ``reported + TRUTH_UNIT`` (the reference's best dual is ≥ 1/2 there) and the
+    witness radius, on :func:`tests.references.truth.truth_below`."""
+    cfg = {str(c): c for c in configurations()}[res["name"]]
+    setting, iv = setting_of(cfg), tuple(res["intervals"])
+    start = tuple(res["multipliers"])
+    lo, hi = max(res["np"], res["dsrs"]) + TRUTH_UNIT, res["witness"]
+    while hi - lo > width:
+        mid = 0.5 * (lo + hi)
+        below, _ = truth_below(setting, mid, start, iv)
+        lo, hi = (lo, mid) if below else (mid, hi)
+    return lo, hi
+
+
+def print_not_within(results: list[dict], locate: bool) -> None:
+    """Every row whose truth lies more than one unit above its certificate."""
+    for res in results:
+        if res.get("within_unit") is not False:
+            continue
+        line = (
+            f"NOT WITHIN ONE UNIT {res['name']} counts P/Q {res.get('counts')} "
+            f"np={res['np']:.6f} dsrs={res['dsrs']:.6f} witness={res['witness']:.6f}"
+        )
+        if locate:
+            lo, hi = locate_truth(res)
+            line += f" truth in [{lo:.4f}, {hi:.4f}]"
+        else:
+            line += f" truth > {max(res['np'], res['dsrs']) + TRUTH_UNIT:.6f}"
+        print(line, flush=True)
+
+
+def stratified(configs: list[Config], size: int) -> list[Config]:
+    """``size`` configurations taken round-robin over the regimes, each regime's in the
+    given order (a prefix of the result covers every regime about equally)."""
+    groups: dict[str, list[Config]] = defaultdict(list)
+    for cfg in configs:
+        groups[cfg.regime()].append(cfg)
+    out: list[Config] = []
+    for depth in range(max(len(g) for g in groups.values())):
+        out += [groups[name][depth] for name in sorted(groups) if depth < len(groups[name])]
+    return out[:size]
+
+
+def summarize(results: list[dict], details: bool, locate: bool = False) -> None:
     """Print the per-regime table (and the violating or, with ``details``, all rows)."""
+    print_not_within(results, locate)
     groups: dict[str, list[dict]] = defaultdict(list)
     for res in results:
         groups[res["regime"]].append(res)
@@ -263,7 +319,20 @@ def summarize(results: list[dict], details: bool) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--limit", type=int, default=0, help="every LIMIT-th configuration")
+    parser.add_argument(
+        "--limit",
+        type=int,
+        default=0,
+        help="every LIMIT-th configuration (a LIMIT with a factor in common with 8 samples "
+        "only some classifiers: --limit 40 only the half-space c = 0.25)",
+    )
+    parser.add_argument(
+        "--sample",
+        type=int,
+        default=0,
+        help="SAMPLE configurations stratified over the regimes (round-robin, in the fixed "
+        "random order); with --skip, a resumed run keeps the same sample",
+    )
     parser.add_argument("--details", action="store_true", help="print every configuration")
     parser.add_argument("--out", type=Path, help="also append one JSON line per configuration")
     parser.add_argument(
@@ -274,6 +343,11 @@ def main() -> None:
     )
     parser.add_argument(
         "--skip", type=Path, help="leave out configurations already in this --out file"
+    )
+    parser.add_argument(
+        "--locate",
+        action="store_true",
+        help="with --summarize: bracket the truth of every row not within one unit",
     )
     parser.add_argument(
         "--dimensions",
@@ -290,18 +364,20 @@ def main() -> None:
                 if line:
                     row = json.loads(line)
                     rows[row["name"]] = row
-        summarize(list(rows.values()), args.details)
+        summarize(list(rows.values()), args.details, args.locate)
         return
     configs = configurations()
     if args.dimensions:
         configs = [c for c in configs if c.d in args.dimensions]
     if args.limit:
         configs = configs[:: args.limit]
+    # A fixed random order, so that a partial run is a sample of every regime.
+    configs = [configs[i] for i in np.random.default_rng(0).permutation(len(configs))]
+    if args.sample:
+        configs = stratified(configs, args.sample)
     if args.skip and args.skip.exists():
         done = {json.loads(line)["name"] for line in args.skip.read_text().splitlines() if line}
         configs = [c for c in configs if str(c) not in done]
-    # A fixed random order, so that a partial run is a sample of every regime.
-    configs = [configs[i] for i in np.random.default_rng(0).permutation(len(configs))]
     print(
         f"{len(configs)} configurations, cpu count {os.cpu_count()}, "
         f"load average {os.getloadavg()[0]:.2f}",

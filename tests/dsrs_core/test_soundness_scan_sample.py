@@ -21,3 +21,15 @@ def test_scan_sample_sound_and_confirmed(config):
     assert not result["violation"], result
     assert result["status"] in ("confirmed", "zero"), result
     assert result["dsrs"] >= result["np"] > 0.0 or result["status"] == "zero"
+
+
+def test_stratified_sample_takes_every_regime_before_repeating_one():
+    # --limit 40 picks every 40th configuration, and each (d, k, Q) block holds 8
+    # classifiers, so it sampled only the half-space c = 0.25; --sample stratifies.
+    configs = soundness_scan.configurations()
+    regimes = sorted({c.regime() for c in configs})
+    sample = soundness_scan.stratified(configs, 2 * len(regimes))
+    assert sorted(c.regime() for c in sample[: len(regimes)]) == regimes
+    assert sorted(c.regime() for c in sample[len(regimes) :]) == regimes
+    assert len(set(sample)) == len(sample)
+    assert {(c.classifier, c.parameter) for c in configs[::40]} == {("halfspace", 0.25)}
