@@ -19,7 +19,8 @@ when both are ≤ 0). On ``D``, ``φ' = 0`` reduces to
 for integer ``k ≥ 0``, so ``φ`` has at most one critical point, and ``φ → −∞`` where
 ``Λ → 0`` and at ``∞``. Hence ``M(ρ)`` is always one interval ``(s_lo, s_hi)``: ``s_lo = 0``
 when ``φ`` decreases on ``D``, otherwise both ends are roots on the monotone pieces either
-side of the maximiser of ``φ``. Roots are found per node by bracketed Newton in ``ln s``.
+side of the maximiser of ``φ``. Roots are found per node by bracketed Newton in ``ln s``,
+or in ``ln|s − s0|`` on a piece that ends at the sign change ``s0`` (docs/math.md §7.3).
 """
 
 from __future__ import annotations
@@ -91,32 +92,75 @@ def bracketed_monotone_roots(
     lo: Array,
     hi: Array,
     decreasing: bool,
+    edge: float | None = None,
 ) -> Array:
     """Per-entry roots ``s`` of ``fun(s) = level`` with ``fun`` monotone on ``[lo, hi]``.
 
     Safeguarded Newton in ``u = ln s`` (bisection whenever Newton leaves the bracket);
     ``fun(lo) − level`` and ``fun(hi) − level`` must have the right signs (they may be
     ±inf). Raises :class:`NumericalError` if it does not converge.
+
+    ``edge``: a point at or outside one end of every bracket where ``fun → −inf`` like
+    ``ln|s − edge|`` (the sign change ``s0`` of ``Λ``); the variable is then
+    ``u = ln|s − edge|``, in which ``fun`` is nearly linear next to the edge: Newton in
+    ``ln s`` took ~23 steps per root there (docs/math.md §7.3).
     """
     sign = -1.0 if decreasing else 1.0
     level = np.broadcast_to(np.asarray(level, dtype=np.float64), np.shape(lo))
-    ulo = np.log(np.maximum(lo, _TINY_S))
-    uhi = np.log(np.maximum(hi, _TINY_S))
+    lo = np.asarray(lo, dtype=np.float64)
+    hi = np.asarray(hi, dtype=np.float64)
+    if edge is None:
+
+        def s_of(u: Array) -> Array:
+            return np.exp(u)
+
+        dsdu = s_of
+
+        def tol_of(u: Array) -> Array:
+            return ROOT_RELATIVE_TOLERANCE * np.maximum(1.0, np.abs(u))
+
+        ulo = np.log(np.maximum(lo, _TINY_S))
+        uhi = np.log(np.maximum(hi, _TINY_S))
+    else:
+        # s = edge ± e^u; closer to the edge than ~1e-15 of it, s rounds to the edge.
+        floor = max(4e-16 * abs(edge), _TINY_S)
+        below = bool(np.all(hi <= edge))
+        way = -1.0 if below else 1.0
+        anchor = edge
+
+        def s_of(u: Array) -> Array:
+            return anchor + way * np.exp(u)
+
+        def dsdu(u: Array) -> Array:
+            return way * np.exp(u)
+
+        def tol_of(u: Array) -> Array:
+            # The tolerance of the plain variable, except where s itself (known to
+            # ~1e-16·edge next to the edge) cannot resolve it: there Δu·|s − edge| ~ 8e-16·edge.
+            plain = ROOT_RELATIVE_TOLERANCE * np.maximum(1.0, np.abs(u))
+            return np.maximum(plain, floor * 2.0 * np.exp(-u))
+
+        near, far = (hi, lo) if below else (lo, hi)
+        ulo = np.log(np.maximum(way * (near - edge), floor))
+        uhi = np.log(np.maximum(way * (far - edge), floor))
+        if below:
+            # s falls as u grows: the monotonicity in u is the opposite one.
+            sign = -sign
     out = np.empty_like(ulo)
     # Roots within the tolerance of a bracket end (e.g. at the edge of the domain, where
     # ``φ → −inf`` only logarithmically and bisection would creep ~50 steps) are settled
     # by one evaluation next to each end.
-    hi_tol = ROOT_RELATIVE_TOLERANCE * np.maximum(1.0, np.abs(uhi))
-    lo_tol = ROOT_RELATIVE_TOLERANCE * np.maximum(1.0, np.abs(ulo))
+    hi_tol = tol_of(uhi)
+    lo_tol = tol_of(ulo)
     with np.errstate(invalid="ignore"):
-        at_hi = sign * (fun(np.exp(uhi - hi_tol)) - level) < 0.0
-        at_lo = ~at_hi & (sign * (fun(np.exp(ulo + lo_tol)) - level) > 0.0)
+        at_hi = sign * (fun(s_of(uhi - hi_tol)) - level) < 0.0
+        at_lo = ~at_hi & (sign * (fun(s_of(ulo + lo_tol)) - level) > 0.0)
     out[at_hi], out[at_lo] = uhi[at_hi], ulo[at_lo]
     # Only the entries not yet converged are iterated (a few slow ones must not make every
     # entry bisect).
     active = np.flatnonzero(~(at_hi | at_lo))
     if active.size == 0:
-        return np.exp(out)
+        return s_of(out)
     ulo, uhi = ulo[active], uhi[active]
     u = 0.5 * (ulo + uhi)
     leaped = np.zeros(u.shape, dtype=bool)
@@ -128,9 +172,9 @@ def bracketed_monotone_roots(
     width_2 = np.full(u.shape, np.inf)
     width_3 = np.full(u.shape, np.inf)
     for _ in range(_MAX_ROOT_STEPS):
-        s = np.exp(u)
+        s = s_of(u)
         f = sign * (fun(s) - level[active])
-        df = sign * slope(s) * s
+        df = sign * slope(s) * dsdu(u)
         ulo = np.where(f < 0.0, u, ulo)
         uhi = np.where(f > 0.0, u, uhi)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -144,8 +188,8 @@ def bracketed_monotone_roots(
         leap = ~good & np.isfinite(newton) & ~leaped
         to_hi = leap & (newton >= uhi)
         to_lo = leap & (newton <= ulo)
-        hi_step = np.sqrt(gap * ROOT_RELATIVE_TOLERANCE * np.maximum(1.0, np.abs(uhi)))
-        lo_step = np.sqrt(gap * ROOT_RELATIVE_TOLERANCE * np.maximum(1.0, np.abs(ulo)))
+        hi_step = np.sqrt(gap * tol_of(uhi))
+        lo_step = np.sqrt(gap * tol_of(ulo))
         u_new = np.where(to_hi & (hi_step < gap), uhi - hi_step, u_new)
         u_new = np.where(to_lo & (lo_step < gap), ulo + lo_step, u_new)
         leaped = to_hi | to_lo
@@ -154,7 +198,7 @@ def bracketed_monotone_roots(
         leaped &= ~stalled
         width_3, width_2, width_1 = width_2, width_1, gap
         u_new = np.where(f == 0.0, u, u_new)
-        tol = ROOT_RELATIVE_TOLERANCE * np.maximum(1.0, np.abs(u))
+        tol = tol_of(u)
         # A Newton correction below the tolerance is convergence at ``u`` even when the
         # Newton point is not strictly inside the bracket (at the root, rounding of ``f``
         # often makes ``u`` itself a bracket end; bisecting on would creep ~40 steps).
@@ -164,7 +208,7 @@ def bracketed_monotone_roots(
         out[active[done]] = u_new[done]
         keep = ~done
         if not np.any(keep):
-            return np.exp(out)
+            return s_of(out)
         active, u, ulo, uhi = active[keep], u_new[keep], ulo[keep], uhi[keep]
         leaped, width_1, width_2, width_3 = (
             leaped[keep],
@@ -348,7 +392,11 @@ class _Phi:
             )
             lower = np.maximum(lower, tight * (1.0 - 1e-12))
         lower = np.minimum(lower, upper)
-        s_hi[inside] = bracketed_monotone_roots(self.phi, self.dphi, lvl, lower, upper, True)
+        # Next to a finite edge of the domain (Λ changes sign there) φ falls like ln(s0 − s).
+        hi_edge = d_hi if isfinite(d_hi) else None
+        s_hi[inside] = bracketed_monotone_roots(
+            self.phi, self.dphi, lvl, lower, upper, True, hi_edge
+        )
         if s_max > d_lo:
             # Increasing piece (d_lo, s_max): φ → −inf at d_lo = s0 > 0, or φ(0) finite (k = 0).
             phi_start = -inf if d_lo > 0 else float(self.log_lambda(np.array([0.0]))[0])
@@ -363,6 +411,7 @@ class _Phi:
                     np.full(count, max(d_lo, _TINY_S)),
                     np.full(count, s_max),
                     False,
+                    d_lo if d_lo > 0 else None,
                 )
             s_lo[inside] = roots
         elif d_lo > 0:

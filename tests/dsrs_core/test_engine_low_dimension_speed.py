@@ -17,7 +17,12 @@ from dsrs_core.radius.dual_bound import (
     dual_value,
     verify_nodes,
 )
-from dsrs_core.radius.region_masses import SigmaPair, _Phi
+from dsrs_core.radius.region_masses import (
+    ROOT_RELATIVE_TOLERANCE,
+    SigmaPair,
+    _Phi,
+    bracketed_monotone_roots,
+)
 from dsrs_core.radius.search import galloping_grid_search, grid_search
 
 # Multipliers the engine found on the benchmark's d = 2 certificates: case v with
@@ -144,3 +149,41 @@ def test_galloping_grid_search_result_is_followed_by_a_failure():
     found = galloping_grid_search(_synthetic(bound, log), 0.0, 0.05)
     assert bound(found.radius) > 0.5
     assert bound(found.radius + 0.05) <= 0.5
+
+
+@pytest.mark.parametrize(("sigma_q", "r", "lam"), CASES)
+def test_boundary_roots_next_to_the_sign_change_take_few_steps(sigma_q, r, lam):
+    # The roots of φ = ln g(v) over the search rule's nodes: next to the sign change s0 of
+    # Λ, φ falls like ln|s − s0| and Newton in ln s took 23–27 rounds per solve (issue 23,
+    # docs/math.md §7.3). In the variable ln|s − s0| it takes 14, to the same roots.
+    pair = _pair(sigma_q)
+    phi = _Phi(pair, *lam)
+    d_lo, d_hi = phi.domain()
+    edge = d_hi if np.isfinite(d_hi) else d_lo
+    assert 0.0 < edge < np.inf
+    v = pair.p.radius_sq(_SigmaEngine(pair).rule(verify_nodes(2)).nodes)
+    calls = {"plain": 0, "edge": 0}
+
+    def counted(key):
+        def fun(s):
+            calls[key] += 1
+            return phi.phi(s)
+
+        return fun
+
+    levels = pair.p.log_profile(v)
+    s_max = phi.maximiser(d_lo, d_hi)
+    if edge == d_hi:  # decreasing piece (s_max, s0)
+        lo, hi, decreasing = np.full(v.size, max(s_max, 1e-300)), np.full(v.size, edge), True
+    else:  # increasing piece (s0, s_max)
+        lo, hi, decreasing = np.full(v.size, edge), np.full(v.size, s_max), False
+    inside = levels < phi.phi(np.array([max(s_max, 1e-300)]))[0]
+    levels, lo, hi = levels[inside], lo[inside], hi[inside]
+    plain = bracketed_monotone_roots(counted("plain"), phi.dphi, levels, lo, hi, decreasing)
+    fast = bracketed_monotone_roots(counted("edge"), phi.dphi, levels, lo, hi, decreasing, edge)
+    # The same roots, at least as accurate (relative error from the residual and slope).
+    np.testing.assert_allclose(fast, plain, rtol=1e-12)
+    error = np.abs((phi.phi(fast) - levels) / (phi.dphi(fast) * fast))
+    assert np.all(error <= ROOT_RELATIVE_TOLERANCE * np.maximum(1.0, np.abs(np.log(fast))))
+    assert np.min(np.abs(plain - edge)) < 1e-6 * edge  # some roots lie next to the edge
+    assert calls["edge"] <= 16 and calls["edge"] + 5 < calls["plain"], calls
