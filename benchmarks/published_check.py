@@ -48,6 +48,7 @@ from dsrs_cli.published.files import (
     read_radius_file,
     read_sampling,
 )
+from dsrs_cli.reproduce.compare import radius_agreement
 from dsrs_cli.reproduce.plan import DsrsConfig, ModelPlan, plan_model
 from dsrs_cli.reproduce.run import run_plan
 from dsrs_client.contract import DATASETS
@@ -59,8 +60,6 @@ from tests.references.polar_quadpack import Setting, confirmed, dual_value, np_v
 from tests.references.truth import best_dual
 
 DEFAULT_DATA = Path("/work/shared/reference/dsrs-published/data")
-#: "Identical" radius: cli/reproduce/compare.py and tests/cli/test_reproduce.py.
-TOLERANCE = 1e-5
 #: Acceptance of issue 23: ``original`` mode reproduces at least this share.
 REQUIRED_SHARE = 99.5
 MODES = ("original", "exact")
@@ -124,16 +123,13 @@ def compare(data: Path, ours: Path, kind: str) -> list[FileComparison]:
                 rows.append(row)
                 continue
             published, new = read_radius_file(path), read_radius_file(mine)
-            common = sorted(i for i in new if i in published)
-            diffs = [new[i] - published[i] for i in common]
-            row.instances = len(common)
-            row.identical = sum(abs(d) <= TOLERANCE for d in diffs)
-            row.max_diff = max((abs(d) for d in diffs), default=0.0)
-            row.above = [
-                (i, new[i], published[i])
-                for i, d in zip(common, diffs, strict=True)
-                if d > TOLERANCE
-            ]
+            agreement = radius_agreement(new, published)
+            row.instances = len(agreement.common)
+            row.identical = agreement.identical
+            row.max_diff = agreement.worst
+            row.above = sorted(
+                (i, new[i], published[i]) for i in agreement.differing if new[i] > published[i]
+            )
             rows.append(row)
     return rows
 

@@ -131,6 +131,9 @@ class SamplingFileError(ValueError):
     ``0 <= lower <= upper <= 1``; the message names the file and the line."""
 
 
+_SAMPLING_LINE = "expected 'o <index> <lower> <upper>' with 0 <= lower <= upper <= 1"
+
+
 def read_sampling(path: Path) -> dict[int, tuple[float, float]]:
     """``index -> (lower, upper)``, first line per index; header lines are skipped."""
     out: dict[int, tuple[float, float]] = {}
@@ -139,13 +142,12 @@ def read_sampling(path: Path) -> dict[int, tuple[float, float]]:
             fields = line.split()
             if not fields or fields[0] != "o":
                 continue
-            expected = "expected 'o <index> <lower> <upper>' with 0 <= lower <= upper <= 1"
             try:
                 index, lower, upper = int(fields[1]), float(fields[2]), float(fields[3])
             except (IndexError, ValueError):
-                raise SamplingFileError(f"{path}:{number}: {expected}") from None
+                raise SamplingFileError(f"{path}:{number}: {_SAMPLING_LINE}") from None
             if len(fields) != 4 or not 0.0 <= lower <= upper <= 1.0:
-                raise SamplingFileError(f"{path}:{number}: {expected}, got {line.strip()!r}")
+                raise SamplingFileError(f"{path}:{number}: {_SAMPLING_LINE}, got {line.strip()!r}")
             if index not in out:
                 out[index] = (lower, upper)
     return out

@@ -3,11 +3,44 @@ many radii agree, and which published files could not be recomputed."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from dsrs_cli.reproduce.plan import ModelPlan
 
-__all__ = ["compare_dsrs", "compare_np", "report_unmatched"]
+__all__ = [
+    "IDENTICAL_TOLERANCE",
+    "RadiusAgreement",
+    "compare_dsrs",
+    "compare_np",
+    "radius_agreement",
+    "report_unmatched",
+]
+
+#: Two radii are the same radius when they differ by at most this much (the published files
+#: print six to eight significant digits).
+IDENTICAL_TOLERANCE = 1e-5
+
+
+@dataclass(frozen=True)
+class RadiusAgreement:
+    """Our radii against published ones on the indices both have (in our order)."""
+
+    common: list[int]
+    differing: list[int]
+    worst: float
+
+    @property
+    def identical(self) -> int:
+        return len(self.common) - len(self.differing)
+
+
+def radius_agreement(ours: dict[int, float], published: dict[int, float]) -> RadiusAgreement:
+    """Which of the indices both have differ by more than :data:`IDENTICAL_TOLERANCE`."""
+    common = [i for i in ours if i in published]
+    differing = [i for i in common if abs(ours[i] - published[i]) > IDENTICAL_TOLERANCE]
+    worst = max((abs(ours[i] - published[i]) for i in common), default=0.0)
+    return RadiusAgreement(common, differing, worst)
 
 
 def compare_np(console, published: Path, radii: dict[int, float]) -> None:
@@ -15,12 +48,10 @@ def compare_np(console, published: Path, radii: dict[int, float]) -> None:
 
     if not published.exists():
         return
-    ref = read_radius_file(published)
-    common = [i for i in radii if i in ref]
-    worst = max((abs(radii[i] - ref[i]) for i in common), default=0.0)
-    within = sum(abs(radii[i] - ref[i]) <= 1e-5 for i in common)
+    agreement = radius_agreement(radii, read_radius_file(published))
     console.print(
-        f"  vs published: {within}/{len(common)} NP radii within 1e-5 (max |diff| {worst:.2e})"
+        f"  vs published: {agreement.identical}/{len(agreement.common)} NP radii within 1e-5 "
+        f"(max |diff| {agreement.worst:.2e})"
     )
 
 
@@ -30,12 +61,11 @@ def compare_dsrs(console, published: Path, new: dict[int, float], results, unit:
     if not published.exists():
         return
     ref = read_radius_file(published)
-    common = [i for i in new if i in ref]
-    differ = [i for i in common if abs(new[i] - ref[i]) > 1e-5]
-    worst = max((abs(new[i] - ref[i]) for i in common), default=0.0)
-    share = 100.0 * (len(common) - len(differ)) / max(len(common), 1)
+    agreement = radius_agreement(new, ref)
+    common, differ, worst = agreement.common, agreement.differing, agreement.worst
+    share = 100.0 * agreement.identical / max(len(common), 1)
     console.print(
-        f"  vs published: {len(common) - len(differ)}/{len(common)} same radius "
+        f"  vs published: {agreement.identical}/{len(common)} same radius "
         f"({share:.1f}%), max |diff| {worst:.4g} ({worst / unit:.2f} units)"
     )
     for i in differ[:20]:
